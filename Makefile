@@ -1,0 +1,54 @@
+# Top-level wrapper: installs the Debian packages the project needs, then drives CMake.
+#   make        build build/jobgrid
+#   make run    build, then start a server with the SQLite store and 2 local workers
+#   make test   build with ASan+UBSan into build-test/ and run every test
+#   make bench  build optimised and print the benchmark table
+#   make fuzz   build the libFuzzer targets with clang and fuzz each for FUZZ_SECONDS
+
+# The one list of dependencies (see DECISIONS.md).
+DEB_PACKAGES := build-essential cmake ninja-build pkg-config libevent-dev libssl-dev \
+  libcurl4-openssl-dev libjansson-dev libsqlite3-dev libpq-dev liblua5.4-dev libsodium-dev \
+  libfyaml-dev libcriterion-dev curl clang libclang-rt-14-dev
+FUZZ_SECONDS ?= 60
+GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build run test bench fuzz clean
+all: build
+
+# Installs only what is missing, so a machine that has everything never calls apt-get.
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y \
+	    --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	@cmake -S . -B build $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build build -j2 --target jobgrid
+
+run: build
+	./build/jobgrid server --data ./jobgrid-data --local-workers 2
+
+test: deps
+	cmake -S . -B build-test $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DJG_SANITIZE=ON
+	cmake --build build-test -j2
+	cd build-test && ctest --output-on-failure -j2 --timeout 300
+
+bench: deps
+	@cmake -S . -B build-bench $(GENERATOR) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build build-bench -j2
+	@bash bench/bench.sh build-bench
+
+fuzz: deps
+	cmake -S . -B build-fuzz $(GENERATOR) -DCMAKE_C_COMPILER=clang -DJG_FUZZ=ON \
+	  -DJG_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	cmake --build build-fuzz -j2
+	for f in build-fuzz/fuzz-*; do n=$${f##*/fuzz-}; mkdir -p build-fuzz/corpus-$$n; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
+
+clean:
+	rm -rf build build-test build-bench build-fuzz
