@@ -3,6 +3,7 @@
 #ifndef JG_XALLOC_H
 #define JG_XALLOC_H
 #include <stddef.h>
+#include <stdlib.h>	/* free() pairs with every allocation here */
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t nmemb, size_t size);

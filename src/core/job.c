@@ -1,0 +1,102 @@
+/* Names of states and reasons, job state derivation, job allocation. */
+#include "core/job.h"
+#include "base/xalloc.h"
+#include <stdio.h>
+#include <string.h>
+
+static const char *const jl_names[JS__N] = {
+	"waiting", "ready", "running", "done", "failed", "cancelled", "skipped",
+};
+static const char *const at_names[AS__N] = {"running", "done", "failed", "lost", "cancelled"};
+static const char *const fr_names[FR__N] = {
+	"", "exit", "notfound", "permission", "cwd", "start", "ram", "time", "signal", "lost",
+	"resources", "cancelled",
+};
+
+const char *jl_state_name(int s)
+{
+	return s >= 0 && s < JS__N ? jl_names[s] : "?";
+}
+
+const char *at_state_name(int s)
+{
+	return s >= 0 && s < AS__N ? at_names[s] : "?";
+}
+
+const char *fail_reason_name(int r)
+{
+	return r >= 0 && r < FR__N ? fr_names[r] : "?";
+}
+
+int jl_state_parse(const char *s)
+{
+	for (int i = 0; i < JS__N; i++)
+		if (strcmp(s, jl_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+int fail_reason_parse(const char *s)
+{
+	for (int i = 0; i < FR__N; i++)
+		if (strcmp(s, fr_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+int job_derive_state(const struct job *j)
+{
+	const int32_t *c = j->counts;
+	if (c[JS_RUNNING])
+		return JS_RUNNING;
+	if (c[JS_READY])
+		return JS_READY;
+	if (c[JS_WAITING])
+		return JS_WAITING;
+	if (c[JS_FAILED])
+		return JS_FAILED;
+	if (c[JS_CANCELLED])
+		return JS_CANCELLED;
+	if (c[JS_SKIPPED])
+		return JS_SKIPPED;
+	return JS_DONE;
+}
+
+struct job *job_alloc(int32_t njoblets)
+{
+	struct job *j = xcalloc(1, sizeof *j + (size_t)njoblets * sizeof(struct joblet));
+	j->njoblets = njoblets;
+	for (int32_t i = 0; i < njoblets; i++) {
+		j->joblets[i].job = j;
+		j->joblets[i].index = i;
+		j->joblets[i].state = JS_READY;
+	}
+	j->counts[JS_READY] = njoblets;
+	j->state = JS_READY;
+	return j;
+}
+
+void job_free(struct job *j)
+{
+	if (j == NULL)
+		return;
+	for (int32_t i = 0; i < j->njoblets; i++) {
+		struct joblet *jl = &j->joblets[i];
+		for (struct attempt *a = jl->attempts, *next; a; a = next) {
+			next = a->next;
+			free(a->message);
+			free(a->late_result);
+			free(a);
+		}
+		free(jl->reason);
+	}
+	free(j->cmd);
+	free(j->env);
+	free(j);
+}
+
+char *job_id(const struct job *j, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s.%s.%lld", j->owner, j->name, (long long)j->seq);
+	return buf;
+}

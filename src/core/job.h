@@ -1,0 +1,107 @@
+/* Jobs, joblets and attempts: the domain model, free of I/O.
+ *
+ * A job is one submission; it owns njoblets joblets (stored inline after it) and each
+ * joblet owns the list of its attempts. States:
+ *
+ *   joblet:  WAITING --tick--> READY --reserve--> RUNNING --finish ok--> DONE
+ *              ^                 ^                   |  \--finish err, budget left--> WAITING|READY
+ *              |                 +-----lost, budget--+  \--err/lost, no budget--> FAILED
+ *   cancel: WAITING|READY|RUNNING -> CANCELLED (a running attempt is told to stop)
+ *   retry:  FAILED|CANCELLED|SKIPPED -> READY (fresh budgets; refused while an attempt lives)
+ *
+ *   attempt: RUNNING -> DONE | FAILED | CANCELLED (reported) | LOST (lease expired)
+ *
+ * Invariants: a joblet has at most one live (RUNNING) attempt, `live`; a joblet is in a
+ * ready heap iff READY, in the delay heap iff WAITING with a ready_at; job->counts[s] is the
+ * number of its joblets in state s; job->state follows job_derive_state(). */
+#ifndef JG_JOB_H
+#define JG_JOB_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum jl_state { JS_WAITING, JS_READY, JS_RUNNING, JS_DONE, JS_FAILED, JS_CANCELLED, JS_SKIPPED, JS__N };
+enum at_state { AS_RUNNING, AS_DONE, AS_FAILED, AS_LOST, AS_CANCELLED, AS__N };
+enum fail_reason {
+	FR_NONE, FR_EXIT, FR_NOTFOUND, FR_PERMISSION, FR_CWD, FR_START, FR_RAM, FR_TIME,
+	FR_SIGNAL, FR_LOST, FR_RESOURCES, FR_CANCELLED, FR__N
+};
+
+const char *jl_state_name(int s);
+const char *at_state_name(int s);
+const char *fail_reason_name(int r);	/* "" for FR_NONE */
+int jl_state_parse(const char *s);	/* -1 if unknown */
+int fail_reason_parse(const char *s);	/* "" → FR_NONE; -1 if unknown */
+static inline bool jl_state_final(int s)
+{
+	return s >= JS_DONE;
+}
+
+struct worker;
+struct shape;
+
+struct attempt {
+	int64_t id;			/* fencing token, unique for the store's life */
+	struct joblet *joblet;
+	struct attempt *next;		/* the joblet's next attempt, oldest first */
+	struct worker *worker;		/* while RUNNING; NULL once ended */
+	struct attempt *wnext, *wprev;	/* in worker->running while RUNNING */
+	const char *node;		/* interned */
+	const char *worker_id;		/* interned */
+	int64_t started_at, ended_at;	/* wall ms; ended_at 0 while running */
+	int64_t cpu_ms;
+	int32_t n;			/* 1 for a joblet's first attempt */
+	int32_t exit_code;		/* meaningful when has_exit */
+	int32_t peak_ram_mb;
+	uint8_t state;			/* enum at_state */
+	uint8_t fail_reason;		/* enum fail_reason */
+	bool has_exit;
+	bool cancel_requested;		/* the user cancelled: the worker must kill it */
+	char *message;			/* from malloc, NULL = none */
+	char *late_result;		/* from malloc: JSON of a refused late report, or NULL */
+};
+
+struct joblet {
+	struct job *job;
+	struct attempt *attempts, *last_attempt;	/* owned list */
+	struct attempt *live;		/* the RUNNING attempt, or NULL */
+	char *reason;			/* from malloc, NULL = "" */
+	int64_t ready_at;		/* wall ms a WAITING joblet becomes READY; 0 = not timed */
+	size_t heap_pos;		/* position in its ready or delay heap */
+	int32_t index;
+	int32_t nattempts;
+	uint16_t errors, lost;		/* retry budgets used: job errors, lost workers */
+	uint8_t state;			/* enum jl_state */
+	uint8_t heap;			/* JL_HEAP_* : which heap holds it */
+};
+enum { JL_HEAP_NONE, JL_HEAP_READY, JL_HEAP_DELAY };
+
+struct job {
+	int64_t seq;
+	const char *owner, *name, *group, *req_group, *cwd;	/* interned */
+	char *cmd;			/* from malloc, immutable once added */
+	char *env;			/* from malloc: JSON object text, or NULL; immutable */
+	int64_t created_at, ended_at;	/* wall ms; ended_at 0 until final */
+	int64_t time_ms, retry_delay_ms;
+	int32_t cores, ram_mb, gpus;
+	int32_t njoblets;
+	int32_t counts[JS__N];		/* joblets per state */
+	uint16_t retries, lost_retries;
+	uint8_t priority;
+	uint8_t state;			/* enum jl_state, derived from counts */
+	bool no_restart, unique;
+	bool started;			/* job.started already announced */
+	struct shape *shape;		/* the ready heap its READY joblets sit in */
+	struct job *uniq_next;		/* chain in the unique index while incomplete */
+	struct joblet joblets[];	/* njoblets of them */
+};
+
+/* The state a job shows for its joblet counts (see docs/API.md). */
+int job_derive_state(const struct job *j);
+/* Allocate a job with n zeroed joblets, all READY. Strings are set by the caller. */
+struct job *job_alloc(int32_t njoblets);
+/* Free a job, its attempts and owned strings. */
+void job_free(struct job *j);
+/* "alice.true.12" into buf. */
+char *job_id(const struct job *j, char *buf, size_t len);
+#endif

@@ -1,0 +1,156 @@
+/* Admin endpoints: stats, drain, shutdown, backup, health and Prometheus metrics. */
+#include "server/server.h"
+#include "server/decode.h"
+#include "base/clock.h"
+#include "base/xalloc.h"
+#include <event2/buffer.h>
+#include <string.h>
+#include <sys/stat.h>
+
+void http_route_counters(void (*cb)(void *, const struct route *), void *arg);
+
+static json_t *counts_object(const int32_t *counts)
+{
+	json_t *o = json_object();
+	for (int s = 0; s < JS__N; s++)
+		json_object_set_new(o, jl_state_name(s), json_integer(counts[s]));
+	return o;
+}
+
+static int live_workers(const struct sched *s)
+{
+	int n = 0;
+	for (size_t i = 0; i < s->leases.len; i++)
+		n += !((struct worker *)s->leases.items[i])->placeholder;
+	return n;
+}
+
+void api_stats(struct call *c)
+{
+	struct server *srv = c->srv;
+	struct sched *s = &srv->sched;
+	json_t *groups = json_object();
+	for (size_t i = 0; i < s->groups.cap; i++) {
+		const char *g = (const char *)(uintptr_t)s->groups.slots[i].key;
+		const struct sched_counts *gc = s->groups.slots[i].val;
+		if (g == NULL)
+			continue;
+		int32_t total = 0;
+		for (int st = 0; st < JS__N; st++)
+			total += gc->by_state[st];
+		if (total > 0)
+			json_object_set_new(groups, g, counts_object(gc->by_state));
+	}
+	call_reply(c, 200,
+		   json_pack("{s:o, s:o, s:i, s:I, s:b, s:I, s:I}", "joblets",
+			     counts_object(s->totals.by_state), "groups", groups, "workers",
+			     live_workers(s), "jobs", (json_int_t)s->njobs, "draining", srv->draining,
+			     "commits", (json_int_t)srv->commits, "uptime_ms",
+			     (json_int_t)(clock_mono_ms() - srv->started_mono)));
+}
+
+void api_drain(struct call *c)
+{
+	c->srv->draining = true;
+	call_reply(c, 200, json_pack("{s:b}", "draining", 1));
+	server_check_drained(c->srv);
+}
+
+void api_shutdown(struct call *c)
+{
+	call_reply(c, 200, json_pack("{s:b}", "shutdown", 1));
+	server_shutdown(c->srv, "asked through the API");
+}
+
+struct backup_wait {
+	struct call *call;	/* owned until replied */
+	char *path;		/* owned */
+};
+
+static void on_backup(void *arg, int rc, int64_t bytes, const char *err)
+{
+	struct backup_wait *bw = arg;
+	if (rc == 0)
+		call_reply(bw->call, 200, json_pack("{s:s, s:I}", "path", bw->path, "bytes",
+						    (json_int_t)bytes));
+	else
+		call_error(bw->call, 500, "internal", "path", "backup failed: %s", err ? err : "?");
+	free(bw->path);
+	free(bw);
+}
+
+void api_backup(struct call *c)
+{
+	static const char *const fields[] = {"path", NULL};
+	struct derr e;
+	const char *path = json_string_value(json_object_get(c->body, "path"));
+	struct stat sb;
+	if (!json_is_object(c->body) || check_fields(c->body, "", fields, &e)) {
+		call_error(c, 400, "bad_request", "", "the body must be {\"path\": \"/abs/file\"}");
+		return;
+	}
+	if (path == NULL || path[0] != '/' || strlen(path) > 4096) {
+		call_error(c, 422, "bad_request", "path", "path: must be an absolute file name");
+		return;
+	}
+	if (stat(path, &sb) == 0) {
+		call_error(c, 409, "conflict", "path", "path: %s already exists", path);
+		return;
+	}
+	struct backup_wait *bw = xcalloc(1, sizeof *bw);
+	bw->call = c;
+	bw->path = xstrdup(path);
+	c->kept = true;
+	if (c->srv->store->vt->backup(c->srv->store, path, on_backup, bw)) {
+		c->kept = false;
+		free(bw->path);
+		free(bw);
+		call_error(c, 500, "internal", "", "cannot start a backup thread");
+	}
+}
+
+void api_healthz(struct call *c)
+{
+	call_reply_text(c, 200, "text/plain", "ok\n", 3);
+}
+
+static void metric_route(void *arg, const struct route *r)
+{
+	evbuffer_add_printf(arg, "jobgrid_http_requests_total{route=\"%s\"} %llu\n", r->name,
+			    (unsigned long long)r->calls);
+	evbuffer_add_printf(arg, "jobgrid_http_errors_total{route=\"%s\"} %llu\n", r->name,
+			    (unsigned long long)r->errors);
+}
+
+void api_metrics(struct call *c)
+{
+	struct server *srv = c->srv;
+	struct evbuffer *b = evbuffer_new();
+	evbuffer_add_printf(b, "# HELP jobgrid_joblets Joblets by state.\n# TYPE jobgrid_joblets gauge\n");
+	for (int s = 0; s < JS__N; s++)
+		evbuffer_add_printf(b, "jobgrid_joblets{state=\"%s\"} %d\n", jl_state_name(s),
+				    srv->sched.totals.by_state[s]);
+	evbuffer_add_printf(b, "# TYPE jobgrid_workers gauge\njobgrid_workers %d\n",
+			    live_workers(&srv->sched));
+	evbuffer_add_printf(b, "# TYPE jobgrid_jobs gauge\njobgrid_jobs %lld\n",
+			    (long long)srv->sched.njobs);
+	evbuffer_add_printf(b, "# TYPE jobgrid_jobs_added_total counter\njobgrid_jobs_added_total %llu\n",
+			    (unsigned long long)srv->jobs_added);
+	evbuffer_add_printf(b, "# TYPE jobgrid_attempts_started_total counter\n"
+			       "jobgrid_attempts_started_total %llu\n",
+			    (unsigned long long)srv->attempts_started);
+	evbuffer_add_printf(b, "# TYPE jobgrid_store_commits_total counter\n"
+			       "jobgrid_store_commits_total %llu\n",
+			    (unsigned long long)srv->commits);
+	evbuffer_add_printf(b, "# TYPE jobgrid_store_records_total counter\n"
+			       "jobgrid_store_records_total %llu\n",
+			    (unsigned long long)srv->committed_recs);
+	evbuffer_add_printf(b, "# TYPE jobgrid_http_requests_total counter\n");
+	http_route_counters(metric_route, b);
+	size_t len = evbuffer_get_length(b);
+	char *text = xmalloc(len + 1);
+	evbuffer_remove(b, text, len);
+	evbuffer_free(b);
+	call_reply_text(c, 200, "text/plain; version=0.0.4", text, len);
+	free(text);
+}

@@ -1,0 +1,200 @@
+/* Handlers for /v1/jobs: create, list, show, change, remove, cancel, retry. */
+#include "server/server.h"
+#include "server/decode.h"
+#include "base/xalloc.h"
+#include <string.h>
+
+static struct job *job_param(struct call *c)
+{
+	struct job *j = server_find_job(c->srv, c->params[0], NULL);
+	if (j == NULL)
+		call_error(c, 404, "not_found", "id", "no job %s", c->params[0]);
+	return j;
+}
+
+static void reply_derr(struct call *c, const struct derr *e)
+{
+	call_error(c, e->status, e->code, e->field, "%s", e->message);
+}
+
+void api_jobs_create(struct call *c)
+{
+	struct server *srv = c->srv;
+	struct derr e;
+	struct job_req *reqs;
+	size_t n;
+	if (c->body == NULL) {
+		call_error(c, 400, "bad_request", "", "the body must be a job object or an array of them");
+		return;
+	}
+	if (decode_job_batch(c->body, c->owner, &reqs, &n, &e)) {
+		reply_derr(c, &e);
+		return;
+	}
+	/* --unique: refuse the whole request if any item repeats an incomplete job, or an
+	 * earlier item of the same batch. Checked before anything is added. */
+	for (size_t i = 0; i < n; i++) {
+		if (!reqs[i].spec.unique)
+			continue;
+		struct job *dup = sched_find_duplicate(&srv->sched, reqs[i].spec.cmd, reqs[i].spec.cwd);
+		char id[400];
+		if (dup) {
+			job_id(dup, id, sizeof id);
+			call_error(c, 409, "duplicate", n > 1 ? "[].cmd" : "cmd",
+				   "an incomplete job with the same command and cwd exists: %s (--unique)", id);
+			goto out;
+		}
+		for (size_t k = 0; k < i; k++) {
+			if (strcmp(reqs[k].spec.cmd, reqs[i].spec.cmd) == 0 &&
+			    strcmp(reqs[k].spec.cwd, reqs[i].spec.cwd) == 0) {
+				call_error(c, 409, "duplicate", "cmd",
+					   "items %zu and %zu have the same command and cwd (--unique)", k, i);
+				goto out;
+			}
+		}
+	}
+	json_t *ids = json_array(), *seqs = json_array();
+	int64_t now = server_now();
+	for (size_t i = 0; i < n; i++) {
+		struct job *j = sched_add(&srv->sched, &reqs[i].spec, now);
+		char id[400];
+		job_id(j, id, sizeof id);
+		json_array_append_new(ids, json_string(id));
+		json_array_append_new(seqs, json_integer(j->seq));
+	}
+	call_reply(c, 201, json_pack("{s:o, s:o}", "ids", ids, "seqs", seqs));
+out:
+	for (size_t i = 0; i < n; i++)
+		job_req_free(&reqs[i]);
+	free(reqs);
+}
+
+static int query_int(struct call *c, const char *key, long long min, long long max,
+		     long long def, long long *out)
+{
+	const char *v = call_query(c, key);
+	char *end;
+	if (v == NULL) {
+		*out = def;
+		return 0;
+	}
+	long long x = strtoll(v, &end, 10);
+	if (*v == '\0' || *end || x < min || x > max) {
+		call_error(c, 400, "bad_request", key, "%s: must be an integer %lld..%lld, got '%s'",
+			   key, min, max, v);
+		return -1;
+	}
+	*out = x;
+	return 0;
+}
+
+void api_jobs_list(struct call *c)
+{
+	struct sched *s = &c->srv->sched;
+	long long limit, cursor;
+	const char *state = call_query(c, "state"), *group = call_query(c, "group"),
+		   *owner = call_query(c, "owner");
+	int st = -1;
+	if (query_int(c, "limit", 1, 10000, 100, &limit) ||
+	    query_int(c, "cursor", 0, INT64_MAX, 0, &cursor))
+		return;
+	if (state && (st = jl_state_parse(state)) < 0) {
+		call_error(c, 400, "bad_request", "state",
+			   "state: must be one of waiting, ready, running, done, failed, cancelled,"
+			   " skipped; got '%s'", state);
+		return;
+	}
+	json_t *jobs = json_array();
+	int64_t seq = cursor + 1, last = 0;
+	for (; seq < s->next_seq && (long long)json_array_size(jobs) < limit; seq++) {
+		struct job *j = sched_job(s, seq);
+		if (j == NULL || (st >= 0 && j->state != st) || (group && strcmp(group, j->group)) ||
+		    (owner && strcmp(owner, j->owner)))
+			continue;
+		json_array_append_new(jobs, render_job(j, false));
+		last = seq;
+	}
+	bool more = false;
+	for (; seq < s->next_seq && !more; seq++) {
+		struct job *j = sched_job(s, seq);
+		more = j && (st < 0 || j->state == st) && (!group || !strcmp(group, j->group)) &&
+		       (!owner || !strcmp(owner, j->owner));
+	}
+	char cur[32];
+	snprintf(cur, sizeof cur, "%lld", (long long)last);
+	call_reply(c, 200, json_pack("{s:o, s:o}", "jobs", jobs, "next_cursor",
+				     more ? json_string(cur) : json_null()));
+}
+
+void api_job_get(struct call *c)
+{
+	struct job *j = job_param(c);
+	if (j)
+		call_reply(c, 200, render_job(j, true));
+}
+
+void api_job_patch(struct call *c)
+{
+	struct job_spec mod;
+	struct derr e;
+	struct job *j = job_param(c);
+	if (j == NULL)
+		return;
+	if (c->body == NULL || decode_job_patch(c->body, &mod, &e)) {
+		if (c->body == NULL)
+			call_error(c, 400, "bad_request", "", "the body must be a JSON object");
+		else
+			reply_derr(c, &e);
+		return;
+	}
+	if (jl_state_final(j->state)) {
+		call_error(c, 409, "conflict", "state", "the job is %s; only waiting joblets change",
+			   jl_state_name(j->state));
+		return;
+	}
+	sched_modify(&c->srv->sched, j, &mod, server_now());
+	call_reply(c, 200, render_job(j, true));
+}
+
+void api_job_delete(struct call *c)
+{
+	const char *why;
+	struct job *j = job_param(c);
+	if (j == NULL)
+		return;
+	char id[400];
+	job_id(j, id, sizeof id);
+	if (sched_remove(&c->srv->sched, j, &why)) {
+		call_error(c, 409, "conflict", "state", "cannot remove %s: %s", id, why);
+		return;
+	}
+	call_reply(c, 200, json_pack("{s:s}", "removed", id));
+}
+
+void api_job_cancel(struct call *c)
+{
+	struct job *j = job_param(c);
+	if (j == NULL)
+		return;
+	sched_cancel(&c->srv->sched, j, server_now());
+	/* Tell parked workers now rather than at their next heartbeat. */
+	for (int32_t i = 0; i < j->njoblets; i++) {
+		struct attempt *a = j->joblets[i].live;
+		if (a && a->worker && a->worker->parked)
+			parked_reply(a->worker->parked, false);
+	}
+	call_reply(c, 200, render_job(j, true));
+}
+
+void api_job_retry(struct call *c)
+{
+	const char *why;
+	struct job *j = job_param(c);
+	if (j == NULL)
+		return;
+	if (sched_retry(&c->srv->sched, j, server_now(), &why)) {
+		call_error(c, 409, "conflict", "state", "%s", why);
+		return;
+	}
+	call_reply(c, 200, render_job(j, true));
+}

@@ -1,0 +1,267 @@
+/* Streaming replies: Server-Sent Events of the job life cycle, and job output for `log`
+ * (whole, or followed live). Both are sent only after the changes they report are
+ * committed. A reader that falls behind by more than STREAM_MAX_BACKLOG bytes is dropped
+ * rather than letting the server buffer without bound (DECISIONS pitfall 3). */
+#include "server/server.h"
+#include "base/xalloc.h"
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <string.h>
+
+#define STREAM_MAX_BACKLOG (8u << 20)
+
+struct sse_client {
+	struct call *call;		/* owned */
+	int64_t seq;			/* only this job's events; 0 = all */
+	struct sse_client *next, *prev;
+};
+
+struct log_follower {
+	struct call *call;		/* owned */
+	int64_t seq, last_rowid;
+	uint64_t end_after;		/* ends once this many batches are committed; 0 = live */
+	int32_t idx;
+	struct log_follower *next, *prev;
+};
+
+bool stream_has_listeners(const struct server *srv)
+{
+	return srv->sse != NULL;
+}
+
+static size_t backlog(struct call *c)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
+	if (evcon == NULL)
+		return 0;
+	return evbuffer_get_length(bufferevent_get_output(evhttp_connection_get_bufferevent(evcon)));
+}
+
+static void stream_begin(struct call *c, const char *ctype, void (*on_close)(struct evhttp_connection *, void *),
+			 void *arg)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
+	evhttp_add_header(h, "Content-Type", ctype);
+	evhttp_add_header(h, "Cache-Control", "no-cache");
+	evhttp_send_reply_start(c->req, 200, "OK");
+	c->kept = c->replied = true;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
+	evhttp_connection_set_closecb(evcon, on_close, arg);
+	bufferevent_enable(evhttp_connection_get_bufferevent(evcon), EV_READ);
+}
+
+/* End a stream; if the client already left, evhttp frees the detached request. */
+static void stream_end(struct call *c)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
+	if (evcon)
+		evhttp_connection_set_closecb(evcon, NULL, NULL);
+	evhttp_send_reply_end(c->req);
+	call_free(c);
+}
+
+static void send_text(struct call *c, const char *text, size_t len)
+{
+	struct evbuffer *b = evbuffer_new();
+	evbuffer_add(b, text, len);
+	evhttp_send_reply_chunk(c->req, b);
+	evbuffer_free(b);
+}
+
+/* ---- events ------------------------------------------------------------------------ */
+
+static void sse_drop(struct server *srv, struct sse_client *s)
+{
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		srv->sse = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	stream_end(s->call);
+	free(s);
+}
+
+static void on_sse_close(struct evhttp_connection *evcon, void *arg)
+{
+	struct sse_client *s = arg;
+	sse_drop(s->call->srv, s);
+}
+
+void api_events(struct call *c)
+{
+	const char *job = call_query(c, "job");
+	int64_t seq = 0;
+	if (job) {
+		struct job *j = server_find_job(c->srv, job, NULL);
+		if (j == NULL) {
+			call_error(c, 404, "not_found", "job", "no job %s", job);
+			return;
+		}
+		seq = j->seq;
+	}
+	struct sse_client *s = xcalloc(1, sizeof *s);
+	s->call = c;
+	s->seq = seq;
+	s->next = c->srv->sse;
+	if (s->next)
+		s->next->prev = s;
+	c->srv->sse = s;
+	stream_begin(c, "text/event-stream", on_sse_close, s);
+	send_text(c, ": jobgrid events\n\n", 18);
+}
+
+void stream_publish(struct server *srv, json_t *events)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach(events, i, e) {
+		char *data = json_dumps(e, JSON_COMPACT);
+		char *msg = xasprintf("event: %s\ndata: %s\n\n",
+				      json_string_value(json_object_get(e, "event")), data);
+		int64_t seq = json_integer_value(json_object_get(e, "seq"));
+		for (struct sse_client *s = srv->sse, *next; s; s = next) {
+			next = s->next;
+			if (s->seq && s->seq != seq)
+				continue;
+			if (backlog(s->call) > STREAM_MAX_BACKLOG)
+				sse_drop(srv, s);	/* too slow: it reconnects and re-reads state */
+			else
+				send_text(s->call, msg, strlen(msg));
+		}
+		free(msg);
+		free(data);
+	}
+}
+
+void stream_keepalive(struct server *srv)
+{
+	for (struct sse_client *s = srv->sse; s; s = s->next)
+		send_text(s->call, ": keep-alive\n\n", 14);
+}
+
+/* ---- log --------------------------------------------------------------------------- */
+
+struct log_text {
+	struct evbuffer *out;
+	int64_t last_rowid;
+};
+
+/* Each line of a chunk gets its node's prefix; a chunk that ends mid-line is closed. */
+static void add_row(void *arg, const struct output_row *row)
+{
+	struct log_text *lt = arg;
+	const char *p = row->data, *end = row->data + row->len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		evbuffer_add_printf(lt->out, "[%s] ", row->node);
+		evbuffer_add(lt->out, p, n);
+		evbuffer_add(lt->out, "\n", 1);
+		p += n + (nl != NULL);
+	}
+	lt->last_rowid = row->rowid;
+}
+
+static void follower_drop(struct server *srv, struct log_follower *f)
+{
+	if (f->prev)
+		f->prev->next = f->next;
+	else
+		srv->followers = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+	stream_end(f->call);
+	free(f);
+}
+
+static void on_follower_close(struct evhttp_connection *evcon, void *arg)
+{
+	struct log_follower *f = arg;
+	follower_drop(f->call->srv, f);
+}
+
+void api_job_log(struct call *c)
+{
+	struct server *srv = c->srv;
+	int32_t idx;
+	struct job *j = server_find_job(srv, c->params[0], &idx);
+	const char *qi = call_query(c, "index"), *follow = call_query(c, "follow");
+	if (j == NULL) {
+		call_error(c, 404, "not_found", "id", "no job %s", c->params[0]);
+		return;
+	}
+	if (qi) {
+		char *end;
+		long v = strtol(qi, &end, 10);
+		if (*qi == '\0' || *end || v < 0 || v >= j->njoblets) {
+			call_error(c, 400, "bad_request", "index", "index: must be 0..%d, got '%s'",
+				   j->njoblets - 1, qi);
+			return;
+		}
+		idx = (int32_t)v;
+	}
+	struct log_text lt = {evbuffer_new(), 0};
+	srv->store->vt->read_output(srv->store, j->seq, idx, 0, add_row, &lt);
+	size_t len = evbuffer_get_length(lt.out);
+	char *text = xmalloc(len + 1);
+	evbuffer_remove(lt.out, text, len);
+	evbuffer_free(lt.out);
+	bool live = follow && strcmp(follow, "0") != 0 && !jl_state_final(j->state);
+	if (!live) {
+		call_reply_text(c, 200, "text/plain; charset=utf-8", text, len);
+		free(text);
+		return;
+	}
+	struct log_follower *f = xcalloc(1, sizeof *f);
+	f->call = c;
+	f->seq = j->seq;
+	f->idx = idx;
+	f->last_rowid = lt.last_rowid;
+	f->next = srv->followers;
+	if (f->next)
+		f->next->prev = f;
+	srv->followers = f;
+	stream_begin(c, "text/plain; charset=utf-8", on_follower_close, f);
+	if (len)
+		send_text(c, text, len);
+	free(text);
+}
+
+void stream_wake_followers(struct server *srv)
+{
+	for (struct log_follower *f = srv->followers, *next; f; f = next) {
+		next = f->next;
+		struct job *j = sched_job(&srv->sched, f->seq);
+		struct log_text lt = {evbuffer_new(), f->last_rowid};
+		if (j)
+			srv->store->vt->read_output(srv->store, f->seq, f->idx, f->last_rowid, add_row, &lt);
+		f->last_rowid = lt.last_rowid;
+		if (evbuffer_get_length(lt.out)) {
+			if (backlog(f->call) > STREAM_MAX_BACKLOG) {
+				evbuffer_free(lt.out);
+				follower_drop(srv, f);
+				continue;
+			}
+			evhttp_send_reply_chunk(f->call->req, lt.out);
+		}
+		evbuffer_free(lt.out);
+		/* The job may have ended in memory before its last output is committed: end
+		 * once every batch that existed when it was seen final is on disk. */
+		if (j && jl_state_final(j->state) && f->end_after == 0) {
+			f->end_after = srv->submitted + (srv->cur && srv->cur->sb.n ? 1 : 0);
+			if (f->end_after == 0)
+				f->end_after = 1;
+		}
+		if (j == NULL || (f->end_after && srv->commits >= f->end_after))
+			follower_drop(srv, f);
+	}
+}
+
+void stream_close_all(struct server *srv)
+{
+	while (srv->sse)
+		sse_drop(srv, srv->sse);
+	while (srv->followers)
+		follower_drop(srv, srv->followers);
+}

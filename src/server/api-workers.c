@@ -1,0 +1,477 @@
+/* Handlers for workers and attempts: register, reserve (long-poll), heartbeat, output,
+ * finish. Every report names its attempt id, the fencing token: a report for an attempt
+ * that is no longer live is refused (409) and kept as its late_result. */
+#include "server/server.h"
+#include "server/decode.h"
+#include "base/clock.h"
+#include "base/intern.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+#include <event2/bufferevent.h>
+#include <openssl/evp.h>
+#include <string.h>
+
+#define MAX_CHUNK_B64 (4u << 20)
+
+static struct worker *worker_param(struct call *c)
+{
+	struct worker *w = sched_worker(&c->srv->sched, c->params[0]);
+	if (w == NULL)
+		call_error(c, 404, "unknown_worker", "id",
+			   "unknown worker %s: register again", c->params[0]);
+	else
+		sched_worker_touch(&c->srv->sched, w, server_now(), clock_mono_ms());
+	return w;
+}
+
+/* ---- output ------------------------------------------------------------------------ */
+
+/* Decode base64 with OpenSSL; returns a malloc'd buffer or NULL if malformed. */
+static char *b64_decode(const char *in, size_t n, size_t *out_len)
+{
+	if (n % 4 != 0)
+		return NULL;
+	char *out = xmalloc(n / 4 * 3 + 1);
+	int len = n ? EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)in, (int)n) : 0;
+	if (len < 0) {
+		free(out);
+		return NULL;
+	}
+	if (n >= 1 && in[n - 1] == '=')	/* EVP_DecodeBlock counts padding as bytes */
+		len--;
+	if (n >= 2 && in[n - 2] == '=')
+		len--;
+	*out_len = (size_t)len;
+	return out;
+}
+
+static const char *const chunk_fields[] = {"seq", "at_ms", "data_b64", NULL};
+
+/* Validate every chunk first, then store them all: a bad chunk changes nothing. */
+static int apply_chunks(struct server *srv, int64_t attempt, json_t *chunks, const char *prefix,
+			struct derr *e)
+{
+	size_t i;
+	json_t *ch;
+	if (!json_is_array(chunks) || json_array_size(chunks) > 10000)
+		return derr_set(e, 400, "bad_request", prefix, "must be an array of at most 10000 chunks");
+	for (int pass = 0; pass < 2; pass++) {
+		json_array_foreach(chunks, i, ch) {
+			char f[200];
+			int64_t seq, at;
+			snprintf(f, sizeof f, "%s[%zu].", prefix, i);
+			if (!json_is_object(ch))
+				return derr_set(e, 400, "bad_request", f, "a chunk must be an object");
+			if (check_fields(ch, f, chunk_fields, e) ||
+			    get_int(ch, f, "seq", 0, INT32_MAX, -1, &seq, e) ||
+			    get_int(ch, f, "at_ms", 0, INT64_MAX / 2, 0, &at, e))
+				return -1;
+			json_t *d = json_object_get(ch, "data_b64");
+			if (seq < 0 || !json_is_string(d) || json_string_length(d) > MAX_CHUNK_B64)
+				return derr_set(e, 400, "bad_request", f,
+						"needs seq and data_b64 (base64, at most 4 MiB)");
+			size_t len;
+			char *data = b64_decode(json_string_value(d), json_string_length(d), &len);
+			if (data == NULL)
+				return derr_set(e, 400, "bad_request", f, "data_b64: not valid base64");
+			if (pass == 0)
+				free(data);
+			else
+				persist_output(srv, attempt, seq, at ? at : server_now(), data, len);
+		}
+	}
+	return 0;
+}
+
+/* ---- register ---------------------------------------------------------------------- */
+
+static const char *const register_fields[] = {"name", "cores", "ram_mb", "gpus", "tags",
+					      "running", "pid", NULL};
+
+static int decode_tags(json_t *tags, char **out, struct derr *e)
+{
+	const char *k;
+	json_t *v;
+	*out = NULL;
+	if (tags == NULL)
+		return 0;
+	if (!json_is_object(tags) || json_object_size(tags) > 64)
+		return derr_set(e, 400, "bad_request", "tags", "must be an object of at most 64 strings");
+	json_object_foreach(tags, k, v) {
+		if (!name_valid(k, 64) || !json_is_string(v) || json_string_length(v) > 256)
+			return derr_set(e, 422, "bad_request", "tags",
+					"tag names are [A-Za-z0-9_.-]{1,64}, values strings ≤ 256");
+	}
+	*out = json_dumps(tags, JSON_COMPACT | JSON_SORT_KEYS);
+	return 0;
+}
+
+void api_workers_register(struct call *c)
+{
+	struct server *srv = c->srv;
+	struct derr e;
+	int64_t cores, ram, gpus, pid;
+	const char *name;
+	json_t *b = c->body, *running;
+	char *tags = NULL;
+	if (!json_is_object(b)) {
+		call_error(c, 400, "bad_request", "", "the body must be a JSON object");
+		return;
+	}
+	if (check_fields(b, "", register_fields, &e) ||
+	    get_int(b, "", "cores", 0, 1 << 20, 1, &cores, &e) ||
+	    get_int(b, "", "ram_mb", 0, INT32_MAX / 2, 0, &ram, &e) ||
+	    get_int(b, "", "gpus", 0, 4096, 0, &gpus, &e) ||
+	    get_int(b, "", "pid", 0, INT32_MAX, 0, &pid, &e) ||
+	    decode_tags(json_object_get(b, "tags"), &tags, &e))
+		goto bad;
+	name = json_string_value(json_object_get(b, "name"));
+	if (name == NULL || !name_valid(name, 128)) {
+		derr_set(&e, 400, "bad_request", "name", "a node name is [A-Za-z0-9_.-]{1,128}");
+		goto bad;
+	}
+	running = json_object_get(b, "running");
+	if (running && (!json_is_array(running) || json_array_size(running) > 100000)) {
+		derr_set(&e, 400, "bad_request", "running", "must be an array of attempt ids");
+		goto bad;
+	}
+	size_t n = json_array_size(running), nr, nc;
+	int64_t *ids = xcalloc(n + 1, sizeof *ids), *re = xcalloc(n + 1, sizeof *re),
+		*ca = xcalloc(n + 1, sizeof *ca);
+	for (size_t i = 0; i < n; i++)
+		ids[i] = json_integer_value(json_array_get(running, i));
+	struct worker *w = sched_worker_add(&srv->sched, name, (int32_t)cores, (int32_t)ram,
+					    (int32_t)gpus, tags, (int)pid, ids, n, re, &nr, ca, &nc,
+					    server_now(), clock_mono_ms());
+	json_t *jr = json_array(), *jc = json_array();
+	for (size_t i = 0; i < nr; i++)
+		json_array_append_new(jr, json_integer(re[i]));
+	for (size_t i = 0; i < nc; i++)
+		json_array_append_new(jc, json_integer(ca[i]));
+	free(ids);
+	free(re);
+	free(ca);
+	log_info("worker %s registered: %s, %lld cores, %lld MB, %lld GPUs%s", w->id, w->name,
+		 (long long)cores, (long long)ram, (long long)gpus, nr ? " (re-attached)" : "");
+	srv->work_added = true;	/* a new worker may fit what waits */
+	server_mark_dirty(srv);
+	call_reply(c, 201, json_pack("{s:s, s:I, s:I, s:o, s:o}", "id", w->id, "lease_ms",
+				     (json_int_t)srv->lease_ms, "heartbeat_ms",
+				     (json_int_t)srv->heartbeat_ms, "reattached", jr, "cancel", jc));
+	return;
+bad:
+	free(tags);
+	call_error(c, e.status, e.code, e.field, "%s", e.message);
+}
+
+void api_workers_list(struct call *c)
+{
+	json_t *arr = json_array();
+	struct heap *h = &c->srv->sched.leases;
+	for (size_t i = 0; i < h->len; i++)
+		json_array_append_new(arr, render_worker(h->items[i]));
+	call_reply(c, 200, json_pack("{s:o}", "workers", arr));
+}
+
+/* ---- reports ----------------------------------------------------------------------- */
+
+/* Apply one FINISH; returns its result object for the reply (or NULL after replying
+ * with an error when reply_errors). */
+static json_t *apply_finish(struct server *srv, struct worker *w, json_t *obj, int64_t attempt,
+			    const char *prefix, struct derr *e, enum finish_result *res)
+{
+	struct finish f;
+	if (decode_finish(obj, prefix, attempt == 0, &f, e))
+		return NULL;
+	if (attempt)
+		f.attempt = attempt;
+	json_t *out = json_object_get(obj, "output");
+	struct attempt *live = sched_live_attempt(&srv->sched, w, f.attempt);
+	if (out && live) {
+		char p[200];
+		snprintf(p, sizeof p, "%soutput", prefix);
+		if (apply_chunks(srv, f.attempt, out, p, e))
+			return NULL;
+	}
+	if (live && live->worker)
+		sched_worker_touch(&srv->sched, live->worker, server_now(), clock_mono_ms());
+	json_t *late = json_deep_copy(obj);
+	json_object_del(late, "output");
+	json_object_set_new(late, "reported_at", render_time(server_now()));
+	char *late_text = json_dumps(late, JSON_COMPACT);
+	json_decref(late);
+	*res = sched_finish(&srv->sched, w, &f, late_text, server_now());
+	free(late_text);
+	if (*res == FINISH_STALE)
+		log_warn("refused a late report for attempt %lld (no longer live)",
+			 (long long)f.attempt);
+	if (*res == FINISH_APPLIED || *res == FINISH_DUPLICATE)
+		return json_pack("{s:I, s:b}", "attempt", (json_int_t)f.attempt, "ok", 1);
+	return json_pack("{s:I, s:b, s:s}", "attempt", (json_int_t)f.attempt, "ok", 0, "error",
+			 *res == FINISH_STALE ? "stale_attempt" : "unknown_attempt");
+}
+
+static json_t *cancel_list(struct worker *w)
+{
+	json_t *arr = json_array();
+	for (struct attempt *a = w->running; a; a = a->wnext)
+		if (a->cancel_requested)
+			json_array_append_new(arr, json_integer(a->id));
+	return arr;
+}
+
+void api_attempt_finish(struct call *c)
+{
+	struct derr e;
+	enum finish_result res;
+	char *end;
+	long long id = strtoll(c->params[0], &end, 10);
+	if (*end || id <= 0) {
+		call_error(c, 404, "not_found", "id", "no attempt %s", c->params[0]);
+		return;
+	}
+	if (c->body == NULL) {
+		call_error(c, 400, "bad_request", "", "the body must be a FINISH object");
+		return;
+	}
+	json_t *r = apply_finish(c->srv, NULL, c->body, id, "", &e, &res);
+	if (r == NULL) {
+		call_error(c, e.status, e.code, e.field, "%s", e.message);
+		return;
+	}
+	json_decref(r);
+	if (res == FINISH_STALE)
+		call_error(c, 409, "stale_attempt", "attempt",
+			   "attempt %lld is no longer live (its lease expired); the report is kept"
+			   " as its late_result and not applied", id);
+	else if (res == FINISH_UNKNOWN)
+		call_error(c, 404, "not_found", "attempt", "no attempt %lld", id);
+	else
+		call_reply(c, 200, json_pack("{s:b}", "ok", 1));
+}
+
+void api_attempt_output(struct call *c)
+{
+	struct derr e;
+	char *end;
+	long long id = strtoll(c->params[0], &end, 10);
+	static const char *const fields[] = {"chunks", NULL};
+	if (*end || id <= 0) {
+		call_error(c, 404, "not_found", "id", "no attempt %s", c->params[0]);
+		return;
+	}
+	if (!json_is_object(c->body) || check_fields(c->body, "", fields, &e)) {
+		if (json_is_object(c->body))
+			call_error(c, e.status, e.code, e.field, "%s", e.message);
+		else
+			call_error(c, 400, "bad_request", "", "the body must be {\"chunks\": [...]}");
+		return;
+	}
+	struct attempt *a = sched_live_attempt(&c->srv->sched, NULL, id);
+	if (a == NULL) {
+		call_error(c, 409, "stale_attempt", "attempt", "attempt %lld is not live", id);
+		return;
+	}
+	if (apply_chunks(c->srv, id, json_object_get(c->body, "chunks"), "chunks", &e)) {
+		call_error(c, e.status, e.code, e.field, "%s", e.message);
+		return;
+	}
+	if (a->worker)
+		sched_worker_touch(&c->srv->sched, a->worker, server_now(), clock_mono_ms());
+	call_reply(c, 200, json_pack("{s:b}", "ok", 1));
+}
+
+void api_worker_heartbeat(struct call *c)
+{
+	struct derr e;
+	static const char *const fields[] = {"running", NULL};
+	struct worker *w = worker_param(c);
+	if (w == NULL)
+		return;
+	json_t *running = c->body ? json_object_get(c->body, "running") : NULL;
+	if ((c->body && (!json_is_object(c->body) || check_fields(c->body, "", fields, &e))) ||
+	    (running && !json_is_array(running))) {
+		call_error(c, 400, "bad_request", "running", "the body must be {\"running\": [ids]}");
+		return;
+	}
+	json_t *cancel = cancel_list(w);
+	size_t i;
+	json_t *v;
+	json_array_foreach(running, i, v) {
+		if (!sched_live_attempt(&c->srv->sched, w, json_integer_value(v)))
+			json_array_append(cancel, v);	/* not ours any more: stop it */
+	}
+	call_reply(c, 200, json_pack("{s:o, s:b}", "cancel", cancel, "drain", c->srv->draining));
+}
+
+/* ---- reserve ----------------------------------------------------------------------- */
+
+static void parked_unlink(struct parked *p)
+{
+	struct server *srv = p->call->srv;
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		srv->parked = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	if (p->worker)
+		p->worker->parked = NULL;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(p->call->req);
+	if (evcon)
+		evhttp_connection_set_closecb(evcon, NULL, NULL);
+	event_free(p->timeout);
+}
+
+static void send_reserve(struct call *c, struct worker *w, json_t *results, struct attempt **got,
+			 size_t n)
+{
+	json_t *joblets = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(joblets, render_assignment(got[i]));
+	call_reply(c, 200, json_pack("{s:o, s:o, s:o, s:b}", "joblets", joblets, "results",
+				     results, "cancel", w ? cancel_list(w) : json_array(), "drain",
+				     c->srv->draining));
+}
+
+void parked_reply(struct parked *p, bool lost)
+{
+	struct call *c = p->call;
+	struct worker *w = p->worker;
+	parked_unlink(p);
+	if (lost)
+		call_error(c, 404, "unknown_worker", "id", "the worker's lease expired: register again");
+	else
+		send_reserve(c, w, json_incref(p->results), NULL, 0);
+	json_decref(p->results);
+	free(p);
+}
+
+void worker_lost_hook(void *ctx, struct worker *w)
+{
+	log_warn("worker %s (%s) lost: no word for its lease, %d joblets re-queued or failed",
+		 w->id, w->name, w->nrunning);
+	if (w->parked)
+		parked_reply(w->parked, true);
+}
+
+static void on_parked_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	parked_reply(arg, false);
+}
+
+static void on_parked_close(struct evhttp_connection *evcon, void *arg)
+{
+	parked_reply(arg, false);	/* the request is detached: replying frees it */
+}
+
+static size_t reserve_now(struct server *srv, struct worker *w, int32_t c, int32_t r, int32_t g,
+			  size_t max, struct attempt **got)
+{
+	if (srv->draining || srv->stopping)
+		return 0;
+	return sched_reserve(&srv->sched, w, c, r, g, max, got, server_now());
+}
+
+void server_try_parked(struct server *srv)
+{
+	struct attempt *got[1024];
+	for (struct parked *p = srv->parked, *next; p; p = next) {
+		next = p->next;
+		size_t n = reserve_now(srv, p->worker, p->free_cores, p->free_ram, p->free_gpus,
+				       p->max, got);
+		if (n == 0)
+			continue;
+		struct call *c = p->call;
+		struct worker *w = p->worker;
+		json_t *results = p->results;
+		parked_unlink(p);
+		free(p);
+		send_reserve(c, w, results, got, n);
+	}
+}
+
+static const char *const reserve_fields[] = {"free", "max", "wait_ms", "finished", NULL};
+static const char *const free_fields[] = {"cores", "ram_mb", "gpus", NULL};
+
+void api_worker_reserve(struct call *c)
+{
+	struct server *srv = c->srv;
+	struct derr e;
+	int64_t max, wait_ms, fc, fr, fg;
+	struct worker *w = worker_param(c);
+	if (w == NULL)
+		return;
+	json_t *b = c->body ? c->body : json_object(), *fin, *freeo;
+	if (c->body == NULL)
+		c->body = b;
+	freeo = json_object_get(b, "free");
+	fin = json_object_get(b, "finished");
+	if (!json_is_object(b) || check_fields(b, "", reserve_fields, &e) ||
+	    get_int(b, "", "max", 0, 1024, 1, &max, &e) ||
+	    get_int(b, "", "wait_ms", 0, 60000, 0, &wait_ms, &e) ||
+	    (freeo && (!json_is_object(freeo) || check_fields(freeo, "free.", free_fields, &e))) ||
+	    get_int(freeo, "free.", "cores", 0, 1 << 20, w->cores, &fc, &e) ||
+	    get_int(freeo, "free.", "ram_mb", 0, INT32_MAX / 2, w->ram_mb, &fr, &e) ||
+	    get_int(freeo, "free.", "gpus", 0, 4096, w->gpus, &fg, &e)) {
+		if (json_is_object(b) && e.code)
+			call_error(c, e.status, e.code, e.field, "%s", e.message);
+		else
+			call_error(c, 400, "bad_request", "", "the body must be a JSON object");
+		return;
+	}
+	if (fin && (!json_is_array(fin) || json_array_size(fin) > 4096)) {
+		call_error(c, 400, "bad_request", "finished", "must be an array of reports");
+		return;
+	}
+	/* Decode every report before applying any, so a bad one changes nothing. */
+	size_t i;
+	json_t *v;
+	json_array_foreach(fin, i, v) {
+		struct finish f;
+		char prefix[48];
+		snprintf(prefix, sizeof prefix, "finished[%zu].", i);
+		if (decode_finish(v, prefix, true, &f, &e)) {
+			call_error(c, e.status, e.code, e.field, "%s", e.message);
+			return;
+		}
+	}
+	json_t *results = json_array();
+	json_array_foreach(fin, i, v) {
+		enum finish_result res;
+		char prefix[48];
+		snprintf(prefix, sizeof prefix, "finished[%zu].", i);
+		json_t *r = apply_finish(srv, w, v, 0, prefix, &e, &res);
+		json_array_append_new(results, r ? r : json_pack("{s:b, s:s}", "ok", 0, "error", e.message));
+	}
+	if (w->parked)	/* a newer poll replaces an older one */
+		parked_reply(w->parked, false);
+	struct attempt *got[1024];
+	size_t n = reserve_now(srv, w, (int32_t)fc, (int32_t)fr, (int32_t)fg, (size_t)max, got);
+	if (n > 0 || wait_ms == 0 || max == 0 || srv->draining || srv->stopping) {
+		send_reserve(c, w, results, got, n);
+		return;
+	}
+	struct parked *p = xcalloc(1, sizeof *p);
+	p->call = c;
+	p->worker = w;
+	p->free_cores = (int32_t)fc;
+	p->free_ram = (int32_t)fr;
+	p->free_gpus = (int32_t)fg;
+	p->max = (size_t)max;
+	p->results = results;
+	p->timeout = evtimer_new(srv->base, on_parked_timeout, p);
+	struct timeval tv = {(time_t)(wait_ms / 1000), (suseconds_t)(wait_ms % 1000) * 1000};
+	evtimer_add(p->timeout, &tv);
+	p->next = srv->parked;
+	if (srv->parked)
+		srv->parked->prev = p;
+	srv->parked = p;
+	w->parked = p;
+	c->kept = true;
+	/* evhttp stops reading while a request is open; read again so a worker that goes
+	 * away is noticed now, not at the end of the poll (DECISIONS pitfall 2). */
+	struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
+	evhttp_connection_set_closecb(evcon, on_parked_close, p);
+	bufferevent_enable(evhttp_connection_get_bufferevent(evcon), EV_READ);
+}

@@ -1,0 +1,51 @@
+/* Strict decoding of API request bodies into scheduler inputs. Pure functions over
+ * jansson values: every unknown field, wrong type or out-of-range value becomes a
+ * `struct derr` naming the field and the rule, and nothing is half-applied. Fuzzed by
+ * tests/fuzz/fuzz-decode.c. */
+#ifndef JG_DECODE_H
+#define JG_DECODE_H
+#include "core/sched.h"
+#include <jansson.h>
+
+struct derr {
+	int status;		/* 400 or 422 */
+	const char *code;	/* "bad_request", "unknown_field", ... */
+	char field[160];
+	char message[512];
+};
+
+/* Sets e and returns -1; the message is "FIELD: TEXT". */
+int derr_set(struct derr *e, int status, const char *code, const char *field,
+	     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* A job spec with the storage its strings point into. Release with job_req_free. */
+struct job_req {
+	struct job_spec spec;
+	char *name;		/* owned: given or derived */
+	char *env;		/* owned: compact JSON object text, or NULL */
+};
+void job_req_free(struct job_req *r);
+
+/* One job object (prefix names it in errors, e.g. "[3]."). owner is already checked. */
+int decode_job(json_t *obj, const char *prefix, const char *owner, struct job_req *out,
+	       struct derr *e);
+/* A POST /v1/jobs body: an object or an array of ≤ 100000. *out is a malloc'd array. */
+int decode_job_batch(json_t *body, const char *owner, struct job_req **out, size_t *n,
+		     struct derr *e);
+/* A PATCH body into mod (fields not given are -1). */
+int decode_job_patch(json_t *body, struct job_spec *mod, struct derr *e);
+/* A FINISH report. Strings in out borrow from obj. */
+int decode_finish(json_t *obj, const char *prefix, bool need_attempt, struct finish *out,
+		  struct derr *e);
+
+/* Only [A-Za-z0-9_.-], 1..max chars. */
+bool name_valid(const char *s, size_t max);
+/* The default job name: basename of cmd's first word, unsafe characters as '_'. */
+char *name_from_cmd(const char *cmd);
+
+/* Reads an integer member; absent → def. -1 with e set if wrong type or out of range. */
+int get_int(json_t *obj, const char *prefix, const char *key, int64_t min, int64_t max,
+	    int64_t def, int64_t *out, struct derr *e);
+/* Refuse members not in allowed (NULL-terminated). */
+int check_fields(json_t *obj, const char *prefix, const char *const *allowed, struct derr *e);
+#endif

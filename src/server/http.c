@@ -1,0 +1,534 @@
+/* HTTP on evhttp: the route table, the life of a call, replies held back until the
+ * commit they depend on, and idempotency keys. */
+#include "server/server.h"
+#include "base/clock.h"
+#include "base/intern.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+#include "server/decode.h"
+#include <ctype.h>
+#include <sys/queue.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/keyvalq_struct.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MAX_BODY (128u << 20)
+
+/* THE route table (STYLE habit 3): method, pattern, handler, flags. */
+static struct route routes[] = {
+	{"POST", "/v1/jobs", api_jobs_create, R_MUTATES, "jobs_create", 0, 0},
+	{"GET", "/v1/jobs", api_jobs_list, 0, "jobs_list", 0, 0},
+	{"GET", "/v1/jobs/*", api_job_get, 0, "job_get", 0, 0},
+	{"PATCH", "/v1/jobs/*", api_job_patch, R_MUTATES, "job_patch", 0, 0},
+	{"DELETE", "/v1/jobs/*", api_job_delete, R_MUTATES, "job_delete", 0, 0},
+	{"POST", "/v1/jobs/*/cancel", api_job_cancel, R_MUTATES, "job_cancel", 0, 0},
+	{"POST", "/v1/jobs/*/retry", api_job_retry, R_MUTATES, "job_retry", 0, 0},
+	{"GET", "/v1/jobs/*/log", api_job_log, R_STREAM, "job_log", 0, 0},
+	{"POST", "/v1/workers", api_workers_register, 0, "worker_register", 0, 0},
+	{"GET", "/v1/workers", api_workers_list, 0, "workers_list", 0, 0},
+	{"POST", "/v1/workers/*/reserve", api_worker_reserve, R_STREAM, "worker_reserve", 0, 0},
+	{"POST", "/v1/workers/*/heartbeat", api_worker_heartbeat, 0, "worker_heartbeat", 0, 0},
+	{"POST", "/v1/attempts/*/output", api_attempt_output, 0, "attempt_output", 0, 0},
+	{"POST", "/v1/attempts/*/finish", api_attempt_finish, 0, "attempt_finish", 0, 0},
+	{"GET", "/v1/events", api_events, R_STREAM, "events", 0, 0},
+	{"GET", "/v1/stats", api_stats, 0, "stats", 0, 0},
+	{"POST", "/v1/drain", api_drain, R_MUTATES, "drain", 0, 0},
+	{"POST", "/v1/shutdown", api_shutdown, 0, "shutdown", 0, 0},
+	{"POST", "/v1/backup", api_backup, R_STREAM, "backup", 0, 0},
+	{"GET", "/healthz", api_healthz, 0, "healthz", 0, 0},
+	{"GET", "/metrics", api_metrics, 0, "metrics", 0, 0},
+};
+#define NROUTES (sizeof routes / sizeof routes[0])
+
+struct pending {
+	struct call *call;	/* owned: freed once sent */
+	int status;
+	struct evbuffer *body;	/* owned until handed to evhttp */
+	const char *ctype;	/* static */
+	struct pending *next;
+};
+
+struct idem_entry {
+	int32_t status;
+	int64_t at;
+	char *key;		/* owned: owner\nkey */
+	char *body;		/* owned */
+};
+
+/* ---- metrics access ---------------------------------------------------------------- */
+
+void http_route_counters(void (*cb)(void *, const struct route *), void *arg);
+void http_route_counters(void (*cb)(void *, const struct route *), void *arg)
+{
+	for (size_t i = 0; i < NROUTES; i++)
+		cb(arg, &routes[i]);
+}
+
+/* ---- calls ------------------------------------------------------------------------- */
+
+void call_free(struct call *c)
+{
+	if (c == NULL)
+		return;
+	free(c->params[0]);
+	free(c->params[1]);
+	evhttp_clear_headers(&c->query);
+	json_decref(c->body);
+	free(c->body_copy);
+	free(c->idem);
+	free(c);
+}
+
+const char *call_query(struct call *c, const char *key)
+{
+	return evhttp_find_header(&c->query, key);
+}
+
+static const char *status_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 422: return "Unprocessable Entity";
+	case 503: return "Service Unavailable";
+	default: return status < 400 ? "OK" : "Error";
+	}
+}
+
+static void send_pending(struct pending *p)
+{
+	struct call *c = p->call;
+	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
+	evhttp_add_header(h, "Content-Type", p->ctype);
+	if (c->route)
+		c->route->errors += p->status >= 400;
+	/* If the client left, evhttp frees the detached request here. */
+	evhttp_send_reply(c->req, p->status, status_reason(p->status), p->body);
+	evbuffer_free(p->body);
+	if (c->in_dispatch)
+		c->sent = true;	/* the dispatcher still looks at it */
+	else
+		call_free(c);
+	free(p);
+}
+
+/* Hold a reply until every change it may reveal is on disk: behind the open batch if it
+ * has records, else behind the newest batch being committed, else send it now. */
+static void enqueue(struct server *srv, struct pending *p)
+{
+	struct batch *b = NULL;
+	if (srv->cur && srv->cur->sb.n > 0)
+		b = srv->cur;
+	else if (srv->last_sent)
+		b = srv->last_sent;
+	if (b == NULL) {
+		send_pending(p);
+		return;
+	}
+	if (b->replies_tail)
+		b->replies_tail->next = p;
+	else
+		b->replies = p;
+	b->replies_tail = p;
+	if (b == srv->cur)
+		server_mark_dirty(srv);
+}
+
+void batch_move_replies(struct batch *from, struct batch *to)
+{
+	if (from->replies == NULL)
+		return;
+	if (to->replies_tail)
+		to->replies_tail->next = from->replies;
+	else
+		to->replies = from->replies;
+	to->replies_tail = from->replies_tail;
+	from->replies = from->replies_tail = NULL;
+}
+
+void batch_send_replies(struct batch *b)
+{
+	struct pending *p = b->replies;
+	b->replies = b->replies_tail = NULL;
+	while (p) {
+		struct pending *next = p->next;
+		send_pending(p);
+		p = next;
+	}
+}
+
+static void remember_idem(struct server *srv, struct call *c, int status, const char *text)
+{
+	struct idem_entry *ie = xcalloc(1, sizeof *ie);
+	ie->status = status;
+	ie->at = clock_wall_ms();
+	ie->key = xstrdup(c->idem);
+	ie->body = xstrdup(text);
+	imap_put(&srv->idem, imap_hash_str(ie->key), ie);
+	struct rec *r = store_batch_add(&server_batch(srv)->sb, REC_IDEM);
+	const char *nl = strchr(c->idem, '\n');
+	r->u.idem.owner = intern_n(c->idem, (size_t)(nl - c->idem));
+	r->u.idem.key = xstrdup(nl + 1);
+	r->u.idem.body = xstrdup(text);
+	r->u.idem.status = status;
+	r->u.idem.at = ie->at;
+	server_mark_dirty(srv);
+}
+
+static void reply_buf(struct call *c, int status, const char *ctype, const char *text, size_t len)
+{
+	struct pending *p = xcalloc(1, sizeof *p);
+	c->replied = true;
+	p->call = c;
+	p->status = status;
+	p->ctype = ctype;
+	p->body = evbuffer_new();
+	evbuffer_add(p->body, text, len);
+	if (c->idem && status < 500)
+		remember_idem(c->srv, c, status, text);
+	enqueue(c->srv, p);
+}
+
+void call_reply(struct call *c, int status, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	size_t len = strlen(text);
+	text = xrealloc(text, len + 2, 1);
+	text[len++] = '\n';
+	reply_buf(c, status, "application/json", text, len);
+	free(text);
+}
+
+void call_reply_text(struct call *c, int status, const char *ctype, const char *text, size_t len)
+{
+	reply_buf(c, status, ctype, text, len);
+}
+
+void call_error(struct call *c, int status, const char *code, const char *field,
+		const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	json_t *err = json_pack("{s:{s:s, s:s, s:s}}", "error", "code", code, "message", msg,
+				"field", field ? field : "");
+	call_reply(c, status, err);
+}
+
+/* ---- idempotency ------------------------------------------------------------------- */
+
+void idem_load(void *arg, const char *owner, const char *key, int32_t status, const char *body,
+	       int64_t at)
+{
+	struct server *srv = arg;
+	struct idem_entry *ie = xcalloc(1, sizeof *ie);
+	ie->status = status;
+	ie->at = at;
+	ie->key = xasprintf("%s\n%s", owner, key);
+	ie->body = xstrdup(body);
+	struct idem_entry *old = imap_get(&srv->idem, imap_hash_str(ie->key));
+	if (old) {
+		free(old->key);
+		free(old->body);
+		free(old);
+	}
+	imap_put(&srv->idem, imap_hash_str(ie->key), ie);
+}
+
+void idem_prune(struct server *srv, int64_t before)
+{
+	size_t n = 0;
+	uint64_t *gone = xcalloc(srv->idem.len + 1, sizeof *gone);
+	for (size_t i = 0; i < srv->idem.cap; i++) {
+		struct idem_entry *ie = srv->idem.slots[i].val;
+		if (srv->idem.slots[i].key && ie->at < before)
+			gone[n++] = srv->idem.slots[i].key;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct idem_entry *ie = imap_del(&srv->idem, gone[i]);
+		free(ie->key);
+		free(ie->body);
+		free(ie);
+	}
+	free(gone);
+	store_batch_add(&server_batch(srv)->sb, REC_IDEM_PRUNE)->u.prune_before = before;
+	server_mark_dirty(srv);
+}
+
+void idem_free_all(struct server *srv)
+{
+	for (size_t i = 0; i < srv->idem.cap; i++) {
+		struct idem_entry *ie = srv->idem.slots[i].val;
+		if (srv->idem.slots[i].key) {
+			free(ie->key);
+			free(ie->body);
+			free(ie);
+		}
+	}
+	imap_free(&srv->idem);
+}
+
+/* ---- dispatch ---------------------------------------------------------------------- */
+
+static int method_of(struct evhttp_request *req, const char **name)
+{
+	switch (evhttp_request_get_command(req)) {
+	case EVHTTP_REQ_GET: *name = "GET"; return 0;
+	case EVHTTP_REQ_POST: *name = "POST"; return 0;
+	case EVHTTP_REQ_PATCH: *name = "PATCH"; return 0;
+	case EVHTTP_REQ_DELETE: *name = "DELETE"; return 0;
+	case EVHTTP_REQ_PUT: *name = "PUT"; return 0;
+	case EVHTTP_REQ_HEAD: *name = "HEAD"; return 0;
+	default: *name = "?"; return -1;
+	}
+}
+
+/* Match path against pattern; '*' captures one non-empty segment into params. */
+static bool match(const char *pattern, const char *path, char **params)
+{
+	int np = 0;
+	bool ok = true;
+	while (ok && *pattern && *path) {
+		if (*pattern == '*') {
+			size_t n = strcspn(path, "/");
+			if (n == 0 || np == 2) {
+				ok = false;
+				break;
+			}
+			char *raw = xstrndup(path, n);
+			params[np++] = evhttp_uridecode(raw, 0, NULL);
+			free(raw);
+			path += n;
+			pattern++;
+		} else {
+			ok = *pattern++ == *path++;
+		}
+	}
+	if (ok && *pattern == '\0' && (*path == '\0' || (path[0] == '/' && path[1] == '\0')))
+		return true;
+	for (int i = 0; i < np; i++) {
+		free(params[i]);
+		params[i] = NULL;
+	}
+	return false;
+}
+
+static const char *owner_of(struct evhttp_request *req)
+{
+	const char *u = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Jobgrid-User");
+	if (u)
+		return u;
+	static const char *self;
+	if (self == NULL) {
+		struct passwd *pw = getpwuid(geteuid());
+		self = intern(pw ? pw->pw_name : "jobgrid");
+	}
+	return self;
+}
+
+static bool key_valid(const char *k)
+{
+	size_t n = strlen(k);
+	if (n == 0 || n > 128)
+		return false;
+	for (; *k; k++)
+		if (*k < 0x21 || *k > 0x7e)
+			return false;
+	return true;
+}
+
+/* Parse the body and the identity; -1 after replying with the error. */
+static int prepare(struct call *c)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
+	size_t len = evbuffer_get_length(in);
+	const char *user = owner_of(c->req);
+	if (strlen(user) > 64 || !name_valid(user, 64)) {
+		call_error(c, 400, "bad_request", "X-Jobgrid-User",
+			   "X-Jobgrid-User: a user name is 1..64 of [A-Za-z0-9_.-]");
+		return -1;
+	}
+	c->owner = intern(user);
+	const char *key = evhttp_find_header(evhttp_request_get_input_headers(c->req),
+					     "Idempotency-Key");
+	if (key && (c->route->flags & R_MUTATES)) {
+		if (!key_valid(key)) {
+			call_error(c, 400, "bad_request", "Idempotency-Key",
+				   "Idempotency-Key: must be 1..128 printable ASCII characters");
+			return -1;
+		}
+		c->idem = xasprintf("%s\n%s", c->owner, key);
+	}
+	if (len > 0) {
+		c->body_copy = xmalloc(len + 1);
+		evbuffer_copyout(in, c->body_copy, len);
+		c->body_copy[len] = '\0';
+		c->body_text = c->body_copy;
+		json_error_t jerr;
+		c->body = json_loadb(c->body_copy, len, JSON_REJECT_DUPLICATES,
+				     &jerr);
+		if (c->body == NULL) {
+			call_error(c, 400, "bad_json", "",
+				   "the body is not valid JSON: %s at line %d column %d", jerr.text,
+				   jerr.line, jerr.column);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void dispatch(struct server *srv, struct call *c);
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	struct server *srv = arg;
+	const char *method;
+	const char *uri = evhttp_request_get_uri(req);
+	struct evhttp_uri *parsed = evhttp_uri_parse_with_flags(uri, 0);
+	struct call *c = xcalloc(1, sizeof *c);
+	c->srv = srv;
+	c->req = req;
+	TAILQ_INIT(&c->query);
+	if (parsed == NULL || method_of(req, &method)) {
+		evhttp_uri_free(parsed);
+		call_error(c, 400, "bad_request", "", "malformed request line");
+		return;
+	}
+	char *path = xstrdup(evhttp_uri_get_path(parsed) ? evhttp_uri_get_path(parsed) : "/");
+	const char *q = evhttp_uri_get_query(parsed);
+	if (q && evhttp_parse_query_str(q, &c->query) != 0) {
+		evhttp_uri_free(parsed);
+		free(path);
+		call_error(c, 400, "bad_request", "", "malformed query string");
+		return;
+	}
+	bool path_known = false;
+	for (size_t i = 0; i < NROUTES && c->route == NULL; i++) {
+		if (!match(routes[i].pattern, path, c->params))
+			continue;
+		path_known = true;
+		if (strcmp(routes[i].method, method) == 0)
+			c->route = &routes[i];
+		else
+			for (int k = 0; k < 2; k++) {
+				free(c->params[k]);
+				c->params[k] = NULL;
+			}
+	}
+	evhttp_uri_free(parsed);
+	if (c->route == NULL) {
+		if (path_known)
+			call_error(c, 405, "method_not_allowed", "", "%s is not allowed here", method);
+		else
+			call_error(c, 404, "not_found", "", "no such endpoint: %s", path);
+		free(path);
+		return;
+	}
+	free(path);
+	c->route->calls++;
+	c->in_dispatch = true;
+	if (prepare(c) == 0)
+		dispatch(srv, c);
+	c->in_dispatch = false;
+	if (c->sent)
+		call_free(c);
+}
+
+static void dispatch(struct server *srv, struct call *c)
+{
+	if (c->idem) {
+		struct idem_entry *ie = imap_get(&srv->idem, imap_hash_str(c->idem));
+		if (ie && strcmp(ie->key, c->idem) == 0) {
+			/* A resend: replay the first answer, change nothing. */
+			struct pending *p = xcalloc(1, sizeof *p);
+			c->replied = true;
+			p->call = c;
+			p->status = ie->status;
+			p->ctype = "application/json";
+			p->body = evbuffer_new();
+			evbuffer_add(p->body, ie->body, strlen(ie->body));
+			enqueue(srv, p);
+			return;
+		}
+	}
+	c->route->fn(c);
+	if (!c->replied && !c->kept) {
+		log_error("route %s returned without a reply", c->route->name);
+		call_error(c, 500, "internal", "", "internal error: no reply");
+	}
+}
+
+int http_start(struct server *srv, const char *listen, char **err)
+{
+	char host[256];
+	const char *colon = strrchr(listen, ':');
+	if (colon == NULL || (size_t)(colon - listen) >= sizeof host) {
+		*err = xasprintf("--listen: expected ADDR:PORT, got %s", listen);
+		return -1;
+	}
+	memcpy(host, listen, (size_t)(colon - listen));
+	host[colon - listen] = '\0';
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+	if (*end || port < 0 || port > 65535) {
+		*err = xasprintf("--listen: port must be 0..65535, got %s", colon + 1);
+		return -1;
+	}
+	const char *bind_host = host;
+	if (host[0] == '[') {	/* [::1]:7370 */
+		host[strlen(host) - 1] = '\0';
+		bind_host = host + 1;
+	}
+	srv->http = evhttp_new(srv->base);
+	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PATCH |
+						      EVHTTP_REQ_DELETE | EVHTTP_REQ_PUT |
+						      EVHTTP_REQ_HEAD);
+	evhttp_set_max_body_size(srv->http, MAX_BODY);
+	evhttp_set_max_headers_size(srv->http, 64 * 1024);
+	evhttp_set_timeout(srv->http, 120);
+	evhttp_set_gencb(srv->http, on_request, srv);
+	struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(srv->http, bind_host,
+									(ev_uint16_t)port);
+	if (bs == NULL) {
+		*err = xasprintf("cannot listen on %s", listen);
+		return -1;
+	}
+	evutil_socket_t fd = evhttp_bound_socket_get_fd(bs);
+	int one = 1;
+	/* Without it every small reply waits for the peer's delayed ACK (DECISIONS pitfall 1). */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	getsockname(fd, (struct sockaddr *)&ss, &sl);
+	int real_port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+						 : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		srv->url = xasprintf("http://[%s]:%d", bind_host, real_port);
+	else
+		srv->url = xasprintf("http://%s:%d", strcmp(bind_host, "0.0.0.0") ? bind_host
+										    : "127.0.0.1",
+				     real_port);
+	return 0;
+}
+
+void http_stop(struct server *srv)
+{
+	if (srv->http)
+		evhttp_free(srv->http);
+	srv->http = NULL;
+}

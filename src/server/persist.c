@@ -1,0 +1,159 @@
+/* Scheduler hooks → store records and lifecycle events of the open batch. Records copy
+ * the mutable fields now (the loop goes on changing the job) and borrow what is
+ * immutable (interned strings, cmd, env). */
+#include "server/server.h"
+#include "base/xalloc.h"
+#include <string.h>
+
+static void job_row(struct rec_job *r, const struct job *j)
+{
+	r->seq = j->seq;
+	r->owner = j->owner;
+	r->name = j->name;
+	r->group = j->group;
+	r->req_group = j->req_group;
+	r->cwd = j->cwd;
+	r->cmd = j->cmd;
+	r->env = j->env;
+	r->created_at = j->created_at;
+	r->ended_at = j->ended_at;
+	r->time_ms = j->time_ms;
+	r->retry_delay_ms = j->retry_delay_ms;
+	r->cores = j->cores;
+	r->ram_mb = j->ram_mb;
+	r->gpus = j->gpus;
+	r->njoblets = j->njoblets;
+	r->retries = j->retries;
+	r->lost_retries = j->lost_retries;
+	r->priority = j->priority;
+	r->state = j->state;
+	r->flags = (j->no_restart ? REC_JOB_NO_RESTART : 0) | (j->unique ? REC_JOB_UNIQUE : 0);
+}
+
+static void on_job_put(void *ctx, struct job *j, bool created)
+{
+	struct server *srv = ctx;
+	struct rec *r = store_batch_add(&server_batch(srv)->sb, created ? REC_JOB : REC_JOB_STATE);
+	job_row(&r->u.job, j);
+	if (created) {
+		srv->jobs_added++;
+		srv->work_added = true;
+	}
+	server_mark_dirty(srv);
+}
+
+static void on_job_removed(void *ctx, struct job *j)
+{
+	struct server *srv = ctx;
+	struct batch *b = server_batch(srv);
+	store_batch_add(&b->sb, REC_JOB_DEL)->u.job.seq = j->seq;
+	/* Records of earlier batches may still borrow j->cmd: free after this commit. */
+	b->graveyard = xrealloc(b->graveyard, b->ngrave + 1, sizeof *b->graveyard);
+	b->graveyard[b->ngrave++] = j;
+	server_mark_dirty(srv);
+}
+
+static void on_joblet_put(void *ctx, struct joblet *jl)
+{
+	struct server *srv = ctx;
+	struct rec_joblet *r = &store_batch_add(&server_batch(srv)->sb, REC_JOBLET)->u.joblet;
+	r->seq = jl->job->seq;
+	r->idx = jl->index;
+	r->state = jl->state;
+	r->errors = jl->errors;
+	r->lost = jl->lost;
+	r->ready_at = jl->ready_at;
+	r->reason = jl->reason ? xstrdup(jl->reason) : NULL;
+	if (jl->state == JS_READY)
+		srv->work_added = true;
+	server_mark_dirty(srv);
+}
+
+static void on_attempt_put(void *ctx, struct attempt *a)
+{
+	struct server *srv = ctx;
+	struct rec_attempt *r = &store_batch_add(&server_batch(srv)->sb, REC_ATTEMPT)->u.attempt;
+	r->id = a->id;
+	r->seq = a->joblet->job->seq;
+	r->idx = a->joblet->index;
+	r->n = a->n;
+	r->state = a->state;
+	r->has_exit = a->has_exit;
+	r->exit_code = a->exit_code;
+	r->fail_reason = a->fail_reason;
+	r->started_at = a->started_at;
+	r->ended_at = a->ended_at;
+	r->peak_ram_mb = a->peak_ram_mb;
+	r->cpu_ms = a->cpu_ms;
+	r->node = a->node;
+	r->worker = a->worker_id;
+	r->message = a->message ? xstrdup(a->message) : NULL;
+	r->late_result = a->late_result ? xstrdup(a->late_result) : NULL;
+	if (a->state == AS_RUNNING)
+		srv->attempts_started++;
+	server_mark_dirty(srv);
+}
+
+static void on_event(void *ctx, int ev, struct job *j, struct joblet *jl, struct attempt *a)
+{
+	struct server *srv = ctx;
+	if (!stream_has_listeners(srv))
+		return;	/* nobody listens: do not build what nobody reads */
+	struct batch *b = server_batch(srv);
+	char id[400];
+	render_job_id(j, id, sizeof id);
+	json_t *e = json_pack("{s:s, s:o, s:s, s:I}", "event", sched_event_name(ev), "at",
+			      render_time(server_now()), "job", id, "seq", (json_int_t)j->seq);
+	if (jl)
+		json_object_set_new(e, "index", json_integer(jl->index));
+	if (a) {
+		json_object_set_new(e, "attempt", json_integer(a->id));
+		json_object_set_new(e, "node", json_string(a->node));
+	}
+	if (ev == EV_JOBLET_RETURNED && a) {
+		json_object_set_new(e, "state", json_string(at_state_name(a->state)));
+		json_object_set_new(e, "exit_code", a->has_exit ? json_integer(a->exit_code)
+							       : json_null());
+		json_object_set_new(e, "fail_reason", json_string(fail_reason_name(a->fail_reason)));
+	}
+	if (ev == EV_JOB_ENDED)
+		json_object_set_new(e, "state", json_string(jl_state_name(j->state)));
+	if (b->events == NULL)
+		b->events = json_array();
+	json_array_append_new(b->events, e);
+	server_mark_dirty(srv);
+}
+
+const struct sched_hooks persist_hooks = {
+	.job_put = on_job_put,
+	.job_removed = on_job_removed,
+	.joblet_put = on_joblet_put,
+	.attempt_put = on_attempt_put,
+	.event = on_event,
+	.worker_lost = worker_lost_hook,
+};
+
+void persist_output(struct server *srv, int64_t attempt, int64_t seq, int64_t at, char *data,
+		    size_t len)
+{
+	struct batch *b = server_batch(srv);
+	struct rec_output *r = &store_batch_add(&b->sb, REC_OUTPUT)->u.output;
+	r->attempt = attempt;
+	r->seq = seq;
+	r->at = at;
+	r->data = data;
+	r->len = len;
+	b->has_output = true;
+	server_mark_dirty(srv);
+}
+
+void batch_free(struct batch *b)
+{
+	store_batch_clear(&b->sb);
+	free(b->sb.recs);
+	for (size_t i = 0; i < b->ngrave; i++)
+		job_free(b->graveyard[i]);
+	free(b->graveyard);
+	json_decref(b->events);
+	free(b);
+}

@@ -1,0 +1,114 @@
+/* JSON renderings of jobs, attempts and workers; field names are the API contract. */
+#include "server/server.h"
+#include "base/clock.h"
+#include <stdio.h>
+
+json_t *render_time(int64_t wall_ms)
+{
+	char buf[40];
+	return wall_ms ? json_string(clock_format_rfc3339(wall_ms, buf, sizeof buf)) : json_null();
+}
+
+void render_job_id(const struct job *j, char *buf, size_t len)
+{
+	job_id(j, buf, len);
+}
+
+json_t *render_attempt(const struct attempt *a)
+{
+	int64_t wall = a->ended_at ? a->ended_at - a->started_at : server_now() - a->started_at;
+	json_t *late = NULL;
+	if (a->late_result)
+		late = json_loads(a->late_result, 0, NULL);
+	return json_pack("{s:I, s:i, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:i, s:I, s:I, s:o, s:o}",
+			 "id", (json_int_t)a->id, "n", a->n, "node", a->node, "worker",
+			 a->worker_id, "state", at_state_name(a->state), "exit_code",
+			 a->has_exit ? json_integer(a->exit_code) : json_null(), "fail_reason",
+			 fail_reason_name(a->fail_reason), "started_at", render_time(a->started_at),
+			 "ended_at", render_time(a->ended_at), "peak_ram_mb", a->peak_ram_mb,
+			 "cpu_ms", (json_int_t)a->cpu_ms, "wall_ms", (json_int_t)(wall < 0 ? 0 : wall),
+			 "message", a->message ? json_string(a->message) : json_null(),
+			 "late_result", late ? late : json_null());
+}
+
+static json_t *render_counts(const int32_t *counts)
+{
+	json_t *o = json_object();
+	for (int s = 0; s < JS__N; s++)
+		if (counts[s])
+			json_object_set_new(o, jl_state_name(s), json_integer(counts[s]));
+	return o;
+}
+
+json_t *render_job(const struct job *j, bool with_joblets)
+{
+	char id[400];
+	job_id(j, id, sizeof id);
+	json_t *env = j->env ? json_loads(j->env, 0, NULL) : NULL;
+	json_t *o = json_pack(
+		"{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:i, s:o, s:o, s:s, s:s, s:o, s:i, s:i, s:I,"
+		" s:i, s:i, s:i, s:I, s:b, s:b, s:i, s:o}",
+		"id", id, "seq", (json_int_t)j->seq, "name", j->name, "owner", j->owner, "group",
+		j->group, "req_group", j->req_group, "state", jl_state_name(j->state), "priority",
+		j->priority, "created_at", render_time(j->created_at), "ended_at",
+		render_time(j->ended_at), "cmd", j->cmd, "cwd", j->cwd, "env",
+		env ? env : json_object(), "cores", j->cores, "ram_mb", j->ram_mb, "time_ms",
+		(json_int_t)j->time_ms, "gpus", j->gpus, "retries", j->retries, "lost_retries",
+		j->lost_retries, "retry_delay_ms", (json_int_t)j->retry_delay_ms, "no_restart",
+		j->no_restart, "unique", j->unique, "joblet_count", j->njoblets, "counts",
+		render_counts(j->counts));
+	if (!with_joblets)
+		return o;
+	json_t *arr = json_array();
+	for (int32_t i = 0; i < j->njoblets; i++) {
+		const struct joblet *jl = &j->joblets[i];
+		json_t *atts = json_array();
+		for (const struct attempt *a = jl->attempts; a; a = a->next)
+			json_array_append_new(atts, render_attempt(a));
+		json_array_append_new(
+			arr, json_pack("{s:i, s:s, s:i, s:i, s:i, s:s, s:o, s:o}", "index", jl->index,
+				       "state", jl_state_name(jl->state), "retry",
+				       jl->nattempts > 0 ? jl->nattempts - 1 : 0, "errors", jl->errors,
+				       "lost", jl->lost, "reason", jl->reason ? jl->reason : "",
+				       "ready_at", render_time(jl->ready_at), "attempts", atts));
+	}
+	json_object_set_new(o, "joblets", arr);
+	return o;
+}
+
+json_t *render_assignment(const struct attempt *a)
+{
+	const struct joblet *jl = a->joblet;
+	const struct job *j = jl->job;
+	char id[400];
+	job_id(j, id, sizeof id);
+	json_t *env = j->env ? json_loads(j->env, 0, NULL) : NULL;
+	return json_pack("{s:I, s:s, s:I, s:i, s:i, s:s, s:s, s:o, s:i, s:i, s:i, s:I, s:i, s:i,"
+			 " s:s}",
+			 "attempt", (json_int_t)a->id, "job", id, "seq", (json_int_t)j->seq, "index",
+			 jl->index, "n", a->n, "cmd", j->cmd, "cwd", j->cwd, "env",
+			 env ? env : json_object(), "cores", j->cores, "ram_mb", j->ram_mb, "gpus",
+			 j->gpus, "time_ms", (json_int_t)j->time_ms, "retry", a->n - 1, "maxretry",
+			 j->retries, "node", a->node);
+}
+
+json_t *render_worker(const struct worker *w)
+{
+	json_t *running = json_array();
+	for (const struct attempt *a = w->running; a; a = a->wnext) {
+		char id[420], jid[400];
+		job_id(a->joblet->job, jid, sizeof jid);
+		snprintf(id, sizeof id, "%s/%d", jid, a->joblet->index);
+		json_array_append_new(running, json_string(id));
+	}
+	json_t *tags = w->tags ? json_loads(w->tags, 0, NULL) : NULL;
+	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:o, s:{s:i, s:i, s:i}, s:o, s:o, s:o,"
+			 " s:i}",
+			 "id", w->id, "name", w->name, "state",
+			 w->placeholder ? "recovering" : "up", "cores", w->placeholder ? 0 : w->cores,
+			 "ram_mb", w->placeholder ? 0 : w->ram_mb, "gpus",
+			 w->placeholder ? 0 : w->gpus, "tags", tags ? tags : json_object(), "used",
+			 "cores", w->used_cores, "ram_mb", w->used_ram_mb, "gpus", w->used_gpus,
+			 "running", running, "registered_at", render_time(w->registered_at),
+			 "last_seen", render_time(w->last_seen), "pid", w->pid);
+}

@@ -1,0 +1,411 @@
+/* `jobgrid server`: options, start-up and recovery, the loop's flush (group commit) and
+ * timers, drain and shutdown. */
+#include "server/server.h"
+#include "base/clock.h"
+#include "base/intern.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+#include <errno.h>
+#include <event2/thread.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+
+int64_t server_now(void)
+{
+	return clock_wall_ms();
+}
+
+struct batch *server_batch(struct server *srv)
+{
+	if (srv->cur == NULL)
+		srv->cur = xcalloc(1, sizeof *srv->cur);
+	return srv->cur;
+}
+
+void server_mark_dirty(struct server *srv)
+{
+	/* Same priority as I/O, queued behind the callbacks of this turn: every request
+	 * read in this turn lands in the batch before it is handed over. */
+	if (!event_pending(srv->flush_ev, EV_TIMEOUT, NULL))
+		event_active(srv->flush_ev, EV_TIMEOUT, 0);
+}
+
+/* ---- timers ------------------------------------------------------------------------ */
+
+static void arm_tick(struct server *srv, int64_t next_wall, int64_t next_mono)
+{
+	int64_t now = clock_wall_ms(), mono = clock_mono_ms();
+	int64_t wait = 60000;
+	if (next_wall && next_wall - now < wait)
+		wait = next_wall - now;
+	if (next_mono && next_mono - mono < wait)
+		wait = next_mono - mono;
+	if (wait < 1)
+		wait = 1;
+	struct timeval tv = {(time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000};
+	event_add(srv->tick_ev, &tv);
+}
+
+static void run_tick(struct server *srv)
+{
+	int64_t next_mono;
+	int64_t next_wall = sched_tick(&srv->sched, clock_wall_ms(), clock_mono_ms(), &next_mono);
+	arm_tick(srv, next_wall, next_mono);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	run_tick(arg);
+}
+
+/* ---- group commit ------------------------------------------------------------------ */
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	if (srv->work_added) {
+		srv->work_added = false;
+		server_try_parked(srv);
+	}
+	run_tick(srv);
+	struct batch *b = srv->cur;
+	if (b == NULL)
+		return;
+	if (b->sb.n == 0) {
+		/* Only replies: they wait for whatever is still being committed. */
+		if (srv->last_sent)
+			batch_move_replies(b, srv->last_sent);
+		batch_send_replies(b);
+		if (b->events)
+			stream_publish(srv, b->events);
+		srv->cur = NULL;
+		batch_free(b);
+		return;
+	}
+	srv->cur = NULL;
+	srv->last_sent = b;
+	srv->inflight++;
+	srv->submitted++;
+	b->sb.user = b;
+	srv->store->vt->submit(srv->store, &b->sb);
+}
+
+static void on_committed(void *arg, struct store_batch *sb)
+{
+	struct server *srv = arg;
+	struct batch *b = sb->user;
+	srv->inflight--;
+	srv->commits++;
+	srv->committed_recs += b->sb.n;
+	if (srv->last_sent == b)
+		srv->last_sent = NULL;
+	batch_send_replies(b);
+	if (b->events)
+		stream_publish(srv, b->events);
+	if (srv->followers)
+		stream_wake_followers(srv);	/* new output, or the job ended */
+	batch_free(b);
+	server_check_drained(srv);
+}
+
+/* ---- jobs by id -------------------------------------------------------------------- */
+
+struct job *server_find_job(struct server *srv, const char *id, int32_t *idx_out)
+{
+	char buf[512];
+	snprintf(buf, sizeof buf, "%s", id);
+	char *slash = strchr(buf, '/');
+	if (idx_out)
+		*idx_out = -1;
+	if (slash) {
+		char *end;
+		*slash = '\0';
+		long idx = strtol(slash + 1, &end, 10);
+		if (*end || end == slash + 1 || idx < 0 || idx_out == NULL)
+			return NULL;
+		*idx_out = (int32_t)idx;
+	}
+	const char *dot = strrchr(buf, '.');
+	const char *num = dot ? dot + 1 : buf;
+	char *end;
+	long long seq = strtoll(num, &end, 10);
+	if (*num == '\0' || *end || seq <= 0)
+		return NULL;
+	struct job *j = sched_job(&srv->sched, seq);
+	if (j == NULL)
+		return NULL;
+	if (dot) {
+		char full[512];
+		job_id(j, full, sizeof full);
+		if (strcmp(full, buf) != 0)
+			return NULL;
+	}
+	if (idx_out && *idx_out >= j->njoblets)
+		return NULL;
+	return j;
+}
+
+/* ---- drain and shutdown ------------------------------------------------------------ */
+
+static int64_t running_attempts(const struct server *srv)
+{
+	int64_t n = 0;
+	for (size_t i = 0; i < srv->sched.leases.len; i++)
+		n += ((struct worker *)srv->sched.leases.items[i])->nrunning;
+	return n;
+}
+
+void server_check_drained(struct server *srv)
+{
+	if (srv->draining && !srv->stopping && running_attempts(srv) == 0)
+		server_shutdown(srv, "drained: no joblet runs");
+}
+
+static void on_stop_step(evutil_socket_t fd, short what, void *arg);
+
+/* Shutdown runs in phases on the loop: stop local workers (they report their joblets as
+ * they go), wait for them or 10 s, commit what is left, then leave the loop. */
+void server_shutdown(struct server *srv, const char *why)
+{
+	if (srv->stopping)
+		return;
+	srv->stopping = true;
+	log_info("shutting down: %s", why);
+	local_workers_stop(srv);
+	srv->stop_phase = 0;
+	struct timeval tv = {0, 50000};
+	event_add(srv->stop_ev, &tv);
+}
+
+static void on_stop_step(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	struct timeval tv = {0, 50000};
+	srv->stop_phase++;
+	if (!local_workers_all_exited(srv) && srv->stop_phase < 200) {
+		event_add(srv->stop_ev, &tv);
+		return;
+	}
+	if (srv->cur || srv->inflight) {
+		if (srv->stop_phase < 400) {
+			event_add(srv->stop_ev, &tv);
+			return;
+		}
+	}
+	event_base_loopexit(srv->base, NULL);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	server_shutdown(arg, sig == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+static void on_sigchld(evutil_socket_t sig, short what, void *arg)
+{
+	local_workers_reap(arg);
+}
+
+static void on_prune(evutil_socket_t fd, short what, void *arg)
+{
+	idem_prune(arg, clock_wall_ms() - 24 * 3600 * 1000LL);
+}
+
+static void on_keepalive(evutil_socket_t fd, short what, void *arg)
+{
+	stream_keepalive(arg);
+}
+
+/* ---- start-up ---------------------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: jobgrid server [--listen ADDR:PORT] [--data DIR] [--store URL]\n"
+		   "                      [--local-workers N] [--lease DURATION] [--heartbeat DURATION]\n"
+		   "  --listen         address to serve the API on (default 127.0.0.1:7370; port 0 picks one)\n"
+		   "  --data           data directory holding the SQLite store (default ./jobgrid-data)\n"
+		   "  --store          store URL; sqlite (the default) is the only one so far\n"
+		   "  --local-workers  start and supervise N workers on this machine (default 0)\n"
+		   "  --lease          how long a silent worker keeps its joblets (default 30s)\n"
+		   "  --heartbeat      how often workers check in (default 5s)\n");
+}
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+struct server_opts {
+	const char *listen, *data, *store;
+	int local_workers;
+	int64_t lease_ms, heartbeat_ms;
+};
+
+static int parse_opts(int argc, char **argv, struct server_opts *o)
+{
+	static const struct option longopts[] = {
+		{"listen", required_argument, NULL, 'l'}, {"data", required_argument, NULL, 'd'},
+		{"store", required_argument, NULL, 's'},
+		{"local-workers", required_argument, NULL, 'w'},
+		{"lease", required_argument, NULL, 'L'}, {"heartbeat", required_argument, NULL, 'H'},
+		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	};
+	int ch;
+	const char *why;
+	char *end;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'l': o->listen = optarg; break;
+		case 'd': o->data = optarg; break;
+		case 's': o->store = optarg; break;
+		case 'w':
+			o->local_workers = (int)strtol(optarg, &end, 10);
+			if (*end || end == optarg || o->local_workers < 0 || o->local_workers > 256) {
+				fprintf(stderr, "jobgrid server: --local-workers: must be 0..256, got %s\n", optarg);
+				return -1;
+			}
+			break;
+		case 'L':
+		case 'H':
+			if (clock_parse_duration(optarg, ch == 'L' ? &o->lease_ms : &o->heartbeat_ms, &why)) {
+				fprintf(stderr, "jobgrid server: --%s: %s, got '%s'\n",
+					ch == 'L' ? "lease" : "heartbeat", why, optarg);
+				return -1;
+			}
+			break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "jobgrid server: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (o->store && strncmp(o->store, "sqlite:", 7) != 0) {
+		fprintf(stderr, "jobgrid server: --store: only sqlite: stores exist so far, got '%s'\n", o->store);
+		return -1;
+	}
+	if (o->heartbeat_ms < 100 || o->lease_ms < 2 * o->heartbeat_ms) {
+		fprintf(stderr, "jobgrid server: --lease must be at least twice --heartbeat (>= 100ms)\n");
+		return -1;
+	}
+	return 0;
+}
+
+static void write_url_file(struct server *srv)
+{
+	char *path = xasprintf("%s/server.url", srv->data_dir), *tmp = xasprintf("%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (f) {
+		fprintf(f, "%s\n", srv->url);
+		fclose(f);
+		rename(tmp, path);
+	}
+	free(path);
+	free(tmp);
+}
+
+static void server_free(struct server *srv)
+{
+	stream_close_all(srv);
+	for (struct parked *p = srv->parked, *next; p; p = next) {
+		next = p->next;
+		parked_reply(p, true);
+	}
+	http_stop(srv);
+	if (srv->store)
+		srv->store->vt->close(srv->store);	/* hands back the last batches */
+	if (srv->cur)
+		batch_free(srv->cur);
+	local_workers_free(srv);
+	sched_free(&srv->sched);
+	idem_free_all(srv);
+	struct event *evs[] = {srv->flush_ev, srv->tick_ev, srv->keepalive_ev, srv->sigterm_ev,
+			       srv->sigint_ev, srv->sigchld_ev, srv->prune_ev, srv->stop_ev};
+	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
+		if (evs[i])
+			event_free(evs[i]);
+	event_base_free(srv->base);
+	free(srv->data_dir);
+	free(srv->url);
+	free(srv);
+	intern_free_all();
+}
+
+int server_main(int argc, char **argv)
+{
+	struct server_opts o = {"127.0.0.1:7370", "./jobgrid-data", NULL, 0, 30000, 5000};
+	if (parse_opts(argc, argv, &o))
+		return 2;
+	log_init("server", LOG_INFO);
+	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
+	evthread_use_pthreads();
+	struct server *srv = xcalloc(1, sizeof *srv);
+	srv->lease_ms = o.lease_ms;
+	srv->heartbeat_ms = o.heartbeat_ms;
+	srv->data_dir = xstrdup(o.data);
+	srv->started_mono = clock_mono_ms();
+	srv->base = event_base_new();
+	struct sched_hooks hooks = persist_hooks;
+	hooks.ctx = srv;
+	sched_init(&srv->sched, &hooks, o.lease_ms);
+	imap_init(&srv->idem);
+	char *err = NULL;
+	srv->store = store_sqlite_open(o.data, &err);
+	int64_t t0 = clock_mono_us();
+	if (srv->store == NULL || srv->store->vt->load(srv->store, &srv->sched, idem_load, srv, &err)) {
+		log_error("cannot open the store: %s", err);
+		free(err);
+		server_free(srv);
+		return 1;
+	}
+	sched_load_done(&srv->sched, clock_wall_ms(), clock_mono_ms());
+	log_info("recovered %lld jobs (%d ready, %d running) in %.3f s", (long long)srv->sched.njobs,
+		 srv->sched.totals.by_state[JS_READY], srv->sched.totals.by_state[JS_RUNNING],
+		 (double)(clock_mono_us() - t0) / 1e6);
+	srv->flush_ev = event_new(srv->base, -1, 0, on_flush, srv);
+	srv->tick_ev = evtimer_new(srv->base, on_tick, srv);
+	srv->stop_ev = evtimer_new(srv->base, on_stop_step, srv);
+	srv->keepalive_ev = event_new(srv->base, -1, EV_PERSIST, on_keepalive, srv);
+	srv->prune_ev = event_new(srv->base, -1, EV_PERSIST, on_prune, srv);
+	srv->sigterm_ev = evsignal_new(srv->base, SIGTERM, on_signal, srv);
+	srv->sigint_ev = evsignal_new(srv->base, SIGINT, on_signal, srv);
+	srv->sigchld_ev = evsignal_new(srv->base, SIGCHLD, on_sigchld, srv);
+	struct timeval ka = {15, 0}, pr = {600, 0};
+	event_add(srv->keepalive_ev, &ka);
+	event_add(srv->prune_ev, &pr);
+	event_add(srv->sigterm_ev, NULL);
+	event_add(srv->sigint_ev, NULL);
+	event_add(srv->sigchld_ev, NULL);
+	if (srv->store->vt->start(srv->store, srv->base, on_committed, srv) ||
+	    http_start(srv, o.listen, &err)) {
+		log_error("%s", err ? err : "cannot start the store writer");
+		free(err);
+		server_free(srv);
+		return 1;
+	}
+	write_url_file(srv);
+	log_info("listening on %s (data %s, lease %llds, heartbeat %llds)", srv->url, o.data,
+		 (long long)o.lease_ms / 1000, (long long)o.heartbeat_ms / 1000);
+	if (o.local_workers > 0)
+		local_workers_start(srv, o.local_workers);
+	fprintf(stderr, "jobgrid server is up at %s — API under %s/v1, metrics at %s/metrics\n"
+			"  add a job:   jobgrid add -- echo hello      (JOBGRID_URL=%s)\n"
+			"  watch it:    jobgrid status; jobgrid list; jobgrid log ID\n",
+		srv->url, srv->url, srv->url, srv->url);
+	run_tick(srv);
+	event_base_dispatch(srv->base);
+	log_info("stopped");
+	server_free(srv);
+	return 0;
+}

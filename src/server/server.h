@@ -1,0 +1,187 @@
+/* The server: one event loop owns the scheduler; handlers change it and queue store
+ * records; before the loop sleeps the turn's records go to the store as one batch, and
+ * every reply waits for the commit of the batch it depends on (DECISIONS: group commit,
+ * one thread owns the state). */
+#ifndef JG_SERVER_H
+#define JG_SERVER_H
+#include "core/sched.h"
+#include "store/store.h"
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+
+struct call;
+struct server;
+typedef void (*route_fn)(struct call *c);
+
+enum route_flags {
+	R_MUTATES = 1,		/* changes state: honours Idempotency-Key */
+	R_STREAM = 2,		/* replies itself over time (SSE, log -f, long-poll) */
+};
+
+struct route {
+	const char *method;	/* "GET", "POST", ... */
+	const char *pattern;	/* "/v1/jobs/{*}/cancel": each * matches one segment */
+	route_fn fn;
+	int flags;
+	const char *name;	/* for metrics */
+	uint64_t calls, errors;	/* counters, loop thread only */
+};
+
+/* One request in flight. Freed by the dispatcher after the handler returns, unless the
+ * handler kept it (c->kept) for a long-poll or a stream; then call_free releases it. */
+struct call {
+	struct server *srv;
+	struct evhttp_request *req;	/* evhttp's; valid until the reply is sent */
+	struct route *route;
+	char *params[2];		/* owned: the '*' segments, URL-decoded */
+	struct evkeyvalq query;		/* parsed query string */
+	json_t *body;			/* owned: parsed JSON body, or NULL */
+	const char *body_text;		/* borrowed from the request buffer (NUL-terminated copy) */
+	char *body_copy;		/* owned */
+	const char *owner;		/* interned user name */
+	char *idem;			/* owned: owner + "\n" + Idempotency-Key, or NULL */
+	bool replied, kept;
+	bool in_dispatch, sent;		/* sent during dispatch: the dispatcher frees it */
+};
+
+/* Replies, sent after the commit of every change they may reveal. body is stolen. */
+void call_reply(struct call *c, int status, json_t *body);
+void call_reply_text(struct call *c, int status, const char *ctype, const char *text, size_t len);
+void call_error(struct call *c, int status, const char *code, const char *field,
+		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void call_free(struct call *c);
+const char *call_query(struct call *c, const char *key);
+
+/* A parked reserve long-poll of one worker. */
+struct parked {
+	struct call *call;
+	struct worker *worker;
+	int32_t free_cores, free_ram, free_gpus;
+	size_t max;
+	json_t *results;		/* owned: the finished reports' results so far */
+	struct event *timeout;
+	struct parked *next, *prev;
+};
+
+struct sse_client;
+struct log_follower;
+struct local_worker;
+
+/* A group of records committed together and the replies and events waiting on it. */
+struct batch {
+	struct store_batch sb;
+	struct pending *replies, *replies_tail;	/* owned list */
+	struct job **graveyard;		/* owned: removed jobs to free after commit */
+	size_t ngrave;
+	json_t *events;			/* owned array of event objects to publish */
+	bool has_output;		/* output rows: wake log followers */
+};
+
+struct server {
+	struct event_base *base;
+	struct evhttp *http;
+	struct sched sched;
+	struct store *store;
+	struct batch *cur;		/* owned: records and replies of this turn */
+	struct batch *last_sent;	/* the newest batch handed to the store, or NULL */
+	int inflight;			/* batches handed to the store, not yet done */
+	struct event *flush_ev, *tick_ev, *keepalive_ev, *sigterm_ev, *sigint_ev, *sigchld_ev;
+	struct event *prune_ev;
+	bool work_added;		/* READY joblets appeared: try parked reserves */
+	struct parked *parked;		/* list of parked reserves */
+	struct sse_client *sse;		/* list */
+	struct log_follower *followers;	/* list */
+	struct local_worker *locals;	/* list */
+	int nlocal;
+	struct imap idem;		/* imap_hash_str(owner\nkey) → struct idem_entry* */
+	int64_t lease_ms, heartbeat_ms;
+	int64_t started_mono;
+	bool draining, stopping;
+	int stop_phase;
+	struct event *stop_ev;
+	char *data_dir;			/* owned */
+	char *url;			/* owned: http://127.0.0.1:PORT */
+	uint64_t submitted, commits, committed_recs, jobs_added, attempts_started;
+};
+
+/* Hooks into the batch from handlers. */
+struct batch *server_batch(struct server *srv);	/* the open batch, created on demand */
+void server_mark_dirty(struct server *srv);	/* make sure a flush runs this turn */
+void server_shutdown(struct server *srv, const char *why);
+void server_try_parked(struct server *srv);
+void server_check_drained(struct server *srv);
+int64_t server_now(void);
+
+/* Jobs by id text ("alice.true.3" or "3"); NULL if not found (owner checked). */
+struct job *server_find_job(struct server *srv, const char *id, int32_t *idx_out);
+
+/* JSON renderings (render.c). */
+json_t *render_job(const struct job *j, bool with_joblets);
+json_t *render_attempt(const struct attempt *a);
+json_t *render_assignment(const struct attempt *a);
+json_t *render_worker(const struct worker *w);
+json_t *render_time(int64_t wall_ms);	/* RFC 3339 string, or null for 0 */
+void render_job_id(const struct job *j, char *buf, size_t len);
+
+/* Route handlers. */
+void api_jobs_create(struct call *c);
+void api_jobs_list(struct call *c);
+void api_job_get(struct call *c);
+void api_job_patch(struct call *c);
+void api_job_delete(struct call *c);
+void api_job_cancel(struct call *c);
+void api_job_retry(struct call *c);
+void api_job_log(struct call *c);
+void api_workers_register(struct call *c);
+void api_workers_list(struct call *c);
+void api_worker_reserve(struct call *c);
+void api_worker_heartbeat(struct call *c);
+void api_attempt_output(struct call *c);
+void api_attempt_finish(struct call *c);
+void api_events(struct call *c);
+void api_stats(struct call *c);
+void api_drain(struct call *c);
+void api_shutdown(struct call *c);
+void api_backup(struct call *c);
+void api_healthz(struct call *c);
+void api_metrics(struct call *c);
+
+/* Streams (api-stream.c). */
+void stream_publish(struct server *srv, json_t *events);	/* after a commit */
+void stream_wake_followers(struct server *srv);
+void stream_keepalive(struct server *srv);
+void stream_close_all(struct server *srv);
+bool stream_has_listeners(const struct server *srv);
+
+/* Reserve machinery (api-workers.c). */
+void parked_reply(struct parked *p, bool lost);
+void worker_lost_hook(void *ctx, struct worker *w);
+
+/* Local workers (local-workers.c). */
+void local_workers_start(struct server *srv, int n);
+void local_workers_reap(struct server *srv);
+void local_workers_stop(struct server *srv);
+bool local_workers_all_exited(const struct server *srv);
+void local_workers_free(struct server *srv);
+
+/* Idempotency (in http.c). */
+void idem_load(void *arg, const char *owner, const char *key, int32_t status, const char *body,
+	       int64_t at);
+void idem_free_all(struct server *srv);
+void idem_prune(struct server *srv, int64_t before);
+
+/* HTTP (http.c). */
+int http_start(struct server *srv, const char *listen, char **err);
+void http_stop(struct server *srv);
+
+/* Persistence hooks (persist.c). */
+extern const struct sched_hooks persist_hooks;
+void persist_output(struct server *srv, int64_t attempt, int64_t seq, int64_t at, char *data,
+		    size_t len);
+void batch_free(struct batch *b);
+void batch_send_replies(struct batch *b);
+void batch_move_replies(struct batch *from, struct batch *to);
+int server_main(int argc, char **argv);
+#endif

@@ -1,0 +1,38 @@
+/* Schema migrations of the SQLite store, applied in order at open; PRAGMA user_version
+ * holds how many have been applied.
+ *
+ * To change the schema: append a new string to store_migrations[] (never edit one that
+ * has shipped: stores in the field have already run it), keep the loader able to read
+ * rows written before it, describe the change in docs/store-schema.md, and add a test
+ * that opens a store made by the previous version. States and reasons are stored as the
+ * integers of the enums in core/job.h: append to those enums, never renumber. */
+#ifndef JG_MIGRATIONS_H
+#define JG_MIGRATIONS_H
+
+static const char *const store_migrations[] = {
+	/* 1: the first schema */
+	"CREATE TABLE jobs(seq INTEGER PRIMARY KEY, owner TEXT NOT NULL, name TEXT NOT NULL,"
+	" grp TEXT NOT NULL, req_group TEXT NOT NULL, cmd TEXT NOT NULL, cwd TEXT NOT NULL,"
+	" env TEXT, cores INTEGER NOT NULL, ram_mb INTEGER NOT NULL, gpus INTEGER NOT NULL,"
+	" time_ms INTEGER NOT NULL, priority INTEGER NOT NULL, retries INTEGER NOT NULL,"
+	" lost_retries INTEGER NOT NULL, retry_delay_ms INTEGER NOT NULL, flags INTEGER NOT NULL,"
+	" njoblets INTEGER NOT NULL, state INTEGER NOT NULL, created_at INTEGER NOT NULL,"
+	" ended_at INTEGER NOT NULL) STRICT;"
+	/* A joblet row exists only once the joblet left its initial READY state. */
+	"CREATE TABLE joblets(seq INTEGER NOT NULL, idx INTEGER NOT NULL, state INTEGER NOT NULL,"
+	" errors INTEGER NOT NULL, lost INTEGER NOT NULL, ready_at INTEGER NOT NULL, reason TEXT,"
+	" PRIMARY KEY(seq, idx)) STRICT, WITHOUT ROWID;"
+	"CREATE TABLE attempts(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, idx INTEGER NOT NULL,"
+	" n INTEGER NOT NULL, node TEXT NOT NULL, worker TEXT NOT NULL, state INTEGER NOT NULL,"
+	" exit_code INTEGER, fail_reason INTEGER NOT NULL, started_at INTEGER NOT NULL,"
+	" ended_at INTEGER NOT NULL, peak_ram_mb INTEGER NOT NULL, cpu_ms INTEGER NOT NULL,"
+	" message TEXT, late_result TEXT) STRICT;"
+	"CREATE INDEX attempts_job ON attempts(seq, idx);"
+	"CREATE TABLE output(id INTEGER PRIMARY KEY, attempt INTEGER NOT NULL, seq INTEGER NOT NULL,"
+	" at INTEGER NOT NULL, data BLOB NOT NULL) STRICT;"
+	"CREATE UNIQUE INDEX output_chunk ON output(attempt, seq);"
+	"CREATE TABLE idem(owner TEXT NOT NULL, key TEXT NOT NULL, at INTEGER NOT NULL,"
+	" status INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY(owner, key)) STRICT;",
+};
+#define STORE_SCHEMA_VERSION ((int)(sizeof store_migrations / sizeof store_migrations[0]))
+#endif

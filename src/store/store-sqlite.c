@@ -1,0 +1,649 @@
+/* The SQLite store: one file DATA/jobgrid.sqlite in WAL mode, synchronous=FULL so a
+ * commit is on disk when it returns. One writer thread owns the write connection and
+ * commits every batch queued since its last commit in one transaction (group commit);
+ * the loop thread keeps a read connection for `log`; backups use their own connection on
+ * their own thread (WAL lets readers see a consistent snapshot while the writer goes on). */
+#include "store/store.h"
+#include "store/migrations.h"
+#include "base/intern.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+#include "core/sched.h"
+#include <errno.h>
+#include <event2/event.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { ST_JOB_INS, ST_JOB_UPD, ST_JOB_DEL, ST_JOBLETS_DEL, ST_ATTEMPTS_DEL, ST_OUTPUT_DEL,
+       ST_JOBLET, ST_ATTEMPT, ST_OUTPUT, ST_IDEM, ST_IDEM_PRUNE, ST__N };
+
+static const char *const stmt_sql[ST__N] = {
+	[ST_JOB_INS] = "INSERT OR REPLACE INTO jobs(seq, owner, name, grp, req_group, cmd, cwd,"
+		" env, cores, ram_mb, gpus, time_ms, priority, retries, lost_retries,"
+		" retry_delay_ms, flags, njoblets, state, created_at, ended_at)"
+		" VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)",
+	[ST_JOB_UPD] = "UPDATE jobs SET cores=?2, ram_mb=?3, gpus=?4, time_ms=?5, priority=?6,"
+		" retries=?7, lost_retries=?8, retry_delay_ms=?9, state=?10, ended_at=?11"
+		" WHERE seq=?1",
+	[ST_JOB_DEL] = "DELETE FROM jobs WHERE seq=?1",
+	[ST_JOBLETS_DEL] = "DELETE FROM joblets WHERE seq=?1",
+	[ST_ATTEMPTS_DEL] = "DELETE FROM attempts WHERE seq=?1",
+	[ST_OUTPUT_DEL] = "DELETE FROM output WHERE attempt IN (SELECT id FROM attempts WHERE seq=?1)",
+	[ST_JOBLET] = "INSERT OR REPLACE INTO joblets(seq, idx, state, errors, lost, ready_at,"
+		" reason) VALUES(?1,?2,?3,?4,?5,?6,?7)",
+	[ST_ATTEMPT] = "INSERT OR REPLACE INTO attempts(id, seq, idx, n, node, worker, state,"
+		" exit_code, fail_reason, started_at, ended_at, peak_ram_mb, cpu_ms, message,"
+		" late_result) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
+	[ST_OUTPUT] = "INSERT OR IGNORE INTO output(attempt, seq, at, data) VALUES(?1,?2,?3,?4)",
+	[ST_IDEM] = "INSERT OR IGNORE INTO idem(owner, key, at, status, body) VALUES(?1,?2,?3,?4,?5)",
+	[ST_IDEM_PRUNE] = "DELETE FROM idem WHERE at < ?1",
+};
+
+struct sqlite_store {
+	struct store base;
+	char *path;			/* owned: DATA/jobgrid.sqlite */
+	sqlite3 *wdb;			/* writer connection: writer thread once started */
+	sqlite3 *rdb;			/* reader connection: loop thread */
+	sqlite3_stmt *stmts[ST__N];	/* prepared on wdb */
+	sqlite3_stmt *read_out;		/* prepared on rdb */
+	pthread_t writer;
+	bool started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct store_batch *queue_head, *queue_tail;	/* submitted, not yet committed */
+	struct store_batch *done_head, *done_tail;	/* committed, not yet handed back */
+	bool stopping;
+	struct event *done_ev;
+	store_done_cb done_cb;
+	void *done_arg;
+	struct event_base *loop;	/* the server loop the done events run on */
+};
+
+static int exec_sql(sqlite3 *db, const char *sql, char **err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		*err = xasprintf("%s: %s", sql, msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int open_conn(const char *path, sqlite3 **out, char **err)
+{
+	if (sqlite3_open_v2(path, out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				       SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		*err = xasprintf("cannot open %s: %s", path, sqlite3_errmsg(*out));
+		sqlite3_close(*out);
+		*out = NULL;
+		return -1;
+	}
+	sqlite3_busy_timeout(*out, 10000);
+	/* A small page cache: the server's memory goes to the queue, not to cached pages. */
+	return exec_sql(*out, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+			      " PRAGMA cache_size=-4096; PRAGMA foreign_keys=OFF;", err);
+}
+
+static int migrate(sqlite3 *db, char **err)
+{
+	sqlite3_stmt *st;
+	int version = 0;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version > STORE_SCHEMA_VERSION) {
+		*err = xasprintf("the store has schema version %d, newer than this jobgrid's %d",
+				 version, STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	for (int v = version; v < STORE_SCHEMA_VERSION; v++) {
+		char pragma[64];
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d;", v + 1);
+		if (exec_sql(db, "BEGIN IMMEDIATE", err) || exec_sql(db, store_migrations[v], err) ||
+		    exec_sql(db, pragma, err) || exec_sql(db, "COMMIT", err)) {
+			char *ignored = NULL;
+			exec_sql(db, "ROLLBACK", &ignored);
+			free(ignored);
+			return -1;
+		}
+		log_info("store: applied migration %d", v + 1);
+	}
+	return 0;
+}
+
+/* ---- loading ----------------------------------------------------------------------- */
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t ? (const char *)t : "";
+}
+
+static int load_jobs(struct sqlite_store *ss, struct sched *s, char **err)
+{
+	sqlite3_stmt *st;
+	const char *sql = "SELECT seq, owner, name, grp, req_group, cmd, cwd, env, cores, ram_mb,"
+			  " gpus, time_ms, priority, retries, lost_retries, retry_delay_ms, flags,"
+			  " njoblets, state, created_at, ended_at FROM jobs ORDER BY seq";
+	if (sqlite3_prepare_v2(ss->wdb, sql, -1, &st, NULL) != SQLITE_OK) {
+		*err = xasprintf("load jobs: %s", sqlite3_errmsg(ss->wdb));
+		return -1;
+	}
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int32_t n = sqlite3_column_int(st, 17);
+		if (n < 1)
+			continue;
+		struct job *j = job_alloc(n);
+		j->seq = sqlite3_column_int64(st, 0);
+		j->owner = intern(col_text(st, 1));
+		j->name = intern(col_text(st, 2));
+		j->group = intern(col_text(st, 3));
+		j->req_group = intern(col_text(st, 4));
+		j->cmd = xstrdup(col_text(st, 5));
+		j->cwd = intern(col_text(st, 6));
+		j->env = sqlite3_column_type(st, 7) == SQLITE_NULL ? NULL : xstrdup(col_text(st, 7));
+		j->cores = sqlite3_column_int(st, 8);
+		j->ram_mb = sqlite3_column_int(st, 9);
+		j->gpus = sqlite3_column_int(st, 10);
+		j->time_ms = sqlite3_column_int64(st, 11);
+		j->priority = (uint8_t)sqlite3_column_int(st, 12);
+		j->retries = (uint16_t)sqlite3_column_int(st, 13);
+		j->lost_retries = (uint16_t)sqlite3_column_int(st, 14);
+		j->retry_delay_ms = sqlite3_column_int64(st, 15);
+		int flags = sqlite3_column_int(st, 16);
+		j->no_restart = flags & REC_JOB_NO_RESTART;
+		j->unique = flags & REC_JOB_UNIQUE;
+		j->created_at = sqlite3_column_int64(st, 19);
+		j->ended_at = sqlite3_column_int64(st, 20);
+		sched_load_job(s, j);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		*err = xasprintf("load jobs: %s", sqlite3_errmsg(ss->wdb));
+		return -1;
+	}
+	return 0;
+}
+
+static int load_joblets(struct sqlite_store *ss, struct sched *s, char **err)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(ss->wdb, "SELECT seq, idx, state, errors, lost, ready_at, reason"
+					" FROM joblets", -1, &st, NULL) != SQLITE_OK) {
+		*err = xasprintf("load joblets: %s", sqlite3_errmsg(ss->wdb));
+		return -1;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct joblet *jl = sched_load_joblet_ref(s, sqlite3_column_int64(st, 0),
+							  sqlite3_column_int(st, 1));
+		int state = sqlite3_column_int(st, 2);
+		if (jl == NULL || state < 0 || state >= JS__N)
+			continue;
+		jl->state = (uint8_t)state;
+		jl->errors = (uint16_t)sqlite3_column_int(st, 3);
+		jl->lost = (uint16_t)sqlite3_column_int(st, 4);
+		jl->ready_at = sqlite3_column_int64(st, 5);
+		free(jl->reason);
+		jl->reason = sqlite3_column_type(st, 6) == SQLITE_NULL ? NULL
+								: xstrdup(col_text(st, 6));
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int load_attempts(struct sqlite_store *ss, struct sched *s, char **err)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(ss->wdb, "SELECT id, seq, idx, n, node, worker, state, exit_code,"
+					" fail_reason, started_at, ended_at, peak_ram_mb, cpu_ms,"
+					" message, late_result FROM attempts ORDER BY id",
+			       -1, &st, NULL) != SQLITE_OK) {
+		*err = xasprintf("load attempts: %s", sqlite3_errmsg(ss->wdb));
+		return -1;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct attempt *a = xcalloc(1, sizeof *a);
+		a->id = sqlite3_column_int64(st, 0);
+		a->n = sqlite3_column_int(st, 3);
+		a->node = intern(col_text(st, 4));
+		a->worker_id = intern(col_text(st, 5));
+		a->state = (uint8_t)sqlite3_column_int(st, 6);
+		a->has_exit = sqlite3_column_type(st, 7) != SQLITE_NULL;
+		a->exit_code = sqlite3_column_int(st, 7);
+		a->fail_reason = (uint8_t)sqlite3_column_int(st, 8);
+		a->started_at = sqlite3_column_int64(st, 9);
+		a->ended_at = sqlite3_column_int64(st, 10);
+		a->peak_ram_mb = sqlite3_column_int(st, 11);
+		a->cpu_ms = sqlite3_column_int64(st, 12);
+		if (sqlite3_column_type(st, 13) != SQLITE_NULL)
+			a->message = xstrdup(col_text(st, 13));
+		if (sqlite3_column_type(st, 14) != SQLITE_NULL)
+			a->late_result = xstrdup(col_text(st, 14));
+		sched_load_attempt(s, a, sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2));
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int load_idem(struct sqlite_store *ss, store_idem_cb cb, void *arg)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(ss->wdb, "SELECT owner, key, status, body, at FROM idem", -1, &st,
+			       NULL) != SQLITE_OK)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		cb(arg, col_text(st, 0), col_text(st, 1), sqlite3_column_int(st, 2),
+		   col_text(st, 3), sqlite3_column_int64(st, 4));
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int sqlite_load(struct store *st, struct sched *s, store_idem_cb idem, void *arg,
+		       char **err)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)st;
+	if (exec_sql(ss->wdb, "BEGIN", err))
+		return -1;
+	int rc = load_jobs(ss, s, err) || load_joblets(ss, s, err) || load_attempts(ss, s, err) ||
+		 load_idem(ss, idem, arg) ? -1 : 0;
+	char *ignored = NULL;
+	exec_sql(ss->wdb, "COMMIT", &ignored);
+	free(ignored);
+	return rc;
+}
+
+/* ---- writing ----------------------------------------------------------------------- */
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static int run_stmt(struct sqlite_store *ss, int which)
+{
+	sqlite3_stmt *st = ss->stmts[which];
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int write_job(struct sqlite_store *ss, const struct rec_job *r, bool insert)
+{
+	sqlite3_stmt *st = ss->stmts[insert ? ST_JOB_INS : ST_JOB_UPD];
+	sqlite3_bind_int64(st, 1, r->seq);
+	if (insert) {
+		sqlite3_bind_text(st, 2, r->owner, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, r->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, r->group, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, r->req_group, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, r->cmd, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 7, r->cwd, -1, SQLITE_STATIC);
+		bind_text_or_null(st, 8, r->env);
+		sqlite3_bind_int(st, 9, r->cores);
+		sqlite3_bind_int(st, 10, r->ram_mb);
+		sqlite3_bind_int(st, 11, r->gpus);
+		sqlite3_bind_int64(st, 12, r->time_ms);
+		sqlite3_bind_int(st, 13, r->priority);
+		sqlite3_bind_int(st, 14, r->retries);
+		sqlite3_bind_int(st, 15, r->lost_retries);
+		sqlite3_bind_int64(st, 16, r->retry_delay_ms);
+		sqlite3_bind_int(st, 17, r->flags);
+		sqlite3_bind_int(st, 18, r->njoblets);
+		sqlite3_bind_int(st, 19, r->state);
+		sqlite3_bind_int64(st, 20, r->created_at);
+		sqlite3_bind_int64(st, 21, r->ended_at);
+	} else {
+		sqlite3_bind_int(st, 2, r->cores);
+		sqlite3_bind_int(st, 3, r->ram_mb);
+		sqlite3_bind_int(st, 4, r->gpus);
+		sqlite3_bind_int64(st, 5, r->time_ms);
+		sqlite3_bind_int(st, 6, r->priority);
+		sqlite3_bind_int(st, 7, r->retries);
+		sqlite3_bind_int(st, 8, r->lost_retries);
+		sqlite3_bind_int64(st, 9, r->retry_delay_ms);
+		sqlite3_bind_int(st, 10, r->state);
+		sqlite3_bind_int64(st, 11, r->ended_at);
+	}
+	return run_stmt(ss, insert ? ST_JOB_INS : ST_JOB_UPD);
+}
+
+static int delete_job(struct sqlite_store *ss, int64_t seq)
+{
+	static const int order[] = {ST_OUTPUT_DEL, ST_ATTEMPTS_DEL, ST_JOBLETS_DEL, ST_JOB_DEL};
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+		sqlite3_bind_int64(ss->stmts[order[i]], 1, seq);
+		if (run_stmt(ss, order[i]))
+			return -1;
+	}
+	return 0;
+}
+
+static int write_joblet(struct sqlite_store *ss, const struct rec_joblet *r)
+{
+	sqlite3_stmt *st = ss->stmts[ST_JOBLET];
+	sqlite3_bind_int64(st, 1, r->seq);
+	sqlite3_bind_int(st, 2, r->idx);
+	sqlite3_bind_int(st, 3, r->state);
+	sqlite3_bind_int(st, 4, r->errors);
+	sqlite3_bind_int(st, 5, r->lost);
+	sqlite3_bind_int64(st, 6, r->ready_at);
+	bind_text_or_null(st, 7, r->reason);
+	return run_stmt(ss, ST_JOBLET);
+}
+
+static int write_attempt(struct sqlite_store *ss, const struct rec_attempt *r)
+{
+	sqlite3_stmt *st = ss->stmts[ST_ATTEMPT];
+	sqlite3_bind_int64(st, 1, r->id);
+	sqlite3_bind_int64(st, 2, r->seq);
+	sqlite3_bind_int(st, 3, r->idx);
+	sqlite3_bind_int(st, 4, r->n);
+	sqlite3_bind_text(st, 5, r->node, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, r->worker, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 7, r->state);
+	if (r->has_exit)
+		sqlite3_bind_int(st, 8, r->exit_code);
+	else
+		sqlite3_bind_null(st, 8);
+	sqlite3_bind_int(st, 9, r->fail_reason);
+	sqlite3_bind_int64(st, 10, r->started_at);
+	sqlite3_bind_int64(st, 11, r->ended_at);
+	sqlite3_bind_int(st, 12, r->peak_ram_mb);
+	sqlite3_bind_int64(st, 13, r->cpu_ms);
+	bind_text_or_null(st, 14, r->message);
+	bind_text_or_null(st, 15, r->late_result);
+	return run_stmt(ss, ST_ATTEMPT);
+}
+
+static int write_rec(struct sqlite_store *ss, const struct rec *r)
+{
+	sqlite3_stmt *st;
+	switch (r->kind) {
+	case REC_JOB:
+		return write_job(ss, &r->u.job, true);
+	case REC_JOB_STATE:
+		return write_job(ss, &r->u.job, false);
+	case REC_JOB_DEL:
+		return delete_job(ss, r->u.job.seq);
+	case REC_JOBLET:
+		return write_joblet(ss, &r->u.joblet);
+	case REC_ATTEMPT:
+		return write_attempt(ss, &r->u.attempt);
+	case REC_OUTPUT:
+		st = ss->stmts[ST_OUTPUT];
+		sqlite3_bind_int64(st, 1, r->u.output.attempt);
+		sqlite3_bind_int64(st, 2, r->u.output.seq);
+		sqlite3_bind_int64(st, 3, r->u.output.at);
+		sqlite3_bind_blob(st, 4, r->u.output.data, (int)r->u.output.len, SQLITE_STATIC);
+		return run_stmt(ss, ST_OUTPUT);
+	case REC_IDEM:
+		st = ss->stmts[ST_IDEM];
+		sqlite3_bind_text(st, 1, r->u.idem.owner, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, r->u.idem.key, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, r->u.idem.at);
+		sqlite3_bind_int(st, 4, r->u.idem.status);
+		sqlite3_bind_text(st, 5, r->u.idem.body, -1, SQLITE_STATIC);
+		return run_stmt(ss, ST_IDEM);
+	case REC_IDEM_PRUNE:
+		sqlite3_bind_int64(ss->stmts[ST_IDEM_PRUNE], 1, r->u.prune_before);
+		return run_stmt(ss, ST_IDEM_PRUNE);
+	}
+	return -1;
+}
+
+/* Commit a chain of batches in one transaction. A store that cannot commit cannot keep
+ * the promise that replies follow the disk, so the server stops; a restart recovers. */
+static void commit_chain(struct sqlite_store *ss, struct store_batch *chain)
+{
+	char *err = NULL;
+	if (exec_sql(ss->wdb, "BEGIN IMMEDIATE", &err))
+		fatal("store: %s", err);
+	for (struct store_batch *b = chain; b; b = b->next)
+		for (size_t i = 0; i < b->n; i++)
+			if (write_rec(ss, &b->recs[i]))
+				fatal("store: write failed: %s", sqlite3_errmsg(ss->wdb));
+	if (exec_sql(ss->wdb, "COMMIT", &err))
+		fatal("store: %s", err);
+}
+
+static void *writer_main(void *arg)
+{
+	struct sqlite_store *ss = arg;
+	pthread_mutex_lock(&ss->mu);
+	for (;;) {
+		while (ss->queue_head == NULL && !ss->stopping)
+			pthread_cond_wait(&ss->cv, &ss->mu);
+		if (ss->queue_head == NULL)
+			break;
+		struct store_batch *chain = ss->queue_head, *tail = ss->queue_tail;
+		ss->queue_head = ss->queue_tail = NULL;
+		pthread_mutex_unlock(&ss->mu);
+		commit_chain(ss, chain);
+		pthread_mutex_lock(&ss->mu);
+		if (ss->done_tail)
+			ss->done_tail->next = chain;
+		else
+			ss->done_head = chain;
+		ss->done_tail = tail;
+		event_active(ss->done_ev, EV_READ, 0);
+	}
+	pthread_mutex_unlock(&ss->mu);
+	return NULL;
+}
+
+/* Loop thread: hand committed batches back in order. */
+static void on_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct sqlite_store *ss = arg;
+	pthread_mutex_lock(&ss->mu);
+	struct store_batch *chain = ss->done_head;
+	ss->done_head = ss->done_tail = NULL;
+	pthread_mutex_unlock(&ss->mu);
+	while (chain) {
+		struct store_batch *next = chain->next;
+		chain->next = NULL;
+		ss->done_cb(ss->done_arg, chain);
+		chain = next;
+	}
+}
+
+static int sqlite_start(struct store *st, struct event_base *base, store_done_cb done, void *arg)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)st;
+	ss->loop = base;
+	ss->done_cb = done;
+	ss->done_arg = arg;
+	ss->done_ev = event_new(base, -1, 0, on_done, ss);
+	if (pthread_create(&ss->writer, NULL, writer_main, ss) != 0)
+		return -1;
+	ss->started = true;
+	return 0;
+}
+
+static void sqlite_submit(struct store *st, struct store_batch *b)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)st;
+	b->next = NULL;
+	pthread_mutex_lock(&ss->mu);
+	if (ss->queue_tail)
+		ss->queue_tail->next = b;
+	else
+		ss->queue_head = b;
+	ss->queue_tail = b;
+	pthread_cond_signal(&ss->cv);
+	pthread_mutex_unlock(&ss->mu);
+}
+
+/* ---- reading output ---------------------------------------------------------------- */
+
+static int sqlite_read_output(struct store *st, int64_t seq, int32_t idx, int64_t after,
+			      store_output_cb cb, void *arg)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)st;
+	sqlite3_stmt *q = ss->read_out;
+	sqlite3_bind_int64(q, 1, seq);
+	sqlite3_bind_int(q, 2, idx);
+	sqlite3_bind_int64(q, 3, after);
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct output_row row = {
+			.rowid = sqlite3_column_int64(q, 0),
+			.attempt = sqlite3_column_int64(q, 1),
+			.at = sqlite3_column_int64(q, 2),
+			.idx = sqlite3_column_int(q, 3),
+			.node = col_text(q, 4),
+			.data = sqlite3_column_blob(q, 5),
+			.len = (size_t)sqlite3_column_bytes(q, 5),
+		};
+		cb(arg, &row);
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- backup ------------------------------------------------------------------------ */
+
+struct backup_job {
+	struct sqlite_store *ss;
+	char *path;			/* owned */
+	store_backup_cb cb;
+	void *arg;
+	int rc;
+	int64_t bytes;
+	char *err;			/* owned */
+	struct event *ev;
+};
+
+static void on_backup_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct backup_job *bj = arg;
+	bj->cb(bj->arg, bj->rc, bj->bytes, bj->err);
+	event_free(bj->ev);
+	free(bj->path);
+	free(bj->err);
+	free(bj);
+}
+
+static void *backup_main(void *arg)
+{
+	struct backup_job *bj = arg;
+	sqlite3 *db = NULL;
+	char *err = NULL;
+	bj->rc = -1;
+	if (open_conn(bj->ss->path, &db, &err) == 0) {
+		char *sql = sqlite3_mprintf("VACUUM INTO %Q", bj->path);
+		if (exec_sql(db, sql, &err) == 0) {
+			struct stat sb;
+			bj->rc = 0;
+			bj->bytes = stat(bj->path, &sb) == 0 ? (int64_t)sb.st_size : 0;
+		}
+		sqlite3_free(sql);
+	}
+	bj->err = err;
+	sqlite3_close(db);
+	event_active(bj->ev, EV_READ, 0);
+	return NULL;
+}
+
+static int sqlite_backup(struct store *st, const char *path, store_backup_cb cb, void *arg)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)st;
+	struct backup_job *bj = xcalloc(1, sizeof *bj);
+	bj->ss = ss;
+	bj->path = xstrdup(path);
+	bj->cb = cb;
+	bj->arg = arg;
+	bj->ev = event_new(ss->loop, -1, 0, on_backup_done, bj);
+	pthread_t t;
+	if (pthread_create(&t, NULL, backup_main, bj) != 0) {
+		event_free(bj->ev);
+		free(bj->path);
+		free(bj);
+		return -1;
+	}
+	pthread_detach(t);
+	return 0;
+}
+
+/* ---- open / close ------------------------------------------------------------------ */
+
+static void sqlite_close(struct store *st)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)st;
+	if (ss->started) {
+		pthread_mutex_lock(&ss->mu);
+		ss->stopping = true;
+		pthread_cond_signal(&ss->cv);
+		pthread_mutex_unlock(&ss->mu);
+		pthread_join(ss->writer, NULL);
+		on_done(-1, 0, ss);	/* hand back what the writer finished last */
+		event_free(ss->done_ev);
+	}
+	for (int i = 0; i < ST__N; i++)
+		sqlite3_finalize(ss->stmts[i]);
+	sqlite3_finalize(ss->read_out);
+	char *ignored = NULL;
+	exec_sql(ss->wdb, "PRAGMA wal_checkpoint(TRUNCATE)", &ignored);
+	free(ignored);
+	sqlite3_close(ss->rdb);
+	sqlite3_close(ss->wdb);
+	pthread_mutex_destroy(&ss->mu);
+	pthread_cond_destroy(&ss->cv);
+	free(ss->path);
+	free(ss);
+}
+
+static const struct store_vt sqlite_vt = {
+	.load = sqlite_load,
+	.start = sqlite_start,
+	.submit = sqlite_submit,
+	.read_output = sqlite_read_output,
+	.backup = sqlite_backup,
+	.close = sqlite_close,
+};
+
+struct store *store_sqlite_open(const char *dir, char **err)
+{
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		*err = xasprintf("cannot create data directory %s: %s", dir, strerror(errno));
+		return NULL;
+	}
+	struct sqlite_store *ss = xcalloc(1, sizeof *ss);
+	ss->base.vt = &sqlite_vt;
+	ss->path = xasprintf("%s/jobgrid.sqlite", dir);
+	pthread_mutex_init(&ss->mu, NULL);
+	pthread_cond_init(&ss->cv, NULL);
+	if (open_conn(ss->path, &ss->wdb, err) || migrate(ss->wdb, err) ||
+	    open_conn(ss->path, &ss->rdb, err))
+		goto fail;
+	for (int i = 0; i < ST__N; i++) {
+		if (sqlite3_prepare_v3(ss->wdb, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+				       &ss->stmts[i], NULL) != SQLITE_OK) {
+			*err = xasprintf("prepare %s: %s", stmt_sql[i], sqlite3_errmsg(ss->wdb));
+			goto fail;
+		}
+	}
+	if (sqlite3_prepare_v3(ss->rdb,
+			       "SELECT o.id, o.attempt, o.at, a.idx, a.node, o.data FROM output o"
+			       " JOIN attempts a ON a.id = o.attempt"
+			       " WHERE a.seq = ?1 AND (?2 < 0 OR a.idx = ?2) AND o.id > ?3"
+			       " ORDER BY o.at, o.id",
+			       -1, SQLITE_PREPARE_PERSISTENT, &ss->read_out, NULL) != SQLITE_OK) {
+		*err = xasprintf("prepare output query: %s", sqlite3_errmsg(ss->rdb));
+		goto fail;
+	}
+	return &ss->base;
+fail:
+	sqlite_close(&ss->base);
+	return NULL;
+}

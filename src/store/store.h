@@ -1,0 +1,119 @@
+/* The store interface: durable rows for jobs, joblets, attempts, output and idempotency
+ * keys, behind a table of functions so a PostgreSQL backend can stand beside SQLite.
+ *
+ * Writes are asynchronous and grouped: the server collects the records of one loop turn
+ * into a batch and submits it; the backend's writer thread commits every submitted batch
+ * in one transaction and then calls the done callback on the loop thread, in submission
+ * order. Only then may the replies that depend on the batch be sent (SPEC §2.1).
+ *
+ * Ownership: a batch owns the malloc'd strings of its records (reason, message, late,
+ * data, key, body). Pointers marked "borrowed" point into immutable memory that outlives
+ * the batch (interned strings, a job's cmd/env, which the server frees only after every
+ * batch that may name them is done). */
+#ifndef JG_STORE_H
+#define JG_STORE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct sched;
+
+enum rec_kind { REC_JOB, REC_JOB_STATE, REC_JOB_DEL, REC_JOBLET, REC_ATTEMPT, REC_OUTPUT, REC_IDEM,
+		REC_IDEM_PRUNE };
+
+struct rec_job {	/* REC_JOB inserts all; REC_JOB_STATE updates the mutable part */
+	int64_t seq;
+	const char *owner, *name, *group, *req_group, *cwd, *cmd, *env;	/* borrowed */
+	int64_t created_at, ended_at, time_ms, retry_delay_ms;
+	int32_t cores, ram_mb, gpus, njoblets, retries, lost_retries, priority, state, flags;
+};
+enum { REC_JOB_NO_RESTART = 1, REC_JOB_UNIQUE = 2 };
+
+struct rec_joblet {
+	int64_t seq, ready_at;
+	int32_t idx, state, errors, lost;
+	char *reason;		/* owned, NULL = "" */
+};
+
+struct rec_attempt {
+	int64_t id, seq, started_at, ended_at, cpu_ms;
+	int32_t idx, n, state, exit_code, fail_reason, peak_ram_mb;
+	bool has_exit;
+	const char *node, *worker;	/* borrowed (interned) */
+	char *message, *late_result;	/* owned */
+};
+
+struct rec_output {
+	int64_t attempt, seq, at;
+	char *data;		/* owned */
+	size_t len;
+};
+
+struct rec_idem {
+	const char *owner;	/* borrowed (interned) */
+	char *key, *body;	/* owned */
+	int64_t at;
+	int32_t status;
+};
+
+struct rec {
+	enum rec_kind kind;
+	union {
+		struct rec_job job;
+		struct rec_joblet joblet;
+		struct rec_attempt attempt;
+		struct rec_output output;
+		struct rec_idem idem;
+		int64_t prune_before;	/* REC_IDEM_PRUNE: wall ms */
+	} u;
+};
+
+struct store_batch {
+	struct rec *recs;	/* owned array */
+	size_t n, cap;
+	void *user;		/* the server's data for the done callback */
+	struct store_batch *next;	/* the backend's queue link */
+};
+
+struct rec *store_batch_add(struct store_batch *b, enum rec_kind kind);
+void store_batch_clear(struct store_batch *b);	/* frees the records' owned strings */
+
+/* A row of output read back for `log`. data is valid only during the callback. */
+struct output_row {
+	int64_t rowid, attempt, at;
+	int32_t idx;
+	const char *node;
+	const char *data;
+	size_t len;
+};
+typedef void (*store_output_cb)(void *arg, const struct output_row *row);
+typedef void (*store_done_cb)(void *arg, struct store_batch *b);
+typedef void (*store_backup_cb)(void *arg, int rc, int64_t bytes, const char *err);
+
+/* Loaded idempotency keys, handed to the server at start. */
+typedef void (*store_idem_cb)(void *arg, const char *owner, const char *key, int32_t status,
+			      const char *body, int64_t at);
+
+struct store;
+struct store_vt {
+	/* Rebuild the scheduler from the rows (synchronous, before the loop starts). */
+	int (*load)(struct store *st, struct sched *s, store_idem_cb idem, void *arg, char **err);
+	/* Start the writer; done_cb runs on base's thread for each committed batch. */
+	int (*start)(struct store *st, struct event_base *base, store_done_cb done, void *arg);
+	void (*submit)(struct store *st, struct store_batch *b);	/* taken until done */
+	/* Output of a job (idx < 0: every joblet) with rowid > after, in time order. */
+	int (*read_output)(struct store *st, int64_t seq, int32_t idx, int64_t after,
+			   store_output_cb cb, void *arg);
+	/* Consistent online copy to path, on a helper thread; cb on base's thread. */
+	int (*backup)(struct store *st, const char *path, store_backup_cb cb, void *arg);
+	/* Wait for every submitted batch, stop the writer, close. */
+	void (*close)(struct store *st);
+};
+struct store {
+	const struct store_vt *vt;
+};
+
+/* The SQLite backend: DIR/jobgrid.sqlite, created and migrated as needed. */
+struct store *store_sqlite_open(const char *dir, char **err /* OUT: malloc'd */);
+#endif
