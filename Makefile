@@ -8,7 +8,7 @@
 # The one list of dependencies (see DECISIONS.md).
 DEB_PACKAGES := build-essential cmake ninja-build pkg-config libevent-dev libssl-dev \
   libcurl4-openssl-dev libjansson-dev libsqlite3-dev libpq-dev liblua5.4-dev libsodium-dev \
-  libfyaml-dev libcriterion-dev curl clang libclang-rt-14-dev
+  libfyaml-dev libcriterion-dev curl clang libclang-rt-14-dev jq
 FUZZ_SECONDS ?= 60
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -92,19 +92,20 @@ int get_int(json_t *obj, const char *prefix, const char *key, int64_t min, int64
 {
 	json_t *v = json_object_get(obj, key);
 	char f[160];
-	field_name(f, sizeof f, prefix, key);
 	if (v == NULL) {
 		*out = def;
 		return 0;
 	}
+	json_int_t x = json_integer_value(v);
+	if (json_is_integer(v) && x >= min && x <= max) {
+		*out = x;
+		return 0;
+	}
+	field_name(f, sizeof f, prefix, key);	/* only on the error path: it is hot */
 	if (!json_is_integer(v))
 		return derr_set(e, 400, "bad_request", f, "must be an integer");
-	json_int_t x = json_integer_value(v);
-	if (x < min || x > max)
-		return derr_set(e, 422, "bad_request", f, "must be %lld..%lld, got %lld",
-				(long long)min, (long long)max, (long long)x);
-	*out = x;
-	return 0;
+	return derr_set(e, 422, "bad_request", f, "must be %lld..%lld, got %lld", (long long)min,
+			(long long)max, (long long)x);
 }
 
 static int get_bool(json_t *obj, const char *prefix, const char *key, bool *out, struct derr *e)
@@ -129,22 +130,22 @@ static int get_str(json_t *obj, const char *prefix, const char *key, size_t min,
 {
 	json_t *v = json_object_get(obj, key);
 	char f[160];
-	field_name(f, sizeof f, prefix, key);
 	if (v == NULL) {
 		*out = def;
 		return 0;
 	}
-	if (!json_is_string(v))
-		return derr_set(e, 400, "bad_request", f, "must be a string");
-	size_t n = json_string_length(v);
+	size_t n = json_is_string(v) ? json_string_length(v) : 0;
 	const char *s = json_string_value(v);
-	if (strlen(s) != n)
+	if (s && n >= min && n <= max && memchr(s, '\0', n) == NULL) {
+		*out = s;
+		return 0;
+	}
+	field_name(f, sizeof f, prefix, key);
+	if (s == NULL)
+		return derr_set(e, 400, "bad_request", f, "must be a string");
+	if (memchr(s, '\0', n))
 		return derr_set(e, 422, "bad_request", f, "must not contain NUL characters");
-	if (n < min || n > max)
-		return derr_set(e, 422, "bad_request", f, "must be %zu..%zu bytes long, got %zu",
-				min, max, n);
-	*out = s;
-	return 0;
+	return derr_set(e, 422, "bad_request", f, "must be %zu..%zu bytes long, got %zu", min, max, n);
 }
 
 static bool env_name_valid(const char *s)

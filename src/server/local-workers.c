@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,6 +46,9 @@ static void spawn(struct local_worker *lw)
 		return;
 	}
 	if (pid == 0) {
+		/* If the server dies (kill -9), its workers stop too and report what they ran
+		 * when a server is back, instead of living on as orphans. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);

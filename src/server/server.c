@@ -31,8 +31,10 @@ void server_mark_dirty(struct server *srv)
 {
 	/* Same priority as I/O, queued behind the callbacks of this turn: every request
 	 * read in this turn lands in the batch before it is handed over. */
-	if (!event_pending(srv->flush_ev, EV_TIMEOUT, NULL))
+	if (!srv->flush_armed) {
+		srv->flush_armed = true;
 		event_active(srv->flush_ev, EV_TIMEOUT, 0);
+	}
 }
 
 /* ---- timers ------------------------------------------------------------------------ */
@@ -68,6 +70,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
+	srv->flush_armed = false;
 	if (srv->work_added) {
 		srv->work_added = false;
 		server_try_parked(srv);
@@ -316,14 +319,23 @@ static void write_url_file(struct server *srv)
 
 static void server_free(struct server *srv)
 {
-	stream_close_all(srv);
 	for (struct parked *p = srv->parked, *next; p; p = next) {
 		next = p->next;
-		parked_reply(p, true);
+		parked_reply(p, false);
 	}
-	http_stop(srv);
+	if (srv->cur && srv->cur->sb.n && srv->store) {
+		srv->cur->sb.user = srv->cur;
+		srv->inflight++;
+		srv->store->vt->submit(srv->store, &srv->cur->sb);
+		srv->cur = NULL;
+	}
+	/* Closing the store commits what is queued and hands the batches back, so their
+	 * replies and events go out before the HTTP side is torn down. */
 	if (srv->store)
-		srv->store->vt->close(srv->store);	/* hands back the last batches */
+		srv->store->vt->close(srv->store);
+	srv->store = NULL;
+	stream_close_all(srv);
+	http_stop(srv);
 	if (srv->cur)
 		batch_free(srv->cur);
 	local_workers_free(srv);

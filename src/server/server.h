@@ -89,6 +89,7 @@ struct server {
 	int inflight;			/* batches handed to the store, not yet done */
 	struct event *flush_ev, *tick_ev, *keepalive_ev, *sigterm_ev, *sigint_ev, *sigchld_ev;
 	struct event *prune_ev;
+	bool flush_armed;		/* the flush event is active for this turn */
 	bool work_added;		/* READY joblets appeared: try parked reserves */
 	struct parked *parked;		/* list of parked reserves */
 	struct sse_client *sse;		/* list */

@@ -1,0 +1,144 @@
+# Shared helpers for the end-to-end tests: real server and worker processes on 127.0.0.1,
+# a real SQLite file, the real CLI. Source it first thing in a test-*.sh script.
+#
+#   start_server [ARGS…]      server on 127.0.0.1:0 with --data $T/data; sets SERVER_PID, JOBGRID_URL
+#   restart_server [ARGS…]    start a new server on the same data dir (same port if free)
+#   kill_server [SIG]         signal the server we started (default TERM) and wait for it
+#   start_worker NAME [ARGS…] a worker named NAME; its PID is in WORKER_PID[NAME]
+#   jg ARGS…                  run the CLI
+#   api METHOD PATH [BODY]    curl the API, print the body; status in $API_STATUS
+#   wait_until SECS CMD…      retry CMD until it succeeds, or fail the test
+#   jq_get JSON FILTER        run a jq filter over JSON text, raw output
+#   expect_eq ACTUAL EXPECTED MESSAGE
+#
+# Only processes started here are ended, by PID. On exit every log is scanned for
+# sanitizer reports, which fail the test.
+set -euo pipefail
+
+JOBGRID_BIN=${JOBGRID_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build-test/jobgrid}
+JG_BUILD=${JG_BUILD:-$(dirname "$JOBGRID_BIN")}
+TEST_NAME=$(basename "${0%.sh}")
+mkdir -p "$JG_BUILD/e2e-tmp"
+T=$(mktemp -d "$JG_BUILD/e2e-tmp/$TEST_NAME.XXXXXX")
+export JOBGRID_RETRY_SECS=${JOBGRID_RETRY_SECS:-5}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+declare -A WORKER_PID=()
+SERVER_PID=""
+SERVER_PORT=0
+SERVER_ARGS=()
+LOGS=()
+
+log() { printf '[%s] %s\n' "$TEST_NAME" "$*"; }
+fail() { printf '[%s] FAIL: %s\n' "$TEST_NAME" "$*"; exit 1; }
+
+_stop_pid() {	# PID: TERM, wait up to 10 s, then KILL
+	local pid=$1 i
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+_cleanup() {
+	local rc=$? name f
+	for name in "${!WORKER_PID[@]}"; do _stop_pid "${WORKER_PID[$name]}"; done
+	[[ -n $SERVER_PID ]] && _stop_pid "$SERVER_PID"
+	for f in "${LOGS[@]}"; do
+		if grep -qE 'ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:' "$f" 2>/dev/null; then
+			echo "---- sanitizer report in $f ----"
+			grep -E -A40 'ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:' "$f" | head -80
+			rc=1
+		fi
+	done
+	if ((rc != 0)); then
+		for f in "${LOGS[@]}"; do echo "---- tail of $f ----"; tail -25 "$f" 2>/dev/null || true; done
+	else
+		rm -rf "$T"
+	fi
+	exit $rc
+}
+trap _cleanup EXIT
+
+jg() { "$JOBGRID_BIN" "$@"; }
+
+start_server() {
+	SERVER_ARGS=("$@")
+	local log="$T/server.$((${#LOGS[@]})).log" i
+	LOGS+=("$log")
+	rm -f "$T/data/server.url"
+	"$JOBGRID_BIN" server --listen "127.0.0.1:$SERVER_PORT" --data "$T/data" "$@" >"$log" 2>&1 &
+	SERVER_PID=$!
+	for ((i = 0; i < 200; i++)); do
+		[[ -s $T/data/server.url ]] && break
+		kill -0 "$SERVER_PID" 2>/dev/null || { cat "$log"; fail "server exited at start"; }
+		sleep 0.05
+	done
+	[[ -s $T/data/server.url ]] || fail "server did not start"
+	JOBGRID_URL=$(cat "$T/data/server.url")
+	export JOBGRID_URL
+	SERVER_PORT=${JOBGRID_URL##*:}
+}
+
+kill_server() {
+	local sig=${1:-TERM}
+	[[ -n $SERVER_PID ]] || return 0
+	kill -"$sig" "$SERVER_PID" 2>/dev/null || true
+	wait "$SERVER_PID" 2>/dev/null || true
+	SERVER_PID=""
+}
+
+# The same port when it is free again, so workers find the new server.
+restart_server() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		start_server "$@" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "server did not restart"
+}
+
+start_worker() {
+	local name=$1
+	shift
+	local log="$T/worker.$name.$((${#LOGS[@]})).log"
+	LOGS+=("$log")
+	"$JOBGRID_BIN" worker --server "$JOBGRID_URL" --name "$name" "$@" >"$log" 2>&1 &
+	WORKER_PID[$name]=$!
+}
+
+stop_worker() {	# NAME [SIG]
+	local pid=${WORKER_PID[$1]}
+	if [[ ${2:-TERM} == TERM ]]; then _stop_pid "$pid"; else kill -"$2" "$pid" 2>/dev/null || true; fi
+	[[ ${2:-TERM} == STOP || ${2:-TERM} == CONT ]] || unset "WORKER_PID[$1]"
+}
+
+API_STATUS=0
+api() {
+	local method=$1 path=$2 body=${3-} out
+	out=$(curl -sS -X "$method" -H 'Content-Type: application/json' -w '\n%{http_code}' \
+		${body:+--data-binary "$body"} "$JOBGRID_URL$path")
+	API_STATUS=${out##*$'\n'}
+	printf '%s\n' "${out%$'\n'*}"
+}
+
+wait_until() {
+	local secs=$1 deadline
+	shift
+	deadline=$((SECONDS + secs))
+	until "$@" >/dev/null 2>&1; do
+		((SECONDS < deadline)) || fail "timed out after ${secs}s waiting for: $*"
+		sleep 0.1
+	done
+}
+
+jq_get() { jq -r "$2" <<<"$1"; }
+
+expect_eq() {
+	[[ "$1" == "$2" ]] || fail "$3: expected '$2', got '$1'"
+	log "ok: $3"
+}
