@@ -385,12 +385,27 @@ void sched_worker_touch(struct sched *s, struct worker *w, int64_t now, int64_t 
 	heap_fix(&s->leases, w->lease_pos);
 }
 
+/* Does w hold a? An attempt held by a placeholder (its worker has not registered since
+ * the restart) may be claimed by whoever names it: the attempt id is the fencing token. */
+static bool holds(const struct worker *w, const struct attempt *a)
+{
+	return w == NULL || a->worker == w || (a->worker && a->worker->placeholder);
+}
+
 struct attempt *sched_live_attempt(const struct sched *s, struct worker *w, int64_t id)
 {
 	struct attempt *a = imap_get(&s->attempts, (uint64_t)id);
-	if (a == NULL || a->state != AS_RUNNING || (w && a->worker != w))
+	if (a == NULL || a->state != AS_RUNNING || !holds(w, a))
 		return NULL;
 	return a;
+}
+
+static void worker_drop(struct sched *s, struct worker *w)
+{
+	heap_remove(&s->leases, w->lease_pos);
+	imap_del(&s->workers, imap_hash_str(w->id));
+	free(w->tags);
+	free(w);
 }
 
 struct worker *sched_worker_add(struct sched *s, const char *name, int32_t cores,
@@ -409,8 +424,11 @@ struct worker *sched_worker_add(struct sched *s, const char *name, int32_t cores
 	for (size_t i = 0; i < nrunning; i++) {
 		struct attempt *a = imap_get(&s->attempts, (uint64_t)running[i]);
 		if (a && a->state == AS_RUNNING && a->worker && a->worker->placeholder) {
+			struct worker *old = a->worker;
 			worker_list_del(a);
 			worker_list_add(w, a);
+			if (old->nrunning == 0)
+				worker_drop(s, old);	/* every attempt it held is claimed */
 			a->worker_id = intern(w->id);
 			s->hooks.attempt_put(s->hooks.ctx, a);
 			out_reattached[(*n_reattached)++] = running[i];
@@ -615,7 +633,7 @@ enum finish_result sched_finish(struct sched *s, struct worker *w, const struct 
 	struct attempt *a = imap_get(&s->attempts, (uint64_t)f->attempt);
 	if (a == NULL)
 		return FINISH_UNKNOWN;
-	if (a->state != AS_RUNNING || (w && a->worker != w)) {
+	if (a->state != AS_RUNNING || !holds(w, a)) {
 		if (a->state != AS_RUNNING && a->state != AS_LOST)
 			return FINISH_DUPLICATE;	/* already applied: a resend */
 		if (late_json && a->late_result == NULL) {
@@ -667,9 +685,7 @@ static void lose_worker(struct sched *s, struct worker *w, int64_t now)
 		s->hooks.event(s->hooks.ctx, EV_JOBLET_RETURNED, jl->job, jl, a);
 		job_refresh(s, jl->job, now);
 	}
-	heap_remove(&s->leases, w->lease_pos);
-	imap_del(&s->workers, imap_hash_str(w->id));
-	worker_free(w);
+	worker_drop(s, w);
 }
 
 int64_t sched_tick(struct sched *s, int64_t now, int64_t mono, int64_t *next_mono)

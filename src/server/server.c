@@ -367,7 +367,12 @@ int server_main(int argc, char **argv)
 	srv->heartbeat_ms = o.heartbeat_ms;
 	srv->data_dir = xstrdup(o.data);
 	srv->started_mono = clock_mono_ms();
-	srv->base = event_base_new();
+	/* The changelist folds the many enable/disable calls evhttp makes per request into
+	 * at most one epoll_ctl per descriptor per loop turn. */
+	struct event_config *cfg = event_config_new();
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	srv->base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
 	struct sched_hooks hooks = persist_hooks;
 	hooks.ctx = srv;
 	sched_init(&srv->sched, &hooks, o.lease_ms);
