@@ -78,7 +78,7 @@ int clock_parse_duration(const char *s, int64_t *out_ms, const char **why)
 		while (isalpha((unsigned char)*p))
 			p++;
 		int64_t mult = unit_ms(u, (size_t)(p - u));
-		if (mult < 0) {
+		if (mult <= 0) {
 			*why = rule;
 			return -1;
 		}
@@ -160,7 +160,7 @@ int clock_parse_rfc3339(const char *s, int64_t *out_ms)
 		int hh, mm;
 		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2 || hh > 23 || mm > 59)
 			return -1;
-		offset_s = (hh * 3600 + mm * 60) * (*p == '+' ? 1 : -1);
+		offset_s = ((int64_t)hh * 3600 + (int64_t)mm * 60) * (*p == '+' ? 1 : -1);
 		p += 6;
 	} else {
 		return -1;

@@ -31,7 +31,8 @@ void api_stats(struct call *c)
 	struct sched *s = &srv->sched;
 	json_t *groups = json_object();
 	for (size_t i = 0; i < s->groups.cap; i++) {
-		const char *g = (const char *)(uintptr_t)s->groups.slots[i].key;
+		/* The map is keyed by the interned group string's address. */
+		const char *g = (const char *)(uintptr_t)s->groups.slots[i].key; // NOLINT(performance-no-int-to-ptr)
 		const struct sched_counts *gc = s->groups.slots[i].val;
 		if (g == NULL)
 			continue;

@@ -108,8 +108,8 @@ void api_jobs_list(struct call *c)
 	int64_t seq = cursor + 1, last = 0;
 	for (; seq < s->next_seq && (long long)json_array_size(jobs) < limit; seq++) {
 		struct job *j = sched_job(s, seq);
-		if (j == NULL || (st >= 0 && j->state != st) || (group && strcmp(group, j->group)) ||
-		    (owner && strcmp(owner, j->owner)))
+		if (j == NULL || (st >= 0 && j->state != st) || (group && strcmp(group, j->group) != 0) ||
+		    (owner && strcmp(owner, j->owner) != 0))
 			continue;
 		json_array_append_new(jobs, render_job(j, false));
 		last = seq;
@@ -117,8 +117,8 @@ void api_jobs_list(struct call *c)
 	bool more = false;
 	for (; seq < s->next_seq && !more; seq++) {
 		struct job *j = sched_job(s, seq);
-		more = j && (st < 0 || j->state == st) && (!group || !strcmp(group, j->group)) &&
-		       (!owner || !strcmp(owner, j->owner));
+		more = j && (st < 0 || j->state == st) && (!group || strcmp(group, j->group) == 0) &&
+		       (!owner || strcmp(owner, j->owner) == 0);
 	}
 	char cur[32];
 	snprintf(cur, sizeof cur, "%lld", (long long)last);

@@ -205,7 +205,7 @@ int decode_job(json_t *obj, const char *prefix, const char *owner, struct job_re
 	if (check_fields(obj, prefix, job_fields, e))
 		return -1;
 	const char *name = NULL;
-	int64_t v[10];
+	int64_t v[10] = {0};
 	if (get_str(obj, prefix, "cmd", 1, 65536, NULL, &s->cmd, e) ||
 	    get_str(obj, prefix, "name", 1, 128, NULL, &name, e) ||
 	    get_str(obj, prefix, "group", 0, 256, "", &s->group, e) ||
@@ -299,7 +299,7 @@ static const char *const patch_fields[] = {
 
 int decode_job_patch(json_t *body, struct job_spec *mod, struct derr *e)
 {
-	int64_t v[8];
+	int64_t v[8] = {0};
 	if (!json_is_object(body))
 		return derr_set(e, 400, "bad_request", "", "the body must be a JSON object");
 	if (check_fields(body, "", patch_fields, e))
@@ -335,7 +335,7 @@ static const char *const finish_fields[] = {
 int decode_finish(json_t *obj, const char *prefix, bool need_attempt, struct finish *out,
 		  struct derr *e)
 {
-	int64_t v[7];
+	int64_t v[7] = {0};
 	const char *reason = NULL;
 	char f[160];
 	memset(out, 0, sizeof *out);

@@ -7,6 +7,7 @@
 #include "base/xalloc.h"
 #include "server/decode.h"
 #include <ctype.h>
+#include <errno.h>
 #include <sys/queue.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -499,7 +500,7 @@ int http_start(struct server *srv, const char *listen, char **err)
 						      EVHTTP_REQ_DELETE | EVHTTP_REQ_PUT |
 						      EVHTTP_REQ_HEAD);
 	evhttp_set_max_body_size(srv->http, MAX_BODY);
-	evhttp_set_max_headers_size(srv->http, 64 * 1024);
+	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)64 * 1024);
 	evhttp_set_timeout(srv->http, 120);
 	evhttp_set_gencb(srv->http, on_request, srv);
 	struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(srv->http, bind_host,
@@ -514,7 +515,11 @@ int http_start(struct server *srv, const char *listen, char **err)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
-	getsockname(fd, (struct sockaddr *)&ss, &sl);
+	memset(&ss, 0, sizeof ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
+		*err = xasprintf("cannot read the address of %s: %s", listen, strerror(errno));
+		return -1;
+	}
 	int real_port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
 						 : ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	if (ss.ss_family == AF_INET6)

@@ -215,7 +215,7 @@ static void on_sigchld(evutil_socket_t sig, short what, void *arg)
 
 static void on_prune(evutil_socket_t fd, short what, void *arg)
 {
-	idem_prune(arg, clock_wall_ms() - 24 * 3600 * 1000LL);
+	idem_prune(arg, clock_wall_ms() - 24LL * 3600 * 1000);
 }
 
 static void on_keepalive(evutil_socket_t fd, short what, void *arg)
