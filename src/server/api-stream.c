@@ -122,8 +122,9 @@ void stream_publish(struct server *srv, json_t *events)
 				      json_string_value(json_object_get(e, "event")), data);
 		int64_t seq = json_integer_value(json_object_get(e, "seq"));
 		for (struct sse_client *s = srv->sse, *next; s; s = next) {
-			next = s->next; /* s may be dropped below; next is a different client */
-			if (s->seq && s->seq != seq) // NOLINT(clang-analyzer-unix.Malloc)
+			/* s may be dropped below; next is a different, live client. */
+			next = s->next; // NOLINT(clang-analyzer-unix.Malloc)
+			if (s->seq && s->seq != seq)
 				continue;
 			if (backlog(s->call) > STREAM_MAX_BACKLOG)
 				sse_drop(srv, s);	/* too slow: it reconnects and re-reads state */
