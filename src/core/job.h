@@ -92,7 +92,7 @@ struct job {
 	bool no_restart, unique;
 	bool started;			/* job.started already announced */
 	struct shape *shape;		/* the ready heap its READY joblets sit in */
-	struct job *uniq_next;		/* chain in the unique index while incomplete */
+	struct job *uniq_next, *uniq_prev;	/* chain in the unique index while incomplete */
 	struct joblet joblets[];	/* njoblets of them */
 };
 

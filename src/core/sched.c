@@ -126,27 +126,35 @@ static uint64_t uniq_key(const char *cmd, const char *cwd)
 	return h ? h : 1;
 }
 
+/* Jobs with the same command and cwd share a chain; it is doubly linked so that a job
+ * leaves it in O(1) however many identical jobs wait (a million `true`s is common). */
 static void uniq_insert(struct sched *s, struct job *j)
 {
 	uint64_t k = uniq_key(j->cmd, j->cwd);
-	j->uniq_next = imap_get(&s->uniq, k);
+	struct job *head = imap_get(&s->uniq, k);
+	j->uniq_prev = NULL;
+	j->uniq_next = head;
+	if (head)
+		head->uniq_prev = j;
 	imap_put(&s->uniq, k, j);
 }
 
 static void uniq_delete(struct sched *s, struct job *j)
 {
-	uint64_t k = uniq_key(j->cmd, j->cwd);
-	struct job *head = imap_get(&s->uniq, k), **pp = &head;
-	while (*pp && *pp != j)
-		pp = &(*pp)->uniq_next;
-	if (*pp == NULL)
-		return;
-	*pp = j->uniq_next;
-	j->uniq_next = NULL;
-	if (head)
-		imap_put(&s->uniq, k, head);
-	else
-		imap_del(&s->uniq, k);
+	if (j->uniq_prev) {
+		j->uniq_prev->uniq_next = j->uniq_next;
+	} else {
+		uint64_t k = uniq_key(j->cmd, j->cwd);
+		if (imap_get(&s->uniq, k) != j)
+			return;	/* not indexed */
+		if (j->uniq_next)
+			imap_put(&s->uniq, k, j->uniq_next);
+		else
+			imap_del(&s->uniq, k);
+	}
+	if (j->uniq_next)
+		j->uniq_next->uniq_prev = j->uniq_prev;
+	j->uniq_next = j->uniq_prev = NULL;
 }
 
 struct job *sched_find_duplicate(const struct sched *s, const char *cmd, const char *cwd)

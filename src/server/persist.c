@@ -147,13 +147,21 @@ void persist_output(struct server *srv, int64_t attempt, int64_t seq, int64_t at
 	server_mark_dirty(srv);
 }
 
-void batch_free(struct batch *b)
+void batch_reset(struct batch *b)
 {
 	store_batch_clear(&b->sb);
-	free(b->sb.recs);
 	for (size_t i = 0; i < b->ngrave; i++)
 		job_free(b->graveyard[i]);
 	free(b->graveyard);
 	json_decref(b->events);
+	b->graveyard = NULL;
+	b->ngrave = 0;
+	b->events = NULL;
+}
+
+void batch_free(struct batch *b)
+{
+	batch_reset(b);
+	free(b->sb.recs);
 	free(b);
 }

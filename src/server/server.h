@@ -85,6 +85,7 @@ struct server {
 	struct sched sched;
 	struct store *store;
 	struct batch *cur;		/* owned: records and replies of this turn */
+	struct batch *spare;		/* owned: an emptied batch kept for reuse */
 	struct batch *last_sent;	/* the newest batch handed to the store, or NULL */
 	int inflight;			/* batches handed to the store, not yet done */
 	struct event *flush_ev, *tick_ev, *keepalive_ev, *sigterm_ev, *sigint_ev, *sigchld_ev;
@@ -182,6 +183,7 @@ extern const struct sched_hooks persist_hooks;
 void persist_output(struct server *srv, int64_t attempt, int64_t seq, int64_t at, char *data,
 		    size_t len);
 void batch_free(struct batch *b);
+void batch_reset(struct batch *b);	/* frees what the records own, keeps the array */
 void batch_send_replies(struct batch *b);
 void batch_move_replies(struct batch *from, struct batch *to);
 int server_main(int argc, char **argv);
