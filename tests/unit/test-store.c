@@ -1,0 +1,305 @@
+/* The SQLite store with a real file: batches committed by the writer thread come back in
+ * order, a second open rebuilds the same scheduler state, output is read back in order,
+ * and a store with a newer schema is refused. */
+#include "base/intern.h"
+#include "core/sched.h"
+#include "store/store.h"
+#include <criterion/criterion.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[256];
+
+static void setup(void)
+{
+	snprintf(dir, sizeof dir, "/tmp/jg-test-store.XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	evthread_use_pthreads();
+}
+
+static void teardown(void)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+	intern_free_all();
+}
+
+/* ---- a scheduler whose hooks write records into one batch -------------------------- */
+
+static struct store_batch *cur;
+
+static void on_job(void *ctx, struct job *j, bool created)
+{
+	struct rec_job *r = &store_batch_add(cur, created ? REC_JOB : REC_JOB_STATE)->u.job;
+	r->seq = j->seq;
+	r->owner = j->owner;
+	r->name = j->name;
+	r->group = j->group;
+	r->req_group = j->req_group;
+	r->cwd = j->cwd;
+	r->cmd = j->cmd;
+	r->env = j->env;
+	r->created_at = j->created_at;
+	r->ended_at = j->ended_at;
+	r->cores = j->cores;
+	r->njoblets = j->njoblets;
+	r->priority = j->priority;
+	r->retries = j->retries;
+	r->lost_retries = j->lost_retries;
+	r->state = j->state;
+}
+/* Records borrow a job's cmd until committed: removed jobs are freed after the commit,
+ * as the server's graveyard does. */
+static struct job *graveyard[8];
+static int ngrave;
+
+static void on_removed(void *ctx, struct job *j)
+{
+	store_batch_add(cur, REC_JOB_DEL)->u.job.seq = j->seq;
+	graveyard[ngrave++] = j;
+}
+static void on_joblet(void *ctx, struct joblet *jl)
+{
+	struct rec_joblet *r = &store_batch_add(cur, REC_JOBLET)->u.joblet;
+	r->seq = jl->job->seq;
+	r->idx = jl->index;
+	r->state = jl->state;
+	r->errors = jl->errors;
+	r->lost = jl->lost;
+	r->ready_at = jl->ready_at;
+	r->reason = jl->reason ? strdup(jl->reason) : NULL;
+}
+static void on_attempt(void *ctx, struct attempt *a)
+{
+	struct rec_attempt *r = &store_batch_add(cur, REC_ATTEMPT)->u.attempt;
+	r->id = a->id;
+	r->seq = a->joblet->job->seq;
+	r->idx = a->joblet->index;
+	r->n = a->n;
+	r->state = a->state;
+	r->has_exit = a->has_exit;
+	r->exit_code = a->exit_code;
+	r->fail_reason = a->fail_reason;
+	r->started_at = a->started_at;
+	r->ended_at = a->ended_at;
+	r->node = a->node;
+	r->worker = a->worker_id;
+}
+static void on_event(void *ctx, int ev, struct job *j, struct joblet *jl, struct attempt *a) {}
+static void on_lost(void *ctx, struct worker *w) {}
+
+static const struct sched_hooks hooks = {NULL, on_job, on_removed, on_joblet, on_attempt,
+					 on_event, on_lost};
+
+static struct job_spec spec(const char *cmd, int prio)
+{
+	struct job_spec s = {.owner = "alice", .name = "t", .group = "g", .req_group = "",
+			     .cwd = "/tmp", .cmd = cmd, .cores = 1, .njoblets = 1,
+			     .lost_retries = 3, .priority = prio};
+	return s;
+}
+
+/* ---- commit through the writer thread ------------------------------------------------ */
+
+static int done_count;
+static struct store_batch *done_order[8];
+
+static void on_done(void *arg, struct store_batch *b)
+{
+	done_order[done_count++] = b;
+	if (done_count == *(int *)arg)
+		event_base_loopbreak(b->user);
+}
+
+static void commit_batches(struct store *st, struct store_batch **bs, int n)
+{
+	struct event_base *base = event_base_new();
+	/* The store's wake-up event is only ever activated: keep the loop alive meanwhile. */
+	struct event *keep = event_new(base, -1, EV_PERSIST, NULL, NULL);
+	struct timeval tv = {60, 0};
+	event_add(keep, &tv);
+	done_count = 0;
+	cr_assert_eq(st->vt->start(st, base, on_done, &n), 0);
+	for (int i = 0; i < n; i++) {
+		bs[i]->user = base;
+		st->vt->submit(st, bs[i]);
+	}
+	event_base_dispatch(base);
+	cr_assert_eq(done_count, n, "every batch handed back");
+	for (int i = 0; i < n; i++)
+		cr_assert_eq(done_order[i], bs[i], "batches come back in submission order");
+	st->vt->close(st);
+	event_free(keep);
+	event_base_free(base);
+}
+
+static void idem_ignore(void *arg, const char *owner, const char *key, int32_t status,
+			const char *body, int64_t at)
+{
+	int *n = arg;
+	(*n)++;
+	cr_assert_str_eq(owner, "alice");
+	cr_assert_str_eq(key, "key-1");
+	cr_assert_eq(status, 201);
+	cr_assert_str_eq(body, "{\"ids\":[1]}");
+}
+
+static void collect(void *arg, const struct output_row *row)
+{
+	char *buf = arg;
+	strncat(buf, row->data, row->len);
+	strcat(buf, "|");
+	strcat(buf, row->node);
+	strcat(buf, ";");
+}
+
+Test(store, round_trip, .init = setup, .fini = teardown)
+{
+	char *err = NULL;
+	struct store *st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st, "open: %s", err ? err : "");
+	struct sched s;
+	sched_init(&s, &hooks, 30000);
+	int nidem = 0;
+	cr_assert_eq(st->vt->load(st, &s, idem_ignore, &nidem, &err), 0);
+	cr_assert_eq(s.njobs, 0);
+
+	struct store_batch b1 = {0}, b2 = {0};
+	cur = &b1;
+	struct job_spec a = spec("echo a", 1), b = spec("echo b", 9), c = spec("echo c", 5);
+	struct job *ja = sched_add(&s, &a, 1000);
+	sched_add(&s, &b, 1001);
+	sched_add(&s, &c, 1002);
+	struct rec_idem *ri = &store_batch_add(cur, REC_IDEM)->u.idem;
+	ri->owner = intern("alice");
+	ri->key = strdup("key-1");
+	ri->body = strdup("{\"ids\":[1]}");
+	ri->status = 201;
+	ri->at = 1000;
+
+	cur = &b2;
+	struct worker *w = sched_worker_add(&s, "melt", 4, 1000, 0, NULL, 0, NULL, 0, NULL,
+					    &(size_t){0}, NULL, &(size_t){0}, 2000, 2000);
+	struct attempt *got[4];
+	cr_assert_eq(sched_reserve(&s, w, 4, 1000, 0, 2, got, 2000), 2);
+	cr_assert_str_eq(got[0]->joblet->job->cmd, "echo b", "priority 9 first");
+	struct finish f = {.attempt = got[0]->id, .has_exit = true, .exit_code = 0};
+	cr_assert_eq(sched_finish(&s, w, &f, NULL, 2100), FINISH_APPLIED);
+	for (int i = 0; i < 2; i++) {
+		struct rec_output *o = &store_batch_add(cur, REC_OUTPUT)->u.output;
+		o->attempt = got[0]->id;
+		o->seq = i;
+		o->at = 2050 + i;
+		o->data = strdup(i ? "second\n" : "first\n");
+		o->len = strlen(o->data);
+	}
+	/* A resent chunk is ignored by the unique (attempt, seq) index. */
+	struct rec_output *dup = &store_batch_add(cur, REC_OUTPUT)->u.output;
+	dup->attempt = got[0]->id;
+	dup->seq = 0;
+	dup->at = 2060;
+	dup->data = strdup("first again\n");
+	dup->len = strlen(dup->data);
+	cr_assert_eq(sched_remove(&s, ja, &(const char *){NULL}), 0, "a ready job can be removed");
+
+	struct store_batch *bs[] = {&b1, &b2};
+	commit_batches(st, bs, 2);
+	while (ngrave > 0)
+		job_free(graveyard[--ngrave]);
+	store_batch_clear(&b1);
+	store_batch_clear(&b2);
+	free(b1.recs);
+	free(b2.recs);
+	sched_free(&s);
+
+	/* Reopen: the same state comes back. */
+	st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st);
+	struct sched s2;
+	sched_init(&s2, &hooks, 30000);
+	nidem = 0;
+	cr_assert_eq(st->vt->load(st, &s2, idem_ignore, &nidem, &err), 0);
+	sched_load_done(&s2, 3000, 3000);
+	cr_assert_eq(nidem, 1, "the idempotency key is back");
+	cr_assert_eq(s2.njobs, 2, "two jobs (one removed)");
+	cr_assert_null(sched_job(&s2, 1), "the removed job stays removed");
+	struct job *jb = sched_job(&s2, 2);
+	cr_assert_not_null(jb);
+	cr_assert_eq(jb->state, JS_DONE);
+	cr_assert_eq(jb->joblets[0].nattempts, 1);
+	cr_assert_eq(jb->joblets[0].attempts->state, AS_DONE);
+	cr_assert_str_eq(jb->joblets[0].attempts->node, "melt");
+	struct job *jc = sched_job(&s2, 3);
+	cr_assert_eq(jc->state, JS_RUNNING, "the attempt still running is kept");
+	cr_assert_not_null(jc->joblets[0].live);
+	cr_assert(jc->joblets[0].live->worker->placeholder, "held by a placeholder");
+	cr_assert_eq(s2.next_seq, 4, "seqs never repeat, even after a removal");
+	cr_assert_eq(s2.next_attempt, 3);
+
+	/* The resent chunk was ignored: the first text stands. */
+	char text[256] = "";
+	cr_assert_eq(st->vt->read_output(st, 2, -1, 0, collect, text), 0);
+	cr_assert_str_eq(text, "first\n|melt;second\n|melt;");
+	st->vt->close(st);
+	sched_free(&s2);
+}
+
+Test(store, output_order_and_schema_version, .init = setup, .fini = teardown)
+{
+	char *err = NULL;
+	struct store *st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st);
+	struct sched s;
+	sched_init(&s, &hooks, 30000);
+	cr_assert_eq(st->vt->load(st, &s, idem_ignore, &(int){0}, &err), 0);
+	struct store_batch b = {0};
+	cur = &b;
+	struct job_spec a = spec("echo x", 0);
+	sched_add(&s, &a, 1000);
+	struct worker *w = sched_worker_add(&s, "freeze", 1, 0, 0, NULL, 0, NULL, 0, NULL,
+					    &(size_t){0}, NULL, &(size_t){0}, 1000, 1000);
+	struct attempt *got[1];
+	cr_assert_eq(sched_reserve(&s, w, 1, 0, 0, 1, got, 1000), 1);
+	const char *chunks[] = {"one\n", "two\n", "three\n"};
+	for (int i = 2; i >= 0; i--) {	/* arrive out of order, stamped in order */
+		struct rec_output *o = &store_batch_add(cur, REC_OUTPUT)->u.output;
+		o->attempt = got[0]->id;
+		o->seq = i;
+		o->at = 5000 + i;
+		o->data = strdup(chunks[i]);
+		o->len = strlen(chunks[i]);
+	}
+	struct store_batch *bs[] = {&b};
+	commit_batches(st, bs, 1);
+	store_batch_clear(&b);
+	free(b.recs);
+
+	st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st);
+	char text[512] = "";
+	cr_assert_eq(st->vt->read_output(st, 1, -1, 0, collect, text), 0);
+	cr_assert_str_eq(text, "one\n|freeze;two\n|freeze;three\n|freeze;", "time order with nodes");
+	text[0] = '\0';
+	cr_assert_eq(st->vt->read_output(st, 1, 1, 0, collect, text), 0);
+	cr_assert_str_eq(text, "", "joblet 1 does not exist: no rows");
+	st->vt->close(st);
+	sched_free(&s);
+
+	/* A newer schema than this binary knows is refused. */
+	char path[300];
+	snprintf(path, sizeof path, "%s/jobgrid.sqlite", dir);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "PRAGMA user_version=999", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	err = NULL;
+	cr_assert_null(store_sqlite_open(dir, &err));
+	cr_assert_not_null(strstr(err, "newer"), "error says why: %s", err);
+	free(err);
+}
