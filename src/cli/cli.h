@@ -2,6 +2,7 @@
  * defined in its own file src/cli/cmd-NAME.c (tmux's cmd-*.c), listed in cli.c. */
 #ifndef JG_CLI_H
 #define JG_CLI_H
+#include <stdbool.h>
 
 /* Exit statuses of SPEC §4. */
 enum cli_exit {
@@ -24,4 +25,39 @@ struct cli_cmd {
 /* Looks up NAME: exact, or an unambiguous prefix. NULL if none (prints candidates). */
 const struct cli_cmd *cli_find(const char *name);
 void cli_usage_all(void);
+/* Print "jobgrid CMD: MESSAGE" and the usage on stderr; return EXIT_USAGE. */
+int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int cli_usage(const struct cli_cmd *cmd);	/* the usage alone on stderr; EXIT_USAGE */
+int cli_help(const struct cli_cmd *cmd);	/* usage on stdout; EXIT_OK */
+
+/* Options every client command accepts, for getopt_long tables. */
+enum { OPT_SERVER = 1000, OPT_JSON, OPT_HELP };
+#define CLI_COMMON_OPTS                                                                      \
+	{"server", required_argument, NULL, OPT_SERVER}, {"json", no_argument, NULL, OPT_JSON}, \
+		{"help", no_argument, NULL, 'h'}
+
+/* Values of options, checked: on error print "jobgrid CMD: --OPT: rule, got 'V'" and
+ * return -1. */
+int cli_int(const struct cli_cmd *cmd, const char *opt, const char *val, long long min,
+	    long long max, long long *out);
+int cli_duration(const struct cli_cmd *cmd, const char *opt, const char *val, long long *out_ms);
+
+#include <jansson.h>
+/* Block until every job in ids (an array of id strings) is final; a progress bar on a
+ * terminal. timeout_ms 0: no limit. Returns 0 all done, 1 any failed/skipped/cancelled,
+ * 4 one not found, 3 unreachable or timed out. (cmd-wait.c) */
+int wait_for_ids(json_t *ids, long long timeout_ms, bool json);
+/* POST/DELETE on each job id (actions.c): prints one line per job; returns the worst exit. */
+int cli_job_action(const struct cli_cmd *cmd, int argc, char **argv, const char *method,
+		   const char *suffix, const char *done_word);
+/* Parse only the common options (common.c). Returns 0 to go on, EXIT_USAGE on bad usage,
+ * or 1000 after printing help (then exit 0). optind is left at the first argument. */
+int cli_simple_opts(const struct cli_cmd *cmd, int argc, char **argv, bool *json);
+#define CLI_SIMPLE(cmd, argc, argv, json)                                                    \
+	do {                                                                                 \
+		int rc_ = cli_simple_opts(cmd, argc, argv, json);                            \
+		if (rc_)                                                                     \
+			return rc_ == 1000 ? EXIT_OK : rc_;                                  \
+	} while (0)
 #endif

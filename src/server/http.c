@@ -209,6 +209,7 @@ void call_reply(struct call *c, int status, json_t *body)
 	size_t len = strlen(text);
 	text = xrealloc(text, len + 2, 1);
 	text[len++] = '\n';
+	text[len] = '\0';
 	reply_buf(c, status, "application/json", text, len);
 	free(text);
 }

@@ -21,7 +21,7 @@ TEST_NAME=$(basename "${0%.sh}")
 mkdir -p "$JG_BUILD/e2e-tmp"
 T=$(mktemp -d "$JG_BUILD/e2e-tmp/$TEST_NAME.XXXXXX")
 export JOBGRID_RETRY_SECS=${JOBGRID_RETRY_SECS:-5}
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 declare -A WORKER_PID=()
 SERVER_PID=""

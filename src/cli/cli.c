@@ -1,0 +1,80 @@
+/* The command table and its lookup (tmux's cmd_table idea): exact name, or an unambiguous
+ * prefix; an ambiguous one lists the candidates. */
+#include "cli/cli.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+extern const struct cli_cmd cli_cmd_add, cli_cmd_status, cli_cmd_list, cli_cmd_show,
+	cli_cmd_log, cli_cmd_wait, cli_cmd_cancel, cli_cmd_retry, cli_cmd_remove, cli_cmd_mod,
+	cli_cmd_events, cli_cmd_workers, cli_cmd_drain, cli_cmd_shutdown, cli_cmd_backup,
+	cli_cmd_server, cli_cmd_worker;
+
+static const struct cli_cmd *const cli_table[] = {
+	&cli_cmd_add, &cli_cmd_status, &cli_cmd_list, &cli_cmd_show, &cli_cmd_log,
+	&cli_cmd_wait, &cli_cmd_cancel, &cli_cmd_retry, &cli_cmd_remove, &cli_cmd_mod,
+	&cli_cmd_events, &cli_cmd_workers, &cli_cmd_drain, &cli_cmd_shutdown, &cli_cmd_backup,
+	&cli_cmd_server, &cli_cmd_worker,
+};
+#define NCMDS (sizeof cli_table / sizeof cli_table[0])
+
+const struct cli_cmd *cli_find(const char *name)
+{
+	const struct cli_cmd *found = NULL;
+	int matches = 0;
+	size_t n = strlen(name);
+	for (size_t i = 0; i < NCMDS; i++) {
+		if (strcmp(cli_table[i]->name, name) == 0)
+			return cli_table[i];
+		if (n > 0 && strncmp(cli_table[i]->name, name, n) == 0) {
+			found = cli_table[i];
+			matches++;
+		}
+	}
+	if (matches == 1)
+		return found;
+	if (matches == 0) {
+		fprintf(stderr, "jobgrid: unknown command '%s' (jobgrid help lists them)\n", name);
+		return NULL;
+	}
+	fprintf(stderr, "jobgrid: '%s' is ambiguous:", name);
+	for (size_t i = 0; i < NCMDS; i++)
+		if (strncmp(cli_table[i]->name, name, n) == 0)
+			fprintf(stderr, " %s", cli_table[i]->name);
+	fprintf(stderr, "\n");
+	return NULL;
+}
+
+void cli_usage_all(void)
+{
+	printf("usage: jobgrid COMMAND [ARGS]   (every client command takes --server URL or "
+	       "$JOBGRID_URL)\n\n");
+	for (size_t i = 0; i < NCMDS; i++)
+		printf("  %-9s %s\n            %s\n", cli_table[i]->name, cli_table[i]->summary,
+		       cli_table[i]->usage);
+	printf("\nexit status: 0 ok, 1 an awaited job failed, 2 usage or rejected input,\n"
+	       "3 server unreachable, 4 not found, 5 not allowed\n");
+}
+
+int cli_usage(const struct cli_cmd *cmd)
+{
+	fprintf(stderr, "usage: jobgrid %s %s\n", cmd->name, cmd->usage);
+	return EXIT_USAGE;
+}
+
+int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "jobgrid %s: ", cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	return cli_usage(cmd);
+}
+
+int cli_help(const struct cli_cmd *cmd)
+{
+	printf("usage: jobgrid %s %s\n%s\n", cmd->name, cmd->usage, cmd->summary);
+	return EXIT_OK;
+}

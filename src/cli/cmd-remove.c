@@ -1,0 +1,13 @@
+/* `jobgrid remove ID…`: delete jobs that are not running and not done. */
+#include "cli/cli.h"
+
+static int remove_exec(int argc, char **argv);
+
+const struct cli_cmd cli_cmd_remove = {
+	"remove", "[--force] ID…", "delete jobs that are not running and not done", remove_exec,
+};
+
+static int remove_exec(int argc, char **argv)
+{
+	return cli_job_action(&cli_cmd_remove, argc, argv, "DELETE", "", "removed");
+}

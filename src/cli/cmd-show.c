@@ -1,0 +1,91 @@
+/* `jobgrid show ID`: a job with every joblet and attempt. */
+#include "base/xalloc.h"
+#include "cli/cli.h"
+#include <getopt.h>
+#include "cli/client.h"
+#include "cli/output.h"
+#include <stdio.h>
+
+static int show_exec(int argc, char **argv);
+
+const struct cli_cmd cli_cmd_show = {
+	"show", "[--json] ID", "a job with every joblet and attempt", show_exec,
+};
+
+static const char *str(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+static long long num(json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+static void print_attempt(json_t *a)
+{
+	char t1[32];
+	json_t *ec = json_object_get(a, "exit_code");
+	printf("    attempt %lld (#%lld) on %s: %s", num(a, "n"), num(a, "id"), str(a, "node"),
+	       str(a, "state"));
+	if (json_is_integer(ec))
+		printf(", exit %lld", json_integer_value(ec));
+	if (*str(a, "fail_reason"))
+		printf(", reason %s", str(a, "fail_reason"));
+	printf(", started %s, wall %.3fs, cpu %.3fs, peak %lld MB",
+	       out_time(json_object_get(a, "started_at"), t1, sizeof t1),
+	       (double)num(a, "wall_ms") / 1000.0, (double)num(a, "cpu_ms") / 1000.0,
+	       num(a, "peak_ram_mb"));
+	if (*str(a, "message"))
+		printf(" (%s)", str(a, "message"));
+	printf("\n");
+	json_t *late = json_object_get(a, "late_result");
+	if (json_is_object(late))
+		printf("      a late report was refused and kept: exit %lld, reason '%s'\n",
+		       num(late, "exit_code"), str(late, "fail_reason"));
+}
+
+static int show_exec(int argc, char **argv)
+{
+	bool json = false;
+	CLI_SIMPLE(&cli_cmd_show, argc, argv, &json);
+	if (optind != argc - 1)
+		return cli_usage_error(&cli_cmd_show, "give exactly one job id%s", "");
+	char *id = client_escape(argv[optind]), path[600];
+	snprintf(path, sizeof path, "/v1/jobs/%s", id);
+	free(id);
+	json_t *j = NULL;
+	int rc = client_call("GET", path, NULL, false, &j);
+	if (rc)
+		return rc;
+	if (json) {
+		out_json(j);
+		json_decref(j);
+		return EXIT_OK;
+	}
+	char t1[32], t2[32];
+	printf("job %s: %s\n", str(j, "id"), str(j, "state"));
+	printf("  command    %s\n  cwd        %s\n", str(j, "cmd"), str(j, "cwd"));
+	printf("  owner %s, group '%s', priority %lld, created %s, ended %s\n", str(j, "owner"),
+	       str(j, "group"), num(j, "priority"),
+	       out_time(json_object_get(j, "created_at"), t1, sizeof t1),
+	       out_time(json_object_get(j, "ended_at"), t2, sizeof t2));
+	printf("  needs %lld cores, %lld MB RAM, %lld GPUs, time limit %lld ms; retries %lld,"
+	       " lost-retries %lld%s\n",
+	       num(j, "cores"), num(j, "ram_mb"), num(j, "gpus"), num(j, "time_ms"),
+	       num(j, "retries"), num(j, "lost_retries"),
+	       json_is_true(json_object_get(j, "no_restart")) ? ", no restart" : "");
+	size_t i, k;
+	json_t *jl, *a;
+	json_array_foreach(json_object_get(j, "joblets"), i, jl) {
+		printf("  joblet %lld: %s", num(jl, "index"), str(jl, "state"));
+		if (*str(jl, "reason"))
+			printf(" (%s)", str(jl, "reason"));
+		printf("\n");
+		json_array_foreach(json_object_get(jl, "attempts"), k, a)
+			print_attempt(a);
+	}
+	json_decref(j);
+	return EXIT_OK;
+}

@@ -1,0 +1,11 @@
+/* `jobgrid worker`: see src/worker/worker.c. */
+#include "cli/cli.h"
+#include "worker/worker.h"
+
+const struct cli_cmd cli_cmd_worker = {
+	"worker",
+	"[--server URL[,URL…]] [--name NODE] [--cores N] [--ram MB] [--gpus N] [--tag K=V]…\n"
+	"            [--idle-exit SECS] [--grace D]",
+	"run a worker agent that reserves and runs joblets",
+	worker_main,
+};

@@ -1,0 +1,374 @@
+/* Running one joblet: fork, a new process group, /dev/null stdin, stdout and stderr into
+ * one pipe, the job's environment, exec of the shell. Failures before exec travel back over
+ * a close-on-exec pipe as (stage, errno), so `cwd` and `start` are told apart from the
+ * command's own exit (127 notfound, 126 permission). Limits: a time limit sends TERM to the
+ * group, then KILL after the grace; a RAM limit is checked by sampling the group's RSS.
+ * When the leader exits the rest of its group is killed: stragglers would hold the output
+ * pipe open and the joblet would never end. */
+#include "worker/worker.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+#include "core/job.h"
+#include <dirent.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <openssl/evp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define OUT_CAP (8u << 20)	/* output held per joblet while the server is away */
+enum { STAGE_CWD = 1, STAGE_SETUP, STAGE_EXEC };
+
+extern char **environ;
+
+char *exec_b64(const void *data, size_t len)
+{
+	char *out = xmalloc(4 * ((len + 2) / 3) + 1);
+	EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+	return out;
+}
+
+static void set_env(char ***envp, size_t *n, const char *name, const char *value)
+{
+	size_t nl = strlen(name);
+	for (size_t i = 0; i < *n; i++) {
+		if (strncmp((*envp)[i], name, nl) == 0 && (*envp)[i][nl] == '=') {
+			free((*envp)[i]);
+			(*envp)[i] = xasprintf("%s=%s", name, value);
+			return;
+		}
+	}
+	*envp = xrealloc(*envp, *n + 2, sizeof **envp);
+	(*envp)[(*n)++] = xasprintf("%s=%s", name, value);
+	(*envp)[*n] = NULL;
+}
+
+/* The worker's environment + the job's + JOBGRID_*; a NULL-terminated malloc'd array. */
+static char **build_env(struct run *r, json_t *env)
+{
+	size_t n = 0;
+	for (char **e = environ; *e; e++)
+		n++;
+	char **envp = xcalloc(n + 1, sizeof *envp);
+	for (size_t i = 0; i < n; i++)
+		envp[i] = xstrdup(environ[i]);
+	const char *k;
+	json_t *v;
+	json_object_foreach(env, k, v)
+		if (json_is_string(v))
+			set_env(&envp, &n, k, json_string_value(v));
+	char num[32];
+	set_env(&envp, &n, "JOBGRID_JOB", r->job);
+	snprintf(num, sizeof num, "%d", r->index);
+	set_env(&envp, &n, "JOBGRID_JOBLET", num);
+	snprintf(num, sizeof num, "%d", r->retry);
+	set_env(&envp, &n, "JOBGRID_RETRY", num);
+	snprintf(num, sizeof num, "%d", r->maxretry);
+	set_env(&envp, &n, "JOBGRID_MAXRETRY", num);
+	snprintf(num, sizeof num, "%lld", (long long)r->attempt);
+	set_env(&envp, &n, "JOBGRID_ATTEMPT", num);
+	set_env(&envp, &n, "JOBGRID_NODE", r->w->name);
+	return envp;
+}
+
+static void free_env(char **envp)
+{
+	for (char **e = envp; *e; e++)
+		free(*e);
+	free(envp);
+}
+
+/* In the child: report (stage, errno) and leave. Only async-signal-safe calls. */
+static _Noreturn void child_fail(int fd, int stage)
+{
+	int msg[2] = {stage, errno};
+	ssize_t wr = write(fd, msg, sizeof msg);
+	(void)wr;
+	_exit(127);
+}
+
+static _Noreturn void child(struct run *r, int out_w, int err_w, const char *cwd,
+			    char *const *argv, char *const *envp)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (setpgid(0, 0) != 0)
+		child_fail(err_w, STAGE_SETUP);
+	if (chdir(cwd) != 0)
+		child_fail(err_w, STAGE_CWD);
+	int devnull = open("/dev/null", O_RDONLY);
+	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_w, 1) < 0 || dup2(out_w, 2) < 0)
+		child_fail(err_w, STAGE_SETUP);
+	/* Nothing of the worker's leaks into the job: every other descriptor closes at exec
+	 * (the error pipe too, which tells the parent exec succeeded). */
+	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	execve(argv[0], argv, envp);
+	child_fail(err_w, STAGE_EXEC);
+}
+
+static void on_output(evutil_socket_t fd, short what, void *arg);
+static void on_limit(evutil_socket_t fd, short what, void *arg);
+static void on_sample(evutil_socket_t fd, short what, void *arg);
+
+static void start_failed(struct run *r, int stage, int err)
+{
+	r->fail_reason = stage == STAGE_CWD ? FR_CWD : FR_START;
+	snprintf(r->message, sizeof r->message, "%s: %s",
+		 stage == STAGE_CWD ? "chdir" : stage == STAGE_EXEC ? "exec" : "setup",
+		 strerror(err));
+	r->exited = true;
+	r->ended_ms = clock_wall_ms();
+}
+
+int exec_start(struct run *r, const char *cmd, const char *cwd, json_t *env)
+{
+	int out[2], err[2];
+	r->out = evbuffer_new();
+	r->out_fd = -1;
+	r->started_ms = clock_wall_ms();
+	if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+		start_failed(r, STAGE_SETUP, errno);
+		worker_run_done(r->w, r);
+		return 0;
+	}
+	char *argv_bash[] = {"/bin/bash", "-o", "pipefail", "-c", (char *)cmd, NULL};
+	char *argv_sh[] = {"/bin/sh", "-c", (char *)cmd, NULL};
+	char **envp = build_env(r, env);
+	pid_t pid = fork();
+	if (pid == 0)
+		child(r, out[1], err[1], cwd, r->w->have_bash ? argv_bash : argv_sh, envp);
+	free_env(envp);
+	close(out[1]);
+	close(err[1]);
+	if (pid < 0) {
+		close(out[0]);
+		close(err[0]);
+		start_failed(r, STAGE_SETUP, errno);
+		worker_run_done(r->w, r);
+		return 0;
+	}
+	setpgid(pid, pid);	/* also in the parent: no race with an early kill */
+	r->pid = pid;
+	int msg[2];
+	ssize_t n;
+	do
+		n = read(err[0], msg, sizeof msg);
+	while (n < 0 && errno == EINTR);
+	close(err[0]);
+	if (n == (ssize_t)sizeof msg)
+		start_failed(r, msg[0], msg[1]);	/* the child exits 127; reaped below */
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	r->out_fd = out[0];
+	r->out_ev = event_new(r->w->base, out[0], EV_READ | EV_PERSIST, on_output, r);
+	event_add(r->out_ev, NULL);
+	if (r->time_ms > 0) {
+		r->limit_ev = evtimer_new(r->w->base, on_limit, r);
+		struct timeval tv = {(time_t)(r->time_ms / 1000), (suseconds_t)(r->time_ms % 1000) * 1000};
+		evtimer_add(r->limit_ev, &tv);
+	}
+	/* RSS sampling starts after 250 ms: most short joblets never pay for it. */
+	r->sample_ev = event_new(r->w->base, -1, EV_PERSIST, on_sample, r);
+	struct timeval sv = {0, 250000};
+	evtimer_add(r->sample_ev, &sv);
+	return 0;
+}
+
+static void maybe_done(struct run *r)
+{
+	if (r->exited && r->out_fd < 0 && !r->finished)
+		worker_run_done(r->w, r);
+}
+
+static void close_output(struct run *r)
+{
+	if (r->out_fd < 0)
+		return;
+	event_free(r->out_ev);
+	r->out_ev = NULL;
+	close(r->out_fd);
+	r->out_fd = -1;
+}
+
+static void on_output(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+	char buf[65536];
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n > 0) {
+			if (evbuffer_get_length(r->out) + (size_t)n <= OUT_CAP)
+				evbuffer_add(r->out, buf, (size_t)n);
+			else
+				r->out_dropped += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0 || errno != EAGAIN)
+			close_output(r);
+		break;
+	}
+	maybe_done(r);
+}
+
+/* Sum the RSS of every process in the joblet's group (KiB). */
+static int group_rss_kb(pid_t pgid)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	long total_pages = 0, page_kb = sysconf(_SC_PAGESIZE) / 1024;
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d))) {
+		char path[300], stat[1024];
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t n = read(fd, stat, sizeof stat - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		stat[n] = '\0';
+		const char *p = strrchr(stat, ')');	/* the command name may hold spaces */
+		long pgrp = 0, rss = 0;
+		if (p && sscanf(p + 2, "%*c %*d %ld %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d"
+				       " %*d %*d %*d %*d %*u %*u %ld", &pgrp, &rss) == 2 && pgrp == pgid)
+			total_pages += rss;
+	}
+	closedir(d);
+	return (int)(total_pages * page_kb);
+}
+
+static void on_sample(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+	if (r->pid <= 0)
+		return;
+	int kb = group_rss_kb(r->pid);
+	if (kb > r->peak_rss_kb)
+		r->peak_rss_kb = kb;
+	if (r->ram_mb > 0 && kb / 1024 > r->ram_mb && !r->why_kill_ram) {
+		r->why_kill_ram = true;
+		snprintf(r->message, sizeof r->message, "RSS %d MB over the limit of %d MB",
+			 kb / 1024, r->ram_mb);
+		exec_kill(r);
+	}
+	struct timeval tv = {0, 500000};
+	evtimer_add(r->sample_ev, &tv);
+}
+
+static void on_kill(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+	if (r->pid > 0)
+		kill(-r->pid, SIGKILL);
+}
+
+static void on_limit(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+	r->why_kill_time = true;
+	snprintf(r->message, sizeof r->message, "time limit of %lld ms reached",
+		 (long long)r->time_ms);
+	exec_kill(r);
+}
+
+void exec_kill(struct run *r)
+{
+	if (r->pid <= 0)
+		return;
+	kill(-r->pid, SIGTERM);
+	if (r->kill_ev == NULL) {
+		r->kill_ev = evtimer_new(r->w->base, on_kill, r);
+		struct timeval tv = {(time_t)(r->w->grace_ms / 1000),
+				     (suseconds_t)(r->w->grace_ms % 1000) * 1000};
+		evtimer_add(r->kill_ev, &tv);
+	}
+}
+
+static void classify(struct run *r)
+{
+	int st = r->status;
+	if (r->fail_reason != FR_NONE)
+		return;	/* a start failure, already described */
+	if (r->why_kill_stop)
+		r->fail_reason = FR_SIGNAL;
+	else if (r->why_kill_cancel)
+		r->fail_reason = FR_CANCELLED;
+	else if (r->why_kill_time)
+		r->fail_reason = FR_TIME;
+	else if (r->why_kill_ram)
+		r->fail_reason = FR_RAM;
+	else if (WIFSIGNALED(st)) {
+		r->fail_reason = FR_SIGNAL;
+		snprintf(r->message, sizeof r->message, "%s", strsignal(WTERMSIG(st)));
+	} else if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+		r->fail_reason = FR_NOTFOUND;
+	else if (WIFEXITED(st) && WEXITSTATUS(st) == 126)
+		r->fail_reason = FR_PERMISSION;
+	else if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
+		r->fail_reason = FR_EXIT;
+}
+
+void exec_reap(struct worker *w)
+{
+	int status;
+	struct rusage ru;
+	pid_t pid;
+	while ((pid = wait4(-1, &status, WNOHANG, &ru)) > 0) {
+		struct run *r = w->runs;
+		while (r && r->pid != pid)
+			r = r->next;
+		if (r == NULL)
+			continue;
+		kill(-pid, SIGKILL);	/* the rest of its group */
+		r->pid = 0;
+		r->status = status;
+		r->ru = ru;
+		r->ended_ms = clock_wall_ms();
+		if (r->ru.ru_maxrss > r->peak_rss_kb)
+			r->peak_rss_kb = (int)r->ru.ru_maxrss;
+		if (r->fail_reason == FR_NONE || !r->exited)
+			classify(r);
+		r->exited = true;
+		if (r->sample_ev)
+			evtimer_del(r->sample_ev);
+		if (r->limit_ev)
+			evtimer_del(r->limit_ev);
+		if (r->kill_ev)
+			evtimer_del(r->kill_ev);
+		if (r->out_fd >= 0)
+			on_output(r->out_fd, EV_READ, r);	/* drain what is there; EOF follows */
+		else
+			maybe_done(r);
+	}
+}
+
+void exec_free(struct run *r)
+{
+	if (r == NULL)
+		return;
+	close_output(r);
+	struct event *evs[] = {r->limit_ev, r->kill_ev, r->sample_ev};
+	for (size_t i = 0; i < 3; i++)
+		if (evs[i])
+			event_free(evs[i]);
+	if (r->out)
+		evbuffer_free(r->out);
+	json_decref(r->result);
+	free(r->job);
+	free(r);
+}

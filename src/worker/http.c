@@ -1,0 +1,164 @@
+/* HTTP for the worker: libcurl's multi interface driven by the libevent loop, so the agent
+ * keeps several requests in flight (a parked reserve, heartbeats, reports) on reused
+ * keep-alive connections without blocking its joblets. */
+#include "worker/worker.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+#include <string.h>
+
+struct xfer {
+	struct worker *w;
+	CURL *h;
+	struct curl_slist *hdr;
+	char *body;		/* owned: request JSON */
+	char *resp;		/* owned: response bytes */
+	size_t resp_len;
+	http_done_cb cb;
+	void *arg;
+};
+
+struct sock {
+	struct event *ev;	/* owned */
+};
+
+static size_t on_data(char *p, size_t size, size_t n, void *arg)
+{
+	struct xfer *x = arg;
+	size_t add = size * n;
+	x->resp = xrealloc(x->resp, x->resp_len + add + 1, 1);
+	memcpy(x->resp + x->resp_len, p, add);
+	x->resp_len += add;
+	x->resp[x->resp_len] = '\0';
+	return add;
+}
+
+static void check_done(struct worker *w)
+{
+	CURLMsg *msg;
+	int left;
+	while ((msg = curl_multi_info_read(w->multi, &left))) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		struct xfer *x;
+		long status = 0;
+		CURL *h = msg->easy_handle;
+		int rc = (int)msg->data.result;
+		curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&x);
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		curl_multi_remove_handle(w->multi, h);
+		w->inflight--;
+		json_t *reply = x->resp ? json_loadb(x->resp, x->resp_len, 0, NULL) : NULL;
+		if (rc != CURLE_OK && w->nurls > 1)
+			w->cur_url = (w->cur_url + 1) % w->nurls;	/* fail over */
+		x->cb(w, rc, rc == CURLE_OK ? status : 0, reply, x->arg);
+		json_decref(reply);
+		curl_easy_cleanup(h);
+		curl_slist_free_all(x->hdr);
+		free(x->body);
+		free(x->resp);
+		free(x);
+	}
+}
+
+static void on_sock_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	int running, flags = (what & EV_READ ? CURL_CSELECT_IN : 0) |
+			     (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
+	curl_multi_socket_action(w->multi, fd, flags, &running);
+	check_done(w);
+}
+
+static void on_curl_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	int running;
+	curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_done(w);
+}
+
+static int sock_cb(CURL *h, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+	struct worker *w = userp;
+	struct sock *s = socketp;
+	if (what == CURL_POLL_REMOVE) {
+		if (s) {
+			event_free(s->ev);
+			free(s);
+			curl_multi_assign(w->multi, fd, NULL);
+		}
+		return 0;
+	}
+	short ev = EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0);
+	if (s == NULL) {
+		s = xcalloc(1, sizeof *s);
+		curl_multi_assign(w->multi, fd, s);
+	} else {
+		event_free(s->ev);
+	}
+	s->ev = event_new(w->base, fd, ev, on_sock_event, w);
+	event_add(s->ev, NULL);
+	return 0;
+}
+
+static int timer_cb(CURLM *m, long timeout_ms, void *userp)
+{
+	struct worker *w = userp;
+	if (timeout_ms < 0) {
+		evtimer_del(w->curl_timer);
+		return 0;
+	}
+	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+	evtimer_add(w->curl_timer, &tv);
+	return 0;
+}
+
+void http_init(struct worker *w)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	w->multi = curl_multi_init();
+	w->curl_timer = evtimer_new(w->base, on_curl_timer, w);
+	curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
+	curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
+	curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
+	curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, 8L);
+}
+
+void http_free(struct worker *w)
+{
+	curl_multi_cleanup(w->multi);
+	event_free(w->curl_timer);
+	curl_global_cleanup();
+}
+
+bool http_busy(const struct worker *w)
+{
+	return w->inflight > 0;
+}
+
+void http_post(struct worker *w, const char *path, json_t *body, http_done_cb cb, void *arg)
+{
+	struct xfer *x = xcalloc(1, sizeof *x);
+	char url[4096];
+	x->w = w;
+	x->cb = cb;
+	x->arg = arg;
+	x->body = json_dumps(body, JSON_COMPACT);
+	x->h = curl_easy_init();
+	snprintf(url, sizeof url, "%s%s", w->urls[w->cur_url], path);
+	x->hdr = curl_slist_append(NULL, "Content-Type: application/json");
+	x->hdr = curl_slist_append(x->hdr, "Expect:");	/* no 100-continue round trip */
+	curl_easy_setopt(x->h, CURLOPT_URL, url);
+	curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, x->hdr);
+	curl_easy_setopt(x->h, CURLOPT_POSTFIELDS, x->body);
+	curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(x->h, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(x->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(x->h, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+	curl_easy_setopt(x->h, CURLOPT_TIMEOUT_MS, 90000L);
+	curl_easy_setopt(x->h, CURLOPT_TCP_NODELAY, 1L);
+	w->inflight++;
+	curl_multi_add_handle(w->multi, x->h);
+}

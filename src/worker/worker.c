@@ -1,0 +1,593 @@
+/* The worker agent's protocol with the server (docs/API.md): register, one reserve
+ * long-poll at a time carrying finished reports, direct finish reports while a poll is
+ * parked, output chunks, heartbeats, re-registration, and an orderly stop on SIGTERM. */
+#include "worker/worker.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+#include "cli/cli.h"
+#include "core/job.h"
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/thread.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define RESERVE_WAIT_MS 20000
+#define STOP_REPORT_MS 5000	/* how long a stopping worker tries to report */
+
+static void do_register(struct worker *w);
+static void send_reports(struct worker *w);
+
+/* ---- resources and bookkeeping ------------------------------------------------------ */
+
+static void used(const struct worker *w, int32_t *c, int32_t *r, int32_t *g)
+{
+	*c = *r = *g = 0;
+	for (struct run *x = w->runs; x; x = x->next) {
+		if (x->finished)
+			continue;
+		*c += x->cores;
+		*r += x->ram_mb;
+		*g += x->gpus;
+	}
+}
+
+static struct run *find_run(struct worker *w, int64_t attempt)
+{
+	for (struct run *r = w->runs; r; r = r->next)
+		if (r->attempt == attempt)
+			return r;
+	return NULL;
+}
+
+static void drop_run(struct worker *w, struct run *r)
+{
+	struct run **pp = &w->runs;
+	while (*pp && *pp != r)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = r->next;
+	exec_free(r);
+}
+
+static json_t *running_ids(const struct worker *w)
+{
+	json_t *ids = json_array();
+	for (struct run *r = w->runs; r; r = r->next)
+		json_array_append_new(ids, json_integer(r->attempt));
+	return ids;
+}
+
+/* Take complete lines (or everything when final) out of r->out as one chunk. */
+static json_t *take_chunk(struct run *r, bool final)
+{
+	size_t len = evbuffer_get_length(r->out);
+	if (len == 0 && !(final && r->out_dropped))
+		return NULL;
+	if (!final) {
+		struct evbuffer_ptr p = evbuffer_search_eol(r->out, NULL, NULL, EVBUFFER_EOL_LF);
+		(void)p;
+		/* Find the last newline: send whole lines while the joblet runs. */
+		unsigned char *data = evbuffer_pullup(r->out, -1);
+		size_t cut = len;
+		while (cut > 0 && data[cut - 1] != '\n')
+			cut--;
+		if (cut == 0 && len < 65536)
+			return NULL;
+		len = cut ? cut : len;
+	}
+	char *data = xmalloc(len + 128);
+	evbuffer_remove(r->out, data, len);
+	if (final && r->out_dropped) {
+		len += (size_t)snprintf(data + len, 128, "\n[jobgrid: %zu bytes of output dropped]\n",
+					r->out_dropped);
+		r->out_dropped = 0;
+	}
+	char *b64 = exec_b64(data, len);
+	free(data);
+	json_t *chunk = json_pack("{s:I, s:I, s:s}", "seq", (json_int_t)r->out_seq++, "at_ms",
+				  (json_int_t)clock_wall_ms(), "data_b64", b64);
+	free(b64);
+	return chunk;
+}
+
+/* ---- finishing ---------------------------------------------------------------------- */
+
+void worker_run_done(struct worker *w, struct run *r)
+{
+	r->finished = true;
+	int st = r->status;
+	json_t *chunks = json_array(), *c;
+	while ((c = take_chunk(r, true)))
+		json_array_append_new(chunks, c);
+	int64_t cpu = (int64_t)r->ru.ru_utime.tv_sec * 1000 + r->ru.ru_utime.tv_usec / 1000 +
+		      (int64_t)r->ru.ru_stime.tv_sec * 1000 + r->ru.ru_stime.tv_usec / 1000;
+	bool has_exit = WIFEXITED(st) && r->fail_reason != FR_CWD && r->fail_reason != FR_START;
+	r->result = json_pack("{s:I, s:o, s:i, s:s, s:I, s:I, s:i, s:I, s:s, s:b, s:o}", "attempt",
+			      (json_int_t)r->attempt,
+			      "exit_code", has_exit ? json_integer(WEXITSTATUS(st)) : json_null(),
+			      "signal", WIFSIGNALED(st) ? WTERMSIG(st) : 0, "fail_reason",
+			      fail_reason_name(r->fail_reason), "started_at_ms",
+			      (json_int_t)r->started_ms, "ended_at_ms", (json_int_t)r->ended_ms,
+			      "peak_ram_mb", (r->peak_rss_kb + 1023) / 1024, "cpu_ms",
+			      (json_int_t)cpu, "message", r->message, "worker_stop",
+			      r->why_kill_stop, "output", chunks);
+	w->last_busy_mono = clock_mono_ms();
+	worker_kick(w);
+}
+
+static void on_finish_reply(struct worker *w, int rc, long status, json_t *reply, void *arg)
+{
+	int64_t attempt = (int64_t)(intptr_t)arg;
+	struct run *r = find_run(w, attempt);
+	if (r == NULL)
+		return;
+	r->reporting = false;
+	if (status == 200 || status == 409 || status == 404) {
+		if (status != 200)
+			log_warn("attempt %lld: the server refused the result (%ld): %s",
+				 (long long)attempt, status,
+				 json_string_value(json_object_get(json_object_get(reply, "error"),
+								   "message")));
+		drop_run(w, r);
+	}
+	worker_kick(w);
+}
+
+/* While a reserve is parked, finished joblets are reported on their own. */
+static void send_reports(struct worker *w)
+{
+	for (struct run *r = w->runs; r; r = r->next) {
+		if (!r->finished || r->reporting)
+			continue;
+		char path[64];
+		snprintf(path, sizeof path, "/v1/attempts/%lld/finish", (long long)r->attempt);
+		json_t *body = json_deep_copy(r->result);
+		json_object_del(body, "attempt");
+		r->reporting = true;
+		http_post(w, path, body, on_finish_reply, (void *)(intptr_t)r->attempt);
+		json_decref(body);
+	}
+}
+
+/* ---- output streaming --------------------------------------------------------------- */
+
+static void on_output_reply(struct worker *w, int rc, long status, json_t *reply, void *arg)
+{
+	(void)reply;
+	if (rc != 0)
+		log_warn("output of attempt %lld not delivered; it goes with the result",
+			 (long long)(intptr_t)arg);
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	if (w->id[0] == '\0')
+		return;
+	for (struct run *r = w->runs; r; r = r->next) {
+		if (r->finished)
+			continue;
+		json_t *chunk = take_chunk(r, false);
+		if (chunk == NULL)
+			continue;
+		char path[64];
+		snprintf(path, sizeof path, "/v1/attempts/%lld/output", (long long)r->attempt);
+		json_t *body = json_pack("{s:[o]}", "chunks", chunk);
+		http_post(w, path, body, on_output_reply, (void *)(intptr_t)r->attempt);
+		json_decref(body);
+	}
+}
+
+/* ---- reserving ---------------------------------------------------------------------- */
+
+static void start_joblet(struct worker *w, json_t *a)
+{
+	struct run *r = xcalloc(1, sizeof *r);
+	r->w = w;
+	r->attempt = json_integer_value(json_object_get(a, "attempt"));
+	r->job = xstrdup(json_string_value(json_object_get(a, "job")) ?: "?");
+	r->index = (int32_t)json_integer_value(json_object_get(a, "index"));
+	r->n = (int32_t)json_integer_value(json_object_get(a, "n"));
+	r->retry = (int32_t)json_integer_value(json_object_get(a, "retry"));
+	r->maxretry = (int32_t)json_integer_value(json_object_get(a, "maxretry"));
+	r->cores = (int32_t)json_integer_value(json_object_get(a, "cores"));
+	r->ram_mb = (int32_t)json_integer_value(json_object_get(a, "ram_mb"));
+	r->gpus = (int32_t)json_integer_value(json_object_get(a, "gpus"));
+	r->time_ms = json_integer_value(json_object_get(a, "time_ms"));
+	r->next = w->runs;
+	w->runs = r;
+	w->last_busy_mono = clock_mono_ms();
+	exec_start(r, json_string_value(json_object_get(a, "cmd")) ?: "false",
+		   json_string_value(json_object_get(a, "cwd")) ?: "/", json_object_get(a, "env"));
+}
+
+static void kill_listed(struct worker *w, json_t *ids, bool cancel)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(ids, i, v) {
+		struct run *r = find_run(w, json_integer_value(v));
+		if (r == NULL || r->finished)
+			continue;
+		log_info("stopping attempt %lld: %s", (long long)r->attempt,
+			 cancel ? "cancelled" : "no longer ours");
+		r->why_kill_cancel = true;
+		exec_kill(r);
+	}
+}
+
+static void retry_later(struct worker *w)
+{
+	struct timeval tv = {(time_t)(w->backoff_ms / 1000), (suseconds_t)(w->backoff_ms % 1000) * 1000};
+	evtimer_add(w->retry_ev, &tv);
+	w->backoff_ms = w->backoff_ms * 2 > 2000 ? 2000 : w->backoff_ms * 2;
+}
+
+static void on_reserve_reply(struct worker *w, int rc, long status, json_t *reply, void *arg)
+{
+	json_t *sent = arg;	/* the attempt ids whose results rode along */
+	w->reserving = false;
+	size_t i;
+	json_t *v;
+	if (status == 200) {
+		w->backoff_ms = 100;
+		json_array_foreach(json_object_get(reply, "results"), i, v) {
+			struct run *r = find_run(w, json_integer_value(json_object_get(v, "attempt")));
+			if (r && r->finished)
+				drop_run(w, r);
+		}
+		json_array_foreach(json_object_get(reply, "joblets"), i, v)
+			start_joblet(w, v);
+		kill_listed(w, json_object_get(reply, "cancel"), true);
+		if (json_is_true(json_object_get(reply, "drain")) && !w->draining) {
+			log_info("the server is draining: no more joblets");
+			w->draining = true;
+		}
+	} else {
+		json_array_foreach(sent, i, v) {
+			struct run *r = find_run(w, json_integer_value(v));
+			if (r)
+				r->reporting = false;
+		}
+		if (status == 404) {
+			w->id[0] = '\0';	/* the server forgot us: register again */
+			log_info("the server does not know this worker: registering again");
+		} else {
+			log_warn("reserve failed (%s %ld); retrying", rc ? curl_easy_strerror(rc) : "status",
+				 status);
+			json_decref(sent);
+			retry_later(w);
+			return;
+		}
+	}
+	json_decref(sent);
+	worker_kick(w);
+}
+
+static void reserve(struct worker *w)
+{
+	int32_t c, r, g;
+	used(w, &c, &r, &g);
+	int32_t fc = w->cores - c, fr = w->ram_mb - r, fg = w->gpus - g;
+	json_t *finished = json_array(), *sent = json_array();
+	for (struct run *x = w->runs; x; x = x->next) {
+		if (x->finished && !x->reporting) {
+			json_array_append(finished, x->result);
+			json_array_append_new(sent, json_integer(x->attempt));
+			x->reporting = true;
+		}
+	}
+	bool want = fc > 0 && !w->draining && !w->stopping;
+	if (!want && json_array_size(finished) == 0) {
+		json_decref(finished);
+		json_decref(sent);
+		return;
+	}
+	json_t *body = json_pack("{s:{s:i, s:i, s:i}, s:i, s:i, s:o}", "free", "cores",
+				 fc < 0 ? 0 : fc, "ram_mb", fr < 0 ? 0 : fr, "gpus", fg < 0 ? 0 : fg,
+				 "max", want ? fc : 0, "wait_ms", want ? RESERVE_WAIT_MS : 0,
+				 "finished", finished);
+	char path[96];
+	snprintf(path, sizeof path, "/v1/workers/%s/reserve", w->id);
+	w->reserving = true;
+	http_post(w, path, body, on_reserve_reply, sent);
+	json_decref(body);
+}
+
+/* Decide what to send now: register, reserve (with reports), or direct reports. */
+void worker_kick(struct worker *w)
+{
+	if (w->registering)
+		return;
+	if (w->id[0] == '\0') {
+		if (!evtimer_pending(w->retry_ev, NULL))
+			do_register(w);
+		return;
+	}
+	if (evtimer_pending(w->retry_ev, NULL))
+		return;	/* the server is away: wait for the retry */
+	if (w->reserving)
+		send_reports(w);
+	else
+		reserve(w);
+}
+
+/* ---- registration and heartbeats ---------------------------------------------------- */
+
+static void on_register_reply(struct worker *w, int rc, long status, json_t *reply, void *arg)
+{
+	w->registering = false;
+	if (status != 201) {
+		if (status >= 400 && status < 500)
+			log_error("registration refused (%ld): %s", status,
+				  json_string_value(json_object_get(json_object_get(reply, "error"),
+								    "message")));
+		else
+			log_warn("cannot reach the server at %s (%s); retrying",
+				 w->urls[w->cur_url], rc ? curl_easy_strerror(rc) : "bad status");
+		retry_later(w);
+		return;
+	}
+	snprintf(w->id, sizeof w->id, "%s", json_string_value(json_object_get(reply, "id")) ?: "");
+	int64_t hb = json_integer_value(json_object_get(reply, "heartbeat_ms"));
+	w->heartbeat_ms = hb > 0 ? hb : 5000;
+	w->backoff_ms = 100;
+	struct timeval tv = {(time_t)(w->heartbeat_ms / 1000), (suseconds_t)(w->heartbeat_ms % 1000) * 1000};
+	evtimer_add(w->heartbeat_ev, &tv);
+	log_info("registered as %s with %s (%zu joblets re-attached)", w->id, w->urls[w->cur_url],
+		 json_array_size(json_object_get(reply, "reattached")));
+	kill_listed(w, json_object_get(reply, "cancel"), false);
+	worker_kick(w);
+}
+
+static void do_register(struct worker *w)
+{
+	json_t *tags = w->tags ? json_loads(w->tags, 0, NULL) : json_object();
+	json_t *body = json_pack("{s:s, s:i, s:i, s:i, s:o, s:o, s:i}", "name", w->name, "cores",
+				 w->cores, "ram_mb", w->ram_mb, "gpus", w->gpus, "tags", tags,
+				 "running", running_ids(w), "pid", (int)getpid());
+	w->registering = true;
+	w->reserving = false;
+	for (struct run *r = w->runs; r; r = r->next)
+		r->reporting = false;
+	http_post(w, "/v1/workers", body, on_register_reply, NULL);
+	json_decref(body);
+}
+
+static void on_heartbeat_reply(struct worker *w, int rc, long status, json_t *reply, void *arg)
+{
+	if (status == 200)
+		kill_listed(w, json_object_get(reply, "cancel"), true);
+	else if (status == 404 && w->id[0] && !w->registering) {
+		w->id[0] = '\0';
+		worker_kick(w);
+	}
+}
+
+static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	if (w->id[0]) {
+		char path[96];
+		snprintf(path, sizeof path, "/v1/workers/%s/heartbeat", w->id);
+		json_t *body = json_pack("{s:o}", "running", running_ids(w));
+		http_post(w, path, body, on_heartbeat_reply, NULL);
+		json_decref(body);
+	}
+	struct timeval tv = {(time_t)(w->heartbeat_ms / 1000), (suseconds_t)(w->heartbeat_ms % 1000) * 1000};
+	evtimer_add(w->heartbeat_ev, &tv);
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	worker_kick(arg);
+}
+
+/* ---- signals and exit --------------------------------------------------------------- */
+
+static void on_sigchld(evutil_socket_t fd, short what, void *arg)
+{
+	exec_reap(arg);
+}
+
+static void on_stop_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	bool all_done = true;
+	for (struct run *r = w->runs; r; r = r->next)
+		all_done = all_done && r->finished;
+	if ((w->runs == NULL && !http_busy(w)) || clock_mono_ms() > w->stop_deadline_mono) {
+		if (w->runs)
+			log_warn("exiting with %s unreported", all_done ? "results" : "joblets");
+		event_base_loopexit(w->base, NULL);
+		return;
+	}
+	struct timeval tv = {0, 50000};
+	evtimer_add(w->stop_ev, &tv);
+}
+
+static void on_sigterm(evutil_socket_t sig, short what, void *arg)
+{
+	struct worker *w = arg;
+	if (w->stopping)
+		return;
+	w->stopping = true;
+	log_info("stopping: ending %s joblets and reporting them", w->runs ? "running" : "no");
+	for (struct run *r = w->runs; r; r = r->next) {
+		if (!r->finished) {
+			r->why_kill_stop = true;
+			exec_kill(r);
+		}
+	}
+	w->stop_deadline_mono = clock_mono_ms() + STOP_REPORT_MS + w->grace_ms;
+	struct timeval tv = {0, 50000};
+	evtimer_add(w->stop_ev, &tv);
+}
+
+static void on_idle(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	if (w->runs == NULL && clock_mono_ms() - w->last_busy_mono >= w->idle_exit_ms) {
+		log_info("idle for %lld s: exiting", (long long)w->idle_exit_ms / 1000);
+		on_sigterm(SIGTERM, 0, w);
+	}
+}
+
+/* ---- options ------------------------------------------------------------------------ */
+
+static long long mem_total_mb(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	long long kb = 0;
+	if (f) {
+		if (fscanf(f, "MemTotal: %lld kB", &kb) != 1)
+			kb = 0;
+		fclose(f);
+	}
+	return kb / 1024;
+}
+
+static int add_tag(json_t *tags, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	if (eq == NULL || eq == kv) {
+		fprintf(stderr, "jobgrid worker: --tag: expected KEY=VALUE, got '%s'\n", kv);
+		return -1;
+	}
+	char *k = xstrndup(kv, (size_t)(eq - kv));
+	json_object_set_new(tags, k, json_string(eq + 1));
+	free(k);
+	return 0;
+}
+
+static int split_urls(struct worker *w, const char *list)
+{
+	char *copy = xstrdup(list), *save = NULL;
+	for (char *u = strtok_r(copy, ",", &save); u; u = strtok_r(NULL, ",", &save)) {
+		size_t n = strlen(u);
+		while (n > 0 && u[n - 1] == '/')
+			u[--n] = '\0';
+		if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) {
+			fprintf(stderr, "jobgrid worker: --server: '%s' is not an http(s) URL\n", u);
+			free(copy);
+			return -1;
+		}
+		w->urls = xrealloc(w->urls, (size_t)w->nurls + 1, sizeof *w->urls);
+		w->urls[w->nurls++] = xstrdup(u);
+	}
+	free(copy);
+	return w->nurls ? 0 : -1;
+}
+
+static int parse_opts(struct worker *w, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"server", required_argument, NULL, 's'}, {"name", required_argument, NULL, 'n'},
+		{"cores", required_argument, NULL, 'c'}, {"ram", required_argument, NULL, 'r'},
+		{"gpus", required_argument, NULL, 'g'}, {"tag", required_argument, NULL, 't'},
+		{"idle-exit", required_argument, NULL, 'i'}, {"grace", required_argument, NULL, 'G'},
+		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	};
+	extern const struct cli_cmd cli_cmd_worker;
+	const char *server = getenv("JOBGRID_URL");
+	json_t *tags = json_object();
+	long long v;
+	int ch, bad = 0;
+	char host[256] = "worker";
+	gethostname(host, sizeof host - 1);
+	w->name = xstrdup(host);
+	w->cores = (int32_t)sysconf(_SC_NPROCESSORS_ONLN);
+	w->ram_mb = (int32_t)mem_total_mb();
+	w->grace_ms = 5000;
+	optind = 1;
+	while (!bad && (ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 's': server = optarg; break;
+		case 'n': free(w->name); w->name = xstrdup(optarg); break;
+		case 'c': bad = cli_int(&cli_cmd_worker, "cores", optarg, 0, 1 << 20, &v); w->cores = (int32_t)v; break;
+		case 'r': bad = cli_int(&cli_cmd_worker, "ram", optarg, 0, INT32_MAX / 2, &v); w->ram_mb = (int32_t)v; break;
+		case 'g': bad = cli_int(&cli_cmd_worker, "gpus", optarg, 0, 4096, &v); w->gpus = (int32_t)v; break;
+		case 't': bad = add_tag(tags, optarg); break;
+		case 'i': bad = cli_int(&cli_cmd_worker, "idle-exit", optarg, 1, 86400 * 365, &v); w->idle_exit_ms = v * 1000; break;
+		case 'G': bad = cli_duration(&cli_cmd_worker, "grace", optarg, &v); w->grace_ms = v; break;
+		case 'h': json_decref(tags); cli_help(&cli_cmd_worker); exit(0);
+		default: bad = 1;
+		}
+	}
+	if (!bad && optind < argc) {
+		fprintf(stderr, "jobgrid worker: unexpected argument '%s'\n", argv[optind]);
+		bad = 1;
+	}
+	if (!bad)
+		bad = split_urls(w, server && *server ? server : "http://127.0.0.1:7370");
+	if (json_object_size(tags))
+		w->tags = json_dumps(tags, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(tags);
+	return bad ? -1 : 0;
+}
+
+static void worker_free(struct worker *w)
+{
+	while (w->runs)
+		drop_run(w, w->runs);
+	struct event *evs[] = {w->sigchld_ev, w->sigterm_ev, w->sigint_ev, w->heartbeat_ev,
+			       w->retry_ev, w->flush_ev, w->idle_ev, w->stop_ev};
+	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
+		if (evs[i])
+			event_free(evs[i]);
+	http_free(w);
+	event_base_free(w->base);
+	for (int i = 0; i < w->nurls; i++)
+		free(w->urls[i]);
+	free(w->urls);
+	free(w->name);
+	free(w->tags);
+}
+
+int worker_main(int argc, char **argv)
+{
+	struct worker w;
+	memset(&w, 0, sizeof w);
+	if (parse_opts(&w, argc, argv)) {
+		extern const struct cli_cmd cli_cmd_worker;
+		cli_usage(&cli_cmd_worker);
+		worker_free(&w);
+		return EXIT_USAGE;
+	}
+	log_init("worker", LOG_INFO);
+	signal(SIGPIPE, SIG_IGN);
+	w.have_bash = access("/bin/bash", X_OK) == 0;
+	w.backoff_ms = 100;
+	w.heartbeat_ms = 5000;
+	w.last_busy_mono = clock_mono_ms();
+	w.base = event_base_new();
+	http_init(&w);
+	w.sigchld_ev = evsignal_new(w.base, SIGCHLD, on_sigchld, &w);
+	w.sigterm_ev = evsignal_new(w.base, SIGTERM, on_sigterm, &w);
+	w.sigint_ev = evsignal_new(w.base, SIGINT, on_sigterm, &w);
+	w.heartbeat_ev = evtimer_new(w.base, on_heartbeat, &w);
+	w.retry_ev = evtimer_new(w.base, on_retry, &w);
+	w.stop_ev = evtimer_new(w.base, on_stop_check, &w);
+	w.flush_ev = event_new(w.base, -1, EV_PERSIST, on_flush, &w);
+	event_add(w.sigchld_ev, NULL);
+	event_add(w.sigterm_ev, NULL);
+	event_add(w.sigint_ev, NULL);
+	struct timeval fl = {0, 200000};
+	event_add(w.flush_ev, &fl);
+	if (w.idle_exit_ms) {
+		w.idle_ev = event_new(w.base, -1, EV_PERSIST, on_idle, &w);
+		struct timeval it = {1, 0};
+		event_add(w.idle_ev, &it);
+	}
+	log_info("worker %s: %d cores, %d MB, %d GPUs, server %s", w.name, w.cores, w.ram_mb,
+		 w.gpus, w.urls[0]);
+	worker_kick(&w);
+	event_base_dispatch(w.base);
+	worker_free(&w);
+	return 0;
+}

@@ -1,0 +1,91 @@
+/* The worker agent: registers with the server, long-polls for joblets that fit its free
+ * cores, runs each in its own process group, streams output, heartbeats, and reports
+ * results — buffering them while the server is away, and re-registering (naming what it
+ * still runs) when the server no longer knows it. One thread, one libevent loop. */
+#ifndef JG_WORKER_H
+#define JG_WORKER_H
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+struct worker;
+
+/* ---- running one joblet (exec.c) ---------------------------------------------------- */
+
+struct run {
+	struct worker *w;
+	int64_t attempt;
+	char *job;			/* owned: "alice.true.3" */
+	int32_t index, n, retry, maxretry, cores, ram_mb, gpus;
+	int64_t time_ms;
+	pid_t pid;			/* also the process group id; 0 once reaped */
+	int out_fd;			/* read end of the output pipe, -1 at EOF */
+	struct event *out_ev, *limit_ev, *kill_ev, *sample_ev;
+	struct evbuffer *out;		/* output not yet sent */
+	size_t out_dropped;		/* bytes dropped over the cap */
+	int64_t out_seq;		/* next chunk number */
+	int64_t started_ms, ended_ms;	/* wall */
+	int status;			/* from wait4 */
+	struct rusage ru;
+	int peak_rss_kb;
+	int fail_reason;		/* enum fail_reason; set on start failures and kills */
+	char message[256];
+	bool exited, why_kill_time, why_kill_ram, why_kill_cancel, why_kill_stop;
+	bool finished;			/* result built, waiting to be acknowledged */
+	bool reporting;			/* a finish for it is in flight */
+	json_t *result;			/* owned: the FINISH object once finished */
+	struct run *next;
+};
+
+/* Start cmd for r (fields filled by the caller). Returns 0; on a start failure r->finished
+ * is set at once with fail_reason cwd or start. */
+int exec_start(struct run *r, const char *cmd, const char *cwd, json_t *env);
+/* Signal the process group: TERM now, KILL after the grace period. */
+void exec_kill(struct run *r);
+/* Reap children (SIGCHLD); finished runs are handed to worker_run_done. */
+void exec_reap(struct worker *w);
+void exec_free(struct run *r);
+/* Base64 of len bytes into a new string (OpenSSL EVP_EncodeBlock). */
+char *exec_b64(const void *data, size_t len);
+
+/* ---- HTTP over curl multi on the loop (http.c) -------------------------------------- */
+
+/* reply: parsed JSON or NULL; rc: CURLcode; status: HTTP status (0 on no reply). */
+typedef void (*http_done_cb)(struct worker *w, int rc, long status, json_t *reply, void *arg);
+void http_init(struct worker *w);
+void http_free(struct worker *w);
+/* POST body (not stolen) to the current server + path. */
+void http_post(struct worker *w, const char *path, json_t *body, http_done_cb cb, void *arg);
+bool http_busy(const struct worker *w);	/* transfers still in flight */
+
+/* ---- the agent (worker.c) ----------------------------------------------------------- */
+
+struct worker {
+	struct event_base *base;
+	char **urls;			/* owned list of server URLs */
+	int nurls, cur_url;
+	char *name, *tags;		/* owned; tags JSON text or NULL */
+	int32_t cores, ram_mb, gpus;
+	int64_t grace_ms, idle_exit_ms, last_busy_mono;
+	char id[32];			/* "" until registered */
+	int64_t heartbeat_ms;
+	bool registering, reserving, stopping, draining;
+	int64_t backoff_ms;
+	struct run *runs;		/* owned list: running and finished-unreported */
+	struct event *sigchld_ev, *sigterm_ev, *sigint_ev, *heartbeat_ev, *retry_ev, *flush_ev,
+		*idle_ev, *stop_ev;
+	int64_t stop_deadline_mono;
+	CURLM *multi;
+	struct event *curl_timer;
+	int inflight;
+	bool have_bash;
+};
+
+void worker_run_done(struct worker *w, struct run *r);	/* exec.c → agent */
+void worker_kick(struct worker *w);			/* reserve or report as needed */
+int worker_main(int argc, char **argv);
+#endif
