@@ -15,7 +15,7 @@ int cli_job_action(const struct cli_cmd *cmd, int argc, char **argv, const char 
 	bool force = false, json = false;
 	int ch, worst = 0;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+hf", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hf", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			if (strcmp(cmd->name, "remove") != 0)

@@ -48,7 +48,7 @@ static int events_exec(int argc, char **argv)
 	const char *job = NULL;
 	int ch;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'j': job = optarg; break;
 		case OPT_JSON: break;

@@ -51,7 +51,7 @@ static int list_exec(int argc, char **argv)
 	bool json = false;
 	int ch;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's': state = optarg; break;
 		case 'g': group = optarg; break;

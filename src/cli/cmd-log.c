@@ -30,7 +30,7 @@ static int log_exec(int argc, char **argv)
 	bool follow = false;
 	int ch;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+hf", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hf", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': follow = true; break;
 		case OPT_JSON: break;

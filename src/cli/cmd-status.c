@@ -49,7 +49,7 @@ static int status_exec(int argc, char **argv)
 	bool json = false;
 	int ch;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'g': group = optarg; break;
 		case OPT_JSON: json = true; break;

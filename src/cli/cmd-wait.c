@@ -92,7 +92,7 @@ static int wait_exec(int argc, char **argv)
 	bool json = false;
 	int ch;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 't':
 			if (cli_duration(&cli_cmd_wait, "timeout", optarg, &timeout))

@@ -14,8 +14,30 @@ struct xfer {
 	char *resp;		/* owned: response bytes */
 	size_t resp_len;
 	http_done_cb cb;
-	void *arg;
+	void *arg;			/* the callback's: it frees it, or arg_free does if the
+					 * worker exits with the transfer still in flight */
+	void (*arg_free)(void *);
+	struct xfer *next, *prev;	/* w->xfers: every transfer in flight */
 };
+
+static void xfer_unlink(struct worker *w, struct xfer *x)
+{
+	if (x->prev)
+		x->prev->next = x->next;
+	else
+		w->xfers = x->next;
+	if (x->next)
+		x->next->prev = x->prev;
+}
+
+static void xfer_free(struct xfer *x)
+{
+	curl_easy_cleanup(x->h);
+	curl_slist_free_all(x->hdr);
+	free(x->body);
+	free(x->resp);
+	free(x);
+}
 
 struct sock {
 	struct event *ev;	/* owned */
@@ -46,17 +68,14 @@ static void check_done(struct worker *w)
 		curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&x);
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 		curl_multi_remove_handle(w->multi, h);
+		xfer_unlink(w, x);
 		w->inflight--;
 		json_t *reply = x->resp ? json_loadb(x->resp, x->resp_len, 0, NULL) : NULL;
 		if (rc != CURLE_OK && w->nurls > 1)
 			w->cur_url = (w->cur_url + 1) % w->nurls;	/* fail over */
 		x->cb(w, rc, rc == CURLE_OK ? status : 0, reply, x->arg);
 		json_decref(reply);
-		curl_easy_cleanup(h);
-		curl_slist_free_all(x->hdr);
-		free(x->body);
-		free(x->resp);
-		free(x);
+		xfer_free(x);
 	}
 }
 
@@ -127,6 +146,14 @@ void http_init(struct worker *w)
 
 void http_free(struct worker *w)
 {
+	while (w->xfers) {	/* exiting with requests in flight (a parked reserve) */
+		struct xfer *x = w->xfers;
+		xfer_unlink(w, x);
+		curl_multi_remove_handle(w->multi, x->h);
+		if (x->arg_free)
+			x->arg_free(x->arg);
+		xfer_free(x);
+	}
 	curl_multi_cleanup(w->multi);
 	event_free(w->curl_timer);
 	curl_global_cleanup();
@@ -137,13 +164,15 @@ bool http_busy(const struct worker *w)
 	return w->inflight > 0;
 }
 
-void http_post(struct worker *w, const char *path, json_t *body, http_done_cb cb, void *arg)
+void http_post(struct worker *w, const char *path, json_t *body, http_done_cb cb, void *arg,
+	       void (*arg_free)(void *))
 {
 	struct xfer *x = xcalloc(1, sizeof *x);
 	char url[4096];
 	x->w = w;
 	x->cb = cb;
 	x->arg = arg;
+	x->arg_free = arg_free;
 	x->body = json_dumps(body, JSON_COMPACT);
 	x->h = curl_easy_init();
 	snprintf(url, sizeof url, "%s%s", w->urls[w->cur_url], path);
@@ -160,5 +189,9 @@ void http_post(struct worker *w, const char *path, json_t *body, http_done_cb cb
 	curl_easy_setopt(x->h, CURLOPT_TIMEOUT_MS, 90000L);
 	curl_easy_setopt(x->h, CURLOPT_TCP_NODELAY, 1L);
 	w->inflight++;
+	x->next = w->xfers;
+	if (x->next)
+		x->next->prev = x;
+	w->xfers = x;
 	curl_multi_add_handle(w->multi, x->h);
 }

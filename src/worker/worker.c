@@ -149,7 +149,7 @@ static void send_reports(struct worker *w)
 		json_t *body = json_deep_copy(r->result);
 		json_object_del(body, "attempt");
 		r->reporting = true;
-		http_post(w, path, body, on_finish_reply, (void *)(intptr_t)r->attempt);
+		http_post(w, path, body, on_finish_reply, (void *)(intptr_t)r->attempt, NULL);
 		json_decref(body);
 	}
 }
@@ -178,7 +178,7 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 		char path[64];
 		snprintf(path, sizeof path, "/v1/attempts/%lld/output", (long long)r->attempt);
 		json_t *body = json_pack("{s:[o]}", "chunks", chunk);
-		http_post(w, path, body, on_output_reply, (void *)(intptr_t)r->attempt);
+		http_post(w, path, body, on_output_reply, (void *)(intptr_t)r->attempt, NULL);
 		json_decref(body);
 	}
 }
@@ -269,6 +269,11 @@ static void on_reserve_reply(struct worker *w, int rc, long status, json_t *repl
 	worker_kick(w);
 }
 
+static void decref_arg(void *arg)
+{
+	json_decref(arg);
+}
+
 static void reserve(struct worker *w)
 {
 	int32_t c, r, g;
@@ -295,7 +300,7 @@ static void reserve(struct worker *w)
 	char path[96];
 	snprintf(path, sizeof path, "/v1/workers/%s/reserve", w->id);
 	w->reserving = true;
-	http_post(w, path, body, on_reserve_reply, sent);
+	http_post(w, path, body, on_reserve_reply, sent, decref_arg);
 	json_decref(body);
 }
 
@@ -355,7 +360,7 @@ static void do_register(struct worker *w)
 	w->reserving = false;
 	for (struct run *r = w->runs; r; r = r->next)
 		r->reporting = false;
-	http_post(w, "/v1/workers", body, on_register_reply, NULL);
+	http_post(w, "/v1/workers", body, on_register_reply, NULL, NULL);
 	json_decref(body);
 }
 
@@ -376,7 +381,7 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 		char path[96];
 		snprintf(path, sizeof path, "/v1/workers/%s/heartbeat", w->id);
 		json_t *body = json_pack("{s:o}", "running", running_ids(w));
-		http_post(w, path, body, on_heartbeat_reply, NULL);
+		http_post(w, path, body, on_heartbeat_reply, NULL, NULL);
 		json_decref(body);
 	}
 	struct timeval tv = {(time_t)(w->heartbeat_ms / 1000), (suseconds_t)(w->heartbeat_ms % 1000) * 1000};

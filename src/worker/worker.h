@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 struct worker;
+struct xfer;
 
 /* ---- running one joblet (exec.c) ---------------------------------------------------- */
 
@@ -58,8 +59,10 @@ char *exec_b64(const void *data, size_t len);
 typedef void (*http_done_cb)(struct worker *w, int rc, long status, json_t *reply, void *arg);
 void http_init(struct worker *w);
 void http_free(struct worker *w);
-/* POST body (not stolen) to the current server + path. */
-void http_post(struct worker *w, const char *path, json_t *body, http_done_cb cb, void *arg);
+/* POST body (not stolen) to the current server + path. cb always runs once, unless the
+ * worker exits first; then arg_free (if not NULL) releases arg. */
+void http_post(struct worker *w, const char *path, json_t *body, http_done_cb cb, void *arg,
+	       void (*arg_free)(void *));
 bool http_busy(const struct worker *w);	/* transfers still in flight */
 
 /* ---- the agent (worker.c) ----------------------------------------------------------- */
@@ -82,6 +85,7 @@ struct worker {
 	CURLM *multi;
 	struct event *curl_timer;
 	int inflight;
+	struct xfer *xfers;		/* transfers in flight (http.c) */
 	bool have_bash;
 };
 
