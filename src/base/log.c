@@ -16,6 +16,7 @@ void log_init(const char *component, enum log_level min)
 	log_min = min;
 }
 
+__attribute__((format(printf, 2, 0)))
 static void vlog(enum log_level lvl, const char *fmt, va_list ap)
 {
 	char ts[40], line[2048];
