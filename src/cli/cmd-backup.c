@@ -27,9 +27,9 @@ static int backup_exec(int argc, char **argv)
 		snprintf(path, sizeof path, "%s", file);
 	} else {
 		char cwd[PATH_MAX];
-		if (getcwd(cwd, sizeof cwd) == NULL || strlen(cwd) + strlen(file) + 2 > sizeof path)
+		int n = getcwd(cwd, sizeof cwd) ? snprintf(path, sizeof path, "%s/%s", cwd, file) : -1;
+		if (n < 0 || (size_t)n >= sizeof path)
 			return cli_usage_error(&cli_cmd_backup, "cannot make '%s' absolute", file);
-		snprintf(path, sizeof path, "%s/%s", cwd, file);
 	}
 	json_t *body = json_pack("{s:s}", "path", path), *reply = NULL;
 	int rc = client_call("POST", "/v1/backup", body, false, &reply);

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# `make bench`: jobgrid's figures beside this machine's own rates, measured in the same run.
+# Usage: bench/bench.sh BUILD_DIR. Prints a table, then one `bench: NAME=VALUE` line per
+# figure. Each figure is the median of RUNS runs (the machine is noisy). Only processes
+# started here are ended, by PID.
+set -euo pipefail
+B=$(cd "${1:-build-bench}" && pwd)
+J=$B/jobgrid
+RUNS=${RUNS:-3}
+W=$B/bench-tmp
+rm -rf "$W"
+mkdir -p "$W"
+cc -O2 -Wall -Wextra -Werror -o "$B/raw-spawn" bench/raw-spawn.c -lpthread
+cc -O2 -Wall -Wextra -Werror -o "$B/loadgen" bench/loadgen.c $(pkg-config --cflags --libs libcurl) -lpthread
+SERVER_PID=""
+PORT=""
+
+stop_server() {
+	[[ -n $SERVER_PID ]] || return 0
+	kill -TERM "$SERVER_PID" 2>/dev/null || true
+	wait "$SERVER_PID" 2>/dev/null || true
+	SERVER_PID=""
+}
+trap stop_server EXIT
+
+# start_server DATA [ARGS…]: a server on 127.0.0.1:0; sets URL and SERVER_PID.
+start_server() {
+	local data=$1 i
+	shift
+	rm -f "$data/server.url"
+	"$J" server --listen "127.0.0.1:${PORT:-0}" --data "$data" "$@" >>"$W/server.log" 2>&1 &
+	SERVER_PID=$!
+	for ((i = 0; i < 600; i++)); do
+		[[ -s $data/server.url ]] && break
+		sleep 0.01
+	done
+	URL=$(cat "$data/server.url")
+}
+
+median() { sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+measure() {	# NAME CMD…: run CMD RUNS times, keep the median of what it prints
+	local name=$1 i
+	shift
+	for ((i = 0; i < RUNS; i++)); do "$@"; done | median >"$W/$name"
+}
+
+raw() { "$B/raw-spawn" spawn 2 3; }
+fsync_rate() { "$B/raw-spawn" fsync "$W" 2; }
+xargs_rate() {
+	local n=3000 t0 t1
+	t0=$(date +%s%N)
+	seq "$n" | xargs -P2 -I{} /bin/sh -c true
+	t1=$(date +%s%N)
+	echo "$n $t0 $t1" | awk '{printf "%.0f\n", $1 / (($3 - $2) / 1e9)}'
+}
+fresh() { rm -rf "$W/data"; start_server "$W/data" "$@"; }
+add_batch() { fresh; "$B/loadgen" add-batch "$URL" 200 1000; stop_server; }
+add_single() { fresh; "$B/loadgen" add-single "$URL" 1 3000; stop_server; }
+add_16() { fresh; "$B/loadgen" add-single "$URL" 16 500; stop_server; }
+e2e() {
+	fresh --local-workers 2
+	sleep 1	# the workers register
+	"$B/loadgen" e2e "$URL" 8000
+	stop_server
+}
+latency() {
+	fresh
+	"$J" worker --server "$URL" --name bench --cores 1 >>"$W/worker.log" 2>&1 &
+	local wpid=$!
+	sleep 1
+	mkdir -p "$W/stamps"
+	rm -f "$W"/stamps/*
+	"$B/loadgen" latency "$URL" 300 "$W/stamps" >"$W/latency.$RANDOM"
+	kill -TERM "$wpid"
+	wait "$wpid" || true
+	stop_server
+}
+
+echo "jobgrid benchmark on $(nproc) cores, $(date -u +%FT%TZ); medians of $RUNS runs" >&2
+measure raw_spawn_per_s raw
+measure fsync_per_s fsync_rate
+measure xargs_per_s xargs_rate
+measure add_batch_per_s add_batch
+measure add_single_per_s add_single
+measure add_concurrent16_per_s add_16
+measure e2e_per_s e2e
+for ((i = 0; i < RUNS; i++)); do latency; done
+cat "$W"/latency.* | awk '{print $1}' | median >"$W/latency_p50_ms"
+cat "$W"/latency.* | awk '{print $2}' | median >"$W/latency_p99_ms"
+
+# A million queued joblets: memory per joblet, then the time to restart with them.
+rm -rf "$W/data"
+start_server "$W/data"
+before=$(rss_kb "$SERVER_PID")
+"$B/loadgen" add-batch "$URL" 1000 1000 >/dev/null
+after=$(rss_kb "$SERVER_PID")
+echo $(((after - before) * 1024 / 1000000)) >"$W/rss_bytes_per_queued"
+PORT=${URL##*:}
+stop_server
+t0=$(date +%s%N)
+"$J" server --listen "127.0.0.1:$PORT" --data "$W/data" >>"$W/server.log" 2>&1 &
+SERVER_PID=$!
+"$B/loadgen" health "http://127.0.0.1:$PORT" 60 >/dev/null
+t1=$(date +%s%N)
+echo "$t0 $t1" | awk '{printf "%.2f\n", ($2 - $1) / 1e9}' >"$W/restart_1m_s"
+queued=$(curl -s "http://127.0.0.1:$PORT/v1/stats" | sed 's/.*"ready":\([0-9]*\).*/\1/')
+stop_server
+PORT=""
+
+v() { cat "$W/$1"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
+e2e_ratio=$(ratio "$(v e2e_per_s)" "$(v raw_spawn_per_s)")
+printf '\n%-44s %12s  %s\n' "figure" "value" "compared with"
+printf '%-44s %12s  %s\n' "raw posix_spawn+wait of sh -c true, 2 lanes /s" "$(v raw_spawn_per_s)" "the machine"
+printf '%-44s %12s  %s\n' "xargs -P2 sh -c true /s" "$(v xargs_per_s)" "$(ratio "$(v xargs_per_s)" "$(v raw_spawn_per_s)") x raw"
+printf '%-44s %12s  %s\n' "end-to-end true joblets, 2 local workers /s" "$(v e2e_per_s)" "$e2e_ratio x raw (target 0.8), $(ratio "$(v e2e_per_s)" "$(v xargs_per_s)") x xargs"
+printf '%-44s %12s  %s\n' "fdatasync'd 100-byte appends /s" "$(v fsync_per_s)" "the disk"
+printf '%-44s %12s  %s\n' "durable adds, batches of 1000, joblets/s" "$(v add_batch_per_s)" "target 200000"
+printf '%-44s %12s  %s\n' "durable single adds, 1 connection /s" "$(v add_single_per_s)" "$(ratio "$(v add_single_per_s)" "$(v fsync_per_s)") x fsync (target 0.7)"
+printf '%-44s %12s  %s\n' "durable single adds, 16 clients /s" "$(v add_concurrent16_per_s)" "$(ratio "$(v add_concurrent16_per_s)" "$(v add_single_per_s)") x 1 client (target 3)"
+printf '%-44s %12s  %s\n' "submit-to-start latency p50 ms" "$(v latency_p50_ms)" "target 2"
+printf '%-44s %12s  %s\n' "submit-to-start latency p99 ms" "$(v latency_p99_ms)" "target 10"
+printf '%-44s %12s  %s\n' "server RSS per queued joblet, bytes" "$(v rss_bytes_per_queued)" "target 1024 (1M queued)"
+printf '%-44s %12s  %s\n' "restart with ${queued} queued, s" "$(v restart_1m_s)" "target 3"
+echo
+for f in raw_spawn_per_s xargs_per_s e2e_per_s; do echo "bench: $f=$(v $f)"; done
+echo "bench: e2e_ratio=$e2e_ratio"
+for f in add_batch_per_s add_single_per_s fsync_per_s add_concurrent16_per_s latency_p50_ms \
+	latency_p99_ms rss_bytes_per_queued restart_1m_s; do
+	echo "bench: $f=$(v $f)"
+done
