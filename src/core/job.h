@@ -6,7 +6,8 @@
  *   joblet:  WAITING --tick--> READY --reserve--> RUNNING --finish ok--> DONE
  *              ^                 ^                   |  \--finish err, budget left--> WAITING|READY
  *              |                 +-----lost, budget--+  \--err/lost, no budget--> FAILED
- *   cancel: WAITING|READY|RUNNING -> CANCELLED (a running attempt is told to stop)
+ *   cancel: WAITING|READY -> CANCELLED at once; RUNNING stays RUNNING with its attempt's
+ *           cancel_requested set, and becomes CANCELLED when the worker reports the kill
  *   retry:  FAILED|CANCELLED|SKIPPED -> READY (fresh budgets; refused while an attempt lives)
  *
  *   attempt: RUNNING -> DONE | FAILED | CANCELLED (reported) | LOST (lease expired)

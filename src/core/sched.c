@@ -583,7 +583,11 @@ static void requeue_lost(struct sched *s, struct joblet *jl, const struct attemp
 {
 	struct job *j = jl->job;
 	if (jl->state != JS_RUNNING)
-		return;	/* cancelled meanwhile: stays cancelled */
+		return;
+	if (a->cancel_requested) {
+		make_final(s, jl, JS_CANCELLED, xstrdup("cancelled by the user"));
+		return;
+	}
 	if (j->no_restart) {
 		make_final(s, jl, JS_FAILED,
 			   xasprintf("%s on %s; not restarted (--no-restart)",
@@ -665,6 +669,8 @@ enum finish_result sched_finish(struct sched *s, struct worker *w, const struct 
 			make_final(s, jl, JS_DONE, NULL);
 	} else if (a->cancel_requested || jl->state == JS_CANCELLED) {
 		end_attempt(s, a, AS_CANCELLED, now);
+		if (jl->state == JS_RUNNING)
+			make_final(s, jl, JS_CANCELLED, xstrdup("cancelled by the user"));
 	} else if (f->worker_stop) {
 		end_attempt(s, a, AS_FAILED, now);
 		requeue_lost(s, jl, a);
@@ -721,9 +727,13 @@ int sched_cancel(struct sched *s, struct job *j, int64_t now)
 		struct joblet *jl = &j->joblets[i];
 		if (jl_state_final(jl->state))
 			continue;
-		if (jl->live)
+		if (jl->live) {
+			/* It stays running until its worker has killed it and said so. */
 			jl->live->cancel_requested = true;
-		make_final(s, jl, JS_CANCELLED, xstrdup("cancelled by the user"));
+			set_reason(jl, xstrdup("cancelling: the worker is told to stop it"));
+		} else {
+			make_final(s, jl, JS_CANCELLED, xstrdup("cancelled by the user"));
+		}
 		s->hooks.joblet_put(s->hooks.ctx, jl);
 	}
 	job_refresh(s, j, now);
@@ -733,7 +743,7 @@ int sched_cancel(struct sched *s, struct job *j, int64_t now)
 int sched_retry(struct sched *s, struct job *j, int64_t now, const char **why)
 {
 	for (int32_t i = 0; i < j->njoblets; i++) {
-		if (j->joblets[i].live && jl_state_final(j->joblets[i].state)) {
+		if (j->joblets[i].live && j->joblets[i].live->cancel_requested) {
 			*why = "a cancelled joblet is still stopping; retry once it has ended";
 			return -1;
 		}

@@ -91,6 +91,9 @@ static void on_attempt_put(void *ctx, struct attempt *a)
 	r->late_result = a->late_result ? xstrdup(a->late_result) : NULL;
 	if (a->state == AS_RUNNING)
 		srv->attempts_started++;
+	else
+		srv->work_added = true;	/* resources freed: a parked reserve may fit now (its
+					 * worker's report can overtake the poll that asked) */
 	server_mark_dirty(srv);
 }
 

@@ -1,7 +1,8 @@
 /* Running one joblet: fork, a new process group, /dev/null stdin, stdout and stderr into
  * one pipe, the job's environment, exec of the shell. Failures before exec travel back over
  * a close-on-exec pipe as (stage, errno), so `cwd` and `start` are told apart from the
- * command's own exit (127 notfound, 126 permission). Limits: a time limit sends TERM to the
+ * command's own exit (127 notfound, 126 permission). A command of plain words is executed
+ * directly, as the shell would; anything else goes through bash -o pipefail (or sh). Limits: a time limit sends TERM to the
  * group, then KILL after the grace; a RAM limit is checked by sampling the group's RSS.
  * When the leader exits the rest of its group is killed: stragglers would hold the output
  * pipe open and the joblet would never end. */
@@ -51,7 +52,7 @@ static void set_env(char ***envp, size_t *n, const char *name, const char *value
 }
 
 /* The worker's environment + the job's + JOBGRID_*; a NULL-terminated malloc'd array. */
-static char **build_env(struct run *r, json_t *env)
+static char **build_env(struct run *r, json_t *env, const char *cwd)
 {
 	size_t n = 0;
 	for (char **e = environ; *e; e++)
@@ -75,6 +76,7 @@ static char **build_env(struct run *r, json_t *env)
 	snprintf(num, sizeof num, "%lld", (long long)r->attempt);
 	set_env(&envp, &n, "JOBGRID_ATTEMPT", num);
 	set_env(&envp, &n, "JOBGRID_NODE", r->w->name);
+	set_env(&envp, &n, "PWD", cwd);	/* a shell would set it; a direct exec must too */
 	return envp;
 }
 
@@ -94,13 +96,15 @@ static _Noreturn void child_fail(int fd, int stage)
 	_exit(127);
 }
 
-static _Noreturn void child(struct run *r, int out_w, int err_w, const char *cwd,
-			    char *const *argv, char *const *envp)
+/* Runs in a vfork child: it shares the worker's memory until exec, so it only makes
+ * system calls on data prepared before the vfork. Handlers are reset by exec itself; only
+ * an ignored signal (SIGPIPE) would be inherited, so that one is put back. */
+static _Noreturn void child(int out_w, int err_w, const char *cwd, char *const *argv,
+			    char *const *envp, bool search)
 {
 	sigset_t none;
 	sigemptyset(&none);
-	for (int sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (setpgid(0, 0) != 0)
 		child_fail(err_w, STAGE_SETUP);
@@ -112,8 +116,56 @@ static _Noreturn void child(struct run *r, int out_w, int err_w, const char *cwd
 	/* Nothing of the worker's leaks into the job: every other descriptor closes at exec
 	 * (the error pipe too, which tells the parent exec succeeded). */
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
-	execve(argv[0], argv, envp);
+	if (search)
+		execvpe(argv[0], argv, envp);
+	else
+		execve(argv[0], argv, envp);
 	child_fail(err_w, STAGE_EXEC);
+}
+
+/* A command of plain words — no quotes, variables, globs, redirections, pipes or other
+ * shell syntax — means the same run directly as through the shell (which would exec it
+ * itself), and skips a shell start per joblet. Returns a malloc'd argv, or NULL. */
+static char **plain_words(const char *cmd, json_t *env)
+{
+	static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				   "0123456789_./:,+@%-";
+	size_t n = 0;
+	if (json_object_get(env, "PATH"))
+		return NULL;	/* execvpe would search the worker's PATH, not the job's */
+	for (const char *p = cmd; *p; p++) {
+		if (*p == ' ')
+			continue;
+		if (strchr(safe, *p) == NULL)
+			return NULL;
+		if (p == cmd || p[-1] == ' ')
+			n++;
+	}
+	if (n == 0)
+		return NULL;
+	char **argv = xcalloc(n + 1, sizeof *argv), *copy = xstrdup(cmd), *save = NULL;
+	size_t i = 0;
+	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
+		argv[i++] = xstrdup(w);
+	free(copy);
+	if (strchr(argv[0], '=')) {	/* VAR=value cmd: the shell's business */
+		for (i = 0; argv[i]; i++)
+			free(argv[i]);
+		free(argv);
+		return NULL;
+	}
+	return argv;
+}
+
+/* vfork: no copy of the worker's page tables for every joblet. Kept apart so nothing of
+ * the caller's frame lives across the vfork. */
+static __attribute__((noinline)) pid_t spawn(int out_w, int err_w, const char *cwd,
+					     char *const *argv, char *const *envp, bool search)
+{
+	pid_t pid = vfork();
+	if (pid == 0)
+		child(out_w, err_w, cwd, argv, envp, search);
+	return pid;
 }
 
 static void on_output(evutil_socket_t fd, short what, void *arg);
@@ -123,10 +175,15 @@ static void on_sample(evutil_socket_t fd, short what, void *arg);
 static void start_failed(struct run *r, int stage, int err)
 {
 	r->fail_reason = stage == STAGE_CWD ? FR_CWD : FR_START;
+	if (stage == STAGE_EXEC && (err == ENOENT || err == ENOTDIR))
+		r->fail_reason = FR_NOTFOUND;	/* as the shell's 127 would say */
+	else if (stage == STAGE_EXEC && err == EACCES)
+		r->fail_reason = FR_PERMISSION;	/* as the shell's 126 */
 	snprintf(r->message, sizeof r->message, "%s: %s",
 		 stage == STAGE_CWD ? "chdir" : stage == STAGE_EXEC ? "exec" : "setup",
 		 strerror(err));
 	r->exited = true;
+	r->start_failed = true;
 	r->ended_ms = clock_wall_ms();
 }
 
@@ -143,11 +200,14 @@ int exec_start(struct run *r, const char *cmd, const char *cwd, json_t *env)
 	}
 	char *argv_bash[] = {"/bin/bash", "-o", "pipefail", "-c", (char *)cmd, NULL};
 	char *argv_sh[] = {"/bin/sh", "-c", (char *)cmd, NULL};
-	char **envp = build_env(r, env);
-	pid_t pid = fork();
-	if (pid == 0)
-		child(r, out[1], err[1], cwd, r->w->have_bash ? argv_bash : argv_sh, envp);
+	char **envp = build_env(r, env, cwd);
+	char **words = plain_words(cmd, env);
+	char **argv = words ? words : r->w->have_bash ? argv_bash : argv_sh;
+	pid_t pid = spawn(out[1], err[1], cwd, argv, envp, words != NULL);
 	free_env(envp);
+	for (size_t i = 0; words && words[i]; i++)
+		free(words[i]);
+	free(words);
 	close(out[1]);
 	close(err[1]);
 	if (pid < 0) {

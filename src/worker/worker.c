@@ -106,7 +106,7 @@ void worker_run_done(struct worker *w, struct run *r)
 		json_array_append_new(chunks, c);
 	int64_t cpu = (int64_t)r->ru.ru_utime.tv_sec * 1000 + r->ru.ru_utime.tv_usec / 1000 +
 		      (int64_t)r->ru.ru_stime.tv_sec * 1000 + r->ru.ru_stime.tv_usec / 1000;
-	bool has_exit = WIFEXITED(st) && r->fail_reason != FR_CWD && r->fail_reason != FR_START;
+	bool has_exit = WIFEXITED(st) && !r->start_failed;
 	r->result = json_pack("{s:I, s:o, s:i, s:s, s:I, s:I, s:i, s:I, s:s, s:b, s:o}", "attempt",
 			      (json_int_t)r->attempt,
 			      "exit_code", has_exit ? json_integer(WEXITSTATUS(st)) : json_null(),

@@ -35,7 +35,7 @@ struct run {
 	int peak_rss_kb;
 	int fail_reason;		/* enum fail_reason; set on start failures and kills */
 	char message[256];
-	bool exited, why_kill_time, why_kill_ram, why_kill_cancel, why_kill_stop;
+	bool exited, start_failed, why_kill_time, why_kill_ram, why_kill_cancel, why_kill_stop;
 	bool finished;			/* result built, waiting to be acknowledged */
 	bool reporting;			/* a finish for it is in flight */
 	json_t *result;			/* owned: the FINISH object once finished */

@@ -1,0 +1,350 @@
+/* The scheduler with recording hooks and time passed in: queue order, fitting, state
+ * transitions and counts, retries with back-off, leases, fencing, cancel/retry/remove,
+ * unique, modify, and a reserve whose cost does not grow with the backlog. */
+#include "base/intern.h"
+#include "core/sched.h"
+#include <criterion/criterion.h>
+#include <string.h>
+
+struct record {
+	int jobs_created, job_puts, joblet_puts, attempt_puts, events[EV__N], lost;
+	struct job *removed[16];
+	int nremoved;
+};
+static struct record rec;
+static struct sched s;
+
+static void h_job(void *c, struct job *j, bool created) { rec.jobs_created += created; rec.job_puts++; }
+static void h_removed(void *c, struct job *j) { rec.removed[rec.nremoved++] = j; }
+static void h_joblet(void *c, struct joblet *jl) { rec.joblet_puts++; }
+static void h_attempt(void *c, struct attempt *a) { rec.attempt_puts++; }
+static void h_event(void *c, int ev, struct job *j, struct joblet *jl, struct attempt *a) { rec.events[ev]++; }
+static void h_lost(void *c, struct worker *w) { rec.lost++; }
+static const struct sched_hooks hooks = {NULL, h_job, h_removed, h_joblet, h_attempt, h_event, h_lost};
+
+static void setup(void)
+{
+	memset(&rec, 0, sizeof rec);
+	sched_init(&s, &hooks, 30000);
+}
+
+static void teardown(void)
+{
+	for (int i = 0; i < rec.nremoved; i++)
+		job_free(rec.removed[i]);
+	sched_free(&s);
+	intern_free_all();
+}
+
+static struct job *add(const char *cmd, int prio, int cores, int retries, int64_t delay)
+{
+	struct job_spec sp = {.owner = "alice", .name = "t", .group = "g", .req_group = "",
+			      .cwd = "/tmp", .cmd = cmd, .cores = cores, .njoblets = 1,
+			      .retries = retries, .lost_retries = 1, .priority = prio,
+			      .retry_delay_ms = delay};
+	return sched_add(&s, &sp, 1000);
+}
+
+static struct worker *worker(const char *name, int cores, int64_t mono)
+{
+	size_t nr, nc;
+	return sched_worker_add(&s, name, cores, 100000, 0, NULL, 0, NULL, 0, NULL, &nr, NULL, &nc,
+				1000, mono);
+}
+
+static struct attempt *take_one(struct worker *w)
+{
+	struct attempt *a[1];
+	return sched_reserve(&s, w, w->cores, 100000, 0, 1, a, 1000) ? a[0] : NULL;
+}
+
+static void finish(struct worker *w, struct attempt *a, int reason, int code, int64_t now,
+		   enum finish_result want)
+{
+	struct finish f = {.attempt = a->id, .has_exit = true, .exit_code = code,
+			   .fail_reason = reason};
+	cr_assert_eq(sched_finish(&s, w, &f, "{\"late\":true}", now), want);
+}
+
+TestSuite(sched, .init = setup, .fini = teardown);
+
+Test(sched, priority_then_fifo)
+{
+	int prios[] = {0, 5, 0, 9, 5, 0, 9, 1};
+	for (int i = 0; i < 8; i++)
+		add("true", prios[i], 1, 0, 0);
+	struct worker *w = worker("solo", 1, 0);
+	int64_t want[] = {4, 7, 2, 5, 8, 1, 3, 6};	/* seqs: priority desc, then seq asc */
+	for (int i = 0; i < 8; i++) {
+		struct attempt *a = take_one(w);
+		cr_assert_not_null(a);
+		cr_assert_eq(a->joblet->job->seq, want[i], "pick %d: seq %lld, want %lld", i,
+			     (long long)a->joblet->job->seq, (long long)want[i]);
+		finish(w, a, FR_NONE, 0, 2000, FINISH_APPLIED);
+	}
+	cr_assert_null(take_one(w));
+	cr_assert_eq(s.totals.by_state[JS_DONE], 8);
+	cr_assert_eq(rec.events[EV_JOB_ENDED], 8);
+}
+
+Test(sched, big_joblet_does_not_block_smaller_ones)
+{
+	add("big", 9, 8, 0, 0);
+	struct job *small = add("small", 0, 1, 0, 0);
+	struct worker *w = worker("w", 2, 0);
+	struct attempt *a = take_one(w);
+	cr_assert_not_null(a, "the small joblet runs although a bigger one is ahead");
+	cr_assert_eq(a->joblet->job, small);
+	cr_assert_eq(w->used_cores, 1);
+	cr_assert_eq(s.totals.by_state[JS_READY], 1, "the big one still waits");
+}
+
+Test(sched, reserve_respects_free_resources_and_max)
+{
+	for (int i = 0; i < 5; i++)
+		add("x", 0, 1, 0, 0);
+	struct worker *w = worker("w", 3, 0);
+	struct attempt *a[8];
+	cr_assert_eq(sched_reserve(&s, w, 2, 100000, 0, 8, a, 1000), 2, "bounded by free cores");
+	cr_assert_eq(sched_reserve(&s, w, 8, 100000, 0, 8, a, 1000), 1,
+		     "bounded by the server's own accounting (3 cores)");
+	cr_assert_eq(w->used_cores, 3);
+	cr_assert_eq(w->nrunning, 3);
+	cr_assert_eq(s.totals.by_state[JS_RUNNING], 3);
+	cr_assert_eq(s.totals.by_state[JS_READY], 2);
+}
+
+Test(sched, counts_follow_transitions)
+{
+	struct job *j = add("x", 0, 1, 0, 0);
+	const struct sched_counts *g = sched_group_counts(&s, "g");
+	cr_assert_eq(j->state, JS_READY);
+	cr_assert_eq(g->by_state[JS_READY], 1);
+	struct worker *w = worker("w", 1, 0);
+	struct attempt *a = take_one(w);
+	cr_assert_eq(j->state, JS_RUNNING);
+	cr_assert_eq(j->counts[JS_RUNNING], 1);
+	cr_assert_eq(g->by_state[JS_RUNNING], 1);
+	cr_assert_eq(rec.events[EV_JOB_STARTED], 1);
+	cr_assert_eq(rec.events[EV_JOBLET_DISPATCHED], 1);
+	finish(w, a, FR_NONE, 0, 2000, FINISH_APPLIED);
+	cr_assert_eq(j->state, JS_DONE);
+	cr_assert_eq(j->ended_at, 2000);
+	cr_assert_eq(g->by_state[JS_DONE], 1);
+	cr_assert_eq(g->by_state[JS_RUNNING], 0);
+	cr_assert_eq(w->used_cores, 0);
+	cr_assert_eq(a->state, AS_DONE);
+	finish(w, a, FR_NONE, 0, 2001, FINISH_DUPLICATE);
+}
+
+Test(sched, retries_with_backoff_then_failed)
+{
+	struct job *j = add("false", 0, 1, 2, 1000);
+	struct joblet *jl = &j->joblets[0];
+	struct worker *w = worker("w", 1, 0);
+	int64_t now = 10000;
+	for (int round = 1; round <= 2; round++) {
+		struct attempt *a = take_one(w);
+		cr_assert_not_null(a);
+		finish(w, a, FR_EXIT, 3, now, FINISH_APPLIED);
+		cr_assert_eq(jl->state, JS_WAITING, "round %d waits out its back-off", round);
+		int64_t d = 1000LL << (round - 1);
+		cr_assert(jl->ready_at >= now + d * 3 / 4 && jl->ready_at <= now + d * 5 / 4,
+			  "back-off %lld for %lld", (long long)(jl->ready_at - now), (long long)d);
+		cr_assert_null(take_one(w), "nothing to run during the back-off");
+		int64_t next_mono;
+		cr_assert_eq(sched_tick(&s, jl->ready_at - 1, 0, &next_mono), jl->ready_at);
+		cr_assert_eq(jl->state, JS_WAITING);
+		sched_tick(&s, jl->ready_at, 0, &next_mono);
+		cr_assert_eq(jl->state, JS_READY);
+		now = jl->ready_at;
+	}
+	struct attempt *a = take_one(w);
+	finish(w, a, FR_EXIT, 3, now + 5, FINISH_APPLIED);
+	cr_assert_eq(jl->state, JS_FAILED);
+	cr_assert_eq(jl->errors, 2);
+	cr_assert_eq(jl->nattempts, 3);
+	cr_assert_str_eq(jl->reason, "exit code 3");
+	cr_assert_eq(j->state, JS_FAILED);
+}
+
+Test(sched, lease_expiry_loses_attempts_and_fences_late_reports)
+{
+	struct job *j = add("sleep", 0, 1, 0, 0);
+	struct worker *w = worker("w", 1, 0);	/* lease until mono 30000 */
+	struct attempt *a = take_one(w);
+	int64_t next_mono;
+	sched_tick(&s, 2000, 29999, &next_mono);
+	cr_assert_eq(next_mono, 30000);
+	cr_assert_eq(a->state, AS_RUNNING, "still within the lease");
+	sched_worker_touch(&s, w, 2000, 20000);	/* a heartbeat renews it */
+	sched_tick(&s, 2000, 40000, &next_mono);
+	cr_assert_eq(a->state, AS_RUNNING);
+	sched_tick(&s, 3000, 50000, &next_mono);
+	cr_assert_eq(rec.lost, 1);
+	cr_assert_eq(a->state, AS_LOST);
+	cr_assert_eq(a->fail_reason, FR_LOST);
+	cr_assert_eq(j->joblets[0].state, JS_READY, "re-queued on the lost budget");
+	cr_assert_eq(j->joblets[0].lost, 1);
+	cr_assert_eq(j->joblets[0].errors, 0);
+	struct finish f = {.attempt = a->id, .has_exit = true, .exit_code = 0};
+	cr_assert_eq(sched_finish(&s, NULL, &f, "{\"exit_code\":0}", 3100), FINISH_STALE);
+	cr_assert_str_eq(a->late_result, "{\"exit_code\":0}");
+	cr_assert_eq(j->joblets[0].state, JS_READY, "the late report changed nothing");
+	/* The second loss exhausts --lost-retries 1. */
+	struct worker *w2 = worker("w2", 1, 60000);
+	struct attempt *b = take_one(w2);
+	cr_assert_eq(b->n, 2);
+	sched_tick(&s, 4000, 200000, &next_mono);
+	cr_assert_eq(j->joblets[0].state, JS_FAILED);
+	cr_assert_eq(next_mono, 0, "no worker left");
+}
+
+Test(sched, no_restart_fails_on_loss)
+{
+	struct job_spec sp = {.owner = "a", .name = "t", .group = "", .req_group = "", .cwd = "/",
+			      .cmd = "x", .cores = 1, .njoblets = 1, .lost_retries = 3,
+			      .no_restart = true};
+	struct job *j = sched_add(&s, &sp, 0);
+	struct worker *w = worker("w", 1, 0);
+	take_one(w);
+	int64_t next_mono;
+	sched_tick(&s, 0, 31000, &next_mono);
+	cr_assert_eq(j->joblets[0].state, JS_FAILED);
+	cr_assert_not_null(strstr(j->joblets[0].reason, "no-restart"));
+}
+
+Test(sched, worker_stop_uses_the_lost_budget)
+{
+	struct job *j = add("x", 0, 1, 0, 0);
+	struct worker *w = worker("w", 1, 0);
+	struct attempt *a = take_one(w);
+	struct finish f = {.attempt = a->id, .fail_reason = FR_SIGNAL, .worker_stop = true};
+	cr_assert_eq(sched_finish(&s, w, &f, NULL, 2000), FINISH_APPLIED);
+	cr_assert_eq(j->joblets[0].state, JS_READY);
+	cr_assert_eq(j->joblets[0].errors, 0);
+	cr_assert_eq(j->joblets[0].lost, 1);
+}
+
+Test(sched, cancel_retry_remove)
+{
+	struct job *j = add("x", 0, 1, 0, 0), *k = add("y", 0, 1, 0, 0);
+	struct worker *w = worker("w", 1, 0);
+	struct attempt *a = take_one(w);
+	cr_assert_eq(a->joblet->job, j);
+	const char *why;
+	cr_assert_eq(sched_remove(&s, j, &why), -1, "running jobs are not removed");
+	sched_cancel(&s, j, 2000);
+	cr_assert(a->cancel_requested);
+	cr_assert_eq(j->state, JS_RUNNING, "still running until the worker reports");
+	cr_assert_eq(j->joblets[0].state, JS_RUNNING);
+	cr_assert_not_null(strstr(j->joblets[0].reason, "cancelling"));
+	cr_assert_eq(sched_retry(&s, j, 2000, &why), -1, "refused while the attempt lives");
+	finish(w, a, FR_CANCELLED, 0, 2100, FINISH_APPLIED);
+	cr_assert_eq(a->state, AS_CANCELLED);
+	cr_assert_eq(j->state, JS_CANCELLED);
+	cr_assert_eq(sched_retry(&s, j, 2200, &why), 0);
+	cr_assert_eq(j->state, JS_READY);
+	sched_cancel(&s, k, 2300);
+	cr_assert_eq(k->state, JS_CANCELLED);
+	cr_assert_eq(sched_remove(&s, k, &why), 0);
+	cr_assert_null(sched_job(&s, 2));
+	cr_assert_eq(s.njobs, 1);
+	struct attempt *b = take_one(w);
+	finish(w, b, FR_NONE, 0, 3000, FINISH_APPLIED);
+	cr_assert_eq(sched_remove(&s, j, &why), -1, "done jobs are history");
+}
+
+Test(sched, unique_index_until_the_job_ends)
+{
+	struct job *j = add("same", 0, 1, 0, 0);
+	for (int i = 0; i < 100; i++)
+		add("same", 0, 1, 0, 0);
+	cr_assert_eq(sched_find_duplicate(&s, "same", "/tmp"), sched_job(&s, 101));
+	cr_assert_null(sched_find_duplicate(&s, "same", "/elsewhere"));
+	for (int64_t seq = 2; seq <= 101; seq++)
+		sched_cancel(&s, sched_job(&s, seq), 2000);
+	cr_assert_eq(sched_find_duplicate(&s, "same", "/tmp"), j);
+	sched_cancel(&s, j, 2000);
+	cr_assert_null(sched_find_duplicate(&s, "same", "/tmp"));
+	const char *why;
+	sched_retry(&s, j, 3000, &why);
+	cr_assert_eq(sched_find_duplicate(&s, "same", "/tmp"), j, "incomplete again");
+}
+
+Test(sched, modify_reorders_and_reshapes)
+{
+	add("a", 0, 1, 0, 0);
+	struct job *b = add("b", 0, 1, 0, 0);
+	struct job_spec mod = {.priority = 7, .cores = -1, .ram_mb = -1, .gpus = -1, .time_ms = -1,
+			       .retries = -1, .lost_retries = -1, .retry_delay_ms = -1};
+	sched_modify(&s, b, &mod, 0);
+	struct worker *w = worker("w", 1, 0);
+	struct attempt *a = take_one(w);
+	cr_assert_eq(a->joblet->job, b, "raised priority goes first");
+	struct job *c = add("c", 9, 1, 0, 0);
+	mod.priority = -1;
+	mod.cores = 4;
+	sched_modify(&s, c, &mod, 0);
+	struct worker *w2 = worker("w2", 2, 0);
+	struct attempt *x = take_one(w2);
+	cr_assert_neq(x->joblet->job, c, "c now needs 4 cores");
+}
+
+Test(sched, reattach_after_reload)
+{
+	struct job *j = add("long", 0, 1, 0, 0);
+	struct worker *w = worker("w", 1, 0);
+	struct attempt *a = take_one(w);
+	/* Reload the same rows into a fresh scheduler, as after a restart. */
+	struct sched s2;
+	sched_init(&s2, &hooks, 30000);
+	struct job *j2 = job_alloc(1);
+	j2->seq = j->seq;
+	j2->owner = j->owner;
+	j2->name = j->name;
+	j2->group = j->group;
+	j2->req_group = j->req_group;
+	j2->cwd = j->cwd;
+	j2->cmd = strdup(j->cmd);
+	j2->cores = 1;
+	sched_load_job(&s2, j2);
+	j2->joblets[0].state = JS_RUNNING;
+	struct attempt *a2 = calloc(1, sizeof *a2);
+	a2->id = a->id;
+	a2->n = 1;
+	a2->state = AS_RUNNING;
+	a2->node = a->node;
+	a2->worker_id = a->worker_id;
+	sched_load_attempt(&s2, a2, j2->seq, 0);
+	sched_load_done(&s2, 5000, 5000);
+	cr_assert_eq(j2->state, JS_RUNNING);
+	cr_assert(a2->worker->placeholder);
+	int64_t ids[] = {a->id, 999}, re[2], ca[2];
+	size_t nr, nc;
+	struct worker *back = sched_worker_add(&s2, "w", 1, 100, 0, NULL, 0, ids, 2, re, &nr, ca,
+					       &nc, 6000, 6000);
+	cr_assert_eq(nr, 1);
+	cr_assert_eq(re[0], a->id);
+	cr_assert_eq(nc, 1, "an attempt it does not hold is to be killed");
+	cr_assert_eq(ca[0], 999);
+	cr_assert_eq(a2->worker, back);
+	cr_assert_eq(back->used_cores, 1);
+	cr_assert_eq(s2.leases.len, 1, "the emptied placeholder is gone");
+	struct finish f = {.attempt = a->id, .has_exit = true};
+	cr_assert_eq(sched_finish(&s2, back, &f, NULL, 7000), FINISH_APPLIED);
+	cr_assert_eq(j2->state, JS_DONE);
+	sched_free(&s2);
+}
+
+Test(sched, reserve_cost_does_not_grow_with_the_backlog)
+{
+	/* The scan visits shapes, never queued joblets: 3 shapes whatever the backlog. */
+	for (int i = 0; i < 30000; i++)
+		add("x", i % 7, 1 + i % 3, 0, 0);
+	cr_assert_eq(s.nshapes, 3);
+	struct worker *w = worker("w", 3, 0);
+	struct attempt *a = take_one(w);
+	cr_assert_eq(a->joblet->job->priority, 6, "the highest priority first");
+	cr_assert_eq(s.totals.by_state[JS_READY], 29999);
+}
