@@ -148,7 +148,22 @@ static char **plain_words(const char *cmd, json_t *env)
 	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
 		argv[i++] = xstrdup(w);
 	free(copy);
-	if (strchr(argv[0], '=')) {	/* VAR=value cmd: the shell's business */
+	/* Builtins and keywords of the shell mean something else than a program of the same
+	 * name (`exit 3`, `cd x`); only those that behave alike may run directly. */
+	static const char *const shell_words[] = {
+		".", ":", "alias", "bg", "bind", "break", "builtin", "caller", "cd", "command",
+		"compgen", "complete", "compopt", "continue", "declare", "dirs", "disown", "enable",
+		"eval", "exec", "exit", "export", "fc", "fg", "getopts", "hash", "help", "history",
+		"jobs", "let", "local", "logout", "mapfile", "popd", "pushd", "pwd", "read",
+		"readarray", "readonly", "return", "set", "shift", "shopt", "source", "suspend",
+		"times", "trap", "type", "typeset", "ulimit", "umask", "unalias", "unset", "wait",
+		"if", "then", "else", "elif", "fi", "case", "esac", "for", "select", "while", "until",
+		"do", "done", "in", "function", "time", "coproc", NULL,
+	};
+	bool shell = strchr(argv[0], '=') != NULL;	/* VAR=value cmd */
+	for (size_t k = 0; shell_words[k] && !shell; k++)
+		shell = strcmp(argv[0], shell_words[k]) == 0;
+	if (shell) {
 		for (i = 0; argv[i]; i++)
 			free(argv[i]);
 		free(argv);

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# How the worker runs joblets (SPEC §3): the fail reasons told apart, the time limit that
+# kills the whole process group, the JOBGRID_* environment, output order, CPU and RAM.
+source "$(dirname "$0")/lib.sh"
+start_server
+start_worker node1 --cores 4 --grace 1s
+mkdir -p "$T/dir"
+printf '#!/bin/sh\necho hi\n' >"$T/noexec.sh"
+chmod 644 "$T/noexec.sh"
+mkdir -p "$T/gone" && rm -rf "$T/gone"
+
+reason() {	# CMD… → the fail reason of its only attempt
+	local id
+	id=$(jg add "$@")
+	jg wait "$id" --timeout 60s >/dev/null || true
+	jg show "$id" --json | jq -r '.joblets[0].attempts[-1].fail_reason'
+}
+expect_eq "$(reason -- true)" "" "success has no fail reason"
+expect_eq "$(reason -- 'exit 3')" exit "a non-zero exit"
+expect_eq "$(reason -- no-such-command-xyz)" notfound "a missing command, run directly"
+expect_eq "$(reason -- 'no-such-command-xyz | cat')" notfound "a missing command in a pipeline (pipefail carries its 127)"
+expect_eq "$(reason -- "$T/noexec.sh")" permission "a file without execute permission"
+expect_eq "$(reason -- 'kill -9 $$')" signal "killed by a signal"
+expect_eq "$(reason --cwd /tmp -- 'cd / && true')" "" "a command with shell syntax"
+
+id=$(jg add -- true)
+jg wait "$id" >/dev/null
+rc=0
+curl -sf -X POST "$JOBGRID_URL/v1/jobs" -d "{\"cmd\":\"true\",\"cwd\":\"$T/gone\"}" >"$T/cwd.json" || rc=$?
+id=$(jq -r '.ids[0]' "$T/cwd.json")
+jg wait "$id" --timeout 30s >/dev/null || true
+expect_eq "$(jg show "$id" --json | jq -r '.joblets[0].attempts[0].fail_reason')" cwd "a working directory that does not exist"
+
+# The time limit ends the joblet and everything it started, grandchildren included.
+id=$(jg add --time 1s -- "sleep 300 & echo \$! > $T/grandchild; sleep 300")
+rc=0
+jg wait "$id" --timeout 30s >/dev/null || rc=$?
+expect_eq "$rc" 1 "a timed-out job has failed"
+expect_eq "$(jg show "$id" --json | jq -r '.joblets[0].attempts[0].fail_reason')" time "fail reason time"
+gc=$(cat "$T/grandchild")
+for ((i = 0; i < 50; i++)); do kill -0 "$gc" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$gc" 2>/dev/null && fail "the background grandchild $gc survived the time limit"
+log "ok: the grandchild died with its joblet"
+
+# Environment, working directory and ordered output of several joblets.
+id=$(jg add --joblets 2 --cwd "$T/dir" --env GREETING=hello --name envcheck -- \
+	'echo "$GREETING $JOBGRID_JOB/$JOBGRID_JOBLET retry=$JOBGRID_RETRY node=$JOBGRID_NODE pwd=$(pwd)"; for i in 1 2 3; do echo line$i; done')
+jg wait "$id" --timeout 30s >/dev/null || fail "envcheck failed"
+log_text=$(jg log "$id/1")
+expect_eq "$(head -1 <<<"$log_text")" "[node1] hello $id/1 retry=0 node=node1 pwd=$T/dir" "environment and cwd of joblet 1"
+expect_eq "$(tail -3 <<<"$log_text" | tr '\n' ' ')" "[node1] line1 [node1] line2 [node1] line3 " "output in order"
+expect_eq "$(jg log "$id" | wc -l)" 8 "both joblets' output in the job log"
+
+# CPU time and peak RAM are measured.
+id=$(jg add -- 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; head -c 60000000 /dev/zero | tail -c 1 >/dev/null')
+jg wait "$id" --timeout 60s >/dev/null || fail "the busy job failed"
+cpu=$(jg show "$id" --json | jq '.joblets[0].attempts[0].cpu_ms')
+ram=$(jg show "$id" --json | jq '.joblets[0].attempts[0].peak_ram_mb')
+((cpu > 50)) || fail "cpu_ms $cpu should show the busy loop"
+((ram >= 1)) || fail "peak_ram_mb $ram"
+log "ok: cpu ${cpu} ms, peak ${ram} MB"
