@@ -437,10 +437,15 @@ int server_main(int argc, char **argv)
 		 (long long)o.lease_ms / 1000, (long long)o.heartbeat_ms / 1000);
 	if (o.local_workers > 0)
 		local_workers_start(srv, o.local_workers);
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	exe[n > 0 ? n : 0] = '\0';
 	fprintf(stderr, "jobgrid server is up at %s — API under %s/v1, metrics at %s/metrics\n"
-			"  add a job:   jobgrid add -- echo hello      (JOBGRID_URL=%s)\n"
-			"  watch it:    jobgrid status; jobgrid list; jobgrid log ID\n",
-		srv->url, srv->url, srv->url, srv->url);
+			"  in another terminal:  export JOBGRID_URL=%s\n"
+			"  add a job:            %s add -- echo hello\n"
+			"  watch it:             %s status; %s list; %s log ID\n",
+		srv->url, srv->url, srv->url, srv->url, n > 0 ? exe : "jobgrid", n > 0 ? exe : "jobgrid",
+		n > 0 ? exe : "jobgrid", n > 0 ? exe : "jobgrid");
 	run_tick(srv);
 	event_base_dispatch(srv->base);
 	log_info("stopped");
