@@ -11,6 +11,7 @@ W=$B/bench-tmp
 rm -rf "$W"
 mkdir -p "$W"
 cc -O2 -Wall -Wextra -Werror -o "$B/raw-spawn" bench/raw-spawn.c -lpthread
+cc -O2 -Wall -Wextra -Werror -o "$B/stamp" bench/stamp.c
 cc -O2 -Wall -Wextra -Werror -o "$B/loadgen" bench/loadgen.c $(pkg-config --cflags --libs libcurl) -lpthread
 SERVER_PID=""
 PORT=""
@@ -72,7 +73,7 @@ latency() {
 	sleep 1
 	mkdir -p "$W/stamps"
 	rm -f "$W"/stamps/*
-	"$B/loadgen" latency "$URL" 300 "$W/stamps" >"$W/latency.$RANDOM"
+	"$B/loadgen" latency "$URL" 300 "$W/stamps" "$B/stamp" >"$W/latency.$RANDOM"
 	kill -TERM "$wpid"
 	wait "$wpid" || true
 	stop_server

@@ -3,9 +3,9 @@
  *   loadgen add-single URL CLIENTS N       adds/s, CLIENTS threads each adding N jobs one by one
  *                                          over its own keep-alive connection
  *   loadgen e2e URL K                      `true` joblets/s: add K, wait until all are done
- *   loadgen latency URL N DIR              submit-to-start p50 and p99 in ms over N jobs, run
- *                                          one at a time by an idle worker; each job writes
- *                                          bash's $EPOCHREALTIME when it starts
+ *   loadgen latency URL N DIR STAMP        submit-to-start p50 and p99 in ms over N jobs, run
+ *                                          one at a time by an idle worker; each job is
+ *                                          `STAMP FILE`, which writes the time it started
  *   loadgen health URL SECONDS             seconds until GET /healthz answers 200 */
 #include <curl/curl.h>
 #include <pthread.h>
@@ -184,7 +184,7 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int latency(const char *base, int n, const char *dir)
+static int latency(const char *base, int n, const char *dir, const char *stamp)
 {
 	char url[512], body[4096], path[1024];
 	snprintf(url, sizeof url, "%s/v1/jobs", base);
@@ -192,8 +192,7 @@ static int latency(const char *base, int n, const char *dir)
 	double *ms = calloc((size_t)n, sizeof *ms);
 	for (int i = 0; i < n; i++) {
 		snprintf(path, sizeof path, "%s/stamp-%d", dir, i);
-		snprintf(body, sizeof body, "{\"cmd\":\"echo $EPOCHREALTIME > %s.tmp && mv %s.tmp %s\"}",
-			 path, path, path);
+		snprintf(body, sizeof body, "{\"cmd\":\"%s %s\"}", stamp, path);
 		usleep(20000);	/* the worker is idle and its reserve parked */
 		double t0 = wall();
 		if (request(h, url, body, NULL) != 201)
@@ -241,8 +240,8 @@ int main(int argc, char **argv)
 		return add_single(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (argc == 4 && strcmp(argv[1], "e2e") == 0)
 		return e2e(argv[2], atoi(argv[3]));
-	if (argc == 5 && strcmp(argv[1], "latency") == 0)
-		return latency(argv[2], atoi(argv[3]), argv[4]);
+	if (argc == 6 && strcmp(argv[1], "latency") == 0)
+		return latency(argv[2], atoi(argv[3]), argv[4], argv[5]);
 	if (argc == 4 && strcmp(argv[1], "health") == 0)
 		return health(argv[2], atof(argv[3]));
 	fprintf(stderr, "usage: see the comment at the top of bench/loadgen.c\n");

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #define RESERVE_WAIT_MS 20000
+#define PARKED_AFTER_MS 50	/* a reserve out this long is parked: report results apart */
 #define STOP_REPORT_MS 5000	/* how long a stopping worker tries to report */
 
 static void do_register(struct worker *w);
@@ -300,6 +301,7 @@ static void reserve(struct worker *w)
 	char path[96];
 	snprintf(path, sizeof path, "/v1/workers/%s/reserve", w->id);
 	w->reserving = true;
+	w->reserve_sent_mono = clock_mono_ms();
 	http_post(w, path, body, on_reserve_reply, sent, decref_arg);
 	json_decref(body);
 }
@@ -316,10 +318,20 @@ void worker_kick(struct worker *w)
 	}
 	if (evtimer_pending(w->retry_ev, NULL))
 		return;	/* the server is away: wait for the retry */
-	if (w->reserving)
-		send_reports(w);
-	else
+	if (!w->reserving) {
 		reserve(w);
+		return;
+	}
+	/* A reserve answered at once (work is queued) will carry the results in the next
+	 * one, saving a request and a commit per joblet; only a parked one needs them sent
+	 * apart. */
+	int64_t out_ms = clock_mono_ms() - w->reserve_sent_mono;
+	if (out_ms >= PARKED_AFTER_MS) {
+		send_reports(w);
+	} else if (!evtimer_pending(w->report_ev, NULL)) {
+		struct timeval tv = {0, (suseconds_t)(PARKED_AFTER_MS - out_ms) * 1000};
+		evtimer_add(w->report_ev, &tv);
+	}
 }
 
 /* ---- registration and heartbeats ---------------------------------------------------- */
@@ -389,6 +401,11 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 }
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	worker_kick(arg);
+}
+
+static void on_report_timer(evutil_socket_t fd, short what, void *arg)
 {
 	worker_kick(arg);
 }
@@ -541,7 +558,7 @@ static void worker_free(struct worker *w)
 	while (w->runs)
 		drop_run(w, w->runs);
 	struct event *evs[] = {w->sigchld_ev, w->sigterm_ev, w->sigint_ev, w->heartbeat_ev,
-			       w->retry_ev, w->flush_ev, w->idle_ev, w->stop_ev};
+			       w->retry_ev, w->flush_ev, w->idle_ev, w->stop_ev, w->report_ev};
 	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
 		if (evs[i])
 			event_free(evs[i]);
@@ -577,6 +594,7 @@ int worker_main(int argc, char **argv)
 	w.sigint_ev = evsignal_new(w.base, SIGINT, on_sigterm, &w);
 	w.heartbeat_ev = evtimer_new(w.base, on_heartbeat, &w);
 	w.retry_ev = evtimer_new(w.base, on_retry, &w);
+	w.report_ev = evtimer_new(w.base, on_report_timer, &w);
 	w.stop_ev = evtimer_new(w.base, on_stop_check, &w);
 	w.flush_ev = event_new(w.base, -1, EV_PERSIST, on_flush, &w);
 	event_add(w.sigchld_ev, NULL);

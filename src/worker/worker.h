@@ -80,7 +80,8 @@ struct worker {
 	int64_t backoff_ms;
 	struct run *runs;		/* owned list: running and finished-unreported */
 	struct event *sigchld_ev, *sigterm_ev, *sigint_ev, *heartbeat_ev, *retry_ev, *flush_ev,
-		*idle_ev, *stop_ev;
+		*idle_ev, *stop_ev, *report_ev;
+	int64_t reserve_sent_mono;	/* when the reserve in flight was sent */
 	int64_t stop_deadline_mono;
 	CURLM *multi;
 	struct event *curl_timer;
