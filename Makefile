@@ -4,6 +4,7 @@
 #   make test   build with ASan+UBSan into build-test/ and run every test
 #   make bench  build optimised and print the benchmark table
 #   make fuzz   build the libFuzzer targets with clang and fuzz each for FUZZ_SECONDS
+#   make lint   clang-tidy (.clang-tidy) and cppcheck over src/
 
 # The one list of dependencies (see DECISIONS.md).
 DEB_PACKAGES := build-essential cmake ninja-build pkg-config libevent-dev libssl-dev \
@@ -13,7 +14,7 @@ FUZZ_SECONDS ?= 60
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build run test bench fuzz clean
+.PHONY: all deps build run test bench fuzz lint clean
 all: build
 
 # Installs only what is missing, so a machine that has everything never calls apt-get.
@@ -49,6 +50,12 @@ fuzz: deps
 	cmake --build build-fuzz -j2
 	for f in build-fuzz/fuzz-*; do n=$${f##*/fuzz-}; mkdir -p build-fuzz/corpus-$$n; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
+
+lint: deps
+	@cmake -S . -B build $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	clang-tidy -p build --quiet src/*.c src/*/*.c
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
+	  -Isrc -D_GNU_SOURCE --library=tools/jansson.cfg --suppress=missingIncludeSystem src
 
 clean:
 	rm -rf build build-test build-bench build-fuzz

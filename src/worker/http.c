@@ -146,9 +146,10 @@ void http_init(struct worker *w)
 
 void http_free(struct worker *w)
 {
-	while (w->xfers) {	/* exiting with requests in flight (a parked reserve) */
-		struct xfer *x = w->xfers;
-		xfer_unlink(w, x);
+	struct xfer *x = w->xfers, *next;
+	w->xfers = NULL;
+	for (; x; x = next) {	/* exiting with requests in flight (a parked reserve) */
+		next = x->next;
 		curl_multi_remove_handle(w->multi, x->h);
 		if (x->arg_free)
 			x->arg_free(x->arg);

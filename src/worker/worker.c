@@ -123,6 +123,7 @@ void worker_run_done(struct worker *w, struct run *r)
 
 static void on_finish_reply(struct worker *w, int rc, long status, json_t *reply, void *arg)
 {
+	/* The attempt id rides in the callback's pointer-sized argument. */
 	int64_t attempt = (int64_t)(intptr_t)arg;
 	struct run *r = find_run(w, attempt);
 	if (r == NULL)
@@ -150,7 +151,7 @@ static void send_reports(struct worker *w)
 		json_t *body = json_deep_copy(r->result);
 		json_object_del(body, "attempt");
 		r->reporting = true;
-		http_post(w, path, body, on_finish_reply, (void *)(intptr_t)r->attempt, NULL);
+		http_post(w, path, body, on_finish_reply, (void *)(intptr_t)r->attempt, NULL); // NOLINT(performance-no-int-to-ptr): the id rides in the pointer
 		json_decref(body);
 	}
 }
@@ -179,7 +180,7 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 		char path[64];
 		snprintf(path, sizeof path, "/v1/attempts/%lld/output", (long long)r->attempt);
 		json_t *body = json_pack("{s:[o]}", "chunks", chunk);
-		http_post(w, path, body, on_output_reply, (void *)(intptr_t)r->attempt, NULL);
+		http_post(w, path, body, on_output_reply, (void *)(intptr_t)r->attempt, NULL); // NOLINT(performance-no-int-to-ptr): the id rides in the pointer
 		json_decref(body);
 	}
 }
@@ -535,7 +536,7 @@ static int parse_opts(struct worker *w, int argc, char **argv)
 		case 'r': bad = cli_int(&cli_cmd_worker, "ram", optarg, 0, INT32_MAX / 2, &v); w->ram_mb = (int32_t)v; break;
 		case 'g': bad = cli_int(&cli_cmd_worker, "gpus", optarg, 0, 4096, &v); w->gpus = (int32_t)v; break;
 		case 't': bad = add_tag(tags, optarg); break;
-		case 'i': bad = cli_int(&cli_cmd_worker, "idle-exit", optarg, 1, 86400 * 365, &v); w->idle_exit_ms = v * 1000; break;
+		case 'i': bad = cli_int(&cli_cmd_worker, "idle-exit", optarg, 1, 86400LL * 365, &v); w->idle_exit_ms = v * 1000; break;
 		case 'G': bad = cli_duration(&cli_cmd_worker, "grace", optarg, &v); w->grace_ms = v; break;
 		case 'h': json_decref(tags); cli_help(&cli_cmd_worker); exit(0);
 		default: bad = 1;
