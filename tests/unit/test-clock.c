@@ -68,4 +68,7 @@ Test(clock, rfc3339)
 	cr_assert_eq(clock_parse_rfc3339("2026-11-22T15:07:19.Z", &ms), -1);
 	cr_assert_eq(clock_parse_rfc3339("yesterday", &ms), -1);
 	cr_assert_eq(clock_parse_rfc3339("2026-11-22T15:07:19Zjunk", &ms), -1);
+	/* Found by fuzz-clock: a short offset once read past the end of the string. */
+	cr_assert_eq(clock_parse_rfc3339("2026-11-22T16:07:19.71+0:00", &ms), -1);
+	cr_assert_eq(clock_parse_rfc3339("2026-11-22T16:07:19+01", &ms), -1);
 }
