@@ -448,7 +448,10 @@ void api_worker_reserve(struct call *c)
 		parked_reply(w->parked, false);
 	struct attempt *got[1024];
 	size_t n = reserve_now(srv, w, (int32_t)fc, (int32_t)fr, (int32_t)fg, (size_t)max, got);
-	if (n > 0 || wait_ms == 0 || max == 0 || srv->draining || srv->stopping) {
+	/* A poll that carried reports is answered now even with nothing to hand out: the
+	 * worker holds those results until it hears they are applied. */
+	if (n > 0 || wait_ms == 0 || max == 0 || json_array_size(fin) > 0 || srv->draining ||
+	    srv->stopping) {
 		send_reserve(c, w, results, got, n);
 		return;
 	}

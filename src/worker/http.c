@@ -71,9 +71,9 @@ static void check_done(struct worker *w)
 		xfer_unlink(w, x);
 		w->inflight--;
 		json_t *reply = x->resp ? json_loadb(x->resp, x->resp_len, 0, NULL) : NULL;
+		x->cb(w, rc, rc == CURLE_OK ? status : 0, reply, x->arg);
 		if (rc != CURLE_OK && w->nurls > 1)
 			w->cur_url = (w->cur_url + 1) % w->nurls;	/* fail over */
-		x->cb(w, rc, rc == CURLE_OK ? status : 0, reply, x->arg);
 		json_decref(reply);
 		xfer_free(x);
 	}
@@ -146,6 +146,8 @@ void http_init(struct worker *w)
 
 void http_free(struct worker *w)
 {
+	if (w->multi == NULL)
+		return;	/* never started: bad options */
 	struct xfer *x = w->xfers, *next;
 	w->xfers = NULL;
 	for (; x; x = next) {	/* exiting with requests in flight (a parked reserve) */

@@ -424,7 +424,9 @@ static void on_stop_check(evutil_socket_t fd, short what, void *arg)
 	bool all_done = true;
 	for (struct run *r = w->runs; r; r = r->next)
 		all_done = all_done && r->finished;
-	if ((w->runs == NULL && !http_busy(w)) || clock_mono_ms() > w->stop_deadline_mono) {
+	/* Done once every result is acknowledged; a parked reserve or a heartbeat in flight
+	 * is not worth waiting for. */
+	if (w->runs == NULL || clock_mono_ms() > w->stop_deadline_mono) {
 		if (w->runs)
 			log_warn("exiting with %s unreported", all_done ? "results" : "joblets");
 		event_base_loopexit(w->base, NULL);
@@ -564,7 +566,8 @@ static void worker_free(struct worker *w)
 		if (evs[i])
 			event_free(evs[i]);
 	http_free(w);
-	event_base_free(w->base);
+	if (w->base)
+		event_base_free(w->base);
 	for (int i = 0; i < w->nurls; i++)
 		free(w->urls[i]);
 	free(w->urls);
