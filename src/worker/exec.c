@@ -445,6 +445,7 @@ void exec_free(struct run *r)
 	if (r->out)
 		evbuffer_free(r->out);
 	json_decref(r->result);
+	json_decref(r->unsent);
 	free(r->job);
 	free(r);
 }

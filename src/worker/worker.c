@@ -102,7 +102,8 @@ void worker_run_done(struct worker *w, struct run *r)
 {
 	r->finished = true;
 	int st = r->status;
-	json_t *chunks = json_array(), *c;
+	json_t *chunks = r->unsent ? r->unsent : json_array(), *c;
+	r->unsent = NULL;
 	while ((c = take_chunk(r, true)))
 		json_array_append_new(chunks, c);
 	int64_t cpu = (int64_t)r->ru.ru_utime.tv_sec * 1000 + r->ru.ru_utime.tv_usec / 1000 +
@@ -158,12 +159,37 @@ static void send_reports(struct worker *w)
 
 /* ---- output streaming --------------------------------------------------------------- */
 
+struct chunk_send {
+	int64_t attempt;
+	json_t *chunk;		/* owned */
+};
+
+static void chunk_send_free(void *arg)
+{
+	struct chunk_send *cs = arg;
+	json_decref(cs->chunk);
+	free(cs);
+}
+
+/* A chunk the server did not take (it was away) goes with the result instead; one it
+ * refused (409: the attempt is no longer live) is dropped with it. */
 static void on_output_reply(struct worker *w, int rc, long status, json_t *reply, void *arg)
 {
+	struct chunk_send *cs = arg;
+	struct run *r = find_run(w, cs->attempt);
 	(void)reply;
-	if (rc != 0)
+	if (r && (rc != 0 || status >= 500)) {
+		json_t *into = r->result ? json_object_get(r->result, "output") : NULL;
+		if (into == NULL) {
+			if (r->unsent == NULL)
+				r->unsent = json_array();
+			into = r->unsent;
+		}
+		json_array_insert(into, 0, cs->chunk);
 		log_warn("output of attempt %lld not delivered; it goes with the result",
-			 (long long)(intptr_t)arg);
+			 (long long)cs->attempt);
+	}
+	chunk_send_free(cs);
 }
 
 static void on_flush(evutil_socket_t fd, short what, void *arg)
@@ -179,8 +205,11 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 			continue;
 		char path[64];
 		snprintf(path, sizeof path, "/v1/attempts/%lld/output", (long long)r->attempt);
-		json_t *body = json_pack("{s:[o]}", "chunks", chunk);
-		http_post(w, path, body, on_output_reply, (void *)(intptr_t)r->attempt, NULL); // NOLINT(performance-no-int-to-ptr): the id rides in the pointer
+		json_t *body = json_pack("{s:[O]}", "chunks", chunk);
+		struct chunk_send *cs = xmalloc(sizeof *cs);
+		cs->attempt = r->attempt;
+		cs->chunk = chunk;
+		http_post(w, path, body, on_output_reply, cs, chunk_send_free);
 		json_decref(body);
 	}
 }

@@ -39,6 +39,8 @@ struct run {
 	bool finished;			/* result built, waiting to be acknowledged */
 	bool reporting;			/* a finish for it is in flight */
 	json_t *result;			/* owned: the FINISH object once finished */
+	json_t *unsent;			/* owned array: chunks whose POST failed; they go with
+					 * the result */
 	struct run *next;
 };
 
