@@ -1,5 +1,6 @@
 /* libcurl easy-API client with retries and idempotency keys. */
 #include "cli/client.h"
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/xalloc.h"
 #include "cli/cli.h"
@@ -59,22 +60,6 @@ static void new_key(char *out, size_t len)
 		snprintf(out + 2 * i, 3, "%02x", raw[i]);
 }
 
-struct buf {
-	char *data;		/* from malloc */
-	size_t len;
-};
-
-static size_t collect(char *p, size_t size, size_t n, void *arg)
-{
-	struct buf *b = arg;
-	size_t add = size * n;
-	b->data = xrealloc(b->data, b->len + add + 1, 1);
-	memcpy(b->data + b->len, p, add);
-	b->len += add;
-	b->data[b->len] = '\0';
-	return add;
-}
-
 /* Connection-level failures worth another try: the request may or may not have arrived,
  * which is what the idempotency key is for. */
 static bool retryable(CURLcode rc)
@@ -130,7 +115,7 @@ static int perform(const char *method, const char *path, const char *body, bool 
 	int64_t deadline = clock_mono_ms() + retry_budget_ms(), pause = 100;
 	CURLcode rc;
 	for (;;) {
-		out->len = 0;
+		buf_free(out);	/* a retry starts a fresh body */
 		curl_easy_setopt(h, CURLOPT_URL, url);
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
@@ -138,7 +123,7 @@ static int perform(const char *method, const char *path, const char *body, bool 
 		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 		if (body)
 			curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, buf_write_cb);
 		curl_easy_setopt(h, CURLOPT_WRITEDATA, (void *)out);
 		rc = curl_easy_perform(h);
 		if (rc == CURLE_OK)
@@ -201,7 +186,7 @@ static size_t stream_write(char *p, size_t size, size_t n, void *arg)
 	curl_easy_getinfo(sc->h, CURLINFO_RESPONSE_CODE, &status);
 	if (status >= 200 && status < 300)
 		return sc->cb(p, size, n, sc->arg);
-	return collect(p, size, n, &sc->err);
+	return buf_write_cb(p, size, n, &sc->err);
 }
 
 int client_stream(const char *path, size_t (*cb)(char *, size_t, size_t, void *), void *arg)

@@ -1,4 +1,5 @@
 /* `jobgrid events [--job ID]`: lifecycle events as JSON lines, live (from SSE). */
+#include "base/buf.h"
 #include "base/xalloc.h"
 #include "cli/cli.h"
 #include "cli/client.h"
@@ -12,22 +13,15 @@ const struct cli_cmd cli_cmd_events = {
 	"events", "[--job ID]", "lifecycle events as JSON lines, live", events_exec,
 };
 
-struct sse {
-	char *line;		/* from malloc: the partial line carried between chunks */
-	size_t len;
-};
-
-/* Print the `data:` of each event; comments and `event:` lines are dropped. */
+/* Print the `data:` of each event; comments and `event:` lines are dropped. arg is the
+ * struct buf carrying a partial line between chunks. */
 static size_t on_chunk(char *data, size_t size, size_t n, void *arg)
 {
-	struct sse *s = arg;
+	struct buf *b = arg;
 	size_t len = size * n;
-	s->line = xrealloc(s->line, s->len + len + 1, 1);
-	memcpy(s->line + s->len, data, len);
-	s->len += len;
-	s->line[s->len] = '\0';
-	char *start = s->line, *nl;
-	while ((nl = memchr(start, '\n', s->len - (size_t)(start - s->line)))) {
+	buf_append(b, data, len);
+	char *start = b->data, *nl;
+	while ((nl = memchr(start, '\n', b->len - (size_t)(start - b->data)))) {
 		*nl = '\0';
 		if (strncmp(start, "data: ", 6) == 0) {
 			printf("%s\n", start + 6);
@@ -35,8 +29,9 @@ static size_t on_chunk(char *data, size_t size, size_t n, void *arg)
 		}
 		start = nl + 1;
 	}
-	s->len -= (size_t)(start - s->line);
-	memmove(s->line, start, s->len);
+	b->len -= (size_t)(start - b->data);
+	memmove(b->data, start, b->len);
+	b->data[b->len] = '\0';
 	return len;
 }
 
@@ -63,8 +58,8 @@ static int events_exec(int argc, char **argv)
 		snprintf(path, sizeof path, "/v1/events?job=%s", e);
 		free(e);
 	}
-	struct sse s = {NULL, 0};
-	int rc = client_stream(path, on_chunk, &s);
-	free(s.line);
+	struct buf partial = {NULL, 0};
+	int rc = client_stream(path, on_chunk, &partial);
+	buf_free(&partial);
 	return rc;
 }

@@ -1,40 +1,12 @@
-/* Scheduler hooks → store records and lifecycle events of the open batch. Records copy
- * the mutable fields now (the loop goes on changing the job) and borrow what is
- * immutable (interned strings, cmd, env). */
+/* Scheduler hooks → store records (store_add_*) and lifecycle events of the open batch. */
 #include "server/server.h"
 #include "base/xalloc.h"
 #include <string.h>
 
-static void job_row(struct rec_job *r, const struct job *j)
-{
-	r->seq = j->seq;
-	r->owner = j->owner;
-	r->name = j->name;
-	r->group = j->group;
-	r->req_group = j->req_group;
-	r->cwd = j->cwd;
-	r->cmd = j->cmd;
-	r->env = j->env;
-	r->created_at = j->created_at;
-	r->ended_at = j->ended_at;
-	r->time_ms = j->time_ms;
-	r->retry_delay_ms = j->retry_delay_ms;
-	r->cores = j->cores;
-	r->ram_mb = j->ram_mb;
-	r->gpus = j->gpus;
-	r->njoblets = j->njoblets;
-	r->retries = j->retries;
-	r->lost_retries = j->lost_retries;
-	r->priority = j->priority;
-	r->state = j->state;
-	r->flags = (j->no_restart ? REC_JOB_NO_RESTART : 0) | (j->unique ? REC_JOB_UNIQUE : 0);
-}
-
 static void on_job_put(void *ctx, struct job *j, bool created)
 {
 	struct server *srv = ctx;
-	struct rec *r = store_batch_add(&server_batch(srv)->sb, created ? REC_JOB : REC_JOB_STATE);
-	job_row(&r->u.job, j);
+	store_add_job(&server_batch(srv)->sb, j, created);
 	if (created) {
 		srv->jobs_added++;
 		srv->work_added = true;
@@ -56,14 +28,7 @@ static void on_job_removed(void *ctx, struct job *j)
 static void on_joblet_put(void *ctx, struct joblet *jl)
 {
 	struct server *srv = ctx;
-	struct rec_joblet *r = &store_batch_add(&server_batch(srv)->sb, REC_JOBLET)->u.joblet;
-	r->seq = jl->job->seq;
-	r->idx = jl->index;
-	r->state = jl->state;
-	r->errors = jl->errors;
-	r->lost = jl->lost;
-	r->ready_at = jl->ready_at;
-	r->reason = jl->reason ? xstrdup(jl->reason) : NULL;
+	store_add_joblet(&server_batch(srv)->sb, jl);
 	if (jl->state == JS_READY)
 		srv->work_added = true;
 	server_mark_dirty(srv);
@@ -72,23 +37,7 @@ static void on_joblet_put(void *ctx, struct joblet *jl)
 static void on_attempt_put(void *ctx, struct attempt *a)
 {
 	struct server *srv = ctx;
-	struct rec_attempt *r = &store_batch_add(&server_batch(srv)->sb, REC_ATTEMPT)->u.attempt;
-	r->id = a->id;
-	r->seq = a->joblet->job->seq;
-	r->idx = a->joblet->index;
-	r->n = a->n;
-	r->state = a->state;
-	r->has_exit = a->has_exit;
-	r->exit_code = a->exit_code;
-	r->fail_reason = a->fail_reason;
-	r->started_at = a->started_at;
-	r->ended_at = a->ended_at;
-	r->peak_ram_mb = a->peak_ram_mb;
-	r->cpu_ms = a->cpu_ms;
-	r->node = a->node;
-	r->worker = a->worker_id;
-	r->message = a->message ? xstrdup(a->message) : NULL;
-	r->late_result = a->late_result ? xstrdup(a->late_result) : NULL;
+	store_add_attempt(&server_batch(srv)->sb, a);
 	if (a->state == AS_RUNNING)
 		srv->attempts_started++;
 	else

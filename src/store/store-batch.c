@@ -1,6 +1,7 @@
 /* Batches of records: growth and release of what the records own. */
 #include "store/store.h"
 #include "base/xalloc.h"
+#include "core/job.h"
 #include <string.h>
 
 struct rec *store_batch_add(struct store_batch *b, enum rec_kind kind)
@@ -39,4 +40,63 @@ void store_batch_clear(struct store_batch *b)
 		}
 	}
 	b->n = 0;
+}
+
+void store_add_job(struct store_batch *b, const struct job *j, bool created)
+{
+	struct rec_job *r = &store_batch_add(b, created ? REC_JOB : REC_JOB_STATE)->u.job;
+	r->seq = j->seq;
+	r->owner = j->owner;
+	r->name = j->name;
+	r->group = j->group;
+	r->req_group = j->req_group;
+	r->cwd = j->cwd;
+	r->cmd = j->cmd;
+	r->env = j->env;
+	r->created_at = j->created_at;
+	r->ended_at = j->ended_at;
+	r->time_ms = j->time_ms;
+	r->retry_delay_ms = j->retry_delay_ms;
+	r->cores = j->cores;
+	r->ram_mb = j->ram_mb;
+	r->gpus = j->gpus;
+	r->njoblets = j->njoblets;
+	r->retries = j->retries;
+	r->lost_retries = j->lost_retries;
+	r->priority = j->priority;
+	r->state = j->state;
+	r->flags = (j->no_restart ? REC_JOB_NO_RESTART : 0) | (j->unique ? REC_JOB_UNIQUE : 0);
+}
+
+void store_add_joblet(struct store_batch *b, const struct joblet *jl)
+{
+	struct rec_joblet *r = &store_batch_add(b, REC_JOBLET)->u.joblet;
+	r->seq = jl->job->seq;
+	r->idx = jl->index;
+	r->state = jl->state;
+	r->errors = jl->errors;
+	r->lost = jl->lost;
+	r->ready_at = jl->ready_at;
+	r->reason = jl->reason ? xstrdup(jl->reason) : NULL;
+}
+
+void store_add_attempt(struct store_batch *b, const struct attempt *a)
+{
+	struct rec_attempt *r = &store_batch_add(b, REC_ATTEMPT)->u.attempt;
+	r->id = a->id;
+	r->seq = a->joblet->job->seq;
+	r->idx = a->joblet->index;
+	r->n = a->n;
+	r->state = a->state;
+	r->has_exit = a->has_exit;
+	r->exit_code = a->exit_code;
+	r->fail_reason = a->fail_reason;
+	r->started_at = a->started_at;
+	r->ended_at = a->ended_at;
+	r->peak_ram_mb = a->peak_ram_mb;
+	r->cpu_ms = a->cpu_ms;
+	r->node = a->node;
+	r->worker = a->worker_id;
+	r->message = a->message ? xstrdup(a->message) : NULL;
+	r->late_result = a->late_result ? xstrdup(a->late_result) : NULL;
 }

@@ -77,6 +77,14 @@ struct store_batch {
 };
 
 struct rec *store_batch_add(struct store_batch *b, enum rec_kind kind);
+/* Records of the current state of a job, joblet or attempt, added to b: mutable fields
+ * copied now, strings they own duplicated, immutable ones borrowed (see above). */
+struct job;
+struct joblet;
+struct attempt;
+void store_add_job(struct store_batch *b, const struct job *j, bool created);
+void store_add_joblet(struct store_batch *b, const struct joblet *jl);
+void store_add_attempt(struct store_batch *b, const struct attempt *a);
 void store_batch_clear(struct store_batch *b);	/* frees the records' owned strings */
 
 /* A row of output read back for `log`. data is valid only during the callback. */

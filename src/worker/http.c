@@ -2,6 +2,7 @@
  * keeps several requests in flight (a parked reserve, heartbeats, reports) on reused
  * keep-alive connections without blocking its joblets. */
 #include "worker/worker.h"
+#include "base/buf.h"
 #include "base/log.h"
 #include "base/xalloc.h"
 #include <string.h>
@@ -11,8 +12,7 @@ struct xfer {
 	CURL *h;
 	struct curl_slist *hdr;
 	char *body;		/* owned: request JSON */
-	char *resp;		/* owned: response bytes */
-	size_t resp_len;
+	struct buf resp;	/* owned: response bytes */
 	http_done_cb cb;
 	void *arg;			/* the callback's: it frees it, or arg_free does if the
 					 * worker exits with the transfer still in flight */
@@ -35,24 +35,13 @@ static void xfer_free(struct xfer *x)
 	curl_easy_cleanup(x->h);
 	curl_slist_free_all(x->hdr);
 	free(x->body);
-	free(x->resp);
+	buf_free(&x->resp);
 	free(x);
 }
 
 struct sock {
 	struct event *ev;	/* owned */
 };
-
-static size_t on_data(char *p, size_t size, size_t n, void *arg)
-{
-	struct xfer *x = arg;
-	size_t add = size * n;
-	x->resp = xrealloc(x->resp, x->resp_len + add + 1, 1);
-	memcpy(x->resp + x->resp_len, p, add);
-	x->resp_len += add;
-	x->resp[x->resp_len] = '\0';
-	return add;
-}
 
 static void check_done(struct worker *w)
 {
@@ -70,7 +59,7 @@ static void check_done(struct worker *w)
 		curl_multi_remove_handle(w->multi, h);
 		xfer_unlink(w, x);
 		w->inflight--;
-		json_t *reply = x->resp ? json_loadb(x->resp, x->resp_len, 0, NULL) : NULL;
+		json_t *reply = x->resp.data ? json_loadb(x->resp.data, x->resp.len, 0, NULL) : NULL;
 		x->cb(w, rc, rc == CURLE_OK ? status : 0, reply, x->arg);
 		if (rc != CURLE_OK && w->nurls > 1)
 			w->cur_url = (w->cur_url + 1) % w->nurls;	/* fail over */
@@ -184,8 +173,8 @@ void http_post(struct worker *w, const char *path, json_t *body, http_done_cb cb
 	curl_easy_setopt(x->h, CURLOPT_URL, url);
 	curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, x->hdr);
 	curl_easy_setopt(x->h, CURLOPT_POSTFIELDS, x->body);
-	curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(x->h, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, buf_write_cb);
+	curl_easy_setopt(x->h, CURLOPT_WRITEDATA, &x->resp);
 	curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(x->h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(x->h, CURLOPT_CONNECTTIMEOUT_MS, 3000L);

@@ -36,23 +36,7 @@ static struct store_batch *cur;
 
 static void on_job(void *ctx, struct job *j, bool created)
 {
-	struct rec_job *r = &store_batch_add(cur, created ? REC_JOB : REC_JOB_STATE)->u.job;
-	r->seq = j->seq;
-	r->owner = j->owner;
-	r->name = j->name;
-	r->group = j->group;
-	r->req_group = j->req_group;
-	r->cwd = j->cwd;
-	r->cmd = j->cmd;
-	r->env = j->env;
-	r->created_at = j->created_at;
-	r->ended_at = j->ended_at;
-	r->cores = j->cores;
-	r->njoblets = j->njoblets;
-	r->priority = j->priority;
-	r->retries = j->retries;
-	r->lost_retries = j->lost_retries;
-	r->state = j->state;
+	store_add_job(cur, j, created);
 }
 /* Records borrow a job's cmd until committed: removed jobs are freed after the commit,
  * as the server's graveyard does. */
@@ -66,30 +50,11 @@ static void on_removed(void *ctx, struct job *j)
 }
 static void on_joblet(void *ctx, struct joblet *jl)
 {
-	struct rec_joblet *r = &store_batch_add(cur, REC_JOBLET)->u.joblet;
-	r->seq = jl->job->seq;
-	r->idx = jl->index;
-	r->state = jl->state;
-	r->errors = jl->errors;
-	r->lost = jl->lost;
-	r->ready_at = jl->ready_at;
-	r->reason = jl->reason ? strdup(jl->reason) : NULL;
+	store_add_joblet(cur, jl);
 }
 static void on_attempt(void *ctx, struct attempt *a)
 {
-	struct rec_attempt *r = &store_batch_add(cur, REC_ATTEMPT)->u.attempt;
-	r->id = a->id;
-	r->seq = a->joblet->job->seq;
-	r->idx = a->joblet->index;
-	r->n = a->n;
-	r->state = a->state;
-	r->has_exit = a->has_exit;
-	r->exit_code = a->exit_code;
-	r->fail_reason = a->fail_reason;
-	r->started_at = a->started_at;
-	r->ended_at = a->ended_at;
-	r->node = a->node;
-	r->worker = a->worker_id;
+	store_add_attempt(cur, a);
 }
 static void on_event(void *ctx, int ev, struct job *j, struct joblet *jl, struct attempt *a) {}
 static void on_lost(void *ctx, struct worker *w) {}

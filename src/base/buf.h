@@ -1,0 +1,16 @@
+/* A growable byte buffer, always NUL-terminated so text can be read in place.
+ * data is from malloc (NULL while empty); the owner frees it with buf_free. */
+#ifndef JG_BUF_H
+#define JG_BUF_H
+#include <stddef.h>
+
+struct buf {
+	char *data;
+	size_t len;
+};
+
+void buf_append(struct buf *b, const void *p, size_t n);
+void buf_free(struct buf *b);
+/* A libcurl-style write callback appending to the struct buf in arg. */
+size_t buf_write_cb(char *p, size_t size, size_t n, void *arg);
+#endif
