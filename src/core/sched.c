@@ -828,7 +828,6 @@ void sched_modify(struct sched *s, struct job *j, const struct job_spec *mod, in
 			jl->heap = JL_HEAP_READY;
 		}
 	}
-	(void)now;
 	s->hooks.job_put(s->hooks.ctx, j, false);
 }
 

@@ -70,9 +70,8 @@ static json_t *take_chunk(struct run *r, bool final)
 	if (len == 0 && !(final && r->out_dropped))
 		return NULL;
 	if (!final) {
-		struct evbuffer_ptr p = evbuffer_search_eol(r->out, NULL, NULL, EVBUFFER_EOL_LF);
-		(void)p;
-		/* Find the last newline: send whole lines while the joblet runs. */
+		/* Up to the last newline: whole lines while the joblet runs (a line longer
+		 * than 64 KiB goes as it is). */
 		unsigned char *data = evbuffer_pullup(r->out, -1);
 		size_t cut = len;
 		while (cut > 0 && data[cut - 1] != '\n')
