@@ -50,6 +50,7 @@ log_text=$(jg log "$id/1")
 expect_eq "$(head -1 <<<"$log_text")" "[node1] hello $id/1 retry=0 node=node1 pwd=$T/dir" "environment and cwd of joblet 1"
 expect_eq "$(tail -3 <<<"$log_text" | tr '\n' ' ')" "[node1] line1 [node1] line2 [node1] line3 " "output in order"
 expect_eq "$(jg log "$id" | wc -l)" 8 "both joblets' output in the job log"
+expect_eq "$(jg log "$id/1" --json | jq -r '.lines[1] | "\(.node) \(.line)"')" "node1 line1" "log --json gives node and line"
 
 # CPU time and peak RAM are measured.
 id=$(jg add -- 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; head -c 60000000 /dev/zero | tail -c 1 >/dev/null')
