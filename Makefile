@@ -11,7 +11,9 @@ DEB_PACKAGES := build-essential cmake ninja-build pkg-config libevent-dev libssl
   libcurl4-openssl-dev libjansson-dev libsqlite3-dev libpq-dev liblua5.4-dev libsodium-dev \
   libfyaml-dev libcriterion-dev curl clang libclang-rt-14-dev jq
 FUZZ_SECONDS ?= 60
-GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+# Ninja when present, decided when a recipe runs (after `deps` may have installed it); a
+# build directory that exists keeps the generator it was made with.
+gen = $(if $(wildcard $(1)/CMakeCache.txt),,$(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja"))
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build run test bench fuzz lint clean
@@ -28,31 +30,31 @@ deps:
 	fi
 
 build: deps
-	@cmake -S . -B build $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B build $(call gen,build) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build build -j2 --target jobgrid
 
 run: build
 	./build/jobgrid server --data ./jobgrid-data --local-workers 2
 
 test: deps
-	cmake -S . -B build-test $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DJG_SANITIZE=ON
+	cmake -S . -B build-test $(call gen,build-test) -DCMAKE_BUILD_TYPE=Debug -DJG_SANITIZE=ON
 	cmake --build build-test -j2
 	cd build-test && ctest --output-on-failure -j2 --timeout 300
 
 bench: deps
-	@cmake -S . -B build-bench $(GENERATOR) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake -S . -B build-bench $(call gen,build-bench) -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build build-bench -j2
 	@bash bench/bench.sh build-bench
 
 fuzz: deps
-	cmake -S . -B build-fuzz $(GENERATOR) -DCMAKE_C_COMPILER=clang -DJG_FUZZ=ON \
+	cmake -S . -B build-fuzz $(call gen,build-fuzz) -DCMAKE_C_COMPILER=clang -DJG_FUZZ=ON \
 	  -DJG_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 	cmake --build build-fuzz -j2
 	for f in build-fuzz/fuzz-*; do n=$${f##*/fuzz-}; mkdir -p build-fuzz/corpus-$$n; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
 
 lint: deps
-	@cmake -S . -B build $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B build $(call gen,build) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	clang-tidy -p build --quiet src/*.c src/*/*.c
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
 	  -Isrc -D_GNU_SOURCE --library=tools/jansson.cfg --suppress=missingIncludeSystem src
