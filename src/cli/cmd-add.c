@@ -52,8 +52,7 @@ static char *sh_quote(const char *w)
 }
 
 /* One word is the command as written (`add -- 'a | b'`); several are quoted and joined. */
-char *add_join_words(int n, char **words);
-char *add_join_words(int n, char **words)
+static char *add_join_words(int n, char **words)
 {
 	if (n == 1)
 		return xstrdup(words[0]);

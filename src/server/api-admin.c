@@ -7,7 +7,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-void http_route_counters(void (*cb)(void *, const struct route *), void *arg);
 
 static json_t *counts_object(const int32_t *counts)
 {

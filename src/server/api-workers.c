@@ -153,7 +153,7 @@ void api_workers_register(struct call *c)
 	free(ca);
 	log_info("worker %s registered: %s, %lld cores, %lld MB, %lld GPUs%s", w->id, w->name,
 		 (long long)cores, (long long)ram, (long long)gpus, nr ? " (re-attached)" : "");
-	srv->work_added = true;	/* a new worker may fit what waits */
+	srv->offer_parked = true;	/* a new worker may fit what waits */
 	server_mark_dirty(srv);
 	call_reply(c, 201, json_pack("{s:s, s:I, s:I, s:o, s:o}", "id", w->id, "lease_ms",
 				     (json_int_t)srv->lease_ms, "heartbeat_ms",

@@ -65,7 +65,6 @@ struct idem_entry {
 
 /* ---- metrics access ---------------------------------------------------------------- */
 
-void http_route_counters(void (*cb)(void *, const struct route *), void *arg);
 void http_route_counters(void (*cb)(void *, const struct route *), void *arg)
 {
 	for (size_t i = 0; i < NROUTES; i++)

@@ -9,7 +9,7 @@ static void on_job_put(void *ctx, struct job *j, bool created)
 	store_add_job(&server_batch(srv)->sb, j, created);
 	if (created) {
 		srv->jobs_added++;
-		srv->work_added = true;
+		srv->offer_parked = true;
 	}
 	server_mark_dirty(srv);
 }
@@ -30,7 +30,7 @@ static void on_joblet_put(void *ctx, struct joblet *jl)
 	struct server *srv = ctx;
 	store_add_joblet(&server_batch(srv)->sb, jl);
 	if (jl->state == JS_READY)
-		srv->work_added = true;
+		srv->offer_parked = true;
 	server_mark_dirty(srv);
 }
 
@@ -41,7 +41,7 @@ static void on_attempt_put(void *ctx, struct attempt *a)
 	if (a->state == AS_RUNNING)
 		srv->attempts_started++;
 	else
-		srv->work_added = true;	/* resources freed: a parked reserve may fit now (its
+		srv->offer_parked = true;	/* resources freed: a parked reserve may fit now (its
 					 * worker's report can overtake the poll that asked) */
 	server_mark_dirty(srv);
 }
@@ -53,7 +53,7 @@ static void on_event(void *ctx, int ev, struct job *j, struct joblet *jl, struct
 		return;	/* nobody listens: do not build what nobody reads */
 	struct batch *b = server_batch(srv);
 	char id[400];
-	render_job_id(j, id, sizeof id);
+	job_id(j, id, sizeof id);
 	json_t *e = json_pack("{s:s, s:o, s:s, s:I}", "event", sched_event_name(ev), "at",
 			      render_time(server_now()), "job", id, "seq", (json_int_t)j->seq);
 	if (jl)

@@ -9,11 +9,6 @@ json_t *render_time(int64_t wall_ms)
 	return wall_ms ? json_string(clock_format_rfc3339(wall_ms, buf, sizeof buf)) : json_null();
 }
 
-void render_job_id(const struct job *j, char *buf, size_t len)
-{
-	job_id(j, buf, len);
-}
-
 json_t *render_attempt(const struct attempt *a)
 {
 	int64_t wall = a->ended_at ? a->ended_at - a->started_at : server_now() - a->started_at;

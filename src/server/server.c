@@ -90,8 +90,8 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
 	srv->flush_armed = false;
-	if (srv->work_added) {
-		srv->work_added = false;
+	if (srv->offer_parked) {
+		srv->offer_parked = false;
 		server_try_parked(srv);
 	}
 	run_tick(srv);

@@ -91,7 +91,8 @@ struct server {
 	struct event *flush_ev, *tick_ev, *keepalive_ev, *sigterm_ev, *sigint_ev, *sigchld_ev;
 	struct event *prune_ev;
 	bool flush_armed;		/* the flush event is active for this turn */
-	bool work_added;		/* READY joblets appeared: try parked reserves */
+	bool offer_parked;		/* work became ready or resources were freed: offer it
+					 * to the parked reserves before the commit */
 	struct parked *parked;		/* list of parked reserves */
 	struct sse_client *sse;		/* list */
 	struct log_follower *followers;	/* list */
@@ -125,7 +126,6 @@ json_t *render_attempt(const struct attempt *a);
 json_t *render_assignment(const struct attempt *a);
 json_t *render_worker(const struct worker *w);
 json_t *render_time(int64_t wall_ms);	/* RFC 3339 string, or null for 0 */
-void render_job_id(const struct job *j, char *buf, size_t len);
 
 /* Route handlers. */
 void api_jobs_create(struct call *c);
@@ -177,6 +177,8 @@ void idem_prune(struct server *srv, int64_t before);
 /* HTTP (http.c). */
 int http_start(struct server *srv, const char *listen, char **err);
 void http_stop(struct server *srv);
+/* Call cb on every route, for /metrics. */
+void http_route_counters(void (*cb)(void *, const struct route *), void *arg);
 
 /* Persistence hooks (persist.c). */
 extern const struct sched_hooks persist_hooks;

@@ -151,11 +151,6 @@ void http_free(struct worker *w)
 	curl_global_cleanup();
 }
 
-bool http_busy(const struct worker *w)
-{
-	return w->inflight > 0;
-}
-
 void http_post(struct worker *w, const char *path, json_t *body, http_done_cb cb, void *arg,
 	       void (*arg_free)(void *))
 {

@@ -65,7 +65,6 @@ void http_free(struct worker *w);
  * worker exits first; then arg_free (if not NULL) releases arg. */
 void http_post(struct worker *w, const char *path, json_t *body, http_done_cb cb, void *arg,
 	       void (*arg_free)(void *));
-bool http_busy(const struct worker *w);	/* transfers still in flight */
 
 /* ---- the agent (worker.c) ----------------------------------------------------------- */
 
