@@ -8,6 +8,8 @@
 #   jg ARGS…                  run the CLI
 #   api METHOD PATH [BODY]    curl the API, print the body; status in $API_STATUS
 #   wait_until SECS CMD…      retry CMD until it succeeds, or fail the test
+#   wait_workers N            until N workers are registered (20 s at most)
+#   wait_state ID STATE       until the job is in STATE (20 s at most)
 #   jq_get JSON FILTER        run a jq filter over JSON text, raw output
 #   expect_eq ACTUAL EXPECTED MESSAGE
 #
@@ -135,6 +137,11 @@ wait_until() {
 		sleep 0.1
 	done
 }
+
+_worker_count_is() { [[ $(jg workers --json | jq '.workers | length') == "$1" ]]; }
+_state_is() { [[ $(jg show "$1" --json | jq -r .state) == "$2" ]]; }
+wait_workers() { wait_until 20 _worker_count_is "$1"; }
+wait_state() { wait_until 20 _state_is "$1" "$2"; }
 
 jq_get() { jq -r "$2" <<<"$1"; }
 

@@ -4,7 +4,7 @@
 # consistent copy that a server can open.
 source "$(dirname "$0")/lib.sh"
 start_server --local-workers 2 --lease 3s --heartbeat 500ms
-wait_until 20 bash -c "[[ \$('$JOBGRID_BIN' workers --json | jq '.workers | length') == 2 ]]"
+wait_workers 2
 ids=$(seq 1 20 | sed 's/.*/echo job &/' | jg add --group batch)
 expect_eq "$(wc -l <<<"$ids")" 20 "20 jobs from stdin lines"
 jg wait $ids --timeout 60s >/dev/null || fail "jobs did not finish"
@@ -26,7 +26,7 @@ expect_eq "$rc" 2 "a backup onto an existing file is refused"
 
 # Drain: the running job finishes, the queued one does not start, the server exits.
 long=$(jg add --name long -- sleep 2)
-wait_until 10 bash -c "[[ \$('$JOBGRID_BIN' show $long --json | jq -r .state) == running ]]"
+wait_state "$long" running
 jg drain >/dev/null
 queued=$(jg add --name after-drain -- true)
 for ((i = 0; i < 200; i++)); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 start_server --lease 10s --heartbeat 500ms
 start_worker steady --cores 2
-wait_until 10 bash -c "[[ \$('$JOBGRID_BIN' workers --json | jq '.workers | length') == 1 ]]"
+wait_workers 1
 a=$(jg add --name across -- "echo start; sleep 4; echo end")
 b=$(jg add --name during -- "sleep 1; echo quick")
 wait_until 10 bash -c "[[ \$('$JOBGRID_BIN' status --json | jq .joblets.running) == 2 ]]"

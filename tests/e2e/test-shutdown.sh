@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 start_server --local-workers 1 --lease 3s --heartbeat 500ms
 id=$(jg add --name long -- "sleep 30")
-wait_until 20 bash -c "[[ \$('$JOBGRID_BIN' show $id --json | jq -r .state) == running ]]"
+wait_state "$id" running
 t0=$SECONDS
 kill_server TERM
 ((SECONDS - t0 <= 15)) || fail "shutdown took $((SECONDS - t0)) s"

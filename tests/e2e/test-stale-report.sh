@@ -5,10 +5,10 @@
 source "$(dirname "$0")/lib.sh"
 start_server --lease 2s --heartbeat 500ms
 start_worker sleepy --cores 1
-wait_until 10 bash -c "[[ \$('$JOBGRID_BIN' workers --json | jq '.workers | length') == 1 ]]"
+wait_workers 1
 # Exits 7 on the first attempt (the stopped worker), 0 on the second.
 id=$(jg add --name fenced -- "sleep 1; [ \"\$JOBGRID_NODE\" = sleepy ] && exit 7; echo second")
-wait_until 10 bash -c "[[ \$('$JOBGRID_BIN' show $id --json | jq -r .state) == running ]]"
+wait_state "$id" running
 stop_worker sleepy STOP
 start_worker awake --cores 1
 jg wait "$id" --timeout 30s >/dev/null || fail "the job should be done on the second worker"

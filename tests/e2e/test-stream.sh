@@ -4,7 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 start_server
 start_worker w1 --cores 1
-wait_until 10 bash -c "[[ \$('$JOBGRID_BIN' workers --json | jq '.workers | length') == 1 ]]"
+wait_workers 1
 jg events >"$T/events" 2>"$T/events.err" &
 EV=$!
 sleep 0.5

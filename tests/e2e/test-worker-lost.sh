@@ -4,9 +4,9 @@
 source "$(dirname "$0")/lib.sh"
 start_server --lease 2s --heartbeat 500ms
 start_worker victim --cores 1
-wait_until 10 bash -c "[[ \$('$JOBGRID_BIN' workers --json | jq '.workers | length') == 1 ]]"
+wait_workers 1
 id=$(jg add --name slow -- "echo start on \$JOBGRID_NODE; sleep 3; echo end")
-wait_until 10 bash -c "[[ \$('$JOBGRID_BIN' show $id --json | jq -r .state) == running ]]"
+wait_state "$id" running
 stop_worker victim KILL
 start_worker rescuer --cores 1
 jg wait "$id" --timeout 30s >/dev/null || fail "job did not finish done"
@@ -23,7 +23,7 @@ jg log "$id" | grep -q '^\[rescuer\] end$' || fail "log lacks '[rescuer] end': $
 
 # --no-restart: the same loss fails the joblet instead (at most once).
 id2=$(jg add --no-restart --name once -- "sleep 5")
-wait_until 10 bash -c "[[ \$('$JOBGRID_BIN' show $id2 --json | jq -r .state) == running ]]"
+wait_state "$id2" running
 stop_worker rescuer KILL
 start_worker third --cores 1
 rc=0
