@@ -186,7 +186,6 @@ static __attribute__((noinline)) pid_t spawn(int out_w, int err_w, const char *c
 
 static void on_output(evutil_socket_t fd, short what, void *arg);
 static void on_limit(evutil_socket_t fd, short what, void *arg);
-static void on_sample(evutil_socket_t fd, short what, void *arg);
 
 static void start_failed(struct run *r, int stage, int err)
 {
@@ -252,10 +251,7 @@ int exec_start(struct run *r, const char *cmd, const char *cwd, json_t *env)
 		struct timeval tv = {(time_t)(r->time_ms / 1000), (suseconds_t)(r->time_ms % 1000) * 1000};
 		evtimer_add(r->limit_ev, &tv);
 	}
-	/* RSS sampling starts after 250 ms: most short joblets never pay for it. */
-	r->sample_ev = event_new(r->w->base, -1, EV_PERSIST, on_sample, r);
-	struct timeval sv = {0, 250000};
-	evtimer_add(r->sample_ev, &sv);
+	r->sampled_kb = 0;
 	return 0;
 }
 
@@ -297,14 +293,15 @@ static void on_output(evutil_socket_t fd, short what, void *arg)
 	maybe_done(r);
 }
 
-/* Sum the RSS of every process in the joblet's group (KiB). */
-static int group_rss_kb(pid_t pgid)
+/* One pass over /proc adds each process's RSS to the run whose process group it is in
+ * (r->sampled_kb). One scan per tick for all joblets: the cost does not grow with them. */
+static void scan_group_rss(struct worker *w)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *de;
-	long total_pages = 0, page_kb = sysconf(_SC_PAGESIZE) / 1024;
+	long page_kb = sysconf(_SC_PAGESIZE) / 1024;
 	if (d == NULL)
-		return 0;
+		return;
 	while ((de = readdir(d))) {
 		char path[300], stat[1024];
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
@@ -321,29 +318,41 @@ static int group_rss_kb(pid_t pgid)
 		const char *p = strrchr(stat, ')');	/* the command name may hold spaces */
 		long pgrp = 0, rss = 0;
 		if (p && sscanf(p + 2, "%*c %*d %ld %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d"
-				       " %*d %*d %*d %*d %*u %*u %ld", &pgrp, &rss) == 2 && pgrp == pgid)
-			total_pages += rss;
+				       " %*d %*d %*d %*d %*u %*u %ld", &pgrp, &rss) != 2)
+			continue;
+		for (struct run *r = w->runs; r; r = r->next)
+			if (r->pid > 0 && r->pid == pgrp)
+				r->sampled_kb += (int)(rss * page_kb);
 	}
 	closedir(d);
-	return (int)(total_pages * page_kb);
 }
 
-static void on_sample(evutil_socket_t fd, short what, void *arg)
+/* Every 500 ms: peak RSS of the joblets that have run for 250 ms or more (shorter ones
+ * never pay for a scan), and the RAM limit. */
+void exec_sample(struct worker *w)
 {
-	struct run *r = arg;
-	if (r->pid <= 0)
-		return;
-	int kb = group_rss_kb(r->pid);
-	if (kb > r->peak_rss_kb)
-		r->peak_rss_kb = kb;
-	if (r->ram_mb > 0 && kb / 1024 > r->ram_mb && !r->why_kill_ram) {
-		r->why_kill_ram = true;
-		snprintf(r->message, sizeof r->message, "RSS %d MB over the limit of %d MB",
-			 kb / 1024, r->ram_mb);
-		exec_kill(r);
+	int64_t old_enough = clock_wall_ms() - 250;
+	bool any = false;
+	for (struct run *r = w->runs; r; r = r->next) {
+		r->sampled_kb = 0;
+		any = any || (r->pid > 0 && r->started_ms <= old_enough);
 	}
-	struct timeval tv = {0, 500000};
-	evtimer_add(r->sample_ev, &tv);
+	if (!any)
+		return;
+	scan_group_rss(w);
+	for (struct run *r = w->runs; r; r = r->next) {
+		if (r->pid <= 0)
+			continue;
+		int kb = r->sampled_kb;
+		if (kb > r->peak_rss_kb)
+			r->peak_rss_kb = kb;
+		if (r->ram_mb > 0 && kb / 1024 > r->ram_mb && !r->why_kill_ram) {
+			r->why_kill_ram = true;
+			snprintf(r->message, sizeof r->message, "RSS %d MB over the limit of %d MB",
+				 kb / 1024, r->ram_mb);
+			exec_kill(r);
+		}
+	}
 }
 
 static void on_kill(evutil_socket_t fd, short what, void *arg)
@@ -420,8 +429,6 @@ void exec_reap(struct worker *w)
 		if (r->fail_reason == FR_NONE || !r->exited)
 			classify(r);
 		r->exited = true;
-		if (r->sample_ev)
-			evtimer_del(r->sample_ev);
 		if (r->limit_ev)
 			evtimer_del(r->limit_ev);
 		if (r->kill_ev)
@@ -438,8 +445,8 @@ void exec_free(struct run *r)
 	if (r == NULL)
 		return;
 	close_output(r);
-	struct event *evs[] = {r->limit_ev, r->kill_ev, r->sample_ev};
-	for (size_t i = 0; i < 3; i++)
+	struct event *evs[] = {r->limit_ev, r->kill_ev};
+	for (size_t i = 0; i < 2; i++)
 		if (evs[i])
 			event_free(evs[i]);
 	if (r->out)

@@ -441,6 +441,11 @@ static void on_report_timer(evutil_socket_t fd, short what, void *arg)
 
 /* ---- signals and exit --------------------------------------------------------------- */
 
+static void on_sample(evutil_socket_t fd, short what, void *arg)
+{
+	exec_sample(arg);
+}
+
 static void on_sigchld(evutil_socket_t fd, short what, void *arg)
 {
 	exec_reap(arg);
@@ -589,7 +594,8 @@ static void worker_free(struct worker *w)
 	while (w->runs)
 		drop_run(w, w->runs);
 	struct event *evs[] = {w->sigchld_ev, w->sigterm_ev, w->sigint_ev, w->heartbeat_ev,
-			       w->retry_ev, w->flush_ev, w->idle_ev, w->stop_ev, w->report_ev};
+			       w->retry_ev, w->flush_ev, w->idle_ev, w->stop_ev, w->report_ev,
+			       w->sample_ev};
 	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
 		if (evs[i])
 			event_free(evs[i]);
@@ -632,8 +638,10 @@ int worker_main(int argc, char **argv)
 	event_add(w.sigchld_ev, NULL);
 	event_add(w.sigterm_ev, NULL);
 	event_add(w.sigint_ev, NULL);
-	struct timeval fl = {0, 200000};
+	struct timeval fl = {0, 200000}, sm = {0, 500000};
 	event_add(w.flush_ev, &fl);
+	w.sample_ev = event_new(w.base, -1, EV_PERSIST, on_sample, &w);
+	event_add(w.sample_ev, &sm);
 	if (w.idle_exit_ms) {
 		w.idle_ev = event_new(w.base, -1, EV_PERSIST, on_idle, &w);
 		struct timeval it = {1, 0};

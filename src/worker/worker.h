@@ -25,7 +25,7 @@ struct run {
 	int64_t time_ms;
 	pid_t pid;			/* also the process group id; 0 once reaped */
 	int out_fd;			/* read end of the output pipe, -1 at EOF */
-	struct event *out_ev, *limit_ev, *kill_ev, *sample_ev;
+	struct event *out_ev, *limit_ev, *kill_ev;
 	struct evbuffer *out;		/* output not yet sent */
 	size_t out_dropped;		/* bytes dropped over the cap */
 	int64_t out_seq;		/* next chunk number */
@@ -33,6 +33,7 @@ struct run {
 	int status;			/* from wait4 */
 	struct rusage ru;
 	int peak_rss_kb;
+	int sampled_kb;			/* the group's RSS in the current sample */
 	int fail_reason;		/* enum fail_reason; set on start failures and kills */
 	char message[256];
 	bool exited, start_failed, why_kill_time, why_kill_ram, why_kill_cancel, why_kill_stop;
@@ -51,6 +52,8 @@ int exec_start(struct run *r, const char *cmd, const char *cwd, json_t *env);
 void exec_kill(struct run *r);
 /* Reap children (SIGCHLD); finished runs are handed to worker_run_done. */
 void exec_reap(struct worker *w);
+/* Sample the RSS of running joblets' groups; kill those over their RAM limit. */
+void exec_sample(struct worker *w);
 void exec_free(struct run *r);
 /* Base64 of len bytes into a new string (OpenSSL EVP_EncodeBlock). */
 char *exec_b64(const void *data, size_t len);
@@ -81,7 +84,7 @@ struct worker {
 	int64_t backoff_ms;
 	struct run *runs;		/* owned list: running and finished-unreported */
 	struct event *sigchld_ev, *sigterm_ev, *sigint_ev, *heartbeat_ev, *retry_ev, *flush_ev,
-		*idle_ev, *stop_ev, *report_ev;
+		*idle_ev, *stop_ev, *report_ev, *sample_ev;
 	int64_t reserve_sent_mono;	/* when the reserve in flight was sent */
 	int64_t stop_deadline_mono;
 	CURLM *multi;
