@@ -3,6 +3,7 @@
 #include "base/xalloc.h"
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/jobopts.h"
 #include "cli/output.h"
 #include <ctype.h>
 #include <getopt.h>
@@ -20,6 +21,7 @@ const struct cli_cmd cli_cmd_add = {
 	"[--name N] [--group G] [--req-group G] [--cwd DIR] [--env K=V]… [--cores N] [--ram MB]\n"
 	"            [--time D] [--gpus N] [--priority 0-255] [--retries N] [--lost-retries N]\n"
 	"            [--retry-delay D] [--no-restart] [--joblets N] [--unique] [--wait] [--jsonl]\n"
+	JOBOPTS_USAGE "\n"
 	"            [--json] [-- CMD…]   (no CMD: one job per line of stdin)",
 	"add jobs",
 	add_exec,
@@ -134,7 +136,8 @@ static int parse(int argc, char **argv, struct add_opts *o)
 		{"no-restart", no_argument, NULL, O_NORESTART},
 		{"joblets", required_argument, NULL, O_JOBLETS},
 		{"unique", no_argument, NULL, O_UNIQUE}, {"wait", no_argument, NULL, O_WAIT},
-		{"jsonl", no_argument, NULL, O_JSONL}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
+		{"jsonl", no_argument, NULL, O_JSONL}, JOBOPTS_LONGOPTS, CLI_COMMON_OPTS,
+		{NULL, 0, NULL, 0},
 	};
 	int ch, rc = 0;
 	char cwd[PATH_MAX];
@@ -171,7 +174,10 @@ static int parse(int argc, char **argv, struct add_opts *o)
 		case OPT_JSON: o->json = true; break;
 		case OPT_SERVER: client_set_server(optarg); break;
 		case 'h': return 1;
-		default: return -1;
+		default:
+			rc = jobopts_parse(&cli_cmd_add, ch, optarg, o->tmpl);
+			if (rc > 0)
+				return -1;
 		}
 	}
 	return rc;

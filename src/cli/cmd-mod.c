@@ -2,6 +2,7 @@
 #include "base/xalloc.h"
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/jobopts.h"
 #include <getopt.h>
 #include <stdio.h>
 
@@ -10,7 +11,8 @@ static int mod_exec(int argc, char **argv);
 const struct cli_cmd cli_cmd_mod = {
 	"mod",
 	"ID [--priority N] [--cores N] [--ram MB] [--time D] [--gpus N] [--retries N]\n"
-	"            [--lost-retries N] [--retry-delay D]",
+	"            [--lost-retries N] [--retry-delay D]\n" JOBOPTS_USAGE
+	"\n            (a list option replaces the job's list)",
 	"change priority, limits and requirements of waiting joblets",
 	mod_exec,
 };
@@ -22,7 +24,8 @@ static int mod_exec(int argc, char **argv)
 		{"ram", required_argument, NULL, 'r'}, {"time", required_argument, NULL, 't'},
 		{"gpus", required_argument, NULL, 'g'}, {"retries", required_argument, NULL, 'R'},
 		{"lost-retries", required_argument, NULL, 'L'},
-		{"retry-delay", required_argument, NULL, 'D'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
+		{"retry-delay", required_argument, NULL, 'D'}, JOBOPTS_LONGOPTS, CLI_COMMON_OPTS,
+		{NULL, 0, NULL, 0},
 	};
 	json_t *body = json_object();
 	long long v;
@@ -43,7 +46,7 @@ static int mod_exec(int argc, char **argv)
 		case OPT_JSON: json = true; break;
 		case OPT_SERVER: client_set_server(optarg); break;
 		case 'h': json_decref(body); return cli_help(&cli_cmd_mod);
-		default: bad = 1;
+		default: bad = jobopts_parse(&cli_cmd_mod, ch, optarg, body) != 0;
 		}
 	}
 	int rc = EXIT_USAGE;

@@ -92,7 +92,37 @@ void job_free(struct job *j)
 	}
 	free(j->cmd);
 	free(j->env);
+	job_ext_free(j->x);
 	free(j);
+}
+
+struct job_ext *job_ext(struct job *j)
+{
+	if (j->x == NULL)
+		j->x = xcalloc(1, sizeof *j->x);
+	return j->x;
+}
+
+void job_ext_free(struct job_ext *x)
+{
+	if (x == NULL)
+		return;
+	free(x->ckey);
+	free(x->cval);
+	free(x->avoid);
+	free(x->limits);
+	free(x->deps);
+	free(x->groups);
+	free(x->after_groups);
+	free(x->slot);
+	free(x->dependants);
+	free(x);
+}
+
+const char *dep_type_name(int t)
+{
+	static const char *const names[DEP__N] = {"after_ok", "after_fail", "after_any"};
+	return t >= 0 && t < DEP__N ? names[t] : "?";
 }
 
 char *job_id(const struct job *j, char *buf, size_t len)

@@ -39,7 +39,10 @@ static inline bool jl_state_final(int s)
 }
 
 struct worker;
-struct shape;
+struct qclass;
+struct limit_group;
+struct dep_group;
+struct timeslot;
 
 struct attempt {
 	int64_t id;			/* fencing token, unique for the store's life */
@@ -58,6 +61,8 @@ struct attempt {
 	uint8_t fail_reason;		/* enum fail_reason */
 	bool has_exit;
 	bool cancel_requested;		/* the user cancelled: the worker must kill it */
+	int32_t cores, ram_mb, gpus;	/* what it was given: its share of the worker */
+	bool slot_kill;			/* killed because its timeslot ended: re-queue, no retry spent */
 	char *message;			/* from malloc, NULL = none */
 	char *late_result;		/* from malloc: JSON of a refused late report, or NULL */
 };
@@ -68,6 +73,9 @@ struct joblet {
 	struct attempt *live;		/* the RUNNING attempt, or NULL */
 	char *reason;			/* from malloc, NULL = "" */
 	int64_t ready_at;		/* wall ms a WAITING joblet becomes READY; 0 = not timed */
+	int64_t ready_since;		/* wall ms it became READY (failover preference) */
+	int64_t overtaken_at;		/* wall ms later joblets first started before it; 0 = not */
+	const char *failed_node;	/* interned: where its last attempt failed, or NULL */
 	size_t heap_pos;		/* position in its ready or delay heap */
 	int32_t index;
 	int32_t nattempts;
@@ -76,6 +84,56 @@ struct joblet {
 	uint8_t heap;			/* JL_HEAP_* : which heap holds it */
 };
 enum { JL_HEAP_NONE, JL_HEAP_READY, JL_HEAP_DELAY };
+
+/* Why a job may not start joblets now (job->gates). Gates are derived from the options and
+ * the time, recomputed at load: a gated joblet is WAITING outside every heap. */
+enum { GATE_DEPS = 1, GATE_NOT_BEFORE = 2, GATE_SLOT = 4 };
+enum dep_type { DEP_OK, DEP_FAIL, DEP_ANY, DEP__N };
+enum dep_status { DS_PENDING, DS_MET, DS_BROKEN };
+
+/* Scheduling options beyond resources, and the runtime links they need. Most jobs have
+ * none, so they live in an extension allocated only when used (job->x). */
+struct ext_limit {
+	const char *name;		/* interned */
+	int32_t set_to;			/* the limit the job asked for, -1 = leave as is */
+	struct limit_group *g;		/* resolved by the scheduler */
+};
+struct ext_group {
+	const char *name;		/* interned */
+	struct dep_group *g;		/* resolved by the scheduler */
+	uint8_t status;			/* enum dep_status, for after-groups */
+};
+struct ext_dep {
+	int64_t seq;			/* the job waited for */
+	uint8_t type;			/* enum dep_type */
+	uint8_t status;			/* enum dep_status */
+};
+struct dependant {
+	struct job *job;		/* a job with an ext_dep on this one */
+	int32_t dep;			/* index into its deps */
+};
+struct job_ext {
+	const char **ckey, **cval;	/* constraints (interned), nconstraints of each */
+	const char **avoid;		/* interned node names */
+	struct ext_limit *limits;
+	struct ext_dep *deps;
+	struct ext_group *groups;	/* dep groups it is a member of */
+	struct ext_group *after_groups;	/* dep groups it waits for */
+	int32_t nconstraints, navoid, nlimits, ndeps, ngroups, nafter_groups;
+	int64_t not_before;		/* wall ms; 0 = none */
+	struct timeslot *slot;		/* owned, or NULL */
+	int32_t max_running;		/* 0 = none */
+	uint8_t override;		/* wr's: 0, 1, 2 */
+	bool kill_at_slot_end;
+	bool ram_given, time_given;	/* the user gave --ram / --time (learned values apply) */
+	/* runtime */
+	struct dependant *dependants;	/* owned array: who waits for this job by id */
+	int32_t ndependants, capdependants;
+	int32_t dep_pending, dep_broken;	/* deps (id and group) in those states */
+	int64_t wake_at;		/* wall ms of the next gate change, 0 = none */
+	size_t wake_pos;		/* in sched->timers */
+	uint32_t visit;			/* cycle search generation */
+};
 
 struct job {
 	int64_t seq;
@@ -92,7 +150,11 @@ struct job {
 	uint8_t state;			/* enum jl_state, derived from counts */
 	bool no_restart, unique;
 	bool started;			/* job.started already announced */
-	struct shape *shape;		/* the ready heap its READY joblets sit in */
+	bool ram_learned, time_learned;	/* ram_mb / time_ms came from its req group */
+	uint8_t gates;			/* GATE_* */
+	int32_t nrunning;		/* joblets RUNNING */
+	struct job_ext *x;		/* owned, NULL when the job has no such options */
+	struct qclass *cls;		/* the ready heap its READY joblets sit in */
 	struct job *uniq_next, *uniq_prev;	/* chain in the unique index while incomplete */
 	struct joblet joblets[];	/* njoblets of them */
 };
@@ -103,6 +165,10 @@ int job_derive_state(const struct job *j);
 struct job *job_alloc(int32_t njoblets);
 /* Free a job, its attempts and owned strings. */
 void job_free(struct job *j);
+/* The job's extension, allocated on first use. */
+struct job_ext *job_ext(struct job *j);
+void job_ext_free(struct job_ext *x);
+const char *dep_type_name(int t);	/* "after_ok", "after_fail", "after_any" */
 /* "alice.true.12" into buf. */
 char *job_id(const struct job *j, char *buf, size_t len);
 #endif

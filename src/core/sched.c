@@ -1,9 +1,11 @@
-/* The scheduler: jobs, ready heaps per shape, workers, leases and back-off timers.
+/* The scheduler: jobs, ready heaps per queue class, workers, leases and back-off timers.
  * See sched.h for the design and job.h for the state machine. */
-#include "core/sched.h"
+#include "core/sched-int.h"
 #include "base/clock.h"
 #include "base/intern.h"
+#include "base/timeslot.h"
 #include "base/xalloc.h"
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -62,18 +64,45 @@ void sched_init(struct sched *s, const struct sched_hooks *hooks, int64_t lease_
 	s->next_attempt = 1;
 	s->lease_ms = lease_ms;
 	s->rand_state = 2463534242u;
+	s->starve_ms = 60000;
+	s->failover_wait_ms = 10000;
 	heap_init(&s->delay, delay_less, joblet_setpos);
 	heap_init(&s->leases, lease_less, lease_setpos);
+	heap_init(&s->timers, timers_less, timers_setpos);
 	imap_init(&s->attempts);
 	imap_init(&s->workers);
 	imap_init(&s->uniq);
 	imap_init(&s->groups);
+	imap_init(&s->class_index);
+	imap_init(&s->limits);
+	imap_init(&s->dep_groups);
+	imap_init(&s->req_groups);
 }
 
 static void worker_free(struct worker *w)
 {
 	free(w->tags);
+	free(w->tag_key);
+	free(w->tag_val);
 	free(w);
+}
+
+static void class_free(struct qclass *k)
+{
+	heap_free(&k->ready);
+	free(k->ckey);
+	free(k->cval);
+	free(k->avoid);
+	free(k->limits);
+	free(k->key);
+	free(k);
+}
+
+static void free_values(struct imap *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->slots[i].val);
+	imap_free(m);
 }
 
 void sched_free(struct sched *s)
@@ -81,18 +110,29 @@ void sched_free(struct sched *s)
 	for (int64_t i = 0; i < s->jobs_cap; i++)
 		job_free(s->jobs[i]);
 	free(s->jobs);
-	for (size_t i = 0; i < s->nshapes; i++) {
-		heap_free(&s->shapes[i]->ready);
-		free(s->shapes[i]);
-	}
-	free(s->shapes);
+	for (size_t i = 0; i < s->nclasses; i++)
+		class_free(s->classes[i]);
+	free(s->classes);
+	free(s->active);
+	imap_free(&s->class_index);
 	heap_free(&s->delay);
+	heap_free(&s->timers);
 	for (size_t i = 0; i < s->leases.len; i++)
 		worker_free(s->leases.items[i]);
 	heap_free(&s->leases);
-	for (size_t i = 0; i < s->groups.cap; i++)
-		free(s->groups.slots[i].val);
-	imap_free(&s->groups);
+	free_values(&s->groups);
+	free_values(&s->limits);
+	free_values(&s->req_groups);
+	for (size_t i = 0; i < s->dep_groups.cap; i++) {
+		struct dep_group *g = s->dep_groups.slots[i].val;
+		if (g) {
+			free(g->members);
+			free(g->waiters);
+			free(g);
+		}
+	}
+	imap_free(&s->dep_groups);
+	free(s->settle);
 	imap_free(&s->attempts);
 	imap_free(&s->workers);
 	imap_free(&s->uniq);
@@ -165,8 +205,9 @@ struct job *sched_find_duplicate(const struct sched *s, const char *cmd, const c
 	return NULL;
 }
 
-/* Recompute the job's state after its counts changed; announce an end, index changes. */
-static void job_refresh(struct sched *s, struct job *j, int64_t now)
+/* Recompute the job's state after its counts changed; announce an end, index changes,
+ * and tell the jobs that wait for it. */
+void job_refresh(struct sched *s, struct job *j, int64_t now)
 {
 	int old = j->state, st = job_derive_state(j);
 	if (st == old)
@@ -181,16 +222,18 @@ static void job_refresh(struct sched *s, struct job *j, int64_t now)
 		uniq_insert(s, j);
 	}
 	s->hooks.job_put(s->hooks.ctx, j, false);
+	if (j->x && (j->x->ndependants || j->x->ngroups))
+		gates_job_changed(s, j, old, st, now);
 }
 
-static void set_reason(struct joblet *jl, char *reason /* taken */)
+void set_reason(struct joblet *jl, char *reason /* taken */)
 {
 	free(jl->reason);
 	jl->reason = reason;
 }
 
 /* Move a joblet to a new state, keeping every count right. */
-static void joblet_set_state(struct sched *s, struct joblet *jl, int st)
+void joblet_set_state(struct sched *s, struct joblet *jl, int st)
 {
 	struct job *j = jl->job;
 	if (jl->state == st)
@@ -205,41 +248,157 @@ static void joblet_set_state(struct sched *s, struct joblet *jl, int st)
 	g->by_state[st]++;
 }
 
-/* ---- queues ------------------------------------------------------------------------ */
+/* ---- queue classes ----------------------------------------------------------------- */
 
-static struct shape *shape_for(struct sched *s, int32_t cores, int32_t ram, int32_t gpus)
+/* Appends "|TAG" a ["=" b] at *p. */
+static void append_key(char **p, char *end, const char *tag, const char *a, const char *b)
 {
-	for (size_t i = 0; i < s->nshapes; i++) {
-		struct shape *sh = s->shapes[i];
-		if (sh->cores == cores && sh->ram_mb == ram && sh->gpus == gpus)
-			return sh;
-	}
-	struct shape *sh = xcalloc(1, sizeof *sh);
-	sh->cores = cores;
-	sh->ram_mb = ram;
-	sh->gpus = gpus;
-	heap_init(&sh->ready, ready_less, joblet_setpos);
-	s->shapes = xrealloc(s->shapes, s->nshapes + 1, sizeof *s->shapes);
-	s->shapes[s->nshapes++] = sh;
-	return sh;
+	int n = snprintf(*p, (size_t)(end - *p), "|%s%s%s%s", tag, a, b ? "=" : "", b ? b : "");
+	*p += n < 0 ? 0 : (n < end - *p ? n : end - *p - 1);
 }
 
-static void unqueue(struct sched *s, struct joblet *jl)
+/* The canonical text of what decides where j's joblets may run. */
+static char *class_key(const struct job *j, char *buf, size_t len)
 {
-	if (jl->heap == JL_HEAP_READY)
-		heap_remove(&jl->job->shape->ready, jl->heap_pos);
-	else if (jl->heap == JL_HEAP_DELAY)
+	char *p = buf, *end = buf + len;
+	int n = snprintf(p, len, "%d/%d/%d", j->cores, j->ram_mb, j->gpus);
+	p += n < 0 ? 0 : n;
+	const struct job_ext *x = j->x;
+	if (x == NULL)
+		return buf;
+	for (int32_t i = 0; i < x->nconstraints; i++)
+		append_key(&p, end, "c", x->ckey[i], x->cval[i]);
+	for (int32_t i = 0; i < x->navoid; i++)
+		append_key(&p, end, "a", x->avoid[i], NULL);
+	for (int32_t i = 0; i < x->nlimits; i++)
+		append_key(&p, end, "l", x->limits[i].name, NULL);
+	if (x->max_running > 0) {
+		char seq[32];
+		snprintf(seq, sizeof seq, "%lld", (long long)j->seq);
+		append_key(&p, end, "j", seq, NULL);
+	}
+	return buf;
+}
+
+static const char **copy_strs(const char **a, int32_t n)
+{
+	if (n == 0)
+		return NULL;
+	const char **c = xcalloc((size_t)n, sizeof *c);
+	memcpy(c, a, (size_t)n * sizeof *c);
+	return c;
+}
+
+static struct qclass *class_new(struct sched *s, const struct job *j, const char *key)
+{
+	struct qclass *k = xcalloc(1, sizeof *k);
+	k->cores = j->cores;
+	k->ram_mb = j->ram_mb;
+	k->gpus = j->gpus;
+	k->key = xstrdup(key);
+	k->active_pos = HEAP_NONE;
+	const struct job_ext *x = j->x;
+	if (x) {
+		k->nconstraints = x->nconstraints;
+		k->ckey = copy_strs(x->ckey, x->nconstraints);
+		k->cval = copy_strs(x->cval, x->nconstraints);
+		k->navoid = x->navoid;
+		k->avoid = copy_strs(x->avoid, x->navoid);
+		k->nlimits = x->nlimits;
+		if (x->nlimits) {
+			k->limits = xcalloc((size_t)x->nlimits, sizeof *k->limits);
+			for (int32_t i = 0; i < x->nlimits; i++)
+				k->limits[i] = x->limits[i].g;
+		}
+		if (x->max_running > 0)
+			k->job = (struct job *)j;
+	}
+	heap_init(&k->ready, ready_less, joblet_setpos);
+	s->classes = xrealloc(s->classes, s->nclasses + 1, sizeof *s->classes);
+	s->classes[s->nclasses++] = k;
+	uint64_t h = imap_hash_str(key);
+	k->hnext = imap_get(&s->class_index, h);
+	imap_put(&s->class_index, h, k);
+	return k;
+}
+
+static struct qclass *class_for(struct sched *s, const struct job *j)
+{
+	struct qclass *last = s->last_class;
+	/* Plain jobs of one shape come in bursts: skip building the key for them. */
+	if (j->x == NULL && last && last->cores == j->cores && last->ram_mb == j->ram_mb &&
+	    last->gpus == j->gpus && last->nconstraints == 0 && last->navoid == 0 &&
+	    last->nlimits == 0 && last->job == NULL)
+		return last;
+	char key[4096];
+	class_key(j, key, sizeof key);
+	struct qclass *k = imap_get(&s->class_index, imap_hash_str(key));
+	while (k && strcmp(k->key, key) != 0)
+		k = k->hnext;
+	if (k == NULL)
+		k = class_new(s, j, key);
+	if (j->x == NULL)
+		s->last_class = k;
+	return k;
+}
+
+void class_activate(struct sched *s, struct qclass *k)
+{
+	if (k->active_pos != HEAP_NONE)
+		return;
+	if (s->nactive == s->capactive) {
+		s->capactive = s->capactive ? s->capactive * 2 : 16;
+		s->active = xrealloc(s->active, s->capactive, sizeof *s->active);
+	}
+	k->active_pos = s->nactive;
+	s->active[s->nactive++] = k;
+}
+
+static void class_deactivate(struct sched *s, struct qclass *k)
+{
+	size_t pos = k->active_pos;
+	if (pos == HEAP_NONE)
+		return;
+	struct qclass *last = s->active[--s->nactive];
+	s->active[pos] = last;
+	last->active_pos = pos;
+	k->active_pos = HEAP_NONE;
+}
+
+static void class_push(struct sched *s, struct joblet *jl)
+{
+	struct qclass *k = jl->job->cls;
+	heap_push(&k->ready, jl);
+	jl->heap = JL_HEAP_READY;
+	class_activate(s, k);
+}
+
+/* ---- queues ------------------------------------------------------------------------ */
+
+void unqueue(struct sched *s, struct joblet *jl)
+{
+	if (jl->heap == JL_HEAP_READY) {
+		struct qclass *k = jl->job->cls;
+		heap_remove(&k->ready, jl->heap_pos);
+		if (k->ready.len == 0)
+			class_deactivate(s, k);
+	} else if (jl->heap == JL_HEAP_DELAY) {
 		heap_remove(&s->delay, jl->heap_pos);
+	}
 	jl->heap = JL_HEAP_NONE;
 }
 
-static void make_ready(struct sched *s, struct joblet *jl)
+void make_ready(struct sched *s, struct joblet *jl, int64_t now)
 {
 	unqueue(s, jl);
 	jl->ready_at = 0;
+	if (jl->job->gates) {
+		joblet_set_state(s, jl, JS_WAITING);	/* the gate opens it later */
+		return;
+	}
 	joblet_set_state(s, jl, JS_READY);
-	heap_push(&jl->job->shape->ready, jl);
-	jl->heap = JL_HEAP_READY;
+	jl->ready_since = now;
+	class_push(s, jl);
 }
 
 static void make_waiting(struct sched *s, struct joblet *jl, int64_t ready_at)
@@ -251,12 +410,93 @@ static void make_waiting(struct sched *s, struct joblet *jl, int64_t ready_at)
 	jl->heap = JL_HEAP_DELAY;
 }
 
-static void make_final(struct sched *s, struct joblet *jl, int st, char *reason /* taken */)
+void make_final(struct sched *s, struct joblet *jl, int st, char *reason /* taken */)
 {
 	unqueue(s, jl);
 	jl->ready_at = 0;
 	joblet_set_state(s, jl, st);
 	set_reason(jl, reason);
+}
+
+/* Move READY joblets into the class the job's current options name. */
+void job_reclass(struct sched *s, struct job *j, int64_t now)
+{
+	struct qclass *k = class_for(s, j);
+	if (k == j->cls)
+		return;
+	for (int32_t i = 0; i < j->njoblets; i++)
+		if (j->joblets[i].heap == JL_HEAP_READY)
+			unqueue(s, &j->joblets[i]);
+	j->cls = k;
+	for (int32_t i = 0; i < j->njoblets; i++) {
+		struct joblet *jl = &j->joblets[i];
+		if (jl->state == JS_READY && jl->heap == JL_HEAP_NONE) {
+			if (jl->ready_since == 0)
+				jl->ready_since = now;
+			class_push(s, jl);
+		}
+	}
+}
+
+/* ---- limit groups ------------------------------------------------------------------ */
+
+struct limit_group *sched_limit(struct sched *s, const char *name, bool create)
+{
+	const char *n = intern(name);
+	struct limit_group *g = imap_get(&s->limits, (uint64_t)(uintptr_t)n);
+	if (g == NULL && create) {
+		g = xcalloc(1, sizeof *g);
+		g->name = n;
+		g->limit = -1;
+		imap_put(&s->limits, (uint64_t)(uintptr_t)n, g);
+	}
+	return g;
+}
+
+void sched_limit_set(struct sched *s, struct limit_group *g, int32_t limit)
+{
+	if (limit > g->limit || g->limit < 0)
+		s->wake_workers = true;
+	g->limit = limit;
+	if (s->hooks.limit_put)
+		s->hooks.limit_put(s->hooks.ctx, g);
+}
+
+void sched_load_limit(struct sched *s, const char *name, int32_t limit)
+{
+	sched_limit(s, name, true)->limit = limit;
+}
+
+int64_t sched_limit_waiting(const struct sched *s, const struct limit_group *g)
+{
+	int64_t n = 0;
+	for (int64_t seq = 1; seq < s->next_seq && seq < s->jobs_cap; seq++) {
+		const struct job *j = s->jobs[seq];
+		if (j == NULL || j->x == NULL || jl_state_final(j->state))
+			continue;
+		for (int32_t i = 0; i < j->x->nlimits; i++)
+			if (j->x->limits[i].g == g)
+				n += j->counts[JS_READY] + j->counts[JS_WAITING];
+	}
+	return n;
+}
+
+static void limits_take(struct job *j, int delta)
+{
+	j->nrunning += delta;
+	for (int32_t i = 0; j->x && i < j->x->nlimits; i++)
+		j->x->limits[i].g->running += delta;
+}
+
+/* A job's limits name groups: create them and apply the limits it sets. */
+static void limits_resolve(struct sched *s, struct job *j)
+{
+	for (int32_t i = 0; j->x && i < j->x->nlimits; i++) {
+		struct ext_limit *l = &j->x->limits[i];
+		l->g = sched_limit(s, l->name, true);
+		if (l->set_to >= 0 && l->set_to != l->g->limit)
+			sched_limit_set(s, l->g, l->set_to);
+	}
 }
 
 /* ---- adding ------------------------------------------------------------------------ */
@@ -305,18 +545,31 @@ struct job *sched_add(struct sched *s, const struct job_spec *spec, int64_t now)
 	j->priority = (uint8_t)spec->priority;
 	j->no_restart = spec->no_restart;
 	j->unique = spec->unique;
-	j->shape = shape_for(s, j->cores, j->ram_mb, j->gpus);
+	j->x = spec->x;
 	jobs_reserve(s, j->seq);
 	s->jobs[j->seq] = j;
 	s->njobs++;
 	count_job(s, j);
 	uniq_insert(s, j);
-	for (int32_t i = 0; i < j->njoblets; i++) {
-		heap_push(&j->shape->ready, &j->joblets[i]);
-		j->joblets[i].heap = JL_HEAP_READY;
+	if (j->x) {
+		learn_apply(s, j);
+		limits_resolve(s, j);
 	}
+	j->cls = class_for(s, j);
 	s->hooks.job_put(s->hooks.ctx, j, true);
 	s->hooks.event(s->hooks.ctx, EV_JOB_SUBMITTED, j, NULL, NULL);
+	if (j->x) {
+		gates_link(s, j);
+		gates_eval(s, j, now);	/* may leave it waiting, or skip it at once */
+	}
+	for (int32_t i = 0; i < j->njoblets; i++) {
+		struct joblet *jl = &j->joblets[i];
+		if (jl->state == JS_READY && jl->heap == JL_HEAP_NONE) {
+			jl->ready_since = now;
+			class_push(s, jl);
+		}
+	}
+	gates_settle(s, now);
 	return j;
 }
 
@@ -331,10 +584,9 @@ static void worker_list_add(struct worker *w, struct attempt *a)
 		w->running->wprev = a;
 	w->running = a;
 	w->nrunning++;
-	struct job *j = a->joblet->job;
-	w->used_cores += j->cores;
-	w->used_ram_mb += j->ram_mb;
-	w->used_gpus += j->gpus;
+	w->used_cores += a->cores;
+	w->used_ram_mb += a->ram_mb;
+	w->used_gpus += a->gpus;
 }
 
 static void worker_list_del(struct attempt *a)
@@ -351,10 +603,9 @@ static void worker_list_del(struct attempt *a)
 	a->wnext = a->wprev = NULL;
 	a->worker = NULL;
 	w->nrunning--;
-	struct job *j = a->joblet->job;
-	w->used_cores -= j->cores;
-	w->used_ram_mb -= j->ram_mb;
-	w->used_gpus -= j->gpus;
+	w->used_cores -= a->cores;
+	w->used_ram_mb -= a->ram_mb;
+	w->used_gpus -= a->gpus;
 }
 
 static uint32_t next_rand(struct sched *s)
@@ -412,8 +663,27 @@ static void worker_drop(struct sched *s, struct worker *w)
 {
 	heap_remove(&s->leases, w->lease_pos);
 	imap_del(&s->workers, imap_hash_str(w->id));
-	free(w->tags);
-	free(w);
+	worker_free(w);
+}
+
+/* Tags as parallel arrays of interned strings, so constraints compare pointers. */
+static void worker_parse_tags(struct worker *w)
+{
+	json_t *o = w->tags ? json_loads(w->tags, 0, NULL) : NULL;
+	size_t n = json_is_object(o) ? json_object_size(o) : 0;
+	if (n) {
+		w->tag_key = xcalloc(n, sizeof *w->tag_key);
+		w->tag_val = xcalloc(n, sizeof *w->tag_val);
+		const char *k;
+		json_t *v;
+		json_object_foreach(o, k, v) {
+			if (!json_is_string(v))
+				continue;
+			w->tag_key[w->ntags] = intern(k);
+			w->tag_val[w->ntags++] = intern(json_string_value(v));
+		}
+	}
+	json_decref(o);
 }
 
 struct worker *sched_worker_add(struct sched *s, const char *name, int32_t cores,
@@ -427,8 +697,10 @@ struct worker *sched_worker_add(struct sched *s, const char *name, int32_t cores
 	w->ram_mb = ram_mb;
 	w->gpus = gpus;
 	w->tags = tags;
+	worker_parse_tags(w);
 	w->pid = pid;
 	*n_reattached = *n_cancel = 0;
+	s->wake_workers = true;
 	for (size_t i = 0; i < nrunning; i++) {
 		struct attempt *a = imap_get(&s->attempts, (uint64_t)running[i]);
 		if (a && a->state == AS_RUNNING && a->worker && a->worker->placeholder) {
@@ -449,33 +721,124 @@ struct worker *sched_worker_add(struct sched *s, const char *name, int32_t cores
 
 /* ---- reserving --------------------------------------------------------------------- */
 
-static bool fits(const struct shape *sh, int32_t c, int32_t r, int32_t g)
+static const char *worker_tag(const struct worker *w, const char *key)
 {
-	return sh->cores <= c && sh->ram_mb <= r && sh->gpus <= g;
+	for (int32_t i = 0; i < w->ntags; i++)
+		if (w->tag_key[i] == key)
+			return w->tag_val[i];
+	static const char *node_key;
+	if (node_key == NULL)
+		node_key = intern("node");
+	return key == node_key ? w->name : NULL;
 }
 
-static struct shape *best_shape(const struct sched *s, int32_t c, int32_t r, int32_t g)
+/* May w ever run joblets of class k (constraints and avoided nodes)? */
+static bool class_matches(const struct qclass *k, const struct worker *w)
 {
-	struct shape *best = NULL;
-	for (size_t i = 0; i < s->nshapes; i++) {
-		struct shape *sh = s->shapes[i];
-		if (sh->ready.len == 0 || !fits(sh, c, r, g))
-			continue;
-		if (best == NULL || ready_less(heap_top(&sh->ready), heap_top(&best->ready)))
-			best = sh;
+	for (int32_t i = 0; i < k->nconstraints; i++)
+		if (worker_tag(w, k->ckey[i]) != k->cval[i])
+			return false;
+	for (int32_t i = 0; i < k->navoid; i++)
+		if (k->avoid[i] == w->name)
+			return false;
+	return true;
+}
+
+/* Is there room in its limit groups and under its job's --max-running? */
+static bool class_has_room(const struct qclass *k)
+{
+	for (int32_t i = 0; i < k->nlimits; i++)
+		if (k->limits[i]->limit >= 0 && k->limits[i]->running >= k->limits[i]->limit)
+			return false;
+	return k->job == NULL || k->job->nrunning < k->job->x->max_running;
+}
+
+static bool class_fits(const struct qclass *k, int32_t c, int32_t r, int32_t g)
+{
+	return k->cores <= c && k->ram_mb <= r && k->gpus <= g;
+}
+
+static bool class_fits_total(const struct qclass *k, const struct worker *w)
+{
+	return class_fits(k, w->cores, w->ram_mb, w->gpus);
+}
+
+/* Could a worker other than w, on another node than where jl failed, take jl's class? */
+static bool other_node_fits(const struct sched *s, const struct worker *w, const struct qclass *k,
+			    const struct joblet *jl)
+{
+	for (size_t i = 0; i < s->workers.cap; i++) {
+		const struct worker *o = s->workers.slots[i].val;
+		if (o && o != w && !o->placeholder && o->name != jl->failed_node &&
+		    class_fits_total(k, o) && class_matches(k, o))
+			return true;
+	}
+	return false;
+}
+
+/* Failover (Orchestrate): a joblet that just failed on w's node waits a little for another
+ * node that fits it. Returns true if w should leave jl alone now. */
+static bool prefers_other(struct sched *s, const struct worker *w, const struct joblet *jl,
+			  int64_t now)
+{
+	if (jl->failed_node != w->name || now - jl->ready_since >= s->failover_wait_ms ||
+	    !other_node_fits(s, w, jl->job->cls, jl))
+		return false;
+	int64_t until = jl->ready_since + s->failover_wait_ms;
+	if (s->pref_deadline == 0 || until < s->pref_deadline)
+		s->pref_deadline = until;
+	return true;
+}
+
+/* The first joblet of class k that w should take: the head, or when the head prefers
+ * another node, the best other one among the top levels of the heap (exact enough:
+ * the heap's first 15 slots hold its 4 best). */
+static struct joblet *class_pick(struct sched *s, const struct qclass *k, const struct worker *w,
+				 int64_t now)
+{
+	struct joblet *top = heap_top(&k->ready);
+	if (top->failed_node == NULL || !prefers_other(s, w, top, now))
+		return top;
+	struct joblet *best = NULL;
+	for (size_t i = 1; i < k->ready.len && i < 15; i++) {
+		struct joblet *jl = k->ready.items[i];
+		if ((best == NULL || ready_less(jl, best)) &&
+		    (jl->failed_node == NULL || !prefers_other(s, w, jl, now)))
+			best = jl;
 	}
 	return best;
 }
 
-bool sched_has_fit(const struct sched *s, int32_t c, int32_t r, int32_t g)
+struct pick {
+	struct joblet *best;		/* what w takes next */
+	struct joblet *blocked;		/* the first joblet w could hold but has no room for now */
+};
+
+static void scan_classes(struct sched *s, const struct worker *w, int32_t c, int32_t r,
+			 int32_t g, int64_t now, struct pick *p)
 {
-	return best_shape(s, c, r, g) != NULL;
+	p->best = p->blocked = NULL;
+	for (size_t i = 0; i < s->nactive; i++) {
+		struct qclass *k = s->active[i];
+		if (!class_matches(k, w) || !class_has_room(k))
+			continue;
+		if (!class_fits(k, c, r, g)) {
+			struct joblet *h = heap_top(&k->ready);
+			if (class_fits_total(k, w) && (p->blocked == NULL || ready_less(h, p->blocked)))
+				p->blocked = h;
+			continue;
+		}
+		struct joblet *jl = class_pick(s, k, w, now);
+		if (jl && (p->best == NULL || ready_less(jl, p->best)))
+			p->best = jl;
+	}
 }
 
 static struct attempt *attempt_start(struct sched *s, struct worker *w, struct joblet *jl,
 				     int64_t now)
 {
 	struct attempt *a = xcalloc(1, sizeof *a);
+	struct job *j = jl->job;
 	a->id = s->next_attempt++;
 	a->joblet = jl;
 	a->n = ++jl->nattempts;
@@ -483,6 +846,9 @@ static struct attempt *attempt_start(struct sched *s, struct worker *w, struct j
 	a->worker_id = intern(w->id);
 	a->started_at = now;
 	a->state = AS_RUNNING;
+	a->cores = j->cores;
+	a->ram_mb = j->ram_mb;
+	a->gpus = j->gpus;
 	if (jl->last_attempt)
 		jl->last_attempt->next = a;
 	else
@@ -491,7 +857,61 @@ static struct attempt *attempt_start(struct sched *s, struct worker *w, struct j
 	jl->live = a;
 	imap_put(&s->attempts, (uint64_t)a->id, a);
 	worker_list_add(w, a);
+	limits_take(j, +1);
 	return a;
+}
+
+static struct attempt *dispatch(struct sched *s, struct worker *w, struct joblet *jl, int64_t now)
+{
+	struct job *j = jl->job;
+	unqueue(s, jl);
+	joblet_set_state(s, jl, JS_RUNNING);
+	set_reason(jl, NULL);
+	jl->overtaken_at = 0;
+	struct attempt *a = attempt_start(s, w, jl, now);
+	s->hooks.joblet_put(s->hooks.ctx, jl);
+	s->hooks.attempt_put(s->hooks.ctx, a);
+	if (!j->started) {
+		j->started = true;
+		s->hooks.event(s->hooks.ctx, EV_JOB_STARTED, j, NULL, NULL);
+	}
+	s->hooks.event(s->hooks.ctx, EV_JOBLET_DISPATCHED, j, jl, a);
+	job_refresh(s, j, now);
+	return a;
+}
+
+static bool held_by_other(const struct sched *s, const struct worker *w, const struct joblet *jl)
+{
+	for (size_t i = 0; i < s->workers.cap; i++) {
+		const struct worker *o = s->workers.slots[i].val;
+		if (o && o != w && o->hold_for == jl)
+			return true;
+	}
+	return false;
+}
+
+/* A worker held for a starving joblet runs it as soon as it fits, and nothing else before.
+ * Returns false if w must take nothing more now. */
+static bool serve_hold(struct sched *s, struct worker *w, int32_t *c, int32_t *r, int32_t *g,
+		       struct attempt **out, size_t *n, int64_t now)
+{
+	struct joblet *jl = w->hold_for;
+	if (jl == NULL)
+		return true;
+	const struct qclass *k = jl->job->cls;
+	if (jl->state != JS_READY || jl->heap != JL_HEAP_READY || !class_matches(k, w) ||
+	    !class_has_room(k) || !class_fits_total(k, w)) {
+		w->hold_for = NULL;	/* gone elsewhere, changed, or paused: release the node */
+		return true;
+	}
+	if (!class_fits(k, *c, *r, *g))
+		return false;
+	w->hold_for = NULL;
+	*c -= k->cores;
+	*r -= k->ram_mb;
+	*g -= k->gpus;
+	out[(*n)++] = dispatch(s, w, jl, now);
+	return true;
 }
 
 size_t sched_reserve(struct sched *s, struct worker *w, int32_t free_cores, int32_t free_ram,
@@ -504,28 +924,28 @@ size_t sched_reserve(struct sched *s, struct worker *w, int32_t free_cores, int3
 	c = c < free_cores ? c : free_cores;
 	r = r < free_ram ? r : free_ram;
 	g = g < free_gpus ? g : free_gpus;
+	if (max == 0 || !serve_hold(s, w, &c, &r, &g, out, &n, now))
+		return n;
 	while (n < max) {
-		struct shape *sh = best_shape(s, c, r, g);
-		if (sh == NULL)
+		struct pick p;
+		scan_classes(s, w, c, r, g, now, &p);
+		if (p.blocked && (p.best == NULL || ready_less(p.blocked, p.best))) {
+			/* Smaller joblets are about to overtake a bigger, older one. */
+			struct joblet *h = p.blocked;
+			if (h->overtaken_at == 0)
+				h->overtaken_at = now;
+			else if (now - h->overtaken_at >= s->starve_ms && !held_by_other(s, w, h)) {
+				w->hold_for = h;
+				break;
+			}
+		}
+		if (p.best == NULL)
 			break;
-		struct joblet *jl = heap_pop(&sh->ready);
-		struct job *j = jl->job;
-		jl->heap = JL_HEAP_NONE;
-		joblet_set_state(s, jl, JS_RUNNING);
-		set_reason(jl, NULL);
-		struct attempt *a = attempt_start(s, w, jl, now);
+		struct job *j = p.best->job;
 		c -= j->cores;
 		r -= j->ram_mb;
 		g -= j->gpus;
-		out[n++] = a;
-		s->hooks.joblet_put(s->hooks.ctx, jl);
-		s->hooks.attempt_put(s->hooks.ctx, a);
-		if (!j->started) {
-			j->started = true;
-			s->hooks.event(s->hooks.ctx, EV_JOB_STARTED, j, NULL, NULL);
-		}
-		s->hooks.event(s->hooks.ctx, EV_JOBLET_DISPATCHED, j, jl, a);
-		job_refresh(s, j, now);
+		out[n++] = dispatch(s, w, p.best, now);
 	}
 	return n;
 }
@@ -579,7 +999,8 @@ static char *describe_failure(const struct attempt *a)
 
 /* An attempt ended through no fault of the job (lost worker, worker stopped): spend the
  * lost budget, or fail when the job is not restartable or the budget is gone. */
-static void requeue_lost(struct sched *s, struct joblet *jl, const struct attempt *a)
+static void requeue_lost(struct sched *s, struct joblet *jl, const struct attempt *a,
+			 int64_t now)
 {
 	struct job *j = jl->job;
 	if (jl->state != JS_RUNNING)
@@ -595,7 +1016,8 @@ static void requeue_lost(struct sched *s, struct joblet *jl, const struct attemp
 				     a->node));
 	} else if (jl->lost < j->lost_retries) {
 		jl->lost++;
-		make_ready(s, jl);
+		jl->failed_node = a->node;
+		make_ready(s, jl, now);
 		set_reason(jl, xasprintf("re-queued: %s on %s",
 					 a->fail_reason == FR_LOST ? "worker lost" : "worker stopped",
 					 a->node));
@@ -612,6 +1034,28 @@ static void apply_failure(struct sched *s, struct joblet *jl, struct attempt *a,
 	if (jl->state != JS_RUNNING)
 		return;
 	char *why = describe_failure(a);
+	jl->failed_node = a->node;
+	if (a->fail_reason == FR_RAM && j->ram_mb > 0 && learn_grow_ram(j->ram_mb) > j->ram_mb) {
+		/* wr: more RAM, and no retry spent — the job did nothing wrong but ask too little. */
+		int32_t old = j->ram_mb;
+		j->ram_mb = learn_grow_ram(old);
+		job_reclass(s, j, now);
+		make_ready(s, jl, now);
+		set_reason(jl, xasprintf("re-queued with %d MB RAM after %s (was %d MB)", j->ram_mb,
+					 why, old));
+		free(why);
+		s->hooks.job_put(s->hooks.ctx, j, false);
+		return;
+	}
+	if (a->fail_reason == FR_TIME && j->time_learned) {
+		/* A learned limit was too tight: double it, no retry spent. */
+		j->time_ms *= 2;
+		make_ready(s, jl, now);
+		set_reason(jl, xasprintf("re-queued with a learned time limit doubled after %s", why));
+		free(why);
+		s->hooks.job_put(s->hooks.ctx, j, false);
+		return;
+	}
 	if (jl->errors < j->retries) {
 		jl->errors++;
 		int64_t delay = backoff_ms(s, j, jl->errors);
@@ -621,7 +1065,7 @@ static void apply_failure(struct sched *s, struct joblet *jl, struct attempt *a,
 			set_reason(jl, xasprintf("retry %d of %d in %s after %s", jl->errors,
 						 j->retries, clock_format_duration(delay, buf, sizeof buf), why));
 		} else {
-			make_ready(s, jl);
+			make_ready(s, jl, now);
 			set_reason(jl, xasprintf("retry %d of %d after %s", jl->errors, j->retries,
 						 why));
 		}
@@ -631,9 +1075,10 @@ static void apply_failure(struct sched *s, struct joblet *jl, struct attempt *a,
 	}
 }
 
-static void end_attempt(struct sched *s, struct attempt *a, int state, int64_t now)
+static void end_attempt(struct attempt *a, int state, int64_t now)
 {
 	worker_list_del(a);
+	limits_take(a->joblet->job, -1);
 	a->state = (uint8_t)state;
 	a->ended_at = now;
 	a->joblet->live = NULL;
@@ -664,18 +1109,27 @@ enum finish_result sched_finish(struct sched *s, struct worker *w, const struct 
 	free(a->message);
 	a->message = f->message && *f->message ? xstrdup(f->message) : NULL;
 	if (f->fail_reason == FR_NONE) {
-		end_attempt(s, a, AS_DONE, now);
+		end_attempt(a, AS_DONE, now);
+		learn_sample(s, j, a);
 		if (jl->state == JS_RUNNING)
 			make_final(s, jl, JS_DONE, NULL);
+	} else if (a->slot_kill && jl->state == JS_RUNNING) {
+		/* Its timeslot ended: back to wait for the next one, no retry spent. */
+		a->fail_reason = FR_TIME;
+		free(a->message);
+		a->message = xstrdup("killed at the end of its timeslot (--kill-at-slot-end)");
+		end_attempt(a, AS_FAILED, now);
+		make_ready(s, jl, now);
+		set_reason(jl, xstrdup("killed at the end of its timeslot; waits for the next"));
 	} else if (a->cancel_requested || jl->state == JS_CANCELLED) {
-		end_attempt(s, a, AS_CANCELLED, now);
+		end_attempt(a, AS_CANCELLED, now);
 		if (jl->state == JS_RUNNING)
 			make_final(s, jl, JS_CANCELLED, xstrdup("cancelled by the user"));
 	} else if (f->worker_stop) {
-		end_attempt(s, a, AS_FAILED, now);
-		requeue_lost(s, jl, a);
+		end_attempt(a, AS_FAILED, now);
+		requeue_lost(s, jl, a, now);
 	} else {
-		end_attempt(s, a, AS_FAILED, now);
+		end_attempt(a, AS_FAILED, now);
 		apply_failure(s, jl, a, now);
 	}
 	s->hooks.attempt_put(s->hooks.ctx, a);
@@ -692,8 +1146,8 @@ static void lose_worker(struct sched *s, struct worker *w, int64_t now)
 		struct attempt *a = w->running;
 		struct joblet *jl = a->joblet;
 		a->fail_reason = FR_LOST;
-		end_attempt(s, a, AS_LOST, now);
-		requeue_lost(s, jl, a);
+		end_attempt(a, AS_LOST, now);
+		requeue_lost(s, jl, a, now);
 		s->hooks.attempt_put(s->hooks.ctx, a);
 		s->hooks.joblet_put(s->hooks.ctx, jl);
 		s->hooks.event(s->hooks.ctx, EV_JOBLET_RETURNED, jl->job, jl, a);
@@ -706,17 +1160,99 @@ int64_t sched_tick(struct sched *s, int64_t now, int64_t mono, int64_t *next_mon
 {
 	struct joblet *jl;
 	while ((jl = heap_top(&s->delay)) && jl->ready_at <= now) {
-		make_ready(s, jl);
+		make_ready(s, jl, now);
 		s->hooks.joblet_put(s->hooks.ctx, jl);
 		job_refresh(s, jl->job, now);
 	}
 	struct worker *w;
 	while ((w = heap_top(&s->leases)) && w->lease_deadline <= mono)
 		lose_worker(s, w, now);
+	gates_tick(s, now);
+	if (s->pref_deadline && s->pref_deadline <= now) {
+		s->pref_deadline = 0;	/* a failed joblet may now go back to its node */
+		s->wake_workers = true;
+	}
 	w = heap_top(&s->leases);
 	*next_mono = w ? w->lease_deadline : 0;
 	jl = heap_top(&s->delay);
-	return jl ? jl->ready_at : 0;
+	int64_t next = jl ? jl->ready_at : 0, t = gates_next(s);
+	if (t && (next == 0 || t < next))
+		next = t;
+	if (s->pref_deadline && (next == 0 || s->pref_deadline < next))
+		next = s->pref_deadline;
+	return next;
+}
+
+/* ---- reasons ----------------------------------------------------------------------- */
+
+/* Why READY joblets of class k are not running. */
+static const char *ready_reason(const struct sched *s, const struct qclass *k, char *buf,
+				size_t len)
+{
+	bool any = false, match = false, cores = false, ram = false, gpus = false, all = false;
+	for (size_t i = 0; i < s->workers.cap; i++) {
+		const struct worker *w = s->workers.slots[i].val;
+		if (w == NULL || w->placeholder)
+			continue;
+		any = true;
+		if (!class_matches(k, w))
+			continue;
+		match = true;
+		cores = cores || w->cores >= k->cores;
+		ram = ram || w->ram_mb >= k->ram_mb;
+		gpus = gpus || w->gpus >= k->gpus;
+		all = all || class_fits_total(k, w);
+	}
+	if (!any)
+		return "no worker is registered";
+	if (!match && k->nconstraints) {
+		size_t at = (size_t)snprintf(buf, len, "no worker matches constraint");
+		for (int32_t i = 0; i < k->nconstraints && at < len; i++)
+			at += (size_t)snprintf(buf + at, len - at, "%s %s=%s", i ? "," : "", k->ckey[i],
+					       k->cval[i]);
+		return buf;
+	}
+	if (!match)
+		return "every worker that could run it is on an avoided node";
+	if (!cores)
+		snprintf(buf, len, "no worker has %d cores", k->cores);
+	else if (!ram)
+		snprintf(buf, len, "no worker has %d MB RAM", k->ram_mb);
+	else if (!gpus)
+		snprintf(buf, len, "no worker has %d GPUs", k->gpus);
+	else if (!all)
+		snprintf(buf, len, "no worker has %d cores, %d MB RAM and %d GPUs at once", k->cores,
+			 k->ram_mb, k->gpus);
+	else
+		buf[0] = '\0';
+	if (buf[0])
+		return buf;
+	for (int32_t i = 0; i < k->nlimits; i++) {
+		const struct limit_group *g = k->limits[i];
+		if (g->limit == 0)
+			snprintf(buf, len, "limit group %s paused (limit 0)", g->name);
+		else if (g->limit > 0 && g->running >= g->limit)
+			snprintf(buf, len, "limit group %s full (%d of %d running)", g->name, g->running,
+				 g->limit);
+		if (buf[0])
+			return buf;
+	}
+	if (k->job && k->job->nrunning >= k->job->x->max_running) {
+		snprintf(buf, len, "--max-running %d reached", k->job->x->max_running);
+		return buf;
+	}
+	return "waiting for a worker with free resources";
+}
+
+const char *sched_reason(const struct sched *s, const struct joblet *jl, int64_t now, char *buf,
+			 size_t len)
+{
+	const struct job *j = jl->job;
+	if (jl->state == JS_READY)
+		return ready_reason(s, j->cls, buf, len);
+	if (jl->state == JS_WAITING && jl->heap == JL_HEAP_NONE && j->gates)
+		return gates_reason(s, j, now, buf, len);
+	return jl->reason ? jl->reason : "";
 }
 
 /* ---- user actions ------------------------------------------------------------------ */
@@ -748,21 +1284,28 @@ int sched_retry(struct sched *s, struct job *j, int64_t now, const char **why)
 			return -1;
 		}
 	}
+	if (!j->started && j->x && j->x->dep_broken > 0) {
+		*why = "a dependency it needs can no longer be met; retry or change that first";
+		return -1;
+	}
 	for (int32_t i = 0; i < j->njoblets; i++) {
 		struct joblet *jl = &j->joblets[i];
 		int st = jl->state;
 		if (st != JS_FAILED && st != JS_CANCELLED && st != JS_SKIPPED)
 			continue;
 		jl->errors = jl->lost = 0;
-		make_ready(s, jl);
+		make_ready(s, jl, now);
 		set_reason(jl, xstrdup("re-queued by retry"));
 		s->hooks.joblet_put(s->hooks.ctx, jl);
 	}
 	job_refresh(s, j, now);
+	if (j->x)
+		gates_eval(s, j, now);
+	gates_settle(s, now);
 	return 0;
 }
 
-int sched_remove(struct sched *s, struct job *j, const char **why)
+int sched_remove(struct sched *s, struct job *j, bool force, int64_t now, const char **why)
 {
 	if (j->state == JS_DONE) {
 		*why = "the job is done; finished jobs are kept as history";
@@ -774,6 +1317,17 @@ int sched_remove(struct sched *s, struct job *j, const char **why)
 			return -1;
 		}
 	}
+	if (!force && sched_has_waiters(s, j)) {
+		*why = "other jobs wait for it; remove them first, or use --force to skip them";
+		return -1;
+	}
+	for (size_t i = 0; i < s->workers.cap; i++) {
+		struct worker *w = s->workers.slots[i].val;
+		if (w && w->hold_for && w->hold_for->job == j)
+			w->hold_for = NULL;
+	}
+	if (j->x)
+		gates_remove(s, j);
 	struct sched_counts *g = group_counts(s, j->group);
 	for (int32_t i = 0; i < j->njoblets; i++) {
 		struct joblet *jl = &j->joblets[i];
@@ -790,45 +1344,131 @@ int sched_remove(struct sched *s, struct job *j, const char **why)
 	s->jobs[j->seq] = NULL;
 	s->njobs--;
 	s->hooks.job_removed(s->hooks.ctx, j);
+	gates_settle(s, now);
 	return 0;
 }
 
-void sched_modify(struct sched *s, struct job *j, const struct job_spec *mod, int64_t now)
+static void *dup_array(const void *a, int32_t n, size_t size)
 {
-	bool reshape = (mod->cores >= 0 && mod->cores != j->cores) ||
-		       (mod->ram_mb >= 0 && mod->ram_mb != j->ram_mb) ||
-		       (mod->gpus >= 0 && mod->gpus != j->gpus);
-	bool reorder = mod->priority >= 0 && mod->priority != j->priority;
-	/* Take READY joblets out while their ordering key or heap changes. */
-	for (int32_t i = 0; reshape || reorder ? i < j->njoblets : 0; i++)
+	if (n <= 0)
+		return NULL;
+	void *c = xcalloc((size_t)n, size);
+	memcpy(c, a, (size_t)n * size);
+	return c;
+}
+
+/* Replace the option lists named in mask with m's. */
+static void modify_ext(struct sched *s, struct job *j, const struct job_ext *m, unsigned mask)
+{
+	struct job_ext *x = job_ext(j);
+	if (mask & MOD_CONSTRAINTS) {
+		free(x->ckey);
+		free(x->cval);
+		x->ckey = dup_array(m->ckey, m->nconstraints, sizeof *m->ckey);
+		x->cval = dup_array(m->cval, m->nconstraints, sizeof *m->cval);
+		x->nconstraints = m->nconstraints;
+	}
+	if (mask & MOD_AVOID) {
+		free(x->avoid);
+		x->avoid = dup_array(m->avoid, m->navoid, sizeof *m->avoid);
+		x->navoid = m->navoid;
+	}
+	if (mask & MOD_LIMITS) {
+		free(x->limits);
+		x->limits = dup_array(m->limits, m->nlimits, sizeof *m->limits);
+		x->nlimits = m->nlimits;
+		limits_resolve(s, j);
+	}
+	if (mask & MOD_DEPS) {
+		free(x->deps);
+		x->deps = dup_array(m->deps, m->ndeps, sizeof *m->deps);
+		x->ndeps = m->ndeps;
+	}
+	if (mask & MOD_GROUPS) {
+		free(x->groups);
+		x->groups = dup_array(m->groups, m->ngroups, sizeof *m->groups);
+		x->ngroups = m->ngroups;
+	}
+	if (mask & MOD_AFTER_GROUPS) {
+		free(x->after_groups);
+		x->after_groups = dup_array(m->after_groups, m->nafter_groups, sizeof *m->after_groups);
+		x->nafter_groups = m->nafter_groups;
+	}
+	if (mask & MOD_NOT_BEFORE)
+		x->not_before = m->not_before;
+	if (mask & MOD_SLOT) {
+		free(x->slot);
+		x->slot = m->slot ? dup_array(m->slot, 1, sizeof *m->slot) : NULL;
+		x->kill_at_slot_end = m->kill_at_slot_end;
+	}
+	if (mask & MOD_MAX_RUNNING)
+		x->max_running = m->max_running;
+	if (mask & MOD_OVERRIDE)
+		x->override = m->override;
+	if (mask & MOD_LIMITS || mask & MOD_MAX_RUNNING)
+		s->wake_workers = true;
+}
+
+int sched_modify(struct sched *s, struct job *j, const struct job_spec *mod, unsigned mask,
+		 int64_t now, const char **why)
+{
+	unsigned deps = mask & (MOD_DEPS | MOD_GROUPS | MOD_AFTER_GROUPS);
+	if (deps && j->started) {
+		*why = "the job has started; dependencies only hold back a job's start";
+		return -1;
+	}
+	if (mask & (MOD_LIMITS | MOD_MAX_RUNNING) && j->nrunning > 0) {
+		*why = "a joblet is running; limit groups and --max-running change while none runs";
+		return -1;
+	}
+	/* Take READY joblets out while their ordering key or class changes. */
+	for (int32_t i = 0; i < j->njoblets; i++)
 		if (j->joblets[i].heap == JL_HEAP_READY)
 			unqueue(s, &j->joblets[i]);
 	if (mod->priority >= 0)
 		j->priority = (uint8_t)mod->priority;
 	if (mod->cores >= 0)
 		j->cores = mod->cores;
-	if (mod->ram_mb >= 0)
+	if (mod->ram_mb >= 0) {
 		j->ram_mb = mod->ram_mb;
+		j->ram_learned = false;
+	}
 	if (mod->gpus >= 0)
 		j->gpus = mod->gpus;
-	if (mod->time_ms >= 0)
+	if (mod->time_ms >= 0) {
 		j->time_ms = mod->time_ms;
+		j->time_learned = false;
+	}
 	if (mod->retries >= 0)
 		j->retries = (uint16_t)mod->retries;
 	if (mod->lost_retries >= 0)
 		j->lost_retries = (uint16_t)mod->lost_retries;
 	if (mod->retry_delay_ms >= 0)
 		j->retry_delay_ms = mod->retry_delay_ms;
-	if (reshape)
-		j->shape = shape_for(s, j->cores, j->ram_mb, j->gpus);
+	if (deps && j->x)
+		gates_unlink(s, j);
+	if (mask)
+		modify_ext(s, j, mod->x, mask);
+	if (deps)
+		gates_link(s, j);
+	j->cls = class_for(s, j);
 	for (int32_t i = 0; i < j->njoblets; i++) {
 		struct joblet *jl = &j->joblets[i];
-		if (jl->state == JS_READY && jl->heap == JL_HEAP_NONE) {
-			heap_push(&j->shape->ready, jl);
-			jl->heap = JL_HEAP_READY;
-		}
+		if (jl->state == JS_READY && jl->heap == JL_HEAP_NONE)
+			class_push(s, jl);
+	}
+	/* A held worker waits for this joblet's old shape: let it look again. */
+	for (size_t i = 0; i < s->workers.cap; i++) {
+		struct worker *w = s->workers.slots[i].val;
+		if (w && w->hold_for && w->hold_for->job == j)
+			w->hold_for = NULL;
 	}
 	s->hooks.job_put(s->hooks.ctx, j, false);
+	if (j->x)
+		gates_eval(s, j, now);
+	gates_settle(s, now);
+	s->wake_workers = true;
+	return 0;
 }
 
 /* ---- recovery ---------------------------------------------------------------------- */
@@ -858,6 +1498,11 @@ void sched_load_attempt(struct sched *s, struct attempt *a, int64_t seq, int32_t
 		return;
 	}
 	a->joblet = jl;
+	if (a->cores < 0) {	/* stored before attempts kept their share */
+		a->cores = jl->job->cores;
+		a->ram_mb = jl->job->ram_mb;
+		a->gpus = jl->job->gpus;
+	}
 	if (jl->last_attempt)
 		jl->last_attempt->next = a;
 	else
@@ -897,7 +1542,9 @@ void sched_load_done(struct sched *s, int64_t now, int64_t mono)
 		struct job *j = s->jobs[seq];
 		if (j == NULL)
 			continue;
-		j->shape = shape_for(s, j->cores, j->ram_mb, j->gpus);
+		if (j->x)
+			limits_resolve(s, j);
+		j->cls = class_for(s, j);
 		memset(j->counts, 0, sizeof j->counts);
 		for (int32_t i = 0; i < j->njoblets; i++) {
 			struct joblet *jl = &j->joblets[i];
@@ -907,6 +1554,7 @@ void sched_load_done(struct sched *s, int64_t now, int64_t mono)
 				worker_list_add(placeholder_for(s, last->worker_id, last->node, now,
 								mono),
 						last);
+				limits_take(j, +1);
 				if (!jl_state_final(jl->state))
 					jl->state = JS_RUNNING;
 			} else if (jl->state == JS_RUNNING) {
@@ -916,8 +1564,9 @@ void sched_load_done(struct sched *s, int64_t now, int64_t mono)
 				j->started = true;
 			j->counts[jl->state]++;
 			if (jl->state == JS_READY) {
-				heap_append(&j->shape->ready, jl);
+				heap_append(&j->cls->ready, jl);
 				jl->heap = JL_HEAP_READY;
+				jl->ready_since = now;
 			} else if (jl->state == JS_WAITING) {
 				if (jl->ready_at == 0)
 					jl->ready_at = now;
@@ -930,7 +1579,27 @@ void sched_load_done(struct sched *s, int64_t now, int64_t mono)
 		if (!jl_state_final(j->state))
 			uniq_insert(s, j);
 	}
-	for (size_t i = 0; i < s->nshapes; i++)
-		heap_build(&s->shapes[i]->ready);
+	for (size_t i = 0; i < s->nclasses; i++) {
+		heap_build(&s->classes[i]->ready);
+		if (s->classes[i]->ready.len)
+			class_activate(s, s->classes[i]);
+	}
 	heap_build(&s->delay);
+	/* Gates are derived, not stored: link every dependency, then evaluate. */
+	for (int64_t seq = 1; seq < s->next_seq && seq < s->jobs_cap; seq++)
+		if (s->jobs[seq] && s->jobs[seq]->x)
+			gates_link(s, s->jobs[seq]);
+	for (int64_t seq = 1; seq < s->next_seq && seq < s->jobs_cap; seq++) {
+		struct job *j = s->jobs[seq];
+		if (j && j->x && !jl_state_final(j->state))
+			gates_eval(s, j, now);
+	}
+	gates_settle(s, now);
+	for (int64_t seq = 1; seq < s->next_seq && seq < s->jobs_cap; seq++) {
+		const struct job *j = s->jobs[seq];
+		for (int32_t i = 0; j && j->req_group[0] && i < j->njoblets; i++)
+			for (const struct attempt *a = j->joblets[i].attempts; a; a = a->next)
+				if (a->state == AS_DONE)
+					learn_sample(s, j, a);
+	}
 }

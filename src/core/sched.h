@@ -4,19 +4,61 @@
  * tested without a loop or a database. Changes are announced through `struct sched_hooks`,
  * which the server turns into store records and events.
  *
- * Queue: READY joblets sit in one heap per resource shape (cores, RAM, GPUs), ordered by
- * priority (high first), then job seq, then joblet index. A reserve looks only at the heads
- * of the shapes that fit the worker's free resources, so its cost does not depend on the
- * backlog, and a joblet that fits nowhere does not block smaller ones behind it. */
+ * Queue: READY joblets sit in one heap per queue class, ordered by priority (high first),
+ * then job seq, then joblet index. A class is everything that decides which workers may
+ * take a joblet: its shape (cores, RAM, GPUs), constraints, avoided nodes, limit groups,
+ * and for a job with --max-running the job itself. A reserve looks only at the heads of
+ * the non-empty classes, so its cost depends on the number of classes, not on the backlog,
+ * and a joblet that fits nowhere does not block smaller ones behind it.
+ *
+ * Starvation: a head that fits a worker's total resources but keeps being overtaken by
+ * smaller joblets for starve_ms gets that worker held for it: the worker takes nothing new
+ * until the joblet fits, then runs it (a node reservation, as Slurm's backfill without
+ * the backfill).
+ *
+ * Dependencies (deps.c) gate whole jobs until they start; time gates (not-before,
+ * timeslots) sit in one deadline heap of jobs. Limit groups count running joblets. */
 #ifndef JG_SCHED_H
 #define JG_SCHED_H
 #include "base/heap.h"
 #include "base/imap.h"
 #include "core/job.h"
 
-struct shape {
+struct qclass {
 	int32_t cores, ram_mb, gpus;
-	struct heap ready;		/* READY joblets of jobs with this shape */
+	const char **ckey, **cval;	/* owned arrays of interned strings */
+	const char **avoid;		/* owned array of interned node names */
+	struct limit_group **limits;	/* owned array */
+	int32_t nconstraints, navoid, nlimits;
+	struct job *job;		/* the one job of a --max-running class, else NULL */
+	char *key;			/* owned: canonical text of all the above */
+	struct qclass *hnext;		/* same-hash chain in sched->class_index */
+	struct heap ready;		/* READY joblets */
+	size_t active_pos;		/* in sched->active while ready is not empty */
+};
+
+struct limit_group {
+	const char *name;		/* interned */
+	int32_t limit;			/* -1 = no limit */
+	int32_t running;		/* joblets running that hold a slot */
+};
+
+struct dep_group {
+	const char *name;		/* interned */
+	int32_t open, broken;		/* members not final; members final but not done */
+	struct job **members;		/* owned array */
+	struct job **waiters;		/* owned array: jobs with it in after_groups */
+	int32_t nmembers, capmembers, nwaiters, capwaiters;
+};
+
+enum { REQ_SAMPLES = 128, REQ_MIN_SAMPLES = 3 };
+struct req_group {
+	const char *name;		/* interned */
+	int32_t ram_mb[REQ_SAMPLES];	/* peak RAM of the last successful attempts, a ring */
+	int64_t wall_ms[REQ_SAMPLES];
+	int32_t n, pos;
+	int32_t rec_ram_mb;		/* recommendation; 0 until REQ_MIN_SAMPLES */
+	int64_t rec_time_ms;
 };
 
 struct worker {
@@ -25,6 +67,9 @@ struct worker {
 	int32_t cores, ram_mb, gpus;
 	int32_t used_cores, used_ram_mb, used_gpus;
 	char *tags;			/* from malloc: JSON object text, or NULL */
+	const char **tag_key, **tag_val;	/* owned arrays of interned strings, ntags each */
+	int32_t ntags;
+	struct joblet *hold_for;	/* a starving joblet this worker is kept free for */
 	int pid;
 	bool placeholder;		/* stands for a previous run's worker until it re-registers */
 	int64_t registered_at, last_seen;	/* wall ms */
@@ -49,6 +94,7 @@ struct sched_hooks {
 	void (*attempt_put)(void *ctx, struct attempt *a);
 	void (*event)(void *ctx, int ev, struct job *j, struct joblet *jl, struct attempt *a);
 	void (*worker_lost)(void *ctx, struct worker *w);	/* before w is freed */
+	void (*limit_put)(void *ctx, const struct limit_group *g);	/* may be NULL */
 };
 
 struct sched_counts {
@@ -62,8 +108,16 @@ struct sched {
 	int64_t next_seq;		/* seq of the next job (first is 1) */
 	int64_t next_attempt;		/* id of the next attempt */
 	int64_t njobs;
-	struct shape **shapes;		/* owned */
-	size_t nshapes;
+	struct qclass **classes;	/* owned */
+	size_t nclasses;
+	struct imap class_index;	/* hash of key → chain of classes */
+	struct qclass **active;		/* classes with READY joblets (not owned) */
+	size_t nactive, capactive;
+	struct qclass *last_class;	/* the class of the last plain job added: a fast path */
+	struct imap limits;		/* interned name → struct limit_group* (owned) */
+	struct imap dep_groups;		/* interned name → struct dep_group* (owned) */
+	struct imap req_groups;		/* interned name → struct req_group* (owned) */
+	struct heap timers;		/* jobs by x->wake_at: not-before and timeslot changes */
 	struct heap delay;		/* WAITING joblets by ready_at */
 	struct heap leases;		/* workers by lease_deadline */
 	struct imap attempts;		/* attempt id → struct attempt* (all, not owned) */
@@ -72,16 +126,33 @@ struct sched {
 	struct imap groups;		/* interned group pointer → struct sched_counts* (owned) */
 	struct sched_counts totals;
 	int64_t lease_ms;
+	int64_t starve_ms;		/* overtaken this long: hold a worker for it */
+	int64_t failover_wait_ms;	/* a failed joblet waits this long for another node */
+	int64_t pref_deadline;		/* wall ms a skipped preference expires, 0 = none */
+	bool wake_workers;		/* something became dispatchable without a state change */
 	uint32_t rand_state;		/* xorshift for back-off jitter */
+	uint32_t visit_gen;		/* cycle search */
+	struct job **settle;		/* owned: jobs whose dependencies changed, to evaluate */
+	size_t nsettle, capsettle;
+	bool settling;
 };
 
-/* What a job is made from; strings are borrowed, copied or interned by sched_add. */
+/* What a job is made from; strings are borrowed, copied or interned by sched_add.
+ * x, when not NULL, is taken by sched_add (its strings interned already). */
 struct job_spec {
 	const char *owner, *name, *group, *req_group, *cwd, *cmd, *env;
 	int64_t time_ms, retry_delay_ms;
 	int32_t cores, ram_mb, gpus, njoblets;
 	int32_t retries, lost_retries, priority;
 	bool no_restart, unique;
+	struct job_ext *x;
+};
+
+/* Which option lists a modification replaces (sched_modify's mask). */
+enum {
+	MOD_CONSTRAINTS = 1, MOD_AVOID = 2, MOD_LIMITS = 4, MOD_DEPS = 8, MOD_GROUPS = 16,
+	MOD_AFTER_GROUPS = 32, MOD_NOT_BEFORE = 64, MOD_SLOT = 128, MOD_MAX_RUNNING = 256,
+	MOD_OVERRIDE = 512,
 };
 
 /* A worker's report on one attempt (docs/API.md FINISH). Strings borrowed. */
@@ -105,13 +176,18 @@ void sched_free(struct sched *s);
 struct job *sched_job(const struct sched *s, int64_t seq);
 /* An incomplete job with the same cmd and cwd, or NULL (wr's --unique rule). */
 struct job *sched_find_duplicate(const struct sched *s, const char *cmd, const char *cwd);
+/* Check what sched_add would refuse: dependencies on jobs that do not exist, cycles.
+ * 0, or -1 with why (a static or buf text) and *field the option at fault. */
+int sched_check(struct sched *s, const struct job_spec *spec, const struct job *self, char *buf,
+		size_t len, const char **field);
 struct job *sched_add(struct sched *s, const struct job_spec *spec, int64_t now);
 
 /* Register a worker (id chosen here). `running` lists attempts it still runs: those that
  * belong to a placeholder are re-attached (out_reattached), the others are not live and
  * go to out_cancel. Arrays are caller-provided with room for nrunning ids. */
 struct worker *sched_worker_add(struct sched *s, const char *name, int32_t cores,
-				int32_t ram_mb, int32_t gpus, char *tags /* taken */, int pid,
+				int32_t ram_mb, int32_t gpus, char *tags /* taken: JSON object of
+				strings */, int pid,
 				const int64_t *running, size_t nrunning, int64_t *out_reattached,
 				size_t *n_reattached, int64_t *out_cancel, size_t *n_cancel,
 				int64_t now, int64_t mono);
@@ -122,8 +198,6 @@ void sched_worker_touch(struct sched *s, struct worker *w, int64_t now, int64_t 
  * each gets a new RUNNING attempt, stored in out[]. Returns how many. */
 size_t sched_reserve(struct sched *s, struct worker *w, int32_t free_cores, int32_t free_ram,
 		     int32_t free_gpus, size_t max, struct attempt **out, int64_t now);
-/* True if some READY joblet fits those free resources. */
-bool sched_has_fit(const struct sched *s, int32_t free_cores, int32_t free_ram, int32_t free_gpus);
 
 /* Apply a report from worker w (NULL: from whoever holds the attempt id). A report for an
  * attempt that is no longer live is kept as its late_result (late_json, borrowed) and
@@ -134,12 +208,30 @@ enum finish_result sched_finish(struct sched *s, struct worker *w, const struct 
 struct attempt *sched_live_attempt(const struct sched *s, struct worker *w, int64_t id);
 
 int sched_cancel(struct sched *s, struct job *j, int64_t now);	/* 0 */
+/* Does a job that has not started wait for j (by id or through a dep group)? */
+bool sched_has_waiters(const struct sched *s, const struct job *j);
 /* -1 with *why if an attempt of a cancelled joblet is still stopping. */
 int sched_retry(struct sched *s, struct job *j, int64_t now, const char **why);
-/* -1 with *why if it runs or is done; the job is handed to hooks.job_removed. */
-int sched_remove(struct sched *s, struct job *j, const char **why);
-/* Change waiting joblets: priority, resources, budgets. Fields < 0 are left alone. */
-void sched_modify(struct sched *s, struct job *j, const struct job_spec *mod, int64_t now);
+/* -1 with *why if it runs or is done, or others wait for it and !force; the job is handed
+ * to hooks.job_removed. Dependants that needed it are skipped. */
+int sched_remove(struct sched *s, struct job *j, bool force, int64_t now, const char **why);
+/* Change waiting joblets: priority, resources, budgets (fields < 0 are left alone), and
+ * the option lists named in mask, taken from mod->x (borrowed). -1 with *why when the
+ * change is not allowed now (check sched_check first for dependencies). */
+int sched_modify(struct sched *s, struct job *j, const struct job_spec *mod, unsigned mask,
+		 int64_t now, const char **why);
+
+/* Limit groups. */
+struct limit_group *sched_limit(struct sched *s, const char *name, bool create);
+void sched_limit_set(struct sched *s, struct limit_group *g, int32_t limit);
+/* How many READY or WAITING joblets name the group (a scan: for display). */
+int64_t sched_limit_waiting(const struct sched *s, const struct limit_group *g);
+
+/* Why a joblet that is not running waits (or why it ended), into buf. */
+const char *sched_reason(const struct sched *s, const struct joblet *jl, int64_t now, char *buf,
+			 size_t len);
+/* The learned requirements of a req group, NULL if none yet. */
+const struct req_group *sched_req_group(const struct sched *s, const char *name);
 
 /* Run what is due: back-off delays (wall) and lease expiries (mono). Returns the wall
  * time of the next back-off deadline and *next_mono the next lease deadline (0 = none). */
@@ -150,6 +242,8 @@ void sched_load_job(struct sched *s, struct job *j /* taken */);
 struct joblet *sched_load_joblet_ref(struct sched *s, int64_t seq, int32_t idx);
 void sched_load_attempt(struct sched *s, struct attempt *a /* taken */, int64_t seq, int32_t idx);
 void sched_load_done(struct sched *s, int64_t now, int64_t mono);
+/* A stored limit (before sched_load_done). */
+void sched_load_limit(struct sched *s, const char *name, int32_t limit);
 
 const struct sched_counts *sched_group_counts(const struct sched *s, const char *group);
 #endif

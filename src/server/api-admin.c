@@ -24,6 +24,58 @@ static int live_workers(const struct sched *s)
 	return n;
 }
 
+/* Per group, why its waiting and ready joblets are not running: the reason of each
+ * job's first joblet in each of those states, counted for all of them in that state. */
+static json_t *waiting_reasons(const struct sched *s)
+{
+	json_t *by_group = json_object();
+	int64_t now = server_now();
+	for (int64_t seq = 1; seq < s->next_seq && seq < s->jobs_cap; seq++) {
+		const struct job *j = s->jobs[seq];
+		if (j == NULL || jl_state_final(j->state))
+			continue;
+		for (int st = JS_WAITING; st <= JS_READY; st++) {
+			if (j->counts[st] == 0)
+				continue;
+			const struct joblet *jl = j->joblets;
+			while (jl->state != st)
+				jl++;
+			char buf[1024];
+			const char *why = sched_reason(s, jl, now, buf, sizeof buf);
+			json_t *g = json_object_get(by_group, j->group);
+			if (g == NULL) {
+				g = json_object();
+				json_object_set_new(by_group, j->group, g);
+			}
+			json_int_t n = json_integer_value(json_object_get(g, why));
+			json_object_set_new(g, why, json_integer(n + j->counts[st]));
+		}
+	}
+	/* As lists, most joblets first, at most 8 reasons a group. */
+	json_t *out = json_object();
+	const char *group;
+	json_t *reasons;
+	json_object_foreach(by_group, group, reasons) {
+		json_t *list = json_array();
+		for (int k = 0; k < 8 && json_object_size(reasons); k++) {
+			const char *why, *best = NULL;
+			json_t *n;
+			json_int_t most = -1;
+			json_object_foreach(reasons, why, n) {
+				if (json_integer_value(n) > most) {
+					most = json_integer_value(n);
+					best = why;
+				}
+			}
+			json_array_append_new(list, json_pack("{s:s, s:I}", "reason", best, "joblets", most));
+			json_object_del(reasons, best);
+		}
+		json_object_set_new(out, group, list);
+	}
+	json_decref(by_group);
+	return out;
+}
+
 void api_stats(struct call *c)
 {
 	struct server *srv = c->srv;
@@ -42,8 +94,9 @@ void api_stats(struct call *c)
 			json_object_set_new(groups, g, counts_object(gc->by_state));
 	}
 	call_reply(c, 200,
-		   json_pack("{s:o, s:o, s:i, s:I, s:b, s:I, s:I}", "joblets",
-			     counts_object(s->totals.by_state), "groups", groups, "workers",
+		   json_pack("{s:o, s:o, s:o, s:i, s:I, s:b, s:I, s:I}", "joblets",
+			     counts_object(s->totals.by_state), "groups", groups, "waiting",
+			     waiting_reasons(s), "workers",
 			     live_workers(s), "jobs", (json_int_t)s->njobs, "draining", srv->draining,
 			     "commits", (json_int_t)srv->commits, "uptime_ms",
 			     (json_int_t)(clock_mono_ms() - srv->started_mono)));

@@ -17,6 +17,37 @@ static void reply_derr(struct call *c, const struct derr *e)
 	call_error(c, e->status, e->code, e->field, "%s", e->message);
 }
 
+/* Dependencies of items [from, n): jobs that exist, no cycle. Replies on failure. */
+static int check_batch(struct call *c, struct job_req *reqs, size_t n, size_t from)
+{
+	for (size_t i = from; i < n; i++) {
+		char why[600], f[80];
+		const char *field = "";
+		if (sched_check(&c->srv->sched, &reqs[i].spec, NULL, why, sizeof why, &field) == 0)
+			continue;
+		if (n > 1)
+			snprintf(f, sizeof f, "[%zu].%s", i, field);
+		else
+			snprintf(f, sizeof f, "%s", field);
+		bool missing = strncmp(why, "no job", 6) == 0;
+		call_error(c, missing ? 404 : 422, missing ? "not_found" : "cycle", f, "%s: %s", f, why);
+		return -1;
+	}
+	return 0;
+}
+
+static void undo_batch(struct server *srv, json_t *seqs, int64_t now)
+{
+	size_t i;
+	json_t *v;
+	const char *why;
+	json_array_foreach(seqs, i, v) {
+		struct job *j = sched_job(&srv->sched, json_integer_value(v));
+		if (j)
+			sched_remove(&srv->sched, j, true, now, &why);
+	}
+}
+
 void api_jobs_create(struct call *c)
 {
 	struct server *srv = c->srv;
@@ -27,7 +58,7 @@ void api_jobs_create(struct call *c)
 		call_error(c, 400, "bad_request", "", "the body must be a job object or an array of them");
 		return;
 	}
-	if (decode_job_batch(c->body, c->owner, &reqs, &n, &e)) {
+	if (decode_job_batch(c->body, c->owner, server_now(), &reqs, &n, &e)) {
 		reply_derr(c, &e);
 		return;
 	}
@@ -53,10 +84,21 @@ void api_jobs_create(struct call *c)
 			}
 		}
 	}
+	if (check_batch(c, reqs, n, 0))
+		goto out;
 	json_t *ids = json_array(), *seqs = json_array();
 	int64_t now = server_now();
 	for (size_t i = 0; i < n; i++) {
+		/* Items may join dep groups that earlier items wait for: check against those
+		 * too, and take the whole batch back if one closes a cycle. */
+		if (i > 0 && reqs[i].spec.x && check_batch(c, reqs, i + 1, i)) {
+			undo_batch(srv, seqs, now);
+			json_decref(ids);
+			json_decref(seqs);
+			goto out;
+		}
 		struct job *j = sched_add(&srv->sched, &reqs[i].spec, now);
+		reqs[i].spec.x = NULL;	/* taken */
 		char id[400];
 		job_id(j, id, sizeof id);
 		json_array_append_new(ids, json_string(id));
@@ -133,14 +175,37 @@ void api_job_get(struct call *c)
 		call_reply(c, 200, render_job(j, true));
 }
 
+/* The options j would have after the patch: the patch's lists where given, else j's. */
+static struct job_ext merged_ext(const struct job *j, const struct job_ext *m, unsigned mask)
+{
+	struct job_ext x = {0};
+	if (j->x)
+		x = *j->x;
+	if (mask & MOD_DEPS) {
+		x.deps = m->deps;
+		x.ndeps = m->ndeps;
+	}
+	if (mask & MOD_GROUPS) {
+		x.groups = m->groups;
+		x.ngroups = m->ngroups;
+	}
+	if (mask & MOD_AFTER_GROUPS) {
+		x.after_groups = m->after_groups;
+		x.nafter_groups = m->nafter_groups;
+	}
+	return x;
+}
+
 void api_job_patch(struct call *c)
 {
 	struct job_spec mod;
 	struct derr e;
+	unsigned mask = 0;
+	const char *why;
 	struct job *j = job_param(c);
 	if (j == NULL)
 		return;
-	if (c->body == NULL || decode_job_patch(c->body, &mod, &e)) {
+	if (c->body == NULL || decode_job_patch(c->body, server_now(), &mod, &mask, &e)) {
 		if (c->body == NULL)
 			call_error(c, 400, "bad_request", "", "the body must be a JSON object");
 		else
@@ -150,10 +215,27 @@ void api_job_patch(struct call *c)
 	if (jl_state_final(j->state)) {
 		call_error(c, 409, "conflict", "state", "the job is %s; only waiting joblets change",
 			   jl_state_name(j->state));
-		return;
+		goto out;
 	}
-	sched_modify(&c->srv->sched, j, &mod, server_now());
+	if (mask & (MOD_DEPS | MOD_GROUPS | MOD_AFTER_GROUPS)) {
+		struct job_ext x = merged_ext(j, mod.x, mask);
+		struct job_spec check = {.x = &x};
+		char buf[600];
+		const char *field = "";
+		if (sched_check(&c->srv->sched, &check, j, buf, sizeof buf, &field)) {
+			bool missing = strncmp(buf, "no job", 6) == 0;
+			call_error(c, missing ? 404 : 422, missing ? "not_found" : "cycle", field, "%s: %s",
+				   field, buf);
+			goto out;
+		}
+	}
+	if (sched_modify(&c->srv->sched, j, &mod, mask, server_now(), &why)) {
+		call_error(c, 409, "conflict", "state", "%s", why);
+		goto out;
+	}
 	call_reply(c, 200, render_job(j, true));
+out:
+	job_ext_free(mod.x);
 }
 
 void api_job_delete(struct call *c)
@@ -164,7 +246,8 @@ void api_job_delete(struct call *c)
 		return;
 	char id[400];
 	job_id(j, id, sizeof id);
-	if (sched_remove(&c->srv->sched, j, &why)) {
+	const char *force = call_query(c, "force");
+	if (sched_remove(&c->srv->sched, j, force && strcmp(force, "0") != 0, server_now(), &why)) {
 		call_error(c, 409, "conflict", "state", "cannot remove %s: %s", id, why);
 		return;
 	}

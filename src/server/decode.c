@@ -1,6 +1,7 @@
 /* Strict request decoding; the rules are the table in docs/API.md. */
 #include "server/decode.h"
 #include "base/xalloc.h"
+#include "core/opts.h"
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,7 +31,19 @@ void job_req_free(struct job_req *r)
 {
 	free(r->name);
 	free(r->env);
+	job_ext_free(r->spec.x);	/* still here unless sched_add took it */
 	r->name = r->env = NULL;
+	r->spec.x = NULL;
+}
+
+/* The scheduling options of a job object or a patch. */
+static int decode_opts(json_t *obj, const char *prefix, int64_t now, struct job_ext **x,
+		       unsigned *mask, struct derr *e)
+{
+	struct opts_err oe;
+	if (opts_read(obj, prefix, now, x, mask, &oe))
+		return derr_set(e, 422, "bad_request", oe.field, "%s", oe.rule);
+	return 0;
 }
 
 bool name_valid(const char *s, size_t max)
@@ -191,11 +204,13 @@ static int decode_env(json_t *obj, const char *prefix, char **out, struct derr *
 static const char *const job_fields[] = {
 	"cmd", "name", "group", "req_group", "cwd", "env", "cores", "ram_mb", "time_ms", "gpus",
 	"priority", "retries", "lost_retries", "retry_delay_ms", "no_restart", "joblets", "unique",
+	"constraints", "avoid", "limits", "after_ok", "after_fail", "after_any", "dep_groups",
+	"after_groups", "not_before", "timeslot", "kill_at_slot_end", "max_running", "override",
 	NULL,
 };
 
-int decode_job(json_t *obj, const char *prefix, const char *owner, struct job_req *out,
-	       struct derr *e)
+int decode_job(json_t *obj, const char *prefix, const char *owner, int64_t now,
+	       struct job_req *out, struct derr *e)
 {
 	memset(out, 0, sizeof *out);
 	struct job_spec *s = &out->spec;
@@ -236,8 +251,15 @@ int decode_job(json_t *obj, const char *prefix, const char *owner, struct job_re
 		return derr_set(e, 422, "bad_request", f,
 				"may hold only letters, digits, '_', '.' and '-'");
 	}
-	if (decode_env(obj, prefix, &out->env, e))
+	if (decode_env(obj, prefix, &out->env, e) || decode_opts(obj, prefix, now, &s->x, NULL, e))
 		return -1;
+	/* Learned requirements need to know what the user left out. */
+	if (s->x == NULL && s->req_group[0])
+		s->x = xcalloc(1, sizeof *s->x);
+	if (s->x) {
+		s->x->ram_given = json_object_get(obj, "ram_mb") != NULL;
+		s->x->time_given = json_object_get(obj, "time_ms") != NULL;
+	}
 	out->name = name ? xstrdup(name) : name_from_cmd(s->cmd);
 	s->name = out->name;
 	s->env = out->env;
@@ -254,14 +276,14 @@ int decode_job(json_t *obj, const char *prefix, const char *owner, struct job_re
 	return 0;
 }
 
-int decode_job_batch(json_t *body, const char *owner, struct job_req **out, size_t *n,
-		     struct derr *e)
+int decode_job_batch(json_t *body, const char *owner, int64_t now, struct job_req **out,
+		     size_t *n, struct derr *e)
 {
 	*out = NULL;
 	*n = 0;
 	if (json_is_object(body)) {
 		*out = xcalloc(1, sizeof **out);
-		if (decode_job(body, "", owner, *out, e)) {
+		if (decode_job(body, "", owner, now, *out, e)) {
 			job_req_free(*out);
 			free(*out);
 			*out = NULL;
@@ -280,7 +302,7 @@ int decode_job_batch(json_t *body, const char *owner, struct job_req **out, size
 	for (size_t i = 0; i < len; i++) {
 		char prefix[32];
 		snprintf(prefix, sizeof prefix, "[%zu].", i);
-		if (decode_job(json_array_get(body, i), prefix, owner, &reqs[i], e)) {
+		if (decode_job(json_array_get(body, i), prefix, owner, now, &reqs[i], e)) {
 			for (size_t k = 0; k <= i; k++)
 				job_req_free(&reqs[k]);
 			free(reqs);
@@ -294,10 +316,13 @@ int decode_job_batch(json_t *body, const char *owner, struct job_req **out, size
 
 static const char *const patch_fields[] = {
 	"priority", "cores", "ram_mb", "time_ms", "gpus", "retries", "lost_retries",
-	"retry_delay_ms", NULL,
+	"retry_delay_ms", "constraints", "avoid", "limits", "after_ok", "after_fail", "after_any",
+	"dep_groups", "after_groups", "not_before", "timeslot", "kill_at_slot_end", "max_running",
+	"override", NULL,
 };
 
-int decode_job_patch(json_t *body, struct job_spec *mod, struct derr *e)
+int decode_job_patch(json_t *body, int64_t now, struct job_spec *mod, unsigned *mask,
+		     struct derr *e)
 {
 	int64_t v[8] = {0};
 	if (!json_is_object(body))
@@ -316,6 +341,8 @@ int decode_job_patch(json_t *body, struct job_spec *mod, struct derr *e)
 	    get_int(body, "", "retry_delay_ms", 0, 86400000, -1, &v[7], e))
 		return -1;
 	memset(mod, 0, sizeof *mod);
+	if (decode_opts(body, "", now, &mod->x, mask, e))
+		return -1;
 	mod->priority = (int32_t)v[0];
 	mod->cores = (int32_t)v[1];
 	mod->ram_mb = (int32_t)v[2];

@@ -27,13 +27,15 @@ struct job_req {
 void job_req_free(struct job_req *r);
 
 /* One job object (prefix names it in errors, e.g. "[3]."). owner is already checked. */
-int decode_job(json_t *obj, const char *prefix, const char *owner, struct job_req *out,
-	       struct derr *e);
+int decode_job(json_t *obj, const char *prefix, const char *owner, int64_t now,
+	       struct job_req *out, struct derr *e);
 /* A POST /v1/jobs body: an object or an array of ≤ 100000. *out is a malloc'd array. */
-int decode_job_batch(json_t *body, const char *owner, struct job_req **out, size_t *n,
+int decode_job_batch(json_t *body, const char *owner, int64_t now, struct job_req **out,
+		     size_t *n, struct derr *e);
+/* A PATCH body into mod (numbers not given are -1; the option lists given are in mod->x,
+ * malloc'd, with their MOD_* bits in *mask: free mod->x with job_ext_free). */
+int decode_job_patch(json_t *body, int64_t now, struct job_spec *mod, unsigned *mask,
 		     struct derr *e);
-/* A PATCH body into mod (fields not given are -1). */
-int decode_job_patch(json_t *body, struct job_spec *mod, struct derr *e);
 /* A FINISH report. Strings in out borrow from obj. */
 int decode_finish(json_t *obj, const char *prefix, bool need_attempt, struct finish *out,
 		  struct derr *e);

@@ -46,6 +46,16 @@ static void on_attempt_put(void *ctx, struct attempt *a)
 	server_mark_dirty(srv);
 }
 
+static void on_limit_put(void *ctx, const struct limit_group *g)
+{
+	struct server *srv = ctx;
+	struct rec_limit *r = &store_batch_add(&server_batch(srv)->sb, REC_LIMIT)->u.limit;
+	r->name = g->name;
+	r->limit = g->limit;
+	srv->offer_parked = true;
+	server_mark_dirty(srv);
+}
+
 static void on_event(void *ctx, int ev, struct job *j, struct joblet *jl, struct attempt *a)
 {
 	struct server *srv = ctx;
@@ -83,6 +93,7 @@ const struct sched_hooks persist_hooks = {
 	.attempt_put = on_attempt_put,
 	.event = on_event,
 	.worker_lost = worker_lost_hook,
+	.limit_put = on_limit_put,
 };
 
 void persist_output(struct server *srv, int64_t attempt, int64_t seq, int64_t at, char *data,

@@ -1,7 +1,15 @@
 /* JSON renderings of jobs, attempts and workers; field names are the API contract. */
 #include "server/server.h"
 #include "base/clock.h"
+#include "core/opts.h"
 #include <stdio.h>
+
+static const struct sched *reasons_from;	/* the scheduler that explains waiting joblets */
+
+void render_init(const struct sched *s)
+{
+	reasons_from = s;
+}
 
 json_t *render_time(int64_t wall_ms)
 {
@@ -15,7 +23,8 @@ json_t *render_attempt(const struct attempt *a)
 	json_t *late = NULL;
 	if (a->late_result)
 		late = json_loads(a->late_result, 0, NULL);
-	return json_pack("{s:I, s:i, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:i, s:I, s:I, s:o, s:o}",
+	return json_pack("{s:I, s:i, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:i, s:I, s:I, s:o, s:o,"
+			 " s:i, s:i, s:i}",
 			 "id", (json_int_t)a->id, "n", a->n, "node", a->node, "worker",
 			 a->worker_id, "state", at_state_name(a->state), "exit_code",
 			 a->has_exit ? json_integer(a->exit_code) : json_null(), "fail_reason",
@@ -23,7 +32,8 @@ json_t *render_attempt(const struct attempt *a)
 			 "ended_at", render_time(a->ended_at), "peak_ram_mb", a->peak_ram_mb,
 			 "cpu_ms", (json_int_t)a->cpu_ms, "wall_ms", (json_int_t)(wall < 0 ? 0 : wall),
 			 "message", a->message ? json_string(a->message) : json_null(),
-			 "late_result", late ? late : json_null());
+			 "late_result", late ? late : json_null(), "cores", a->cores, "ram_mb",
+			 a->ram_mb, "gpus", a->gpus);
 }
 
 static json_t *render_counts(const int32_t *counts)
@@ -52,19 +62,36 @@ json_t *render_job(const struct job *j, bool with_joblets)
 		j->lost_retries, "retry_delay_ms", (json_int_t)j->retry_delay_ms, "no_restart",
 		j->no_restart, "unique", j->unique, "joblet_count", j->njoblets, "counts",
 		render_counts(j->counts));
-	if (!with_joblets)
+	opts_write(o, j, true);
+	json_object_set_new(o, "ram_learned", json_boolean(j->ram_learned));
+	json_object_set_new(o, "time_learned", json_boolean(j->time_learned));
+	if (!with_joblets) {
+		/* One reason for a list line: its first joblet that is not running. */
+		for (int32_t i = 0; i < j->njoblets; i++) {
+			const struct joblet *jl = &j->joblets[i];
+			if (jl->state == JS_WAITING || jl->state == JS_READY) {
+				char buf[1024];
+				json_object_set_new(o, "reason", json_string(sched_reason(
+									 reasons_from, jl, server_now(),
+									 buf, sizeof buf)));
+				break;
+			}
+		}
 		return o;
+	}
 	json_t *arr = json_array();
 	for (int32_t i = 0; i < j->njoblets; i++) {
 		const struct joblet *jl = &j->joblets[i];
 		json_t *atts = json_array();
+		char buf[1024];
 		for (const struct attempt *a = jl->attempts; a; a = a->next)
 			json_array_append_new(atts, render_attempt(a));
 		json_array_append_new(
 			arr, json_pack("{s:i, s:s, s:i, s:i, s:i, s:s, s:o, s:o}", "index", jl->index,
 				       "state", jl_state_name(jl->state), "retry",
 				       jl->nattempts > 0 ? jl->nattempts - 1 : 0, "errors", jl->errors,
-				       "lost", jl->lost, "reason", jl->reason ? jl->reason : "",
+				       "lost", jl->lost, "reason",
+				       sched_reason(reasons_from, jl, server_now(), buf, sizeof buf),
 				       "ready_at", render_time(jl->ready_at), "attempts", atts));
 	}
 	json_object_set_new(o, "joblets", arr);

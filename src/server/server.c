@@ -77,6 +77,12 @@ static void run_tick(struct server *srv)
 	int64_t next_mono;
 	int64_t next_wall = sched_tick(&srv->sched, clock_wall_ms(), clock_mono_ms(), &next_mono);
 	arm_tick(srv, next_wall, next_mono);
+	if (srv->sched.wake_workers) {
+		/* A gate opened, a limit rose, a preference expired: offer it this turn. */
+		srv->sched.wake_workers = false;
+		srv->offer_parked = true;
+		server_mark_dirty(srv);
+	}
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -90,11 +96,11 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
 	srv->flush_armed = false;
+	run_tick(srv);	/* due timers first, so what they make ready is offered below */
 	if (srv->offer_parked) {
 		srv->offer_parked = false;
 		server_try_parked(srv);
 	}
-	run_tick(srv);
 	struct batch *b = srv->cur;
 	if (b == NULL)
 		return;
@@ -248,12 +254,15 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: jobgrid server [--listen ADDR:PORT] [--data DIR] [--store URL]\n"
 		   "                      [--local-workers N] [--lease DURATION] [--heartbeat DURATION]\n"
+		   "                      [--starve-after DURATION]\n"
 		   "  --listen         address to serve the API on (default 127.0.0.1:7370; port 0 picks one)\n"
 		   "  --data           data directory holding the SQLite store (default ./jobgrid-data)\n"
 		   "  --store          store URL; sqlite (the default) is the only one so far\n"
 		   "  --local-workers  start and supervise N workers on this machine (default 0)\n"
 		   "  --lease          how long a silent worker keeps its joblets (default 30s)\n"
-		   "  --heartbeat      how often workers check in (default 5s)\n");
+		   "  --heartbeat      how often workers check in (default 5s)\n"
+		   "  --starve-after   a joblet overtaken by smaller ones this long gets a worker\n"
+		   "                   held for it (default 60s)\n");
 }
 
 static void raise_nofile(void)
@@ -268,7 +277,7 @@ static void raise_nofile(void)
 struct server_opts {
 	const char *listen, *data, *store;
 	int local_workers;
-	int64_t lease_ms, heartbeat_ms;
+	int64_t lease_ms, heartbeat_ms, starve_ms;
 };
 
 static int parse_opts(int argc, char **argv, struct server_opts *o)
@@ -278,6 +287,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 		{"store", required_argument, NULL, 's'},
 		{"local-workers", required_argument, NULL, 'w'},
 		{"lease", required_argument, NULL, 'L'}, {"heartbeat", required_argument, NULL, 'H'},
+		{"starve-after", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	int ch;
@@ -298,9 +308,12 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 			break;
 		case 'L':
 		case 'H':
-			if (clock_parse_duration(optarg, ch == 'L' ? &o->lease_ms : &o->heartbeat_ms, &why)) {
+		case 'S':
+			if (clock_parse_duration(optarg, ch == 'L' ? &o->lease_ms
+						 : ch == 'H' ? &o->heartbeat_ms : &o->starve_ms, &why)) {
 				fprintf(stderr, "jobgrid server: --%s: %s, got '%s'\n",
-					ch == 'L' ? "lease" : "heartbeat", why, optarg);
+					ch == 'L' ? "lease" : ch == 'H' ? "heartbeat" : "starve-after",
+					why, optarg);
 				return -1;
 			}
 			break;
@@ -376,7 +389,7 @@ static void server_free(struct server *srv)
 
 int server_main(int argc, char **argv)
 {
-	struct server_opts o = {"127.0.0.1:7370", "./jobgrid-data", NULL, 0, 30000, 5000};
+	struct server_opts o = {"127.0.0.1:7370", "./jobgrid-data", NULL, 0, 30000, 5000, 60000};
 	if (parse_opts(argc, argv, &o))
 		return 2;
 	log_init("server", LOG_INFO);
@@ -397,6 +410,9 @@ int server_main(int argc, char **argv)
 	struct sched_hooks hooks = persist_hooks;
 	hooks.ctx = srv;
 	sched_init(&srv->sched, &hooks, o.lease_ms);
+	srv->sched.starve_ms = o.starve_ms;
+	srv->sched.failover_wait_ms = 2 * o.heartbeat_ms;
+	render_init(&srv->sched);
 	imap_init(&srv->idem);
 	char *err = NULL;
 	srv->store = store_sqlite_open(o.data, &err);
@@ -407,11 +423,12 @@ int server_main(int argc, char **argv)
 		server_free(srv);
 		return 1;
 	}
+	/* Re-evaluating gates may change rows: they go in the first batch. */
+	srv->flush_ev = event_new(srv->base, -1, 0, on_flush, srv);
 	sched_load_done(&srv->sched, clock_wall_ms(), clock_mono_ms());
 	log_info("recovered %lld jobs (%d ready, %d running) in %.3f s", (long long)srv->sched.njobs,
 		 srv->sched.totals.by_state[JS_READY], srv->sched.totals.by_state[JS_RUNNING],
 		 (double)(clock_mono_us() - t0) / 1e6);
-	srv->flush_ev = event_new(srv->base, -1, 0, on_flush, srv);
 	srv->tick_ev = evtimer_new(srv->base, on_tick, srv);
 	srv->stop_ev = evtimer_new(srv->base, on_stop_step, srv);
 	srv->keepalive_ev = event_new(srv->base, -1, EV_PERSIST, on_keepalive, srv);

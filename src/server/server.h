@@ -120,7 +120,9 @@ int64_t server_now(void);
 /* Jobs by id text ("alice.true.3" or "3"); NULL if not found (owner checked). */
 struct job *server_find_job(struct server *srv, const char *id, int32_t *idx_out);
 
-/* JSON renderings (render.c). */
+/* JSON renderings (render.c). render_init names the scheduler that explains waits. */
+void render_init(const struct sched *s);
+json_t *render_limit(const struct sched *s, const struct limit_group *g);
 json_t *render_job(const struct job *j, bool with_joblets);
 json_t *render_attempt(const struct attempt *a);
 json_t *render_assignment(const struct attempt *a);
@@ -144,6 +146,9 @@ void api_attempt_output(struct call *c);
 void api_attempt_finish(struct call *c);
 void api_events(struct call *c);
 void api_stats(struct call *c);
+void api_limits_list(struct call *c);
+void api_limit_get(struct call *c);
+void api_limit_put(struct call *c);
 void api_drain(struct call *c);
 void api_shutdown(struct call *c);
 void api_backup(struct call *c);

@@ -33,6 +33,12 @@ static const char *const store_migrations[] = {
 	"CREATE UNIQUE INDEX output_chunk ON output(attempt, seq);"
 	"CREATE TABLE idem(owner TEXT NOT NULL, key TEXT NOT NULL, at INTEGER NOT NULL,"
 	" status INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY(owner, key)) STRICT;",
+	/* 2: scheduling options (JSON, see core/opts.h), what each attempt was given, limits */
+	"ALTER TABLE jobs ADD COLUMN opts TEXT;"
+	"ALTER TABLE attempts ADD COLUMN cores INTEGER NOT NULL DEFAULT -1;"
+	"ALTER TABLE attempts ADD COLUMN ram_mb INTEGER NOT NULL DEFAULT -1;"
+	"ALTER TABLE attempts ADD COLUMN gpus INTEGER NOT NULL DEFAULT -1;"
+	"CREATE TABLE limits(name TEXT PRIMARY KEY, lim INTEGER NOT NULL) STRICT, WITHOUT ROWID;",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof store_migrations / sizeof store_migrations[0]))
 #endif

@@ -2,6 +2,7 @@
 #include "store/store.h"
 #include "base/xalloc.h"
 #include "core/job.h"
+#include "core/opts.h"
 #include <string.h>
 
 struct rec *store_batch_add(struct store_batch *b, enum rec_kind kind)
@@ -21,6 +22,10 @@ void store_batch_clear(struct store_batch *b)
 	for (size_t i = 0; i < b->n; i++) {
 		struct rec *r = &b->recs[i];
 		switch (r->kind) {
+		case REC_JOB:
+		case REC_JOB_STATE:
+			free(r->u.job.opts);
+			break;
 		case REC_JOBLET:
 			free(r->u.joblet.reason);
 			break;
@@ -66,6 +71,7 @@ void store_add_job(struct store_batch *b, const struct job *j, bool created)
 	r->priority = j->priority;
 	r->state = j->state;
 	r->flags = (j->no_restart ? REC_JOB_NO_RESTART : 0) | (j->unique ? REC_JOB_UNIQUE : 0);
+	r->opts = opts_text(j);
 }
 
 void store_add_joblet(struct store_batch *b, const struct joblet *jl)
@@ -95,6 +101,9 @@ void store_add_attempt(struct store_batch *b, const struct attempt *a)
 	r->ended_at = a->ended_at;
 	r->peak_ram_mb = a->peak_ram_mb;
 	r->cpu_ms = a->cpu_ms;
+	r->cores = a->cores;
+	r->ram_mb = a->ram_mb;
+	r->gpus = a->gpus;
 	r->node = a->node;
 	r->worker = a->worker_id;
 	r->message = a->message ? xstrdup(a->message) : NULL;

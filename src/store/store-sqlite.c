@@ -4,6 +4,7 @@
  * the loop thread keeps a read connection for `log`; backups use their own connection on
  * their own thread (WAL lets readers see a consistent snapshot while the writer goes on). */
 #include "store/store.h"
+#include "core/opts.h"
 #include "store/migrations.h"
 #include "base/intern.h"
 #include "base/log.h"
@@ -18,15 +19,16 @@
 #include <unistd.h>
 
 enum { ST_JOB_INS, ST_JOB_UPD, ST_JOB_DEL, ST_JOBLETS_DEL, ST_ATTEMPTS_DEL, ST_OUTPUT_DEL,
-       ST_JOBLET, ST_ATTEMPT, ST_OUTPUT, ST_IDEM, ST_IDEM_PRUNE, ST__N };
+       ST_JOBLET, ST_ATTEMPT, ST_OUTPUT, ST_IDEM, ST_IDEM_PRUNE, ST_LIMIT, ST__N };
 
 static const char *const stmt_sql[ST__N] = {
 	[ST_JOB_INS] = "INSERT OR REPLACE INTO jobs(seq, owner, name, grp, req_group, cmd, cwd,"
 		" env, cores, ram_mb, gpus, time_ms, priority, retries, lost_retries,"
-		" retry_delay_ms, flags, njoblets, state, created_at, ended_at)"
-		" VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)",
+		" retry_delay_ms, flags, njoblets, state, created_at, ended_at, opts)"
+		" VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,"
+		"?22)",
 	[ST_JOB_UPD] = "UPDATE jobs SET cores=?2, ram_mb=?3, gpus=?4, time_ms=?5, priority=?6,"
-		" retries=?7, lost_retries=?8, retry_delay_ms=?9, state=?10, ended_at=?11"
+		" retries=?7, lost_retries=?8, retry_delay_ms=?9, state=?10, ended_at=?11, opts=?12"
 		" WHERE seq=?1",
 	[ST_JOB_DEL] = "DELETE FROM jobs WHERE seq=?1",
 	[ST_JOBLETS_DEL] = "DELETE FROM joblets WHERE seq=?1",
@@ -36,10 +38,12 @@ static const char *const stmt_sql[ST__N] = {
 		" reason) VALUES(?1,?2,?3,?4,?5,?6,?7)",
 	[ST_ATTEMPT] = "INSERT OR REPLACE INTO attempts(id, seq, idx, n, node, worker, state,"
 		" exit_code, fail_reason, started_at, ended_at, peak_ram_mb, cpu_ms, message,"
-		" late_result) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
+		" late_result, cores, ram_mb, gpus)"
+		" VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)",
 	[ST_OUTPUT] = "INSERT OR IGNORE INTO output(attempt, seq, at, data) VALUES(?1,?2,?3,?4)",
 	[ST_IDEM] = "INSERT OR IGNORE INTO idem(owner, key, at, status, body) VALUES(?1,?2,?3,?4,?5)",
 	[ST_IDEM_PRUNE] = "DELETE FROM idem WHERE at < ?1",
+	[ST_LIMIT] = "INSERT OR REPLACE INTO limits(name, lim) VALUES(?1,?2)",
 };
 
 struct sqlite_store {
@@ -129,7 +133,7 @@ static int load_jobs(struct sqlite_store *ss, struct sched *s, char **err)
 	sqlite3_stmt *st;
 	const char *sql = "SELECT seq, owner, name, grp, req_group, cmd, cwd, env, cores, ram_mb,"
 			  " gpus, time_ms, priority, retries, lost_retries, retry_delay_ms, flags,"
-			  " njoblets, state, created_at, ended_at FROM jobs ORDER BY seq";
+			  " njoblets, state, created_at, ended_at, opts FROM jobs ORDER BY seq";
 	if (sqlite3_prepare_v2(ss->wdb, sql, -1, &st, NULL) != SQLITE_OK) {
 		*err = xasprintf("load jobs: %s", sqlite3_errmsg(ss->wdb));
 		return -1;
@@ -161,6 +165,14 @@ static int load_jobs(struct sqlite_store *ss, struct sched *s, char **err)
 		j->unique = flags & REC_JOB_UNIQUE;
 		j->created_at = sqlite3_column_int64(st, 19);
 		j->ended_at = sqlite3_column_int64(st, 20);
+		char why[600];
+		if (sqlite3_column_type(st, 21) != SQLITE_NULL &&
+		    opts_load(j, col_text(st, 21), why, sizeof why)) {
+			*err = xstrdup(why);
+			job_free(j);
+			sqlite3_finalize(st);
+			return -1;
+		}
 		sched_load_job(s, j);
 	}
 	sqlite3_finalize(st);
@@ -202,7 +214,8 @@ static int load_attempts(struct sqlite_store *ss, struct sched *s, char **err)
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(ss->wdb, "SELECT id, seq, idx, n, node, worker, state, exit_code,"
 					" fail_reason, started_at, ended_at, peak_ram_mb, cpu_ms,"
-					" message, late_result FROM attempts ORDER BY id",
+					" message, late_result, cores, ram_mb, gpus FROM attempts"
+					" ORDER BY id",
 			       -1, &st, NULL) != SQLITE_OK) {
 		*err = xasprintf("load attempts: %s", sqlite3_errmsg(ss->wdb));
 		return -1;
@@ -225,8 +238,25 @@ static int load_attempts(struct sqlite_store *ss, struct sched *s, char **err)
 			a->message = xstrdup(col_text(st, 13));
 		if (sqlite3_column_type(st, 14) != SQLITE_NULL)
 			a->late_result = xstrdup(col_text(st, 14));
+		/* -1: a row from before migration 2; sched_load_attempt takes the job's. */
+		a->cores = sqlite3_column_int(st, 15);
+		a->ram_mb = sqlite3_column_int(st, 16);
+		a->gpus = sqlite3_column_int(st, 17);
 		sched_load_attempt(s, a, sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2));
 	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int load_limits(struct sqlite_store *ss, struct sched *s, char **err)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(ss->wdb, "SELECT name, lim FROM limits", -1, &st, NULL) != SQLITE_OK) {
+		*err = xasprintf("load limits: %s", sqlite3_errmsg(ss->wdb));
+		return -1;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW)
+		sched_load_limit(s, col_text(st, 0), sqlite3_column_int(st, 1));
 	sqlite3_finalize(st);
 	return 0;
 }
@@ -250,8 +280,8 @@ static int sqlite_load(struct store *st, struct sched *s, store_idem_cb idem, vo
 	struct sqlite_store *ss = (struct sqlite_store *)st;
 	if (exec_sql(ss->wdb, "BEGIN", err))
 		return -1;
-	int rc = load_jobs(ss, s, err) || load_joblets(ss, s, err) || load_attempts(ss, s, err) ||
-		 load_idem(ss, idem, arg) ? -1 : 0;
+	int rc = load_limits(ss, s, err) || load_jobs(ss, s, err) || load_joblets(ss, s, err) ||
+		 load_attempts(ss, s, err) || load_idem(ss, idem, arg) ? -1 : 0;
 	char *ignored = NULL;
 	exec_sql(ss->wdb, "COMMIT", &ignored);
 	free(ignored);
@@ -302,6 +332,7 @@ static int write_job(struct sqlite_store *ss, const struct rec_job *r, bool inse
 		sqlite3_bind_int(st, 19, r->state);
 		sqlite3_bind_int64(st, 20, r->created_at);
 		sqlite3_bind_int64(st, 21, r->ended_at);
+		bind_text_or_null(st, 22, r->opts);
 	} else {
 		sqlite3_bind_int(st, 2, r->cores);
 		sqlite3_bind_int(st, 3, r->ram_mb);
@@ -313,6 +344,7 @@ static int write_job(struct sqlite_store *ss, const struct rec_job *r, bool inse
 		sqlite3_bind_int64(st, 9, r->retry_delay_ms);
 		sqlite3_bind_int(st, 10, r->state);
 		sqlite3_bind_int64(st, 11, r->ended_at);
+		bind_text_or_null(st, 12, r->opts);
 	}
 	return run_stmt(ss, insert ? ST_JOB_INS : ST_JOB_UPD);
 }
@@ -362,6 +394,9 @@ static int write_attempt(struct sqlite_store *ss, const struct rec_attempt *r)
 	sqlite3_bind_int64(st, 13, r->cpu_ms);
 	bind_text_or_null(st, 14, r->message);
 	bind_text_or_null(st, 15, r->late_result);
+	sqlite3_bind_int(st, 16, r->cores);
+	sqlite3_bind_int(st, 17, r->ram_mb);
+	sqlite3_bind_int(st, 18, r->gpus);
 	return run_stmt(ss, ST_ATTEMPT);
 }
 
@@ -397,6 +432,11 @@ static int write_rec(struct sqlite_store *ss, const struct rec *r)
 	case REC_IDEM_PRUNE:
 		sqlite3_bind_int64(ss->stmts[ST_IDEM_PRUNE], 1, r->u.prune_before);
 		return run_stmt(ss, ST_IDEM_PRUNE);
+	case REC_LIMIT:
+		st = ss->stmts[ST_LIMIT];
+		sqlite3_bind_text(st, 1, r->u.limit.name, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, r->u.limit.limit);
+		return run_stmt(ss, ST_LIMIT);
 	}
 	return -1;
 }

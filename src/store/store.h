@@ -20,13 +20,14 @@ struct event_base;
 struct sched;
 
 enum rec_kind { REC_JOB, REC_JOB_STATE, REC_JOB_DEL, REC_JOBLET, REC_ATTEMPT, REC_OUTPUT, REC_IDEM,
-		REC_IDEM_PRUNE };
+		REC_IDEM_PRUNE, REC_LIMIT };
 
 struct rec_job {	/* REC_JOB inserts all; REC_JOB_STATE updates the mutable part */
 	int64_t seq;
 	const char *owner, *name, *group, *req_group, *cwd, *cmd, *env;	/* borrowed */
 	int64_t created_at, ended_at, time_ms, retry_delay_ms;
 	int32_t cores, ram_mb, gpus, njoblets, retries, lost_retries, priority, state, flags;
+	char *opts;		/* owned: the scheduling options as JSON text, or NULL */
 };
 enum { REC_JOB_NO_RESTART = 1, REC_JOB_UNIQUE = 2 };
 
@@ -38,7 +39,7 @@ struct rec_joblet {
 
 struct rec_attempt {
 	int64_t id, seq, started_at, ended_at, cpu_ms;
-	int32_t idx, n, state, exit_code, fail_reason, peak_ram_mb;
+	int32_t idx, n, state, exit_code, fail_reason, peak_ram_mb, cores, ram_mb, gpus;
 	bool has_exit;
 	const char *node, *worker;	/* borrowed (interned) */
 	char *message, *late_result;	/* owned */
@@ -57,6 +58,11 @@ struct rec_idem {
 	int32_t status;
 };
 
+struct rec_limit {
+	const char *name;	/* borrowed (interned) */
+	int32_t limit;		/* -1 = none */
+};
+
 struct rec {
 	enum rec_kind kind;
 	union {
@@ -65,6 +71,7 @@ struct rec {
 		struct rec_attempt attempt;
 		struct rec_output output;
 		struct rec_idem idem;
+		struct rec_limit limit;
 		int64_t prune_before;	/* REC_IDEM_PRUNE: wall ms */
 	} u;
 };

@@ -15,13 +15,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct derr e;
 	struct job_req *reqs = NULL;
 	size_t n = 0;
-	if (decode_job_batch(j, "fuzzer", &reqs, &n, &e) == 0) {
+	if (decode_job_batch(j, "fuzzer", 1000, &reqs, &n, &e) == 0) {
 		for (size_t i = 0; i < n; i++)
 			job_req_free(&reqs[i]);
 		free(reqs);
 	}
 	struct job_spec mod;
-	(void)decode_job_patch(j, &mod, &e);
+	unsigned mask;
+	if (decode_job_patch(j, 1000, &mod, &mask, &e) == 0)
+		job_ext_free(mod.x);
 	struct finish f;
 	(void)decode_finish(j, "", true, &f, &e);
 	(void)decode_finish(j, "x.", false, &f, &e);
@@ -29,7 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *item;
 	json_array_foreach(j, i, item) {
 		(void)decode_finish(item, "[].", true, &f, &e);
-		(void)decode_job_patch(item, &mod, &e);
+		if (decode_job_patch(item, 1000, &mod, &mask, &e) == 0)
+			job_ext_free(mod.x);
 	}
 	json_decref(j);
 	return 0;

@@ -17,7 +17,7 @@ static void reject(const char *text, int status, const char *field)
 	struct derr e;
 	struct job_req *reqs = NULL;
 	size_t n = 0;
-	cr_assert_eq(decode_job_batch(j, "alice", &reqs, &n, &e), -1, "%s should be refused", text);
+	cr_assert_eq(decode_job_batch(j, "alice", 0, &reqs, &n, &e), -1, "%s should be refused", text);
 	cr_assert_eq(e.status, status, "%s: status %d, want %d (%s)", text, e.status, status, e.message);
 	cr_assert_str_eq(e.field, field, "%s: field '%s', want '%s'", text, e.field, field);
 	cr_assert(strlen(e.message) > strlen(field) + 5, "the message says the rule: %s", e.message);
@@ -31,7 +31,7 @@ Test(decode, defaults)
 	struct derr e;
 	struct job_req *r;
 	size_t n;
-	cr_assert_eq(decode_job_batch(j, "alice", &r, &n, &e), 0);
+	cr_assert_eq(decode_job_batch(j, "alice", 0, &r, &n, &e), 0);
 	cr_assert_eq(n, 1);
 	cr_assert_str_eq(r->spec.name, "python3", "named after the command's first word");
 	cr_assert_str_eq(r->spec.owner, "alice");
@@ -58,7 +58,7 @@ Test(decode, every_field)
 	struct derr e;
 	struct job_req *r;
 	size_t n;
-	cr_assert_eq(decode_job_batch(j, "bob", &r, &n, &e), 0, "%s", e.message);
+	cr_assert_eq(decode_job_batch(j, "bob", 0, &r, &n, &e), 0, "%s", e.message);
 	cr_assert_eq(n, 2);
 	struct job_spec *s = &r[1].spec;
 	cr_assert_str_eq(s->name, "nm");
@@ -120,17 +120,18 @@ Test(decode, patch)
 {
 	struct derr e;
 	struct job_spec m;
+	unsigned mask;
 	json_t *j = parse("{\"priority\":3,\"time_ms\":100}");
-	cr_assert_eq(decode_job_patch(j, &m, &e), 0);
+	cr_assert_eq(decode_job_patch(j, 0, &m, &mask, &e), 0);
 	cr_assert_eq(m.priority, 3);
 	cr_assert_eq(m.time_ms, 100);
 	cr_assert_eq(m.cores, -1, "fields not given stay -1");
 	json_decref(j);
 	j = parse("{}");
-	cr_assert_eq(decode_job_patch(j, &m, &e), -1);
+	cr_assert_eq(decode_job_patch(j, 0, &m, &mask, &e), -1);
 	json_decref(j);
 	j = parse("{\"cmd\":\"x\"}");
-	cr_assert_eq(decode_job_patch(j, &m, &e), -1, "cmd cannot change");
+	cr_assert_eq(decode_job_patch(j, 0, &m, &mask, &e), -1, "cmd cannot change");
 	cr_assert_str_eq(e.field, "cmd");
 	json_decref(j);
 }

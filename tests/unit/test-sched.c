@@ -20,7 +20,7 @@ static void h_joblet(void *c, struct joblet *jl) { rec.joblet_puts++; }
 static void h_attempt(void *c, struct attempt *a) { rec.attempt_puts++; }
 static void h_event(void *c, int ev, struct job *j, struct joblet *jl, struct attempt *a) { rec.events[ev]++; }
 static void h_lost(void *c, struct worker *w) { rec.lost++; }
-static const struct sched_hooks hooks = {NULL, h_job, h_removed, h_joblet, h_attempt, h_event, h_lost};
+static const struct sched_hooks hooks = {NULL, h_job, h_removed, h_joblet, h_attempt, h_event, h_lost, NULL};
 
 static void setup(void)
 {
@@ -233,7 +233,7 @@ Test(sched, cancel_retry_remove)
 	struct attempt *a = take_one(w);
 	cr_assert_eq(a->joblet->job, j);
 	const char *why;
-	cr_assert_eq(sched_remove(&s, j, &why), -1, "running jobs are not removed");
+	cr_assert_eq(sched_remove(&s, j, false, 0, &why), -1, "running jobs are not removed");
 	sched_cancel(&s, j, 2000);
 	cr_assert(a->cancel_requested);
 	cr_assert_eq(j->state, JS_RUNNING, "still running until the worker reports");
@@ -247,12 +247,12 @@ Test(sched, cancel_retry_remove)
 	cr_assert_eq(j->state, JS_READY);
 	sched_cancel(&s, k, 2300);
 	cr_assert_eq(k->state, JS_CANCELLED);
-	cr_assert_eq(sched_remove(&s, k, &why), 0);
+	cr_assert_eq(sched_remove(&s, k, false, 0, &why), 0);
 	cr_assert_null(sched_job(&s, 2));
 	cr_assert_eq(s.njobs, 1);
 	struct attempt *b = take_one(w);
 	finish(w, b, FR_NONE, 0, 3000, FINISH_APPLIED);
-	cr_assert_eq(sched_remove(&s, j, &why), -1, "done jobs are history");
+	cr_assert_eq(sched_remove(&s, j, false, 0, &why), -1, "done jobs are history");
 }
 
 Test(sched, unique_index_until_the_job_ends)
@@ -278,14 +278,15 @@ Test(sched, modify_reorders_and_reshapes)
 	struct job *b = add("b", 0, 1, 0, 0);
 	struct job_spec mod = {.priority = 7, .cores = -1, .ram_mb = -1, .gpus = -1, .time_ms = -1,
 			       .retries = -1, .lost_retries = -1, .retry_delay_ms = -1};
-	sched_modify(&s, b, &mod, 0);
+	const char *why;
+	sched_modify(&s, b, &mod, 0, 0, &why);
 	struct worker *w = worker("w", 1, 0);
 	struct attempt *a = take_one(w);
 	cr_assert_eq(a->joblet->job, b, "raised priority goes first");
 	struct job *c = add("c", 9, 1, 0, 0);
 	mod.priority = -1;
 	mod.cores = 4;
-	sched_modify(&s, c, &mod, 0);
+	sched_modify(&s, c, &mod, 0, 0, &why);
 	struct worker *w2 = worker("w2", 2, 0);
 	struct attempt *x = take_one(w2);
 	cr_assert_neq(x->joblet->job, c, "c now needs 4 cores");
@@ -316,6 +317,7 @@ Test(sched, reattach_after_reload)
 	a2->state = AS_RUNNING;
 	a2->node = a->node;
 	a2->worker_id = a->worker_id;
+	a2->cores = a2->ram_mb = a2->gpus = -1;	/* a row from before migration 2 */
 	sched_load_attempt(&s2, a2, j2->seq, 0);
 	sched_load_done(&s2, 5000, 5000);
 	cr_assert_eq(j2->state, JS_RUNNING);
@@ -339,10 +341,11 @@ Test(sched, reattach_after_reload)
 
 Test(sched, reserve_cost_does_not_grow_with_the_backlog)
 {
-	/* The scan visits shapes, never queued joblets: 3 shapes whatever the backlog. */
+	/* The scan visits classes, never queued joblets: 3 classes whatever the backlog. */
 	for (int i = 0; i < 30000; i++)
 		add("x", i % 7, 1 + i % 3, 0, 0);
-	cr_assert_eq(s.nshapes, 3);
+	cr_assert_eq(s.nclasses, 3);
+	cr_assert_eq(s.nactive, 3);
 	struct worker *w = worker("w", 3, 0);
 	struct attempt *a = take_one(w);
 	cr_assert_eq(a->joblet->job->priority, 6, "the highest priority first");

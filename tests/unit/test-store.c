@@ -60,7 +60,7 @@ static void on_event(void *ctx, int ev, struct job *j, struct joblet *jl, struct
 static void on_lost(void *ctx, struct worker *w) {}
 
 static const struct sched_hooks hooks = {NULL, on_job, on_removed, on_joblet, on_attempt,
-					 on_event, on_lost};
+					 on_event, on_lost, NULL};
 
 static struct job_spec spec(const char *cmd, int prio)
 {
@@ -171,7 +171,7 @@ Test(store, round_trip, .init = setup, .fini = teardown)
 	dup->at = 2060;
 	dup->data = strdup("first again\n");
 	dup->len = strlen(dup->data);
-	cr_assert_eq(sched_remove(&s, ja, &(const char *){NULL}), 0, "a ready job can be removed");
+	cr_assert_eq(sched_remove(&s, ja, false, 0, &(const char *){NULL}), 0, "a ready job can be removed");
 
 	struct store_batch *bs[] = {&b1, &b2};
 	commit_batches(st, bs, 2);
