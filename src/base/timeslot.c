@@ -9,11 +9,13 @@
  * Beyond that a span is reported as never closing (a span open for more than a week is open
  * for ever, the windows being weekly).
  *
- * Instants come from mktime on the calendar date with tm_isdst = -1, so "08:00" stays 08:00
- * on the wall on a day of 23 or 25 hours. A day exactly 86400 s long has no clock change
- * inside it, and its times are its midnight plus the seconds: one mktime a day instead of
- * one per window. "24:00" and the end of a window that runs past midnight are both taken
- * from the next day, so a window ending at 24:00 touches one starting at 00:00 exactly.
+ * Instants follow the wall clock: "08:00" stays 08:00 on a day of 23 or 25 hours. A day is
+ * located by its date (timegm does the calendar arithmetic) and the UTC offsets localtime_r
+ * reports, which makes every answer a pure function of the instant and TZ; a wall time met
+ * twice means its first passing, a skipped one the instant of the jump (local_to_utc). A day
+ * exactly 86400 s long has no clock change inside it, and its times are its midnight plus
+ * the seconds. "24:00" and the end of a window that runs past midnight are both taken from
+ * the next day, so a window ending at 24:00 touches one starting at 00:00 exactly.
  */
 #include "base/timeslot.h"
 #include <ctype.h>
@@ -420,7 +422,7 @@ static bool local_to_utc(int64_t wall, int64_t *out)
 		return true;
 	}
 	/* Skipped: c1 reads earlier, c2 later; find the first second reading wall or later. */
-	while (r1 < wall && c2 - c1 > 1) {
+	while (r1 < wall && r2 > wall && c2 - c1 > 1) {
 		int64_t mid = c1 + (c2 - c1) / 2, r;
 		if (!wall_at(mid, &r))
 			return false;

@@ -37,6 +37,9 @@ static void print_line(json_t *j)
 	       json_integer_value(json_object_get(j, "priority")), done, total,
 	       out_time(json_object_get(j, "created_at"), t, sizeof t),
 	       out_tty(stdout) ? 60 : 100000, cmd ? cmd : "");
+	const char *why = json_string_value(json_object_get(j, "reason"));
+	if (why && *why)
+		printf("%-28s   why: %s\n", "", why);
 }
 
 static int list_exec(int argc, char **argv)

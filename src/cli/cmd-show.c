@@ -27,8 +27,8 @@ static void print_attempt(json_t *a)
 {
 	char t1[32];
 	json_t *ec = json_object_get(a, "exit_code");
-	printf("    attempt %lld (#%lld) on %s: %s", num(a, "n"), num(a, "id"), str(a, "node"),
-	       str(a, "state"));
+	printf("    attempt %lld (#%lld) on %s with %lld cores, %lld MB: %s", num(a, "n"), num(a, "id"),
+	       str(a, "node"), num(a, "cores"), num(a, "ram_mb"), str(a, "state"));
 	if (json_is_integer(ec))
 		printf(", exit %lld", json_integer_value(ec));
 	if (*str(a, "fail_reason"))
@@ -44,6 +44,59 @@ static void print_attempt(json_t *a)
 	if (json_is_object(late))
 		printf("      a late report was refused and kept: exit %lld, reason '%s'\n",
 		       num(late, "exit_code"), str(late, "fail_reason"));
+}
+
+/* A list field as "a, b" (strings or numbers), or NULL when empty. */
+static const char *list(json_t *o, const char *k, char *buf, size_t len)
+{
+	json_t *arr = json_object_get(o, k), *v;
+	size_t i, at = 0;
+	if (json_array_size(arr) == 0)
+		return NULL;
+	buf[0] = '\0';
+	json_array_foreach(arr, i, v) {
+		int n = json_is_string(v) ? snprintf(buf + at, len - at, "%s%s", i ? ", " : "",
+						     json_string_value(v))
+					  : snprintf(buf + at, len - at, "%s%lld", i ? ", " : "",
+						     (long long)json_integer_value(v));
+		if (n < 0 || (size_t)n >= len - at)
+			break;
+		at += (size_t)n;
+	}
+	return buf;
+}
+
+/* The scheduling options that are set, one line each. */
+static void print_options(json_t *j)
+{
+	static const char *const lists[][2] = {
+		{"avoid", "avoid"}, {"limits", "limit groups"}, {"after_ok", "after ok"},
+		{"after_fail", "after fail"}, {"after_any", "after any"},
+		{"dep_groups", "dep groups"}, {"after_groups", "after groups"},
+	};
+	char buf[2048];
+	const char *k;
+	json_t *v, *c = json_object_get(j, "constraints");
+	if (json_object_size(c)) {
+		printf("  constraints");
+		json_object_foreach(c, k, v)
+			printf(" %s=%s", k, json_string_value(v));
+		printf("\n");
+	}
+	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+		if (list(j, lists[i][0], buf, sizeof buf))
+			printf("  %-11s %s\n", lists[i][1], buf);
+	if (*str(j, "not_before"))
+		printf("  not before %s\n", str(j, "not_before"));
+	if (*str(j, "timeslot"))
+		printf("  timeslot   %s%s\n", str(j, "timeslot"),
+		       json_is_true(json_object_get(j, "kill_at_slot_end")) ? " (kill at slot end)" : "");
+	if (num(j, "max_running"))
+		printf("  max running %lld at once\n", num(j, "max_running"));
+	if (*str(j, "req_group"))
+		printf("  req group  %s (override %lld)%s%s\n", str(j, "req_group"), num(j, "override"),
+		       json_is_true(json_object_get(j, "ram_learned")) ? ", RAM learned" : "",
+		       json_is_true(json_object_get(j, "time_learned")) ? ", time learned" : "");
 }
 
 static int show_exec(int argc, char **argv)
@@ -76,6 +129,7 @@ static int show_exec(int argc, char **argv)
 	       num(j, "cores"), num(j, "ram_mb"), num(j, "gpus"), num(j, "time_ms"),
 	       num(j, "retries"), num(j, "lost_retries"),
 	       json_is_true(json_object_get(j, "no_restart")) ? ", no restart" : "");
+	print_options(j);
 	size_t i, k;
 	json_t *jl, *a;
 	json_array_foreach(json_object_get(j, "joblets"), i, jl) {

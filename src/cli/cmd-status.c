@@ -9,7 +9,8 @@
 static int status_exec(int argc, char **argv);
 
 const struct cli_cmd cli_cmd_status = {
-	"status", "[--group G] [--json]", "counts by state; per group a progress bar",
+	"status", "[--group G] [--json]",
+	"counts by state; per group a progress bar and why joblets wait",
 	status_exec,
 };
 
@@ -38,6 +39,17 @@ static void print_counts(json_t *counts, const char *label)
 		out_bar(stdout, ended, total, 20);
 	}
 	printf("\n");
+}
+
+/* Why a group's joblets wait: "  12 waiting: no worker has 64 cores". */
+static void print_reasons(json_t *list)
+{
+	size_t i;
+	json_t *r;
+	json_array_foreach(list, i, r)
+		printf("    %6lld not running: %s\n",
+		       (long long)json_integer_value(json_object_get(r, "joblets")),
+		       json_string_value(json_object_get(r, "reason")));
 }
 
 static int status_exec(int argc, char **argv)
@@ -80,10 +92,12 @@ static int status_exec(int argc, char **argv)
 			print_counts(json_object_get(st, "joblets"), "all joblets");
 		const char *name;
 		json_t *counts;
+		json_t *waiting = json_object_get(st, "waiting");
 		json_object_foreach(groups, name, counts) {
 			char label[80];
 			snprintf(label, sizeof label, "group %s", *name ? name : "(none)");
 			print_counts(counts, label);
+			print_reasons(json_object_get(waiting, name));
 		}
 		printf("workers: %lld%s\n", json_integer_value(json_object_get(st, "workers")),
 		       json_is_true(json_object_get(st, "draining")) ? " (draining)" : "");

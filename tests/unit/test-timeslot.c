@@ -355,11 +355,29 @@ Test(timeslot, dst_in_berlin)
 	cr_assert_eq(timeslot_next_open(&ts, utc(2026, 10, 25, 23, 0, 0)), utc(2026, 10, 31, 23, 0, 0),
 		     "next Sunday 00:00 CET");
 
-	/* A window inside the skipped hour still opens somewhere sensible and closes again. */
+	/* Skipped wall times mean the jump (01:00Z), so a window straddling the gap keeps its
+	 * real part and one wholly inside it does not happen that Sunday. */
+	ts = parse("Sun 02:30-03:30");
+	cr_assert_eq(timeslot_next_open(&ts, utc(2026, 3, 28, 12, 0, 0)), utc(2026, 3, 29, 1, 0, 0));
+	cr_assert(timeslot_open(&ts, utc(2026, 3, 29, 1, 0, 0), &until));
+	cr_assert_eq(until, utc(2026, 3, 29, 1, 30, 0), "03:30 CEST");
 	ts = parse("Sun 02:15-02:45");
-	int64_t at = timeslot_next_open(&ts, utc(2026, 3, 28, 12, 0, 0));
-	cr_assert_gt(at, utc(2026, 3, 28, 12, 0, 0));
-	cr_assert(timeslot_open(&ts, at, &until));
-	cr_assert_gt(until, at);
-	cr_assert_not(timeslot_open(&ts, until, NULL));
+	cr_assert_eq(timeslot_next_open(&ts, utc(2026, 3, 28, 12, 0, 0)), utc(2026, 4, 5, 0, 15, 0),
+		     "the next Sunday, 02:15 CEST");
+	ts = parse("Sun 01:30-02:30; Sun 03:00-04:00");
+	cr_assert(timeslot_open(&ts, utc(2026, 3, 29, 0, 30, 0), &until), "01:30 CET");
+	cr_assert_eq(until, utc(2026, 3, 29, 2, 0, 0), "02:30 is 03:00 CEST, touching 03:00-04:00");
+
+	/* A wall time met twice means its first passing, whatever was computed before. */
+	ts = parse("Sun 00:00-02:30; Sun 02:30-06:00");
+	for (int i = 0; i < 3; i++) {
+		cr_assert(timeslot_open(&ts, utc(2026, 10, 24, 22, 0, 0) + i * 3600000, &until));
+		cr_assert_eq(until, utc(2026, 10, 25, 5, 0, 0), "one span to 06:00 CET");
+	}
+	ts = parse("Sun 02:15-02:45");
+	cr_assert_eq(timeslot_next_open(&ts, utc(2026, 10, 24, 12, 0, 0)), utc(2026, 10, 25, 0, 15, 0),
+		     "02:15 CEST, the first 02:15");
+	cr_assert(timeslot_open(&ts, utc(2026, 10, 25, 0, 15, 0), &until));
+	cr_assert_eq(until, utc(2026, 10, 25, 0, 45, 0));
+	cr_assert_not(timeslot_open(&ts, utc(2026, 10, 25, 1, 30, 0), NULL), "not again at 02:30 CET");
 }
