@@ -57,6 +57,14 @@ xargs_rate() {
 	echo "$n $t0 $t1" | awk '{printf "%.0f\n", $1 / (($3 - $2) / 1e9)}'
 }
 fresh() { rm -rf "$W/data"; start_server "$W/data" "$@"; }
+deps_rate() {	# chain|fan: 10^4 joblets through dependencies, 2 local workers
+	fresh --local-workers 2
+	sleep 1
+	"$B/loadgen" deps "$URL" "$1" 10000
+	stop_server
+}
+deps_chain() { deps_rate chain; }
+deps_fan() { deps_rate fan; }
 add_batch() { fresh; "$B/loadgen" add-batch "$URL" 200 1000; stop_server; }
 add_single() { fresh; "$B/loadgen" add-single "$URL" 1 3000; stop_server; }
 add_16() { fresh; "$B/loadgen" add-single "$URL" 16 500; stop_server; }
@@ -87,6 +95,13 @@ measure add_batch_per_s add_batch
 measure add_single_per_s add_single
 measure add_concurrent16_per_s add_16
 measure e2e_per_s e2e
+measure deps_chain_per_s deps_chain
+measure deps_fan_per_s deps_fan
+# The scheduler alone: µs per reserve with 10^3, 10^5, 10^6 queued (bench/reserve.c).
+for ((i = 0; i < RUNS; i++)); do "$B/bench-reserve"; done >"$W/reserve.all"
+for n in 1000 100000 1000000; do
+	awk -v n=$n '$1 == n {print $2}' "$W/reserve.all" | median >"$W/reserve_us_$n"
+done
 for ((i = 0; i < RUNS; i++)); do latency; done
 cat "$W"/latency.* | awk '{print $1}' | median >"$W/latency_p50_ms"
 cat "$W"/latency.* | awk '{print $2}' | median >"$W/latency_p99_ms"
@@ -117,6 +132,12 @@ printf '\n%-44s %12s  %s\n' "figure" "value" "compared with"
 printf '%-44s %12s  %s\n' "raw posix_spawn+wait of sh -c true, 2 lanes /s" "$(v raw_spawn_per_s)" "the machine"
 printf '%-44s %12s  %s\n' "xargs -P2 sh -c true /s" "$(v xargs_per_s)" "$(ratio "$(v xargs_per_s)" "$(v raw_spawn_per_s)") x raw"
 printf '%-44s %12s  %s\n' "end-to-end true joblets, 2 local workers /s" "$(v e2e_per_s)" "$e2e_ratio x raw (target 0.8), $(ratio "$(v e2e_per_s)" "$(v xargs_per_s)") x xargs"
+printf '%-44s %12s  %s\n' "joblets/s through a 10^4 --after-ok chain" "$(v deps_chain_per_s)" "$(ratio "$(v deps_chain_per_s)" "$(v e2e_per_s)") x without dependencies"
+printf '%-44s %12s  %s\n' "joblets/s through a 10^4 fan-out and fan-in" "$(v deps_fan_per_s)" "$(ratio "$(v deps_fan_per_s)" "$(v e2e_per_s)") x without dependencies"
+reserve_ratio=$(ratio "$(v reserve_us_1000000)" "$(v reserve_us_1000)")
+printf '%-44s %12s  %s\n' "µs per reserve, 10^3 queued (100 classes)" "$(v reserve_us_1000)" "scheduler only"
+printf '%-44s %12s  %s\n' "µs per reserve, 10^5 queued" "$(v reserve_us_100000)" "$(ratio "$(v reserve_us_100000)" "$(v reserve_us_1000)") x 10^3"
+printf '%-44s %12s  %s\n' "µs per reserve, 10^6 queued" "$(v reserve_us_1000000)" "$reserve_ratio x 10^3 (flat: O(log n) heaps)"
 printf '%-44s %12s  %s\n' "fdatasync'd 100-byte appends /s" "$(v fsync_per_s)" "the disk"
 printf '%-44s %12s  %s\n' "durable adds, batches of 1000, joblets/s" "$(v add_batch_per_s)" "target 200000"
 printf '%-44s %12s  %s\n' "durable single adds, 1 connection /s" "$(v add_single_per_s)" "$(ratio "$(v add_single_per_s)" "$(v fsync_per_s)") x fsync (target 0.7)"
@@ -126,7 +147,9 @@ printf '%-44s %12s  %s\n' "submit-to-start latency p99 ms" "$(v latency_p99_ms)"
 printf '%-44s %12s  %s\n' "server RSS per queued joblet, bytes" "$(v rss_bytes_per_queued)" "target 1024 (1M queued)"
 printf '%-44s %12s  %s\n' "restart with ${queued} queued, s" "$(v restart_1m_s)" "target 3"
 echo
-for f in raw_spawn_per_s xargs_per_s e2e_per_s; do echo "bench: $f=$(v $f)"; done
+for f in raw_spawn_per_s xargs_per_s e2e_per_s deps_chain_per_s deps_fan_per_s reserve_us_1000 \
+	reserve_us_100000 reserve_us_1000000; do echo "bench: $f=$(v $f)"; done
+echo "bench: reserve_ratio_1e6_1e3=$reserve_ratio"
 echo "bench: e2e_ratio=$e2e_ratio"
 for f in add_batch_per_s add_single_per_s fsync_per_s add_concurrent16_per_s latency_p50_ms \
 	latency_p99_ms rss_bytes_per_queued restart_1m_s; do

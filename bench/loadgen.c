@@ -6,9 +6,14 @@
  *   loadgen latency URL N DIR STAMP        submit-to-start p50 and p99 in ms over N jobs, run
  *                                          one at a time by an idle worker; each job is
  *                                          `STAMP FILE`, which writes the time it started
+ *   loadgen deps URL chain|fan N           `true` joblets/s through dependencies: a chain of N
+ *                                          (each --after-ok the one before), or a root, N
+ *                                          leaves after it in a dep group, and one job after
+ *                                          the group; added in batches, then waited for
  *   loadgen health URL SECONDS             seconds until GET /healthz answers 200 */
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +183,76 @@ static int e2e(const char *base, int k)
 	return 0;
 }
 
+/* Appends one job object to a batch body being built. */
+static void put_job(char **body, size_t *len, size_t *cap, const char *deps)
+{
+	char item[256];
+	int n = snprintf(item, sizeof item, "%s{\"cmd\":\"true\"%s%s}", *len > 1 ? "," : "",
+			 *deps ? "," : "", deps);
+	if (*len + (size_t)n + 2 > *cap) {
+		*cap = (*cap + (size_t)n + 2) * 2;
+		*body = realloc(*body, *cap);
+	}
+	memcpy(*body + *len, item, (size_t)n + 1);
+	*len += (size_t)n;
+}
+
+/* The seq the server gave the first job of a reply: "seqs":[N,... */
+static long first_seq(const char *json)
+{
+	const char *p = json ? strstr(json, "\"seqs\":[") : NULL;
+	return p ? atol(p + 8) : -1;
+}
+
+static int deps(const char *base, const char *kind, int n)
+{
+	char url[512], stats[512], d[160];
+	snprintf(url, sizeof url, "%s/v1/jobs", base);
+	snprintf(stats, sizeof stats, "%s/v1/stats", base);
+	CURL *h = curl_easy_init(), *hs = curl_easy_init();
+	struct buf b = {NULL, 0};
+	long before = (request(hs, stats, NULL, &b), done_count(b.p));
+	bool chain = strcmp(kind, "chain") == 0;
+	int total = chain ? n : n + 2;
+	double t0 = mono();
+	/* The first job alone tells the seq the others follow (this client adds alone). */
+	if (request(h, url, chain ? "{\"cmd\":\"true\"}" : "{\"cmd\":\"sleep 0.2\"}", &b) != 201)
+		return fprintf(stderr, "deps: add failed\n"), 1;
+	long seq = first_seq(b.p), root = seq;
+	for (int i = 1; i < total;) {
+		size_t len = 1, cap = 1 << 16;
+		char *body = malloc(cap);
+		body[0] = '[';
+		for (int k = 0; k < 1000 && i < total; k++, i++) {
+			if (chain)
+				snprintf(d, sizeof d, "\"after_ok\":[%ld]", seq + i - 1);
+			else if (i <= n)
+				snprintf(d, sizeof d, "\"after_ok\":[%ld],\"dep_groups\":[\"fan%ld\"]", root, root);
+			else
+				snprintf(d, sizeof d, "\"after_groups\":[\"fan%ld\"]", root);
+			put_job(&body, &len, &cap, d);
+		}
+		body[len++] = ']';
+		body[len] = '\0';
+		long st = request(h, url, body, &b);
+		free(body);
+		if (st != 201)
+			return fprintf(stderr, "deps: add failed (%ld): %s\n", st, b.p ? b.p : ""), 1;
+	}
+	for (;;) {
+		if (request(hs, stats, NULL, &b) == 200 && done_count(b.p) - before >= total)
+			break;
+		usleep(5000);
+		if (mono() - t0 > 300)
+			return fprintf(stderr, "deps: not done after 300 s\n"), 1;
+	}
+	printf("%.0f\n", (double)total / (mono() - t0));
+	free(b.p);
+	curl_easy_cleanup(h);
+	curl_easy_cleanup(hs);
+	return 0;
+}
+
 static int cmp(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -242,6 +317,8 @@ int main(int argc, char **argv)
 		return e2e(argv[2], atoi(argv[3]));
 	if (argc == 6 && strcmp(argv[1], "latency") == 0)
 		return latency(argv[2], atoi(argv[3]), argv[4], argv[5]);
+	if (argc == 5 && strcmp(argv[1], "deps") == 0)
+		return deps(argv[2], argv[3], atoi(argv[4]));
 	if (argc == 4 && strcmp(argv[1], "health") == 0)
 		return health(argv[2], atof(argv[3]));
 	fprintf(stderr, "usage: see the comment at the top of bench/loadgen.c\n");

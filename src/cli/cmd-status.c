@@ -73,7 +73,7 @@ static int status_exec(int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error(&cli_cmd_status, "unexpected argument '%s'", argv[optind]);
 	json_t *st = NULL;
-	int rc = client_call("GET", "/v1/stats", NULL, false, &st);
+	int rc = client_call("GET", "/v1/stats?reasons=1", NULL, false, &st);
 	if (rc)
 		return rc;
 	json_t *groups = json_object_get(st, "groups");

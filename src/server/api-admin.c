@@ -79,6 +79,9 @@ static json_t *waiting_reasons(const struct sched *s)
 void api_stats(struct call *c)
 {
 	struct server *srv = c->srv;
+	/* Reasons cost a look at every waiting job: only for those who ask (status does). */
+	const char *r = call_query(c, "reasons");
+	bool reasons = r && strcmp(r, "0") != 0;
 	struct sched *s = &srv->sched;
 	json_t *groups = json_object();
 	for (size_t i = 0; i < s->groups.cap; i++) {
@@ -96,7 +99,7 @@ void api_stats(struct call *c)
 	call_reply(c, 200,
 		   json_pack("{s:o, s:o, s:o, s:i, s:I, s:b, s:I, s:I}", "joblets",
 			     counts_object(s->totals.by_state), "groups", groups, "waiting",
-			     waiting_reasons(s), "workers",
+			     reasons ? waiting_reasons(s) : json_object(), "workers",
 			     live_workers(s), "jobs", (json_int_t)s->njobs, "draining", srv->draining,
 			     "commits", (json_int_t)srv->commits, "uptime_ms",
 			     (json_int_t)(clock_mono_ms() - srv->started_mono)));

@@ -84,14 +84,13 @@ void api_jobs_create(struct call *c)
 			}
 		}
 	}
-	if (check_batch(c, reqs, n, 0))
-		goto out;
 	json_t *ids = json_array(), *seqs = json_array();
 	int64_t now = server_now();
 	for (size_t i = 0; i < n; i++) {
-		/* Items may join dep groups that earlier items wait for: check against those
-		 * too, and take the whole batch back if one closes a cycle. */
-		if (i > 0 && reqs[i].spec.x && check_batch(c, reqs, i + 1, i)) {
+		/* Each item is checked when the earlier ones are in: it may wait for them (their
+		 * seqs follow each other) or join a dep group they wait for. A refused item takes
+		 * the whole batch back. */
+		if (reqs[i].spec.x && check_batch(c, reqs, i + 1, i)) {
 			undo_batch(srv, seqs, now);
 			json_decref(ids);
 			json_decref(seqs);

@@ -323,15 +323,17 @@ static void parked_unlink(struct parked *p)
 	event_free(p->timeout);
 }
 
+/* parked: the poll waited for work, so the queue had nothing for this worker — the worker
+ * then sends its next results apart instead of riding them on a poll that will park. */
 static void send_reserve(struct call *c, struct worker *w, json_t *results, struct attempt **got,
-			 size_t n)
+			 size_t n, bool parked)
 {
 	json_t *joblets = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(joblets, render_assignment(got[i]));
-	call_reply(c, 200, json_pack("{s:o, s:o, s:o, s:b}", "joblets", joblets, "results",
+	call_reply(c, 200, json_pack("{s:o, s:o, s:o, s:b, s:b}", "joblets", joblets, "results",
 				     results, "cancel", w ? cancel_list(w) : json_array(), "drain",
-				     c->srv->draining));
+				     c->srv->draining, "parked", parked));
 }
 
 void parked_reply(struct parked *p, bool lost)
@@ -342,7 +344,7 @@ void parked_reply(struct parked *p, bool lost)
 	if (lost)
 		call_error(c, 404, "unknown_worker", "id", "the worker's lease expired: register again");
 	else
-		send_reserve(c, w, json_incref(p->results), NULL, 0);
+		send_reserve(c, w, json_incref(p->results), NULL, 0, true);
 	json_decref(p->results);
 	free(p);
 }
@@ -387,7 +389,7 @@ void server_try_parked(struct server *srv)
 		json_t *results = p->results;
 		parked_unlink(p);
 		free(p);
-		send_reserve(c, w, results, got, n);
+		send_reserve(c, w, results, got, n, true);
 	}
 }
 
@@ -452,7 +454,7 @@ void api_worker_reserve(struct call *c)
 	 * worker holds those results until it hears they are applied. */
 	if (n > 0 || wait_ms == 0 || max == 0 || json_array_size(fin) > 0 || srv->draining ||
 	    srv->stopping) {
-		send_reserve(c, w, results, got, n);
+		send_reserve(c, w, results, got, n, false);
 		return;
 	}
 	struct parked *p = xcalloc(1, sizeof *p);

@@ -273,6 +273,11 @@ static void on_reserve_reply(struct worker *w, int rc, long status, json_t *repl
 		}
 		json_array_foreach(json_object_get(reply, "joblets"), i, v)
 			start_joblet(w, v);
+		/* Fewer than asked for, or only after waiting: the queue has nothing more for
+		 * us, so the next poll will park; results should not wait for it (a dependency
+		 * chain waits on them). */
+		w->queue_dry = json_is_true(json_object_get(reply, "parked")) ||
+			       json_array_size(json_object_get(reply, "joblets")) < (size_t)w->reserve_max;
 		kill_listed(w, json_object_get(reply, "cancel"), true);
 		if (json_is_true(json_object_get(reply, "drain")) && !w->draining) {
 			log_info("the server is draining: no more joblets");
@@ -330,6 +335,7 @@ static void reserve(struct worker *w)
 	char path[96];
 	snprintf(path, sizeof path, "/v1/workers/%s/reserve", w->id);
 	w->reserving = true;
+	w->reserve_max = want ? fc : 0;
 	w->reserve_sent_mono = clock_mono_ms();
 	http_post(w, path, body, on_reserve_reply, sent, decref_arg);
 	json_decref(body);
@@ -355,7 +361,7 @@ void worker_kick(struct worker *w)
 	 * one, saving a request and a commit per joblet; only a parked one needs them sent
 	 * apart. */
 	int64_t out_ms = clock_mono_ms() - w->reserve_sent_mono;
-	if (out_ms >= PARKED_AFTER_MS) {
+	if (out_ms >= PARKED_AFTER_MS || w->queue_dry) {
 		send_reports(w);
 	} else if (!evtimer_pending(w->report_ev, NULL)) {
 		struct timeval tv = {0, (suseconds_t)(PARKED_AFTER_MS - out_ms) * 1000};

@@ -86,6 +86,8 @@ struct worker {
 	struct event *sigchld_ev, *sigterm_ev, *sigint_ev, *heartbeat_ev, *retry_ev, *flush_ev,
 		*idle_ev, *stop_ev, *report_ev, *sample_ev;
 	int64_t reserve_sent_mono;	/* when the reserve in flight was sent */
+	int32_t reserve_max;		/* how many joblets it asked for */
+	bool queue_dry;			/* the last reserve got fewer than it asked for */
 	int64_t stop_deadline_mono;
 	CURLM *multi;
 	struct event *curl_timer;

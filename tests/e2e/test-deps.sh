@@ -98,10 +98,11 @@ log "ok: it ran"
 # ---- A second worker with four cores for the rest.
 start_worker w --cores 4
 wait_workers 2
-a=$(jg add --name dep-a -- sleep 1)
+a=$(jg add --name dep-a -- sleep 1.5)
 b=$(jg add --name dep-b --after-ok "$a" -- true)
 aseq=$(seq_of "$a")
-expect_eq "$(state "$b")" waiting "B waits while A has not ended"
+wait_state "$a" running
+expect_eq "$(state "$b")" waiting "B waits while A runs"
 expect_names "$(reason "$b")" "$aseq" "B's reason names A"
 # A failing chain F ← B2 ← C2 (after-ok); F fails until the flag file exists.
 f=$(jg add --name dep-f -- "sleep 1; test -e $T/flag")

@@ -40,10 +40,12 @@ static void check_times(const struct timeslot *ts, int64_t t)
 	bool open = timeslot_open(ts, t, &until);
 	if (open && (until <= t || next != t))
 		abort();
-	if (open && until != INT64_MAX && timeslot_open(ts, until, NULL))
+	if (open && until != INT64_MAX &&
+	    (timeslot_open(ts, until, NULL) || !timeslot_open(ts, until - 1, NULL)))
 		abort();	/* merged spans end where nothing is open */
-	if (!open && next != 0 && (next <= t || !timeslot_open(ts, next, NULL)))
-		abort();
+	if (!open && next != 0 &&
+	    (next <= t || !timeslot_open(ts, next, NULL) || timeslot_open(ts, next - 1, NULL)))
+		abort();	/* the first opening, and nothing open just before it */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
