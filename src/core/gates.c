@@ -336,6 +336,7 @@ static void slot_kill(struct sched *s, struct job *j)
 		if (a == NULL || a->cancel_requested)
 			continue;
 		a->cancel_requested = a->slot_kill = true;
+		s->kills_pending = true;
 		set_reason(&j->joblets[i], xstrdup("its timeslot ended: the worker is told to stop it"));
 		s->hooks.joblet_put(s->hooks.ctx, &j->joblets[i]);
 	}

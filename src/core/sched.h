@@ -130,6 +130,7 @@ struct sched {
 	int64_t failover_wait_ms;	/* a failed joblet waits this long for another node */
 	int64_t pref_deadline;		/* wall ms a skipped preference expires, 0 = none */
 	bool wake_workers;		/* something became dispatchable without a state change */
+	bool kills_pending;		/* the scheduler asked for running joblets to be killed */
 	uint32_t rand_state;		/* xorshift for back-off jitter */
 	uint32_t visit_gen;		/* cycle search */
 	struct job **settle;		/* owned: jobs whose dependencies changed, to evaluate */

@@ -77,6 +77,19 @@ static void run_tick(struct server *srv)
 	int64_t next_mono;
 	int64_t next_wall = sched_tick(&srv->sched, clock_wall_ms(), clock_mono_ms(), &next_mono);
 	arm_tick(srv, next_wall, next_mono);
+	if (srv->sched.kills_pending) {
+		/* A timeslot ended: answer the parked polls now, they carry the kill list. */
+		srv->sched.kills_pending = false;
+		for (struct parked *p = srv->parked, *next; p; p = next) {
+			next = p->next;
+			for (struct attempt *a = p->worker->running; a; a = a->wnext) {
+				if (a->cancel_requested) {
+					parked_reply(p, false);
+					break;
+				}
+			}
+		}
+	}
 	if (srv->sched.wake_workers) {
 		/* A gate opened, a limit rose, a preference expired: offer it this turn. */
 		srv->sched.wake_workers = false;
