@@ -64,8 +64,10 @@ static int read_constraints(json_t *v, const char *p, struct job_ext *x, struct 
 		return fail(e, p, "constraints", "must be an object of at most %d \"key\": \"value\"",
 			    MAX_CONSTRAINTS);
 	size_t n = json_object_size(v);
-	x->ckey = n ? xcalloc(n, sizeof *x->ckey) : NULL;
-	x->cval = n ? xcalloc(n, sizeof *x->cval) : NULL;
+	if (n == 0)
+		return 0;
+	x->ckey = xcalloc(n, sizeof *x->ckey);
+	x->cval = xcalloc(n, sizeof *x->cval);
 	const char *k;
 	json_t *val;
 	json_object_foreach(v, k, val) {
@@ -88,7 +90,9 @@ static int read_names(json_t *v, const char *p, const char *field, int max, cons
 		return fail(e, p, field, "must be an array of at most %d names", max);
 	size_t i, len = json_array_size(v);
 	json_t *it;
-	*out = len ? xcalloc(len, sizeof **out) : NULL;
+	if (len == 0)
+		return 0;
+	*out = xcalloc(len, sizeof **out);
 	json_array_foreach(v, i, it) {
 		if (!text_ok(it, 255) || !group_name_ok(json_string_value(it), 255))
 			return fail(e, p, field, "item %zu: a name is 1..255 of [A-Za-z0-9_.-]", i);
@@ -120,13 +124,17 @@ static int read_limits(json_t *v, const char *p, struct job_ext *x, struct opts_
 			    MAX_LIMITS);
 	size_t i, len = json_array_size(v);
 	json_t *it;
-	x->limits = len ? xcalloc(len, sizeof *x->limits) : NULL;
+	if (len == 0)
+		return 0;
+	x->limits = xcalloc(len, sizeof *x->limits);
 	json_array_foreach(v, i, it) {
 		char name[256];
-		const char *s = json_string_value(it), *colon = s ? strchr(s, ':') : NULL;
-		size_t nl = colon ? (size_t)(colon - s) : (s ? strlen(s) : 0);
-		if (!text_ok(it, 300) || nl >= sizeof name)
+		if (!text_ok(it, 300))
 			return fail(e, p, "limits", "item %zu must be \"NAME\" or \"NAME:N\"", i);
+		const char *s = json_string_value(it), *colon = strchr(s, ':');
+		size_t nl = colon ? (size_t)(colon - s) : strlen(s);
+		if (nl >= sizeof name)
+			return fail(e, p, "limits", "item %zu: NAME is too long", i);
 		memcpy(name, s, nl);
 		name[nl] = '\0';
 		if (!group_name_ok(name, 128))
@@ -173,7 +181,9 @@ static int read_deps(json_t *o, const char *p, struct job_ext *x, struct opts_er
 	}
 	if (total > MAX_DEPS)
 		return fail(e, p, "after_ok", "at most %d dependencies in all", MAX_DEPS);
-	x->deps = total ? xcalloc(total, sizeof *x->deps) : NULL;
+	if (total == 0)
+		return 0;
+	x->deps = xcalloc(total, sizeof *x->deps);
 	for (int t = 0; t < DEP__N; t++) {
 		json_t *v = json_object_get(o, names[t]), *it;
 		size_t i;
