@@ -5,12 +5,13 @@
 #include "cli/output.h"
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 static int limit_exec(int argc, char **argv);
 
 const struct cli_cmd cli_cmd_limit = {
-	"limit", "[NAME [N]] [--json]",
-	"show limit groups, or set NAME's limit live (0 pauses it, -1 lifts it)", limit_exec,
+	"limit", "[NAME [N|none]] [--json]",
+	"show limit groups, or set NAME's limit live (0 pauses it, none lifts it)", limit_exec,
 };
 
 static void print_group(json_t *g)
@@ -30,7 +31,7 @@ static int limit_exec(int argc, char **argv)
 	bool json = false;
 	int ch;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_JSON: json = true; break;
 		case OPT_SERVER: client_set_server(optarg); break;
@@ -51,8 +52,9 @@ static int limit_exec(int argc, char **argv)
 		free(name);
 	}
 	if (nargs == 2) {
-		long long n;
-		if (cli_int(&cli_cmd_limit, "N", argv[optind + 1], -1, 1000000, &n))
+		long long n = -1;
+		if (strcmp(argv[optind + 1], "none") != 0 &&
+		    cli_int(&cli_cmd_limit, "N", argv[optind + 1], 0, 1000000, &n))
 			return EXIT_USAGE;
 		body = json_pack("{s:I}", "limit", (json_int_t)n);
 	}

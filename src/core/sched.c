@@ -732,16 +732,21 @@ static const char *worker_tag(const struct worker *w, const char *key)
 	return key == node_key ? w->name : NULL;
 }
 
-/* May w ever run joblets of class k (constraints and avoided nodes)? */
-static bool class_matches(const struct qclass *k, const struct worker *w)
+static bool meets_constraints(const struct qclass *k, const struct worker *w)
 {
 	for (int32_t i = 0; i < k->nconstraints; i++)
 		if (worker_tag(w, k->ckey[i]) != k->cval[i])
 			return false;
+	return true;
+}
+
+/* May w ever run joblets of class k (constraints and avoided nodes)? */
+static bool class_matches(const struct qclass *k, const struct worker *w)
+{
 	for (int32_t i = 0; i < k->navoid; i++)
 		if (k->avoid[i] == w->name)
 			return false;
-	return true;
+	return meets_constraints(k, w);
 }
 
 /* Is there room in its limit groups and under its job's --max-running? */
@@ -1189,12 +1194,14 @@ int64_t sched_tick(struct sched *s, int64_t now, int64_t mono, int64_t *next_mon
 static const char *ready_reason(const struct sched *s, const struct qclass *k, char *buf,
 				size_t len)
 {
-	bool any = false, match = false, cores = false, ram = false, gpus = false, all = false;
+	bool any = false, meets = false, match = false, cores = false, ram = false, gpus = false,
+	     all = false;
 	for (size_t i = 0; i < s->workers.cap; i++) {
 		const struct worker *w = s->workers.slots[i].val;
 		if (w == NULL || w->placeholder)
 			continue;
 		any = true;
+		meets = meets || meets_constraints(k, w);
 		if (!class_matches(k, w))
 			continue;
 		match = true;
@@ -1205,7 +1212,7 @@ static const char *ready_reason(const struct sched *s, const struct qclass *k, c
 	}
 	if (!any)
 		return "no worker is registered";
-	if (!match && k->nconstraints) {
+	if (!meets) {
 		size_t at = (size_t)snprintf(buf, len, "no worker matches constraint");
 		for (int32_t i = 0; i < k->nconstraints && at < len; i++)
 			at += (size_t)snprintf(buf + at, len - at, "%s %s=%s", i ? "," : "", k->ckey[i],

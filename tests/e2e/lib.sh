@@ -149,3 +149,20 @@ expect_eq() {
 	[[ "$1" == "$2" ]] || fail "$3: expected '$2', got '$1'"
 	log "ok: $3"
 }
+
+# Peak number of intervals open at once, from "START END" lines (ms) on stdin; at a tie an
+# end counts before a start, so back-to-back runs do not overlap.
+peak_overlap() {
+	awk '{print $1, 1; print $2, -1}' | sort -k1,1n -k2,2n |
+		awk '{c += $2; if (c > m) m = c} END {print m + 0}'
+}
+# jq prelude: RFC 3339 with milliseconds → ms since the epoch.
+JQ_MS='def ms: if . == null then null else (.[0:19] + "Z" | fromdate) * 1000 + (.[20:23] | tonumber) end;'
+# "START END NODE CORES JOB" for every attempt of the jobs named (one show each).
+attempt_lines() {
+	local id
+	for id in "$@"; do
+		jg show "$id" --json | jq -r "$JQ_MS"' .seq as $s | .joblets[].attempts[] |
+			"\(.started_at | ms) \(if .ended_at then (.ended_at | ms) else 9999999999999 end) \(.node) \(.cores) \($s)"'
+	done
+}

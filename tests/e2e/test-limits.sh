@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Limit groups (issue 3 item 5) and --max-running (item 8): the limit holds exactly with
+# three workers polling at once; `jobgrid limit` shows and changes it live, 0 pauses; the
+# limit survives a restart; --max-running throttles a job's joblets.
+source "$(dirname "$0")/lib.sh"
+start_server
+for n in a b c; do start_worker "$n" --cores 4; done
+wait_workers 3
+
+# ---- 30 jobs in group db:2 on 12 free cores: never more than 2 at once.
+ids=()
+for i in $(seq 1 30); do ids+=("$(jg add --name "db$i" --limit db:2 -- sleep 0.3)"); done
+sleep 0.5
+expect_eq "$(jg limit db --json | jq -r '"\(.limit) \(.running)"')" "2 2" "limit db: 2, 2 running"
+jg show "${ids[29]}" --json | jq -r '.joblets[0].reason' | grep -q "limit group db full (2 of 2 running)" ||
+	fail "a waiting member should say the group is full: $(jg show "${ids[29]}" --json | jq -r '.joblets[0].reason')"
+log "ok: a waiting member says the group is full"
+jg wait "${ids[@]}" --timeout 60s >/dev/null || fail "the db jobs did not finish"
+peak=$(attempt_lines "${ids[@]}" | peak_overlap)
+expect_eq "$peak" 2 "at most 2 of group db ran at once, across 3 workers"
+nodes=$(attempt_lines "${ids[@]}" | awk '{print $3}' | sort -u | wc -l)
+log "ok: they ran on $nodes worker(s)"
+
+# ---- Pause with 0, resume with 3 live.
+jg limit db 0 >/dev/null
+expect_eq "$(jg limit db)" "db: limit 0, running 0, waiting 0" "limit db 0 shows"
+more=()
+for i in $(seq 1 12); do more+=("$(jg add --name "m$i" --limit db -- sleep 0.3)"); done
+sleep 1
+expect_eq "$(jg show "${more[0]}" --json | jq -r .state)" ready "a paused group starts nothing"
+expect_eq "$(jg show "${more[0]}" --json | jq -r '.joblets[0].reason')" "limit group db paused (limit 0)" "the reason says paused"
+expect_eq "$(jg limit db --json | jq -c '{name, limit, running, waiting}')" \
+	'{"name":"db","limit":0,"running":0,"waiting":12}' "limit --json"
+jg limit db 3 >/dev/null
+jg wait "${more[@]}" --timeout 60s >/dev/null || fail "the resumed jobs did not finish"
+expect_eq "$(attempt_lines "${more[@]}" | peak_overlap)" 3 "after raising the limit to 3: 3 at once, never more"
+
+# ---- The limit is kept across a restart.
+kill_server KILL
+restart_server
+expect_eq "$(jg limit db --json | jq -r .limit)" 3 "the limit survived kill -9"
+rc=0
+jg limit nosuch >/dev/null 2>&1 || rc=$?
+expect_eq "$rc" 4 "an unknown group is not found"
+rc=0
+jg limit db lots >/dev/null 2>&1 || rc=$?
+expect_eq "$rc" 2 "a bad number is a usage error"
+api PUT /v1/limits/db '{"limit": -5}' >/dev/null
+expect_eq "$API_STATUS" 422 "a limit below -1 is refused"
+rc=0
+jg add --limit 'bad name:2' -- true >/dev/null 2>&1 || rc=$?
+expect_eq "$rc" 2 "a bad group name is refused"
+
+# ---- --max-running: 10 joblets, at most 2 at once on 12 free cores.
+wait_workers 3
+arr=$(jg add --name arr --joblets 10 --max-running 2 -- sleep 0.3)
+jg wait "$arr" --timeout 60s >/dev/null || fail "the array did not finish"
+expect_eq "$(attempt_lines "$arr" | peak_overlap)" 2 "--max-running 2: at most 2 joblets at once"
+expect_eq "$(jg show "$arr" --json | jq -r '.counts.done')" 10 "all 10 joblets done"
