@@ -200,8 +200,21 @@ static json_t *apply_finish(struct server *srv, struct worker *w, json_t *obj, i
 	json_object_set_new(late, "reported_at", render_time(server_now()));
 	char *late_text = json_dumps(late, JSON_COMPACT);
 	json_decref(late);
+	struct worker *holder = live ? live->worker : NULL;
+	int32_t fc = live ? live->cores : 0, fr = live ? live->ram_mb : 0, fg = live ? live->gpus : 0;
 	*res = sched_finish(&srv->sched, w, &f, late_text, server_now());
 	free(late_text);
+	if (*res == FINISH_APPLIED && holder && holder->parked) {
+		/* The worker's parked poll named what was free when it was sent; what this
+		 * joblet held is free now too, so the poll may take bigger joblets. */
+		struct parked *p = holder->parked;
+		p->free_cores += fc;
+		p->free_ram += fr;
+		p->free_gpus += fg;
+		p->max += (size_t)(fc > 0 ? fc : 1);
+		if (p->max > 1024)
+			p->max = 1024;	/* the most a reserve hands out (its array) */
+	}
 	if (*res == FINISH_STALE)
 		log_warn("refused a late report for attempt %lld (no longer live)",
 			 (long long)f.attempt);
