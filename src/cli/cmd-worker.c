@@ -5,7 +5,7 @@
 const struct cli_cmd cli_cmd_worker = {
 	"worker",
 	"[--server URL[,URL…]] [--name NODE] [--cores N] [--ram MB] [--gpus N] [--tag K=V]…\n"
-	"            [--idle-exit SECS] [--grace D]",
+	"            [--idle-exit SECS] [--grace D] [--ram-method auto|cgroup|sampling]",
 	"run a worker agent that reserves and runs joblets",
 	worker_main,
 };

@@ -82,6 +82,7 @@ void sched_init(struct sched *s, const struct sched_hooks *hooks, int64_t lease_
 static void worker_free(struct worker *w)
 {
 	free(w->tags);
+	free(w->ram_method_note);
 	free(w->tag_key);
 	free(w->tag_val);
 	free(w);

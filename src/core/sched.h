@@ -70,6 +70,8 @@ struct worker {
 	const char **tag_key, **tag_val;	/* owned arrays of interned strings, ntags each */
 	int32_t ntags;
 	struct joblet *hold_for;	/* a starving joblet this worker is kept free for */
+	char ram_method[16];		/* "cgroup" or "sampling", as the worker said */
+	char *ram_method_note;		/* from malloc, or NULL: why, or where */
 	int pid;
 	bool placeholder;		/* stands for a previous run's worker until it re-registers */
 	int64_t registered_at, last_seen;	/* wall ms */

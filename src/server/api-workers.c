@@ -86,7 +86,21 @@ static int apply_chunks(struct server *srv, int64_t attempt, json_t *chunks, con
 /* ---- register ---------------------------------------------------------------------- */
 
 static const char *const register_fields[] = {"name", "cores", "ram_mb", "gpus", "tags",
-					      "running", "pid", NULL};
+					      "running", "pid", "ram_method", "ram_method_note",
+					      NULL};
+
+/* How the worker measures and limits RAM: "cgroup" or "sampling" (the default). */
+static int decode_ram_method(json_t *b, const char **method, const char **note, struct derr *e)
+{
+	json_t *m = json_object_get(b, "ram_method"), *n = json_object_get(b, "ram_method_note");
+	*method = m ? json_string_value(m) : "sampling";
+	*note = n ? json_string_value(n) : "";
+	if (*method == NULL || (strcmp(*method, "cgroup") != 0 && strcmp(*method, "sampling") != 0))
+		return derr_set(e, 422, "bad_request", "ram_method", "must be \"cgroup\" or \"sampling\"");
+	if (*note == NULL || json_string_length(n ? n : m) > 1024 || strlen(*note) > 1024)
+		return derr_set(e, 422, "bad_request", "ram_method_note", "must be a string up to 1024 bytes");
+	return 0;
+}
 
 static int decode_tags(json_t *tags, char **out, struct derr *e)
 {
@@ -111,7 +125,7 @@ void api_workers_register(struct call *c)
 	struct server *srv = c->srv;
 	struct derr e;
 	int64_t cores, ram, gpus, pid;
-	const char *name;
+	const char *name, *method, *note;
 	json_t *b = c->body, *running;
 	char *tags = NULL;
 	if (!json_is_object(b)) {
@@ -123,7 +137,8 @@ void api_workers_register(struct call *c)
 	    get_int(b, "", "ram_mb", 0, INT32_MAX / 2, 0, &ram, &e) ||
 	    get_int(b, "", "gpus", 0, 4096, 0, &gpus, &e) ||
 	    get_int(b, "", "pid", 0, INT32_MAX, 0, &pid, &e) ||
-	    decode_tags(json_object_get(b, "tags"), &tags, &e))
+	    decode_tags(json_object_get(b, "tags"), &tags, &e) ||
+	    decode_ram_method(b, &method, &note, &e))
 		goto bad;
 	name = json_string_value(json_object_get(b, "name"));
 	if (name == NULL || !name_valid(name, 128)) {
@@ -143,6 +158,8 @@ void api_workers_register(struct call *c)
 	struct worker *w = sched_worker_add(&srv->sched, name, (int32_t)cores, (int32_t)ram,
 					    (int32_t)gpus, tags, (int)pid, ids, n, re, &nr, ca, &nc,
 					    server_now(), clock_mono_ms());
+	snprintf(w->ram_method, sizeof w->ram_method, "%s", method);
+	w->ram_method_note = xstrdup(note);
 	json_t *jr = json_array(), *jc = json_array();
 	for (size_t i = 0; i < nr; i++)
 		json_array_append_new(jr, json_integer(re[i]));

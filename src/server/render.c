@@ -125,12 +125,14 @@ json_t *render_worker(const struct worker *w)
 	}
 	json_t *tags = w->tags ? json_loads(w->tags, 0, NULL) : NULL;
 	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:o, s:{s:i, s:i, s:i}, s:o, s:o, s:o,"
-			 " s:i}",
+			 " s:i, s:s, s:s}",
 			 "id", w->id, "name", w->name, "state",
 			 w->placeholder ? "recovering" : "up", "cores", w->placeholder ? 0 : w->cores,
 			 "ram_mb", w->placeholder ? 0 : w->ram_mb, "gpus",
 			 w->placeholder ? 0 : w->gpus, "tags", tags ? tags : json_object(), "used",
 			 "cores", w->used_cores, "ram_mb", w->used_ram_mb, "gpus", w->used_gpus,
 			 "running", running, "registered_at", render_time(w->registered_at),
-			 "last_seen", render_time(w->last_seen), "pid", w->pid);
+			 "last_seen", render_time(w->last_seen), "pid", w->pid, "ram_method",
+			 w->ram_method[0] ? w->ram_method : "sampling", "ram_method_note",
+			 w->ram_method_note ? w->ram_method_note : "");
 }

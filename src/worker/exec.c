@@ -99,10 +99,13 @@ static _Noreturn void child_fail(int fd, int stage)
 /* Runs in a vfork child: it shares the worker's memory until exec, so it only makes
  * system calls on data prepared before the vfork. Handlers are reset by exec itself; only
  * an ignored signal (SIGPIPE) would be inherited, so that one is put back. */
-static _Noreturn void child(int out_w, int err_w, const char *cwd, char *const *argv,
-			    char *const *envp, bool search)
+static _Noreturn void child(int out_w, int err_w, int cg_fd, const char *cwd,
+			    char *const *argv, char *const *envp, bool search)
 {
 	sigset_t none;
+	/* Join the joblet's cgroup first, so everything it starts is counted and limited. */
+	if (cg_fd >= 0 && write(cg_fd, "0", 1) != 1)
+		child_fail(err_w, STAGE_SETUP);
 	sigemptyset(&none);
 	signal(SIGPIPE, SIG_DFL);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -174,13 +177,13 @@ static char **plain_words(const char *cmd, json_t *env)
 
 /* vfork: no copy of the worker's page tables for every joblet. Kept apart so nothing of
  * the caller's frame lives across the vfork. */
-static __attribute__((noinline)) pid_t spawn(int out_w, int err_w, const char *cwd,
+static __attribute__((noinline)) pid_t spawn(int out_w, int err_w, int cg_fd, const char *cwd,
 					     char *const *argv, char *const *envp, bool search)
 {
 	/* Deliberate: the child only makes system calls on prepared data, then execs. */
 	pid_t pid = vfork(); // NOLINT(clang-analyzer-security.insecureAPI.vfork)
 	if (pid == 0)
-		child(out_w, err_w, cwd, argv, envp, search); // NOLINT(clang-analyzer-unix.Vfork)
+		child(out_w, err_w, cg_fd, cwd, argv, envp, search); // NOLINT(clang-analyzer-unix.Vfork)
 	return pid;
 }
 
@@ -218,7 +221,17 @@ int exec_start(struct run *r, const char *cmd, const char *cwd, json_t *env)
 	char **envp = build_env(r, env, cwd);
 	char **words = plain_words(cmd, env);
 	char **argv = words ? words : r->w->have_bash ? argv_bash : argv_sh;
-	pid_t pid = spawn(out[1], err[1], cwd, argv, envp, words != NULL);
+	int cg_fd = -1;
+	r->cgroup[0] = '\0';
+	if (r->w->cg.usable &&
+	    cgroup_create(&r->w->cg, r->attempt, r->ram_mb, r->cgroup, sizeof r->cgroup, &cg_fd)) {
+		log_warn("joblet %s/%d: no cgroup (%s): RSS sampling for it", r->job, r->index,
+			 strerror(errno));
+		r->cgroup[0] = '\0';
+	}
+	pid_t pid = spawn(out[1], err[1], cg_fd, cwd, argv, envp, words != NULL);
+	if (cg_fd >= 0)
+		close(cg_fd);
 	free_env(envp);
 	for (size_t i = 0; words && words[i]; i++)
 		free(words[i]);
@@ -327,6 +340,40 @@ static void scan_group_rss(struct worker *w)
 	closedir(d);
 }
 
+/* A joblet's cgroup is removed once its last process is gone; one still busy at reap
+ * (a process exiting) is tried again on the next ticks. */
+static void retry_leftovers(struct worker *w)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < w->ncg_leftover; i++) {
+		if (cgroup_remove(w->cg_leftover[i]) == 0 || errno == ENOENT)
+			free(w->cg_leftover[i]);
+		else
+			w->cg_leftover[k++] = w->cg_leftover[i];
+	}
+	w->ncg_leftover = k;
+}
+
+static void cgroup_done(struct run *r)
+{
+	int64_t peak = cgroup_peak_kb(r->cgroup);
+	if (peak > r->peak_rss_kb)
+		r->peak_rss_kb = (int)peak;
+	if (cgroup_oom_killed(r->cgroup) && r->fail_reason != FR_CWD && r->fail_reason != FR_START) {
+		r->fail_reason = FR_RAM;
+		snprintf(r->message, sizeof r->message,
+			 "killed by the kernel over its cgroup limit of %d MB (peak %d MB)", r->ram_mb,
+			 (r->peak_rss_kb + 1023) / 1024);
+	}
+	cgroup_kill(r->cgroup);	/* whatever left the process group */
+	if (cgroup_remove(r->cgroup) != 0 && errno != ENOENT) {
+		struct worker *w = r->w;
+		w->cg_leftover = xrealloc(w->cg_leftover, w->ncg_leftover + 1, sizeof *w->cg_leftover);
+		w->cg_leftover[w->ncg_leftover++] = xstrdup(r->cgroup);
+	}
+	r->cgroup[0] = '\0';
+}
+
 /* Every 500 ms: peak RSS of the joblets that have run for 250 ms or more (shorter ones
  * never pay for a scan), and the RAM limit. */
 void exec_sample(struct worker *w)
@@ -340,9 +387,17 @@ void exec_sample(struct worker *w)
 	if (!any)
 		return;
 	scan_group_rss(w);
+	retry_leftovers(w);
 	for (struct run *r = w->runs; r; r = r->next) {
 		if (r->pid <= 0)
 			continue;
+		if (r->cgroup[0]) {
+			/* The kernel holds the limit; the sample only tracks the peak. */
+			int64_t kb = cgroup_current_kb(r->cgroup);
+			if (kb > r->peak_rss_kb)
+				r->peak_rss_kb = (int)kb;
+			continue;
+		}
 		int kb = r->sampled_kb;
 		if (kb > r->peak_rss_kb)
 			r->peak_rss_kb = kb;
@@ -360,6 +415,8 @@ static void on_kill(evutil_socket_t fd, short what, void *arg)
 	struct run *r = arg;
 	if (r->pid > 0)
 		kill(-r->pid, SIGKILL);
+	if (r->cgroup[0])
+		cgroup_kill(r->cgroup);	/* also what left the process group */
 }
 
 static void on_limit(evutil_socket_t fd, short what, void *arg)
@@ -428,6 +485,8 @@ void exec_reap(struct worker *w)
 			r->peak_rss_kb = (int)r->ru.ru_maxrss;
 		if (r->fail_reason == FR_NONE || !r->exited)
 			classify(r);
+		if (r->cgroup[0])
+			cgroup_done(r);
 		r->exited = true;
 		if (r->limit_ev)
 			evtimer_del(r->limit_ev);

@@ -400,9 +400,10 @@ static void on_register_reply(struct worker *w, int rc, long status, json_t *rep
 static void do_register(struct worker *w)
 {
 	json_t *tags = w->tags ? json_loads(w->tags, 0, NULL) : json_object();
-	json_t *body = json_pack("{s:s, s:i, s:i, s:i, s:o, s:o, s:i}", "name", w->name, "cores",
-				 w->cores, "ram_mb", w->ram_mb, "gpus", w->gpus, "tags", tags,
-				 "running", running_ids(w), "pid", (int)getpid());
+	json_t *body = json_pack("{s:s, s:i, s:i, s:i, s:o, s:o, s:i, s:s, s:s}", "name", w->name,
+				 "cores", w->cores, "ram_mb", w->ram_mb, "gpus", w->gpus, "tags", tags,
+				 "running", running_ids(w), "pid", (int)getpid(), "ram_method",
+				 w->cg.usable ? "cgroup" : "sampling", "ram_method_note", w->cg.note);
 	w->registering = true;
 	w->reserving = false;
 	for (struct run *r = w->runs; r; r = r->next)
@@ -555,7 +556,8 @@ static int parse_opts(struct worker *w, int argc, char **argv)
 		{"cores", required_argument, NULL, 'c'}, {"ram", required_argument, NULL, 'r'},
 		{"gpus", required_argument, NULL, 'g'}, {"tag", required_argument, NULL, 't'},
 		{"idle-exit", required_argument, NULL, 'i'}, {"grace", required_argument, NULL, 'G'},
-		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+		{"ram-method", required_argument, NULL, 'M'}, {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	extern const struct cli_cmd cli_cmd_worker;
 	const char *server = getenv("JOBGRID_URL");
@@ -579,6 +581,16 @@ static int parse_opts(struct worker *w, int argc, char **argv)
 		case 't': bad = add_tag(tags, optarg); break;
 		case 'i': bad = cli_int(&cli_cmd_worker, "idle-exit", optarg, 1, 86400LL * 365, &v); w->idle_exit_ms = v * 1000; break;
 		case 'G': bad = cli_duration(&cli_cmd_worker, "grace", optarg, &v); w->grace_ms = v; break;
+		case 'M':
+			if (strcmp(optarg, "auto") == 0 || strcmp(optarg, "cgroup") == 0 ||
+			    strcmp(optarg, "sampling") == 0) {
+				snprintf(w->ram_method, sizeof w->ram_method, "%s", optarg);
+			} else {
+				fprintf(stderr, "jobgrid worker: --ram-method: must be auto, cgroup or"
+						" sampling, got '%s'\n", optarg);
+				bad = 1;
+			}
+			break;
 		case 'h': json_decref(tags); cli_help(&cli_cmd_worker); exit(0);
 		default: bad = 1;
 		}
@@ -613,6 +625,11 @@ static void worker_free(struct worker *w)
 	free(w->urls);
 	free(w->name);
 	free(w->tags);
+	for (size_t i = 0; i < w->ncg_leftover; i++) {
+		cgroup_remove(w->cg_leftover[i]);
+		free(w->cg_leftover[i]);
+	}
+	free(w->cg_leftover);
 }
 
 int worker_main(int argc, char **argv)
@@ -627,6 +644,15 @@ int worker_main(int argc, char **argv)
 	}
 	log_init("worker", LOG_INFO);
 	signal(SIGPIPE, SIG_IGN);
+	if (strcmp(w.ram_method, "sampling") == 0)
+		snprintf(w.cg.note, sizeof w.cg.note, "chosen with --ram-method sampling");
+	else
+		cgroup_setup(&w.cg);
+	if (strcmp(w.ram_method, "cgroup") == 0 && !w.cg.usable) {
+		log_error("--ram-method cgroup: %s", w.cg.note);
+		worker_free(&w);
+		return EXIT_USAGE;
+	}
 	w.have_bash = access("/bin/bash", X_OK) == 0;
 	w.backoff_ms = 100;
 	w.heartbeat_ms = 5000;
@@ -653,8 +679,8 @@ int worker_main(int argc, char **argv)
 		struct timeval it = {1, 0};
 		event_add(w.idle_ev, &it);
 	}
-	log_info("worker %s: %d cores, %d MB, %d GPUs, server %s", w.name, w.cores, w.ram_mb,
-		 w.gpus, w.urls[0]);
+	log_info("worker %s: %d cores, %d MB, %d GPUs, server %s; RAM by %s (%s)", w.name, w.cores,
+		 w.ram_mb, w.gpus, w.urls[0], w.cg.usable ? "cgroup" : "sampling", w.cg.note);
 	worker_kick(&w);
 	event_base_dispatch(w.base);
 	worker_free(&w);

@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 #include <jansson.h>
+#include "worker/cgroup.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/resource.h>
@@ -34,6 +35,7 @@ struct run {
 	struct rusage ru;
 	int peak_rss_kb;
 	int sampled_kb;			/* the group's RSS in the current sample */
+	char cgroup[600];		/* its cgroup v2 directory, "" when sampled */
 	int fail_reason;		/* enum fail_reason; set on start failures and kills */
 	char message[256];
 	bool exited, start_failed, why_kill_time, why_kill_ram, why_kill_cancel, why_kill_stop;
@@ -85,6 +87,10 @@ struct worker {
 	struct run *runs;		/* owned list: running and finished-unreported */
 	struct event *sigchld_ev, *sigterm_ev, *sigint_ev, *heartbeat_ev, *retry_ev, *flush_ev,
 		*idle_ev, *stop_ev, *report_ev, *sample_ev;
+	struct cgroup_base cg;		/* RAM by cgroup v2 when cg.usable, else by sampling */
+	char ram_method[16];		/* --ram-method: "", auto, cgroup or sampling */
+	char **cg_leftover;		/* owned: joblet cgroups not yet removable (busy) */
+	size_t ncg_leftover;
 	int64_t reserve_sent_mono;	/* when the reserve in flight was sent */
 	int32_t reserve_max;		/* how many joblets it asked for */
 	bool queue_dry;			/* the last reserve got fewer than it asked for */

@@ -72,3 +72,18 @@ peak=$(jq '.joblets[0].attempts[0].peak_ram_mb' <<<"$show")
 ((peak > 30)) || fail "peak_ram_mb $peak should exceed the 30 MB limit"
 log "ok: killed at a peak of ${peak} MB"
 jg cancel "$id" >/dev/null
+
+# How RAM is measured is said per worker; this host has no memory controller in cgroup v2,
+# so the worker samples and says why, and insisting on cgroups is refused at start.
+w=$(jg workers --json | jq -c '.workers[0] | {ram_method, ram_method_note}')
+method=$(jq -r .ram_method <<<"$w")
+note=$(jq -r .ram_method_note <<<"$w")
+[[ ($method == sampling || $method == cgroup) && -n $note ]] || fail "workers should say how RAM is measured: $w"
+log "ok: RAM by $method ($note)"
+jg workers | grep -q "RAM-BY" || fail "the workers table lacks the RAM-BY column"
+if [[ $method == sampling ]]; then
+	rc=0
+	err=$(jg worker --server "$JOBGRID_URL" --name strict --ram-method cgroup 2>&1) || rc=$?
+	expect_eq "$rc" 2 "--ram-method cgroup where cgroups are unusable is refused"
+	grep -q -- "--ram-method cgroup: " <<<"$err" || fail "the refusal should say why: $err"
+fi
