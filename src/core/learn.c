@@ -71,20 +71,24 @@ static bool take(bool given, int override, int64_t mine, int64_t learned)
 	return override == 0 || (override == 1 && learned > mine);
 }
 
-void learn_apply(struct sched *s, struct job *j)
+bool learn_apply(struct sched *s, struct job *j)
 {
 	const struct req_group *rg = imap_get(&s->req_groups, (uint64_t)(uintptr_t)j->req_group);
 	const struct job_ext *x = j->x;
+	bool changed = false;
 	if (rg == NULL || rg->rec_ram_mb == 0 || x == NULL)
-		return;
-	if (take(x->ram_given, x->override, j->ram_mb, rg->rec_ram_mb)) {
+		return false;
+	if (j->ram_mb != rg->rec_ram_mb && (j->ram_learned || !x->ram_given ||
+					    take(true, x->override, j->ram_mb, rg->rec_ram_mb))) {
 		j->ram_mb = rg->rec_ram_mb;
-		j->ram_learned = true;
+		j->ram_learned = changed = true;
 	}
-	if (take(x->time_given, x->override, j->time_ms, rg->rec_time_ms)) {
+	if (j->time_ms != rg->rec_time_ms && (j->time_learned || !x->time_given ||
+					      take(true, x->override, j->time_ms, rg->rec_time_ms))) {
 		j->time_ms = rg->rec_time_ms;
-		j->time_learned = true;
+		j->time_learned = changed = true;
 	}
+	return changed;
 }
 
 int32_t learn_grow_ram(int32_t ram_mb)

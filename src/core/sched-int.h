@@ -39,7 +39,8 @@ int gates_cycle_check(struct sched *s, const struct job_ext *x, const struct job
 
 /* learn.c */
 void learn_sample(struct sched *s, const struct job *j, const struct attempt *a);
-/* Apply the req group's recommendation to a new job, as its override says. */
-void learn_apply(struct sched *s, struct job *j);
+/* Apply the req group's recommendation to a job that has not started, as its override
+ * says. True if ram_mb or time_ms changed. */
+bool learn_apply(struct sched *s, struct job *j);
 int32_t learn_grow_ram(int32_t ram_mb);	/* after a RAM kill */
 #endif

@@ -948,6 +948,13 @@ size_t sched_reserve(struct sched *s, struct worker *w, int32_t free_cores, int3
 		if (p.best == NULL)
 			break;
 		struct job *j = p.best->job;
+		/* Queued before its req group had learned (or learned more): take the newest
+		 * recommendation now; it may move the job to another class, so look again. */
+		if (!j->started && j->req_group[0] && j->x && learn_apply(s, j)) {
+			job_reclass(s, j, now);
+			s->hooks.job_put(s->hooks.ctx, j, false);
+			continue;
+		}
 		c -= j->cores;
 		r -= j->ram_mb;
 		g -= j->gpus;

@@ -353,3 +353,22 @@ Test(gates, no_worker_has_the_cores)
 	cr_assert_eq(j->state, JS_READY);
 	cr_assert_str_eq(reason(j), "no worker has 64 cores");
 }
+
+Test(gates, learned_values_reach_jobs_queued_before)
+{
+	struct worker *w = worker("n1", 1, NULL);
+	struct job *first[3], *late;
+	for (int i = 0; i < 3; i++)
+		first[i] = addj("{\"req_group\": \"rg\", \"ram_mb\": 1000}", 1000);
+	late = addj("{\"req_group\": \"rg\"}", 1000);
+	cr_assert_eq(late->ram_mb, 0, "nothing learned yet");
+	for (int i = 0; i < 3; i++) {
+		struct attempt *a = take_one(w, 2000);
+		cr_assert_eq(a->joblet->job, first[i]);
+		finish(a, FR_NONE, 3000 + i);
+	}
+	struct attempt *a = take_one(w, 4000);
+	cr_assert_eq(a->joblet->job, late);
+	cr_assert_eq(a->ram_mb, 300, "it runs with what the group learned meanwhile");
+	cr_assert(late->ram_learned);
+}
