@@ -78,15 +78,15 @@ bool learn_apply(struct sched *s, struct job *j)
 	bool changed = false;
 	if (rg == NULL || rg->rec_ram_mb == 0 || x == NULL)
 		return false;
-	if (j->ram_mb != rg->rec_ram_mb && (j->ram_learned || !x->ram_given ||
-					    take(true, x->override, j->ram_mb, rg->rec_ram_mb))) {
+	if (j->ram_learned || take(x->ram_given, x->override, j->ram_mb, rg->rec_ram_mb)) {
+		changed = j->ram_mb != rg->rec_ram_mb;
 		j->ram_mb = rg->rec_ram_mb;
-		j->ram_learned = changed = true;
+		j->ram_learned = true;
 	}
-	if (j->time_ms != rg->rec_time_ms && (j->time_learned || !x->time_given ||
-					      take(true, x->override, j->time_ms, rg->rec_time_ms))) {
+	if (j->time_learned || take(x->time_given, x->override, j->time_ms, rg->rec_time_ms)) {
+		changed = changed || j->time_ms != rg->rec_time_ms;
 		j->time_ms = rg->rec_time_ms;
-		j->time_learned = changed = true;
+		j->time_learned = true;
 	}
 	return changed;
 }
