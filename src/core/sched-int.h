@@ -5,16 +5,27 @@
 #include "core/sched.h"
 
 /* sched.c */
+int ready_less(const void *a, const void *b);	/* priority desc, seq, index */
+void joblet_setpos(void *e, size_t pos);
 void set_reason(struct joblet *jl, char *reason /* taken */);
 void joblet_set_state(struct sched *s, struct joblet *jl, int st);
+void job_refresh(struct sched *s, struct job *j, int64_t now);
+void worker_list_add(struct worker *w, struct attempt *a);	/* charges its share */
+
+/* queue.c */
+struct qclass *class_for(struct sched *s, const struct job *j);	/* found or made */
+void class_free(struct qclass *k);
+void class_push(struct sched *s, struct joblet *jl);	/* into its job's class heap */
+void class_activate(struct sched *s, struct qclass *k);
 void unqueue(struct sched *s, struct joblet *jl);
 /* READY in its class heap, or WAITING outside every heap while the job is gated. */
 void make_ready(struct sched *s, struct joblet *jl, int64_t now);
+void make_waiting(struct sched *s, struct joblet *jl, int64_t ready_at);	/* back-off */
 void make_final(struct sched *s, struct joblet *jl, int st, char *reason /* taken */);
-void job_refresh(struct sched *s, struct job *j, int64_t now);
 /* Put the job in the class its options and resources name (READY joblets move along). */
 void job_reclass(struct sched *s, struct job *j, int64_t now);
-void class_activate(struct sched *s, struct qclass *k);
+void limits_take(struct job *j, int delta);	/* a joblet starts (+1) or ends (-1) */
+void limits_resolve(struct sched *s, struct job *j);	/* name → group, set limits */
 
 /* gates.c */
 void gates_link(struct sched *s, struct job *j);	/* resolve groups, register edges */
