@@ -151,6 +151,7 @@ struct job {
 	bool no_restart, unique;
 	bool started;			/* job.started already announced */
 	bool ram_learned, time_learned;	/* ram_mb / time_ms came from its req group */
+	bool opts_dirty;		/* x or the learned flags changed since last stored */
 	uint8_t gates;			/* GATE_* */
 	int32_t nrunning;		/* joblets RUNNING */
 	struct job_ext *x;		/* owned, NULL when the job has no such options */

@@ -81,12 +81,12 @@ bool learn_apply(struct sched *s, struct job *j)
 	if (j->ram_learned || take(x->ram_given, x->override, j->ram_mb, rg->rec_ram_mb)) {
 		changed = j->ram_mb != rg->rec_ram_mb;
 		j->ram_mb = rg->rec_ram_mb;
-		j->ram_learned = true;
+		j->ram_learned = j->opts_dirty = true;
 	}
 	if (j->time_learned || take(x->time_given, x->override, j->time_ms, rg->rec_time_ms)) {
 		changed = changed || j->time_ms != rg->rec_time_ms;
 		j->time_ms = rg->rec_time_ms;
-		j->time_learned = true;
+		j->time_learned = j->opts_dirty = true;
 	}
 	return changed;
 }

@@ -237,18 +237,18 @@ void sched_load_limit(struct sched *s, const char *name, int32_t limit)
 	sched_limit(s, name, true)->limit = limit;
 }
 
-int64_t sched_limit_waiting(const struct sched *s, const struct limit_group *g)
+void sched_count_limit_waiting(struct sched *s)
 {
-	int64_t n = 0;
+	for (size_t i = 0; i < s->limits.cap; i++)
+		if (s->limits.slots[i].val)
+			((struct limit_group *)s->limits.slots[i].val)->waiting = 0;
 	for (int64_t seq = 1; seq < s->next_seq && seq < s->jobs_cap; seq++) {
 		const struct job *j = s->jobs[seq];
 		if (j == NULL || j->x == NULL || jl_state_final(j->state))
 			continue;
 		for (int32_t i = 0; i < j->x->nlimits; i++)
-			if (j->x->limits[i].g == g)
-				n += j->counts[JS_READY] + j->counts[JS_WAITING];
+			j->x->limits[i].g->waiting += j->counts[JS_READY] + j->counts[JS_WAITING];
 	}
-	return n;
 }
 
 void limits_take(struct job *j, int delta)

@@ -882,6 +882,7 @@ int sched_modify(struct sched *s, struct job *j, const struct job_spec *mod, uns
 		j->lost_retries = (uint16_t)mod->lost_retries;
 	if (mod->retry_delay_ms >= 0)
 		j->retry_delay_ms = mod->retry_delay_ms;
+	j->opts_dirty = true;
 	if (deps && j->x)
 		gates_unlink(s, j);
 	if (mask)

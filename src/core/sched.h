@@ -41,6 +41,7 @@ struct limit_group {
 	const char *name;		/* interned */
 	int32_t limit;			/* -1 = no limit */
 	int32_t running;		/* joblets running that hold a slot */
+	int64_t waiting;		/* joblets waiting or ready, as of the last count */
 };
 
 struct dep_group {
@@ -227,8 +228,9 @@ int sched_modify(struct sched *s, struct job *j, const struct job_spec *mod, uns
 /* Limit groups. */
 struct limit_group *sched_limit(struct sched *s, const char *name, bool create);
 void sched_limit_set(struct sched *s, struct limit_group *g, int32_t limit);
-/* How many READY or WAITING joblets name the group (a scan: for display). */
-int64_t sched_limit_waiting(const struct sched *s, const struct limit_group *g);
+/* Count every group's waiting and ready joblets into its `waiting` (one scan of the jobs,
+ * for display). */
+void sched_count_limit_waiting(struct sched *s);
 
 /* Why a joblet that is not running waits (or why it ended), into buf. */
 const char *sched_reason(const struct sched *s, const struct joblet *jl, int64_t now, char *buf,

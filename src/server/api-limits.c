@@ -2,19 +2,21 @@
 #include "server/server.h"
 #include "server/decode.h"
 
-json_t *render_limit(const struct sched *s, const struct limit_group *g)
+/* g->waiting must be fresh: sched_count_limit_waiting first. */
+json_t *render_limit(const struct limit_group *g)
 {
 	return json_pack("{s:s, s:i, s:i, s:I}", "name", g->name, "limit", g->limit, "running",
-			 g->running, "waiting", (json_int_t)sched_limit_waiting(s, g));
+			 g->running, "waiting", (json_int_t)g->waiting);
 }
 
 void api_limits_list(struct call *c)
 {
 	struct sched *s = &c->srv->sched;
 	json_t *arr = json_array();
+	sched_count_limit_waiting(s);
 	for (size_t i = 0; i < s->limits.cap; i++)
 		if (s->limits.slots[i].val)
-			json_array_append_new(arr, render_limit(s, s->limits.slots[i].val));
+			json_array_append_new(arr, render_limit(s->limits.slots[i].val));
 	call_reply(c, 200, json_pack("{s:o}", "limits", arr));
 }
 
@@ -32,7 +34,8 @@ void api_limit_get(struct call *c)
 		call_error(c, 404, "not_found", "name", "no limit group %s", c->params[0]);
 		return;
 	}
-	call_reply(c, 200, render_limit(&c->srv->sched, g));
+	sched_count_limit_waiting(&c->srv->sched);
+	call_reply(c, 200, render_limit(g));
 }
 
 static const char *const limit_fields[] = {"limit", NULL};
@@ -61,5 +64,6 @@ void api_limit_put(struct call *c)
 	}
 	struct limit_group *g = sched_limit(&c->srv->sched, c->params[0], true);
 	sched_limit_set(&c->srv->sched, g, (int32_t)n);
-	call_reply(c, 200, render_limit(&c->srv->sched, g));
+	sched_count_limit_waiting(&c->srv->sched);
+	call_reply(c, 200, render_limit(g));
 }

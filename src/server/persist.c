@@ -7,6 +7,7 @@ static void on_job_put(void *ctx, struct job *j, bool created)
 {
 	struct server *srv = ctx;
 	store_add_job(&server_batch(srv)->sb, j, created);
+	j->opts_dirty = false;	/* in this batch now */
 	if (created) {
 		srv->jobs_added++;
 		srv->offer_parked = true;

@@ -122,7 +122,7 @@ struct job *server_find_job(struct server *srv, const char *id, int32_t *idx_out
 
 /* JSON renderings (render.c). render_init names the scheduler that explains waits. */
 void render_init(const struct sched *s);
-json_t *render_limit(const struct sched *s, const struct limit_group *g);
+json_t *render_limit(const struct limit_group *g);
 json_t *render_job(const struct job *j, bool with_joblets);
 json_t *render_attempt(const struct attempt *a);
 json_t *render_assignment(const struct attempt *a);

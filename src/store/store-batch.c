@@ -71,7 +71,8 @@ void store_add_job(struct store_batch *b, const struct job *j, bool created)
 	r->priority = j->priority;
 	r->state = j->state;
 	r->flags = (j->no_restart ? REC_JOB_NO_RESTART : 0) | (j->unique ? REC_JOB_UNIQUE : 0);
-	r->opts = opts_text(j);
+	/* Options change rarely (creation, mod, learning): not stored with every state. */
+	r->opts = created || j->opts_dirty ? opts_text(j) : NULL;
 }
 
 void store_add_joblet(struct store_batch *b, const struct joblet *jl)

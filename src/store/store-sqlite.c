@@ -28,7 +28,8 @@ static const char *const stmt_sql[ST__N] = {
 		" VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,"
 		"?22)",
 	[ST_JOB_UPD] = "UPDATE jobs SET cores=?2, ram_mb=?3, gpus=?4, time_ms=?5, priority=?6,"
-		" retries=?7, lost_retries=?8, retry_delay_ms=?9, state=?10, ended_at=?11, opts=?12"
+		" retries=?7, lost_retries=?8, retry_delay_ms=?9, state=?10, ended_at=?11,"
+		" opts=COALESCE(?12, opts)"
 		" WHERE seq=?1",
 	[ST_JOB_DEL] = "DELETE FROM jobs WHERE seq=?1",
 	[ST_JOBLETS_DEL] = "DELETE FROM joblets WHERE seq=?1",

@@ -2,6 +2,7 @@
  * order, a second open rebuilds the same scheduler state, output is read back in order,
  * and a store with a newer schema is refused. */
 #include "base/intern.h"
+#include "core/opts.h"
 #include "core/sched.h"
 #include "store/store.h"
 #include <criterion/criterion.h>
@@ -58,9 +59,15 @@ static void on_attempt(void *ctx, struct attempt *a)
 }
 static void on_event(void *ctx, int ev, struct job *j, struct joblet *jl, struct attempt *a) {}
 static void on_lost(void *ctx, struct worker *w) {}
+static void on_limit(void *ctx, const struct limit_group *g)
+{
+	struct rec_limit *r = &store_batch_add(cur, REC_LIMIT)->u.limit;
+	r->name = g->name;
+	r->limit = g->limit;
+}
 
 static const struct sched_hooks hooks = {NULL, on_job, on_removed, on_joblet, on_attempt,
-					 on_event, on_lost, NULL};
+					 on_event, on_lost, on_limit};
 
 static struct job_spec spec(const char *cmd, int prio)
 {
@@ -267,4 +274,66 @@ Test(store, output_order_and_schema_version, .init = setup, .fini = teardown)
 	cr_assert_null(store_sqlite_open(dir, &err));
 	cr_assert_not_null(strstr(err, "newer"), "error says why: %s", err);
 	free(err);
+}
+
+/* Scheduling options, limits and what attempts were given come back after a restart, and
+ * the gates are rebuilt from them: a dependant still waits, a changed option stays changed. */
+Test(store, options_and_gates_survive, .init = setup, .fini = teardown)
+{
+	char *err = NULL;
+	struct store *st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st);
+	struct sched s;
+	sched_init(&s, &hooks, 30000);
+	cr_assert_eq(st->vt->load(st, &s, idem_ignore, &(int){0}, &err), 0);
+	struct store_batch b = {0};
+	cur = &b;
+	struct opts_err oe;
+	json_t *o = json_loads("{\"limits\": [\"db:3\"], \"dep_groups\": [\"g\"],"
+			       " \"constraints\": {\"gpu\": \"a100\"}, \"timeslot\": \"Mon-Fri 08:00-18:00\"}",
+			       0, NULL);
+	struct job_spec a = spec("echo a", 0), d = spec("echo d", 0);
+	cr_assert_eq(opts_read(o, "", 1000, &a.x, NULL, &oe), 0);
+	json_decref(o);
+	struct job *ja = sched_add(&s, &a, 1000);
+	o = json_loads("{\"after_ok\": [1], \"after_groups\": [\"g\"]}", 0, NULL);
+	cr_assert_eq(opts_read(o, "", 1000, &d.x, NULL, &oe), 0);
+	json_decref(o);
+	sched_add(&s, &d, 1000);
+	/* A mod after creation must reach the store too. */
+	struct job_spec mod = {.priority = -1, .cores = -1, .ram_mb = -1, .gpus = -1, .time_ms = -1,
+			       .retries = -1, .lost_retries = -1, .retry_delay_ms = -1};
+	o = json_loads("{\"avoid\": [\"n9\"]}", 0, NULL);
+	cr_assert_eq(opts_read(o, "", 1000, &mod.x, NULL, &oe), 0);
+	json_decref(o);
+	const char *why;
+	cr_assert_eq(sched_modify(&s, ja, &mod, MOD_AVOID, 1000, &why), 0);
+	job_ext_free(mod.x);
+	struct store_batch *bs[] = {&b};
+	commit_batches(st, bs, 1);
+	store_batch_clear(&b);
+	free(b.recs);
+	sched_free(&s);
+
+	st = store_sqlite_open(dir, &err);
+	struct sched s2;
+	struct store_batch again = {0};
+	cur = &again;	/* re-evaluated gates write rows */
+	sched_init(&s2, &hooks, 30000);
+	cr_assert_eq(st->vt->load(st, &s2, idem_ignore, &(int){0}, &err), 0, "%s", err ? err : "");
+	sched_load_done(&s2, 2000, 2000);
+	struct job *a2 = sched_job(&s2, 1), *d2 = sched_job(&s2, 2);
+	cr_assert_not_null(a2->x);
+	cr_assert_eq(a2->x->nlimits, 1);
+	cr_assert_str_eq(a2->x->limits[0].name, "db");
+	cr_assert_eq(sched_limit(&s2, "db", false)->limit, 3, "the limit it set");
+	cr_assert_eq(a2->x->navoid, 1, "the mod was stored");
+	cr_assert_str_eq(a2->x->avoid[0], "n9");
+	cr_assert_not_null(a2->x->slot);
+	cr_assert_eq(d2->state, JS_WAITING, "the dependant waits again after the restart");
+	cr_assert_eq(d2->x->dep_pending, 2, "for job 1 and for group g");
+	st->vt->close(st);
+	store_batch_clear(&again);
+	free(again.recs);
+	sched_free(&s2);
 }
