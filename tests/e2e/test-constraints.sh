@@ -52,3 +52,11 @@ for i in 1 2 3 4; do
 	expect_eq "$(jg show "$fo" --json | jq -r '.joblets[0] | "\(.state) \(.errors) \(.attempts | length)"')" \
 		"done 1 2" "failover job $i: failed on $n1, done on $n2"
 done
+
+# mod changes placement of a waiting job: a constraint nobody meets, then one b meets.
+stuck=$(jg add --name stuck --constraint gpu=h200 -- true)
+sleep 0.3
+expect_eq "$(jg show "$stuck" --json | jq -r .state)" ready "gpu=h200 waits"
+jg mod "$stuck" --constraint gpu=t4 >/dev/null
+jg wait "$stuck" --timeout 20s >/dev/null || fail "after mod --constraint gpu=t4 it should run"
+expect_eq "$(node_of "$stuck")" b "mod --constraint replaced the list: it ran on b"

@@ -187,3 +187,15 @@ for l in "${leaves[@]}"; do
 done
 expect_eq "$early" 0 "every leaf started after the root ended"
 expect_after "$(tms "$tail_id" '.joblets[0].attempts[0].started_at')" "$last_leaf_end" "the fan-in started after the last leaf ended"
+
+# ---- mod changes the dependencies of a job that has not started.
+gate=$(jg add --name mod-gate -- sleep 2)
+free=$(jg add --name mod-free -- true)
+dep=$(jg add --name mod-dep --after-ok "$gate" -- true)
+jg mod "$dep" --after-ok "$free" >/dev/null
+jg wait "$dep" --timeout 20s >/dev/null || fail "after mod --after-ok it should wait only for $free"
+expect_after "$(tms "$dep" '.joblets[0].attempts[0].started_at')" "$(tms "$free" .ended_at)" "it started after the new dependency"
+[[ $(state "$gate") != done ]] || fail "the old dependency should not have been waited for"
+log "ok: mod --after-ok replaced the dependency (it ran while $gate was still $(state "$gate"))"
+run jg mod "$dep" --after-ok "$gate"
+expect_eq "$RC" 2 "dependencies of a job that started cannot change"
