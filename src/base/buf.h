@@ -9,7 +9,12 @@ struct buf {
 	size_t len;
 };
 
+#define BUF_INIT {NULL, 0}
 void buf_append(struct buf *b, const void *p, size_t n);
+/* Append formatted text. */
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The text so far ("" while empty); valid until the next change. */
+const char *buf_cstr(const struct buf *b);
 void buf_free(struct buf *b);
 /* A libcurl-style write callback appending to the struct buf in arg. */
 size_t buf_write_cb(char *p, size_t size, size_t n, void *arg);

@@ -2,6 +2,7 @@
  * worker reserves (fit, constraints, room in limit groups, failover preference, starvation
  * holds) and the reasons a joblet is not running. See sched.h for the design. */
 #include "core/sched-int.h"
+#include "base/buf.h"
 #include "base/intern.h"
 #include "base/xalloc.h"
 #include <stdio.h>
@@ -20,34 +21,30 @@ void class_free(struct qclass *k)
 
 /* ---- queue classes ----------------------------------------------------------------- */
 
-/* Appends "|TAG" a ["=" b] at *p. */
-static void append_key(char **p, char *end, const char *tag, const char *a, const char *b)
+/* Appends "|TAG" and a, and "=" b when b is given, each length-prefixed so that no value
+ * (a '|' or '=' in a constraint) can make two different classes read alike. */
+static void append_key(struct buf *k, const char *tag, const char *a, const char *b)
 {
-	int n = snprintf(*p, (size_t)(end - *p), "|%s%s%s%s", tag, a, b ? "=" : "", b ? b : "");
-	*p += n < 0 ? 0 : (n < end - *p ? n : end - *p - 1);
+	buf_printf(k, "|%s%zu:%s", tag, strlen(a), a);
+	if (b)
+		buf_printf(k, "=%zu:%s", strlen(b), b);
 }
 
-/* The canonical text of what decides where j's joblets may run. */
-static char *class_key(const struct job *j, char *buf, size_t len)
+/* The canonical text of what decides where j's joblets may run, into k. */
+static void class_key(const struct job *j, struct buf *k)
 {
-	char *p = buf, *end = buf + len;
-	int n = snprintf(p, len, "%d/%d/%d", j->cores, j->ram_mb, j->gpus);
-	p += n < 0 ? 0 : n;
+	buf_printf(k, "%d/%d/%d", j->cores, j->ram_mb, j->gpus);
 	const struct job_ext *x = j->x;
 	if (x == NULL)
-		return buf;
+		return;
 	for (int32_t i = 0; i < x->nconstraints; i++)
-		append_key(&p, end, "c", x->ckey[i], x->cval[i]);
+		append_key(k, "c", x->ckey[i], x->cval[i]);
 	for (int32_t i = 0; i < x->navoid; i++)
-		append_key(&p, end, "a", x->avoid[i], NULL);
+		append_key(k, "a", x->avoid[i], NULL);
 	for (int32_t i = 0; i < x->nlimits; i++)
-		append_key(&p, end, "l", x->limits[i].name, NULL);
-	if (x->max_running > 0) {
-		char seq[32];
-		snprintf(seq, sizeof seq, "%lld", (long long)j->seq);
-		append_key(&p, end, "j", seq, NULL);
-	}
-	return buf;
+		append_key(k, "l", x->limits[i].name, NULL);
+	if (x->max_running > 0)
+		buf_printf(k, "|j%lld", (long long)j->seq);
 }
 
 static const char **copy_strs(const char **a, int32_t n)
@@ -100,13 +97,15 @@ struct qclass *class_for(struct sched *s, const struct job *j)
 	    last->gpus == j->gpus && last->nconstraints == 0 && last->navoid == 0 &&
 	    last->nlimits == 0 && last->job == NULL)
 		return last;
-	char key[4096];
-	class_key(j, key, sizeof key);
-	struct qclass *k = imap_get(&s->class_index, imap_hash_str(key));
-	while (k && strcmp(k->key, key) != 0)
+	struct buf key = BUF_INIT;
+	class_key(j, &key);
+	const char *text = buf_cstr(&key);
+	struct qclass *k = imap_get(&s->class_index, imap_hash_str(text));
+	while (k && strcmp(k->key, text) != 0)
 		k = k->hnext;
 	if (k == NULL)
-		k = class_new(s, j, key);
+		k = class_new(s, j, text);
+	buf_free(&key);
 	if (j->x == NULL)
 		s->last_class = k;
 	return k;

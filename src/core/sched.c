@@ -765,6 +765,8 @@ int sched_remove(struct sched *s, struct job *j, bool force, int64_t now, const 
 	}
 	if (j->x)
 		gates_remove(s, j);
+	if (j->cls->job == j)
+		j->cls->job = NULL;	/* its class outlives it, empty */
 	struct sched_counts *g = group_counts(s, j->group);
 	for (int32_t i = 0; i < j->njoblets; i++) {
 		struct joblet *jl = &j->joblets[i];

@@ -372,3 +372,20 @@ Test(gates, learned_values_reach_jobs_queued_before)
 	cr_assert_eq(a->ram_mb, 300, "it runs with what the group learned meanwhile");
 	cr_assert(late->ram_learned);
 }
+
+Test(gates, class_keys_cannot_be_confused)
+{
+	struct job *a = addj("{\"constraints\": {\"gpu\": \"a|c1:x=1:y\"}}", 1000);
+	struct job *b = addj("{\"constraints\": {\"gpu\": \"a\", \"x\": \"y\"}}", 1000);
+	cr_assert_neq(a->cls, b->cls, "a value holding separators is its own class");
+	struct job *c = addj("{\"constraints\": {\"gpu\": \"a\", \"x\": \"y\"}}", 1000);
+	cr_assert_eq(b->cls, c->cls, "the same options share a class");
+	char big[2000];
+	memset(big, 'v', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	char json[2200];
+	snprintf(json, sizeof json, "{\"avoid\": [\"%.250s\"], \"constraints\": {\"k\": \"%.250s\"}}",
+		 big, big);
+	struct job *d = addj(json, 1000);
+	cr_assert_neq(d->cls, a->cls);
+}
