@@ -429,7 +429,6 @@ bool sched_has_waiters(const struct sched *s, const struct job *j)
 			if (!g->waiters[k]->started && !jl_state_final(g->waiters[k]->state))
 				return true;
 	}
-	(void)s;
 	return false;
 }
 
