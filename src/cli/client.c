@@ -88,7 +88,14 @@ static void print_error(long status, const struct buf *b)
 {
 	json_t *j = b->data ? json_loads(b->data, 0, NULL) : NULL;
 	const char *msg = json_string_value(json_object_get(json_object_get(j, "error"), "message"));
-	if (msg)
+	json_t *problems = json_object_get(j, "problems"), *p;	/* a refused deploy */
+	size_t i;
+	if (json_array_size(problems)) {
+		fprintf(stderr, "jobgrid: %zu problem%s; nothing was deployed:\n",
+			json_array_size(problems), json_array_size(problems) == 1 ? "" : "s");
+		json_array_foreach(problems, i, p)
+			fprintf(stderr, "  %s\n", json_string_value(p));
+	} else if (msg)
 		fprintf(stderr, "jobgrid: %s\n", msg);
 	else
 		fprintf(stderr, "jobgrid: the server answered %ld%s%.200s\n", status,

@@ -558,6 +558,14 @@ struct definition *def_read(const char *file, const char *text, size_t len,
 {
 	struct reader r = {file, errs, errs->n};
 	struct diag_sink sink = {&r, false};
+	/* Text only: libfyaml 0.7.12 loops forever on "%\xf2" (an invalid byte in a
+	 * directive), which the fuzzer found; jansson's UTF-8 check keeps such input out. */
+	json_t *utf8 = json_stringn(text, len);
+	if (utf8 == NULL) {
+		problem(&r, NULL, "not UTF-8 text");
+		return NULL;
+	}
+	json_decref(utf8);
 	struct fy_diag_cfg dc;
 	fy_diag_cfg_default(&dc);
 	dc.fp = NULL;

@@ -388,6 +388,7 @@ static void server_free(struct server *srv)
 	local_workers_free(srv);
 	sched_free(&srv->sched);
 	idem_free_all(srv);
+	defs_free_all(srv);
 	struct event *evs[] = {srv->flush_ev, srv->tick_ev, srv->keepalive_ev, srv->sigterm_ev,
 			       srv->sigint_ev, srv->sigchld_ev, srv->prune_ev, srv->stop_ev};
 	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
@@ -427,10 +428,12 @@ int server_main(int argc, char **argv)
 	srv->sched.failover_wait_ms = 2 * o.heartbeat_ms;
 	render_init(&srv->sched);
 	imap_init(&srv->idem);
+	imap_init(&srv->defs);
 	char *err = NULL;
 	srv->store = store_sqlite_open(o.data, &err);
 	int64_t t0 = clock_mono_us();
-	if (srv->store == NULL || srv->store->vt->load(srv->store, &srv->sched, idem_load, srv, &err)) {
+	if (srv->store == NULL || srv->store->vt->load(srv->store, &srv->sched, idem_load, srv, &err) ||
+	    srv->store->vt->load_defs(srv->store, defs_load, srv, &err)) {
 		log_error("cannot open the store: %s", err);
 		free(err);
 		server_free(srv);

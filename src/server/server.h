@@ -99,6 +99,7 @@ struct server {
 	struct local_worker *locals;	/* list */
 	int nlocal;
 	struct imap idem;		/* imap_hash_str(owner\nkey) → struct idem_entry* */
+	struct imap defs;		/* imap_hash_str(name) → chain of struct def_entry (api-defs.c) */
 	int64_t lease_ms, heartbeat_ms;
 	int64_t started_mono;
 	bool draining, stopping;
@@ -147,6 +148,15 @@ void api_attempt_finish(struct call *c);
 void api_events(struct call *c);
 void api_stats(struct call *c);
 void api_limits_list(struct call *c);
+void api_defs_deploy(struct call *c);
+void api_defs_list(struct call *c);
+void api_def_get(struct call *c);
+void api_def_undeploy(struct call *c);
+void api_def_run(struct call *c);
+/* Definitions registry (api-defs.c): a stored version at start; everything at exit. */
+void defs_load(void *arg, const char *name, int32_t version, const char *file, const char *source,
+	       const char *owner, int64_t deployed_at, bool active);
+void defs_free_all(struct server *srv);
 void api_limit_get(struct call *c);
 void api_limit_put(struct call *c);
 void api_drain(struct call *c);

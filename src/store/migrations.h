@@ -39,6 +39,10 @@ static const char *const store_migrations[] = {
 	"ALTER TABLE attempts ADD COLUMN ram_mb INTEGER NOT NULL DEFAULT -1;"
 	"ALTER TABLE attempts ADD COLUMN gpus INTEGER NOT NULL DEFAULT -1;"
 	"CREATE TABLE limits(name TEXT PRIMARY KEY, lim INTEGER NOT NULL) STRICT, WITHOUT ROWID;",
+	/* 3: deployed definitions, every version kept; undeploy clears `active` */
+	"CREATE TABLE definitions(name TEXT NOT NULL, version INTEGER NOT NULL, file TEXT NOT NULL,"
+	" source TEXT NOT NULL, owner TEXT NOT NULL, deployed_at INTEGER NOT NULL,"
+	" active INTEGER NOT NULL, PRIMARY KEY(name, version)) STRICT, WITHOUT ROWID;",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof store_migrations / sizeof store_migrations[0]))
 #endif

@@ -29,6 +29,12 @@ void store_batch_clear(struct store_batch *b)
 		case REC_JOBLET:
 			free(r->u.joblet.reason);
 			break;
+		case REC_DEF:
+		case REC_DEF_UNDEPLOY:
+			free(r->u.def.name);
+			free(r->u.def.file);
+			free(r->u.def.source);
+			break;
 		case REC_ATTEMPT:
 			free(r->u.attempt.message);
 			free(r->u.attempt.late_result);

@@ -19,7 +19,8 @@
 #include <unistd.h>
 
 enum { ST_JOB_INS, ST_JOB_UPD, ST_JOB_DEL, ST_JOBLETS_DEL, ST_ATTEMPTS_DEL, ST_OUTPUT_DEL,
-       ST_JOBLET, ST_ATTEMPT, ST_OUTPUT, ST_IDEM, ST_IDEM_PRUNE, ST_LIMIT, ST__N };
+       ST_JOBLET, ST_ATTEMPT, ST_OUTPUT, ST_IDEM, ST_IDEM_PRUNE, ST_LIMIT,
+       ST_DEF, ST_DEF_UNDEPLOY, ST__N };
 
 static const char *const stmt_sql[ST__N] = {
 	[ST_JOB_INS] = "INSERT OR REPLACE INTO jobs(seq, owner, name, grp, req_group, cmd, cwd,"
@@ -45,6 +46,9 @@ static const char *const stmt_sql[ST__N] = {
 	[ST_IDEM] = "INSERT OR IGNORE INTO idem(owner, key, at, status, body) VALUES(?1,?2,?3,?4,?5)",
 	[ST_IDEM_PRUNE] = "DELETE FROM idem WHERE at < ?1",
 	[ST_LIMIT] = "INSERT OR REPLACE INTO limits(name, lim) VALUES(?1,?2)",
+	[ST_DEF] = "INSERT OR REPLACE INTO definitions(name, version, file, source, owner,"
+		" deployed_at, active) VALUES(?1,?2,?3,?4,?5,?6,1)",
+	[ST_DEF_UNDEPLOY] = "UPDATE definitions SET active=0 WHERE name=?1",
 };
 
 struct sqlite_store {
@@ -262,6 +266,23 @@ static int load_limits(struct sqlite_store *ss, struct sched *s, char **err)
 	return 0;
 }
 
+static int sqlite_load_defs(struct store *st, store_def_cb cb, void *arg, char **err)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)st;
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(ss->wdb, "SELECT name, version, file, source, owner, deployed_at,"
+					" active FROM definitions ORDER BY name, version",
+			       -1, &q, NULL) != SQLITE_OK) {
+		*err = xasprintf("load definitions: %s", sqlite3_errmsg(ss->wdb));
+		return -1;
+	}
+	while (sqlite3_step(q) == SQLITE_ROW)
+		cb(arg, col_text(q, 0), sqlite3_column_int(q, 1), col_text(q, 2), col_text(q, 3),
+		   col_text(q, 4), sqlite3_column_int64(q, 5), sqlite3_column_int(q, 6) != 0);
+	sqlite3_finalize(q);
+	return 0;
+}
+
 static int load_idem(struct sqlite_store *ss, store_idem_cb cb, void *arg)
 {
 	sqlite3_stmt *st;
@@ -433,6 +454,18 @@ static int write_rec(struct sqlite_store *ss, const struct rec *r)
 	case REC_IDEM_PRUNE:
 		sqlite3_bind_int64(ss->stmts[ST_IDEM_PRUNE], 1, r->u.prune_before);
 		return run_stmt(ss, ST_IDEM_PRUNE);
+	case REC_DEF:
+		st = ss->stmts[ST_DEF];
+		sqlite3_bind_text(st, 1, r->u.def.name, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, r->u.def.version);
+		sqlite3_bind_text(st, 3, r->u.def.file, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, r->u.def.source, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, r->u.def.owner, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 6, r->u.def.deployed_at);
+		return run_stmt(ss, ST_DEF);
+	case REC_DEF_UNDEPLOY:
+		sqlite3_bind_text(ss->stmts[ST_DEF_UNDEPLOY], 1, r->u.def.name, -1, SQLITE_STATIC);
+		return run_stmt(ss, ST_DEF_UNDEPLOY);
 	case REC_LIMIT:
 		st = ss->stmts[ST_LIMIT];
 		sqlite3_bind_text(st, 1, r->u.limit.name, -1, SQLITE_STATIC);
@@ -646,6 +679,7 @@ static void sqlite_close(struct store *st)
 
 static const struct store_vt sqlite_vt = {
 	.load = sqlite_load,
+	.load_defs = sqlite_load_defs,
 	.start = sqlite_start,
 	.submit = sqlite_submit,
 	.read_output = sqlite_read_output,

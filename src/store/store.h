@@ -20,7 +20,7 @@ struct event_base;
 struct sched;
 
 enum rec_kind { REC_JOB, REC_JOB_STATE, REC_JOB_DEL, REC_JOBLET, REC_ATTEMPT, REC_OUTPUT, REC_IDEM,
-		REC_IDEM_PRUNE, REC_LIMIT };
+		REC_IDEM_PRUNE, REC_LIMIT, REC_DEF, REC_DEF_UNDEPLOY };
 
 struct rec_job {	/* REC_JOB inserts all; REC_JOB_STATE updates the mutable part */
 	int64_t seq;
@@ -63,6 +63,13 @@ struct rec_limit {
 	int32_t limit;		/* -1 = none */
 };
 
+struct rec_def {	/* REC_DEF: a new version; REC_DEF_UNDEPLOY: name only */
+	char *name, *file, *source;	/* owned */
+	const char *owner;	/* borrowed (interned) */
+	int64_t deployed_at;
+	int32_t version;
+};
+
 struct rec {
 	enum rec_kind kind;
 	union {
@@ -72,6 +79,7 @@ struct rec {
 		struct rec_output output;
 		struct rec_idem idem;
 		struct rec_limit limit;
+		struct rec_def def;
 		int64_t prune_before;	/* REC_IDEM_PRUNE: wall ms */
 	} u;
 };
@@ -104,6 +112,10 @@ struct output_row {
 };
 typedef void (*store_output_cb)(void *arg, const struct output_row *row);
 typedef void (*store_done_cb)(void *arg, struct store_batch *b);
+/* A stored definition version, handed to the server at start. */
+typedef void (*store_def_cb)(void *arg, const char *name, int32_t version, const char *file,
+			     const char *source, const char *owner, int64_t deployed_at,
+			     bool active);
 typedef void (*store_backup_cb)(void *arg, int rc, int64_t bytes, const char *err);
 
 /* Loaded idempotency keys, handed to the server at start. */
@@ -114,6 +126,8 @@ struct store;
 struct store_vt {
 	/* Rebuild the scheduler from the rows (synchronous, before the loop starts). */
 	int (*load)(struct store *st, struct sched *s, store_idem_cb idem, void *arg, char **err);
+	/* Every stored definition version, in name and version order (synchronous). */
+	int (*load_defs)(struct store *st, store_def_cb cb, void *arg, char **err);
 	/* Start the writer; done_cb runs on base's thread for each committed batch. */
 	int (*start)(struct store *st, struct event_base *base, store_done_cb done, void *arg);
 	void (*submit)(struct store *st, struct store_batch *b);	/* taken until done */

@@ -158,3 +158,12 @@ Test(defs, joblets_expressions)
 	cr_assert_eq(def_eval_joblets("1 2", args, &v, &why), -1);
 	json_decref(args);
 }
+
+Test(defs, not_utf8_is_refused_before_yaml, .timeout = 10)
+{
+	/* libfyaml 0.7.12 never returns on this input: it must not reach it. */
+	struct def_errors e = {0};
+	cr_assert_null(def_read("h.yaml", "%\xf2", 2, "h", &e));
+	cr_assert(has(&e, "h.yaml:1:1: not UTF-8 text"));
+	def_errors_free(&e);
+}

@@ -1,0 +1,124 @@
+/* `jobinfo [--detail] NAME`: a definition in the layout of Orchestrate's `zos jobinfo
+ * --detail`: the name and description, then each argument with Desc, Type and Default. */
+#include "base/xalloc.h"
+#include "cli/cli.h"
+#include "cli/client.h"
+#include "cli/output.h"
+#include <ctype.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static int jobinfo_exec(int argc, char **argv);
+
+const struct cli_cmd cli_cmd_jobinfo = {
+	"jobinfo", "[--detail] [--json] NAME",
+	"describe a definition: arguments, types, defaults; --detail adds facts and versions",
+	jobinfo_exec,
+};
+
+/* "Desc: text" wrapped at 60 columns, continuation lines under the text. */
+static void wrapped(int indent, const char *label, const char *text)
+{
+	printf("%*s: ", indent, label);
+	int col = 0;
+	for (const char *p = text; *p;) {
+		size_t w = strcspn(p, " ");
+		if (col && col + (int)w > 60) {
+			printf("\n%*s  ", indent, "");
+			col = 0;
+		}
+		printf("%.*s", (int)w, p);
+		col += (int)w;
+		p += w;
+		while (*p == ' ')
+			p++;
+		if (*p) {
+			putchar(' ');
+			col++;
+		}
+	}
+	putchar('\n');
+}
+
+static void print_arg(json_t *a)
+{
+	char type[32], def[200] = "(none: required)";
+	snprintf(type, sizeof type, "%s", json_string_value(json_object_get(a, "type")));
+	type[0] = (char)toupper((unsigned char)type[0]);
+	json_t *d = json_object_get(a, "default");
+	if (d && !json_is_null(d)) {
+		char *t = json_dumps(d, JSON_ENCODE_ANY | JSON_COMPACT);
+		snprintf(def, sizeof def, "%s", t);
+		free(t);
+	}
+	printf("\n    %-14s", json_string_value(json_object_get(a, "name")));
+	wrapped(0, "Desc", json_string_value(json_object_get(a, "description")));
+	printf("%22s: %s\n%22s: %s\n", "Type", type, "Default", def);
+	json_t *ch = json_object_get(a, "choices");
+	if (json_is_array(ch)) {
+		char *t = json_dumps(ch, JSON_COMPACT);
+		printf("%22s: %s\n", "Choices", t);
+		free(t);
+	}
+}
+
+static int jobinfo_exec(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"detail", no_argument, NULL, 'd'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
+	};
+	bool json = false, detail = false;
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': detail = true; break;
+		case OPT_JSON: json = true; break;
+		case OPT_SERVER: client_set_server(optarg); break;
+		case 'h': return cli_help(&cli_cmd_jobinfo);
+		default: return cli_usage(&cli_cmd_jobinfo);
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error(&cli_cmd_jobinfo, "give exactly one name%s", "");
+	char *name = client_escape(argv[optind]), path[600];
+	snprintf(path, sizeof path, "/v1/definitions/%s", name);
+	free(name);
+	json_t *r = NULL;
+	int rc = client_call("GET", path, NULL, false, &r);
+	if (rc)
+		return rc;
+	if (json) {
+		out_json(r);
+		json_decref(r);
+		return EXIT_OK;
+	}
+	printf("%-21s %s\n%-21s %s\n", "Jobname/Parameters", "Attributes", "------------------",
+	       "----------");
+	printf("%-18s", json_string_value(json_object_get(r, "name")));
+	wrapped(1, "Desc", json_string_value(json_object_get(r, "description")));
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(r, "args"), i, a)
+		print_arg(a);
+	if (detail) {
+		const char *k;
+		json_t *v;
+		printf("\nFacts:\n");
+		json_object_foreach(json_object_get(r, "facts"), k, v) {
+			char *t = json_dumps(v, JSON_ENCODE_ANY);
+			printf("    %-24s %s\n", k, t);
+			free(t);
+		}
+		printf("Joblets: %s\nVersions:\n", json_string_value(json_object_get(r, "joblets")));
+		json_array_foreach(json_object_get(r, "versions"), i, a)
+			printf("    %lld  %s by %s from %s\n",
+			       (long long)json_integer_value(json_object_get(a, "version")),
+			       json_string_value(json_object_get(a, "deployed_at")),
+			       json_string_value(json_object_get(a, "owner")),
+			       json_string_value(json_object_get(a, "file")));
+	}
+	json_decref(r);
+	return EXIT_OK;
+}

@@ -1,0 +1,502 @@
+/* Definitions: deploy (a set, all or nothing), list, describe, undeploy, run. Every version
+ * deployed is kept, in memory and in the store; a run expands the version current when it
+ * starts, so redeploying never changes a job already made. Lua scripts are read and kept
+ * but not run yet: a run of a script definition is refused with 501. */
+#include "server/server.h"
+#include "base/clock.h"
+#include "base/intern.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+#include "defs/def.h"
+#include "server/decode.h"
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_FILES 1000
+#define MAX_SOURCE ((size_t)1 << 20)
+
+struct def_version {
+	int32_t version;
+	struct definition *d;		/* owned */
+	char *source;			/* owned: the text as deployed */
+	const char *owner;		/* interned */
+	int64_t deployed_at;
+};
+
+struct def_entry {
+	char *name;			/* owned */
+	struct def_version *v;		/* owned array, oldest first */
+	size_t nv;
+	bool active;			/* false once undeployed (history stays) */
+	struct def_entry *hnext;	/* same-hash chain in srv->defs */
+};
+
+static struct def_entry *find(struct server *srv, const char *name)
+{
+	struct def_entry *e = imap_get(&srv->defs, imap_hash_str(name));
+	while (e && strcmp(e->name, name) != 0)
+		e = e->hnext;
+	return e;
+}
+
+static struct def_entry *find_or_add(struct server *srv, const char *name)
+{
+	struct def_entry *e = find(srv, name);
+	if (e)
+		return e;
+	e = xcalloc(1, sizeof *e);
+	e->name = xstrdup(name);
+	uint64_t h = imap_hash_str(name);
+	e->hnext = imap_get(&srv->defs, h);
+	imap_put(&srv->defs, h, e);
+	return e;
+}
+
+static void add_version(struct def_entry *e, int32_t version, struct definition *d,
+			const char *source, const char *owner, int64_t at)
+{
+	e->v = xrealloc(e->v, e->nv + 1, sizeof *e->v);
+	e->v[e->nv++] = (struct def_version){version, d, xstrdup(source), intern(owner), at};
+}
+
+void defs_load(void *arg, const char *name, int32_t version, const char *file, const char *source,
+	       const char *owner, int64_t deployed_at, bool active)
+{
+	struct server *srv = arg;
+	struct def_errors errs = {0};
+	struct definition *d = def_read(file, source, strlen(source), name, &errs);
+	if (d == NULL) {
+		/* Deployed by an older reader that allowed it: keep the history, not the run. */
+		log_warn("definition %s version %d no longer reads: %s", name, version,
+			 errs.n ? errs.msgs[0] : "?");
+		def_errors_free(&errs);
+		return;
+	}
+	struct def_entry *e = find_or_add(srv, name);
+	add_version(e, version, d, source, owner, deployed_at);
+	e->active = active;
+}
+
+void defs_free_all(struct server *srv)
+{
+	for (size_t i = 0; i < srv->defs.cap; i++) {
+		for (struct def_entry *e = srv->defs.slots[i].val, *next; e; e = next) {
+			next = e->hnext;
+			for (size_t k = 0; k < e->nv; k++) {
+				def_free(e->v[k].d);
+				free(e->v[k].source);
+			}
+			free(e->v);
+			free(e->name);
+			free(e);
+		}
+	}
+	imap_free(&srv->defs);
+}
+
+/* ---- deploy ------------------------------------------------------------------------ */
+
+static void reply_problems(struct call *c, struct def_errors *errs)
+{
+	json_t *list = json_array();
+	for (size_t i = 0; i < errs->n; i++)
+		json_array_append_new(list, json_string(errs->msgs[i]));
+	char msg[700];
+	snprintf(msg, sizeof msg, "%zu problem%s; nothing was deployed: %s", errs->n,
+		 errs->n == 1 ? "" : "s", errs->msgs[0]);
+	call_reply(c, 422, json_pack("{s:{s:s, s:s, s:s}, s:o}", "error", "code",
+				     "invalid_definition", "message", msg, "field", "files",
+				     "problems", list));
+}
+
+static const char *const file_fields[] = {"file", "name", "source", NULL};
+
+/* POST /v1/definitions {"files": [{"file", "name" (from the path), "source"}…]} */
+void api_defs_deploy(struct call *c)
+{
+	struct server *srv = c->srv;
+	json_t *files = json_object_get(c->body, "files"), *f;
+	struct derr e;
+	size_t n = json_array_size(files), i;
+	if (!json_is_object(c->body) || !json_is_array(files) || n == 0 || n > MAX_FILES) {
+		call_error(c, 400, "bad_request", "files", "files: must be an array of 1..%d"
+			   " {\"file\", \"name\", \"source\"}", MAX_FILES);
+		return;
+	}
+	if (check_fields(c->body, "", (const char *const[]){"files", NULL}, &e)) {
+		call_error(c, e.status, e.code, e.field, "%s", e.message);
+		return;
+	}
+	struct def_errors errs = {0};
+	struct definition **defs = xcalloc(n, sizeof *defs);
+	json_array_foreach(files, i, f) {
+		char prefix[32];
+		snprintf(prefix, sizeof prefix, "files[%zu].", i);
+		const char *file = json_string_value(json_object_get(f, "file"));
+		const char *name = json_string_value(json_object_get(f, "name"));
+		json_t *src = json_object_get(f, "source");
+		if (!json_is_object(f) || check_fields(f, prefix, file_fields, &e) || file == NULL ||
+		    strlen(file) > 4096 || !json_is_string(src) || json_string_length(src) > MAX_SOURCE) {
+			call_error(c, 400, "bad_request", "files",
+				   "%sfile and source are required strings (source ≤ 1 MB)", prefix);
+			goto out;
+		}
+		defs[i] = def_read(file, json_string_value(src), json_string_length(src), name, &errs);
+		for (size_t k = 0; defs[i] && k < i; k++)
+			if (defs[k] && strcmp(defs[k]->name, defs[i]->name) == 0) {
+				char *m = xasprintf("%s:1:1: name %s is also defined by %s", file,
+						    defs[i]->name, defs[k]->file);
+				errs.msgs = xrealloc(errs.msgs, errs.n + 1, sizeof *errs.msgs);
+				errs.msgs[errs.n++] = m;
+			}
+	}
+	if (errs.n) {
+		reply_problems(c, &errs);
+		goto out;
+	}
+	json_t *deployed = json_array();
+	int64_t now = server_now();
+	struct batch *b = server_batch(srv);
+	json_array_foreach(files, i, f) {
+		if (defs[i] == NULL)
+			continue;	/* not reached: a file that did not read left a problem */
+		struct def_entry *en = find_or_add(srv, defs[i]->name);
+		int32_t version = en->nv ? en->v[en->nv - 1].version + 1 : 1;
+		const char *source = json_string_value(json_object_get(f, "source"));
+		struct rec_def *r = &store_batch_add(&b->sb, REC_DEF)->u.def;
+		r->name = xstrdup(en->name);
+		r->file = xstrdup(defs[i]->file);
+		r->source = xstrdup(source);
+		r->owner = c->owner;
+		r->deployed_at = now;
+		r->version = version;
+		add_version(en, version, defs[i], source, c->owner, now);
+		en->active = true;
+		json_array_append_new(deployed, json_pack("{s:s, s:i, s:s}", "name", en->name,
+							   "version", version, "file", defs[i]->file));
+		defs[i] = NULL;	/* kept by the registry */
+	}
+	server_mark_dirty(srv);
+	call_reply(c, 201, json_pack("{s:o}", "deployed", deployed));
+out:
+	for (i = 0; i < n; i++)
+		def_free(defs[i]);
+	free(defs);
+	def_errors_free(&errs);
+}
+
+/* ---- list, describe, undeploy ------------------------------------------------------- */
+
+static json_t *summary(const struct def_entry *e)
+{
+	const struct def_version *v = &e->v[e->nv - 1];
+	json_t *groups = json_array();
+	for (size_t i = 0; i < v->d->ngroups; i++)
+		json_array_append_new(groups, json_string(v->d->groups[i]));
+	return json_pack("{s:s, s:s, s:o, s:i, s:s}", "name", e->name, "description",
+			 v->d->description, "groups", groups, "version", v->version, "kind",
+			 v->d->command ? "command" : "script");
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "name")),
+		      json_string_value(json_object_get(*(json_t *const *)b, "name")));
+}
+
+void api_defs_list(struct call *c)
+{
+	struct server *srv = c->srv;
+	size_t n = 0;
+	json_t **items = xcalloc(srv->defs.len + 1, sizeof *items);
+	for (size_t i = 0; i < srv->defs.cap; i++)
+		for (struct def_entry *e = srv->defs.slots[i].val; e; e = e->hnext)
+			if (e->active && e->nv) {
+				items = xrealloc(items, n + 1, sizeof *items);
+				items[n++] = summary(e);
+			}
+	qsort(items, n, sizeof *items, by_name);
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, items[i]);
+	free(items);
+	call_reply(c, 200, json_pack("{s:o}", "definitions", arr));
+}
+
+static struct def_entry *def_param(struct call *c)
+{
+	struct def_entry *e = find(c->srv, c->params[0]);
+	if (e == NULL || !e->active || e->nv == 0) {
+		call_error(c, 404, "not_found", "name", "no definition %s", c->params[0]);
+		return NULL;
+	}
+	return e;
+}
+
+static json_t *arg_json(const struct def_arg *a)
+{
+	return json_pack("{s:s, s:s, s:s, s:O?, s:O?, s:o, s:o, s:b}", "name", a->name, "type",
+			 arg_type_name(a->type), "description", a->description, "default", a->def,
+			 "choices", a->choices, "min", a->has_min ? json_real(a->min) : json_null(),
+			 "max", a->has_max ? json_real(a->max) : json_null(), "required", a->required);
+}
+
+void api_def_get(struct call *c)
+{
+	struct def_entry *e = def_param(c);
+	if (e == NULL)
+		return;
+	const struct definition *d = e->v[e->nv - 1].d;
+	json_t *o = summary(e), *args = json_array(), *facts = json_object(), *hist = json_array();
+	for (size_t i = 0; i < d->nargs; i++)
+		json_array_append_new(args, arg_json(&d->args[i]));
+	for (size_t i = 0; i < d->nfacts; i++)
+		json_object_set(facts, d->facts[i].name, d->facts[i].value);
+	for (size_t i = 0; i < e->nv; i++)
+		json_array_append_new(hist, json_pack("{s:i, s:o, s:s, s:s}", "version", e->v[i].version,
+						      "deployed_at", render_time(e->v[i].deployed_at),
+						      "owner", e->v[i].owner, "file", e->v[i].d->file));
+	json_object_set_new(o, "args", args);
+	json_object_set_new(o, "facts", facts);
+	json_object_set_new(o, "joblets", json_string(d->joblets));
+	json_object_set_new(o, "command", d->command ? json_string(d->command) : json_null());
+	json_object_set_new(o, "file", json_string(d->file));
+	json_object_set_new(o, "versions", hist);
+	call_reply(c, 200, o);
+}
+
+void api_def_undeploy(struct call *c)
+{
+	struct def_entry *e = def_param(c);
+	if (e == NULL)
+		return;
+	e->active = false;
+	store_batch_add(&server_batch(c->srv)->sb, REC_DEF_UNDEPLOY)->u.def.name = xstrdup(e->name);
+	server_mark_dirty(c->srv);
+	call_reply(c, 200, json_pack("{s:s, s:i}", "undeployed", e->name, "versions", (int)e->nv));
+}
+
+/* ---- run ---------------------------------------------------------------------------- */
+
+/* A run argument as the CLI sends it (text) or as typed JSON, into its declared type. */
+static json_t *coerce(const struct def_arg *a, json_t *v)
+{
+	const char *s = json_string_value(v);
+	char *end;
+	switch (a->type) {
+	case ARG_INTEGER:
+		if (json_is_integer(v))
+			return json_incref(v);
+		if (s && *s) {
+			long long x = strtoll(s, &end, 10);
+			if (*end == '\0')
+				return json_integer(x);
+		}
+		return NULL;
+	case ARG_REAL:
+		if (json_is_number(v))
+			return json_real(json_number_value(v));
+		if (s && *s) {
+			double x = strtod(s, &end);
+			if (*end == '\0')
+				return json_real(x);
+		}
+		return NULL;
+	case ARG_BOOLEAN:
+		if (json_is_boolean(v))
+			return json_incref(v);
+		if (s && (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0 || strcmp(s, "1") == 0))
+			return json_true();
+		if (s && (strcmp(s, "false") == 0 || strcmp(s, "no") == 0 || strcmp(s, "0") == 0))
+			return json_false();
+		return NULL;
+	case ARG_LIST: {
+		if (json_is_array(v))
+			return json_incref(v);
+		if (s == NULL)
+			return NULL;
+		json_t *l = json_array();
+		for (const char *p = s;;) {	/* comma-separated */
+			const char *q = strchr(p, ',');
+			size_t len = q ? (size_t)(q - p) : strlen(p);
+			json_array_append_new(l, json_stringn(p, len));
+			if (q == NULL)
+				break;
+			p = q + 1;
+		}
+		return l;
+	}
+	default:
+		return s ? json_incref(v) : NULL;
+	}
+}
+
+static int check_arg(struct call *c, const struct def_arg *a, json_t *v)
+{
+	double x = json_is_number(v) ? json_number_value(v) : 0;
+	if (a->has_min && json_is_number(v) && x < a->min) {
+		call_error(c, 422, "bad_request", a->name, "%s: must be at least %g, got %g", a->name,
+			   a->min, x);
+		return -1;
+	}
+	if (a->has_max && json_is_number(v) && x > a->max) {
+		call_error(c, 422, "bad_request", a->name, "%s: must be at most %g, got %g", a->name,
+			   a->max, x);
+		return -1;
+	}
+	bool ok = a->choices == NULL;
+	size_t i;
+	json_t *ch;
+	json_array_foreach(a->choices, i, ch) ok = ok || json_equal(ch, v);
+	if (!ok) {
+		char *list = json_dumps(a->choices, JSON_COMPACT);
+		call_error(c, 422, "bad_request", a->name, "%s: must be one of %s", a->name, list);
+		free(list);
+		return -1;
+	}
+	return 0;
+}
+
+/* The run's arguments: given ones coerced and checked, defaults for the rest. */
+static json_t *run_args(struct call *c, const struct definition *d, json_t *given)
+{
+	const char *k;
+	json_t *v, *out = json_object();
+	json_object_foreach(given, k, v) {
+		bool known = false;
+		for (size_t i = 0; i < d->nargs; i++)
+			known = known || strcmp(d->args[i].name, k) == 0;
+		if (!known) {
+			call_error(c, 422, "bad_request", k, "%s: %s has no such argument", k, d->name);
+			goto bad;
+		}
+	}
+	for (size_t i = 0; i < d->nargs; i++) {
+		const struct def_arg *a = &d->args[i];
+		json_t *g = json_object_get(given, a->name), *x;
+		if (g == NULL && a->def == NULL) {	/* required, or simply without a default */
+			call_error(c, 422, "bad_request", a->name, "%s: is required (no default)",
+				   a->name);
+			goto bad;
+		}
+		x = g ? coerce(a, g) : json_incref(a->def);
+		if (x == NULL) {
+			call_error(c, 422, "bad_request", a->name, "%s: must be %s %s", a->name,
+				   a->type == ARG_INTEGER ? "an" : "a", arg_type_name(a->type));
+			goto bad;
+		}
+		json_object_set_new(out, a->name, x);
+		if (check_arg(c, a, x))
+			goto bad;
+	}
+	return out;
+bad:
+	json_decref(out);
+	return NULL;
+}
+
+static int64_t fact_int(const struct definition *d, json_t *over, const char *name, int64_t def)
+{
+	json_t *v = json_object_get(over, name);
+	for (size_t i = 0; v == NULL && i < d->nfacts; i++)
+		if (strcmp(d->facts[i].name, name) == 0)
+			v = d->facts[i].value;
+	if (json_is_string(v))
+		return strtoll(json_string_value(v), NULL, 10);
+	return json_is_integer(v) ? json_integer_value(v) : def;
+}
+
+/* Environment of the run: JOBGRID_ARG_<NAME> for each argument, as text. */
+static char *run_env(json_t *args)
+{
+	json_t *env = json_object(), *v;
+	const char *k;
+	json_object_foreach(args, k, v) {
+		char name[128];
+		snprintf(name, sizeof name, "JOBGRID_ARG_%s", k);
+		if (json_is_string(v)) {
+			json_object_set(env, name, v);
+		} else {
+			char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+			json_object_set_new(env, name, json_string(t));
+			free(t);
+		}
+	}
+	char *text = json_object_size(env) ? json_dumps(env, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(env);
+	return text;
+}
+
+static const char *const run_fields[] = {"args", "facts", "cwd", NULL};
+
+/* POST /v1/definitions/{name}/runs {"args": {…}, "facts": {…}, "cwd"} */
+void api_def_run(struct call *c)
+{
+	struct derr e;
+	struct def_entry *en = def_param(c);
+	if (en == NULL)
+		return;
+	const struct def_version *ver = &en->v[en->nv - 1];
+	const struct definition *d = ver->d;
+	json_t *body = c->body ? c->body : json_object();
+	json_t *given = json_object_get(body, "args"), *facts = json_object_get(body, "facts");
+	if (c->body == NULL)
+		c->body = body;
+	if (!json_is_object(body) || check_fields(body, "", run_fields, &e)) {
+		call_error(c, 400, "bad_request", json_is_object(body) ? e.field : "",
+			   "%s", json_is_object(body) ? e.message : "the body must be a JSON object");
+		return;
+	}
+	if ((given && !json_is_object(given)) || (facts && !json_is_object(facts))) {
+		call_error(c, 400, "bad_request", "args", "args and facts must be objects");
+		return;
+	}
+	if (d->command == NULL) {
+		call_error(c, 501, "not_implemented", "script",
+			   "%s is a Lua script definition; running scripts is not built yet", d->name);
+		return;
+	}
+	json_t *args = run_args(c, d, given);
+	if (args == NULL)
+		return;
+	const char *why;
+	char bad[128];
+	long long njoblets;
+	char *cmd = def_expand(d->command, args, &why, bad, sizeof bad);
+	if (cmd == NULL || def_eval_joblets(d->joblets, args, &njoblets, &why)) {
+		call_error(c, 422, "bad_request", cmd ? "joblets" : "command", "%s: %s%s%s",
+			   cmd ? "joblets" : "command", cmd ? "" : bad, cmd ? "" : " ", why);
+		free(cmd);
+		json_decref(args);
+		return;
+	}
+	const char *cwd = json_string_value(json_object_get(body, "cwd"));
+	char *env = run_env(args);
+	struct job_spec sp = {
+		.owner = c->owner, .name = d->name, .group = "", .req_group = "",
+		.cwd = cwd && cwd[0] == '/' ? cwd : "/tmp", .cmd = cmd, .env = env,
+		.njoblets = (int32_t)njoblets, .lost_retries = 3,
+		.retries = (int32_t)fact_int(d, facts, "joblet.maxretry",
+					     fact_int(d, facts, "job.joblet.maxretry", 0)),
+		.time_ms = fact_int(d, facts, "joblet.timeout", 0) * 1000,
+		.priority = (int32_t)fact_int(d, facts, "job.priority", 0),
+		.cores = (int32_t)fact_int(d, facts, "job.cores", 1),
+		.ram_mb = (int32_t)fact_int(d, facts, "job.ram_mb", 0),
+		.gpus = (int32_t)fact_int(d, facts, "job.gpus", 0),
+	};
+	if (sp.retries < 0 || sp.retries > 1000 || sp.priority < 0 || sp.priority > 255 ||
+	    sp.cores < 0 || sp.ram_mb < 0 || sp.gpus < 0 || sp.time_ms < 0) {
+		call_error(c, 422, "bad_request", "facts", "facts: a value is out of range");
+	} else {
+		struct job *j = sched_add(&c->srv->sched, &sp, server_now());
+		char id[400];
+		call_reply(c, 201, json_pack("{s:s, s:I, s:s, s:i, s:I}", "id", job_id(j, id, sizeof id),
+					     "seq", (json_int_t)j->seq, "definition", d->name,
+					     "version", ver->version, "joblets", (json_int_t)njoblets));
+	}
+	free(cmd);
+	free(env);
+	json_decref(args);
+}
