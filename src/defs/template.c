@@ -110,15 +110,17 @@ static void spaces(struct expr *x)
 
 static long long atom(struct expr *x)
 {
+	if (x->why)
+		return 0;	/* an error is known: read no further */
 	spaces(x);
 	if (*x->p == '(') {
 		x->p++;
 		long long v = sum(x);
 		spaces(x);
-		if (*x->p != ')' && !x->why)
-			x->why = "a ( is not closed";
-		else
+		if (*x->p == ')')
 			x->p++;
+		else if (!x->why)
+			x->why = "a ( is not closed";
 		return v;
 	}
 	if (strncmp(x->p, "{{", 2) == 0) {

@@ -167,3 +167,14 @@ Test(defs, not_utf8_is_refused_before_yaml, .timeout = 10)
 	cr_assert(has(&e, "h.yaml:1:1: not UTF-8 text"));
 	def_errors_free(&e);
 }
+
+Test(defs, an_unclosed_paren_reads_nothing_past_the_end)
+{
+	json_t *args = json_object();
+	long long v;
+	const char *why;
+	/* The fuzzer's input: "(1 +- 1" once read one byte past the end. */
+	cr_assert_eq(def_eval_joblets("(1 +- 1", args, &v, &why), -1);
+	cr_assert_eq(def_eval_joblets("((", args, &v, &why), -1);
+	json_decref(args);
+}
