@@ -17,26 +17,26 @@ const struct cli_cmd cli_cmd_jobinfo = {
 	jobinfo_exec,
 };
 
-/* "Desc: text" wrapped at 60 columns, continuation lines under the text. */
-static void wrapped(int indent, const char *label, const char *text)
+/* Text wrapped to end by column 80, continuation lines starting at column col. */
+static void wrapped(int col0, const char *text)
 {
-	printf("%*s: ", indent, label);
-	int col = 0;
+	int col = col0;
 	for (const char *p = text; *p;) {
+		while (*p == ' ')
+			p++;
 		size_t w = strcspn(p, " ");
-		if (col && col + (int)w > 60) {
-			printf("\n%*s  ", indent, "");
-			col = 0;
+		if (w == 0)
+			break;
+		if (col > col0 && col + 1 + (int)w > 80) {
+			printf("\n%*s", col0, "");
+			col = col0;
+		} else if (col > col0) {
+			putchar(' ');
+			col++;
 		}
 		printf("%.*s", (int)w, p);
 		col += (int)w;
 		p += w;
-		while (*p == ' ')
-			p++;
-		if (*p) {
-			putchar(' ');
-			col++;
-		}
 	}
 	putchar('\n');
 }
@@ -52,13 +52,13 @@ static void print_arg(json_t *a)
 		snprintf(def, sizeof def, "%s", t);
 		free(t);
 	}
-	printf("\n    %-14s", json_string_value(json_object_get(a, "name")));
-	wrapped(0, "Desc", json_string_value(json_object_get(a, "description")));
-	printf("%22s: %s\n%22s: %s\n", "Type", type, "Default", def);
+	printf("\n    %-14s Desc: ", json_string_value(json_object_get(a, "name")));
+	wrapped(25, json_string_value(json_object_get(a, "description")));
+	printf("%23s: %s\n%23s: %s\n", "Type", type, "Default", def);
 	json_t *ch = json_object_get(a, "choices");
 	if (json_is_array(ch)) {
 		char *t = json_dumps(ch, JSON_COMPACT);
-		printf("%22s: %s\n", "Choices", t);
+		printf("%23s: %s\n", "Choices", t);
 		free(t);
 	}
 }
@@ -96,8 +96,8 @@ static int jobinfo_exec(int argc, char **argv)
 	}
 	printf("%-21s %s\n%-21s %s\n", "Jobname/Parameters", "Attributes", "------------------",
 	       "----------");
-	printf("%-18s", json_string_value(json_object_get(r, "name")));
-	wrapped(1, "Desc", json_string_value(json_object_get(r, "description")));
+	printf("%-18s Desc: ", json_string_value(json_object_get(r, "name")));
+	wrapped(25, json_string_value(json_object_get(r, "description")));
 	size_t i;
 	json_t *a;
 	json_array_foreach(json_object_get(r, "args"), i, a)
