@@ -561,8 +561,10 @@ struct definition *def_read(const char *file, const char *text, size_t len,
 	/* Text only: libfyaml 0.7.12 loops forever on "%\xf2" (an invalid byte in a
 	 * directive), which the fuzzer found; jansson's UTF-8 check keeps such input out. */
 	json_t *utf8 = json_stringn(text, len);
-	if (utf8 == NULL) {
-		problem(&r, NULL, "not UTF-8 text");
+	if (utf8 == NULL || memchr(text, '\0', len)) {
+		/* A NUL byte crashes libfyaml 0.7.12 ("? c:\t\0"): text has none. */
+		problem(&r, NULL, utf8 ? "a NUL byte is not text" : "not UTF-8 text");
+		json_decref(utf8);
 		return NULL;
 	}
 	json_decref(utf8);

@@ -166,6 +166,10 @@ Test(defs, not_utf8_is_refused_before_yaml, .timeout = 10)
 	cr_assert_null(def_read("h.yaml", "%\xf2", 2, "h", &e));
 	cr_assert(has(&e, "h.yaml:1:1: not UTF-8 text"));
 	def_errors_free(&e);
+	/* … and crashes on a NUL byte in a mapping key. */
+	cr_assert_null(def_read("n.yaml", "? c:\t\0m", 7, "n", &e));
+	cr_assert(has(&e, "a NUL byte is not text"));
+	def_errors_free(&e);
 }
 
 Test(defs, an_unclosed_paren_reads_nothing_past_the_end)
