@@ -98,62 +98,46 @@ void defs_free_all(struct server *srv)
 
 /* ---- deploy ------------------------------------------------------------------------ */
 
-static void reply_problems(struct call *c, struct def_errors *errs)
+/* problems: a JSON array of "FILE:LINE:COL: text" (taken). */
+static void reply_problems(struct call *c, json_t *problems)
 {
-	json_t *list = json_array();
-	for (size_t i = 0; i < errs->n; i++)
-		json_array_append_new(list, json_string(errs->msgs[i]));
 	char msg[700];
-	snprintf(msg, sizeof msg, "%zu problem%s; nothing was deployed: %s", errs->n,
-		 errs->n == 1 ? "" : "s", errs->msgs[0]);
+	size_t n = json_array_size(problems);
+	snprintf(msg, sizeof msg, "%zu problem%s; nothing was deployed: %s", n, n == 1 ? "" : "s",
+		 json_string_value(json_array_get(problems, 0)));
 	call_reply(c, 422, json_pack("{s:{s:s, s:s, s:s}, s:o}", "error", "code",
 				     "invalid_definition", "message", msg, "field", "files",
-				     "problems", list));
+				     "problems", problems));
 }
 
 static const char *const file_fields[] = {"file", "name", "source", NULL};
 
-/* POST /v1/definitions {"files": [{"file", "name" (from the path), "source"}…]} */
-void api_defs_deploy(struct call *c)
+/* The set passed the checker process: read it here (now known to be safe) and deploy. */
+static void deploy_checked(struct call *c, json_t *problems)
 {
 	struct server *srv = c->srv;
 	json_t *files = json_object_get(c->body, "files"), *f;
-	struct derr e;
 	size_t n = json_array_size(files), i;
-	if (!json_is_object(c->body) || !json_is_array(files) || n == 0 || n > MAX_FILES) {
-		call_error(c, 400, "bad_request", "files", "files: must be an array of 1..%d"
-			   " {\"file\", \"name\", \"source\"}", MAX_FILES);
-		return;
-	}
-	if (check_fields(c->body, "", (const char *const[]){"files", NULL}, &e)) {
-		call_error(c, e.status, e.code, e.field, "%s", e.message);
-		return;
-	}
 	struct def_errors errs = {0};
 	struct definition **defs = xcalloc(n, sizeof *defs);
+	json_t *all = json_deep_copy(problems);
 	json_array_foreach(files, i, f) {
-		char prefix[32];
-		snprintf(prefix, sizeof prefix, "files[%zu].", i);
-		const char *file = json_string_value(json_object_get(f, "file"));
-		const char *name = json_string_value(json_object_get(f, "name"));
 		json_t *src = json_object_get(f, "source");
-		if (!json_is_object(f) || check_fields(f, prefix, file_fields, &e) || file == NULL ||
-		    strlen(file) > 4096 || !json_is_string(src) || json_string_length(src) > MAX_SOURCE) {
-			call_error(c, 400, "bad_request", "files",
-				   "%sfile and source are required strings (source ≤ 1 MB)", prefix);
-			goto out;
-		}
-		defs[i] = def_read(file, json_string_value(src), json_string_length(src), name, &errs);
+		if (json_array_size(all) == 0)
+			defs[i] = def_read(json_string_value(json_object_get(f, "file")),
+					   json_string_value(src), json_string_length(src),
+					   json_string_value(json_object_get(f, "name")), &errs);
 		for (size_t k = 0; defs[i] && k < i; k++)
-			if (defs[k] && strcmp(defs[k]->name, defs[i]->name) == 0) {
-				char *m = xasprintf("%s:1:1: name %s is also defined by %s", file,
-						    defs[i]->name, defs[k]->file);
-				errs.msgs = xrealloc(errs.msgs, errs.n + 1, sizeof *errs.msgs);
-				errs.msgs[errs.n++] = m;
-			}
+			if (defs[k] && strcmp(defs[k]->name, defs[i]->name) == 0)
+				json_array_append_new(all, json_sprintf("%s:1:1: name %s is also"
+									" defined by %s", defs[i]->file,
+									defs[i]->name, defs[k]->file));
 	}
-	if (errs.n) {
-		reply_problems(c, &errs);
+	for (i = 0; i < errs.n; i++)	/* not expected: the checker read the same text */
+		json_array_append_new(all, json_string(errs.msgs[i]));
+	if (json_array_size(all)) {
+		reply_problems(c, all);
+		all = NULL;
 		goto out;
 	}
 	json_t *deployed = json_array();
@@ -181,10 +165,42 @@ void api_defs_deploy(struct call *c)
 	server_mark_dirty(srv);
 	call_reply(c, 201, json_pack("{s:o}", "deployed", deployed));
 out:
+	json_decref(all);
 	for (i = 0; i < n; i++)
 		def_free(defs[i]);
 	free(defs);
 	def_errors_free(&errs);
+}
+
+/* POST /v1/definitions {"files": [{"file", "name" (from the path), "source"}…]} */
+void api_defs_deploy(struct call *c)
+{
+	json_t *files = json_object_get(c->body, "files"), *f;
+	struct derr e;
+	size_t n = json_array_size(files), i;
+	if (!json_is_object(c->body) || !json_is_array(files) || n == 0 || n > MAX_FILES) {
+		call_error(c, 400, "bad_request", "files", "files: must be an array of 1..%d"
+			   " {\"file\", \"name\", \"source\"}", MAX_FILES);
+		return;
+	}
+	if (check_fields(c->body, "", (const char *const[]){"files", NULL}, &e)) {
+		call_error(c, e.status, e.code, e.field, "%s", e.message);
+		return;
+	}
+	json_array_foreach(files, i, f) {
+		char prefix[32];
+		snprintf(prefix, sizeof prefix, "files[%zu].", i);
+		const char *file = json_string_value(json_object_get(f, "file"));
+		json_t *name = json_object_get(f, "name"), *src = json_object_get(f, "source");
+		if (!json_is_object(f) || check_fields(f, prefix, file_fields, &e) || file == NULL ||
+		    strlen(file) > 4096 || (name && !json_is_string(name)) || !json_is_string(src) ||
+		    json_string_length(src) > MAX_SOURCE) {
+			call_error(c, 400, "bad_request", "files",
+				   "%sfile and source are required strings (source ≤ 1 MB)", prefix);
+			return;
+		}
+	}
+	defcheck_start(c, deploy_checked);
 }
 
 /* ---- list, describe, undeploy ------------------------------------------------------- */

@@ -157,6 +157,10 @@ void api_def_run(struct call *c);
 void defs_load(void *arg, const char *name, int32_t version, const char *file, const char *source,
 	       const char *owner, int64_t deployed_at, bool active);
 void defs_free_all(struct server *srv);
+/* Read a deploy body's files in a checker process first (defcheck.c); then done(c,
+ * problems) runs on the loop, unless the client left or the checker failed. */
+typedef void (*defcheck_done_fn)(struct call *c, json_t *problems);
+void defcheck_start(struct call *c, defcheck_done_fn done);
 void api_limit_get(struct call *c);
 void api_limit_put(struct call *c);
 void api_drain(struct call *c);
