@@ -442,40 +442,16 @@ static void check_joblets(struct reader *r, const struct definition *d, struct f
 
 /* ---- the file ----------------------------------------------------------------------- */
 
-struct diag_sink {
-	struct reader *r;
-	bool reported;
-};
-
-/* libfyaml says "NAME:LINE:COL: error: TEXT"; keep LINE:COL: TEXT under our file name. */
-static void on_diag(struct fy_diag *diag, void *user, const char *buf, size_t len)
+/* A YAML syntax error from libfyaml (its line and column count from 1) under our file name. */
+static void add_yaml_error(struct reader *r, int line, int col, const char *msg)
 {
-	struct diag_sink *ds = user;
-	char text[600];
-	int line, col;
-	snprintf(text, sizeof text, "%.*s", (int)(len < 599 ? len : 599), buf);
-	char *e = strstr(text, ": error: ");
-	if (ds->reported || e == NULL)
-		return;	/* the lines after the first show the context: not needed */
-	/* "...:LINE:COL: error:": the two numbers just before e. */
-	char *c1, *c0;
-	*e = '\0';
-	c1 = strrchr(text, ':');
-	if (c1)
-		*c1 = '\0';
-	c0 = c1 ? strrchr(text, ':') : NULL;
-	if (c0 == NULL || sscanf(c0 + 1, "%d", &line) != 1 || sscanf(c1 + 1, "%d", &col) != 1)
-		line = col = 1;
-	char *nl = strchr(e + 9, '\n');
-	if (nl)
-		*nl = '\0';
-	struct def_errors *errs = ds->r->errs;
+	struct def_errors *errs = r->errs;
 	if (errs->n == errs->cap) {
 		errs->cap = errs->cap ? errs->cap * 2 : 8;
 		errs->msgs = xrealloc(errs->msgs, errs->cap, sizeof *errs->msgs);
 	}
-	errs->msgs[errs->n++] = xasprintf("%s:%d:%d: YAML: %s", ds->r->file, line, col, e + 9);
-	ds->reported = true;
+	errs->msgs[errs->n++] = xasprintf("%s:%d:%d: YAML: %s", r->file, line, col,
+					  msg ? msg : "not valid YAML");
 }
 
 static void read_top(struct reader *r, struct definition *d, struct fy_node *root,
@@ -557,7 +533,6 @@ struct definition *def_read(const char *file, const char *text, size_t len,
 			    const char *name_from_path, struct def_errors *errs)
 {
 	struct reader r = {file, errs, errs->n};
-	struct diag_sink sink = {&r, false};
 	/* Text only: libfyaml 0.7.12 loops forever on "%\xf2" (an invalid byte in a
 	 * directive), which the fuzzer found; jansson's UTF-8 check keeps such input out. */
 	json_t *utf8 = json_stringn(text, len);
@@ -571,15 +546,21 @@ struct definition *def_read(const char *file, const char *text, size_t len,
 	struct fy_diag_cfg dc;
 	fy_diag_cfg_default(&dc);
 	dc.fp = NULL;
-	dc.output_fn = on_diag;
-	dc.user = &sink;
+	dc.output_fn = NULL;
 	dc.colorize = false;
 	struct fy_diag *diag = fy_diag_create(&dc);
+	/* Collected, not printed: printing the source line around an error crashes libfyaml
+	 * 0.7.12 on some input (tests/fuzz/corpus/defs/regress-libfyaml-crash-diag). */
+	fy_diag_set_collect_errors(diag, true);
 	struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_DISABLE_BUFFERING, .diag = diag};
 	struct fy_document *doc = fy_document_build_from_string(&cfg, text, len);
 	struct definition *d = NULL;
 	if (doc == NULL) {
-		if (!sink.reported)
+		void *it = NULL;
+		struct fy_diag_error *de = fy_diag_errors_iterate(diag, &it);
+		if (de)
+			add_yaml_error(&r, de->line, de->column, de->msg);
+		else
 			problem(&r, NULL, "YAML: the file could not be read");
 		goto out;
 	}
