@@ -112,3 +112,11 @@ jg undeploy ver >/dev/null
 expect_eq "$(jg joblist --json | jq -r '[.definitions[].name] | join(",")')" failover "undeploy retired ver"
 run_rc jg run ver
 expect_eq "$RC" 4 "an undeployed definition cannot run"
+
+# A file that crashes libfyaml 0.7.12 (found by fuzz-defs): the checker process dies, the
+# deploy is refused, the server carries on.
+run_rc jg deploy "$ROOT/tests/e2e/data/libfyaml-crash.yaml"
+expect_eq "$RC" 2 "a file that crashes the YAML library is refused"
+[[ $OUT == *"the definition checker stopped"* ]] || fail "the refusal should say the checker stopped: $OUT"
+kill -0 "$SERVER_PID" || fail "the server died"
+expect_eq "$(jg joblist --json | jq -r '[.definitions[].name] | join(",")')" failover "the server still answers"
