@@ -33,6 +33,18 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
+void buf_fixed_printf(char *buf, size_t len, size_t *at, const char *fmt, ...)
+{
+	if (*at + 1 >= len)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int k = vsnprintf(buf + *at, len - *at, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		*at = *at + (size_t)k < len ? *at + (size_t)k : len - 1;
+}
+
 const char *buf_cstr(const struct buf *b)
 {
 	return b->data ? b->data : "";

@@ -13,6 +13,10 @@ struct buf {
 void buf_append(struct buf *b, const void *p, size_t n);
 /* Append formatted text. */
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append formatted text to a fixed buffer of len bytes at *at, truncating, always
+ * NUL-terminated. */
+void buf_fixed_printf(char *buf, size_t len, size_t *at, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* The text so far ("" while empty); valid until the next change. */
 const char *buf_cstr(const struct buf *b);
 void buf_free(struct buf *b);

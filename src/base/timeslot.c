@@ -17,6 +17,7 @@
  * the seconds. "24:00" and the end of a window that runs past midnight are both taken from
  * the next day, so a window ending at 24:00 touches one starting at 00:00 exactly.
  */
+#include "base/buf.h"
 #include "base/timeslot.h"
 #include <ctype.h>
 #include <stdarg.h>
@@ -293,20 +294,6 @@ int timeslot_parse(const char *spec, struct timeslot *out, char *err, size_t err
 
 /* ---- printing ---- */
 
-static void put(char *buf, size_t len, size_t *at, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void put(char *buf, size_t len, size_t *at, const char *fmt, ...)
-{
-	if (*at + 1 >= len)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	int k = vsnprintf(buf + *at, len - *at, fmt, ap);
-	va_end(ap);
-	if (k > 0)
-		*at = *at + (size_t)k < len ? *at + (size_t)k : len - 1;
-}
-
 /* The days of mask as runs, Monday first ("Mon-Fri", "Sat,Sun", "Mon,Wed"), except that a
  * run through Sunday into Monday stays whole ("Wed,Fri-Mon"). Every day (or none, which
  * the parser never makes) writes nothing; returns whether something was written. */
@@ -328,9 +315,9 @@ static bool put_days(char *buf, size_t len, size_t *at, uint8_t mask)
 		}
 		while (k + n < 7 && (mask & (1u << ((d + n) % 7))))
 			n++;
-		put(buf, len, at, "%s%s", any ? "," : "", day_short[d]);
+		buf_fixed_printf(buf, len, at, "%s%s", any ? "," : "", day_short[d]);
 		if (n > 1)
-			put(buf, len, at, "%c%s", n == 2 ? ',' : '-', day_short[(d + n - 1) % 7]);
+			buf_fixed_printf(buf, len, at, "%c%s", n == 2 ? ',' : '-', day_short[(d + n - 1) % 7]);
 		any = true;
 		k += n;
 	}
@@ -339,9 +326,9 @@ static bool put_days(char *buf, size_t len, size_t *at, uint8_t mask)
 
 static void put_time(char *buf, size_t len, size_t *at, int32_t s)
 {
-	put(buf, len, at, "%02d:%02d", (int)(s / 3600), (int)(s / 60 % 60));
+	buf_fixed_printf(buf, len, at, "%02d:%02d", (int)(s / 3600), (int)(s / 60 % 60));
 	if (s % 60 != 0)
-		put(buf, len, at, ":%02d", (int)(s % 60));
+		buf_fixed_printf(buf, len, at, ":%02d", (int)(s % 60));
 }
 
 static int windows(const struct timeslot *ts)
@@ -358,11 +345,11 @@ char *timeslot_format(const struct timeslot *ts, char *buf, size_t len)
 	for (int i = 0; i < windows(ts); i++) {
 		const struct timeslot_window *w = &ts->w[i];
 		if (i > 0)
-			put(buf, len, &at, "; ");
+			buf_fixed_printf(buf, len, &at, "; ");
 		if (put_days(buf, len, &at, w->days))
-			put(buf, len, &at, " ");
+			buf_fixed_printf(buf, len, &at, " ");
 		put_time(buf, len, &at, w->start_s);
-		put(buf, len, &at, "-");
+		buf_fixed_printf(buf, len, &at, "-");
 		put_time(buf, len, &at, w->end_s);
 	}
 	return buf;

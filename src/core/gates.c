@@ -11,12 +11,12 @@
  * caused it, in a loop rather than by recursion, so a long chain of skips cannot overflow
  * the stack. Time gates (not-before, timeslot windows) keep one deadline per job in the
  * scheduler's timer heap. */
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/intern.h"
 #include "base/timeslot.h"
 #include "base/xalloc.h"
 #include "core/sched-int.h"
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -432,41 +432,26 @@ bool sched_has_waiters(const struct sched *s, const struct job *j)
 	return false;
 }
 
-/* Appends to a fixed buffer, truncating. */
-static void bput(char *buf, size_t len, size_t *at, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void bput(char *buf, size_t len, size_t *at, const char *fmt, ...)
-{
-	if (*at >= len)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	int k = vsnprintf(buf + *at, len - *at, fmt, ap);
-	va_end(ap);
-	if (k > 0)
-		*at = *at + (size_t)k < len ? *at + (size_t)k : len - 1;
-}
-
 static void deps_reason(const struct sched *s, const struct job_ext *x, char *buf, size_t len,
 			size_t *at)
 {
 	int shown = 0;
 	char id[400];
-	bput(buf, len, at, "waiting for ");
+	buf_fixed_printf(buf, len, at, "waiting for ");
 	for (int32_t i = 0; i < x->ndeps && shown < 3; i++) {
 		const struct job *t = sched_job(s, x->deps[i].seq);
 		if (x->deps[i].status == DS_PENDING && t)
-			bput(buf, len, at, "%s%s (%s)", shown++ ? ", " : "", job_id(t, id, sizeof id),
+			buf_fixed_printf(buf, len, at, "%s%s (%s)", shown++ ? ", " : "", job_id(t, id, sizeof id),
 			     jl_state_name(t->state));
 	}
 	for (int32_t i = 0; i < x->nafter_groups && shown < 3; i++) {
 		const struct dep_group *g = x->after_groups[i].g;
 		if (x->after_groups[i].status == DS_PENDING)
-			bput(buf, len, at, "%sgroup %s (%d of %d members done)", shown++ ? ", " : "",
+			buf_fixed_printf(buf, len, at, "%sgroup %s (%d of %d members done)", shown++ ? ", " : "",
 			     g->name, g->nmembers - g->open - g->broken, g->nmembers);
 	}
 	if (x->dep_pending > shown)
-		bput(buf, len, at, " and %d more", x->dep_pending - shown);
+		buf_fixed_printf(buf, len, at, " and %d more", x->dep_pending - shown);
 }
 
 const char *gates_reason(const struct sched *s, const struct job *j, int64_t now, char *buf,
@@ -481,14 +466,14 @@ const char *gates_reason(const struct sched *s, const struct job *j, int64_t now
 	if (j->gates & GATE_DEPS)
 		deps_reason(s, x, buf, len, &at);
 	if (j->gates & GATE_NOT_BEFORE)
-		bput(buf, len, &at, "%snot before %s", at ? "; " : "",
+		buf_fixed_printf(buf, len, &at, "%snot before %s", at ? "; " : "",
 		     clock_format_rfc3339(x->not_before, t, sizeof t));
 	if (j->gates & GATE_SLOT && x->slot) {
 		int64_t open = timeslot_next_open(x->slot, now);
-		bput(buf, len, &at, "%soutside its timeslot %s", at ? "; " : "",
+		buf_fixed_printf(buf, len, &at, "%soutside its timeslot %s", at ? "; " : "",
 		     timeslot_format(x->slot, ts, sizeof ts));
 		if (open > 0)
-			bput(buf, len, &at, "; opens %s", clock_format_rfc3339(open, t, sizeof t));
+			buf_fixed_printf(buf, len, &at, "; opens %s", clock_format_rfc3339(open, t, sizeof t));
 	}
 	return buf;
 }

@@ -1,6 +1,7 @@
 /* Names of states and reasons, job state derivation, job allocation. */
 #include "core/job.h"
 #include "base/xalloc.h"
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -117,6 +118,17 @@ void job_ext_free(struct job_ext *x)
 	free(x->slot);
 	free(x->dependants);
 	free(x);
+}
+
+bool name_valid(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > max)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
+			return false;
+	return true;
 }
 
 const char *dep_type_name(int t)

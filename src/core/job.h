@@ -169,7 +169,9 @@ void job_free(struct job *j);
 /* The job's extension, allocated on first use. */
 struct job_ext *job_ext(struct job *j);
 void job_ext_free(struct job_ext *x);
-const char *dep_type_name(int t);	/* "after_ok", "after_fail", "after_any" */
+const char *dep_type_name(int t);
+/* A job, node, group or limit name: only [A-Za-z0-9_.-], 1..max chars. */
+bool name_valid(const char *s, size_t max);	/* "after_ok", "after_fail", "after_any" */
 /* "alice.true.12" into buf. */
 char *job_id(const struct job *j, char *buf, size_t len);
 #endif

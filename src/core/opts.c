@@ -40,18 +40,6 @@ static int fail(struct opts_err *e, const char *prefix, const char *field, const
 	return -1;
 }
 
-/* Group and limit names: what a shell word and a URL segment hold without quoting. */
-static bool group_name_ok(const char *s, size_t max)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > max)
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
-			return false;
-	return true;
-}
-
 static bool text_ok(json_t *v, size_t max)
 {
 	return json_is_string(v) && json_string_length(v) >= 1 && json_string_length(v) <= max &&
@@ -94,7 +82,7 @@ static int read_names(json_t *v, const char *p, const char *field, int max, cons
 		return 0;
 	*out = xcalloc(len, sizeof **out);
 	json_array_foreach(v, i, it) {
-		if (!text_ok(it, 255) || !group_name_ok(json_string_value(it), 255))
+		if (!text_ok(it, 255) || !name_valid(json_string_value(it), 255))
 			return fail(e, p, field, "item %zu: a name is 1..255 of [A-Za-z0-9_.-]", i);
 		(*out)[(*n)++] = intern(json_string_value(it));
 	}
@@ -137,7 +125,7 @@ static int read_limits(json_t *v, const char *p, struct job_ext *x, struct opts_
 			return fail(e, p, "limits", "item %zu: NAME is too long", i);
 		memcpy(name, s, nl);
 		name[nl] = '\0';
-		if (!group_name_ok(name, 128))
+		if (!name_valid(name, 128))
 			return fail(e, p, "limits", "item %zu: NAME is 1..128 of [A-Za-z0-9_.-]", i);
 		int32_t set = -1;
 		if (colon) {

@@ -46,17 +46,6 @@ static int decode_opts(json_t *obj, const char *prefix, int64_t now, struct job_
 	return 0;
 }
 
-bool name_valid(const char *s, size_t max)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > max)
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
-			return false;
-	return true;
-}
-
 char *name_from_cmd(const char *cmd)
 {
 	while (isspace((unsigned char)*cmd))

@@ -40,8 +40,6 @@ int decode_job_patch(json_t *body, int64_t now, struct job_spec *mod, unsigned *
 int decode_finish(json_t *obj, const char *prefix, bool need_attempt, struct finish *out,
 		  struct derr *e);
 
-/* Only [A-Za-z0-9_.-], 1..max chars. */
-bool name_valid(const char *s, size_t max);
 /* The default job name: basename of cmd's first word, unsafe characters as '_'. */
 char *name_from_cmd(const char *cmd);
 
