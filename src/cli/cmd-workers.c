@@ -36,6 +36,7 @@ static int workers_exec(int argc, char **argv)
 	       "GPUS", "RAM-BY", "SEEN", "RUNNING");
 	json_array_foreach(json_object_get(r, "workers"), i, w) {
 		json_t *used = json_object_get(w, "used");
+		const char *method = json_string_value(json_object_get(w, "ram_method"));
 		char cores[32], ram[32], gpus[32], seen[32];
 		snprintf(cores, sizeof cores, "%lld/%lld", num(used, "cores"), num(w, "cores"));
 		snprintf(ram, sizeof ram, "%lld/%lld", num(used, "ram_mb"), num(w, "ram_mb"));
@@ -43,7 +44,7 @@ static int workers_exec(int argc, char **argv)
 		printf("%-24s %-10s %-9s %-13s %-7s %-9s %-9s",
 		       json_string_value(json_object_get(w, "name")),
 		       json_string_value(json_object_get(w, "state")), cores, ram, gpus,
-		       json_string_value(json_object_get(w, "ram_method")),
+		       method ? method : "-",
 		       out_time(json_object_get(w, "last_seen"), seen, sizeof seen));
 		json_array_foreach(json_object_get(w, "running"), k, id)
 			printf(" %s", json_string_value(id));

@@ -89,16 +89,23 @@ static const char *const register_fields[] = {"name", "cores", "ram_mb", "gpus",
 					      "running", "pid", "ram_method", "ram_method_note",
 					      NULL};
 
-/* How the worker measures and limits RAM: "cgroup" or "sampling" (the default). */
+/* How the worker limits and measures RAM: "cgroup" or "sampling" (the default), and why
+ * or where. Strings borrow from b. */
 static int decode_ram_method(json_t *b, const char **method, const char **note, struct derr *e)
 {
 	json_t *m = json_object_get(b, "ram_method"), *n = json_object_get(b, "ram_method_note");
-	*method = m ? json_string_value(m) : "sampling";
-	*note = n ? json_string_value(n) : "";
-	if (*method == NULL || (strcmp(*method, "cgroup") != 0 && strcmp(*method, "sampling") != 0))
+	*method = "sampling";
+	*note = "";
+	if (m && (!json_is_string(m) || (strcmp(json_string_value(m), "cgroup") != 0 &&
+					  strcmp(json_string_value(m), "sampling") != 0)))
 		return derr_set(e, 422, "bad_request", "ram_method", "must be \"cgroup\" or \"sampling\"");
-	if (*note == NULL || json_string_length(n ? n : m) > 1024 || strlen(*note) > 1024)
-		return derr_set(e, 422, "bad_request", "ram_method_note", "must be a string up to 1024 bytes");
+	if (n && (!json_is_string(n) || json_string_length(n) > 1024))
+		return derr_set(e, 422, "bad_request", "ram_method_note",
+				"must be a string of at most 1024 bytes");
+	if (m)
+		*method = json_string_value(m);
+	if (n)
+		*note = json_string_value(n);
 	return 0;
 }
 
@@ -159,6 +166,7 @@ void api_workers_register(struct call *c)
 					    (int32_t)gpus, tags, (int)pid, ids, n, re, &nr, ca, &nc,
 					    server_now(), clock_mono_ms());
 	snprintf(w->ram_method, sizeof w->ram_method, "%s", method);
+	free(w->ram_method_note);
 	w->ram_method_note = xstrdup(note);
 	json_t *jr = json_array(), *jc = json_array();
 	for (size_t i = 0; i < nr; i++)

@@ -1,7 +1,9 @@
 /* cgroup v2 for joblets: see cgroup.h for the layout and why. */
 #include "worker/cgroup.h"
+#include "base/xalloc.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +18,7 @@ int cgroup_parse_self(const char *text, char *out, size_t len)
 	for (const char *line = text; line && *line;) {
 		const char *end = strchr(line, '\n');
 		size_t n = end ? (size_t)(end - line) : strlen(line);
-		if (n >= 3 && strncmp(line, "0::", 3) == 0 && n - 3 < len) {
+		if (n >= 4 && strncmp(line, "0::/", 4) == 0 && n - 3 < len) {
 			memcpy(out, line + 3, n - 3);
 			out[n - 3] = '\0';
 			return 0;
@@ -26,24 +28,66 @@ int cgroup_parse_self(const char *text, char *out, size_t len)
 	return -1;
 }
 
-/* mountinfo: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL…] - FSTYPE SOURCE SUPEROPTS" */
-int cgroup_parse_mountinfo(const char *text, char *out, size_t len)
+/* mountinfo writes space, tab, newline and backslash in paths as \ooo. In place. */
+static void unescape(char *s)
+{
+	char *o = s;
+	for (const char *p = s; *p; p++) {
+		if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' &&
+		    p[3] >= '0' && p[3] <= '7') {
+			*o++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+			p += 3;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+}
+
+/* One mountinfo line: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL…] - FSTYPE SOURCE
+ * SUPEROPTS". If it is a cgroup2 mount whose ROOT holds self, the directory into out. */
+static int mount_line(char *line, const char *self, char *out, size_t len)
+{
+	char *save = NULL, *field[5], *tok;
+	int i = 0;
+	for (tok = strtok_r(line, " ", &save); tok && i < 5; tok = strtok_r(NULL, " ", &save))
+		field[i++] = tok;
+	if (i < 5)
+		return -1;
+	while (tok && strcmp(tok, "-") != 0)	/* the options, then the optional fields */
+		tok = strtok_r(NULL, " ", &save);
+	tok = tok ? strtok_r(NULL, " ", &save) : NULL;
+	if (tok == NULL || strcmp(tok, "cgroup2") != 0)
+		return -1;
+	char *root = field[3], *mnt = field[4];
+	unescape(root);
+	unescape(mnt);
+	const char *rest;
+	size_t rl = strlen(root);
+	if (strcmp(root, "/") == 0)
+		rest = self;
+	else if (strncmp(self, root, rl) == 0 && (self[rl] == '\0' || self[rl] == '/'))
+		rest = self + rl;
+	else
+		return -1;	/* a mount of another part of the tree */
+	if (strcmp(rest, "/") == 0)
+		rest = "";
+	if (strcmp(mnt, "/") == 0 && *rest)
+		mnt = "";
+	int n = snprintf(out, len, "%s%s", mnt, rest);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int cgroup_parse_mountinfo(const char *text, const char *self, char *out, size_t len)
 {
 	for (const char *line = text; line && *line;) {
 		const char *end = strchr(line, '\n');
 		size_t n = end ? (size_t)(end - line) : strlen(line);
-		char buf[1024];
-		if (n < sizeof buf) {
-			memcpy(buf, line, n);
-			buf[n] = '\0';
-			char *dash = strstr(buf, " - ");
-			char mnt[512];
-			if (dash && strncmp(dash + 3, "cgroup2 ", 8) == 0 &&
-			    sscanf(buf, "%*s %*s %*s %*s %511s", mnt) == 1 && strlen(mnt) < len) {
-				memcpy(out, mnt, strlen(mnt) + 1);
-				return 0;
-			}
-		}
+		char *copy = xstrndup(line, n);
+		int rc = mount_line(copy, self, out, len);
+		free(copy);
+		if (rc == 0)
+			return 0;
 		line = end ? end + 1 : NULL;
 	}
 	return -1;
@@ -52,6 +96,8 @@ int cgroup_parse_mountinfo(const char *text, char *out, size_t len)
 bool cgroup_has_word(const char *list, const char *word)
 {
 	size_t n = strlen(word);
+	if (n == 0)
+		return false;
 	for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
 		if ((p == list || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' ' || p[n] == '\n'))
 			return true;
@@ -72,17 +118,41 @@ int64_t cgroup_parse_keyed(const char *text, const char *key)
 
 /* ---- files ------------------------------------------------------------------------- */
 
-static int read_text(const char *path, char *buf, size_t len)
+/* The whole file, NUL-terminated, from malloc; NULL with errno. /proc and cgroup files
+ * may come in several reads. */
+static char *read_all(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, len - 1);
+		return NULL;
+	size_t cap = 4096, len = 0;
+	char *buf = xmalloc(cap);
+	for (;;) {
+		if (cap - len < 2) {
+			if (cap >= (16u << 20)) {
+				errno = EFBIG;
+				break;
+			}
+			cap *= 2;
+			buf = xrealloc(buf, cap, 1);
+		}
+		ssize_t n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		if (n == 0) {
+			close(fd);
+			buf[len] = '\0';
+			return buf;
+		}
+		len += (size_t)n;
+	}
+	int saved = errno;
 	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
+	free(buf);
+	errno = saved;
+	return NULL;
 }
 
 static int write_text(const char *path, const char *text)
@@ -100,7 +170,24 @@ static int write_text(const char *path, const char *text)
 static int at(char *buf, size_t len, const char *dir, const char *file)
 {
 	int n = snprintf(buf, len, "%s/%s", dir, file);
-	return n < 0 || (size_t)n >= len ? -1 : 0;
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+static int64_t read_number(const char *path, const char *name)
+{
+	char file[700];
+	if (at(file, sizeof file, path, name))
+		return -1;
+	char *text = read_all(file);
+	if (text == NULL)
+		return -1;
+	int64_t v = strtoll(text, NULL, 10);
+	free(text);
+	return v;
 }
 
 /* ---- setup ------------------------------------------------------------------------- */
@@ -116,24 +203,59 @@ static void unusable(struct cgroup_base *cg, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Move this process into D/worker-PID and enable memory for D's children. */
-static int enter_leaf(struct cgroup_base *cg, const char *dir)
+/* How many processes other than this one are in dir (-1: cannot tell). */
+static int others_in(const char *dir)
+{
+	char file[700];
+	if (at(file, sizeof file, dir, "cgroup.procs"))
+		return -1;
+	char *text = read_all(file);
+	if (text == NULL)
+		return -1;
+	int n = 0;
+	long self = (long)getpid();
+	for (char *p = text, *end; *p; p = end) {
+		long pid = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		n += pid != self;
+	}
+	free(text);
+	return n;
+}
+
+/* Move this process into D/worker and enable memory for D's children; on failure the
+ * process goes back to D. */
+static int enter_leaf(struct cgroup_base *cg)
 {
 	char leaf[600], file[700], pid[32];
-	snprintf(pid, sizeof pid, "%d", (int)getpid());
-	snprintf(leaf, sizeof leaf, "%s/worker-%s", dir, pid);
+	snprintf(pid, sizeof pid, "%ld", (long)getpid());
+	if (at(leaf, sizeof leaf, cg->dir, "worker")) {
+		unusable(cg, "the cgroup path %s is too long", cg->dir);
+		return -1;
+	}
+	int others = others_in(cg->dir);
+	if (others > 0) {
+		unusable(cg, "%d other process%s in the cgroup %s: the worker needs one of its own "
+			 "(Delegate=yes)", others, others == 1 ? " is" : "es are", cg->dir);
+		return -1;
+	}
 	if (mkdir(leaf, 0755) != 0 && errno != EEXIST) {
-		unusable(cg, "cannot create a cgroup in %s: %s", dir, strerror(errno));
+		unusable(cg, "cannot create a cgroup in %s: %s", cg->dir, strerror(errno));
 		return -1;
 	}
 	if (at(file, sizeof file, leaf, "cgroup.procs") || write_text(file, pid) != 0) {
-		unusable(cg, "cannot move the worker into %s: %s", leaf, strerror(errno));
+		unusable(cg, "cannot write %s: %s", file, strerror(errno));
 		rmdir(leaf);
 		return -1;
 	}
-	if (at(file, sizeof file, dir, "cgroup.subtree_control") || write_text(file, "+memory") != 0) {
-		/* EBUSY: other processes share D; the worker cannot own it. */
-		unusable(cg, "cannot enable the memory controller in %s: %s", dir, strerror(errno));
+	if (at(file, sizeof file, cg->dir, "cgroup.subtree_control") ||
+	    write_text(file, "+memory") != 0) {
+		/* EBUSY: a process came into D meanwhile. */
+		unusable(cg, "cannot write %s: %s", file, strerror(errno));
+		if (at(file, sizeof file, cg->dir, "cgroup.procs") == 0)
+			(void)write_text(file, pid);
+		rmdir(leaf);
 		return -1;
 	}
 	return 0;
@@ -141,35 +263,37 @@ static int enter_leaf(struct cgroup_base *cg, const char *dir)
 
 void cgroup_setup(struct cgroup_base *cg)
 {
-	char text[8192], self[512], mnt[512], file[1100];
+	char self[512], file[700];
 	memset(cg, 0, sizeof *cg);
-	if (read_text("/proc/self/cgroup", text, sizeof text) || cgroup_parse_self(text, self, sizeof self)) {
-		unusable(cg, "no cgroup v2 hierarchy for this process");
+	char *text = read_all("/proc/self/cgroup");
+	int bad = text == NULL || cgroup_parse_self(text, self, sizeof self);
+	free(text);
+	if (bad) {
+		unusable(cg, "no cgroup v2 hierarchy for this process (no 0:: line in /proc/self/cgroup)");
 		return;
 	}
-	if (read_text("/proc/self/mountinfo", text, sizeof text) ||
-	    cgroup_parse_mountinfo(text, mnt, sizeof mnt)) {
-		unusable(cg, "cgroup v2 is not mounted");
+	text = read_all("/proc/self/mountinfo");
+	bad = text == NULL || cgroup_parse_mountinfo(text, self, cg->dir, sizeof cg->dir);
+	free(text);
+	if (bad) {
+		unusable(cg, "cgroup v2 is not mounted where its cgroup %s is visible", self);
 		return;
 	}
-	int n = snprintf(cg->dir, sizeof cg->dir, "%s%s", mnt, strcmp(self, "/") == 0 ? "" : self);
-	if (n < 0 || (size_t)n >= sizeof cg->dir) {
-		unusable(cg, "the cgroup path is too long");
+	if (at(file, sizeof file, cg->dir, "cgroup.controllers") ||
+	    (text = read_all(file)) == NULL) {
+		unusable(cg, "cannot read %s/cgroup.controllers: %s", cg->dir, strerror(errno));
 		return;
 	}
-	if (at(file, sizeof file, cg->dir, "cgroup.controllers") || read_text(file, text, sizeof text)) {
-		unusable(cg, "cannot read %s/cgroup.controllers", cg->dir);
-		return;
-	}
-	if (!cgroup_has_word(text, "memory")) {
+	bad = !cgroup_has_word(text, "memory");
+	free(text);
+	if (bad) {
 		unusable(cg, "no memory controller in cgroup v2 at %s", cg->dir);
 		return;
 	}
-	if (enter_leaf(cg, cg->dir))
+	if (enter_leaf(cg))
 		return;
 	cg->usable = true;
-	if (snprintf(cg->note, sizeof cg->note, "joblets in %s/jl-*", cg->dir) < 0)
-		cg->note[0] = '\0';
+	snprintf(cg->note, sizeof cg->note, "%s/jl-*", cg->dir);
 }
 
 /* ---- joblets ----------------------------------------------------------------------- */
@@ -178,8 +302,15 @@ int cgroup_create(const struct cgroup_base *cg, int64_t attempt, int32_t ram_mb,
 		  size_t len, int *procs_fd)
 {
 	char file[700], val[32];
+	*procs_fd = -1;
 	int n = snprintf(buf, len, "%s/jl-%lld", cg->dir, (long long)attempt);
-	if (n < 0 || (size_t)n >= len || (mkdir(buf, 0755) != 0 && errno != EEXIST))
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	/* One left by an earlier run of the worker goes if it is empty; a busy one is not
+	 * shared. */
+	if (mkdir(buf, 0755) != 0 && (errno != EEXIST || rmdir(buf) != 0 || mkdir(buf, 0755) != 0))
 		return -1;
 	if (ram_mb > 0)
 		snprintf(val, sizeof val, "%lld", (long long)ram_mb * 1024 * 1024);
@@ -187,7 +318,8 @@ int cgroup_create(const struct cgroup_base *cg, int64_t attempt, int32_t ram_mb,
 		snprintf(val, sizeof val, "max");
 	if (at(file, sizeof file, buf, "memory.max") || write_text(file, val) != 0)
 		goto fail;
-	/* Best effort: no swapping past the limit, and an OOM kill takes the whole joblet. */
+	/* Best effort: no swapping past the limit (absent without swap accounting), and an
+	 * OOM kill takes the whole joblet. */
 	if (at(file, sizeof file, buf, "memory.swap.max") == 0)
 		(void)write_text(file, "0");
 	if (at(file, sizeof file, buf, "memory.oom.group") == 0)
@@ -203,14 +335,6 @@ fail:;
 	return -1;
 }
 
-static int64_t read_number(const char *path, const char *name)
-{
-	char file[700], text[64];
-	if (at(file, sizeof file, path, name) || read_text(file, text, sizeof text))
-		return -1;
-	return strtoll(text, NULL, 10);
-}
-
 int64_t cgroup_current_kb(const char *path)
 {
 	int64_t b = read_number(path, "memory.current");
@@ -223,19 +347,37 @@ int64_t cgroup_peak_kb(const char *path)
 	return b < 0 ? -1 : b / 1024;
 }
 
-bool cgroup_oom_killed(const char *path)
+int64_t cgroup_oom_kills(const char *path)
 {
-	char file[700], text[1024];
-	if (at(file, sizeof file, path, "memory.events") || read_text(file, text, sizeof text))
-		return false;
-	return cgroup_parse_keyed(text, "oom_kill") > 0;
+	char file[700];
+	if (at(file, sizeof file, path, "memory.events"))
+		return 0;
+	char *text = read_all(file);
+	if (text == NULL)
+		return 0;
+	int64_t v = cgroup_parse_keyed(text, "oom_kill");
+	free(text);
+	return v > 0 ? v : 0;
 }
 
 void cgroup_kill(const char *path)
 {
 	char file[700];
-	if (at(file, sizeof file, path, "cgroup.kill") == 0)
-		(void)write_text(file, "1");
+	if (at(file, sizeof file, path, "cgroup.kill") == 0 && write_text(file, "1") == 0)
+		return;
+	if (at(file, sizeof file, path, "cgroup.procs"))
+		return;
+	char *text = read_all(file);	/* before 5.14: one by one */
+	if (text == NULL)
+		return;
+	for (char *p = text, *end; *p; p = end) {
+		long pid = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (pid > 1 && pid != (long)getpid())
+			kill((pid_t)pid, SIGKILL);
+	}
+	free(text);
 }
 
 int cgroup_remove(const char *path)

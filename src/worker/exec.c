@@ -2,10 +2,13 @@
  * one pipe, the job's environment, exec of the shell. Failures before exec travel back over
  * a close-on-exec pipe as (stage, errno), so `cwd` and `start` are told apart from the
  * command's own exit (127 notfound, 126 permission). A command of plain words is executed
- * directly, as the shell would; anything else goes through bash -o pipefail (or sh). Limits: a time limit sends TERM to the
- * group, then KILL after the grace; a RAM limit is checked by sampling the group's RSS.
- * When the leader exits the rest of its group is killed: stragglers would hold the output
- * pipe open and the joblet would never end. */
+ * directly, as the shell would; anything else goes through bash -o pipefail (or sh).
+ * Limits: a time limit sends TERM to the group, then KILL after the grace. RAM: when the
+ * worker may use cgroup v2 (cgroup.c) the child joins the joblet's cgroup before exec, the
+ * kernel holds the limit and the cgroup gives the peak; else the group's RSS is sampled
+ * and a joblet over its limit is killed. When the leader exits the rest of its group (and
+ * cgroup) is killed: stragglers would hold the output pipe open and the joblet would never
+ * end. */
 #include "worker/worker.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -230,6 +233,7 @@ int exec_start(struct run *r, const char *cmd, const char *cwd, json_t *env)
 		r->cgroup[0] = '\0';
 	}
 	pid_t pid = spawn(out[1], err[1], cg_fd, cwd, argv, envp, words != NULL);
+	int spawn_errno = errno;
 	if (cg_fd >= 0)
 		close(cg_fd);
 	free_env(envp);
@@ -241,7 +245,10 @@ int exec_start(struct run *r, const char *cmd, const char *cwd, json_t *env)
 	if (pid < 0) {
 		close(out[0]);
 		close(err[0]);
-		start_failed(r, STAGE_SETUP, errno);
+		if (r->cgroup[0] && cgroup_remove(r->cgroup) != 0)
+			log_warn("cgroup %s: %s", r->cgroup, strerror(errno));
+		r->cgroup[0] = '\0';
+		start_failed(r, STAGE_SETUP, spawn_errno);
 		worker_run_done(r->w, r);
 		return 0;
 	}
@@ -341,58 +348,101 @@ static void scan_group_rss(struct worker *w)
 }
 
 /* A joblet's cgroup is removed once its last process is gone; one still busy at reap
- * (a process exiting) is tried again on the next ticks. */
+ * (its processes dying) is tried again on each sample tick, never waited for. */
+static void keep_leftover(struct worker *w, const char *path)
+{
+	w->cg_leftover = xrealloc(w->cg_leftover, w->ncg_leftover + 1, sizeof *w->cg_leftover);
+	w->cg_leftover[w->ncg_leftover].path = xstrdup(path);
+	w->cg_leftover[w->ncg_leftover++].tries = 0;
+}
+
 static void retry_leftovers(struct worker *w)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < w->ncg_leftover; i++) {
-		if (cgroup_remove(w->cg_leftover[i]) == 0 || errno == ENOENT)
-			free(w->cg_leftover[i]);
-		else
-			w->cg_leftover[k++] = w->cg_leftover[i];
+		struct cg_leftover *l = &w->cg_leftover[i];
+		if (cgroup_remove(l->path) == 0 || errno == ENOENT) {
+			free(l->path);
+			continue;
+		}
+		if (++l->tries == 20) {	/* 10 s: say so once, and kill again */
+			log_warn("cgroup %s still busy: %s", l->path, strerror(errno));
+			cgroup_kill(l->path);
+		}
+		w->cg_leftover[k++] = *l;
 	}
 	w->ncg_leftover = k;
 }
 
+void exec_cgroups_cleanup(struct worker *w, int64_t wait_ms)
+{
+	int64_t deadline = clock_mono_ms() + wait_ms;
+	while (w->ncg_leftover > 0) {
+		retry_leftovers(w);
+		if (w->ncg_leftover == 0 || clock_mono_ms() >= deadline)
+			break;
+		usleep(20000);
+	}
+	for (size_t i = 0; i < w->ncg_leftover; i++) {
+		log_warn("cgroup %s left behind: still busy", w->cg_leftover[i].path);
+		free(w->cg_leftover[i].path);
+	}
+	free(w->cg_leftover);
+	w->cg_leftover = NULL;
+	w->ncg_leftover = 0;
+}
+
+/* At reap: the peak, an OOM kill, the stragglers, the directory. */
 static void cgroup_done(struct run *r)
 {
 	int64_t peak = cgroup_peak_kb(r->cgroup);
 	if (peak > r->peak_rss_kb)
 		r->peak_rss_kb = (int)peak;
-	if (cgroup_oom_killed(r->cgroup) && r->fail_reason != FR_CWD && r->fail_reason != FR_START) {
+	/* The kernel killed it over memory.max (or the machine ran out). Only a failure is
+	 * re-read, and not one the worker caused itself (cancel, time, stop). */
+	if ((r->fail_reason == FR_SIGNAL || r->fail_reason == FR_EXIT) && !r->why_kill_stop &&
+	    !r->why_kill_cancel && !r->why_kill_time && cgroup_oom_kills(r->cgroup) > 0) {
 		r->fail_reason = FR_RAM;
-		snprintf(r->message, sizeof r->message,
-			 "killed by the kernel over its cgroup limit of %d MB (peak %d MB)", r->ram_mb,
-			 (r->peak_rss_kb + 1023) / 1024);
+		if (r->ram_mb > 0)
+			snprintf(r->message, sizeof r->message,
+				 "killed by the kernel: over the cgroup limit of %d MB (peak %d MB)",
+				 r->ram_mb, (r->peak_rss_kb + 1023) / 1024);
+		else
+			snprintf(r->message, sizeof r->message,
+				 "killed by the kernel: out of memory (peak %d MB)",
+				 (r->peak_rss_kb + 1023) / 1024);
 	}
 	cgroup_kill(r->cgroup);	/* whatever left the process group */
-	if (cgroup_remove(r->cgroup) != 0 && errno != ENOENT) {
-		struct worker *w = r->w;
-		w->cg_leftover = xrealloc(w->cg_leftover, w->ncg_leftover + 1, sizeof *w->cg_leftover);
-		w->cg_leftover[w->ncg_leftover++] = xstrdup(r->cgroup);
-	}
+	if (cgroup_remove(r->cgroup) != 0 && errno != ENOENT)
+		keep_leftover(r->w, r->cgroup);
 	r->cgroup[0] = '\0';
 }
 
-/* Every 500 ms: peak RSS of the joblets that have run for 250 ms or more (shorter ones
- * never pay for a scan), and the RAM limit. */
+/* Every 500 ms: peak RAM of the joblets that have run for 250 ms or more (shorter ones
+ * never pay for a scan), and the RAM limit. A joblet in a cgroup costs one read of its
+ * memory.current; /proc is scanned only for joblets without one. */
 void exec_sample(struct worker *w)
 {
 	int64_t old_enough = clock_wall_ms() - 250;
-	bool any = false;
+	bool any = false, scan = false;
+	retry_leftovers(w);
 	for (struct run *r = w->runs; r; r = r->next) {
 		r->sampled_kb = 0;
-		any = any || (r->pid > 0 && r->started_ms <= old_enough);
+		if (r->pid > 0 && r->started_ms <= old_enough) {
+			any = true;
+			scan = scan || r->cgroup[0] == '\0';
+		}
 	}
 	if (!any)
 		return;
-	scan_group_rss(w);
-	retry_leftovers(w);
+	if (scan)
+		scan_group_rss(w);
 	for (struct run *r = w->runs; r; r = r->next) {
 		if (r->pid <= 0)
 			continue;
 		if (r->cgroup[0]) {
-			/* The kernel holds the limit; the sample only tracks the peak. */
+			/* The kernel holds the limit; the sample tracks the peak where the kernel
+			 * has no memory.peak (before 5.19). */
 			int64_t kb = cgroup_current_kb(r->cgroup);
 			if (kb > r->peak_rss_kb)
 				r->peak_rss_kb = (int)kb;

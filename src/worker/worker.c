@@ -625,11 +625,7 @@ static void worker_free(struct worker *w)
 	free(w->urls);
 	free(w->name);
 	free(w->tags);
-	for (size_t i = 0; i < w->ncg_leftover; i++) {
-		cgroup_remove(w->cg_leftover[i]);
-		free(w->cg_leftover[i]);
-	}
-	free(w->cg_leftover);
+	exec_cgroups_cleanup(w, 2000);
 }
 
 int worker_main(int argc, char **argv)

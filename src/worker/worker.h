@@ -50,13 +50,17 @@ struct run {
 /* Start cmd for r (fields filled by the caller). Returns 0; on a start failure r->finished
  * is set at once with fail_reason cwd or start. */
 int exec_start(struct run *r, const char *cmd, const char *cwd, json_t *env);
-/* Signal the process group: TERM now, KILL after the grace period. */
+/* Signal the process group: TERM now, KILL after the grace period (the whole cgroup). */
 void exec_kill(struct run *r);
 /* Reap children (SIGCHLD); finished runs are handed to worker_run_done. */
 void exec_reap(struct worker *w);
-/* Sample the RSS of running joblets' groups; kill those over their RAM limit. */
+/* Sample the RSS of running joblets' groups (memory.current of their cgroups); kill those
+ * over their RAM limit (the kernel does it for cgroups); remove cgroups left busy. */
 void exec_sample(struct worker *w);
 void exec_free(struct run *r);
+/* At exit: remove the joblet cgroups left busy, waiting up to wait_ms for their processes
+ * to go; the ones that stay are logged. */
+void exec_cgroups_cleanup(struct worker *w, int64_t wait_ms);
 /* Base64 of len bytes into a new string (OpenSSL EVP_EncodeBlock). */
 char *exec_b64(const void *data, size_t len);
 
@@ -89,7 +93,10 @@ struct worker {
 		*idle_ev, *stop_ev, *report_ev, *sample_ev;
 	struct cgroup_base cg;		/* RAM by cgroup v2 when cg.usable, else by sampling */
 	char ram_method[16];		/* --ram-method: "", auto, cgroup or sampling */
-	char **cg_leftover;		/* owned: joblet cgroups not yet removable (busy) */
+	struct cg_leftover {		/* a joblet cgroup not yet removable (busy) */
+		char *path;		/* owned */
+		int tries;
+	} *cg_leftover;			/* owned array */
 	size_t ncg_leftover;
 	int64_t reserve_sent_mono;	/* when the reserve in flight was sent */
 	int32_t reserve_max;		/* how many joblets it asked for */
