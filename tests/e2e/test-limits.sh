@@ -21,6 +21,16 @@ expect_eq "$peak" 2 "at most 2 of group db ran at once, across 3 workers"
 nodes=$(attempt_lines "${ids[@]}" | awk '{print $3}' | sort -u | wc -l)
 log "ok: they ran on $nodes worker(s)"
 
+# ---- The same across workers for certain: a 3-core member fits once on a 4-core worker, so
+# the two that run at once are on two workers while the third worker polls for a free slot.
+wide=()
+for i in $(seq 1 9); do wide+=("$(jg add --name "wdb$i" --cores 3 --limit wdb:2 -- sleep 0.3)"); done
+jg wait "${wide[@]}" --timeout 60s >/dev/null || fail "the wdb jobs did not finish"
+expect_eq "$(attempt_lines "${wide[@]}" | peak_overlap)" 2 "3-core members of wdb:2: 2 at once on two workers, never 3"
+nodes=$(attempt_lines "${wide[@]}" | awk '{print $3}' | sort -u | wc -l)
+((nodes >= 2)) || fail "the wdb jobs ran on $nodes worker(s), expected at least 2"
+log "ok: the wdb jobs ran on $nodes workers"
+
 # ---- Pause with 0, resume with 3 live.
 jg limit db 0 >/dev/null
 expect_eq "$(jg limit db)" "db: limit 0, running 0, waiting 0" "limit db 0 shows"

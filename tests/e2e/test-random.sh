@@ -50,7 +50,7 @@ log "ok: every job ended: $(jg status --json | jq -c .joblets)"
 
 # One document for the checks: every job with its options and attempts.
 for ((s = 1; s <= N; s++)); do api GET "/v1/jobs/$s"; done | jq -s "$JQ_MS"' map({
-	seq, state, priority, cores, limits, after_ok, after_any, ended: (.ended_at | ms),
+	seq, state, cmd, priority, cores, limits, after_ok, after_any, ended: (.ended_at | ms),
 	atts: [.joblets[].attempts[] | {id, node, cores, start: (.started_at | ms),
 					end: (if .ended_at then (.ended_at | ms) else null end)}]})' >"$T/all.json"
 
@@ -86,6 +86,18 @@ nskip=$(jq '[.[] | select(.state == "skipped")] | length' "$T/all.json")
 nfail=$(jq '[.[] | select(.state == "failed")] | length' "$T/all.json")
 log "ok: $nfail failed, and the $nskip skipped dependants never ran"
 ((nskip > 0 && nfail > 0)) || fail "the random mix should have produced failures and skips"
+# Every final state follows from the command and the dependencies: skipped exactly when an
+# --after-ok dependency did not end done (an --after-any one never skips), else failed exactly
+# when the command was `exit 1`, else done; each job that ran has one attempt.
+bad=$(jq -r 'INDEX(.seq | tostring) as $by | .[] |
+	(if any(.after_ok[]; $by[tostring].state != "done") then "skipped"
+	 elif .cmd == "exit 1" then "failed" else "done" end) as $want |
+	select(.state != $want or (.state != "skipped" and (.atts | length) != 1)) |
+	"\(.seq): \(.state) with \(.atts | length) attempt(s), expected \($want)"' "$T/all.json")
+[[ -z $bad ]] || fail "final states that do not follow from command and dependencies: $bad"
+nany=$(jq 'INDEX(.seq | tostring) as $by | [.[] | select(any(.after_any[]; $by[tostring].state != "done"))
+	| select(all(.after_ok[]; $by[tostring].state == "done"))] | length' "$T/all.json")
+log "ok: every job ended as its command and dependencies say ($nany ran after a failed or skipped --after-any dependency)"
 
 # (d) FIFO within a priority for one class, among jobs ready from the start.
 bad=$(jq -r '[.[] | select((.after_ok + .after_any) | length == 0) | select(.atts | length > 0)] |
@@ -94,3 +106,12 @@ bad=$(jq -r '[.[] | select((.after_ok + .after_any) | length == 0) | select(.att
 [[ -z $bad ]] || fail "dispatched out of submission order within their class: $bad"
 nfree=$(jq '[.[] | select((.after_ok + .after_any) | length == 0)] | length' "$T/all.json")
 log "ok: the $nfree jobs ready from the start ran in submission order within each priority and class"
+# The batch is one request (at most 1000 lines a batch), so these jobs were all ready at the
+# same instant: within one class a higher priority is dispatched first, then submission order.
+bad=$(jq -r '[.[] | select((.after_ok + .after_any) | length == 0) | select(.atts | length > 0)] |
+	group_by([.cores, .limits]) | .[] | sort_by(-.priority, .seq) |
+	[range(1; length) as $i | select(.[$i].atts[0].id < .[$i - 1].atts[0].id) |
+	 "\(.[$i].seq)(p\(.[$i].priority)) before \(.[$i - 1].seq)(p\(.[$i - 1].priority))"] | .[]' "$T/all.json")
+[[ -z $bad ]] || fail "dispatched against priority within their class: $bad"
+nclass=$(jq '[.[] | select((.after_ok + .after_any) | length == 0)] | group_by([.cores, .limits]) | length' "$T/all.json")
+log "ok: in each of the $nclass classes, higher priority was dispatched first"
