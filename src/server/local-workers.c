@@ -90,6 +90,8 @@ void local_workers_reap(struct server *srv)
 	int status;
 	pid_t pid;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (child_reaped(srv, pid, status))
+			continue;
 		for (struct local_worker *lw = srv->locals; lw; lw = lw->next) {
 			if (lw->pid != pid)
 				continue;

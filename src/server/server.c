@@ -380,6 +380,7 @@ static void server_free(struct server *srv)
 		srv->store->vt->close(srv->store);
 	srv->store = NULL;
 	stream_close_all(srv);
+	child_calls_free_all(srv);
 	http_stop(srv);
 	if (srv->cur)
 		batch_free(srv->cur);

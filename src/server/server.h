@@ -10,6 +10,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
+#include <sys/types.h>
 
 struct call;
 struct server;
@@ -97,6 +98,7 @@ struct server {
 	struct sse_client *sse;		/* list */
 	struct log_follower *followers;	/* list */
 	struct local_worker *locals;	/* list */
+	struct child_call *children;	/* list: checker and script processes (child.c) */
 	int nlocal;
 	struct imap idem;		/* imap_hash_str(owner\nkey) → struct idem_entry* */
 	struct imap defs;		/* imap_hash_str(name) → chain of struct def_entry (api-defs.c) */
@@ -161,6 +163,18 @@ void defs_free_all(struct server *srv);
  * problems) runs on the loop, unless the client left or the checker failed. */
 typedef void (*defcheck_done_fn)(struct call *c, json_t *problems);
 void defcheck_start(struct call *c, defcheck_done_fn done);
+
+/* Child calls (child.c): `jobgrid SUB` in its own process, input on its stdin, a JSON
+ * object back from its stdout, killed after limit_s seconds. done runs once on the loop:
+ * reply is the object (borrowed), or NULL with why saying how the child ended. */
+typedef void (*child_done_fn)(void *arg, json_t *reply, const char *why);
+struct child_call;
+struct child_call *child_call_start(struct server *srv, const char *sub, const char *input,
+				    size_t len, int limit_s, child_done_fn done, void *arg,
+				    const char **err);
+void child_call_detach(struct child_call *k);	/* done will not run; the child still ends */
+bool child_reaped(struct server *srv, pid_t pid, int status);	/* false: not a child call */
+void child_calls_free_all(struct server *srv);
 void api_limit_get(struct call *c);
 void api_limit_put(struct call *c);
 void api_drain(struct call *c);
