@@ -117,6 +117,7 @@ void job_ext_free(struct job_ext *x)
 	free(x->after_groups);
 	free(x->slot);
 	free(x->dependants);
+	free(x->script);
 	free(x);
 }
 

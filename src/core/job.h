@@ -126,6 +126,9 @@ struct job_ext {
 	uint8_t override;		/* wr's: 0, 1, 2 */
 	bool kill_at_slot_end;
 	bool ram_given, time_given;	/* the user gave --ram / --time (learned values apply) */
+	char *script;			/* owned: a script run's state as JSON text (the server's
+					 * scripts.c reads it), or NULL */
+	uint8_t script_flags;		/* scripts.c's cache: which handlers it has */
 	/* runtime */
 	struct dependant *dependants;	/* owned array: who waits for this job by id */
 	int32_t ndependants, capdependants;

@@ -371,6 +371,8 @@ char *opts_text(const struct job *j)
 		json_object_set_new(o, "ram_learned", json_true());
 	if (j->time_learned)
 		json_object_set_new(o, "time_learned", json_true());
+	if (j->x->script)
+		json_object_set_new(o, "script", json_loads(j->x->script, 0, NULL));
 	char *text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return text;
@@ -394,6 +396,9 @@ int opts_load(struct job *j, const char *text, char *err, size_t errlen)
 	x->time_given = json_is_true(json_object_get(o, "time_given"));
 	j->ram_learned = json_is_true(json_object_get(o, "ram_learned"));
 	j->time_learned = json_is_true(json_object_get(o, "time_learned"));
+	json_t *script = json_object_get(o, "script");
+	if (json_is_object(script))
+		x->script = json_dumps(script, JSON_COMPACT);
 	j->x = x;
 	json_decref(o);
 	return 0;

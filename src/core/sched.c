@@ -266,7 +266,7 @@ static void count_job(struct sched *s, struct job *j)
 struct job *sched_add(struct sched *s, const struct job_spec *spec, int64_t now)
 {
 	struct job *j = job_alloc(spec->njoblets);
-	j->seq = s->next_seq++;
+	j->seq = spec->seq ? spec->seq : s->next_seq++;
 	j->owner = intern(spec->owner);
 	j->name = intern(spec->name);
 	j->group = intern(spec->group);
@@ -310,7 +310,14 @@ struct job *sched_add(struct sched *s, const struct job_spec *spec, int64_t now)
 		}
 	}
 	gates_settle(s, now);
+	if (j->njoblets == 0)
+		job_refresh(s, j, now);	/* nothing to run (a script scheduled nothing): done */
 	return j;
+}
+
+int64_t sched_reserve_seq(struct sched *s)
+{
+	return s->next_seq++;
 }
 
 /* ---- workers and leases ------------------------------------------------------------ */

@@ -144,6 +144,7 @@ struct sched {
 /* What a job is made from; strings are borrowed, copied or interned by sched_add.
  * x, when not NULL, is taken by sched_add (its strings interned already). */
 struct job_spec {
+	int64_t seq;			/* 0: the next one; else one from sched_reserve_seq */
 	const char *owner, *name, *group, *req_group, *cwd, *cmd, *env;
 	int64_t time_ms, retry_delay_ms;
 	int32_t cores, ram_mb, gpus, njoblets;
@@ -185,6 +186,9 @@ struct job *sched_find_duplicate(const struct sched *s, const char *cmd, const c
 int sched_check(struct sched *s, const struct job_spec *spec, const struct job *self, char *buf,
 		size_t len, const char **field);
 struct job *sched_add(struct sched *s, const struct job_spec *spec, int64_t now);
+/* Set a seq aside for a job added later (a script run knows its id before its joblets). A
+ * seq never used leaves a gap, as a removed job does. */
+int64_t sched_reserve_seq(struct sched *s);
 
 /* Register a worker (id chosen here). `running` lists attempts it still runs: those that
  * belong to a placeholder are re-attached (out_reattached), the others are not live and

@@ -43,6 +43,7 @@ struct definition {
 	char *joblets;			/* owned: a count or an expression ("{{numJoblets}}"), "1" */
 	char *command;			/* owned template, or NULL */
 	char *script;			/* owned Lua text, or NULL */
+	int script_line;		/* the file line of the script's first line */
 };
 
 /* Problems found in one or more files, each "FILE:LINE:COL: what is wrong". */

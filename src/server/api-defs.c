@@ -1,7 +1,7 @@
 /* Definitions: deploy (a set, all or nothing), list, describe, undeploy, run. Every version
  * deployed is kept, in memory and in the store; a run expands the version current when it
- * starts, so redeploying never changes a job already made. Lua scripts are read and kept
- * but not run yet: a run of a script definition is refused with 501. */
+ * starts, so redeploying never changes a job already made. A run of a script definition
+ * first runs its job_started in a script process (scripts.c). */
 #include "server/server.h"
 #include "base/clock.h"
 #include "base/intern.h"
@@ -127,6 +127,11 @@ static void deploy_checked(struct call *c, json_t *problems)
 			defs[i] = def_read(json_string_value(json_object_get(f, "file")),
 					   json_string_value(src), json_string_length(src),
 					   json_string_value(json_object_get(f, "name")), &errs);
+		/* PUT /v1/definitions/{name}: the file may not name another definition. */
+		if (defs[i] && c->params[0] && strcmp(defs[i]->name, c->params[0]) != 0)
+			json_array_append_new(all, json_sprintf("%s:1:1: name %s differs from %s, the"
+								" name in the URL", defs[i]->file,
+								defs[i]->name, c->params[0]));
 		for (size_t k = 0; defs[i] && k < i; k++)
 			if (defs[k] && strcmp(defs[k]->name, defs[i]->name) == 0)
 				json_array_append_new(all, json_sprintf("%s:1:1: name %s is also"
@@ -200,6 +205,47 @@ void api_defs_deploy(struct call *c)
 			return;
 		}
 	}
+	defcheck_start(c, deploy_checked);
+}
+
+static const char *const put_fields[] = {"source", "file", NULL};
+
+/* PUT /v1/definitions/{name} {"source", "file"?}: deploy one definition under that name, a
+ * new version when it exists; the same checks as a deploy. */
+void api_def_put(struct call *c)
+{
+	struct derr e;
+	json_t *src = json_object_get(c->body, "source"), *file = json_object_get(c->body, "file");
+	if (!json_is_object(c->body) || check_fields(c->body, "", put_fields, &e)) {
+		call_error(c, 400, "bad_request", json_is_object(c->body) ? e.field : "", "%s",
+			   json_is_object(c->body) ? e.message : "the body must be a JSON object");
+		return;
+	}
+	if (!json_is_string(src) || json_string_length(src) > MAX_SOURCE ||
+	    (file && (!json_is_string(file) || json_string_length(file) > 4096))) {
+		call_error(c, 400, "bad_request", json_is_string(src) ? "file" : "source",
+			   "source: a required string of at most 1 MB; file: an optional string");
+		return;
+	}
+	if (!def_name_valid(c->params[0])) {
+		call_error(c, 400, "bad_request", "name", "name: %s is not a definition name"
+			   " (segments of [A-Za-z0-9_.-] joined by '/')", c->params[0]);
+		return;
+	}
+	/* The checker reads the body text: make it the deploy body of one file. */
+	json_t *body = json_pack("{s:[{s:s?, s:s, s:O}]}", "files", "file",
+				 json_string_value(file), "name", c->params[0], "source", src);
+	if (file == NULL) {
+		char *f = xasprintf("%s.yaml", c->params[0]);
+		json_object_set_new(json_array_get(json_object_get(body, "files"), 0), "file",
+				    json_string(f));
+		free(f);
+	}
+	json_decref(c->body);
+	c->body = body;
+	free(c->body_copy);
+	c->body_copy = json_dumps(body, JSON_COMPACT);
+	c->body_text = c->body_copy;
 	defcheck_start(c, deploy_checked);
 }
 
@@ -424,6 +470,30 @@ static int64_t fact_int(const struct definition *d, json_t *over, const char *na
 	return json_is_integer(v) ? json_integer_value(v) : def;
 }
 
+int64_t defs_fact_retries(const struct definition *d, json_t *over)
+{
+	/* job.joblet.maxretry (the name scripts see) beats joblet.maxretry when both are given
+	 * at the same level; a level given beats the definition's. */
+	json_t *v = json_object_get(over, "job.joblet.maxretry");
+	if (v == NULL)
+		v = json_object_get(over, "joblet.maxretry");
+	if (json_is_integer(v))
+		return json_integer_value(v);
+	if (json_is_string(v))	/* as the CLI sends it: checked to be digits */
+		return strtoll(json_string_value(v), NULL, 10);
+	return fact_int(d, NULL, "joblet.maxretry", fact_int(d, NULL, "job.joblet.maxretry", 0));
+}
+
+const struct definition *defs_find_version(struct server *srv, const char *name,
+					   int32_t version)
+{
+	struct def_entry *e = name ? find(srv, name) : NULL;
+	for (size_t i = 0; e && i < e->nv; i++)
+		if (e->v[i].version == version)
+			return e->v[i].d;
+	return NULL;
+}
+
 /* Environment of the run: JOBGRID_ARG_<NAME> for each argument, as text. */
 static char *run_env(json_t *args)
 {
@@ -443,6 +513,86 @@ static char *run_env(json_t *args)
 	char *text = json_object_size(env) ? json_dumps(env, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(env);
 	return text;
+}
+
+/* Facts that change how a run is scheduled; any other fact given at run time must be one
+ * the definition declares (scripts read them). */
+static const char *const run_facts[] = {
+	"joblet.maxretry", "job.joblet.maxretry", "joblet.timeout", "job.priority", "job.cores",
+	"job.ram_mb", "job.gpus", NULL,
+};
+
+static int check_facts(struct call *c, const struct definition *d, json_t *facts)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(facts, k, v) {
+		bool sched = false, declared = false;
+		for (size_t i = 0; run_facts[i]; i++)
+			sched = sched || strcmp(k, run_facts[i]) == 0;
+		for (size_t i = 0; i < d->nfacts; i++)
+			declared = declared || strcmp(k, d->facts[i].name) == 0;
+		if (!sched && !declared) {
+			call_error(c, 422, "bad_request", k, "facts.%s: not a fact %s can be given"
+				   " (joblet.maxretry, joblet.timeout, job.priority, job.cores,"
+				   " job.ram_mb, job.gpus, or one the definition declares)", k, d->name);
+			return -1;
+		}
+		if (sched && !json_is_integer(v) &&
+		    !(json_is_string(v) && json_string_length(v) > 0 &&
+		      strspn(json_string_value(v), "0123456789") == json_string_length(v))) {
+			call_error(c, 422, "bad_request", k, "facts.%s: must be a whole number", k);
+			return -1;
+		}
+		if (!json_is_string(v) && !json_is_number(v) && !json_is_boolean(v)) {
+			call_error(c, 422, "bad_request", k, "facts.%s: must be text, a number or"
+				   " true/false", k);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct job *defs_make_job(struct call *c, const struct definition *d, int32_t version,
+			  json_t *args, json_t *facts, const char *cmd, long long njoblets,
+			  int64_t seq, const char *cwd, char *script)
+{
+	struct job_spec sp = {
+		.seq = seq, .owner = c->owner, .name = d->name, .group = "", .req_group = "",
+		.cwd = cwd && cwd[0] == '/' ? cwd : "/tmp", .cmd = cmd, .lost_retries = 3,
+		.njoblets = (int32_t)njoblets,
+		.retries = (int32_t)defs_fact_retries(d, facts),
+		.time_ms = fact_int(d, facts, "joblet.timeout", 0) * 1000,
+		.priority = (int32_t)fact_int(d, facts, "job.priority", 0),
+		.cores = (int32_t)fact_int(d, facts, "job.cores", 1),
+		.ram_mb = (int32_t)fact_int(d, facts, "job.ram_mb", 0),
+		.gpus = (int32_t)fact_int(d, facts, "job.gpus", 0),
+	};
+	const char *bad = sp.retries < 0 || sp.retries > 1000 ? "joblet.maxretry: must be 0..1000"
+			  : sp.priority < 0 || sp.priority > 255 ? "job.priority: must be 0..255"
+			  : sp.cores < 0 || sp.cores > 1000000 ? "job.cores: must be 0..1000000"
+			  : sp.ram_mb < 0 ? "job.ram_mb: must not be negative"
+			  : sp.gpus < 0 || sp.gpus > 10000 ? "job.gpus: must be 0..10000"
+			  : sp.time_ms < 0 ? "joblet.timeout: must not be negative"
+			  : njoblets < 0 || njoblets > 100000 ? "joblets: must be 0..100000" : NULL;
+	if (bad) {
+		call_error(c, 422, "bad_request", "facts", "%s", bad);
+		free(script);
+		return NULL;
+	}
+	char *env = run_env(args);
+	sp.env = env;
+	if (script) {
+		sp.x = xcalloc(1, sizeof *sp.x);
+		sp.x->script = script;
+	}
+	struct job *j = sched_add(&c->srv->sched, &sp, server_now());
+	free(env);
+	char id[400];
+	call_reply(c, 201, json_pack("{s:s, s:I, s:s, s:i, s:I}", "id", job_id(j, id, sizeof id),
+				     "seq", (json_int_t)j->seq, "definition", d->name, "version",
+				     version, "joblets", (json_int_t)njoblets));
+	return j;
 }
 
 static const char *const run_fields[] = {"args", "facts", "cwd", NULL};
@@ -469,14 +619,17 @@ void api_def_run(struct call *c)
 		call_error(c, 400, "bad_request", "args", "args and facts must be objects");
 		return;
 	}
-	if (d->command == NULL) {
-		call_error(c, 501, "not_implemented", "script",
-			   "%s is a Lua script definition; running scripts is not built yet", d->name);
+	const char *cwd = json_string_value(json_object_get(body, "cwd"));
+	if (check_facts(c, d, facts))
 		return;
-	}
 	json_t *args = run_args(c, d, given);
 	if (args == NULL)
 		return;
+	if (d->script) {
+		scripts_start_run(c, d, ver->version, args, facts, cwd);
+		json_decref(args);
+		return;
+	}
 	const char *why;
 	char bad[128];
 	long long njoblets;
@@ -484,35 +637,9 @@ void api_def_run(struct call *c)
 	if (cmd == NULL || def_eval_joblets(d->joblets, args, &njoblets, &why)) {
 		call_error(c, 422, "bad_request", cmd ? "joblets" : "command", "%s: %s%s%s",
 			   cmd ? "joblets" : "command", cmd ? "" : bad, cmd ? "" : " ", why);
-		free(cmd);
-		json_decref(args);
-		return;
-	}
-	const char *cwd = json_string_value(json_object_get(body, "cwd"));
-	char *env = run_env(args);
-	struct job_spec sp = {
-		.owner = c->owner, .name = d->name, .group = "", .req_group = "",
-		.cwd = cwd && cwd[0] == '/' ? cwd : "/tmp", .cmd = cmd, .env = env,
-		.njoblets = (int32_t)njoblets, .lost_retries = 3,
-		.retries = (int32_t)fact_int(d, facts, "joblet.maxretry",
-					     fact_int(d, facts, "job.joblet.maxretry", 0)),
-		.time_ms = fact_int(d, facts, "joblet.timeout", 0) * 1000,
-		.priority = (int32_t)fact_int(d, facts, "job.priority", 0),
-		.cores = (int32_t)fact_int(d, facts, "job.cores", 1),
-		.ram_mb = (int32_t)fact_int(d, facts, "job.ram_mb", 0),
-		.gpus = (int32_t)fact_int(d, facts, "job.gpus", 0),
-	};
-	if (sp.retries < 0 || sp.retries > 1000 || sp.priority < 0 || sp.priority > 255 ||
-	    sp.cores < 0 || sp.ram_mb < 0 || sp.gpus < 0 || sp.time_ms < 0) {
-		call_error(c, 422, "bad_request", "facts", "facts: a value is out of range");
 	} else {
-		struct job *j = sched_add(&c->srv->sched, &sp, server_now());
-		char id[400];
-		call_reply(c, 201, json_pack("{s:s, s:I, s:s, s:i, s:I}", "id", job_id(j, id, sizeof id),
-					     "seq", (json_int_t)j->seq, "definition", d->name,
-					     "version", ver->version, "joblets", (json_int_t)njoblets));
+		defs_make_job(c, d, ver->version, args, facts, cmd, njoblets, 0, cwd, NULL);
 	}
 	free(cmd);
-	free(env);
 	json_decref(args);
 }

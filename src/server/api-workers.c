@@ -367,8 +367,12 @@ static void send_reserve(struct call *c, struct worker *w, json_t *results, stru
 			 size_t n, bool parked)
 {
 	json_t *joblets = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(joblets, render_assignment(got[i]));
+	for (size_t i = 0; i < n; i++) {
+		json_t *a = render_assignment(got[i]);
+		if (got[i]->joblet->job->x && got[i]->joblet->job->x->script)
+			scripts_assignment(c->srv, got[i], a);
+		json_array_append_new(joblets, a);
+	}
 	call_reply(c, 200, json_pack("{s:o, s:o, s:o, s:b, s:b}", "joblets", joblets, "results",
 				     results, "cancel", w ? cancel_list(w) : json_array(), "drain",
 				     c->srv->draining, "parked", parked));

@@ -45,6 +45,7 @@ static struct route routes[] = {
 	{"GET", "/v1/definitions", api_defs_list, 0, "defs_list", 0, 0},
 	{"GET", "/v1/definitions/*", api_def_get, 0, "def_get", 0, 0},
 	{"DELETE", "/v1/definitions/*", api_def_undeploy, R_MUTATES, "def_undeploy", 0, 0},
+	{"PUT", "/v1/definitions/*", api_def_put, R_MUTATES, "def_put", 0, 0},
 	{"POST", "/v1/definitions/*/runs", api_def_run, R_MUTATES, "def_run", 0, 0},
 	{"GET", "/v1/limits/*", api_limit_get, 0, "limit_get", 0, 0},
 	{"PUT", "/v1/limits/*", api_limit_put, R_MUTATES, "limit_put", 0, 0},

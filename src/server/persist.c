@@ -60,6 +60,8 @@ static void on_limit_put(void *ctx, const struct limit_group *g)
 static void on_event(void *ctx, int ev, struct job *j, struct joblet *jl, struct attempt *a)
 {
 	struct server *srv = ctx;
+	if (j->x && j->x->script && (ev == EV_JOBLET_RETURNED || ev == EV_JOB_ENDED))
+		scripts_event(srv, ev, j, a);
 	if (!stream_has_listeners(srv))
 		return;	/* nobody listens: do not build what nobody reads */
 	struct batch *b = server_batch(srv);

@@ -65,6 +65,17 @@ json_t *render_job(const struct job *j, bool with_joblets)
 	opts_write(o, j, true);
 	json_object_set_new(o, "ram_learned", json_boolean(j->ram_learned));
 	json_object_set_new(o, "time_learned", json_boolean(j->time_learned));
+	if (j->x && j->x->script) {
+		/* A script run: its definition version, handlers and facts (scripts.c). */
+		json_t *st = json_loads(j->x->script, 0, NULL);
+		if (json_is_object(st)) {
+			json_object_del(st, "batches");
+			json_object_del(st, "log_seq");
+			json_object_set_new(o, "script", st);
+		} else {
+			json_decref(st);
+		}
+	}
 	if (!with_joblets) {
 		/* One reason for a list line: its first joblet that is not running. */
 		for (int32_t i = 0; i < j->njoblets; i++) {

@@ -389,6 +389,7 @@ static void server_free(struct server *srv)
 	local_workers_free(srv);
 	sched_free(&srv->sched);
 	idem_free_all(srv);
+	scripts_free_all(srv);
 	defs_free_all(srv);
 	struct event *evs[] = {srv->flush_ev, srv->tick_ev, srv->keepalive_ev, srv->sigterm_ev,
 			       srv->sigint_ev, srv->sigchld_ev, srv->prune_ev, srv->stop_ev};

@@ -99,6 +99,9 @@ struct server {
 	struct log_follower *followers;	/* list */
 	struct local_worker *locals;	/* list */
 	struct child_call *children;	/* list: checker and script processes (child.c) */
+	struct imap script_qs;		/* job seq → struct script_q: handler calls (scripts.c) */
+	struct script_q *script_wait, *script_wait_tail;	/* jobs waiting for a child slot */
+	int script_children;		/* handler children running */
 	int nlocal;
 	struct imap idem;		/* imap_hash_str(owner\nkey) → struct idem_entry* */
 	struct imap defs;		/* imap_hash_str(name) → chain of struct def_entry (api-defs.c) */
@@ -154,6 +157,7 @@ void api_defs_deploy(struct call *c);
 void api_defs_list(struct call *c);
 void api_def_get(struct call *c);
 void api_def_undeploy(struct call *c);
+void api_def_put(struct call *c);
 void api_def_run(struct call *c);
 /* Definitions registry (api-defs.c): a stored version at start; everything at exit. */
 void defs_load(void *arg, const char *name, int32_t version, const char *file, const char *source,
@@ -175,6 +179,33 @@ struct child_call *child_call_start(struct server *srv, const char *sub, const c
 void child_call_detach(struct child_call *k);	/* done will not run; the child still ends */
 bool child_reaped(struct server *srv, pid_t pid, int status);	/* false: not a child call */
 void child_calls_free_all(struct server *srv);
+
+/* Lua scripts (scripts.c). */
+struct definition;
+/* Run job_started for a run of script definition d (kept call), then make the job. */
+void scripts_start_run(struct call *c, const struct definition *d, int32_t version,
+		       json_t *args, json_t *over, const char *cwd);
+/* The job's facts at its start: definition facts, run-time ones, job.*, jobargs.*. New. */
+json_t *scripts_job_facts(const struct definition *d, int32_t version, const char *owner,
+			  int64_t seq, json_t *args, json_t *over);
+/* Queue the handler a scheduler event calls for (joblet_completed, joblet_failed,
+ * job_completed) when the job's script has it. */
+void scripts_event(struct server *srv, int ev, struct job *j, struct attempt *a);
+/* Add "script" to a worker's assignment o when the attempt is of a script job. */
+void scripts_assignment(struct server *srv, const struct attempt *a, json_t *o);
+void scripts_free_all(struct server *srv);
+
+/* Definitions used by runs (api-defs.c). */
+const struct definition *defs_find_version(struct server *srv, const char *name,
+					   int32_t version);
+/* The retry budget of a run: facts given at run time, then the definition's. */
+int64_t defs_fact_retries(const struct definition *d, json_t *over);
+/* Make the job of a run (seq 0: the next). facts: run-time facts, or a script run's job
+ * facts; script: a script run's state (taken), or NULL. Replies 201 on c, or an error and
+ * returns NULL. */
+struct job *defs_make_job(struct call *c, const struct definition *d, int32_t version,
+			  json_t *args, json_t *facts, const char *cmd, long long njoblets,
+			  int64_t seq, const char *cwd, char *script);
 void api_limit_get(struct call *c);
 void api_limit_put(struct call *c);
 void api_drain(struct call *c);

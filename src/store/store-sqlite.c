@@ -35,7 +35,8 @@ static const char *const stmt_sql[ST__N] = {
 	[ST_JOB_DEL] = "DELETE FROM jobs WHERE seq=?1",
 	[ST_JOBLETS_DEL] = "DELETE FROM joblets WHERE seq=?1",
 	[ST_ATTEMPTS_DEL] = "DELETE FROM attempts WHERE seq=?1",
-	[ST_OUTPUT_DEL] = "DELETE FROM output WHERE attempt IN (SELECT id FROM attempts WHERE seq=?1)",
+	[ST_OUTPUT_DEL] = "DELETE FROM output WHERE attempt IN (SELECT id FROM attempts WHERE seq=?1)"
+			  " OR attempt = -?1",
 	[ST_JOBLET] = "INSERT OR REPLACE INTO joblets(seq, idx, state, errors, lost, ready_at,"
 		" reason) VALUES(?1,?2,?3,?4,?5,?6,?7)",
 	[ST_ATTEMPT] = "INSERT OR REPLACE INTO attempts(id, seq, idx, n, node, worker, state,"
@@ -712,7 +713,10 @@ struct store *store_sqlite_open(const char *dir, char **err)
 			       "SELECT o.id, o.attempt, o.at, a.idx, a.node, o.data FROM output o"
 			       " JOIN attempts a ON a.id = o.attempt"
 			       " WHERE a.seq = ?1 AND (?2 < 0 OR a.idx = ?2) AND o.id > ?3"
-			       " ORDER BY o.at, o.id",
+			       /* A job's script handlers on the server log as attempt -seq. */
+			       " UNION ALL SELECT o.id, o.attempt, o.at, -1, 'server', o.data"
+			       " FROM output o WHERE o.attempt = -?1 AND ?2 < 0 AND o.id > ?3"
+			       " ORDER BY 3, 1",
 			       -1, SQLITE_PREPARE_PERSISTENT, &ss->read_out, NULL) != SQLITE_OK) {
 		*err = xasprintf("prepare output query: %s", sqlite3_errmsg(ss->rdb));
 		goto fail;

@@ -23,6 +23,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -102,9 +103,16 @@ static _Noreturn void child_fail(int fd, int stage)
 /* Runs in a vfork child: it shares the worker's memory until exec, so it only makes
  * system calls on data prepared before the vfork. Handlers are reset by exec itself; only
  * an ignored signal (SIGPIPE) would be inherited, so that one is put back. */
-static _Noreturn void child(int out_w, int err_w, int cg_fd, const char *cwd,
-			    char *const *argv, char *const *envp, bool search)
+/* The descriptors a child starts with: stdin (-1: /dev/null), the output pipe, the error
+ * pipe to the parent, the cgroup's procs file (-1: none), a reply fd put at 3 (-1: none). */
+struct child_fds {
+	int in, out, err, cg, reply;
+};
+
+static _Noreturn void child(const struct child_fds *f, const char *cwd, char *const *argv,
+			    char *const *envp, bool search)
 {
+	int out_w = f->out, err_w = f->err, cg_fd = f->cg;
 	sigset_t none;
 	/* Join the joblet's cgroup first, so everything it starts is counted and limited. */
 	if (cg_fd >= 0 && write(cg_fd, "0", 1) != 1)
@@ -116,12 +124,15 @@ static _Noreturn void child(int out_w, int err_w, int cg_fd, const char *cwd,
 		child_fail(err_w, STAGE_SETUP);
 	if (chdir(cwd) != 0)
 		child_fail(err_w, STAGE_CWD);
-	int devnull = open("/dev/null", O_RDONLY);
-	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_w, 1) < 0 || dup2(out_w, 2) < 0)
+	int in = f->in >= 0 ? f->in : open("/dev/null", O_RDONLY);
+	if (in < 0 || dup2(in, 0) < 0 || dup2(out_w, 1) < 0 || dup2(out_w, 2) < 0)
+		child_fail(err_w, STAGE_SETUP);
+	/* The reply fd at 3, open across exec (dup2 onto itself would keep close-on-exec). */
+	if (f->reply >= 0 && (f->reply == 3 ? fcntl(3, F_SETFD, 0) : dup2(f->reply, 3)) < 0)
 		child_fail(err_w, STAGE_SETUP);
 	/* Nothing of the worker's leaks into the job: every other descriptor closes at exec
 	 * (the error pipe too, which tells the parent exec succeeded). */
-	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	syscall(SYS_close_range, f->reply >= 0 ? 4 : 3, ~0U, CLOSE_RANGE_CLOEXEC);
 	if (search)
 		execvpe(argv[0], argv, envp);
 	else
@@ -180,13 +191,13 @@ static char **plain_words(const char *cmd, json_t *env)
 
 /* vfork: no copy of the worker's page tables for every joblet. Kept apart so nothing of
  * the caller's frame lives across the vfork. */
-static __attribute__((noinline)) pid_t spawn(int out_w, int err_w, int cg_fd, const char *cwd,
+static __attribute__((noinline)) pid_t spawn(const struct child_fds *f, const char *cwd,
 					     char *const *argv, char *const *envp, bool search)
 {
 	/* Deliberate: the child only makes system calls on prepared data, then execs. */
 	pid_t pid = vfork(); // NOLINT(clang-analyzer-security.insecureAPI.vfork)
 	if (pid == 0)
-		child(out_w, err_w, cg_fd, cwd, argv, envp, search); // NOLINT(clang-analyzer-unix.Vfork)
+		child(f, cwd, argv, envp, search); // NOLINT(clang-analyzer-unix.Vfork)
 	return pid;
 }
 
@@ -208,7 +219,10 @@ static void start_failed(struct run *r, int stage, int err)
 	r->ended_ms = clock_wall_ms();
 }
 
-int exec_start(struct run *r, const char *cmd, const char *cwd, json_t *env)
+/* Start argv for r; in_fd (-1: /dev/null) and reply_fd (-1: none) as in struct child_fds.
+ * search: look argv[0] up in PATH. */
+static int launch(struct run *r, char **argv, bool search, const char *cwd, json_t *env,
+		  int in_fd, int reply_fd)
 {
 	int out[2], err[2];
 	r->out = evbuffer_new();
@@ -219,11 +233,7 @@ int exec_start(struct run *r, const char *cmd, const char *cwd, json_t *env)
 		worker_run_done(r->w, r);
 		return 0;
 	}
-	char *argv_bash[] = {"/bin/bash", "-o", "pipefail", "-c", (char *)cmd, NULL};
-	char *argv_sh[] = {"/bin/sh", "-c", (char *)cmd, NULL};
 	char **envp = build_env(r, env, cwd);
-	char **words = plain_words(cmd, env);
-	char **argv = words ? words : r->w->have_bash ? argv_bash : argv_sh;
 	int cg_fd = -1;
 	r->cgroup[0] = '\0';
 	if (r->w->cg.usable &&
@@ -232,14 +242,12 @@ int exec_start(struct run *r, const char *cmd, const char *cwd, json_t *env)
 			 strerror(errno));
 		r->cgroup[0] = '\0';
 	}
-	pid_t pid = spawn(out[1], err[1], cg_fd, cwd, argv, envp, words != NULL);
+	struct child_fds fds = {in_fd, out[1], err[1], cg_fd, reply_fd};
+	pid_t pid = spawn(&fds, cwd, argv, envp, search);
 	int spawn_errno = errno;
 	if (cg_fd >= 0)
 		close(cg_fd);
 	free_env(envp);
-	for (size_t i = 0; words && words[i]; i++)
-		free(words[i]);
-	free(words);
 	close(out[1]);
 	close(err[1]);
 	if (pid < 0) {
@@ -273,6 +281,88 @@ int exec_start(struct run *r, const char *cmd, const char *cwd, json_t *env)
 	}
 	r->sampled_kb = 0;
 	return 0;
+}
+
+int exec_start(struct run *r, const char *cmd, const char *cwd, json_t *env)
+{
+	char *argv_bash[] = {"/bin/bash", "-o", "pipefail", "-c", (char *)cmd, NULL};
+	char *argv_sh[] = {"/bin/sh", "-c", (char *)cmd, NULL};
+	char **words = plain_words(cmd, env);
+	char **argv = words ? words : r->w->have_bash ? argv_bash : argv_sh;
+	int rc = launch(r, argv, words != NULL, cwd, env, -1, -1);
+	for (size_t i = 0; words && words[i]; i++)
+		free(words[i]);
+	free(words);
+	return rc;
+}
+
+/* A memfd holding text, at offset 0; -1 on failure. */
+static int memfd_with(const char *name, const char *text)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC);
+	size_t len = text ? strlen(text) : 0, off = 0;
+	while (fd >= 0 && off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			close(fd);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	if (fd >= 0 && lseek(fd, 0, SEEK_SET) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int exec_start_script(struct run *r, const char *request, const char *cwd, json_t *env)
+{
+	/* memfds, not pipes: the request and the reply may exceed a pipe's buffer, and the
+	 * worker never blocks on either. The script process is this binary itself. */
+	int in = memfd_with("jobgrid-request", request), reply = memfd_with("jobgrid-reply", "");
+	r->script = true;
+	r->reply_fd = reply;
+	if (in < 0 || reply < 0) {
+		if (in >= 0)
+			close(in);
+		r->out = evbuffer_new();
+		r->out_fd = -1;
+		r->started_ms = clock_wall_ms();
+		start_failed(r, STAGE_SETUP, errno);
+		worker_run_done(r->w, r);
+		return 0;
+	}
+	char *argv[] = {"/proc/self/exe", "script", "--reply-fd", "3", NULL};
+	int rc = launch(r, argv, false, cwd, env, in, reply);
+	close(in);
+	return rc;
+}
+
+/* joblet_started failed: its error and traceback (from the reply) become the message. */
+static void read_script_reply(struct run *r)
+{
+	char buf[65536];
+	ssize_t n = pread(r->reply_fd, buf, sizeof buf - 1, 0);
+	close(r->reply_fd);
+	r->reply_fd = -1;
+	if (n <= 0)
+		return;
+	json_t *reply = json_loadb(buf, (size_t)n, 0, NULL);
+	json_t *res = json_array_get(json_object_get(reply, "results"), 0);
+	const char *err = json_string_value(json_object_get(res, "error"));
+	if (err == NULL)
+		err = json_string_value(json_object_get(reply, "error"));
+	if (err && !json_is_true(json_object_get(res, "ok"))) {
+		const char *tb = json_string_value(json_object_get(res, "traceback"));
+		if (tb == NULL)
+			tb = json_string_value(json_object_get(reply, "traceback"));
+		snprintf(r->message, sizeof r->message, "joblet_started: %s%s%s", err,
+			 tb ? "\n" : "", tb ? tb : "");
+	}
+	json_decref(reply);
 }
 
 static void maybe_done(struct run *r)
@@ -535,6 +625,14 @@ void exec_reap(struct worker *w)
 			r->peak_rss_kb = (int)r->ru.ru_maxrss;
 		if (r->fail_reason == FR_NONE || !r->exited)
 			classify(r);
+		if (r->script && r->reply_fd >= 0) {
+			if (r->fail_reason == FR_EXIT)
+				read_script_reply(r);
+			else {
+				close(r->reply_fd);
+				r->reply_fd = -1;
+			}
+		}
 		if (r->cgroup[0])
 			cgroup_done(r);
 		r->exited = true;
@@ -554,6 +652,8 @@ void exec_free(struct run *r)
 	if (r == NULL)
 		return;
 	close_output(r);
+	if (r->script && r->reply_fd >= 0)
+		close(r->reply_fd);
 	struct event *evs[] = {r->limit_ev, r->kill_ev};
 	for (size_t i = 0; i < 2; i++)
 		if (evs[i])

@@ -215,6 +215,39 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 
 /* ---- reserving ---------------------------------------------------------------------- */
 
+/* The request for `jobgrid script` running joblet_started here: what the server sent,
+ * plus this node's facts (resource.id, its resources and tags). A malloc'd text. */
+static char *script_request(const struct worker *w, json_t *script)
+{
+	json_t *jf = json_deep_copy(json_object_get(script, "joblet_facts"));
+	if (!json_is_object(jf)) {
+		json_decref(jf);
+		jf = json_object();
+	}
+	json_object_set_new(jf, "resource.id", json_string(w->name));
+	json_object_set_new(jf, "resource.cores", json_integer(w->cores));
+	json_object_set_new(jf, "resource.ram_mb", json_integer(w->ram_mb));
+	json_object_set_new(jf, "resource.gpus", json_integer(w->gpus));
+	json_t *tags = w->tags ? json_loads(w->tags, 0, NULL) : NULL, *v;
+	const char *k;
+	json_object_foreach(tags, k, v) {
+		char name[200];
+		snprintf(name, sizeof name, "resource.%s", k);
+		if (json_object_get(jf, name) == NULL)
+			json_object_set(jf, name, v);
+	}
+	json_decref(tags);
+	json_t *req = json_pack("{s:s, s:O, s:O, s:O, s:O, s:[{s:s, s:o}]}", "mode", "worker",
+				"chunkname", json_object_get(script, "chunkname"), "script",
+				json_object_get(script, "text"), "first_line",
+				json_object_get(script, "first_line"), "job_facts",
+				json_object_get(script, "job_facts"), "calls", "handler",
+				"joblet_started", "joblet_facts", jf);
+	char *text = req ? json_dumps(req, JSON_COMPACT) : xstrdup("{}");
+	json_decref(req);
+	return text;
+}
+
 static void start_joblet(struct worker *w, json_t *a)
 {
 	struct run *r = xcalloc(1, sizeof *r);
@@ -232,8 +265,16 @@ static void start_joblet(struct worker *w, json_t *a)
 	r->next = w->runs;
 	w->runs = r;
 	w->last_busy_mono = clock_mono_ms();
-	exec_start(r, json_string_value(json_object_get(a, "cmd")) ?: "false",
-		   json_string_value(json_object_get(a, "cwd")) ?: "/", json_object_get(a, "env"));
+	const char *cwd = json_string_value(json_object_get(a, "cwd")) ?: "/";
+	json_t *script = json_object_get(a, "script");
+	if (json_is_object(script)) {
+		char *req = script_request(w, script);
+		exec_start_script(r, req, cwd, json_object_get(a, "env"));
+		free(req);
+		return;
+	}
+	exec_start(r, json_string_value(json_object_get(a, "cmd")) ?: "false", cwd,
+		   json_object_get(a, "env"));
 }
 
 static void kill_listed(struct worker *w, json_t *ids, bool cancel)

@@ -37,7 +37,9 @@ struct run {
 	int sampled_kb;			/* the group's RSS in the current sample */
 	char cgroup[600];		/* its cgroup v2 directory, "" when sampled */
 	int fail_reason;		/* enum fail_reason; set on start failures and kills */
-	char message[256];
+	char message[2048];
+	bool script;			/* runs joblet_started through `jobgrid script` */
+	int reply_fd;			/* when script: the memfd its reply is written to */
 	bool exited, start_failed, why_kill_time, why_kill_ram, why_kill_cancel, why_kill_stop;
 	bool finished;			/* result built, waiting to be acknowledged */
 	bool reporting;			/* a finish for it is in flight */
@@ -50,6 +52,9 @@ struct run {
 /* Start cmd for r (fields filled by the caller). Returns 0; on a start failure r->finished
  * is set at once with fail_reason cwd or start. */
 int exec_start(struct run *r, const char *cmd, const char *cwd, json_t *env);
+/* The same for a joblet of a script job: `jobgrid script` runs joblet_started on request
+ * (a JSON text, see src/script/script.h); its error and traceback become the message. */
+int exec_start_script(struct run *r, const char *request, const char *cwd, json_t *env);
 /* Signal the process group: TERM now, KILL after the grace period (the whole cgroup). */
 void exec_kill(struct run *r);
 /* Reap children (SIGCHLD); finished runs are handed to worker_run_done. */
