@@ -638,7 +638,11 @@ void api_def_run(struct call *c)
 		call_error(c, 422, "bad_request", cmd ? "joblets" : "command", "%s: %s%s%s",
 			   cmd ? "joblets" : "command", cmd ? "" : bad, cmd ? "" : " ", why);
 	} else {
-		defs_make_job(c, d, ver->version, args, facts, cmd, njoblets, 0, cwd, NULL);
+		/* The run's state names its definition version, as a script run's does. */
+		json_t *st = json_pack("{s:s, s:i}", "definition", d->name, "version", ver->version);
+		defs_make_job(c, d, ver->version, args, facts, cmd, njoblets, 0, cwd,
+			      json_dumps(st, JSON_COMPACT));
+		json_decref(st);
 	}
 	free(cmd);
 	json_decref(args);

@@ -66,9 +66,12 @@ json_t *render_job(const struct job *j, bool with_joblets)
 	json_object_set_new(o, "ram_learned", json_boolean(j->ram_learned));
 	json_object_set_new(o, "time_learned", json_boolean(j->time_learned));
 	if (j->x && j->x->script) {
-		/* A script run: its definition version, handlers and facts (scripts.c). */
+		/* A run of a definition: its version; for a script, its handlers and facts. */
 		json_t *st = json_loads(j->x->script, 0, NULL);
-		if (json_is_object(st)) {
+		json_object_set_new(o, "definition",
+				    json_pack("{s:O?, s:O?}", "name", json_object_get(st, "definition"),
+					      "version", json_object_get(st, "version")));
+		if (json_object_get(st, "handlers")) {
 			json_object_del(st, "batches");
 			json_object_del(st, "log_seq");
 			json_object_set_new(o, "script", st);

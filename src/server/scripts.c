@@ -13,9 +13,10 @@
  * - A joblet of a script job is handed to its worker with the script, the job's facts and
  *   its own, and runs joblet_started there (src/worker/exec.c).
  *
- * The state of a script job is JSON kept in job->x->script (stored with its options):
- *   {"definition", "version", "handlers": [...], "facts": {...},
- *    "batches": [{"n", "args"}...] (when job_started scheduled with arguments), "log_seq"}
+ * The state of a run is JSON kept in job->x->script (stored with its options): every run
+ * of a definition has {"definition", "version"}; a script run adds "handlers": [...],
+ * "facts": {...}, "batches": [{"n", "args"}...] (when job_started scheduled with
+ * arguments) and "log_seq".
  * Calls still queued when the server stops are not kept: they are lost (docs/API.md). */
 #include "server/server.h"
 #include "base/log.h"
@@ -578,9 +579,9 @@ void scripts_assignment(struct server *srv, const struct attempt *a, json_t *o)
 	json_t *st = state_of(j);
 	if (st == NULL)
 		return;
-	const struct definition *d = defs_find_version(
+	const struct definition *d = json_object_get(st, "handlers") ? defs_find_version(
 		srv, json_string_value(json_object_get(st, "definition")),
-		(int32_t)json_integer_value(json_object_get(st, "version")));
+		(int32_t)json_integer_value(json_object_get(st, "version"))) : NULL;
 	if (d && d->script) {
 		json_t *jf = json_pack("{s:i, s:i}", "joblet.number", a->joblet->index,
 				       "joblet.retrynumber", a->n - 1), *v;

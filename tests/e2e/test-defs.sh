@@ -30,6 +30,8 @@ jg wait "$id" --timeout 90s >/dev/null || rc=$?
 expect_eq "$rc" 1 "the failover job ends failed"
 show=$(jg show "$id" --json)
 expect_eq "$(jq -r .state <<<"$show")" failed "state failed"
+expect_eq "$(jq -r '.definition.name + " " + (.definition.version|tostring)' <<<"$show")" "failover 1" \
+	"the job names the definition version it was made from"
 expect_eq "$(jq -r '[.joblets[] | .attempts | length] | join(" ")' <<<"$show")" "4 4" "maxretry+1 attempts per joblet"
 expect_eq "$(jq -r '[.joblets[] | [.attempts[].fail_reason] | unique | join(",")] | join(" ")' <<<"$show")" \
 	"exit exit" "every attempt failed with its exit code"
