@@ -54,6 +54,9 @@ int cli_job_action(const struct cli_cmd *cmd, int argc, char **argv, const char 
 /* Parse only the common options (common.c). Returns 0 to go on, EXIT_USAGE on bad usage,
  * or 1000 after printing help (then exit 0). optind is left at the first argument. */
 int cli_simple_opts(const struct cli_cmd *cmd, int argc, char **argv, bool *json);
+/* Soft limits of an internal child process (defcheck, script): CPU seconds (then SIGXCPU)
+ * and address space in bytes, the latter not under AddressSanitizer (common.c). */
+void cli_child_limits(int cpu_s, long long as_bytes);
 #define CLI_SIMPLE(cmd, argc, argv, json)                                                    \
 	do {                                                                                 \
 		int rc_ = cli_simple_opts(cmd, argc, argv, json);                            \

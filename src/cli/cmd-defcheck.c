@@ -6,9 +6,9 @@
 #include "base/buf.h"
 #include "cli/cli.h"
 #include "defs/def.h"
+#include "script/script.h"
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 static int defcheck_exec(int argc, char **argv);
@@ -20,18 +20,7 @@ const struct cli_cmd cli_cmd_defcheck = {
 
 static int defcheck_exec(int argc, char **argv)
 {
-	struct rlimit cpu = {10, 10};
-	setrlimit(RLIMIT_CPU, &cpu);
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define JG_ASAN 1
-#endif
-#endif
-#if !defined(__SANITIZE_ADDRESS__) && !defined(JG_ASAN)
-	/* (AddressSanitizer reserves terabytes of address space: no limit under it.) */
-	struct rlimit mem = {(rlim_t)2 << 30, (rlim_t)2 << 30};
-	setrlimit(RLIMIT_AS, &mem);
-#endif
+	cli_child_limits(10, (long long)2 << 30);
 	struct buf in = BUF_INIT;
 	char chunk[65536];
 	ssize_t n;
@@ -44,9 +33,14 @@ static int defcheck_exec(int argc, char **argv)
 	size_t i;
 	json_array_foreach(json_object_get(body, "files"), i, f) {
 		json_t *src = json_object_get(f, "source");
-		def_free(def_read(json_string_value(json_object_get(f, "file")),
-				  json_string_value(src), json_string_length(src),
-				  json_string_value(json_object_get(f, "name")), &errs));
+		struct definition *d = def_read(json_string_value(json_object_get(f, "file")),
+						json_string_value(src), json_string_length(src),
+						json_string_value(json_object_get(f, "name")), &errs);
+		/* Scripts are compiled and their top level run here, in this process only. */
+		if (d && d->script)
+			script_check(d->file, d->script_line, d->name, d->script, strlen(d->script),
+				     &errs);
+		def_free(d);
 	}
 	json_t *out = json_array();
 	for (i = 0; i < errs.n; i++)

@@ -1,5 +1,6 @@
 /* Option parsing shared by the commands that take only --server, --json and -h. */
 #include "cli/cli.h"
+#include <sys/resource.h>
 #include "cli/client.h"
 #include <getopt.h>
 
@@ -17,4 +18,31 @@ int cli_simple_opts(const struct cli_cmd *cmd, int argc, char **argv, bool *json
 		}
 	}
 	return 0;
+}
+
+/* Soft limits only: the hard ones stay, so a command the child starts (joblet:run) can
+ * have its limits back; Lua code cannot change them. */
+static void soft_limit(int resource, rlim_t value)
+{
+	struct rlimit r;
+	if (getrlimit(resource, &r) != 0)
+		return;
+	r.rlim_cur = r.rlim_max == RLIM_INFINITY || value < r.rlim_max ? value : r.rlim_max;
+	setrlimit(resource, &r);
+}
+
+void cli_child_limits(int cpu_s, long long as_bytes)
+{
+	soft_limit(RLIMIT_CPU, (rlim_t)cpu_s);
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define JG_ASAN 1
+#endif
+#endif
+#if !defined(__SANITIZE_ADDRESS__) && !defined(JG_ASAN)
+	/* (AddressSanitizer reserves terabytes of address space: no limit under it.) */
+	soft_limit(RLIMIT_AS, (rlim_t)as_bytes);
+#else
+	(void)as_bytes;
+#endif
 }

@@ -454,6 +454,15 @@ static void add_yaml_error(struct reader *r, int line, int col, const char *msg)
 					  msg ? msg : "not valid YAML");
 }
 
+/* The file line of a script's first line: where its scalar token starts (for a block
+ * scalar, `script: |`, libfyaml marks the first line of its content). */
+static int script_first_line(struct fy_node *v)
+{
+	struct fy_token *t = fy_node_get_scalar_token(v);
+	const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
+	return m ? m->line + 1 : 1;
+}
+
 static void read_top(struct reader *r, struct definition *d, struct fy_node *root,
 		     const char *name_from_path)
 {
@@ -507,6 +516,7 @@ static void read_top(struct reader *r, struct definition *d, struct fy_node *roo
 				s = NULL;
 			} else {
 				d->script = s;
+				d->script_line = script_first_line(v);
 				s = NULL;
 			}
 			free(s);
