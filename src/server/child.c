@@ -45,15 +45,15 @@ static void unlink_call(struct child_call *k)
 		k->next->prev = k->prev;
 }
 
-/* "killed at its time limit (15 s)", "ended by signal 24 (CPU time limit exceeded)", … */
+/* "stopped: killed at its time limit (15 s)", "stopped by signal 11 (…)", … */
 static void describe_end(const struct child_call *k, char *buf, size_t len, int limit_s)
 {
 	if (k->timed_out)
-		snprintf(buf, len, "killed at its time limit (%d s)", limit_s);
+		snprintf(buf, len, "stopped: killed at its time limit (%d s)", limit_s);
 	else if (WIFSIGNALED(k->status) && WTERMSIG(k->status) == SIGXCPU)
 		snprintf(buf, len, "stopped at its CPU time limit");
 	else if (WIFSIGNALED(k->status))
-		snprintf(buf, len, "ended by signal %d (%s)", WTERMSIG(k->status),
+		snprintf(buf, len, "stopped by signal %d (%s)", WTERMSIG(k->status),
 			 strsignal(WTERMSIG(k->status)));
 	else
 		snprintf(buf, len, "stopped without an answer (exit status %d)",

@@ -131,7 +131,7 @@ kill -0 $ppid 2>/dev/null || fail "the pattern was not still running a second la
 rc=0
 wait $ppid || rc=$?
 expect_eq "$rc" 2 "the runaway pattern refuses the run"
-grep -q "the script process stopped at its CPU time limit\|killed at its time limit" "$T/pattern.out" ||
+grep -q "the script process stopped at its CPU time limit\|stopped: killed at its time limit" "$T/pattern.out" ||
 	fail "pattern: $(cat "$T/pattern.out")"
 log "ok: a runaway pattern is stopped by the CPU limit and reported"
 for e in escape escape2 escape3 escape4; do
