@@ -487,8 +487,11 @@ static int protected_call(struct sb *sb, int nargs, char **err)
 		return 0;
 	}
 	const char *m = lua_tostring(L, -1);
+	/* A stop says so, whatever error object a message handler left on the way out. */
 	if (sb->stopped == STOP_MEMORY)
 		*err = xasprintf("stopped: used more than %zu MB", sb->mem_limit >> 20);
+	else if (sb->stopped == STOP_INSTRUCTIONS)
+		*err = xasprintf("stopped: ran more than %lld instructions", sb->instr_limit);
 	else
 		*err = map_lines(sb, m ? m : "error");
 	lua_pop(L, 2);
