@@ -1,5 +1,5 @@
 /* Reading and checking definition files with libfyaml; see def.h. */
-#include "defs/def.h"
+#include "defs/def-int.h"
 #include "base/xalloc.h"
 #include <ctype.h>
 #include <libfyaml.h>
@@ -24,16 +24,7 @@ void def_errors_free(struct def_errors *e)
 	memset(e, 0, sizeof *e);
 }
 
-/* One reading: the file name, where problems go, and whether any was found. */
-struct reader {
-	const char *file;
-	struct def_errors *errs;
-	size_t errs_before;
-};
-
-static void problem(struct reader *r, struct fy_node *at, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void problem(struct reader *r, struct fy_node *at, const char *fmt, ...)
+void def_problem(struct reader *r, struct fy_node *at, const char *fmt, ...)
 {
 	char text[600];
 	va_list ap;
@@ -52,6 +43,8 @@ static void problem(struct reader *r, struct fy_node *at, const char *fmt, ...)
 	e->msgs[e->n++] = xasprintf("%s:%d:%d: %s", r->file, m ? m->line + 1 : 1,
 				    m ? m->column + 1 : 1, text);
 }
+
+#define problem def_problem	/* its short name in this file */
 
 /* ---- names and facts --------------------------------------------------------------- */
 
@@ -104,6 +97,11 @@ static char *scalar_dup(struct fy_node *n)
 	size_t len;
 	const char *s = scalar(n, &len);
 	return s ? xstrndup(s, len) : NULL;
+}
+
+char *def_scalar_dup(struct fy_node *n)
+{
+	return scalar_dup(n);
 }
 
 static bool plain(struct fy_node *n)
@@ -474,9 +472,12 @@ static void read_top(struct reader *r, struct definition *d, struct fy_node *roo
 	while ((p = fy_node_mapping_iterate(root, &iter))) {
 		struct fy_node *kn = fy_node_pair_key(p), *v = fy_node_pair_value(p);
 		char *k = scalar_dup(kn);
-		if (k == NULL || !key_in(k, keys)) {
+		if (k && def_net_key(k)) {
+			def_read_net(r, d, k, kn, v);
+		} else if (k == NULL || !key_in(k, keys)) {
 			problem(r, kn, "unknown key %s (name, description, groups, args, facts,"
-				" joblets, command, script)", k ? k : "(not a scalar)");
+				" joblets, command, script, schedule, predecessors, successors,"
+				" successors_on_failure, dependencies)", k ? k : "(not a scalar)");
 		} else if (strcmp(k, "args") == 0) {
 			read_args(r, d, kn, v);
 		} else if (strcmp(k, "facts") == 0) {
@@ -529,6 +530,8 @@ static void read_top(struct reader *r, struct definition *d, struct fy_node *roo
 		else
 			problem(r, NULL, "no name: give name: or deploy it under a usable path");
 	}
+	if (d->name)
+		def_check_net(r, d, root);
 	if ((d->command == NULL) == (d->script == NULL))
 		problem(r, NULL, "give exactly one of command and script");
 	if (d->command)
@@ -583,6 +586,7 @@ struct definition *def_read(const char *file, const char *text, size_t len,
 	d->file = xstrdup(file);
 	d->description = xstrdup("");
 	d->joblets = xstrdup("1");
+	net_spec_init(&d->net);
 	read_top(&r, d, root, name_from_path);
 out:
 	fy_document_destroy(doc);
@@ -619,5 +623,6 @@ void def_free(struct definition *d)
 	free(d->joblets);
 	free(d->command);
 	free(d->script);
+	net_spec_free(&d->net);
 	free(d);
 }

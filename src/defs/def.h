@@ -4,10 +4,12 @@
  * deploy can say all that is wrong in one go and deploy nothing. The checks: YAML syntax,
  * unknown keys, types of every value, defaults against their argument's type and limits,
  * a `{{name}}` that is neither an argument nor a fact, a `joblets` expression over integer
- * arguments, and exactly one of `command` and `script`. Running scripts is not this
- * module's business. */
+ * arguments, and exactly one of `command` and `script`; the job-network keys (def-net.c):
+ * `schedule`, `predecessors`, `successors`, `successors_on_failure`, `dependencies`.
+ * Running scripts is not this module's business. */
 #ifndef JG_DEF_H
 #define JG_DEF_H
+#include "net/spec.h"
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -44,6 +46,7 @@ struct definition {
 	char *command;			/* owned template, or NULL */
 	char *script;			/* owned Lua text, or NULL */
 	int script_line;		/* the file line of the script's first line */
+	struct net_spec net;		/* owned: schedule, edges, dependency settings (SPEC §7) */
 };
 
 /* Problems found in one or more files, each "FILE:LINE:COL: what is wrong". */

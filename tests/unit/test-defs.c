@@ -182,3 +182,175 @@ Test(defs, an_unclosed_paren_reads_nothing_past_the_end)
 	cr_assert_eq(def_eval_joblets("((", args, &v, &why), -1);
 	json_decref(args);
 }
+
+/* ---- job-network keys (SPEC §7) ---- */
+
+Test(defs, network_keys)
+{
+	const char *text = "name: jobnet/b\n"
+			   "command: x\n"
+			   "schedule:\n"
+			   "  start_times: [\"06:00\", \"7:30:15\", {cron: \"30 8-17 * * 1-5\"}]\n"
+			   "  timeslot: [\"Mon-Fri 08:00-18:00\", \"Sat 10:00-12:00\"]\n"
+			   "  period: 12h\n"
+			   "  period_start: \"06:00\"\n"
+			   "  calendar:\n"
+			   "    weekdays: [Mon-Wed, friday]\n"
+			   "    include: [2026-03-07]\n"
+			   "    exclude: [2026-12-25, 2026-12-24]\n"
+			   "predecessors: [jobnet/a]\n"
+			   "successors: jobnet/c\n"
+			   "successors_on_failure: [alert]\n"
+			   "dependencies:\n"
+			   "  mode: deep\n"
+			   "  repeat: run\n"
+			   "  predecessor: {force_start_in_period: true}\n"
+			   "  successor: {force_start_in_period: false}\n";
+	struct def_errors e = {0};
+	struct definition *d = read_text(text, &e);
+	cr_assert_not_null(d, "%s", e.n ? e.msgs[0] : "");
+	const struct net_spec *s = &d->net;
+	cr_assert_eq(s->sched.nstarts, 3);
+	cr_assert_eq(s->sched.starts[0].tod_s, 6 * 3600);
+	cr_assert_eq(s->sched.starts[1].tod_s, 7 * 3600 + 30 * 60 + 15);
+	cr_assert_eq(s->sched.starts[2].tod_s, -1);
+	cr_assert_str_eq(s->sched.starts[2].cron, "30 8-17 * * 1-5");
+	cr_assert(s->sched.has_timeslot);
+	cr_assert_eq(s->sched.slot.n, 2);
+	cr_assert_eq(s->sched.period_ms, 12 * 3600000LL);
+	cr_assert_eq(s->sched.period_start_s, 6 * 3600);
+	cr_assert_eq(s->sched.cal.weekdays, 0x17, "Mon, Tue, Wed, Fri");
+	cr_assert_eq(s->sched.cal.ninclude, 1);
+	cr_assert_eq(s->sched.cal.nexclude, 2);
+	cr_assert_lt(s->sched.cal.exclude[0], s->sched.cal.exclude[1], "kept sorted");
+	cr_assert(s->npreds == 1 && strcmp(s->preds[0], "jobnet/a") == 0);
+	cr_assert(s->nsuccs == 1 && strcmp(s->succs[0], "jobnet/c") == 0, "one name for a list");
+	cr_assert(s->nfail_succs == 1 && strcmp(s->fail_succs[0], "alert") == 0);
+	cr_assert_eq(s->settings.mode, NET_DEEP);
+	cr_assert_eq(s->settings.repeat, NET_REPEAT_RUN);
+	cr_assert_eq(s->settings.pred_force, NET_TRI_TRUE);
+	cr_assert_eq(s->settings.succ_force, NET_TRI_FALSE);
+	def_free(d);
+	d = read_text("command: x\n", &e);
+	cr_assert_eq(d->net.sched.period_ms, 86400000LL, "1d by default");
+	cr_assert_eq(d->net.sched.cal.weekdays, 0x7f, "every day by default");
+	cr_assert(!net_spec_has_role(&d->net));
+	def_free(d);
+	def_errors_free(&e);
+}
+
+Test(defs, network_key_problems_each_at_its_place)
+{
+	const char *text = "name: b\n"					/* 1 */
+			   "command: x\n"				/* 2 */
+			   "schedule:\n"				/* 3 */
+			   "  start_times: [\"25:00\", \"06:00\", \"06:00\", {cron: \"* *\"}, {at: 1}]\n" /* 4 */
+			   "  timeslot: \"Mon-Fri 08:00\"\n"		/* 5 */
+			   "  period: 5h\n"				/* 6 */
+			   "  period_start: noon\n"			/* 7 */
+			   "  calendar:\n"				/* 8 */
+			   "    weekdays: [Funday]\n"			/* 9 */
+			   "    include: [2026-02-30, 2026-03-01]\n"	/* 10 */
+			   "    exclude: [2026-03-01, 2026-03-01]\n"	/* 11 */
+			   "    holidays: []\n"				/* 12 */
+			   "  when: now\n"				/* 13 */
+			   "predecessors: [a, \"x y\", a, b]\n"		/* 14 */
+			   "successors: [a]\n"				/* 15 */
+			   "successors_on_failure: {x: 1}\n"		/* 16 */
+			   "dependencies:\n"				/* 17 */
+			   "  mode: wide\n"				/* 18 */
+			   "  repeat: twice\n"				/* 19 */
+			   "  predecessor: {force_start_in_period: maybe}\n" /* 20 */
+			   "  successor: {force: true}\n"		/* 21 */
+			   "  depth: 3\n";				/* 22 */
+	struct def_errors e = {0};
+	cr_assert_null(read_text(text, &e));
+	for (size_t i = 0; i < e.n; i++)
+		cr_log_info("%s", e.msgs[i]);
+	cr_assert(has(&e, "t.yaml:4:18: schedule.start_times: \"25:00\" is not a time of day"));
+	cr_assert(has(&e, "t.yaml:4:36: schedule.start_times: 06:00 is listed twice"));
+	cr_assert(has(&e, "t.yaml:4:52: schedule.start_times: cron \"* *\" must have 5 fields"));
+	cr_assert(has(&e, "t.yaml:4:3: schedule.start_times: a mapping entry must be {cron: EXPR}"));
+	cr_assert(has(&e, "t.yaml:5:14: schedule.timeslot: window 1:"));
+	cr_assert(has(&e, "t.yaml:6:11: schedule.period: \"5h\": a period is at least 1m"));
+	cr_assert(has(&e, "t.yaml:7:17: schedule.period_start: \"noon\" is not a time of day"));
+	cr_assert(has(&e, "t.yaml:9:16: schedule.calendar.weekdays: \"Funday\" is not a day"));
+	cr_assert(has(&e, "t.yaml:10:15: schedule.calendar.include: \"2026-02-30\" is not a date"));
+	cr_assert(has(&e, "t.yaml:11:27: schedule.calendar.exclude: 2026-03-01 is listed twice"));
+	cr_assert(has(&e, "t.yaml:8:3: schedule.calendar: a date is both included and excluded"));
+	cr_assert(has(&e, "t.yaml:12:5: schedule.calendar: unknown key holidays"));
+	cr_assert(has(&e, "t.yaml:13:3: schedule: unknown key when"));
+	cr_assert(has(&e, "t.yaml:14:20: predecessors: \"x y\" is not a definition name"));
+	cr_assert(has(&e, "t.yaml:14:26: predecessors: a is listed twice"));
+	cr_assert(has(&e, "t.yaml:14:29: predecessors: b names itself"));
+	cr_assert(has(&e, "t.yaml:15:14: successors: a is also a predecessor (a cycle)"));
+	cr_assert(has(&e, "t.yaml:16:1: successors_on_failure: must be a list"));
+	cr_assert(has(&e, "t.yaml:18:9: dependencies.mode: must be shallow or deep"));
+	cr_assert(has(&e, "t.yaml:19:11: dependencies.repeat: must be network, run or none"));
+	cr_assert(has(&e, "t.yaml:20:40: dependencies.predecessor.force_start_in_period: must be"
+		      " true or false"));
+	cr_assert(has(&e, "t.yaml:21:15: dependencies.successor: unknown key force"));
+	cr_assert(has(&e, "t.yaml:22:3: dependencies: unknown key depth"));
+	cr_assert_eq(e.n, 23, "each problem once");
+	def_errors_free(&e);
+}
+
+Test(defs, network_shapes)
+{
+	struct def_errors e = {0};
+	cr_assert_null(read_text("command: x\nschedule: daily\n", &e));
+	cr_assert(has(&e, "t.yaml:2:1: schedule: must be a mapping"));
+	def_errors_free(&e);
+	cr_assert_null(read_text("command: x\ndependencies: [deep]\n", &e));
+	cr_assert(has(&e, "t.yaml:2:1: dependencies: must be a mapping"));
+	def_errors_free(&e);
+	cr_assert_null(read_text("command: x\nschedule: {calendar: [Mon]}\n", &e));
+	cr_assert(has(&e, "schedule.calendar: must be a mapping"));
+	def_errors_free(&e);
+	cr_assert_null(read_text("command: x\nschedule: {calendar: {weekdays: []}}\n", &e));
+	cr_assert(has(&e, "schedule.calendar.weekdays: no day given"));
+	def_errors_free(&e);
+	cr_assert_null(read_text("command: x\nschedule: {start_times: [[1]]}\n", &e));
+	cr_assert(has(&e, "schedule.start_times: each entry must be HH:MM[:SS] or {cron: EXPR}"));
+	def_errors_free(&e);
+	cr_assert_null(read_text("command: x\ndependencies: {successor: true}\n", &e));
+	cr_assert(has(&e, "dependencies.successor: must be a mapping"));
+	def_errors_free(&e);
+	cr_assert_null(read_text("command: x\nschedule: {timeslot: [\"Mon-Fri 08:00-18:00; Sat"
+				 " 1:00-2:00; Sun 1:00-2:00; 3:00-4:00; 5:00-6:00; 7:00-8:00;"
+				 " 9:00-10:00; 11:00-12:00\", \"1:00-2:00; 3:00-4:00; 5:00-6:00;"
+				 " 7:00-8:00; 9:00-10:00; 11:00-12:00; 13:00-14:00; 15:00-16:00;"
+				 " 17:00-18:00\"]}\n", &e));
+	cr_assert(has(&e, "schedule.timeslot: more than 16 windows in all"));
+	def_errors_free(&e);
+	char many[2048] = "command: x\nschedule:\n  start_times:\n";
+	for (int i = 0; i < 65; i++)
+		snprintf(many + strlen(many), sizeof many - strlen(many), "    - \"%02d:%02d\"\n",
+			 i / 60, i % 60);
+	cr_assert_null(read_text(many, &e));
+	cr_assert(has(&e, "schedule.start_times: at most 64"));
+	cr_assert_eq(e.n, 1, "said once");
+	def_errors_free(&e);
+}
+
+Test(defs, network_value_texts)
+{
+	int32_t tod;
+	int64_t day;
+	uint8_t mask = 0;
+	cr_assert(net_parse_tod("0:00", &tod) == 0 && tod == 0);
+	cr_assert(net_parse_tod("23:59:59", &tod) == 0 && tod == 86399);
+	cr_assert_eq(net_parse_tod("24:00", &tod), -1);
+	cr_assert_eq(net_parse_tod("12:60", &tod), -1);
+	cr_assert_eq(net_parse_tod("12:00:", &tod), -1);
+	cr_assert_eq(net_parse_tod("1200", &tod), -1);
+	cr_assert(net_parse_date("1970-01-02", &day) == 0 && day == 1);
+	cr_assert(net_parse_date("2024-02-29", &day) == 0);
+	cr_assert_eq(net_parse_date("2026-02-29", &day), -1);
+	cr_assert_eq(net_parse_date("2026-3-01", &day), -1);
+	cr_assert_eq(net_parse_date("1969-12-31", &day), -1);
+	cr_assert(net_parse_weekdays("Sat-Mon", &mask) == 0 && mask == 0x61, "wraps past Sunday");
+	cr_assert_eq(net_parse_weekdays("Mon-", &mask), -1);
+	cr_assert_eq(net_parse_weekdays("Mo", &mask), -1);
+	cr_assert(net_parse_weekdays("WEDNESDAY", &mask) == 0 && (mask & 0x04));
+}
