@@ -46,3 +46,28 @@ int cli_job_action(const struct cli_cmd *cmd, int argc, char **argv, const char 
 	}
 	return worst;
 }
+
+int cli_def_action(const struct cli_cmd *cmd, int argc, char **argv, const char *action,
+		   const char *done_word)
+{
+	bool json = false;
+	int worst = 0;
+	CLI_SIMPLE(cmd, argc, argv, &json);
+	if (optind >= argc)
+		return cli_usage_error(cmd, "give at least one definition name%s", "");
+	for (int i = optind; i < argc; i++) {
+		char *name = client_escape(argv[i]), path[700];
+		snprintf(path, sizeof path, "/v1/definitions/%s/%s", name, action);
+		free(name);
+		json_t *reply = NULL;
+		int rc = client_call("POST", path, NULL, true, &reply);
+		if (rc == 0 && json)
+			json_dumpf(reply, stdout, JSON_COMPACT), fputc('\n', stdout);
+		else if (rc == 0)
+			printf("%s %s\n", argv[i], done_word);
+		json_decref(reply);
+		if (rc > worst)
+			worst = rc;
+	}
+	return worst;
+}

@@ -51,6 +51,9 @@ int wait_for_ids(json_t *ids, long long timeout_ms, bool json);
 /* POST/DELETE on each job id (actions.c): prints one line per job; returns the worst exit. */
 int cli_job_action(const struct cli_cmd *cmd, int argc, char **argv, const char *method,
 		   const char *suffix, const char *done_word);
+/* POST /v1/definitions/NAME/ACTION for each name (actions.c); the worst exit status. */
+int cli_def_action(const struct cli_cmd *cmd, int argc, char **argv, const char *action,
+		   const char *done_word);
 /* Parse only the common options (common.c). Returns 0 to go on, EXIT_USAGE on bad usage,
  * or 1000 after printing help (then exit 0). optind is left at the first argument. */
 int cli_simple_opts(const struct cli_cmd *cmd, int argc, char **argv, bool *json);

@@ -140,6 +140,10 @@ static void deploy_checked(struct call *c, json_t *problems)
 	}
 	for (i = 0; i < errs.n; i++)	/* not expected: the checker read the same text */
 		json_array_append_new(all, json_string(errs.msgs[i]));
+	char net_err[600];
+	if (json_array_size(all) == 0 && network_check_deploy(srv, defs, n, net_err, sizeof net_err))
+		json_array_append_new(all, json_sprintf("%s:1:1: %s", n == 1 ? defs[0]->file : "files",
+							net_err));
 	if (json_array_size(all)) {
 		reply_problems(c, all);
 		all = NULL;
@@ -165,8 +169,10 @@ static void deploy_checked(struct call *c, json_t *problems)
 		en->active = true;
 		json_array_append_new(deployed, json_pack("{s:s, s:i, s:s}", "name", en->name,
 							   "version", version, "file", defs[i]->file));
-		defs[i] = NULL;	/* kept by the registry */
 	}
+	network_deployed(srv, defs, n);
+	for (i = 0; i < n; i++)
+		defs[i] = NULL;	/* kept by the registry */
 	server_mark_dirty(srv);
 	call_reply(c, 201, json_pack("{s:o}", "deployed", deployed));
 out:
@@ -336,6 +342,7 @@ void api_def_undeploy(struct call *c)
 		return;
 	e->active = false;
 	store_batch_add(&server_batch(c->srv)->sb, REC_DEF_UNDEPLOY)->u.def.name = xstrdup(e->name);
+	network_undeployed(c->srv, e->name);
 	server_mark_dirty(c->srv);
 	call_reply(c, 200, json_pack("{s:s, s:i}", "undeployed", e->name, "versions", (int)e->nv));
 }
@@ -484,6 +491,44 @@ int64_t defs_fact_retries(const struct definition *d, json_t *over)
 	return fact_int(d, NULL, "joblet.maxretry", fact_int(d, NULL, "job.joblet.maxretry", 0));
 }
 
+const struct definition *defs_current(struct server *srv, const char *name, int32_t *version,
+				      const char **owner)
+{
+	struct def_entry *e = find(srv, name);
+	if (e == NULL || !e->active || e->nv == 0)
+		return NULL;
+	*version = e->v[e->nv - 1].version;
+	*owner = e->v[e->nv - 1].owner;
+	return e->v[e->nv - 1].d;
+}
+
+size_t defs_active(struct server *srv, struct definition ***out)
+{
+	size_t n = 0;
+	*out = NULL;
+	for (size_t i = 0; i < srv->defs.cap; i++)
+		for (struct def_entry *e = srv->defs.slots[i].val; e; e = e->hnext)
+			if (e->active && e->nv) {
+				*out = xrealloc(*out, n + 1, sizeof **out);
+				(*out)[n++] = e->v[e->nv - 1].d;
+			}
+	return n;
+}
+
+json_t *defs_default_args(const struct definition *d, const char **why)
+{
+	json_t *args = json_object();
+	for (size_t i = 0; i < d->nargs; i++) {
+		if (d->args[i].def == NULL) {
+			*why = "an argument has no default, and nobody gave it";
+			json_decref(args);
+			return NULL;
+		}
+		json_object_set(args, d->args[i].name, d->args[i].def);
+	}
+	return args;
+}
+
 const struct definition *defs_find_version(struct server *srv, const char *name,
 					   int32_t version)
 {
@@ -553,12 +598,12 @@ static int check_facts(struct call *c, const struct definition *d, json_t *facts
 	return 0;
 }
 
-struct job *defs_make_job(struct call *c, const struct definition *d, int32_t version,
-			  json_t *args, json_t *facts, const char *cmd, long long njoblets,
-			  int64_t seq, const char *cwd, char *script)
+struct job *defs_create_job(struct server *srv, const char *owner, const struct definition *d,
+			    json_t *args, json_t *facts, const char *cmd, long long njoblets,
+			    int64_t seq, const char *cwd, char *script, const char **bad)
 {
 	struct job_spec sp = {
-		.seq = seq, .owner = c->owner, .name = d->name, .group = "", .req_group = "",
+		.seq = seq, .owner = owner, .name = d->name, .group = "", .req_group = "",
 		.cwd = cwd && cwd[0] == '/' ? cwd : "/tmp", .cmd = cmd, .lost_retries = 3,
 		.njoblets = (int32_t)njoblets,
 		.retries = (int32_t)defs_fact_retries(d, facts),
@@ -568,15 +613,14 @@ struct job *defs_make_job(struct call *c, const struct definition *d, int32_t ve
 		.ram_mb = (int32_t)fact_int(d, facts, "job.ram_mb", 0),
 		.gpus = (int32_t)fact_int(d, facts, "job.gpus", 0),
 	};
-	const char *bad = sp.retries < 0 || sp.retries > 1000 ? "joblet.maxretry: must be 0..1000"
-			  : sp.priority < 0 || sp.priority > 255 ? "job.priority: must be 0..255"
-			  : sp.cores < 0 || sp.cores > 1000000 ? "job.cores: must be 0..1000000"
-			  : sp.ram_mb < 0 ? "job.ram_mb: must not be negative"
-			  : sp.gpus < 0 || sp.gpus > 10000 ? "job.gpus: must be 0..10000"
-			  : sp.time_ms < 0 ? "joblet.timeout: must not be negative"
-			  : njoblets < 0 || njoblets > 100000 ? "joblets: must be 0..100000" : NULL;
-	if (bad) {
-		call_error(c, 422, "bad_request", "facts", "%s", bad);
+	*bad = sp.retries < 0 || sp.retries > 1000 ? "joblet.maxretry: must be 0..1000"
+	       : sp.priority < 0 || sp.priority > 255 ? "job.priority: must be 0..255"
+	       : sp.cores < 0 || sp.cores > 1000000 ? "job.cores: must be 0..1000000"
+	       : sp.ram_mb < 0 ? "job.ram_mb: must not be negative"
+	       : sp.gpus < 0 || sp.gpus > 10000 ? "job.gpus: must be 0..10000"
+	       : sp.time_ms < 0 ? "joblet.timeout: must not be negative"
+	       : njoblets < 0 || njoblets > 100000 ? "joblets: must be 0..100000" : NULL;
+	if (*bad) {
 		free(script);
 		return NULL;
 	}
@@ -586,8 +630,22 @@ struct job *defs_make_job(struct call *c, const struct definition *d, int32_t ve
 		sp.x = xcalloc(1, sizeof *sp.x);
 		sp.x->script = script;
 	}
-	struct job *j = sched_add(&c->srv->sched, &sp, server_now());
+	struct job *j = sched_add(&srv->sched, &sp, server_now());
 	free(env);
+	return j;
+}
+
+struct job *defs_make_job(struct call *c, const struct definition *d, int32_t version,
+			  json_t *args, json_t *facts, const char *cmd, long long njoblets,
+			  int64_t seq, const char *cwd, char *script)
+{
+	const char *bad;
+	struct job *j = defs_create_job(c->srv, c->owner, d, args, facts, cmd, njoblets, seq, cwd,
+					script, &bad);
+	if (j == NULL) {
+		call_error(c, 422, "bad_request", "facts", "%s", bad);
+		return NULL;
+	}
 	char id[400];
 	call_reply(c, 201, json_pack("{s:s, s:I, s:s, s:i, s:I}", "id", job_id(j, id, sizeof id),
 				     "seq", (json_int_t)j->seq, "definition", d->name, "version",
@@ -595,7 +653,57 @@ struct job *defs_make_job(struct call *c, const struct definition *d, int32_t ve
 	return j;
 }
 
+/* A run's command job: the template expanded with args. NULL with *bad (a static text or
+ * buf) when the template or the joblets expression does not work out. */
+char *defs_expand_run(const struct definition *d, json_t *args, long long *njoblets, char *buf,
+		      size_t len, const char **field)
+{
+	const char *why;
+	char bad[128];
+	char *cmd = def_expand(d->command, args, &why, bad, sizeof bad);
+	if (cmd == NULL || def_eval_joblets(d->joblets, args, njoblets, &why)) {
+		*field = cmd ? "joblets" : "command";
+		snprintf(buf, len, "%s: %s%s%s", *field, cmd ? "" : bad, cmd ? "" : " ", why);
+		free(cmd);
+		return NULL;
+	}
+	return cmd;
+}
+
+/* The state kept with a command run: its definition version. malloc'd JSON text. */
+char *defs_run_state(const struct definition *d, int32_t version)
+{
+	json_t *st = json_pack("{s:s, s:i}", "definition", d->name, "version", version);
+	char *text = json_dumps(st, JSON_COMPACT);
+	json_decref(st);
+	return text;
+}
+
 static const char *const run_fields[] = {"args", "facts", "cwd", NULL};
+
+/* The run-time layer of the network settings (dependencies.mode=deep …) taken out of the
+ * facts. Returns the other facts (new), or NULL after replying with an error. */
+static json_t *net_overrides(struct call *c, json_t *facts, struct net_settings *over)
+{
+	json_t *plain = json_object(), *v;
+	const char *k;
+	json_object_foreach(facts, k, v) {
+		const char *why;
+		if (!net_settings_key(k)) {
+			json_object_set(plain, k, v);
+		} else if (!json_is_string(v) && !json_is_boolean(v)) {
+			call_error(c, 422, "bad_request", k, "%s: must be text", k);
+			json_decref(plain);
+			return NULL;
+		} else if (net_settings_set(over, k, json_is_string(v) ? json_string_value(v)
+							: json_is_true(v) ? "true" : "false", &why)) {
+			call_error(c, 422, "bad_request", k, "%s: %s", k, why);
+			json_decref(plain);
+			return NULL;
+		}
+	}
+	return plain;
+}
 
 /* POST /v1/definitions/{name}/runs {"args": {…}, "facts": {…}, "cwd"} */
 void api_def_run(struct call *c)
@@ -620,30 +728,32 @@ void api_def_run(struct call *c)
 		return;
 	}
 	const char *cwd = json_string_value(json_object_get(body, "cwd"));
-	if (check_facts(c, d, facts))
+	struct net_settings over = {0};
+	json_t *plain = net_overrides(c, facts, &over);
+	if (plain == NULL)
 		return;
-	json_t *args = run_args(c, d, given);
-	if (args == NULL)
-		return;
-	if (d->script) {
-		scripts_start_run(c, d, ver->version, args, facts, cwd);
-		json_decref(args);
-		return;
-	}
-	const char *why;
-	char bad[128];
-	long long njoblets;
-	char *cmd = def_expand(d->command, args, &why, bad, sizeof bad);
-	if (cmd == NULL || def_eval_joblets(d->joblets, args, &njoblets, &why)) {
-		call_error(c, 422, "bad_request", cmd ? "joblets" : "command", "%s: %s%s%s",
-			   cmd ? "joblets" : "command", cmd ? "" : bad, cmd ? "" : " ", why);
-	} else {
-		/* The run's state names its definition version, as a script run's does. */
-		json_t *st = json_pack("{s:s, s:i}", "definition", d->name, "version", ver->version);
-		defs_make_job(c, d, ver->version, args, facts, cmd, njoblets, 0, cwd,
-			      json_dumps(st, JSON_COMPACT));
-		json_decref(st);
-	}
-	free(cmd);
+	json_t *args = check_facts(c, d, plain) ? NULL : run_args(c, d, given);
+	if (args && !network_run_by_hand(c, d, ver->version, args, plain, &over, cwd))
+		defs_start_run(c, d, ver->version, args, plain, cwd);
 	json_decref(args);
+	json_decref(plain);
+}
+
+void defs_start_run(struct call *c, const struct definition *d, int32_t version, json_t *args,
+		    json_t *facts, const char *cwd)
+{
+	if (d->script) {
+		scripts_start_run(c, c->srv, d, version, c->owner, args, facts, cwd, 0);
+		return;
+	}
+	char why[300];
+	const char *field;
+	long long njoblets;
+	char *cmd = defs_expand_run(d, args, &njoblets, why, sizeof why, &field);
+	if (cmd == NULL)
+		call_error(c, 422, "bad_request", field, "%s", why);
+	else
+		defs_make_job(c, d, version, args, facts, cmd, njoblets, 0, cwd,
+			      defs_run_state(d, version));
+	free(cmd);
 }

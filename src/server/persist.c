@@ -62,6 +62,8 @@ static void on_event(void *ctx, int ev, struct job *j, struct joblet *jl, struct
 	struct server *srv = ctx;
 	if (j->x && j->x->script && (ev == EV_JOBLET_RETURNED || ev == EV_JOB_ENDED))
 		scripts_event(srv, ev, j, a);
+	if (ev == EV_JOB_ENDED && j->x && j->x->script)	/* a run of a definition */
+		network_job_ended(srv, j);
 	if (!stream_has_listeners(srv))
 		return;	/* nobody listens: do not build what nobody reads */
 	struct batch *b = server_batch(srv);

@@ -235,7 +235,11 @@ json_t *scripts_job_facts(const struct definition *d, int32_t version, const cha
 /* ---- a run: job_started, then the job ---------------------------------------------- */
 
 struct script_run {
-	struct call *c;
+	struct server *srv;
+	struct call *c;			/* NULL for a network run */
+	int64_t net_run;		/* the network run it is for, or 0
+					 * (network_run_made follows) */
+	const char *owner;		/* interned */
 	struct child_call *k;
 	const struct definition *d;	/* the registry keeps every version until exit */
 	int32_t version;
@@ -253,13 +257,19 @@ static void run_free(struct script_run *r)
 }
 
 /* Refuse the run with the script's error (and its traceback as a field of its own). */
-static void run_refuse(struct call *c, const char *what, const char *err, json_t *tb)
+static void run_refuse(struct script_run *r, const char *what, const char *err, json_t *tb)
 {
 	char msg[4000];
 	snprintf(msg, sizeof msg, "%s failed, no job was made: %s%s%s", what, err, tb ? "\n" : "",
 		 tb ? json_string_value(tb) : "");
-	call_reply(c, 422, json_pack("{s:{s:s, s:s, s:s, s:O?}}", "error", "code", "script_error",
-				     "message", msg, "field", "script", "traceback", tb));
+	if (r->c)
+		call_reply(r->c, 422, json_pack("{s:{s:s, s:s, s:s, s:O?}}", "error", "code",
+						"script_error", "message", msg, "field", "script",
+						"traceback", tb));
+	else
+		log_warn("network run %lld of %s: %s", (long long)r->net_run, r->d->name, msg);
+	if (r->net_run)
+		network_run_made(r->srv, r->net_run, 0);
 }
 
 static int64_t scheduled(json_t *res, json_t **batches)
@@ -282,11 +292,11 @@ static void run_started(struct script_run *r, json_t *reply)
 	json_t *res = json_array_get(json_object_get(reply, "results"), 0), *batches = NULL;
 	const char *err = json_string_value(json_object_get(reply, "error"));
 	if (err || !json_is_object(res)) {
-		run_refuse(c, "script", err ? err : "no result", json_object_get(reply, "traceback"));
+		run_refuse(r, "script", err ? err : "no result", json_object_get(reply, "traceback"));
 		return;
 	}
 	if (!json_is_true(json_object_get(res, "ok"))) {
-		run_refuse(c, "job_started", json_string_value(json_object_get(res, "error")) ?: "failed",
+		run_refuse(r, "job_started", json_string_value(json_object_get(res, "error")) ?: "failed",
 			   json_object_get(res, "traceback"));
 		return;
 	}
@@ -295,7 +305,7 @@ static void run_started(struct script_run *r, json_t *reply)
 	if (json_is_true(json_object_get(res, "called"))) {
 		n = scheduled(res, &batches);
 	} else if (def_eval_joblets(r->d->joblets, r->args, &n, &why)) {
-		call_error(c, 422, "bad_request", "joblets", "joblets: %s", why);
+		run_refuse(r, "joblets", why, NULL);
 		return;
 	}
 	json_t *facts = json_object_get(reply, "job_facts");
@@ -305,24 +315,34 @@ static void run_started(struct script_run *r, json_t *reply)
 	if (batches)
 		json_object_set_new(st, "batches", batches);
 	char *cmd = xasprintf("(script %s, version %d)", r->d->name, r->version);
-	struct job *j = defs_make_job(c, r->d, r->version, r->args, json_object_get(st, "facts"),
-				      cmd, n, r->seq, r->cwd, json_dumps(st, JSON_COMPACT));
+	const char *bad = NULL;
+	char *text = json_dumps(st, JSON_COMPACT);
+	struct job *j = c ? defs_make_job(c, r->d, r->version, r->args, json_object_get(st, "facts"),
+					  cmd, n, r->seq, r->cwd, text)
+			  : defs_create_job(r->srv, r->owner, r->d, r->args,
+					    json_object_get(st, "facts"), cmd, n, r->seq, r->cwd,
+					    text, &bad);
 	free(cmd);
 	if (j) {
-		log_result(c->srv, j, st, "job_started", res);
-		state_put(c->srv, j, st);
+		log_result(r->srv, j, st, "job_started", res);
+		state_put(r->srv, j, st);
+	} else if (bad) {
+		log_warn("network run %lld of %s: %s", (long long)r->net_run, r->d->name, bad);
 	}
+	if (r->net_run)
+		network_run_made(r->srv, r->net_run, j ? j->seq : 0);
 	json_decref(st);
 }
 
 static void on_run_reply(void *arg, json_t *reply, const char *why)
 {
 	struct script_run *r = arg;
-	evhttp_connection_set_closecb(evhttp_request_get_connection(r->c->req), NULL, NULL);
+	if (r->c)
+		evhttp_connection_set_closecb(evhttp_request_get_connection(r->c->req), NULL, NULL);
 	if (reply == NULL) {
 		char what[200];
 		snprintf(what, sizeof what, "the script process %s", why);
-		run_refuse(r->c, "job_started", what, NULL);
+		run_refuse(r, "job_started", what, NULL);
 	} else {
 		run_started(r, reply);
 	}
@@ -334,31 +354,40 @@ static void on_run_client_close(struct evhttp_connection *evcon, void *arg)
 	struct script_run *r = arg;
 	child_call_detach(r->k);
 	call_error(r->c, 499, "client_closed", "", "the client left while job_started ran");
+	if (r->net_run)
+		network_run_made(r->srv, r->net_run, 0);
 	run_free(r);
 }
 
-void scripts_start_run(struct call *c, const struct definition *d, int32_t version,
-		       json_t *args, json_t *over, const char *cwd)
+void scripts_start_run(struct call *c, struct server *srv, const struct definition *d,
+		       int32_t version, const char *owner, json_t *args, json_t *over,
+		       const char *cwd, int64_t net_run)
 {
-	struct server *srv = c->srv;
 	struct script_run *r = xcalloc(1, sizeof *r);
+	r->srv = srv;
 	r->c = c;
+	r->net_run = net_run;
+	r->owner = owner;
 	r->d = d;
 	r->version = version;
 	r->args = json_incref(args);
-	r->cwd = xstrdup(cwd);
+	r->cwd = xstrdup(cwd ? cwd : "/tmp");
 	r->seq = sched_reserve_seq(&srv->sched);
-	r->facts = scripts_job_facts(d, version, c->owner, r->seq, args, over);
+	r->facts = scripts_job_facts(d, version, owner, r->seq, args, over);
 	char *text = request_text(d, r->facts, json_pack("[{s:s}]", "handler", "job_started"));
 	const char *err = NULL;
 	r->k = child_call_start(srv, "script", text, strlen(text), SCRIPT_SECONDS, on_run_reply, r,
 				&err);
 	free(text);
 	if (r->k == NULL) {
-		call_error(c, 503, "unavailable", "", "cannot start the script process: %s", err);
+		char what[200];
+		snprintf(what, sizeof what, "cannot start the script process: %s", err);
+		run_refuse(r, "job_started", what, NULL);
 		run_free(r);
 		return;
 	}
+	if (c == NULL)
+		return;
 	c->kept = true;
 	struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
 	evhttp_connection_set_closecb(evcon, on_run_client_close, r);

@@ -15,9 +15,18 @@
 #include <unistd.h>
 
 
+/* The test clock (--test-clock): wall time that moves only when told to; 0 = the real
+ * clock. Leases stay on the real monotonic clock: workers are real processes. */
+static int64_t test_clock_ms;
+
 int64_t server_now(void)
 {
-	return clock_wall_ms();
+	return test_clock_ms ? test_clock_ms : clock_wall_ms();
+}
+
+bool server_test_clock(void)
+{
+	return test_clock_ms != 0;
 }
 
 struct batch *server_batch(struct server *srv)
@@ -60,7 +69,7 @@ void server_mark_dirty(struct server *srv)
 
 static void arm_tick(struct server *srv, int64_t next_wall, int64_t next_mono)
 {
-	int64_t now = clock_wall_ms(), mono = clock_mono_ms();
+	int64_t now = server_now(), mono = clock_mono_ms();
 	int64_t wait = 60000;
 	if (next_wall && next_wall - now < wait)
 		wait = next_wall - now;
@@ -72,10 +81,21 @@ static void arm_tick(struct server *srv, int64_t next_wall, int64_t next_mono)
 	event_add(srv->tick_ev, &tv);
 }
 
+/* What is due at the server's time: the scheduler's timers, then the job networks'.
+ * Returns the next wall time something is due (0 = none); *next_mono for leases. */
+static int64_t due_work(struct server *srv, int64_t *next_mono)
+{
+	int64_t next_wall = sched_tick(&srv->sched, server_now(), clock_mono_ms(), next_mono);
+	int64_t net = network_tick(srv);
+	if (net != INT64_MAX && (next_wall == 0 || net < next_wall))
+		next_wall = net;
+	return next_wall;
+}
+
 static void run_tick(struct server *srv)
 {
 	int64_t next_mono;
-	int64_t next_wall = sched_tick(&srv->sched, clock_wall_ms(), clock_mono_ms(), &next_mono);
+	int64_t next_wall = due_work(srv, &next_mono);
 	arm_tick(srv, next_wall, next_mono);
 	if (srv->sched.kills_pending) {
 		/* A timeslot ended: answer the parked polls now, they carry the kill list. */
@@ -101,6 +121,25 @@ static void run_tick(struct server *srv)
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	run_tick(arg);
+}
+
+void server_clock_move(struct server *srv, int64_t to)
+{
+	/* Step through every deadline on the way, so three days of timeslots open and close
+	 * three times, in order, instead of once at the end. */
+	for (int guard = 0; guard < 1000000; guard++) {
+		int64_t next_mono, next = due_work(srv, &next_mono);
+		if (next == 0 || next > to || next <= test_clock_ms)
+			break;
+		test_clock_ms = next;
+	}
+	test_clock_ms = to;
+	run_tick(srv);
+}
+
+void server_tick_now(struct server *srv)
+{
+	run_tick(srv);
 }
 
 /* ---- group commit ------------------------------------------------------------------ */
@@ -267,7 +306,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: jobgrid server [--listen ADDR:PORT] [--data DIR] [--store URL]\n"
 		   "                      [--local-workers N] [--lease DURATION] [--heartbeat DURATION]\n"
-		   "                      [--starve-after DURATION]\n"
+		   "                      [--starve-after DURATION] [--config FILE] [--test-clock START]\n"
 		   "  --listen         address to serve the API on (default 127.0.0.1:7370; port 0 picks one)\n"
 		   "  --data           data directory holding the SQLite store (default ./jobgrid-data)\n"
 		   "  --store          store URL; sqlite (the default) is the only one so far\n"
@@ -275,7 +314,10 @@ static void usage(FILE *f)
 		   "  --lease          how long a silent worker keeps its joblets (default 30s)\n"
 		   "  --heartbeat      how often workers check in (default 5s)\n"
 		   "  --starve-after   a joblet overtaken by smaller ones this long gets a worker\n"
-		   "                   held for it (default 60s)\n");
+		   "                   held for it (default 60s)\n"
+		   "  --config         a YAML file of server settings (job-network dependencies:)\n"
+		   "  --test-clock     run on a virtual clock from START (RFC 3339, or now) that moves\n"
+		   "                   only with `jobgrid clock advance|set` (for tests)\n");
 }
 
 static void raise_nofile(void)
@@ -288,7 +330,8 @@ static void raise_nofile(void)
 }
 
 struct server_opts {
-	const char *listen, *data, *store;
+	const char *listen, *data, *store, *config;
+	int64_t test_clock;
 	int local_workers;
 	int64_t lease_ms, heartbeat_ms, starve_ms;
 };
@@ -301,6 +344,8 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 		{"local-workers", required_argument, NULL, 'w'},
 		{"lease", required_argument, NULL, 'L'}, {"heartbeat", required_argument, NULL, 'H'},
 		{"starve-after", required_argument, NULL, 'S'},
+		{"config", required_argument, NULL, 'c'},
+		{"test-clock", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	int ch;
@@ -327,6 +372,16 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 				fprintf(stderr, "jobgrid server: --%s: %s, got '%s'\n",
 					ch == 'L' ? "lease" : ch == 'H' ? "heartbeat" : "starve-after",
 					why, optarg);
+				return -1;
+			}
+			break;
+		case 'c': o->config = optarg; break;
+		case 'T':
+			if (strcmp(optarg, "now") == 0) {
+				o->test_clock = clock_wall_ms();
+			} else if (clock_parse_rfc3339(optarg, &o->test_clock) || o->test_clock <= 0) {
+				fprintf(stderr, "jobgrid server: --test-clock: a time (RFC 3339, e.g."
+					" 2026-11-23T06:00:00Z) or now, got '%s'\n", optarg);
 				return -1;
 			}
 			break;
@@ -390,6 +445,7 @@ static void server_free(struct server *srv)
 	sched_free(&srv->sched);
 	idem_free_all(srv);
 	scripts_free_all(srv);
+	network_free(srv);
 	defs_free_all(srv);
 	struct event *evs[] = {srv->flush_ev, srv->tick_ev, srv->keepalive_ev, srv->sigterm_ev,
 			       srv->sigint_ev, srv->sigchld_ev, srv->prune_ev, srv->stop_ev};
@@ -405,7 +461,8 @@ static void server_free(struct server *srv)
 
 int server_main(int argc, char **argv)
 {
-	struct server_opts o = {"127.0.0.1:7370", "./jobgrid-data", NULL, 0, 30000, 5000, 60000};
+	struct server_opts o = {"127.0.0.1:7370", "./jobgrid-data", NULL, NULL, 0, 0, 30000, 5000,
+				60000};
 	if (parse_opts(argc, argv, &o))
 		return 2;
 	log_init("server", LOG_INFO);
@@ -432,6 +489,13 @@ int server_main(int argc, char **argv)
 	imap_init(&srv->idem);
 	imap_init(&srv->defs);
 	char *err = NULL;
+	test_clock_ms = o.test_clock;
+	if (o.config && server_config_read(srv, o.config, &err)) {
+		log_error("%s", err);
+		free(err);
+		server_free(srv);
+		return 2;
+	}
 	srv->store = store_sqlite_open(o.data, &err);
 	int64_t t0 = clock_mono_us();
 	if (srv->store == NULL || srv->store->vt->load(srv->store, &srv->sched, idem_load, srv, &err) ||
@@ -443,7 +507,13 @@ int server_main(int argc, char **argv)
 	}
 	/* Re-evaluating gates may change rows: they go in the first batch. */
 	srv->flush_ev = event_new(srv->base, -1, 0, on_flush, srv);
-	sched_load_done(&srv->sched, clock_wall_ms(), clock_mono_ms());
+	sched_load_done(&srv->sched, server_now(), clock_mono_ms());
+	if (network_start(srv, &err)) {
+		log_error("cannot restore the job networks: %s", err);
+		free(err);
+		server_free(srv);
+		return 1;
+	}
 	log_info("recovered %lld jobs (%d ready, %d running) in %.3f s", (long long)srv->sched.njobs,
 		 srv->sched.totals.by_state[JS_READY], srv->sched.totals.by_state[JS_RUNNING],
 		 (double)(clock_mono_us() - t0) / 1e6);

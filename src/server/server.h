@@ -5,6 +5,7 @@
 #ifndef JG_SERVER_H
 #define JG_SERVER_H
 #include "core/sched.h"
+#include "net/spec.h"
 #include "store/store.h"
 #include <event2/event.h>
 #include <event2/http.h>
@@ -102,6 +103,8 @@ struct server {
 	struct imap script_qs;		/* job seq → struct script_q: handler calls (scripts.c) */
 	struct script_q *script_wait, *script_wait_tail;	/* jobs waiting for a child slot */
 	int script_children;		/* handler children running */
+	struct net_plan *plan;		/* job networks (network.c) */
+	struct net_settings net_config;	/* the server layer of their settings (--config) */
 	int nlocal;
 	struct imap idem;		/* imap_hash_str(owner\nkey) → struct idem_entry* */
 	struct imap defs;		/* imap_hash_str(name) → chain of struct def_entry (api-defs.c) */
@@ -121,7 +124,38 @@ void server_mark_dirty(struct server *srv);	/* make sure a flush runs this turn 
 void server_shutdown(struct server *srv, const char *why);
 void server_try_parked(struct server *srv);
 void server_check_drained(struct server *srv);
-int64_t server_now(void);
+int64_t server_now(void);	/* wall ms: the test clock's when there is one */
+bool server_test_clock(void);
+/* Move the test clock to `to`, running every timer due on the way in order. */
+void server_clock_move(struct server *srv, int64_t to);
+void server_tick_now(struct server *srv);	/* run what is due now and re-arm the timer */
+/* Read --config FILE (config.c): 0, or -1 with *err (malloc'd). */
+int server_config_read(struct server *srv, const char *path, char **err);
+
+/* Job networks (network.c): the planner (src/net/plan.h) driven by the server. */
+int network_start(struct server *srv, char **err);	/* after the store and definitions */
+int64_t network_tick(struct server *srv);	/* due work; the next wake, INT64_MAX if none */
+void network_free(struct server *srv);
+struct definition;
+/* Would deploying defs (replacing those of the same names) make a cycle or name an
+ * unknown definition? 0, or -1 with err. */
+int network_check_deploy(struct server *srv, struct definition *const *defs, size_t n,
+			 char *err, size_t len);
+void network_deployed(struct server *srv, struct definition *const *defs, size_t n);
+void network_undeployed(struct server *srv, const char *name);
+void network_job_ended(struct server *srv, struct job *j);
+/* A run by hand of a network member: returns true when the network took it (then it has
+ * replied on c or will), false when name is no member. */
+bool network_run_by_hand(struct call *c, const struct definition *d, int32_t version,
+			 json_t *args, json_t *facts, const struct net_settings *over,
+			 const char *cwd);
+/* A job for run id of the network was made (seq > 0) or could not be (seq 0). */
+void network_run_made(struct server *srv, int64_t run, int64_t seq);
+void api_clock_get(struct call *c);
+void api_clock_post(struct call *c);
+void api_plan(struct call *c);
+void api_def_pause(struct call *c);
+void api_def_resume(struct call *c);
 
 /* Jobs by id text ("alice.true.3" or "3"); NULL if not found (owner checked). */
 struct job *server_find_job(struct server *srv, const char *id, int32_t *idx_out);
@@ -182,9 +216,11 @@ void child_calls_free_all(struct server *srv);
 
 /* Lua scripts (scripts.c). */
 struct definition;
-/* Run job_started for a run of script definition d (kept call), then make the job. */
-void scripts_start_run(struct call *c, const struct definition *d, int32_t version,
-		       json_t *args, json_t *over, const char *cwd);
+/* Run job_started for a run of script definition d, then make the job: for call c (kept;
+ * replied to), or with c NULL for network run net_run (network_run_made follows). */
+void scripts_start_run(struct call *c, struct server *srv, const struct definition *d,
+		       int32_t version, const char *owner, json_t *args, json_t *over,
+		       const char *cwd, int64_t net_run);
 /* The job's facts at its start: definition facts, run-time ones, job.*, jobargs.*. New. */
 json_t *scripts_job_facts(const struct definition *d, int32_t version, const char *owner,
 			  int64_t seq, json_t *args, json_t *over);
@@ -200,6 +236,25 @@ const struct definition *defs_find_version(struct server *srv, const char *name,
 					   int32_t version);
 /* The retry budget of a run: facts given at run time, then the definition's. */
 int64_t defs_fact_retries(const struct definition *d, json_t *over);
+/* The current version of a deployed definition (NULL if none), its number and owner. */
+const struct definition *defs_current(struct server *srv, const char *name, int32_t *version,
+				      const char **owner);
+/* The current versions of the deployed definitions: *out malloc'd (the caller frees the
+ * array, not the definitions). Returns the count. */
+size_t defs_active(struct server *srv, struct definition ***out);
+/* Start a run for call c: a script's job_started, or the command expanded (replies). */
+void defs_start_run(struct call *c, const struct definition *d, int32_t version, json_t *args,
+		    json_t *facts, const char *cwd);
+/* The default arguments of d (for runs nobody typed arguments for); NULL with *why when
+ * an argument has no default. */
+json_t *defs_default_args(const struct definition *d, const char **why);
+char *defs_expand_run(const struct definition *d, json_t *args, long long *njoblets, char *buf,
+		      size_t len, const char **field);
+char *defs_run_state(const struct definition *d, int32_t version);
+/* Make a run's job without a call; NULL with *bad. script: the run's state (taken). */
+struct job *defs_create_job(struct server *srv, const char *owner, const struct definition *d,
+			    json_t *args, json_t *facts, const char *cmd, long long njoblets,
+			    int64_t seq, const char *cwd, char *script, const char **bad);
 /* Make the job of a run (seq 0: the next). facts: run-time facts, or a script run's job
  * facts; script: a script run's state (taken), or NULL. Replies 201 on c, or an error and
  * returns NULL. */

@@ -35,6 +35,12 @@ void store_batch_clear(struct store_batch *b)
 			free(r->u.def.file);
 			free(r->u.def.source);
 			break;
+		case REC_NET_RUN:
+		case REC_NET_DROP:
+		case REC_NET_PAUSE:
+			free(r->u.net.run);
+			free(r->u.net.name);
+			break;
 		case REC_ATTEMPT:
 			free(r->u.attempt.message);
 			free(r->u.attempt.late_result);

@@ -20,7 +20,7 @@
 
 enum { ST_JOB_INS, ST_JOB_UPD, ST_JOB_DEL, ST_JOBLETS_DEL, ST_ATTEMPTS_DEL, ST_OUTPUT_DEL,
        ST_JOBLET, ST_ATTEMPT, ST_OUTPUT, ST_IDEM, ST_IDEM_PRUNE, ST_LIMIT,
-       ST_DEF, ST_DEF_UNDEPLOY, ST__N };
+       ST_DEF, ST_DEF_UNDEPLOY, ST_NET_RUN, ST_NET_DROP, ST_NET_PAUSE, ST_NET_RESUME, ST__N };
 
 static const char *const stmt_sql[ST__N] = {
 	[ST_JOB_INS] = "INSERT OR REPLACE INTO jobs(seq, owner, name, grp, req_group, cmd, cwd,"
@@ -50,6 +50,10 @@ static const char *const stmt_sql[ST__N] = {
 	[ST_DEF] = "INSERT OR REPLACE INTO definitions(name, version, file, source, owner,"
 		" deployed_at, active) VALUES(?1,?2,?3,?4,?5,?6,1)",
 	[ST_DEF_UNDEPLOY] = "UPDATE definitions SET active=0 WHERE name=?1",
+	[ST_NET_RUN] = "INSERT OR REPLACE INTO net_runs(id, run) VALUES(?1, ?2)",
+	[ST_NET_DROP] = "DELETE FROM net_runs WHERE id=?1",
+	[ST_NET_PAUSE] = "INSERT OR IGNORE INTO net_paused(name) VALUES(?1)",
+	[ST_NET_RESUME] = "DELETE FROM net_paused WHERE name=?1",
 };
 
 struct sqlite_store {
@@ -284,6 +288,23 @@ static int sqlite_load_defs(struct store *st, store_def_cb cb, void *arg, char *
 	return 0;
 }
 
+static int sqlite_load_net(struct store *st, store_net_cb cb, void *arg, char **err)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)st;
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(ss->wdb, "SELECT id, run, NULL FROM net_runs UNION ALL"
+					" SELECT 0, NULL, name FROM net_paused ORDER BY 1",
+			       -1, &q, NULL) != SQLITE_OK) {
+		*err = xasprintf("load network runs: %s", sqlite3_errmsg(ss->wdb));
+		return -1;
+	}
+	while (sqlite3_step(q) == SQLITE_ROW)
+		cb(arg, sqlite3_column_int64(q, 0), (const char *)sqlite3_column_text(q, 1),
+		   (const char *)sqlite3_column_text(q, 2));
+	sqlite3_finalize(q);
+	return 0;
+}
+
 static int load_idem(struct sqlite_store *ss, store_idem_cb cb, void *arg)
 {
 	sqlite3_stmt *st;
@@ -467,6 +488,19 @@ static int write_rec(struct sqlite_store *ss, const struct rec *r)
 	case REC_DEF_UNDEPLOY:
 		sqlite3_bind_text(ss->stmts[ST_DEF_UNDEPLOY], 1, r->u.def.name, -1, SQLITE_STATIC);
 		return run_stmt(ss, ST_DEF_UNDEPLOY);
+	case REC_NET_RUN:
+		st = ss->stmts[ST_NET_RUN];
+		sqlite3_bind_int64(st, 1, r->u.net.id);
+		sqlite3_bind_text(st, 2, r->u.net.run, -1, SQLITE_STATIC);
+		return run_stmt(ss, ST_NET_RUN);
+	case REC_NET_DROP:
+		sqlite3_bind_int64(ss->stmts[ST_NET_DROP], 1, r->u.net.id);
+		return run_stmt(ss, ST_NET_DROP);
+	case REC_NET_PAUSE: {
+		int which = r->u.net.paused ? ST_NET_PAUSE : ST_NET_RESUME;
+		sqlite3_bind_text(ss->stmts[which], 1, r->u.net.name, -1, SQLITE_STATIC);
+		return run_stmt(ss, which);
+	}
 	case REC_LIMIT:
 		st = ss->stmts[ST_LIMIT];
 		sqlite3_bind_text(st, 1, r->u.limit.name, -1, SQLITE_STATIC);
@@ -681,6 +715,7 @@ static void sqlite_close(struct store *st)
 static const struct store_vt sqlite_vt = {
 	.load = sqlite_load,
 	.load_defs = sqlite_load_defs,
+	.load_net = sqlite_load_net,
 	.start = sqlite_start,
 	.submit = sqlite_submit,
 	.read_output = sqlite_read_output,

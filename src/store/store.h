@@ -20,7 +20,8 @@ struct event_base;
 struct sched;
 
 enum rec_kind { REC_JOB, REC_JOB_STATE, REC_JOB_DEL, REC_JOBLET, REC_ATTEMPT, REC_OUTPUT, REC_IDEM,
-		REC_IDEM_PRUNE, REC_LIMIT, REC_DEF, REC_DEF_UNDEPLOY };
+		REC_IDEM_PRUNE, REC_LIMIT, REC_DEF, REC_DEF_UNDEPLOY, REC_NET_RUN, REC_NET_DROP,
+		REC_NET_PAUSE };
 
 struct rec_job {	/* REC_JOB inserts all; REC_JOB_STATE updates the mutable part */
 	int64_t seq;
@@ -70,6 +71,13 @@ struct rec_def {	/* REC_DEF: a new version; REC_DEF_UNDEPLOY: name only */
 	int32_t version;
 };
 
+struct rec_net {	/* REC_NET_RUN: id + run; REC_NET_DROP: id; REC_NET_PAUSE: name + paused */
+	int64_t id;
+	char *run;		/* owned: the run as JSON text */
+	char *name;		/* owned */
+	bool paused;
+};
+
 struct rec {
 	enum rec_kind kind;
 	union {
@@ -80,6 +88,7 @@ struct rec {
 		struct rec_idem idem;
 		struct rec_limit limit;
 		struct rec_def def;
+		struct rec_net net;
 		int64_t prune_before;	/* REC_IDEM_PRUNE: wall ms */
 	} u;
 };
@@ -117,6 +126,8 @@ typedef void (*store_def_cb)(void *arg, const char *name, int32_t version, const
 			     const char *source, const char *owner, int64_t deployed_at,
 			     bool active);
 typedef void (*store_backup_cb)(void *arg, int rc, int64_t bytes, const char *err);
+/* A stored network run (run: JSON text) or, with run NULL, a paused definition's name. */
+typedef void (*store_net_cb)(void *arg, int64_t id, const char *run, const char *paused);
 
 /* Loaded idempotency keys, handed to the server at start. */
 typedef void (*store_idem_cb)(void *arg, const char *owner, const char *key, int32_t status,
@@ -128,6 +139,8 @@ struct store_vt {
 	int (*load)(struct store *st, struct sched *s, store_idem_cb idem, void *arg, char **err);
 	/* Every stored definition version, in name and version order (synchronous). */
 	int (*load_defs)(struct store *st, store_def_cb cb, void *arg, char **err);
+	/* Every stored network run, by id, then every paused definition (synchronous). */
+	int (*load_net)(struct store *st, store_net_cb cb, void *arg, char **err);
 	/* Start the writer; done_cb runs on base's thread for each committed batch. */
 	int (*start)(struct store *st, struct event_base *base, store_done_cb done, void *arg);
 	void (*submit)(struct store *st, struct store_batch *b);	/* taken until done */

@@ -1,0 +1,488 @@
+/* Job networks on the server (SPEC §7): the planner of src/net/plan.h driven by the loop.
+ *
+ * The planner is pure; this module carries out what it answers. Every action's run is
+ * stored (one JSON row per run, table net_runs); a START makes the run's job — a command
+ * run at once, a script run after its job_started (scripts.c) — and tells the planner its
+ * seq. A job's end reaches the planner at the end of the loop turn, never from inside a
+ * scheduler callback, since the successors it starts add jobs to the scheduler. The timer
+ * is the server's one tick (server.c asks network_tick for the next wake). */
+#include "server/server.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+#include "defs/def.h"
+#include "net/plan.h"
+#include <stdio.h>
+#include <string.h>
+
+/* A job end waiting for the end of the loop turn. */
+struct net_end {
+	int64_t run;
+	bool ok;
+};
+
+static struct {
+	struct net_end *ends;		/* owned array */
+	size_t n, cap;
+	struct event *ev;		/* runs the pending ends */
+	struct call *hand;		/* the call of the hand run being started, or NULL */
+	int64_t hand_id;
+	const struct definition *hand_def;
+	int32_t hand_version;
+	json_t *hand_args, *hand_facts;	/* borrowed during network_run_by_hand */
+	const char *hand_cwd;
+	bool hand_started;
+} N;
+
+/* ---- runs as JSON (store and API) ----------------------------------------------------- */
+
+static json_t *run_json(const struct net_run *r)
+{
+	return json_pack("{s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:i, s:i, s:b, s:b, s:I, s:s,"
+			 " s:{s:i, s:i, s:i, s:i}}",
+			 "id", (json_int_t)r->id, "def", r->def, "period_start",
+			 (json_int_t)r->period_start, "period_end", (json_int_t)r->period_end,
+			 "planned_at", (json_int_t)r->planned_at, "started_at",
+			 (json_int_t)r->started_at, "ended_at", (json_int_t)r->ended_at, "state",
+			 r->state, "origin", r->origin, "deps_ok", r->deps_ok, "check", r->check,
+			 "job", (json_int_t)r->job, "reason", r->reason, "over", "mode",
+			 r->over.mode, "repeat", r->over.repeat, "pred_force", r->over.pred_force,
+			 "succ_force", r->over.succ_force);
+}
+
+static int64_t geti(json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+static int run_from_json(const char *text, struct net_run *r)
+{
+	json_t *o = json_loads(text, 0, NULL), *over = json_object_get(o, "over");
+	const char *def = json_string_value(json_object_get(o, "def"));
+	const char *reason = json_string_value(json_object_get(o, "reason"));
+	if (o == NULL || def == NULL || strlen(def) > NET_NAME_MAX) {
+		json_decref(o);
+		return -1;
+	}
+	memset(r, 0, sizeof *r);
+	r->id = geti(o, "id");
+	snprintf(r->def, sizeof r->def, "%s", def);
+	snprintf(r->reason, sizeof r->reason, "%s", reason ? reason : "");
+	r->period_start = geti(o, "period_start");
+	r->period_end = geti(o, "period_end");
+	r->planned_at = geti(o, "planned_at");
+	r->started_at = geti(o, "started_at");
+	r->ended_at = geti(o, "ended_at");
+	r->state = (int8_t)geti(o, "state");
+	r->origin = (int8_t)geti(o, "origin");
+	r->deps_ok = json_is_true(json_object_get(o, "deps_ok"));
+	r->check = json_is_true(json_object_get(o, "check"));
+	r->job = geti(o, "job");
+	r->over.mode = (int8_t)geti(over, "mode");
+	r->over.repeat = (int8_t)geti(over, "repeat");
+	r->over.pred_force = (int8_t)geti(over, "pred_force");
+	r->over.succ_force = (int8_t)geti(over, "succ_force");
+	json_decref(o);
+	return r->state >= 0 && r->state < NET_STATE__N ? 0 : -1;
+}
+
+/* ---- carrying out the planner's actions ----------------------------------------------- */
+
+static void store_run(struct server *srv, const struct net_action *a)
+{
+	struct batch *b = server_batch(srv);
+	struct rec_net *r = &store_batch_add(&b->sb, a->kind == NET_ACT_DROP ? REC_NET_DROP
+										: REC_NET_RUN)->u.net;
+	r->id = a->run.id;
+	if (a->kind != NET_ACT_DROP) {
+		json_t *o = run_json(&a->run);
+		r->run = json_dumps(o, JSON_COMPACT);
+		json_decref(o);
+	}
+	server_mark_dirty(srv);
+}
+
+static void queue_end(struct server *srv, int64_t run, bool ok)
+{
+	if (N.n == N.cap) {
+		N.cap = N.cap ? N.cap * 2 : 16;
+		N.ends = xrealloc(N.ends, N.cap, sizeof *N.ends);
+	}
+	N.ends[N.n++] = (struct net_end){run, ok};
+	if (N.ev)
+		event_active(N.ev, EV_TIMEOUT, 0);
+}
+
+/* The job exists: tell the planner; a job that ended as it was made (a script that
+ * scheduled nothing) ends its run too. */
+static void job_made(struct server *srv, int64_t run, const struct job *j,
+		     struct net_actions *acts)
+{
+	net_run_job(srv->plan, run, j->seq, acts);
+	if (jl_state_final(j->state))
+		queue_end(srv, run, j->state == JS_DONE);
+}
+
+/* A START nobody asked for by hand: the run's job from the current version, with the
+ * definition's default arguments, owned by whoever deployed that version. */
+static void start_run(struct server *srv, const struct net_run *run, struct net_actions *acts)
+{
+	int32_t version;
+	const char *owner, *why = "its definition is not deployed";
+	const struct definition *d = defs_current(srv, run->def, &version, &owner);
+	json_t *args = d ? defs_default_args(d, &why) : NULL;
+	if (args == NULL) {
+		log_warn("network run %lld of %s not started: %s", (long long)run->id, run->def, why);
+		net_run_ended(srv->plan, run->id, false, server_now(), acts);
+		return;
+	}
+	if (d->script) {
+		scripts_start_run(NULL, srv, d, version, owner, args, NULL, "/tmp", run->id);
+		json_decref(args);
+		return;
+	}
+	char msg[300];
+	const char *field, *bad = msg;
+	long long n;
+	char *cmd = defs_expand_run(d, args, &n, msg, sizeof msg, &field);
+	struct job *j = cmd ? defs_create_job(srv, owner, d, args, NULL, cmd, n, 0, "/tmp",
+					      defs_run_state(d, version), &bad)
+			    : NULL;
+	if (j)
+		job_made(srv, run->id, j, acts);
+	else {
+		log_warn("network run %lld of %s not started: %s", (long long)run->id, run->def, bad);
+		net_run_ended(srv->plan, run->id, false, server_now(), acts);
+	}
+	free(cmd);
+	json_decref(args);
+}
+
+/* The START of a run asked for by hand: the job made for the waiting call. */
+static void start_hand_run(struct server *srv, int64_t id, struct net_actions *acts)
+{
+	struct call *c = N.hand;
+	const struct definition *d = N.hand_def;
+	N.hand_started = true;
+	if (d->script) {
+		scripts_start_run(c, srv, d, N.hand_version, c->owner, N.hand_args, N.hand_facts,
+				  N.hand_cwd, id);
+		return;
+	}
+	char msg[300];
+	const char *field;
+	long long n;
+	char *cmd = defs_expand_run(d, N.hand_args, &n, msg, sizeof msg, &field);
+	struct job *j = NULL;
+	if (cmd == NULL)
+		call_error(c, 422, "bad_request", field, "%s", msg);
+	else
+		j = defs_make_job(c, d, N.hand_version, N.hand_args, N.hand_facts, cmd, n, 0,
+				  N.hand_cwd, defs_run_state(d, N.hand_version));
+	if (j)
+		job_made(srv, id, j, acts);
+	else
+		net_run_ended(srv->plan, id, false, server_now(), acts);
+	free(cmd);
+}
+
+/* Store every action and start the STARTs; acts grows while it is walked. */
+static void apply(struct server *srv, struct net_actions *acts)
+{
+	for (size_t i = 0; i < acts->n; i++) {
+		struct net_action a = acts->a[i];	/* a copy: starting may grow the array */
+		store_run(srv, &a);
+		if (a.kind != NET_ACT_START)
+			continue;
+		if (N.hand && a.run.id == N.hand_id && !N.hand_started)
+			start_hand_run(srv, a.run.id, acts);
+		else
+			start_run(srv, &a.run, acts);
+	}
+	net_actions_free(acts);
+}
+
+static void on_ends(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	struct net_actions acts = {0};
+	for (size_t i = 0; i < N.n; i++)	/* apply below may queue more: loop on N.n */
+		net_run_ended(srv->plan, N.ends[i].run, N.ends[i].ok, server_now(), &acts);
+	N.n = 0;
+	apply(srv, &acts);
+	server_tick_now(srv);	/* the next wake may have changed */
+}
+
+void network_job_ended(struct server *srv, struct job *j)
+{
+	const struct net_run *r = srv->plan ? net_run_by_job(srv->plan, j->seq) : NULL;
+	if (r && r->state == NET_RUNNING)
+		queue_end(srv, r->id, j->state == JS_DONE);
+}
+
+void network_run_made(struct server *srv, int64_t run, int64_t seq)
+{
+	struct net_actions acts = {0};
+	struct job *j = seq ? sched_job(&srv->sched, seq) : NULL;
+	if (j)
+		job_made(srv, run, j, &acts);
+	else
+		net_run_ended(srv->plan, run, false, server_now(), &acts);
+	apply(srv, &acts);
+	server_tick_now(srv);
+}
+
+/* ---- deploy, start-up, tick ------------------------------------------------------------ */
+
+static struct net_named *named(struct definition *const *defs, size_t n)
+{
+	struct net_named *out = xcalloc(n + 1, sizeof *out);
+	for (size_t i = 0; i < n; i++)
+		out[i] = (struct net_named){defs[i]->name, &defs[i]->net};
+	return out;
+}
+
+int network_check_deploy(struct server *srv, struct definition *const *defs, size_t n,
+			 char *err, size_t len)
+{
+	struct net_named *in = named(defs, n);
+	int rc = net_check_deploy(srv->plan, in, n, err, len);
+	free(in);
+	return rc;
+}
+
+void network_deployed(struct server *srv, struct definition *const *defs, size_t n)
+{
+	struct net_named *in = named(defs, n);
+	struct net_actions acts = {0};
+	net_deploy(srv->plan, in, n, server_now(), &acts);
+	free(in);
+	apply(srv, &acts);
+	server_tick_now(srv);
+}
+
+void network_undeployed(struct server *srv, const char *name)
+{
+	struct net_actions acts = {0};
+	if (net_undeploy(srv->plan, name, server_now(), &acts) == 0)
+		apply(srv, &acts);
+	else
+		net_actions_free(&acts);
+}
+
+int64_t network_tick(struct server *srv)
+{
+	if (srv->plan == NULL)
+		return INT64_MAX;
+	struct net_actions acts = {0};
+	int64_t now = server_now();
+	net_tick(srv->plan, now, &acts);
+	apply(srv, &acts);
+	return net_next_wake(srv->plan, now);
+}
+
+struct loaded {
+	struct net_run *runs;
+	size_t n, cap;
+	char **paused;
+	size_t npaused;
+	size_t bad;
+};
+
+static void on_stored(void *arg, int64_t id, const char *run, const char *paused)
+{
+	struct loaded *l = arg;
+	if (paused) {
+		l->paused = xrealloc(l->paused, l->npaused + 1, sizeof *l->paused);
+		l->paused[l->npaused++] = xstrdup(paused);
+		return;
+	}
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->runs = xrealloc(l->runs, l->cap, sizeof *l->runs);
+	}
+	if (run && run_from_json(run, &l->runs[l->n]) == 0 && l->runs[l->n].id == id)
+		l->n++;
+	else
+		l->bad++;
+}
+
+/* A run left RUNNING whose job ended while the server was away, or was never made. */
+static void settle_running(struct server *srv, const struct loaded *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const struct net_run *r = &l->runs[i];
+		if (r->state != NET_RUNNING)
+			continue;
+		struct job *j = r->job ? sched_job(&srv->sched, r->job) : NULL;
+		if (j == NULL)
+			queue_end(srv, r->id, false);
+		else if (jl_state_final(j->state))
+			queue_end(srv, r->id, j->state == JS_DONE);
+	}
+}
+
+int network_start(struct server *srv, char **err)
+{
+	struct loaded l = {0};
+	srv->plan = net_plan_new(&srv->net_config);
+	N.ev = event_new(srv->base, -1, 0, on_ends, srv);
+	if (srv->store->vt->load_net(srv->store, on_stored, &l, err))
+		return -1;
+	for (size_t i = 0; i < l.n; i++)
+		if (net_restore(srv->plan, &l.runs[i]))
+			l.bad++;
+	if (l.bad)
+		log_warn("job networks: %zu stored runs could not be read back", l.bad);
+	struct definition **defs = NULL;
+	size_t n = defs_active(srv, &defs);
+	struct net_named *in = named(defs, n);
+	struct net_actions acts = {0};
+	net_deploy(srv->plan, in, n, server_now(), &acts);
+	for (size_t i = 0; i < l.npaused; i++) {
+		net_pause(srv->plan, l.paused[i], true);
+		free(l.paused[i]);
+	}
+	settle_running(srv, &l);
+	apply(srv, &acts);
+	free(in);
+	free(defs);
+	free(l.paused);
+	free(l.runs);
+	if (l.n)
+		log_info("job networks: %zu runs restored", l.n);
+	return 0;
+}
+
+void network_free(struct server *srv)
+{
+	if (N.ev)
+		event_free(N.ev);
+	free(N.ends);
+	memset(&N, 0, sizeof N);
+	net_plan_free(srv->plan);
+	srv->plan = NULL;
+}
+
+/* ---- by hand ---------------------------------------------------------------------------- */
+
+bool network_run_by_hand(struct call *c, const struct definition *d, int32_t version,
+			 json_t *args, json_t *facts, const struct net_settings *over,
+			 const char *cwd)
+{
+	struct server *srv = c->srv;
+	if (srv->plan == NULL || !net_member(srv->plan, d->name))
+		return false;
+	struct net_actions acts = {0};
+	N.hand = c;
+	N.hand_def = d;
+	N.hand_version = version;
+	N.hand_args = args;
+	N.hand_facts = facts;
+	N.hand_cwd = cwd;
+	N.hand_started = false;
+	/* The START comes within the call, before its id is known: any START of a run made
+	 * by hand just now is this one. */
+	N.hand_id = INT64_MAX;
+	int64_t id = net_run_manual(srv->plan, d->name, over, false, server_now(), &acts);
+	for (size_t i = 0; i < acts.n && id > 0; i++)
+		if (acts.a[i].kind == NET_ACT_START && acts.a[i].run.id == id)
+			N.hand_id = id;
+	apply(srv, &acts);
+	if (id > 0 && !N.hand_started) {
+		const struct net_run *r = net_run_get(srv->plan, id);
+		call_error(c, 409, "not_started", "name", "%s was not started: %s", d->name,
+			   r ? r->reason : "the network refused it");
+	}
+	N.hand = NULL;
+	server_tick_now(srv);
+	return id > 0;
+}
+
+/* ---- API --------------------------------------------------------------------------------- */
+
+static json_t *view_json(const struct net_run *r)
+{
+	json_t *o = json_pack("{s:I, s:s, s:o, s:s, s:s, s:s, s:o, s:o}", "id", (json_int_t)r->id,
+			      "definition", r->def, "planned_at", render_time(r->planned_at),
+			      "state", net_state_name(r->state), "reason", r->reason, "origin",
+			      net_origin_name(r->origin), "started_at", render_time(r->started_at),
+			      "ended_at", render_time(r->ended_at));
+	json_object_set_new(o, "job", r->job ? json_integer(r->job) : json_null());
+	return o;
+}
+
+static void reply_simulation(struct call *c, long days)
+{
+	struct net_timeline tl = {0};
+	int64_t now = server_now();
+	net_simulate(c->srv->plan, now, net_days_later(now, (int)days), NULL, 0, 60000, &tl);
+	json_t *evs = json_array();
+	for (size_t i = 0; i < tl.n; i++)
+		json_array_append_new(evs, json_pack("{s:o, s:s, s:s, s:s, s:I}", "at",
+						     render_time(tl.ev[i].at), "definition",
+						     tl.ev[i].def, "event",
+						     net_event_name(tl.ev[i].kind), "reason",
+						     tl.ev[i].reason, "run", (json_int_t)tl.ev[i].run_id));
+	call_reply(c, 200, json_pack("{s:o, s:o, s:b}", "from", render_time(now), "events", evs,
+				     "truncated", tl.truncated));
+	net_timeline_free(&tl);
+}
+
+/* GET /v1/plan?date=YYYY-MM-DD | ?simulate=DAYS */
+void api_plan(struct call *c)
+{
+	const char *date = call_query(c, "date"), *sim = call_query(c, "simulate");
+	if (sim) {
+		char *end;
+		long days = strtol(sim, &end, 10);
+		if (*sim == '\0' || *end || days < 1 || days > 366) {
+			call_error(c, 400, "bad_request", "simulate", "simulate: a number of days"
+				   " 1..366, got '%s'", sim);
+			return;
+		}
+		reply_simulation(c, days);
+		return;
+	}
+	int64_t day = net_local_day(server_now()), from, to;
+	if (date && net_parse_date(date, &day)) {
+		call_error(c, 400, "bad_request", "date", "date: YYYY-MM-DD, got '%s'", date);
+		return;
+	}
+	net_day_bounds(day, &from, &to);
+	struct net_run *runs = NULL;
+	size_t n = net_view(c->srv->plan, from, to, &runs);
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, view_json(&runs[i]));
+	free(runs);
+	call_reply(c, 200, json_pack("{s:o, s:o, s:o}", "from", render_time(from), "to",
+				     render_time(to), "runs", arr));
+}
+
+static void pause_resume(struct call *c, bool paused)
+{
+	struct server *srv = c->srv;
+	int32_t version;
+	const char *owner;
+	if (defs_current(srv, c->params[0], &version, &owner) == NULL ||
+	    net_pause(srv->plan, c->params[0], paused)) {
+		call_error(c, 404, "not_found", "name", "no definition %s", c->params[0]);
+		return;
+	}
+	struct rec_net *r = &store_batch_add(&server_batch(srv)->sb, REC_NET_PAUSE)->u.net;
+	r->name = xstrdup(c->params[0]);
+	r->paused = paused;
+	server_mark_dirty(srv);
+	call_reply(c, 200, json_pack("{s:s, s:b}", "definition", c->params[0], "paused", paused));
+}
+
+void api_def_pause(struct call *c)
+{
+	pause_resume(c, true);
+}
+
+void api_def_resume(struct call *c)
+{
+	pause_resume(c, false);
+}
