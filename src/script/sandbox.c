@@ -21,10 +21,10 @@
 #define DEFAULT_MEMORY_MB 64
 #define HOOK_EVERY 1000			/* instructions between two hook calls */
 #define MAX_CALLS 10000
-#define MAX_OUTPUT (64 * 1024)
+#define MAX_OUTPUT ((size_t)64 * 1024)
 #define MAX_FACTS 1000
 #define MAX_FACT_NAME 128
-#define MAX_FACT_TEXT (64 * 1024)
+#define MAX_FACT_TEXT ((size_t)64 * 1024)
 #define MAX_SCHEDULED 100000
 #define MAX_ARGS 100
 

@@ -19,6 +19,7 @@
  * arguments) and "log_seq".
  * Calls still queued when the server stops are not kept: they are lost (docs/API.md). */
 #include "server/server.h"
+#include "base/buf.h"
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "defs/def.h"
@@ -114,24 +115,19 @@ static void log_lines(struct server *srv, struct job *j, json_t *st, const char 
 {
 	if (text == NULL || *text == '\0')
 		return;
-	size_t cap = strlen(text) * 2 + strlen(what) * 16 + 64, len = 0;
-	char *out = xmalloc(cap);
+	struct buf b = BUF_INIT;
 	for (const char *p = text; *p;) {
 		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		size_t need = len + strlen(what) + n + 4;
-		if (need > cap) {
-			cap = need * 2;
-			out = xrealloc(out, cap, 1);
-		}
-		len += (size_t)sprintf(out + len, "%s: ", what);
-		memcpy(out + len, p, n);
-		len += n;
-		out[len++] = '\n';
+		int n = (int)(nl ? (size_t)(nl - p) : strlen(p));
+		buf_printf(&b, "%s: %.*s\n", what, n, p);
 		p += n + (nl != NULL);
 	}
 	json_int_t seq = json_integer_value(json_object_get(st, "log_seq"));
 	json_object_set_new(st, "log_seq", json_integer(seq + 1));
+	size_t len = b.len;
+	char *out = xmalloc(len + 1);
+	memcpy(out, buf_cstr(&b), len + 1);
+	buf_free(&b);
 	persist_output(srv, -j->seq, seq, server_now(), out, len);
 }
 
