@@ -52,6 +52,7 @@ struct sb {
 	struct buf out;
 	bool out_truncated;
 	char *traceback;		/* owned: of the last error, or NULL */
+	json_t *tmp;			/* owned: a value being built while Lua may raise */
 };
 
 static struct sb *sb_of(lua_State *L)
@@ -278,9 +279,12 @@ static int job_schedule(lua_State *L)
 	if (n < 1 || n > MAX_SCHEDULED - sb->scheduled)
 		return luaL_error(L, "schedule: n must be 1..%I here (at most %d joblets a job)",
 				  (lua_Integer)(MAX_SCHEDULED - sb->scheduled), MAX_SCHEDULED);
-	json_t *args = json_object();
-	if (!lua_isnoneornil(L, 3)) {
+	if (!lua_isnoneornil(L, 3))
 		luaL_checktype(L, 3, LUA_TTABLE);
+	/* Held by sb until taken: a Lua error (a longjmp) in between must not leak it. */
+	json_decref(sb->tmp);
+	json_t *args = sb->tmp = json_object();
+	if (!lua_isnoneornil(L, 3)) {
 		lua_pushnil(L);
 		while (lua_next(L, 3)) {
 			size_t len;
@@ -289,7 +293,6 @@ static int job_schedule(lua_State *L)
 			json_t *v = k && fact_name_ok(k, len, false) ? to_json(L, -1, &why) : NULL;
 			if (v == NULL || json_object_size(args) >= MAX_ARGS) {
 				json_decref(v);
-				json_decref(args);
 				return luaL_error(L, "schedule: args must map at most %d names (letters,"
 						  " digits, _) to text, numbers or booleans%s%s", MAX_ARGS,
 						  k ? ": " : "", k ? why : "");
@@ -299,6 +302,7 @@ static int job_schedule(lua_State *L)
 		}
 	}
 	sb->scheduled += n;
+	sb->tmp = NULL;
 	json_array_append_new(sb->schedule, json_pack("{s:I, s:o}", "n", (json_int_t)n, "args", args));
 	return 0;
 }
@@ -430,6 +434,7 @@ static void sb_close(struct sb *sb)
 	json_decref(sb->job_facts);
 	json_decref(sb->joblet_facts);
 	json_decref(sb->schedule);
+	json_decref(sb->tmp);
 	buf_free(&sb->out);
 	free(sb->traceback);
 }
