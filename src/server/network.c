@@ -94,6 +94,7 @@ static void store_run(struct server *srv, const struct net_action *a)
 	struct rec_net *r = &store_batch_add(&b->sb, a->kind == NET_ACT_DROP ? REC_NET_DROP
 										: REC_NET_RUN)->u.net;
 	r->id = a->run.id;
+	r->planned_at = a->run.planned_at;
 	if (a->kind != NET_ACT_DROP) {
 		json_t *o = run_json(&a->run);
 		r->run = json_dumps(o, JSON_COMPACT);
@@ -429,6 +430,24 @@ static void reply_simulation(struct call *c, long days)
 	net_timeline_free(&tl);
 }
 
+struct stored_day {
+	const struct net_run *mem;	/* the planner's runs of the day */
+	size_t n;
+	json_t *extra;			/* stored runs it does not hold */
+};
+
+static void on_stored_day(void *arg, int64_t id, const char *text, const char *paused)
+{
+	struct stored_day *sd = arg;
+	struct net_run r;
+	(void)paused;
+	for (size_t i = 0; i < sd->n; i++)
+		if (sd->mem[i].id == id)
+			return;
+	if (text && run_from_json(text, &r) == 0)
+		json_array_append_new(sd->extra, view_json(&r));
+}
+
 /* GET /v1/plan?date=YYYY-MM-DD | ?simulate=DAYS */
 void api_plan(struct call *c)
 {
@@ -452,9 +471,14 @@ void api_plan(struct call *c)
 	net_day_bounds(day, &from, &to);
 	struct net_run *runs = NULL;
 	size_t n = net_view(c->srv->plan, from, to, &runs);
+	/* Runs of days the planner has let go of are read back from the store. */
+	struct stored_day sd = {runs, n, json_array()};
+	c->srv->store->vt->read_net(c->srv->store, from, to, on_stored_day, &sd);
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(arr, view_json(&runs[i]));
+	json_array_extend(arr, sd.extra);
+	json_decref(sd.extra);
 	free(runs);
 	call_reply(c, 200, json_pack("{s:o, s:o, s:o}", "from", render_time(from), "to",
 				     render_time(to), "runs", arr));

@@ -44,7 +44,9 @@ static const char *const store_migrations[] = {
 	" source TEXT NOT NULL, owner TEXT NOT NULL, deployed_at INTEGER NOT NULL,"
 	" active INTEGER NOT NULL, PRIMARY KEY(name, version)) STRICT, WITHOUT ROWID;",
 	/* 4: job networks: the planner's runs (JSON of struct net_run) and paused definitions */
-	"CREATE TABLE net_runs(id INTEGER PRIMARY KEY, run TEXT NOT NULL) STRICT;"
+	"CREATE TABLE net_runs(id INTEGER PRIMARY KEY, planned_at INTEGER NOT NULL,"
+	" run TEXT NOT NULL) STRICT;"
+	"CREATE INDEX net_runs_planned ON net_runs(planned_at);"
 	"CREATE TABLE net_paused(name TEXT PRIMARY KEY) STRICT, WITHOUT ROWID;",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof store_migrations / sizeof store_migrations[0]))

@@ -50,7 +50,7 @@ static const char *const stmt_sql[ST__N] = {
 	[ST_DEF] = "INSERT OR REPLACE INTO definitions(name, version, file, source, owner,"
 		" deployed_at, active) VALUES(?1,?2,?3,?4,?5,?6,1)",
 	[ST_DEF_UNDEPLOY] = "UPDATE definitions SET active=0 WHERE name=?1",
-	[ST_NET_RUN] = "INSERT OR REPLACE INTO net_runs(id, run) VALUES(?1, ?2)",
+	[ST_NET_RUN] = "INSERT OR REPLACE INTO net_runs(id, planned_at, run) VALUES(?1, ?2, ?3)",
 	[ST_NET_DROP] = "DELETE FROM net_runs WHERE id=?1",
 	[ST_NET_PAUSE] = "INSERT OR IGNORE INTO net_paused(name) VALUES(?1)",
 	[ST_NET_RESUME] = "DELETE FROM net_paused WHERE name=?1",
@@ -305,6 +305,23 @@ static int sqlite_load_net(struct store *st, store_net_cb cb, void *arg, char **
 	return 0;
 }
 
+static int sqlite_read_net(struct store *st, int64_t from, int64_t to, store_net_cb cb,
+			   void *arg)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)st;
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(ss->rdb, "SELECT id, run FROM net_runs WHERE planned_at >= ?1 AND"
+					" planned_at < ?2 ORDER BY planned_at, id",
+			       -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(q, 1, from);
+	sqlite3_bind_int64(q, 2, to);
+	while (sqlite3_step(q) == SQLITE_ROW)
+		cb(arg, sqlite3_column_int64(q, 0), (const char *)sqlite3_column_text(q, 1), NULL);
+	sqlite3_finalize(q);
+	return 0;
+}
+
 static int load_idem(struct sqlite_store *ss, store_idem_cb cb, void *arg)
 {
 	sqlite3_stmt *st;
@@ -491,7 +508,8 @@ static int write_rec(struct sqlite_store *ss, const struct rec *r)
 	case REC_NET_RUN:
 		st = ss->stmts[ST_NET_RUN];
 		sqlite3_bind_int64(st, 1, r->u.net.id);
-		sqlite3_bind_text(st, 2, r->u.net.run, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, r->u.net.planned_at);
+		sqlite3_bind_text(st, 3, r->u.net.run, -1, SQLITE_STATIC);
 		return run_stmt(ss, ST_NET_RUN);
 	case REC_NET_DROP:
 		sqlite3_bind_int64(ss->stmts[ST_NET_DROP], 1, r->u.net.id);
@@ -716,6 +734,7 @@ static const struct store_vt sqlite_vt = {
 	.load = sqlite_load,
 	.load_defs = sqlite_load_defs,
 	.load_net = sqlite_load_net,
+	.read_net = sqlite_read_net,
 	.start = sqlite_start,
 	.submit = sqlite_submit,
 	.read_output = sqlite_read_output,

@@ -72,7 +72,7 @@ struct rec_def {	/* REC_DEF: a new version; REC_DEF_UNDEPLOY: name only */
 };
 
 struct rec_net {	/* REC_NET_RUN: id + run; REC_NET_DROP: id; REC_NET_PAUSE: name + paused */
-	int64_t id;
+	int64_t id, planned_at;
 	char *run;		/* owned: the run as JSON text */
 	char *name;		/* owned */
 	bool paused;
@@ -141,6 +141,9 @@ struct store_vt {
 	int (*load_defs)(struct store *st, store_def_cb cb, void *arg, char **err);
 	/* Every stored network run, by id, then every paused definition (synchronous). */
 	int (*load_net)(struct store *st, store_net_cb cb, void *arg, char **err);
+	/* Stored network runs planned in [from, to), on the read connection (for `plan` of
+	 * days the planner no longer holds). */
+	int (*read_net)(struct store *st, int64_t from, int64_t to, store_net_cb cb, void *arg);
 	/* Start the writer; done_cb runs on base's thread for each committed batch. */
 	int (*start)(struct store *st, struct event_base *base, store_done_cb done, void *arg);
 	void (*submit)(struct store *st, struct store_batch *b);	/* taken until done */
