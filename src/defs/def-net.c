@@ -20,6 +20,7 @@
  * Every problem is reported at the offending scalar (or at its key when the value is not a
  * scalar), as the rest of the reader does. A mapping key is its text, so "06:00" needs no
  * quotes under YAML 1.2, which libfyaml follows. */
+#include "base/cron.h"
 #include "defs/def-int.h"
 #include "base/xalloc.h"
 #include "net/spec.h"
@@ -117,24 +118,18 @@ static bool has_tod(const struct net_schedule *s, int32_t tod)
 	return false;
 }
 
-/* {cron: EXPR}: five fields separated by spaces; their meaning is cron's to check. */
+/* {cron: EXPR}: a cron expression (src/base/cron.h), checked here so a bad one is refused
+ * at deploy with the field and the rule. */
 static void read_cron(struct reader *r, struct net_schedule *s, struct fy_node *item,
 		      struct fy_node *keyn)
 {
 	struct fy_node *e = fy_node_mapping_lookup_by_string(item, "cron", FY_NT);
-	char *text = e ? def_scalar_dup(e) : NULL;
-	int fields = 0;
-	for (const char *p = text; p && *p;) {
-		p += strspn(p, " \t");
-		if (*p)
-			fields++;
-		p += strcspn(p, " \t");
-	}
+	char *text = e ? def_scalar_dup(e) : NULL, why[200];
+	struct cron c;
 	if (e == NULL || fy_node_mapping_item_count(item) != 1 || text == NULL)
 		problem(r, keyn, "schedule.start_times: a mapping entry must be {cron: EXPR}");
-	else if (fields != 5)
-		problem(r, e, "schedule.start_times: cron \"%s\" must have 5 fields"
-			" (minute hour day-of-month month weekday)", text);
+	else if (cron_parse(text, &c, why, sizeof why))
+		problem(r, e, "schedule.start_times: cron \"%s\": %s", text, why);
 	else {
 		add_start(s, -1, text);
 		return;

@@ -8,6 +8,7 @@
  * <= t < boundary(j + 1).
  */
 #include "net/period.h"
+#include "base/cron.h"
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -177,11 +178,26 @@ static void add_sorted(int64_t *out, size_t *n, size_t max, int64_t t)
 	(*n)++;
 }
 
+/* The firings of cron text in [start, end) into out (sorted, no repeats). */
+static void cron_times(const char *text, int64_t start_ms, int64_t end_ms, int64_t *out,
+		       size_t *n, size_t max)
+{
+	struct cron c;
+	if (cron_parse(text, &c, NULL, 0))
+		return;	/* refused at deploy; a stored one that no longer reads plans nothing */
+	for (int64_t t = cron_next(&c, start_ms - 1); t >= 0 && t < end_ms && *n < max;
+	     t = cron_next(&c, t))
+		add_sorted(out, n, max, t);
+}
+
 size_t net_start_times(const struct net_schedule *s, int64_t start_ms, int64_t end_ms,
 		       int64_t *out, size_t max)
 {
 	size_t n = 0;
 	int64_t last = net_local_day(end_ms - 1);
+	for (size_t i = 0; i < s->nstarts; i++)
+		if (s->starts[i].tod_s < 0 && s->starts[i].cron)
+			cron_times(s->starts[i].cron, start_ms, end_ms, out, &n, max);
 	for (int64_t day = net_local_day(start_ms); day <= last; day++) {
 		for (size_t i = 0; i < s->nstarts; i++) {
 			if (s->starts[i].tod_s < 0)

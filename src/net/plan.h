@@ -91,8 +91,8 @@
  * replaced definition keeps its paused flag. Undeploy drops its PLANNED runs and skips its
  * WAITING ones; its RUNNING runs end as usual but start no successors.
  *
- * Cron start times are read and kept (spec.h) but not yet expanded into runs: that waits
- * for src/base/cron.h. Time-of-day start times are.
+ * Start times are times of day or cron expressions (src/base/cron.h); both give the
+ * period's planned runs (period.c, net_start_times).
  *
  * Decided here, beyond the issue's words:
  *   - The calendar judges a period by the local date it starts on (a 06:00-06:00 period

@@ -1008,6 +1008,29 @@ Test(plan, periods_in_utc)
 	net_spec_free(&s);
 }
 
+Test(plan, cron_start_times_give_the_period_its_runs)
+{
+	setenv("TZ", "UTC", 1);
+	tzset();
+	struct net_spec s;
+	net_spec_init(&s);
+	net_spec_add_name(&s.preds, &s.npreds, "x");	/* (a member; edges do not matter here) */
+	s.sched.starts = calloc(2, sizeof *s.sched.starts);
+	s.sched.starts[0] = (struct net_start){-1, strdup("0 */6 * * mon-fri")};
+	s.sched.starts[1] = (struct net_start){6 * 3600, NULL};	/* 06:00 as well: once */
+	s.sched.nstarts = 2;
+	int64_t out[16];
+	/* Friday 2026-03-06: 00, 06, 12, 18; Saturday: only the 06:00 time of day. */
+	size_t n = net_start_times(&s.sched, utc_ms("2026-03-06T00:00:00Z"),
+				   utc_ms("2026-03-08T00:00:00Z"), out, 16);
+	cr_assert_eq(n, 5);
+	cr_assert_eq(out[0], utc_ms("2026-03-06T00:00:00Z"));
+	cr_assert_eq(out[1], utc_ms("2026-03-06T06:00:00Z"), "the cron and the time of day meet once");
+	cr_assert_eq(out[3], utc_ms("2026-03-06T18:00:00Z"));
+	cr_assert_eq(out[4], utc_ms("2026-03-07T06:00:00Z"));
+	net_spec_free(&s);
+}
+
 Test(plan, periods_and_start_times_across_clock_changes)
 {
 	struct net_spec s;
