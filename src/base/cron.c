@@ -450,17 +450,19 @@ static bool offset_at(int64_t t, int64_t *off)
  * UTC); false when the clocks skip it. */
 static bool wall_instant(int64_t wall, int64_t *out)
 {
-	int64_t near[2], off;
+	int64_t near[2] = {0, 0}, off = 0, best = 0;
 	bool found = false;
 	if (!offset_at(wall - DAY_S, &near[0]) || !offset_at(wall + DAY_S, &near[1]))
 		return false;
 	for (int i = 0; i < 2; i++) {
 		int64_t t = wall - near[i];
-		if (offset_at(t, &off) && t + off == wall && (!found || t < *out)) {
-			*out = t;
+		if (offset_at(t, &off) && t + off == wall && (!found || t < best)) {
+			best = t;
 			found = true;
 		}
 	}
+	if (found)
+		*out = best;
 	return found;
 }
 
