@@ -72,6 +72,8 @@ bool def_fact_known(const char *name);
  * environment variables the worker sets ("$JOBGRID_JOBLET", …). Returns a malloc'd string,
  * or NULL with why (a static text) and *bad naming the unknown name. */
 char *def_expand(const char *tmpl, json_t *args, const char **why, char *bad, size_t badlen);
+/* x as the shortest text that reads back as x ("0.9"), into buf. */
+void def_format_real(double x, char *buf, size_t len);
 /* Evaluate a joblets expression: integers, + - * / ( ), {{arg}} of integer arguments.
  * 0, or -1 with why. */
 int def_eval_joblets(const char *expr, json_t *args, long long *out, const char **why);

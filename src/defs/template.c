@@ -4,6 +4,7 @@
 #include "defs/def.h"
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Joblet facts are known only on the node: the worker sets them in the environment. */
@@ -43,7 +44,7 @@ static void put_value(struct buf *b, json_t *v)
 		snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
 		buf_append(b, num, strlen(num));
 	} else if (json_is_real(v)) {
-		snprintf(num, sizeof num, "%.17g", json_real_value(v));
+		def_format_real(json_real_value(v), num, sizeof num);
 		buf_append(b, num, strlen(num));
 	} else {
 		quote(b, json_is_true(v) ? "true" : "false");
@@ -199,4 +200,14 @@ int def_eval_joblets(const char *expr, json_t *args, long long *out, const char 
 	*why = x.why;
 	*out = v;
 	return x.why ? -1 : 0;
+}
+
+void def_format_real(double x, char *buf, size_t len)
+{
+	/* The shortest text that reads back as the same double: 0.9, not 0.90000000000000002. */
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, len, "%.*g", prec, x);
+		if (strtod(buf, NULL) == x)
+			return;
+	}
 }

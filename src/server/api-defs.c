@@ -549,6 +549,10 @@ static char *run_env(json_t *args)
 		snprintf(name, sizeof name, "JOBGRID_ARG_%s", k);
 		if (json_is_string(v)) {
 			json_object_set(env, name, v);
+		} else if (json_is_real(v)) {
+			char num[40];
+			def_format_real(json_real_value(v), num, sizeof num);
+			json_object_set_new(env, name, json_string(num));
 		} else {
 			char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 			json_object_set_new(env, name, json_string(t));
@@ -603,7 +607,9 @@ struct job *defs_create_job(struct server *srv, const char *owner, const struct 
 			    int64_t seq, const char *cwd, char *script, const char **bad)
 {
 	struct job_spec sp = {
-		.seq = seq, .owner = owner, .name = d->name, .group = "", .req_group = "",
+		/* The definition's first group is the job's report group (wr's RepGroup). */
+		.seq = seq, .owner = owner, .name = d->name, .group = d->ngroups ? d->groups[0] : "",
+		.req_group = "",
 		.cwd = cwd && cwd[0] == '/' ? cwd : "/tmp", .cmd = cmd, .lost_retries = 3,
 		.njoblets = (int32_t)njoblets,
 		.retries = (int32_t)defs_fact_retries(d, facts),
