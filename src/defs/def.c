@@ -366,9 +366,10 @@ static void read_facts(struct reader *r, struct definition *d, struct fy_node *k
 		} else if ((strcmp(name, "joblet.maxretry") == 0 ||
 			    strcmp(name, "job.joblet.maxretry") == 0 || strcmp(name, "job.priority") == 0 ||
 			    strcmp(name, "job.cores") == 0 || strcmp(name, "job.ram_mb") == 0 ||
-			    strcmp(name, "job.gpus") == 0) &&
+			    strcmp(name, "job.gpus") == 0 || strcmp(name, "joblet.timeout") == 0) &&
 			   (!json_is_integer(val) || json_integer_value(val) < 0)) {
-			problem(r, vn, "facts.%s: must be a whole number ≥ 0", name);
+			problem(r, vn, "facts.%s: must be a whole number ≥ 0%s", name,
+				strcmp(name, "joblet.timeout") == 0 ? " (seconds)" : "");
 		} else {
 			d->facts[d->nfacts].name = name;
 			d->facts[d->nfacts++].value = val;

@@ -354,3 +354,15 @@ Test(defs, network_value_texts)
 	cr_assert_eq(net_parse_weekdays("Mo", &mask), -1);
 	cr_assert(net_parse_weekdays("WEDNESDAY", &mask) == 0 && (mask & 0x04));
 }
+
+Test(defs, a_time_limit_is_whole_seconds)
+{
+	struct def_errors e = {0};
+	cr_assert_null(read_text("command: true\nfacts:\n  joblet.timeout: 1.5\n", &e));
+	cr_assert(has(&e, "t.yaml:3:19: facts.joblet.timeout: must be a whole number ≥ 0 (seconds)"),
+		  "%s", e.n ? e.msgs[0] : "");
+	def_errors_free(&e);
+	struct definition *d = read_text("command: true\nfacts:\n  joblet.timeout: 600\n", &e);
+	cr_assert_not_null(d);
+	def_free(d);
+}
