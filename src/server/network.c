@@ -433,6 +433,7 @@ static void reply_simulation(struct call *c, long days)
 struct stored_day {
 	const struct net_run *mem;	/* the planner's runs of the day */
 	size_t n;
+	int64_t from, to;		/* the day: runs whose period starts in it */
 	json_t *extra;			/* stored runs it does not hold */
 };
 
@@ -444,8 +445,23 @@ static void on_stored_day(void *arg, int64_t id, const char *text, const char *p
 	for (size_t i = 0; i < sd->n; i++)
 		if (sd->mem[i].id == id)
 			return;
-	if (text && run_from_json(text, &r) == 0)
+	if (text && run_from_json(text, &r) == 0 && r.period_start >= sd->from &&
+	    r.period_start < sd->to)
 		json_array_append_new(sd->extra, view_json(&r));
+}
+
+/* The longest period of the deployed definitions, at least a day: a run of a period that
+ * starts in a day is planned before that day's end plus this. */
+static int64_t longest_period(struct server *srv)
+{
+	struct definition **defs = NULL;
+	size_t n = defs_active(srv, &defs);
+	int64_t longest = NET_DAY_MS;
+	for (size_t i = 0; i < n; i++)
+		if (defs[i]->net.sched.period_ms > longest)
+			longest = defs[i]->net.sched.period_ms;
+	free(defs);
+	return longest;
 }
 
 /* GET /v1/plan?date=YYYY-MM-DD | ?simulate=DAYS */
@@ -471,9 +487,13 @@ void api_plan(struct call *c)
 	net_day_bounds(day, &from, &to);
 	struct net_run *runs = NULL;
 	size_t n = net_view(c->srv->plan, from, to, &runs);
-	/* Runs of days the planner has let go of are read back from the store. */
-	struct stored_day sd = {runs, n, json_array()};
-	c->srv->store->vt->read_net(c->srv->store, from, to, on_stored_day, &sd);
+	/* Runs of days the planner has let go of are read back from the store. The store
+	 * finds them by planned_at, the plan shows a day's periods: a period starting in the
+	 * day may hold runs planned after it (06:00-06:00 periods: the next day's 02:00), and
+	 * a run planned in the day may belong to the day before's period. */
+	struct stored_day sd = {runs, n, from, to, json_array()};
+	c->srv->store->vt->read_net(c->srv->store, from, to + longest_period(c->srv),
+				    on_stored_day, &sd);
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(arr, view_json(&runs[i]));
