@@ -1,5 +1,6 @@
 /* `jobgrid clock [advance DURATION | set TIME]`: show the server's time, or move a test
  * clock (a server started with --test-clock) forward; everything due on the way runs. */
+#include "base/clock.h"
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "cli/output.h"
@@ -21,9 +22,11 @@ static int clock_exec(int argc, char **argv)
 	int nargs = argc - optind;
 	json_t *body = NULL, *reply = NULL;
 	if (nargs == 2 && strcmp(argv[optind], "advance") == 0) {
-		long long ms;
-		if (cli_duration(&cli_cmd_clock, "advance", argv[optind + 1], &ms))
-			return EXIT_USAGE;
+		int64_t ms;
+		const char *why;
+		if (clock_parse_duration(argv[optind + 1], &ms, &why))	/* a word here, not --advance */
+			return cli_usage_error(&cli_cmd_clock, "advance: %s, got '%s'", why,
+					       argv[optind + 1]);
 		body = json_pack("{s:s}", "advance", argv[optind + 1]);
 	} else if (nargs == 2 && strcmp(argv[optind], "set") == 0) {
 		body = json_pack("{s:s}", "set", argv[optind + 1]);

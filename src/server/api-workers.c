@@ -45,6 +45,13 @@ static char *b64_decode(const char *in, size_t n, size_t *out_len)
 	return out;
 }
 
+/* When a chunk was written: the worker's clock, unless the server runs on a test clock,
+ * whose time then stamps it as it stamps attempts, so output and show agree. */
+static int64_t chunk_time(int64_t worker_at)
+{
+	return worker_at && !server_test_clock() ? worker_at : server_now();
+}
+
 static const char *const chunk_fields[] = {"seq", "at_ms", "data_b64", NULL};
 
 /* Validate every chunk first, then store them all: a bad chunk changes nothing. */
@@ -77,7 +84,7 @@ static int apply_chunks(struct server *srv, int64_t attempt, json_t *chunks, con
 			if (pass == 0)
 				free(data);
 			else
-				persist_output(srv, attempt, seq, at ? at : server_now(), data, len);
+				persist_output(srv, attempt, seq, chunk_time(at), data, len);
 		}
 	}
 	return 0;
