@@ -551,7 +551,9 @@ static ssize_t successor_run(const struct net_plan *p, size_t si, bool force, in
 	const struct net_def *s = &p->defs[si];
 	int64_t ps, pe;
 	net_period_of(&s->spec.sched, now, &ps, &pe);
-	ssize_t i = find_in_window(p, s->name, NET_SKIPPED, ps, now + 1, 0);
+	/* Any skipped run of the period, one planned later included: a run started early
+	 * by a first predecessor and skipped must be restarted by the last one (fan-in). */
+	ssize_t i = find_in_window(p, s->name, NET_SKIPPED, ps, pe, 0);
 	if (i < 0 && force)
 		i = find_in_window(p, s->name, NET_PLANNED, now + 1, pe, 0);
 	return i;

@@ -44,7 +44,8 @@
  * FAILED: the candidates are X's successors_on_failure (the failure branch) only. For
  * each candidate Y that is active and has no RUNNING or WAITING run, in Y's current
  * period, the first of:
- *   a. Y's earliest SKIPPED run with planned_at <= now         (restarted)
+ *   a. Y's earliest SKIPPED run of the period                 (restarted); one planned
+ *      later than now was started early and skipped: it does not come due again
  *   b. if successor.force_start_in_period: Y's earliest PLANNED run not yet due (started
  *      early; false leaves planned runs to their start times, but a. still applies)
  *   c. if Y has no start times and its calendar allows the period (and repeat: none has

@@ -949,6 +949,143 @@ d@02:00=done
 E
 }
 
+scenario fan_in_planned "fan-in into a planned run: started early by the first predecessor and skipped, restarted by the last"
+s_fan_in_planned() {
+	def a <<'Y'
+schedule: {start_times: ["06:00"]}
+successors: [b]
+Y
+	def x <<'Y'
+successors: [b]
+Y
+	def b <<'Y'
+schedule: {start_times: ["08:00"]}
+Y
+	boot
+	at 06:00
+	expect_plan <<'E'
+a@06:00=done
+b@08:00=skipped
+E
+	expect_why b@08:00 "predecessor x has not completed successfully"
+	at 07:00
+	hand x
+	expect_plan <<'E'
+a@06:00=done
+b@08:00=done
+x@07:00=done
+E
+	expect_why b@08:00 "started by x's success"
+}
+
+scenario precedence "timeslot before dependencies before start time: a waiting run is not started by its predecessor"
+s_precedence() {
+	def a <<'Y'
+schedule: {start_times: ["07:00"]}
+successors: [t]
+Y
+	def t <<'Y'
+schedule: {start_times: ["06:00"], timeslot: "08:00-10:00"}
+Y
+	boot
+	at 06:00
+	expect_why t@06:00 "waiting for its timeslot"
+	at 07:00
+	expect_plan <<'E'
+a@07:00=done
+t@06:00=waiting
+E
+	at 08:00
+	expect_plan <<'E'
+a@07:00=done
+t@06:00=done
+E
+	expect_why t@06:00 "its timeslot opened"
+}
+
+scenario waiting_pred "a predecessor waiting for its timeslot counts as still to come"
+s_waiting_pred() {
+	def a <<'Y'
+schedule: {start_times: ["06:00"], timeslot: "09:00-10:00"}
+successors: [b]
+Y
+	def b <<'Y'
+schedule: {start_times: ["07:00"]}
+Y
+	boot
+	at 06:00
+	at 07:00
+	expect_why b@07:00 "predecessor a has a run planned at"
+	at 09:00
+	expect_plan <<'E'
+a@06:00=done
+b@07:00=done
+E
+	expect_why b@07:00 "started by a's success"
+}
+
+scenario period_12h "a 12h period: each half day is a period of its own (repeat none counts per period)"
+s_period_12h() {
+	def h <<'Y'
+schedule: {start_times: ["03:00", "04:00", "15:00"], period: 12h}
+dependencies: {repeat: none}
+Y
+	boot
+	at 03:00
+	at 04:00
+	at 15:00
+	expect_plan <<'E'
+h@03:00=done
+h@04:00=skipped
+h@15:00=done
+E
+	expect_why h@04:00 "repeat: none"
+}
+
+scenario redeploy "a redeploy reconciles the current period: new start times planned, dropped ones gone, earlier ones not made up"
+s_redeploy() {
+	def a <<'Y'
+schedule: {start_times: ["06:00", "12:00"]}
+Y
+	boot
+	at 08:00
+	def a <<'Y'
+schedule: {start_times: ["07:00", "10:00", "14:00"]}
+Y
+	jg deploy "$D" >/dev/null
+	expect_plan <<'E'
+a@06:00=done
+a@10:00=planned
+a@14:00=planned
+E
+	at 10:00
+	expect_why a@10:00 "its start time came"
+	jg undeploy a >/dev/null
+	expect_plan <<'E'
+a@06:00=done
+a@10:00=done
+E
+}
+
+scenario paused_hand_run "a paused definition run by hand still starts its successors; a paused successor is not started"
+s_paused_hand_run() {
+	def a <<'Y'
+successors: [b, c]
+Y
+	def b <<'Y'
+Y
+	def c <<'Y'
+Y
+	boot
+	jg pause a c >/dev/null
+	at 06:00
+	hand a
+	expect_plan <<'E'
+a@06:00=done
+b@06:00=done
+E
+}
+
 # ==== runner ==============================================================================
 
 started=$SECONDS
