@@ -1086,6 +1086,64 @@ b@06:00=done
 E
 }
 
+scenario example_jobnet "examples/jobnet deploys; its simulated day and real day are the ones its README describes"
+s_example_jobnet() {
+	boot
+	jg deploy "$ROOT/examples/jobnet" >/dev/null
+	jg pause archive >/dev/null
+	expect_plan <<'E'
+cleanup@02:00=planned
+extract-customers@07:30=planned
+extract-orders@07:00=planned
+load@12:00=planned
+E
+	local got
+	got=$(jg plan --simulate 1 --json | jq -r '.events[] | "\(.at[11:16]) \(.event) \(.definition)"')
+	expect_eq "$got" "02:00 skip cleanup
+07:00 start extract-orders
+07:01 done extract-orders
+07:01 skip transform
+07:30 start extract-customers
+07:31 done extract-customers
+07:31 start transform
+07:32 done transform
+07:32 wait load
+10:00 start load
+10:01 done load
+10:01 start report
+10:02 done report" "the README's simulated day"
+	at 02:00
+	expect_plan -1 <<'E'
+cleanup@02:00=skipped
+E
+	at 07:00
+	expect_why transform@07:00 "predecessor extract-customers has a run planned at"
+	at 07:30
+	expect_why load@12:00 "waiting for its timeslot (opens Mon 2026-11-23 10:00)"
+	at 10:00
+	expect_plan <<'E'
+cleanup@02:00=planned
+extract-customers@07:30=done
+extract-orders@07:00=done
+load@12:00=done
+report@10:00=done
+transform@07:00=done
+E
+	at +1 02:00
+	hand transform fail=1
+	expect_plan <<'E'
+alert@02:00=done
+cleanup@02:00=done
+extract-customers@07:30=done
+extract-orders@07:00=done
+load@12:00=done
+report@10:00=done
+transform@02:00=failed
+transform@07:00=done
+E
+	expect_why alert@02:00 "started by transform's failure"
+}
+
 # ==== runner ==============================================================================
 
 started=$SECONDS
