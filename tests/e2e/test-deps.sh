@@ -168,11 +168,13 @@ expect_after "$(tms "$q" '.joblets[0].attempts[0].started_at')" "$(tms "$p" .end
 expect_after "$(tms "$q2" '.joblets[0].attempts[0].started_at')" "$(tms "$p" .ended_at)" "Q2 started after P ended"
 
 # ---- Fan-out / fan-in: one root, 20 after-ok on it in dep group fan, one after-group fan.
-root=$(jg add --name fan-root -- sleep 3)	# long enough to add the 21 others while it runs
+# The root runs until the 21 others are added, however long that takes on a busy machine.
+root=$(jg add --name fan-root -- sh -c "while [ ! -e '$T/fan-go' ]; do sleep 0.05; done")
 leaves=()
 for i in $(seq 1 20); do leaves+=("$(jg add --name "fan-$i" --after-ok "$root" --dep-group fan -- true)"); done
 tail_id=$(jg add --name fan-tail --after-group fan -- true)
 expect_eq "$(state "$tail_id")" waiting "the fan-in job waits"
+touch "$T/fan-go"
 jg wait "$root" "${leaves[@]}" "$tail_id" --timeout 40s >/dev/null || fail "the fan-out/fan-in did not all end done"
 log "ok: all 22 jobs are done"
 root_end=$(tms "$root" .ended_at)

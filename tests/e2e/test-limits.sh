@@ -9,12 +9,18 @@ wait_workers 3
 
 # ---- 30 jobs in group db:2 on 12 free cores: never more than 2 at once.
 ids=()
-for i in $(seq 1 30); do ids+=("$(jg add --name "db$i" --limit db:2 -- sleep 0.3)"); done
-sleep 0.5
+# The first members hold until the checks below are done, however slow the machine.
+for i in $(seq 1 30); do
+	ids+=("$(jg add --name "db$i" --limit db:2 -- sh -c "while [ ! -e '$T/db-go' ]; do sleep 0.05; done; sleep 0.3")")
+done
+_two_running() { [[ $(jg limit db --json | jq -r .running) == 2 ]]; }
+wait_until 20 _two_running || fail "two db members never ran"
+sleep 0.5	# a third would have started by now if the limit leaked
 expect_eq "$(jg limit db --json | jq -r '"\(.limit) \(.running)"')" "2 2" "limit db: 2, 2 running"
 jg show "${ids[29]}" --json | jq -r '.joblets[0].reason' | grep -q "limit group db full (2 of 2 running)" ||
 	fail "a waiting member should say the group is full: $(jg show "${ids[29]}" --json | jq -r '.joblets[0].reason')"
 log "ok: a waiting member says the group is full"
+touch "$T/db-go"
 jg wait "${ids[@]}" --timeout 60s >/dev/null || fail "the db jobs did not finish"
 peak=$(attempt_lines "${ids[@]}" | peak_overlap)
 expect_eq "$peak" 2 "at most 2 of group db ran at once, across 3 workers"
