@@ -129,6 +129,11 @@ expect_why() {	# DEF@HH:MM TEXT [+N]
 
 run_rc() { RC=0; OUT=$("$@" 2>&1) || RC=$?; }
 
+_run_state() {	# DEF@HH:MM STATE [+N]: is that run in STATE?
+	jg plan --date "$(day "${3-}")" --json | jq -e --arg k "$1" --arg s "$2" \
+		'any(.runs[]; "\(.definition)@\(.planned_at[11:16])" == $k and .state == $s)' >/dev/null
+}
+
 # ==== scenarios ==========================================================================
 
 scenario chain_early "a predecessor's success starts a planned successor early, and a start-time-less one"
@@ -401,9 +406,9 @@ s_fan_out_in() {
 schedule: {start_times: ["06:00"]}
 successors: [b, c, d]
 Y
-	def b 'sleep 0.2' <<'Y'
+	def b <<'Y'
 Y
-	def c 'sleep 0.5' <<'Y'
+	def c 'sleep 2' <<'Y'
 Y
 	def d <<'Y'
 Y
@@ -411,7 +416,10 @@ Y
 predecessors: [b, c]
 Y
 	boot
-	at 06:00
+	at_nowait 06:00
+	wait_until 20 _run_state b@06:00 done
+	expect_why j@06:00 "predecessor c is running"
+	settle
 	expect_plan <<'E'
 a@06:00=done
 b@06:00=done
@@ -419,7 +427,6 @@ c@06:00=done
 d@06:00=done
 j@06:00=done
 E
-	# j was made by b's success and skipped (c running), then restarted by c's.
 	expect_why j@06:00 "started by c's success"
 }
 
@@ -1142,6 +1149,79 @@ transform@02:00=failed
 transform@07:00=done
 E
 	expect_why alert@02:00 "started by transform's failure"
+}
+
+scenario cancel_failure "a cancelled run is not a success: its failure branch starts, its successors do not"
+s_cancel_failure() {
+	def a 'sleep 30' <<'Y'
+schedule: {start_times: ["06:00"]}
+successors: [b]
+successors_on_failure: [alert]
+Y
+	def b <<'Y'
+Y
+	def alert <<'Y'
+Y
+	boot
+	at_nowait 06:00
+	wait_until 20 _run_state a@06:00 running
+	local job
+	job=$(jg plan --json | jq -r '.runs[] | select(.definition == "a") | .job')
+	jg cancel "$job" >/dev/null
+	settle
+	expect_plan <<'E'
+a@06:00=failed
+alert@06:00=done
+E
+}
+
+scenario deep_server_config "mode deep from the server config (the lowest layer), shallow in one definition"
+s_deep_server_config() {
+	config <<'Y'
+dependencies: {mode: deep}
+Y
+	def a false <<'Y'
+schedule: {start_times: ["06:00"]}
+successors: [p]
+Y
+	def p <<'Y'
+successors: [d, s]
+Y
+	def d <<'Y'
+schedule: {start_times: ["07:00"]}
+Y
+	def s <<'Y'
+schedule: {start_times: ["07:00"]}
+dependencies: {mode: shallow}
+Y
+	boot
+	jg pause p >/dev/null
+	at 06:00
+	at 07:00
+	expect_plan <<'E'
+a@06:00=failed
+d@07:00=skipped
+s@07:00=done
+E
+	expect_why d@07:00 "predecessor a has not completed successfully"
+}
+
+scenario undeploy_predecessor "an undeployed predecessor is no longer waited for; its planned runs are dropped"
+s_undeploy_predecessor() {
+	def a <<'Y'
+schedule: {start_times: ["09:00"]}
+Y
+	def b <<'Y'
+schedule: {start_times: ["07:00"]}
+predecessors: [a]
+Y
+	boot
+	at 06:00
+	jg undeploy a >/dev/null
+	at 07:00
+	expect_plan <<'E'
+b@07:00=done
+E
 }
 
 # ==== runner ==============================================================================
