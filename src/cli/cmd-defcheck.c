@@ -38,8 +38,7 @@ static int defcheck_exec(int argc, char **argv)
 						json_string_value(json_object_get(f, "name")), &errs);
 		/* Scripts are compiled and their top level run here, in this process only. */
 		if (d && d->script)
-			script_check(d->file, d->script_line, d->name, d->script, strlen(d->script),
-				     &errs);
+			script_check(d->file, d->script_line, d->script, strlen(d->script), &errs);
 		def_free(d);
 	}
 	json_t *out = json_array();
