@@ -52,12 +52,21 @@ static const char *stop_name(enum sb_stop s)
 	return s == STOP_INSTRUCTIONS ? "instructions" : s == STOP_MEMORY ? "memory" : NULL;
 }
 
-/* The message of the stop in force (new). */
-static char *stop_message(const struct sb *sb)
+/* The message of the stop in force, into buf. */
+static void stop_text(const struct sb *sb, char *buf, size_t len)
 {
 	if (sb->stopped == STOP_MEMORY)
-		return xasprintf("stopped: used more than %zu MB", sb->mem_limit >> 20);
-	return xasprintf("stopped: ran more than %lld instructions", sb->instr_limit);
+		snprintf(buf, len, "stopped: used more than %zu MB", sb->mem_limit >> 20);
+	else
+		snprintf(buf, len, "stopped: ran more than %lld instructions", sb->instr_limit);
+}
+
+/* The same, new. */
+static char *stop_message(const struct sb *sb)
+{
+	char m[100];
+	stop_text(sb, m, sizeof m);
+	return xstrdup(m);
 }
 
 /* ---- budgets ------------------------------------------------------------------------ */
@@ -97,12 +106,13 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	return p;
 }
 
+/* On the C stack, not the heap: pushing it may itself raise (no memory left). */
 int sb_raise_stop(lua_State *L)
 {
-	char *m = stop_message(sb_of(L));
+	char m[100];
+	stop_text(sb_of(L), m, sizeof m);
 	luaL_where(L, 1);	/* where it was stopped, for the deploy check's line */
 	lua_pushstring(L, m);
-	free(m);
 	lua_concat(L, 2);
 	return lua_error(L);
 }
