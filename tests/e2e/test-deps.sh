@@ -68,13 +68,16 @@ expect_names "$(reason "$s")" "$rseq" "the dependant is skipped with a reason na
 # ---- One single-core worker: dep group whose third member arrives after the dependant.
 start_worker one --cores 1
 wait_workers 1
-m1=$(jg add --name m1 --dep-group g -- sleep 1)
-m2=$(jg add --name m2 --dep-group g -- sleep 1)
+# m1 and m2 hold on a file until m3 has been added, however slow the machine.
+hold() { echo "while [ ! -e '$T/$1' ]; do sleep 0.05; done"; }
+m1=$(jg add --name m1 --dep-group g -- "$(hold g-go)")
+m2=$(jg add --name m2 --dep-group g -- "$(hold g-go)")
 gd=$(jg add --name gdep --after-group g -- true)
 expect_eq "$(state "$gd")" waiting "the --after-group dependant waits"
 grep -q 'group g' <<<"$(reason "$gd")" || fail "its reason should name group g: $(reason "$gd")"
 log "ok: its reason: $(reason "$gd")"
 m3=$(jg add --name m3 --dep-group g -- sleep 1)
+touch "$T/g-go"
 expect_eq "$(jf "$gd" '.after_groups | join(",")')" g "show --json lists after_groups"
 jg wait "$m1" "$m2" "$m3" "$gd" --timeout 30s >/dev/null || fail "the group and its dependant did not all end done"
 c3=$(tms "$m3" .created_at)
@@ -98,12 +101,13 @@ log "ok: it ran"
 # ---- A second worker with four cores for the rest.
 start_worker w --cores 4
 wait_workers 2
-a=$(jg add --name dep-a -- sleep 1.5)
+a=$(jg add --name dep-a -- "$(hold a-go)")
 b=$(jg add --name dep-b --after-ok "$a" -- true)
 aseq=$(seq_of "$a")
 wait_state "$a" running
 expect_eq "$(state "$b")" waiting "B waits while A runs"
 expect_names "$(reason "$b")" "$aseq" "B's reason names A"
+touch "$T/a-go"
 # A failing chain F ← B2 ← C2 (after-ok); F fails until the flag file exists.
 f=$(jg add --name dep-f -- "sleep 1; test -e $T/flag")
 b2=$(jg add --name dep-b2 --after-ok "$f" -- true)
@@ -149,7 +153,9 @@ expect_after "$(tms "$b2" '.joblets[0].attempts[0].started_at')" "$(tms "$f" .en
 log "note: C2 (skipped because of B2) is now $(state "$c2"): $(reason "$c2")"
 
 # ---- Dependencies survive kill -9 of the server.
-p=$(jg add --name dep-p --dep-group pg -- sleep 2)
+# P holds on a file until the checks after the restart are made: on a loaded machine a
+# timed job may already have ended by then.
+p=$(jg add --name dep-p --dep-group pg -- "$(hold p-go)")
 q=$(jg add --name dep-q --after-ok "$p" -- true)
 q2=$(jg add --name dep-q2 --after-group pg -- true)
 wait_state "$p" running
@@ -162,6 +168,8 @@ expect_names "$(reason "$q")" "$pseq" "its reason still names P"
 expect_eq "$(jf "$q" '.after_ok | map(tostring) | join(",")')" "$pseq" "after_ok survived the restart"
 expect_eq "$(state "$q2")" waiting "the --after-group dependant still waits"
 expect_eq "$(jf "$p" '.dep_groups | join(",")')" pg "P's dep group survived"
+expect_eq "$(state "$p")" running "P still runs (it holds on a file)"
+touch "$T/p-go"
 jg wait "$p" "$q" "$q2" --timeout 40s >/dev/null || fail "P, Q, Q2 did not end done: $(state "$p") $(state "$q") $(state "$q2")"
 log "ok: P, Q and Q2 are done after the restart"
 expect_after "$(tms "$q" '.joblets[0].attempts[0].started_at')" "$(tms "$p" .ended_at)" "Q started after P ended"
@@ -191,7 +199,8 @@ expect_eq "$early" 0 "every leaf started after the root ended"
 expect_after "$(tms "$tail_id" '.joblets[0].attempts[0].started_at')" "$last_leaf_end" "the fan-in started after the last leaf ended"
 
 # ---- mod changes the dependencies of a job that has not started.
-gate=$(jg add --name mod-gate -- sleep 2)
+# The gate holds until mod has been shown not to wait for it.
+gate=$(jg add --name mod-gate -- "$(hold gate-go)")
 free=$(jg add --name mod-free -- true)
 dep=$(jg add --name mod-dep --after-ok "$gate" -- true)
 jg mod "$dep" --after-ok "$free" >/dev/null
@@ -201,3 +210,5 @@ expect_after "$(tms "$dep" '.joblets[0].attempts[0].started_at')" "$(tms "$free"
 log "ok: mod --after-ok replaced the dependency (it ran while $gate was still $(state "$gate"))"
 run jg mod "$dep" --after-ok "$gate"
 expect_eq "$RC" 2 "dependencies of a job that started cannot change"
+touch "$T/gate-go"
+jg wait "$gate" --timeout 20s >/dev/null || fail "the gate did not end once released"
