@@ -12,6 +12,7 @@ enum cli_exit {
 	EXIT_UNREACHABLE = 3,	/* the server could not be reached */
 	EXIT_NOT_FOUND = 4,
 	EXIT_DENIED = 5,
+	EXIT_TIMEOUT = 6,	/* `wait --timeout` ran out */
 };
 
 struct cli_cmd {
@@ -45,8 +46,9 @@ int cli_duration(const struct cli_cmd *cmd, const char *opt, const char *val, lo
 
 #include <jansson.h>
 /* Block until every job in ids (an array of id strings) is final; a progress bar on a
- * terminal. timeout_ms 0: no limit. Returns 0 all done, 1 any failed/skipped/cancelled,
- * 4 one not found, 3 unreachable or timed out. (cmd-wait.c) */
+ * terminal; while the server cannot be reached it says so and tries again. timeout_ms 0:
+ * no limit. Returns 0 all done, 1 any failed/skipped/cancelled, 4 one not found, 6 timed
+ * out. (cmd-wait.c) */
 int wait_for_ids(json_t *ids, long long timeout_ms, bool json);
 /* POST/DELETE on each job id (actions.c): prints one line per job; returns the worst exit. */
 int cli_job_action(const struct cli_cmd *cmd, int argc, char **argv, const char *method,

@@ -1,10 +1,12 @@
-/* libcurl easy-API client with retries and idempotency keys. */
+/* libcurl easy-API client: retries with a pause that grows, idempotency keys, failures
+ * told in jobgrid's words (client.h has the policy). */
 #include "cli/client.h"
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/xalloc.h"
 #include "cli/cli.h"
 #include <curl/curl.h>
+#include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +15,8 @@
 #include <unistd.h>
 
 static const char *server_url;
+static bool patient;
+static int64_t patient_deadline;	/* mono ms; 0 = none */
 
 void client_set_server(const char *url)
 {
@@ -25,6 +29,12 @@ const char *client_server(void)
 		return server_url;
 	const char *env = getenv("JOBGRID_URL");
 	return env && *env ? env : "http://127.0.0.1:7370";
+}
+
+void client_set_patient(int64_t deadline_mono_ms)
+{
+	patient = true;
+	patient_deadline = deadline_mono_ms;
 }
 
 int client_exit_for_status(long status)
@@ -60,20 +70,6 @@ static void new_key(char *out, size_t len)
 		snprintf(out + 2 * i, 3, "%02x", raw[i]);
 }
 
-/* Connection-level failures worth another try: the request may or may not have arrived,
- * which is what the idempotency key is for. */
-static bool retryable(CURLcode rc)
-{
-	return rc == CURLE_COULDNT_CONNECT || rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR ||
-	       rc == CURLE_SEND_ERROR || rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_PARTIAL_FILE;
-}
-
-static int64_t retry_budget_ms(void)
-{
-	const char *env = getenv("JOBGRID_RETRY_SECS");
-	return (env && *env ? atoll(env) : 10) * 1000;
-}
-
 static const char *user_name(void)
 {
 	static char name[65];
@@ -82,6 +78,243 @@ static const char *user_name(void)
 		snprintf(name, sizeof name, "%s", pw ? pw->pw_name : "unknown");
 	}
 	return name;
+}
+
+static int64_t retry_budget_ms(void)
+{
+	const char *env = getenv("JOBGRID_RETRY_SECS");
+	return (env && *env ? atoll(env) : 10) * 1000;
+}
+
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* ---- one transfer and what became of it ------------------------------------------ */
+
+struct outcome {
+	CURLcode rc;
+	long status;		/* HTTP status when rc is CURLE_OK */
+	long os_errno;		/* the system's error behind a failed connection, or 0 */
+	char detail[CURL_ERROR_SIZE];	/* libcurl's own words, kept for the rare cases */
+};
+
+/* Let curl fill o after a transfer on h. */
+static void outcome_read(CURL *h, CURLcode rc, struct outcome *o)
+{
+	o->rc = rc;
+	o->status = 0;
+	o->os_errno = 0;
+	if (rc == CURLE_OK || rc == CURLE_WRITE_ERROR)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &o->status);
+	else
+		curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &o->os_errno);
+}
+
+/* The request may have reached the server: trying it again needs its idempotency key. */
+static bool may_have_arrived(CURLcode rc)
+{
+	return rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
+	       rc == CURLE_PARTIAL_FILE;
+}
+
+/* A bad --server/JOBGRID_URL: a usage error, nothing to try again. */
+static bool bad_url(CURLcode rc)
+{
+	return rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL;
+}
+
+/* What went wrong, in our words (libcurl's say "Transferred a partial file"). */
+static const char *reason(const struct outcome *o, char *buf, size_t len)
+{
+	const char *os = o->os_errno ? strerror((int)o->os_errno) : NULL;
+	switch (o->rc) {
+	case CURLE_COULDNT_CONNECT:
+		if (o->os_errno == ECONNREFUSED)
+			return "connection refused (nothing listens there)";
+		snprintf(buf, len, "cannot connect%s%s%s", os ? " (" : "", os ? os : "", os ? ")" : "");
+		return buf;
+	case CURLE_COULDNT_RESOLVE_HOST: return "the host name is unknown";
+	case CURLE_OPERATION_TIMEDOUT: return "no answer to the connection within 3 s";
+	case CURLE_GOT_NOTHING: return "the server closed the connection without answering";
+	case CURLE_PARTIAL_FILE: return "the connection closed before the whole reply arrived";
+	case CURLE_RECV_ERROR: return "the connection broke while the reply was read";
+	case CURLE_SEND_ERROR: return "the connection broke while the request was sent";
+	case CURLE_URL_MALFORMAT:
+	case CURLE_UNSUPPORTED_PROTOCOL: return "that is not an http:// or https:// URL";
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+		snprintf(buf, len, "TLS failed: %s", o->detail[0] ? o->detail : "no detail");
+		return buf;
+	case CURLE_OK:
+		snprintf(buf, len, "a proxy answered %ld (the server behind it is away)", o->status);
+		return buf;
+	default:
+		snprintf(buf, len, "%s", o->detail[0] ? o->detail : curl_easy_strerror(o->rc));
+		return buf;
+	}
+}
+
+static bool gateway(const struct outcome *o)
+{
+	return o->rc == CURLE_OK && o->status >= 502 && o->status <= 504;
+}
+
+/* Print "cannot reach the server …" and return the exit status for o's failure. */
+static int unreachable(const struct outcome *o, const char *extra)
+{
+	char buf[CURL_ERROR_SIZE + 64];
+	fprintf(stderr, "jobgrid: cannot reach the server at %s: %s%s\n", client_server(),
+		reason(o, buf, sizeof buf), extra ? extra : "");
+	return bad_url(o->rc) ? EXIT_USAGE : EXIT_UNREACHABLE;
+}
+
+/* Patient mode: say the server cannot be reached and sleep before try *tries + 1, the
+ * pause doubling from 1 s to 30 s. 0 to go on; EXIT_TIMEOUT past the deadline. */
+static int patient_pause(const struct outcome *o, int *tries)
+{
+	char buf[CURL_ERROR_SIZE + 64];
+	int64_t ms = *tries < 5 ? 1000LL << *tries : 30000;
+	if (patient_deadline) {
+		int64_t left = patient_deadline - clock_mono_ms();
+		if (left <= 0) {
+			unreachable(o, "");
+			return EXIT_TIMEOUT;
+		}
+		if (ms > left)
+			ms = left;
+	}
+	fprintf(stderr, "jobgrid: cannot reach the server at %s: %s; trying again in %.0fs\n",
+		client_server(), reason(o, buf, sizeof buf), (double)ms / 1000.0);
+	sleep_ms(ms);
+	(*tries)++;
+	return 0;
+}
+
+static void back_again(int tries)
+{
+	if (tries > 0)
+		fprintf(stderr, "jobgrid: the server at %s answers again\n", client_server());
+}
+
+/* Requests share one handle, so its connection is kept alive from one to the next (wait
+ * polls many jobs); streams get their own. Cleaned up at exit. */
+static CURL *shared;
+
+static void shared_cleanup(void)
+{
+	curl_easy_cleanup(shared);
+	shared = NULL;
+}
+
+static CURL *handle_for(bool stream)
+{
+	CURL *h;
+	if (!stream && shared) {
+		curl_easy_reset(shared);	/* keeps its live connection */
+		return shared;
+	}
+	h = curl_easy_init();
+	if (h == NULL) {
+		fprintf(stderr, "jobgrid: out of memory\n");
+		exit(EXIT_UNREACHABLE);
+	}
+	if (!stream) {
+		shared = h;
+		atexit(shared_cleanup);
+	}
+	return h;
+}
+
+static CURL *new_handle(const char *path, bool stream, struct curl_slist **hdr,
+			const char *key, char *errbuf)
+{
+	char url[4096], userh[96], keyh[96];
+	snprintf(url, sizeof url, "%s%s", client_server(), path);
+	snprintf(userh, sizeof userh, "X-Jobgrid-User: %s", user_name());
+	*hdr = curl_slist_append(NULL, "Content-Type: application/json");
+	*hdr = curl_slist_append(*hdr, userh);
+	if (key) {
+		snprintf(keyh, sizeof keyh, "Idempotency-Key: %s", key);
+		*hdr = curl_slist_append(*hdr, keyh);
+	}
+	CURL *h = handle_for(stream);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdr);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");	/* ftp://… is a usage error */
+	return h;
+}
+
+/* ---- requests ---------------------------------------------------------------------- */
+
+/* One request with the retries of client.h; the body is collected into *out. Returns 0
+ * with *status set, or an exit status after printing why. */
+static int perform(const char *method, const char *path, const char *body, bool mutating,
+		   struct buf *out, long *status)
+{
+	char key[64] = "";
+	struct outcome o = {0};
+	struct curl_slist *hdr;
+	if (mutating)
+		new_key(key, sizeof key);
+	CURL *h = new_handle(path, false, &hdr, mutating ? key : NULL, o.detail);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	if (body)
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, buf_write_cb);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, (void *)out);
+	int64_t deadline = clock_mono_ms() + retry_budget_ms(), pause = 100;
+	int tries = 0, rc = 0;
+	bool lost = false;	/* a try may have reached the server: keep trying */
+	for (;;) {
+		buf_free(out);	/* a retry starts a fresh body */
+		o.detail[0] = '\0';
+		outcome_read(h, curl_easy_perform(h), &o);
+		if (o.rc == CURLE_OK && !gateway(&o)) {
+			if (patient)
+				back_again(tries);
+			break;
+		}
+		if (bad_url(o.rc)) {
+			rc = unreachable(&o, "");
+			break;
+		}
+		if (patient) {
+			if ((rc = patient_pause(&o, &tries)) != 0)
+				break;
+			continue;
+		}
+		lost = lost || may_have_arrived(o.rc) || gateway(&o);
+		if (!lost || clock_mono_ms() + pause > deadline) {
+			if (gateway(&o))
+				break;	/* the caller prints the proxy's answer */
+			char extra[80] = "";
+			if (tries)
+				snprintf(extra, sizeof extra, " (gave up after %d tries)", tries + 1);
+			rc = unreachable(&o, extra);
+			break;
+		}
+		if (tries == 0) {
+			char buf[CURL_ERROR_SIZE + 64];
+			fprintf(stderr, "jobgrid: %s; trying again for up to %llds\n",
+				reason(&o, buf, sizeof buf), (long long)retry_budget_ms() / 1000);
+		}
+		sleep_ms(pause);
+		pause = pause * 2 > 2000 ? 2000 : pause * 2;
+		tries++;
+	}
+	*status = o.status;
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);	/* o.detail goes out of scope */
+	curl_slist_free_all(hdr);
+	return rc;
 }
 
 static void print_error(long status, const struct buf *b)
@@ -101,56 +334,6 @@ static void print_error(long status, const struct buf *b)
 		fprintf(stderr, "jobgrid: the server answered %ld%s%.200s\n", status,
 			b->len ? ": " : "", b->data ? b->data : "");
 	json_decref(j);
-}
-
-/* One request with retries; the body is collected into *out. */
-static int perform(const char *method, const char *path, const char *body, bool mutating,
-		   struct buf *out, long *status)
-{
-	char url[4096], key[64] = "", keyh[96], userh[96];
-	snprintf(url, sizeof url, "%s%s", client_server(), path);
-	if (mutating) {
-		new_key(key, sizeof key);
-		snprintf(keyh, sizeof keyh, "Idempotency-Key: %s", key);
-	}
-	snprintf(userh, sizeof userh, "X-Jobgrid-User: %s", user_name());
-	CURL *h = curl_easy_init();
-	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
-	hdr = curl_slist_append(hdr, userh);
-	if (mutating)
-		hdr = curl_slist_append(hdr, keyh);
-	int64_t deadline = clock_mono_ms() + retry_budget_ms(), pause = 100;
-	CURLcode rc;
-	for (;;) {
-		buf_free(out);	/* a retry starts a fresh body */
-		curl_easy_setopt(h, CURLOPT_URL, url);
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
-		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-		if (body)
-			curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, buf_write_cb);
-		curl_easy_setopt(h, CURLOPT_WRITEDATA, (void *)out);
-		rc = curl_easy_perform(h);
-		if (rc == CURLE_OK)
-			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
-		bool again = (rc != CURLE_OK && retryable(rc)) || (rc == CURLE_OK && *status >= 502 &&
-								   *status <= 504);
-		if (!again || clock_mono_ms() + pause > deadline)
-			break;
-		struct timespec ts = {0, (long)pause * 1000000L};
-		nanosleep(&ts, NULL);
-		pause = pause * 2 > 1000 ? 1000 : pause * 2;
-	}
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(h);
-	if (rc != CURLE_OK) {
-		fprintf(stderr, "jobgrid: server unreachable at %s: %s\n", client_server(),
-			curl_easy_strerror(rc));
-		return EXIT_UNREACHABLE;
-	}
-	return 0;
 }
 
 int client_call(const char *method, const char *path, json_t *body, bool mutating,
@@ -177,13 +360,16 @@ int client_call(const char *method, const char *path, json_t *body, bool mutatin
 	return rc;
 }
 
-/* Streaming: the body goes to the caller's callback once the status says success; an
- * error body is collected and printed instead. */
+/* ---- streams ----------------------------------------------------------------------- */
+
+/* The body goes to the caller's callback once the status says success; an error body is
+ * collected and printed instead. */
 struct stream_ctx {
 	size_t (*cb)(char *, size_t, size_t, void *);
 	void *arg;
 	CURL *h;
 	struct buf err;
+	bool began;		/* the reply's body had begun: a break is a loss mid-stream */
 };
 
 static size_t stream_write(char *p, size_t size, size_t n, void *arg)
@@ -191,38 +377,71 @@ static size_t stream_write(char *p, size_t size, size_t n, void *arg)
 	struct stream_ctx *sc = arg;
 	long status = 0;
 	curl_easy_getinfo(sc->h, CURLINFO_RESPONSE_CODE, &status);
-	if (status >= 200 && status < 300)
+	if (status >= 200 && status < 300) {
+		sc->began = true;
 		return sc->cb(p, size, n, sc->arg);
+	}
 	return buf_write_cb(p, size, n, &sc->err);
 }
 
-int client_stream(const char *path, size_t (*cb)(char *, size_t, size_t, void *), void *arg)
+int client_stream(const char *path, size_t (*cb)(char *, size_t, size_t, void *), void *arg,
+		  bool *lost)
 {
-	char url[4096], userh[96];
-	long status = 0;
-	snprintf(url, sizeof url, "%s%s", client_server(), path);
-	snprintf(userh, sizeof userh, "X-Jobgrid-User: %s", user_name());
-	struct stream_ctx sc = {cb, arg, curl_easy_init(), {NULL, 0}};
-	struct curl_slist *hdr = curl_slist_append(NULL, userh);
-	curl_easy_setopt(sc.h, CURLOPT_URL, url);
-	curl_easy_setopt(sc.h, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(sc.h, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
-	curl_easy_setopt(sc.h, CURLOPT_NOSIGNAL, 1L);
+	struct outcome o = {0};
+	struct curl_slist *hdr;
+	struct stream_ctx sc = {cb, arg, new_handle(path, true, &hdr, NULL, o.detail), {NULL, 0}, false};
 	curl_easy_setopt(sc.h, CURLOPT_WRITEFUNCTION, stream_write);
 	curl_easy_setopt(sc.h, CURLOPT_WRITEDATA, &sc);
-	CURLcode rc = curl_easy_perform(sc.h);
-	curl_easy_getinfo(sc.h, CURLINFO_RESPONSE_CODE, &status);
+	int tries = 0, ret = 0;
+	if (lost)
+		*lost = false;
+	for (;;) {
+		buf_free(&sc.err);
+		o.detail[0] = '\0';
+		outcome_read(sc.h, curl_easy_perform(sc.h), &o);
+		if ((o.rc == CURLE_OK && !gateway(&o)) || o.rc == CURLE_WRITE_ERROR || sc.began) {
+			if (patient)
+				back_again(tries);
+			break;
+		}
+		if (patient && !bad_url(o.rc)) {
+			if ((ret = patient_pause(&o, &tries)) != 0)
+				break;
+			continue;
+		}
+		if (!gateway(&o))
+			ret = unreachable(&o, "");
+		break;
+	}
+	if (ret == 0 && sc.began && o.rc != CURLE_OK && o.rc != CURLE_WRITE_ERROR) {
+		char buf[CURL_ERROR_SIZE + 64];
+		fprintf(stderr, "jobgrid: lost the connection to the server at %s: %s\n",
+			client_server(), reason(&o, buf, sizeof buf));
+		ret = EXIT_UNREACHABLE;
+		if (lost)
+			*lost = true;
+	} else if (ret == 0 && (o.status < 200 || o.status >= 300)) {
+		print_error(o.status, &sc.err);
+		ret = client_exit_for_status(o.status);
+	}
 	curl_slist_free_all(hdr);
 	curl_easy_cleanup(sc.h);
-	int ret = 0;
-	if (rc != CURLE_OK && rc != CURLE_WRITE_ERROR) {
-		fprintf(stderr, "jobgrid: server unreachable at %s: %s\n", client_server(),
-			curl_easy_strerror(rc));
-		ret = EXIT_UNREACHABLE;
-	} else if (status < 200 || status >= 300) {
-		print_error(status, &sc.err);
-		ret = client_exit_for_status(status);
-	}
 	free(sc.err.data);
 	return ret;
+}
+
+int client_pause_after_loss(int *tries)
+{
+	int64_t ms = *tries < 5 ? 1000LL << *tries : 30000;
+	if (patient_deadline) {
+		int64_t left = patient_deadline - clock_mono_ms();
+		if (left <= 0)
+			return EXIT_TIMEOUT;
+		if (ms > left)
+			ms = left;
+	}
+	fprintf(stderr, "jobgrid: trying again in %.0fs\n", (double)ms / 1000.0);
+	sleep_ms(ms);
+	(*tries)++;
+	return 0;
 }

@@ -58,8 +58,24 @@ static int events_exec(int argc, char **argv)
 		snprintf(path, sizeof path, "/v1/events?job=%s", e);
 		free(e);
 	}
+	/* Live until interrupted: a lost server is waited for, and the gap said. */
 	struct buf partial = {NULL, 0};
-	int rc = client_stream(path, on_chunk, &partial);
+	int rc, tries = 0;
+	client_set_patient(0);
+	for (;;) {
+		bool lost = false;
+		rc = client_stream(path, on_chunk, &partial, &lost);
+		partial.len = 0;	/* a line cut by the break is dropped */
+		if (partial.data)
+			partial.data[0] = '\0';
+		if (rc != 0 && !lost)
+			break;
+		if (rc == 0)
+			fprintf(stderr, "jobgrid: the server at %s ended the stream\n", client_server());
+		fprintf(stderr, "jobgrid: events until the stream is back are not shown\n");
+		if ((rc = client_pause_after_loss(&tries)) != 0)
+			break;
+	}
 	buf_free(&partial);
 	return rc;
 }

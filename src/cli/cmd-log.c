@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "cli/output.h"
+#include "core/job.h"
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,14 +18,15 @@ const struct cli_cmd cli_cmd_log = {
 	log_exec,
 };
 
-static size_t to_stdout(char *data, size_t size, size_t n, void *arg)
-{
-	size_t len = size * n;
-	if (fwrite(data, 1, len, stdout) != len)
-		return 0;
-	fflush(stdout);
-	return len;
-}
+/* Where the text goes: stdout as it comes, or split into JSON lines. skip counts the
+ * bytes a resumed -f has already shown: the server sends the log from its start again,
+ * and a log only grows, so the first skip bytes are the ones already seen. */
+struct sink {
+	long long skip, seen;	/* bytes to drop; bytes seen on this connection */
+	bool json;
+	struct buf partial;	/* --json: text after the last newline seen */
+	json_t *lines;		/* owned: collected lines, or NULL when each is printed */
+};
 
 /* "[node] text" → {"node", "line"}. */
 static json_t *line_object(const char *line)
@@ -38,21 +40,15 @@ static json_t *line_object(const char *line)
 	return o;
 }
 
-struct json_log {
-	struct buf partial;	/* text after the last newline seen */
-	json_t *lines;		/* owned: collected lines, or NULL when each is printed */
-};
-
-static size_t to_json(char *data, size_t size, size_t n, void *arg)
+static void json_lines(struct sink *sk, const char *data, size_t len)
 {
-	struct json_log *jl = arg;
-	buf_append(&jl->partial, data, size * n);
-	char *start = jl->partial.data, *nl;
-	while ((nl = memchr(start, '\n', jl->partial.len - (size_t)(start - jl->partial.data)))) {
+	buf_append(&sk->partial, data, len);
+	char *start = sk->partial.data, *nl;
+	while ((nl = memchr(start, '\n', sk->partial.len - (size_t)(start - sk->partial.data)))) {
 		*nl = '\0';
 		json_t *o = line_object(start);
-		if (jl->lines) {
-			json_array_append_new(jl->lines, o);
+		if (sk->lines) {
+			json_array_append_new(sk->lines, o);
 		} else {
 			json_dumpf(o, stdout, JSON_COMPACT);
 			putchar('\n');
@@ -61,10 +57,66 @@ static size_t to_json(char *data, size_t size, size_t n, void *arg)
 		}
 		start = nl + 1;
 	}
-	jl->partial.len -= (size_t)(start - jl->partial.data);
-	memmove(jl->partial.data, start, jl->partial.len);
-	jl->partial.data[jl->partial.len] = '\0';
-	return size * n;
+	sk->partial.len -= (size_t)(start - sk->partial.data);
+	memmove(sk->partial.data, start, sk->partial.len);
+	sk->partial.data[sk->partial.len] = '\0';
+}
+
+static size_t on_chunk(char *data, size_t size, size_t n, void *arg)
+{
+	struct sink *sk = arg;
+	size_t len = size * n, from = 0;
+	if (sk->seen < sk->skip)
+		from = (size_t)(sk->skip - sk->seen) < len ? (size_t)(sk->skip - sk->seen) : len;
+	sk->seen += (long long)len;
+	if (from == len)
+		return len;
+	if (sk->json) {
+		json_lines(sk, data + from, len - from);
+	} else {
+		if (fwrite(data + from, 1, len - from, stdout) != len - from)
+			return 0;
+		fflush(stdout);
+	}
+	return len;
+}
+
+/* Is the job final (the end of a followed log), asked after a stream ended? */
+static bool job_final(const char *escaped_id)
+{
+	char path[700];
+	json_t *j = NULL;
+	snprintf(path, sizeof path, "/v1/jobs/%s?joblets=0", escaped_id);
+	if (client_call("GET", path, NULL, false, &j))
+		return true;	/* gone, or not reachable before the deadline: stop here */
+	const char *st = json_string_value(json_object_get(j, "state"));
+	bool fin = st && (strcmp(st, "done") == 0 || strcmp(st, "failed") == 0 ||
+			  strcmp(st, "cancelled") == 0 || strcmp(st, "skipped") == 0);
+	json_decref(j);
+	return fin;
+}
+
+/* -f: follow until the job ends, across lost connections and server restarts. */
+static int follow_log(const char *path, const char *escaped_id, struct sink *sk)
+{
+	int tries = 0;
+	client_set_patient(0);
+	for (;;) {
+		bool lost = false;
+		sk->seen = 0;
+		int rc = client_stream(path, on_chunk, sk, &lost);
+		if (sk->seen > sk->skip)
+			sk->skip = sk->seen;
+		if (rc == 0 && job_final(escaped_id))
+			return 0;	/* a stream ends with the job, or with a server that stops */
+		if (rc != 0 && !lost)
+			return rc;
+		if (rc == 0)
+			fprintf(stderr, "jobgrid: the server at %s ended the stream before the job"
+					" ended\n", client_server());
+		if ((rc = client_pause_after_loss(&tries)) != 0)
+			return rc;
+	}
 }
 
 static int log_exec(int argc, char **argv)
@@ -86,31 +138,25 @@ static int log_exec(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return cli_usage_error(&cli_cmd_log, "give exactly one job id%s", "");
-	char *idtext = xstrdup(argv[optind]), *slash = strchr(idtext, '/'), path[700];
-	long long index = -1;
-	if (slash) {
-		*slash = '\0';
-		if (cli_int(&cli_cmd_log, "ID/INDEX", slash + 1, 0, 100000, &index)) {
-			free(idtext);
-			return EXIT_USAGE;
-		}
-	}
-	char *id = client_escape(idtext);
-	free(idtext);
+	/* The server reads ID/INDEX itself: a definition's name may hold '/' too. */
+	struct job_ref ref;
+	if (job_ref_parse(argv[optind], &ref))
+		return cli_usage_error(&cli_cmd_log, "'%s' is no job id (SEQ, OWNER.NAME.SEQ, "
+				       "optionally /INDEX)", argv[optind]);
+	char *id = client_escape(argv[optind]), path[700];
+	char *job_only = xstrndup(argv[optind], ref.id_len), *job = client_escape(job_only);
 	snprintf(path, sizeof path, "/v1/jobs/%s/log?follow=%d", id, follow);
-	free(id);
-	if (index >= 0)
-		snprintf(path + strlen(path), sizeof path - strlen(path), "&index=%lld", index);
-	if (!json)
-		return client_stream(path, to_stdout, NULL);
-	struct json_log jl = {{NULL, 0}, follow ? NULL : json_array()};
-	int rc = client_stream(path, to_json, &jl);
-	if (rc == 0 && jl.lines) {
-		json_t *doc = json_pack("{s:O}", "lines", jl.lines);
+	struct sink sk = {0, 0, json, {NULL, 0}, json && !follow ? json_array() : NULL};
+	int rc = follow ? follow_log(path, job, &sk) : client_stream(path, on_chunk, &sk, NULL);
+	free(job_only);
+	free(job);
+	if (rc == 0 && sk.lines) {
+		json_t *doc = json_pack("{s:O}", "lines", sk.lines);
 		out_json(doc);
 		json_decref(doc);
 	}
-	json_decref(jl.lines);
-	buf_free(&jl.partial);
+	free(id);
+	json_decref(sk.lines);
+	buf_free(&sk.partial);
 	return rc;
 }

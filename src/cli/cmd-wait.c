@@ -1,5 +1,6 @@
 /* `jobgrid wait ID…`: block until the jobs are final; exit 0 if all are done, 1 if any
- * failed, was skipped or cancelled. Polls with a growing pause (20 ms to 500 ms). */
+ * failed, was skipped or cancelled, 6 when --timeout runs out. Polls with a growing pause
+ * (20 ms to 500 ms); the progress bar counts joblets. */
 #include "base/clock.h"
 #include "base/xalloc.h"
 #include "cli/cli.h"
@@ -14,7 +15,8 @@ static int wait_exec(int argc, char **argv);
 
 const struct cli_cmd cli_cmd_wait = {
 	"wait", "[--timeout D] [--json] ID…",
-	"wait until jobs end: exit 0 if all done, 1 if any failed, skipped or cancelled",
+	"wait until jobs end: exit 0 if all done, 1 if any failed, skipped or cancelled, 6 if"
+	" --timeout ran out; --json: {ID: STATE}",
 	wait_exec,
 };
 
@@ -24,62 +26,94 @@ static bool final(const char *state)
 			 strcmp(state, "cancelled") == 0 || strcmp(state, "skipped") == 0);
 }
 
+/* What wait knows of one job: its state and its joblets, ended and all. */
+struct waited {
+	char *state;		/* owned; NULL until first seen */
+	long long ended, total;
+};
+
+/* One look at job i; 0, or the exit status of the failed request. */
+static int poll_job(json_t *ids, size_t i, struct waited *w)
+{
+	static const char *const ends[] = {"done", "failed", "cancelled", "skipped"};
+	char *id = client_escape(json_string_value(json_array_get(ids, i)));
+	char path[600];
+	snprintf(path, sizeof path, "/v1/jobs/%s?joblets=0", id);
+	free(id);
+	json_t *job = NULL;
+	int rc = client_call("GET", path, NULL, false, &job);
+	if (rc == 0) {
+		json_t *counts = json_object_get(job, "counts");
+		free(w->state);
+		w->state = xstrdup(json_string_value(json_object_get(job, "state")));
+		w->total = json_integer_value(json_object_get(job, "joblet_count"));
+		w->ended = 0;
+		for (size_t k = 0; k < sizeof ends / sizeof ends[0]; k++)
+			w->ended += json_integer_value(json_object_get(counts, ends[k]));
+	}
+	json_decref(job);
+	return rc;
+}
+
+/* The bar counts joblets: a job of 6 shows its progress before it ends. */
+static void draw_bar(const struct waited *w, size_t n)
+{
+	long long ended = 0, total = 0;
+	for (size_t i = 0; i < n; i++) {
+		ended += w[i].ended;
+		total += w[i].total;
+	}
+	fprintf(stderr, "\r");
+	out_bar(stderr, ended, total, 30);
+	fprintf(stderr, " joblets");
+}
+
 int wait_for_ids(json_t *ids, long long timeout_ms, bool json)
 {
 	size_t n = json_array_size(ids), nfinal = 0;
-	char **states = xcalloc(n + 1, sizeof *states);	/* owned strings once final */
+	struct waited *w = xcalloc(n + 1, sizeof *w);
 	int64_t deadline = timeout_ms ? clock_mono_ms() + timeout_ms : 0;
 	long pause = 20;
 	int rc = 0;
 	bool bar = !json && out_tty(stderr);
+	client_set_patient(deadline);	/* a server restart is waited out, and said */
 	while (rc == 0 && nfinal < n) {
 		for (size_t i = 0; i < n && rc == 0; i++) {
-			if (states[i])
+			if (final(w[i].state))
 				continue;
-			char *id = client_escape(json_string_value(json_array_get(ids, i)));
-			char path[600];
-			snprintf(path, sizeof path, "/v1/jobs/%s", id);
-			free(id);
-			json_t *job = NULL;
-			rc = client_call("GET", path, NULL, false, &job);
-			const char *st = json_string_value(json_object_get(job, "state"));
-			if (rc == 0 && final(st)) {
-				states[i] = xstrdup(st);
-				nfinal++;
-			}
-			json_decref(job);
+			rc = poll_job(ids, i, &w[i]);
+			nfinal += rc == 0 && final(w[i].state);
 		}
-		if (bar) {
-			fprintf(stderr, "\r");
-			out_bar(stderr, (long long)nfinal, (long long)n, 30);
-		}
+		if (bar)
+			draw_bar(w, n);
 		if (rc || nfinal == n)
 			break;
-		if (deadline && clock_mono_ms() > deadline) {
-			fprintf(stderr, "%sjobgrid wait: timed out with %zu of %zu jobs ended\n",
-				bar ? "\n" : "", nfinal, n);
-			rc = EXIT_UNREACHABLE;
+		if (deadline && clock_mono_ms() >= deadline) {
+			rc = EXIT_TIMEOUT;
 			break;
 		}
-		struct timespec ts = {0, pause * 1000000L};
+		int64_t left = deadline ? deadline - clock_mono_ms() : pause;
+		struct timespec ts = {0, (left < pause ? left : pause) * 1000000L};
 		nanosleep(&ts, NULL);
 		pause = pause * 2 > 500 ? 500 : pause * 2;
 	}
 	if (bar)
 		fprintf(stderr, "\n");
+	if (rc == EXIT_TIMEOUT)
+		fprintf(stderr, "jobgrid wait: timed out with %zu of %zu jobs ended\n", nfinal, n);
 	json_t *out = json_object();
 	for (size_t i = 0; i < n; i++) {
-		if (rc == 0 && strcmp(states[i], "done") != 0)
+		if (rc == 0 && strcmp(w[i].state, "done") != 0)
 			rc = EXIT_JOB_FAILED;
-		if (states[i])
+		if (w[i].state)	/* every job seen, ended or not: the states at the end */
 			json_object_set_new(out, json_string_value(json_array_get(ids, i)),
-					    json_string(states[i]));
-		free(states[i]);
+					    json_string(w[i].state));
+		free(w[i].state);
 	}
-	if (json)
+	if (json && (rc == 0 || rc == EXIT_JOB_FAILED || rc == EXIT_TIMEOUT))
 		out_json(out);
 	json_decref(out);
-	free(states);
+	free(w);
 	return rc;
 }
 

@@ -143,3 +143,44 @@ char *job_id(const struct job *j, char *buf, size_t len)
 	snprintf(buf, len, "%s.%s.%lld", j->owner, j->name, (long long)j->seq);
 	return buf;
 }
+
+/* Digits only, 1..max of them, value in 0..limit: the number; else -1. */
+static int64_t digits_value(const char *s, size_t n, int64_t limit)
+{
+	int64_t v = 0;
+	if (n == 0 || n > 18)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v <= limit ? v : -1;
+}
+
+int job_ref_parse(const char *text, struct job_ref *out)
+{
+	size_t len = strlen(text);
+	const char *slash = memrchr(text, '/', len);
+	out->index = -1;
+	out->id_len = len;
+	if (slash) {
+		size_t n = len - (size_t)(slash - text) - 1;
+		int64_t idx = digits_value(slash + 1, n, INT32_MAX);
+		if (idx >= 0) {
+			out->index = (int32_t)idx;
+			out->id_len = (size_t)(slash - text);
+		}
+	}
+	/* The seq: the digits after the last '.', or the whole id. */
+	const char *dot = memrchr(text, '.', out->id_len);
+	const char *num = dot ? dot + 1 : text;
+	size_t nlen = out->id_len - (size_t)(num - text);
+	out->seq = digits_value(num, nlen, INT64_MAX / 2);
+	if (out->seq <= 0)
+		return -1;
+	/* OWNER.NAME.SEQ needs an owner and a name; "12" alone is fine. */
+	if (dot && (dot == text || memchr(text, '.', (size_t)(dot - text)) == NULL))
+		return -1;
+	return 0;
+}

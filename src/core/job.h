@@ -177,4 +177,16 @@ const char *dep_type_name(int t);
 bool name_valid(const char *s, size_t max);	/* "after_ok", "after_fail", "after_any" */
 /* "alice.true.12" into buf. */
 char *job_id(const struct job *j, char *buf, size_t len);
+
+/* A job or joblet as a person names it: "12", "alice.true.12", "root.jn/a.2" (a
+ * definition's name may hold '/'), each optionally followed by "/INDEX" for one joblet.
+ * The index suffix is told apart from a '/' in the name because an id always ends in
+ * ".SEQ": only a last '/' followed by digits alone is an index. */
+struct job_ref {
+	int64_t seq;		/* > 0 */
+	size_t id_len;		/* length of the job id part (text before "/INDEX") */
+	int32_t index;		/* -1: none given */
+};
+/* Parse text (borrowed) into *out: 0, or -1 when it is no job id. */
+int job_ref_parse(const char *text, struct job_ref *out);
 #endif

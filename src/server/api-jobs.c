@@ -169,9 +169,14 @@ void api_jobs_list(struct call *c)
 
 void api_job_get(struct call *c)
 {
+	const char *jl = call_query(c, "joblets");
+	if (jl && strcmp(jl, "0") != 0 && strcmp(jl, "1") != 0) {
+		call_error(c, 400, "bad_request", "joblets", "joblets: must be 0 or 1, got '%s'", jl);
+		return;
+	}
 	struct job *j = job_param(c);
-	if (j)
-		call_reply(c, 200, render_job(j, true));
+	if (j)	/* joblets=0: the list's summary, cheap to poll for a job of many joblets */
+		call_reply(c, 200, render_job(j, jl == NULL || strcmp(jl, "1") == 0));
 }
 
 /* The options j would have after the patch: the patch's lists where given, else j's. */

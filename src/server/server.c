@@ -199,36 +199,24 @@ static void on_committed(void *arg, struct store_batch *sb)
 
 struct job *server_find_job(struct server *srv, const char *id, int32_t *idx_out)
 {
-	char buf[512];
-	snprintf(buf, sizeof buf, "%s", id);
-	char *slash = strchr(buf, '/');
+	struct job_ref ref;
 	if (idx_out)
 		*idx_out = -1;
-	if (slash) {
-		char *end;
-		*slash = '\0';
-		long idx = strtol(slash + 1, &end, 10);
-		if (*end || end == slash + 1 || idx < 0 || idx_out == NULL)
-			return NULL;
-		*idx_out = (int32_t)idx;
-	}
-	const char *dot = strrchr(buf, '.');
-	const char *num = dot ? dot + 1 : buf;
-	char *end;
-	long long seq = strtoll(num, &end, 10);
-	if (*num == '\0' || *end || seq <= 0)
+	if (job_ref_parse(id, &ref) || (ref.index >= 0 && idx_out == NULL))
 		return NULL;
-	struct job *j = sched_job(&srv->sched, seq);
+	struct job *j = sched_job(&srv->sched, ref.seq);
 	if (j == NULL)
 		return NULL;
-	if (dot) {
+	if (memchr(id, '.', ref.id_len)) {	/* the full id must be this job's */
 		char full[512];
 		job_id(j, full, sizeof full);
-		if (strcmp(full, buf) != 0)
+		if (strlen(full) != ref.id_len || strncmp(full, id, ref.id_len) != 0)
 			return NULL;
 	}
-	if (idx_out && *idx_out >= j->njoblets)
+	if (ref.index >= j->njoblets)
 		return NULL;
+	if (idx_out)
+		*idx_out = ref.index;
 	return j;
 }
 
