@@ -1,5 +1,5 @@
-/* The shared body of cancel, retry, remove (one request per job id) and pause, resume (one
- * per definition name). */
+/* The shared body of cancel, retry (one request per job id), remove (one request for all)
+ * and pause, resume (one per definition name). */
 #include "base/xalloc.h"
 #include "cli/cli.h"
 #include "cli/client.h"
@@ -29,6 +29,32 @@ static int for_each(int argc, char **argv, const char *method, const char *prefi
 	return worst;
 }
 
+/* remove: one request for every id, so a job and the jobs that wait for it go together
+ * in any order. One line per job; the worst exit. */
+static int remove_all(int argc, char **argv, bool force, bool json)
+{
+	json_t *ids = json_array(), *reply = NULL, *v;
+	for (int i = optind; i < argc; i++)
+		json_array_append_new(ids, json_string(argv[i]));
+	json_t *body = json_pack("{s:o, s:b}", "ids", ids, "force", force);
+	int rc = client_call("POST", "/v1/jobs/remove", body, true, &reply);
+	json_decref(body);
+	size_t i;
+	if (rc == 0 && json)
+		json_dumpf(reply, stdout, JSON_COMPACT), fputc('\n', stdout);
+	json_array_foreach(json_object_get(reply, "removed"), i, v)
+		if (!json)
+			printf("%s removed\n", json_string_value(v));
+	json_array_foreach(json_object_get(reply, "errors"), i, v) {
+		bool missing = strcmp(json_string_value(json_object_get(v, "code")), "not_found") == 0;
+		fprintf(stderr, "jobgrid: %s\n", json_string_value(json_object_get(v, "message")));
+		if (rc < (missing ? EXIT_NOT_FOUND : EXIT_USAGE))
+			rc = missing ? EXIT_NOT_FOUND : EXIT_USAGE;
+	}
+	json_decref(reply);
+	return rc;
+}
+
 int cli_job_action(const struct cli_cmd *cmd, int argc, char **argv, const char *method,
 		   const char *suffix, const char *done_word)
 {
@@ -53,9 +79,9 @@ int cli_job_action(const struct cli_cmd *cmd, int argc, char **argv, const char 
 	}
 	if (optind >= argc)
 		return cli_usage_error(cmd, "give at least one job id%s", "");
-	char suf[100];
-	snprintf(suf, sizeof suf, "%s%s", suffix, force ? "?force=1" : "");
-	return for_each(argc, argv, method, "/v1/jobs/", suf, done_word, json);
+	if (method == NULL)
+		return remove_all(argc, argv, force, json);
+	return for_each(argc, argv, method, "/v1/jobs/", suffix, done_word, json);
 }
 
 int cli_def_action(const struct cli_cmd *cmd, int argc, char **argv, const char *action,

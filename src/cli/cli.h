@@ -50,7 +50,8 @@ int cli_duration(const struct cli_cmd *cmd, const char *opt, const char *val, lo
  * no limit. Returns 0 all done, 1 any failed/skipped/cancelled, 4 one not found, 6 timed
  * out. (cmd-wait.c) */
 int wait_for_ids(json_t *ids, long long timeout_ms, bool json);
-/* POST/DELETE on each job id (actions.c): prints one line per job; returns the worst exit. */
+/* POST on each job id, or with method NULL remove them all in one request (actions.c):
+ * prints one line per job; returns the worst exit. */
 int cli_job_action(const struct cli_cmd *cmd, int argc, char **argv, const char *method,
 		   const char *suffix, const char *done_word);
 /* POST /v1/definitions/NAME/ACTION for each name (actions.c); the worst exit status. */

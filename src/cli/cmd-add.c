@@ -185,16 +185,35 @@ static int parse(int argc, char **argv, struct add_opts *o)
 
 struct adder {
 	struct add_opts *o;
+	bool one;		/* the job from the command words: sent as an object */
 	json_t *batch;		/* owned: the jobs not yet sent */
+	json_t *lines;		/* owned: the stdin line of each job in batch */
 	json_t *ids;		/* owned: every id added */
+	json_t *dups;		/* owned: [{"line", "id"}] left out by --unique */
 };
+
+/* Items of a batch that --unique left out: said on stderr with the job they repeat. */
+static void report_duplicates(struct adder *a, json_t *reply)
+{
+	size_t i;
+	json_t *d;
+	json_array_foreach(json_object_get(reply, "duplicates"), i, d) {
+		json_t *line = json_array_get(a->lines, (size_t)json_integer_value(
+								json_object_get(d, "index")));
+		json_t *id = json_object_get(d, "id");
+		fprintf(stderr, "jobgrid add: line %lld repeats the incomplete job %s (--unique);"
+				" not added\n", (long long)json_integer_value(line),
+			json_string_value(id));
+		json_array_append_new(a->dups, json_pack("{s:O, s:O}", "line", line, "id", id));
+	}
+}
 
 static int flush_batch(struct adder *a)
 {
 	json_t *reply = NULL;
 	if (json_array_size(a->batch) == 0)
 		return 0;
-	json_t *body = json_array_size(a->batch) == 1 ? json_array_get(a->batch, 0) : a->batch;
+	json_t *body = a->one ? json_array_get(a->batch, 0) : a->batch;
 	int rc = client_call("POST", "/v1/jobs", body, true, &reply);
 	if (rc == 0) {
 		size_t i;
@@ -205,15 +224,18 @@ static int flush_batch(struct adder *a)
 			json_array_append(a->ids, id);
 		}
 		fflush(stdout);
+		report_duplicates(a, reply);
 	}
 	json_decref(reply);
 	json_array_clear(a->batch);
+	json_array_clear(a->lines);
 	return rc;
 }
 
-static int push(struct adder *a, json_t *job /* stolen */)
+static int push(struct adder *a, json_t *job /* stolen */, long lineno)
 {
 	json_array_append_new(a->batch, job);
+	json_array_append_new(a->lines, json_integer(lineno));
 	return json_array_size(a->batch) >= ADD_BATCH ? flush_batch(a) : 0;
 }
 
@@ -239,7 +261,7 @@ static int add_stdin(struct adder *a)
 		if (n == 0)
 			continue;
 		if (!a->o->jsonl) {
-			rc = push(a, job_from_cmd(a->o, line));
+			rc = push(a, job_from_cmd(a->o, line), lineno);
 			continue;
 		}
 		json_error_t err;
@@ -254,7 +276,7 @@ static int add_stdin(struct adder *a)
 		json_t *job = json_deep_copy(a->o->tmpl);
 		json_object_update(job, obj);
 		json_decref(obj);
-		rc = push(a, job);
+		rc = push(a, job, lineno);
 	}
 	free(line);
 	return rc ? rc : flush_batch(a);
@@ -264,7 +286,7 @@ static int add_stdin(struct adder *a)
 static int add_exec(int argc, char **argv)
 {
 	struct add_opts o = {json_object(), false, false, false};
-	struct adder a = {&o, json_array(), json_array()};
+	struct adder a = {&o, false, json_array(), json_array(), json_array(), json_array()};
 	int rc = parse(argc, argv, &o);
 	if (rc == 1) {
 		rc = cli_help(&cli_cmd_add);
@@ -275,7 +297,8 @@ static int add_exec(int argc, char **argv)
 			rc = cli_usage_error(&cli_cmd_add, "--jsonl reads stdin; give no command%s", "");
 		} else {
 			char *cmd = add_join_words(argc - optind, argv + optind);
-			rc = push(&a, job_from_cmd(&o, cmd));
+			a.one = true;
+			rc = push(&a, job_from_cmd(&o, cmd), 0);
 			free(cmd);
 			rc = rc ? rc : flush_batch(&a);
 		}
@@ -286,14 +309,21 @@ static int add_exec(int argc, char **argv)
 		rc = add_stdin(&a);
 	}
 	if (rc == 0 && o.json) {
-		json_t *r = json_pack("{s:O}", "ids", a.ids);
+		json_t *r = json_pack("{s:O, s:O}", "ids", a.ids, "duplicates", a.dups);
 		out_json(r);
 		json_decref(r);
 	}
-	if (rc == 0 && o.wait)
+	if (rc == 0 && o.wait) {	/* the jobs --unique found count as this add's too */
+		size_t i;
+		json_t *d;
+		json_array_foreach(a.dups, i, d)
+			json_array_append(a.ids, json_object_get(d, "id"));
 		rc = wait_for_ids(a.ids, 0, false);
+	}
 	json_decref(o.tmpl);
 	json_decref(a.batch);
+	json_decref(a.lines);
 	json_decref(a.ids);
+	json_decref(a.dups);
 	return rc;
 }

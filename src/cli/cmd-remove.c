@@ -4,10 +4,13 @@
 static int remove_exec(int argc, char **argv);
 
 const struct cli_cmd cli_cmd_remove = {
-	"remove", "[--force] ID…", "delete jobs that are not running and not done", remove_exec,
+	"remove", "[--force] ID…",
+	"delete jobs that are not running and not done; a job and the jobs waiting for it can go"
+	" in one call, in any order",
+	remove_exec,
 };
 
 static int remove_exec(int argc, char **argv)
 {
-	return cli_job_action(&cli_cmd_remove, argc, argv, "DELETE", "", "removed");
+	return cli_job_action(&cli_cmd_remove, argc, argv, NULL, "", "removed");
 }

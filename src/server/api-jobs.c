@@ -62,31 +62,30 @@ void api_jobs_create(struct call *c)
 		reply_derr(c, &e);
 		return;
 	}
-	/* --unique: refuse the whole request if any item repeats an incomplete job, or an
-	 * earlier item of the same batch. Checked before anything is added. */
-	for (size_t i = 0; i < n; i++) {
-		if (!reqs[i].spec.unique)
-			continue;
-		struct job *dup = sched_find_duplicate(&srv->sched, reqs[i].spec.cmd, reqs[i].spec.cwd);
+	/* --unique on one job: refused with the id it repeats. In a batch (an array) each
+	 * item that repeats an incomplete job, or an earlier item, is left out and reported
+	 * with the id it repeats; the others are added (wr's add). */
+	bool batch = json_is_array(c->body);
+	struct job *dup = !batch && reqs[0].spec.unique
+				  ? sched_find_duplicate(&srv->sched, reqs[0].spec.cmd, reqs[0].spec.cwd)
+				  : NULL;
+	if (dup) {
 		char id[400];
-		if (dup) {
-			job_id(dup, id, sizeof id);
-			call_error(c, 409, "duplicate", n > 1 ? "[].cmd" : "cmd",
-				   "an incomplete job with the same command and cwd exists: %s (--unique)", id);
-			goto out;
-		}
-		for (size_t k = 0; k < i; k++) {
-			if (strcmp(reqs[k].spec.cmd, reqs[i].spec.cmd) == 0 &&
-			    strcmp(reqs[k].spec.cwd, reqs[i].spec.cwd) == 0) {
-				call_error(c, 409, "duplicate", "cmd",
-					   "items %zu and %zu have the same command and cwd (--unique)", k, i);
-				goto out;
-			}
-		}
+		call_error(c, 409, "duplicate", "cmd",
+			   "an incomplete job with the same command and cwd exists: %s (--unique)",
+			   job_id(dup, id, sizeof id));
+		goto out;
 	}
-	json_t *ids = json_array(), *seqs = json_array();
+	json_t *ids = json_array(), *seqs = json_array(), *dups = json_array();
 	int64_t now = server_now();
 	for (size_t i = 0; i < n; i++) {
+		char id[400];
+		if (batch && reqs[i].spec.unique &&
+		    (dup = sched_find_duplicate(&srv->sched, reqs[i].spec.cmd, reqs[i].spec.cwd))) {
+			json_array_append_new(dups, json_pack("{s:I, s:s}", "index", (json_int_t)i, "id",
+							      job_id(dup, id, sizeof id)));
+			continue;
+		}
 		/* Each item is checked when the earlier ones are in: it may wait for them (their
 		 * seqs follow each other) or join a dep group they wait for. A refused item takes
 		 * the whole batch back. */
@@ -94,16 +93,16 @@ void api_jobs_create(struct call *c)
 			undo_batch(srv, seqs, now);
 			json_decref(ids);
 			json_decref(seqs);
+			json_decref(dups);
 			goto out;
 		}
 		struct job *j = sched_add(&srv->sched, &reqs[i].spec, now);
 		reqs[i].spec.x = NULL;	/* taken */
-		char id[400];
-		job_id(j, id, sizeof id);
-		json_array_append_new(ids, json_string(id));
+		json_array_append_new(ids, json_string(job_id(j, id, sizeof id)));
 		json_array_append_new(seqs, json_integer(j->seq));
 	}
-	call_reply(c, 201, json_pack("{s:o, s:o}", "ids", ids, "seqs", seqs));
+	call_reply(c, json_array_size(ids) ? 201 : 200,
+		   json_pack("{s:o, s:o, s:o}", "ids", ids, "seqs", seqs, "duplicates", dups));
 out:
 	for (size_t i = 0; i < n; i++)
 		job_req_free(&reqs[i]);
@@ -129,12 +128,21 @@ static int query_int(struct call *c, const char *key, long long min, long long m
 	return 0;
 }
 
+static bool list_match(const struct job *j, int st, const char *group, const char *owner)
+{
+	return j && (st < 0 || j->state == st) && (!group || strcmp(group, j->group) == 0) &&
+	       (!owner || strcmp(owner, j->owner) == 0);
+}
+
+/* GET /v1/jobs: a page of jobs after cursor, oldest first (order=asc, the default) or
+ * newest first (order=desc, cursor 0 = from the newest); "more" counts the matching jobs
+ * beyond the page, so a client can say how many it did not show. */
 void api_jobs_list(struct call *c)
 {
 	struct sched *s = &c->srv->sched;
 	long long limit, cursor;
 	const char *state = call_query(c, "state"), *group = call_query(c, "group"),
-		   *owner = call_query(c, "owner");
+		   *owner = call_query(c, "owner"), *order = call_query(c, "order");
 	int st = -1;
 	if (query_int(c, "limit", 1, 10000, 100, &limit) ||
 	    query_int(c, "cursor", 0, INT64_MAX, 0, &cursor))
@@ -145,26 +153,31 @@ void api_jobs_list(struct call *c)
 			   " skipped; got '%s'", state);
 		return;
 	}
+	if (order && strcmp(order, "asc") != 0 && strcmp(order, "desc") != 0) {
+		call_error(c, 400, "bad_request", "order", "order: must be asc or desc, got '%s'",
+			   order);
+		return;
+	}
+	bool desc = order && strcmp(order, "desc") == 0;
+	int64_t step = desc ? -1 : 1, last = 0, more = 0;
+	int64_t seq = desc ? (cursor > 0 && cursor < s->next_seq ? cursor : s->next_seq) - 1
+			   : cursor + 1;
 	json_t *jobs = json_array();
-	int64_t seq = cursor + 1, last = 0;
-	for (; seq < s->next_seq && (long long)json_array_size(jobs) < limit; seq++) {
+	for (; seq > 0 && seq < s->next_seq; seq += step) {
 		struct job *j = sched_job(s, seq);
-		if (j == NULL || (st >= 0 && j->state != st) || (group && strcmp(group, j->group) != 0) ||
-		    (owner && strcmp(owner, j->owner) != 0))
+		if (!list_match(j, st, group, owner))
 			continue;
+		if ((long long)json_array_size(jobs) == limit) {
+			more++;
+			continue;
+		}
 		json_array_append_new(jobs, render_job(j, false));
 		last = seq;
 	}
-	bool more = false;
-	for (; seq < s->next_seq && !more; seq++) {
-		struct job *j = sched_job(s, seq);
-		more = j && (st < 0 || j->state == st) && (!group || strcmp(group, j->group) == 0) &&
-		       (!owner || strcmp(owner, j->owner) == 0);
-	}
 	char cur[32];
 	snprintf(cur, sizeof cur, "%lld", (long long)last);
-	call_reply(c, 200, json_pack("{s:o, s:o}", "jobs", jobs, "next_cursor",
-				     more ? json_string(cur) : json_null()));
+	call_reply(c, 200, json_pack("{s:o, s:o, s:I}", "jobs", jobs, "next_cursor",
+				     more ? json_string(cur) : json_null(), "more", (json_int_t)more));
 }
 
 void api_job_get(struct call *c)
@@ -256,6 +269,76 @@ void api_job_delete(struct call *c)
 		return;
 	}
 	call_reply(c, 200, json_pack("{s:s}", "removed", id));
+}
+
+static int by_seq_desc(const void *a, const void *b)
+{
+	const struct job *x = *(struct job *const *)a, *y = *(struct job *const *)b;
+	return x->seq < y->seq ? 1 : x->seq > y->seq ? -1 : 0;
+}
+
+/* {"id", "code", "message"} of a job the call could not remove; why NULL: not found. */
+static json_t *remove_error(const char *id, const char *why)
+{
+	char msg[600];
+	if (why)
+		snprintf(msg, sizeof msg, "cannot remove %s: %s", id, why);
+	else
+		snprintf(msg, sizeof msg, "no job %s", id);
+	return json_pack("{s:s, s:s, s:s}", "id", id, "code", why ? "conflict" : "not_found",
+			 "message", msg);
+}
+
+/* POST /v1/jobs/remove {"ids": […], "force"}: one call for many jobs, in any order. A job
+ * that only others of the same call wait for goes too: the call removes the waiters first
+ * (newest first, then again while that frees more), as wr's remove does. */
+void api_jobs_remove(struct call *c)
+{
+	struct derr e;
+	json_t *ids, *v;
+	bool force = false;
+	if (decode_remove(c->body, &ids, &force, &e)) {
+		reply_derr(c, &e);
+		return;
+	}
+	size_t n = 0, i, k;
+	struct job **jobs = xcalloc(json_array_size(ids), sizeof *jobs);
+	const char **whys = xcalloc(json_array_size(ids), sizeof *whys);
+	json_t *removed = json_array(), *errors = json_array();
+	json_array_foreach(ids, i, v) {
+		struct job *j = server_find_job(c->srv, json_string_value(v), NULL);
+		for (k = 0; j && k < n && jobs[k] != j; k++)
+			;
+		if (j == NULL)
+			json_array_append_new(errors, remove_error(json_string_value(v), NULL));
+		else if (k == n)	/* named twice: once is enough */
+			jobs[n++] = j;
+	}
+	qsort(jobs, n, sizeof *jobs, by_seq_desc);
+	int64_t now = server_now();
+	for (bool progress = true; progress;) {
+		progress = false;
+		for (k = 0; k < n; k++) {
+			if (jobs[k] == NULL)
+				continue;
+			char id[400];
+			job_id(jobs[k], id, sizeof id);
+			if (sched_remove(&c->srv->sched, jobs[k], force, now, &whys[k]) == 0) {
+				json_array_append_new(removed, json_string(id));
+				jobs[k] = NULL;
+				progress = true;
+			}
+		}
+	}
+	for (k = 0; k < n; k++) {
+		char id[400];
+		if (jobs[k])
+			json_array_append_new(errors, remove_error(job_id(jobs[k], id, sizeof id),
+								   whys[k]));
+	}
+	free(jobs);
+	free(whys);
+	call_reply(c, 200, json_pack("{s:o, s:o}", "removed", removed, "errors", errors));
 }
 
 void api_job_cancel(struct call *c)

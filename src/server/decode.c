@@ -150,6 +150,32 @@ static int get_str(json_t *obj, const char *prefix, const char *key, size_t min,
 	return derr_set(e, 422, "bad_request", f, "must be %zu..%zu bytes long, got %zu", min, max, n);
 }
 
+static const char *const remove_fields[] = {"ids", "force", NULL};
+
+int decode_remove(json_t *body, json_t **ids, bool *force, struct derr *e)
+{
+	if (!json_is_object(body))
+		return derr_set(e, 400, "bad_request", "", "the body must be {\"ids\": [ID…]}");
+	if (check_fields(body, "", remove_fields, e) || get_bool(body, "", "force", force, e))
+		return -1;
+	*ids = json_object_get(body, "ids");
+	if (!json_is_array(*ids) || json_array_size(*ids) == 0 ||
+	    json_array_size(*ids) > MAX_REMOVE)
+		return derr_set(e, json_is_array(*ids) ? 422 : 400, "bad_request", "ids",
+				"must be an array of 1..%d job ids", MAX_REMOVE);
+	size_t i;
+	json_t *v;
+	json_array_foreach(*ids, i, v) {
+		if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 512 ||
+		    strlen(json_string_value(v)) != json_string_length(v)) {
+			char f[40];
+			snprintf(f, sizeof f, "ids[%zu]", i);
+			return derr_set(e, 422, "bad_request", f, "must be a job id of 1..512 bytes");
+		}
+	}
+	return 0;
+}
+
 static bool env_name_valid(const char *s)
 {
 	if (!isalpha((unsigned char)*s) && *s != '_')

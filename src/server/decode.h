@@ -40,6 +40,11 @@ int decode_job_patch(json_t *body, int64_t now, struct job_spec *mod, unsigned *
 int decode_finish(json_t *obj, const char *prefix, bool need_attempt, struct finish *out,
 		  struct derr *e);
 
+/* A POST /v1/jobs/remove body {"ids": [ID…], "force": false}: *ids borrows the array
+ * (1..MAX_REMOVE strings, each ≤ 512 bytes). */
+#define MAX_REMOVE 100000
+int decode_remove(json_t *body, json_t **ids, bool *force, struct derr *e);
+
 /* The default job name: basename of cmd's first word, unsafe characters as '_'. */
 char *name_from_cmd(const char *cmd);
 

@@ -29,6 +29,7 @@ static struct route routes[] = {
 	{"GET", "/v1/jobs/*", api_job_get, 0, "job_get", 0, 0},
 	{"PATCH", "/v1/jobs/*", api_job_patch, R_MUTATES, "job_patch", 0, 0},
 	{"DELETE", "/v1/jobs/*", api_job_delete, R_MUTATES, "job_delete", 0, 0},
+	{"POST", "/v1/jobs/remove", api_jobs_remove, R_MUTATES, "jobs_remove", 0, 0},
 	{"POST", "/v1/jobs/*/cancel", api_job_cancel, R_MUTATES, "job_cancel", 0, 0},
 	{"POST", "/v1/jobs/*/retry", api_job_retry, R_MUTATES, "job_retry", 0, 0},
 	{"GET", "/v1/jobs/*/log", api_job_log, R_STREAM, "job_log", 0, 0},

@@ -175,6 +175,7 @@ void api_jobs_list(struct call *c);
 void api_job_get(struct call *c);
 void api_job_patch(struct call *c);
 void api_job_delete(struct call *c);
+void api_jobs_remove(struct call *c);
 void api_job_cancel(struct call *c);
 void api_job_retry(struct call *c);
 void api_job_log(struct call *c);
