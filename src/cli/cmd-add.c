@@ -5,6 +5,7 @@
 #include "cli/client.h"
 #include "cli/jobopts.h"
 #include "cli/output.h"
+#include "core/job.h"
 #include <ctype.h>
 #include <getopt.h>
 #include <limits.h>
@@ -21,6 +22,7 @@ const struct cli_cmd cli_cmd_add = {
 	"[--name N] [--group G] [--req-group G] [--cwd DIR] [--env K=V]… [--cores N] [--ram MB]\n"
 	"            [--time D] [--gpus N] [--priority 0-255] [--retries N] [--lost-retries N]\n"
 	"            [--retry-delay D] [--no-restart] [--joblets N] [--unique] [--wait] [--jsonl]\n"
+	"            [--env-none | --env-keep NAME,…]   (default: your environment goes with the job)\n"
 	JOBOPTS_USAGE "\n"
 	"            [--json] [-- CMD…]   (no CMD: one job per line of stdin)",
 	"add jobs",
@@ -79,7 +81,68 @@ static char *add_join_words(int n, char **words)
 struct add_opts {
 	json_t *tmpl;		/* owned: fields every job gets */
 	bool wait, jsonl, json;
+	bool env_none;		/* --env-none: capture nothing */
+	const char *env_keep;	/* --env-keep LIST (borrowed from argv), or NULL: all */
 };
+
+/* Variables that describe this shell, not what a command needs: PWD is the job's cwd on
+ * the worker, JOBGRID_* are the worker's to set. */
+static bool env_skipped(const char *name, size_t n)
+{
+	static const char *const shell[] = {"PWD", "OLDPWD", "SHLVL", "_", NULL};
+	for (size_t i = 0; shell[i]; i++)
+		if (strlen(shell[i]) == n && strncmp(shell[i], name, n) == 0)
+			return true;
+	if (n >= 8 && strncmp(name, "JOBGRID_", 8) == 0)
+		return true;
+	if (!isalpha((unsigned char)name[0]) && name[0] != '_')
+		return true;	/* not a name the shell could use (bash's exported functions) */
+	for (size_t i = 1; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '_')
+			return true;
+	return false;
+}
+
+/* Is NAME (n bytes) in the comma-separated list? */
+static bool listed(const char *list, const char *name, size_t n)
+{
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, ",");
+		if (len == n && strncmp(p, name, n) == 0)
+			return true;
+		p += len + (p[len] == ',');
+	}
+	return false;
+}
+
+/* The submitter's environment, as wr captures it, into the template's submit_env. -1
+ * after saying so when it is larger than a job may carry. */
+static int capture_env(struct add_opts *o)
+{
+	extern char **environ;
+	json_t *env = json_object();
+	size_t total = 0;
+	for (char **e = environ; e && *e; e++) {
+		const char *eq = strchr(*e, '=');
+		size_t n = eq ? (size_t)(eq - *e) : 0;
+		if (n == 0 || env_skipped(*e, n) || (o->env_keep && !listed(o->env_keep, *e, n)))
+			continue;
+		char *name = xstrndup(*e, n);
+		json_object_set_new(env, name, json_string(eq + 1));
+		total += n + strlen(eq + 1) + 2;
+		free(name);
+	}
+	if (json_object_size(env) > SUBMIT_ENV_MAX_VARS || total > SUBMIT_ENV_MAX_BYTES) {
+		fprintf(stderr, "jobgrid add: your environment (%zu variables, %zu bytes) is more"
+				" than a job carries (%d, %d bytes): choose with --env-keep NAME,… or"
+				" send none with --env-none\n", json_object_size(env), total,
+			SUBMIT_ENV_MAX_VARS, SUBMIT_ENV_MAX_BYTES);
+		json_decref(env);
+		return -1;
+	}
+	json_object_set_new(o->tmpl, "submit_env", env);
+	return 0;
+}
 
 static int set_int(struct add_opts *o, const char *opt, const char *field, const char *val,
 		   long long min, long long max)
@@ -119,7 +182,8 @@ static int set_env(struct add_opts *o, const char *kv)
 }
 
 enum { O_NAME = 1, O_GROUP, O_REQ_GROUP, O_CWD, O_ENV, O_CORES, O_RAM, O_TIME, O_GPUS, O_PRIO,
-       O_RETRIES, O_LOST, O_DELAY, O_NORESTART, O_JOBLETS, O_UNIQUE, O_WAIT, O_JSONL };
+       O_RETRIES, O_LOST, O_DELAY, O_NORESTART, O_JOBLETS, O_UNIQUE, O_WAIT, O_JSONL,
+       O_ENV_NONE, O_ENV_KEEP };
 
 static int parse(int argc, char **argv, struct add_opts *o)
 {
@@ -136,7 +200,8 @@ static int parse(int argc, char **argv, struct add_opts *o)
 		{"no-restart", no_argument, NULL, O_NORESTART},
 		{"joblets", required_argument, NULL, O_JOBLETS},
 		{"unique", no_argument, NULL, O_UNIQUE}, {"wait", no_argument, NULL, O_WAIT},
-		{"jsonl", no_argument, NULL, O_JSONL}, JOBOPTS_LONGOPTS, CLI_COMMON_OPTS,
+		{"jsonl", no_argument, NULL, O_JSONL}, {"env-none", no_argument, NULL, O_ENV_NONE},
+		{"env-keep", required_argument, NULL, O_ENV_KEEP}, JOBOPTS_LONGOPTS, CLI_COMMON_OPTS,
 		{NULL, 0, NULL, 0},
 	};
 	int ch, rc = 0;
@@ -171,6 +236,8 @@ static int parse(int argc, char **argv, struct add_opts *o)
 		case O_UNIQUE: json_object_set_new(o->tmpl, "unique", json_true()); break;
 		case O_WAIT: o->wait = true; break;
 		case O_JSONL: o->jsonl = true; break;
+		case O_ENV_NONE: o->env_none = true; break;
+		case O_ENV_KEEP: o->env_keep = optarg; break;
 		case OPT_JSON: o->json = true; break;
 		case OPT_SERVER: client_set_server(optarg); break;
 		case 'h': return 1;
@@ -180,6 +247,12 @@ static int parse(int argc, char **argv, struct add_opts *o)
 				return -1;
 		}
 	}
+	if (rc == 0 && o->env_none && o->env_keep) {
+		fprintf(stderr, "jobgrid add: give --env-none or --env-keep, not both\n");
+		rc = -1;
+	}
+	if (rc == 0 && !o->env_none)
+		rc = capture_env(o);
 	return rc;
 }
 
@@ -285,7 +358,7 @@ static int add_stdin(struct adder *a)
 
 static int add_exec(int argc, char **argv)
 {
-	struct add_opts o = {json_object(), false, false, false};
+	struct add_opts o = {json_object(), false, false, false, false, NULL};
 	struct adder a = {&o, false, json_array(), json_array(), json_array(), json_array()};
 	int rc = parse(argc, argv, &o);
 	if (rc == 1) {

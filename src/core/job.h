@@ -143,6 +143,9 @@ struct job {
 	const char *owner, *name, *group, *req_group, *cwd;	/* interned */
 	char *cmd;			/* from malloc, immutable once added */
 	char *env;			/* from malloc: JSON object text, or NULL; immutable */
+	/* Interned: the submitter's environment as JSON object text (sorted keys), or NULL.
+	 * Shared by every job of the same environment; its values are never shown or logged. */
+	const char *submit_env;
 	int64_t created_at, ended_at;	/* wall ms; ended_at 0 until final */
 	int64_t time_ms, retry_delay_ms;
 	int32_t cores, ram_mb, gpus;
@@ -175,6 +178,10 @@ void job_ext_free(struct job_ext *x);
 const char *dep_type_name(int t);
 /* A job, node, group or limit name: only [A-Za-z0-9_.-], 1..max chars. */
 bool name_valid(const char *s, size_t max);	/* "after_ok", "after_fail", "after_any" */
+/* Bounds of a captured environment (`submit_env`): the CLI checks them before sending. */
+#define SUBMIT_ENV_MAX_VARS 4096
+#define SUBMIT_ENV_MAX_BYTES (1 << 20)	/* names and values together */
+
 /* "alice.true.12" into buf. */
 char *job_id(const struct job *j, char *buf, size_t len);
 

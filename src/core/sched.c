@@ -274,6 +274,7 @@ struct job *sched_add(struct sched *s, const struct job_spec *spec, int64_t now)
 	j->cwd = intern(spec->cwd);
 	j->cmd = xstrdup(spec->cmd);
 	j->env = spec->env ? xstrdup(spec->env) : NULL;
+	j->submit_env = spec->submit_env ? intern(spec->submit_env) : NULL;
 	j->created_at = now;
 	j->time_ms = spec->time_ms;
 	j->retry_delay_ms = spec->retry_delay_ms;

@@ -146,6 +146,7 @@ struct sched {
 struct job_spec {
 	int64_t seq;			/* 0: the next one; else one from sched_reserve_seq */
 	const char *owner, *name, *group, *req_group, *cwd, *cmd, *env;
+	const char *submit_env;		/* the submitter's environment (JSON text) or NULL */
 	int64_t time_ms, retry_delay_ms;
 	int32_t cores, ram_mb, gpus, njoblets;
 	int32_t retries, lost_retries, priority;

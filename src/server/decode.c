@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 #define MAX_BATCH 100000
@@ -31,8 +32,9 @@ void job_req_free(struct job_req *r)
 {
 	free(r->name);
 	free(r->env);
+	free(r->submit_env);
 	job_ext_free(r->spec.x);	/* still here unless sched_add took it */
-	r->name = r->env = NULL;
+	r->name = r->env = r->submit_env = NULL;
 	r->spec.x = NULL;
 }
 
@@ -186,31 +188,41 @@ static bool env_name_valid(const char *s)
 	return true;
 }
 
-static int decode_env(json_t *obj, const char *prefix, char **out, struct derr *e)
+/* An object of NAME: "value" at obj[key] into compact JSON text with sorted keys (*out,
+ * malloc'd; NULL when absent or empty). Bounds: variables, each value, all together. Its
+ * errors name a variable, never show a value: a captured environment may hold secrets. */
+static int decode_env(json_t *obj, const char *prefix, const char *key, size_t max_vars,
+		      size_t max_value, size_t max_total, char **out, struct derr *e)
 {
-	json_t *env = json_object_get(obj, "env");
+	json_t *env = json_object_get(obj, key);
 	char f[200];
+	size_t total = 0;
 	*out = NULL;
 	if (env == NULL)
 		return 0;
-	field_name(f, sizeof f, prefix, "env");
+	field_name(f, sizeof f, prefix, key);
 	if (!json_is_object(env))
 		return derr_set(e, 400, "bad_request", f, "must be an object of NAME: \"value\"");
-	if (json_object_size(env) > 256)
-		return derr_set(e, 422, "bad_request", f, "at most 256 variables");
+	if (json_object_size(env) > max_vars)
+		return derr_set(e, 422, "bad_request", f, "at most %zu variables, got %zu", max_vars,
+				json_object_size(env));
 	const char *k;
 	json_t *v;
 	json_object_foreach(env, k, v) {
-		char fk[300];
-		snprintf(fk, sizeof fk, "%s.%s", f, k);
+		char fk[460];
+		snprintf(fk, sizeof fk, "%s.%.256s", f, k);
 		if (strlen(k) > 256 || !env_name_valid(k))
 			return derr_set(e, 422, "bad_request", fk,
 					"a variable name is [A-Za-z_][A-Za-z0-9_]* up to 256 chars");
 		if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v) ||
-		    json_string_length(v) > 65536)
+		    json_string_length(v) > max_value)
 			return derr_set(e, 422, "bad_request", fk,
-					"must be a string without NUL, up to 65536 bytes");
+					"must be a string without NUL, up to %zu bytes", max_value);
+		total += strlen(k) + json_string_length(v) + 2;
 	}
+	if (total > max_total)
+		return derr_set(e, 422, "bad_request", f, "%zu bytes in all, more than %zu", total,
+				max_total);
 	if (json_object_size(env) > 0)
 		*out = json_dumps(env, JSON_COMPACT | JSON_SORT_KEYS);
 	return 0;
@@ -221,7 +233,7 @@ static const char *const job_fields[] = {
 	"priority", "retries", "lost_retries", "retry_delay_ms", "no_restart", "joblets", "unique",
 	"constraints", "avoid", "limits", "after_ok", "after_fail", "after_any", "dep_groups",
 	"after_groups", "not_before", "timeslot", "kill_at_slot_end", "max_running", "override",
-	NULL,
+	"submit_env", NULL,
 };
 
 int decode_job(json_t *obj, const char *prefix, const char *owner, int64_t now,
@@ -266,7 +278,10 @@ int decode_job(json_t *obj, const char *prefix, const char *owner, int64_t now,
 		return derr_set(e, 422, "bad_request", f,
 				"may hold only letters, digits, '_', '.' and '-'");
 	}
-	if (decode_env(obj, prefix, &out->env, e) || decode_opts(obj, prefix, now, &s->x, NULL, e))
+	if (decode_env(obj, prefix, "env", 256, 65536, SIZE_MAX, &out->env, e) ||
+	    decode_env(obj, prefix, "submit_env", SUBMIT_ENV_MAX_VARS, SUBMIT_ENV_MAX_BYTES,
+		       SUBMIT_ENV_MAX_BYTES, &out->submit_env, e) ||
+	    decode_opts(obj, prefix, now, &s->x, NULL, e))
 		return -1;
 	/* Learned requirements need to know what the user left out. */
 	if (s->x == NULL && s->req_group[0])
@@ -278,6 +293,7 @@ int decode_job(json_t *obj, const char *prefix, const char *owner, int64_t now,
 	out->name = name ? xstrdup(name) : name_from_cmd(s->cmd);
 	s->name = out->name;
 	s->env = out->env;
+	s->submit_env = out->submit_env;
 	s->owner = owner;
 	s->cores = (int32_t)v[0];
 	s->ram_mb = (int32_t)v[1];

@@ -23,6 +23,7 @@ struct job_req {
 	struct job_spec spec;
 	char *name;		/* owned: given or derived */
 	char *env;		/* owned: compact JSON object text, or NULL */
+	char *submit_env;	/* owned: the same, of the submitter's environment */
 };
 void job_req_free(struct job_req *r);
 

@@ -3,6 +3,7 @@
 #include "base/clock.h"
 #include "core/opts.h"
 #include <stdio.h>
+#include <string.h>
 
 static const struct sched *reasons_from;	/* the scheduler that explains waiting joblets */
 
@@ -43,6 +44,36 @@ static json_t *render_counts(const int32_t *counts)
 		if (counts[s])
 			json_object_set_new(o, jl_state_name(s), json_integer(counts[s]));
 	return o;
+}
+
+/* The names of the submitter's variables, never their values (they may hold secrets). */
+static json_t *submit_env_names(const struct job *j)
+{
+	json_t *names = json_array(), *env = j->submit_env ? json_loads(j->submit_env, 0, NULL)
+							   : NULL, *v;
+	const char *k;
+	json_object_foreach(env, k, v)
+		json_array_append_new(names, json_string(k));
+	json_decref(env);
+	return names;
+}
+
+/* What the worker sets over its own environment: the submitter's variables (those named
+ * JOBGRID_* are the worker's to set), then the job's --env. New object. */
+static json_t *joblet_env(const struct job *j)
+{
+	json_t *env = j->submit_env ? json_loads(j->submit_env, 0, NULL) : NULL;
+	json_t *given = j->env ? json_loads(j->env, 0, NULL) : NULL, *v;
+	const char *k;
+	void *tmp;
+	if (env == NULL)
+		env = json_object();
+	json_object_foreach_safe(env, tmp, k, v)
+		if (strncmp(k, "JOBGRID_", 8) == 0)
+			json_object_del(env, k);
+	json_object_update(env, given);
+	json_decref(given);
+	return env;
 }
 
 json_t *render_job(const struct job *j, bool with_joblets)
@@ -93,6 +124,7 @@ json_t *render_job(const struct job *j, bool with_joblets)
 		}
 		return o;
 	}
+	json_object_set_new(o, "submit_env_names", submit_env_names(j));
 	json_t *arr = json_array();
 	for (int32_t i = 0; i < j->njoblets; i++) {
 		const struct joblet *jl = &j->joblets[i];
@@ -118,12 +150,11 @@ json_t *render_assignment(const struct attempt *a)
 	const struct job *j = jl->job;
 	char id[400];
 	job_id(j, id, sizeof id);
-	json_t *env = j->env ? json_loads(j->env, 0, NULL) : NULL;
 	return json_pack("{s:I, s:s, s:I, s:i, s:i, s:s, s:s, s:o, s:i, s:i, s:i, s:I, s:i, s:i,"
 			 " s:s}",
 			 "attempt", (json_int_t)a->id, "job", id, "seq", (json_int_t)j->seq, "index",
-			 jl->index, "n", a->n, "cmd", j->cmd, "cwd", j->cwd, "env",
-			 env ? env : json_object(), "cores", j->cores, "ram_mb", j->ram_mb, "gpus",
+			 jl->index, "n", a->n, "cmd", j->cmd, "cwd", j->cwd, "env", joblet_env(j),
+			 "cores", j->cores, "ram_mb", j->ram_mb, "gpus",
 			 j->gpus, "time_ms", (json_int_t)j->time_ms, "retry", a->n - 1, "maxretry",
 			 j->retries, "node", a->node);
 }

@@ -48,6 +48,9 @@ static const char *const store_migrations[] = {
 	" run TEXT NOT NULL) STRICT;"
 	"CREATE INDEX net_runs_planned ON net_runs(planned_at);"
 	"CREATE TABLE net_paused(name TEXT PRIMARY KEY) STRICT, WITHOUT ROWID;",
+	/* 5: the submitter's environment, one row per distinct one, jobs pointing at it */
+	"CREATE TABLE envs(id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE) STRICT;"
+	"ALTER TABLE jobs ADD COLUMN submit_env INTEGER;",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof store_migrations / sizeof store_migrations[0]))
 #endif

@@ -70,6 +70,7 @@ void store_add_job(struct store_batch *b, const struct job *j, bool created)
 	r->cwd = j->cwd;
 	r->cmd = j->cmd;
 	r->env = j->env;
+	r->submit_env = j->submit_env;
 	r->created_at = j->created_at;
 	r->ended_at = j->ended_at;
 	r->time_ms = j->time_ms;

@@ -20,14 +20,15 @@
 
 enum { ST_JOB_INS, ST_JOB_UPD, ST_JOB_DEL, ST_JOBLETS_DEL, ST_ATTEMPTS_DEL, ST_OUTPUT_DEL,
        ST_JOBLET, ST_ATTEMPT, ST_OUTPUT, ST_IDEM, ST_IDEM_PRUNE, ST_LIMIT,
-       ST_DEF, ST_DEF_UNDEPLOY, ST_NET_RUN, ST_NET_DROP, ST_NET_PAUSE, ST_NET_RESUME, ST__N };
+       ST_DEF, ST_DEF_UNDEPLOY, ST_NET_RUN, ST_NET_DROP, ST_NET_PAUSE, ST_NET_RESUME,
+       ST_ENV_PUT, ST_ENV_ID, ST__N };
 
 static const char *const stmt_sql[ST__N] = {
 	[ST_JOB_INS] = "INSERT OR REPLACE INTO jobs(seq, owner, name, grp, req_group, cmd, cwd,"
 		" env, cores, ram_mb, gpus, time_ms, priority, retries, lost_retries,"
-		" retry_delay_ms, flags, njoblets, state, created_at, ended_at, opts)"
+		" retry_delay_ms, flags, njoblets, state, created_at, ended_at, opts, submit_env)"
 		" VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,"
-		"?22)",
+		"?22,?23)",
 	[ST_JOB_UPD] = "UPDATE jobs SET cores=?2, ram_mb=?3, gpus=?4, time_ms=?5, priority=?6,"
 		" retries=?7, lost_retries=?8, retry_delay_ms=?9, state=?10, ended_at=?11,"
 		" opts=COALESCE(?12, opts)"
@@ -54,6 +55,8 @@ static const char *const stmt_sql[ST__N] = {
 	[ST_NET_DROP] = "DELETE FROM net_runs WHERE id=?1",
 	[ST_NET_PAUSE] = "INSERT OR IGNORE INTO net_paused(name) VALUES(?1)",
 	[ST_NET_RESUME] = "DELETE FROM net_paused WHERE name=?1",
+	[ST_ENV_PUT] = "INSERT INTO envs(text) VALUES(?1) ON CONFLICT(text) DO NOTHING",
+	[ST_ENV_ID] = "SELECT id FROM envs WHERE text=?1",
 };
 
 struct sqlite_store {
@@ -74,6 +77,10 @@ struct sqlite_store {
 	store_done_cb done_cb;
 	void *done_arg;
 	struct event_base *loop;	/* the server loop the done events run on */
+	/* Writer thread, one transaction: the envs row of the last environment written.
+	 * Environments are interned, so the same pointer is the same text. */
+	const char *env_text;
+	int64_t env_id;
 };
 
 static int exec_sql(sqlite3 *db, const char *sql, char **err)
@@ -143,7 +150,10 @@ static int load_jobs(struct sqlite_store *ss, struct sched *s, char **err)
 	sqlite3_stmt *st;
 	const char *sql = "SELECT seq, owner, name, grp, req_group, cmd, cwd, env, cores, ram_mb,"
 			  " gpus, time_ms, priority, retries, lost_retries, retry_delay_ms, flags,"
-			  " njoblets, state, created_at, ended_at, opts FROM jobs ORDER BY seq";
+			  " njoblets, state, created_at, ended_at, opts, submit_env, envs.text"
+			  " FROM jobs LEFT JOIN envs ON envs.id = jobs.submit_env ORDER BY seq";
+	int64_t env_id = 0;	/* jobs in a row share an environment: intern it once */
+	const char *env_text = NULL;
 	if (sqlite3_prepare_v2(ss->wdb, sql, -1, &st, NULL) != SQLITE_OK) {
 		*err = xasprintf("load jobs: %s", sqlite3_errmsg(ss->wdb));
 		return -1;
@@ -162,6 +172,13 @@ static int load_jobs(struct sqlite_store *ss, struct sched *s, char **err)
 		j->cmd = xstrdup(col_text(st, 5));
 		j->cwd = intern(col_text(st, 6));
 		j->env = sqlite3_column_type(st, 7) == SQLITE_NULL ? NULL : xstrdup(col_text(st, 7));
+		if (sqlite3_column_type(st, 23) != SQLITE_NULL) {
+			if (sqlite3_column_int64(st, 22) != env_id) {
+				env_id = sqlite3_column_int64(st, 22);
+				env_text = intern(col_text(st, 23));
+			}
+			j->submit_env = env_text;
+		}
 		j->cores = sqlite3_column_int(st, 8);
 		j->ram_mb = sqlite3_column_int(st, 9);
 		j->gpus = sqlite3_column_int(st, 10);
@@ -368,6 +385,26 @@ static int run_stmt(struct sqlite_store *ss, int which)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* The envs row of text (interned), made when new: its id, or -1. */
+static int64_t env_row(struct sqlite_store *ss, const char *text)
+{
+	if (text == ss->env_text)
+		return ss->env_id;
+	sqlite3_bind_text(ss->stmts[ST_ENV_PUT], 1, text, -1, SQLITE_STATIC);
+	if (run_stmt(ss, ST_ENV_PUT))
+		return -1;
+	sqlite3_stmt *q = ss->stmts[ST_ENV_ID];
+	sqlite3_bind_text(q, 1, text, -1, SQLITE_STATIC);
+	int64_t id = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	if (id > 0) {
+		ss->env_text = text;
+		ss->env_id = id;
+	}
+	return id;
+}
+
 static int write_job(struct sqlite_store *ss, const struct rec_job *r, bool insert)
 {
 	sqlite3_stmt *st = ss->stmts[insert ? ST_JOB_INS : ST_JOB_UPD];
@@ -394,6 +431,13 @@ static int write_job(struct sqlite_store *ss, const struct rec_job *r, bool inse
 		sqlite3_bind_int64(st, 20, r->created_at);
 		sqlite3_bind_int64(st, 21, r->ended_at);
 		bind_text_or_null(st, 22, r->opts);
+		int64_t env = r->submit_env ? env_row(ss, r->submit_env) : 0;
+		if (env < 0)
+			return -1;
+		if (env)
+			sqlite3_bind_int64(st, 23, env);
+		else
+			sqlite3_bind_null(st, 23);
 	} else {
 		sqlite3_bind_int(st, 2, r->cores);
 		sqlite3_bind_int(st, 3, r->ram_mb);
@@ -535,6 +579,7 @@ static void commit_chain(struct sqlite_store *ss, struct store_batch *chain)
 	char *err = NULL;
 	if (exec_sql(ss->wdb, "BEGIN IMMEDIATE", &err))
 		fatal("store: %s", err);
+	ss->env_text = NULL;	/* its cache holds for one transaction */
 	for (struct store_batch *b = chain; b; b = b->next)
 		for (size_t i = 0; i < b->n; i++)
 			if (write_rec(ss, &b->recs[i]))

@@ -26,6 +26,7 @@ enum rec_kind { REC_JOB, REC_JOB_STATE, REC_JOB_DEL, REC_JOBLET, REC_ATTEMPT, RE
 struct rec_job {	/* REC_JOB inserts all; REC_JOB_STATE updates the mutable part */
 	int64_t seq;
 	const char *owner, *name, *group, *req_group, *cwd, *cmd, *env;	/* borrowed */
+	const char *submit_env;	/* borrowed (interned), or NULL */
 	int64_t created_at, ended_at, time_ms, retry_delay_ms;
 	int32_t cores, ram_mb, gpus, njoblets, retries, lost_retries, priority, state, flags;
 	char *opts;		/* owned: the scheduling options as JSON text, or NULL */

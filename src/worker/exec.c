@@ -148,7 +148,8 @@ static char **plain_words(const char *cmd, json_t *env)
 	static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 				   "0123456789_./:,+@%-";
 	size_t n = 0;
-	if (json_object_get(env, "PATH"))
+	const char *path = json_string_value(json_object_get(env, "PATH")), *own = getenv("PATH");
+	if (path && (own == NULL || strcmp(path, own) != 0))
 		return NULL;	/* execvpe would search the worker's PATH, not the job's */
 	for (const char *p = cmd; *p; p++) {
 		if (*p == ' ')

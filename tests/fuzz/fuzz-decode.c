@@ -24,6 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned mask;
 	if (decode_job_patch(j, 1000, &mod, &mask, &e) == 0)
 		job_ext_free(mod.x);
+	json_t *ids;
+	bool force;
+	(void)decode_remove(j, &ids, &force, &e);
 	struct finish f;
 	(void)decode_finish(j, "", true, &f, &e);
 	(void)decode_finish(j, "x.", false, &f, &e);

@@ -183,3 +183,59 @@ Test(decode, names)
 	cr_assert(!name_valid("a/b", 128));
 	cr_assert(!name_valid("", 128));
 }
+
+/* The submitter's environment: kept as sorted JSON; bad names refused naming the variable;
+ * an error never repeats a value (it may be a secret); larger than a job carries refused. */
+Test(decode, submit_env)
+{
+	json_t *j = parse("{\"cmd\":\"x\",\"submit_env\":{\"V\":\"1\",\"HOME\":\"/h\"},"
+			  "\"env\":{\"V\":\"2\"}}");
+	struct derr e;
+	struct job_req *reqs = NULL;
+	size_t n = 0;
+	cr_assert_eq(decode_job_batch(j, "alice", 0, &reqs, &n, &e), 0, "%s", e.message);
+	cr_assert_str_eq(reqs[0].spec.submit_env, "{\"HOME\":\"/h\",\"V\":\"1\"}");
+	cr_assert_str_eq(reqs[0].spec.env, "{\"V\":\"2\"}");
+	job_req_free(&reqs[0]);
+	free(reqs);
+	json_decref(j);
+	reject("{\"cmd\":\"x\",\"submit_env\":[\"A=1\"]}", 400, "submit_env");
+	reject("{\"cmd\":\"x\",\"submit_env\":{\"BASH_FUNC_f%%\":\"() {}\"}}", 422,
+	       "submit_env.BASH_FUNC_f%%");
+	reject("{\"cmd\":\"x\",\"submit_env\":{\"TOKEN\":7}}", 422, "submit_env.TOKEN");
+
+	/* One variable of 1 MiB: more than a job carries. */
+	size_t big = SUBMIT_ENV_MAX_BYTES;
+	char *text = malloc(big + 64);
+	int at = snprintf(text, 64, "{\"cmd\":\"x\",\"submit_env\":{\"BIG\":\"");
+	memset(text + at, 'x', big);
+	strcpy(text + at + big, "\"}}");
+	j = parse(text);
+	free(text);
+	cr_assert_eq(decode_job_batch(j, "alice", 0, &reqs, &n, &e), -1);
+	cr_assert_str_eq(e.field, "submit_env", "the whole is too large: %s", e.message);
+	cr_assert_null(strstr(e.message, "xxx"), "no value in the error: %s", e.message);
+	json_decref(j);
+}
+
+Test(decode, remove)
+{
+	json_t *ids, *j = parse("{\"ids\":[\"12\",\"root.jn/a.2\"],\"force\":true}");
+	bool force = false;
+	struct derr e;
+	cr_assert_eq(decode_remove(j, &ids, &force, &e), 0, "%s", e.message);
+	cr_assert_eq(json_array_size(ids), 2);
+	cr_assert(force);
+	json_decref(j);
+	const char *bad[][2] = {{"[]", ""}, {"{\"ids\":[]}", "ids"}, {"{\"ids\":\"12\"}", "ids"},
+				{"{\"ids\":[12]}", "ids[0]"}, {"{\"ids\":[\"\"]}", "ids[0]"},
+				{"{\"ids\":[\"1\"],\"force\":1}", "force"},
+				{"{\"ids\":[\"1\"],\"all\":true}", "all"}};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		j = parse(bad[i][0]);
+		cr_assert_eq(decode_remove(j, &ids, &force, &e), -1, "%s refused", bad[i][0]);
+		cr_assert_str_eq(e.field, bad[i][1], "%s names %s, not %s", bad[i][0], bad[i][1],
+				 e.field);
+		json_decref(j);
+	}
+}

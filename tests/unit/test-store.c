@@ -4,6 +4,7 @@
 #include "base/intern.h"
 #include "core/opts.h"
 #include "core/sched.h"
+#include "store/migrations.h"
 #include "store/store.h"
 #include <criterion/criterion.h>
 #include <event2/event.h>
@@ -336,4 +337,85 @@ Test(store, options_and_gates_survive, .init = setup, .fini = teardown)
 	store_batch_clear(&again);
 	free(again.recs);
 	sched_free(&s2);
+}
+
+/* The submitter's environment: stored once however many jobs share it, back after a
+ * restart; a job without one has none. */
+Test(store, submit_env_shared_and_kept, .init = setup, .fini = teardown)
+{
+	char *err = NULL;
+	struct store *st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st);
+	struct sched s;
+	sched_init(&s, &hooks, 30000);
+	cr_assert_eq(st->vt->load(st, &s, idem_ignore, &(int){0}, &err), 0);
+	struct store_batch b = {0};
+	cur = &b;
+	const char *env1 = "{\"HOME\":\"/home/a\",\"V\":\"1\"}", *env2 = "{\"V\":\"2\"}";
+	struct job_spec a = spec("echo a", 0), b2 = spec("echo b", 0), c = spec("echo c", 0),
+			d = spec("echo d", 0);
+	a.submit_env = env1;
+	b2.submit_env = env1;
+	c.submit_env = env2;
+	struct job_spec *all[] = {&a, &b2, &c, &d};
+	for (size_t i = 0; i < 4; i++)
+		sched_add(&s, all[i], 1000);
+	cr_assert_eq(sched_job(&s, 1)->submit_env, sched_job(&s, 2)->submit_env, "interned once");
+	struct store_batch *bs[] = {&b};
+	commit_batches(st, bs, 1);
+	store_batch_clear(&b);
+	free(b.recs);
+	sched_free(&s);
+
+	char path[300];
+	snprintf(path, sizeof path, "%s/jobgrid.sqlite", dir);
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM envs", -1, &q, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+	cr_assert_eq(sqlite3_column_int(q, 0), 2, "one row per distinct environment");
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+
+	st = store_sqlite_open(dir, &err);
+	struct sched s2;
+	sched_init(&s2, &hooks, 30000);
+	cr_assert_eq(st->vt->load(st, &s2, idem_ignore, &(int){0}, &err), 0, "%s", err ? err : "");
+	cr_assert_str_eq(sched_job(&s2, 1)->submit_env, env1);
+	cr_assert_str_eq(sched_job(&s2, 2)->submit_env, env1);
+	cr_assert_str_eq(sched_job(&s2, 3)->submit_env, env2);
+	cr_assert_null(sched_job(&s2, 4)->submit_env, "a job sent without one has none");
+	st->vt->close(st);
+	sched_free(&s2);
+}
+
+/* A store made before migration 5 (no envs table) opens, gains it, and keeps its jobs. */
+Test(store, opens_a_store_from_before_submit_env, .init = setup, .fini = teardown)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/jobgrid.sqlite", dir);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	for (int v = 0; v < 4; v++)
+		cr_assert_eq(sqlite3_exec(db, store_migrations[v], NULL, NULL, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db,
+		"PRAGMA user_version=4;"
+		"INSERT INTO jobs(seq, owner, name, grp, req_group, cmd, cwd, env, cores, ram_mb,"
+		" gpus, time_ms, priority, retries, lost_retries, retry_delay_ms, flags, njoblets,"
+		" state, created_at, ended_at) VALUES(1, 'alice', 'old', '', '', 'echo old', '/tmp',"
+		" NULL, 1, 0, 0, 0, 0, 0, 3, 0, 0, 1, 1, 1000, 0)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	char *err = NULL;
+	struct store *st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st, "%s", err ? err : "");
+	struct sched s;
+	sched_init(&s, &hooks, 30000);
+	cr_assert_eq(st->vt->load(st, &s, idem_ignore, &(int){0}, &err), 0, "%s", err ? err : "");
+	struct job *j = sched_job(&s, 1);
+	cr_assert_not_null(j, "the old job is there");
+	cr_assert_str_eq(j->cmd, "echo old");
+	cr_assert_null(j->submit_env);
+	st->vt->close(st);
+	sched_free(&s);
 }
