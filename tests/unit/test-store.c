@@ -123,6 +123,17 @@ static void idem_ignore(void *arg, const char *owner, const char *key, int32_t s
 	cr_assert_str_eq(body, "{\"ids\":[1]}");
 }
 
+/* Open the store in dir and load it into a fresh scheduler s. */
+static struct store *open_loaded(struct sched *s)
+{
+	char *err = NULL;
+	struct store *st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st, "open: %s", err ? err : "");
+	sched_init(s, &hooks, 30000);
+	cr_assert_eq(st->vt->load(st, s, idem_ignore, &(int){0}, &err), 0, "%s", err ? err : "");
+	return st;
+}
+
 static void collect(void *arg, const struct output_row *row)
 {
 	char *buf = arg;
@@ -226,11 +237,8 @@ Test(store, round_trip, .init = setup, .fini = teardown)
 Test(store, output_order_and_schema_version, .init = setup, .fini = teardown)
 {
 	char *err = NULL;
-	struct store *st = store_sqlite_open(dir, &err);
-	cr_assert_not_null(st);
 	struct sched s;
-	sched_init(&s, &hooks, 30000);
-	cr_assert_eq(st->vt->load(st, &s, idem_ignore, &(int){0}, &err), 0);
+	struct store *st = open_loaded(&s);
 	struct store_batch b = {0};
 	cur = &b;
 	struct job_spec a = spec("echo x", 0);
@@ -282,11 +290,8 @@ Test(store, output_order_and_schema_version, .init = setup, .fini = teardown)
 Test(store, options_and_gates_survive, .init = setup, .fini = teardown)
 {
 	char *err = NULL;
-	struct store *st = store_sqlite_open(dir, &err);
-	cr_assert_not_null(st);
 	struct sched s;
-	sched_init(&s, &hooks, 30000);
-	cr_assert_eq(st->vt->load(st, &s, idem_ignore, &(int){0}, &err), 0);
+	struct store *st = open_loaded(&s);
 	struct store_batch b = {0};
 	cur = &b;
 	struct opts_err oe;
@@ -343,12 +348,8 @@ Test(store, options_and_gates_survive, .init = setup, .fini = teardown)
  * restart; a job without one has none. */
 Test(store, submit_env_shared_and_kept, .init = setup, .fini = teardown)
 {
-	char *err = NULL;
-	struct store *st = store_sqlite_open(dir, &err);
-	cr_assert_not_null(st);
 	struct sched s;
-	sched_init(&s, &hooks, 30000);
-	cr_assert_eq(st->vt->load(st, &s, idem_ignore, &(int){0}, &err), 0);
+	struct store *st = open_loaded(&s);
 	struct store_batch b = {0};
 	cur = &b;
 	const char *env1 = "{\"HOME\":\"/home/a\",\"V\":\"1\"}", *env2 = "{\"V\":\"2\"}";
@@ -378,10 +379,8 @@ Test(store, submit_env_shared_and_kept, .init = setup, .fini = teardown)
 	sqlite3_finalize(q);
 	sqlite3_close(db);
 
-	st = store_sqlite_open(dir, &err);
 	struct sched s2;
-	sched_init(&s2, &hooks, 30000);
-	cr_assert_eq(st->vt->load(st, &s2, idem_ignore, &(int){0}, &err), 0, "%s", err ? err : "");
+	st = open_loaded(&s2);
 	cr_assert_str_eq(sched_job(&s2, 1)->submit_env, env1);
 	cr_assert_str_eq(sched_job(&s2, 2)->submit_env, env1);
 	cr_assert_str_eq(sched_job(&s2, 3)->submit_env, env2);
@@ -406,12 +405,8 @@ Test(store, opens_a_store_from_before_submit_env, .init = setup, .fini = teardow
 		" state, created_at, ended_at) VALUES(1, 'alice', 'old', '', '', 'echo old', '/tmp',"
 		" NULL, 1, 0, 0, 0, 0, 0, 3, 0, 0, 1, 1, 1000, 0)", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	char *err = NULL;
-	struct store *st = store_sqlite_open(dir, &err);
-	cr_assert_not_null(st, "%s", err ? err : "");
 	struct sched s;
-	sched_init(&s, &hooks, 30000);
-	cr_assert_eq(st->vt->load(st, &s, idem_ignore, &(int){0}, &err), 0, "%s", err ? err : "");
+	struct store *st = open_loaded(&s);
 	struct job *j = sched_job(&s, 1);
 	cr_assert_not_null(j, "the old job is there");
 	cr_assert_str_eq(j->cmd, "echo old");
