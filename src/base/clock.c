@@ -50,16 +50,15 @@ int clock_parse_duration(const char *s, int64_t *out_ms, const char **why)
 		*why = rule;
 		return -1;
 	}
-	if (s[strspn(s, "0123456789")] == '\0' && strlen(s) <= 12) {
-		int64_t v = 0;	/* a bare number counts seconds */
-		for (; *p; p++)
-			v = v * 10 + (*p - '0');
-		if (v > DURATION_MAX_MS / 1000) {
-			*why = "a duration may not exceed 100 years";
-			return -1;
-		}
-		*out_ms = v * 1000;
+	/* A unit is always needed: "--time 90" means 90 minutes to a Slurm user and 90 s to a
+	 * wr user, so a bare number is refused rather than guessed. Zero is zero in any. */
+	if (s[strspn(s, "0")] == '\0') {
+		*out_ms = 0;
 		return 0;
+	}
+	if (s[strspn(s, "0123456789")] == '\0') {
+		*why = "a duration needs a unit (ms, s, m, h, d or w), e.g. 90s, 15m, 1h30m";
+		return -1;
 	}
 	while (*p) {
 		if (!isdigit((unsigned char)*p)) {

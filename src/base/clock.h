@@ -1,5 +1,5 @@
 /* Time: monotonic and wall clocks in milliseconds, duration and RFC 3339 text.
- * Durations read "250ms", "30s", "5m", "2h", "1d", "1h30m" or a bare number of seconds. */
+ * Durations read "250ms", "30s", "5m", "2h", "1d", "1h30m": always with a unit, but "0". */
 #ifndef JG_CLOCK_H
 #define JG_CLOCK_H
 #include <stddef.h>

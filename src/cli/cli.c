@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 extern const struct cli_cmd cli_cmd_add, cli_cmd_status, cli_cmd_list, cli_cmd_show,
@@ -51,13 +52,13 @@ const struct cli_cmd *cli_find(const char *name)
 
 void cli_usage_all(void)
 {
-	printf("usage: jobgrid COMMAND [ARGS]   (every client command takes --server URL or "
-	       "$JOBGRID_URL)\n\n");
+	printf("usage: jobgrid [--server URL] [--json] COMMAND [ARGS]   (or $JOBGRID_URL)\n"
+	       "       jobgrid help [COMMAND] | --version\n\n");
 	for (size_t i = 0; i < NCMDS; i++)
 		printf("  %-9s %s\n            %s\n", cli_table[i]->name, cli_table[i]->summary,
 		       cli_table[i]->usage);
 	printf("\nexit status: 0 ok, 1 an awaited job failed, 2 usage or rejected input,\n"
-	       "3 server unreachable, 4 not found, 5 not allowed\n");
+	       "3 server unreachable, 4 not found, 5 not allowed, 6 timed out (wait --timeout)\n");
 }
 
 int cli_usage(const struct cli_cmd *cmd)
@@ -81,4 +82,69 @@ int cli_help(const struct cli_cmd *cmd)
 {
 	printf("usage: jobgrid %s %s\n%s\n", cmd->name, cmd->usage, cmd->summary);
 	return EXIT_OK;
+}
+
+/* `help [COMMAND]`: the list, or one command's usage. */
+static int help(int argc, char **argv)
+{
+	if (argc < 3) {
+		cli_usage_all();
+		return EXIT_OK;
+	}
+	const struct cli_cmd *cmd = cli_find(argv[2]);
+	return cmd ? cli_help(cmd) : EXIT_USAGE;
+}
+
+/* Global options before the command: --server URL (or =URL) and --json go to the command
+ * as if written after its name; --version and --help are answered here. *n counts the
+ * words taken into out (room for argc of them). Returns -1 to go on, else an exit. */
+static int globals(int argc, char **argv, int *at, char **out, int *n)
+{
+	for (*at = 1; *at < argc && argv[*at][0] == '-'; (*at)++) {
+		const char *a = argv[*at];
+		if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
+			printf("jobgrid %s (HTTP API v1)\n", JG_VERSION);
+			return EXIT_OK;
+		}
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			cli_usage_all();
+			return EXIT_OK;
+		}
+		if (strcmp(a, "--json") == 0 || strncmp(a, "--server=", 9) == 0) {
+			out[(*n)++] = argv[*at];
+		} else if (strcmp(a, "--server") == 0 && *at + 1 < argc) {
+			out[(*n)++] = argv[(*at)++];
+			out[(*n)++] = argv[*at];
+		} else {
+			fprintf(stderr, "jobgrid: %s: before the command only --server URL, --json,"
+					" --version and --help are read\n", a);
+			return EXIT_USAGE;
+		}
+	}
+	return -1;
+}
+
+int cli_main(int argc, char **argv)
+{
+	char **words = calloc((size_t)argc + 1, sizeof *words);
+	int at, n = 1, rc = words ? globals(argc, argv, &at, words, &n) : EXIT_USAGE;
+	if (rc < 0 && at >= argc) {
+		cli_usage_all();
+		rc = EXIT_USAGE;
+	} else if (rc < 0 && strcmp(argv[at], "help") == 0) {
+		rc = help(argc - at + 1, argv + at - 1);
+	} else if (rc < 0) {
+		const struct cli_cmd *cmd = cli_find(argv[at]);
+		if (cmd == NULL) {
+			rc = EXIT_USAGE;
+		} else {	/* COMMAND, the global options, then the command's own words */
+			words[0] = argv[at];
+			for (int i = at + 1; i < argc; i++)
+				words[n++] = argv[i];
+			words[n] = NULL;
+			rc = cmd->exec(n, words);
+		}
+	}
+	free(words);
+	return rc;
 }

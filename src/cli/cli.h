@@ -23,6 +23,9 @@ struct cli_cmd {
 	int (*exec)(int argc, char **argv);
 };
 
+/* The whole command line: global options, `help [COMMAND]`, `--version`, then the
+ * command. Returns the exit status. */
+int cli_main(int argc, char **argv);
 /* Looks up NAME: exact, or an unambiguous prefix. NULL if none (prints candidates). */
 const struct cli_cmd *cli_find(const char *name);
 void cli_usage_all(void);

@@ -15,25 +15,57 @@ const struct cli_cmd cli_cmd_clock = {
 	"show the server's time, or move its test clock forward", clock_exec,
 };
 
+/* Options may stand anywhere, but the word after `advance` or `set` is its value even when
+ * it starts with '-' (`clock advance -5m` is a move backwards, refused as such, not an
+ * unknown option). */
+static int clock_args(int argc, char **argv, bool *json, const char **verb, const char **value)
+{
+	static const struct option longopts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "-h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 1:	/* a word, in order */
+			if (*verb)
+				return cli_usage_error(&cli_cmd_clock, "unexpected argument '%s'", optarg);
+			*verb = optarg;
+			if (strcmp(optarg, "advance") != 0 && strcmp(optarg, "set") != 0)
+				return cli_usage_error(&cli_cmd_clock, "give advance DURATION or set TIME,"
+						       " not '%s'", optarg);
+			if (optind >= argc)
+				return cli_usage_error(&cli_cmd_clock, "%s: give a value", optarg);
+			*value = argv[optind++];
+			break;
+		case OPT_JSON: *json = true; break;
+		case OPT_SERVER: client_set_server(optarg); break;
+		case 'h': return cli_help(&cli_cmd_clock) + 1000;
+		default: return cli_usage(&cli_cmd_clock);
+		}
+	}
+	return 0;
+}
+
 static int clock_exec(int argc, char **argv)
 {
 	bool json = false;
-	CLI_SIMPLE(&cli_cmd_clock, argc, argv, &json);
-	int nargs = argc - optind;
+	const char *verb = NULL, *value = NULL;
+	int rc = clock_args(argc, argv, &json, &verb, &value);
+	if (rc)
+		return rc == 1000 ? EXIT_OK : rc;
 	json_t *body = NULL, *reply = NULL;
-	if (nargs == 2 && strcmp(argv[optind], "advance") == 0) {
+	if (verb && strcmp(verb, "advance") == 0) {
 		int64_t ms;
 		const char *why;
-		if (clock_parse_duration(argv[optind + 1], &ms, &why))	/* a word here, not --advance */
-			return cli_usage_error(&cli_cmd_clock, "advance: %s, got '%s'", why,
-					       argv[optind + 1]);
-		body = json_pack("{s:s}", "advance", argv[optind + 1]);
-	} else if (nargs == 2 && strcmp(argv[optind], "set") == 0) {
-		body = json_pack("{s:s}", "set", argv[optind + 1]);
-	} else if (nargs != 0) {
-		return cli_usage_error(&cli_cmd_clock, "give advance DURATION or set TIME%s", "");
+		if (value[0] == '-')
+			return cli_usage_error(&cli_cmd_clock, "advance: the clock only moves forward,"
+					       " got '%s'", value);
+		if (clock_parse_duration(value, &ms, &why))
+			return cli_usage_error(&cli_cmd_clock, "advance: %s, got '%s'", why, value);
+		body = json_pack("{s:s}", "advance", value);
+	} else if (verb) {
+		body = json_pack("{s:s}", "set", value);
 	}
-	int rc = client_call(body ? "POST" : "GET", "/v1/clock", body, body != NULL, &reply);
+	rc = client_call(body ? "POST" : "GET", "/v1/clock", body, body != NULL, &reply);
 	if (rc == 0 && json)
 		out_json(reply);
 	else if (rc == 0)

@@ -23,26 +23,31 @@ static const char *s(json_t *o, const char *k)
 
 static void print_runs(json_t *reply)
 {
+	static const char *const head[] = {"PLANNED", "DEFINITION", "STATE", "JOB", "WHY"};
+	json_t *rows = json_array(), *r;
 	size_t i;
-	json_t *r;
-	printf("%-20s %-28s %-9s %-8s %s\n", "PLANNED", "DEFINITION", "STATE", "JOB", "WHY");
 	json_array_foreach(json_object_get(reply, "runs"), i, r) {
 		char job[32] = "-";
 		if (json_is_integer(json_object_get(r, "job")))
 			snprintf(job, sizeof job, "%lld",
 				 (long long)json_integer_value(json_object_get(r, "job")));
-		printf("%-20s %-28s %-9s %-8s %s\n", s(r, "planned_at"), s(r, "definition"),
-		       s(r, "state"), job, s(r, "reason"));
+		json_array_append_new(rows, json_pack("[s, s, s, s, s]", s(r, "planned_at"),
+						      s(r, "definition"), s(r, "state"), job,
+						      s(r, "reason")));
 	}
+	out_table(head, 5, rows);
+	json_decref(rows);
 }
 
 static void print_events(json_t *reply)
 {
+	json_t *rows = json_array(), *e;
 	size_t i;
-	json_t *e;
 	json_array_foreach(json_object_get(reply, "events"), i, e)
-		printf("%-20s %-7s %-28s %s\n", s(e, "at"), s(e, "event"), s(e, "definition"),
-		       s(e, "reason"));
+		json_array_append_new(rows, json_pack("[s, s, s, s]", s(e, "at"), s(e, "event"),
+						      s(e, "definition"), s(e, "reason")));
+	out_table(NULL, 4, rows);
+	json_decref(rows);
 	if (json_is_true(json_object_get(reply, "truncated")))
 		printf("(more events than shown)\n");
 }

@@ -1,6 +1,7 @@
 /* Output helpers. */
 #include "cli/output.h"
 #include "base/clock.h"
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,4 +43,43 @@ void out_bar(FILE *f, long long done, long long total, int width)
 bool out_tty(FILE *f)
 {
 	return isatty(fileno(f));
+}
+
+static void table_row(const int *w, size_t ncols, const char *const *cells)
+{
+	for (size_t c = 0; c < ncols; c++) {
+		const char *v = cells[c] ? cells[c] : "";
+		if (c + 1 < ncols)
+			printf("%-*s  ", w[c], v);
+		else
+			printf("%s\n", v);
+	}
+}
+
+void out_table(const char *const *header, size_t ncols, json_t *rows)
+{
+	int *w = calloc(ncols, sizeof *w);
+	const char **cells = calloc(ncols, sizeof *cells);
+	size_t i;
+	json_t *row;
+	if (w == NULL || cells == NULL)
+		goto out;
+	for (size_t c = 0; header && c < ncols; c++)
+		w[c] = (int)strlen(header[c]);
+	json_array_foreach(rows, i, row)
+		for (size_t c = 0; c < ncols; c++) {
+			const char *v = json_string_value(json_array_get(row, c));
+			if (v && (int)strlen(v) > w[c])
+				w[c] = (int)strlen(v);
+		}
+	if (header)
+		table_row(w, ncols, header);
+	json_array_foreach(rows, i, row) {
+		for (size_t c = 0; c < ncols; c++)
+			cells[c] = json_string_value(json_array_get(row, c));
+		table_row(w, ncols, cells);
+	}
+out:
+	free(w);
+	free(cells);
 }

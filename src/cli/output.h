@@ -11,4 +11,7 @@ const char *out_time(json_t *rfc3339, char *buf, size_t len);
 /* "[#####-----]  50% 10/20" of width cells. */
 void out_bar(FILE *f, long long done, long long total, int width);
 bool out_tty(FILE *f);
+/* Rows (an array of arrays of strings) as columns padded to their widest cell, the header
+ * (ncols names, or NULL for none) included, two spaces apart; the last column unpadded. */
+void out_table(const char *const *header, size_t ncols, json_t *rows);
 #endif

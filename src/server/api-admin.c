@@ -142,7 +142,11 @@ void api_backup(struct call *c)
 	const char *path = json_string_value(json_object_get(c->body, "path"));
 	struct stat sb;
 	if (!json_is_object(c->body) || check_fields(c->body, "", fields, &e)) {
-		call_error(c, 400, "bad_request", "", "the body must be {\"path\": \"/abs/file\"}");
+		if (json_is_object(c->body))
+			call_error(c, e.status, e.code, e.field, "%s (the body is {\"path\": \"/abs/file\"})",
+				   e.message);
+		else
+			call_error(c, 400, "bad_request", "", "the body must be {\"path\": \"/abs/file\"}");
 		return;
 	}
 	if (path == NULL || path[0] != '/' || strlen(path) > 4096) {

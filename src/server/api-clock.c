@@ -18,28 +18,53 @@ void api_clock_get(struct call *c)
 
 static const char *const clock_fields[] = {"advance", "set", NULL};
 
+/* The body's one move: 0 with *adv or *set (borrowed), or -1 after replying 400 naming
+ * the field at fault. */
+static int clock_body(struct call *c, const char **adv, const char **set)
+{
+	struct derr e;
+	json_t *a = json_object_get(c->body, "advance"), *s = json_object_get(c->body, "set");
+	if (!json_is_object(c->body)) {
+		call_error(c, 400, "bad_request", "", "the body must be {\"advance\": DURATION} or"
+			   " {\"set\": TIME}");
+		return -1;
+	}
+	if (check_fields(c->body, "", clock_fields, &e)) {
+		call_error(c, e.status, e.code, e.field, "%s (known: advance, set)", e.message);
+		return -1;
+	}
+	if ((a && !json_is_string(a)) || (s && !json_is_string(s))) {
+		const char *f = a && !json_is_string(a) ? "advance" : "set";
+		call_error(c, 400, "bad_request", f, "%s: must be a string (%s)", f,
+			   *f == 'a' ? "a duration such as \"1h30m\"" : "an RFC 3339 time");
+		return -1;
+	}
+	if ((a == NULL) == (s == NULL)) {
+		call_error(c, 400, "bad_request", a ? "set" : "advance", "give one of advance (a"
+			   " duration) and set (an RFC 3339 time)%s", a ? ", not both" : "");
+		return -1;
+	}
+	*adv = json_string_value(a);
+	*set = json_string_value(s);
+	return 0;
+}
+
 /* POST /v1/clock {"advance": "1h30m"} | {"set": "2026-11-23T06:00:00Z"} */
 void api_clock_post(struct call *c)
 {
-	struct derr e;
-	const char *adv = json_string_value(json_object_get(c->body, "advance"));
-	const char *set = json_string_value(json_object_get(c->body, "set"));
+	const char *adv = NULL, *set = NULL;
 	if (!server_test_clock()) {
 		call_error(c, 409, "no_test_clock", "", "this server runs on the real clock; start"
 			   " it with --test-clock START to move its clock");
 		return;
 	}
-	if (!json_is_object(c->body) || check_fields(c->body, "", clock_fields, &e) ||
-	    (adv == NULL) == (set == NULL)) {
-		call_error(c, 400, "bad_request", "advance", "give one of advance (a duration) and"
-			   " set (an RFC 3339 time)");
+	if (clock_body(c, &adv, &set))
 		return;
-	}
 	int64_t to, d;
 	const char *why = "";
-	if (adv && (clock_parse_duration(adv, &d, &why) || d < 0)) {
+	if (adv && (adv[0] == '-' || clock_parse_duration(adv, &d, &why))) {
 		call_error(c, 422, "bad_request", "advance", "advance: %s, got '%s'",
-			   *why ? why : "must not be negative", adv);
+			   adv[0] == '-' ? "the clock only moves forward" : why, adv);
 		return;
 	}
 	if (set && clock_parse_rfc3339(set, &to)) {

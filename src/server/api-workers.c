@@ -334,8 +334,11 @@ void api_worker_heartbeat(struct call *c)
 	if (w == NULL)
 		return;
 	json_t *running = c->body ? json_object_get(c->body, "running") : NULL;
-	if ((c->body && (!json_is_object(c->body) || check_fields(c->body, "", fields, &e))) ||
-	    (running && !json_is_array(running))) {
+	if (c->body && json_is_object(c->body) && check_fields(c->body, "", fields, &e)) {
+		call_error(c, e.status, e.code, e.field, "%s", e.message);
+		return;
+	}
+	if ((c->body && !json_is_object(c->body)) || (running && !json_is_array(running))) {
 		call_error(c, 400, "bad_request", "running", "the body must be {\"running\": [ids]}");
 		return;
 	}

@@ -30,17 +30,25 @@ Test(clock, durations)
 	cr_assert_eq(dur("1w"), 604800000);
 	cr_assert_eq(dur("1h30m"), 5400000);
 	cr_assert_eq(dur("1m30s500ms"), 90500);
-	cr_assert_eq(dur("45"), 45000, "a bare number counts seconds");
 	cr_assert_eq(dur("0s"), 0);
-	cr_assert_eq(dur("0"), 0);
+	cr_assert_eq(dur("0"), 0, "zero needs no unit");
 }
 
 Test(clock, bad_durations)
 {
 	const char *cases[] = {"", "s", "10x", "-5s", "1.5h", "h1", "10 s", "5mm", "99999999999999d",
-			       "1h30", "abc"};
+			       "1h30", "abc", "45", "90", "0090"};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		bad(cases[i]);
+}
+
+/* A bare number is refused with the rule the CLI repeats ("--time 90" is ambiguous). */
+Test(clock, bare_number_needs_a_unit)
+{
+	int64_t ms;
+	const char *why = NULL;
+	cr_assert_eq(clock_parse_duration("90", &ms, &why), -1);
+	cr_assert_not_null(strstr(why, "needs a unit"), "says so: %s", why);
 }
 
 Test(clock, format_duration)
