@@ -370,6 +370,7 @@ struct stream_ctx {
 	CURL *h;
 	struct buf err;
 	bool began;		/* the reply's body had begun: a break is a loss mid-stream */
+	int tries;		/* failed tries before this one (patient mode) */
 };
 
 static size_t stream_write(char *p, size_t size, size_t n, void *arg)
@@ -378,6 +379,8 @@ static size_t stream_write(char *p, size_t size, size_t n, void *arg)
 	long status = 0;
 	curl_easy_getinfo(sc->h, CURLINFO_RESPONSE_CODE, &status);
 	if (status >= 200 && status < 300) {
+		if (!sc->began && patient)
+			back_again(sc->tries);	/* said when the stream is back, not when it ends */
 		sc->began = true;
 		return sc->cb(p, size, n, sc->arg);
 	}
@@ -389,23 +392,21 @@ int client_stream(const char *path, size_t (*cb)(char *, size_t, size_t, void *)
 {
 	struct outcome o = {0};
 	struct curl_slist *hdr;
-	struct stream_ctx sc = {cb, arg, new_handle(path, true, &hdr, NULL, o.detail), {NULL, 0}, false};
+	struct stream_ctx sc = {cb, arg, new_handle(path, true, &hdr, NULL, o.detail), {NULL, 0}, false,
+				0};
 	curl_easy_setopt(sc.h, CURLOPT_WRITEFUNCTION, stream_write);
 	curl_easy_setopt(sc.h, CURLOPT_WRITEDATA, &sc);
-	int tries = 0, ret = 0;
+	int ret = 0;
 	if (lost)
 		*lost = false;
 	for (;;) {
 		buf_free(&sc.err);
 		o.detail[0] = '\0';
 		outcome_read(sc.h, curl_easy_perform(sc.h), &o);
-		if ((o.rc == CURLE_OK && !gateway(&o)) || o.rc == CURLE_WRITE_ERROR || sc.began) {
-			if (patient)
-				back_again(tries);
+		if ((o.rc == CURLE_OK && !gateway(&o)) || o.rc == CURLE_WRITE_ERROR || sc.began)
 			break;
-		}
 		if (patient && !bad_url(o.rc)) {
-			if ((ret = patient_pause(&o, &tries)) != 0)
+			if ((ret = patient_pause(&o, &sc.tries)) != 0)
 				break;
 			continue;
 		}
