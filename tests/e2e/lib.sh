@@ -5,6 +5,7 @@
 #   restart_server [ARGS…]    start a new server on the same data dir (same port if free)
 #   kill_server [SIG]         signal the server we started (default TERM) and wait for it
 #   start_worker NAME [ARGS…] a worker named NAME; its PID is in WORKER_PID[NAME]
+#   track PID                 end this background process (a CLI that follows) at exit too
 #   jg ARGS…                  run the CLI
 #   api METHOD PATH [BODY]    curl the API, print the body; status in $API_STATUS
 #   wait_until SECS CMD…      retry CMD until it succeeds, or fail the test
@@ -26,6 +27,7 @@ export JOBGRID_RETRY_SECS=${JOBGRID_RETRY_SECS:-5}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 declare -A WORKER_PID=()
+TRACKED=()
 SERVER_PID=""
 SERVER_PORT=0
 SERVER_ARGS=()
@@ -47,7 +49,8 @@ _stop_pid() {	# PID: TERM, wait up to 10 s, then KILL
 }
 
 _cleanup() {
-	local rc=$? name f
+	local rc=$? name f pid
+	for pid in "${TRACKED[@]}"; do _stop_pid "$pid"; done
 	for name in "${!WORKER_PID[@]}"; do _stop_pid "${WORKER_PID[$name]}"; done
 	[[ -n $SERVER_PID ]] && _stop_pid "$SERVER_PID"
 	for f in "${LOGS[@]}"; do
@@ -103,6 +106,8 @@ restart_server() {
 	done
 	fail "server did not restart"
 }
+
+track() { TRACKED+=("$1"); }
 
 start_worker() {
 	local name=$1

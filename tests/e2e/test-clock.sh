@@ -75,6 +75,17 @@ expect_eq "$API_STATUS" 400 "POST /v1/clock with both set and advance"
 run jg clock advance soon
 expect_eq "$RC" 2 "a bad duration exits 2"
 expect_has "$OUT" "advance: a duration" "it names advance"
+run jg clock advance -5m
+expect_eq "$RC" 2 "clock advance -5m exits 2"
+expect_has "$OUT" "advance: the clock only moves forward, got '-5m'" "read as a value, not an option"
+api POST /v1/clock '{"advance": "-5m"}' >"$T/out"
+expect_eq "$API_STATUS $(jq -r .error.field "$T/out")" "422 advance" "POST /v1/clock advance -5m"
+api POST /v1/clock '{"advance": "1m", "speed": 2}' >"$T/out"
+expect_eq "$API_STATUS $(jq -r '"\(.error.code) \(.error.field)"' "$T/out")" "400 unknown_field speed" \
+	"an unknown field is named"
+api POST /v1/clock '{"advance": 60}' >"$T/out"
+expect_eq "$API_STATUS $(jq -r .error.field "$T/out")" "400 advance" "a number for advance is refused naming it"
+expect_has "$(jq -r .error.message "$T/out")" "must be a string" "with the rule"
 expect_eq "$(jg clock)" "2026-11-23T07:00:00.000Z (test clock)" "refused moves left the clock alone"
 
 # ---- A timeslot (local time) opens when the virtual clock enters it.

@@ -52,6 +52,7 @@ b2=$(jg run jn/b)
 wait_state "$b1" running
 jg events --job "$b1" >"$T/events" 2>"$T/events.err" &
 EV=$!
+track "$EV"
 ok "mod $b2 --priority 5" jg mod "$b2" --priority 5
 expect_eq "$(jg show --json "$b2" | jq .priority)" 5 "the change took"
 ok "cancel $b2" jg cancel "$b2"

@@ -54,6 +54,7 @@ PROXY=$JG_BUILD/dropproxy
 [[ -x $PROXY ]] || fail "missing test helper $PROXY"
 "$PROXY" "$T/proxy.port" "127.0.0.1:${JOBGRID_URL##*:}" 1000 >"$T/proxy.log" 2>&1 &
 PROXY_PID=$!
+track "$PROXY_PID"
 wait_until 10 test -s "$T/proxy.port"
 before=$(jg status --json | jq '.joblets | add')
 read -r rc real cpu <<<"$(JOBGRID_RETRY_SECS=2 JOBGRID_URL="http://127.0.0.1:$(cat "$T/proxy.port")" \
@@ -84,6 +85,9 @@ jg wait "$id" >/dev/null 2>"$T/wait.err" &
 WT=$!
 jg events --job "$id" >"$T/events" 2>"$T/events.err" &
 EV=$!
+track "$LF"
+track "$WT"
+track "$EV"
 wait_until 20 grep -q one "$T/follow"
 kill_server
 wait_until 30 grep -q "cannot reach the server at $JOBGRID_URL" "$T/wait.err"
