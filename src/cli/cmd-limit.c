@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "cli/output.h"
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,7 +12,7 @@ static int limit_exec(int argc, char **argv);
 
 const struct cli_cmd cli_cmd_limit = {
 	"limit", "[NAME [N|none]] [--json]",
-	"show limit groups, or set NAME's limit live (0 pauses it, none lifts it)", limit_exec,
+	"show limit groups, or set NAME's limit live (0 pauses it, none or -1 lifts it)", limit_exec,
 };
 
 static void print_group(json_t *g)
@@ -25,43 +26,61 @@ static void print_group(json_t *g)
 	       (long long)json_integer_value(json_object_get(g, "waiting")));
 }
 
-static int limit_exec(int argc, char **argv)
+/* Options may stand anywhere; the word after NAME is its limit even when it starts with
+ * '-' (`limit db -1` lifts the limit as the API's -1 does, rather than being an unknown
+ * option). Returns 0, EXIT_USAGE, or 1000 after printing help. */
+static int limit_args(int argc, char **argv, bool *json, const char **name, const char **n)
 {
 	static const struct option longopts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
-	bool json = false;
 	int ch;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "-h", longopts, NULL)) != -1) {
 		switch (ch) {
-		case OPT_JSON: json = true; break;
+		case 1:
+			if (*name)
+				return cli_usage_error(&cli_cmd_limit, "give NAME and at most one number%s",
+						       "");
+			*name = optarg;
+			if (optind < argc && (argv[optind][0] != '-' ||
+					      isdigit((unsigned char)argv[optind][1])))
+				*n = argv[optind++];	/* a number, negative ones too */
+			break;
+		case OPT_JSON: *json = true; break;
 		case OPT_SERVER: client_set_server(optarg); break;
-		case 'h': return cli_help(&cli_cmd_limit);
+		case 'h': return cli_help(&cli_cmd_limit) + 1000;
 		default: return cli_usage(&cli_cmd_limit);
 		}
 	}
-	int nargs = argc - optind;
-	if (nargs > 2)
-		return cli_usage_error(&cli_cmd_limit, "give NAME and at most one number%s", "");
+	return 0;
+}
+
+static int limit_exec(int argc, char **argv)
+{
+	bool json = false;
+	const char *name = NULL, *nval = NULL;
+	int rc = limit_args(argc, argv, &json, &name, &nval);
+	if (rc)
+		return rc == 1000 ? EXIT_OK : rc;
 	json_t *reply = NULL, *body = NULL;
 	char path[600];
-	if (nargs == 0) {
+	if (name == NULL) {
 		snprintf(path, sizeof path, "/v1/limits");
 	} else {
-		char *name = client_escape(argv[optind]);
-		snprintf(path, sizeof path, "/v1/limits/%s", name);
-		free(name);
+		char *e = client_escape(name);
+		snprintf(path, sizeof path, "/v1/limits/%s", e);
+		free(e);
 	}
-	if (nargs == 2) {
+	if (nval) {
 		long long n = -1;
-		if (strcmp(argv[optind + 1], "none") != 0 &&
-		    cli_int(&cli_cmd_limit, "N", argv[optind + 1], 0, 1000000, &n))
-			return EXIT_USAGE;
+		if (strcmp(nval, "none") != 0 && strcmp(nval, "-1") != 0 &&
+		    cli_int(&cli_cmd_limit, "N", nval, 0, 1000000, &n))
+			return cli_usage(&cli_cmd_limit);
 		body = json_pack("{s:I}", "limit", (json_int_t)n);
 	}
-	int rc = client_call(body ? "PUT" : "GET", path, body, body != NULL, &reply);
+	rc = client_call(body ? "PUT" : "GET", path, body, body != NULL, &reply);
 	if (rc == 0 && json) {
 		out_json(reply);
-	} else if (rc == 0 && nargs == 0) {
+	} else if (rc == 0 && name == NULL) {
 		size_t i;
 		json_t *g;
 		json_array_foreach(json_object_get(reply, "limits"), i, g)

@@ -29,8 +29,10 @@ log "ok: they ran on $nodes worker(s)"
 
 # ---- The same across workers for certain: a 3-core member fits once on a 4-core worker, so
 # the two that run at once are on two workers while the third worker polls for a free slot.
-wide=()
-for i in $(seq 1 9); do wide+=("$(jg add --name "wdb$i" --cores 3 --limit wdb:2 -- sleep 0.3)"); done
+# One batch, so all nine are queued before any ends, however slow each CLI start is.
+mapfile -t wide < <(for i in $(seq 1 9); do printf '{"name": "wdb%d", "cmd": "sleep 0.3"}\n' "$i"; done |
+	jg add --jsonl --cores 3 --limit wdb:2)
+expect_eq "${#wide[@]}" 9 "nine wdb jobs added"
 jg wait "${wide[@]}" --timeout 60s >/dev/null || fail "the wdb jobs did not finish"
 expect_eq "$(attempt_lines "${wide[@]}" | peak_overlap)" 2 "3-core members of wdb:2: 2 at once on two workers, never 3"
 nodes=$(attempt_lines "${wide[@]}" | awk '{print $3}' | sort -u | wc -l)
@@ -61,6 +63,12 @@ expect_eq "$rc" 4 "an unknown group is not found"
 rc=0
 jg limit db lots >/dev/null 2>&1 || rc=$?
 expect_eq "$rc" 2 "a bad number is a usage error"
+rc=0
+out=$(jg limit db -5 2>&1) || rc=$?
+expect_eq "$rc" 2 "a negative number other than -1 is refused"
+grep -q -- "--N: must be an integer 0..1000000, got '-5'" <<<"$out" || fail "as a number, not an option: $out"
+expect_eq "$(jg limit db -1)" "db: limit none, running 0, waiting 0" "limit db -1 lifts it, as the API's -1"
+jg limit db 3 >/dev/null
 api PUT /v1/limits/db '{"limit": -5}' >/dev/null
 expect_eq "$API_STATUS" 422 "a limit below -1 is refused"
 rc=0
