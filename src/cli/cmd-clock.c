@@ -26,14 +26,20 @@ static int clock_args(int argc, char **argv, bool *json, const char **verb, cons
 	while ((ch = getopt_long(argc, argv, "-h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 1:	/* a word, in order */
-			if (*verb)
-				return cli_usage_error(&cli_cmd_clock, "unexpected argument '%s'", optarg);
+			if (*verb) {
+				cli_usage_error(&cli_cmd_clock, "unexpected argument '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			if (strcmp(optarg, "advance") != 0 && strcmp(optarg, "set") != 0) {
+				cli_usage_error(&cli_cmd_clock, "give advance DURATION or set TIME, not"
+						" '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			if (optind >= argc) {
+				cli_usage_error(&cli_cmd_clock, "%s: give a value", optarg);
+				return EXIT_USAGE;
+			}
 			*verb = optarg;
-			if (strcmp(optarg, "advance") != 0 && strcmp(optarg, "set") != 0)
-				return cli_usage_error(&cli_cmd_clock, "give advance DURATION or set TIME,"
-						       " not '%s'", optarg);
-			if (optind >= argc)
-				return cli_usage_error(&cli_cmd_clock, "%s: give a value", optarg);
 			*value = argv[optind++];
 			break;
 		case OPT_JSON: *json = true; break;

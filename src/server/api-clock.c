@@ -60,7 +60,7 @@ void api_clock_post(struct call *c)
 	}
 	if (clock_body(c, &adv, &set))
 		return;
-	int64_t to, d;
+	int64_t to = 0, d = 0;
 	const char *why = "";
 	if (adv && (adv[0] == '-' || clock_parse_duration(adv, &d, &why))) {
 		call_error(c, 422, "bad_request", "advance", "advance: %s, got '%s'",

@@ -158,6 +158,8 @@ void api_jobs_list(struct call *c)
 			   order);
 		return;
 	}
+	if (cursor > s->next_seq)
+		cursor = s->next_seq;	/* past the end: nothing after it (and no overflow) */
 	bool desc = order && strcmp(order, "desc") == 0;
 	int64_t step = desc ? -1 : 1, last = 0, more = 0;
 	int64_t seq = desc ? (cursor > 0 && cursor < s->next_seq ? cursor : s->next_seq) - 1

@@ -334,7 +334,7 @@ void api_worker_heartbeat(struct call *c)
 	if (w == NULL)
 		return;
 	json_t *running = c->body ? json_object_get(c->body, "running") : NULL;
-	if (c->body && json_is_object(c->body) && check_fields(c->body, "", fields, &e)) {
+	if (json_is_object(c->body) && check_fields(c->body, "", fields, &e)) {
 		call_error(c, e.status, e.code, e.field, "%s", e.message);
 		return;
 	}

@@ -36,6 +36,10 @@ expect_eq "$(jq -r '.jobs[-1].id' <<<"$page2")" "$oldest" "and end with the olde
 expect_eq "$(api GET '/v1/jobs?limit=1' | jq -r '.jobs[0].id, .more' | tr '\n' ' ')" "$oldest 111 " \
 	"GET /v1/jobs is oldest first and counts the rest"
 expect_eq "$(api GET '/v1/jobs?limit=1&order=desc' | jq -r '.jobs[0].id')" "$newest" "order=desc"
+expect_eq "$(api GET '/v1/jobs?cursor=9223372036854775807' | jq -c '[.jobs, .more]')" "[[],0]" \
+	"a cursor past the end gives an empty page"
+expect_eq "$(api GET '/v1/jobs?cursor=9223372036854775807&order=desc&limit=1' | jq -r '.jobs[0].id')" \
+	"$newest" "desc from a cursor past the end starts at the newest"
 api GET '/v1/jobs?order=up' >"$T/out"
 expect_eq "$API_STATUS" 400 "a bad order is refused"
 expect_eq "$(jq -r .error.field "$T/out")" order "naming the field"
