@@ -81,19 +81,21 @@ static size_t on_chunk(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
-/* Is the job final (the end of a followed log), asked after a stream ended? */
-static bool job_final(const char *escaped_id)
+/* After a followed stream ended: 0 when the job is final (the log's end), -1 when it is
+ * not (the server stopped streaming), or the exit status of the failed question. */
+static int job_final(const char *escaped_id)
 {
 	char path[700];
 	json_t *j = NULL;
 	snprintf(path, sizeof path, "/v1/jobs/%s?joblets=0", escaped_id);
-	if (client_call("GET", path, NULL, false, &j))
-		return true;	/* gone, or not reachable before the deadline: stop here */
+	int rc = client_call("GET", path, NULL, false, &j);
+	if (rc)
+		return rc;	/* removed meanwhile (4), or the deadline passed */
 	const char *st = json_string_value(json_object_get(j, "state"));
 	bool fin = st && (strcmp(st, "done") == 0 || strcmp(st, "failed") == 0 ||
 			  strcmp(st, "cancelled") == 0 || strcmp(st, "skipped") == 0);
 	json_decref(j);
-	return fin;
+	return fin ? 0 : -1;
 }
 
 /* -f: follow until the job ends, across lost connections and server restarts. */
@@ -107,11 +109,11 @@ static int follow_log(const char *path, const char *escaped_id, struct sink *sk)
 		int rc = client_stream(path, on_chunk, sk, &lost);
 		if (sk->seen > sk->skip)
 			sk->skip = sk->seen;
-		if (rc == 0 && job_final(escaped_id))
-			return 0;	/* a stream ends with the job, or with a server that stops */
-		if (rc != 0 && !lost)
+		if (rc == 0 && (rc = job_final(escaped_id)) >= 0)
+			return rc;	/* a stream ends with the job, or with a server that stops */
+		if (rc > 0 && !lost)
 			return rc;
-		if (rc == 0)
+		if (rc < 0)
 			fprintf(stderr, "jobgrid: the server at %s ended the stream before the job"
 					" ended\n", client_server());
 		if ((rc = client_pause_after_loss(&tries)) != 0)

@@ -118,11 +118,13 @@ wait_state "$id" cancelled
 log "ok: it is cancelled"
 
 # ---- --max-running 2: six joblets on a 4-core worker, never more than two at once.
-id=$(jg add --name throttled --joblets 6 --max-running 2 -- sleep 0.5)
+# The joblets hold until the held-back ones have been seen waiting.
+id=$(jg add --name throttled --joblets 6 --max-running 2 -- "while [ ! -e $T/thr-go ]; do sleep 0.05; done; sleep 0.2")
 expect_eq "$(jf "$id" .max_running)" 2 "show --json has max_running"
 _throttle_reason() { jg show "$1" --json | jq -e '[.joblets[].reason // ""] | any(test("max-running 2"))'; }
-wait_until 5 _throttle_reason "$id"
+wait_until 20 _throttle_reason "$id"
 log "ok: a held-back joblet says --max-running 2 reached ($(jf "$id" '[.joblets[].reason // ""] | map(select(test("max-running"))) | .[0]'))"
+touch "$T/thr-go"
 jg wait "$id" --timeout 30s >/dev/null || fail "the throttled job did not end done"
 log "ok: all 6 joblets done"
 peak=$(jg show "$id" --json | jq -r "$MS"'
