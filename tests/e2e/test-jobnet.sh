@@ -408,7 +408,8 @@ successors: [b, c, d]
 Y
 	def b <<'Y'
 Y
-	def c 'sleep 2' <<'Y'
+	# c runs until the check of j is made, however slow the machine.
+	def c "while [ ! -e $T/fan-c-go ]; do sleep 0.05; done" <<'Y'
 Y
 	def d <<'Y'
 Y
@@ -419,6 +420,7 @@ Y
 	at_nowait 06:00
 	wait_until 20 _run_state b@06:00 done
 	expect_why j@06:00 "predecessor c is running"
+	touch "$T/fan-c-go"
 	settle
 	expect_plan <<'E'
 a@06:00=done
