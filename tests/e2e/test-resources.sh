@@ -43,13 +43,19 @@ expect_eq "$(node_of "$huge")" big "the modified job ran where 2 cores fit"
 # ---- No head-of-line blocking: on big (4 cores) with 1 core busy, a 4-core job waits and
 # the 1-core ones behind it run meanwhile.
 stop_worker small
-busy=$(jg add --name busy --cores 1 -- sleep 3)
+# busy holds its core until the checks are made; wide and the small ones come in one batch,
+# so the small ones pass wide in one dispatch, before --starve-after holds the worker for it
+# (one add each let busy end or the hold begin first on a loaded machine).
+busy=$(jg add --name busy --cores 1 -- "while [ ! -e $T/busy-go ]; do sleep 0.05; done")
 wait_state "$busy" running
-wide=$(jg add --name wide --cores 4 -- true)
-smalls=()
-for i in 1 2 3; do smalls+=("$(jg add --name "small$i" --cores 1 -- sleep 0.5)"); done
+mapfile -t batch < <(printf '%s\n' '{"name": "wide", "cores": 4, "cmd": "true"}' \
+	'{"name": "small1", "cmd": "sleep 0.5"}' '{"name": "small2", "cmd": "sleep 0.5"}' \
+	'{"name": "small3", "cmd": "sleep 0.5"}' | jg add --jsonl --cores 1)
+wide=${batch[0]}
+smalls=("${batch[@]:1}")
 jg wait "${smalls[@]}" --timeout 20s >/dev/null || fail "the small ones did not run"
 expect_eq "$(jg show "$wide" --json | jq -r .state)" ready "the wide one still waits for 4 free cores"
+touch "$T/busy-go"
 jg wait "$wide" "$busy" --timeout 20s >/dev/null || fail "the wide one did not run after"
 wide_start=$(jg show "$wide" --json | jq -r "$JQ_MS .joblets[0].attempts[0].started_at | ms")
 for s in "${smalls[@]}"; do
@@ -61,8 +67,10 @@ log "ok: 3 one-core joblets passed the 4-core one that did not fit"
 # ---- Not starved: a steady stream of 1-core jobs keeps at least one core busy all the
 # time; with --starve-after 1s the worker is held for the 4-core job, which starts before
 # the stream ends.
-first=$(jg add --name s0 --cores 1 -- sleep 1)
+# s0 runs a second from when it is seen running (a plain `sleep 1` could end unseen).
+first=$(jg add --name s0 --cores 1 -- "while [ ! -e $T/s0-go ]; do sleep 0.05; done; sleep 1")
 wait_state "$first" running
+touch "$T/s0-go"
 big4=$(jg add --name starving --cores 4 -- true)
 stream=()
 for i in $(seq 1 24); do stream+=("$(jg add --name "s$i" --cores 1 -- sleep 0.5)"); done
