@@ -5,7 +5,8 @@
 #   restart_server [ARGS…]    start a new server on the same data dir (same port if free)
 #   kill_server [SIG]         signal the server we started (default TERM) and wait for it
 #   start_worker NAME [ARGS…] a worker named NAME; its PID is in WORKER_PID[NAME]
-#   track PID                 end this background process (a CLI that follows) at exit too
+#   track PID                 end this background process (a CLI that follows) at exit too;
+#                             start such a CLI as "$JOBGRID_BIN" …, not jg …, so $! is it
 #   jg ARGS…                  run the CLI
 #   api METHOD PATH [BODY]    curl the API, print the body; status in $API_STATUS
 #   wait_until SECS CMD…      retry CMD until it succeeds, or fail the test

@@ -50,7 +50,7 @@ b1=$(jg run jn/b)
 b2=$(jg run jn/b)
 [[ $b1 == */b.* && $b2 == */b.* ]] || fail "run printed ids holding the path: $b1 $b2"
 wait_state "$b1" running
-jg events --job "$b1" >"$T/events" 2>"$T/events.err" &
+"$JOBGRID_BIN" events --job "$b1" >"$T/events" 2>"$T/events.err" &	# $! is events itself
 EV=$!
 track "$EV"
 ok "mod $b2 --priority 5" jg mod "$b2" --priority 5

@@ -5,12 +5,16 @@ source "$(dirname "$0")/lib.sh"
 start_server
 start_worker w1 --cores 1
 wait_workers 1
-jg events >"$T/events" 2>"$T/events.err" &
+# The binary itself, not the jg function: $! must be the process that `kill` ends (events
+# waits for a server that went away rather than ending with it).
+"$JOBGRID_BIN" events >"$T/events" 2>"$T/events.err" &
 EV=$!
+track "$EV"
 sleep 0.5
 id=$(jg add --name streamed -- 'for i in 1 2 3; do echo tick $i; sleep 0.4; done')
-jg log "$id" -f >"$T/follow" &
+"$JOBGRID_BIN" log "$id" -f >"$T/follow" &
 LF=$!
+track "$LF"
 jg wait "$id" --timeout 30s >/dev/null || fail "the job failed"
 for ((i = 0; i < 50; i++)); do kill -0 "$LF" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$LF" 2>/dev/null && fail "log -f did not end with the job"

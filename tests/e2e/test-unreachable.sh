@@ -79,11 +79,12 @@ start_server "${SARGS[@]}"
 start_worker w1
 wait_workers 1
 id=$(jg add -- "echo one; while [ ! -e $T/go ]; do sleep 0.05; done; echo two")
-jg log -f "$id" >"$T/follow" 2>"$T/follow.err" &
+# The binary itself, not the jg function, so $! is the process `kill` ends.
+"$JOBGRID_BIN" log -f "$id" >"$T/follow" 2>"$T/follow.err" &
 LF=$!
-jg wait "$id" >/dev/null 2>"$T/wait.err" &
+"$JOBGRID_BIN" wait "$id" >/dev/null 2>"$T/wait.err" &
 WT=$!
-jg events --job "$id" >"$T/events" 2>"$T/events.err" &
+"$JOBGRID_BIN" events --job "$id" >"$T/events" 2>"$T/events.err" &
 EV=$!
 track "$LF"
 track "$WT"
