@@ -1,4 +1,5 @@
 /* `jobgrid show ID`: a job with every joblet and attempt. */
+#include "base/size.h"
 #include "base/xalloc.h"
 #include "cli/cli.h"
 #include <getopt.h>
@@ -37,6 +38,9 @@ static void print_attempt(json_t *a)
 	       out_time(json_object_get(a, "started_at"), t1, sizeof t1),
 	       (double)num(a, "wall_ms") / 1000.0, (double)num(a, "cpu_ms") / 1000.0,
 	       num(a, "peak_ram_mb"));
+	if (num(a, "output_dropped"))
+		printf(", output %lld bytes kept, %lld dropped over the limit",
+		       num(a, "output_bytes"), num(a, "output_dropped"));
 	if (*str(a, "message"))
 		printf(" (%s)", str(a, "message"));
 	printf("\n");
@@ -125,10 +129,11 @@ static int show_exec(int argc, char **argv)
 	       out_time(json_object_get(j, "created_at"), t1, sizeof t1),
 	       out_time(json_object_get(j, "ended_at"), t2, sizeof t2));
 	printf("  needs %lld cores, %lld MB RAM, %lld GPUs, time limit %lld ms; retries %lld,"
-	       " lost-retries %lld%s\n",
+	       " lost-retries %lld%s; output limit %s per attempt\n",
 	       num(j, "cores"), num(j, "ram_mb"), num(j, "gpus"), num(j, "time_ms"),
 	       num(j, "retries"), num(j, "lost_retries"),
-	       json_is_true(json_object_get(j, "no_restart")) ? ", no restart" : "");
+	       json_is_true(json_object_get(j, "no_restart")) ? ", no restart" : "",
+	       size_format(num(j, "output_limit"), t1, sizeof t1));
 	print_options(j);
 	size_t i, k;
 	json_t *jl, *a;

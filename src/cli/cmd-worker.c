@@ -6,6 +6,9 @@ const struct cli_cmd cli_cmd_worker = {
 	"worker",
 	"[--server URL[,URL…]] [--name NODE] [--cores N] [--ram MB] [--gpus N] [--tag K=V]…\n"
 	"            [--idle-exit SECS] [--grace D] [--ram-method auto|cgroup|sampling]\n"
+	"            [--spool DIR]\n"
+	"            --spool: where joblets' output waits until the server has it (default\n"
+	"            /var/tmp; files there are unlinked at once and vanish with the worker)\n"
 	"            --ram-method: how joblets' RAM is limited and its peak measured: cgroup\n"
 	"            (cgroup v2 with the memory controller, in a cgroup of the worker's own),\n"
 	"            sampling (the RSS of each joblet's processes), auto (cgroup when usable)",

@@ -1,5 +1,7 @@
 /* Shared scheduling options of `add` and `mod`; the server checks them again strictly. */
 #include "cli/jobopts.h"
+#include "base/size.h"
+#include "core/job.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -56,6 +58,17 @@ int jobopts_parse(const struct cli_cmd *cmd, int ch, const char *arg, json_t *jo
 			return -1;
 		json_object_set_new(job, "override", json_integer(v));
 		return 0;
+	case JO_OUTPUT_LIMIT: {
+		int64_t bytes;
+		const char *why;
+		if (size_parse(arg, OUTPUT_LIMIT_MAX, &bytes, &why) != 0) {
+			fprintf(stderr, "jobgrid %s: --output-limit: %s (at most 1T), got '%s'\n",
+				cmd->name, why, arg);
+			return -1;
+		}
+		json_object_set_new(job, "output_limit", json_integer(bytes));
+		return 0;
+	}
 	default:
 		return 1;
 	}

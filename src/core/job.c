@@ -97,6 +97,19 @@ void job_free(struct job *j)
 	free(j);
 }
 
+int64_t job_output_limit(const struct job *j)
+{
+	return j->x && j->x->has_output_limit ? j->x->output_limit : OUTPUT_LIMIT_DEFAULT;
+}
+
+int64_t attempt_wall_ms(const struct attempt *a, int64_t now)
+{
+	if (a->wall_ms >= 0)
+		return a->wall_ms;
+	int64_t wall = (a->ended_at ? a->ended_at : now) - a->started_at;
+	return wall < 0 ? 0 : wall;
+}
+
 struct job_ext *job_ext(struct job *j)
 {
 	if (j->x == NULL)

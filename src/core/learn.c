@@ -40,7 +40,7 @@ static void recommend(struct req_group *rg)
 
 void learn_sample(struct sched *s, const struct job *j, const struct attempt *a)
 {
-	if (j->req_group[0] == '\0' || a->ended_at < a->started_at)
+	if (j->req_group[0] == '\0' || (a->wall_ms < 0 && a->ended_at < a->started_at))
 		return;
 	struct req_group *rg = imap_get(&s->req_groups, (uint64_t)(uintptr_t)j->req_group);
 	if (rg == NULL) {
@@ -49,7 +49,8 @@ void learn_sample(struct sched *s, const struct job *j, const struct attempt *a)
 		imap_put(&s->req_groups, (uint64_t)(uintptr_t)j->req_group, rg);
 	}
 	rg->ram_mb[rg->pos] = a->peak_ram_mb;
-	rg->wall_ms[rg->pos] = a->ended_at - a->started_at;
+	/* The worker's measure: an outage between the end and its report adds nothing. */
+	rg->wall_ms[rg->pos] = attempt_wall_ms(a, a->ended_at);
 	rg->pos = (rg->pos + 1) % REQ_SAMPLES;
 	if (rg->n < REQ_SAMPLES)
 		rg->n++;

@@ -622,6 +622,8 @@ enum finish_result sched_finish(struct sched *s, struct worker *w, const struct 
 	a->fail_reason = (uint8_t)f->fail_reason;
 	a->peak_ram_mb = f->peak_ram_mb;
 	a->cpu_ms = f->cpu_ms;
+	a->wall_ms = f->wall_ms;
+	a->out_dropped = f->output_dropped;
 	free(a->message);
 	a->message = f->message && *f->message ? xstrdup(f->message) : NULL;
 	if (f->fail_reason == FR_NONE) {
@@ -851,6 +853,10 @@ static void modify_ext(struct sched *s, struct job *j, const struct job_ext *m, 
 		x->max_running = m->max_running;
 	if (mask & MOD_OVERRIDE)
 		x->override = m->override;
+	if (mask & MOD_OUTPUT_LIMIT) {
+		x->has_output_limit = m->has_output_limit;
+		x->output_limit = m->output_limit;
+	}
 	if (mask & MOD_LIMITS || mask & MOD_MAX_RUNNING)
 		s->wake_workers = true;
 }

@@ -157,7 +157,7 @@ struct job_spec {
 enum {
 	MOD_CONSTRAINTS = 1, MOD_AVOID = 2, MOD_LIMITS = 4, MOD_DEPS = 8, MOD_GROUPS = 16,
 	MOD_AFTER_GROUPS = 32, MOD_NOT_BEFORE = 64, MOD_SLOT = 128, MOD_MAX_RUNNING = 256,
-	MOD_OVERRIDE = 512,
+	MOD_OVERRIDE = 512, MOD_OUTPUT_LIMIT = 1024,
 };
 
 /* A worker's report on one attempt (docs/API.md FINISH). Strings borrowed. */
@@ -167,6 +167,9 @@ struct finish {
 	int32_t exit_code, signal;
 	int fail_reason;		/* FR_NONE: success */
 	int64_t started_at, ended_at;	/* wall ms as the worker saw them; 0 = unknown */
+	int64_t wall_ms;		/* the worker's monotonic measure of the run; -1 = unknown */
+	int64_t output_bytes;		/* the length of the output stream the worker produced */
+	int64_t output_dropped;		/* bytes it dropped over the job's output limit */
 	int32_t peak_ram_mb;
 	int64_t cpu_ms;
 	const char *message;

@@ -71,7 +71,7 @@ bool def_name_valid(const char *s)
 static const char *const known_facts[] = {
 	"job.id", "job.name", "job.owner", "job.priority", "job.cores", "job.ram_mb", "job.gpus",
 	"job.group", "job.joblet.maxretry", "joblet.maxretry", "joblet.timeout", "joblet.number",
-	"joblet.retrynumber", "resource.id", NULL,
+	"joblet.retrynumber", "resource.id", "job.output_limit", NULL,
 };
 
 bool def_fact_known(const char *name)
@@ -366,10 +366,13 @@ static void read_facts(struct reader *r, struct definition *d, struct fy_node *k
 		} else if ((strcmp(name, "joblet.maxretry") == 0 ||
 			    strcmp(name, "job.joblet.maxretry") == 0 || strcmp(name, "job.priority") == 0 ||
 			    strcmp(name, "job.cores") == 0 || strcmp(name, "job.ram_mb") == 0 ||
-			    strcmp(name, "job.gpus") == 0 || strcmp(name, "joblet.timeout") == 0) &&
+			    strcmp(name, "job.gpus") == 0 || strcmp(name, "joblet.timeout") == 0 ||
+			    strcmp(name, "job.output_limit") == 0) &&
 			   (!json_is_integer(val) || json_integer_value(val) < 0)) {
 			problem(r, vn, "facts.%s: must be a whole number ≥ 0%s", name,
-				strcmp(name, "joblet.timeout") == 0 ? " (seconds)" : "");
+				strcmp(name, "joblet.timeout") == 0	     ? " (seconds)"
+				: strcmp(name, "job.output_limit") == 0 ? " (bytes)"
+									 : "");
 		} else {
 			d->facts[d->nfacts].name = name;
 			d->facts[d->nfacts++].value = val;

@@ -568,7 +568,7 @@ static char *run_env(json_t *args)
  * the definition declares (scripts read them). */
 static const char *const run_facts[] = {
 	"joblet.maxretry", "job.joblet.maxretry", "joblet.timeout", "job.priority", "job.cores",
-	"job.ram_mb", "job.gpus", NULL,
+	"job.ram_mb", "job.gpus", "job.output_limit", NULL,
 };
 
 static int check_facts(struct call *c, const struct definition *d, json_t *facts)
@@ -584,7 +584,8 @@ static int check_facts(struct call *c, const struct definition *d, json_t *facts
 		if (!sched && !declared) {
 			call_error(c, 422, "bad_request", k, "facts.%s: not a fact %s can be given"
 				   " (joblet.maxretry, joblet.timeout, job.priority, job.cores,"
-				   " job.ram_mb, job.gpus, or one the definition declares)", k, d->name);
+				   " job.ram_mb, job.gpus, job.output_limit, or one the definition"
+				   " declares)", k, d->name);
 			return -1;
 		}
 		if (sched && !json_is_integer(v) &&
@@ -619,12 +620,15 @@ struct job *defs_create_job(struct server *srv, const char *owner, const struct 
 		.ram_mb = (int32_t)fact_int(d, facts, "job.ram_mb", 0),
 		.gpus = (int32_t)fact_int(d, facts, "job.gpus", 0),
 	};
+	int64_t output_limit = fact_int(d, facts, "job.output_limit", -1);
 	*bad = sp.retries < 0 || sp.retries > 1000 ? "joblet.maxretry: must be 0..1000"
 	       : sp.priority < 0 || sp.priority > 255 ? "job.priority: must be 0..255"
 	       : sp.cores < 0 || sp.cores > 1000000 ? "job.cores: must be 0..1000000"
 	       : sp.ram_mb < 0 ? "job.ram_mb: must not be negative"
 	       : sp.gpus < 0 || sp.gpus > 10000 ? "job.gpus: must be 0..10000"
 	       : sp.time_ms < 0 ? "joblet.timeout: must not be negative"
+	       : output_limit < -1 || output_limit > OUTPUT_LIMIT_MAX
+		       ? "job.output_limit: must be 0..1099511627776 bytes (1 TiB)"
 	       : njoblets < 0 || njoblets > 100000 ? "joblets: must be 0..100000" : NULL;
 	if (*bad) {
 		free(script);
@@ -632,9 +636,13 @@ struct job *defs_create_job(struct server *srv, const char *owner, const struct 
 	}
 	char *env = run_env(args);
 	sp.env = env;
-	if (script) {
+	if (script || output_limit >= 0)
 		sp.x = xcalloc(1, sizeof *sp.x);
+	if (script)
 		sp.x->script = script;
+	if (output_limit >= 0) {
+		sp.x->has_output_limit = true;
+		sp.x->output_limit = output_limit;
 	}
 	struct job *j = sched_add(&srv->sched, &sp, server_now());
 	free(env);

@@ -8,10 +8,10 @@
 #include "base/log.h"
 #include "base/xalloc.h"
 #include <event2/bufferevent.h>
-#include <openssl/evp.h>
+#include <event2/buffer.h>
 #include <string.h>
 
-#define MAX_CHUNK_B64 (4u << 20)
+#define MAX_CHUNK (4u << 20)	/* bytes in one output request (the worker sends ≤ 1 MiB) */
 
 static struct worker *worker_param(struct call *c)
 {
@@ -26,68 +26,11 @@ static struct worker *worker_param(struct call *c)
 
 /* ---- output ------------------------------------------------------------------------ */
 
-/* Decode base64 with OpenSSL; returns a malloc'd buffer or NULL if malformed. */
-static char *b64_decode(const char *in, size_t n, size_t *out_len)
-{
-	if (n % 4 != 0)
-		return NULL;
-	char *out = xmalloc(n / 4 * 3 + 1);
-	int len = n ? EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)in, (int)n) : 0;
-	if (len < 0) {
-		free(out);
-		return NULL;
-	}
-	if (n >= 1 && in[n - 1] == '=')	/* EVP_DecodeBlock counts padding as bytes */
-		len--;
-	if (n >= 2 && in[n - 2] == '=')
-		len--;
-	*out_len = (size_t)len;
-	return out;
-}
-
 /* When a chunk was written: the worker's clock, unless the server runs on a test clock,
  * whose time then stamps it as it stamps attempts, so output and show agree. */
 static int64_t chunk_time(int64_t worker_at)
 {
 	return worker_at && !server_test_clock() ? worker_at : server_now();
-}
-
-static const char *const chunk_fields[] = {"seq", "at_ms", "data_b64", NULL};
-
-/* Validate every chunk first, then store them all: a bad chunk changes nothing. */
-static int apply_chunks(struct server *srv, int64_t attempt, json_t *chunks, const char *prefix,
-			struct derr *e)
-{
-	size_t i;
-	json_t *ch;
-	if (!json_is_array(chunks) || json_array_size(chunks) > 10000)
-		return derr_set(e, 400, "bad_request", prefix, "must be an array of at most 10000 chunks");
-	for (int pass = 0; pass < 2; pass++) {
-		json_array_foreach(chunks, i, ch) {
-			char f[200];
-			int64_t seq, at;
-			snprintf(f, sizeof f, "%s[%zu].", prefix, i);
-			if (!json_is_object(ch))
-				return derr_set(e, 400, "bad_request", f, "a chunk must be an object");
-			if (check_fields(ch, f, chunk_fields, e) ||
-			    get_int(ch, f, "seq", 0, INT32_MAX, -1, &seq, e) ||
-			    get_int(ch, f, "at_ms", 0, INT64_MAX / 2, 0, &at, e))
-				return -1;
-			json_t *d = json_object_get(ch, "data_b64");
-			if (seq < 0 || !json_is_string(d) || json_string_length(d) > MAX_CHUNK_B64)
-				return derr_set(e, 400, "bad_request", f,
-						"needs seq and data_b64 (base64, at most 4 MiB)");
-			size_t len;
-			char *data = b64_decode(json_string_value(d), json_string_length(d), &len);
-			if (data == NULL)
-				return derr_set(e, 400, "bad_request", f, "data_b64: not valid base64");
-			if (pass == 0)
-				free(data);
-			else
-				persist_output(srv, attempt, seq, chunk_time(at), data, len);
-		}
-	}
-	return 0;
 }
 
 /* ---- register ---------------------------------------------------------------------- */
@@ -217,18 +160,14 @@ static json_t *apply_finish(struct server *srv, struct worker *w, json_t *obj, i
 		return NULL;
 	if (attempt)
 		f.attempt = attempt;
-	json_t *out = json_object_get(obj, "output");
 	struct attempt *live = sched_live_attempt(&srv->sched, w, f.attempt);
-	if (out && live) {
-		char p[200];
-		snprintf(p, sizeof p, "%soutput", prefix);
-		if (apply_chunks(srv, f.attempt, out, p, e))
-			return NULL;
-	}
+	if (live && f.output_bytes > live->out_bytes)
+		log_warn("attempt %lld: its worker produced %lld bytes of output, %lld arrived",
+			 (long long)f.attempt, (long long)f.output_bytes,
+			 (long long)live->out_bytes);
 	if (live && live->worker)
 		sched_worker_touch(&srv->sched, live->worker, server_now(), clock_mono_ms());
 	json_t *late = json_deep_copy(obj);
-	json_object_del(late, "output");
 	json_object_set_new(late, "reported_at", render_time(server_now()));
 	char *late_text = json_dumps(late, JSON_COMPACT);
 	json_decref(late);
@@ -295,21 +234,31 @@ void api_attempt_finish(struct call *c)
 		call_reply(c, 200, json_pack("{s:b}", "ok", 1));
 }
 
+/* A chunk of an attempt's output at its byte offset: the body is the bytes themselves (no
+ * JSON to parse, no base64). The worker sends one at a time and the next only after this
+ * reply, which follows the commit: that is its back-pressure, and its proof the bytes are
+ * on disk. A chunk sent again (no reply reached the worker) adds only what is new, so
+ * nothing is stored twice; one that would leave a gap is refused with the offset the
+ * server has. */
 void api_attempt_output(struct call *c)
 {
 	struct derr e;
 	char *end;
+	int64_t offset, at;
 	long long id = strtoll(c->params[0], &end, 10);
-	static const char *const fields[] = {"chunks", NULL};
 	if (*end || id <= 0) {
 		call_error(c, 404, "not_found", "id", "no attempt %s", c->params[0]);
 		return;
 	}
-	if (!json_is_object(c->body) || check_fields(c->body, "", fields, &e)) {
-		if (json_is_object(c->body))
-			call_error(c, e.status, e.code, e.field, "%s", e.message);
-		else
-			call_error(c, 400, "bad_request", "", "the body must be {\"chunks\": [...]}");
+	if (decode_chunk_params(call_query(c, "offset"), call_query(c, "at_ms"), &offset, &at, &e)) {
+		call_error(c, e.status, e.code, e.field, "%s", e.message);
+		return;
+	}
+	struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
+	size_t len = evbuffer_get_length(in);
+	if (len > MAX_CHUNK) {
+		call_error(c, 413, "too_large", "", "a chunk is at most %u bytes, got %zu",
+			   MAX_CHUNK, len);
 		return;
 	}
 	struct attempt *a = sched_live_attempt(&c->srv->sched, NULL, id);
@@ -317,13 +266,27 @@ void api_attempt_output(struct call *c)
 		call_error(c, 409, "stale_attempt", "attempt", "attempt %lld is not live", id);
 		return;
 	}
-	if (apply_chunks(c->srv, id, json_object_get(c->body, "chunks"), "chunks", &e)) {
-		call_error(c, e.status, e.code, e.field, "%s", e.message);
-		return;
-	}
 	if (a->worker)
 		sched_worker_touch(&c->srv->sched, a->worker, server_now(), clock_mono_ms());
-	call_reply(c, 200, json_pack("{s:b}", "ok", 1));
+	if (offset > a->out_bytes) {
+		json_t *err = json_pack("{s:{s:s, s:s, s:s}, s:I}", "error", "code", "output_gap",
+					"message", "offset: the server has less of this attempt's"
+					" output: send again from next_offset", "field", "offset",
+					"next_offset", (json_int_t)a->out_bytes);
+		call_reply(c, 409, err);
+		return;
+	}
+	size_t skip = (size_t)(a->out_bytes - offset);	/* already stored: a resend */
+	if (len > skip) {
+		char *data = xmalloc(len - skip);
+		evbuffer_drain(in, skip);
+		evbuffer_remove(in, data, len - skip);	/* the only copy kept until the commit */
+		persist_output(c->srv, id, a->out_bytes, chunk_time(at), data, len - skip);
+		a->out_bytes = offset + (int64_t)len;
+	} else {
+		evbuffer_drain(in, len);
+	}
+	call_reply(c, 200, json_pack("{s:b, s:I}", "ok", 1, "next_offset", (json_int_t)a->out_bytes));
 }
 
 void api_worker_heartbeat(struct call *c)

@@ -40,6 +40,11 @@ int decode_job_patch(json_t *body, int64_t now, struct job_spec *mod, unsigned *
 int decode_finish(json_t *obj, const char *prefix, bool need_attempt, struct finish *out,
 		  struct derr *e);
 
+/* The query of an output chunk (POST /v1/attempts/{id}/output?offset=N&at_ms=T): offset
+ * (required) and at_ms (absent: 0), whole numbers in decimal; NULL = absent. */
+int decode_chunk_params(const char *offset, const char *at_ms, int64_t *off, int64_t *at,
+			struct derr *e);
+
 /* The default job name: basename of cmd's first word, unsafe characters as '_'. */
 char *name_from_cmd(const char *cmd);
 

@@ -36,7 +36,7 @@ static struct route routes[] = {
 	{"GET", "/v1/workers", api_workers_list, 0, "workers_list", 0, 0},
 	{"POST", "/v1/workers/*/reserve", api_worker_reserve, R_STREAM, "worker_reserve", 0, 0},
 	{"POST", "/v1/workers/*/heartbeat", api_worker_heartbeat, 0, "worker_heartbeat", 0, 0},
-	{"POST", "/v1/attempts/*/output", api_attempt_output, 0, "attempt_output", 0, 0},
+	{"POST", "/v1/attempts/*/output", api_attempt_output, R_RAW, "attempt_output", 0, 0},
 	{"POST", "/v1/attempts/*/finish", api_attempt_finish, 0, "attempt_finish", 0, 0},
 	{"GET", "/v1/events", api_events, R_STREAM, "events", 0, 0},
 	{"GET", "/v1/stats", api_stats, 0, "stats", 0, 0},
@@ -389,7 +389,7 @@ static int prepare(struct call *c)
 		}
 		c->idem = xasprintf("%s\n%s", c->owner, key);
 	}
-	if (len > 0) {
+	if (len > 0 && !(c->route->flags & R_RAW)) {
 		c->body_copy = xmalloc(len + 1);
 		evbuffer_copyout(in, c->body_copy, len);
 		c->body_copy[len] = '\0';

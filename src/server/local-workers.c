@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,7 +27,7 @@ struct local_worker {
 static void spawn(struct local_worker *lw)
 {
 	struct server *srv = lw->srv;
-	char exe[4096], host[256], name[300];
+	char exe[4096], host[256], name[300], spool[4200];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	if (n <= 0) {
 		log_error("cannot find my own executable: %s", strerror(errno));
@@ -37,6 +38,10 @@ static void spawn(struct local_worker *lw)
 		snprintf(host, sizeof host, "local");
 	host[sizeof host - 1] = '\0';
 	snprintf(name, sizeof name, "%s-w%d", host, lw->index);
+	/* Their output waits on the disk of the data directory, not in a /tmp in RAM. */
+	snprintf(spool, sizeof spool, "%s/spool", srv->data_dir);
+	if (mkdir(spool, 0700) != 0 && errno != EEXIST)
+		log_warn("cannot create %s for local workers' output: %s", spool, strerror(errno));
 	for (char *p = name; *p; p++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-", *p))
 			*p = '_';
@@ -53,7 +58,8 @@ static void spawn(struct local_worker *lw)
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
-		char *argv[] = {exe, "worker", "--server", srv->url, "--name", name, NULL};
+		char *argv[] = {exe, "worker", "--server", srv->url, "--name", name, "--spool", spool,
+				NULL};
 		execv(exe, argv);
 		_exit(127);
 	}

@@ -20,6 +20,7 @@ typedef void (*route_fn)(struct call *c);
 enum route_flags {
 	R_MUTATES = 1,		/* changes state: honours Idempotency-Key */
 	R_STREAM = 2,		/* replies itself over time (SSE, log -f, long-poll) */
+	R_RAW = 4,		/* the body is bytes, not JSON: the handler reads it itself */
 };
 
 struct route {

@@ -41,8 +41,8 @@ static const char *const stmt_sql[ST__N] = {
 		" reason) VALUES(?1,?2,?3,?4,?5,?6,?7)",
 	[ST_ATTEMPT] = "INSERT OR REPLACE INTO attempts(id, seq, idx, n, node, worker, state,"
 		" exit_code, fail_reason, started_at, ended_at, peak_ram_mb, cpu_ms, message,"
-		" late_result, cores, ram_mb, gpus)"
-		" VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)",
+		" late_result, cores, ram_mb, gpus, wall_ms, output_bytes, output_dropped)"
+		" VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)",
 	[ST_OUTPUT] = "INSERT OR IGNORE INTO output(attempt, seq, at, data) VALUES(?1,?2,?3,?4)",
 	[ST_IDEM] = "INSERT OR IGNORE INTO idem(owner, key, at, status, body) VALUES(?1,?2,?3,?4,?5)",
 	[ST_IDEM_PRUNE] = "DELETE FROM idem WHERE at < ?1",
@@ -62,7 +62,9 @@ struct sqlite_store {
 	sqlite3 *wdb;			/* writer connection: writer thread once started */
 	sqlite3 *rdb;			/* reader connection: loop thread */
 	sqlite3_stmt *stmts[ST__N];	/* prepared on wdb */
-	sqlite3_stmt *read_out;		/* prepared on rdb */
+	sqlite3_stmt *out_keys;		/* prepared on rdb: a page of a job's output rows */
+	sqlite3_stmt *out_row;		/* prepared on rdb: one row's data */
+	sqlite3_stmt *out_last;		/* prepared on rdb: the newest row id */
 	pthread_t writer;
 	bool started;
 	pthread_mutex_t mu;
@@ -224,7 +226,12 @@ static int load_attempts(struct sqlite_store *ss, struct sched *s, char **err)
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(ss->wdb, "SELECT id, seq, idx, n, node, worker, state, exit_code,"
 					" fail_reason, started_at, ended_at, peak_ram_mb, cpu_ms,"
-					" message, late_result, cores, ram_mb, gpus FROM attempts"
+					" message, late_result, cores, ram_mb, gpus, wall_ms,"
+					/* A running attempt's row is not rewritten per chunk:
+					 * its output is counted from the rows. */
+					" CASE WHEN state = 0 THEN (SELECT COALESCE(SUM(length(data)),"
+					" 0) FROM output WHERE attempt = attempts.id)"
+					" ELSE output_bytes END, output_dropped FROM attempts"
 					" ORDER BY id",
 			       -1, &st, NULL) != SQLITE_OK) {
 		*err = xasprintf("load attempts: %s", sqlite3_errmsg(ss->wdb));
@@ -252,6 +259,9 @@ static int load_attempts(struct sqlite_store *ss, struct sched *s, char **err)
 		a->cores = sqlite3_column_int(st, 15);
 		a->ram_mb = sqlite3_column_int(st, 16);
 		a->gpus = sqlite3_column_int(st, 17);
+		a->wall_ms = sqlite3_column_int64(st, 18);
+		a->out_bytes = sqlite3_column_int64(st, 19);
+		a->out_dropped = sqlite3_column_int64(st, 20);
 		sched_load_attempt(s, a, sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2));
 	}
 	sqlite3_finalize(st);
@@ -458,6 +468,9 @@ static int write_attempt(struct sqlite_store *ss, const struct rec_attempt *r)
 	sqlite3_bind_int(st, 16, r->cores);
 	sqlite3_bind_int(st, 17, r->ram_mb);
 	sqlite3_bind_int(st, 18, r->gpus);
+	sqlite3_bind_int64(st, 19, r->wall_ms);
+	sqlite3_bind_int64(st, 20, r->output_bytes);
+	sqlite3_bind_int64(st, 21, r->output_dropped);
 	return run_stmt(ss, ST_ATTEMPT);
 }
 
@@ -613,29 +626,78 @@ static void sqlite_submit(struct store *st, struct store_batch *b)
 
 /* ---- reading output ---------------------------------------------------------------- */
 
-static int sqlite_read_output(struct store *st, int64_t seq, int32_t idx, int64_t after,
-			      store_output_cb cb, void *arg)
+/* Output is read in two steps so that a page never drags blobs through a sort: the keys
+ * of the next rows in (at, id) order with their lengths (length() of a blob reads no
+ * content), then each row's data by id, until the byte budget is spent. */
+enum { KEYS_PER_PAGE = 256 };
+
+static int read_row(struct sqlite_store *ss, int64_t id, store_output_cb cb, void *arg)
 {
-	struct sqlite_store *ss = (struct sqlite_store *)st;
-	sqlite3_stmt *q = ss->read_out;
-	sqlite3_bind_int64(q, 1, seq);
-	sqlite3_bind_int(q, 2, idx);
-	sqlite3_bind_int64(q, 3, after);
-	int rc;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	sqlite3_stmt *q = ss->out_row;
+	sqlite3_bind_int64(q, 1, id);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
 		struct output_row row = {
-			.rowid = sqlite3_column_int64(q, 0),
-			.attempt = sqlite3_column_int64(q, 1),
-			.at = sqlite3_column_int64(q, 2),
-			.idx = sqlite3_column_int(q, 3),
-			.node = col_text(q, 4),
-			.data = sqlite3_column_blob(q, 5),
-			.len = (size_t)sqlite3_column_bytes(q, 5),
+			.rowid = id,
+			.attempt = sqlite3_column_int64(q, 0),
+			.at = sqlite3_column_int64(q, 1),
+			.idx = sqlite3_column_int(q, 2),
+			.node = col_text(q, 3),
+			.data = sqlite3_column_blob(q, 4),
+			.len = (size_t)sqlite3_column_bytes(q, 4),
 		};
 		cb(arg, &row);
 	}
 	sqlite3_reset(q);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int sqlite_read_output(struct store *st, struct output_cursor *c, size_t max_bytes,
+			      store_output_cb cb, void *arg)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)st;
+	sqlite3_stmt *q = ss->out_keys;
+	size_t bytes = 0;
+	int rows = 0, rc = SQLITE_DONE;
+	bool more = true;
+	while (more && (rows == 0 || bytes < max_bytes)) {
+		sqlite3_bind_int64(q, 1, c->seq);
+		sqlite3_bind_int(q, 2, c->idx);
+		sqlite3_bind_int64(q, 3, c->lo);
+		sqlite3_bind_int64(q, 4, c->hi);
+		sqlite3_bind_int64(q, 5, c->at);
+		sqlite3_bind_int64(q, 6, c->id);
+		sqlite3_bind_int(q, 7, KEYS_PER_PAGE);
+		int n = 0;
+		while ((rows == 0 || bytes < max_bytes) && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+			int64_t id = sqlite3_column_int64(q, 0), at = sqlite3_column_int64(q, 1);
+			bytes += (size_t)sqlite3_column_int64(q, 2);
+			n++;
+			if (read_row(ss, id, cb, arg)) {
+				rc = SQLITE_ERROR;
+				break;
+			}
+			c->at = at;
+			c->id = id;
+			rows++;
+		}
+		/* A short page is the end of the range; a full one may have more behind it. */
+		more = rc == SQLITE_ROW || (rc == SQLITE_DONE && n == KEYS_PER_PAGE);
+		sqlite3_reset(q);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return -1;
+	}
+	return rows;
+}
+
+static int64_t sqlite_output_last_id(struct store *st)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)st;
+	int64_t id = 0;
+	if (sqlite3_step(ss->out_last) == SQLITE_ROW)
+		id = sqlite3_column_int64(ss->out_last, 0);
+	sqlite3_reset(ss->out_last);
+	return id;
 }
 
 /* ---- backup ------------------------------------------------------------------------ */
@@ -718,7 +780,9 @@ static void sqlite_close(struct store *st)
 	}
 	for (int i = 0; i < ST__N; i++)
 		sqlite3_finalize(ss->stmts[i]);
-	sqlite3_finalize(ss->read_out);
+	sqlite3_finalize(ss->out_keys);
+	sqlite3_finalize(ss->out_row);
+	sqlite3_finalize(ss->out_last);
 	char *ignored = NULL;
 	exec_sql(ss->wdb, "PRAGMA wal_checkpoint(TRUNCATE)", &ignored);
 	free(ignored);
@@ -738,6 +802,7 @@ static const struct store_vt sqlite_vt = {
 	.start = sqlite_start,
 	.submit = sqlite_submit,
 	.read_output = sqlite_read_output,
+	.output_last_id = sqlite_output_last_id,
 	.backup = sqlite_backup,
 	.close = sqlite_close,
 };
@@ -763,17 +828,25 @@ struct store *store_sqlite_open(const char *dir, char **err)
 			goto fail;
 		}
 	}
-	if (sqlite3_prepare_v3(ss->rdb,
-			       "SELECT o.id, o.attempt, o.at, a.idx, a.node, o.data FROM output o"
-			       " JOIN attempts a ON a.id = o.attempt"
-			       " WHERE a.seq = ?1 AND (?2 < 0 OR a.idx = ?2) AND o.id > ?3"
-			       /* A job's script handlers on the server log as attempt -seq. */
-			       " UNION ALL SELECT o.id, o.attempt, o.at, -1, 'server', o.data"
-			       " FROM output o WHERE o.attempt = -?1 AND ?2 < 0 AND o.id > ?3"
-			       " ORDER BY 3, 1",
-			       -1, SQLITE_PREPARE_PERSISTENT, &ss->read_out, NULL) != SQLITE_OK) {
-		*err = xasprintf("prepare output query: %s", sqlite3_errmsg(ss->rdb));
-		goto fail;
+	static const char *const read_sql[3] = {
+		"SELECT o.id, o.at, length(o.data) FROM output o JOIN attempts a ON a.id = o.attempt"
+		" WHERE a.seq = ?1 AND (?2 < 0 OR a.idx = ?2) AND o.id > ?3 AND o.id <= ?4"
+		" AND (o.at > ?5 OR (o.at = ?5 AND o.id > ?6))"
+		/* A job's script handlers on the server log as attempt -seq. */
+		" UNION ALL SELECT o.id, o.at, length(o.data) FROM output o WHERE o.attempt = -?1"
+		" AND ?2 < 0 AND o.id > ?3 AND o.id <= ?4 AND (o.at > ?5 OR (o.at = ?5 AND o.id > ?6))"
+		" ORDER BY 2, 1 LIMIT ?7",
+		"SELECT o.attempt, o.at, COALESCE(a.idx, -1), COALESCE(a.node, 'server'), o.data"
+		" FROM output o LEFT JOIN attempts a ON a.id = o.attempt WHERE o.id = ?1",
+		"SELECT COALESCE(MAX(id), 0) FROM output",
+	};
+	sqlite3_stmt **read_stmts[3] = {&ss->out_keys, &ss->out_row, &ss->out_last};
+	for (int i = 0; i < 3; i++) {
+		if (sqlite3_prepare_v3(ss->rdb, read_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+				       read_stmts[i], NULL) != SQLITE_OK) {
+			*err = xasprintf("prepare output query: %s", sqlite3_errmsg(ss->rdb));
+			goto fail;
+		}
 	}
 	return &ss->base;
 fail:

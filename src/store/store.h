@@ -40,6 +40,7 @@ struct rec_joblet {
 
 struct rec_attempt {
 	int64_t id, seq, started_at, ended_at, cpu_ms;
+	int64_t wall_ms, output_bytes, output_dropped;	/* struct attempt's (migration 5) */
 	int32_t idx, n, state, exit_code, fail_reason, peak_ram_mb, cores, ram_mb, gpus;
 	bool has_exit;
 	const char *node, *worker;	/* borrowed (interned) */
@@ -47,7 +48,10 @@ struct rec_attempt {
 };
 
 struct rec_output {
-	int64_t attempt, seq, at;
+	int64_t attempt;	/* > 0: a worker's attempt; -seq: the server's handler lines */
+	int64_t seq;		/* an attempt's chunk: its byte offset in the attempt's output;
+				 * handler lines: a counter */
+	int64_t at;
 	char *data;		/* owned */
 	size_t len;
 };
@@ -120,6 +124,15 @@ struct output_row {
 	size_t len;
 };
 typedef void (*store_output_cb)(void *arg, const struct output_row *row);
+/* Where a reader of a job's output is: the rows lo < id <= hi, in (at, id) order, the
+ * last one read being (at, id). A follower moves lo to hi and hi to the newest row when
+ * more is committed, so it never reads a row twice. */
+struct output_cursor {
+	int64_t seq;		/* the job */
+	int32_t idx;		/* its joblet, or -1 for every joblet and the [server] lines */
+	int64_t lo, hi;
+	int64_t at, id;		/* the last row read; 0, 0 before the first */
+};
 typedef void (*store_done_cb)(void *arg, struct store_batch *b);
 /* A stored definition version, handed to the server at start. */
 typedef void (*store_def_cb)(void *arg, const char *name, int32_t version, const char *file,
@@ -147,9 +160,14 @@ struct store_vt {
 	/* Start the writer; done_cb runs on base's thread for each committed batch. */
 	int (*start)(struct store *st, struct event_base *base, store_done_cb done, void *arg);
 	void (*submit)(struct store *st, struct store_batch *b);	/* taken until done */
-	/* Output of a job (idx < 0: every joblet) with rowid > after, in time order. */
-	int (*read_output)(struct store *st, int64_t seq, int32_t idx, int64_t after,
+	/* The next rows of a job's output at cursor c, in time order, about max_bytes of data
+	 * (whole rows; at least one when any is left), advancing c past them. On the read
+	 * connection, so the caller reads a large log in slices between other work. Returns
+	 * the number of rows read (0: none left in c's range), or -1 on an error. */
+	int (*read_output)(struct store *st, struct output_cursor *c, size_t max_bytes,
 			   store_output_cb cb, void *arg);
+	/* The id of the newest output row (0: none): the end of a cursor's range. */
+	int64_t (*output_last_id)(struct store *st);
 	/* Consistent online copy to path, on a helper thread; cb on base's thread. */
 	int (*backup)(struct store *st, const char *path, store_backup_cb cb, void *arg);
 	/* Wait for every submitted batch, stop the writer, close. */

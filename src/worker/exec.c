@@ -16,10 +16,8 @@
 #include "core/job.h"
 #include <dirent.h>
 #include <errno.h>
-#include <event2/buffer.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
-#include <openssl/evp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,17 +26,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define OUT_CAP (8u << 20)	/* output held per joblet while the server is away */
+#define OUT_READS 16	/* pipe reads per wake-up: a joblet that writes without pause
+			 * cannot hold the worker's loop */
 enum { STAGE_CWD = 1, STAGE_SETUP, STAGE_EXEC };
 
 extern char **environ;
-
-char *exec_b64(const void *data, size_t len)
-{
-	char *out = xmalloc(4 * ((len + 2) / 3) + 1);
-	EVP_EncodeBlock((unsigned char *)out, data, (int)len);
-	return out;
-}
 
 static void set_env(char ***envp, size_t *n, const char *name, const char *value)
 {
@@ -217,6 +209,7 @@ static void start_failed(struct run *r, int stage, int err)
 	r->exited = true;
 	r->start_failed = true;
 	r->ended_ms = clock_wall_ms();
+	r->ended_mono = clock_mono_ms();
 }
 
 /* Start argv for r; in_fd (-1: /dev/null) and reply_fd (-1: none) as in struct child_fds.
@@ -225,9 +218,16 @@ static int launch(struct run *r, char **argv, bool search, const char *cwd, json
 		  int in_fd, int reply_fd)
 {
 	int out[2], err[2];
-	r->out = evbuffer_new();
 	r->out_fd = -1;
 	r->started_ms = clock_wall_ms();
+	r->started_mono = clock_mono_ms();
+	if (spool_open(&r->spool, r->w->spool_dir, r->attempt, r->output_limit) != 0) {
+		start_failed(r, STAGE_SETUP, errno);
+		snprintf(r->message, sizeof r->message, "cannot make its output spool file in %s: %s",
+			 r->w->spool_dir, strerror(errno));
+		worker_run_done(r->w, r);
+		return 0;
+	}
 	if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
 		start_failed(r, STAGE_SETUP, errno);
 		worker_run_done(r->w, r);
@@ -328,9 +328,10 @@ int exec_start_script(struct run *r, const char *request, const char *cwd, json_
 	if (in < 0 || reply < 0) {
 		if (in >= 0)
 			close(in);
-		r->out = evbuffer_new();
+		spool_none(&r->spool);
 		r->out_fd = -1;
 		r->started_ms = clock_wall_ms();
+		r->started_mono = clock_mono_ms();
 		start_failed(r, STAGE_SETUP, errno);
 		worker_run_done(r->w, r);
 		return 0;
@@ -385,13 +386,10 @@ static void on_output(evutil_socket_t fd, short what, void *arg)
 {
 	struct run *r = arg;
 	char buf[65536];
-	for (;;) {
+	for (int reads = 0; reads < OUT_READS; reads++) {
 		ssize_t n = read(fd, buf, sizeof buf);
 		if (n > 0) {
-			if (evbuffer_get_length(r->out) + (size_t)n <= OUT_CAP)
-				evbuffer_add(r->out, buf, (size_t)n);
-			else
-				r->out_dropped += (size_t)n;
+			spool_add(&r->spool, buf, (size_t)n);
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -621,6 +619,7 @@ void exec_reap(struct worker *w)
 		r->status = status;
 		r->ru = ru;
 		r->ended_ms = clock_wall_ms();
+		r->ended_mono = clock_mono_ms();
 		if (r->ru.ru_maxrss > r->peak_rss_kb)
 			r->peak_rss_kb = (int)r->ru.ru_maxrss;
 		if (r->fail_reason == FR_NONE || !r->exited)
@@ -658,10 +657,7 @@ void exec_free(struct run *r)
 	for (size_t i = 0; i < 2; i++)
 		if (evs[i])
 			event_free(evs[i]);
-	if (r->out)
-		evbuffer_free(r->out);
-	json_decref(r->result);
-	json_decref(r->unsent);
+	spool_free(&r->spool);
 	free(r->job);
 	free(r);
 }

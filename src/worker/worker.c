@@ -1,6 +1,9 @@
 /* The worker agent's protocol with the server (docs/API.md): register, one reserve
  * long-poll at a time carrying finished reports, direct finish reports while a poll is
- * parked, output chunks, heartbeats, re-registration, and an orderly stop on SIGTERM. */
+ * parked, heartbeats, re-registration, and an orderly stop on SIGTERM. Output goes by
+ * itself (spool.c); a joblet's report waits until its output is delivered. A report the
+ * server refuses with a 4xx is never sent again as it was: a short one saying why goes
+ * once instead, so the attempt shows it, and the worker moves on. */
 #include "worker/worker.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -8,7 +11,6 @@
 #include "cli/cli.h"
 #include "core/job.h"
 #include <errno.h>
-#include <event2/buffer.h>
 #include <event2/thread.h>
 #include <getopt.h>
 #include <signal.h>
@@ -21,7 +23,8 @@
 #define STOP_REPORT_MS 5000	/* how long a stopping worker tries to report */
 
 static void do_register(struct worker *w);
-static void send_reports(struct worker *w);
+static void send_reports(struct worker *w, bool alone);
+static void retry_later(struct worker *w);
 
 /* ---- resources and bookkeeping ------------------------------------------------------ */
 
@@ -37,7 +40,7 @@ static void used(const struct worker *w, int32_t *c, int32_t *r, int32_t *g)
 	}
 }
 
-static struct run *find_run(struct worker *w, int64_t attempt)
+struct run *worker_find_run(struct worker *w, int64_t attempt)
 {
 	for (struct run *r = w->runs; r; r = r->next)
 		if (r->attempt == attempt)
@@ -63,69 +66,81 @@ static json_t *running_ids(const struct worker *w)
 	return ids;
 }
 
-/* Take complete lines (or everything when final) out of r->out as one chunk. */
-static json_t *take_chunk(struct run *r, bool final)
-{
-	size_t len = evbuffer_get_length(r->out);
-	if (len == 0 && !(final && r->out_dropped))
-		return NULL;
-	if (!final) {
-		/* Up to the last newline: whole lines while the joblet runs (a line longer
-		 * than 64 KiB goes as it is). */
-		unsigned char *data = evbuffer_pullup(r->out, -1);
-		size_t cut = len;
-		while (cut > 0 && data[cut - 1] != '\n')
-			cut--;
-		if (cut == 0 && len < 65536)
-			return NULL;
-		len = cut ? cut : len;
-	}
-	char *data = xmalloc(len + 128);
-	evbuffer_remove(r->out, data, len);
-	if (final && r->out_dropped) {
-		len += (size_t)snprintf(data + len, 128, "\n[jobgrid: %zu bytes of output dropped]\n",
-					r->out_dropped);
-		r->out_dropped = 0;
-	}
-	char *b64 = exec_b64(data, len);
-	free(data);
-	json_t *chunk = json_pack("{s:I, s:I, s:s}", "seq", (json_int_t)r->out_seq++, "at_ms",
-				  (json_int_t)clock_wall_ms(), "data_b64", b64);
-	free(b64);
-	return chunk;
-}
-
 /* ---- finishing ---------------------------------------------------------------------- */
 
 void worker_run_done(struct worker *w, struct run *r)
 {
 	r->finished = true;
-	int st = r->status;
-	json_t *chunks = r->unsent ? r->unsent : json_array(), *c;
-	r->unsent = NULL;
-	while ((c = take_chunk(r, true)))
-		json_array_append_new(chunks, c);
-	int64_t cpu = (int64_t)r->ru.ru_utime.tv_sec * 1000 + r->ru.ru_utime.tv_usec / 1000 +
-		      (int64_t)r->ru.ru_stime.tv_sec * 1000 + r->ru.ru_stime.tv_usec / 1000;
-	bool has_exit = WIFEXITED(st) && !r->start_failed;
-	r->result = json_pack("{s:I, s:o, s:i, s:s, s:I, s:I, s:i, s:I, s:s, s:b, s:o}", "attempt",
-			      (json_int_t)r->attempt,
-			      "exit_code", has_exit ? json_integer(WEXITSTATUS(st)) : json_null(),
-			      "signal", WIFSIGNALED(st) ? WTERMSIG(st) : 0, "fail_reason",
-			      fail_reason_name(r->fail_reason), "started_at_ms",
-			      (json_int_t)r->started_ms, "ended_at_ms", (json_int_t)r->ended_ms,
-			      "peak_ram_mb", (r->peak_rss_kb + 1023) / 1024, "cpu_ms",
-			      (json_int_t)cpu, "message", r->message, "worker_stop",
-			      r->why_kill_stop, "output", chunks);
+	spool_close(&r->spool);
+	spool_pump(w, r, true);	/* the rest of its output, now */
 	w->last_busy_mono = clock_mono_ms();
 	worker_kick(w);
+}
+
+/* Its report can go: it ended and its output is delivered (or refused). */
+static bool reportable(const struct run *r)
+{
+	return r->finished && !r->reporting && spool_settled(&r->spool);
+}
+
+/* r's message and, when its output was refused, why; at most the 4096 bytes a report
+ * carries. */
+static json_t *report_message(const struct run *r)
+{
+	char text[4096];
+	const char *refusal = r->spool.refusal;
+	snprintf(text, sizeof text, "%s%s%s", r->message, r->message[0] && refusal[0] ? "; " : "",
+		 refusal);
+	return json_string(text);
+}
+
+/* The FINISH of a run (docs/API.md), built anew each time it is sent. After a refusal it
+ * is only what cannot be wrong, and says why the full one was refused. */
+static json_t *report_of(const struct run *r)
+{
+	int st = r->status;
+	bool has_exit = WIFEXITED(st) && !r->start_failed;
+	json_t *exit_code = has_exit ? json_integer(WEXITSTATUS(st)) : json_null();
+	if (r->report_refused[0])
+		return json_pack("{s:I, s:o, s:s, s:s}", "attempt", (json_int_t)r->attempt,
+				 "exit_code", exit_code, "fail_reason",
+				 fail_reason_name(r->fail_reason), "message", r->report_refused);
+	int64_t cpu = (int64_t)r->ru.ru_utime.tv_sec * 1000 + r->ru.ru_utime.tv_usec / 1000 +
+		      (int64_t)r->ru.ru_stime.tv_sec * 1000 + r->ru.ru_stime.tv_usec / 1000;
+	int64_t wall = r->ended_mono - r->started_mono;
+	return json_pack("{s:I, s:o, s:i, s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:b, s:I, s:I}",
+			 "attempt", (json_int_t)r->attempt, "exit_code", exit_code, "signal",
+			 WIFSIGNALED(st) ? WTERMSIG(st) : 0, "fail_reason",
+			 fail_reason_name(r->fail_reason), "started_at_ms", (json_int_t)r->started_ms,
+			 "ended_at_ms", (json_int_t)r->ended_ms, "wall_ms",
+			 (json_int_t)(wall < 0 ? 0 : wall), "peak_ram_mb",
+			 (r->peak_rss_kb + 1023) / 1024, "cpu_ms", (json_int_t)cpu, "message",
+			 report_message(r), "worker_stop", r->why_kill_stop, "output_bytes",
+			 (json_int_t)r->spool.len, "output_dropped", (json_int_t)r->spool.dropped);
+}
+
+/* A 4xx to a report: it will never be taken as it is. Once, a short report saying why
+ * replaces it (true); after that the run is given up (false). */
+static bool report_refused(struct run *r, long status, json_t *reply)
+{
+	const char *msg = json_string_value(json_object_get(json_object_get(reply, "error"),
+							    "message"));
+	log_error("attempt %lld: the server refused its report (HTTP %ld): %s%s",
+		  (long long)r->attempt, status, msg ? msg : "no reason given",
+		  r->report_refused[0] ? "; giving it up" : "; sending a short one instead");
+	if (r->report_refused[0])
+		return false;
+	snprintf(r->report_refused, sizeof r->report_refused,
+		 "the worker's report was refused by the server (HTTP %ld): %.500s", status,
+		 msg ? msg : "no reason given");
+	return true;
 }
 
 static void on_finish_reply(struct worker *w, int rc, long status, json_t *reply, void *arg)
 {
 	/* The attempt id rides in the callback's pointer-sized argument. */
 	int64_t attempt = (int64_t)(intptr_t)arg;
-	struct run *r = find_run(w, attempt);
+	struct run *r = worker_find_run(w, attempt);
 	if (r == NULL)
 		return;
 	r->reporting = false;
@@ -136,19 +151,26 @@ static void on_finish_reply(struct worker *w, int rc, long status, json_t *reply
 				 json_string_value(json_object_get(json_object_get(reply, "error"),
 								   "message")));
 		drop_run(w, r);
+	} else if (status >= 400 && status < 500) {
+		if (!report_refused(r, status, reply))
+			drop_run(w, r);
+	} else if (!evtimer_pending(w->retry_ev, NULL)) {
+		retry_later(w);	/* the server is away or failing: not in a loop */
+		return;
 	}
 	worker_kick(w);
 }
 
-/* While a reserve is parked, finished joblets are reported on their own. */
-static void send_reports(struct worker *w)
+/* While a reserve is parked, finished joblets are reported on their own; alone: only those
+ * that must go on their own. */
+static void send_reports(struct worker *w, bool alone)
 {
 	for (struct run *r = w->runs; r; r = r->next) {
-		if (!r->finished || r->reporting)
+		if (!reportable(r) || (alone && !r->report_alone))
 			continue;
 		char path[64];
 		snprintf(path, sizeof path, "/v1/attempts/%lld/finish", (long long)r->attempt);
-		json_t *body = json_deep_copy(r->result);
+		json_t *body = report_of(r);
 		json_object_del(body, "attempt");
 		r->reporting = true;
 		http_post(w, path, body, on_finish_reply, (void *)(intptr_t)r->attempt, NULL); // NOLINT(performance-no-int-to-ptr): the id rides in the pointer
@@ -156,61 +178,9 @@ static void send_reports(struct worker *w)
 	}
 }
 
-/* ---- output streaming --------------------------------------------------------------- */
-
-struct chunk_send {
-	int64_t attempt;
-	json_t *chunk;		/* owned */
-};
-
-static void chunk_send_free(void *arg)
-{
-	struct chunk_send *cs = arg;
-	json_decref(cs->chunk);
-	free(cs);
-}
-
-/* A chunk the server did not take (it was away) goes with the result instead; one it
- * refused (409: the attempt is no longer live) is dropped with it. */
-static void on_output_reply(struct worker *w, int rc, long status, json_t *reply, void *arg)
-{
-	struct chunk_send *cs = arg;
-	struct run *r = find_run(w, cs->attempt);
-	(void)reply;
-	if (r && (rc != 0 || status >= 500)) {
-		json_t *into = r->result ? json_object_get(r->result, "output") : NULL;
-		if (into == NULL) {
-			if (r->unsent == NULL)
-				r->unsent = json_array();
-			into = r->unsent;
-		}
-		json_array_insert(into, 0, cs->chunk);
-		log_warn("output of attempt %lld not delivered; it goes with the result",
-			 (long long)cs->attempt);
-	}
-	chunk_send_free(cs);
-}
-
 static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
-	struct worker *w = arg;
-	if (w->id[0] == '\0')
-		return;
-	for (struct run *r = w->runs; r; r = r->next) {
-		if (r->finished)
-			continue;
-		json_t *chunk = take_chunk(r, false);
-		if (chunk == NULL)
-			continue;
-		char path[64];
-		snprintf(path, sizeof path, "/v1/attempts/%lld/output", (long long)r->attempt);
-		json_t *body = json_pack("{s:[O]}", "chunks", chunk);
-		struct chunk_send *cs = xmalloc(sizeof *cs);
-		cs->attempt = r->attempt;
-		cs->chunk = chunk;
-		http_post(w, path, body, on_output_reply, cs, chunk_send_free);
-		json_decref(body);
-	}
+	spool_flush(arg);
 }
 
 /* ---- reserving ---------------------------------------------------------------------- */
@@ -262,6 +232,9 @@ static void start_joblet(struct worker *w, json_t *a)
 	r->ram_mb = (int32_t)json_integer_value(json_object_get(a, "ram_mb"));
 	r->gpus = (int32_t)json_integer_value(json_object_get(a, "gpus"));
 	r->time_ms = json_integer_value(json_object_get(a, "time_ms"));
+	json_t *limit = json_object_get(a, "output_limit");
+	r->output_limit = json_is_integer(limit) ? json_integer_value(limit) : OUTPUT_LIMIT_DEFAULT;
+	spool_none(&r->spool);
 	r->next = w->runs;
 	w->runs = r;
 	w->last_busy_mono = clock_mono_ms();
@@ -282,7 +255,7 @@ static void kill_listed(struct worker *w, json_t *ids, bool cancel)
 	size_t i;
 	json_t *v;
 	json_array_foreach(ids, i, v) {
-		struct run *r = find_run(w, json_integer_value(v));
+		struct run *r = worker_find_run(w, json_integer_value(v));
 		if (r == NULL || r->finished)
 			continue;
 		log_info("stopping attempt %lld: %s", (long long)r->attempt,
@@ -308,7 +281,7 @@ static void on_reserve_reply(struct worker *w, int rc, long status, json_t *repl
 	if (status == 200) {
 		w->backoff_ms = 100;
 		json_array_foreach(json_object_get(reply, "results"), i, v) {
-			struct run *r = find_run(w, json_integer_value(json_object_get(v, "attempt")));
+			struct run *r = worker_find_run(w, json_integer_value(json_object_get(v, "attempt")));
 			if (r && r->finished)
 				drop_run(w, r);
 		}
@@ -326,9 +299,14 @@ static void on_reserve_reply(struct worker *w, int rc, long status, json_t *repl
 		}
 	} else {
 		json_array_foreach(sent, i, v) {
-			struct run *r = find_run(w, json_integer_value(v));
-			if (r)
-				r->reporting = false;
+			struct run *r = worker_find_run(w, json_integer_value(v));
+			if (r == NULL)
+				continue;
+			r->reporting = false;
+			/* Refused with the reports it carried: send each on its own, where a
+			 * refusal is about that one and is dealt with (on_finish_reply). */
+			if (status >= 400 && status < 500 && status != 404)
+				r->report_alone = true;
 		}
 		if (status == 404) {
 			w->id[0] = '\0';	/* the server forgot us: register again */
@@ -357,8 +335,8 @@ static void reserve(struct worker *w)
 	int32_t fc = w->cores - c, fr = w->ram_mb - r, fg = w->gpus - g;
 	json_t *finished = json_array(), *sent = json_array();
 	for (struct run *x = w->runs; x; x = x->next) {
-		if (x->finished && !x->reporting) {
-			json_array_append(finished, x->result);
+		if (reportable(x) && !x->report_alone) {
+			json_array_append_new(finished, report_of(x));
 			json_array_append_new(sent, json_integer(x->attempt));
 			x->reporting = true;
 		}
@@ -394,6 +372,7 @@ void worker_kick(struct worker *w)
 	}
 	if (evtimer_pending(w->retry_ev, NULL))
 		return;	/* the server is away: wait for the retry */
+	send_reports(w, true);
 	if (!w->reserving) {
 		reserve(w);
 		return;
@@ -403,7 +382,7 @@ void worker_kick(struct worker *w)
 	 * apart. */
 	int64_t out_ms = clock_mono_ms() - w->reserve_sent_mono;
 	if (out_ms >= PARKED_AFTER_MS || w->queue_dry) {
-		send_reports(w);
+		send_reports(w, false);
 	} else if (!evtimer_pending(w->report_ev, NULL)) {
 		struct timeval tv = {0, (suseconds_t)(PARKED_AFTER_MS - out_ms) * 1000};
 		evtimer_add(w->report_ev, &tv);
@@ -590,6 +569,20 @@ static int split_urls(struct worker *w, const char *list)
 	return w->nurls ? 0 : -1;
 }
 
+/* Output waits in --spool while the server is slow or away: say now, not at the first
+ * joblet, when files cannot be made there. */
+static int check_spool(const char *dir)
+{
+	struct spool sp;
+	if (dir[0] == '\0' || spool_open(&sp, dir, 0, 0) != 0) {
+		fprintf(stderr, "jobgrid worker: --spool: cannot create files in '%s': %s\n", dir,
+			dir[0] ? strerror(errno) : "empty path");
+		return -1;
+	}
+	spool_free(&sp);
+	return 0;
+}
+
 static int parse_opts(struct worker *w, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -597,8 +590,8 @@ static int parse_opts(struct worker *w, int argc, char **argv)
 		{"cores", required_argument, NULL, 'c'}, {"ram", required_argument, NULL, 'r'},
 		{"gpus", required_argument, NULL, 'g'}, {"tag", required_argument, NULL, 't'},
 		{"idle-exit", required_argument, NULL, 'i'}, {"grace", required_argument, NULL, 'G'},
-		{"ram-method", required_argument, NULL, 'M'}, {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"ram-method", required_argument, NULL, 'M'}, {"spool", required_argument, NULL, 'S'},
+		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	extern const struct cli_cmd cli_cmd_worker;
 	const char *server = getenv("JOBGRID_URL");
@@ -632,10 +625,15 @@ static int parse_opts(struct worker *w, int argc, char **argv)
 				bad = 1;
 			}
 			break;
+		case 'S': free(w->spool_dir); w->spool_dir = xstrdup(optarg); break;
 		case 'h': json_decref(tags); cli_help(&cli_cmd_worker); exit(0);
 		default: bad = 1;
 		}
 	}
+	if (w->spool_dir == NULL)
+		w->spool_dir = xstrdup(SPOOL_DIR_DEFAULT);
+	if (!bad)
+		bad = check_spool(w->spool_dir);
 	if (!bad && optind < argc) {
 		fprintf(stderr, "jobgrid worker: unexpected argument '%s'\n", argv[optind]);
 		bad = 1;
@@ -666,6 +664,7 @@ static void worker_free(struct worker *w)
 	free(w->urls);
 	free(w->name);
 	free(w->tags);
+	free(w->spool_dir);
 	exec_cgroups_cleanup(w, 2000);
 }
 
@@ -716,8 +715,9 @@ int worker_main(int argc, char **argv)
 		struct timeval it = {1, 0};
 		event_add(w.idle_ev, &it);
 	}
-	log_info("worker %s: %d cores, %d MB, %d GPUs, server %s; RAM by %s (%s)", w.name, w.cores,
-		 w.ram_mb, w.gpus, w.urls[0], w.cg.usable ? "cgroup" : "sampling", w.cg.note);
+	log_info("worker %s: %d cores, %d MB, %d GPUs, server %s; RAM by %s (%s); output spooled"
+		 " in %s", w.name, w.cores, w.ram_mb, w.gpus, w.urls[0],
+		 w.cg.usable ? "cgroup" : "sampling", w.cg.note, w.spool_dir);
 	worker_kick(&w);
 	event_base_dispatch(w.base);
 	worker_free(&w);

@@ -8,6 +8,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 #include "worker/cgroup.h"
+#include "worker/spool.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/resource.h>
@@ -27,10 +28,10 @@ struct run {
 	pid_t pid;			/* also the process group id; 0 once reaped */
 	int out_fd;			/* read end of the output pipe, -1 at EOF */
 	struct event *out_ev, *limit_ev, *kill_ev;
-	struct evbuffer *out;		/* output not yet sent */
-	size_t out_dropped;		/* bytes dropped over the cap */
-	int64_t out_seq;		/* next chunk number */
+	struct spool spool;		/* its output (spool.h) */
+	int64_t output_limit;		/* bytes of output kept (the job's --output-limit) */
 	int64_t started_ms, ended_ms;	/* wall */
+	int64_t started_mono, ended_mono;	/* monotonic: its wall time, whatever the clock does */
 	int status;			/* from wait4 */
 	struct rusage ru;
 	int peak_rss_kb;
@@ -41,11 +42,13 @@ struct run {
 	bool script;			/* runs joblet_started through `jobgrid script` */
 	int reply_fd;			/* when script: the memfd its reply is written to */
 	bool exited, start_failed, why_kill_time, why_kill_ram, why_kill_cancel, why_kill_stop;
-	bool finished;			/* result built, waiting to be acknowledged */
+	bool finished;			/* ended: its report waits for its output, then for the
+					 * server's answer */
 	bool reporting;			/* a finish for it is in flight */
-	json_t *result;			/* owned: the FINISH object once finished */
-	json_t *unsent;			/* owned array: chunks whose POST failed; they go with
-					 * the result */
+	bool report_alone;		/* a reserve carrying its report was refused: it goes on
+					 * its own, where a refusal names it */
+	char report_refused[700];	/* the server refused its report (4xx): why; a short
+					 * report saying so goes once instead */
 	struct run *next;
 };
 
@@ -66,8 +69,13 @@ void exec_free(struct run *r);
 /* At exit: remove the joblet cgroups left busy, waiting up to wait_ms for their processes
  * to go; the ones that stay are logged. */
 void exec_cgroups_cleanup(struct worker *w, int64_t wait_ms);
-/* Base64 of len bytes into a new string (OpenSSL EVP_EncodeBlock). */
-char *exec_b64(const void *data, size_t len);
+
+/* ---- output to the server (spool.c) ------------------------------------------------- */
+
+/* Send r's next chunk if one is due and none is in flight. tick: also a tail of lines
+ * shorter than a chunk (the flush timer's call; a joblet that ended sends all it has). */
+void spool_pump(struct worker *w, struct run *r, bool tick);
+void spool_flush(struct worker *w);	/* spool_pump with tick for every run */
 
 /* ---- HTTP over curl multi on the loop (http.c) -------------------------------------- */
 
@@ -79,6 +87,9 @@ void http_free(struct worker *w);
  * worker exits first; then arg_free (if not NULL) releases arg. */
 void http_post(struct worker *w, const char *path, json_t *body, http_done_cb cb, void *arg,
 	       void (*arg_free)(void *));
+/* The same with len bytes of data (taken: malloc'd) as application/octet-stream. */
+void http_post_bytes(struct worker *w, const char *path, char *data, size_t len,
+		     http_done_cb cb, void *arg, void (*arg_free)(void *));
 
 /* ---- the agent (worker.c) ----------------------------------------------------------- */
 
@@ -112,9 +123,11 @@ struct worker {
 	int inflight;
 	struct xfer *xfers;		/* transfers in flight (http.c) */
 	bool have_bash;
+	char *spool_dir;		/* owned: --spool, where output waits to be sent */
 };
 
 void worker_run_done(struct worker *w, struct run *r);	/* exec.c → agent */
+struct run *worker_find_run(struct worker *w, int64_t attempt);	/* NULL: not (any more) */
 void worker_kick(struct worker *w);			/* reserve or report as needed */
 int worker_main(int argc, char **argv);
 #endif

@@ -141,20 +141,31 @@ Test(decode, finish)
 	struct derr e;
 	struct finish f;
 	json_t *j = parse("{\"attempt\":5,\"exit_code\":2,\"fail_reason\":\"exit\",\"cpu_ms\":9,"
-			  "\"message\":\"m\",\"worker_stop\":false,\"output\":[]}");
+			  "\"message\":\"m\",\"worker_stop\":false,\"wall_ms\":4012,"
+			  "\"output_bytes\":104857640,\"output_dropped\":895142400}");
 	cr_assert_eq(decode_finish(j, "", true, &f, &e), 0, "%s", e.message);
 	cr_assert_eq(f.attempt, 5);
+	cr_assert_eq(f.wall_ms, 4012, "the worker's measure of the run");
+	cr_assert_eq(f.output_bytes, 104857640);
+	cr_assert_eq(f.output_dropped, 895142400);
 	cr_assert(f.has_exit);
 	cr_assert_eq(f.exit_code, 2);
 	cr_assert_eq(f.fail_reason, FR_EXIT);
 	cr_assert_str_eq(f.message, "m");
+	json_decref(j);
+	j = parse("{\"attempt\":6}");
+	cr_assert_eq(decode_finish(j, "", true, &f, &e), 0, "%s", e.message);
+	cr_assert_eq(f.wall_ms, -1, "no wall_ms: not measured");
 	json_decref(j);
 	const char *bad[][2] = {
 		{"{\"attempt\":5,\"fail_reason\":\"lost\"}", "fail_reason"},
 		{"{\"attempt\":5,\"fail_reason\":\"sleepy\"}", "fail_reason"},
 		{"{\"fail_reason\":\"\"}", "attempt"},
 		{"{\"attempt\":5,\"exit_code\":300}", "exit_code"},
-		{"{\"attempt\":5,\"output\":{}}", "output"},
+		{"{\"attempt\":5,\"output\":[]}", "output"},	/* output never rides in it */
+		{"{\"attempt\":5,\"wall_ms\":-1}", "wall_ms"},
+		{"{\"attempt\":5,\"output_dropped\":\"9\"}", "output_dropped"},
+		{"{\"attempt\":5,\"output_bytes\":-5}", "output_bytes"},
 		{"{\"attempt\":5,\"extra\":1}", "extra"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
