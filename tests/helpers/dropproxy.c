@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "port-file.h"
 
 static int connect_target(const char *hostport)
 {
@@ -85,14 +86,8 @@ int main(int argc, char **argv)
 		perror("dropproxy: listen");
 		return 1;
 	}
-	char tmp[4096];
-	snprintf(tmp, sizeof tmp, "%s.tmp", argv[1]);
-	FILE *f = fopen(tmp, "w");
-	if (f == NULL)
+	if (port_file_write(argv[1], ntohs(sa.sin_port)) != 0)
 		return 1;
-	fprintf(f, "%d\n", ntohs(sa.sin_port));
-	fclose(f);
-	rename(tmp, argv[1]);
 	for (;;) {
 		int c = accept(ls, NULL, NULL);
 		if (c < 0)
