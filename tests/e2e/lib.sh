@@ -12,6 +12,8 @@
 #   wait_state ID STATE       until the job is in STATE (20 s at most)
 #   jq_get JSON FILTER        run a jq filter over JSON text, raw output
 #   expect_eq ACTUAL EXPECTED MESSAGE
+#   measure_rss               before starting processes whose RSS a test bounds
+#   proc_mb PID VmHWM|VmRSS   a process's peak or current RSS in MB
 #
 # Only processes started here are ended, by PID. On exit every log is scanned for
 # sanitizer reports, which fail the test.
@@ -144,6 +146,11 @@ wait_workers() { wait_until 20 _worker_count_is "$1"; }
 wait_state() { wait_until 20 _state_is "$1" "$2"; }
 
 jq_get() { jq -r "$2" <<<"$1"; }
+
+# ASan keeps freed memory in quarantine (256 MB by default), which would hide what a
+# process holds: a test that bounds RSS makes the quarantine small (the last option wins).
+measure_rss() { export ASAN_OPTIONS="$ASAN_OPTIONS:quarantine_size_mb=8"; }
+proc_mb() { awk -v f="$2:" '$1 == f {print int($2 / 1024)}' "/proc/$1/status"; }
 
 expect_eq() {
 	[[ "$1" == "$2" ]] || fail "$3: expected '$2', got '$1'"

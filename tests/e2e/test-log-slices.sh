@@ -3,20 +3,18 @@
 # on its way to the client: a reader that takes its time over a 64 MiB log costs the server
 # one slice of memory, not the log, and every other client is served meanwhile. A
 # follower that joins mid-run gets every line once, whatever it has missed.
-# ASan's quarantine is kept small so that RSS says what the server holds.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0:quarantine_size_mb=8}
 source "$(dirname "$0")/lib.sh"
+measure_rss
 start_server
 start_worker w1 --cores 2 --spool "$T"
 wait_workers 1
-rss_mb() { awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$SERVER_PID/status"; }
 line=0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstu
 size=$((64 << 20))
 
 id=$(jg add --name big --output-limit 1G -- "head -c $size < <(yes $line)")
 jg wait "$id" --timeout 120s >/dev/null || fail "the 64 MiB job did not end done"
 expect_eq "$(jg show "$id" --json | jq -r .joblets[0].attempts[0].output_bytes)" "$size" "64 MiB stored"
-base=$(rss_mb)
+base=$(proc_mb "$SERVER_PID" VmRSS)
 
 # ---- A slow reader (200 KB/s: the whole log would take six minutes).
 curl -sS --limit-rate 200k "$JOBGRID_URL/v1/jobs/$id/log" -o "$T/slow.log" &
@@ -26,7 +24,7 @@ for k in 1 2 3; do
 	other=$(jg add -- echo other $k)
 	jg wait "$other" --timeout 30s >/dev/null || fail "a job added while the log is read did not run"
 	expect_eq "$(jg log "$other")" "[w1] other $k" "another client is served while the big log is read ($k)"
-	now=$(rss_mb)
+	now=$(proc_mb "$SERVER_PID" VmRSS)
 	((now - base < 24)) || fail "the server holds $((now - base)) MB more while one client reads the log slowly"
 done
 kill -0 "$SLOW" 2>/dev/null || fail "the slow reader should still be reading"

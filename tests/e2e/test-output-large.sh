@@ -4,15 +4,12 @@
 # the kept part and the marker line, the attempt shows the count, and neither the server
 # nor the worker holds the output in memory (their peak RSS stays far below it). A job's
 # own smaller --output-limit is honoured, and bad values are refused by name.
-# ASan keeps freed memory in quarantine (256 MB by default), which would hide what the
-# processes hold: a small quarantine makes their RSS mean what it says.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0:quarantine_size_mb=8}
 source "$(dirname "$0")/lib.sh"
+measure_rss
 start_server
 start_worker w1 --cores 1 --spool "$T"
 wait_workers 1
 
-hwm_mb() { awk '/^VmHWM/ {print int($2 / 1024)}' "/proc/$1/status"; }
 _ended() { [[ $(jg show "$1" --json | jq -r .state) =~ ^(done|failed)$ ]]; }
 
 # ---- Refused by name, nothing made.
@@ -49,7 +46,7 @@ expect_eq "$(tail -n 2 "$T/big.log" | head -n 1)" "[w1] $(head -c "$rest" <<<abc
 expect_eq "$(tail -n 1 "$T/big.log")" "[w1] $marker" "the marker line ends the log"
 rm -f "$T/big.log"
 
-server_mb=$(hwm_mb "$SERVER_PID") worker_mb=$(hwm_mb "${WORKER_PID[w1]}")
+server_mb=$(proc_mb "$SERVER_PID" VmHWM) worker_mb=$(proc_mb "${WORKER_PID[w1]}" VmHWM)
 log "peak RSS: server $server_mb MB, worker $worker_mb MB (1000 MB printed, 100 MB kept)"
 ((server_mb < 100)) || fail "the server's peak RSS $server_mb MB is not bounded (< 100 MB)"
 ((worker_mb < 100)) || fail "the worker's peak RSS $worker_mb MB is not bounded (< 100 MB)"
