@@ -25,6 +25,7 @@
 static void do_register(struct worker *w);
 static void send_reports(struct worker *w, bool alone);
 static void retry_later(struct worker *w);
+static void on_sigterm(evutil_socket_t sig, short what, void *arg);
 
 /* ---- resources and bookkeeping ------------------------------------------------------ */
 
@@ -366,7 +367,7 @@ void worker_kick(struct worker *w)
 	if (w->registering)
 		return;
 	if (w->id[0] == '\0') {
-		if (!evtimer_pending(w->retry_ev, NULL))
+		if (!evtimer_pending(w->retry_ev, NULL) && !w->refused)
 			do_register(w);
 		return;
 	}
@@ -394,14 +395,19 @@ void worker_kick(struct worker *w)
 static void on_register_reply(struct worker *w, int rc, long status, json_t *reply, void *arg)
 {
 	w->registering = false;
-	if (status != 201) {
-		if (status >= 400 && status < 500)
-			log_error("registration refused (%ld): %s", status,
-				  json_string_value(json_object_get(json_object_get(reply, "error"),
+	if (status >= 400 && status < 500 && status != 408 && status != 429) {
+		/* What the worker says about itself is refused: asking again would change
+		 * nothing. Stop, as on SIGTERM, and exit 2. */
+		log_error("registration refused (%ld): %s; not asking again: exiting",
+			  status, json_string_value(json_object_get(json_object_get(reply, "error"),
 								    "message")));
-		else
-			log_warn("cannot reach the server at %s (%s); retrying",
-				 w->urls[w->cur_url], rc ? curl_easy_strerror(rc) : "bad status");
+		w->refused = true;
+		on_sigterm(SIGTERM, 0, w);
+		return;
+	}
+	if (status != 201) {
+		log_warn("cannot reach the server at %s (%s); retrying", w->urls[w->cur_url],
+			 rc ? curl_easy_strerror(rc) : "bad status");
 		retry_later(w);
 		return;
 	}
@@ -721,5 +727,5 @@ int worker_main(int argc, char **argv)
 	worker_kick(&w);
 	event_base_dispatch(w.base);
 	worker_free(&w);
-	return 0;
+	return w.refused ? EXIT_USAGE : 0;
 }

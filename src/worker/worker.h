@@ -103,6 +103,7 @@ struct worker {
 	char id[32];			/* "" until registered */
 	int64_t heartbeat_ms;
 	bool registering, reserving, stopping, draining;
+	bool refused;			/* the server refused to register it (4xx): it exits 2 */
 	int64_t backoff_ms;
 	struct run *runs;		/* owned list: running and finished-unreported */
 	struct event *sigchld_ev, *sigterm_ev, *sigint_ev, *heartbeat_ev, *retry_ev, *flush_ev,

@@ -6,7 +6,8 @@
 #  - a finish report over it (a long joblet_started error) is replaced, once, by a short
 #    report saying why, so the attempt ends and shows it.
 # Neither request is sent again: the proxy refuses each once, and the worker goes on
-# running jobs.
+# running jobs. The same holds for registration: a worker the server refuses (a bad
+# --name) says why and exits 2 after asking once.
 source "$(dirname "$0")/lib.sh"
 start_server
 "$JG_BUILD/faultproxy" "$T/proxy.port" "127.0.0.1:${JOBGRID_URL##*:}" --max-body 1000 \
@@ -68,3 +69,16 @@ expect_eq "$(curl -s "$JOBGRID_URL/metrics" | awk -F'} ' '/http_requests_total\{
 	"the server got two output chunks: the 10 bytes, and 'still working'"
 kill "$PROXY_PID" 2>/dev/null || true
 wait "$PROXY_PID" 2>/dev/null || true
+
+# ---- A refused registration is not asked again: the worker exits 2.
+start_worker 'bad!name' --cores 1
+pid=${WORKER_PID[bad!name]}
+wait_until 30 sh -c "! kill -0 $pid 2>/dev/null"
+rc=0
+wait "$pid" || rc=$?
+unset "WORKER_PID[bad!name]"
+expect_eq "$rc" 2 "a worker whose registration is refused exits 2"
+grep -q "registration refused (400): name: a node name is" "$T"/worker.bad*.log ||
+	fail "the worker's log does not say why: $(cat "$T"/worker.bad*.log)"
+expect_eq "$(curl -s "$JOBGRID_URL/metrics" | awk -F'} ' '/http_errors_total\{route="worker_register"\}/ {print $2}')" 1 \
+	"it asked once"
