@@ -828,18 +828,19 @@ struct store *store_sqlite_open(const char *dir, char **err)
 			goto fail;
 		}
 	}
-	static const char *const read_sql[3] = {
+	static const char keys_sql[] =
 		"SELECT o.id, o.at, length(o.data) FROM output o JOIN attempts a ON a.id = o.attempt"
 		" WHERE a.seq = ?1 AND (?2 < 0 OR a.idx = ?2) AND o.id > ?3 AND o.id <= ?4"
 		" AND (o.at > ?5 OR (o.at = ?5 AND o.id > ?6))"
 		/* A job's script handlers on the server log as attempt -seq. */
 		" UNION ALL SELECT o.id, o.at, length(o.data) FROM output o WHERE o.attempt = -?1"
 		" AND ?2 < 0 AND o.id > ?3 AND o.id <= ?4 AND (o.at > ?5 OR (o.at = ?5 AND o.id > ?6))"
-		" ORDER BY 2, 1 LIMIT ?7",
+		" ORDER BY 2, 1 LIMIT ?7";
+	static const char row_sql[] =
 		"SELECT o.attempt, o.at, COALESCE(a.idx, -1), COALESCE(a.node, 'server'), o.data"
-		" FROM output o LEFT JOIN attempts a ON a.id = o.attempt WHERE o.id = ?1",
-		"SELECT COALESCE(MAX(id), 0) FROM output",
-	};
+		" FROM output o LEFT JOIN attempts a ON a.id = o.attempt WHERE o.id = ?1";
+	static const char *const read_sql[3] = {keys_sql, row_sql,
+						"SELECT COALESCE(MAX(id), 0) FROM output"};
 	sqlite3_stmt **read_stmts[3] = {&ss->out_keys, &ss->out_row, &ss->out_last};
 	for (int i = 0; i < 3; i++) {
 		if (sqlite3_prepare_v3(ss->rdb, read_sql[i], -1, SQLITE_PREPARE_PERSISTENT,

@@ -194,3 +194,49 @@ Test(decode, names)
 	cr_assert(!name_valid("a/b", 128));
 	cr_assert(!name_valid("", 128));
 }
+
+Test(decode, output_limit)
+{
+	json_t *j = parse("[{\"cmd\":\"a\"},{\"cmd\":\"b\",\"output_limit\":1024},"
+			  "{\"cmd\":\"c\",\"output_limit\":0},{\"cmd\":\"d\",\"output_limit\":null}]");
+	struct derr e;
+	struct job_req *r;
+	size_t n;
+	cr_assert_eq(decode_job_batch(j, "alice", 0, &r, &n, &e), 0, "%s", e.message);
+	cr_assert_null(r[0].spec.x, "no option, no extension");
+	cr_assert(r[1].spec.x && r[1].spec.x->has_output_limit && r[1].spec.x->output_limit == 1024);
+	cr_assert(r[2].spec.x && r[2].spec.x->has_output_limit && r[2].spec.x->output_limit == 0,
+		  "0 keeps nothing but the marker");
+	cr_assert(r[3].spec.x == NULL || !r[3].spec.x->has_output_limit, "null: the default");
+	for (size_t i = 0; i < n; i++)
+		job_req_free(&r[i]);
+	free(r);
+	json_decref(j);
+	reject("{\"cmd\":\"a\",\"output_limit\":-1}", 422, "output_limit");
+	reject("{\"cmd\":\"a\",\"output_limit\":1099511627777}", 422, "output_limit");
+	reject("{\"cmd\":\"a\",\"output_limit\":\"100M\"}", 422, "output_limit");
+	reject("[{\"cmd\":\"a\"},{\"cmd\":\"b\",\"output_limit\":1.5}]", 422, "[1].output_limit");
+}
+
+Test(decode, chunk_params)
+{
+	struct derr e;
+	int64_t off = -1, at = -1;
+	cr_assert_eq(decode_chunk_params("1048576", "1700000000000", &off, &at, &e), 0);
+	cr_assert_eq(off, 1048576);
+	cr_assert_eq(at, 1700000000000);
+	cr_assert_eq(decode_chunk_params("0", NULL, &off, &at, &e), 0);
+	cr_assert_eq(at, 0, "no at_ms: 0, the server's clock");
+	const char *bad[][3] = {
+		{NULL, "1", "offset"},	{"", NULL, "offset"},	  {"-1", NULL, "offset"},
+		{"1e3", NULL, "offset"},	{" 1", NULL, "offset"},	  {"0x10", NULL, "offset"},
+		{"99999999999999999999", NULL, "offset"}, {"1", "soon", "at_ms"}, {"1", "-5", "at_ms"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		cr_assert_eq(decode_chunk_params(bad[i][0], bad[i][1], &off, &at, &e), -1,
+			     "offset=%s at_ms=%s should be refused", bad[i][0] ? bad[i][0] : "(none)",
+			     bad[i][1] ? bad[i][1] : "(none)");
+		cr_assert_str_eq(e.field, bad[i][2]);
+		cr_assert_eq(e.status, 400);
+	}
+}

@@ -351,3 +351,30 @@ Test(sched, reserve_cost_does_not_grow_with_the_backlog)
 	cr_assert_eq(a->joblet->job->priority, 6, "the highest priority first");
 	cr_assert_eq(s.totals.by_state[JS_READY], 29999);
 }
+
+/* The worker's measure is an attempt's wall time: a report that reaches the server late
+ * (after an outage) does not stretch it, nor what the req group learns from it. */
+Test(sched, wall_time_is_the_workers)
+{
+	struct worker *w = worker("w", 1, 1000);
+	for (int i = 0; i < 3; i++) {
+		struct job_spec sp = {.owner = "alice", .name = "t", .group = "g", .req_group = "rg",
+				      .cwd = "/tmp", .cmd = "true", .cores = 1, .njoblets = 1,
+				      .lost_retries = 1};
+		sched_add(&s, &sp, 1000);
+		struct attempt *a = take_one(w);
+		cr_assert_not_null(a);
+		cr_assert_eq(attempt_wall_ms(a, 4000), 3000, "running: what the server sees so far");
+		/* It ran 2 s; the server hears of it 120 s after it started. */
+		struct finish f = {.attempt = a->id, .has_exit = true, .wall_ms = 2000,
+				   .output_bytes = 10, .output_dropped = 7};
+		cr_assert_eq(sched_finish(&s, w, &f, NULL, 121000), FINISH_APPLIED);
+		cr_assert_eq(attempt_wall_ms(a, 999999), 2000, "the worker's measure");
+		cr_assert_eq(a->out_dropped, 7, "the dropped output is kept on the attempt");
+	}
+	const struct req_group *rg = sched_req_group(&s, "rg");
+	cr_assert_not_null(rg);
+	cr_assert_eq(rg->rec_time_ms, 60000, "learned from 2 s runs (one step up), not 120 s ones");
+	struct attempt old = {.started_at = 1000, .ended_at = 5000, .wall_ms = -1};
+	cr_assert_eq(attempt_wall_ms(&old, 9000), 4000, "unreported (lost, or stored before): the server's times");
+}

@@ -4,6 +4,7 @@
 #include "base/intern.h"
 #include "core/opts.h"
 #include "core/sched.h"
+#include "store/migrations.h"
 #include "store/store.h"
 #include <criterion/criterion.h>
 #include <event2/event.h>
@@ -174,8 +175,15 @@ Test(store, round_trip, .init = setup, .fini = teardown)
 	struct attempt *got[4];
 	cr_assert_eq(sched_reserve(&s, w, 4, 1000, 0, 2, got, 2000), 2);
 	cr_assert_str_eq(got[0]->joblet->job->cmd, "echo b", "priority 9 first");
-	struct finish f = {.attempt = got[0]->id, .has_exit = true, .exit_code = 0};
+	struct finish f = {.attempt = got[0]->id, .has_exit = true, .exit_code = 0,
+			   .wall_ms = 1234, .output_dropped = 5};
 	cr_assert_eq(sched_finish(&s, w, &f, NULL, 2100), FINISH_APPLIED);
+	struct rec_output *ro = &store_batch_add(cur, REC_OUTPUT)->u.output;
+	ro->attempt = got[1]->id;	/* still running: its count comes from its rows */
+	ro->seq = 0;
+	ro->at = 2070;
+	ro->data = strdup("running\n");
+	ro->len = strlen(ro->data);
 	for (int i = 0; i < 2; i++) {
 		struct rec_output *o = &store_batch_add(cur, REC_OUTPUT)->u.output;
 		o->attempt = got[0]->id;
@@ -220,10 +228,14 @@ Test(store, round_trip, .init = setup, .fini = teardown)
 	cr_assert_eq(jb->joblets[0].nattempts, 1);
 	cr_assert_eq(jb->joblets[0].attempts->state, AS_DONE);
 	cr_assert_str_eq(jb->joblets[0].attempts->node, "melt");
+	cr_assert_eq(jb->joblets[0].attempts->wall_ms, 1234, "the worker's wall time is kept");
+	cr_assert_eq(jb->joblets[0].attempts->out_dropped, 5, "and what it dropped");
 	struct job *jc = sched_job(&s2, 3);
 	cr_assert_eq(jc->state, JS_RUNNING, "the attempt still running is kept");
 	cr_assert_not_null(jc->joblets[0].live);
 	cr_assert(jc->joblets[0].live->worker->placeholder, "held by a placeholder");
+	cr_assert_eq(jc->joblets[0].live->out_bytes, 8, "a running attempt's output is counted");
+	cr_assert_eq(jc->joblets[0].live->wall_ms, -1, "a running attempt has no wall time yet");
 	cr_assert_eq(s2.next_seq, 4, "seqs never repeat, even after a removal");
 	cr_assert_eq(s2.next_attempt, 3);
 
@@ -317,11 +329,11 @@ Test(store, options_and_gates_survive, .init = setup, .fini = teardown)
 	/* A mod after creation must reach the store too. */
 	struct job_spec mod = {.priority = -1, .cores = -1, .ram_mb = -1, .gpus = -1, .time_ms = -1,
 			       .retries = -1, .lost_retries = -1, .retry_delay_ms = -1};
-	o = json_loads("{\"avoid\": [\"n9\"]}", 0, NULL);
+	o = json_loads("{\"avoid\": [\"n9\"], \"output_limit\": 4096}", 0, NULL);
 	cr_assert_eq(opts_read(o, "", 1000, &mod.x, NULL, &oe), 0);
 	json_decref(o);
 	const char *why;
-	cr_assert_eq(sched_modify(&s, ja, &mod, MOD_AVOID, 1000, &why), 0);
+	cr_assert_eq(sched_modify(&s, ja, &mod, MOD_AVOID | MOD_OUTPUT_LIMIT, 1000, &why), 0);
 	job_ext_free(mod.x);
 	struct store_batch *bs[] = {&b};
 	commit_batches(st, bs, 1);
@@ -343,6 +355,8 @@ Test(store, options_and_gates_survive, .init = setup, .fini = teardown)
 	cr_assert_eq(sched_limit(&s2, "db", false)->limit, 3, "the limit it set");
 	cr_assert_eq(a2->x->navoid, 1, "the mod was stored");
 	cr_assert_str_eq(a2->x->avoid[0], "n9");
+	cr_assert_eq(job_output_limit(a2), 4096, "the changed output limit was stored");
+	cr_assert_eq(job_output_limit(d2), OUTPUT_LIMIT_DEFAULT, "a job without one has the default");
 	cr_assert_not_null(a2->x->slot);
 	cr_assert_eq(d2->state, JS_WAITING, "the dependant waits again after the restart");
 	cr_assert_eq(d2->x->dep_pending, 2, "for job 1 and for group g");
@@ -350,4 +364,52 @@ Test(store, options_and_gates_survive, .init = setup, .fini = teardown)
 	store_batch_clear(&again);
 	free(again.recs);
 	sched_free(&s2);
+}
+
+/* Migration 5 on a store written before it: an ended attempt's output is counted once,
+ * a running one's at every load; neither has a wall time of its worker's, so the server's
+ * times stand in. */
+Test(store, migration_5_from_4, .init = setup, .fini = teardown)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/jobgrid.sqlite", dir);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	for (int v = 0; v < 4; v++)
+		cr_assert_eq(sqlite3_exec(db, store_migrations[v], NULL, NULL, NULL), SQLITE_OK);
+	const char *rows =
+		"PRAGMA user_version=4;"
+		"INSERT INTO jobs VALUES(1,'alice','t','','','echo','/tmp',NULL,1,0,0,0,0,0,3,0,0,1,3,"
+		"1000,3000,NULL);"
+		"INSERT INTO jobs VALUES(2,'alice','t','','','echo','/tmp',NULL,1,0,0,0,0,0,3,0,0,1,2,"
+		"1000,0,NULL);"
+		"INSERT INTO joblets VALUES(1,0,3,0,0,0,NULL);"
+		"INSERT INTO joblets VALUES(2,0,2,0,0,0,NULL);"
+		"INSERT INTO attempts VALUES(1,1,0,1,'melt','w1',1,0,0,1000,3000,1,1,NULL,NULL,1,0,0);"
+		"INSERT INTO attempts VALUES(2,2,0,1,'melt','w1',0,NULL,0,2000,0,0,0,NULL,NULL,1,0,0);"
+		"INSERT INTO output(attempt, seq, at, data) VALUES(1,0,1500,x'61620a');"
+		"INSERT INTO output(attempt, seq, at, data) VALUES(1,1,1600,x'63640a');"
+		"INSERT INTO output(attempt, seq, at, data) VALUES(2,0,2500,x'78797a0a');";
+	cr_assert_eq(sqlite3_exec(db, rows, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+	sqlite3_close(db);
+
+	char *err = NULL;
+	struct store *st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st, "open: %s", err ? err : "");
+	struct sched s;
+	sched_init(&s, &hooks, 30000);
+	cr_assert_eq(st->vt->load(st, &s, idem_ignore, &(int){0}, &err), 0);
+	sched_load_done(&s, 4000, 4000);
+	struct attempt *done = sched_job(&s, 1)->joblets[0].attempts;
+	cr_assert_eq(done->out_bytes, 6, "the migration counted the ended attempt's output");
+	cr_assert_eq(done->wall_ms, -1);
+	cr_assert_eq(attempt_wall_ms(done, 9999), 2000, "ended − started stands in");
+	struct attempt *live = sched_job(&s, 2)->joblets[0].live;
+	cr_assert_not_null(live);
+	cr_assert_eq(live->out_bytes, 4, "a running attempt's output, counted at load");
+	char text[256];
+	read_text(st, 1, -1, 1 << 20, text);
+	cr_assert_str_eq(text, "ab\n|melt;cd\n|melt;", "rows from before read as they did");
+	st->vt->close(st);
+	sched_free(&s);
 }
