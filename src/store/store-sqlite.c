@@ -63,6 +63,7 @@ struct sqlite_store {
 	sqlite3 *rdb;			/* reader connection: loop thread */
 	sqlite3_stmt *stmts[ST__N];	/* prepared on wdb */
 	sqlite3_stmt *out_keys;		/* prepared on rdb: a page of a job's output rows */
+	sqlite3_stmt *out_keys_new;	/* the same among rows lo < id <= hi, found by id */
 	sqlite3_stmt *out_row;		/* prepared on rdb: one row's data */
 	sqlite3_stmt *out_last;		/* prepared on rdb: the newest row id */
 	pthread_t writer;
@@ -628,8 +629,12 @@ static void sqlite_submit(struct store *st, struct store_batch *b)
 
 /* Output is read in two steps so that a page never drags blobs through a sort: the keys
  * of the next rows in (at, id) order with their lengths (length() of a blob reads no
- * content), then each row's data by id, until the byte budget is spent. */
-enum { KEYS_PER_PAGE = 256 };
+ * content), then each row's data by id, until the byte budget is spent. A page is at most
+ * KEYS_PER_PAGE rows, so one call costs one bounded query however small the rows are.
+ * The first range of a reader (lo = 0) is found through the job's attempts; a follower's
+ * later ranges (the rows committed since) through the row ids, so a commit costs it what
+ * the commit added, not the job's whole log. */
+enum { KEYS_PER_PAGE = 1024 };
 
 static int read_row(struct sqlite_store *ss, int64_t id, store_output_cb cb, void *arg)
 {
@@ -656,37 +661,30 @@ static int sqlite_read_output(struct store *st, struct output_cursor *c, size_t 
 			      store_output_cb cb, void *arg)
 {
 	struct sqlite_store *ss = (struct sqlite_store *)st;
-	sqlite3_stmt *q = ss->out_keys;
+	sqlite3_stmt *q = c->lo > 0 ? ss->out_keys_new : ss->out_keys;
 	size_t bytes = 0;
 	int rows = 0, rc = SQLITE_DONE;
-	bool more = true;
-	while (more && (rows == 0 || bytes < max_bytes)) {
-		sqlite3_bind_int64(q, 1, c->seq);
-		sqlite3_bind_int(q, 2, c->idx);
-		sqlite3_bind_int64(q, 3, c->lo);
-		sqlite3_bind_int64(q, 4, c->hi);
-		sqlite3_bind_int64(q, 5, c->at);
-		sqlite3_bind_int64(q, 6, c->id);
-		sqlite3_bind_int(q, 7, KEYS_PER_PAGE);
-		int n = 0;
-		while ((rows == 0 || bytes < max_bytes) && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-			int64_t id = sqlite3_column_int64(q, 0), at = sqlite3_column_int64(q, 1);
-			bytes += (size_t)sqlite3_column_int64(q, 2);
-			n++;
-			if (read_row(ss, id, cb, arg)) {
-				rc = SQLITE_ERROR;
-				break;
-			}
-			c->at = at;
-			c->id = id;
-			rows++;
+	sqlite3_bind_int64(q, 1, c->seq);
+	sqlite3_bind_int(q, 2, c->idx);
+	sqlite3_bind_int64(q, 3, c->lo);
+	sqlite3_bind_int64(q, 4, c->hi);
+	sqlite3_bind_int64(q, 5, c->at);
+	sqlite3_bind_int64(q, 6, c->id);
+	sqlite3_bind_int(q, 7, KEYS_PER_PAGE);
+	while ((rows == 0 || bytes < max_bytes) && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(q, 0), at = sqlite3_column_int64(q, 1);
+		bytes += (size_t)sqlite3_column_int64(q, 2);
+		if (read_row(ss, id, cb, arg)) {
+			rows = -1;
+			break;
 		}
-		/* A short page is the end of the range; a full one may have more behind it. */
-		more = rc == SQLITE_ROW || (rc == SQLITE_DONE && n == KEYS_PER_PAGE);
-		sqlite3_reset(q);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			return -1;
+		c->at = at;
+		c->id = id;
+		rows++;
 	}
+	if (rows == 0 && rc != SQLITE_DONE)
+		rows = -1;
+	sqlite3_reset(q);
 	return rows;
 }
 
@@ -781,6 +779,7 @@ static void sqlite_close(struct store *st)
 	for (int i = 0; i < ST__N; i++)
 		sqlite3_finalize(ss->stmts[i]);
 	sqlite3_finalize(ss->out_keys);
+	sqlite3_finalize(ss->out_keys_new);
 	sqlite3_finalize(ss->out_row);
 	sqlite3_finalize(ss->out_last);
 	char *ignored = NULL;
@@ -836,13 +835,22 @@ struct store *store_sqlite_open(const char *dir, char **err)
 		" UNION ALL SELECT o.id, o.at, length(o.data) FROM output o WHERE o.attempt = -?1"
 		" AND ?2 < 0 AND o.id > ?3 AND o.id <= ?4 AND (o.at > ?5 OR (o.at = ?5 AND o.id > ?6))"
 		" ORDER BY 2, 1 LIMIT ?7";
+	/* CROSS JOIN keeps output the outer loop: its rows are found by id range. */
+	static const char keys_new_sql[] =
+		"SELECT o.id, o.at, length(o.data) FROM output o CROSS JOIN attempts a"
+		" ON a.id = o.attempt WHERE o.id > ?3 AND o.id <= ?4 AND a.seq = ?1"
+		" AND (?2 < 0 OR a.idx = ?2) AND (o.at > ?5 OR (o.at = ?5 AND o.id > ?6))"
+		" UNION ALL SELECT o.id, o.at, length(o.data) FROM output o WHERE o.id > ?3"
+		" AND o.id <= ?4 AND o.attempt = -?1 AND ?2 < 0 AND (o.at > ?5 OR (o.at = ?5 AND"
+		" o.id > ?6)) ORDER BY 2, 1 LIMIT ?7";
 	static const char row_sql[] =
 		"SELECT o.attempt, o.at, COALESCE(a.idx, -1), COALESCE(a.node, 'server'), o.data"
 		" FROM output o LEFT JOIN attempts a ON a.id = o.attempt WHERE o.id = ?1";
-	static const char *const read_sql[3] = {keys_sql, row_sql,
+	static const char *const read_sql[4] = {keys_sql, keys_new_sql, row_sql,
 						"SELECT COALESCE(MAX(id), 0) FROM output"};
-	sqlite3_stmt **read_stmts[3] = {&ss->out_keys, &ss->out_row, &ss->out_last};
-	for (int i = 0; i < 3; i++) {
+	sqlite3_stmt **read_stmts[4] = {&ss->out_keys, &ss->out_keys_new, &ss->out_row,
+					&ss->out_last};
+	for (int i = 0; i < 4; i++) {
 		if (sqlite3_prepare_v3(ss->rdb, read_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 				       read_stmts[i], NULL) != SQLITE_OK) {
 			*err = xasprintf("prepare output query: %s", sqlite3_errmsg(ss->rdb));

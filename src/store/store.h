@@ -160,10 +160,11 @@ struct store_vt {
 	/* Start the writer; done_cb runs on base's thread for each committed batch. */
 	int (*start)(struct store *st, struct event_base *base, store_done_cb done, void *arg);
 	void (*submit)(struct store *st, struct store_batch *b);	/* taken until done */
-	/* The next rows of a job's output at cursor c, in time order, about max_bytes of data
-	 * (whole rows; at least one when any is left), advancing c past them. On the read
-	 * connection, so the caller reads a large log in slices between other work. Returns
-	 * the number of rows read (0: none left in c's range), or -1 on an error. */
+	/* The next rows of a job's output at cursor c, in time order: about max_bytes of data
+	 * (whole rows; at least one when any is left) and at most a page of rows, advancing c
+	 * past them. On the read connection, so the caller reads a large log in slices
+	 * between other work. Returns the number of rows read (0: none left in c's range), or
+	 * -1 on an error. */
 	int (*read_output)(struct store *st, struct output_cursor *c, size_t max_bytes,
 			   store_output_cb cb, void *arg);
 	/* The id of the newest output row (0: none): the end of a cursor's range. */

@@ -7,7 +7,9 @@ start_worker w1 --cores 1
 wait_workers 1
 jg events >"$T/events" 2>"$T/events.err" &
 EV=$!
-sleep 0.5
+# Subscribed once the server has taken the request (it registers the stream as it counts it).
+_subscribed() { curl -s "$JOBGRID_URL/metrics" | grep -q 'requests_total{route="events"} 1$'; }
+wait_until 20 _subscribed
 id=$(jg add --name streamed -- 'for i in 1 2 3; do echo tick $i; sleep 0.4; done')
 jg log "$id" -f >"$T/follow" &
 LF=$!

@@ -286,6 +286,33 @@ Test(store, output_order_and_schema_version, .init = setup, .fini = teardown)
 	cr_assert_str_eq(text, "one\n|freeze;two\n|freeze;three\n|freeze;", "sliced, the same");
 	read_text(st, 1, 1, 1 << 20, text);
 	cr_assert_str_eq(text, "", "joblet 1 does not exist: no rows");
+
+	/* A follower's next range holds only what was committed since, stamped earlier or
+	 * not. */
+	struct output_cursor c = {.seq = 1, .idx = -1, .hi = st->vt->output_last_id(st)};
+	while (st->vt->read_output(st, &c, 1 << 20, collect, text) > 0)
+		;
+	struct store_batch more = {0};
+	cur = &more;
+	struct rec_output *o = &store_batch_add(cur, REC_OUTPUT)->u.output;
+	o->attempt = got[0]->id;
+	o->seq = 100;
+	o->at = 4000;	/* before the rows already read */
+	o->data = strdup("four\n");
+	o->len = 5;
+	struct store_batch *bs2[] = {&more};
+	commit_batches(st, bs2, 1);
+	store_batch_clear(&more);
+	free(more.recs);
+	st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st);
+	c.lo = c.hi;
+	c.hi = st->vt->output_last_id(st);
+	c.at = c.id = 0;
+	text[0] = '\0';
+	cr_assert_eq(st->vt->read_output(st, &c, 1 << 20, collect, text), 1);
+	cr_assert_str_eq(text, "four\n|freeze;", "only the new row");
+	cr_assert_eq(st->vt->read_output(st, &c, 1 << 20, collect, text), 0, "then nothing");
 	st->vt->close(st);
 	sched_free(&s);
 
