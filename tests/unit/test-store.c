@@ -78,6 +78,17 @@ static struct job_spec spec(const char *cmd, int prio)
 	return s;
 }
 
+/* A chunk of output into the open batch (the record owns a copy of text). */
+static void add_output(int64_t attempt, int64_t seq, int64_t at, const char *text)
+{
+	struct rec_output *o = &store_batch_add(cur, REC_OUTPUT)->u.output;
+	o->attempt = attempt;
+	o->seq = seq;
+	o->at = at;
+	o->data = strdup(text);
+	o->len = strlen(text);
+}
+
 /* ---- commit through the writer thread ------------------------------------------------ */
 
 static int done_count;
@@ -178,27 +189,11 @@ Test(store, round_trip, .init = setup, .fini = teardown)
 	struct finish f = {.attempt = got[0]->id, .has_exit = true, .exit_code = 0,
 			   .wall_ms = 1234, .output_dropped = 5};
 	cr_assert_eq(sched_finish(&s, w, &f, NULL, 2100), FINISH_APPLIED);
-	struct rec_output *ro = &store_batch_add(cur, REC_OUTPUT)->u.output;
-	ro->attempt = got[1]->id;	/* still running: its count comes from its rows */
-	ro->seq = 0;
-	ro->at = 2070;
-	ro->data = strdup("running\n");
-	ro->len = strlen(ro->data);
-	for (int i = 0; i < 2; i++) {
-		struct rec_output *o = &store_batch_add(cur, REC_OUTPUT)->u.output;
-		o->attempt = got[0]->id;
-		o->seq = i;
-		o->at = 2050 + i;
-		o->data = strdup(i ? "second\n" : "first\n");
-		o->len = strlen(o->data);
-	}
+	add_output(got[1]->id, 0, 2070, "running\n");	/* still running: counted from its rows */
+	add_output(got[0]->id, 0, 2050, "first\n");
+	add_output(got[0]->id, 1, 2051, "second\n");
 	/* A resent chunk is ignored by the unique (attempt, seq) index. */
-	struct rec_output *dup = &store_batch_add(cur, REC_OUTPUT)->u.output;
-	dup->attempt = got[0]->id;
-	dup->seq = 0;
-	dup->at = 2060;
-	dup->data = strdup("first again\n");
-	dup->len = strlen(dup->data);
+	add_output(got[0]->id, 0, 2060, "first again\n");
 	cr_assert_eq(sched_remove(&s, ja, false, 0, &(const char *){NULL}), 0, "a ready job can be removed");
 
 	struct store_batch *bs[] = {&b1, &b2};
@@ -265,12 +260,7 @@ Test(store, output_order_and_schema_version, .init = setup, .fini = teardown)
 	cr_assert_eq(sched_reserve(&s, w, 1, 0, 0, 1, got, 1000), 1);
 	const char *chunks[] = {"one\n", "two\n", "three\n"};
 	for (int i = 2; i >= 0; i--) {	/* arrive out of order, stamped in order */
-		struct rec_output *o = &store_batch_add(cur, REC_OUTPUT)->u.output;
-		o->attempt = got[0]->id;
-		o->seq = i;
-		o->at = 5000 + i;
-		o->data = strdup(chunks[i]);
-		o->len = strlen(chunks[i]);
+		add_output(got[0]->id, i, 5000 + i, chunks[i]);
 	}
 	struct store_batch *bs[] = {&b};
 	commit_batches(st, bs, 1);
@@ -294,12 +284,7 @@ Test(store, output_order_and_schema_version, .init = setup, .fini = teardown)
 		;
 	struct store_batch more = {0};
 	cur = &more;
-	struct rec_output *o = &store_batch_add(cur, REC_OUTPUT)->u.output;
-	o->attempt = got[0]->id;
-	o->seq = 100;
-	o->at = 4000;	/* before the rows already read */
-	o->data = strdup("four\n");
-	o->len = 5;
+	add_output(got[0]->id, 100, 4000, "four\n");	/* stamped before the rows read */
 	struct store_batch *bs2[] = {&more};
 	commit_batches(st, bs2, 1);
 	store_batch_clear(&more);
