@@ -628,13 +628,34 @@ static void sqlite_submit(struct store *st, struct store_batch *b)
 /* ---- reading output ---------------------------------------------------------------- */
 
 /* Output is read in two steps so that a page never drags blobs through a sort: the keys
- * of the next rows in (at, id) order with their lengths (length() of a blob reads no
- * content), then each row's data by id, until the byte budget is spent. A page is at most
- * KEYS_PER_PAGE rows, so one call costs one bounded query however small the rows are.
- * The first range of a reader (lo = 0) is found through the job's attempts; a follower's
- * later ranges (the rows committed since) through the row ids, so a commit costs it what
- * the commit added, not the job's whole log. */
-enum { KEYS_PER_PAGE = 1024 };
+ * of the next OUTPUT_PAGE rows in (at, id) order with their lengths (length() of a blob
+ * reads no content), kept in the cursor, then each row's data by id, until the byte
+ * budget is spent. The first range of a reader (lo = 0) is found through the job's
+ * attempts; a follower's later ranges (the rows committed since) through the row ids, so a
+ * commit costs it what the commit added, not the job's whole log. */
+
+/* The next page of keys after (c->at, c->id) into c->keys. -1 on an error. */
+static int find_keys(struct sqlite_store *ss, struct output_cursor *c)
+{
+	sqlite3_stmt *q = c->lo > 0 ? ss->out_keys_new : ss->out_keys;
+	int rc;
+	sqlite3_bind_int64(q, 1, c->seq);
+	sqlite3_bind_int(q, 2, c->idx);
+	sqlite3_bind_int64(q, 3, c->lo);
+	sqlite3_bind_int64(q, 4, c->hi);
+	sqlite3_bind_int64(q, 5, c->at);
+	sqlite3_bind_int64(q, 6, c->id);
+	sqlite3_bind_int(q, 7, OUTPUT_PAGE);
+	c->nkeys = c->next = 0;
+	while (c->nkeys < OUTPUT_PAGE && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct output_key *k = &c->keys[c->nkeys++];
+		k->id = sqlite3_column_int64(q, 0);
+		k->at = sqlite3_column_int64(q, 1);
+		k->len = sqlite3_column_int64(q, 2);
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
 
 static int read_row(struct sqlite_store *ss, int64_t id, store_output_cb cb, void *arg)
 {
@@ -661,30 +682,23 @@ static int sqlite_read_output(struct store *st, struct output_cursor *c, size_t 
 			      store_output_cb cb, void *arg)
 {
 	struct sqlite_store *ss = (struct sqlite_store *)st;
-	sqlite3_stmt *q = c->lo > 0 ? ss->out_keys_new : ss->out_keys;
 	size_t bytes = 0;
-	int rows = 0, rc = SQLITE_DONE;
-	sqlite3_bind_int64(q, 1, c->seq);
-	sqlite3_bind_int(q, 2, c->idx);
-	sqlite3_bind_int64(q, 3, c->lo);
-	sqlite3_bind_int64(q, 4, c->hi);
-	sqlite3_bind_int64(q, 5, c->at);
-	sqlite3_bind_int64(q, 6, c->id);
-	sqlite3_bind_int(q, 7, KEYS_PER_PAGE);
-	while ((rows == 0 || bytes < max_bytes) && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(q, 0), at = sqlite3_column_int64(q, 1);
-		bytes += (size_t)sqlite3_column_int64(q, 2);
-		if (read_row(ss, id, cb, arg)) {
-			rows = -1;
-			break;
+	int rows = 0;
+	while (rows == 0 || bytes < max_bytes) {
+		if (c->next == c->nkeys) {
+			if (find_keys(ss, c) != 0)
+				return -1;
+			if (c->nkeys == 0)
+				return rows;	/* the end of the range */
 		}
-		c->at = at;
-		c->id = id;
+		const struct output_key *k = &c->keys[c->next++];
+		if (read_row(ss, k->id, cb, arg))
+			return -1;
+		bytes += (size_t)k->len;
+		c->at = k->at;
+		c->id = k->id;
 		rows++;
 	}
-	if (rows == 0 && rc != SQLITE_DONE)
-		rows = -1;
-	sqlite3_reset(q);
 	return rows;
 }
 

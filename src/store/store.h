@@ -125,14 +125,28 @@ struct output_row {
 };
 typedef void (*store_output_cb)(void *arg, const struct output_row *row);
 /* Where a reader of a job's output is: the rows lo < id <= hi, in (at, id) order, the
- * last one read being (at, id). A follower moves lo to hi and hi to the newest row when
- * more is committed, so it never reads a row twice. */
+ * last one read being (at, id). A follower moves to the rows committed since with
+ * output_cursor_next, so it never reads a row twice. The store keeps the next rows it
+ * found here, so that finding them is paid once per page of rows, not per slice. */
+enum { OUTPUT_PAGE = 1024 };
 struct output_cursor {
 	int64_t seq;		/* the job */
 	int32_t idx;		/* its joblet, or -1 for every joblet and the [server] lines */
 	int64_t lo, hi;
 	int64_t at, id;		/* the last row read; 0, 0 before the first */
+	struct output_key {
+		int64_t id, at, len;
+	} keys[OUTPUT_PAGE];	/* rows found after (at, id), not yet read: keys[next..n) */
+	int nkeys, next;
 };
+/* Move c to the rows lo < id <= hi (a follower's next range), from their start. */
+static inline void output_cursor_next(struct output_cursor *c, int64_t lo, int64_t hi)
+{
+	c->lo = lo;
+	c->hi = hi;
+	c->at = c->id = 0;
+	c->nkeys = c->next = 0;
+}
 typedef void (*store_done_cb)(void *arg, struct store_batch *b);
 /* A stored definition version, handed to the server at start. */
 typedef void (*store_def_cb)(void *arg, const char *name, int32_t version, const char *file,

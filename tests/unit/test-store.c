@@ -291,9 +291,7 @@ Test(store, output_order_and_schema_version, .init = setup, .fini = teardown)
 	free(more.recs);
 	st = store_sqlite_open(dir, &err);
 	cr_assert_not_null(st);
-	c.lo = c.hi;
-	c.hi = st->vt->output_last_id(st);
-	c.at = c.id = 0;
+	output_cursor_next(&c, c.hi, st->vt->output_last_id(st));
 	text[0] = '\0';
 	cr_assert_eq(st->vt->read_output(st, &c, 1 << 20, collect, text), 1);
 	cr_assert_str_eq(text, "four\n|freeze;", "only the new row");
