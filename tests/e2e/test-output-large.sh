@@ -59,3 +59,28 @@ expect_eq "$(jg show "$id" --json | jq -r .joblets[0].attempts[0].output_dropped
 expect_eq "$(jg log "$id" | tail -n 1)" "[w1] [jobgrid: $(($(seq 1 1000 | wc -c) - 1024)) bytes of output dropped]" \
 	"its marker ends its log"
 expect_eq "$(jg log "$id" | head -n 3 | tr '\n' ' ')" "[w1] 1 [w1] 2 [w1] 3 " "the kept part is the beginning"
+
+# ---- A definition sets it as the fact job.output_limit (bytes); a run may override it.
+mkdir -p "$T/defs"
+cat >"$T/defs/chatty.yaml" <<'YAML'
+description: prints 1000 numbers, keeps 100 bytes of them
+facts:
+  job.output_limit: 100
+command: seq 1 1000
+YAML
+jg deploy "$T/defs" >/dev/null || fail "the definition did not deploy"
+run=$(jg run chatty --wait) || fail "the chatty run failed"
+expect_eq "$(jg show "$run" --json | jq -r '"\(.output_limit) \(.joblets[0].attempts[0].output_dropped)"')" \
+	"100 $(($(seq 1 1000 | wc -c) - 100))" "the definition's job.output_limit applies"
+run=$(jg run chatty job.output_limit=10 --wait) || fail "the overridden run failed"
+expect_eq "$(jg show "$run" --json | jq -r .output_limit)" 10 "a run-time fact overrides it"
+cat >"$T/defs/bad.yaml" <<'YAML'
+description: a negative limit
+facts:
+  job.output_limit: -5
+command: "true"
+YAML
+if jg deploy "$T/defs/bad.yaml" 2>"$T/err"; then fail "a negative job.output_limit deployed"; fi
+grep -q "facts.job.output_limit: must be a whole number ≥ 0 (bytes)" "$T/err" ||
+	fail "the refusal does not name the fact: $(cat "$T/err")"
+log "ok: a negative job.output_limit is refused at deploy"
