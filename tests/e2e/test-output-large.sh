@@ -12,7 +12,11 @@ wait_workers 1
 
 _ended() { [[ $(jg show "$1" --json | jq -r .state) =~ ^(done|failed)$ ]]; }
 
-# ---- Refused by name, nothing made.
+# ---- Refused by name, nothing made or started.
+rc=0
+jg worker --spool "$T/no-such-dir" --server "$JOBGRID_URL" 2>"$T/err" || rc=$?
+expect_eq "$rc" 2 "a worker without a usable --spool does not start"
+grep -q -- "--spool: cannot create files in '$T/no-such-dir'" "$T/err" || fail "it does not say why: $(cat "$T/err")"
 before=$(jg list --json | jq '.jobs | length')
 if jg add --output-limit 2T -- true 2>"$T/err"; then fail "--output-limit 2T was accepted"; fi
 grep -q -- "--output-limit" "$T/err" || fail "the error names --output-limit: $(cat "$T/err")"
