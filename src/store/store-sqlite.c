@@ -6,6 +6,7 @@
 #include "store/store.h"
 #include "core/opts.h"
 #include "store/migrations.h"
+#include "base/dirlock.h"
 #include "base/intern.h"
 #include "base/log.h"
 #include "base/xalloc.h"
@@ -59,6 +60,7 @@ static const char *const stmt_sql[ST__N] = {
 struct sqlite_store {
 	struct store base;
 	char *path;			/* owned: DATA/jobgrid.sqlite */
+	struct dirlock *lock;		/* owned: DATA/jobgrid.lock, held until close */
 	sqlite3 *wdb;			/* writer connection: writer thread once started */
 	sqlite3 *rdb;			/* reader connection: loop thread */
 	sqlite3_stmt *stmts[ST__N];	/* prepared on wdb */
@@ -726,6 +728,7 @@ static void sqlite_close(struct store *st)
 	sqlite3_close(ss->wdb);
 	pthread_mutex_destroy(&ss->mu);
 	pthread_cond_destroy(&ss->cv);
+	dirlock_release(ss->lock);	/* last: nobody else may open the file before this */
 	free(ss->path);
 	free(ss);
 }
@@ -748,7 +751,17 @@ struct store *store_sqlite_open(const char *dir, char **err)
 		*err = xasprintf("cannot create data directory %s: %s", dir, strerror(errno));
 		return NULL;
 	}
+	/* One server per data directory, for its whole life: two would run every joblet
+	 * twice. Taken before SQLite opens the file, so a refused start changes nothing. */
+	char *why = NULL;
+	struct dirlock *lock = dirlock_take(dir, "jobgrid.lock", &why);
+	if (lock == NULL) {
+		*err = xasprintf("data directory %s: %s", dir, why);
+		free(why);
+		return NULL;
+	}
 	struct sqlite_store *ss = xcalloc(1, sizeof *ss);
+	ss->lock = lock;
 	ss->base.vt = &sqlite_vt;
 	ss->path = xasprintf("%s/jobgrid.sqlite", dir);
 	pthread_mutex_init(&ss->mu, NULL);

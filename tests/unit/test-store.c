@@ -337,3 +337,24 @@ Test(store, options_and_gates_survive, .init = setup, .fini = teardown)
 	free(again.recs);
 	sched_free(&s2);
 }
+
+/* One store per data directory: a second open is refused while the first is open and
+ * names the holder; once the first closes, the directory is free again. */
+Test(store, one_open_per_directory, .init = setup, .fini = teardown)
+{
+	char *err = NULL;
+	struct store *st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st, "open: %s", err ? err : "");
+	cr_assert_null(store_sqlite_open(dir, &err), "a second open of the same directory");
+	char pid[32];
+	snprintf(pid, sizeof pid, "pid %ld on host ", (long)getpid());
+	cr_assert_not_null(strstr(err, "in use by another process"), "says why: %s", err);
+	cr_assert_not_null(strstr(err, pid), "names the holder: %s", err);
+	cr_assert_not_null(strstr(err, dir), "names the directory: %s", err);
+	free(err);
+	st->vt->close(st);
+	err = NULL;
+	st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st, "free again after the close: %s", err ? err : "");
+	st->vt->close(st);
+}
