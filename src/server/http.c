@@ -6,6 +6,7 @@
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "server/decode.h"
+#include "server/listen.h"
 #include <ctype.h>
 #include <errno.h>
 #include <sys/queue.h>
@@ -343,8 +344,15 @@ static bool match(const char *pattern, const char *path, char **params)
 	return false;
 }
 
+/* Who the caller is, until authentication exists: a loopback peer (a local process, or a
+ * local proxy that answers for the header it passes on) may name its user in
+ * X-Jobgrid-User, else it is the server's own OS user. Any other peer cannot prove
+ * anything: its header is ignored and it is "anonymous". */
 static const char *owner_of(struct evhttp_request *req)
 {
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	if (!listen_is_loopback(conn ? evhttp_connection_get_addr(conn) : NULL))
+		return intern("anonymous");
 	const char *u = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Jobgrid-User");
 	if (u)
 		return u;
@@ -488,27 +496,8 @@ static void dispatch(struct server *srv, struct call *c)
 	}
 }
 
-int http_start(struct server *srv, const char *listen, char **err)
+int http_start(struct server *srv, int fd, const char *bound, char **err)
 {
-	char host[256];
-	const char *colon = strrchr(listen, ':');
-	if (colon == NULL || (size_t)(colon - listen) >= sizeof host) {
-		*err = xasprintf("--listen: expected ADDR:PORT, got %s", listen);
-		return -1;
-	}
-	memcpy(host, listen, (size_t)(colon - listen));
-	host[colon - listen] = '\0';
-	char *end;
-	long port = strtol(colon + 1, &end, 10);
-	if (*end || port < 0 || port > 65535) {
-		*err = xasprintf("--listen: port must be 0..65535, got %s", colon + 1);
-		return -1;
-	}
-	const char *bind_host = host;
-	if (host[0] == '[') {	/* [::1]:7370 */
-		host[strlen(host) - 1] = '\0';
-		bind_host = host + 1;
-	}
 	srv->http = evhttp_new(srv->base);
 	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PATCH |
 						      EVHTTP_REQ_DELETE | EVHTTP_REQ_PUT |
@@ -517,31 +506,15 @@ int http_start(struct server *srv, const char *listen, char **err)
 	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)64 * 1024);
 	evhttp_set_timeout(srv->http, 120);
 	evhttp_set_gencb(srv->http, on_request, srv);
-	struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(srv->http, bind_host,
-									(ev_uint16_t)port);
-	if (bs == NULL) {
-		*err = xasprintf("cannot listen on %s", listen);
-		return -1;
-	}
-	evutil_socket_t fd = evhttp_bound_socket_get_fd(bs);
 	int one = 1;
 	/* Without it every small reply waits for the peer's delayed ACK (DECISIONS pitfall 1). */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof ss;
-	memset(&ss, 0, sizeof ss);
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
-		*err = xasprintf("cannot read the address of %s: %s", listen, strerror(errno));
+	if (evhttp_accept_socket_with_handle(srv->http, fd) == NULL) {
+		*err = xasprintf("cannot listen on %s: %s", bound, strerror(errno));
+		close(fd);
 		return -1;
 	}
-	int real_port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-						 : ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	if (ss.ss_family == AF_INET6)
-		srv->url = xasprintf("http://[%s]:%d", bind_host, real_port);
-	else
-		srv->url = xasprintf("http://%s:%d", strcmp(bind_host, "0.0.0.0") ? bind_host
-										    : "127.0.0.1",
-				     real_port);
+	srv->url = xasprintf("http://%s", bound);
 	return 0;
 }
 

@@ -114,7 +114,7 @@ struct server {
 	int stop_phase;
 	struct event *stop_ev;
 	char *data_dir;			/* owned */
-	char *url;			/* owned: http://127.0.0.1:PORT */
+	char *url;			/* owned: http:// and the address bound */
 	uint64_t submitted, commits, committed_recs, jobs_added, attempts_started;
 };
 
@@ -293,8 +293,9 @@ void idem_load(void *arg, const char *owner, const char *key, int32_t status, co
 void idem_free_all(struct server *srv);
 void idem_prune(struct server *srv, int64_t before);
 
-/* HTTP (http.c). */
-int http_start(struct server *srv, const char *listen, char **err);
+/* HTTP (http.c): serve on the listening socket fd (taken, closed on failure too), bound to
+ * `bound` ("127.0.0.1:7370", listen.h). */
+int http_start(struct server *srv, int fd, const char *bound, char **err);
 void http_stop(struct server *srv);
 /* Call cb on every route, for /metrics. */
 void http_route_counters(void (*cb)(void *, const struct route *), void *arg);
