@@ -174,10 +174,11 @@ struct child_call *child_call_start(struct server *srv, const char *sub, const c
 		return NULL;
 	}
 	pid_t pid = spawn(sub, in[0], out[1]);
+	int spawn_errno = errno;	/* before the closes below can change it */
 	close(in[0]);
 	close(out[1]);
 	if (pid < 0) {
-		*err = "cannot fork";
+		*err = strerror(spawn_errno);
 		close(in[1]);
 		close(out[0]);
 		return NULL;

@@ -421,11 +421,12 @@ static void write_url_file(struct server *srv)
 {
 	char *path = xasprintf("%s/server.url", srv->data_dir), *tmp = xasprintf("%s.tmp", path);
 	FILE *f = fopen(tmp, "w");
-	if (f) {
-		fprintf(f, "%s\n", srv->url);
-		fclose(f);
-		rename(tmp, path);
-	}
+	/* Clients and scripts find the server here: a failure is worth a line, not a stop. */
+	bool ok = f != NULL && fprintf(f, "%s\n", srv->url) > 0;
+	if (f != NULL && fclose(f) != 0)
+		ok = false;
+	if (!ok || rename(tmp, path) != 0)
+		log_warn("cannot write %s: %s", path, strerror(errno));
 	free(path);
 	free(tmp);
 }
@@ -559,7 +560,7 @@ int server_main(int argc, char **argv)
 	event_add(srv->sigint_ev, NULL);
 	event_add(srv->sigchld_ev, NULL);
 	if (srv->store->vt->start(srv->store, srv->base, on_committed, srv)) {
-		log_error("cannot start the store writer");
+		log_error("cannot start the store writer: %s", strerror(errno));
 		return start_failed(srv, listen_fd, bound, 1);
 	}
 	int http_rc = http_start(srv, listen_fd, bound, &err);	/* takes listen_fd */

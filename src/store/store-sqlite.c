@@ -593,8 +593,11 @@ static int sqlite_start(struct store *st, struct event_base *base, store_done_cb
 	ss->done_cb = done;
 	ss->done_arg = arg;
 	ss->done_ev = event_new(base, -1, 0, on_done, ss);
-	if (pthread_create(&ss->writer, NULL, writer_main, ss) != 0)
+	int rc = pthread_create(&ss->writer, NULL, writer_main, ss);
+	if (rc != 0) {
+		errno = rc;	/* the caller says why */
 		return -1;
+	}
 	ss->started = true;
 	return 0;
 }
@@ -694,10 +697,12 @@ static int sqlite_backup(struct store *st, const char *path, store_backup_cb cb,
 	bj->arg = arg;
 	bj->ev = event_new(ss->loop, -1, 0, on_backup_done, bj);
 	pthread_t t;
-	if (pthread_create(&t, NULL, backup_main, bj) != 0) {
+	int rc = pthread_create(&t, NULL, backup_main, bj);
+	if (rc != 0) {
 		event_free(bj->ev);
 		free(bj->path);
 		free(bj);
+		errno = rc;	/* the caller says why */
 		return -1;
 	}
 	pthread_detach(t);

@@ -144,13 +144,15 @@ struct store_vt {
 	/* Stored network runs planned in [from, to), on the read connection (for `plan` of
 	 * days the planner no longer holds). */
 	int (*read_net)(struct store *st, int64_t from, int64_t to, store_net_cb cb, void *arg);
-	/* Start the writer; done_cb runs on base's thread for each committed batch. */
+	/* Start the writer; done_cb runs on base's thread for each committed batch. 0, or
+	 * -1 with errno. */
 	int (*start)(struct store *st, struct event_base *base, store_done_cb done, void *arg);
 	void (*submit)(struct store *st, struct store_batch *b);	/* taken until done */
 	/* Output of a job (idx < 0: every joblet) with rowid > after, in time order. */
 	int (*read_output)(struct store *st, int64_t seq, int32_t idx, int64_t after,
 			   store_output_cb cb, void *arg);
-	/* Consistent online copy to path, on a helper thread; cb on base's thread. */
+	/* Consistent online copy to path, on a helper thread; cb on base's thread. 0, or -1
+	 * with errno when the thread cannot start. */
 	int (*backup)(struct store *st, const char *path, store_backup_cb cb, void *arg);
 	/* Wait for every submitted batch, stop the writer, close. */
 	void (*close)(struct store *st);

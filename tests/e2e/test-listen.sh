@@ -75,6 +75,18 @@ expect_eq "$rc" 1 "a port in use exits 1"
 [[ ! -e $T/busy ]] || fail "a server that cannot listen created its data directory"
 log "ok: $out"
 
+# A server.url that cannot be written is said, with the reason (the server still serves).
+mkdir -p "$T/urlfail/server.url"
+"$JOBGRID_BIN" server --listen 127.0.0.1:0 --data "$T/urlfail" >"$T/urlfail.log" 2>&1 &
+urlfail_pid=$!
+LOGS+=("$T/urlfail.log")
+wait_until 20 grep -q 'listening on' "$T/urlfail.log"
+grep -qF "cannot write $T/urlfail/server.url: Is a directory" "$T/urlfail.log" ||
+	fail "an unwritable server.url should be reported with the reason: $(cat "$T/urlfail.log")"
+log "ok: an unwritable server.url is reported with the reason"
+kill -TERM "$urlfail_pid"
+wait "$urlfail_pid" || fail "the server with an unwritable server.url did not stop cleanly"
+
 # ---- the owner header counts from loopback peers only -------------------------------------
 owner_of_add() {	# CURL-ARGS…: add a job, print its owner
 	local body
