@@ -126,8 +126,10 @@ typedef void (*store_def_cb)(void *arg, const char *name, int32_t version, const
 			     const char *source, const char *owner, int64_t deployed_at,
 			     bool active);
 typedef void (*store_backup_cb)(void *arg, int rc, int64_t bytes, const char *err);
-/* A stored network run (run: JSON text) or, with run NULL, a paused definition's name. */
-typedef void (*store_net_cb)(void *arg, int64_t id, const char *run, const char *paused);
+/* A stored network run (run: JSON text) or, with run NULL, a paused definition's name.
+ * 0, or -1 with why (whylen bytes) when the row cannot be taken: the read stops there. */
+typedef int (*store_net_cb)(void *arg, int64_t id, const char *run, const char *paused,
+			    char *why, size_t whylen);
 
 /* Loaded idempotency keys, handed to the server at start. */
 typedef void (*store_idem_cb)(void *arg, const char *owner, const char *key, int32_t status,
@@ -135,7 +137,10 @@ typedef void (*store_idem_cb)(void *arg, const char *owner, const char *key, int
 
 struct store;
 struct store_vt {
-	/* Rebuild the scheduler from the rows (synchronous, before the loop starts). */
+	/* Rebuild the scheduler from the rows (synchronous, before the loop starts). The
+	 * loaders below and this one stop at the first read error or out-of-range value with
+	 * *err (malloc'd) naming the store, the table and the row; the store is then closed
+	 * without writing. */
 	int (*load)(struct store *st, struct sched *s, store_idem_cb idem, void *arg, char **err);
 	/* Every stored definition version, in name and version order (synchronous). */
 	int (*load_defs)(struct store *st, store_def_cb cb, void *arg, char **err);
@@ -143,7 +148,8 @@ struct store_vt {
 	int (*load_net)(struct store *st, store_net_cb cb, void *arg, char **err);
 	/* Stored network runs planned in [from, to), on the read connection (for `plan` of
 	 * days the planner no longer holds). */
-	int (*read_net)(struct store *st, int64_t from, int64_t to, store_net_cb cb, void *arg);
+	int (*read_net)(struct store *st, int64_t from, int64_t to, store_net_cb cb, void *arg,
+			char **err);
 	/* Start the writer; done_cb runs on base's thread for each committed batch. 0, or
 	 * -1 with errno. */
 	int (*start)(struct store *st, struct event_base *base, store_done_cb done, void *arg);
