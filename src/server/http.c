@@ -71,13 +71,6 @@ struct pending {
 	struct pending *next;
 };
 
-struct idem_entry {
-	int32_t status;
-	int64_t at;
-	char *key;		/* owned: owner\nkey */
-	char *body;		/* owned */
-};
-
 /* ---- metrics access ---------------------------------------------------------------- */
 
 void http_route_counters(void (*cb)(void *, const struct route *), void *arg)
@@ -97,6 +90,8 @@ void call_free(struct call *c)
 	evhttp_clear_headers(&c->query);
 	json_decref(c->body);
 	free(c->body_copy);
+	if (c->idem_open)	/* ended without a reply to keep: a resend may run */
+		idem_abandon(&c->srv->idem, c->idem);
 	free(c->idem);
 	free(c);
 }
@@ -184,21 +179,25 @@ void batch_send_replies(struct batch *b)
 	}
 }
 
-static void remember_idem(struct server *srv, struct call *c, int status, const char *text)
+/* The reply to a call with a new Idempotency-Key: kept for resends, in memory and in the
+ * store. A server error, or 499 (the client left and the request was called off), did
+ * nothing: it is not kept, so a resend runs. */
+static void answer_idem(struct server *srv, struct call *c, int status, const char *text)
 {
-	struct idem_entry *ie = xcalloc(1, sizeof *ie);
-	ie->status = status;
-	ie->at = clock_wall_ms();
-	ie->key = xstrdup(c->idem);
-	ie->body = xstrdup(text);
-	imap_put(&srv->idem, imap_hash_str(ie->key), ie);
+	c->idem_open = false;
+	if (status >= 500 || status == 499) {
+		idem_abandon(&srv->idem, c->idem);
+		return;
+	}
+	int64_t at = clock_wall_ms();
+	idem_answer(&srv->idem, c->idem, status, text, at);
 	struct rec *r = store_batch_add(&server_batch(srv)->sb, REC_IDEM);
 	const char *nl = strchr(c->idem, '\n');
 	r->u.idem.owner = intern_n(c->idem, (size_t)(nl - c->idem));
 	r->u.idem.key = xstrdup(nl + 1);
 	r->u.idem.body = xstrdup(text);
 	r->u.idem.status = status;
-	r->u.idem.at = ie->at;
+	r->u.idem.at = at;
 	server_mark_dirty(srv);
 }
 
@@ -211,8 +210,8 @@ static void reply_buf(struct call *c, int status, const char *ctype, const char 
 	p->ctype = ctype;
 	p->body = evbuffer_new();
 	evbuffer_add(p->body, text, len);
-	if (c->idem && status < 500)
-		remember_idem(c->srv, c, status, text);
+	if (c->idem_open)
+		answer_idem(c->srv, c, status, text);
 	enqueue(c->srv, p);
 }
 
@@ -252,51 +251,21 @@ void idem_load(void *arg, const char *owner, const char *key, int32_t status, co
 	       int64_t at)
 {
 	struct server *srv = arg;
-	struct idem_entry *ie = xcalloc(1, sizeof *ie);
-	ie->status = status;
-	ie->at = at;
-	ie->key = xasprintf("%s\n%s", owner, key);
-	ie->body = xstrdup(body);
-	struct idem_entry *old = imap_get(&srv->idem, imap_hash_str(ie->key));
-	if (old) {
-		free(old->key);
-		free(old->body);
-		free(old);
-	}
-	imap_put(&srv->idem, imap_hash_str(ie->key), ie);
+	char *full = xasprintf("%s\n%s", owner, key);
+	idem_answer(&srv->idem, full, status, body, at);
+	free(full);
 }
 
 void idem_prune(struct server *srv, int64_t before)
 {
-	size_t n = 0;
-	uint64_t *gone = xcalloc(srv->idem.len + 1, sizeof *gone);
-	for (size_t i = 0; i < srv->idem.cap; i++) {
-		struct idem_entry *ie = srv->idem.slots[i].val;
-		if (srv->idem.slots[i].key && ie->at < before)
-			gone[n++] = srv->idem.slots[i].key;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct idem_entry *ie = imap_del(&srv->idem, gone[i]);
-		free(ie->key);
-		free(ie->body);
-		free(ie);
-	}
-	free(gone);
+	idem_prune_before(&srv->idem, before);
 	store_batch_add(&server_batch(srv)->sb, REC_IDEM_PRUNE)->u.prune_before = before;
 	server_mark_dirty(srv);
 }
 
 void idem_free_all(struct server *srv)
 {
-	for (size_t i = 0; i < srv->idem.cap; i++) {
-		struct idem_entry *ie = srv->idem.slots[i].val;
-		if (srv->idem.slots[i].key) {
-			free(ie->key);
-			free(ie->body);
-			free(ie);
-		}
-	}
-	imap_free(&srv->idem);
+	idem_free(&srv->idem);
 }
 
 /* ---- dispatch ---------------------------------------------------------------------- */
@@ -472,22 +441,35 @@ static void on_request(struct evhttp_request *req, void *arg)
 		call_free(c);
 }
 
+/* A resend of an answered key: its first reply again, nothing changed. */
+static void replay_idem(struct server *srv, struct call *c, const struct idem_entry *ie)
+{
+	struct pending *p = xcalloc(1, sizeof *p);
+	c->replied = true;
+	p->call = c;
+	p->status = ie->status;
+	p->ctype = "application/json";
+	p->body = evbuffer_new();
+	evbuffer_add(p->body, ie->body, strlen(ie->body));
+	enqueue(srv, p);
+}
+
 static void dispatch(struct server *srv, struct call *c)
 {
+	struct idem_entry *ie = c->idem ? idem_find(&srv->idem, c->idem) : NULL;
+	if (ie && ie->status != 0) {
+		replay_idem(srv, c, ie);
+		return;
+	}
+	if (ie) {	/* 503: clients send it again after a pause, as the CLI does */
+		call_error(c, 503, "in_progress", "Idempotency-Key",
+			   "Idempotency-Key: the first request with this key is still being"
+			   " answered; send it again in a moment");
+		return;
+	}
 	if (c->idem) {
-		struct idem_entry *ie = imap_get(&srv->idem, imap_hash_str(c->idem));
-		if (ie && strcmp(ie->key, c->idem) == 0) {
-			/* A resend: replay the first answer, change nothing. */
-			struct pending *p = xcalloc(1, sizeof *p);
-			c->replied = true;
-			p->call = c;
-			p->status = ie->status;
-			p->ctype = "application/json";
-			p->body = evbuffer_new();
-			evbuffer_add(p->body, ie->body, strlen(ie->body));
-			enqueue(srv, p);
-			return;
-		}
+		idem_open(&srv->idem, c->idem, clock_wall_ms());
+		c->idem_open = true;
 	}
 	c->route->fn(c);
 	if (!c->replied && !c->kept) {

@@ -519,7 +519,7 @@ int server_main(int argc, char **argv)
 	srv->sched.starve_ms = o.starve_ms;
 	srv->sched.failover_wait_ms = 2 * o.heartbeat_ms;
 	render_init(&srv->sched);
-	imap_init(&srv->idem);
+	idem_init(&srv->idem);
 	imap_init(&srv->defs);
 	test_clock_ms = o.test_clock;
 	if (o.config && server_config_read(srv, o.config, &err)) {

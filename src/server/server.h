@@ -6,6 +6,7 @@
 #define JG_SERVER_H
 #include "core/sched.h"
 #include "net/spec.h"
+#include "server/idem.h"
 #include "store/store.h"
 #include <event2/event.h>
 #include <event2/http.h>
@@ -44,6 +45,7 @@ struct call {
 	char *body_copy;		/* owned */
 	const char *owner;		/* interned user name */
 	char *idem;			/* owned: owner + "\n" + Idempotency-Key, or NULL */
+	bool idem_open;			/* it opened idem's entry: its reply answers it */
 	bool replied, kept;
 	bool in_dispatch, sent;		/* sent during dispatch: the dispatcher frees it */
 };
@@ -106,7 +108,7 @@ struct server {
 	struct net_plan *plan;		/* job networks (network.c) */
 	struct net_settings net_config;	/* the server layer of their settings (--config) */
 	int nlocal;
-	struct imap idem;		/* imap_hash_str(owner\nkey) → struct idem_entry* */
+	struct idem_table idem;		/* Idempotency-Key answers (idem.h) */
 	struct imap defs;		/* imap_hash_str(name) → chain of struct def_entry (api-defs.c) */
 	int64_t lease_ms, heartbeat_ms;
 	int64_t started_mono;
