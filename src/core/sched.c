@@ -72,6 +72,7 @@ void sched_init(struct sched *s, const struct sched_hooks *hooks, int64_t lease_
 	heap_init(&s->timers, timers_less, timers_setpos);
 	imap_init(&s->attempts);
 	imap_init(&s->workers);
+	s->hash_id = imap_hash_str;
 	imap_init(&s->uniq);
 	imap_init(&s->groups);
 	imap_init(&s->class_index);
@@ -369,18 +370,19 @@ static struct worker *worker_new(struct sched *s, const char *name, int64_t now,
 	struct worker *w = xcalloc(1, sizeof *w);
 	do {
 		snprintf(w->id, sizeof w->id, "w%08x", next_rand(s) ^ (uint32_t)now);
-	} while (imap_get(&s->workers, imap_hash_str(w->id)));
+		w->map_key = s->hash_id(w->id);
+	} while (w->map_key == 0 || imap_get(&s->workers, w->map_key));
 	w->name = intern(name);
 	w->registered_at = w->last_seen = now;
 	w->lease_deadline = mono + s->lease_ms;
-	imap_put(&s->workers, imap_hash_str(w->id), w);
+	imap_put(&s->workers, w->map_key, w);
 	heap_push(&s->leases, w);
 	return w;
 }
 
 struct worker *sched_worker(const struct sched *s, const char *id)
 {
-	struct worker *w = imap_get(&s->workers, imap_hash_str(id));
+	struct worker *w = imap_get(&s->workers, s->hash_id(id));
 	return w && strcmp(w->id, id) == 0 && !w->placeholder ? w : NULL;
 }
 
@@ -409,7 +411,7 @@ struct attempt *sched_live_attempt(const struct sched *s, struct worker *w, int6
 static void worker_drop(struct sched *s, struct worker *w)
 {
 	heap_remove(&s->leases, w->lease_pos);
-	imap_del(&s->workers, imap_hash_str(w->id));
+	imap_del(&s->workers, w->map_key);
 	worker_free(w);
 }
 
@@ -967,10 +969,13 @@ void sched_load_attempt(struct sched *s, struct attempt *a, int64_t seq, int32_t
 static struct worker *placeholder_for(struct sched *s, const char *worker_id, const char *node,
 				      int64_t now, int64_t mono)
 {
-	struct worker *w = imap_get(&s->workers, imap_hash_str(worker_id));
-	if (w && strcmp(w->id, worker_id) == 0)
-		return w;
+	uint64_t key = s->hash_id(worker_id);
+	struct worker *w;
+	for (; (w = imap_get(&s->workers, key)) != NULL || key == 0; key++)
+		if (w && strcmp(w->id, worker_id) == 0)
+			return w;
 	w = xcalloc(1, sizeof *w);
+	w->map_key = key;
 	snprintf(w->id, sizeof w->id, "%s", worker_id);
 	w->name = node;
 	w->placeholder = true;
@@ -978,7 +983,7 @@ static struct worker *placeholder_for(struct sched *s, const char *worker_id, co
 	w->lease_deadline = mono + s->lease_ms;
 	/* Generous so re-attached attempts never fail the resource accounting. */
 	w->cores = w->ram_mb = w->gpus = INT32_MAX / 2;
-	imap_put(&s->workers, imap_hash_str(w->id), w);
+	imap_put(&s->workers, key, w);
 	heap_push(&s->leases, w);
 	return w;
 }

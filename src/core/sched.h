@@ -75,6 +75,7 @@ struct worker {
 	char *ram_method_note;		/* from malloc, or NULL: why, or where */
 	int pid;
 	bool placeholder;		/* stands for a previous run's worker until it re-registers */
+	uint64_t map_key;		/* its key in sched->workers (see there) */
 	int64_t registered_at, last_seen;	/* wall ms */
 	int64_t lease_deadline;		/* monotonic ms */
 	size_t lease_pos;
@@ -124,7 +125,12 @@ struct sched {
 	struct heap delay;		/* WAITING joblets by ready_at */
 	struct heap leases;		/* workers by lease_deadline */
 	struct imap attempts;		/* attempt id → struct attempt* (all, not owned) */
-	struct imap workers;		/* imap_hash_str(id) → struct worker* (owned) */
+	/* id → struct worker* (owned). A registered worker's id is drawn until hash_id(id) is
+	 * a free key, so it sits at that key; a placeholder's id comes from the store and may
+	 * collide, so it takes the next free key after it, found by comparing ids (lookups of
+	 * placeholders by id happen at load only, before any worker leaves the map). */
+	struct imap workers;
+	uint64_t (*hash_id)(const char *id);	/* imap_hash_str unless a test swaps it */
 	struct imap uniq;		/* hash(cmd, cwd) → chain of incomplete jobs */
 	struct imap groups;		/* interned group pointer → struct sched_counts* (owned) */
 	struct sched_counts totals;

@@ -292,6 +292,10 @@ static int attempt_row(struct loader *l, sqlite3_stmt *st)
 			 " fewer joblets");
 		return -1;
 	}
+	if ((size_t)sqlite3_column_bytes(st, 5) >= sizeof ((struct worker *)0)->id) {
+		snprintf(l->why, sizeof l->why, "worker is longer than a worker id");
+		return -1;
+	}
 	bool has_exit = sqlite3_column_type(st, 7) != SQLITE_NULL;
 	if (!col_in(l, st, 0, 1, INT64_MAX, &id) || !col_in(l, st, 3, 1, INT32_MAX, &n) ||
 	    !col_in(l, st, 6, 0, AS__N - 1, &state) ||

@@ -529,6 +529,8 @@ Test(store, bad_rows_stop_recovery, .init = setup, .fini = teardown)
 		{"UPDATE attempts SET fail_reason = 12", "attempts", "fail_reason is 12, not 0..11"},
 		{"UPDATE attempts SET n = 0", "attempts", "n is 0"},
 		{"UPDATE attempts SET seq = 9", "attempts", "attempt 1 (job 9 joblet 0): no such joblet"},
+		{"UPDATE attempts SET worker = 'w-an-id-far-too-long-to-be-one'", "attempts",
+		 "worker is longer than a worker id"},
 		{"UPDATE jobs SET state = 7", "jobs", "job 1: state is 7, not 0..6"},
 		{"UPDATE jobs SET flags = 4", "jobs", "flags is 4, not 0..3"},
 		{"UPDATE jobs SET priority = 256", "jobs", "priority is 256, not 0..255"},
