@@ -24,7 +24,7 @@ static int lock_whole_file(int fd)
  * damaged file cannot garble the message. */
 static void read_holder(int fd, char *buf, size_t len)
 {
-	const struct timespec pause = {0, 10 * 1000 * 1000};
+	const struct timespec pause = {0, 10000000L};	/* 10 ms */
 	buf[0] = '\0';
 	for (int tries = 0; tries < 50; tries++) {
 		ssize_t n = pread(fd, buf, len - 1, 0);

@@ -165,13 +165,12 @@ int listen_bind(const char *spec, const struct addrinfo *ai, char **bound, char 
 			int fd = bind_one(a);
 			struct sockaddr_storage ss;
 			socklen_t sl = sizeof ss;
-			if (fd >= 0 && getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
-				char addr[NI_MAXHOST];
-				addr_text((struct sockaddr *)&ss, addr, sizeof addr);
-				int port = ntohs(ss.ss_family == AF_INET6
-							 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-							 : ((struct sockaddr_in *)&ss)->sin_port);
-				*bound = xasprintf(ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d",
+			char addr[NI_MAXHOST], port[NI_MAXSERV];
+			memset(&ss, 0, sizeof ss);
+			if (fd >= 0 && getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+			    getnameinfo((struct sockaddr *)&ss, sl, addr, sizeof addr, port,
+					sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+				*bound = xasprintf(ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s",
 						   addr, port);
 				return fd;
 			}

@@ -167,6 +167,9 @@ struct store {
 	const struct store_vt *vt;
 };
 
-/* The SQLite backend: DIR/jobgrid.sqlite, created and migrated as needed. */
+/* The SQLite backend: DIR/jobgrid.sqlite, created and migrated as needed. It holds an
+ * exclusive lock on DIR (base/dirlock.h) from open to close, so one server owns a data
+ * directory; a second open fails at once naming the holder. A backend on a shared database
+ * takes its leadership the same way, in its open. */
 struct store *store_sqlite_open(const char *dir, char **err /* OUT: malloc'd */);
 #endif
