@@ -19,7 +19,9 @@ kill_server TERM
 DB=$T/data/jobgrid.sqlite
 cp "$DB" "$T/pristine.sqlite"
 
-sql() { python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit(); c.close()' "$DB" "$1"; }
+SQLTOOL=$JG_BUILD/sqltool
+[[ -x $SQLTOOL ]] || fail "missing test helper $SQLTOOL"
+sql() { "$SQLTOOL" "$DB" exec "$1" || fail "cannot change the store: $1"; }
 
 # The store with one change made, refused: exit 1, the message, the file unchanged.
 refused() {	# SQL TABLE-TEXT WHAT-ELSE
@@ -53,16 +55,7 @@ refused_page() {
 	local rc=0 out before after
 	cp "$T/pristine.sqlite" "$DB"
 	rm -f "$DB-wal" "$DB-shm"
-	python3 - "$DB" <<'PY'
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1])
-page = c.execute("SELECT rootpage FROM sqlite_schema WHERE name = 'joblets'").fetchone()[0]
-size = c.execute("PRAGMA page_size").fetchone()[0]
-c.close()
-with open(sys.argv[1], "r+b") as f:
-    f.seek((page - 1) * size)
-    f.write(b"\0")
-PY
+	"$SQLTOOL" "$DB" zap-root joblets || fail "cannot damage the joblets page"
 	before=$(sha256sum <"$DB")
 	out=$(timeout 60 "$JOBGRID_BIN" server --listen 127.0.0.1:0 --data "$T/data" 2>&1) || rc=$?
 	expect_eq "$rc" 1 "a store with an unreadable page is refused"
