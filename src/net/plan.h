@@ -33,7 +33,13 @@
  *   - has a RUNNING run (of any period)                       "predecessor P is running"
  *   - has a PLANNED or WAITING run in R's window, unless predecessor.force_start_in_period
  *                                                 "predecessor P has a run planned at …"
- *   - has no DONE run in R's window      "predecessor P has not completed successfully …"
+ *   - has no DONE run in R's window and none still to come in it (failed, skipped or
+ *     never ran)                         "predecessor P has not completed successfully …"
+ * Force start (JobScheduler's jobnet.predecessor.force_start_for_orders_in_period: start
+ * "even if in a predecessor job chain orders are found that are scheduled for the current
+ * period") overrides P's PLANNED and WAITING runs only, whether or not P succeeded before
+ * them: R starts, its reason noting the run not waited for. A RUNNING P and a P with
+ * nothing to come and no success still skip R.
  * Edges: "X successors: [Y]" and "Y predecessors: [X]" are the same edge X -> Y.
  * `successors_on_failure` edges are not predecessors.
  *

@@ -857,6 +857,34 @@ E
 	[[ $RC != 0 && $OUT == *"dependencies.mode"* ]] || fail "a bad config: $RC $OUT"
 }
 
+scenario pred_force_planned "predecessor.force_start_in_period true: a predecessor whose only run this period is still planned does not hold the member back"
+s_pred_force_planned() {
+	config <<'Y'
+dependencies: {successor: {force_start_in_period: false}}
+Y
+	def pa <<'Y'
+schedule: {start_times: ["10:00"]}
+Y
+	def pc <<'Y'
+schedule: {start_times: ["08:00"]}
+predecessors: [pa]
+dependencies: {predecessor: {force_start_in_period: true}}
+Y
+	def pd <<'Y'
+schedule: {start_times: ["08:00"]}
+predecessors: [pa]
+Y
+	boot
+	at 08:00
+	expect_plan <<'E'
+pa@10:00=planned
+pc@08:00=done
+pd@08:00=skipped
+E
+	expect_why pc@08:00 "predecessor pa's run planned at"
+	expect_why pd@08:00 "predecessor pa has a run planned at"
+}
+
 scenario force_definition "successor.force_start_in_period in the definition beats the server config"
 s_force_definition() {
 	config <<'Y'

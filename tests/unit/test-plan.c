@@ -495,6 +495,105 @@ static struct scenario scenarios[] = {
 				    " b@Mon11:00=done a@Mon18:00=done"),
 	},
 },
+/* Predecessor force start against each state of the predecessor's run in b's period
+ * (issue 10 item 19): planned or waiting (overridden), running and failed (not). The
+ * successor check's force is off, so a's end does not start b's planned run early. */
+#define PRED_FORCE "\ndependencies: {predecessor: {force_start_in_period: true}}"
+#define B_AFTER_A "name: b\npredecessors: [a]\n" START("08:00")
+{
+	.name = "predecessor planned, force false: skipped; a's success restarts it",
+	.server = "successor.force_start_in_period=false",
+	.defs = {"name: a\n" START("10:00"), B_AFTER_A},
+	.steps = {
+		EXPECT("Mon 08:00", "b@Mon08:00=skipped a@Mon10:00=planned"),
+		REASON("Mon 08:00", "b@Mon08:00", "predecessor a has a run planned at Mon 2026-03-02 10:00"),
+		EXPECT("Mon 10:01", "b@Mon08:00=running a@Mon10:00=done"),
+	},
+},
+{
+	.name = "predecessor planned (its only run this period), force true: starts",
+	.server = "successor.force_start_in_period=false",
+	.defs = {"name: a\n" START("10:00"), B_AFTER_A PRED_FORCE},
+	.steps = {
+		EXPECT("Mon 08:00", "b@Mon08:00=running a@Mon10:00=planned"),
+		REASON("Mon 08:00", "b@Mon08:00", "its start time came; predecessor a's run planned at"
+			" Mon 2026-03-02 10:00 not waited for (predecessor.force_start_in_period)"),
+		EXPECT("Mon 11:00", "b@Mon08:00=done a@Mon10:00=done"),
+	},
+},
+{
+	.name = "predecessor waiting for its timeslot, force true: starts",
+	.server = "successor.force_start_in_period=false",
+	.defs = {"name: a\nschedule: {start_times: [\"06:00\"], timeslot: \"09:00-17:00\"}",
+		 B_AFTER_A PRED_FORCE},
+	.steps = {
+		EXPECT("Mon 08:00", "a@Mon06:00=waiting b@Mon08:00=running"),
+		REASON("Mon 08:00", "b@Mon08:00", "a's run planned at Mon 2026-03-02 06:00 not waited for"),
+	},
+},
+{
+	.name = "predecessor waiting for its timeslot, force false: skipped",
+	.server = "successor.force_start_in_period=false",
+	.defs = {"name: a\nschedule: {start_times: [\"06:00\"], timeslot: \"09:00-17:00\"}",
+		 B_AFTER_A},
+	.steps = {
+		EXPECT("Mon 08:00", "a@Mon06:00=waiting b@Mon08:00=skipped"),
+		REASON("Mon 08:00", "b@Mon08:00", "predecessor a has a run planned at Mon 2026-03-02 06:00"),
+	},
+},
+{
+	.name = "predecessor running, force false: skipped; a's success restarts it",
+	.server = "successor.force_start_in_period=false",
+	.defs = {"name: a\n" START("06:00"), B_AFTER_A},
+	.durations = "a=4h",
+	.steps = {
+		EXPECT("Mon 08:00", "a@Mon06:00=running b@Mon08:00=skipped"),
+		REASON("Mon 08:00", "b@Mon08:00", "predecessor a is running"),
+		EXPECT("Mon 10:00", "a@Mon06:00=done b@Mon08:00=running"),
+	},
+},
+{
+	.name = "predecessor running, force true: still skipped (force does not override running)",
+	.server = "successor.force_start_in_period=false",
+	.defs = {"name: a\n" START("06:00"), B_AFTER_A PRED_FORCE},
+	.durations = "a=4h",
+	.steps = {
+		EXPECT("Mon 08:00", "a@Mon06:00=running b@Mon08:00=skipped"),
+		REASON("Mon 08:00", "b@Mon08:00", "predecessor a is running"),
+	},
+},
+{
+	.name = "predecessor failed, force false: skipped",
+	.server = "successor.force_start_in_period=false",
+	.defs = {"name: a\n" START("06:00"), B_AFTER_A},
+	.fails = "a",
+	.steps = {
+		EXPECT("Mon 08:00", "a@Mon06:00=failed b@Mon08:00=skipped"),
+		REASON("Mon 08:00", "b@Mon08:00", "predecessor a has not completed successfully this period"),
+	},
+},
+{
+	.name = "predecessor failed, force true: still skipped (force does not override failed)",
+	.server = "successor.force_start_in_period=false",
+	.defs = {"name: a\n" START("06:00"), B_AFTER_A PRED_FORCE},
+	.fails = "a",
+	.steps = {
+		EXPECT("Mon 08:00", "a@Mon06:00=failed b@Mon08:00=skipped"),
+		REASON("Mon 08:00", "b@Mon08:00", "predecessor a has not completed successfully this period"),
+	},
+},
+{
+	.name = "predecessor failed, then planned again this period, force true: starts",
+	.server = "successor.force_start_in_period=false",
+	.defs = {"name: a\nschedule: {start_times: [\"06:00\", \"10:00\"]}", B_AFTER_A PRED_FORCE},
+	.fails = "a",
+	.steps = {
+		EXPECT("Mon 08:00", "a@Mon06:00=failed b@Mon08:00=running a@Mon10:00=planned"),
+		REASON("Mon 08:00", "b@Mon08:00", "a's run planned at Mon 2026-03-02 10:00 not waited for"),
+	},
+},
+#undef PRED_FORCE
+#undef B_AFTER_A
 {
 	.name = "successor.force_start_in_period false at run level (a hand run of the predecessor)",
 	.defs = {"name: a",
