@@ -48,7 +48,7 @@ static const char *const stmt_sql[ST__N] = {
 	[ST_IDEM_PRUNE] = "DELETE FROM idem WHERE at < ?1",
 	[ST_LIMIT] = "INSERT OR REPLACE INTO limits(name, lim) VALUES(?1,?2)",
 	[ST_DEF] = "INSERT OR REPLACE INTO definitions(name, version, file, source, owner,"
-		" deployed_at, active) VALUES(?1,?2,?3,?4,?5,?6,1)",
+		" deployed_at, active, scripts) VALUES(?1,?2,?3,?4,?5,?6,1,?7)",
 	[ST_DEF_UNDEPLOY] = "UPDATE definitions SET active=0 WHERE name=?1",
 	[ST_NET_RUN] = "INSERT OR REPLACE INTO net_runs(id, planned_at, run) VALUES(?1, ?2, ?3)",
 	[ST_NET_DROP] = "DELETE FROM net_runs WHERE id=?1",
@@ -276,14 +276,19 @@ static int sqlite_load_defs(struct store *st, store_def_cb cb, void *arg, char *
 	struct sqlite_store *ss = (struct sqlite_store *)st;
 	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(ss->wdb, "SELECT name, version, file, source, owner, deployed_at,"
-					" active FROM definitions ORDER BY name, version",
+					" active, scripts FROM definitions ORDER BY name, version",
 			       -1, &q, NULL) != SQLITE_OK) {
 		*err = xasprintf("load definitions: %s", sqlite3_errmsg(ss->wdb));
 		return -1;
 	}
-	while (sqlite3_step(q) == SQLITE_ROW)
-		cb(arg, col_text(q, 0), sqlite3_column_int(q, 1), col_text(q, 2), col_text(q, 3),
-		   col_text(q, 4), sqlite3_column_int64(q, 5), sqlite3_column_int(q, 6) != 0);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		struct store_def_row row = {
+			col_text(q, 0), col_text(q, 2), col_text(q, 3), col_text(q, 4),
+			(const char *)sqlite3_column_text(q, 7), sqlite3_column_int(q, 1),
+			sqlite3_column_int64(q, 5), sqlite3_column_int(q, 6) != 0,
+		};
+		cb(arg, &row);
+	}
 	sqlite3_finalize(q);
 	return 0;
 }
@@ -501,6 +506,10 @@ static int write_rec(struct sqlite_store *ss, const struct rec *r)
 		sqlite3_bind_text(st, 4, r->u.def.source, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 5, r->u.def.owner, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 6, r->u.def.deployed_at);
+		if (r->u.def.scripts)
+			sqlite3_bind_text(st, 7, r->u.def.scripts, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 7);
 		return run_stmt(ss, ST_DEF);
 	case REC_DEF_UNDEPLOY:
 		sqlite3_bind_text(ss->stmts[ST_DEF_UNDEPLOY], 1, r->u.def.name, -1, SQLITE_STATIC);

@@ -1234,7 +1234,7 @@ E
 	expect_why d@07:00 "predecessor a has not completed successfully"
 }
 
-scenario undeploy_predecessor "an undeployed predecessor is no longer waited for; its planned runs are dropped"
+scenario undeploy_predecessor "an undeployed predecessor is no longer waited for; its planned runs are dropped; the edge left dangling stops no other deploy"
 s_undeploy_predecessor() {
 	def a <<'Y'
 schedule: {start_times: ["09:00"]}
@@ -1250,6 +1250,12 @@ Y
 	expect_plan <<'E'
 b@07:00=done
 E
+	mkdir -p "$T/other"
+	printf 'name: other\ncommand: "true"\n' >"$T/other/other.yaml"
+	run_rc jg deploy "$T/other"
+	[[ $RC == 0 && $OUT == "deployed other version 1 from "* ]] || fail "b's dangling edge stopped another deploy: $RC $OUT"
+	run_rc jg deploy "$D/b.yaml"
+	[[ $RC == 2 && $OUT == *"b.yaml:4:16: b: predecessor a is not deployed"* ]] || fail "a new version of b: $RC $OUT"
 }
 
 # ==== runner ==============================================================================
