@@ -328,7 +328,7 @@ E
 
 scenario pred_running "a running predecessor skips the run; a failed end leaves it skipped"
 s_pred_running() {
-	def a 'sleep 2; false' <<'Y'
+	def a "$(hold pred_running-go); false" <<'Y'
 schedule: {start_times: ["06:00"]}
 Y
 	def b <<'Y'
@@ -339,6 +339,7 @@ Y
 	at_nowait 06:00
 	at_nowait 06:01
 	expect_why b@06:01 "predecessor a is running"
+	touch "$T/pred_running-go"
 	settle
 	expect_plan <<'E'
 a@06:00=failed
@@ -408,7 +409,7 @@ successors: [b, c, d]
 Y
 	def b <<'Y'
 Y
-	def c 'sleep 2' <<'Y'
+	def c "$(hold fan_out_in-go)" <<'Y'
 Y
 	def d <<'Y'
 Y
@@ -419,6 +420,7 @@ Y
 	at_nowait 06:00
 	wait_until 20 _run_state b@06:00 done
 	expect_why j@06:00 "predecessor c is running"
+	touch "$T/fan_out_in-go"
 	settle
 	expect_plan <<'E'
 a@06:00=done
@@ -485,7 +487,8 @@ E
 
 scenario repeat_network_run "repeat network re-checks every run; repeat run skips the check after one passed"
 s_repeat_network_run() {
-	def a 'sleep 1.5; exit {{rc}}' <<'Y'
+	# The run with rc=1 holds until bn@08:00 has been checked against it.
+	def a "if [ {{rc}} = 1 ]; then $(hold repeat_network_run-go); fi; exit {{rc}}" <<'Y'
 args: {rc: {type: integer, default: 0}}
 schedule: {start_times: ["06:00"]}
 successors: [bn, br]
@@ -505,6 +508,7 @@ Y
 	at 07:59
 	jg run a rc=1 >/dev/null
 	at_nowait 08:00
+	touch "$T/repeat_network_run-go"
 	settle
 	expect_plan <<'E'
 a@06:00=done
@@ -1181,7 +1185,7 @@ E
 
 scenario cancel_failure "a cancelled run is not a success: its failure branch starts, its successors do not"
 s_cancel_failure() {
-	def a 'sleep 30' <<'Y'
+	def a "$(hold never)" <<'Y'
 schedule: {start_times: ["06:00"]}
 successors: [b]
 successors_on_failure: [alert]

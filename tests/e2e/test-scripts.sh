@@ -121,14 +121,22 @@ expect_eq "$RC" 2 "a memory bomb is stopped"
 [[ $OUT == *"stopped: used more than"*"MB"* ]] || fail "bomb: $OUT"
 log "ok: instruction and memory budgets stop job_started"
 # A backtracking pattern runs inside one C call, where no hook fires: the script
-# process's CPU limit ends it, and the server answers other requests meanwhile.
+# process's CPU limit ends it, and the server answers other requests meanwhile. Its script
+# process is the server's child `jobgrid script` that was not there before the run.
+script_children() { pgrep -P "$SERVER_PID" -f -- "/jobgrid script$" | sort || true; }
+before_kids=$(script_children)
 jg run pattern >"$T/pattern.out" 2>&1 &
 ppid=$!
-sleep 1
+_pattern_child() {
+	spid=$(comm -13 <(echo "$before_kids") <(script_children) | head -1)
+	[[ -n $spid ]]
+}
+wait_until 20 _pattern_child	# sets spid
 t0=$(date +%s%N)
 curl -sS --max-time 5 "$JOBGRID_URL/v1/stats" >/dev/null || fail "the server did not answer while a script ran"
+kill -0 "$spid" 2>/dev/null || fail "the pattern's script process $spid ended before the answer: $(cat "$T/pattern.out")"
 log "ok: the server answered in $(( ($(date +%s%N) - t0) / 1000000 )) ms while a runaway pattern ran"
-kill -0 $ppid 2>/dev/null || fail "the pattern was not still running a second later: $(cat "$T/pattern.out")"
+kill -0 $ppid 2>/dev/null || fail "the run of the pattern was not still waiting: $(cat "$T/pattern.out")"
 rc=0
 wait $ppid || rc=$?
 expect_eq "$rc" 2 "the runaway pattern refuses the run"

@@ -91,7 +91,7 @@ avoid_midnight
 base=$EPOCHSECONDS
 a=$(date -u -d "@$((base + 1))" +%H:%M:%S)
 b=$(date -u -d "@$((base + 4))" +%H:%M:%S)
-id=$(jg add --name slotkill --timeslot "$a-$b" --kill-at-slot-end -- sleep 30)
+id=$(jg add --name slotkill --timeslot "$a-$b" --kill-at-slot-end -- "$(hold never)")
 expect_eq "$(jf "$id" .kill_at_slot_end)" true "show --json has kill_at_slot_end"
 wait_state "$id" running
 _killed_back() {	# the joblet waits again after one attempt that is no longer running
@@ -117,12 +117,17 @@ expect_eq "$RC" 0 "cancel the re-queued job ($OUT)"
 wait_state "$id" cancelled
 log "ok: it is cancelled"
 
-# ---- --max-running 2: six joblets on a 4-core worker, never more than two at once.
-id=$(jg add --name throttled --joblets 6 --max-running 2 -- sleep 0.5)
+# ---- --max-running 2: six joblets on a 4-core worker, never more than two at once. The
+# joblets hold until the held-back ones have been seen saying why.
+id=$(jg add --name throttled --joblets 6 --max-running 2 -- "$(hold throttle-go)")
 expect_eq "$(jf "$id" .max_running)" 2 "show --json has max_running"
-_throttle_reason() { jg show "$1" --json | jq -e '[.joblets[].reason // ""] | any(test("max-running 2"))'; }
-wait_until 5 _throttle_reason "$id"
-log "ok: a held-back joblet says --max-running 2 reached ($(jf "$id" '[.joblets[].reason // ""] | map(select(test("max-running"))) | .[0]'))"
+_two_run() { [[ $(jf "$1" '.counts.running // 0') == 2 ]]; }
+wait_until 20 _two_run "$id"
+probe_passed
+expect_eq "$(jf "$id" '"\(.counts.running) \(.counts.ready)"')" "2 4" "2 run, 4 wait with 2 cores free"
+expect_eq "$(jf "$id" '[.joblets[].reason // ""] | map(select(test("max-running 2 reached"))) | length')" 4 \
+	"each held-back joblet says --max-running 2 reached"
+touch "$T/throttle-go"
 jg wait "$id" --timeout 30s >/dev/null || fail "the throttled job did not end done"
 log "ok: all 6 joblets done"
 peak=$(jg show "$id" --json | jq -r "$MS"'
