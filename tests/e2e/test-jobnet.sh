@@ -19,7 +19,9 @@
 #   expect_why DEF@HH:MM TEXT [+N] the reason of that run contains TEXT
 #
 # Times are UTC (TZ=UTC) unless a scenario says otherwise; $DAY (2026-11-23) is a Monday.
-# Run some only: JOBNET_ONLY="name1 name2" bash test-jobnet.sh
+# Run some only: JOBNET_ONLY="name1 name2" bash test-jobnet.sh. ctest runs it in parts
+# (E2E_PART=K/N: every Nth scenario from the Kth), each on its own servers.
+# e2e-parts: 5
 source "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export TZ=UTC
@@ -1266,8 +1268,11 @@ E
 
 started=$SECONDS
 n=0
+i=0
 for SCN in "${SCENARIOS[@]}"; do
+	i=$((i + 1))
 	if [[ -n ${JOBNET_ONLY-} && " $JOBNET_ONLY " != *" $SCN "* ]]; then continue; fi
+	if [[ -n ${E2E_PART-} ]] && (((i - 1) % ${E2E_PART#*/} != ${E2E_PART%/*} - 1)); then continue; fi
 	t0=$SECONDS
 	fresh
 	"s_$SCN"

@@ -45,14 +45,18 @@ jg wait "$huge" "$tb" --timeout 20s >/dev/null || fail "after mod they should ru
 expect_eq "$(node_of "$huge")" big "the modified job ran where 2 cores fit"
 
 # ---- No head-of-line blocking: on big (4 cores) with 1 core busy, a 4-core job waits and
-# the 1-core ones behind it run meanwhile. busy holds its core until the check is made; the
-# small ones come in one request, so all pass the wide one well within --starve-after.
+# the 1-core ones behind it run meanwhile. busy holds its core until the check is made. The
+# wide one and the small ones come in one request: the first scan that finds the wide one
+# blocked passes it with all three (the scheduler counts a blocked joblet as overtaken from
+# that scan on, and after --starve-after holds the worker for it).
 stop_worker small
 busy=$(jg add --name busy --cores 1 -- "$(hold busy-go)")
 wait_state "$busy" running
-wide=$(jg add --name wide --cores 4 -- true)
-mapfile -t smalls < <(printf 'true\ntrue\ntrue\n' | jg add --name small --cores 1)
-expect_eq "${#smalls[@]}" 3 "three small jobs added"
+mapfile -t hol < <(printf '{"name": "%s", "cores": %d, "cmd": "true"}\n' wide 4 small 1 small 1 small 1 |
+	jg add --jsonl)
+expect_eq "${#hol[@]}" 4 "the wide job and three small ones added in one request"
+wide=${hol[0]}
+smalls=("${hol[@]:1}")
 jg wait "${smalls[@]}" --timeout 20s >/dev/null || fail "the small ones did not run"
 expect_eq "$(jg show "$wide" --json | jq -r .state)" ready "the wide one still waits for 4 free cores"
 touch "$T/busy-go"
@@ -70,9 +74,13 @@ log "ok: 3 one-core joblets passed the 4-core one that did not fit"
 # cannot simply start on an idle worker.
 first=$(jg add --name s0 --cores 1 -- "$(hold s0-go)")
 wait_state "$first" running
-big4=$(jg add --name starving --cores 4 -- true)
-mapfile -t stream < <(for i in $(seq 1 24); do echo "sleep 0.5"; done | jg add --name s --cores 1)
-expect_eq "${#stream[@]}" 24 "24 stream jobs added"
+mapfile -t jobs < <({
+	echo '{"name": "starving", "cores": 4, "cmd": "true"}'
+	for i in $(seq 1 24); do echo '{"name": "s", "cores": 1, "cmd": "sleep 0.5"}'; done
+} | jg add --jsonl)
+expect_eq "${#jobs[@]}" 25 "the 4-core job and 24 stream jobs added in one request"
+big4=${jobs[0]}
+stream=("${jobs[@]:1}")
 touch "$T/s0-go"
 jg wait "$big4" "${stream[@]}" --timeout 60s >/dev/null || fail "the stream or the big job did not finish"
 big_start=$(jg show "$big4" --json | jq -r "$JQ_MS .joblets[0].attempts[0].started_at | ms")
