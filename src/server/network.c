@@ -267,15 +267,6 @@ static struct net_named *named(struct definition *const *defs, size_t n)
 	return out;
 }
 
-int network_check_deploy(struct server *srv, struct definition *const *defs, size_t n,
-			 char *err, size_t len)
-{
-	struct net_named *in = named(defs, n);
-	int rc = net_check_deploy(srv->plan, in, n, err, len);
-	free(in);
-	return rc;
-}
-
 void network_deployed(struct server *srv, struct definition *const *defs, size_t n)
 {
 	struct net_named *in = named(defs, n);

@@ -139,10 +139,13 @@ int network_start(struct server *srv, char **err);	/* after the store and defini
 int64_t network_tick(struct server *srv);	/* due work; the next wake, INT64_MAX if none */
 void network_free(struct server *srv);
 struct definition;
-/* Would deploying defs (replacing those of the same names) make a cycle or name an
- * unknown definition? 0, or -1 with err. */
-int network_check_deploy(struct server *srv, struct definition *const *defs, size_t n,
-			 char *err, size_t len);
+/* deploy-check.c: the cycles and the edges to unknown definitions that deploying defs
+ * (replacing those of the same names) would make, each appended to problems (a JSON
+ * array) as "FILE:LINE:COL: text" at the list entry that makes it. defs[i] is NULL for a
+ * file that did not read; names[i], when not NULL, is the name it would have had, which
+ * edges may then name without being called unknown. */
+void deploy_check_network(struct server *srv, struct definition *const *defs,
+			  const char *const *names, size_t n, json_t *problems);
 void network_deployed(struct server *srv, struct definition *const *defs, size_t n);
 void network_undeployed(struct server *srv, const char *name);
 void network_job_ended(struct server *srv, struct job *j);
@@ -196,12 +199,13 @@ void api_def_undeploy(struct call *c);
 void api_def_put(struct call *c);
 void api_def_run(struct call *c);
 /* Definitions registry (api-defs.c): a stored version at start; everything at exit. */
-void defs_load(void *arg, const char *name, int32_t version, const char *file, const char *source,
-	       const char *owner, int64_t deployed_at, bool active);
+void defs_load(void *arg, const struct store_def_row *row);
 void defs_free_all(struct server *srv);
 /* Read a deploy body's files in a checker process first (defcheck.c); then done(c,
- * problems) runs on the loop, unless the client left or the checker failed. */
-typedef void (*defcheck_done_fn)(struct call *c, json_t *problems);
+ * checked) runs on the loop, unless the client left or the checker failed. checked:
+ * {"problems": ["FILE:LINE:COL: text"…], "parsed": [whether each file is a YAML mapping]},
+ * borrowed. */
+typedef void (*defcheck_done_fn)(struct call *c, json_t *checked);
 void defcheck_start(struct call *c, defcheck_done_fn done);
 
 /* Child calls (child.c): `jobgrid SUB` in its own process, input on its stdin, a JSON

@@ -49,7 +49,7 @@ static const char *const stmt_sql[ST__N] = {
 	[ST_IDEM_PRUNE] = "DELETE FROM idem WHERE at < ?1",
 	[ST_LIMIT] = "INSERT OR REPLACE INTO limits(name, lim) VALUES(?1,?2)",
 	[ST_DEF] = "INSERT OR REPLACE INTO definitions(name, version, file, source, owner,"
-		" deployed_at, active) VALUES(?1,?2,?3,?4,?5,?6,1)",
+		" deployed_at, active, scripts) VALUES(?1,?2,?3,?4,?5,?6,1,?7)",
 	[ST_DEF_UNDEPLOY] = "UPDATE definitions SET active=0 WHERE name=?1",
 	[ST_NET_RUN] = "INSERT OR REPLACE INTO net_runs(id, planned_at, run) VALUES(?1, ?2, ?3)",
 	[ST_NET_DROP] = "DELETE FROM net_runs WHERE id=?1",
@@ -359,8 +359,12 @@ static int def_row(struct loader *l, sqlite3_stmt *st)
 	if (!col_nonempty(l, st, 0) || !col_in(l, st, 1, 1, INT32_MAX, &version) ||
 	    !col_in(l, st, 6, 0, 1, &active))
 		return -1;
-	l->def(l->arg, col_text(st, 0), (int32_t)version, col_text(st, 2), col_text(st, 3),
-	       col_text(st, 4), sqlite3_column_int64(st, 5), active != 0);
+	struct store_def_row row = {
+		col_text(st, 0), col_text(st, 2), col_text(st, 3), col_text(st, 4),
+		(const char *)sqlite3_column_text(st, 7), (int32_t)version,
+		sqlite3_column_int64(st, 5), active != 0,
+	};
+	l->def(l->arg, &row);
 	return 0;
 }
 
@@ -417,7 +421,7 @@ static int sqlite_load_defs(struct store *st, store_def_cb cb, void *arg, char *
 	struct sqlite_store *ss = (struct sqlite_store *)st;
 	struct loader l = {.ss = ss, .db = ss->wdb, .def = cb, .arg = arg};
 	int rc = read_table(&l, "definitions", "SELECT name, version, file, source, owner,"
-			    " deployed_at, active FROM definitions ORDER BY name, version", def_row,
+			    " deployed_at, active, scripts FROM definitions ORDER BY name, version", def_row,
 			    err);
 	ss->load_failed = ss->load_failed || rc != 0;
 	return rc;
@@ -599,6 +603,10 @@ static int write_rec(struct sqlite_store *ss, const struct rec *r)
 		sqlite3_bind_text(st, 4, r->u.def.source, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 5, r->u.def.owner, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 6, r->u.def.deployed_at);
+		if (r->u.def.scripts)
+			sqlite3_bind_text(st, 7, r->u.def.scripts, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 7);
 		return run_stmt(ss, ST_DEF);
 	case REC_DEF_UNDEPLOY:
 		sqlite3_bind_text(ss->stmts[ST_DEF_UNDEPLOY], 1, r->u.def.name, -1, SQLITE_STATIC);

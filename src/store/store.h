@@ -66,6 +66,7 @@ struct rec_limit {
 
 struct rec_def {	/* REC_DEF: a new version; REC_DEF_UNDEPLOY: name only */
 	char *name, *file, *source;	/* owned */
+	char *scripts;		/* owned JSON {"NAME.lua": "Lua text"} deployed with it, or NULL */
 	const char *owner;	/* borrowed (interned) */
 	int64_t deployed_at;
 	int32_t version;
@@ -122,9 +123,15 @@ struct output_row {
 typedef void (*store_output_cb)(void *arg, const struct output_row *row);
 typedef void (*store_done_cb)(void *arg, struct store_batch *b);
 /* A stored definition version, handed to the server at start. */
-typedef void (*store_def_cb)(void *arg, const char *name, int32_t version, const char *file,
-			     const char *source, const char *owner, int64_t deployed_at,
-			     bool active);
+/* A stored definition version; every text borrowed for the callback. */
+struct store_def_row {
+	const char *name, *file, *source, *owner;
+	const char *scripts;	/* JSON text {"NAME.lua": "Lua text"}, or NULL */
+	int32_t version;
+	int64_t deployed_at;
+	bool active;
+};
+typedef void (*store_def_cb)(void *arg, const struct store_def_row *row);
 typedef void (*store_backup_cb)(void *arg, int rc, int64_t bytes, const char *err);
 /* A stored network run (run: JSON text) or, with run NULL, a paused definition's name.
  * 0, or -1 with why (whylen bytes) when the row cannot be taken: the read stops there. */

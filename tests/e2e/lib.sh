@@ -12,6 +12,13 @@
 #   wait_state ID STATE       until the job is in STATE (20 s at most)
 #   jq_get JSON FILTER        run a jq filter over JSON text, raw output
 #   expect_eq ACTUAL EXPECTED MESSAGE
+#   hold NAME                 shell text for a job's command that waits until the file $T/NAME
+#                             exists: a job whose state a check assumes holds on it, and the
+#                             test touches $T/NAME once the check is made (never a timed sleep)
+#   probe_passed [ADD ARGS…]  add a `true` job (ADD ARGS place it, e.g. --constraint node=a)
+#                             and wait until it is done: the worker scan that took it passed
+#                             over every older ready joblet it could have taken, so "X still
+#                             waits" is then a real check
 #
 # Only processes started here are ended, by PID. On exit every log is scanned for
 # sanitizer reports, which fail the test.
@@ -144,6 +151,14 @@ wait_workers() { wait_until 20 _worker_count_is "$1"; }
 wait_state() { wait_until 20 _state_is "$1" "$2"; }
 
 jq_get() { jq -r "$2" <<<"$1"; }
+
+hold() { echo "while [ ! -e '$T/$1' ]; do sleep 0.05; done"; }
+
+probe_passed() {
+	local id
+	id=$(jg add --name probe "$@" -- true)
+	jg wait "$id" --timeout 20s >/dev/null || fail "the probe job $id ($*) did not run"
+}
 
 expect_eq() {
 	[[ "$1" == "$2" ]] || fail "$3: expected '$2', got '$1'"

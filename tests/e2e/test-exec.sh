@@ -62,8 +62,9 @@ log "ok: cpu ${cpu} ms, peak ${ram} MB"
 
 # The RAM limit: sampled group RSS over --ram kills the joblet with reason ram (and the
 # scheduler re-queues it with more RAM: test-learned follows that to the end).
-# The echo after the sleep keeps bash (and its 80 MB string) alive: a last command would be exec'd.
-id=$(jg add --ram 30 --name hog -- 's=$(head -c 80000000 /dev/zero | tr "\0" a); sleep 30; echo ${#s}')
+# The echo after the hold keeps bash (and its 80 MB string) alive: a last command would be
+# exec'd. It holds until killed, however slow the sampling.
+id=$(jg add --ram 30 --name hog -- 's=$(head -c 80000000 /dev/zero | tr "\0" a); '"$(hold never)"'; echo ${#s}')
 _first_attempt_ended() { [[ $(jg show "$1" --json | jq -r '.joblets[0].attempts[0].state') == failed ]]; }
 wait_until 20 _first_attempt_ended "$id"
 show=$(jg show "$id" --json)
@@ -143,7 +144,7 @@ else
 	grep -qw memory "$C/cgroup.subtree_control" || fail "memory is not enabled for the joblets"
 
 	# Over the limit: the kernel kills it, fail reason ram, the peak from the cgroup.
-	id=$(jg add --ram 30 --constraint node=cgnode --name cghog -- 's=$(head -c 80000000 /dev/zero | tr "\0" a); sleep 30; echo ${#s}')
+	id=$(jg add --ram 30 --constraint node=cgnode --name cghog -- 's=$(head -c 80000000 /dev/zero | tr "\0" a); '"$(hold never)"'; echo ${#s}')
 	wait_until 30 _first_attempt_ended "$id"
 	show=$(jg show "$id" --json)
 	expect_eq "$(jq -r '.joblets[0].attempts[0].fail_reason' <<<"$show")" ram "cgroup: fail reason ram"

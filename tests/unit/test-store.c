@@ -4,6 +4,7 @@
 #include "base/intern.h"
 #include "core/opts.h"
 #include "core/sched.h"
+#include "store/migrations.h"
 #include "store/store.h"
 #include <criterion/criterion.h>
 #include <event2/event.h>
@@ -143,6 +144,16 @@ static void commit_one(struct store *st, struct store_batch *b)
 	free(b->recs);
 }
 
+/* Commit batch b alone (emptying it), then open the store again. */
+static struct store *commit_and_reopen(struct store *st, struct store_batch *b)
+{
+	char *err = NULL;
+	commit_one(st, b);
+	st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st, "%s", err);
+	return st;
+}
+
 static void collect(void *arg, const struct output_row *row)
 {
 	char *buf = arg;
@@ -265,10 +276,7 @@ Test(store, output_order_and_schema_version, .init = setup, .fini = teardown)
 		o->data = strdup(chunks[i]);
 		o->len = strlen(chunks[i]);
 	}
-	commit_one(st, &b);
-
-	st = store_sqlite_open(dir, &err);
-	cr_assert_not_null(st);
+	st = commit_and_reopen(st, &b);
 	char text[512] = "";
 	cr_assert_eq(st->vt->read_output(st, 1, -1, 0, collect, text), 0);
 	cr_assert_str_eq(text, "one\n|freeze;two\n|freeze;three\n|freeze;", "time order with nodes");
@@ -402,8 +410,7 @@ static void raw_sql(const char *sql)
 	sqlite3_close(db);	/* the last connection: the change is checkpointed into the file */
 }
 
-static void def_ignore(void *arg, const char *name, int32_t version, const char *file,
-		       const char *source, const char *owner, int64_t deployed_at, bool active)
+static void def_ignore(void *arg, const struct store_def_row *row)
 {
 	(*(int *)arg)++;
 }
@@ -618,4 +625,49 @@ Test(store, job_without_joblets_survives, .init = setup, .fini = teardown)
 	cr_assert_eq(s2.next_seq, 3, "its seq is not handed out again");
 	st->vt->close(st);
 	sched_free(&s2);
+}
+
+static void def_row(void *arg, const struct store_def_row *row)
+{
+	char *out = arg;
+	snprintf(out + strlen(out), 400 - strlen(out), "%s %d %s %s;", row->name, row->version,
+		 row->source, row->scripts ? row->scripts : "-");
+}
+
+/* Migration 5 (a definition's script file) opens a store made by the version before it:
+ * its definitions read back with no script file, and new versions keep theirs. */
+Test(store, definitions_of_a_schema_4_store_gain_script_files, .init = setup, .fini = teardown)
+{
+	char path[300], *err = NULL, got[400] = "";
+	snprintf(path, sizeof path, "%s/jobgrid.sqlite", dir);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	for (int i = 0; i < 4; i++)	/* the schema as version 4 left it */
+		cr_assert_eq(sqlite3_exec(db, store_migrations[i], NULL, NULL, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "PRAGMA user_version=4; INSERT INTO definitions VALUES("
+				  "'old', 1, 'old.yaml', 'command: x', 'alice', 1000, 1)",
+				  NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	struct store *st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st, "%s", err);
+	struct sched s;
+	sched_init(&s, &hooks, 30000);
+	cr_assert_eq(st->vt->load(st, &s, idem_ignore, &(int){0}, &err), 0);
+	cr_assert_eq(st->vt->load_defs(st, def_row, got, &err), 0);
+	cr_assert_str_eq(got, "old 1 command: x -;", "a row from before reads with no script file");
+	struct store_batch b = {0};
+	struct rec_def *r = &store_batch_add(&b, REC_DEF)->u.def;
+	r->name = strdup("new");
+	r->file = strdup("new.yaml");
+	r->source = strdup("script: new.lua");
+	r->scripts = strdup("{\"new.lua\":\"x = 1\"}");
+	r->owner = "alice";
+	r->version = 1;
+	r->deployed_at = 2000;
+	st = commit_and_reopen(st, &b);
+	got[0] = '\0';
+	cr_assert_eq(st->vt->load_defs(st, def_row, got, &err), 0);
+	cr_assert_str_eq(got, "new 1 script: new.lua {\"new.lua\":\"x = 1\"};old 1 command: x -;");
+	st->vt->close(st);
+	sched_free(&s);
 }
