@@ -12,19 +12,18 @@
 #include "worker/worker.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/spawn.h"
 #include "base/xalloc.h"
 #include "core/job.h"
 #include <dirent.h>
 #include <errno.h>
 #include <event2/buffer.h>
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <openssl/evp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -100,26 +99,24 @@ static _Noreturn void child_fail(int fd, int stage)
 	_exit(127);
 }
 
-/* Runs in a vfork child: it shares the worker's memory until exec, so it only makes
- * system calls on data prepared before the vfork. Handlers are reset by exec itself; only
- * an ignored signal (SIGPIPE) would be inherited, so that one is put back. */
 /* The descriptors a child starts with: stdin (-1: /dev/null), the output pipe, the error
  * pipe to the parent, the cgroup's procs file (-1: none), a reply fd put at 3 (-1: none). */
 struct child_fds {
 	int in, out, err, cg, reply;
 };
 
+/* Runs in a vfork child: it shares the worker's memory until exec, so it only makes
+ * system calls on data prepared before the vfork. It starts with every signal blocked (see
+ * spawn()), so none of the worker's handlers can run here; it puts every disposition back
+ * to the default before unblocking them. */
 static _Noreturn void child(const struct child_fds *f, const char *cwd, char *const *argv,
 			    char *const *envp, bool search)
 {
 	int out_w = f->out, err_w = f->err, cg_fd = f->cg;
-	sigset_t none;
+	spawn_child_signals();
 	/* Join the joblet's cgroup first, so everything it starts is counted and limited. */
 	if (cg_fd >= 0 && write(cg_fd, "0", 1) != 1)
 		child_fail(err_w, STAGE_SETUP);
-	sigemptyset(&none);
-	signal(SIGPIPE, SIG_DFL);
-	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (setpgid(0, 0) != 0)
 		child_fail(err_w, STAGE_SETUP);
 	if (chdir(cwd) != 0)
@@ -132,7 +129,8 @@ static _Noreturn void child(const struct child_fds *f, const char *cwd, char *co
 		child_fail(err_w, STAGE_SETUP);
 	/* Nothing of the worker's leaks into the job: every other descriptor closes at exec
 	 * (the error pipe too, which tells the parent exec succeeded). */
-	syscall(SYS_close_range, f->reply >= 0 ? 4 : 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (spawn_cloexec_from(f->reply >= 0 ? 4 : 3) != 0)
+		child_fail(err_w, STAGE_SETUP);
 	if (search)
 		execvpe(argv[0], argv, envp);
 	else
@@ -190,14 +188,20 @@ static char **plain_words(const char *cmd, json_t *env)
 }
 
 /* vfork: no copy of the worker's page tables for every joblet. Kept apart so nothing of
- * the caller's frame lives across the vfork. */
+ * the caller's frame lives across the vfork. Every signal is blocked until the child has
+ * reset its handlers (base/spawn.h). */
 static __attribute__((noinline)) pid_t spawn(const struct child_fds *f, const char *cwd,
 					     char *const *argv, char *const *envp, bool search)
 {
+	sigset_t old;
+	spawn_block_signals(&old);
 	/* Deliberate: the child only makes system calls on prepared data, then execs. */
 	pid_t pid = vfork(); // NOLINT(clang-analyzer-security.insecureAPI.vfork)
 	if (pid == 0)
 		child(f, cwd, argv, envp, search); // NOLINT(clang-analyzer-unix.Vfork)
+	int saved = errno;
+	spawn_restore_signals(&old);
+	errno = saved;
 	return pid;
 }
 

@@ -603,7 +603,7 @@ static int parse_opts(struct worker *w, int argc, char **argv)
 	extern const struct cli_cmd cli_cmd_worker;
 	const char *server = getenv("JOBGRID_URL");
 	json_t *tags = json_object();
-	long long v;
+	long long v = 0;
 	int ch, bad = 0;
 	char host[256] = "worker";
 	gethostname(host, sizeof host - 1);
@@ -616,12 +616,13 @@ static int parse_opts(struct worker *w, int argc, char **argv)
 		switch (ch) {
 		case 's': server = optarg; break;
 		case 'n': free(w->name); w->name = xstrdup(optarg); break;
-		case 'c': bad = cli_int(&cli_cmd_worker, "cores", optarg, 0, 1 << 20, &v); w->cores = (int32_t)v; break;
-		case 'r': bad = cli_int(&cli_cmd_worker, "ram", optarg, 0, INT32_MAX / 2, &v); w->ram_mb = (int32_t)v; break;
-		case 'g': bad = cli_int(&cli_cmd_worker, "gpus", optarg, 0, 4096, &v); w->gpus = (int32_t)v; break;
+		/* A value is taken only once it parsed: v is not set on failure. */
+		case 'c': if (!(bad = cli_int(&cli_cmd_worker, "cores", optarg, 0, 1 << 20, &v))) w->cores = (int32_t)v; break;
+		case 'r': if (!(bad = cli_int(&cli_cmd_worker, "ram", optarg, 0, INT32_MAX / 2, &v))) w->ram_mb = (int32_t)v; break;
+		case 'g': if (!(bad = cli_int(&cli_cmd_worker, "gpus", optarg, 0, 4096, &v))) w->gpus = (int32_t)v; break;
 		case 't': bad = add_tag(tags, optarg); break;
-		case 'i': bad = cli_int(&cli_cmd_worker, "idle-exit", optarg, 1, 86400LL * 365, &v); w->idle_exit_ms = v * 1000; break;
-		case 'G': bad = cli_duration(&cli_cmd_worker, "grace", optarg, &v); w->grace_ms = v; break;
+		case 'i': if (!(bad = cli_int(&cli_cmd_worker, "idle-exit", optarg, 1, 86400LL * 365, &v))) w->idle_exit_ms = v * 1000; break;
+		case 'G': if (!(bad = cli_duration(&cli_cmd_worker, "grace", optarg, &v))) w->grace_ms = v; break;
 		case 'M':
 			if (strcmp(optarg, "auto") == 0 || strcmp(optarg, "cgroup") == 0 ||
 			    strcmp(optarg, "sampling") == 0) {
