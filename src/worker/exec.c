@@ -4,9 +4,9 @@
  * command's own exit (127 notfound, 126 permission). A command of plain words is executed
  * directly, as the shell would; anything else goes through bash -o pipefail (or sh).
  * Limits: a time limit sends TERM to the group, then KILL after the grace. RAM: when the
- * worker may use cgroup v2 (cgroup.c) the child joins the joblet's cgroup before exec, the
- * kernel holds the limit and the cgroup gives the peak; else the group's RSS is sampled
- * and a joblet over its limit is killed. When the leader exits the rest of its group (and
+ * worker may use memory cgroups, v2 or v1 (cgroup.h), the child joins the joblet's cgroup
+ * before exec, the kernel holds the limit and the cgroup gives the peak and the OOM kills;
+ * else the group's RSS is sampled and a joblet over its limit is killed. When the leader exits the rest of its group (and
  * cgroup) is killed: stragglers would hold the output pipe open and the joblet would never
  * end. */
 #include "worker/worker.h"
@@ -461,7 +461,7 @@ static void retry_leftovers(struct worker *w)
 		}
 		if (++l->tries == 20) {	/* 10 s: say so once, and kill again */
 			log_warn("cgroup %s still busy: %s", l->path, strerror(errno));
-			cgroup_kill(l->path);
+			cgroup_kill(&w->cg, l->path);
 		}
 		w->cg_leftover[k++] = *l;
 	}
@@ -484,32 +484,54 @@ void exec_cgroups_cleanup(struct worker *w, int64_t wait_ms)
 	free(w->cg_leftover);
 	w->cg_leftover = NULL;
 	w->ncg_leftover = 0;
+	cgroup_teardown(&w->cg);
+}
+
+/* The kernel killed (part of) the joblet: over its limit, or the machine ran out. */
+static void say_oom(struct run *r)
+{
+	if (r->ram_mb > 0)
+		snprintf(r->message, sizeof r->message,
+			 "killed by the kernel: over the cgroup limit of %d MB (peak %d MB)",
+			 r->ram_mb, (r->peak_rss_kb + 1023) / 1024);
+	else
+		snprintf(r->message, sizeof r->message,
+			 "killed by the kernel: out of memory (peak %d MB)",
+			 (r->peak_rss_kb + 1023) / 1024);
 }
 
 /* At reap: the peak, an OOM kill, the stragglers, the directory. */
 static void cgroup_done(struct run *r)
 {
-	int64_t peak = cgroup_peak_kb(r->cgroup);
-	if (peak > r->peak_rss_kb)
+	const struct cgroup_base *cg = &r->w->cg;
+	/* The group's peak is what its limit holds; the largest process's RSS (wait4) also
+	 * counts pages charged elsewhere (shared libraries), so it gives way. Without a peak
+	 * file (v2 before 5.19) the samples and wait4 stand in. */
+	int64_t peak = cgroup_peak_kb(cg, r->cgroup);
+	if (peak >= 0)
 		r->peak_rss_kb = (int)peak;
-	/* The kernel killed it over memory.max (or the machine ran out). Only a failure is
-	 * re-read, and not one the worker caused itself (cancel, time, stop). */
-	if ((r->fail_reason == FR_SIGNAL || r->fail_reason == FR_EXIT) && !r->why_kill_stop &&
-	    !r->why_kill_cancel && !r->why_kill_time && cgroup_oom_kills(r->cgroup) > 0) {
+	/* An OOM kill in its group fails the joblet with ram, also when its shell carried on
+	 * and exited 0 before the sample tick ended the rest: part of it was killed. Not
+	 * re-read: what the worker ended itself (cancel, time, stop) or a start failure. */
+	if ((r->fail_reason == FR_NONE || r->fail_reason == FR_SIGNAL ||
+	     r->fail_reason == FR_EXIT || r->why_kill_ram) && !r->why_kill_stop &&
+	    !r->why_kill_cancel && !r->why_kill_time && cgroup_oom_kills(cg, r->cgroup) > 0) {
 		r->fail_reason = FR_RAM;
-		if (r->ram_mb > 0)
-			snprintf(r->message, sizeof r->message,
-				 "killed by the kernel: over the cgroup limit of %d MB (peak %d MB)",
-				 r->ram_mb, (r->peak_rss_kb + 1023) / 1024);
-		else
-			snprintf(r->message, sizeof r->message,
-				 "killed by the kernel: out of memory (peak %d MB)",
-				 (r->peak_rss_kb + 1023) / 1024);
+		say_oom(r);
 	}
-	cgroup_kill(r->cgroup);	/* whatever left the process group */
+	cgroup_kill(cg, r->cgroup);	/* whatever left the process group */
 	if (cgroup_remove(r->cgroup) != 0 && errno != ENOENT)
 		keep_leftover(r->w, r->cgroup);
 	r->cgroup[0] = '\0';
+}
+
+/* SIGKILL the joblet's process group and its cgroup (also what left the group). */
+static void kill_now(struct run *r)
+{
+	if (r->pid > 0)
+		kill(-r->pid, SIGKILL);
+	if (r->cgroup[0])
+		cgroup_kill(&r->w->cg, r->cgroup);
 }
 
 /* Every 500 ms: peak RAM of the joblets that have run for 250 ms or more (shorter ones
@@ -536,10 +558,16 @@ void exec_sample(struct worker *w)
 			continue;
 		if (r->cgroup[0]) {
 			/* The kernel holds the limit; the sample tracks the peak where the kernel
-			 * has no memory.peak (before 5.19). */
-			int64_t kb = cgroup_current_kb(r->cgroup);
+			 * has no peak file (v2 before 5.19), and ends the whole joblet once the
+			 * kernel killed part of it (v1 has no memory.oom.group). */
+			int64_t kb = cgroup_current_kb(&w->cg, r->cgroup);
 			if (kb > r->peak_rss_kb)
 				r->peak_rss_kb = (int)kb;
+			if (!r->why_kill_ram && cgroup_oom_kills(&w->cg, r->cgroup) > 0) {
+				r->why_kill_ram = true;
+				say_oom(r);
+				kill_now(r);
+			}
 			continue;
 		}
 		int kb = r->sampled_kb;
@@ -556,11 +584,7 @@ void exec_sample(struct worker *w)
 
 static void on_kill(evutil_socket_t fd, short what, void *arg)
 {
-	struct run *r = arg;
-	if (r->pid > 0)
-		kill(-r->pid, SIGKILL);
-	if (r->cgroup[0])
-		cgroup_kill(r->cgroup);	/* also what left the process group */
+	kill_now(arg);
 }
 
 static void on_limit(evutil_socket_t fd, short what, void *arg)

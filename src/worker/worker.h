@@ -35,7 +35,7 @@ struct run {
 	struct rusage ru;
 	int peak_rss_kb;
 	int sampled_kb;			/* the group's RSS in the current sample */
-	char cgroup[600];		/* its cgroup v2 directory, "" when sampled */
+	char cgroup[600];		/* its cgroup directory, "" when sampled */
 	int fail_reason;		/* enum fail_reason; set on start failures and kills */
 	char message[2048];
 	bool script;			/* runs joblet_started through `jobgrid script` */
@@ -64,7 +64,7 @@ void exec_reap(struct worker *w);
 void exec_sample(struct worker *w);
 void exec_free(struct run *r);
 /* At exit: remove the joblet cgroups left busy, waiting up to wait_ms for their processes
- * to go; the ones that stay are logged. */
+ * to go (the ones that stay are logged), then what cgroup_setup made. */
 void exec_cgroups_cleanup(struct worker *w, int64_t wait_ms);
 /* Base64 of len bytes into a new string (OpenSSL EVP_EncodeBlock). */
 char *exec_b64(const void *data, size_t len);
@@ -96,7 +96,8 @@ struct worker {
 	struct run *runs;		/* owned list: running and finished-unreported */
 	struct event *sigchld_ev, *sigterm_ev, *sigint_ev, *heartbeat_ev, *retry_ev, *flush_ev,
 		*idle_ev, *stop_ev, *report_ev, *sample_ev;
-	struct cgroup_base cg;		/* RAM by cgroup v2 when cg.usable, else by sampling */
+	struct cgroup_base cg;		/* RAM by cgroup (v2 or v1) when cg.usable, else by
+					 * sampling */
 	char ram_method[16];		/* --ram-method: "", auto, cgroup or sampling */
 	struct cg_leftover {		/* a joblet cgroup not yet removable (busy) */
 		char *path;		/* owned */
