@@ -641,6 +641,12 @@ enum finish_result sched_finish(struct sched *s, struct worker *w, const struct 
 		end_attempt(a, AS_CANCELLED, now);
 		if (jl->state == JS_RUNNING)
 			make_final(s, jl, JS_CANCELLED, xstrdup("cancelled by the user"));
+	} else if (f->not_started && jl->state == JS_RUNNING) {
+		/* Handed to a worker that was stopping: it ran nothing, so it runs again as if
+		 * never handed out (no budget spent, --no-restart included). */
+		end_attempt(a, AS_FAILED, now);
+		make_ready(s, jl, now);
+		set_reason(jl, xasprintf("re-queued: %s was stopping and did not start it", a->node));
 	} else if (f->worker_stop) {
 		end_attempt(a, AS_FAILED, now);
 		requeue_lost(s, jl, a, now);

@@ -75,6 +75,7 @@ struct worker {
 	char *ram_method_note;		/* from malloc, or NULL: why, or where */
 	int pid;
 	bool placeholder;		/* stands for a previous run's worker until it re-registers */
+	bool stopping;			/* it said it is stopping: hand it nothing more */
 	int64_t registered_at, last_seen;	/* wall ms */
 	int64_t lease_deadline;		/* monotonic ms */
 	size_t lease_pos;
@@ -171,6 +172,7 @@ struct finish {
 	int64_t cpu_ms;
 	const char *message;
 	bool worker_stop;
+	bool not_started;		/* the worker never started it: queue it again, no budget */
 };
 
 enum finish_result { FINISH_APPLIED, FINISH_DUPLICATE, FINISH_STALE, FINISH_UNKNOWN };

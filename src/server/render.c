@@ -141,7 +141,8 @@ json_t *render_worker(const struct worker *w)
 	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:o, s:{s:i, s:i, s:i}, s:o, s:o, s:o,"
 			 " s:i, s:s, s:s}",
 			 "id", w->id, "name", w->name, "state",
-			 w->placeholder ? "recovering" : "up", "cores", w->placeholder ? 0 : w->cores,
+			 w->placeholder ? "recovering" : w->stopping ? "stopping" : "up", "cores",
+			 w->placeholder ? 0 : w->cores,
 			 "ram_mb", w->placeholder ? 0 : w->ram_mb, "gpus",
 			 w->placeholder ? 0 : w->gpus, "tags", tags ? tags : json_object(), "used",
 			 "cores", w->used_cores, "ram_mb", w->used_ram_mb, "gpus", w->used_gpus,

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -100,9 +101,11 @@ static _Noreturn void child_fail(int fd, int stage)
 }
 
 /* The descriptors a child starts with: stdin (-1: /dev/null), the output pipe, the error
- * pipe to the parent, the cgroup's procs file (-1: none), a reply fd put at 3 (-1: none). */
+ * pipe to the parent, the cgroup's procs file (-1: none), a reply fd put at 3 (-1: none);
+ * and the worker's pid. */
 struct child_fds {
 	int in, out, err, cg, reply;
+	pid_t worker;
 };
 
 /* Runs in a vfork child: it shares the worker's memory until exec, so it only makes
@@ -114,6 +117,10 @@ static _Noreturn void child(const struct child_fds *f, const char *cwd, char *co
 {
 	int out_w = f->out, err_w = f->err, cg_fd = f->cg;
 	spawn_child_signals();
+	/* A worker that dies outright (kill -9) takes the joblet with it: nobody would report
+	 * it, and after the lease it runs again elsewhere. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != f->worker)
+		_exit(127);
 	/* Join the joblet's cgroup first, so everything it starts is counted and limited. */
 	if (cg_fd >= 0 && write(cg_fd, "0", 1) != 1)
 		child_fail(err_w, STAGE_SETUP);
@@ -246,7 +253,7 @@ static int launch(struct run *r, char **argv, bool search, const char *cwd, json
 			 strerror(errno));
 		r->cgroup[0] = '\0';
 	}
-	struct child_fds fds = {in_fd, out[1], err[1], cg_fd, reply_fd};
+	struct child_fds fds = {in_fd, out[1], err[1], cg_fd, reply_fd, getpid()};
 	pid_t pid = spawn(&fds, cwd, argv, envp, search);
 	int spawn_errno = errno;
 	if (cg_fd >= 0)
@@ -637,14 +644,26 @@ void exec_reap(struct worker *w)
 {
 	int status;
 	struct rusage ru;
-	pid_t pid;
-	while ((pid = wait4(-1, &status, WNOHANG, &ru)) > 0) {
+	siginfo_t si;
+	/* Peek first (WNOWAIT): the rest of a joblet's group is killed while its leader, not
+	 * yet reaped, still holds the group's id, so the id cannot have gone to another
+	 * process meanwhile. */
+	for (;;) {
+		memset(&si, 0, sizeof si);
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid == 0)
+			break;
+		pid_t pid = si.si_pid;
 		struct run *r = w->runs;
 		while (r && r->pid != pid)
 			r = r->next;
-		if (r == NULL)
+		if (r)
+			kill(-pid, SIGKILL);	/* the rest of its group */
+		pid_t got;
+		do
+			got = wait4(pid, &status, 0, &ru);
+		while (got < 0 && errno == EINTR);
+		if (r == NULL || got != pid)
 			continue;
-		kill(-pid, SIGKILL);	/* the rest of its group */
 		r->pid = 0;
 		r->status = status;
 		r->ru = ru;
@@ -672,6 +691,40 @@ void exec_reap(struct worker *w)
 			on_output(r->out_fd, EV_READ, r);	/* drain what is there; EOF follows */
 		else
 			maybe_done(r);
+	}
+}
+
+void exec_end_all(struct worker *w, int64_t wait_ms)
+{
+	int64_t deadline = clock_mono_ms() + wait_ms;
+	for (struct run *r = w->runs; r; r = r->next)
+		if (r->pid > 0 && !r->why_kill_time && !r->why_kill_cancel && !r->why_kill_ram)
+			r->why_kill_stop = true;
+	for (;;) {
+		exec_reap(w);
+		bool left = false;
+		for (struct run *r = w->runs; r; r = r->next) {
+			if (r->pid > 0) {
+				kill_now(r);	/* again each round: what the group forked meanwhile */
+				left = true;
+			}
+		}
+		if (!left || clock_mono_ms() >= deadline)
+			break;
+		usleep(10000);
+	}
+	for (struct run *r = w->runs; r; r = r->next) {
+		if (r->pid > 0) {
+			log_error("attempt %lld: process group %d still there after SIGKILL",
+				  (long long)r->attempt, (int)r->pid);
+		} else if (r->exited && !r->finished) {
+			/* Output a process that left the group may still hold open is not waited
+			 * for: the result goes with what came. */
+			if (r->out_fd >= 0)
+				on_output(r->out_fd, EV_READ, r);
+			close_output(r);
+			maybe_done(r);
+		}
 	}
 }
 

@@ -59,6 +59,10 @@ int exec_start_script(struct run *r, const char *request, const char *cwd, json_
 void exec_kill(struct run *r);
 /* Reap children (SIGCHLD); finished runs are handed to worker_run_done. */
 void exec_reap(struct worker *w);
+/* End every joblet still running now: SIGKILL to its process group and cgroup, again until
+ * each is reaped or wait_ms passed (one still there is logged), and build the results of
+ * all that ended (worker_run_done). A worker calls it before it exits, on every path. */
+void exec_end_all(struct worker *w, int64_t wait_ms);
 /* Sample the RSS of running joblets' groups (memory.current of their cgroups); kill those
  * over their RAM limit (the kernel does it for cgroups); remove cgroups left busy. */
 void exec_sample(struct worker *w);
@@ -92,6 +96,9 @@ struct worker {
 	char id[32];			/* "" until registered */
 	int64_t heartbeat_ms;
 	bool registering, reserving, stopping, draining;
+	bool stop_polling;		/* a stopping worker's poll is in flight */
+	bool withdraw;			/* stopping with a poll parked at the server: replace it */
+	bool exiting;			/* past the loop: nothing more is sent */
 	int64_t backoff_ms;
 	struct run *runs;		/* owned list: running and finished-unreported */
 	struct event *sigchld_ev, *sigterm_ev, *sigint_ev, *heartbeat_ev, *retry_ev, *flush_ev,
@@ -107,7 +114,8 @@ struct worker {
 	int64_t reserve_sent_mono;	/* when the reserve in flight was sent */
 	int32_t reserve_max;		/* how many joblets it asked for */
 	bool queue_dry;			/* the last reserve got fewer than it asked for */
-	int64_t stop_deadline_mono;
+	int64_t kill_deadline_mono;	/* stopping: SIGKILL and reap what is left by then */
+	int64_t stop_deadline_mono;	/* stopping: exit by then, reported or not */
 	CURLM *multi;
 	struct event *curl_timer;
 	int inflight;

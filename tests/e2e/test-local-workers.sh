@@ -25,10 +25,12 @@ jg backup "$T/backup.sqlite" >/dev/null 2>&1 || rc=$?
 expect_eq "$rc" 2 "a backup onto an existing file is refused"
 
 # Drain: the running job finishes, the queued one does not start, the server exits.
-long=$(jg add --name long -- sleep 2)
+# The long job holds on a file until the drain and the late add are done.
+long=$(jg add --name long -- "while [ ! -e $T/long-go ]; do sleep 0.05; done")
 wait_state "$long" running
 jg drain >/dev/null
 queued=$(jg add --name after-drain -- true)
+touch "$T/long-go"
 for ((i = 0; i < 200; i++)); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$SERVER_PID" 2>/dev/null && fail "the server did not exit after draining"
 wait "$SERVER_PID" || fail "the drained server exited non-zero"
