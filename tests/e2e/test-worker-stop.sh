@@ -175,3 +175,17 @@ how=$(jq -r '.joblets[0].attempts[0] // {} | "\(.fail_reason): \(.message)"' <<<
 [[ $how == "start: not started: the worker is stopping" || $how == signal:* || $how == "null: null" ]] ||
 	fail "the attempt should be not started or stopped: $how"
 log "ok: a joblet handed to a stopping worker ($how), nothing left behind"
+jg cancel "$hold" "$id" >/dev/null
+
+# ---- A worker killed outright (kill -9) cannot clean up: its joblet's main process dies
+# with it (parent-death signal), rather than run on beside the attempt that replaces it.
+start_worker w7 --cores 1
+id=$(jg add --name orphan -- "echo \$\$ > $T/leader; exec sleep 300")
+wait_until 20 test -s "$T/leader"
+leader=$(cat "$T/leader")
+kill -KILL "${WORKER_PID[w7]}"
+wait "${WORKER_PID[w7]}" 2>/dev/null || true
+unset "WORKER_PID[w7]"
+wait_until 10 _exited "$leader"
+log "ok: the joblet's main process died with its worker"
+jg cancel "$id" >/dev/null
