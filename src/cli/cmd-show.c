@@ -93,6 +93,8 @@ static void print_options(json_t *j)
 		       json_is_true(json_object_get(j, "kill_at_slot_end")) ? " (kill at slot end)" : "");
 	if (num(j, "max_running"))
 		printf("  max running %lld at once\n", num(j, "max_running"));
+	if (json_is_true(json_object_get(j, "retry_permanent")))
+		printf("  retries    also after notfound, permission, cwd (--retry-permanent)\n");
 	if (*str(j, "req_group"))
 		printf("  req group  %s (override %lld)%s%s\n", str(j, "req_group"), num(j, "override"),
 		       json_is_true(json_object_get(j, "ram_learned")) ? ", RAM learned" : "",

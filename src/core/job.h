@@ -125,6 +125,8 @@ struct job_ext {
 	int32_t max_running;		/* 0 = none */
 	uint8_t override;		/* wr's: 0, 1, 2 */
 	bool kill_at_slot_end;
+	bool retry_permanent;		/* retry failures that look permanent (notfound, permission,
+					 * cwd), which otherwise end the joblet at once */
 	bool ram_given, time_given;	/* the user gave --ram / --time (learned values apply) */
 	char *script;			/* owned: a script run's state as JSON text (the server's
 					 * scripts.c reads it), or NULL */

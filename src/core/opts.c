@@ -17,7 +17,7 @@ enum { MAX_CONSTRAINTS = 32, MAX_AVOID = 64, MAX_LIMITS = 16, MAX_GROUPS = 16, M
 static const char *const ext_fields[] = {
 	"constraints", "avoid", "limits", "after_ok", "after_fail", "after_any", "dep_groups",
 	"after_groups", "not_before", "timeslot", "kill_at_slot_end", "max_running", "override",
-	NULL,
+	"retry_permanent", NULL,
 };
 
 bool opts_is_field(const char *key)
@@ -263,6 +263,11 @@ static int read_all(json_t *o, const char *p, int64_t now, struct job_ext *x, st
 		if (x->kill_at_slot_end && x->slot == NULL && !json_object_get(o, "timeslot"))
 			return fail(e, p, "kill_at_slot_end", "needs a timeslot");
 	}
+	if ((v = json_object_get(o, "retry_permanent"))) {
+		if (!json_is_boolean(v))
+			return fail(e, p, "retry_permanent", "must be true or false");
+		x->retry_permanent = json_is_true(v);
+	}
 	int32_t ov = 0;
 	if (read_int(o, p, "max_running", 1000000, &x->max_running, e) ||
 	    read_int(o, p, "override", 2, &ov, e))
@@ -277,6 +282,7 @@ int opts_read(json_t *o, const char *prefix, int64_t now, struct job_ext **out, 
 	static const unsigned bits[] = {
 		MOD_CONSTRAINTS, MOD_AVOID, MOD_LIMITS, MOD_DEPS, MOD_DEPS, MOD_DEPS, MOD_GROUPS,
 		MOD_AFTER_GROUPS, MOD_NOT_BEFORE, MOD_SLOT, MOD_SLOT, MOD_MAX_RUNNING, MOD_OVERRIDE,
+		MOD_RETRY_PERMANENT,
 	};
 	unsigned m = 0;
 	*out = NULL;
@@ -354,6 +360,7 @@ void opts_write(json_t *o, const struct job *j, bool full)
 	put(o, "kill_at_slot_end", json_boolean(x->kill_at_slot_end), full || x->kill_at_slot_end);
 	put(o, "max_running", json_integer(x->max_running), full || x->max_running);
 	put(o, "override", json_integer(x->override), full || x->override);
+	put(o, "retry_permanent", json_boolean(x->retry_permanent), full || x->retry_permanent);
 }
 
 char *opts_text(const struct job *j)

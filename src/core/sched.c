@@ -544,6 +544,13 @@ static void requeue_lost(struct sched *s, struct joblet *jl, const struct attemp
 	}
 }
 
+/* A command not found, not executable, or a working directory it cannot enter: running it
+ * again changes nothing until someone acts. */
+static bool looks_permanent(int reason)
+{
+	return reason == FR_NOTFOUND || reason == FR_PERMISSION || reason == FR_CWD;
+}
+
 static void apply_failure(struct sched *s, struct joblet *jl, struct attempt *a, int64_t now)
 {
 	struct job *j = jl->job;
@@ -572,7 +579,16 @@ static void apply_failure(struct sched *s, struct joblet *jl, struct attempt *a,
 		s->hooks.job_put(s->hooks.ctx, j, false);
 		return;
 	}
-	if (jl->errors < j->retries) {
+	if (jl->errors < j->retries && looks_permanent(a->fail_reason) &&
+	    !(j->x && j->x->retry_permanent)) {
+		/* wr buries these at once: the command, its permission or the directory will
+		 * not appear by trying again. */
+		make_final(s, jl, JS_FAILED,
+			   xasprintf("%s; not retried (%d of --retries %d left): the failure looks "
+				     "permanent (--retry-permanent retries it)", why,
+				     j->retries - jl->errors, j->retries));
+		free(why);
+	} else if (jl->errors < j->retries) {
 		jl->errors++;
 		int64_t delay = backoff_ms(s, j, jl->errors);
 		if (delay > 0) {
@@ -857,6 +873,8 @@ static void modify_ext(struct sched *s, struct job *j, const struct job_ext *m, 
 		x->max_running = m->max_running;
 	if (mask & MOD_OVERRIDE)
 		x->override = m->override;
+	if (mask & MOD_RETRY_PERMANENT)
+		x->retry_permanent = m->retry_permanent;
 	if (mask & MOD_LIMITS || mask & MOD_MAX_RUNNING)
 		s->wake_workers = true;
 }

@@ -158,7 +158,7 @@ struct job_spec {
 enum {
 	MOD_CONSTRAINTS = 1, MOD_AVOID = 2, MOD_LIMITS = 4, MOD_DEPS = 8, MOD_GROUPS = 16,
 	MOD_AFTER_GROUPS = 32, MOD_NOT_BEFORE = 64, MOD_SLOT = 128, MOD_MAX_RUNNING = 256,
-	MOD_OVERRIDE = 512,
+	MOD_OVERRIDE = 512, MOD_RETRY_PERMANENT = 1024,
 };
 
 /* A worker's report on one attempt (docs/API.md FINISH). Strings borrowed. */

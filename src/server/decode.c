@@ -195,7 +195,7 @@ static const char *const job_fields[] = {
 	"priority", "retries", "lost_retries", "retry_delay_ms", "no_restart", "joblets", "unique",
 	"constraints", "avoid", "limits", "after_ok", "after_fail", "after_any", "dep_groups",
 	"after_groups", "not_before", "timeslot", "kill_at_slot_end", "max_running", "override",
-	NULL,
+	"retry_permanent", NULL,
 };
 
 int decode_job(json_t *obj, const char *prefix, const char *owner, int64_t now,
@@ -307,7 +307,7 @@ static const char *const patch_fields[] = {
 	"priority", "cores", "ram_mb", "time_ms", "gpus", "retries", "lost_retries",
 	"retry_delay_ms", "constraints", "avoid", "limits", "after_ok", "after_fail", "after_any",
 	"dep_groups", "after_groups", "not_before", "timeslot", "kill_at_slot_end", "max_running",
-	"override", NULL,
+	"override", "retry_permanent", NULL,
 };
 
 int decode_job_patch(json_t *body, int64_t now, struct job_spec *mod, unsigned *mask,
