@@ -378,6 +378,10 @@ char *opts_text(const struct job *j)
 		json_object_set_new(o, "ram_learned", json_true());
 	if (j->time_learned)
 		json_object_set_new(o, "time_learned", json_true());
+	if (j->ram_learned && j->x->ram_limit_mb)
+		json_object_set_new(o, "ram_limit_mb", json_integer(j->x->ram_limit_mb));
+	if (j->time_learned && j->x->time_limit_ms)
+		json_object_set_new(o, "time_limit_ms", json_integer(j->x->time_limit_ms));
 	if (j->x->script)
 		json_object_set_new(o, "script", json_loads(j->x->script, 0, NULL));
 	char *text = json_dumps(o, JSON_COMPACT);
@@ -403,6 +407,13 @@ int opts_load(struct job *j, const char *text, char *err, size_t errlen)
 	x->time_given = json_is_true(json_object_get(o, "time_given"));
 	j->ram_learned = json_is_true(json_object_get(o, "ram_learned"));
 	j->time_learned = json_is_true(json_object_get(o, "time_learned"));
+	/* Rows from before the limits were kept apart: a given value that learning replaced
+	 * is gone, and the learned one stays the limit, as it was then. */
+	json_t *rl = json_object_get(o, "ram_limit_mb"), *tl = json_object_get(o, "time_limit_ms");
+	x->ram_limit_mb = json_is_integer(rl) ? (int32_t)json_integer_value(rl)
+			  : x->ram_given ? j->ram_mb : 0;
+	x->time_limit_ms = json_is_integer(tl) ? json_integer_value(tl)
+			   : x->time_given ? j->time_ms : 0;
 	json_t *script = json_object_get(o, "script");
 	if (json_is_object(script))
 		x->script = json_dumps(script, JSON_COMPACT);

@@ -559,22 +559,16 @@ static void apply_failure(struct sched *s, struct joblet *jl, struct attempt *a,
 	char *why = describe_failure(a);
 	jl->failed_node = a->node;
 	if (a->fail_reason == FR_RAM && j->ram_mb > 0 && learn_grow_ram(j->ram_mb) > j->ram_mb) {
-		/* wr: more RAM, and no retry spent — the job did nothing wrong but ask too little. */
+		/* wr: more RAM, and no retry spent — the job did nothing wrong but ask too little.
+		 * A limit of the user's kept beside a learned booking grows with it. */
 		int32_t old = j->ram_mb;
 		j->ram_mb = learn_grow_ram(old);
+		if (j->ram_learned && j->x && j->x->ram_limit_mb > 0)
+			j->x->ram_limit_mb = learn_grow_ram(j->x->ram_limit_mb);
 		job_reclass(s, j, now);
 		make_ready(s, jl, now);
 		set_reason(jl, xasprintf("re-queued with %d MB RAM after %s (was %d MB)", j->ram_mb,
 					 why, old));
-		free(why);
-		s->hooks.job_put(s->hooks.ctx, j, false);
-		return;
-	}
-	if (a->fail_reason == FR_TIME && j->time_learned) {
-		/* A learned limit was too tight: double it, no retry spent. */
-		j->time_ms *= 2;
-		make_ready(s, jl, now);
-		set_reason(jl, xasprintf("re-queued with a learned time limit doubled after %s", why));
 		free(why);
 		s->hooks.job_put(s->hooks.ctx, j, false);
 		return;

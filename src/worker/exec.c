@@ -247,8 +247,10 @@ static int launch(struct run *r, char **argv, bool search, const char *cwd, json
 	char **envp = build_env(r, env, cwd);
 	int cg_fd = -1;
 	r->cgroup[0] = '\0';
-	if (r->w->cg.usable &&
-	    cgroup_create(&r->w->cg, r->attempt, r->ram_mb, r->cgroup, sizeof r->cgroup, &cg_fd)) {
+	/* The user's limit; without one, the worker's RAM: one joblet never takes more. */
+	r->cg_limit_mb = r->ram_limit_mb > 0 ? r->ram_limit_mb : r->w->ram_mb;
+	if (r->w->cg.usable && cgroup_create(&r->w->cg, r->attempt, r->cg_limit_mb, r->cgroup,
+					     sizeof r->cgroup, &cg_fd)) {
 		log_warn("joblet %s/%d: no cgroup (%s): RSS sampling for it", r->job, r->index,
 			 strerror(errno));
 		r->cgroup[0] = '\0';
@@ -494,13 +496,19 @@ void exec_cgroups_cleanup(struct worker *w, int64_t wait_ms)
 	cgroup_teardown(&w->cg);
 }
 
-/* The kernel killed (part of) the joblet: over its limit, or the machine ran out. */
+/* The kernel killed (part of) the joblet: over its limit, over the worker's RAM (the cap
+ * of a joblet without a limit of its own), or the machine ran out. */
 static void say_oom(struct run *r)
 {
-	if (r->ram_mb > 0)
+	if (r->ram_limit_mb > 0)
 		snprintf(r->message, sizeof r->message,
 			 "killed by the kernel: over the cgroup limit of %d MB (peak %d MB)",
-			 r->ram_mb, (r->peak_rss_kb + 1023) / 1024);
+			 r->ram_limit_mb, (r->peak_rss_kb + 1023) / 1024);
+	else if (r->cg_limit_mb > 0)
+		snprintf(r->message, sizeof r->message,
+			 "killed by the kernel: over the worker's %d MB, the most a joblet without a "
+			 "RAM limit of its own may take (peak %d MB)", r->cg_limit_mb,
+			 (r->peak_rss_kb + 1023) / 1024);
 	else
 		snprintf(r->message, sizeof r->message,
 			 "killed by the kernel: out of memory (peak %d MB)",
@@ -541,12 +549,69 @@ static void kill_now(struct run *r)
 		cgroup_kill(&r->w->cg, r->cgroup);
 }
 
+/* A joblet's RAM now (kb, also in r->sampled_kb), its peak, and the kills of its own:
+ * over the limit the user set (the kernel holds it in a cgroup; sampled otherwise), or
+ * partly OOM-killed in its cgroup (v1 has no memory.oom.group: the rest goes too). */
+static int64_t sample_one(struct worker *w, struct run *r)
+{
+	if (r->cgroup[0]) {
+		int64_t kb = cgroup_current_kb(&w->cg, r->cgroup);
+		r->sampled_kb = kb > 0 ? (int)kb : 0;
+		if (!r->why_kill_ram && cgroup_oom_kills(&w->cg, r->cgroup) > 0) {
+			r->why_kill_ram = true;
+			say_oom(r);
+			kill_now(r);
+		}
+	} else if (r->ram_limit_mb > 0 && r->sampled_kb / 1024 > r->ram_limit_mb &&
+		   !r->why_kill_ram) {
+		r->why_kill_ram = true;
+		snprintf(r->message, sizeof r->message, "RSS %d MB over the limit of %d MB",
+			 r->sampled_kb / 1024, r->ram_limit_mb);
+		exec_kill(r);
+	}
+	if (r->sampled_kb > r->peak_rss_kb)	/* the peak where no peak file has it */
+		r->peak_rss_kb = r->sampled_kb;
+	return r->sampled_kb;
+}
+
+/* The node is short: its joblets hold more than the worker's RAM (--ram). The one furthest
+ * over what it booked, among those without a limit of their own (their RAM learned or not
+ * given), is ended with reason ram — one a tick, what is already being ended not counted.
+ * A learned value alone never ends a joblet. */
+static void relieve_node(struct worker *w, int64_t total_kb)
+{
+	struct run *worst = NULL;
+	int64_t worst_over = 0;
+	for (struct run *r = w->runs; r; r = r->next)
+		if (r->pid > 0 && (r->why_kill_ram || r->why_kill_time || r->why_kill_cancel ||
+				   r->why_kill_stop))
+			total_kb -= r->sampled_kb;
+	if (w->ram_mb <= 0 || total_kb / 1024 <= w->ram_mb)
+		return;
+	for (struct run *r = w->runs; r; r = r->next) {
+		int64_t over = r->sampled_kb / 1024 - r->ram_mb;
+		if (r->pid > 0 && r->ram_limit_mb == 0 && !r->why_kill_ram && !r->why_kill_stop &&
+		    !r->why_kill_cancel && !r->why_kill_time && over > worst_over) {
+			worst = r;
+			worst_over = over;
+		}
+	}
+	if (worst == NULL)
+		return;
+	worst->why_kill_ram = true;
+	snprintf(worst->message, sizeof worst->message,
+		 "RAM %d MB, %lld MB over the %d MB it booked, while the joblets on this worker "
+		 "held %lld MB of its %d MB", worst->sampled_kb / 1024, (long long)worst_over,
+		 worst->ram_mb, (long long)(total_kb / 1024), w->ram_mb);
+	exec_kill(worst);
+}
+
 /* Every 500 ms: peak RAM of the joblets that have run for 250 ms or more (shorter ones
- * never pay for a scan), and the RAM limit. A joblet in a cgroup costs one read of its
- * memory.current; /proc is scanned only for joblets without one. */
+ * never pay for a scan), their limits, and the node's. A joblet in a cgroup costs a read of
+ * its usage and of its OOM count; /proc is scanned only for joblets without one. */
 void exec_sample(struct worker *w)
 {
-	int64_t old_enough = clock_wall_ms() - 250;
+	int64_t old_enough = clock_wall_ms() - 250, total_kb = 0;
 	bool any = false, scan = false;
 	retry_leftovers(w);
 	for (struct run *r = w->runs; r; r = r->next) {
@@ -560,33 +625,10 @@ void exec_sample(struct worker *w)
 		return;
 	if (scan)
 		scan_group_rss(w);
-	for (struct run *r = w->runs; r; r = r->next) {
-		if (r->pid <= 0)
-			continue;
-		if (r->cgroup[0]) {
-			/* The kernel holds the limit; the sample tracks the peak where the kernel
-			 * has no peak file (v2 before 5.19), and ends the whole joblet once the
-			 * kernel killed part of it (v1 has no memory.oom.group). */
-			int64_t kb = cgroup_current_kb(&w->cg, r->cgroup);
-			if (kb > r->peak_rss_kb)
-				r->peak_rss_kb = (int)kb;
-			if (!r->why_kill_ram && cgroup_oom_kills(&w->cg, r->cgroup) > 0) {
-				r->why_kill_ram = true;
-				say_oom(r);
-				kill_now(r);
-			}
-			continue;
-		}
-		int kb = r->sampled_kb;
-		if (kb > r->peak_rss_kb)
-			r->peak_rss_kb = kb;
-		if (r->ram_mb > 0 && kb / 1024 > r->ram_mb && !r->why_kill_ram) {
-			r->why_kill_ram = true;
-			snprintf(r->message, sizeof r->message, "RSS %d MB over the limit of %d MB",
-				 kb / 1024, r->ram_mb);
-			exec_kill(r);
-		}
-	}
+	for (struct run *r = w->runs; r; r = r->next)
+		if (r->pid > 0)
+			total_kb += sample_one(w, r);
+	relieve_node(w, total_kb);
 }
 
 static void on_kill(evutil_socket_t fd, short what, void *arg)

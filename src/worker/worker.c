@@ -261,6 +261,9 @@ static void start_joblet(struct worker *w, json_t *a)
 	r->maxretry = (int32_t)json_integer_value(json_object_get(a, "maxretry"));
 	r->cores = (int32_t)json_integer_value(json_object_get(a, "cores"));
 	r->ram_mb = (int32_t)json_integer_value(json_object_get(a, "ram_mb"));
+	/* A server of before the limits were apart sends none: its ram_mb was the limit. */
+	json_t *limit = json_object_get(a, "ram_limit_mb");
+	r->ram_limit_mb = limit ? (int32_t)json_integer_value(limit) : r->ram_mb;
 	r->gpus = (int32_t)json_integer_value(json_object_get(a, "gpus"));
 	r->time_ms = json_integer_value(json_object_get(a, "time_ms"));
 	r->next = w->runs;

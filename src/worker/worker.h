@@ -22,8 +22,12 @@ struct run {
 	struct worker *w;
 	int64_t attempt;
 	char *job;			/* owned: "alice.true.3" */
-	int32_t index, n, retry, maxretry, cores, ram_mb, gpus;
-	int64_t time_ms;
+	int32_t index, n, retry, maxretry, cores, gpus;
+	int32_t ram_mb;			/* booked (its share of the worker), maybe learned */
+	int32_t ram_limit_mb;		/* the limit that ends it: the user's; 0 none */
+	int32_t cg_limit_mb;		/* the limit of its cgroup: ram_limit_mb, else the
+					 * worker's RAM; 0 none */
+	int64_t time_ms;		/* the time limit that ends it (the user's); 0 none */
 	pid_t pid;			/* also the process group id; 0 once reaped */
 	int out_fd;			/* read end of the output pipe, -1 at EOF */
 	struct event *out_ev, *limit_ev, *kill_ev;

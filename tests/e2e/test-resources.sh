@@ -42,14 +42,18 @@ expect_eq "$(node_of "$huge")" big "the modified job ran where 2 cores fit"
 
 # ---- No head-of-line blocking: on big (4 cores) with 1 core busy, a 4-core job waits and
 # the 1-core ones behind it run meanwhile.
+# The busy one holds on a file until the check is made; the small ones come in one request,
+# so they are handed out together, before --starve-after could hold the worker for the wide
+# one however slow the machine.
 stop_worker small
-busy=$(jg add --name busy --cores 1 -- sleep 3)
+busy=$(jg add --name busy --cores 1 -- "while [ ! -e $T/busy-go ]; do sleep 0.05; done")
 wait_state "$busy" running
 wide=$(jg add --name wide --cores 4 -- true)
-smalls=()
-for i in 1 2 3; do smalls+=("$(jg add --name "small$i" --cores 1 -- sleep 0.5)"); done
+mapfile -t smalls < <(printf 'sleep 0.5\n%.0s' 1 2 3 | jg add --name small --cores 1)
+expect_eq "${#smalls[@]}" 3 "three small jobs added"
 jg wait "${smalls[@]}" --timeout 20s >/dev/null || fail "the small ones did not run"
 expect_eq "$(jg show "$wide" --json | jq -r .state)" ready "the wide one still waits for 4 free cores"
+touch "$T/busy-go"
 jg wait "$wide" "$busy" --timeout 20s >/dev/null || fail "the wide one did not run after"
 wide_start=$(jg show "$wide" --json | jq -r "$JQ_MS .joblets[0].attempts[0].started_at | ms")
 for s in "${smalls[@]}"; do
