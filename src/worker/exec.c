@@ -3,12 +3,14 @@
  * a close-on-exec pipe as (stage, errno), so `cwd` and `start` are told apart from the
  * command's own exit (127 notfound, 126 permission). A command of plain words is executed
  * directly, as the shell would; anything else goes through bash -o pipefail (or sh).
- * Limits: a time limit sends TERM to the group, then KILL after the grace. RAM: when the
- * worker may use memory cgroups, v2 or v1 (cgroup.h), the child joins the joblet's cgroup
- * before exec, the kernel holds the limit and the cgroup gives the peak and the OOM kills;
- * else the group's RSS is sampled and a joblet over its limit is killed. When the leader exits the rest of its group (and
- * cgroup) is killed: stragglers would hold the output pipe open and the joblet would never
- * end. */
+ * Limits (the user's only: learned values book, docs/API.md "RAM and time limits"): a time
+ * limit sends TERM to the group, then KILL after the grace. RAM: when the worker may use
+ * memory cgroups, v2 or v1 (cgroup.h), the child joins the joblet's cgroup before exec, the
+ * kernel holds the limit and the cgroup gives the peak and the OOM kills; else the group's
+ * RSS is sampled and a joblet over its limit is killed. Either way a worker whose joblets
+ * together hold more than its RAM ends the one furthest over its booking. When the leader
+ * exits the rest of its group (and cgroup) is killed: stragglers would hold the output pipe
+ * open and the joblet would never end. */
 #include "worker/worker.h"
 #include "base/clock.h"
 #include "base/log.h"

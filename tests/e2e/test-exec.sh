@@ -4,8 +4,6 @@
 source "$(dirname "$0")/lib.sh"
 start_server
 start_worker node1 --cores 4 --grace 1s
-# RSS sampling is what a worker does where no memory cgroup may be used: this one is told to.
-start_worker sampler --cores 1 --grace 1s --ram-method sampling
 mkdir -p "$T/dir"
 printf '#!/bin/sh\necho hi\n' >"$T/noexec.sh"
 chmod 644 "$T/noexec.sh"
@@ -65,7 +63,10 @@ log "ok: cpu ${cpu} ms, peak ${ram} MB"
 # The RAM limit: sampled group RSS over --ram kills the joblet with reason ram (and the
 # scheduler re-queues it with more RAM: test-learned follows that to the end). The cgroup
 # paths are test-cgroup's (v1) and the end of this file (v2).
+# RSS sampling is what a worker does where no memory cgroup may be used: this one is told to
+# (started only now, so that the jobs above all ran on node1).
 # The echo after the sleep keeps bash (and its 80 MB string) alive: a last command would be exec'd.
+start_worker sampler --cores 1 --grace 1s --ram-method sampling
 id=$(jg add --ram 30 --name hog --constraint node=sampler -- 's=$(head -c 80000000 /dev/zero | tr "\0" a); sleep 30; echo ${#s}')
 _first_attempt_ended() { [[ $(jg show "$1" --json | jq -r '.joblets[0].attempts[0].state') == failed ]]; }
 wait_until 20 _first_attempt_ended "$id"
@@ -105,6 +106,7 @@ if [[ -n $cgdir ]] && ! grep -qw memory "$cgdir/cgroup.controllers" 2>/dev/null;
 fi
 expect_eq "$(jg workers --json | jq -r '.workers[] | select(.name == "sampler") | "\(.ram_method) \(.ram_method_note)"')" \
 	"sampling chosen with --ram-method sampling" "a worker told to sample says so"
+stop_worker sampler
 log "ok: RAM by $method ($note)"
 expect_eq "$(jg workers | awk '$1 == "node1" { print $6 }')" "$method" "the workers table shows RAM-BY"
 jg workers | head -1 | grep -q "RAM-BY" || fail "the workers table lacks the RAM-BY column"
