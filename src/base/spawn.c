@@ -29,16 +29,15 @@ void spawn_restore_signals(const sigset_t *old)
 
 void spawn_child_signals(void)
 {
-	struct sigaction dfl;
+	/* The system call itself, not sigaction(3): the C library refuses the two signals it
+	 * keeps for its threads (32 and 33), and a parent may have left those ignored too. All
+	 * zero is SIG_DFL, no flags, an empty mask, in the kernel's layout on every
+	 * architecture; the last argument is the kernel's signal set size (64 signals). */
+	unsigned long dfl[4] = {0, 0, 0, 0};
 	sigset_t none;
-	memset(&dfl, 0, sizeof dfl);
-	dfl.sa_handler = SIG_DFL;
-	sigemptyset(&dfl.sa_mask);
-	/* SIGKILL and SIGSTOP cannot change, and the C library keeps two for itself: their
-	 * refusals are expected and harmless. */
-	for (int sig = 1; sig < NSIG; sig++)
+	for (int sig = 1; sig <= 64; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)sigaction(sig, &dfl, NULL);
+			(void)syscall(SYS_rt_sigaction, sig, dfl, NULL, 8);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }

@@ -6,12 +6,15 @@ source "$(dirname "$0")/lib.sh"
 start_server --lease 10s --heartbeat 500ms
 start_worker steady --cores 2
 wait_workers 1
-a=$(jg add --name across -- "echo start; sleep 4; echo end")
-b=$(jg add --name during -- "sleep 1; echo quick")
-wait_until 10 bash -c "[[ \$('$JOBGRID_BIN' status --json | jq .joblets.running) == 2 ]]"
+# Both hold on files, so both run when the server goes, however slow the machine.
+a=$(jg add --name across -- "echo start; while [ ! -e $T/a-go ]; do sleep 0.05; done; echo end")
+b=$(jg add --name during -- "while [ ! -e $T/b-go ]; do sleep 0.05; done; echo quick; touch $T/b-done")
+wait_until 20 bash -c "[[ \$('$JOBGRID_BIN' status --json | jq .joblets.running) == 2 ]]"
 kill_server KILL
-sleep 2	# b ends while nobody listens; its result waits in the worker
+touch "$T/b-go"	# b ends while nobody listens; its result waits in the worker
+wait_until 10 test -e "$T/b-done"
 restart_server --lease 10s --heartbeat 500ms
+touch "$T/a-go"
 jg wait "$a" "$b" --timeout 30s >/dev/null || fail "both jobs should end done"
 for id in "$a" "$b"; do
 	show=$(jg show "$id" --json)
