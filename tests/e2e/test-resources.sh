@@ -42,15 +42,19 @@ expect_eq "$(node_of "$huge")" big "the modified job ran where 2 cores fit"
 
 # ---- No head-of-line blocking: on big (4 cores) with 1 core busy, a 4-core job waits and
 # the 1-core ones behind it run meanwhile.
-# The busy one holds on a file until the check is made; the small ones come in one request,
-# so they are handed out together, before --starve-after could hold the worker for the wide
-# one however slow the machine.
+# The busy one holds on a file until the check is made. The wide one and the small ones come
+# in one request, so the small ones are handed out at once: a wide one left blocked longer
+# than --starve-after (1 s here) before anything passes it gets the worker held for it, and
+# on a loaded machine two requests can be that far apart.
 stop_worker small
 busy=$(jg add --name busy --cores 1 -- "while [ ! -e $T/busy-go ]; do sleep 0.05; done")
 wait_state "$busy" running
-wide=$(jg add --name wide --cores 4 -- true)
-mapfile -t smalls < <(printf 'sleep 0.5\n%.0s' 1 2 3 | jg add --name small --cores 1)
-expect_eq "${#smalls[@]}" 3 "three small jobs added"
+mapfile -t added < <(printf '%s\n' '{"cmd":"true","name":"wide","cores":4}' \
+	'{"cmd":"sleep 0.5","name":"small","cores":1}' '{"cmd":"sleep 0.5","name":"small","cores":1}' \
+	'{"cmd":"sleep 0.5","name":"small","cores":1}' | jg add --jsonl)
+expect_eq "${#added[@]}" 4 "the wide job and three small ones added"
+wide=${added[0]}
+smalls=("${added[@]:1}")
 jg wait "${smalls[@]}" --timeout 20s >/dev/null || fail "the small ones did not run"
 expect_eq "$(jg show "$wide" --json | jq -r .state)" ready "the wide one still waits for 4 free cores"
 touch "$T/busy-go"
