@@ -108,8 +108,10 @@ wait_state "$a" running
 expect_eq "$(state "$b")" waiting "B waits while A runs"
 expect_names "$(reason "$b")" "$aseq" "B's reason names A"
 touch "$T/a-go"
-# A failing chain F ← B2 ← C2 (after-ok); F fails until the flag file exists.
-f=$(jg add --name dep-f -- "sleep 1; test -e $T/flag")
+# A failing chain F ← B2 ← C2 (after-ok); F fails until the flag file exists. Each attempt
+# of F holds on a file of its own (f-go-RETRY), so the checks made while it runs hold.
+touch "$T/f-go-0"
+f=$(jg add --name dep-f -- "while [ ! -e $T/f-go-\$JOBGRID_RETRY ]; do sleep 0.05; done; test -e $T/flag")
 b2=$(jg add --name dep-b2 --after-ok "$f" -- true)
 c2=$(jg add --name dep-c2 --after-ok "$b2" -- true)
 # after-fail and after-any on a failing X1 and a succeeding Y1.
@@ -147,6 +149,7 @@ run jg retry "$f"
 expect_eq "$RC" 0 "retry F ($OUT)"
 expect_eq "$(state "$b2")" waiting "retry of F put the skipped B2 back to waiting"
 expect_names "$(reason "$b2")" "$fseq" "B2 again waits for F"
+touch "$T/f-go-1"
 jg wait "$f" "$b2" --timeout 30s >/dev/null || fail "after the retry F and B2 did not end done: $(state "$f") $(state "$b2")"
 log "ok: F and B2 are done after the retry"
 expect_after "$(tms "$b2" '.joblets[0].attempts[0].started_at')" "$(tms "$f" .ended_at)" "B2 started after the retried F ended"
