@@ -328,7 +328,8 @@ E
 
 scenario pred_running "a running predecessor skips the run; a failed end leaves it skipped"
 s_pred_running() {
-	def a 'sleep 2; false' <<'Y'
+	# a holds on a file until b's check is seen, however slow the machine.
+	def a "while [ ! -e $T/pr-a-go ]; do sleep 0.05; done; false" <<'Y'
 schedule: {start_times: ["06:00"]}
 Y
 	def b <<'Y'
@@ -339,6 +340,7 @@ Y
 	at_nowait 06:00
 	at_nowait 06:01
 	expect_why b@06:01 "predecessor a is running"
+	touch "$T/pr-a-go"
 	settle
 	expect_plan <<'E'
 a@06:00=failed
@@ -408,7 +410,7 @@ successors: [b, c, d]
 Y
 	def b <<'Y'
 Y
-	def c 'sleep 2' <<'Y'
+	def c "while [ ! -e $T/fan-c-go ]; do sleep 0.05; done" <<'Y'
 Y
 	def d <<'Y'
 Y
@@ -419,6 +421,7 @@ Y
 	at_nowait 06:00
 	wait_until 20 _run_state b@06:00 done
 	expect_why j@06:00 "predecessor c is running"
+	touch "$T/fan-c-go"
 	settle
 	expect_plan <<'E'
 a@06:00=done
@@ -485,7 +488,8 @@ E
 
 scenario repeat_network_run "repeat network re-checks every run; repeat run skips the check after one passed"
 s_repeat_network_run() {
-	def a 'sleep 1.5; exit {{rc}}' <<'Y'
+	# a's hand run holds (while rn-hold exists) until 08:00 has been checked against it.
+	def a "while [ -e $T/rn-hold ]; do sleep 0.05; done; exit {{rc}}" <<'Y'
 args: {rc: {type: integer, default: 0}}
 schedule: {start_times: ["06:00"]}
 successors: [bn, br]
@@ -503,8 +507,10 @@ Y
 	at 06:00
 	at 07:00
 	at 07:59
+	touch "$T/rn-hold"
 	jg run a rc=1 >/dev/null
 	at_nowait 08:00
+	rm "$T/rn-hold"
 	settle
 	expect_plan <<'E'
 a@06:00=done

@@ -29,8 +29,14 @@ log "ok: they ran on $nodes worker(s)"
 
 # ---- The same across workers for certain: a 3-core member fits once on a 4-core worker, so
 # the two that run at once are on two workers while the third worker polls for a free slot.
+# The members hold on a file until two are seen running at once, however slow the machine.
 wide=()
-for i in $(seq 1 9); do wide+=("$(jg add --name "wdb$i" --cores 3 --limit wdb:2 -- sleep 0.3)"); done
+for i in $(seq 1 9); do
+	wide+=("$(jg add --name "wdb$i" --cores 3 --limit wdb:2 -- "while [ ! -e $T/wdb-go ]; do sleep 0.05; done; sleep 0.3")")
+done
+_two_wdb() { [[ $(jg limit wdb --json | jq -r .running) == 2 ]]; }
+wait_until 30 _two_wdb
+touch "$T/wdb-go"
 jg wait "${wide[@]}" --timeout 60s >/dev/null || fail "the wdb jobs did not finish"
 expect_eq "$(attempt_lines "${wide[@]}" | peak_overlap)" 2 "3-core members of wdb:2: 2 at once on two workers, never 3"
 nodes=$(attempt_lines "${wide[@]}" | awk '{print $3}' | sort -u | wc -l)
