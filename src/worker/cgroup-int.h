@@ -1,5 +1,5 @@
 /* What the cgroup backends (cgroup-v1.c, cgroup-v2.c) share with cgroup.c: the backend
- * table and small file helpers. Not for other modules: they use cgroup.h. */
+ * table and small file functions. Not for other modules: they use cgroup.h. */
 #ifndef JG_CGROUP_INT_H
 #define JG_CGROUP_INT_H
 #include "worker/cgroup.h"

@@ -1,5 +1,5 @@
 /* Memory cgroups for joblets, the part both versions share: the parsers of the kernel's
- * text, small file helpers, the choice of backend and the per-joblet calls. See cgroup.h
+ * text, small file functions, the choice of backend and the per-joblet calls. See cgroup.h
  * for the layouts and why; the backends are cgroup-v1.c and cgroup-v2.c. */
 #include "worker/cgroup-int.h"
 #include "base/xalloc.h"

@@ -1,5 +1,5 @@
 /* What the test proxies (dropproxy.c, holdproxy.c) share: connecting to the target and
- * listening on 127.0.0.1:0 with the port written to a file. Header-only: each helper is
+ * listening on 127.0.0.1:0 with the port written to a file. Header-only: each proxy is
  * one program. */
 #ifndef JG_TEST_PROXY_H
 #define JG_TEST_PROXY_H
