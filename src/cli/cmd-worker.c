@@ -7,8 +7,9 @@ const struct cli_cmd cli_cmd_worker = {
 	"[--server URL[,URL…]] [--name NODE] [--cores N] [--ram MB] [--gpus N] [--tag K=V]…\n"
 	"            [--idle-exit SECS] [--grace D] [--ram-method auto|cgroup|sampling]\n"
 	"            --ram-method: how joblets' RAM is limited and its peak measured: cgroup\n"
-	"            (cgroup v2 with the memory controller, in a cgroup of the worker's own),\n"
-	"            sampling (the RSS of each joblet's processes), auto (cgroup when usable)",
+	"            (the memory controller of cgroup v2, in a cgroup of the worker's own, or\n"
+	"            of cgroup v1), sampling (the RSS of each joblet's processes), auto (cgroup\n"
+	"            when usable)",
 	"run a worker agent that reserves and runs joblets",
 	worker_main,
 };

@@ -546,6 +546,13 @@ static void requeue_lost(struct sched *s, struct joblet *jl, const struct attemp
 	}
 }
 
+/* A command not found, not executable, or a working directory it cannot enter: running it
+ * again changes nothing until someone acts. */
+static bool looks_permanent(int reason)
+{
+	return reason == FR_NOTFOUND || reason == FR_PERMISSION || reason == FR_CWD;
+}
+
 static void apply_failure(struct sched *s, struct joblet *jl, struct attempt *a, int64_t now)
 {
 	struct job *j = jl->job;
@@ -554,9 +561,12 @@ static void apply_failure(struct sched *s, struct joblet *jl, struct attempt *a,
 	char *why = describe_failure(a);
 	jl->failed_node = a->node;
 	if (a->fail_reason == FR_RAM && j->ram_mb > 0 && learn_grow_ram(j->ram_mb) > j->ram_mb) {
-		/* wr: more RAM, and no retry spent — the job did nothing wrong but ask too little. */
+		/* wr: more RAM, and no retry spent — the job did nothing wrong but ask too little.
+		 * A limit of the user's kept beside a learned booking grows with it. */
 		int32_t old = j->ram_mb;
 		j->ram_mb = learn_grow_ram(old);
+		if (j->ram_learned && j->x && j->x->ram_limit_mb > 0)
+			j->x->ram_limit_mb = learn_grow_ram(j->x->ram_limit_mb);
 		job_reclass(s, j, now);
 		make_ready(s, jl, now);
 		set_reason(jl, xasprintf("re-queued with %d MB RAM after %s (was %d MB)", j->ram_mb,
@@ -565,16 +575,16 @@ static void apply_failure(struct sched *s, struct joblet *jl, struct attempt *a,
 		s->hooks.job_put(s->hooks.ctx, j, false);
 		return;
 	}
-	if (a->fail_reason == FR_TIME && j->time_learned) {
-		/* A learned limit was too tight: double it, no retry spent. */
-		j->time_ms *= 2;
-		make_ready(s, jl, now);
-		set_reason(jl, xasprintf("re-queued with a learned time limit doubled after %s", why));
+	if (jl->errors < j->retries && looks_permanent(a->fail_reason) &&
+	    !(j->x && j->x->retry_permanent)) {
+		/* wr buries these at once: the command, its permission or the directory will
+		 * not appear by trying again. */
+		make_final(s, jl, JS_FAILED,
+			   xasprintf("%s; not retried (%d of --retries %d left): the failure looks "
+				     "permanent (--retry-permanent retries it)", why,
+				     j->retries - jl->errors, j->retries));
 		free(why);
-		s->hooks.job_put(s->hooks.ctx, j, false);
-		return;
-	}
-	if (jl->errors < j->retries) {
+	} else if (jl->errors < j->retries) {
 		jl->errors++;
 		int64_t delay = backoff_ms(s, j, jl->errors);
 		if (delay > 0) {
@@ -643,6 +653,12 @@ enum finish_result sched_finish(struct sched *s, struct worker *w, const struct 
 		end_attempt(a, AS_CANCELLED, now);
 		if (jl->state == JS_RUNNING)
 			make_final(s, jl, JS_CANCELLED, xstrdup("cancelled by the user"));
+	} else if (f->not_started && jl->state == JS_RUNNING) {
+		/* Handed to a worker that was stopping: it ran nothing, so it runs again as if
+		 * never handed out (no budget spent, --no-restart included). */
+		end_attempt(a, AS_FAILED, now);
+		make_ready(s, jl, now);
+		set_reason(jl, xasprintf("re-queued: %s was stopping and did not start it", a->node));
 	} else if (f->worker_stop) {
 		end_attempt(a, AS_FAILED, now);
 		requeue_lost(s, jl, a, now);
@@ -853,6 +869,8 @@ static void modify_ext(struct sched *s, struct job *j, const struct job_ext *m, 
 		x->max_running = m->max_running;
 	if (mask & MOD_OVERRIDE)
 		x->override = m->override;
+	if (mask & MOD_RETRY_PERMANENT)
+		x->retry_permanent = m->retry_permanent;
 	if (mask & MOD_LIMITS || mask & MOD_MAX_RUNNING)
 		s->wake_workers = true;
 }

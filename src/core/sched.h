@@ -76,6 +76,7 @@ struct worker {
 	int pid;
 	bool placeholder;		/* stands for a previous run's worker until it re-registers */
 	uint64_t map_key;		/* its key in sched->workers (see there) */
+	bool stopping;			/* it said it is stopping: hand it nothing more */
 	int64_t registered_at, last_seen;	/* wall ms */
 	int64_t lease_deadline;		/* monotonic ms */
 	size_t lease_pos;
@@ -163,7 +164,7 @@ struct job_spec {
 enum {
 	MOD_CONSTRAINTS = 1, MOD_AVOID = 2, MOD_LIMITS = 4, MOD_DEPS = 8, MOD_GROUPS = 16,
 	MOD_AFTER_GROUPS = 32, MOD_NOT_BEFORE = 64, MOD_SLOT = 128, MOD_MAX_RUNNING = 256,
-	MOD_OVERRIDE = 512,
+	MOD_OVERRIDE = 512, MOD_RETRY_PERMANENT = 1024,
 };
 
 /* A worker's report on one attempt (docs/API.md FINISH). Strings borrowed. */
@@ -177,6 +178,7 @@ struct finish {
 	int64_t cpu_ms;
 	const char *message;
 	bool worker_stop;
+	bool not_started;		/* the worker never started it: queue it again, no budget */
 };
 
 enum finish_result { FINISH_APPLIED, FINISH_DUPLICATE, FINISH_STALE, FINISH_UNKNOWN };

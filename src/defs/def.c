@@ -74,7 +74,7 @@ bool def_name_valid(const char *s)
 static const char *const known_facts[] = {
 	"job.id", "job.name", "job.owner", "job.priority", "job.cores", "job.ram_mb", "job.gpus",
 	"job.group", "job.joblet.maxretry", "joblet.maxretry", "joblet.timeout", "joblet.number",
-	"joblet.retrynumber", "resource.id", NULL,
+	"joblet.retrynumber", "joblet.retry_permanent", "resource.id", NULL,
 };
 
 bool def_fact_known(const char *name)
@@ -373,6 +373,8 @@ static void read_facts(struct reader *r, struct definition *d, struct fy_node *k
 			   (!json_is_integer(val) || json_integer_value(val) < 0)) {
 			problem(r, vn, "facts.%s: must be a whole number ≥ 0%s", name,
 				strcmp(name, "joblet.timeout") == 0 ? " (seconds)" : "");
+		} else if (strcmp(name, "joblet.retry_permanent") == 0 && !json_is_boolean(val)) {
+			problem(r, vn, "facts.%s: must be true or false", name);
 		} else {
 			d->facts[d->nfacts].name = name;
 			d->facts[d->nfacts++].value = val;

@@ -517,12 +517,26 @@ bad:
 	return NULL;
 }
 
-static int64_t fact_int(const struct definition *d, json_t *over, const char *name, int64_t def)
+/* A fact's value: the run's (over) beats the definition's; NULL if neither gives it. */
+static json_t *fact_value(const struct definition *d, json_t *over, const char *name)
 {
 	json_t *v = json_object_get(over, name);
 	for (size_t i = 0; v == NULL && i < d->nfacts; i++)
 		if (strcmp(d->facts[i].name, name) == 0)
 			v = d->facts[i].value;
+	return v;
+}
+
+/* A boolean fact, given as true/false or as the text "true"/"false" (from `jobgrid run`). */
+static bool fact_bool(const struct definition *d, json_t *over, const char *name)
+{
+	json_t *v = fact_value(d, over, name);
+	return json_is_true(v) || (json_is_string(v) && strcmp(json_string_value(v), "true") == 0);
+}
+
+static int64_t fact_int(const struct definition *d, json_t *over, const char *name, int64_t def)
+{
+	json_t *v = fact_value(d, over, name);
 	if (json_is_string(v))
 		return strtoll(json_string_value(v), NULL, 10);
 	return json_is_integer(v) ? json_integer_value(v) : def;
@@ -621,21 +635,32 @@ static const char *const run_facts[] = {
 	"joblet.maxretry", "job.joblet.maxretry", "joblet.timeout", "job.priority", "job.cores",
 	"job.ram_mb", "job.gpus", NULL,
 };
+/* The same for true/false facts. */
+static const char *const run_bool_facts[] = {"joblet.retry_permanent", NULL};
 
 static int check_facts(struct call *c, const struct definition *d, json_t *facts)
 {
 	const char *k;
 	json_t *v;
 	json_object_foreach(facts, k, v) {
-		bool sched = false, declared = false;
+		bool sched = false, flag = false, declared = false;
 		for (size_t i = 0; run_facts[i]; i++)
 			sched = sched || strcmp(k, run_facts[i]) == 0;
+		for (size_t i = 0; run_bool_facts[i]; i++)
+			flag = flag || strcmp(k, run_bool_facts[i]) == 0;
 		for (size_t i = 0; i < d->nfacts; i++)
 			declared = declared || strcmp(k, d->facts[i].name) == 0;
-		if (!sched && !declared) {
+		if (!sched && !flag && !declared) {
 			call_error(c, 422, "bad_request", k, "facts.%s: not a fact %s can be given"
-				   " (joblet.maxretry, joblet.timeout, job.priority, job.cores,"
-				   " job.ram_mb, job.gpus, or one the definition declares)", k, d->name);
+				   " (joblet.maxretry, joblet.timeout, joblet.retry_permanent,"
+				   " job.priority, job.cores, job.ram_mb, job.gpus, or one the definition"
+				   " declares)", k, d->name);
+			return -1;
+		}
+		if (flag && !json_is_boolean(v) &&
+		    !(json_is_string(v) && (strcmp(json_string_value(v), "true") == 0 ||
+					    strcmp(json_string_value(v), "false") == 0))) {
+			call_error(c, 422, "bad_request", k, "facts.%s: must be true or false", k);
 			return -1;
 		}
 		if (sched && !json_is_integer(v) &&
@@ -683,10 +708,12 @@ struct job *defs_create_job(struct server *srv, const char *owner, const struct 
 	}
 	char *env = run_env(args);
 	sp.env = env;
-	if (script) {
+	if (script || fact_bool(d, facts, "joblet.retry_permanent"))
 		sp.x = xcalloc(1, sizeof *sp.x);
+	if (script)
 		sp.x->script = script;
-	}
+	if (sp.x)
+		sp.x->retry_permanent = fact_bool(d, facts, "joblet.retry_permanent");
 	struct job *j = sched_add(&srv->sched, &sp, server_now());
 	free(env);
 	return j;
