@@ -3,6 +3,7 @@
 #include "server/decode.h"
 #include "base/clock.h"
 #include "base/xalloc.h"
+#include <errno.h>
 #include <event2/buffer.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -161,7 +162,7 @@ void api_backup(struct call *c)
 		c->kept = false;
 		free(bw->path);
 		free(bw);
-		call_error(c, 500, "internal", "", "cannot start a backup thread");
+		call_error(c, 500, "internal", "", "cannot start a backup thread: %s", strerror(errno));
 	}
 }
 

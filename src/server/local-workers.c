@@ -5,6 +5,7 @@
 #include "server/server.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/spawn.h"
 #include "base/xalloc.h"
 #include <errno.h>
 #include <signal.h>
@@ -45,23 +46,29 @@ static void spawn(struct local_worker *lw)
 	for (char *p = name; *p; p++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-", *p))
 			*p = '_';
+	/* Signals stay blocked until the child has reset the server's handlers. */
+	sigset_t old;
+	spawn_block_signals(&old);
 	pid_t pid = fork();
-	if (pid < 0) {
-		log_error("cannot start local worker %d: %s", lw->index, strerror(errno));
-		return;
-	}
 	if (pid == 0) {
 		/* If the server dies (kill -9), its workers stop too and report what they ran
 		 * when a server is back, instead of living on as orphans. */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
+		spawn_child_signals();
+		/* Nothing of the server's (its listening socket, its store) stays open in the
+		 * worker. */
+		if (spawn_cloexec_from(3) != 0)
+			_exit(127);
 		char *argv[] = {exe, "worker", "--server", srv->url, "--name", name, "--spool", spool,
 				NULL};
 		execv(exe, argv);
 		_exit(127);
+	}
+	int fork_errno = errno;
+	spawn_restore_signals(&old);
+	if (pid < 0) {
+		log_error("cannot start local worker %d: %s", lw->index, strerror(fork_errno));
+		return;
 	}
 	lw->pid = pid;
 	lw->started_mono = clock_mono_ms();

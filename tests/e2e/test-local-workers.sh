@@ -24,11 +24,14 @@ rc=0
 jg backup "$T/backup.sqlite" >/dev/null 2>&1 || rc=$?
 expect_eq "$rc" 2 "a backup onto an existing file is refused"
 
-# Drain: the running job finishes, the queued one does not start, the server exits.
-long=$(jg add --name long -- sleep 2)
+# Drain: the running job finishes, the queued one does not start, the server exits. The
+# running one holds until the other has been added during the drain.
+long=$(jg add --name long -- "$(hold long-go)")
 wait_state "$long" running
 jg drain >/dev/null
 queued=$(jg add --name after-drain -- true)
+expect_eq "$(jg show "$long" --json | jq -r .state)" running "the running job still runs while draining"
+touch "$T/long-go"
 for ((i = 0; i < 200; i++)); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$SERVER_PID" 2>/dev/null && fail "the server did not exit after draining"
 wait "$SERVER_PID" || fail "the drained server exited non-zero"
