@@ -11,6 +11,8 @@
 #   wait_workers N            until N workers are registered (20 s at most)
 #   wait_state ID STATE       until the job is in STATE (20 s at most)
 #   jq_get JSON FILTER        run a jq filter over JSON text, raw output
+#   proc_gone PID             the process ended (a zombie counts: an orphan may wait long
+#                             to be reaped)
 #   expect_eq ACTUAL EXPECTED MESSAGE
 #
 # Only processes started here are ended, by PID. On exit every log is scanned for
@@ -144,6 +146,12 @@ wait_workers() { wait_until 20 _worker_count_is "$1"; }
 wait_state() { wait_until 20 _state_is "$1" "$2"; }
 
 jq_get() { jq -r "$2" <<<"$1"; }
+
+proc_gone() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	[[ ${stat##*) } == Z* ]]
+}
 
 expect_eq() {
 	[[ "$1" == "$2" ]] || fail "$3: expected '$2', got '$1'"
