@@ -314,7 +314,8 @@ static void on_stop_step(evutil_socket_t fd, short what, void *arg)
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
-	server_shutdown(arg, sig == SIGINT ? "SIGINT" : "SIGTERM");
+	server_shutdown(arg, sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP (its terminal closed)"
+							 : "SIGTERM");
 }
 
 static void on_sigchld(evutil_socket_t sig, short what, void *arg)
@@ -518,7 +519,8 @@ static void server_free(struct server *srv)
 	network_free(srv);
 	defs_free_all(srv);
 	struct event *evs[] = {srv->flush_ev, srv->tick_ev, srv->keepalive_ev, srv->sigterm_ev,
-			       srv->sigint_ev, srv->sigchld_ev, srv->prune_ev, srv->stop_ev,
+			       srv->sigint_ev, srv->sighup_ev, srv->sigchld_ev, srv->prune_ev,
+			       srv->stop_ev,
 			       srv->drain_ev};
 	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
 		if (evs[i])
@@ -595,12 +597,16 @@ int server_main(int argc, char **argv)
 	srv->prune_ev = event_new(srv->base, -1, EV_PERSIST, on_prune, srv);
 	srv->sigterm_ev = evsignal_new(srv->base, SIGTERM, on_signal, srv);
 	srv->sigint_ev = evsignal_new(srv->base, SIGINT, on_signal, srv);
+	/* A closed terminal stops the server cleanly, its local workers with it: they are in
+	 * a session of their own and would otherwise run on without a server. */
+	srv->sighup_ev = evsignal_new(srv->base, SIGHUP, on_signal, srv);
 	srv->sigchld_ev = evsignal_new(srv->base, SIGCHLD, on_sigchld, srv);
 	struct timeval ka = {15, 0}, pr = {600, 0};
 	event_add(srv->keepalive_ev, &ka);
 	event_add(srv->prune_ev, &pr);
 	event_add(srv->sigterm_ev, NULL);
 	event_add(srv->sigint_ev, NULL);
+	event_add(srv->sighup_ev, NULL);
 	event_add(srv->sigchld_ev, NULL);
 	if (srv->store->vt->start(srv->store, srv->base, on_committed, srv) ||
 	    http_start(srv, o.listen, &err)) {

@@ -91,7 +91,8 @@ struct server {
 	struct batch *spare;		/* owned: an emptied batch kept for reuse */
 	struct batch *last_sent;	/* the newest batch handed to the store, or NULL */
 	int inflight;			/* batches handed to the store, not yet done */
-	struct event *flush_ev, *tick_ev, *keepalive_ev, *sigterm_ev, *sigint_ev, *sigchld_ev;
+	struct event *flush_ev, *tick_ev, *keepalive_ev, *sigterm_ev, *sigint_ev, *sighup_ev,
+		*sigchld_ev;
 	struct event *prune_ev;
 	bool flush_armed;		/* the flush event is active for this turn */
 	bool offer_parked;		/* work became ready or resources were freed: offer it

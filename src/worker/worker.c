@@ -610,7 +610,7 @@ static void leave_and_exit(struct worker *w)
 	json_t *body = json_object();
 	http_post(w, path, body, on_leave_done, NULL, NULL);
 	json_decref(body);
-	struct timeval tv = {LEAVE_WAIT_MS / 1000, (LEAVE_WAIT_MS % 1000) * 1000};
+	struct timeval tv = {LEAVE_WAIT_MS / 1000, (suseconds_t)(LEAVE_WAIT_MS % 1000) * 1000};
 	evtimer_add(w->leave_ev, &tv);
 }
 

@@ -52,3 +52,18 @@ for pid in $pids; do
 done
 log "ok: a clean stop ends the adopted workers"
 [[ ! -e $T/data/local-workers.json ]] || fail "no local worker runs: the registry should be gone"
+
+# SIGHUP (the terminal closed) is a clean stop too: the local workers do not run on alone.
+start_server --local-workers 1 --lease 10s --heartbeat 500ms
+wait_workers 1
+pid=$(jg workers --json | jq -r '.workers[0].pid')
+WORKER_PID[local$pid]=$pid
+kill -HUP "$SERVER_PID"
+rc=0
+wait "$SERVER_PID" || rc=$?
+SERVER_PID=""
+expect_eq "$rc" 0 "SIGHUP stops the server cleanly"
+grep -q "shutting down: SIGHUP" "$T/server.2.log" || fail "the server should say why it stops"
+wait_until 15 proc_gone "$pid"
+unset "WORKER_PID[local$pid]"
+log "ok: its local worker stopped with it"
