@@ -304,10 +304,19 @@ static void on_stop_step(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (srv->cur || srv->inflight) {
+		srv->stop_flushed = false;
 		if (srv->stop_phase < 400) {
 			event_add(srv->stop_ev, &tv);
 			return;
 		}
+	}
+	/* The replies the last commit released are written when their sockets are next
+	 * writable, a loop turn later: one more step, or a worker misses the answer to its
+	 * last report and keeps calling a server that is gone. */
+	if (!srv->stop_flushed) {
+		srv->stop_flushed = true;
+		event_add(srv->stop_ev, &tv);
+		return;
 	}
 	event_base_loopexit(srv->base, NULL);
 }

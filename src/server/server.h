@@ -115,6 +115,7 @@ struct server {
 	int64_t started_mono;
 	bool draining, stopping;
 	int stop_phase;
+	bool stop_flushed;		/* the stop gave written replies a loop turn */
 	struct event *stop_ev;
 	struct event *drain_ev;		/* when to stop waiting for workers to hear of a drain */
 	int64_t drain_deadline_mono;

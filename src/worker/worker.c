@@ -306,9 +306,21 @@ static void retry_later(struct worker *w)
 static void note_drain(struct worker *w, json_t *reply)
 {
 	if (json_is_true(json_object_get(reply, "drain")) && !w->draining) {
-		log_info("the server is draining: no more joblets; exiting once %s",
-			 w->runs ? "the running ones are reported" : "it knows I leave");
+		log_info("the server is draining: no more joblets; exiting %s",
+			 w->runs ? "once the running ones are reported" : "now");
 		w->draining = true;
+	}
+}
+
+/* The finished runs a reserve reply answered for: the server has them. */
+static void drop_reported(struct worker *w, json_t *reply)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(reply, "results"), i, v) {
+		struct run *r = find_run(w, json_integer_value(json_object_get(v, "attempt")));
+		if (r && r->finished)
+			drop_run(w, r);
 	}
 }
 
@@ -331,12 +343,11 @@ static void on_reserve_reply(struct worker *w, int rc, long status, json_t *repl
 	size_t i;
 	json_t *v;
 	if (rs->gen != w->reg_gen) {
-		/* Sent under an older registration: the current one has its own poll. */
-		json_array_foreach(sent, i, v) {
-			struct run *r = find_run(w, json_integer_value(v));
-			if (r && r->finished && status != 200)
-				r->reporting = false;
-		}
+		/* Sent under an older registration: the current one has its own poll, and
+		 * joblets handed to the old entry are no longer its to run. Results it
+		 * answered are applied all the same. */
+		if (status == 200)
+			drop_reported(w, reply);
 		reserve_sent_free(rs);
 		worker_kick(w);
 		return;
@@ -344,11 +355,7 @@ static void on_reserve_reply(struct worker *w, int rc, long status, json_t *repl
 	w->reserving = false;
 	if (status == 200) {
 		w->backoff_ms = 100;
-		json_array_foreach(json_object_get(reply, "results"), i, v) {
-			struct run *r = find_run(w, json_integer_value(json_object_get(v, "attempt")));
-			if (r && r->finished)
-				drop_run(w, r);
-		}
+		drop_reported(w, reply);
 		json_array_foreach(json_object_get(reply, "joblets"), i, v)
 			start_joblet(w, v);
 		/* Fewer than asked for, or only after waiting: the queue has nothing more for
