@@ -482,12 +482,12 @@ static void dispatch(struct server *srv, struct call *c)
 			return;
 		}
 	}
-	if ((c->route->flags & R_NEW_WORK) && (srv->draining || srv->stopping)) {
+	if ((c->route->flags & R_NEW_WORK) && srv->draining) {
 		/* 503 is not remembered under the key: the same request may go to the next
 		 * server. */
 		call_error(c, 503, "draining", "",
-			   "the server is %s: it takes no new work; add it again once a server"
-			   " runs without draining", srv->draining ? "draining" : "shutting down");
+			   "the server is draining: it takes no new work; add it again once a"
+			   " server runs without draining");
 		return;
 	}
 	c->route->fn(c);
