@@ -6,6 +6,8 @@ const struct cli_cmd cli_cmd_worker = {
 	"worker",
 	"[--server URL[,URL…]] [--name NODE] [--cores N] [--ram MB] [--gpus N] [--tag K=V]…\n"
 	"            [--idle-exit SECS] [--grace D] [--ram-method auto|cgroup|sampling]\n"
+	"            --name: the node name (default the host name), one live worker's at a\n"
+	"            time: while another worker holds it, registration waits and retries\n"
 	"            --ram-method: how joblets' RAM is limited and its peak measured: cgroup\n"
 	"            (cgroup v2 with the memory controller, in a cgroup of the worker's own),\n"
 	"            sampling (the RSS of each joblet's processes), auto (cgroup when usable)",
