@@ -253,6 +253,8 @@ void api_worker_leave(struct call *c)
 		call_error(c, 400, "bad_request", "", "the body must be empty or {}");
 		return;
 	}
+	if (w->parked)	/* an empty answer, not the 404 a lost worker's poll gets */
+		parked_reply(w->parked, false);
 	sched_worker_lose(&c->srv->sched, w, "it left", server_now());
 	call_reply(c, 200, json_pack("{s:b}", "left", 1));
 	server_check_drained(c->srv);
