@@ -93,6 +93,8 @@ static void print_options(json_t *j)
 		       json_is_true(json_object_get(j, "kill_at_slot_end")) ? " (kill at slot end)" : "");
 	if (num(j, "max_running"))
 		printf("  max running %lld at once\n", num(j, "max_running"));
+	if (json_is_true(json_object_get(j, "retry_permanent")))
+		printf("  retries    also after notfound, permission, cwd (--retry-permanent)\n");
 	if (*str(j, "req_group"))
 		printf("  req group  %s (override %lld)%s%s\n", str(j, "req_group"), num(j, "override"),
 		       json_is_true(json_object_get(j, "ram_learned")) ? ", RAM learned" : "",
@@ -124,11 +126,18 @@ static int show_exec(int argc, char **argv)
 	       str(j, "group"), num(j, "priority"),
 	       out_time(json_object_get(j, "created_at"), t1, sizeof t1),
 	       out_time(json_object_get(j, "ended_at"), t2, sizeof t2));
-	printf("  needs %lld cores, %lld MB RAM, %lld GPUs, time limit %lld ms; retries %lld,"
+	printf("  needs %lld cores, %lld MB RAM, %lld GPUs, %lld ms; retries %lld,"
 	       " lost-retries %lld%s\n",
 	       num(j, "cores"), num(j, "ram_mb"), num(j, "gpus"), num(j, "time_ms"),
 	       num(j, "retries"), num(j, "lost_retries"),
 	       json_is_true(json_object_get(j, "no_restart")) ? ", no restart" : "");
+	/* What ends a joblet: the user's limits, never learned values (those book only). */
+	char rl[32] = "none", tl[32] = "none";
+	if (num(j, "ram_limit_mb"))
+		snprintf(rl, sizeof rl, "%lld MB", num(j, "ram_limit_mb"));
+	if (num(j, "time_limit_ms"))
+		snprintf(tl, sizeof tl, "%lld ms", num(j, "time_limit_ms"));
+	printf("  limits     RAM %s, time %s\n", rl, tl);
 	print_options(j);
 	size_t i, k;
 	json_t *jl, *a;

@@ -9,8 +9,9 @@ const struct cli_cmd cli_cmd_worker = {
 	"            --name: the node name (default the host name), one live worker's at a\n"
 	"            time: while another worker holds it, registration waits and retries\n"
 	"            --ram-method: how joblets' RAM is limited and its peak measured: cgroup\n"
-	"            (cgroup v2 with the memory controller, in a cgroup of the worker's own),\n"
-	"            sampling (the RSS of each joblet's processes), auto (cgroup when usable)",
+	"            (the memory controller of cgroup v2, in a cgroup of the worker's own, or\n"
+	"            of cgroup v1), sampling (the RSS of each joblet's processes), auto (cgroup\n"
+	"            when usable)",
 	"run a worker agent that reserves and runs joblets",
 	worker_main,
 };

@@ -46,6 +46,7 @@ int jobopts_parse(const struct cli_cmd *cmd, int ch, const char *arg, json_t *jo
 	case JO_NOT_BEFORE: json_object_set_new(job, "not_before", json_string(arg)); return 0;
 	case JO_TIMESLOT: json_object_set_new(job, "timeslot", json_string(arg)); return 0;
 	case JO_KILL_AT_SLOT_END: json_object_set_new(job, "kill_at_slot_end", json_true()); return 0;
+	case JO_RETRY_PERMANENT: json_object_set_new(job, "retry_permanent", json_true()); return 0;
 	case JO_MAX_RUNNING:
 		if (cli_int(cmd, "max-running", arg, 0, 1000000, &v))
 			return -1;

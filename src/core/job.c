@@ -138,6 +138,20 @@ const char *dep_type_name(int t)
 	return t >= 0 && t < DEP__N ? names[t] : "?";
 }
 
+int32_t job_ram_limit_mb(const struct job *j)
+{
+	if (!j->ram_learned)
+		return j->ram_mb;
+	return j->x ? j->x->ram_limit_mb : 0;
+}
+
+int64_t job_time_limit_ms(const struct job *j)
+{
+	if (!j->time_learned)
+		return j->time_ms;
+	return j->x ? j->x->time_limit_ms : 0;
+}
+
 char *job_id(const struct job *j, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s.%s.%lld", j->owner, j->name, (long long)j->seq);

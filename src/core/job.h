@@ -125,7 +125,13 @@ struct job_ext {
 	int32_t max_running;		/* 0 = none */
 	uint8_t override;		/* wr's: 0, 1, 2 */
 	bool kill_at_slot_end;
+	bool retry_permanent;		/* retry failures that look permanent (notfound, permission,
+					 * cwd), which otherwise end the joblet at once */
 	bool ram_given, time_given;	/* the user gave --ram / --time (learned values apply) */
+	/* The user's own limits while ram_mb / time_ms hold learned values (ram_learned,
+	 * time_learned): what learn_apply replaced, 0 when nothing was given. */
+	int32_t ram_limit_mb;
+	int64_t time_limit_ms;
 	char *script;			/* owned: a script run's state as JSON text (the server's
 					 * scripts.c reads it), or NULL */
 	uint8_t script_flags;		/* scripts.c's cache: which handlers it has */
@@ -177,4 +183,9 @@ const char *dep_type_name(int t);
 bool name_valid(const char *s, size_t max);	/* "after_ok", "after_fail", "after_any" */
 /* "alice.true.12" into buf. */
 char *job_id(const struct job *j, char *buf, size_t len);
+/* The limits that end a joblet: the RAM and time the user set (--ram, --time, PATCH, a
+ * definition's facts), never a learned value, which only books the joblet's place. 0: none.
+ * (A RAM excess that would harm the node is the worker's to judge.) */
+int32_t job_ram_limit_mb(const struct job *j);
+int64_t job_time_limit_ms(const struct job *j);
 #endif

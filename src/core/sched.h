@@ -79,6 +79,8 @@ struct worker {
 	bool placeholder;		/* stands for a previous run's worker until it re-registers */
 	bool told_drain;		/* a reply to it said the server drains */
 	const char *gone_why;		/* static: why it is being dropped, for the lost hook */
+	uint64_t map_key;		/* its key in sched->workers (see there) */
+	bool stopping;			/* it said it is stopping: hand it nothing more */
 	int64_t registered_at, last_seen;	/* wall ms */
 	int64_t lease_deadline;		/* monotonic ms */
 	size_t lease_pos;
@@ -128,7 +130,12 @@ struct sched {
 	struct heap delay;		/* WAITING joblets by ready_at */
 	struct heap leases;		/* workers by lease_deadline */
 	struct imap attempts;		/* attempt id → struct attempt* (all, not owned) */
-	struct imap workers;		/* imap_hash_str(id) → struct worker* (owned) */
+	/* id → struct worker* (owned). A registered worker's id is drawn until hash_id(id) is
+	 * a free key, so it sits at that key; a placeholder's id comes from the store and may
+	 * collide, so it takes the next free key after it, found by comparing ids (lookups of
+	 * placeholders by id happen at load only, before any worker leaves the map). */
+	struct imap workers;
+	uint64_t (*hash_id)(const char *id);	/* imap_hash_str unless a test swaps it */
 	struct imap uniq;		/* hash(cmd, cwd) → chain of incomplete jobs */
 	struct imap groups;		/* interned group pointer → struct sched_counts* (owned) */
 	struct sched_counts totals;
@@ -161,7 +168,7 @@ struct job_spec {
 enum {
 	MOD_CONSTRAINTS = 1, MOD_AVOID = 2, MOD_LIMITS = 4, MOD_DEPS = 8, MOD_GROUPS = 16,
 	MOD_AFTER_GROUPS = 32, MOD_NOT_BEFORE = 64, MOD_SLOT = 128, MOD_MAX_RUNNING = 256,
-	MOD_OVERRIDE = 512,
+	MOD_OVERRIDE = 512, MOD_RETRY_PERMANENT = 1024,
 };
 
 /* A worker's report on one attempt (docs/API.md FINISH). Strings borrowed. */
@@ -175,6 +182,7 @@ struct finish {
 	int64_t cpu_ms;
 	const char *message;
 	bool worker_stop;
+	bool not_started;		/* the worker never started it: queue it again, no budget */
 };
 
 enum finish_result { FINISH_APPLIED, FINISH_DUPLICATE, FINISH_STALE, FINISH_UNKNOWN };

@@ -4,6 +4,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/xalloc.h"
+#include <errno.h>
 #include <event2/buffer.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -171,7 +172,7 @@ void api_backup(struct call *c)
 		c->kept = false;
 		free(bw->path);
 		free(bw);
-		call_error(c, 500, "internal", "", "cannot start a backup thread");
+		call_error(c, 500, "internal", "", "cannot start a backup thread: %s", strerror(errno));
 	}
 }
 

@@ -490,7 +490,7 @@ static void on_parked_close(struct evhttp_connection *evcon, void *arg)
 static size_t reserve_now(struct server *srv, struct worker *w, int32_t c, int32_t r, int32_t g,
 			  size_t max, struct attempt **got)
 {
-	if (srv->draining || srv->stopping)
+	if (srv->draining || srv->stopping || w->stopping)
 		return 0;
 	return sched_reserve(&srv->sched, w, c, r, g, max, got, server_now());
 }
@@ -513,7 +513,8 @@ void server_try_parked(struct server *srv)
 	}
 }
 
-static const char *const reserve_fields[] = {"free", "max", "wait_ms", "finished", NULL};
+static const char *const reserve_fields[] = {"free", "max", "wait_ms", "finished", "stopping",
+					     NULL};
 static const char *const free_fields[] = {"cores", "ram_mb", "gpus", NULL};
 
 void api_worker_reserve(struct call *c)
@@ -521,6 +522,7 @@ void api_worker_reserve(struct call *c)
 	struct server *srv = c->srv;
 	struct derr e;
 	int64_t max, wait_ms, fc, fr, fg;
+	bool stopping;
 	struct worker *w = worker_param(c);
 	if (w == NULL)
 		return;
@@ -535,7 +537,8 @@ void api_worker_reserve(struct call *c)
 	    (freeo && (!json_is_object(freeo) || check_fields(freeo, "free.", free_fields, &e))) ||
 	    get_int(freeo, "free.", "cores", 0, 1 << 20, w->cores, &fc, &e) ||
 	    get_int(freeo, "free.", "ram_mb", 0, INT32_MAX / 2, w->ram_mb, &fr, &e) ||
-	    get_int(freeo, "free.", "gpus", 0, 4096, w->gpus, &fg, &e)) {
+	    get_int(freeo, "free.", "gpus", 0, 4096, w->gpus, &fg, &e) ||
+	    get_bool(b, "", "stopping", &stopping, &e)) {
 		if (json_is_object(b) && e.code)
 			call_error(c, e.status, e.code, e.field, "%s", e.message);
 		else
@@ -558,6 +561,10 @@ void api_worker_reserve(struct call *c)
 			return;
 		}
 	}
+	/* A stopping worker is handed nothing more, by this poll or one still parked. Marked
+	 * before its reports are applied: a joblet they queue again is never offered to it. */
+	if (stopping)
+		w->stopping = true;
 	json_t *results = json_array();
 	json_array_foreach(fin, i, v) {
 		enum finish_result res;

@@ -110,7 +110,7 @@ int get_int(json_t *obj, const char *prefix, const char *key, int64_t min, int64
 			(long long)max, (long long)x);
 }
 
-static int get_bool(json_t *obj, const char *prefix, const char *key, bool *out, struct derr *e)
+int get_bool(json_t *obj, const char *prefix, const char *key, bool *out, struct derr *e)
 {
 	json_t *v = json_object_get(obj, key);
 	if (v == NULL) {
@@ -195,7 +195,7 @@ static const char *const job_fields[] = {
 	"priority", "retries", "lost_retries", "retry_delay_ms", "no_restart", "joblets", "unique",
 	"constraints", "avoid", "limits", "after_ok", "after_fail", "after_any", "dep_groups",
 	"after_groups", "not_before", "timeslot", "kill_at_slot_end", "max_running", "override",
-	NULL,
+	"retry_permanent", NULL,
 };
 
 int decode_job(json_t *obj, const char *prefix, const char *owner, int64_t now,
@@ -307,7 +307,7 @@ static const char *const patch_fields[] = {
 	"priority", "cores", "ram_mb", "time_ms", "gpus", "retries", "lost_retries",
 	"retry_delay_ms", "constraints", "avoid", "limits", "after_ok", "after_fail", "after_any",
 	"dep_groups", "after_groups", "not_before", "timeslot", "kill_at_slot_end", "max_running",
-	"override", NULL,
+	"override", "retry_permanent", NULL,
 };
 
 int decode_job_patch(json_t *body, int64_t now, struct job_spec *mod, unsigned *mask,
@@ -345,7 +345,7 @@ int decode_job_patch(json_t *body, int64_t now, struct job_spec *mod, unsigned *
 
 static const char *const finish_fields[] = {
 	"attempt", "exit_code", "signal", "fail_reason", "started_at_ms", "ended_at_ms",
-	"peak_ram_mb", "cpu_ms", "message", "worker_stop", "output", NULL,
+	"peak_ram_mb", "cpu_ms", "message", "worker_stop", "not_started", "output", NULL,
 };
 
 int decode_finish(json_t *obj, const char *prefix, bool need_attempt, struct finish *out,
@@ -366,7 +366,8 @@ int decode_finish(json_t *obj, const char *prefix, bool need_attempt, struct fin
 	    get_int(obj, prefix, "cpu_ms", 0, INT64_MAX / 2, 0, &v[5], e) ||
 	    get_str(obj, prefix, "fail_reason", 0, 32, "", &reason, e) ||
 	    get_str(obj, prefix, "message", 0, 4096, NULL, &out->message, e) ||
-	    get_bool(obj, prefix, "worker_stop", &out->worker_stop, e))
+	    get_bool(obj, prefix, "worker_stop", &out->worker_stop, e) ||
+	    get_bool(obj, prefix, "not_started", &out->not_started, e))
 		return -1;
 	if (need_attempt && v[0] == 0) {
 		field_name(f, sizeof f, prefix, "attempt");

@@ -46,6 +46,8 @@ char *name_from_cmd(const char *cmd);
 /* Reads an integer member; absent → def. -1 with e set if wrong type or out of range. */
 int get_int(json_t *obj, const char *prefix, const char *key, int64_t min, int64_t max,
 	    int64_t def, int64_t *out, struct derr *e);
+/* Reads a boolean member; absent → false. -1 with e set if it is not true or false. */
+int get_bool(json_t *obj, const char *prefix, const char *key, bool *out, struct derr *e);
 /* Refuse members not in allowed (NULL-terminated). */
 int check_fields(json_t *obj, const char *prefix, const char *const *allowed, struct derr *e);
 #endif

@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/host.h"
 #include "base/log.h"
+#include "base/spawn.h"
 #include "base/xalloc.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -191,26 +192,30 @@ static void spawn(struct local_worker *lw)
 	snprintf(cores, sizeof cores, "%d", (int)lw->e.cores);
 	snprintf(ram, sizeof ram, "%d", (int)lw->e.ram_mb);
 	snprintf(gpus, sizeof gpus, "%d", (int)lw->e.gpus);
+	/* Signals stay blocked until the child has reset the server's handlers. */
+	sigset_t old;
+	spawn_block_signals(&old);
 	pid_t pid = fork();
-	if (pid < 0) {
-		log_error("cannot start local worker %s: %s", lw->e.name, strerror(errno));
-		return;
-	}
 	if (pid == 0) {
 		/* A session of its own and no death signal: it outlives the server, as any
 		 * worker does, and is not stopped by a Ctrl-C meant for the server. */
 		setsid();
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
+		spawn_child_signals();
 		int devnull = open("/dev/null", O_RDONLY);
-		if (devnull < 0 || dup2(devnull, 0) < 0)
+		/* Nothing of the server's (its listening socket, its store) stays open in the
+		 * worker. */
+		if (devnull < 0 || dup2(devnull, 0) < 0 || spawn_cloexec_from(3) != 0)
 			_exit(127);
 		char *argv[] = {exe, "worker", "--server", lw->e.url, "--name", lw->e.name,
 				"--cores", cores, "--ram", ram, "--gpus", gpus, NULL};
 		execv(exe, argv);
 		_exit(127);
+	}
+	int fork_errno = errno;
+	spawn_restore_signals(&old);
+	if (pid < 0) {
+		log_error("cannot start local worker %s: %s", lw->e.name, strerror(fork_errno));
+		return;
 	}
 	lw->e.pid = pid;
 	lw->child = true;

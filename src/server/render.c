@@ -65,6 +65,8 @@ json_t *render_job(const struct job *j, bool with_joblets)
 	opts_write(o, j, true);
 	json_object_set_new(o, "ram_learned", json_boolean(j->ram_learned));
 	json_object_set_new(o, "time_learned", json_boolean(j->time_learned));
+	json_object_set_new(o, "ram_limit_mb", json_integer(job_ram_limit_mb(j)));
+	json_object_set_new(o, "time_limit_ms", json_integer(job_time_limit_ms(j)));
 	if (j->x && j->x->script) {
 		/* A run of a definition: its version; for a script, its handlers and facts. */
 		json_t *st = json_loads(j->x->script, 0, NULL);
@@ -120,12 +122,13 @@ json_t *render_assignment(const struct attempt *a)
 	job_id(j, id, sizeof id);
 	json_t *env = j->env ? json_loads(j->env, 0, NULL) : NULL;
 	return json_pack("{s:I, s:s, s:I, s:i, s:i, s:s, s:s, s:o, s:i, s:i, s:i, s:I, s:i, s:i,"
-			 " s:s}",
+			 " s:s, s:i}",
 			 "attempt", (json_int_t)a->id, "job", id, "seq", (json_int_t)j->seq, "index",
 			 jl->index, "n", a->n, "cmd", j->cmd, "cwd", j->cwd, "env",
 			 env ? env : json_object(), "cores", j->cores, "ram_mb", j->ram_mb, "gpus",
-			 j->gpus, "time_ms", (json_int_t)j->time_ms, "retry", a->n - 1, "maxretry",
-			 j->retries, "node", a->node);
+			 j->gpus, "time_ms", (json_int_t)job_time_limit_ms(j), "retry", a->n - 1,
+			 "maxretry", j->retries, "node", a->node, "ram_limit_mb",
+			 job_ram_limit_mb(j));
 }
 
 json_t *render_worker(const struct worker *w)
@@ -141,7 +144,8 @@ json_t *render_worker(const struct worker *w)
 	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:o, s:{s:i, s:i, s:i}, s:o, s:o, s:o,"
 			 " s:i, s:s, s:s}",
 			 "id", w->id, "name", w->name, "state",
-			 w->placeholder ? "recovering" : "up", "cores", w->placeholder ? 0 : w->cores,
+			 w->placeholder ? "recovering" : w->stopping ? "stopping" : "up", "cores",
+			 w->placeholder ? 0 : w->cores,
 			 "ram_mb", w->placeholder ? 0 : w->ram_mb, "gpus",
 			 w->placeholder ? 0 : w->gpus, "tags", tags ? tags : json_object(), "used",
 			 "cores", w->used_cores, "ram_mb", w->used_ram_mb, "gpus", w->used_gpus,

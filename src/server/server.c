@@ -2,6 +2,7 @@
  * timers, drain and shutdown. */
 #include "server/server.h"
 #include "server/local-registry.h"
+#include "server/listen.h"
 #include "base/clock.h"
 #include "base/intern.h"
 #include "base/log.h"
@@ -9,6 +10,7 @@
 #include <errno.h>
 #include <event2/thread.h>
 #include <getopt.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -350,8 +352,11 @@ static void usage(FILE *f)
 		   "                      [--local-workers N] [--local-worker-cores N] [--local-worker-ram MB]\n"
 		   "                      [--local-worker-gpus N] [--lease DURATION] [--heartbeat DURATION]\n"
 		   "                      [--starve-after DURATION] [--config FILE] [--test-clock START]\n"
-		   "  --listen         address to serve the API on (default 127.0.0.1:7370; port 0 picks one)\n"
-		   "  --data           data directory holding the SQLite store (default ./jobgrid-data)\n"
+		   "  --listen         loopback address to serve the API on (default 127.0.0.1:7370;\n"
+		   "                   [::1]:PORT for IPv6; port 0 picks one); until authentication\n"
+		   "                   and TLS exist, other addresses are refused\n"
+		   "  --data           data directory holding the SQLite store (default ./jobgrid-data);\n"
+		   "                   one server per directory: a second one is refused, naming the first\n"
 		   "  --store          store URL; sqlite (the default) is the only one so far\n"
 		   "  --local-workers  start and supervise N workers on this machine (default 0); they\n"
 		   "                   split its cores and RAM (at least 1 core each) and outlive a\n"
@@ -378,6 +383,7 @@ static void raise_nofile(void)
 
 struct server_opts {
 	const char *listen, *data, *store, *config;
+	struct addrinfo *listen_ai;	/* owned (freeaddrinfo): --listen resolved and checked */
 	int64_t test_clock;
 	int local_workers;
 	int32_t local_cores, local_ram_mb, local_gpus;	/* per local worker; -1: a share */
@@ -481,6 +487,12 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 		fprintf(stderr, "jobgrid server: --lease must be at least twice --heartbeat (>= 100ms)\n");
 		return -1;
 	}
+	char *err = NULL;
+	if (listen_resolve(o->listen, false, &o->listen_ai, &err)) {
+		fprintf(stderr, "jobgrid server: %s\n", err);
+		free(err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -488,11 +500,12 @@ static void write_url_file(struct server *srv)
 {
 	char *path = xasprintf("%s/server.url", srv->data_dir), *tmp = xasprintf("%s.tmp", path);
 	FILE *f = fopen(tmp, "w");
-	if (f) {
-		fprintf(f, "%s\n", srv->url);
-		fclose(f);
-		rename(tmp, path);
-	}
+	/* Clients and scripts find the server here: a failure is worth a line, not a stop. */
+	bool ok = f != NULL && fprintf(f, "%s\n", srv->url) > 0;
+	if (f != NULL && fclose(f) != 0)
+		ok = false;
+	if (!ok || rename(tmp, path) != 0)
+		log_warn("cannot write %s: %s", path, strerror(errno));
 	free(path);
 	free(tmp);
 }
@@ -541,13 +554,33 @@ static void server_free(struct server *srv)
 	intern_free_all();
 }
 
+/* A start that stopped half way: release what it took, in reverse order. */
+static int start_failed(struct server *srv, int listen_fd, char *bound, int rc)
+{
+	server_free(srv);
+	if (listen_fd >= 0)
+		close(listen_fd);
+	free(bound);
+	return rc;
+}
+
 int server_main(int argc, char **argv)
 {
-	struct server_opts o = {"127.0.0.1:7370", "./jobgrid-data", NULL, NULL, 0, 0, -1, -1, -1,
-				30000, 5000, 60000};
+	struct server_opts o = {.listen = "127.0.0.1:7370", .data = "./jobgrid-data", .local_cores = -1,
+				.local_ram_mb = -1, .local_gpus = -1,
+				.lease_ms = 30000, .heartbeat_ms = 5000, .starve_ms = 60000};
 	if (parse_opts(argc, argv, &o))
 		return 2;
 	log_init("server", LOG_INFO);
+	/* Bound before the store opens: a port in use changes nothing on disk. */
+	char *err = NULL, *bound = NULL;
+	int listen_fd = listen_bind(o.listen, o.listen_ai, &bound, &err);
+	freeaddrinfo(o.listen_ai);
+	if (listen_fd < 0) {
+		log_error("%s", err);
+		free(err);
+		return 1;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
 	evthread_use_pthreads();
@@ -568,15 +601,13 @@ int server_main(int argc, char **argv)
 	srv->sched.starve_ms = o.starve_ms;
 	srv->sched.failover_wait_ms = 2 * o.heartbeat_ms;
 	render_init(&srv->sched);
-	imap_init(&srv->idem);
+	idem_init(&srv->idem);
 	imap_init(&srv->defs);
-	char *err = NULL;
 	test_clock_ms = o.test_clock;
 	if (o.config && server_config_read(srv, o.config, &err)) {
 		log_error("%s", err);
 		free(err);
-		server_free(srv);
-		return 2;
+		return start_failed(srv, listen_fd, bound, 2);
 	}
 	srv->store = store_sqlite_open(o.data, &err);
 	int64_t t0 = clock_mono_us();
@@ -584,8 +615,7 @@ int server_main(int argc, char **argv)
 	    srv->store->vt->load_defs(srv->store, defs_load, srv, &err)) {
 		log_error("cannot open the store: %s", err);
 		free(err);
-		server_free(srv);
-		return 1;
+		return start_failed(srv, listen_fd, bound, 1);
 	}
 	/* Re-evaluating gates may change rows: they go in the first batch. */
 	srv->flush_ev = event_new(srv->base, -1, 0, on_flush, srv);
@@ -593,8 +623,7 @@ int server_main(int argc, char **argv)
 	if (network_start(srv, &err)) {
 		log_error("cannot restore the job networks: %s", err);
 		free(err);
-		server_free(srv);
-		return 1;
+		return start_failed(srv, listen_fd, bound, 1);
 	}
 	log_info("recovered %lld jobs (%d ready, %d running) in %.3f s", (long long)srv->sched.njobs,
 		 srv->sched.totals.by_state[JS_READY], srv->sched.totals.by_state[JS_RUNNING],
@@ -617,12 +646,16 @@ int server_main(int argc, char **argv)
 	event_add(srv->sigint_ev, NULL);
 	event_add(srv->sighup_ev, NULL);
 	event_add(srv->sigchld_ev, NULL);
-	if (srv->store->vt->start(srv->store, srv->base, on_committed, srv) ||
-	    http_start(srv, o.listen, &err)) {
-		log_error("%s", err ? err : "cannot start the store writer");
+	if (srv->store->vt->start(srv->store, srv->base, on_committed, srv)) {
+		log_error("cannot start the store writer: %s", strerror(errno));
+		return start_failed(srv, listen_fd, bound, 1);
+	}
+	int http_rc = http_start(srv, listen_fd, bound, &err);	/* takes listen_fd */
+	free(bound);
+	if (http_rc) {
+		log_error("%s", err);
 		free(err);
-		server_free(srv);
-		return 1;
+		return start_failed(srv, -1, NULL, 1);
 	}
 	write_url_file(srv);
 	char lease[32], hb[32];

@@ -48,6 +48,9 @@ static const char *const store_migrations[] = {
 	" run TEXT NOT NULL) STRICT;"
 	"CREATE INDEX net_runs_planned ON net_runs(planned_at);"
 	"CREATE TABLE net_paused(name TEXT PRIMARY KEY) STRICT, WITHOUT ROWID;",
+	/* 5: the Lua file a definition's `script: NAME.lua` names, deployed with its version
+	 * (JSON {"NAME.lua": "Lua text"}); NULL for rows written before, which had none */
+	"ALTER TABLE definitions ADD COLUMN scripts TEXT;",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof store_migrations / sizeof store_migrations[0]))
 #endif

@@ -34,6 +34,7 @@ void store_batch_clear(struct store_batch *b)
 			free(r->u.def.name);
 			free(r->u.def.file);
 			free(r->u.def.source);
+			free(r->u.def.scripts);
 			break;
 		case REC_NET_RUN:
 		case REC_NET_DROP:

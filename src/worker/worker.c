@@ -20,11 +20,12 @@
 #define RESERVE_WAIT_MS 20000
 #define PARKED_AFTER_MS 50	/* a reserve out this long is parked: report results apart */
 #define STOP_REPORT_MS 5000	/* how long a stopping worker tries to report */
+#define KILL_REAP_MS 1000	/* after the grace: for the KILL to land and be reaped */
 #define LEAVE_WAIT_MS 2000	/* how long an exiting worker waits to say it leaves */
 
 static void do_register(struct worker *w);
-static void send_reports(struct worker *w);
 static void leave_and_exit(struct worker *w);
+static void send_reports(struct worker *w);
 
 /* ---- resources and bookkeeping ------------------------------------------------------ */
 
@@ -263,6 +264,9 @@ static void start_joblet(struct worker *w, json_t *a)
 	r->maxretry = (int32_t)json_integer_value(json_object_get(a, "maxretry"));
 	r->cores = (int32_t)json_integer_value(json_object_get(a, "cores"));
 	r->ram_mb = (int32_t)json_integer_value(json_object_get(a, "ram_mb"));
+	/* A server of before the limits were apart sends none: its ram_mb was the limit. */
+	json_t *limit = json_object_get(a, "ram_limit_mb");
+	r->ram_limit_mb = limit ? (int32_t)json_integer_value(limit) : r->ram_mb;
 	r->gpus = (int32_t)json_integer_value(json_object_get(a, "gpus"));
 	r->time_ms = json_integer_value(json_object_get(a, "time_ms"));
 	r->next = w->runs;
@@ -278,6 +282,26 @@ static void start_joblet(struct worker *w, json_t *a)
 	}
 	exec_start(r, json_string_value(json_object_get(a, "cmd")) ?: "false", cwd,
 		   json_object_get(a, "env"));
+}
+
+/* A joblet handed out by a poll answered as this worker began to stop: not started, and
+ * reported so (not_started), so the server queues it again without spending a retry. */
+static void refuse_joblet(struct worker *w, json_t *a)
+{
+	struct run *r = xcalloc(1, sizeof *r);
+	r->w = w;
+	r->attempt = json_integer_value(json_object_get(a, "attempt"));
+	r->job = xstrdup(json_string_value(json_object_get(a, "job")) ?: "?");
+	r->out_fd = r->reply_fd = -1;	/* nothing of a process: none was started */
+	r->finished = true;
+	r->result = json_pack("{s:I, s:n, s:i, s:s, s:s, s:b, s:b, s:[]}", "attempt",
+			      (json_int_t)r->attempt, "exit_code", "signal", 0, "fail_reason",
+			      "start", "message", "not started: the worker is stopping",
+			      "worker_stop", 1, "not_started", 1, "output");
+	r->next = w->runs;
+	w->runs = r;
+	log_info("attempt %lld (%s): not started, the worker is stopping", (long long)r->attempt,
+		 r->job);
 }
 
 static void kill_listed(struct worker *w, json_t *ids, bool cancel)
@@ -312,7 +336,7 @@ static void note_drain(struct worker *w, json_t *reply)
 	}
 }
 
-/* The finished runs a reserve reply answered for: the server has them. */
+/* The finished runs a poll's reply answered for: the server has them. */
 static void drop_reported(struct worker *w, json_t *reply)
 {
 	size_t i;
@@ -324,40 +348,53 @@ static void drop_reported(struct worker *w, json_t *reply)
 	}
 }
 
-struct reserve_sent {
+/* What a poll carried, for its reply. */
+struct poll_sent {
 	json_t *ids;		/* owned: the attempt ids whose results rode along */
 	unsigned gen;		/* the registration it was sent under */
 };
 
-static void reserve_sent_free(void *arg)
+static struct poll_sent *poll_sent_new(struct worker *w, json_t *ids)
 {
-	struct reserve_sent *rs = arg;
-	json_decref(rs->ids);
-	free(rs);
+	struct poll_sent *ps = xmalloc(sizeof *ps);
+	ps->ids = ids;
+	ps->gen = w->reg_gen;
+	return ps;
 }
 
-static void on_reserve_reply(struct worker *w, int rc, long status, json_t *reply, void *arg)
+static void poll_sent_free(void *arg)
 {
-	struct reserve_sent *rs = arg;
-	json_t *sent = rs->ids;
+	struct poll_sent *ps = arg;
+	json_decref(ps->ids);
+	free(ps);
+}
+
+/* The reply to a poll, normal or a stopping worker's. */
+static void poll_replied(struct worker *w, int rc, long status, json_t *reply,
+			 struct poll_sent *ps)
+{
+	json_t *sent = ps->ids;
 	size_t i;
 	json_t *v;
-	if (rs->gen != w->reg_gen) {
+	if (ps->gen != w->reg_gen) {
 		/* Sent under an older registration: the current one has its own poll, and
 		 * joblets handed to the old entry are no longer its to run. Results it
 		 * answered are applied all the same. */
 		if (status == 200)
 			drop_reported(w, reply);
-		reserve_sent_free(rs);
+		poll_sent_free(ps);
 		worker_kick(w);
 		return;
 	}
-	w->reserving = false;
 	if (status == 200) {
 		w->backoff_ms = 100;
 		drop_reported(w, reply);
-		json_array_foreach(json_object_get(reply, "joblets"), i, v)
-			start_joblet(w, v);
+		json_array_foreach(json_object_get(reply, "joblets"), i, v) {
+			if (w->stopping)
+				refuse_joblet(w, v);
+			else
+				start_joblet(w, v);
+		}
 		/* Fewer than asked for, or only after waiting: the queue has nothing more for
 		 * us, so the next poll will park; results should not wait for it (a dependency
 		 * chain waits on them). */
@@ -377,21 +414,31 @@ static void on_reserve_reply(struct worker *w, int rc, long status, json_t *repl
 		} else {
 			log_warn("reserve failed (%s %ld); retrying", rc ? curl_easy_strerror(rc) : "status",
 				 status);
-			reserve_sent_free(rs);
+			poll_sent_free(ps);
 			retry_later(w);
 			return;
 		}
 	}
-	reserve_sent_free(rs);
+	poll_sent_free(ps);
 	worker_kick(w);
 }
 
-static void reserve(struct worker *w)
+static void on_reserve_reply(struct worker *w, int rc, long status, json_t *reply, void *arg)
 {
-	int32_t c, r, g;
-	used(w, &c, &r, &g);
-	int32_t fc = w->cores - c, fr = w->ram_mb - r, fg = w->gpus - g;
-	json_t *finished = json_array(), *sent = json_array();
+	w->reserving = false;
+	poll_replied(w, rc, status, reply, arg);
+}
+
+static void on_stop_poll_reply(struct worker *w, int rc, long status, json_t *reply, void *arg)
+{
+	w->stop_polling = false;
+	poll_replied(w, rc, status, reply, arg);
+}
+
+/* The finished results not on their way yet, now marked reporting; their ids into sent. */
+static json_t *take_finished(struct worker *w, json_t *sent)
+{
+	json_t *finished = json_array();
 	for (struct run *x = w->runs; x; x = x->next) {
 		if (x->finished && !x->reporting) {
 			json_array_append(finished, x->result);
@@ -399,7 +446,39 @@ static void reserve(struct worker *w)
 			x->reporting = true;
 		}
 	}
-	bool want = fc > 0 && !w->draining && !w->stopping;
+	return finished;
+}
+
+/* A stopping worker's poll: max 0, answered at once, carrying the results, and saying it
+ * stops. From then on the server hands this worker nothing: it answers a poll of it still
+ * parked there (a newer poll replaces an older one) and one that comes later, before any
+ * result in this one can free a joblet for them. */
+static void stop_poll(struct worker *w)
+{
+	bool any = false;
+	for (struct run *x = w->runs; x; x = x->next)
+		any = any || (x->finished && !x->reporting);
+	if (w->stop_polling || (!any && !w->withdraw))
+		return;
+	json_t *sent = json_array(), *finished = take_finished(w, sent);
+	w->withdraw = false;
+	w->stop_polling = true;
+	json_t *body = json_pack("{s:{s:i, s:i, s:i}, s:i, s:i, s:o, s:b}", "free", "cores", 0,
+				 "ram_mb", 0, "gpus", 0, "max", 0, "wait_ms", 0, "finished", finished,
+				 "stopping", 1);
+	char path[96];
+	snprintf(path, sizeof path, "/v1/workers/%s/reserve", w->id);
+	http_post(w, path, body, on_stop_poll_reply, poll_sent_new(w, sent), poll_sent_free);
+	json_decref(body);
+}
+
+static void reserve(struct worker *w)
+{
+	int32_t c, r, g;
+	used(w, &c, &r, &g);
+	int32_t fc = w->cores - c, fr = w->ram_mb - r, fg = w->gpus - g;
+	json_t *sent = json_array(), *finished = take_finished(w, sent);
+	bool want = fc > 0 && !w->draining;
 	if (!want && json_array_size(finished) == 0) {
 		json_decref(finished);
 		json_decref(sent);
@@ -414,17 +493,15 @@ static void reserve(struct worker *w)
 	w->reserving = true;
 	w->reserve_max = want ? fc : 0;
 	w->reserve_sent_mono = clock_mono_ms();
-	struct reserve_sent *rs = xmalloc(sizeof *rs);
-	rs->ids = sent;
-	rs->gen = w->reg_gen;
-	http_post(w, path, body, on_reserve_reply, rs, reserve_sent_free);
+	http_post(w, path, body, on_reserve_reply, poll_sent_new(w, sent), poll_sent_free);
 	json_decref(body);
 }
 
-/* Decide what to send now: register, reserve (with reports), or direct reports. */
+/* Decide what to send now: register, reserve (with reports), or direct reports; once
+ * stopping, only polls that hand out nothing (stop_poll). */
 void worker_kick(struct worker *w)
 {
-	if (w->leaving || w->registering)
+	if (w->registering || w->leaving || w->exiting)
 		return;
 	if (w->draining && w->runs == NULL && !w->stopping) {
 		log_info("the server is draining and every joblet of mine is reported: exiting");
@@ -438,6 +515,10 @@ void worker_kick(struct worker *w)
 	}
 	if (evtimer_pending(w->retry_ev, NULL))
 		return;	/* the server is away: wait for the retry */
+	if (w->stopping) {
+		stop_poll(w);
+		return;
+	}
 	if (!w->reserving) {
 		reserve(w);
 		return;
@@ -571,17 +652,27 @@ static void on_sigchld(evutil_socket_t fd, short what, void *arg)
 	exec_reap(arg);
 }
 
+/* While stopping: the joblets get the grace to end after SIGTERM, then whatever is left is
+ * killed and reaped here (exec_end_all); the worker exits once every result is
+ * acknowledged, or when the time to report them is over. */
 static void on_stop_check(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
-	bool all_done = true;
+	bool all_ended = true;
 	for (struct run *r = w->runs; r; r = r->next)
-		all_done = all_done && r->finished;
-	/* Done once every result is acknowledged; a parked reserve or a heartbeat in flight
-	 * is not worth waiting for. */
-	if (w->runs == NULL || clock_mono_ms() > w->stop_deadline_mono) {
+		all_ended = all_ended && r->finished;
+	int64_t now = clock_mono_ms();
+	if (!all_ended && now >= w->kill_deadline_mono) {
+		log_warn("joblets still running past the grace: killing them (SIGKILL)");
+		exec_end_all(w, KILL_REAP_MS);
+	}
+	/* Done once every result is acknowledged and the polls are answered: one parked
+	 * before the stop may still bring a joblet, to be reported not started (else the
+	 * server would count it lost). A heartbeat in flight is not waited for. */
+	bool done = w->runs == NULL && !w->reserving && !w->stop_polling;
+	if (done || now > w->stop_deadline_mono) {
 		if (w->runs)
-			log_warn("exiting with %s unreported", all_done ? "results" : "joblets");
+			log_warn("exiting with results unreported (the server did not take them)");
 		leave_and_exit(w);
 		return;
 	}
@@ -621,12 +712,19 @@ static void leave_and_exit(struct worker *w)
 	evtimer_add(w->leave_ev, &tv);
 }
 
+/* SIGTERM, SIGINT, or idle: stop taking joblets (the poll parked at the server is replaced
+ * by one that hands out nothing), end the running ones (TERM, KILL after the grace), report
+ * them, exit. A second signal kills them at once. */
 static void on_sigterm(evutil_socket_t sig, short what, void *arg)
 {
 	struct worker *w = arg;
-	if (w->stopping)
+	if (w->stopping) {
+		log_info("stopping: second signal, killing the joblets now");
+		w->kill_deadline_mono = clock_mono_ms();
 		return;
+	}
 	w->stopping = true;
+	w->withdraw = w->reserving;
 	log_info("stopping: ending %s joblets and reporting them", w->runs ? "running" : "no");
 	for (struct run *r = w->runs; r; r = r->next) {
 		if (!r->finished) {
@@ -634,9 +732,11 @@ static void on_sigterm(evutil_socket_t sig, short what, void *arg)
 			exec_kill(r);
 		}
 	}
-	w->stop_deadline_mono = clock_mono_ms() + STOP_REPORT_MS + w->grace_ms;
+	w->kill_deadline_mono = clock_mono_ms() + w->grace_ms + KILL_REAP_MS;
+	w->stop_deadline_mono = w->kill_deadline_mono + STOP_REPORT_MS;
 	struct timeval tv = {0, 50000};
 	evtimer_add(w->stop_ev, &tv);
+	worker_kick(w);
 }
 
 static void on_idle(evutil_socket_t fd, short what, void *arg)
@@ -695,7 +795,7 @@ static int parse_opts(struct worker *w, int argc, char **argv)
 	extern const struct cli_cmd cli_cmd_worker;
 	const char *server = getenv("JOBGRID_URL");
 	json_t *tags = json_object();
-	long long v;
+	long long v = 0;
 	int ch, bad = 0;
 	char host[256] = "worker";
 	gethostname(host, sizeof host - 1);
@@ -708,12 +808,13 @@ static int parse_opts(struct worker *w, int argc, char **argv)
 		switch (ch) {
 		case 's': server = optarg; break;
 		case 'n': free(w->name); w->name = xstrdup(optarg); break;
-		case 'c': bad = cli_int(&cli_cmd_worker, "cores", optarg, 0, 1 << 20, &v); w->cores = (int32_t)v; break;
-		case 'r': bad = cli_int(&cli_cmd_worker, "ram", optarg, 0, INT32_MAX / 2, &v); w->ram_mb = (int32_t)v; break;
-		case 'g': bad = cli_int(&cli_cmd_worker, "gpus", optarg, 0, 4096, &v); w->gpus = (int32_t)v; break;
+		/* A value is taken only once it parsed: v is not set on failure. */
+		case 'c': if (!(bad = cli_int(&cli_cmd_worker, "cores", optarg, 0, 1 << 20, &v))) w->cores = (int32_t)v; break;
+		case 'r': if (!(bad = cli_int(&cli_cmd_worker, "ram", optarg, 0, INT32_MAX / 2, &v))) w->ram_mb = (int32_t)v; break;
+		case 'g': if (!(bad = cli_int(&cli_cmd_worker, "gpus", optarg, 0, 4096, &v))) w->gpus = (int32_t)v; break;
 		case 't': bad = add_tag(tags, optarg); break;
-		case 'i': bad = cli_int(&cli_cmd_worker, "idle-exit", optarg, 1, 86400LL * 365, &v); w->idle_exit_ms = v * 1000; break;
-		case 'G': bad = cli_duration(&cli_cmd_worker, "grace", optarg, &v); w->grace_ms = v; break;
+		case 'i': if (!(bad = cli_int(&cli_cmd_worker, "idle-exit", optarg, 1, 86400LL * 365, &v))) w->idle_exit_ms = v * 1000; break;
+		case 'G': if (!(bad = cli_duration(&cli_cmd_worker, "grace", optarg, &v))) w->grace_ms = v; break;
 		case 'M':
 			if (strcmp(optarg, "auto") == 0 || strcmp(optarg, "cgroup") == 0 ||
 			    strcmp(optarg, "sampling") == 0) {
@@ -747,6 +848,16 @@ static int parse_opts(struct worker *w, int argc, char **argv)
 
 static void worker_free(struct worker *w)
 {
+	/* On the way out already: a further SIGTERM or SIGINT must not cut the clean-up short
+	 * (its handlers go with the loop). */
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
+	/* Every path out ends with no joblet process behind (normally none is left here). */
+	w->exiting = true;
+	exec_end_all(w, 5000);
 	while (w->runs)
 		drop_run(w, w->runs);
 	struct event *evs[] = {w->sigchld_ev, w->sigterm_ev, w->sigint_ev, w->heartbeat_ev,

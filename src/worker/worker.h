@@ -22,8 +22,12 @@ struct run {
 	struct worker *w;
 	int64_t attempt;
 	char *job;			/* owned: "alice.true.3" */
-	int32_t index, n, retry, maxretry, cores, ram_mb, gpus;
-	int64_t time_ms;
+	int32_t index, n, retry, maxretry, cores, gpus;
+	int32_t ram_mb;			/* booked (its share of the worker), maybe learned */
+	int32_t ram_limit_mb;		/* the limit that ends it: the user's; 0 none */
+	int32_t cg_limit_mb;		/* the limit of its cgroup: ram_limit_mb, else the
+					 * worker's RAM; 0 none */
+	int64_t time_ms;		/* the time limit that ends it (the user's); 0 none */
 	pid_t pid;			/* also the process group id; 0 once reaped */
 	int out_fd;			/* read end of the output pipe, -1 at EOF */
 	struct event *out_ev, *limit_ev, *kill_ev;
@@ -35,7 +39,7 @@ struct run {
 	struct rusage ru;
 	int peak_rss_kb;
 	int sampled_kb;			/* the group's RSS in the current sample */
-	char cgroup[600];		/* its cgroup v2 directory, "" when sampled */
+	char cgroup[600];		/* its cgroup directory, "" when sampled */
 	int fail_reason;		/* enum fail_reason; set on start failures and kills */
 	char message[2048];
 	bool script;			/* runs joblet_started through `jobgrid script` */
@@ -59,12 +63,16 @@ int exec_start_script(struct run *r, const char *request, const char *cwd, json_
 void exec_kill(struct run *r);
 /* Reap children (SIGCHLD); finished runs are handed to worker_run_done. */
 void exec_reap(struct worker *w);
+/* End every joblet still running now: SIGKILL to its process group and cgroup, again until
+ * each is reaped or wait_ms passed (one still there is logged), and build the results of
+ * all that ended (worker_run_done). A worker calls it before it exits, on every path. */
+void exec_end_all(struct worker *w, int64_t wait_ms);
 /* Sample the RSS of running joblets' groups (memory.current of their cgroups); kill those
  * over their RAM limit (the kernel does it for cgroups); remove cgroups left busy. */
 void exec_sample(struct worker *w);
 void exec_free(struct run *r);
 /* At exit: remove the joblet cgroups left busy, waiting up to wait_ms for their processes
- * to go; the ones that stay are logged. */
+ * to go (the ones that stay are logged), then what cgroup_setup made. */
 void exec_cgroups_cleanup(struct worker *w, int64_t wait_ms);
 /* Base64 of len bytes into a new string (OpenSSL EVP_EncodeBlock). */
 char *exec_b64(const void *data, size_t len);
@@ -96,11 +104,15 @@ struct worker {
 	int exit_code;			/* worker_main's status */
 	int64_t heartbeat_ms;
 	bool registering, reserving, stopping, draining, leaving;
+	bool stop_polling;		/* a stopping worker's poll is in flight */
+	bool withdraw;			/* stopping with a poll parked at the server: replace it */
+	bool exiting;			/* past the loop: nothing more is sent */
 	int64_t backoff_ms;
 	struct run *runs;		/* owned list: running and finished-unreported */
 	struct event *sigchld_ev, *sigterm_ev, *sigint_ev, *heartbeat_ev, *retry_ev, *flush_ev,
 		*idle_ev, *stop_ev, *report_ev, *sample_ev, *leave_ev;
-	struct cgroup_base cg;		/* RAM by cgroup v2 when cg.usable, else by sampling */
+	struct cgroup_base cg;		/* RAM by cgroup (v2 or v1) when cg.usable, else by
+					 * sampling */
 	char ram_method[16];		/* --ram-method: "", auto, cgroup or sampling */
 	struct cg_leftover {		/* a joblet cgroup not yet removable (busy) */
 		char *path;		/* owned */
@@ -110,7 +122,8 @@ struct worker {
 	int64_t reserve_sent_mono;	/* when the reserve in flight was sent */
 	int32_t reserve_max;		/* how many joblets it asked for */
 	bool queue_dry;			/* the last reserve got fewer than it asked for */
-	int64_t stop_deadline_mono;
+	int64_t kill_deadline_mono;	/* stopping: SIGKILL and reap what is left by then */
+	int64_t stop_deadline_mono;	/* stopping: exit by then, reported or not */
 	CURLM *multi;
 	struct event *curl_timer;
 	int inflight;

@@ -387,3 +387,57 @@ Test(sched, reserve_cost_does_not_grow_with_the_backlog)
 	cr_assert_eq(a->joblet->job->priority, 6, "the highest priority first");
 	cr_assert_eq(s.totals.by_state[JS_READY], 29999);
 }
+
+static uint64_t same_hash(const char *id)
+{
+	(void)id;
+	return 7;	/* every worker id collides */
+}
+
+/* Attempts left running by two workers whose ids hash alike: each gets its own
+ * placeholder, both stay in the worker map, and each leaves it alone when its lease ends
+ * (one used to replace the other in the map, and dropping it removed the other's entry). */
+Test(sched, placeholders_with_colliding_ids)
+{
+	s.hash_id = same_hash;
+	struct job *j = job_alloc(2);
+	j->seq = 1;
+	j->owner = j->name = j->group = j->req_group = j->cwd = intern("x");
+	j->cmd = strdup("true");
+	j->cores = 1;
+	sched_load_job(&s, j);
+	const char *ids[] = {"wAAAA0001", "wBBBB0002"};
+	for (int i = 0; i < 2; i++) {
+		struct attempt *a = calloc(1, sizeof *a);
+		a->id = i + 1;
+		a->n = 1;
+		a->state = AS_RUNNING;
+		a->node = intern(ids[i]);
+		a->worker_id = intern(ids[i]);
+		a->cores = 1;
+		sched_load_attempt(&s, a, 1, i);
+	}
+	sched_load_done(&s, 5000, 5000);
+	struct worker *w0 = j->joblets[0].live->worker, *w1 = j->joblets[1].live->worker;
+	cr_assert_neq(w0, w1, "each worker id has its own placeholder");
+	cr_assert_str_eq(w0->id, ids[0]);
+	cr_assert_str_eq(w1->id, ids[1]);
+	cr_assert_eq(s.workers.len, 2, "both are in the worker map");
+	cr_assert_eq(s.leases.len, 2);
+	/* A worker registering now gets an id whose key is free, whatever the hash says. */
+	s.hash_id = imap_hash_str;
+	struct worker *fresh = worker("fresh", 1, 5000);
+	cr_assert_eq(sched_worker(&s, fresh->id), fresh);
+	cr_assert_eq(s.workers.len, 3);
+	/* The placeholders' leases end: both joblets are lost, both leave the map. */
+	int64_t next_mono;
+	sched_worker_touch(&s, fresh, 1000, 5000 + 60000);
+	sched_tick(&s, 6000, 5000 + 31000, &next_mono);
+	cr_assert_eq(rec.lost, 2, "both placeholders were lost");
+	cr_assert_eq(s.workers.len, 1, "only the registered worker is left in the map");
+	cr_assert_eq(sched_worker(&s, fresh->id), fresh);
+	size_t in_map = 0;
+	for (size_t i = 0; i < s.workers.cap; i++)
+		in_map += s.workers.slots[i].key != 0 && s.workers.slots[i].val == fresh;
+	cr_assert_eq(in_map, 1);
+}

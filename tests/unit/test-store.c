@@ -4,6 +4,7 @@
 #include "base/intern.h"
 #include "core/opts.h"
 #include "core/sched.h"
+#include "store/migrations.h"
 #include "store/store.h"
 #include <criterion/criterion.h>
 #include <event2/event.h>
@@ -122,6 +123,37 @@ static void idem_ignore(void *arg, const char *owner, const char *key, int32_t s
 	cr_assert_str_eq(body, "{\"ids\":[1]}");
 }
 
+/* Open the store in dir and load it into a fresh s, as every test starts. */
+static struct store *open_loaded(struct sched *s)
+{
+	char *err = NULL;
+	struct store *st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st, "open: %s", err ? err : "");
+	sched_init(s, &hooks, 30000);
+	cr_assert_eq(st->vt->load(st, s, idem_ignore, &(int){0}, &err), 0, "load: %s",
+		     err ? err : "");
+	return st;
+}
+
+/* Commit one batch through the writer thread (which closes st), then free its records. */
+static void commit_one(struct store *st, struct store_batch *b)
+{
+	struct store_batch *bs[] = {b};
+	commit_batches(st, bs, 1);
+	store_batch_clear(b);
+	free(b->recs);
+}
+
+/* Commit batch b alone (emptying it), then open the store again. */
+static struct store *commit_and_reopen(struct store *st, struct store_batch *b)
+{
+	char *err = NULL;
+	commit_one(st, b);
+	st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st, "%s", err);
+	return st;
+}
+
 static void collect(void *arg, const struct output_row *row)
 {
 	char *buf = arg;
@@ -225,11 +257,8 @@ Test(store, round_trip, .init = setup, .fini = teardown)
 Test(store, output_order_and_schema_version, .init = setup, .fini = teardown)
 {
 	char *err = NULL;
-	struct store *st = store_sqlite_open(dir, &err);
-	cr_assert_not_null(st);
 	struct sched s;
-	sched_init(&s, &hooks, 30000);
-	cr_assert_eq(st->vt->load(st, &s, idem_ignore, &(int){0}, &err), 0);
+	struct store *st = open_loaded(&s);
 	struct store_batch b = {0};
 	cur = &b;
 	struct job_spec a = spec("echo x", 0);
@@ -247,13 +276,7 @@ Test(store, output_order_and_schema_version, .init = setup, .fini = teardown)
 		o->data = strdup(chunks[i]);
 		o->len = strlen(chunks[i]);
 	}
-	struct store_batch *bs[] = {&b};
-	commit_batches(st, bs, 1);
-	store_batch_clear(&b);
-	free(b.recs);
-
-	st = store_sqlite_open(dir, &err);
-	cr_assert_not_null(st);
+	st = commit_and_reopen(st, &b);
 	char text[512] = "";
 	cr_assert_eq(st->vt->read_output(st, 1, -1, 0, collect, text), 0);
 	cr_assert_str_eq(text, "one\n|freeze;two\n|freeze;three\n|freeze;", "time order with nodes");
@@ -280,12 +303,8 @@ Test(store, output_order_and_schema_version, .init = setup, .fini = teardown)
  * the gates are rebuilt from them: a dependant still waits, a changed option stays changed. */
 Test(store, options_and_gates_survive, .init = setup, .fini = teardown)
 {
-	char *err = NULL;
-	struct store *st = store_sqlite_open(dir, &err);
-	cr_assert_not_null(st);
 	struct sched s;
-	sched_init(&s, &hooks, 30000);
-	cr_assert_eq(st->vt->load(st, &s, idem_ignore, &(int){0}, &err), 0);
+	struct store *st = open_loaded(&s);
 	struct store_batch b = {0};
 	cur = &b;
 	struct opts_err oe;
@@ -309,18 +328,13 @@ Test(store, options_and_gates_survive, .init = setup, .fini = teardown)
 	const char *why;
 	cr_assert_eq(sched_modify(&s, ja, &mod, MOD_AVOID, 1000, &why), 0);
 	job_ext_free(mod.x);
-	struct store_batch *bs[] = {&b};
-	commit_batches(st, bs, 1);
-	store_batch_clear(&b);
-	free(b.recs);
+	commit_one(st, &b);
 	sched_free(&s);
 
-	st = store_sqlite_open(dir, &err);
 	struct sched s2;
 	struct store_batch again = {0};
 	cur = &again;	/* re-evaluated gates write rows */
-	sched_init(&s2, &hooks, 30000);
-	cr_assert_eq(st->vt->load(st, &s2, idem_ignore, &(int){0}, &err), 0, "%s", err ? err : "");
+	st = open_loaded(&s2);
 	sched_load_done(&s2, 2000, 2000);
 	struct job *a2 = sched_job(&s2, 1), *d2 = sched_job(&s2, 2);
 	cr_assert_not_null(a2->x);
@@ -336,4 +350,324 @@ Test(store, options_and_gates_survive, .init = setup, .fini = teardown)
 	store_batch_clear(&again);
 	free(again.recs);
 	sched_free(&s2);
+}
+
+/* One store per data directory: a second open is refused while the first is open and
+ * names the holder; once the first closes, the directory is free again. */
+Test(store, one_open_per_directory, .init = setup, .fini = teardown)
+{
+	char *err = NULL;
+	struct store *st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st, "open: %s", err ? err : "");
+	cr_assert_null(store_sqlite_open(dir, &err), "a second open of the same directory");
+	char pid[32];
+	snprintf(pid, sizeof pid, "pid %ld on host ", (long)getpid());
+	cr_assert_not_null(strstr(err, "in use by another process"), "says why: %s", err);
+	cr_assert_not_null(strstr(err, pid), "names the holder: %s", err);
+	cr_assert_not_null(strstr(err, dir), "names the directory: %s", err);
+	free(err);
+	st->vt->close(st);
+	err = NULL;
+	st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st, "free again after the close: %s", err ? err : "");
+	st->vt->close(st);
+}
+
+/* ---- recovery refuses a store it cannot read whole ------------------------------------ */
+
+/* The bytes of a file (malloc'd, *len set), or NULL when it does not exist. */
+static char *file_bytes(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *b = malloc((size_t)n + 1);
+	cr_assert_eq(fread(b, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return b;
+}
+
+static void put_file(const char *path, const char *b, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(b, 1, len, f), len);
+	cr_assert_eq(fclose(f), 0);
+}
+
+static void raw_sql(const char *sql)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/jobgrid.sqlite", dir);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	char *msg = NULL;
+	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, &msg), SQLITE_OK, "%s: %s", sql, msg);
+	sqlite3_close(db);	/* the last connection: the change is checkpointed into the file */
+}
+
+static void def_ignore(void *arg, const struct store_def_row *row)
+{
+	(*(int *)arg)++;
+}
+
+static int net_ignore(void *arg, int64_t id, const char *run, const char *paused, char *why,
+		      size_t whylen)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* A store holding a row in every table: job 1 with two joblets (one failed once, so it
+ * has a joblet row and an attempt row), a limit, an idempotency key, a definition, a
+ * network run and a paused definition. Closed, so the file holds everything. */
+static void make_full_store(void)
+{
+	struct sched s;
+	struct store *st = open_loaded(&s);
+	struct store_batch b = {0};
+	cur = &b;
+	struct job_spec a = spec("echo a", 0);
+	a.njoblets = 2;
+	a.retries = 3;
+	struct opts_err oe;
+	json_t *o = json_loads("{\"limits\": [\"db:3\"]}", 0, NULL);
+	cr_assert_eq(opts_read(o, "", 1000, &a.x, NULL, &oe), 0);
+	json_decref(o);
+	sched_add(&s, &a, 1000);
+	struct worker *w = sched_worker_add(&s, "melt", 1, 1000, 0, NULL, 0, NULL, 0, NULL,
+					    &(size_t){0}, NULL, &(size_t){0}, 2000, 2000);
+	struct attempt *got[1];
+	cr_assert_eq(sched_reserve(&s, w, 1, 1000, 0, 1, got, 2000), 1);
+	struct finish f = {.attempt = got[0]->id, .has_exit = true, .exit_code = 3,
+			   .fail_reason = FR_EXIT};
+	cr_assert_eq(sched_finish(&s, w, &f, NULL, 2100), FINISH_APPLIED);
+	struct rec_idem *ri = &store_batch_add(cur, REC_IDEM)->u.idem;
+	ri->owner = intern("alice");
+	ri->key = strdup("key-1");
+	ri->body = strdup("{\"ids\":[1]}");
+	ri->status = 201;
+	ri->at = 1000;
+	struct rec_def *rd = &store_batch_add(cur, REC_DEF)->u.def;
+	rd->name = strdup("nightly");
+	rd->file = strdup("nightly.yaml");
+	rd->source = strdup("command: true\n");
+	rd->owner = intern("alice");
+	rd->version = 1;
+	rd->deployed_at = 1000;
+	struct rec_net *rn = &store_batch_add(cur, REC_NET_RUN)->u.net;
+	rn->id = 1;
+	rn->planned_at = 1000;
+	rn->run = strdup("{\"id\":1,\"def\":\"nightly\",\"state\":0}");
+	rn = &store_batch_add(cur, REC_NET_PAUSE)->u.net;
+	rn->name = strdup("nightly");
+	rn->paused = true;
+	commit_one(st, &b);
+	sched_free(&s);
+}
+
+/* Open and load everything the server loads; the error (malloc'd), or NULL. */
+static char *load_all(void)
+{
+	char *err = NULL;
+	struct store *st = store_sqlite_open(dir, &err);
+	if (st == NULL)
+		return err;
+	struct sched s;
+	sched_init(&s, &hooks, 30000);
+	int n = 0;
+	if (st->vt->load(st, &s, idem_ignore, &n, &err) == 0 &&
+	    st->vt->load_defs(st, def_ignore, &n, &err) == 0)
+		st->vt->load_net(st, net_ignore, &n, &err);
+	st->vt->close(st);
+	sched_free(&s);
+	return err;
+}
+
+/* The store as it is now must be refused: the load fails naming the store, the table and
+ * says, and leaves the file and its WAL as they were. what labels the messages. */
+static void expect_refused(const char *what, const char *table, const char *says)
+{
+	char path[300], wal[320];
+	snprintf(path, sizeof path, "%s/jobgrid.sqlite", dir);
+	snprintf(wal, sizeof wal, "%s-wal", path);
+	size_t before_len, after_len, wal_len = 0;
+	char *before = file_bytes(path, &before_len);
+	char *err = load_all();
+	cr_assert_not_null(err, "%s: the load must fail", what);
+	char want[400];
+	snprintf(want, sizeof want, "store %s, table %s: ", path, table);
+	cr_assert_not_null(strstr(err, want), "%s: names the store and table %s: %s", what, table,
+			   err);
+	cr_assert_not_null(strstr(err, says), "%s: says '%s': %s", what, says, err);
+	char *after = file_bytes(path, &after_len);
+	cr_assert(after_len == before_len && memcmp(before, after, before_len) == 0,
+		  "%s: the refused store's file is unchanged", what);
+	free(file_bytes(wal, &wal_len));
+	cr_assert_eq(wal_len, 0, "%s: nothing was written to the WAL either", what);
+	free(before);
+	free(after);
+	free(err);
+}
+
+struct damage {
+	const char *sql;	/* run on the store before the load */
+	const char *table;	/* the table the refusal must name */
+	const char *says;	/* and what else it must say */
+};
+
+/* Every loader range-checks what it reads back and refuses a row that points at nothing;
+ * each refusal names the store, the table and the row, and leaves the file as it was. */
+Test(store, bad_rows_stop_recovery, .init = setup, .fini = teardown)
+{
+	static const struct damage cases[] = {
+		{"UPDATE joblets SET state = 7", "joblets", "job 1 joblet 0: state is 7, not 0..6"},
+		{"UPDATE joblets SET state = -1", "joblets", "state is -1, not 0..6"},
+		{"UPDATE joblets SET errors = 70000", "joblets", "errors is 70000"},
+		{"INSERT INTO joblets VALUES(1, 2, 3, 0, 0, 0, NULL)", "joblets",
+		 "job 1 joblet 2: no such joblet"},
+		{"INSERT INTO joblets VALUES(9, 0, 3, 0, 0, 0, NULL)", "joblets",
+		 "job 9 joblet 0: no such joblet"},
+		{"UPDATE attempts SET state = 5", "attempts", "state is 5, not 0..4"},
+		{"UPDATE attempts SET fail_reason = 12", "attempts", "fail_reason is 12, not 0..11"},
+		{"UPDATE attempts SET n = 0", "attempts", "n is 0"},
+		{"UPDATE attempts SET seq = 9", "attempts", "attempt 1 (job 9 joblet 0): no such joblet"},
+		{"UPDATE attempts SET worker = 'w-an-id-far-too-long-to-be-one'", "attempts",
+		 "worker is longer than a worker id"},
+		{"UPDATE jobs SET state = 7", "jobs", "job 1: state is 7, not 0..6"},
+		{"UPDATE jobs SET flags = 4", "jobs", "flags is 4, not 0..3"},
+		{"UPDATE jobs SET priority = 256", "jobs", "priority is 256, not 0..255"},
+		{"UPDATE jobs SET retries = 65536", "jobs", "retries is 65536"},
+		{"UPDATE jobs SET njoblets = -1", "jobs", "njoblets is -1"},
+		{"UPDATE jobs SET cores = -2", "jobs", "cores is -2"},
+		{"UPDATE jobs SET opts = '{\"limits\": 5}'", "jobs", "job 1 options"},
+		{"UPDATE limits SET lim = -2", "limits", "limit 'db': lim is -2"},
+		{"UPDATE idem SET status = 42", "idem", "status is 42, not 100..599"},
+		{"UPDATE definitions SET active = 2", "definitions",
+		 "definition 'nightly' version 1: active is 2, not 0..1"},
+		{"UPDATE definitions SET version = 0", "definitions", "version is 0"},
+		{"UPDATE net_runs SET id = -4", "net_runs", "run -4: id is -4"},
+		{"UPDATE net_paused SET name = ''", "net_paused", "name is empty"},
+	};
+	make_full_store();
+	char path[300], wal[320], shm[320];
+	snprintf(path, sizeof path, "%s/jobgrid.sqlite", dir);
+	snprintf(wal, sizeof wal, "%s-wal", path);
+	snprintf(shm, sizeof shm, "%s-shm", path);
+	size_t pristine_len;
+	char *pristine = file_bytes(path, &pristine_len);
+	cr_assert_not_null(pristine);
+	char *err = load_all();
+	cr_assert_null(err, "the undamaged store loads: %s", err);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		unlink(wal);
+		unlink(shm);
+		put_file(path, pristine, pristine_len);
+		raw_sql(cases[i].sql);
+		expect_refused(cases[i].sql, cases[i].table, cases[i].says);
+	}
+	free(pristine);
+}
+
+/* A page of the joblets table that cannot be read (its header byte damaged): the load
+ * stops at the read error, names the store and the table, and changes nothing. */
+Test(store, unreadable_page_stops_recovery, .init = setup, .fini = teardown)
+{
+	make_full_store();
+	char path[300];
+	snprintf(path, sizeof path, "%s/jobgrid.sqlite", dir);
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT rootpage, (SELECT page_size FROM"
+					    " pragma_page_size) FROM sqlite_schema WHERE name = 'joblets'",
+					-1, &q, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+	long page = sqlite3_column_int(q, 0), page_size = sqlite3_column_int(q, 1);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	cr_assert_gt(page, 1);
+	FILE *f = fopen(path, "r+b");
+	cr_assert_not_null(f);
+	cr_assert_eq(fseek(f, (page - 1) * page_size, SEEK_SET), 0);
+	cr_assert_eq(fputc(0x00, f), 0x00, "no b-tree page has type 0");
+	cr_assert_eq(fclose(f), 0);
+	expect_refused("an unreadable joblets page", "joblets", "malformed");
+}
+
+/* A job without joblets (a script run that scheduled none) is stored and comes back: it
+ * is not dropped, and its seq is not handed out again. */
+Test(store, job_without_joblets_survives, .init = setup, .fini = teardown)
+{
+	struct sched s;
+	struct store *st = open_loaded(&s);
+	struct store_batch b = {0};
+	cur = &b;
+	struct job_spec a = spec("echo a", 0), e = spec("(script)", 0);
+	e.njoblets = 0;
+	sched_add(&s, &a, 1000);
+	struct job *je = sched_add(&s, &e, 1000);
+	cr_assert_eq(je->state, JS_DONE, "nothing to run: done at once");
+	commit_one(st, &b);
+	sched_free(&s);
+
+	struct sched s2;
+	st = open_loaded(&s2);
+	sched_load_done(&s2, 3000, 3000);
+	struct job *back = sched_job(&s2, 2);
+	cr_assert_not_null(back, "the job without joblets is back");
+	cr_assert_eq(back->njoblets, 0);
+	cr_assert_eq(back->state, JS_DONE);
+	cr_assert_eq(s2.next_seq, 3, "its seq is not handed out again");
+	st->vt->close(st);
+	sched_free(&s2);
+}
+
+static void def_row(void *arg, const struct store_def_row *row)
+{
+	char *out = arg;
+	snprintf(out + strlen(out), 400 - strlen(out), "%s %d %s %s;", row->name, row->version,
+		 row->source, row->scripts ? row->scripts : "-");
+}
+
+/* Migration 5 (a definition's script file) opens a store made by the version before it:
+ * its definitions read back with no script file, and new versions keep theirs. */
+Test(store, definitions_of_a_schema_4_store_gain_script_files, .init = setup, .fini = teardown)
+{
+	char path[300], *err = NULL, got[400] = "";
+	snprintf(path, sizeof path, "%s/jobgrid.sqlite", dir);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	for (int i = 0; i < 4; i++)	/* the schema as version 4 left it */
+		cr_assert_eq(sqlite3_exec(db, store_migrations[i], NULL, NULL, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "PRAGMA user_version=4; INSERT INTO definitions VALUES("
+				  "'old', 1, 'old.yaml', 'command: x', 'alice', 1000, 1)",
+				  NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	struct store *st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st, "%s", err);
+	struct sched s;
+	sched_init(&s, &hooks, 30000);
+	cr_assert_eq(st->vt->load(st, &s, idem_ignore, &(int){0}, &err), 0);
+	cr_assert_eq(st->vt->load_defs(st, def_row, got, &err), 0);
+	cr_assert_str_eq(got, "old 1 command: x -;", "a row from before reads with no script file");
+	struct store_batch b = {0};
+	struct rec_def *r = &store_batch_add(&b, REC_DEF)->u.def;
+	r->name = strdup("new");
+	r->file = strdup("new.yaml");
+	r->source = strdup("script: new.lua");
+	r->scripts = strdup("{\"new.lua\":\"x = 1\"}");
+	r->owner = "alice";
+	r->version = 1;
+	r->deployed_at = 2000;
+	st = commit_and_reopen(st, &b);
+	got[0] = '\0';
+	cr_assert_eq(st->vt->load_defs(st, def_row, got, &err), 0);
+	cr_assert_str_eq(got, "new 1 script: new.lua {\"new.lua\":\"x = 1\"};old 1 command: x -;");
+	st->vt->close(st);
+	sched_free(&s);
 }
