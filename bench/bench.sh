@@ -58,7 +58,7 @@ xargs_rate() {
 }
 fresh() { rm -rf "$W/data"; start_server "$W/data" "$@"; }
 deps_rate() {	# chain|fan: 10^4 joblets through dependencies, 2 local workers
-	fresh --local-workers 2
+	fresh --local-workers 2 --local-worker-cores "$(nproc)"
 	sleep 1
 	"$B/loadgen" deps "$URL" "$1" 10000
 	stop_server
@@ -69,7 +69,7 @@ add_batch() { fresh; "$B/loadgen" add-batch "$URL" 200 1000; stop_server; }
 add_single() { fresh; "$B/loadgen" add-single "$URL" 1 3000; stop_server; }
 add_16() { fresh; "$B/loadgen" add-single "$URL" 16 500; stop_server; }
 e2e() {
-	fresh --local-workers 2
+	fresh --local-workers 2 --local-worker-cores "$(nproc)"
 	sleep 1	# the workers register
 	"$B/loadgen" e2e "$URL" 8000
 	stop_server

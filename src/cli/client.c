@@ -2,13 +2,13 @@
 #include "cli/client.h"
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/host.h"
 #include "base/xalloc.h"
 #include "cli/cli.h"
 #include <curl/curl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,18 +46,6 @@ char *client_escape(const char *s)
 	char *out = xstrdup(e ? e : "");
 	curl_free(e);
 	return out;
-}
-
-static void new_key(char *out, size_t len)
-{
-	unsigned char raw[16];
-	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
-		struct timespec ts;	/* getrandom cannot fail on Linux ≥ 3.17; belt and braces */
-		clock_gettime(CLOCK_REALTIME, &ts);
-		memcpy(raw, &ts, sizeof raw < sizeof ts ? sizeof raw : sizeof ts);
-	}
-	for (size_t i = 0; i < sizeof raw && 2 * i + 2 < len; i++)
-		snprintf(out + 2 * i, 3, "%02x", raw[i]);
 }
 
 /* Connection-level failures worth another try: the request may or may not have arrived,
@@ -103,6 +91,18 @@ static void print_error(long status, const struct buf *b)
 	json_decref(j);
 }
 
+/* A 503 from a draining server: retrying would only wait for it to exit. */
+static bool draining_reply(long status, const struct buf *b)
+{
+	if (status != 503 || b->data == NULL)
+		return false;
+	json_t *j = json_loadb(b->data, b->len, 0, NULL);
+	const char *code = json_string_value(json_object_get(json_object_get(j, "error"), "code"));
+	bool yes = code && strcmp(code, "draining") == 0;
+	json_decref(j);
+	return yes;
+}
+
 /* One request with retries; the body is collected into *out. */
 static int perform(const char *method, const char *path, const char *body, bool mutating,
 		   struct buf *out, long *status)
@@ -110,7 +110,7 @@ static int perform(const char *method, const char *path, const char *body, bool 
 	char url[4096], key[64] = "", keyh[96], userh[96];
 	snprintf(url, sizeof url, "%s%s", client_server(), path);
 	if (mutating) {
-		new_key(key, sizeof key);
+		host_random_hex(key, sizeof key, 16);
 		snprintf(keyh, sizeof keyh, "Idempotency-Key: %s", key);
 	}
 	snprintf(userh, sizeof userh, "X-Jobgrid-User: %s", user_name());
@@ -135,8 +135,9 @@ static int perform(const char *method, const char *path, const char *body, bool 
 		rc = curl_easy_perform(h);
 		if (rc == CURLE_OK)
 			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
-		bool again = (rc != CURLE_OK && retryable(rc)) || (rc == CURLE_OK && *status >= 502 &&
-								   *status <= 504);
+		bool again = (rc != CURLE_OK && retryable(rc)) ||
+			     (rc == CURLE_OK && *status >= 502 && *status <= 504 &&
+			      !draining_reply(*status, out));
 		if (!again || clock_mono_ms() + pause > deadline)
 			break;
 		struct timespec ts = {0, (long)pause * 1000000L};

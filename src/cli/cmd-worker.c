@@ -9,6 +9,8 @@ const struct cli_cmd cli_cmd_worker = {
 	"            [--spool DIR]\n"
 	"            --spool: where joblets' output waits until the server has it (default\n"
 	"            /var/tmp; files there are unlinked at once and vanish with the worker)\n"
+	"            --name: the node name (default the host name), one live worker's at a\n"
+	"            time: while another worker holds it, registration waits and retries\n"
 	"            --ram-method: how joblets' RAM is limited and its peak measured: cgroup\n"
 	"            (the memory controller of cgroup v2, in a cgroup of the worker's own, or\n"
 	"            of cgroup v1), sampling (the RSS of each joblet's processes), auto (cgroup\n"

@@ -365,6 +365,8 @@ static uint32_t next_rand(struct sched *s)
 	return s->rand_state = x;
 }
 
+static void lose_worker(struct sched *s, struct worker *w, const char *why, int64_t now);
+
 static struct worker *worker_new(struct sched *s, const char *name, int64_t now, int64_t mono)
 {
 	struct worker *w = xcalloc(1, sizeof *w);
@@ -465,7 +467,35 @@ struct worker *sched_worker_add(struct sched *s, const char *name, int32_t cores
 			out_cancel[(*n_cancel)++] = running[i];
 		}
 	}
+	/* Not while walking the heap: losing one reorders it. */
+	struct worker *stale;
+	do {
+		stale = NULL;
+		for (size_t i = 0; i < s->leases.len && stale == NULL; i++) {
+			struct worker *o = s->leases.items[i];
+			if (o->placeholder && o->name == w->name)
+				stale = o;
+		}
+		if (stale)
+			lose_worker(s, stale, "its node registered again without it", now);
+	} while (stale);
 	return w;
+}
+
+struct worker *sched_worker_named(const struct sched *s, const char *name)
+{
+	const char *n = intern(name);
+	for (size_t i = 0; i < s->leases.len; i++) {
+		struct worker *w = s->leases.items[i];
+		if (!w->placeholder && w->name == n)
+			return w;
+	}
+	return NULL;
+}
+
+void sched_worker_lose(struct sched *s, struct worker *w, const char *why, int64_t now)
+{
+	lose_worker(s, w, why, now);
 }
 
 /* ---- results ----------------------------------------------------------------------- */
@@ -675,8 +705,9 @@ enum finish_result sched_finish(struct sched *s, struct worker *w, const struct 
 	return FINISH_APPLIED;
 }
 
-static void lose_worker(struct sched *s, struct worker *w, int64_t now)
+static void lose_worker(struct sched *s, struct worker *w, const char *why, int64_t now)
 {
+	w->gone_why = why;
 	s->hooks.worker_lost(s->hooks.ctx, w);
 	while (w->running) {
 		struct attempt *a = w->running;
@@ -702,7 +733,7 @@ int64_t sched_tick(struct sched *s, int64_t now, int64_t mono, int64_t *next_mon
 	}
 	struct worker *w;
 	while ((w = heap_top(&s->leases)) && w->lease_deadline <= mono)
-		lose_worker(s, w, now);
+		lose_worker(s, w, "no word for its lease", now);
 	gates_tick(s, now);
 	if (s->pref_deadline && s->pref_deadline <= now) {
 		s->pref_deadline = 0;	/* a failed joblet may now go back to its node */

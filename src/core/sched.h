@@ -74,7 +74,11 @@ struct worker {
 	char ram_method[16];		/* "cgroup" or "sampling", as the worker said */
 	char *ram_method_note;		/* from malloc, or NULL: why, or where */
 	int pid;
+	char instance[72];		/* the registering process's random token, or "": the same
+					 * token again is the same process registering again */
 	bool placeholder;		/* stands for a previous run's worker until it re-registers */
+	bool told_drain;		/* a reply to it said the server drains */
+	const char *gone_why;		/* static: why it is being dropped, for the lost hook */
 	uint64_t map_key;		/* its key in sched->workers (see there) */
 	bool stopping;			/* it said it is stopping: hand it nothing more */
 	int64_t registered_at, last_seen;	/* wall ms */
@@ -203,7 +207,9 @@ int64_t sched_reserve_seq(struct sched *s);
 
 /* Register a worker (id chosen here). `running` lists attempts it still runs: those that
  * belong to a placeholder are re-attached (out_reattached), the others are not live and
- * go to out_cancel. Arrays are caller-provided with room for nrunning ids. */
+ * go to out_cancel. Arrays are caller-provided with room for nrunning ids. Placeholders of
+ * the same node name left with attempts it did not claim are lost now: the node is back
+ * and does not run them. */
 struct worker *sched_worker_add(struct sched *s, const char *name, int32_t cores,
 				int32_t ram_mb, int32_t gpus, char *tags /* taken: JSON object of
 				strings */, int pid,
@@ -211,6 +217,11 @@ struct worker *sched_worker_add(struct sched *s, const char *name, int32_t cores
 				size_t *n_reattached, int64_t *out_cancel, size_t *n_cancel,
 				int64_t now, int64_t mono);
 struct worker *sched_worker(const struct sched *s, const char *id);
+/* The registered (not placeholder) worker of that node name, or NULL. */
+struct worker *sched_worker_named(const struct sched *s, const char *name);
+/* Drop w now, as its lease ending would (why: static, for the log): its attempts are
+ * lost, re-queued on the lost budget or failed. */
+void sched_worker_lose(struct sched *s, struct worker *w, const char *why, int64_t now);
 void sched_worker_touch(struct sched *s, struct worker *w, int64_t now, int64_t mono);
 
 /* Hand up to max READY joblets that fit w's free resources (bounded by free_*) to w:

@@ -37,7 +37,7 @@ static int64_t chunk_time(int64_t worker_at)
 
 static const char *const register_fields[] = {"name", "cores", "ram_mb", "gpus", "tags",
 					      "running", "pid", "ram_method", "ram_method_note",
-					      NULL};
+					      "instance", NULL};
 
 /* How the worker limits and measures RAM: "cgroup" or "sampling" (the default), and why
  * or where. Strings borrow from b. */
@@ -77,12 +77,57 @@ static int decode_tags(json_t *tags, char **out, struct derr *e)
 	return 0;
 }
 
+/* The node name and instance token of a registration, borrowed from b. */
+static int decode_identity(json_t *b, const char **name, const char **instance, struct derr *e)
+{
+	json_t *in = json_object_get(b, "instance");
+	*name = json_string_value(json_object_get(b, "name"));
+	*instance = "";
+	if (*name == NULL || !name_valid(*name, 128))
+		return derr_set(e, 400, "bad_request", "name", "a node name is [A-Za-z0-9_.-]{1,128}");
+	if (in && (!json_is_string(in) || !name_valid(json_string_value(in), 64)))
+		return derr_set(e, 400, "bad_request", "instance",
+				"an instance token is [A-Za-z0-9_.-]{1,64}");
+	if (in)
+		*instance = json_string_value(in);
+	return 0;
+}
+
+/* A node name belongs to one live worker. The same process registering again (same
+ * instance token: its first reply was lost, or it was told to) replaces its entry, keeping
+ * the attempts it names; a worker whose lease ran out is dropped; anyone else is refused
+ * (409 name_in_use). */
+static int claim_name(struct server *srv, const char *name, const char *instance,
+		      struct derr *e)
+{
+	struct worker *old = sched_worker_named(&srv->sched, name);
+	int64_t mono = clock_mono_ms();
+	if (old == NULL)
+		return 0;
+	if (old->lease_deadline <= mono) {
+		sched_worker_lose(&srv->sched, old, "no word for its lease", server_now());
+		return 0;
+	}
+	if (*instance && strcmp(old->instance, instance) == 0) {
+		if (old->parked)
+			parked_reply(old->parked, false);
+		old->placeholder = true;	/* claimable like a previous run's worker */
+		return 0;
+	}
+	return derr_set(e, 409, "name_in_use", "name",
+			"node name %s is taken by live worker %s (pid %d, last seen %lld ms ago); "
+			"give this worker another --name, or wait for that one to leave or for its"
+			" lease to end (in %lld s)",
+			name, old->id, old->pid, (long long)(server_now() - old->last_seen),
+			(long long)(old->lease_deadline - mono + 999) / 1000);
+}
+
 void api_workers_register(struct call *c)
 {
 	struct server *srv = c->srv;
 	struct derr e;
 	int64_t cores, ram, gpus, pid;
-	const char *name, *method, *note;
+	const char *name, *instance, *method, *note;
 	json_t *b = c->body, *running;
 	char *tags = NULL;
 	if (!json_is_object(b)) {
@@ -94,19 +139,17 @@ void api_workers_register(struct call *c)
 	    get_int(b, "", "ram_mb", 0, INT32_MAX / 2, 0, &ram, &e) ||
 	    get_int(b, "", "gpus", 0, 4096, 0, &gpus, &e) ||
 	    get_int(b, "", "pid", 0, INT32_MAX, 0, &pid, &e) ||
+	    decode_identity(b, &name, &instance, &e) ||
 	    decode_tags(json_object_get(b, "tags"), &tags, &e) ||
 	    decode_ram_method(b, &method, &note, &e))
 		goto bad;
-	name = json_string_value(json_object_get(b, "name"));
-	if (name == NULL || !name_valid(name, 128)) {
-		derr_set(&e, 400, "bad_request", "name", "a node name is [A-Za-z0-9_.-]{1,128}");
-		goto bad;
-	}
 	running = json_object_get(b, "running");
 	if (running && (!json_is_array(running) || json_array_size(running) > 100000)) {
 		derr_set(&e, 400, "bad_request", "running", "must be an array of attempt ids");
 		goto bad;
 	}
+	if (claim_name(srv, name, instance, &e))
+		goto bad;
 	size_t n = json_array_size(running), nr, nc;
 	int64_t *ids = xcalloc(n + 1, sizeof *ids), *re = xcalloc(n + 1, sizeof *re),
 		*ca = xcalloc(n + 1, sizeof *ca);
@@ -115,9 +158,11 @@ void api_workers_register(struct call *c)
 	struct worker *w = sched_worker_add(&srv->sched, name, (int32_t)cores, (int32_t)ram,
 					    (int32_t)gpus, tags, (int)pid, ids, n, re, &nr, ca, &nc,
 					    server_now(), clock_mono_ms());
+	snprintf(w->instance, sizeof w->instance, "%s", instance);
 	snprintf(w->ram_method, sizeof w->ram_method, "%s", method);
 	free(w->ram_method_note);
 	w->ram_method_note = xstrdup(note);
+	w->told_drain = srv->draining;
 	json_t *jr = json_array(), *jc = json_array();
 	for (size_t i = 0; i < nr; i++)
 		json_array_append_new(jr, json_integer(re[i]));
@@ -130,13 +175,32 @@ void api_workers_register(struct call *c)
 		 (long long)cores, (long long)ram, (long long)gpus, nr ? " (re-attached)" : "");
 	srv->offer_parked = true;	/* a new worker may fit what waits */
 	server_mark_dirty(srv);
-	call_reply(c, 201, json_pack("{s:s, s:I, s:I, s:o, s:o}", "id", w->id, "lease_ms",
+	call_reply(c, 201, json_pack("{s:s, s:I, s:I, s:o, s:o, s:b}", "id", w->id, "lease_ms",
 				     (json_int_t)srv->lease_ms, "heartbeat_ms",
-				     (json_int_t)srv->heartbeat_ms, "reattached", jr, "cancel", jc));
+				     (json_int_t)srv->heartbeat_ms, "reattached", jr, "cancel", jc,
+				     "drain", srv->draining));
 	return;
 bad:
 	free(tags);
 	call_error(c, e.status, e.code, e.field, "%s", e.message);
+}
+
+/* The worker goes away (it stops, or the drain told it to): its name is free at once, and
+ * attempts it still holds are lost now instead of when its lease would end. */
+void api_worker_leave(struct call *c)
+{
+	struct worker *w = worker_param(c);
+	if (w == NULL)
+		return;
+	if (c->body && (!json_is_object(c->body) || json_object_size(c->body) > 0)) {
+		call_error(c, 400, "bad_request", "", "the body must be empty or {}");
+		return;
+	}
+	if (w->parked)	/* an empty answer, not the 404 a lost worker's poll gets */
+		parked_reply(w->parked, false);
+	sched_worker_lose(&c->srv->sched, w, "it left", server_now());
+	call_reply(c, 200, json_pack("{s:b}", "left", 1));
+	server_check_drained(c->srv);
 }
 
 void api_workers_list(struct call *c)
@@ -309,7 +373,9 @@ void api_worker_heartbeat(struct call *c)
 		if (!sched_live_attempt(&c->srv->sched, w, json_integer_value(v)))
 			json_array_append(cancel, v);	/* not ours any more: stop it */
 	}
+	w->told_drain = c->srv->draining;
 	call_reply(c, 200, json_pack("{s:o, s:b}", "cancel", cancel, "drain", c->srv->draining));
+	server_check_drained(c->srv);
 }
 
 /* ---- reserve ----------------------------------------------------------------------- */
@@ -337,6 +403,8 @@ static void send_reserve(struct call *c, struct worker *w, json_t *results, stru
 			 size_t n, bool parked)
 {
 	json_t *joblets = json_array();
+	if (w && c->srv->draining)
+		w->told_drain = true;
 	for (size_t i = 0; i < n; i++) {
 		json_t *a = render_assignment(got[i]);
 		if (got[i]->joblet->job->x && got[i]->joblet->job->x->script)
@@ -363,8 +431,11 @@ void parked_reply(struct parked *p, bool lost)
 
 void worker_lost_hook(void *ctx, struct worker *w)
 {
-	log_warn("worker %s (%s) lost: no word for its lease, %d joblets re-queued or failed",
-		 w->id, w->name, w->nrunning);
+	if (w->nrunning)
+		log_warn("worker %s (%s) dropped: %s; %d joblets re-queued or failed", w->id,
+			 w->name, w->gone_why ? w->gone_why : "?", w->nrunning);
+	else if (!w->placeholder)
+		log_info("worker %s (%s) dropped: %s", w->id, w->name, w->gone_why ? w->gone_why : "?");
 	if (w->parked)
 		parked_reply(w->parked, true);
 }
@@ -474,6 +545,7 @@ void api_worker_reserve(struct call *c)
 	if (n > 0 || wait_ms == 0 || max == 0 || json_array_size(fin) > 0 || srv->draining ||
 	    srv->stopping) {
 		send_reserve(c, w, results, got, n, false);
+		server_check_drained(srv);
 		return;
 	}
 	struct parked *p = xcalloc(1, sizeof *p);

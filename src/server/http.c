@@ -25,18 +25,19 @@
 
 /* THE route table (STYLE habit 3): method, pattern, handler, flags. */
 static struct route routes[] = {
-	{"POST", "/v1/jobs", api_jobs_create, R_MUTATES, "jobs_create", 0, 0},
+	{"POST", "/v1/jobs", api_jobs_create, R_MUTATES | R_NEW_WORK, "jobs_create", 0, 0},
 	{"GET", "/v1/jobs", api_jobs_list, 0, "jobs_list", 0, 0},
 	{"GET", "/v1/jobs/*", api_job_get, 0, "job_get", 0, 0},
 	{"PATCH", "/v1/jobs/*", api_job_patch, R_MUTATES, "job_patch", 0, 0},
 	{"DELETE", "/v1/jobs/*", api_job_delete, R_MUTATES, "job_delete", 0, 0},
 	{"POST", "/v1/jobs/*/cancel", api_job_cancel, R_MUTATES, "job_cancel", 0, 0},
-	{"POST", "/v1/jobs/*/retry", api_job_retry, R_MUTATES, "job_retry", 0, 0},
+	{"POST", "/v1/jobs/*/retry", api_job_retry, R_MUTATES | R_NEW_WORK, "job_retry", 0, 0},
 	{"GET", "/v1/jobs/*/log", api_job_log, R_STREAM, "job_log", 0, 0},
 	{"POST", "/v1/workers", api_workers_register, 0, "worker_register", 0, 0},
 	{"GET", "/v1/workers", api_workers_list, 0, "workers_list", 0, 0},
 	{"POST", "/v1/workers/*/reserve", api_worker_reserve, R_STREAM, "worker_reserve", 0, 0},
 	{"POST", "/v1/workers/*/heartbeat", api_worker_heartbeat, 0, "worker_heartbeat", 0, 0},
+	{"POST", "/v1/workers/*/leave", api_worker_leave, 0, "worker_leave", 0, 0},
 	{"POST", "/v1/attempts/*/output", api_attempt_output, R_RAW, "attempt_output", 0, 0},
 	{"POST", "/v1/attempts/*/finish", api_attempt_finish, 0, "attempt_finish", 0, 0},
 	{"GET", "/v1/events", api_events, R_STREAM, "events", 0, 0},
@@ -52,7 +53,7 @@ static struct route routes[] = {
 	{"GET", "/v1/plan", api_plan, 0, "plan", 0, 0},
 	{"GET", "/v1/clock", api_clock_get, 0, "clock_get", 0, 0},
 	{"POST", "/v1/clock", api_clock_post, R_MUTATES, "clock_post", 0, 0},
-	{"POST", "/v1/definitions/*/runs", api_def_run, R_MUTATES, "def_run", 0, 0},
+	{"POST", "/v1/definitions/*/runs", api_def_run, R_MUTATES | R_NEW_WORK, "def_run", 0, 0},
 	{"GET", "/v1/limits/*", api_limit_get, 0, "limit_get", 0, 0},
 	{"PUT", "/v1/limits/*", api_limit_put, R_MUTATES, "limit_put", 0, 0},
 	{"POST", "/v1/drain", api_drain, R_MUTATES, "drain", 0, 0},
@@ -470,6 +471,14 @@ static void dispatch(struct server *srv, struct call *c)
 	if (c->idem) {
 		idem_open(&srv->idem, c->idem, clock_wall_ms());
 		c->idem_open = true;
+	}
+	if ((c->route->flags & R_NEW_WORK) && srv->draining) {
+		/* 503 is not remembered under the key: the same request may go to the next
+		 * server. */
+		call_error(c, 503, "draining", "",
+			   "the server is draining: it takes no new work; add it again once a"
+			   " server runs without draining");
+		return;
 	}
 	c->route->fn(c);
 	if (!c->replied && !c->kept) {

@@ -21,7 +21,8 @@ typedef void (*route_fn)(struct call *c);
 enum route_flags {
 	R_MUTATES = 1,		/* changes state: honours Idempotency-Key */
 	R_STREAM = 2,		/* replies itself over time (SSE, log -f, long-poll) */
-	R_RAW = 4,		/* the body is bytes, not JSON: the handler reads it itself */
+	R_NEW_WORK = 4,		/* asks for work to run: refused (503 draining) while draining */
+	R_RAW = 8,			/* the body is bytes, not JSON: the handler reads it itself */
 };
 
 struct route {
@@ -93,7 +94,8 @@ struct server {
 	struct batch *spare;		/* owned: an emptied batch kept for reuse */
 	struct batch *last_sent;	/* the newest batch handed to the store, or NULL */
 	int inflight;			/* batches handed to the store, not yet done */
-	struct event *flush_ev, *tick_ev, *keepalive_ev, *sigterm_ev, *sigint_ev, *sigchld_ev;
+	struct event *flush_ev, *tick_ev, *keepalive_ev, *sigterm_ev, *sigint_ev, *sighup_ev,
+		*sigchld_ev;
 	struct event *prune_ev;
 	bool flush_armed;		/* the flush event is active for this turn */
 	bool offer_parked;		/* work became ready or resources were freed: offer it
@@ -109,13 +111,17 @@ struct server {
 	struct net_plan *plan;		/* job networks (network.c) */
 	struct net_settings net_config;	/* the server layer of their settings (--config) */
 	int nlocal;
+	bool locals_started;		/* local_workers_start ran: the registry file is ours */
 	struct idem_table idem;		/* Idempotency-Key answers (idem.h) */
 	struct imap defs;		/* imap_hash_str(name) → chain of struct def_entry (api-defs.c) */
 	int64_t lease_ms, heartbeat_ms;
 	int64_t started_mono;
 	bool draining, stopping;
 	int stop_phase;
+	bool stop_flushed;		/* the stop gave written replies a loop turn */
 	struct event *stop_ev;
+	struct event *drain_ev;		/* when to stop waiting for workers to hear of a drain */
+	int64_t drain_deadline_mono;
 	char *data_dir;			/* owned */
 	char *url;			/* owned: http:// and the address bound */
 	uint64_t submitted, commits, committed_recs, jobs_added, attempts_started;
@@ -126,6 +132,9 @@ struct batch *server_batch(struct server *srv);	/* the open batch, created on de
 void server_mark_dirty(struct server *srv);	/* make sure a flush runs this turn */
 void server_shutdown(struct server *srv, const char *why);
 void server_try_parked(struct server *srv);
+void server_drain_started(struct server *srv);	/* after draining is set */
+/* A drained server exits: nothing runs and every worker has heard of the drain (or had
+ * two heartbeats' time to), so none keeps calling a server that is gone. */
 void server_check_drained(struct server *srv);
 int64_t server_now(void);	/* wall ms: the test clock's when there is one */
 bool server_test_clock(void);
@@ -188,6 +197,7 @@ void api_workers_register(struct call *c);
 void api_workers_list(struct call *c);
 void api_worker_reserve(struct call *c);
 void api_worker_heartbeat(struct call *c);
+void api_worker_leave(struct call *c);
 void api_attempt_output(struct call *c);
 void api_attempt_finish(struct call *c);
 void api_events(struct call *c);
@@ -287,8 +297,10 @@ bool stream_has_listeners(const struct server *srv);
 void parked_reply(struct parked *p, bool lost);
 void worker_lost_hook(void *ctx, struct worker *w);
 
-/* Local workers (local-workers.c). */
-void local_workers_start(struct server *srv, int n);
+/* Local workers (local-workers.c). Start (or adopt from a crashed server of the same data
+ * directory) n workers, each with cores, ram_mb and gpus (-1: its share of the machine;
+ * GPUs are not detected, so 0). With n 0 it stops what an earlier server left running. */
+void local_workers_start(struct server *srv, int n, int32_t cores, int32_t ram_mb, int32_t gpus);
 void local_workers_reap(struct server *srv);
 void local_workers_stop(struct server *srv);
 bool local_workers_all_exited(const struct server *srv);

@@ -6,6 +6,7 @@
  * once instead, so the attempt shows it, and the worker moves on. */
 #include "worker/worker.h"
 #include "base/clock.h"
+#include "base/host.h"
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "cli/cli.h"
@@ -22,8 +23,10 @@
 #define PARKED_AFTER_MS 50	/* a reserve out this long is parked: report results apart */
 #define STOP_REPORT_MS 5000	/* how long a stopping worker tries to report */
 #define KILL_REAP_MS 1000	/* after the grace: for the KILL to land and be reaped */
+#define LEAVE_WAIT_MS 2000	/* how long an exiting worker waits to say it leaves */
 
 static void do_register(struct worker *w);
+static void leave_and_exit(struct worker *w);
 static void send_reports(struct worker *w, bool alone);
 static void retry_later(struct worker *w);
 static void on_sigterm(evutil_socket_t sig, short what, void *arg);
@@ -315,18 +318,69 @@ static void retry_later(struct worker *w)
 	w->backoff_ms = w->backoff_ms * 2 > 2000 ? 2000 : w->backoff_ms * 2;
 }
 
-/* The reply to a poll, normal or a stopping worker's. */
-static void poll_replied(struct worker *w, int rc, long status, json_t *reply, json_t *sent)
+/* The server said it drains: take no more joblets, exit once every one is reported. */
+static void note_drain(struct worker *w, json_t *reply)
+{
+	if (json_is_true(json_object_get(reply, "drain")) && !w->draining) {
+		log_info("the server is draining: no more joblets; exiting %s",
+			 w->runs ? "once the running ones are reported" : "now");
+		w->draining = true;
+	}
+}
+
+/* The finished runs a poll's reply answered for: the server has them. */
+static void drop_reported(struct worker *w, json_t *reply)
 {
 	size_t i;
 	json_t *v;
+	json_array_foreach(json_object_get(reply, "results"), i, v) {
+		struct run *r = worker_find_run(w, json_integer_value(json_object_get(v, "attempt")));
+		if (r && r->finished)
+			drop_run(w, r);
+	}
+}
+
+/* What a poll carried, for its reply. */
+struct poll_sent {
+	json_t *ids;		/* owned: the attempt ids whose results rode along */
+	unsigned gen;		/* the registration it was sent under */
+};
+
+static struct poll_sent *poll_sent_new(struct worker *w, json_t *ids)
+{
+	struct poll_sent *ps = xmalloc(sizeof *ps);
+	ps->ids = ids;
+	ps->gen = w->reg_gen;
+	return ps;
+}
+
+static void poll_sent_free(void *arg)
+{
+	struct poll_sent *ps = arg;
+	json_decref(ps->ids);
+	free(ps);
+}
+
+/* The reply to a poll, normal or a stopping worker's. */
+static void poll_replied(struct worker *w, int rc, long status, json_t *reply,
+			 struct poll_sent *ps)
+{
+	json_t *sent = ps->ids;
+	size_t i;
+	json_t *v;
+	if (ps->gen != w->reg_gen) {
+		/* Sent under an older registration: the current one has its own poll, and
+		 * joblets handed to the old entry are no longer its to run. Results it
+		 * answered are applied all the same. */
+		if (status == 200)
+			drop_reported(w, reply);
+		poll_sent_free(ps);
+		worker_kick(w);
+		return;
+	}
 	if (status == 200) {
 		w->backoff_ms = 100;
-		json_array_foreach(json_object_get(reply, "results"), i, v) {
-			struct run *r = worker_find_run(w, json_integer_value(json_object_get(v, "attempt")));
-			if (r && r->finished)
-				drop_run(w, r);
-		}
+		drop_reported(w, reply);
 		json_array_foreach(json_object_get(reply, "joblets"), i, v) {
 			if (w->stopping)
 				refuse_joblet(w, v);
@@ -339,10 +393,7 @@ static void poll_replied(struct worker *w, int rc, long status, json_t *reply, j
 		w->queue_dry = json_is_true(json_object_get(reply, "parked")) ||
 			       json_array_size(json_object_get(reply, "joblets")) < (size_t)w->reserve_max;
 		kill_listed(w, json_object_get(reply, "cancel"), true);
-		if (json_is_true(json_object_get(reply, "drain")) && !w->draining) {
-			log_info("the server is draining: no more joblets");
-			w->draining = true;
-		}
+		note_drain(w, reply);
 	} else {
 		json_array_foreach(sent, i, v) {
 			struct run *r = worker_find_run(w, json_integer_value(v));
@@ -360,30 +411,25 @@ static void poll_replied(struct worker *w, int rc, long status, json_t *reply, j
 		} else {
 			log_warn("reserve failed (%s %ld); retrying", rc ? curl_easy_strerror(rc) : "status",
 				 status);
-			json_decref(sent);
+			poll_sent_free(ps);
 			retry_later(w);
 			return;
 		}
 	}
-	json_decref(sent);
+	poll_sent_free(ps);
 	worker_kick(w);
 }
 
 static void on_reserve_reply(struct worker *w, int rc, long status, json_t *reply, void *arg)
 {
 	w->reserving = false;
-	poll_replied(w, rc, status, reply, arg);	/* arg: the attempt ids whose results rode along */
+	poll_replied(w, rc, status, reply, arg);
 }
 
 static void on_stop_poll_reply(struct worker *w, int rc, long status, json_t *reply, void *arg)
 {
 	w->stop_polling = false;
 	poll_replied(w, rc, status, reply, arg);
-}
-
-static void decref_arg(void *arg)
-{
-	json_decref(arg);
 }
 
 /* The finished results not on their way yet, now marked reporting; their ids into sent. */
@@ -419,7 +465,7 @@ static void stop_poll(struct worker *w)
 				 "stopping", 1);
 	char path[96];
 	snprintf(path, sizeof path, "/v1/workers/%s/reserve", w->id);
-	http_post(w, path, body, on_stop_poll_reply, sent, decref_arg);
+	http_post(w, path, body, on_stop_poll_reply, poll_sent_new(w, sent), poll_sent_free);
 	json_decref(body);
 }
 
@@ -444,7 +490,7 @@ static void reserve(struct worker *w)
 	w->reserving = true;
 	w->reserve_max = want ? fc : 0;
 	w->reserve_sent_mono = clock_mono_ms();
-	http_post(w, path, body, on_reserve_reply, sent, decref_arg);
+	http_post(w, path, body, on_reserve_reply, poll_sent_new(w, sent), poll_sent_free);
 	json_decref(body);
 }
 
@@ -452,8 +498,13 @@ static void reserve(struct worker *w)
  * stopping, only polls that hand out nothing (stop_poll). */
 void worker_kick(struct worker *w)
 {
-	if (w->registering || w->exiting)
+	if (w->registering || w->leaving || w->exiting)
 		return;
+	if (w->draining && w->runs == NULL && !w->stopping) {
+		log_info("the server is draining and every joblet of mine is reported: exiting");
+		leave_and_exit(w);
+		return;
+	}
 	if (w->id[0] == '\0') {
 		if (!evtimer_pending(w->retry_ev, NULL) && !w->refused)
 			do_register(w);
@@ -484,25 +535,44 @@ void worker_kick(struct worker *w)
 
 /* ---- registration and heartbeats ---------------------------------------------------- */
 
-static void on_register_reply(struct worker *w, int rc, long status, json_t *reply, void *arg)
+/* A refused registration: a node name in use (409) passes when that worker leaves or its
+ * lease ends, and 408/429 are about the moment, so retry, saying so once a minute; anything
+ * else is about what the worker says of itself and will never pass: stop as on SIGTERM
+ * (ending and reporting what runs) and exit 2. */
+static void registration_refused(struct worker *w, long status, json_t *reply)
 {
-	w->registering = false;
-	if (status >= 400 && status < 500 && status != 408 && status != 429) {
-		/* What the worker says about itself is refused: asking again would change
-		 * nothing. Stop, as on SIGTERM, and exit 2. */
-		log_error("registration refused (%ld): %s; not asking again: exiting",
-			  status, json_string_value(json_object_get(json_object_get(reply, "error"),
-								    "message")));
+	const char *msg = json_string_value(json_object_get(json_object_get(reply, "error"),
+							    "message")) ?: "no reason given";
+	int64_t now = clock_mono_ms();
+	if (status != 409 && status != 408 && status != 429) {
+		log_error("registration refused (%ld): %s; not asking again: exiting", status, msg);
+		w->exit_code = EXIT_USAGE;
 		w->refused = true;
 		on_sigterm(SIGTERM, 0, w);
 		return;
 	}
+	if (w->refused_logged_mono == 0 || now - w->refused_logged_mono >= 60000) {
+		log_error("registration refused: %s; retrying", msg);
+		w->refused_logged_mono = now;
+	}
+	retry_later(w);
+}
+
+static void on_register_reply(struct worker *w, int rc, long status, json_t *reply, void *arg)
+{
+	w->registering = false;
+	if (status >= 400 && status < 500) {
+		registration_refused(w, status, reply);
+		return;
+	}
 	if (status != 201) {
-		log_warn("cannot reach the server at %s (%s); retrying", w->urls[w->cur_url],
-			 rc ? curl_easy_strerror(rc) : "bad status");
+		log_warn("cannot reach the server at %s (%s); retrying",
+			 w->urls[w->cur_url], rc ? curl_easy_strerror(rc) : "bad status");
 		retry_later(w);
 		return;
 	}
+	w->refused_logged_mono = 0;
+	w->reg_gen++;
 	snprintf(w->id, sizeof w->id, "%s", json_string_value(json_object_get(reply, "id")) ?: "");
 	int64_t hb = json_integer_value(json_object_get(reply, "heartbeat_ms"));
 	w->heartbeat_ms = hb > 0 ? hb : 5000;
@@ -512,15 +582,17 @@ static void on_register_reply(struct worker *w, int rc, long status, json_t *rep
 	log_info("registered as %s with %s (%zu joblets re-attached)", w->id, w->urls[w->cur_url],
 		 json_array_size(json_object_get(reply, "reattached")));
 	kill_listed(w, json_object_get(reply, "cancel"), false);
+	note_drain(w, reply);
 	worker_kick(w);
 }
 
 static void do_register(struct worker *w)
 {
 	json_t *tags = w->tags ? json_loads(w->tags, 0, NULL) : json_object();
-	json_t *body = json_pack("{s:s, s:i, s:i, s:i, s:o, s:o, s:i, s:s, s:s}", "name", w->name,
-				 "cores", w->cores, "ram_mb", w->ram_mb, "gpus", w->gpus, "tags", tags,
-				 "running", running_ids(w), "pid", (int)getpid(), "ram_method",
+	json_t *body = json_pack("{s:s, s:s, s:i, s:i, s:i, s:o, s:o, s:i, s:s, s:s}", "name",
+				 w->name, "instance", w->instance, "cores", w->cores, "ram_mb",
+				 w->ram_mb, "gpus", w->gpus, "tags", tags, "running",
+				 running_ids(w), "pid", (int)getpid(), "ram_method",
 				 w->cg.usable ? "cgroup" : "sampling", "ram_method_note", w->cg.note);
 	w->registering = true;
 	w->reserving = false;
@@ -532,9 +604,14 @@ static void do_register(struct worker *w)
 
 static void on_heartbeat_reply(struct worker *w, int rc, long status, json_t *reply, void *arg)
 {
-	if (status == 200)
+	/* The registration it was sent under rides in the pointer-sized argument. */
+	if ((unsigned)(uintptr_t)arg != w->reg_gen)
+		return;	/* a 404 for an id this worker no longer uses */
+	if (status == 200) {
 		kill_listed(w, json_object_get(reply, "cancel"), true);
-	else if (status == 404 && w->id[0] && !w->registering) {
+		note_drain(w, reply);
+		worker_kick(w);
+	} else if (status == 404 && w->id[0] && !w->registering) {
 		w->id[0] = '\0';
 		worker_kick(w);
 	}
@@ -547,7 +624,7 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 		char path[96];
 		snprintf(path, sizeof path, "/v1/workers/%s/heartbeat", w->id);
 		json_t *body = json_pack("{s:o}", "running", running_ids(w));
-		http_post(w, path, body, on_heartbeat_reply, NULL, NULL);
+		http_post(w, path, body, on_heartbeat_reply, (void *)(uintptr_t)w->reg_gen, NULL); // NOLINT(performance-no-int-to-ptr): the generation rides in the pointer
 		json_decref(body);
 	}
 	struct timeval tv = {(time_t)(w->heartbeat_ms / 1000), (suseconds_t)(w->heartbeat_ms % 1000) * 1000};
@@ -597,11 +674,43 @@ static void on_stop_check(evutil_socket_t fd, short what, void *arg)
 	if (done || now > w->stop_deadline_mono) {
 		if (w->runs)
 			log_warn("exiting with results unreported (the server did not take them)");
-		event_base_loopexit(w->base, NULL);
+		leave_and_exit(w);
 		return;
 	}
 	struct timeval tv = {0, 50000};
 	evtimer_add(w->stop_ev, &tv);
+}
+
+static void on_leave_done(struct worker *w, int rc, long status, json_t *reply, void *arg)
+{
+	event_base_loopexit(w->base, NULL);
+}
+
+static void on_leave_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	log_warn("the server did not answer that this worker leaves; exiting anyway");
+	event_base_loopexit(w->base, NULL);
+}
+
+/* Tell the server this worker goes, so its node name is free at once, then leave the
+ * loop; a server that does not answer soon is not waited for. */
+static void leave_and_exit(struct worker *w)
+{
+	if (w->leaving)
+		return;
+	w->leaving = true;
+	if (w->id[0] == '\0') {
+		event_base_loopexit(w->base, NULL);
+		return;
+	}
+	char path[96];
+	snprintf(path, sizeof path, "/v1/workers/%s/leave", w->id);
+	json_t *body = json_object();
+	http_post(w, path, body, on_leave_done, NULL, NULL);
+	json_decref(body);
+	struct timeval tv = {LEAVE_WAIT_MS / 1000, (suseconds_t)(LEAVE_WAIT_MS % 1000) * 1000};
+	evtimer_add(w->leave_ev, &tv);
 }
 
 /* SIGTERM, SIGINT, or idle: stop taking joblets (the poll parked at the server is replaced
@@ -641,18 +750,6 @@ static void on_idle(evutil_socket_t fd, short what, void *arg)
 }
 
 /* ---- options ------------------------------------------------------------------------ */
-
-static long long mem_total_mb(void)
-{
-	FILE *f = fopen("/proc/meminfo", "r");
-	long long kb = 0;
-	if (f) {
-		if (fscanf(f, "MemTotal: %lld kB", &kb) != 1)
-			kb = 0;
-		fclose(f);
-	}
-	return kb / 1024;
-}
 
 static int add_tag(json_t *tags, const char *kv)
 {
@@ -718,8 +815,8 @@ static int parse_opts(struct worker *w, int argc, char **argv)
 	char host[256] = "worker";
 	gethostname(host, sizeof host - 1);
 	w->name = xstrdup(host);
-	w->cores = (int32_t)sysconf(_SC_NPROCESSORS_ONLN);
-	w->ram_mb = (int32_t)mem_total_mb();
+	w->cores = host_cores();
+	w->ram_mb = host_ram_mb();
 	w->grace_ms = 5000;
 	optind = 1;
 	while (!bad && (ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
@@ -756,6 +853,11 @@ static int parse_opts(struct worker *w, int argc, char **argv)
 		fprintf(stderr, "jobgrid worker: unexpected argument '%s'\n", argv[optind]);
 		bad = 1;
 	}
+	if (!bad && !name_valid(w->name, 128)) {
+		fprintf(stderr, "jobgrid worker: --name: a node name is 1..128 of [A-Za-z0-9_.-],"
+				" got '%s'\n", w->name);
+		bad = 1;
+	}
 	if (!bad)
 		bad = split_urls(w, server && *server ? server : "http://127.0.0.1:7370");
 	if (json_object_size(tags))
@@ -780,7 +882,7 @@ static void worker_free(struct worker *w)
 		drop_run(w, w->runs);
 	struct event *evs[] = {w->sigchld_ev, w->sigterm_ev, w->sigint_ev, w->heartbeat_ev,
 			       w->retry_ev, w->flush_ev, w->idle_ev, w->stop_ev, w->report_ev,
-			       w->sample_ev};
+			       w->sample_ev, w->leave_ev};
 	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
 		if (evs[i])
 			event_free(evs[i]);
@@ -818,6 +920,9 @@ int worker_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	w.have_bash = access("/bin/bash", X_OK) == 0;
+	/* A token only this process sends: its registrations are told apart from another
+	 * worker's that uses the same node name. */
+	host_random_hex(w.instance, sizeof w.instance, 16);
 	w.backoff_ms = 100;
 	w.heartbeat_ms = 5000;
 	w.last_busy_mono = clock_mono_ms();
@@ -830,6 +935,7 @@ int worker_main(int argc, char **argv)
 	w.retry_ev = evtimer_new(w.base, on_retry, &w);
 	w.report_ev = evtimer_new(w.base, on_report_timer, &w);
 	w.stop_ev = evtimer_new(w.base, on_stop_check, &w);
+	w.leave_ev = evtimer_new(w.base, on_leave_timeout, &w);
 	w.flush_ev = event_new(w.base, -1, EV_PERSIST, on_flush, &w);
 	event_add(w.sigchld_ev, NULL);
 	event_add(w.sigterm_ev, NULL);
@@ -849,5 +955,5 @@ int worker_main(int argc, char **argv)
 	worker_kick(&w);
 	event_base_dispatch(w.base);
 	worker_free(&w);
-	return w.refused ? EXIT_USAGE : 0;
+	return w.exit_code;
 }

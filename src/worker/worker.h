@@ -110,8 +110,12 @@ struct worker {
 	int32_t cores, ram_mb, gpus;
 	int64_t grace_ms, idle_exit_ms, last_busy_mono;
 	char id[32];			/* "" until registered */
+	char instance[40];		/* random hex: tells the server it is this process again */
+	unsigned reg_gen;		/* counts registrations: replies to an older one are stale */
+	int64_t refused_logged_mono;	/* when a refused registration was last logged, or 0 */
+	int exit_code;			/* worker_main's status */
 	int64_t heartbeat_ms;
-	bool registering, reserving, stopping, draining;
+	bool registering, reserving, stopping, draining, leaving;
 	bool stop_polling;		/* a stopping worker's poll is in flight */
 	bool withdraw;			/* stopping with a poll parked at the server: replace it */
 	bool exiting;			/* past the loop: nothing more is sent */
@@ -119,7 +123,7 @@ struct worker {
 	int64_t backoff_ms;
 	struct run *runs;		/* owned list: running and finished-unreported */
 	struct event *sigchld_ev, *sigterm_ev, *sigint_ev, *heartbeat_ev, *retry_ev, *flush_ev,
-		*idle_ev, *stop_ev, *report_ev, *sample_ev;
+		*idle_ev, *stop_ev, *report_ev, *sample_ev, *leave_ev;
 	struct cgroup_base cg;		/* RAM by cgroup (v2 or v1) when cg.usable, else by
 					 * sampling */
 	char ram_method[16];		/* --ram-method: "", auto, cgroup or sampling */

@@ -11,6 +11,8 @@
 #   wait_workers N            until N workers are registered (20 s at most)
 #   wait_state ID STATE       until the job is in STATE (20 s at most)
 #   jq_get JSON FILTER        run a jq filter over JSON text, raw output
+#   proc_gone PID             the process ended (a zombie counts: an orphan may wait long
+#                             to be reaped)
 #   cg1_memory_dir            this process's cgroup v1 memory directory, or nothing
 #   expect_eq ACTUAL EXPECTED MESSAGE
 #   measure_rss               before starting processes whose RSS a test bounds
@@ -155,6 +157,12 @@ wait_workers() { wait_until 20 _worker_count_is "$1"; }
 wait_state() { wait_until 20 _state_is "$1" "$2"; }
 
 jq_get() { jq -r "$2" <<<"$1"; }
+
+proc_gone() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	[[ ${stat##*) } == Z* ]]
+}
 
 # ASan keeps freed memory in quarantine (256 MB by default), which would hide what a
 # process holds: a test that bounds RSS makes the quarantine small (the last option wins).

@@ -45,6 +45,14 @@ post_deploy() {	# KEY [CURL-ARGS…]: print "STATUS BODY"
 	printf ' %s' "$(cat "$T/deploy.$key" 2>/dev/null)"
 }
 checker() { pgrep -P "$SERVER_PID" -f -- ' defcheck$'; }
+# Until the checker is up or the request PID is answered (a checker may live a few tens of
+# milliseconds: looked for without pausing, for 20 s at most).
+checker_or_answered() {
+	local deadline=$((SECONDS + 20))
+	until checker >/dev/null || ! kill -0 "$1" 2>/dev/null; do
+		((SECONDS < deadline)) || fail "neither a checker nor an answer for request $1"
+	done
+}
 versions() { curl -sS "$JOBGRID_URL/v1/definitions/held" | jq '.versions | length // 0'; }
 # The checker may answer before it is stopped: then that key is simply answered, and the
 # next key tries again. Only a key caught open is judged.
@@ -53,8 +61,8 @@ for ((try = 1; try <= 20; try++)); do
 	key=held-$try
 	post_deploy "$key" >"$T/first" &
 	first_pid=$!
-	wait_until 20 checker
-	checker_pid=$(checker)
+	checker_or_answered "$first_pid"
+	checker_pid=$(checker) || { wait "$first_pid"; continue; }
 	kill -STOP "$checker_pid" 2>/dev/null || { wait "$first_pid"; continue; }
 	second=$(post_deploy "$key")
 	[[ ${second%% *} == 503 ]] && caught=$key
@@ -75,8 +83,8 @@ expect_eq "$(versions)" "$try" "each key deployed once"
 before=$(versions)
 post_deploy leaver --max-time 1 >/dev/null &
 leaver_pid=$!
-wait_until 20 checker
-checker_pid=$(checker)
+checker_or_answered "$leaver_pid"
+checker_pid=$(checker || true)
 kill -STOP "$checker_pid" 2>/dev/null || true
 wait "$leaver_pid" || true	# curl gave up: the server sees the connection close
 kill -CONT "$checker_pid" 2>/dev/null || true

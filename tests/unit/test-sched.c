@@ -339,6 +339,42 @@ Test(sched, reattach_after_reload)
 	sched_free(&s2);
 }
 
+Test(sched, node_names_lookup_and_lose)
+{
+	struct job *j = add("long", 0, 1, 0, 0);
+	struct worker *w = worker("node", 1, 0);
+	cr_assert_eq(sched_worker_named(&s, "node"), w);
+	cr_assert_null(sched_worker_named(&s, "other"));
+	struct attempt *a = take_one(w);
+	sched_worker_lose(&s, w, "it left", 2000);
+	cr_assert_eq(rec.lost, 1);
+	cr_assert_eq(a->state, AS_LOST);
+	cr_assert_eq(j->joblets[0].state, JS_READY, "re-queued on the lost budget");
+	cr_assert_null(sched_worker_named(&s, "node"));
+	cr_assert_eq(s.leases.len, 0);
+	finish(NULL, a, FR_NONE, 0, 3000, FINISH_STALE);
+}
+
+Test(sched, a_node_registering_again_claims_or_loses_its_old_attempts)
+{
+	struct job *j1 = add("one", 0, 1, 0, 0), *j2 = add("two", 0, 1, 0, 0);
+	struct worker *old = worker("node", 2, 0);
+	struct attempt *a1 = take_one(old), *a2 = take_one(old);
+	old->placeholder = true;	/* as the server marks an entry being replaced */
+	cr_assert_null(sched_worker_named(&s, "node"), "a placeholder is not a live worker");
+	int64_t ids[] = {a1->id}, re[1], ca[1];
+	size_t nr, nc;
+	struct worker *w = sched_worker_add(&s, "node", 2, 100, 0, NULL, 0, ids, 1, re, &nr, ca,
+					    &nc, 1000, 1000);
+	cr_assert_eq(nr, 1, "the attempt it names is re-attached");
+	cr_assert_eq(a1->worker, w);
+	cr_assert_eq(a2->state, AS_LOST, "the one it does not name is lost at once");
+	cr_assert_eq(j2->joblets[0].state, JS_READY);
+	cr_assert_eq(j1->joblets[0].state, JS_RUNNING);
+	cr_assert_eq(s.leases.len, 1, "the node is listed once");
+	cr_assert_eq(sched_worker_named(&s, "node"), w);
+}
+
 Test(sched, reserve_cost_does_not_grow_with_the_backlog)
 {
 	/* The scan visits classes, never queued joblets: 3 classes whatever the backlog. */
