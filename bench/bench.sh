@@ -58,7 +58,7 @@ xargs_rate() {
 }
 fresh() { rm -rf "$W/data"; start_server "$W/data" "$@"; }
 deps_rate() {	# chain|fan: 10^4 joblets through dependencies, 2 local workers
-	fresh --local-workers 2
+	fresh --local-workers 2 --local-worker-cores "$(nproc)"
 	sleep 1
 	"$B/loadgen" deps "$URL" "$1" 10000
 	stop_server
@@ -69,7 +69,7 @@ add_batch() { fresh; "$B/loadgen" add-batch "$URL" 200 1000; stop_server; }
 add_single() { fresh; "$B/loadgen" add-single "$URL" 1 3000; stop_server; }
 add_16() { fresh; "$B/loadgen" add-single "$URL" 16 500; stop_server; }
 e2e() {
-	fresh --local-workers 2
+	fresh --local-workers 2 --local-worker-cores "$(nproc)"
 	sleep 1	# the workers register
 	"$B/loadgen" e2e "$URL" 8000
 	stop_server
@@ -106,6 +106,50 @@ for ((i = 0; i < RUNS; i++)); do latency; done
 cat "$W"/latency.* | awk '{print $1}' | median >"$W/latency_p50_ms"
 cat "$W"/latency.* | awk '{print $2}' | median >"$W/latency_p99_ms"
 
+# Adds while a client reads a 1 GB log: a job of 4 joblets writes 4 × 256 MiB through the
+# worker's spool (output limit 2G), the worker stops, then single adds are timed alone and
+# while a client reads the whole log again and again; the pairs alternate, RUNS times.
+log_read_loop() {	# URL JOB: until $W/stop-reading exists; prints bytes and seconds of each read
+	local t0 t1 n
+	while [[ ! -e $W/stop-reading ]]; do
+		t0=$(date +%s%N)
+		n=$(curl -s "$1/v1/jobs/$2/log" | wc -c)
+		t1=$(date +%s%N)
+		echo "$n $t0 $t1" | awk '{printf "%.1f\n", $1 / 1e6 / (($3 - $2) / 1e9)}'
+	done
+}
+log_calls() { curl -s "$URL/metrics" | awk -F'} ' '/requests_total\{route="job_log"\}/ {print $2}'; }
+rm -rf "$W/data"
+start_server "$W/data"
+"$J" worker --server "$URL" --name logbench --cores 4 --spool "$W" >>"$W/worker.log" 2>&1 &
+wpid=$!
+t0=$(date +%s%N)
+JOBGRID_URL=$URL "$J" add --name biglog --output-limit 2G --joblets 4 -- \
+	'head -c 268435456 < <(yes 0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz)' >"$W/biglog.id"
+JOBGRID_URL=$URL "$J" wait "$(cat "$W/biglog.id")" --timeout 900s >/dev/null
+t1=$(date +%s%N)
+echo "$t0 $t1" | awk '{printf "%.1f\n", 1073741824 / 1e6 / (($2 - $1) / 1e9)}' >"$W/output_ingest_mb_per_s"
+kill -TERM "$wpid"
+wait "$wpid" || true
+rm -f "$W/stop-reading" "$W"/add_latency.* "$W/log_read_mb_per_s.all"
+for ((i = 0; i < RUNS; i++)); do
+	"$B/loadgen" add-latency "$URL" 2000 >"$W/add_latency.idle.$i"
+	reads=$(log_calls)
+	log_read_loop "$URL" "$(cat "$W/biglog.id")" >>"$W/log_read_mb_per_s.all" &
+	rpid=$!
+	until (($(log_calls) > reads)); do sleep 0.01; done	# the reader is into the log
+	"$B/loadgen" add-latency "$URL" 2000 >"$W/add_latency.reading.$i"
+	touch "$W/stop-reading"
+	wait "$rpid"
+	rm -f "$W/stop-reading"
+done
+stop_server
+for k in idle reading; do
+	cat "$W"/add_latency.$k.* | awk '{print $1}' | median >"$W/add_p50_ms_$k"
+	cat "$W"/add_latency.$k.* | awk '{print $2}' | median >"$W/add_p99_ms_$k"
+done
+median <"$W/log_read_mb_per_s.all" >"$W/log_read_mb_per_s"
+
 # A million queued joblets: memory per joblet, then the time to restart with them.
 rm -rf "$W/data"
 start_server "$W/data"
@@ -127,31 +171,40 @@ PORT=""
 
 v() { cat "$W/$1"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
+row() { row "$1" "$2" "$3"; }	# FIGURE VALUE COMPARED-WITH
 e2e_ratio=$(ratio "$(v e2e_per_s)" "$(v raw_spawn_per_s)")
-printf '\n%-44s %12s  %s\n' "figure" "value" "compared with"
-printf '%-44s %12s  %s\n' "raw posix_spawn+wait of sh -c true, 2 lanes /s" "$(v raw_spawn_per_s)" "the machine"
-printf '%-44s %12s  %s\n' "xargs -P2 sh -c true /s" "$(v xargs_per_s)" "$(ratio "$(v xargs_per_s)" "$(v raw_spawn_per_s)") x raw"
-printf '%-44s %12s  %s\n' "end-to-end true joblets, 2 local workers /s" "$(v e2e_per_s)" "$e2e_ratio x raw (target 0.8), $(ratio "$(v e2e_per_s)" "$(v xargs_per_s)") x xargs"
-printf '%-44s %12s  %s\n' "joblets/s through a 10^4 --after-ok chain" "$(v deps_chain_per_s)" "$(ratio "$(v deps_chain_per_s)" "$(v e2e_per_s)") x without dependencies"
-printf '%-44s %12s  %s\n' "joblets/s through a 10^4 fan-out and fan-in" "$(v deps_fan_per_s)" "$(ratio "$(v deps_fan_per_s)" "$(v e2e_per_s)") x without dependencies"
+echo
+row "figure" "value" "compared with"
+row "raw posix_spawn+wait of sh -c true, 2 lanes /s" "$(v raw_spawn_per_s)" "the machine"
+row "xargs -P2 sh -c true /s" "$(v xargs_per_s)" "$(ratio "$(v xargs_per_s)" "$(v raw_spawn_per_s)") x raw"
+row "end-to-end true joblets, 2 local workers /s" "$(v e2e_per_s)" "$e2e_ratio x raw (target 0.8), $(ratio "$(v e2e_per_s)" "$(v xargs_per_s)") x xargs"
+row "joblets/s through a 10^4 --after-ok chain" "$(v deps_chain_per_s)" "$(ratio "$(v deps_chain_per_s)" "$(v e2e_per_s)") x without dependencies"
+row "joblets/s through a 10^4 fan-out and fan-in" "$(v deps_fan_per_s)" "$(ratio "$(v deps_fan_per_s)" "$(v e2e_per_s)") x without dependencies"
 reserve_ratio=$(ratio "$(v reserve_us_1000000)" "$(v reserve_us_1000)")
-printf '%-44s %12s  %s\n' "µs per reserve, 10^3 queued (100 classes)" "$(v reserve_us_1000)" "scheduler only"
-printf '%-44s %12s  %s\n' "µs per reserve, 10^5 queued" "$(v reserve_us_100000)" "$(ratio "$(v reserve_us_100000)" "$(v reserve_us_1000)") x 10^3"
-printf '%-44s %12s  %s\n' "µs per reserve, 10^6 queued" "$(v reserve_us_1000000)" "$reserve_ratio x 10^3 (flat: O(log n) heaps)"
-printf '%-44s %12s  %s\n' "fdatasync'd 100-byte appends /s" "$(v fsync_per_s)" "the disk"
-printf '%-44s %12s  %s\n' "durable adds, batches of 1000, joblets/s" "$(v add_batch_per_s)" "target 200000"
-printf '%-44s %12s  %s\n' "durable single adds, 1 connection /s" "$(v add_single_per_s)" "$(ratio "$(v add_single_per_s)" "$(v fsync_per_s)") x fsync (target 0.7)"
-printf '%-44s %12s  %s\n' "durable single adds, 16 clients /s" "$(v add_concurrent16_per_s)" "$(ratio "$(v add_concurrent16_per_s)" "$(v add_single_per_s)") x 1 client (target 3)"
-printf '%-44s %12s  %s\n' "submit-to-start latency p50 ms" "$(v latency_p50_ms)" "target 2"
-printf '%-44s %12s  %s\n' "submit-to-start latency p99 ms" "$(v latency_p99_ms)" "target 10"
-printf '%-44s %12s  %s\n' "server RSS per queued joblet, bytes" "$(v rss_bytes_per_queued)" "target 1024 (1M queued)"
-printf '%-44s %12s  %s\n' "restart with ${queued} queued, s" "$(v restart_1m_s)" "target 3"
+row "µs per reserve, 10^3 queued (100 classes)" "$(v reserve_us_1000)" "scheduler only"
+row "µs per reserve, 10^5 queued" "$(v reserve_us_100000)" "$(ratio "$(v reserve_us_100000)" "$(v reserve_us_1000)") x 10^3"
+row "µs per reserve, 10^6 queued" "$(v reserve_us_1000000)" "$reserve_ratio x 10^3 (flat: O(log n) heaps)"
+row "fdatasync'd 100-byte appends /s" "$(v fsync_per_s)" "the disk"
+row "durable adds, batches of 1000, joblets/s" "$(v add_batch_per_s)" "target 200000"
+row "durable single adds, 1 connection /s" "$(v add_single_per_s)" "$(ratio "$(v add_single_per_s)" "$(v fsync_per_s)") x fsync (target 0.7)"
+row "durable single adds, 16 clients /s" "$(v add_concurrent16_per_s)" "$(ratio "$(v add_concurrent16_per_s)" "$(v add_single_per_s)") x 1 client (target 3)"
+row "submit-to-start latency p50 ms" "$(v latency_p50_ms)" "target 2"
+row "submit-to-start latency p99 ms" "$(v latency_p99_ms)" "target 10"
+row "durable single add p50 ms" "$(v add_p50_ms_idle)" "1 connection, nothing else"
+row "durable single add p99 ms" "$(v add_p99_ms_idle)" "1 connection, nothing else"
+row "  the same while a 1 GB log is read, p50 ms" "$(v add_p50_ms_reading)" "$(ratio "$(v add_p50_ms_reading)" "$(v add_p50_ms_idle)") x alone"
+row "  the same while a 1 GB log is read, p99 ms" "$(v add_p99_ms_reading)" "$(ratio "$(v add_p99_ms_reading)" "$(v add_p99_ms_idle)") x alone"
+row "1 GB log read by that client, MB/s" "$(v log_read_mb_per_s)" "while the adds run"
+row "1 GB of output stored, MB/s" "$(v output_ingest_mb_per_s)" "4 joblets, 1 worker, 1 MiB chunks"
+row "server RSS per queued joblet, bytes" "$(v rss_bytes_per_queued)" "target 1024 (1M queued)"
+row "restart with ${queued} queued, s" "$(v restart_1m_s)" "target 3"
 echo
 for f in raw_spawn_per_s xargs_per_s e2e_per_s deps_chain_per_s deps_fan_per_s reserve_us_1000 \
 	reserve_us_100000 reserve_us_1000000; do echo "bench: $f=$(v $f)"; done
 echo "bench: reserve_ratio_1e6_1e3=$reserve_ratio"
 echo "bench: e2e_ratio=$e2e_ratio"
 for f in add_batch_per_s add_single_per_s fsync_per_s add_concurrent16_per_s latency_p50_ms \
-	latency_p99_ms rss_bytes_per_queued restart_1m_s; do
+	latency_p99_ms add_p50_ms_idle add_p99_ms_idle add_p50_ms_reading add_p99_ms_reading \
+	log_read_mb_per_s output_ingest_mb_per_s rss_bytes_per_queued restart_1m_s; do
 	echo "bench: $f=$(v $f)"
 done

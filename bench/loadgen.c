@@ -10,7 +10,9 @@
  *                                          (each --after-ok the one before), or a root, N
  *                                          leaves after it in a dep group, and one job after
  *                                          the group; added in batches, then waited for
- *   loadgen health URL SECONDS             seconds until GET /healthz answers 200 */
+ *   loadgen health URL SECONDS             seconds until GET /healthz answers 200
+ *   loadgen add-latency URL N              p50 and p99 in ms of N durable single adds, one
+ *                                          after another over one connection */
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -289,6 +291,25 @@ static int latency(const char *base, int n, const char *dir, const char *stamp)
 	return 0;
 }
 
+static int add_latency(const char *base, int n)
+{
+	char url[512];
+	snprintf(url, sizeof url, "%s/v1/jobs", base);
+	CURL *h = curl_easy_init();
+	double *ms = calloc((size_t)n, sizeof *ms);
+	for (int i = 0; i < n; i++) {
+		double t0 = mono();
+		if (request(h, url, "{\"cmd\":\"true\"}", NULL) != 201)
+			return fprintf(stderr, "add-latency: add failed\n"), 1;
+		ms[i] = (mono() - t0) * 1000.0;
+	}
+	qsort(ms, (size_t)n, sizeof *ms, cmp);
+	printf("%.2f %.2f\n", ms[n / 2], ms[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1]);
+	free(ms);
+	curl_easy_cleanup(h);
+	return 0;
+}
+
 static int health(const char *base, double secs)
 {
 	char url[512];
@@ -321,6 +342,8 @@ int main(int argc, char **argv)
 		return deps(argv[2], argv[3], atoi(argv[4]));
 	if (argc == 4 && strcmp(argv[1], "health") == 0)
 		return health(argv[2], atof(argv[3]));
+	if (argc == 4 && strcmp(argv[1], "add-latency") == 0)
+		return add_latency(argv[2], atoi(argv[3]));
 	fprintf(stderr, "usage: see the comment at the top of bench/loadgen.c\n");
 	return 2;
 }

@@ -3,6 +3,7 @@
 #include "cli/client.h"
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/host.h"
 #include "base/xalloc.h"
 #include "cli/cli.h"
 #include <curl/curl.h>
@@ -10,7 +11,6 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,18 +56,6 @@ char *client_escape(const char *s)
 	char *out = xstrdup(e ? e : "");
 	curl_free(e);
 	return out;
-}
-
-static void new_key(char *out, size_t len)
-{
-	unsigned char raw[16];
-	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
-		struct timespec ts;	/* getrandom cannot fail on Linux ≥ 3.17; belt and braces */
-		clock_gettime(CLOCK_REALTIME, &ts);
-		memcpy(raw, &ts, sizeof raw < sizeof ts ? sizeof raw : sizeof ts);
-	}
-	for (size_t i = 0; i < sizeof raw && 2 * i + 2 < len; i++)
-		snprintf(out + 2 * i, 3, "%02x", raw[i]);
 }
 
 static const char *user_name(void)
@@ -254,6 +242,18 @@ static CURL *new_handle(const char *path, bool stream, struct curl_slist **hdr,
 
 /* ---- requests ---------------------------------------------------------------------- */
 
+/* A 503 from a draining server: retrying would only wait for it to exit. */
+static bool draining_reply(long status, const struct buf *b)
+{
+	if (status != 503 || b->data == NULL)
+		return false;
+	json_t *j = json_loadb(b->data, b->len, 0, NULL);
+	const char *code = json_string_value(json_object_get(json_object_get(j, "error"), "code"));
+	bool yes = code && strcmp(code, "draining") == 0;
+	json_decref(j);
+	return yes;
+}
+
 /* One request with the retries of client.h; the body is collected into *out. Returns 0
  * with *status set, or an exit status after printing why. */
 static int perform(const char *method, const char *path, const char *body, bool mutating,
@@ -263,7 +263,7 @@ static int perform(const char *method, const char *path, const char *body, bool 
 	struct outcome o = {0};
 	struct curl_slist *hdr;
 	if (mutating)
-		new_key(key, sizeof key);
+		host_random_hex(key, sizeof key, 16);
 	CURL *h = new_handle(path, false, &hdr, mutating ? key : NULL, o.detail);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	if (body)
@@ -277,7 +277,7 @@ static int perform(const char *method, const char *path, const char *body, bool 
 		buf_free(out);	/* a retry starts a fresh body */
 		o.detail[0] = '\0';
 		outcome_read(h, curl_easy_perform(h), &o);
-		if (o.rc == CURLE_OK && !gateway(&o)) {
+		if (o.rc == CURLE_OK && (!gateway(&o) || draining_reply(o.status, out))) {
 			if (patient)
 				back_again(tries);
 			break;
@@ -335,6 +335,7 @@ static void print_error(long status, const struct buf *b)
 			b->len ? ": " : "", b->data ? b->data : "");
 	json_decref(j);
 }
+
 
 int client_call(const char *method, const char *path, json_t *body, bool mutating,
 		json_t **reply)

@@ -1,8 +1,11 @@
 /* `jobgrid defcheck` (internal): the server's definition checker. Reads a deploy body
- * ({"files": [{"file", "name", "source"}…]}) on stdin and prints {"problems": [...]} on
- * stdout. It runs in its own process with CPU and memory limits, because the YAML library
- * has been seen to loop and to crash on hostile input; the server deploys only what came
- * back clean, and reading is deterministic, so the server's own read then cannot fail. */
+ * ({"files": [{"file", "name", "source", "scripts"?}…]}) on stdin and prints
+ * {"problems": [...], "parsed": [bool per file], "done": true} on stdout: every problem of
+ * every file, its YAML and its script's (whether inline or a file sent with it) together,
+ * and which files were YAML mappings, so the server may read those again for the checks
+ * across files. It runs in its own process with CPU and memory limits, because the YAML
+ * library has been seen to loop and to crash on hostile input; reading is deterministic,
+ * so what the server reads again then cannot hurt it. */
 #include "base/buf.h"
 #include "cli/cli.h"
 #include "defs/def.h"
@@ -31,20 +34,21 @@ static int defcheck_exec(int argc, char **argv)
 	buf_free(&in);
 	struct def_errors errs = {0};
 	size_t i;
+	json_t *parsed = json_array();
 	json_array_foreach(json_object_get(body, "files"), i, f) {
-		json_t *src = json_object_get(f, "source");
-		struct definition *d = def_read(json_string_value(json_object_get(f, "file")),
-						json_string_value(src), json_string_length(src),
-						json_string_value(json_object_get(f, "name")), &errs);
+		struct def_input input = def_input_json(f);
+		struct definition *d = def_read_partial(&input, &errs);
+		json_array_append_new(parsed, json_boolean(d != NULL));
 		/* Scripts are compiled and their top level run here, in this process only. */
 		if (d && d->script)
-			script_check(d->file, d->script_line, d->script, strlen(d->script), &errs);
+			script_check(d->script_file ? d->script_file : d->file, d->script_line,
+				     d->script, strlen(d->script), &errs);
 		def_free(d);
 	}
 	json_t *out = json_array();
 	for (i = 0; i < errs.n; i++)
 		json_array_append_new(out, json_string(errs.msgs[i]));
-	json_t *reply = json_pack("{s:o, s:b}", "problems", out, "done", 1);
+	json_t *reply = json_pack("{s:o, s:o, s:b}", "problems", out, "parsed", parsed, "done", 1);
 	json_dumpf(reply, stdout, JSON_COMPACT);
 	json_decref(reply);
 	json_decref(body);

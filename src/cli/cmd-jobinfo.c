@@ -112,12 +112,15 @@ static int jobinfo_exec(int argc, char **argv)
 			free(t);
 		}
 		printf("Joblets: %s\nVersions:\n", json_string_value(json_object_get(r, "joblets")));
-		json_array_foreach(json_object_get(r, "versions"), i, a)
-			printf("    %lld  %s by %s from %s\n",
+		json_array_foreach(json_object_get(r, "versions"), i, a) {
+			const char *script = json_string_value(json_object_get(a, "script_file"));
+			printf("    %lld  %s by %s from %s%s%s\n",
 			       (long long)json_integer_value(json_object_get(a, "version")),
 			       json_string_value(json_object_get(a, "deployed_at")),
 			       json_string_value(json_object_get(a, "owner")),
-			       json_string_value(json_object_get(a, "file")));
+			       json_string_value(json_object_get(a, "file")), script ? " and " : "",
+			       script ? script : "");
+		}
 	}
 	json_decref(r);
 	return EXIT_OK;

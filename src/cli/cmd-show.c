@@ -1,4 +1,5 @@
 /* `jobgrid show ID`: a job with every joblet and attempt. */
+#include "base/size.h"
 #include "base/xalloc.h"
 #include "cli/cli.h"
 #include <getopt.h>
@@ -37,6 +38,9 @@ static void print_attempt(json_t *a)
 	       out_time(json_object_get(a, "started_at"), t1, sizeof t1),
 	       (double)num(a, "wall_ms") / 1000.0, (double)num(a, "cpu_ms") / 1000.0,
 	       num(a, "peak_ram_mb"));
+	if (num(a, "output_dropped"))
+		printf(", output %lld bytes kept, %lld dropped over the limit",
+		       num(a, "output_bytes"), num(a, "output_dropped"));
 	if (*str(a, "message"))
 		printf(" (%s)", str(a, "message"));
 	printf("\n");
@@ -93,6 +97,8 @@ static void print_options(json_t *j)
 		       json_is_true(json_object_get(j, "kill_at_slot_end")) ? " (kill at slot end)" : "");
 	if (num(j, "max_running"))
 		printf("  max running %lld at once\n", num(j, "max_running"));
+	if (json_is_true(json_object_get(j, "retry_permanent")))
+		printf("  retries    also after notfound, permission, cwd (--retry-permanent)\n");
 	if (*str(j, "req_group"))
 		printf("  req group  %s (override %lld)%s%s\n", str(j, "req_group"), num(j, "override"),
 		       json_is_true(json_object_get(j, "ram_learned")) ? ", RAM learned" : "",
@@ -124,11 +130,19 @@ static int show_exec(int argc, char **argv)
 	       str(j, "group"), num(j, "priority"),
 	       out_time(json_object_get(j, "created_at"), t1, sizeof t1),
 	       out_time(json_object_get(j, "ended_at"), t2, sizeof t2));
-	printf("  needs %lld cores, %lld MB RAM, %lld GPUs, time limit %lld ms; retries %lld,"
+	printf("  needs %lld cores, %lld MB RAM, %lld GPUs, %lld ms; retries %lld,"
 	       " lost-retries %lld%s\n",
 	       num(j, "cores"), num(j, "ram_mb"), num(j, "gpus"), num(j, "time_ms"),
 	       num(j, "retries"), num(j, "lost_retries"),
 	       json_is_true(json_object_get(j, "no_restart")) ? ", no restart" : "");
+	/* What ends a joblet: the user's limits, never learned values (those book only). */
+	char rl[32] = "none", tl[32] = "none";
+	if (num(j, "ram_limit_mb"))
+		snprintf(rl, sizeof rl, "%lld MB", num(j, "ram_limit_mb"));
+	if (num(j, "time_limit_ms"))
+		snprintf(tl, sizeof tl, "%lld ms", num(j, "time_limit_ms"));
+	printf("  limits     RAM %s, time %s; output %s kept per attempt\n", rl, tl,
+	       size_format(num(j, "output_limit"), t1, sizeof t1));
 	print_options(j);
 	size_t i, k;
 	json_t *jl, *a;

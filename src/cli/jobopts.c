@@ -1,5 +1,7 @@
 /* Shared scheduling options of `add` and `mod`; the server checks them again strictly. */
 #include "cli/jobopts.h"
+#include "base/size.h"
+#include "core/job.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -46,6 +48,7 @@ int jobopts_parse(const struct cli_cmd *cmd, int ch, const char *arg, json_t *jo
 	case JO_NOT_BEFORE: json_object_set_new(job, "not_before", json_string(arg)); return 0;
 	case JO_TIMESLOT: json_object_set_new(job, "timeslot", json_string(arg)); return 0;
 	case JO_KILL_AT_SLOT_END: json_object_set_new(job, "kill_at_slot_end", json_true()); return 0;
+	case JO_RETRY_PERMANENT: json_object_set_new(job, "retry_permanent", json_true()); return 0;
 	case JO_MAX_RUNNING:
 		if (cli_int(cmd, "max-running", arg, 0, 1000000, &v))
 			return -1;
@@ -56,6 +59,17 @@ int jobopts_parse(const struct cli_cmd *cmd, int ch, const char *arg, json_t *jo
 			return -1;
 		json_object_set_new(job, "override", json_integer(v));
 		return 0;
+	case JO_OUTPUT_LIMIT: {
+		int64_t bytes;
+		const char *why;
+		if (size_parse(arg, OUTPUT_LIMIT_MAX, &bytes, &why) != 0) {
+			fprintf(stderr, "jobgrid %s: --output-limit: %s (at most 1T), got '%s'\n",
+				cmd->name, why, arg);
+			return -1;
+		}
+		json_object_set_new(job, "output_limit", json_integer(bytes));
+		return 0;
+	}
 	default:
 		return 1;
 	}

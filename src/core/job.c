@@ -97,6 +97,19 @@ void job_free(struct job *j)
 	free(j);
 }
 
+int64_t job_output_limit(const struct job *j)
+{
+	return j->x && j->x->has_output_limit ? j->x->output_limit : OUTPUT_LIMIT_DEFAULT;
+}
+
+int64_t attempt_wall_ms(const struct attempt *a, int64_t now)
+{
+	if (a->wall_ms >= 0)
+		return a->wall_ms;
+	int64_t wall = (a->ended_at ? a->ended_at : now) - a->started_at;
+	return wall < 0 ? 0 : wall;
+}
+
 struct job_ext *job_ext(struct job *j)
 {
 	if (j->x == NULL)
@@ -136,6 +149,20 @@ const char *dep_type_name(int t)
 {
 	static const char *const names[DEP__N] = {"after_ok", "after_fail", "after_any"};
 	return t >= 0 && t < DEP__N ? names[t] : "?";
+}
+
+int32_t job_ram_limit_mb(const struct job *j)
+{
+	if (!j->ram_learned)
+		return j->ram_mb;
+	return j->x ? j->x->ram_limit_mb : 0;
+}
+
+int64_t job_time_limit_ms(const struct job *j)
+{
+	if (!j->time_learned)
+		return j->time_ms;
+	return j->x ? j->x->time_limit_ms : 0;
 }
 
 char *job_id(const struct job *j, char *buf, size_t len)

@@ -54,6 +54,10 @@ struct attempt {
 	const char *worker_id;		/* interned */
 	int64_t started_at, ended_at;	/* wall ms; ended_at 0 while running */
 	int64_t cpu_ms;
+	int64_t wall_ms;		/* its run time as its worker measured it (monotonic clock
+					 * around the process), -1 until reported; see attempt_wall_ms */
+	int64_t out_bytes;		/* output stored for it: the offset its next chunk starts at */
+	int64_t out_dropped;		/* output bytes its worker dropped over the output limit */
 	int32_t n;			/* 1 for a joblet's first attempt */
 	int32_t exit_code;		/* meaningful when has_exit */
 	int32_t peak_ram_mb;
@@ -125,7 +129,15 @@ struct job_ext {
 	int32_t max_running;		/* 0 = none */
 	uint8_t override;		/* wr's: 0, 1, 2 */
 	bool kill_at_slot_end;
+	bool retry_permanent;		/* retry failures that look permanent (notfound, permission,
+					 * cwd), which otherwise end the joblet at once */
 	bool ram_given, time_given;	/* the user gave --ram / --time (learned values apply) */
+	/* The user's own limits while ram_mb / time_ms hold learned values (ram_learned,
+	 * time_learned): what learn_apply replaced, 0 when nothing was given. */
+	int32_t ram_limit_mb;
+	int64_t time_limit_ms;
+	bool has_output_limit;		/* output_limit was given; else OUTPUT_LIMIT_DEFAULT */
+	int64_t output_limit;		/* bytes of output kept per attempt (--output-limit) */
 	char *script;			/* owned: a script run's state as JSON text (the server's
 					 * scripts.c reads it), or NULL */
 	uint8_t script_flags;		/* scripts.c's cache: which handlers it has */
@@ -170,6 +182,14 @@ struct job {
 int job_derive_state(const struct job *j);
 /* Allocate a job with n zeroed joblets, all READY. Strings are set by the caller. */
 struct job *job_alloc(int32_t njoblets);
+/* Output kept per attempt when the job names no --output-limit, and the most it may name. */
+#define OUTPUT_LIMIT_DEFAULT ((int64_t)100 << 20)
+#define OUTPUT_LIMIT_MAX ((int64_t)1 << 40)
+/* The output limit of j's attempts, in bytes. */
+int64_t job_output_limit(const struct job *j);
+/* An attempt's run time in ms: its worker's measure once reported, else what the server
+ * saw (ended − started, or now − started while it runs). */
+int64_t attempt_wall_ms(const struct attempt *a, int64_t now);
 /* Free a job, its attempts and owned strings. */
 void job_free(struct job *j);
 /* The job's extension, allocated on first use. */
@@ -184,6 +204,11 @@ bool name_valid(const char *s, size_t max);	/* "after_ok", "after_fail", "after_
 
 /* "alice.true.12" into buf. */
 char *job_id(const struct job *j, char *buf, size_t len);
+/* The limits that end a joblet: the RAM and time the user set (--ram, --time, PATCH, a
+ * definition's facts), never a learned value, which only books the joblet's place. 0: none.
+ * (A RAM excess that would harm the node is the worker's to judge.) */
+int32_t job_ram_limit_mb(const struct job *j);
+int64_t job_time_limit_ms(const struct job *j);
 
 /* A job or joblet as a person names it: "12", "alice.true.12", "root.jn/a.2" (a
  * definition's name may hold '/'), each optionally followed by "/INDEX" for one joblet.

@@ -40,7 +40,7 @@ static void recommend(struct req_group *rg)
 
 void learn_sample(struct sched *s, const struct job *j, const struct attempt *a)
 {
-	if (j->req_group[0] == '\0' || a->ended_at < a->started_at)
+	if (j->req_group[0] == '\0' || (a->wall_ms < 0 && a->ended_at < a->started_at))
 		return;
 	struct req_group *rg = imap_get(&s->req_groups, (uint64_t)(uintptr_t)j->req_group);
 	if (rg == NULL) {
@@ -49,7 +49,8 @@ void learn_sample(struct sched *s, const struct job *j, const struct attempt *a)
 		imap_put(&s->req_groups, (uint64_t)(uintptr_t)j->req_group, rg);
 	}
 	rg->ram_mb[rg->pos] = a->peak_ram_mb;
-	rg->wall_ms[rg->pos] = a->ended_at - a->started_at;
+	/* The worker's measure: an outage between the end and its report adds nothing. */
+	rg->wall_ms[rg->pos] = attempt_wall_ms(a, a->ended_at);
 	rg->pos = (rg->pos + 1) % REQ_SAMPLES;
 	if (rg->n < REQ_SAMPLES)
 		rg->n++;
@@ -74,16 +75,22 @@ static bool take(bool given, int override, int64_t mine, int64_t learned)
 bool learn_apply(struct sched *s, struct job *j)
 {
 	const struct req_group *rg = imap_get(&s->req_groups, (uint64_t)(uintptr_t)j->req_group);
-	const struct job_ext *x = j->x;
+	struct job_ext *x = j->x;
 	bool changed = false;
 	if (rg == NULL || rg->rec_ram_mb == 0 || x == NULL)
 		return false;
+	/* A value the user gave and learning replaces stays the limit (job_*_limit_*): learned
+	 * values place joblets, they never end one. */
 	if (j->ram_learned || take(x->ram_given, x->override, j->ram_mb, rg->rec_ram_mb)) {
+		if (!j->ram_learned)
+			x->ram_limit_mb = x->ram_given ? j->ram_mb : 0;
 		changed = j->ram_mb != rg->rec_ram_mb;
 		j->ram_mb = rg->rec_ram_mb;
 		j->ram_learned = j->opts_dirty = true;
 	}
 	if (j->time_learned || take(x->time_given, x->override, j->time_ms, rg->rec_time_ms)) {
+		if (!j->time_learned)
+			x->time_limit_ms = x->time_given ? j->time_ms : 0;
 		changed = changed || j->time_ms != rg->rec_time_ms;
 		j->time_ms = rg->rec_time_ms;
 		j->time_learned = j->opts_dirty = true;

@@ -17,7 +17,7 @@ enum { MAX_CONSTRAINTS = 32, MAX_AVOID = 64, MAX_LIMITS = 16, MAX_GROUPS = 16, M
 static const char *const ext_fields[] = {
 	"constraints", "avoid", "limits", "after_ok", "after_fail", "after_any", "dep_groups",
 	"after_groups", "not_before", "timeslot", "kill_at_slot_end", "max_running", "override",
-	NULL,
+	"retry_permanent", "output_limit", NULL,
 };
 
 bool opts_is_field(const char *key)
@@ -233,6 +233,21 @@ static int read_int(json_t *o, const char *p, const char *key, int64_t max, int3
 	return 0;
 }
 
+/* Bytes of output kept per attempt; null: the default. */
+static int read_output_limit(json_t *v, const char *p, struct job_ext *x, struct opts_err *e)
+{
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > OUTPUT_LIMIT_MAX)
+		return fail(e, p, "output_limit", "must be a number of bytes 0..%lld (1 TiB), or null"
+			    " for the default (%lld, 100 MiB)", (long long)OUTPUT_LIMIT_MAX,
+			    (long long)OUTPUT_LIMIT_DEFAULT);
+	x->has_output_limit = true;
+	x->output_limit = json_integer_value(v);
+	return 0;
+}
+
 static int read_all(json_t *o, const char *p, int64_t now, struct job_ext *x, struct opts_err *e)
 {
 	json_t *v;
@@ -263,12 +278,17 @@ static int read_all(json_t *o, const char *p, int64_t now, struct job_ext *x, st
 		if (x->kill_at_slot_end && x->slot == NULL && !json_object_get(o, "timeslot"))
 			return fail(e, p, "kill_at_slot_end", "needs a timeslot");
 	}
+	if ((v = json_object_get(o, "retry_permanent"))) {
+		if (!json_is_boolean(v))
+			return fail(e, p, "retry_permanent", "must be true or false");
+		x->retry_permanent = json_is_true(v);
+	}
 	int32_t ov = 0;
 	if (read_int(o, p, "max_running", 1000000, &x->max_running, e) ||
 	    read_int(o, p, "override", 2, &ov, e))
 		return -1;
 	x->override = (uint8_t)ov;
-	return 0;
+	return read_output_limit(json_object_get(o, "output_limit"), p, x, e);
 }
 
 int opts_read(json_t *o, const char *prefix, int64_t now, struct job_ext **out, unsigned *mask,
@@ -277,6 +297,7 @@ int opts_read(json_t *o, const char *prefix, int64_t now, struct job_ext **out, 
 	static const unsigned bits[] = {
 		MOD_CONSTRAINTS, MOD_AVOID, MOD_LIMITS, MOD_DEPS, MOD_DEPS, MOD_DEPS, MOD_GROUPS,
 		MOD_AFTER_GROUPS, MOD_NOT_BEFORE, MOD_SLOT, MOD_SLOT, MOD_MAX_RUNNING, MOD_OVERRIDE,
+		MOD_RETRY_PERMANENT, MOD_OUTPUT_LIMIT,
 	};
 	unsigned m = 0;
 	*out = NULL;
@@ -354,6 +375,8 @@ void opts_write(json_t *o, const struct job *j, bool full)
 	put(o, "kill_at_slot_end", json_boolean(x->kill_at_slot_end), full || x->kill_at_slot_end);
 	put(o, "max_running", json_integer(x->max_running), full || x->max_running);
 	put(o, "override", json_integer(x->override), full || x->override);
+	put(o, "retry_permanent", json_boolean(x->retry_permanent), full || x->retry_permanent);
+	put(o, "output_limit", json_integer(job_output_limit(j)), full || x->has_output_limit);
 }
 
 char *opts_text(const struct job *j)
@@ -371,6 +394,10 @@ char *opts_text(const struct job *j)
 		json_object_set_new(o, "ram_learned", json_true());
 	if (j->time_learned)
 		json_object_set_new(o, "time_learned", json_true());
+	if (j->ram_learned && j->x->ram_limit_mb)
+		json_object_set_new(o, "ram_limit_mb", json_integer(j->x->ram_limit_mb));
+	if (j->time_learned && j->x->time_limit_ms)
+		json_object_set_new(o, "time_limit_ms", json_integer(j->x->time_limit_ms));
 	if (j->x->script)
 		json_object_set_new(o, "script", json_loads(j->x->script, 0, NULL));
 	char *text = json_dumps(o, JSON_COMPACT);
@@ -396,6 +423,13 @@ int opts_load(struct job *j, const char *text, char *err, size_t errlen)
 	x->time_given = json_is_true(json_object_get(o, "time_given"));
 	j->ram_learned = json_is_true(json_object_get(o, "ram_learned"));
 	j->time_learned = json_is_true(json_object_get(o, "time_learned"));
+	/* Rows from before the limits were kept apart: a given value that learning replaced
+	 * is gone, and the learned one stays the limit, as it was then. */
+	json_t *rl = json_object_get(o, "ram_limit_mb"), *tl = json_object_get(o, "time_limit_ms");
+	x->ram_limit_mb = json_is_integer(rl) ? (int32_t)json_integer_value(rl)
+			  : x->ram_given ? j->ram_mb : 0;
+	x->time_limit_ms = json_is_integer(tl) ? json_integer_value(tl)
+			   : x->time_given ? j->time_ms : 0;
 	json_t *script = json_object_get(o, "script");
 	if (json_is_object(script))
 		x->script = json_dumps(script, JSON_COMPACT);

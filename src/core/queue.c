@@ -399,6 +399,7 @@ static struct attempt *attempt_start(struct sched *s, struct worker *w, struct j
 	a->node = w->name;
 	a->worker_id = intern(w->id);
 	a->started_at = now;
+	a->wall_ms = -1;	/* until its worker reports it */
 	a->state = AS_RUNNING;
 	a->cores = j->cores;
 	a->ram_mb = j->ram_mb;

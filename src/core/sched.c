@@ -72,6 +72,7 @@ void sched_init(struct sched *s, const struct sched_hooks *hooks, int64_t lease_
 	heap_init(&s->timers, timers_less, timers_setpos);
 	imap_init(&s->attempts);
 	imap_init(&s->workers);
+	s->hash_id = imap_hash_str;
 	imap_init(&s->uniq);
 	imap_init(&s->groups);
 	imap_init(&s->class_index);
@@ -365,23 +366,26 @@ static uint32_t next_rand(struct sched *s)
 	return s->rand_state = x;
 }
 
+static void lose_worker(struct sched *s, struct worker *w, const char *why, int64_t now);
+
 static struct worker *worker_new(struct sched *s, const char *name, int64_t now, int64_t mono)
 {
 	struct worker *w = xcalloc(1, sizeof *w);
 	do {
 		snprintf(w->id, sizeof w->id, "w%08x", next_rand(s) ^ (uint32_t)now);
-	} while (imap_get(&s->workers, imap_hash_str(w->id)));
+		w->map_key = s->hash_id(w->id);
+	} while (w->map_key == 0 || imap_get(&s->workers, w->map_key));
 	w->name = intern(name);
 	w->registered_at = w->last_seen = now;
 	w->lease_deadline = mono + s->lease_ms;
-	imap_put(&s->workers, imap_hash_str(w->id), w);
+	imap_put(&s->workers, w->map_key, w);
 	heap_push(&s->leases, w);
 	return w;
 }
 
 struct worker *sched_worker(const struct sched *s, const char *id)
 {
-	struct worker *w = imap_get(&s->workers, imap_hash_str(id));
+	struct worker *w = imap_get(&s->workers, s->hash_id(id));
 	return w && strcmp(w->id, id) == 0 && !w->placeholder ? w : NULL;
 }
 
@@ -410,7 +414,7 @@ struct attempt *sched_live_attempt(const struct sched *s, struct worker *w, int6
 static void worker_drop(struct sched *s, struct worker *w)
 {
 	heap_remove(&s->leases, w->lease_pos);
-	imap_del(&s->workers, imap_hash_str(w->id));
+	imap_del(&s->workers, w->map_key);
 	worker_free(w);
 }
 
@@ -464,7 +468,35 @@ struct worker *sched_worker_add(struct sched *s, const char *name, int32_t cores
 			out_cancel[(*n_cancel)++] = running[i];
 		}
 	}
+	/* Not while walking the heap: losing one reorders it. */
+	struct worker *stale;
+	do {
+		stale = NULL;
+		for (size_t i = 0; i < s->leases.len && stale == NULL; i++) {
+			struct worker *o = s->leases.items[i];
+			if (o->placeholder && o->name == w->name)
+				stale = o;
+		}
+		if (stale)
+			lose_worker(s, stale, "its node registered again without it", now);
+	} while (stale);
 	return w;
+}
+
+struct worker *sched_worker_named(const struct sched *s, const char *name)
+{
+	const char *n = intern(name);
+	for (size_t i = 0; i < s->leases.len; i++) {
+		struct worker *w = s->leases.items[i];
+		if (!w->placeholder && w->name == n)
+			return w;
+	}
+	return NULL;
+}
+
+void sched_worker_lose(struct sched *s, struct worker *w, const char *why, int64_t now)
+{
+	lose_worker(s, w, why, now);
 }
 
 /* ---- results ----------------------------------------------------------------------- */
@@ -545,6 +577,13 @@ static void requeue_lost(struct sched *s, struct joblet *jl, const struct attemp
 	}
 }
 
+/* A command not found, not executable, or a working directory it cannot enter: running it
+ * again changes nothing until someone acts. */
+static bool looks_permanent(int reason)
+{
+	return reason == FR_NOTFOUND || reason == FR_PERMISSION || reason == FR_CWD;
+}
+
 static void apply_failure(struct sched *s, struct joblet *jl, struct attempt *a, int64_t now)
 {
 	struct job *j = jl->job;
@@ -553,9 +592,12 @@ static void apply_failure(struct sched *s, struct joblet *jl, struct attempt *a,
 	char *why = describe_failure(a);
 	jl->failed_node = a->node;
 	if (a->fail_reason == FR_RAM && j->ram_mb > 0 && learn_grow_ram(j->ram_mb) > j->ram_mb) {
-		/* wr: more RAM, and no retry spent — the job did nothing wrong but ask too little. */
+		/* wr: more RAM, and no retry spent — the job did nothing wrong but ask too little.
+		 * A limit of the user's kept beside a learned booking grows with it. */
 		int32_t old = j->ram_mb;
 		j->ram_mb = learn_grow_ram(old);
+		if (j->ram_learned && j->x && j->x->ram_limit_mb > 0)
+			j->x->ram_limit_mb = learn_grow_ram(j->x->ram_limit_mb);
 		job_reclass(s, j, now);
 		make_ready(s, jl, now);
 		set_reason(jl, xasprintf("re-queued with %d MB RAM after %s (was %d MB)", j->ram_mb,
@@ -564,16 +606,16 @@ static void apply_failure(struct sched *s, struct joblet *jl, struct attempt *a,
 		s->hooks.job_put(s->hooks.ctx, j, false);
 		return;
 	}
-	if (a->fail_reason == FR_TIME && j->time_learned) {
-		/* A learned limit was too tight: double it, no retry spent. */
-		j->time_ms *= 2;
-		make_ready(s, jl, now);
-		set_reason(jl, xasprintf("re-queued with a learned time limit doubled after %s", why));
+	if (jl->errors < j->retries && looks_permanent(a->fail_reason) &&
+	    !(j->x && j->x->retry_permanent)) {
+		/* wr buries these at once: the command, its permission or the directory will
+		 * not appear by trying again. */
+		make_final(s, jl, JS_FAILED,
+			   xasprintf("%s; not retried (%d of --retries %d left): the failure looks "
+				     "permanent (--retry-permanent retries it)", why,
+				     j->retries - jl->errors, j->retries));
 		free(why);
-		s->hooks.job_put(s->hooks.ctx, j, false);
-		return;
-	}
-	if (jl->errors < j->retries) {
+	} else if (jl->errors < j->retries) {
 		jl->errors++;
 		int64_t delay = backoff_ms(s, j, jl->errors);
 		if (delay > 0) {
@@ -623,6 +665,8 @@ enum finish_result sched_finish(struct sched *s, struct worker *w, const struct 
 	a->fail_reason = (uint8_t)f->fail_reason;
 	a->peak_ram_mb = f->peak_ram_mb;
 	a->cpu_ms = f->cpu_ms;
+	a->wall_ms = f->wall_ms;
+	a->out_dropped = f->output_dropped;
 	free(a->message);
 	a->message = f->message && *f->message ? xstrdup(f->message) : NULL;
 	if (f->fail_reason == FR_NONE) {
@@ -642,6 +686,12 @@ enum finish_result sched_finish(struct sched *s, struct worker *w, const struct 
 		end_attempt(a, AS_CANCELLED, now);
 		if (jl->state == JS_RUNNING)
 			make_final(s, jl, JS_CANCELLED, xstrdup("cancelled by the user"));
+	} else if (f->not_started && jl->state == JS_RUNNING) {
+		/* Handed to a worker that was stopping: it ran nothing, so it runs again as if
+		 * never handed out (no budget spent, --no-restart included). */
+		end_attempt(a, AS_FAILED, now);
+		make_ready(s, jl, now);
+		set_reason(jl, xasprintf("re-queued: %s was stopping and did not start it", a->node));
 	} else if (f->worker_stop) {
 		end_attempt(a, AS_FAILED, now);
 		requeue_lost(s, jl, a, now);
@@ -656,8 +706,9 @@ enum finish_result sched_finish(struct sched *s, struct worker *w, const struct 
 	return FINISH_APPLIED;
 }
 
-static void lose_worker(struct sched *s, struct worker *w, int64_t now)
+static void lose_worker(struct sched *s, struct worker *w, const char *why, int64_t now)
 {
+	w->gone_why = why;
 	s->hooks.worker_lost(s->hooks.ctx, w);
 	while (w->running) {
 		struct attempt *a = w->running;
@@ -683,7 +734,7 @@ int64_t sched_tick(struct sched *s, int64_t now, int64_t mono, int64_t *next_mon
 	}
 	struct worker *w;
 	while ((w = heap_top(&s->leases)) && w->lease_deadline <= mono)
-		lose_worker(s, w, now);
+		lose_worker(s, w, "no word for its lease", now);
 	gates_tick(s, now);
 	if (s->pref_deadline && s->pref_deadline <= now) {
 		s->pref_deadline = 0;	/* a failed joblet may now go back to its node */
@@ -852,6 +903,12 @@ static void modify_ext(struct sched *s, struct job *j, const struct job_ext *m, 
 		x->max_running = m->max_running;
 	if (mask & MOD_OVERRIDE)
 		x->override = m->override;
+	if (mask & MOD_RETRY_PERMANENT)
+		x->retry_permanent = m->retry_permanent;
+	if (mask & MOD_OUTPUT_LIMIT) {
+		x->has_output_limit = m->has_output_limit;
+		x->output_limit = m->output_limit;
+	}
 	if (mask & MOD_LIMITS || mask & MOD_MAX_RUNNING)
 		s->wake_workers = true;
 }
@@ -968,10 +1025,13 @@ void sched_load_attempt(struct sched *s, struct attempt *a, int64_t seq, int32_t
 static struct worker *placeholder_for(struct sched *s, const char *worker_id, const char *node,
 				      int64_t now, int64_t mono)
 {
-	struct worker *w = imap_get(&s->workers, imap_hash_str(worker_id));
-	if (w && strcmp(w->id, worker_id) == 0)
-		return w;
+	uint64_t key = s->hash_id(worker_id);
+	struct worker *w;
+	for (; (w = imap_get(&s->workers, key)) != NULL || key == 0; key++)
+		if (w && strcmp(w->id, worker_id) == 0)
+			return w;
 	w = xcalloc(1, sizeof *w);
+	w->map_key = key;
 	snprintf(w->id, sizeof w->id, "%s", worker_id);
 	w->name = node;
 	w->placeholder = true;
@@ -979,7 +1039,7 @@ static struct worker *placeholder_for(struct sched *s, const char *worker_id, co
 	w->lease_deadline = mono + s->lease_ms;
 	/* Generous so re-attached attempts never fail the resource accounting. */
 	w->cores = w->ram_mb = w->gpus = INT32_MAX / 2;
-	imap_put(&s->workers, imap_hash_str(w->id), w);
+	imap_put(&s->workers, key, w);
 	heap_push(&s->leases, w);
 	return w;
 }

@@ -74,7 +74,13 @@ struct worker {
 	char ram_method[16];		/* "cgroup" or "sampling", as the worker said */
 	char *ram_method_note;		/* from malloc, or NULL: why, or where */
 	int pid;
+	char instance[72];		/* the registering process's random token, or "": the same
+					 * token again is the same process registering again */
 	bool placeholder;		/* stands for a previous run's worker until it re-registers */
+	bool told_drain;		/* a reply to it said the server drains */
+	const char *gone_why;		/* static: why it is being dropped, for the lost hook */
+	uint64_t map_key;		/* its key in sched->workers (see there) */
+	bool stopping;			/* it said it is stopping: hand it nothing more */
 	int64_t registered_at, last_seen;	/* wall ms */
 	int64_t lease_deadline;		/* monotonic ms */
 	size_t lease_pos;
@@ -124,7 +130,12 @@ struct sched {
 	struct heap delay;		/* WAITING joblets by ready_at */
 	struct heap leases;		/* workers by lease_deadline */
 	struct imap attempts;		/* attempt id → struct attempt* (all, not owned) */
-	struct imap workers;		/* imap_hash_str(id) → struct worker* (owned) */
+	/* id → struct worker* (owned). A registered worker's id is drawn until hash_id(id) is
+	 * a free key, so it sits at that key; a placeholder's id comes from the store and may
+	 * collide, so it takes the next free key after it, found by comparing ids (lookups of
+	 * placeholders by id happen at load only, before any worker leaves the map). */
+	struct imap workers;
+	uint64_t (*hash_id)(const char *id);	/* imap_hash_str unless a test swaps it */
 	struct imap uniq;		/* hash(cmd, cwd) → chain of incomplete jobs */
 	struct imap groups;		/* interned group pointer → struct sched_counts* (owned) */
 	struct sched_counts totals;
@@ -158,7 +169,7 @@ struct job_spec {
 enum {
 	MOD_CONSTRAINTS = 1, MOD_AVOID = 2, MOD_LIMITS = 4, MOD_DEPS = 8, MOD_GROUPS = 16,
 	MOD_AFTER_GROUPS = 32, MOD_NOT_BEFORE = 64, MOD_SLOT = 128, MOD_MAX_RUNNING = 256,
-	MOD_OVERRIDE = 512,
+	MOD_OVERRIDE = 512, MOD_RETRY_PERMANENT = 1024, MOD_OUTPUT_LIMIT = 2048,
 };
 
 /* A worker's report on one attempt (docs/API.md FINISH). Strings borrowed. */
@@ -168,10 +179,14 @@ struct finish {
 	int32_t exit_code, signal;
 	int fail_reason;		/* FR_NONE: success */
 	int64_t started_at, ended_at;	/* wall ms as the worker saw them; 0 = unknown */
+	int64_t wall_ms;		/* the worker's monotonic measure of the run; -1 = unknown */
+	int64_t output_bytes;		/* the length of the output stream the worker produced */
+	int64_t output_dropped;		/* bytes it dropped over the job's output limit */
 	int32_t peak_ram_mb;
 	int64_t cpu_ms;
 	const char *message;
 	bool worker_stop;
+	bool not_started;		/* the worker never started it: queue it again, no budget */
 };
 
 enum finish_result { FINISH_APPLIED, FINISH_DUPLICATE, FINISH_STALE, FINISH_UNKNOWN };
@@ -193,7 +208,9 @@ int64_t sched_reserve_seq(struct sched *s);
 
 /* Register a worker (id chosen here). `running` lists attempts it still runs: those that
  * belong to a placeholder are re-attached (out_reattached), the others are not live and
- * go to out_cancel. Arrays are caller-provided with room for nrunning ids. */
+ * go to out_cancel. Arrays are caller-provided with room for nrunning ids. Placeholders of
+ * the same node name left with attempts it did not claim are lost now: the node is back
+ * and does not run them. */
 struct worker *sched_worker_add(struct sched *s, const char *name, int32_t cores,
 				int32_t ram_mb, int32_t gpus, char *tags /* taken: JSON object of
 				strings */, int pid,
@@ -201,6 +218,11 @@ struct worker *sched_worker_add(struct sched *s, const char *name, int32_t cores
 				size_t *n_reattached, int64_t *out_cancel, size_t *n_cancel,
 				int64_t now, int64_t mono);
 struct worker *sched_worker(const struct sched *s, const char *id);
+/* The registered (not placeholder) worker of that node name, or NULL. */
+struct worker *sched_worker_named(const struct sched *s, const char *name);
+/* Drop w now, as its lease ending would (why: static, for the log): its attempts are
+ * lost, re-queued on the lost budget or failed. */
+void sched_worker_lose(struct sched *s, struct worker *w, const char *why, int64_t now);
 void sched_worker_touch(struct sched *s, struct worker *w, int64_t now, int64_t mono);
 
 /* Hand up to max READY joblets that fit w's free resources (bounded by free_*) to w:

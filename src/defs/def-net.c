@@ -287,9 +287,11 @@ static void schedule_pair(struct reader *r, void *ctx, const char *k, struct fy_
 
 /* ---- edges ---- */
 
+/* Where one list's names go, with where each is written. */
 struct names {
 	char ***list;
 	size_t *n;
+	struct def_pos **pos;
 	const char *key;
 };
 
@@ -311,8 +313,11 @@ static void name_item(struct reader *r, void *ctx, struct fy_node *item, struct 
 		problem(r, item, "%s: %s is listed twice", ns->key, t);
 	else if (t && *ns->n == NET_EDGES_MAX)
 		problem(r, item, "%s: at most %d names", ns->key, NET_EDGES_MAX);
-	else if (t)
+	else if (t) {
 		net_spec_add_name(ns->list, ns->n, t);
+		*ns->pos = xrealloc(*ns->pos, *ns->n, sizeof **ns->pos);
+		(*ns->pos)[*ns->n - 1] = def_node_pos(item);
+	}
 	free(t);
 }
 
@@ -384,7 +389,7 @@ void def_read_net(struct reader *r, struct definition *d, const char *key, struc
 		  struct fy_node *v)
 {
 	struct net_spec *s = &d->net;
-	struct names ns = {&s->preds, &s->npreds, "predecessors"};
+	struct names ns = {&s->preds, &s->npreds, &d->edge_pos[NET_EDGE_PRED], "predecessors"};
 	if (strcmp(key, "schedule") == 0) {
 		each_pair(r, keyn, v, "schedule", SCHEDULE_KEYS, schedule_pair, &s->sched);
 		return;
@@ -395,9 +400,10 @@ void def_read_net(struct reader *r, struct definition *d, const char *key, struc
 		return;
 	}
 	if (strcmp(key, "successors") == 0)
-		ns = (struct names){&s->succs, &s->nsuccs, "successors"};
+		ns = (struct names){&s->succs, &s->nsuccs, &d->edge_pos[NET_EDGE_SUCC], "successors"};
 	else if (strcmp(key, "successors_on_failure") == 0)
-		ns = (struct names){&s->fail_succs, &s->nfail_succs, "successors_on_failure"};
+		ns = (struct names){&s->fail_succs, &s->nfail_succs, &d->edge_pos[NET_EDGE_FAIL],
+				    "successors_on_failure"};
 	each_item(r, keyn, v, ns.key, name_item, &ns);
 }
 
@@ -418,21 +424,51 @@ static struct fy_node *item_named(struct fy_node *root, const char *key, const c
 	return NULL;
 }
 
-static void check_self(struct reader *r, const struct definition *d, struct fy_node *root,
-		       const char *key, char *const *list, size_t n)
+/* Take name out of d's list `edge` (reported already), with its position. */
+static void drop_name(struct definition *d, enum net_edge edge, const char *name)
 {
-	if (listed(list, n, d->name))
-		problem(r, item_named(root, key, d->name), "%s: %s names itself", key, d->name);
+	char **list = edge == NET_EDGE_PRED ? d->net.preds : edge == NET_EDGE_SUCC ? d->net.succs
+										    : d->net.fail_succs;
+	size_t *n = edge == NET_EDGE_PRED ? &d->net.npreds : edge == NET_EDGE_SUCC ? &d->net.nsuccs
+										   : &d->net.nfail_succs;
+	struct def_pos *pos = d->edge_pos[edge];
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp(list[i], name) != 0)
+			continue;
+		free(list[i]);
+		memmove(list + i, list + i + 1, (*n - i - 1) * sizeof *list);
+		memmove(pos + i, pos + i + 1, (*n - i - 1) * sizeof *pos);
+		(*n)--;
+		return;
+	}
 }
 
-void def_check_net(struct reader *r, const struct definition *d, struct fy_node *root)
+static void check_self(struct reader *r, struct definition *d, struct fy_node *root,
+		       enum net_edge edge)
+{
+	size_t n;
+	char *const *list = net_spec_list(&d->net, edge, &n);
+	if (!listed(list, n, d->name))
+		return;
+	problem(r, item_named(root, net_edge_key(edge), d->name), "%s: %s names itself",
+		net_edge_key(edge), d->name);
+	drop_name(d, edge, d->name);
+}
+
+void def_check_net(struct reader *r, struct definition *d, struct fy_node *root)
 {
 	const struct net_spec *s = &d->net;
-	check_self(r, d, root, "predecessors", s->preds, s->npreds);
-	check_self(r, d, root, "successors", s->succs, s->nsuccs);
-	check_self(r, d, root, "successors_on_failure", s->fail_succs, s->nfail_succs);
-	for (size_t i = 0; i < s->nsuccs; i++)
-		if (listed(s->preds, s->npreds, s->succs[i]))
-			problem(r, item_named(root, "successors", s->succs[i]),
-				"successors: %s is also a predecessor (a cycle)", s->succs[i]);
+	for (int e = 0; e < NET_EDGE__N; e++)
+		check_self(r, d, root, (enum net_edge)e);
+	for (size_t i = 0; i < s->nsuccs;) {
+		if (!listed(s->preds, s->npreds, s->succs[i])) {
+			i++;
+			continue;
+		}
+		problem(r, item_named(root, "successors", s->succs[i]),
+			"successors: %s is also a predecessor (a cycle)", s->succs[i]);
+		char *name = xstrdup(s->succs[i]);
+		drop_name(d, NET_EDGE_SUCC, name);
+		free(name);
+	}
 }

@@ -24,6 +24,13 @@ void def_errors_free(struct def_errors *e)
 	memset(e, 0, sizeof *e);
 }
 
+struct def_pos def_node_pos(struct fy_node *n)
+{
+	struct fy_token *t = n ? fy_node_get_scalar_token(n) : NULL;
+	const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
+	return m ? (struct def_pos){m->line + 1, m->column + 1} : (struct def_pos){1, 1};
+}
+
 void def_problem(struct reader *r, struct fy_node *at, const char *fmt, ...)
 {
 	char text[600];
@@ -31,17 +38,13 @@ void def_problem(struct reader *r, struct fy_node *at, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	const struct fy_mark *m = NULL;
-	struct fy_token *t = at ? fy_node_get_scalar_token(at) : NULL;
-	if (t)
-		m = fy_token_start_mark(t);
+	struct def_pos pos = def_node_pos(at);
 	struct def_errors *e = r->errs;
 	if (e->n == e->cap) {
 		e->cap = e->cap ? e->cap * 2 : 8;
 		e->msgs = xrealloc(e->msgs, e->cap, sizeof *e->msgs);
 	}
-	e->msgs[e->n++] = xasprintf("%s:%d:%d: %s", r->file, m ? m->line + 1 : 1,
-				    m ? m->column + 1 : 1, text);
+	e->msgs[e->n++] = xasprintf("%s:%d:%d: %s", r->file, pos.line, pos.col, text);
 }
 
 #define problem def_problem	/* its short name in this file */
@@ -71,7 +74,7 @@ bool def_name_valid(const char *s)
 static const char *const known_facts[] = {
 	"job.id", "job.name", "job.owner", "job.priority", "job.cores", "job.ram_mb", "job.gpus",
 	"job.group", "job.joblet.maxretry", "joblet.maxretry", "joblet.timeout", "joblet.number",
-	"joblet.retrynumber", "resource.id", NULL,
+	"joblet.retrynumber", "joblet.retry_permanent", "resource.id", "job.output_limit", NULL,
 };
 
 bool def_fact_known(const char *name)
@@ -366,10 +369,15 @@ static void read_facts(struct reader *r, struct definition *d, struct fy_node *k
 		} else if ((strcmp(name, "joblet.maxretry") == 0 ||
 			    strcmp(name, "job.joblet.maxretry") == 0 || strcmp(name, "job.priority") == 0 ||
 			    strcmp(name, "job.cores") == 0 || strcmp(name, "job.ram_mb") == 0 ||
-			    strcmp(name, "job.gpus") == 0 || strcmp(name, "joblet.timeout") == 0) &&
+			    strcmp(name, "job.gpus") == 0 || strcmp(name, "joblet.timeout") == 0 ||
+			    strcmp(name, "job.output_limit") == 0) &&
 			   (!json_is_integer(val) || json_integer_value(val) < 0)) {
 			problem(r, vn, "facts.%s: must be a whole number ≥ 0%s", name,
-				strcmp(name, "joblet.timeout") == 0 ? " (seconds)" : "");
+				strcmp(name, "joblet.timeout") == 0	     ? " (seconds)"
+				: strcmp(name, "job.output_limit") == 0 ? " (bytes)"
+									 : "");
+		} else if (strcmp(name, "joblet.retry_permanent") == 0 && !json_is_boolean(val)) {
+			problem(r, vn, "facts.%s: must be true or false", name);
 		} else {
 			d->facts[d->nfacts].name = name;
 			d->facts[d->nfacts++].value = val;
@@ -439,8 +447,6 @@ static void check_joblets(struct reader *r, const struct definition *d, struct f
 	json_decref(args);
 }
 
-/* ---- the file ----------------------------------------------------------------------- */
-
 /* A YAML syntax error from libfyaml (its line and column count from 1) under our file name. */
 static void add_yaml_error(struct reader *r, int line, int col, const char *msg)
 {
@@ -453,21 +459,92 @@ static void add_yaml_error(struct reader *r, int line, int col, const char *msg)
 					  msg ? msg : "not valid YAML");
 }
 
-/* The file line of a script's first line: where its scalar token starts (for a block
- * scalar, `script: |`, libfyaml marks the first line of its content). */
-static int script_first_line(struct fy_node *v)
+/* ---- script ------------------------------------------------------------------------- */
+
+/* Is s a file name rather than Lua text: path characters only? No Lua chunk is. */
+static bool path_like(const char *s)
 {
-	struct fy_token *t = fy_node_get_scalar_token(v);
-	const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
-	return m ? m->line + 1 : 1;
+	return *s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+			    "_./-") == strlen(s);
 }
+
+/* ref beside the YAML file: "defs/a.yaml" and "lib/x.lua" give "defs/lib/x.lua". New. */
+static char *beside(const char *file, const char *ref)
+{
+	const char *slash = strrchr(file, '/');
+	return slash ? xasprintf("%.*s/%s", (int)(slash - file), file, ref) : xstrdup(ref);
+}
+
+/* `script: NAME.lua` (text, of path characters): the file's text from r->scripts. */
+static void read_script_file(struct reader *r, struct definition *d, struct fy_node *v,
+			     const char *text)
+{
+	const char *ref = text;
+	while (strncmp(ref, "./", 2) == 0)
+		ref += 2;
+	size_t n = strlen(ref);
+	if (n < 5 || strcmp(ref + n - 4, ".lua") != 0) {
+		problem(r, v, "script: %s: a script file must be a .lua file (Lua text goes in a"
+			" block scalar: script: |)", text);
+		return;
+	}
+	if (!def_name_valid(ref)) {
+		problem(r, v, "script: %s: must be a file next to the definition or below it: a"
+			" relative path without '..' (at most 200 characters)", text);
+		return;
+	}
+	d->script_ref = xstrdup(ref);
+	d->script_file = beside(r->file, ref);
+	json_t *lua = json_object_get(r->scripts, ref);
+	if (!json_is_string(lua))
+		problem(r, v, "script: %s: no such file %s (it is read beside the definition and"
+			" deployed with it)", text, d->script_file);
+	else if (strlen(json_string_value(lua)) != json_string_length(lua))
+		problem(r, v, "script: %s: a NUL byte is not text", d->script_file);
+	else {
+		d->script = xstrdup(json_string_value(lua));
+		d->script_line = 1;
+	}
+}
+
+/* `script:`: Lua text in a block scalar, its lines counted in the YAML (libfyaml marks a
+ * block scalar's first content line), or a file name. */
+static void read_script(struct reader *r, struct definition *d, struct fy_node *v, char *text)
+{
+	enum fy_node_style st = fy_node_get_style(v);
+	if (st != FYNS_LITERAL && st != FYNS_FOLDED && path_like(text)) {
+		read_script_file(r, d, v, text);
+		free(text);
+		return;
+	}
+	d->script = text;
+	d->script_line = def_node_pos(v).line;
+}
+
+/* Every script file sent must be the one `script:` names. */
+static void check_scripts_sent(struct reader *r, const struct definition *d)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(r->scripts, k, v)
+		if (d->script_ref == NULL || strcmp(k, d->script_ref) != 0)
+			problem(r, NULL, "scripts: %s was sent with the definition, but script: does"
+				" not name it", k);
+}
+
+const char *def_script_chunk(const struct definition *d)
+{
+	return d->script_ref ? d->script_ref : d->name;
+}
+
+/* ---- the file ----------------------------------------------------------------------- */
 
 static void read_top(struct reader *r, struct definition *d, struct fy_node *root,
 		     const char *name_from_path)
 {
 	static const char *const keys[] = {"name", "description", "groups", "args", "facts",
 					   "joblets", "command", "script", NULL};
-	struct fy_node *cmdn = NULL, *jobletsn = NULL;
+	struct fy_node *cmdn = NULL, *jobletsn = NULL, *scriptn = NULL;
 	struct fy_node_pair *p;
 	void *iter = NULL;
 	while ((p = fy_node_mapping_iterate(root, &iter))) {
@@ -517,8 +594,8 @@ static void read_top(struct reader *r, struct definition *d, struct fy_node *roo
 				cmdn = v;
 				s = NULL;
 			} else {
-				d->script = s;
-				d->script_line = script_first_line(v);
+				scriptn = v;
+				read_script(r, d, v, s);
 				s = NULL;
 			}
 			free(s);
@@ -533,8 +610,9 @@ static void read_top(struct reader *r, struct definition *d, struct fy_node *roo
 	}
 	if (d->name)
 		def_check_net(r, d, root);
-	if ((d->command == NULL) == (d->script == NULL))
+	if ((d->command == NULL) == (scriptn == NULL))
 		problem(r, NULL, "give exactly one of command and script");
+	check_scripts_sent(r, d);
 	if (d->command)
 		check_refs(r, d, cmdn, "command", d->command);
 	if (jobletsn) {
@@ -543,14 +621,15 @@ static void read_top(struct reader *r, struct definition *d, struct fy_node *roo
 	}
 }
 
-struct definition *def_read(const char *file, const char *text, size_t len,
-			    const char *name_from_path, struct def_errors *errs)
+/* Read in->text; with partial, keep what was read even when problems were found. */
+static struct definition *read_input(const struct def_input *in, bool partial,
+				     struct def_errors *errs)
 {
-	struct reader r = {file, errs, errs->n};
+	struct reader r = {in->file, errs, errs->n, in->scripts};
 	/* Text only: libfyaml 0.7.12 loops forever on "%\xf2" (an invalid byte in a
 	 * directive), which the fuzzer found; jansson's UTF-8 check keeps such input out. */
-	json_t *utf8 = json_stringn(text, len);
-	if (utf8 == NULL || memchr(text, '\0', len)) {
+	json_t *utf8 = json_stringn(in->text, in->len);
+	if (utf8 == NULL || memchr(in->text, '\0', in->len)) {
 		/* A NUL byte crashes libfyaml 0.7.12 ("? c:\t\0"): text has none. */
 		problem(&r, NULL, utf8 ? "a NUL byte is not text" : "not UTF-8 text");
 		json_decref(utf8);
@@ -567,7 +646,7 @@ struct definition *def_read(const char *file, const char *text, size_t len,
 	 * 0.7.12 on some input (tests/fuzz/corpus/defs/regress-libfyaml-crash-diag). */
 	fy_diag_set_collect_errors(diag, true);
 	struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_DISABLE_BUFFERING, .diag = diag};
-	struct fy_document *doc = fy_document_build_from_string(&cfg, text, len);
+	struct fy_document *doc = fy_document_build_from_string(&cfg, in->text, in->len);
 	struct definition *d = NULL;
 	if (doc == NULL) {
 		void *it = NULL;
@@ -584,19 +663,55 @@ struct definition *def_read(const char *file, const char *text, size_t len,
 		goto out;
 	}
 	d = xcalloc(1, sizeof *d);
-	d->file = xstrdup(file);
+	d->file = xstrdup(in->file);
 	d->description = xstrdup("");
 	d->joblets = xstrdup("1");
 	net_spec_init(&d->net);
-	read_top(&r, d, root, name_from_path);
+	read_top(&r, d, root, in->name_from_path);
 out:
 	fy_document_destroy(doc);
 	fy_diag_destroy(diag);
-	if (d && errs->n > r.errs_before) {
+	if (d && !partial && errs->n > r.errs_before) {
 		def_free(d);
 		d = NULL;
 	}
 	return d;
+}
+
+struct definition *def_read_input(const struct def_input *in, struct def_errors *errs)
+{
+	return read_input(in, false, errs);
+}
+
+struct definition *def_read_partial(const struct def_input *in, struct def_errors *errs)
+{
+	return read_input(in, true, errs);
+}
+
+struct definition *def_read(const char *file, const char *text, size_t len,
+			    const char *name_from_path, struct def_errors *errs)
+{
+	struct def_input in = {file, text, len, name_from_path, NULL};
+	return read_input(&in, false, errs);
+}
+
+struct def_input def_input_json(json_t *f)
+{
+	json_t *src = json_object_get(f, "source");
+	return (struct def_input){json_string_value(json_object_get(f, "file")),
+				  json_string_value(src), json_string_length(src),
+				  json_string_value(json_object_get(f, "name")),
+				  json_object_get(f, "scripts")};
+}
+
+struct def_pos def_edge_pos(const struct definition *d, enum net_edge edge, const char *name)
+{
+	size_t n;
+	char *const *list = net_spec_list(&d->net, edge, &n);
+	for (size_t i = 0; i < n && d->edge_pos[edge]; i++)
+		if (strcmp(list[i], name) == 0)
+			return d->edge_pos[edge][i];
+	return (struct def_pos){1, 1};
 }
 
 void def_free(struct definition *d)
@@ -624,6 +739,10 @@ void def_free(struct definition *d)
 	free(d->joblets);
 	free(d->command);
 	free(d->script);
+	free(d->script_ref);
+	free(d->script_file);
+	for (int e = 0; e < NET_EDGE__N; e++)
+		free(d->edge_pos[e]);
 	net_spec_free(&d->net);
 	free(d);
 }

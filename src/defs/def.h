@@ -6,7 +6,15 @@
  * a `{{name}}` that is neither an argument nor a fact, a `joblets` expression over integer
  * arguments, and exactly one of `command` and `script`; the job-network keys (def-net.c):
  * `schedule`, `predecessors`, `successors`, `successors_on_failure`, `dependencies`.
- * Running scripts is not this module's business. */
+ * Running scripts is not this module's business.
+ *
+ * `script:` is Lua text in a block scalar (`script: |`), or the name of a Lua file next to
+ * the YAML or below it (`script: spin.lua`, `script: lib/spin.lua`): a plain or quoted
+ * scalar of path characters only, which no Lua chunk is. The reader has no files: the
+ * file's text comes with the YAML (def_input.scripts, keyed by the name as written; the
+ * CLI reads it beside the YAML), and is kept with the definition, so a change to the file
+ * needs a new deploy. Problems inside it are the script checker's (script.h), named by
+ * the file's path beside the YAML's ("defs/lib/spin.lua:3:1"). */
 #ifndef JG_DEF_H
 #define JG_DEF_H
 #include "net/spec.h"
@@ -32,6 +40,11 @@ struct def_fact {
 	json_t *value;			/* owned */
 };
 
+/* Where something is written in a file, counted from 1. */
+struct def_pos {
+	int line, col;
+};
+
 struct definition {
 	char *name;			/* owned: path-like, "jobnet/examples/b" */
 	char *description;		/* owned, "" if none */
@@ -45,8 +58,16 @@ struct definition {
 	char *joblets;			/* owned: a count or an expression ("{{numJoblets}}"), "1" */
 	char *command;			/* owned template, or NULL */
 	char *script;			/* owned Lua text, or NULL */
-	int script_line;		/* the file line of the script's first line */
+	int script_line;		/* the line of the script's first line in the file holding
+					 * it: the YAML's for inline text, 1 for a file */
+	char *script_ref;		/* owned: the Lua file `script:` names, as written but for a
+					 * leading "./" ("lib/spin.lua"); NULL for inline text */
+	char *script_file;		/* owned: that file beside `file` ("defs/lib/spin.lua"), the
+					 * name problems in it are reported under; NULL for inline */
 	struct net_spec net;		/* owned: schedule, edges, dependency settings (SPEC §7) */
+	struct def_pos *edge_pos[NET_EDGE__N];	/* owned: where each name of net's predecessors,
+						 * successors, successors_on_failure is written,
+						 * index for index */
 };
 
 /* Problems found in one or more files, each "FILE:LINE:COL: what is wrong". */
@@ -56,12 +77,36 @@ struct def_errors {
 };
 void def_errors_free(struct def_errors *e);
 
-/* Read a definition from text (named file in messages). name_from_path is the name used
- * when the file has no `name:` (its path under the deployed folder, without extension).
- * Returns the definition, or NULL with every problem appended to errs. */
+/* What a definition is read from; every pointer is borrowed for the call. */
+struct def_input {
+	const char *file;		/* how messages name the YAML file */
+	const char *text;		/* the YAML, len bytes */
+	size_t len;
+	const char *name_from_path;	/* the name when the file has no `name:` (its path under
+					 * the deployed folder, without extension); may be NULL */
+	json_t *scripts;		/* {"NAME.lua": "Lua text"}: the file `script:` names, sent
+					 * with the YAML; NULL when none was */
+};
+
+/* Read a definition. Returns it, or NULL with every problem appended to errs. */
+struct definition *def_read_input(const struct def_input *in, struct def_errors *errs);
+/* The same, but what could be read is returned even when problems were found (so checks
+ * across files can still see its name and edges): NULL only when the text is no YAML
+ * mapping. Whether it is sound is whether errs grew. */
+struct definition *def_read_partial(const struct def_input *in, struct def_errors *errs);
+/* def_read_input of text alone (no script file sent with it). */
 struct definition *def_read(const char *file, const char *text, size_t len,
 			    const char *name_from_path, struct def_errors *errs);
+/* The input of one file of a deploy body: {"file", "source", "name"?, "scripts"?}, as
+ * checked by the API (borrowed from f). */
+struct def_input def_input_json(json_t *f);
 void def_free(struct definition *d);
+
+/* The name a script's messages use at run time: its file as written, else the
+ * definition's name (inline text; lines then count in the YAML). */
+const char *def_script_chunk(const struct definition *d);
+/* The position of the entry of d's list `edge` naming `name`; {1, 1} when none does. */
+struct def_pos def_edge_pos(const struct definition *d, enum net_edge edge, const char *name);
 
 /* Is s a definition name: segments of [A-Za-z0-9_.-] joined by '/', ≤ 200 chars? */
 bool def_name_valid(const char *s);

@@ -1,16 +1,24 @@
 /* Deploy-time checks of the network graph: cycles through any kind of edge, and edges
  * naming definitions that do not exist. A cycle through a failure edge counts too: "a
- * fails -> b runs -> b's success starts a" would loop within one period. */
+ * fails -> b runs -> b's success starts a" would loop within one period. Every problem is
+ * reported, each cycle with the list entries that make its hops, so a deploy can say
+ * where each one is written. */
 #include "net/plan-int.h"
 #include "base/buf.h"
 #include "base/xalloc.h"
 #include <stdio.h>
 #include <string.h>
 
+struct arc {
+	size_t to;
+	size_t decl;		/* the node whose list makes it: the source or `to` */
+	enum net_edge edge;	/* that list */
+};
+
 struct graph {
 	const struct net_named *defs;
 	size_t n;
-	size_t **out;		/* owned: out[i] lists the nodes i has an edge to */
+	struct arc **out;	/* owned: out[i] lists the arcs leaving i, one per target */
 	size_t *nout;		/* owned */
 };
 
@@ -22,20 +30,18 @@ static ssize_t find_named(const struct net_named *defs, size_t n, const char *na
 	return -1;
 }
 
-static void edge(struct graph *g, size_t from, size_t to)
+/* An arc from -> to, unless one is there: "a successors: [b]" and "b predecessors: [a]"
+ * are the same edge, reported once (as the first one read). Self arcs are left out: the
+ * reader refuses a definition naming itself. */
+static void arc(struct graph *g, size_t from, size_t to, size_t decl, enum net_edge edge)
 {
+	if (from == to)
+		return;
+	for (size_t k = 0; k < g->nout[from]; k++)
+		if (g->out[from][k].to == to)
+			return;
 	g->out[from] = xrealloc(g->out[from], g->nout[from] + 1, sizeof *g->out[from]);
-	g->out[from][g->nout[from]++] = to;
-}
-
-/* Edges of names[0 .. k): from node i to each (forward) or from each to i. */
-static void edges(struct graph *g, size_t i, char *const *names, size_t k, bool forward)
-{
-	for (size_t e = 0; e < k; e++) {
-		ssize_t j = find_named(g->defs, g->n, names[e]);
-		if (j >= 0)
-			edge(g, forward ? i : (size_t)j, forward ? (size_t)j : i);
-	}
+	g->out[from][g->nout[from]++] = (struct arc){to, decl, edge};
 }
 
 static void build(struct graph *g, const struct net_named *defs, size_t n)
@@ -45,10 +51,17 @@ static void build(struct graph *g, const struct net_named *defs, size_t n)
 	g->out = xcalloc(n + 1, sizeof *g->out);
 	g->nout = xcalloc(n + 1, sizeof *g->nout);
 	for (size_t i = 0; i < n; i++) {
-		const struct net_spec *s = defs[i].spec;
-		edges(g, i, s->preds, s->npreds, false);
-		edges(g, i, s->succs, s->nsuccs, true);
-		edges(g, i, s->fail_succs, s->nfail_succs, true);
+		for (int e = 0; e < NET_EDGE__N; e++) {
+			size_t k;
+			char *const *names = net_spec_list(defs[i].spec, (enum net_edge)e, &k);
+			for (size_t x = 0; x < k; x++) {
+				ssize_t j = find_named(defs, n, names[x]);
+				if (j >= 0 && e == NET_EDGE_PRED)
+					arc(g, (size_t)j, i, i, NET_EDGE_PRED);
+				else if (j >= 0)
+					arc(g, i, (size_t)j, i, (enum net_edge)e);
+			}
+		}
 	}
 }
 
@@ -62,112 +75,125 @@ static void drop(struct graph *g)
 
 enum { WHITE, GREY, BLACK };
 
-/* Depth-first from u with the current path in stack[0 .. depth); on meeting a node of the
- * path again, writes the cycle and returns true. */
-static bool dfs(const struct graph *g, size_t u, char *colour, size_t *stack, size_t depth,
-		struct buf *path)
+/* A depth-first search that reports a cycle at every arc back into its current path. */
+struct search {
+	const struct graph *g;
+	char *colour;			/* owned, per node */
+	const struct arc **path;	/* owned: the arcs taken from the root, path[d] leaving
+					 * the node at depth d */
+	size_t *nodes;			/* owned: the node at each depth */
+	size_t first_incoming;		/* nodes below this index are incoming (rotation) */
+	net_cycle_cb cb;
+	void *arg;
+	size_t found;
+};
+
+/* The cycle closed by arc back (leaving the node at depth `depth`) into the node at depth
+ * `from`, as hops starting at the first one an incoming definition declares. */
+static void report(struct search *s, size_t from, size_t depth, const struct arc *back)
 {
-	colour[u] = GREY;
-	stack[depth] = u;
-	for (size_t k = 0; k < g->nout[u]; k++) {
-		size_t v = g->out[u][k];
-		if (colour[v] == GREY) {
-			size_t from = depth;
-			while (stack[from] != v)
-				from--;
-			for (size_t s = from; s <= depth; s++)
-				buf_printf(path, "%s -> ", g->defs[stack[s]].name);
-			buf_printf(path, "%s", g->defs[v].name);
-			return true;
-		}
-		if (colour[v] == WHITE && dfs(g, v, colour, stack, depth + 1, path))
-			return true;
+	size_t n = depth - from + 1, start = n;
+	const struct net_named *defs = s->g->defs;
+	for (size_t k = 0; k < n && start == n; k++)
+		if ((from + k < depth ? s->path[from + k] : back)->decl < s->first_incoming)
+			start = k;
+	struct net_hop *hops = xcalloc(n, sizeof *hops);
+	for (size_t k = 0; k < n; k++) {
+		size_t at = (start == n ? k : start + k) % n;
+		const struct arc *a = from + at < depth ? s->path[from + at] : back;
+		hops[k] = (struct net_hop){defs[s->nodes[from + at]].name, defs[a->to].name,
+					   defs[a->decl].name, a->edge};
 	}
-	colour[u] = BLACK;
-	return false;
+	s->found++;
+	if (s->cb)
+		s->cb(s->arg, hops, n);
+	free(hops);
+}
+
+static void dfs(struct search *s, size_t u, size_t depth)
+{
+	s->colour[u] = GREY;
+	s->nodes[depth] = u;
+	for (size_t k = 0; k < s->g->nout[u]; k++) {
+		const struct arc *a = &s->g->out[u][k];
+		if (s->colour[a->to] == GREY) {
+			size_t from = depth;
+			while (s->nodes[from] != a->to)
+				from--;
+			report(s, from, depth, a);
+		} else if (s->colour[a->to] == WHITE) {
+			s->path[depth] = a;
+			dfs(s, a->to, depth + 1);
+		}
+	}
+	s->colour[u] = BLACK;
+}
+
+/* Every cycle a search finds among defs, reported to cb; returns how many. */
+static size_t find_cycles(const struct net_named *defs, size_t n, size_t first_incoming,
+			  net_cycle_cb cb, void *arg)
+{
+	struct graph g;
+	build(&g, defs, n);
+	struct search s = {&g, xcalloc(n + 1, 1), xcalloc(n + 1, sizeof *s.path),
+			   xcalloc(n + 1, sizeof *s.nodes), first_incoming, cb, arg, 0};
+	for (size_t i = 0; i < n; i++)
+		if (s.colour[i] == WHITE)
+			dfs(&s, i, 0);
+	free(s.colour);
+	free(s.path);
+	free(s.nodes);
+	drop(&g);
+	return s.found;
+}
+
+/* The first cycle as "a -> b -> a". */
+static void first_path(void *arg, const struct net_hop *hops, size_t n)
+{
+	struct buf *path = arg;
+	if (path->len)
+		return;
+	for (size_t k = 0; k < n; k++)
+		buf_printf(path, "%s -> ", hops[k].from);
+	buf_printf(path, "%s", hops[0].from);
 }
 
 int net_find_cycle(const struct net_named *defs, size_t n, char *path, size_t len)
 {
-	struct graph g;
 	struct buf text = BUF_INIT;
-	build(&g, defs, n);
-	char *colour = xcalloc(n + 1, 1);
-	size_t *stack = xcalloc(n + 1, sizeof *stack);
-	bool found = false;
-	for (size_t i = 0; i < n && !found; i++)
-		if (colour[i] == WHITE)
-			found = dfs(&g, i, colour, stack, 0, &text);
+	size_t found = find_cycles(defs, n, n, first_path, &text);
 	if (len > 0)
 		snprintf(path, len, "%s", buf_cstr(&text));
 	buf_free(&text);
-	free(colour);
-	free(stack);
-	drop(&g);
-	return found;
+	return found > 0;
 }
 
-static size_t unknown_in(const struct net_named *defs, size_t n, size_t i, const char *edge_kind,
-			 char *const *names, size_t k, net_ref_cb cb, void *arg)
-{
-	size_t count = 0;
-	for (size_t e = 0; e < k; e++) {
-		if (find_named(defs, n, names[e]) >= 0)
-			continue;
-		count++;
-		if (cb)
-			cb(arg, defs[i].name, edge_kind, names[e]);
-	}
-	return count;
-}
-
-size_t net_unknown_refs(const struct net_named *defs, size_t n, net_ref_cb cb, void *arg)
-{
-	size_t count = 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct net_spec *s = defs[i].spec;
-		count += unknown_in(defs, n, i, "predecessor", s->preds, s->npreds, cb, arg);
-		count += unknown_in(defs, n, i, "successor", s->succs, s->nsuccs, cb, arg);
-		count += unknown_in(defs, n, i, "successor on failure", s->fail_succs,
-				    s->nfail_succs, cb, arg);
-	}
-	return count;
-}
-
-struct first_ref {
-	char *err;
-	size_t len;
-	bool said;
-};
-
-static void say_first(void *arg, const char *def, const char *edge_kind, const char *ref)
-{
-	struct first_ref *f = arg;
-	if (!f->said && f->len > 0)
-		snprintf(f->err, f->len, "%s: %s %s is not deployed", def, edge_kind, ref);
-	f->said = true;
-}
-
-int net_check_deploy(const struct net_plan *p, const struct net_named *incoming, size_t n,
-		     char *err, size_t len)
+size_t net_check_deploy(const struct net_plan *p, const struct net_named *incoming, size_t n,
+			const struct net_check_cb *cb)
 {
 	struct net_named *all = xcalloc(n + p->ndefs + 1, sizeof *all);
-	size_t k = 0;
+	size_t k = 0, count = 0;
 	for (size_t i = 0; i < n; i++)
 		all[k++] = incoming[i];
 	for (size_t i = 0; i < p->ndefs; i++)
 		if (find_named(incoming, n, p->defs[i].name) < 0)
 			all[k++] = (struct net_named){p->defs[i].name, &p->defs[i].spec};
-	char path[1024];
-	int rc = 0;
-	struct first_ref f = {err, len, false};
-	if (net_find_cycle(all, k, path, sizeof path)) {
-		if (len > 0)
-			snprintf(err, len, "cycle: %s", path);
-		rc = -1;
-	} else if (net_unknown_refs(all, k, say_first, &f) > 0) {
-		rc = -1;
+	count += find_cycles(all, k, n, cb->cycle, cb->arg);
+	/* Only the incoming definitions' names: a deployed one's edge left dangling by a later
+	 * undeploy is ignored (plan.h), and must not stop other deploys. */
+	for (size_t i = 0; i < n; i++) {
+		for (int e = 0; e < NET_EDGE__N; e++) {
+			size_t m;
+			char *const *names = net_spec_list(incoming[i].spec, (enum net_edge)e, &m);
+			for (size_t x = 0; x < m; x++) {
+				if (find_named(all, k, names[x]) >= 0)
+					continue;
+				count++;
+				if (cb->unknown)
+					cb->unknown(cb->arg, incoming[i].name, (enum net_edge)e, names[x]);
+			}
+		}
 	}
 	free(all);
-	return rc;
+	return count;
 }

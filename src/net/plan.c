@@ -404,23 +404,41 @@ static void walk_end(struct walk *w)
 	free(w->out);
 }
 
-/* Why predecessor `pred` stops run r now, into why; false if it does not. */
+/* The earliest run of pred still to come in [from, to): PLANNED, or WAITING for its
+ * timeslot; -1 if none. */
+static ssize_t still_to_come(const struct net_plan *p, const char *pred, int64_t from, int64_t to)
+{
+	ssize_t q = find_in_window(p, pred, NET_PLANNED, from, to, 0);
+	ssize_t w = find_in_window(p, pred, NET_WAITING, from, to, 0);
+	return q < 0 || (w >= 0 && p->runs[w].planned_at < p->runs[q].planned_at) ? w : q;
+}
+
+/* Why predecessor `pred` stops run r now, into why; false if it does not. Force start
+ * (the seed's rule: "force the current order to execute even if in a predecessor job
+ * chain orders are found that are scheduled for the current period") overrides runs of
+ * pred still to come in r's window, whether or not pred has succeeded before them; then
+ * note says which run was not waited for. It overrides nothing else: a running pred, or
+ * one with nothing more to come and no success in the window (failed, skipped, never
+ * run), still stops r. */
 static bool pred_blocks(const struct net_plan *p, const char *pred, const struct net_run *r,
-			bool force, char *why, size_t len)
+			bool force, char *why, size_t len, char *note, size_t nlen)
 {
 	char at[40];
 	if (busy(p, pred, false)) {
 		snprintf(why, len, "predecessor %s is running", pred);
 		return true;
 	}
-	for (size_t i = 0; !force && i < p->nruns; i++) {
-		const struct net_run *q = &p->runs[i];
-		if ((q->state == NET_PLANNED || q->state == NET_WAITING) &&
-		    in_window(q, r->period_start, r->period_end) && strcmp(q->def, pred) == 0) {
-			snprintf(why, len, "predecessor %s has a run planned at %s this period", pred,
-				 net_format_local(q->planned_at, at, sizeof at));
-			return true;
-		}
+	ssize_t q = still_to_come(p, pred, r->period_start, r->period_end);
+	if (q >= 0)
+		net_format_local(p->runs[q].planned_at, at, sizeof at);
+	if (q >= 0 && !force) {
+		snprintf(why, len, "predecessor %s has a run planned at %s this period", pred, at);
+		return true;
+	}
+	if (q >= 0) {
+		snprintf(note, nlen, "; predecessor %s's run planned at %s not waited for"
+			 " (predecessor.force_start_in_period)", pred, at);
+		return false;
 	}
 	if (find_in_window(p, pred, NET_DONE, r->period_start, r->period_end, 0) < 0) {
 		snprintf(why, len, "predecessor %s has not completed successfully this period", pred);
@@ -429,15 +447,24 @@ static bool pred_blocks(const struct net_plan *p, const char *pred, const struct
 	return false;
 }
 
-/* The predecessor check of run r of def di; false with why when r must be skipped. */
+/* The predecessor check of run r of def di; false with why when r must be skipped. When
+ * it passes, note tells what force start overrode ("" if nothing). */
 static bool preds_pass(const struct net_plan *p, size_t di, const struct net_run *r,
-		       const struct net_resolved *set, char *why, size_t len)
+		       const struct net_resolved *set, char *why, size_t len, char *note,
+		       size_t nlen)
 {
 	struct walk w;
 	walk_from(p, di, set->mode == NET_DEEP, SIZE_MAX, &w);
 	bool pass = true;
-	for (size_t k = 0; pass && k < w.n; k++)
-		pass = !pred_blocks(p, p->defs[w.out[k]].name, r, set->pred_force, why, len);
+	char forced[NET_REASON_MAX];
+	note[0] = '\0';
+	for (size_t k = 0; pass && k < w.n; k++) {
+		forced[0] = '\0';
+		pass = !pred_blocks(p, p->defs[w.out[k]].name, r, set->pred_force, why, len,
+				    forced, sizeof forced);
+		if (note[0] == '\0')	/* the first one is enough to say why */
+			snprintf(note, nlen, "%s", forced);
+	}
 	walk_end(&w);
 	return pass;
 }
@@ -519,7 +546,7 @@ static void consider(struct net_plan *p, size_t i, int64_t now, const char *why_
 	const struct net_def *d = di < 0 ? NULL : &p->defs[di];
 	struct net_resolved set = net_settings_resolve(&p->server, d ? &d->spec.settings : NULL,
 						       &p->runs[i].over);
-	char why[NET_REASON_MAX];
+	char why[NET_REASON_MAX], forced[NET_REASON_MAX];
 	const char *note = "";
 	if (d == NULL) {
 		skip(p, i, "definition is not deployed", acts);
@@ -535,9 +562,12 @@ static void consider(struct net_plan *p, size_t i, int64_t now, const char *why_
 	}
 	if (set.repeat == NET_REPEAT_RUN && passed_before(p, &p->runs[i])) {
 		note = "; predecessors satisfied earlier this period (repeat: run)";
-	} else if (!preds_pass(p, (size_t)di, &p->runs[i], &set, why, sizeof why)) {
+	} else if (!preds_pass(p, (size_t)di, &p->runs[i], &set, why, sizeof why, forced,
+			       sizeof forced)) {
 		skip(p, i, why, acts);
 		return;
+	} else {
+		note = forced;
 	}
 	p->runs[i].deps_ok = true;
 	start(p, i, now, why_start, note, acts);

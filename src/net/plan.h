@@ -33,7 +33,13 @@
  *   - has a RUNNING run (of any period)                       "predecessor P is running"
  *   - has a PLANNED or WAITING run in R's window, unless predecessor.force_start_in_period
  *                                                 "predecessor P has a run planned at …"
- *   - has no DONE run in R's window      "predecessor P has not completed successfully …"
+ *   - has no DONE run in R's window and none still to come in it (failed, skipped or
+ *     never ran)                         "predecessor P has not completed successfully …"
+ * Force start (JobScheduler's jobnet.predecessor.force_start_for_orders_in_period: start
+ * "even if in a predecessor job chain orders are found that are scheduled for the current
+ * period") overrides P's PLANNED and WAITING runs only, whether or not P succeeded before
+ * them: R starts, its reason noting the run not waited for. A RUNNING P and a P with
+ * nothing to come and no success still skip R.
  * Edges: "X successors: [Y]" and "Y predecessors: [X]" are the same edge X -> Y.
  * `successors_on_failure` edges are not predecessors.
  *
@@ -108,8 +114,8 @@
  *   - Start times in a skipped hour run at the jump (two there become one run); a wall
  *     time met twice runs at its first passing.
  *   - Unknown names are refused at deploy (net_check_deploy); an edge left dangling by a
- *     later undeploy is ignored. The cycle check follows failure edges too, and a
- *     definition naming itself is a cycle.
+ *     later undeploy is ignored, by the planner and by later deploys' checks. The cycle
+ *     check follows failure edges too; a definition naming itself is refused by the reader.
  *   - repeat: none does not limit unchecked hand runs (a person asked), checked ones it
  *     does; a paused definition's hand run still starts its successors when it succeeds.
  *   - A cancelled run is not ok: it starts the failure branch like a failed one.
@@ -123,7 +129,7 @@
  *   timer:    at net_next_wake(p, now): net_tick(p, now, &acts); apply(acts); re-arm.
  *   job end:  the job of run id R reached a final state: net_run_ended(p, R, ok, now, &acts)
  *             (ok = done; failed and cancelled are not ok); apply; re-arm.
- *   deploy:   net_check_deploy(p, incoming, n, err, len) must pass (cycles, unknown names);
+ *   deploy:   net_check_deploy(p, incoming, n, &cb) must find nothing (cycles, unknown names);
  *             then net_deploy(p, incoming, n, now, &acts); apply; re-arm.
  *   undeploy: net_undeploy(p, name, now, &acts); apply; re-arm.
  *   pause:    net_pause(p, name, true/false).
@@ -253,16 +259,33 @@ const char *net_origin_name(enum net_origin o);	/* start time, trigger, hand */
 
 /* ---- graph checks (graph.c) ---- */
 
+/* One hop of a cycle, from -> to, and the list entry that makes it: `decl`'s list `edge`
+ * (to's predecessors naming from, or from's successors or successors_on_failure naming
+ * to). The names are borrowed for the callback. */
+struct net_hop {
+	const char *from, *to, *decl;
+	enum net_edge edge;
+};
+typedef void (*net_cycle_cb)(void *arg, const struct net_hop *hops, size_t n);
+
 /* A cycle through predecessor, successor and failure edges among defs, as "a -> b -> a"
- * into path: 1 if one was found, else 0. Self edges count. */
+ * into path: 1 if one was found, else 0. A definition naming itself is the reader's to
+ * refuse, not counted here. */
 int net_find_cycle(const struct net_named *defs, size_t n, char *path, size_t len);
-/* Calls cb for each edge of defs naming a definition not in defs; returns how many. */
-typedef void (*net_ref_cb)(void *arg, const char *def, const char *edge, const char *ref);
-size_t net_unknown_refs(const struct net_named *defs, size_t n, net_ref_cb cb, void *arg);
-/* The deployed definitions with incoming replacing those of the same name: 0, or -1 with
- * err saying what is wrong ("cycle: a -> b -> a", "b: predecessor x is not deployed"). */
-int net_check_deploy(const struct net_plan *p, const struct net_named *incoming, size_t n,
-		     char *err, size_t len);
+
+/* What a deploy check reports to; either callback may be NULL. */
+struct net_check_cb {
+	net_cycle_cb cycle;	/* a cycle: its hops in order, the first declared by an
+				 * incoming definition */
+	void (*unknown)(void *arg, const char *def, enum net_edge edge, const char *ref);
+	void *arg;
+};
+/* The deployed definitions with incoming replacing those of the same name: every cycle
+ * a depth-first search finds (one for each edge that closes one) and every edge of an
+ * incoming definition naming a definition neither incoming nor deployed. Returns how many
+ * problems were reported; 0 means the deploy may go on. */
+size_t net_check_deploy(const struct net_plan *p, const struct net_named *incoming, size_t n,
+			const struct net_check_cb *cb);
 
 /* ---- simulation (simulate.c) ---- */
 

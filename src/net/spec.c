@@ -184,6 +184,24 @@ void net_spec_add_name(char ***list, size_t *n, const char *name)
 	(*list)[(*n)++] = xstrdup(name);
 }
 
+char *const *net_spec_list(const struct net_spec *s, enum net_edge e, size_t *n)
+{
+	*n = e == NET_EDGE_PRED ? s->npreds : e == NET_EDGE_SUCC ? s->nsuccs : s->nfail_succs;
+	return e == NET_EDGE_PRED ? s->preds : e == NET_EDGE_SUCC ? s->succs : s->fail_succs;
+}
+
+const char *net_edge_key(enum net_edge e)
+{
+	return e == NET_EDGE_PRED ? "predecessors" : e == NET_EDGE_SUCC ? "successors"
+									 : "successors_on_failure";
+}
+
+const char *net_edge_word(enum net_edge e)
+{
+	return e == NET_EDGE_PRED ? "predecessor" : e == NET_EDGE_SUCC ? "successor"
+								       : "successor on failure";
+}
+
 bool net_calendar_add(int64_t **list, size_t *n, int64_t day)
 {
 	size_t at = 0;

@@ -97,6 +97,12 @@ struct net_schedule {
 	struct net_calendar cal;
 };
 
+/* The three lists of names a definition gives: its edges. */
+enum net_edge { NET_EDGE_PRED, NET_EDGE_SUCC, NET_EDGE_FAIL, NET_EDGE__N };
+const char *net_edge_key(enum net_edge e);	/* "predecessors", "successors", … */
+const char *net_edge_word(enum net_edge e);	/* "predecessor", "successor", "successor on
+						 * failure" */
+
 /* A definition's network part. Zeroed by net_spec_init. */
 struct net_spec {
 	struct net_schedule sched;
@@ -113,6 +119,8 @@ void net_spec_copy(struct net_spec *dst, const struct net_spec *src);	/* dst uni
 bool net_spec_has_role(const struct net_spec *s);
 /* Append name to a list (predecessors, ...), copying it. */
 void net_spec_add_name(char ***list, size_t *n, const char *name);
+/* The list of one kind of edge and, in *n, its length. */
+char *const *net_spec_list(const struct net_spec *s, enum net_edge e, size_t *n);
 
 /* ---- text forms ---- */
 

@@ -2,7 +2,9 @@
 #include "server/server.h"
 #include "server/decode.h"
 #include "base/clock.h"
+#include "base/log.h"
 #include "base/xalloc.h"
+#include <errno.h>
 #include <event2/buffer.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -105,11 +107,20 @@ void api_stats(struct call *c)
 			     (json_int_t)(clock_mono_ms() - srv->started_mono)));
 }
 
+/* Dispatch stops; the parked polls are answered now, so their workers hear of the drain
+ * at once (the others in their next heartbeat) and exit once their joblets are reported. */
 void api_drain(struct call *c)
 {
-	c->srv->draining = true;
+	struct server *srv = c->srv;
+	if (!srv->draining) {
+		srv->draining = true;
+		log_info("draining: no new work; exiting once no joblet runs");
+		server_drain_started(srv);
+		while (srv->parked)
+			parked_reply(srv->parked, false);
+	}
 	call_reply(c, 200, json_pack("{s:b}", "draining", 1));
-	server_check_drained(c->srv);
+	server_check_drained(srv);
 }
 
 void api_shutdown(struct call *c)
@@ -165,7 +176,7 @@ void api_backup(struct call *c)
 		c->kept = false;
 		free(bw->path);
 		free(bw);
-		call_error(c, 500, "internal", "", "cannot start a backup thread");
+		call_error(c, 500, "internal", "", "cannot start a backup thread: %s", strerror(errno));
 	}
 }
 

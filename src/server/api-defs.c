@@ -61,12 +61,16 @@ static void add_version(struct def_entry *e, int32_t version, struct definition 
 	e->v[e->nv++] = (struct def_version){version, d, xstrdup(source), intern(owner), at};
 }
 
-void defs_load(void *arg, const char *name, int32_t version, const char *file, const char *source,
-	       const char *owner, int64_t deployed_at, bool active)
+void defs_load(void *arg, const struct store_def_row *row)
 {
 	struct server *srv = arg;
 	struct def_errors errs = {0};
-	struct definition *d = def_read(file, source, strlen(source), name, &errs);
+	const char *name = row->name;
+	int32_t version = row->version;
+	json_t *scripts = row->scripts ? json_loads(row->scripts, 0, NULL) : NULL;
+	struct def_input in = {row->file, row->source, strlen(row->source), name, scripts};
+	struct definition *d = def_read_input(&in, &errs);
+	json_decref(scripts);
 	if (d == NULL) {
 		/* Deployed by an older reader that allowed it: keep the history, not the run. */
 		log_warn("definition %s version %d no longer reads: %s", name, version,
@@ -75,8 +79,8 @@ void defs_load(void *arg, const char *name, int32_t version, const char *file, c
 		return;
 	}
 	struct def_entry *e = find_or_add(srv, name);
-	add_version(e, version, d, source, owner, deployed_at);
-	e->active = active;
+	add_version(e, version, d, row->source, row->owner, row->deployed_at);
+	e->active = row->active;
 }
 
 void defs_free_all(struct server *srv)
@@ -110,40 +114,54 @@ static void reply_problems(struct call *c, json_t *problems)
 				     "problems", problems));
 }
 
-static const char *const file_fields[] = {"file", "name", "source", NULL};
+static const char *const file_fields[] = {"file", "name", "source", "scripts", NULL};
 
-/* The set passed the checker process: read it here (now known to be safe) and deploy. */
-static void deploy_checked(struct call *c, json_t *problems)
+/* Names this deploy cannot have: defs[i]'s differs from the URL's (PUT), or an earlier
+ * file of the set has it too. */
+static void check_name(struct call *c, struct definition *const *defs, size_t i, json_t *all)
+{
+	if (defs[i] == NULL || defs[i]->name == NULL)
+		return;
+	/* PUT /v1/definitions/{name}: the file may not name another definition. */
+	if (c->params[0] && strcmp(defs[i]->name, c->params[0]) != 0)
+		json_array_append_new(all, json_sprintf("%s:1:1: name %s differs from %s, the name in"
+							" the URL", defs[i]->file, defs[i]->name,
+							c->params[0]));
+	for (size_t k = 0; k < i; k++)
+		if (defs[k] && defs[k]->name && strcmp(defs[k]->name, defs[i]->name) == 0)
+			json_array_append_new(all, json_sprintf("%s:1:1: name %s is also defined by"
+								" %s", defs[i]->file, defs[i]->name,
+								defs[k]->file));
+}
+
+/* The checker process read the set (defcheck.c): its YAML and script problems, and which
+ * files it parsed. Those files are read here too, which is safe now (reading is
+ * deterministic and runs no Lua), even when they have problems, so that the checks across
+ * files (names, cycles, unknown edges) see them and every problem is reported at once.
+ * Deployed only when nothing is wrong anywhere. */
+static void deploy_checked(struct call *c, json_t *checked)
 {
 	struct server *srv = c->srv;
 	json_t *files = json_object_get(c->body, "files"), *f;
+	json_t *parsed = json_object_get(checked, "parsed");
 	size_t n = json_array_size(files), i;
 	struct def_errors errs = {0};
 	struct definition **defs = xcalloc(n, sizeof *defs);
-	json_t *all = json_deep_copy(problems);
+	const char **names = xcalloc(n, sizeof *names);
+	json_t *all = json_deep_copy(json_object_get(checked, "problems"));
+	bool clean = json_array_size(all) == 0;
 	json_array_foreach(files, i, f) {
-		json_t *src = json_object_get(f, "source");
-		if (json_array_size(all) == 0)
-			defs[i] = def_read(json_string_value(json_object_get(f, "file")),
-					   json_string_value(src), json_string_length(src),
-					   json_string_value(json_object_get(f, "name")), &errs);
-		/* PUT /v1/definitions/{name}: the file may not name another definition. */
-		if (defs[i] && c->params[0] && strcmp(defs[i]->name, c->params[0]) != 0)
-			json_array_append_new(all, json_sprintf("%s:1:1: name %s differs from %s, the"
-								" name in the URL", defs[i]->file,
-								defs[i]->name, c->params[0]));
-		for (size_t k = 0; defs[i] && k < i; k++)
-			if (defs[k] && strcmp(defs[k]->name, defs[i]->name) == 0)
-				json_array_append_new(all, json_sprintf("%s:1:1: name %s is also"
-									" defined by %s", defs[i]->file,
-									defs[i]->name, defs[k]->file));
+		struct def_input in = def_input_json(f);
+		if (json_is_true(json_array_get(parsed, i)))
+			defs[i] = def_read_partial(&in, &errs);
+		names[i] = defs[i] ? defs[i]->name
+		       : in.name_from_path && def_name_valid(in.name_from_path) ? in.name_from_path
+										 : NULL;
+		check_name(c, defs, i, all);
 	}
-	for (i = 0; i < errs.n; i++)	/* not expected: the checker read the same text */
+	for (i = 0; clean && i < errs.n; i++)	/* not expected: the checker read the same */
 		json_array_append_new(all, json_string(errs.msgs[i]));
-	char net_err[600];
-	if (json_array_size(all) == 0 && network_check_deploy(srv, defs, n, net_err, sizeof net_err))
-		json_array_append_new(all, json_sprintf("%s:1:1: %s", n == 1 ? defs[0]->file : "files",
-							net_err));
+	deploy_check_network(srv, defs, names, n, all);
 	if (json_array_size(all)) {
 		reply_problems(c, all);
 		all = NULL;
@@ -158,10 +176,12 @@ static void deploy_checked(struct call *c, json_t *problems)
 		struct def_entry *en = find_or_add(srv, defs[i]->name);
 		int32_t version = en->nv ? en->v[en->nv - 1].version + 1 : 1;
 		const char *source = json_string_value(json_object_get(f, "source"));
+		json_t *scripts = json_object_get(f, "scripts");
 		struct rec_def *r = &store_batch_add(&b->sb, REC_DEF)->u.def;
 		r->name = xstrdup(en->name);
 		r->file = xstrdup(defs[i]->file);
 		r->source = xstrdup(source);
+		r->scripts = json_object_size(scripts) ? json_dumps(scripts, JSON_COMPACT) : NULL;
 		r->owner = c->owner;
 		r->deployed_at = now;
 		r->version = version;
@@ -180,10 +200,31 @@ out:
 	for (i = 0; i < n; i++)
 		def_free(defs[i]);
 	free(defs);
+	free(names);
 	def_errors_free(&errs);
 }
 
-/* POST /v1/definitions {"files": [{"file", "name" (from the path), "source"}…]} */
+#define MAX_SCRIPTS 16
+
+/* scripts, when given, is {"NAME.lua": "Lua text"} of at most MAX_SCRIPTS files: 0, or -1
+ * after replying 400 naming field (e.g. "files[2].scripts"). Which names it may hold is
+ * the definition reader's to say (a problem at the file), not the request's. */
+static int check_scripts(struct call *c, json_t *scripts, const char *field)
+{
+	const char *k;
+	json_t *v;
+	bool ok = scripts == NULL || (json_is_object(scripts) &&
+				      json_object_size(scripts) <= MAX_SCRIPTS);
+	json_object_foreach(scripts, k, v) ok = ok && strlen(k) > 0 && strlen(k) <= 4096 &&
+						 json_is_string(v) &&
+						 json_string_length(v) <= MAX_SOURCE;
+	if (!ok)
+		call_error(c, 400, "bad_request", field, "%s: must be an object of at most %d"
+			   " {\"NAME.lua\": \"Lua text\"} (each at most 1 MB)", field, MAX_SCRIPTS);
+	return ok ? 0 : -1;
+}
+
+/* POST /v1/definitions {"files": [{"file", "name" (from the path), "source", "scripts"?}…]} */
 void api_defs_deploy(struct call *c)
 {
 	json_t *files = json_object_get(c->body, "files"), *f;
@@ -199,7 +240,7 @@ void api_defs_deploy(struct call *c)
 		return;
 	}
 	json_array_foreach(files, i, f) {
-		char prefix[32];
+		char prefix[48];
 		snprintf(prefix, sizeof prefix, "files[%zu].", i);
 		const char *file = json_string_value(json_object_get(f, "file"));
 		json_t *name = json_object_get(f, "name"), *src = json_object_get(f, "source");
@@ -210,18 +251,22 @@ void api_defs_deploy(struct call *c)
 				   "%sfile and source are required strings (source ≤ 1 MB)", prefix);
 			return;
 		}
+		snprintf(prefix, sizeof prefix, "files[%zu].scripts", i);
+		if (check_scripts(c, json_object_get(f, "scripts"), prefix))
+			return;
 	}
 	defcheck_start(c, deploy_checked);
 }
 
-static const char *const put_fields[] = {"source", "file", NULL};
+static const char *const put_fields[] = {"source", "file", "scripts", NULL};
 
-/* PUT /v1/definitions/{name} {"source", "file"?}: deploy one definition under that name, a
- * new version when it exists; the same checks as a deploy. */
+/* PUT /v1/definitions/{name} {"source", "file"?, "scripts"?}: deploy one definition under
+ * that name, a new version when it exists; the same checks as a deploy. */
 void api_def_put(struct call *c)
 {
 	struct derr e;
 	json_t *src = json_object_get(c->body, "source"), *file = json_object_get(c->body, "file");
+	json_t *scripts = json_object_get(c->body, "scripts");
 	if (!json_is_object(c->body) || check_fields(c->body, "", put_fields, &e)) {
 		call_error(c, 400, "bad_request", json_is_object(c->body) ? e.field : "", "%s",
 			   json_is_object(c->body) ? e.message : "the body must be a JSON object");
@@ -233,14 +278,17 @@ void api_def_put(struct call *c)
 			   "source: a required string of at most 1 MB; file: an optional string");
 		return;
 	}
+	if (check_scripts(c, scripts, "scripts"))
+		return;
 	if (!def_name_valid(c->params[0])) {
 		call_error(c, 400, "bad_request", "name", "name: %s is not a definition name"
 			   " (segments of [A-Za-z0-9_.-] joined by '/')", c->params[0]);
 		return;
 	}
 	/* The checker reads the body text: make it the deploy body of one file. */
-	json_t *body = json_pack("{s:[{s:s?, s:s, s:O}]}", "files", "file",
-				 json_string_value(file), "name", c->params[0], "source", src);
+	json_t *body = json_pack("{s:[{s:s?, s:s, s:O, s:O*}]}", "files", "file",
+				 json_string_value(file), "name", c->params[0], "source", src,
+				 "scripts", scripts);
 	if (file == NULL) {
 		char *f = xasprintf("%s.yaml", c->params[0]);
 		json_object_set_new(json_array_get(json_object_get(body, "files"), 0), "file",
@@ -323,14 +371,17 @@ void api_def_get(struct call *c)
 	for (size_t i = 0; i < d->nfacts; i++)
 		json_object_set(facts, d->facts[i].name, d->facts[i].value);
 	for (size_t i = 0; i < e->nv; i++)
-		json_array_append_new(hist, json_pack("{s:i, s:o, s:s, s:s}", "version", e->v[i].version,
-						      "deployed_at", render_time(e->v[i].deployed_at),
-						      "owner", e->v[i].owner, "file", e->v[i].d->file));
+		json_array_append_new(hist, json_pack("{s:i, s:o, s:s, s:s, s:s?}", "version",
+						      e->v[i].version, "deployed_at",
+						      render_time(e->v[i].deployed_at), "owner",
+						      e->v[i].owner, "file", e->v[i].d->file,
+						      "script_file", e->v[i].d->script_file));
 	json_object_set_new(o, "args", args);
 	json_object_set_new(o, "facts", facts);
 	json_object_set_new(o, "joblets", json_string(d->joblets));
 	json_object_set_new(o, "command", d->command ? json_string(d->command) : json_null());
 	json_object_set_new(o, "file", json_string(d->file));
+	json_object_set_new(o, "script_file", d->script_file ? json_string(d->script_file) : json_null());
 	json_object_set_new(o, "versions", hist);
 	call_reply(c, 200, o);
 }
@@ -466,12 +517,26 @@ bad:
 	return NULL;
 }
 
-static int64_t fact_int(const struct definition *d, json_t *over, const char *name, int64_t def)
+/* A fact's value: the run's (over) beats the definition's; NULL if neither gives it. */
+static json_t *fact_value(const struct definition *d, json_t *over, const char *name)
 {
 	json_t *v = json_object_get(over, name);
 	for (size_t i = 0; v == NULL && i < d->nfacts; i++)
 		if (strcmp(d->facts[i].name, name) == 0)
 			v = d->facts[i].value;
+	return v;
+}
+
+/* A boolean fact, given as true/false or as the text "true"/"false" (from `jobgrid run`). */
+static bool fact_bool(const struct definition *d, json_t *over, const char *name)
+{
+	json_t *v = fact_value(d, over, name);
+	return json_is_true(v) || (json_is_string(v) && strcmp(json_string_value(v), "true") == 0);
+}
+
+static int64_t fact_int(const struct definition *d, json_t *over, const char *name, int64_t def)
+{
+	json_t *v = fact_value(d, over, name);
 	if (json_is_string(v))
 		return strtoll(json_string_value(v), NULL, 10);
 	return json_is_integer(v) ? json_integer_value(v) : def;
@@ -568,23 +633,34 @@ static char *run_env(json_t *args)
  * the definition declares (scripts read them). */
 static const char *const run_facts[] = {
 	"joblet.maxretry", "job.joblet.maxretry", "joblet.timeout", "job.priority", "job.cores",
-	"job.ram_mb", "job.gpus", NULL,
+	"job.ram_mb", "job.gpus", "job.output_limit", NULL,
 };
+/* The same for true/false facts. */
+static const char *const run_bool_facts[] = {"joblet.retry_permanent", NULL};
 
 static int check_facts(struct call *c, const struct definition *d, json_t *facts)
 {
 	const char *k;
 	json_t *v;
 	json_object_foreach(facts, k, v) {
-		bool sched = false, declared = false;
+		bool sched = false, flag = false, declared = false;
 		for (size_t i = 0; run_facts[i]; i++)
 			sched = sched || strcmp(k, run_facts[i]) == 0;
+		for (size_t i = 0; run_bool_facts[i]; i++)
+			flag = flag || strcmp(k, run_bool_facts[i]) == 0;
 		for (size_t i = 0; i < d->nfacts; i++)
 			declared = declared || strcmp(k, d->facts[i].name) == 0;
-		if (!sched && !declared) {
+		if (!sched && !flag && !declared) {
 			call_error(c, 422, "bad_request", k, "facts.%s: not a fact %s can be given"
-				   " (joblet.maxretry, joblet.timeout, job.priority, job.cores,"
-				   " job.ram_mb, job.gpus, or one the definition declares)", k, d->name);
+				   " (joblet.maxretry, joblet.timeout, joblet.retry_permanent,"
+				   " job.priority, job.cores, job.ram_mb, job.gpus, job.output_limit,"
+				   " or one the definition declares)", k, d->name);
+			return -1;
+		}
+		if (flag && !json_is_boolean(v) &&
+		    !(json_is_string(v) && (strcmp(json_string_value(v), "true") == 0 ||
+					    strcmp(json_string_value(v), "false") == 0))) {
+			call_error(c, 422, "bad_request", k, "facts.%s: must be true or false", k);
 			return -1;
 		}
 		if (sched && !json_is_integer(v) &&
@@ -619,12 +695,15 @@ struct job *defs_create_job(struct server *srv, const char *owner, const struct 
 		.ram_mb = (int32_t)fact_int(d, facts, "job.ram_mb", 0),
 		.gpus = (int32_t)fact_int(d, facts, "job.gpus", 0),
 	};
+	int64_t output_limit = fact_int(d, facts, "job.output_limit", -1);
 	*bad = sp.retries < 0 || sp.retries > 1000 ? "joblet.maxretry: must be 0..1000"
 	       : sp.priority < 0 || sp.priority > 255 ? "job.priority: must be 0..255"
 	       : sp.cores < 0 || sp.cores > 1000000 ? "job.cores: must be 0..1000000"
 	       : sp.ram_mb < 0 ? "job.ram_mb: must not be negative"
 	       : sp.gpus < 0 || sp.gpus > 10000 ? "job.gpus: must be 0..10000"
 	       : sp.time_ms < 0 ? "joblet.timeout: must not be negative"
+	       : output_limit < -1 || output_limit > OUTPUT_LIMIT_MAX
+		       ? "job.output_limit: must be 0..1099511627776 bytes (1 TiB)"
 	       : njoblets < 0 || njoblets > 100000 ? "joblets: must be 0..100000" : NULL;
 	if (*bad) {
 		free(script);
@@ -632,9 +711,16 @@ struct job *defs_create_job(struct server *srv, const char *owner, const struct 
 	}
 	char *env = run_env(args);
 	sp.env = env;
-	if (script) {
+	bool retry_permanent = fact_bool(d, facts, "joblet.retry_permanent");
+	if (script || retry_permanent || output_limit >= 0)
 		sp.x = xcalloc(1, sizeof *sp.x);
+	if (script)
 		sp.x->script = script;
+	if (sp.x)
+		sp.x->retry_permanent = retry_permanent;
+	if (output_limit >= 0) {
+		sp.x->has_output_limit = true;
+		sp.x->output_limit = output_limit;
 	}
 	struct job *j = sched_add(&srv->sched, &sp, server_now());
 	free(env);

@@ -1,14 +1,22 @@
 /* Streaming replies: Server-Sent Events of the job life cycle, and job output for `log`
  * (whole, or followed live). Both are sent only after the changes they report are
- * committed. A reader that falls behind by more than STREAM_MAX_BACKLOG bytes is dropped
- * rather than letting the server buffer without bound (DECISIONS pitfall 3). */
+ * committed. An SSE reader that falls behind by more than STREAM_MAX_BACKLOG bytes is
+ * dropped rather than letting the server buffer without bound (DECISIONS pitfall 3).
+ *
+ * A log is read from the store in slices of about LOG_SLICE bytes: the next slice is read
+ * only when evhttp has written the last one to the socket (its write callback), so a
+ * slow reader holds one slice, and a reader of a 1 GB log takes one slice's read per
+ * loop turn, never the loop. Followers keep their cursor: each commit makes them read
+ * only the rows committed since. */
 #include "server/server.h"
+#include "base/log.h"
 #include "base/xalloc.h"
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <string.h>
 
 #define STREAM_MAX_BACKLOG (8u << 20)
+#define LOG_SLICE (256u << 10)
 
 struct sse_client {
 	struct call *call;		/* owned */
@@ -16,11 +24,14 @@ struct sse_client {
 	struct sse_client *next, *prev;
 };
 
+/* A `log` reply in progress: plain (ends at the end of the rows it started with) or
+ * following (ends once the job is final and its last output is committed). */
 struct log_follower {
 	struct call *call;		/* owned */
-	int64_t seq, last_rowid;
+	struct output_cursor cur;
+	bool follow;
+	bool writing;			/* a slice is being written; its callback reads the next */
 	uint64_t end_after;		/* ends once this many batches are committed; 0 = live */
-	int32_t idx;
 	struct log_follower *next, *prev;
 };
 
@@ -144,25 +155,35 @@ void stream_keepalive(struct server *srv)
 
 /* ---- log --------------------------------------------------------------------------- */
 
-struct log_text {
-	struct evbuffer *out;
-	int64_t last_rowid;
-};
-
-/* Each line of a chunk gets its node's prefix; a chunk that ends mid-line is closed. */
+/* Each line of a chunk gets its node's prefix; a chunk that ends mid-line is closed.
+ * Written straight into space reserved in out: a 1 MiB chunk is ~15000 lines. */
 static void add_row(void *arg, const struct output_row *row)
 {
-	struct log_text *lt = arg;
-	const char *p = row->data, *end = row->data + row->len;
+	struct evbuffer *out = arg;
+	char prefix[160];
+	int n = snprintf(prefix, sizeof prefix, "[%.128s] ", row->node);
+	size_t pl = (size_t)(n < 0 ? 0 : n), lines = 0;
+	const char *p = row->data, *end = row->data + row->len, *nl;
+	for (const char *q = p; q < end && (nl = memchr(q, '\n', (size_t)(end - q))); q = nl + 1)
+		lines++;
+	bool open_end = row->len && end[-1] != '\n';
+	struct evbuffer_iovec v;
+	size_t need = row->len + (lines + open_end) * pl + open_end;
+	if (need == 0 || evbuffer_reserve_space(out, (ev_ssize_t)need, &v, 1) != 1)
+		return;
+	char *w = v.iov_base;
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		evbuffer_add_printf(lt->out, "[%s] ", row->node);
-		evbuffer_add(lt->out, p, n);
-		evbuffer_add(lt->out, "\n", 1);
-		p += n + (nl != NULL);
+		nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		memcpy(w, prefix, pl);
+		memcpy(w + pl, p, len);
+		w += pl + len;
+		p += len;
 	}
-	lt->last_rowid = row->rowid;
+	if (open_end)
+		*w++ = '\n';
+	v.iov_len = (size_t)(w - (char *)v.iov_base);
+	evbuffer_commit_space(out, &v, 1);
 }
 
 static void follower_drop(struct server *srv, struct log_follower *f)
@@ -181,6 +202,70 @@ static void on_follower_close(struct evhttp_connection *evcon, void *arg)
 {
 	struct log_follower *f = arg;
 	follower_drop(f->call->srv, f);
+}
+
+/* The rows committed since cur.hi become the next range. false: there are none. */
+static bool next_range(struct server *srv, struct log_follower *f)
+{
+	int64_t last = srv->store->vt->output_last_id(srv->store);
+	if (last <= f->cur.hi)
+		return false;
+	output_cursor_next(&f->cur, f->cur.hi, last);	/* time order within the new rows */
+	return true;
+}
+
+/* Has a follower seen everything? Its job is final and every batch that existed when it
+ * was seen final is committed (the job may end in memory before its output is on disk). */
+static bool follow_done(struct server *srv, struct log_follower *f)
+{
+	struct job *j = sched_job(&srv->sched, f->cur.seq);
+	if (j == NULL)
+		return true;
+	if (jl_state_final(j->state) && f->end_after == 0) {
+		f->end_after = srv->submitted + (srv->cur && srv->cur->sb.n ? 1 : 0);
+		if (f->end_after == 0)
+			f->end_after = 1;
+	}
+	return f->end_after && srv->commits >= f->end_after;
+}
+
+/* The next slice of f's rows into out; a follower at the end of its range moves on to the
+ * rows committed since. Returns the rows read (0: none now). */
+static int read_slice(struct server *srv, struct log_follower *f, struct evbuffer *out)
+{
+	for (;;) {
+		int rows = srv->store->vt->read_output(srv->store, &f->cur, LOG_SLICE, add_row, out);
+		if (rows < 0)
+			log_warn("log of job %lld: the store could not be read: the reply ends here",
+				 (long long)f->cur.seq);
+		if (rows != 0 || !f->follow || !next_range(srv, f))
+			return rows < 0 ? 0 : rows;
+	}
+}
+
+static void on_slice_written(struct evhttp_connection *evcon, void *arg);
+
+/* Send the next slice, or end the reply when there is nothing more to send: at the end of
+ * its rows for a plain reader, once its job is done for a follower. May free f. */
+static void log_pump(struct server *srv, struct log_follower *f)
+{
+	if (f->writing)
+		return;
+	struct evbuffer *out = evbuffer_new();
+	if (read_slice(srv, f, out) > 0) {
+		f->writing = true;
+		evhttp_send_reply_chunk_with_cb(f->call->req, out, on_slice_written, f);
+	} else if (!f->follow || follow_done(srv, f)) {
+		follower_drop(srv, f);
+	}
+	evbuffer_free(out);
+}
+
+static void on_slice_written(struct evhttp_connection *evcon, void *arg)
+{
+	struct log_follower *f = arg;
+	f->writing = false;
+	log_pump(f->call->srv, f);
 }
 
 void api_job_log(struct call *c)
@@ -203,60 +288,40 @@ void api_job_log(struct call *c)
 		}
 		idx = (int32_t)v;
 	}
-	struct log_text lt = {evbuffer_new(), 0};
-	srv->store->vt->read_output(srv->store, j->seq, idx, 0, add_row, &lt);
-	size_t len = evbuffer_get_length(lt.out);
-	char *text = xmalloc(len + 1);
-	evbuffer_remove(lt.out, text, len);
-	evbuffer_free(lt.out);
-	bool live = follow && strcmp(follow, "0") != 0 && !jl_state_final(j->state);
-	if (!live) {
-		call_reply_text(c, 200, "text/plain; charset=utf-8", text, len);
-		free(text);
-		return;
-	}
 	struct log_follower *f = xcalloc(1, sizeof *f);
 	f->call = c;
-	f->seq = j->seq;
-	f->idx = idx;
-	f->last_rowid = lt.last_rowid;
+	f->cur.seq = j->seq;
+	f->cur.idx = idx;
+	f->cur.hi = srv->store->vt->output_last_id(srv->store);
+	f->follow = follow && strcmp(follow, "0") != 0 && !jl_state_final(j->state);
+	struct evbuffer *out = evbuffer_new();
+	int rows = read_slice(srv, f, out);
+	if (rows == 0 && !f->follow) {
+		/* Nothing to stream: a plain reply (a stream cannot end during dispatch). */
+		call_reply_text(c, 200, "text/plain; charset=utf-8", "", 0);
+		evbuffer_free(out);
+		free(f);
+		return;
+	}
 	f->next = srv->followers;
 	if (f->next)
 		f->next->prev = f;
 	srv->followers = f;
 	stream_begin(c, "text/plain; charset=utf-8", on_follower_close, f);
-	if (len)
-		send_text(c, text, len);
-	free(text);
+	if (rows > 0) {
+		f->writing = true;
+		evhttp_send_reply_chunk_with_cb(c->req, out, on_slice_written, f);
+	}
+	evbuffer_free(out);
 }
 
 void stream_wake_followers(struct server *srv)
 {
 	for (struct log_follower *f = srv->followers, *next; f; f = next) {
 		next = f->next;
-		struct job *j = sched_job(&srv->sched, f->seq);
-		struct log_text lt = {evbuffer_new(), f->last_rowid};
-		if (j)
-			srv->store->vt->read_output(srv->store, f->seq, f->idx, f->last_rowid, add_row, &lt);
-		f->last_rowid = lt.last_rowid;
-		if (evbuffer_get_length(lt.out)) {
-			if (backlog(f->call) > STREAM_MAX_BACKLOG) {
-				evbuffer_free(lt.out);
-				follower_drop(srv, f);
-				continue;
-			}
-			evhttp_send_reply_chunk(f->call->req, lt.out);
-		}
-		evbuffer_free(lt.out);
-		/* The job may have ended in memory before its last output is committed: end
-		 * once every batch that existed when it was seen final is on disk. */
-		if (j && jl_state_final(j->state) && f->end_after == 0) {
-			f->end_after = srv->submitted + (srv->cur && srv->cur->sb.n ? 1 : 0);
-			if (f->end_after == 0)
-				f->end_after = 1;
-		}
-		if (j == NULL || (f->end_after && srv->commits >= f->end_after))
-			follower_drop(srv, f);
+		if (f->follow)
+			log_pump(srv, f);	/* unless a slice is being written: its callback
+						 * goes on */
 	}
 }
 

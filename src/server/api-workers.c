@@ -8,10 +8,10 @@
 #include "base/log.h"
 #include "base/xalloc.h"
 #include <event2/bufferevent.h>
-#include <openssl/evp.h>
+#include <event2/buffer.h>
 #include <string.h>
 
-#define MAX_CHUNK_B64 (4u << 20)
+#define MAX_CHUNK (4u << 20)	/* bytes in one output request (the worker sends ≤ 1 MiB) */
 
 static struct worker *worker_param(struct call *c)
 {
@@ -26,25 +26,6 @@ static struct worker *worker_param(struct call *c)
 
 /* ---- output ------------------------------------------------------------------------ */
 
-/* Decode base64 with OpenSSL; returns a malloc'd buffer or NULL if malformed. */
-static char *b64_decode(const char *in, size_t n, size_t *out_len)
-{
-	if (n % 4 != 0)
-		return NULL;
-	char *out = xmalloc(n / 4 * 3 + 1);
-	int len = n ? EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)in, (int)n) : 0;
-	if (len < 0) {
-		free(out);
-		return NULL;
-	}
-	if (n >= 1 && in[n - 1] == '=')	/* EVP_DecodeBlock counts padding as bytes */
-		len--;
-	if (n >= 2 && in[n - 2] == '=')
-		len--;
-	*out_len = (size_t)len;
-	return out;
-}
-
 /* When a chunk was written: the worker's clock, unless the server runs on a test clock,
  * whose time then stamps it as it stamps attempts, so output and show agree. */
 static int64_t chunk_time(int64_t worker_at)
@@ -52,49 +33,11 @@ static int64_t chunk_time(int64_t worker_at)
 	return worker_at && !server_test_clock() ? worker_at : server_now();
 }
 
-static const char *const chunk_fields[] = {"seq", "at_ms", "data_b64", NULL};
-
-/* Validate every chunk first, then store them all: a bad chunk changes nothing. */
-static int apply_chunks(struct server *srv, int64_t attempt, json_t *chunks, const char *prefix,
-			struct derr *e)
-{
-	size_t i;
-	json_t *ch;
-	if (!json_is_array(chunks) || json_array_size(chunks) > 10000)
-		return derr_set(e, 400, "bad_request", prefix, "must be an array of at most 10000 chunks");
-	for (int pass = 0; pass < 2; pass++) {
-		json_array_foreach(chunks, i, ch) {
-			char f[200];
-			int64_t seq, at;
-			snprintf(f, sizeof f, "%s[%zu].", prefix, i);
-			if (!json_is_object(ch))
-				return derr_set(e, 400, "bad_request", f, "a chunk must be an object");
-			if (check_fields(ch, f, chunk_fields, e) ||
-			    get_int(ch, f, "seq", 0, INT32_MAX, -1, &seq, e) ||
-			    get_int(ch, f, "at_ms", 0, INT64_MAX / 2, 0, &at, e))
-				return -1;
-			json_t *d = json_object_get(ch, "data_b64");
-			if (seq < 0 || !json_is_string(d) || json_string_length(d) > MAX_CHUNK_B64)
-				return derr_set(e, 400, "bad_request", f,
-						"needs seq and data_b64 (base64, at most 4 MiB)");
-			size_t len;
-			char *data = b64_decode(json_string_value(d), json_string_length(d), &len);
-			if (data == NULL)
-				return derr_set(e, 400, "bad_request", f, "data_b64: not valid base64");
-			if (pass == 0)
-				free(data);
-			else
-				persist_output(srv, attempt, seq, chunk_time(at), data, len);
-		}
-	}
-	return 0;
-}
-
 /* ---- register ---------------------------------------------------------------------- */
 
 static const char *const register_fields[] = {"name", "cores", "ram_mb", "gpus", "tags",
 					      "running", "pid", "ram_method", "ram_method_note",
-					      NULL};
+					      "instance", NULL};
 
 /* How the worker limits and measures RAM: "cgroup" or "sampling" (the default), and why
  * or where. Strings borrow from b. */
@@ -134,12 +77,57 @@ static int decode_tags(json_t *tags, char **out, struct derr *e)
 	return 0;
 }
 
+/* The node name and instance token of a registration, borrowed from b. */
+static int decode_identity(json_t *b, const char **name, const char **instance, struct derr *e)
+{
+	json_t *in = json_object_get(b, "instance");
+	*name = json_string_value(json_object_get(b, "name"));
+	*instance = "";
+	if (*name == NULL || !name_valid(*name, 128))
+		return derr_set(e, 400, "bad_request", "name", "a node name is [A-Za-z0-9_.-]{1,128}");
+	if (in && (!json_is_string(in) || !name_valid(json_string_value(in), 64)))
+		return derr_set(e, 400, "bad_request", "instance",
+				"an instance token is [A-Za-z0-9_.-]{1,64}");
+	if (in)
+		*instance = json_string_value(in);
+	return 0;
+}
+
+/* A node name belongs to one live worker. The same process registering again (same
+ * instance token: its first reply was lost, or it was told to) replaces its entry, keeping
+ * the attempts it names; a worker whose lease ran out is dropped; anyone else is refused
+ * (409 name_in_use). */
+static int claim_name(struct server *srv, const char *name, const char *instance,
+		      struct derr *e)
+{
+	struct worker *old = sched_worker_named(&srv->sched, name);
+	int64_t mono = clock_mono_ms();
+	if (old == NULL)
+		return 0;
+	if (old->lease_deadline <= mono) {
+		sched_worker_lose(&srv->sched, old, "no word for its lease", server_now());
+		return 0;
+	}
+	if (*instance && strcmp(old->instance, instance) == 0) {
+		if (old->parked)
+			parked_reply(old->parked, false);
+		old->placeholder = true;	/* claimable like a previous run's worker */
+		return 0;
+	}
+	return derr_set(e, 409, "name_in_use", "name",
+			"node name %s is taken by live worker %s (pid %d, last seen %lld ms ago); "
+			"give this worker another --name, or wait for that one to leave or for its"
+			" lease to end (in %lld s)",
+			name, old->id, old->pid, (long long)(server_now() - old->last_seen),
+			(long long)(old->lease_deadline - mono + 999) / 1000);
+}
+
 void api_workers_register(struct call *c)
 {
 	struct server *srv = c->srv;
 	struct derr e;
 	int64_t cores, ram, gpus, pid;
-	const char *name, *method, *note;
+	const char *name, *instance, *method, *note;
 	json_t *b = c->body, *running;
 	char *tags = NULL;
 	if (!json_is_object(b)) {
@@ -151,19 +139,17 @@ void api_workers_register(struct call *c)
 	    get_int(b, "", "ram_mb", 0, INT32_MAX / 2, 0, &ram, &e) ||
 	    get_int(b, "", "gpus", 0, 4096, 0, &gpus, &e) ||
 	    get_int(b, "", "pid", 0, INT32_MAX, 0, &pid, &e) ||
+	    decode_identity(b, &name, &instance, &e) ||
 	    decode_tags(json_object_get(b, "tags"), &tags, &e) ||
 	    decode_ram_method(b, &method, &note, &e))
 		goto bad;
-	name = json_string_value(json_object_get(b, "name"));
-	if (name == NULL || !name_valid(name, 128)) {
-		derr_set(&e, 400, "bad_request", "name", "a node name is [A-Za-z0-9_.-]{1,128}");
-		goto bad;
-	}
 	running = json_object_get(b, "running");
 	if (running && (!json_is_array(running) || json_array_size(running) > 100000)) {
 		derr_set(&e, 400, "bad_request", "running", "must be an array of attempt ids");
 		goto bad;
 	}
+	if (claim_name(srv, name, instance, &e))
+		goto bad;
 	size_t n = json_array_size(running), nr, nc;
 	int64_t *ids = xcalloc(n + 1, sizeof *ids), *re = xcalloc(n + 1, sizeof *re),
 		*ca = xcalloc(n + 1, sizeof *ca);
@@ -172,9 +158,11 @@ void api_workers_register(struct call *c)
 	struct worker *w = sched_worker_add(&srv->sched, name, (int32_t)cores, (int32_t)ram,
 					    (int32_t)gpus, tags, (int)pid, ids, n, re, &nr, ca, &nc,
 					    server_now(), clock_mono_ms());
+	snprintf(w->instance, sizeof w->instance, "%s", instance);
 	snprintf(w->ram_method, sizeof w->ram_method, "%s", method);
 	free(w->ram_method_note);
 	w->ram_method_note = xstrdup(note);
+	w->told_drain = srv->draining;
 	json_t *jr = json_array(), *jc = json_array();
 	for (size_t i = 0; i < nr; i++)
 		json_array_append_new(jr, json_integer(re[i]));
@@ -187,13 +175,32 @@ void api_workers_register(struct call *c)
 		 (long long)cores, (long long)ram, (long long)gpus, nr ? " (re-attached)" : "");
 	srv->offer_parked = true;	/* a new worker may fit what waits */
 	server_mark_dirty(srv);
-	call_reply(c, 201, json_pack("{s:s, s:I, s:I, s:o, s:o}", "id", w->id, "lease_ms",
+	call_reply(c, 201, json_pack("{s:s, s:I, s:I, s:o, s:o, s:b}", "id", w->id, "lease_ms",
 				     (json_int_t)srv->lease_ms, "heartbeat_ms",
-				     (json_int_t)srv->heartbeat_ms, "reattached", jr, "cancel", jc));
+				     (json_int_t)srv->heartbeat_ms, "reattached", jr, "cancel", jc,
+				     "drain", srv->draining));
 	return;
 bad:
 	free(tags);
 	call_error(c, e.status, e.code, e.field, "%s", e.message);
+}
+
+/* The worker goes away (it stops, or the drain told it to): its name is free at once, and
+ * attempts it still holds are lost now instead of when its lease would end. */
+void api_worker_leave(struct call *c)
+{
+	struct worker *w = worker_param(c);
+	if (w == NULL)
+		return;
+	if (c->body && (!json_is_object(c->body) || json_object_size(c->body) > 0)) {
+		call_error(c, 400, "bad_request", "", "the body must be empty or {}");
+		return;
+	}
+	if (w->parked)	/* an empty answer, not the 404 a lost worker's poll gets */
+		parked_reply(w->parked, false);
+	sched_worker_lose(&c->srv->sched, w, "it left", server_now());
+	call_reply(c, 200, json_pack("{s:b}", "left", 1));
+	server_check_drained(c->srv);
 }
 
 void api_workers_list(struct call *c)
@@ -217,18 +224,14 @@ static json_t *apply_finish(struct server *srv, struct worker *w, json_t *obj, i
 		return NULL;
 	if (attempt)
 		f.attempt = attempt;
-	json_t *out = json_object_get(obj, "output");
 	struct attempt *live = sched_live_attempt(&srv->sched, w, f.attempt);
-	if (out && live) {
-		char p[200];
-		snprintf(p, sizeof p, "%soutput", prefix);
-		if (apply_chunks(srv, f.attempt, out, p, e))
-			return NULL;
-	}
+	if (live && f.output_bytes > live->out_bytes)
+		log_warn("attempt %lld: its worker produced %lld bytes of output, %lld arrived",
+			 (long long)f.attempt, (long long)f.output_bytes,
+			 (long long)live->out_bytes);
 	if (live && live->worker)
 		sched_worker_touch(&srv->sched, live->worker, server_now(), clock_mono_ms());
 	json_t *late = json_deep_copy(obj);
-	json_object_del(late, "output");
 	json_object_set_new(late, "reported_at", render_time(server_now()));
 	char *late_text = json_dumps(late, JSON_COMPACT);
 	json_decref(late);
@@ -295,21 +298,31 @@ void api_attempt_finish(struct call *c)
 		call_reply(c, 200, json_pack("{s:b}", "ok", 1));
 }
 
+/* A chunk of an attempt's output at its byte offset: the body is the bytes themselves (no
+ * JSON to parse, no base64). The worker sends one at a time and the next only after this
+ * reply, which follows the commit: that is its back-pressure, and its proof the bytes are
+ * on disk. A chunk sent again (no reply reached the worker) adds only what is new, so
+ * nothing is stored twice; one that would leave a gap is refused with the offset the
+ * server has. */
 void api_attempt_output(struct call *c)
 {
 	struct derr e;
 	char *end;
+	int64_t offset, at;
 	long long id = strtoll(c->params[0], &end, 10);
-	static const char *const fields[] = {"chunks", NULL};
 	if (*end || id <= 0) {
 		call_error(c, 404, "not_found", "id", "no attempt %s", c->params[0]);
 		return;
 	}
-	if (!json_is_object(c->body) || check_fields(c->body, "", fields, &e)) {
-		if (json_is_object(c->body))
-			call_error(c, e.status, e.code, e.field, "%s", e.message);
-		else
-			call_error(c, 400, "bad_request", "", "the body must be {\"chunks\": [...]}");
+	if (decode_chunk_params(call_query(c, "offset"), call_query(c, "at_ms"), &offset, &at, &e)) {
+		call_error(c, e.status, e.code, e.field, "%s", e.message);
+		return;
+	}
+	struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
+	size_t len = evbuffer_get_length(in);
+	if (len > MAX_CHUNK) {
+		call_error(c, 413, "too_large", "", "a chunk is at most %u bytes, got %zu",
+			   MAX_CHUNK, len);
 		return;
 	}
 	struct attempt *a = sched_live_attempt(&c->srv->sched, NULL, id);
@@ -317,13 +330,27 @@ void api_attempt_output(struct call *c)
 		call_error(c, 409, "stale_attempt", "attempt", "attempt %lld is not live", id);
 		return;
 	}
-	if (apply_chunks(c->srv, id, json_object_get(c->body, "chunks"), "chunks", &e)) {
-		call_error(c, e.status, e.code, e.field, "%s", e.message);
-		return;
-	}
 	if (a->worker)
 		sched_worker_touch(&c->srv->sched, a->worker, server_now(), clock_mono_ms());
-	call_reply(c, 200, json_pack("{s:b}", "ok", 1));
+	if (offset > a->out_bytes) {
+		json_t *err = json_pack("{s:{s:s, s:s, s:s}, s:I}", "error", "code", "output_gap",
+					"message", "offset: the server has less of this attempt's"
+					" output: send again from next_offset", "field", "offset",
+					"next_offset", (json_int_t)a->out_bytes);
+		call_reply(c, 409, err);
+		return;
+	}
+	size_t skip = (size_t)(a->out_bytes - offset);	/* already stored: a resend */
+	if (len > skip) {
+		char *data = xmalloc(len - skip);
+		evbuffer_drain(in, skip);
+		evbuffer_remove(in, data, len - skip);	/* the only copy kept until the commit */
+		persist_output(c->srv, id, a->out_bytes, chunk_time(at), data, len - skip);
+		a->out_bytes = offset + (int64_t)len;
+	} else {
+		evbuffer_drain(in, len);
+	}
+	call_reply(c, 200, json_pack("{s:b, s:I}", "ok", 1, "next_offset", (json_int_t)a->out_bytes));
 }
 
 void api_worker_heartbeat(struct call *c)
@@ -349,7 +376,9 @@ void api_worker_heartbeat(struct call *c)
 		if (!sched_live_attempt(&c->srv->sched, w, json_integer_value(v)))
 			json_array_append(cancel, v);	/* not ours any more: stop it */
 	}
+	w->told_drain = c->srv->draining;
 	call_reply(c, 200, json_pack("{s:o, s:b}", "cancel", cancel, "drain", c->srv->draining));
+	server_check_drained(c->srv);
 }
 
 /* ---- reserve ----------------------------------------------------------------------- */
@@ -377,6 +406,8 @@ static void send_reserve(struct call *c, struct worker *w, json_t *results, stru
 			 size_t n, bool parked)
 {
 	json_t *joblets = json_array();
+	if (w && c->srv->draining)
+		w->told_drain = true;
 	for (size_t i = 0; i < n; i++) {
 		json_t *a = render_assignment(got[i]);
 		if (got[i]->joblet->job->x && got[i]->joblet->job->x->script)
@@ -403,8 +434,11 @@ void parked_reply(struct parked *p, bool lost)
 
 void worker_lost_hook(void *ctx, struct worker *w)
 {
-	log_warn("worker %s (%s) lost: no word for its lease, %d joblets re-queued or failed",
-		 w->id, w->name, w->nrunning);
+	if (w->nrunning)
+		log_warn("worker %s (%s) dropped: %s; %d joblets re-queued or failed", w->id,
+			 w->name, w->gone_why ? w->gone_why : "?", w->nrunning);
+	else if (!w->placeholder)
+		log_info("worker %s (%s) dropped: %s", w->id, w->name, w->gone_why ? w->gone_why : "?");
 	if (w->parked)
 		parked_reply(w->parked, true);
 }
@@ -422,7 +456,7 @@ static void on_parked_close(struct evhttp_connection *evcon, void *arg)
 static size_t reserve_now(struct server *srv, struct worker *w, int32_t c, int32_t r, int32_t g,
 			  size_t max, struct attempt **got)
 {
-	if (srv->draining || srv->stopping)
+	if (srv->draining || srv->stopping || w->stopping)
 		return 0;
 	return sched_reserve(&srv->sched, w, c, r, g, max, got, server_now());
 }
@@ -445,7 +479,8 @@ void server_try_parked(struct server *srv)
 	}
 }
 
-static const char *const reserve_fields[] = {"free", "max", "wait_ms", "finished", NULL};
+static const char *const reserve_fields[] = {"free", "max", "wait_ms", "finished", "stopping",
+					     NULL};
 static const char *const free_fields[] = {"cores", "ram_mb", "gpus", NULL};
 
 void api_worker_reserve(struct call *c)
@@ -453,6 +488,7 @@ void api_worker_reserve(struct call *c)
 	struct server *srv = c->srv;
 	struct derr e;
 	int64_t max, wait_ms, fc, fr, fg;
+	bool stopping;
 	struct worker *w = worker_param(c);
 	if (w == NULL)
 		return;
@@ -467,7 +503,8 @@ void api_worker_reserve(struct call *c)
 	    (freeo && (!json_is_object(freeo) || check_fields(freeo, "free.", free_fields, &e))) ||
 	    get_int(freeo, "free.", "cores", 0, 1 << 20, w->cores, &fc, &e) ||
 	    get_int(freeo, "free.", "ram_mb", 0, INT32_MAX / 2, w->ram_mb, &fr, &e) ||
-	    get_int(freeo, "free.", "gpus", 0, 4096, w->gpus, &fg, &e)) {
+	    get_int(freeo, "free.", "gpus", 0, 4096, w->gpus, &fg, &e) ||
+	    get_bool(b, "", "stopping", &stopping, &e)) {
 		if (json_is_object(b) && e.code)
 			call_error(c, e.status, e.code, e.field, "%s", e.message);
 		else
@@ -490,6 +527,10 @@ void api_worker_reserve(struct call *c)
 			return;
 		}
 	}
+	/* A stopping worker is handed nothing more, by this poll or one still parked. Marked
+	 * before its reports are applied: a joblet they queue again is never offered to it. */
+	if (stopping)
+		w->stopping = true;
 	json_t *results = json_array();
 	json_array_foreach(fin, i, v) {
 		enum finish_result res;
@@ -507,6 +548,7 @@ void api_worker_reserve(struct call *c)
 	if (n > 0 || wait_ms == 0 || max == 0 || json_array_size(fin) > 0 || srv->draining ||
 	    srv->stopping) {
 		send_reserve(c, w, results, got, n, false);
+		server_check_drained(srv);
 		return;
 	}
 	struct parked *p = xcalloc(1, sizeof *p);

@@ -9,6 +9,7 @@
  * hands every pid that is not a local worker to child_reaped(). */
 #include "server/server.h"
 #include "base/log.h"
+#include "base/spawn.h"
 #include "base/xalloc.h"
 #include <errno.h>
 #include <event2/buffer.h>
@@ -140,21 +141,26 @@ static pid_t spawn(const char *sub, int in_r, int out_w)
 	if (n <= 0)
 		return -1;
 	exe[n] = '\0';
+	/* Signals stay blocked until the child has reset the server's handlers. */
+	sigset_t old;
+	spawn_block_signals(&old);
 	pid_t pid = fork();
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
+		spawn_child_signals();
 		/* Its stderr goes nowhere: a library crash on hostile input is expected there,
 		 * and the server reports the outcome itself. */
 		int devnull = open("/dev/null", O_WRONLY);
-		if (dup2(in_r, 0) < 0 || dup2(out_w, 1) < 0 || devnull < 0 || dup2(devnull, 2) < 0)
+		if (dup2(in_r, 0) < 0 || dup2(out_w, 1) < 0 || devnull < 0 || dup2(devnull, 2) < 0 ||
+		    spawn_cloexec_from(3) != 0)
 			_exit(127);
 		char *argv[] = {exe, (char *)sub, NULL};
 		execv(exe, argv);
 		_exit(127);
 	}
+	int saved = errno;
+	spawn_restore_signals(&old);
+	errno = saved;
 	return pid;
 }
 
@@ -174,10 +180,11 @@ struct child_call *child_call_start(struct server *srv, const char *sub, const c
 		return NULL;
 	}
 	pid_t pid = spawn(sub, in[0], out[1]);
+	int spawn_errno = errno;	/* before the closes below can change it */
 	close(in[0]);
 	close(out[1]);
 	if (pid < 0) {
-		*err = "cannot fork";
+		*err = strerror(spawn_errno);
 		close(in[1]);
 		close(out[0]);
 		return NULL;

@@ -112,7 +112,7 @@ int get_int(json_t *obj, const char *prefix, const char *key, int64_t min, int64
 			(long long)max, (long long)x);
 }
 
-static int get_bool(json_t *obj, const char *prefix, const char *key, bool *out, struct derr *e)
+int get_bool(json_t *obj, const char *prefix, const char *key, bool *out, struct derr *e)
 {
 	json_t *v = json_object_get(obj, key);
 	if (v == NULL) {
@@ -233,7 +233,7 @@ static const char *const job_fields[] = {
 	"priority", "retries", "lost_retries", "retry_delay_ms", "no_restart", "joblets", "unique",
 	"constraints", "avoid", "limits", "after_ok", "after_fail", "after_any", "dep_groups",
 	"after_groups", "not_before", "timeslot", "kill_at_slot_end", "max_running", "override",
-	"submit_env", NULL,
+	"retry_permanent", "output_limit", "submit_env", NULL,
 };
 
 int decode_job(json_t *obj, const char *prefix, const char *owner, int64_t now,
@@ -349,7 +349,7 @@ static const char *const patch_fields[] = {
 	"priority", "cores", "ram_mb", "time_ms", "gpus", "retries", "lost_retries",
 	"retry_delay_ms", "constraints", "avoid", "limits", "after_ok", "after_fail", "after_any",
 	"dep_groups", "after_groups", "not_before", "timeslot", "kill_at_slot_end", "max_running",
-	"override", NULL,
+	"override", "retry_permanent", "output_limit", NULL,
 };
 
 int decode_job_patch(json_t *body, int64_t now, struct job_spec *mod, unsigned *mask,
@@ -387,13 +387,14 @@ int decode_job_patch(json_t *body, int64_t now, struct job_spec *mod, unsigned *
 
 static const char *const finish_fields[] = {
 	"attempt", "exit_code", "signal", "fail_reason", "started_at_ms", "ended_at_ms",
-	"peak_ram_mb", "cpu_ms", "message", "worker_stop", "output", NULL,
+	"peak_ram_mb", "cpu_ms", "message", "worker_stop", "not_started", "wall_ms",
+	"output_bytes", "output_dropped", NULL,
 };
 
 int decode_finish(json_t *obj, const char *prefix, bool need_attempt, struct finish *out,
 		  struct derr *e)
 {
-	int64_t v[7] = {0};
+	int64_t v[10] = {0};
 	const char *reason = NULL;
 	char f[160];
 	memset(out, 0, sizeof *out);
@@ -406,9 +407,13 @@ int decode_finish(json_t *obj, const char *prefix, bool need_attempt, struct fin
 	    get_int(obj, prefix, "ended_at_ms", 0, INT64_MAX / 2, 0, &v[3], e) ||
 	    get_int(obj, prefix, "peak_ram_mb", 0, INT32_MAX, 0, &v[4], e) ||
 	    get_int(obj, prefix, "cpu_ms", 0, INT64_MAX / 2, 0, &v[5], e) ||
+	    get_int(obj, prefix, "wall_ms", 0, INT64_MAX / 2, -1, &v[7], e) ||
+	    get_int(obj, prefix, "output_bytes", 0, INT64_MAX / 2, 0, &v[8], e) ||
+	    get_int(obj, prefix, "output_dropped", 0, INT64_MAX / 2, 0, &v[9], e) ||
 	    get_str(obj, prefix, "fail_reason", 0, 32, "", &reason, e) ||
 	    get_str(obj, prefix, "message", 0, 4096, NULL, &out->message, e) ||
-	    get_bool(obj, prefix, "worker_stop", &out->worker_stop, e))
+	    get_bool(obj, prefix, "worker_stop", &out->worker_stop, e) ||
+	    get_bool(obj, prefix, "not_started", &out->not_started, e))
 		return -1;
 	if (need_attempt && v[0] == 0) {
 		field_name(f, sizeof f, prefix, "attempt");
@@ -428,17 +433,46 @@ int decode_finish(json_t *obj, const char *prefix, bool need_attempt, struct fin
 				"must be \"\" or one of exit, notfound, permission, cwd, start, ram,"
 				" time, signal, resources, cancelled");
 	}
-	json_t *outp = json_object_get(obj, "output");
-	if (outp && !json_is_array(outp)) {
-		field_name(f, sizeof f, prefix, "output");
-		return derr_set(e, 400, "bad_request", f, "must be an array of chunks");
-	}
 	out->attempt = v[0];
 	out->signal = (int32_t)v[1];
 	out->started_at = v[2];
 	out->ended_at = v[3];
 	out->peak_ram_mb = (int32_t)v[4];
 	out->cpu_ms = v[5];
+	out->wall_ms = v[7];
+	out->output_bytes = v[8];
+	out->output_dropped = v[9];
 	out->fail_reason = fr;
+	return 0;
+}
+
+/* A whole number in decimal, 0..max, nothing else (no sign, space or exponent). */
+static int uint_text(const char *s, int64_t max, int64_t *out)
+{
+	int64_t v = 0;
+	if (s == NULL || *s == '\0')
+		return -1;
+	for (; *s; s++) {
+		if (!isdigit((unsigned char)*s) || v > (max - (*s - '0')) / 10)
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int decode_chunk_params(const char *offset, const char *at_ms, int64_t *off, int64_t *at,
+			struct derr *e)
+{
+	*at = 0;
+	if (offset == NULL)
+		return derr_set(e, 400, "bad_request", "offset", "is required: where the chunk"
+				" starts in the attempt's output, in bytes");
+	if (uint_text(offset, INT64_MAX / 2, off))
+		return derr_set(e, 400, "bad_request", "offset", "must be a whole number of bytes,"
+				" got '%.40s'", offset);
+	if (at_ms && uint_text(at_ms, INT64_MAX / 2, at))
+		return derr_set(e, 400, "bad_request", "at_ms", "must be a whole number of ms since"
+				" the epoch, got '%.40s'", at_ms);
 	return 0;
 }

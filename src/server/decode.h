@@ -45,6 +45,10 @@ int decode_finish(json_t *obj, const char *prefix, bool need_attempt, struct fin
  * (1..MAX_REMOVE strings, each ≤ 512 bytes). */
 #define MAX_REMOVE 100000
 int decode_remove(json_t *body, json_t **ids, bool *force, struct derr *e);
+/* The query of an output chunk (POST /v1/attempts/{id}/output?offset=N&at_ms=T): offset
+ * (required) and at_ms (absent: 0), whole numbers in decimal; NULL = absent. */
+int decode_chunk_params(const char *offset, const char *at_ms, int64_t *off, int64_t *at,
+			struct derr *e);
 
 /* The default job name: basename of cmd's first word, unsafe characters as '_'. */
 char *name_from_cmd(const char *cmd);
@@ -52,6 +56,8 @@ char *name_from_cmd(const char *cmd);
 /* Reads an integer member; absent → def. -1 with e set if wrong type or out of range. */
 int get_int(json_t *obj, const char *prefix, const char *key, int64_t min, int64_t max,
 	    int64_t def, int64_t *out, struct derr *e);
+/* Reads a boolean member; absent → false. -1 with e set if it is not true or false. */
+int get_bool(json_t *obj, const char *prefix, const char *key, bool *out, struct derr *e);
 /* Refuse members not in allowed (NULL-terminated). */
 int check_fields(json_t *obj, const char *prefix, const char *const *allowed, struct derr *e);
 #endif

@@ -1,9 +1,10 @@
 /* Definitions are first read by `jobgrid defcheck` in a child process with a CPU limit and
  * a wall-clock kill, never on the loop thread first: the YAML library has been seen to loop
  * forever and to crash on hostile input (tests/fuzz/corpus/defs/regress-*), and scripts
- * are compiled and their top level run there. Only a set the child read cleanly is read
- * again here, which is then safe because reading is deterministic (and runs no Lua). The
- * deploy request waits meanwhile (a kept call). */
+ * are compiled and their top level run there. Only the files the child parsed are read
+ * again here (problems or not, for the checks across files), which is then safe because
+ * reading is deterministic (and runs no Lua); libfyaml's leak on malformed input stays in
+ * the child. The deploy request waits meanwhile (a kept call). */
 #include "server/server.h"
 #include "base/log.h"
 #include "base/xalloc.h"
@@ -22,15 +23,17 @@ static void on_checked(void *arg, json_t *reply, const char *why)
 {
 	struct defcheck *d = arg;
 	struct call *c = d->c;
-	json_t *problems = json_object_get(reply, "problems");
+	json_t *problems = json_object_get(reply, "problems"), *parsed = json_object_get(reply, "parsed");
+	size_t nfiles = json_array_size(json_object_get(c->body, "files"));
 	evhttp_connection_set_closecb(evhttp_request_get_connection(c->req), NULL, NULL);
-	if (!json_is_true(json_object_get(reply, "done")) || !json_is_array(problems)) {
+	if (!json_is_true(json_object_get(reply, "done")) || !json_is_array(problems) ||
+	    json_array_size(parsed) != nfiles) {
 		log_warn("definition checker: %s", reply ? "no usable answer" : why);
 		call_error(c, 422, "invalid_definition", "files",
 			   "files: the definition checker %s; nothing was deployed",
 			   reply ? "gave no usable answer" : why);
 	} else {
-		d->done(c, problems);
+		d->done(c, reply);
 	}
 	free(d);
 }

@@ -6,6 +6,7 @@
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "server/decode.h"
+#include "server/listen.h"
 #include <ctype.h>
 #include <errno.h>
 #include <sys/queue.h>
@@ -24,20 +25,21 @@
 
 /* THE route table (STYLE habit 3): method, pattern, handler, flags. */
 static struct route routes[] = {
-	{"POST", "/v1/jobs", api_jobs_create, R_MUTATES, "jobs_create", 0, 0},
+	{"POST", "/v1/jobs", api_jobs_create, R_MUTATES | R_NEW_WORK, "jobs_create", 0, 0},
 	{"GET", "/v1/jobs", api_jobs_list, 0, "jobs_list", 0, 0},
 	{"GET", "/v1/jobs/*", api_job_get, 0, "job_get", 0, 0},
 	{"PATCH", "/v1/jobs/*", api_job_patch, R_MUTATES, "job_patch", 0, 0},
 	{"DELETE", "/v1/jobs/*", api_job_delete, R_MUTATES, "job_delete", 0, 0},
 	{"POST", "/v1/jobs/remove", api_jobs_remove, R_MUTATES, "jobs_remove", 0, 0},
 	{"POST", "/v1/jobs/*/cancel", api_job_cancel, R_MUTATES, "job_cancel", 0, 0},
-	{"POST", "/v1/jobs/*/retry", api_job_retry, R_MUTATES, "job_retry", 0, 0},
+	{"POST", "/v1/jobs/*/retry", api_job_retry, R_MUTATES | R_NEW_WORK, "job_retry", 0, 0},
 	{"GET", "/v1/jobs/*/log", api_job_log, R_STREAM, "job_log", 0, 0},
 	{"POST", "/v1/workers", api_workers_register, 0, "worker_register", 0, 0},
 	{"GET", "/v1/workers", api_workers_list, 0, "workers_list", 0, 0},
 	{"POST", "/v1/workers/*/reserve", api_worker_reserve, R_STREAM, "worker_reserve", 0, 0},
 	{"POST", "/v1/workers/*/heartbeat", api_worker_heartbeat, 0, "worker_heartbeat", 0, 0},
-	{"POST", "/v1/attempts/*/output", api_attempt_output, 0, "attempt_output", 0, 0},
+	{"POST", "/v1/workers/*/leave", api_worker_leave, 0, "worker_leave", 0, 0},
+	{"POST", "/v1/attempts/*/output", api_attempt_output, R_RAW, "attempt_output", 0, 0},
 	{"POST", "/v1/attempts/*/finish", api_attempt_finish, 0, "attempt_finish", 0, 0},
 	{"GET", "/v1/events", api_events, R_STREAM, "events", 0, 0},
 	{"GET", "/v1/stats", api_stats, 0, "stats", 0, 0},
@@ -52,7 +54,7 @@ static struct route routes[] = {
 	{"GET", "/v1/plan", api_plan, 0, "plan", 0, 0},
 	{"GET", "/v1/clock", api_clock_get, 0, "clock_get", 0, 0},
 	{"POST", "/v1/clock", api_clock_post, R_MUTATES, "clock_post", 0, 0},
-	{"POST", "/v1/definitions/*/runs", api_def_run, R_MUTATES, "def_run", 0, 0},
+	{"POST", "/v1/definitions/*/runs", api_def_run, R_MUTATES | R_NEW_WORK, "def_run", 0, 0},
 	{"GET", "/v1/limits/*", api_limit_get, 0, "limit_get", 0, 0},
 	{"PUT", "/v1/limits/*", api_limit_put, R_MUTATES, "limit_put", 0, 0},
 	{"POST", "/v1/drain", api_drain, R_MUTATES, "drain", 0, 0},
@@ -69,13 +71,6 @@ struct pending {
 	struct evbuffer *body;	/* owned until handed to evhttp */
 	const char *ctype;	/* static */
 	struct pending *next;
-};
-
-struct idem_entry {
-	int32_t status;
-	int64_t at;
-	char *key;		/* owned: owner\nkey */
-	char *body;		/* owned */
 };
 
 /* ---- metrics access ---------------------------------------------------------------- */
@@ -97,6 +92,8 @@ void call_free(struct call *c)
 	evhttp_clear_headers(&c->query);
 	json_decref(c->body);
 	free(c->body_copy);
+	if (c->idem_open)	/* ended without a reply to keep: a resend may run */
+		idem_abandon(&c->srv->idem, c->idem);
 	free(c->idem);
 	free(c);
 }
@@ -184,21 +181,25 @@ void batch_send_replies(struct batch *b)
 	}
 }
 
-static void remember_idem(struct server *srv, struct call *c, int status, const char *text)
+/* The reply to a call with a new Idempotency-Key: kept for resends, in memory and in the
+ * store. A server error, or 499 (the client left and the request was called off), did
+ * nothing: it is not kept, so a resend runs. */
+static void answer_idem(struct server *srv, struct call *c, int status, const char *text)
 {
-	struct idem_entry *ie = xcalloc(1, sizeof *ie);
-	ie->status = status;
-	ie->at = clock_wall_ms();
-	ie->key = xstrdup(c->idem);
-	ie->body = xstrdup(text);
-	imap_put(&srv->idem, imap_hash_str(ie->key), ie);
+	c->idem_open = false;
+	if (status >= 500 || status == 499) {
+		idem_abandon(&srv->idem, c->idem);
+		return;
+	}
+	int64_t at = clock_wall_ms();
+	idem_answer(&srv->idem, c->idem, status, text, at);
 	struct rec *r = store_batch_add(&server_batch(srv)->sb, REC_IDEM);
 	const char *nl = strchr(c->idem, '\n');
 	r->u.idem.owner = intern_n(c->idem, (size_t)(nl - c->idem));
 	r->u.idem.key = xstrdup(nl + 1);
 	r->u.idem.body = xstrdup(text);
 	r->u.idem.status = status;
-	r->u.idem.at = ie->at;
+	r->u.idem.at = at;
 	server_mark_dirty(srv);
 }
 
@@ -211,8 +212,8 @@ static void reply_buf(struct call *c, int status, const char *ctype, const char 
 	p->ctype = ctype;
 	p->body = evbuffer_new();
 	evbuffer_add(p->body, text, len);
-	if (c->idem && status < 500)
-		remember_idem(c->srv, c, status, text);
+	if (c->idem_open)
+		answer_idem(c->srv, c, status, text);
 	enqueue(c->srv, p);
 }
 
@@ -252,51 +253,21 @@ void idem_load(void *arg, const char *owner, const char *key, int32_t status, co
 	       int64_t at)
 {
 	struct server *srv = arg;
-	struct idem_entry *ie = xcalloc(1, sizeof *ie);
-	ie->status = status;
-	ie->at = at;
-	ie->key = xasprintf("%s\n%s", owner, key);
-	ie->body = xstrdup(body);
-	struct idem_entry *old = imap_get(&srv->idem, imap_hash_str(ie->key));
-	if (old) {
-		free(old->key);
-		free(old->body);
-		free(old);
-	}
-	imap_put(&srv->idem, imap_hash_str(ie->key), ie);
+	char *full = xasprintf("%s\n%s", owner, key);
+	idem_answer(&srv->idem, full, status, body, at);
+	free(full);
 }
 
 void idem_prune(struct server *srv, int64_t before)
 {
-	size_t n = 0;
-	uint64_t *gone = xcalloc(srv->idem.len + 1, sizeof *gone);
-	for (size_t i = 0; i < srv->idem.cap; i++) {
-		struct idem_entry *ie = srv->idem.slots[i].val;
-		if (srv->idem.slots[i].key && ie->at < before)
-			gone[n++] = srv->idem.slots[i].key;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct idem_entry *ie = imap_del(&srv->idem, gone[i]);
-		free(ie->key);
-		free(ie->body);
-		free(ie);
-	}
-	free(gone);
+	idem_prune_before(&srv->idem, before);
 	store_batch_add(&server_batch(srv)->sb, REC_IDEM_PRUNE)->u.prune_before = before;
 	server_mark_dirty(srv);
 }
 
 void idem_free_all(struct server *srv)
 {
-	for (size_t i = 0; i < srv->idem.cap; i++) {
-		struct idem_entry *ie = srv->idem.slots[i].val;
-		if (srv->idem.slots[i].key) {
-			free(ie->key);
-			free(ie->body);
-			free(ie);
-		}
-	}
-	imap_free(&srv->idem);
+	idem_free(&srv->idem);
 }
 
 /* ---- dispatch ---------------------------------------------------------------------- */
@@ -344,8 +315,15 @@ static bool match(const char *pattern, const char *path, char **params)
 	return false;
 }
 
+/* Who the caller is, until authentication exists: a loopback peer (a local process, or a
+ * local proxy that answers for the header it passes on) may name its user in
+ * X-Jobgrid-User, else it is the server's own OS user. Any other peer cannot prove
+ * anything: its header is ignored and it is "anonymous". */
 static const char *owner_of(struct evhttp_request *req)
 {
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	if (!listen_is_loopback(conn ? evhttp_connection_get_addr(conn) : NULL))
+		return intern("anonymous");
 	const char *u = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Jobgrid-User");
 	if (u)
 		return u;
@@ -390,7 +368,7 @@ static int prepare(struct call *c)
 		}
 		c->idem = xasprintf("%s\n%s", c->owner, key);
 	}
-	if (len > 0) {
+	if (len > 0 && !(c->route->flags & R_RAW)) {
 		c->body_copy = xmalloc(len + 1);
 		evbuffer_copyout(in, c->body_copy, len);
 		c->body_copy[len] = '\0';
@@ -465,22 +443,43 @@ static void on_request(struct evhttp_request *req, void *arg)
 		call_free(c);
 }
 
+/* A resend of an answered key: its first reply again, nothing changed. */
+static void replay_idem(struct server *srv, struct call *c, const struct idem_entry *ie)
+{
+	struct pending *p = xcalloc(1, sizeof *p);
+	c->replied = true;
+	p->call = c;
+	p->status = ie->status;
+	p->ctype = "application/json";
+	p->body = evbuffer_new();
+	evbuffer_add(p->body, ie->body, strlen(ie->body));
+	enqueue(srv, p);
+}
+
 static void dispatch(struct server *srv, struct call *c)
 {
+	struct idem_entry *ie = c->idem ? idem_find(&srv->idem, c->idem) : NULL;
+	if (ie && ie->status != 0) {
+		replay_idem(srv, c, ie);
+		return;
+	}
+	if (ie) {	/* 503: clients send it again after a pause, as the CLI does */
+		call_error(c, 503, "in_progress", "Idempotency-Key",
+			   "Idempotency-Key: the first request with this key is still being"
+			   " answered; send it again in a moment");
+		return;
+	}
 	if (c->idem) {
-		struct idem_entry *ie = imap_get(&srv->idem, imap_hash_str(c->idem));
-		if (ie && strcmp(ie->key, c->idem) == 0) {
-			/* A resend: replay the first answer, change nothing. */
-			struct pending *p = xcalloc(1, sizeof *p);
-			c->replied = true;
-			p->call = c;
-			p->status = ie->status;
-			p->ctype = "application/json";
-			p->body = evbuffer_new();
-			evbuffer_add(p->body, ie->body, strlen(ie->body));
-			enqueue(srv, p);
-			return;
-		}
+		idem_open(&srv->idem, c->idem, clock_wall_ms());
+		c->idem_open = true;
+	}
+	if ((c->route->flags & R_NEW_WORK) && srv->draining) {
+		/* 503 is not remembered under the key: the same request may go to the next
+		 * server. */
+		call_error(c, 503, "draining", "",
+			   "the server is draining: it takes no new work; add it again once a"
+			   " server runs without draining");
+		return;
 	}
 	c->route->fn(c);
 	if (!c->replied && !c->kept) {
@@ -489,27 +488,8 @@ static void dispatch(struct server *srv, struct call *c)
 	}
 }
 
-int http_start(struct server *srv, const char *listen, char **err)
+int http_start(struct server *srv, int fd, const char *bound, char **err)
 {
-	char host[256];
-	const char *colon = strrchr(listen, ':');
-	if (colon == NULL || (size_t)(colon - listen) >= sizeof host) {
-		*err = xasprintf("--listen: expected ADDR:PORT, got %s", listen);
-		return -1;
-	}
-	memcpy(host, listen, (size_t)(colon - listen));
-	host[colon - listen] = '\0';
-	char *end;
-	long port = strtol(colon + 1, &end, 10);
-	if (*end || port < 0 || port > 65535) {
-		*err = xasprintf("--listen: port must be 0..65535, got %s", colon + 1);
-		return -1;
-	}
-	const char *bind_host = host;
-	if (host[0] == '[') {	/* [::1]:7370 */
-		host[strlen(host) - 1] = '\0';
-		bind_host = host + 1;
-	}
 	srv->http = evhttp_new(srv->base);
 	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PATCH |
 						      EVHTTP_REQ_DELETE | EVHTTP_REQ_PUT |
@@ -518,31 +498,15 @@ int http_start(struct server *srv, const char *listen, char **err)
 	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)64 * 1024);
 	evhttp_set_timeout(srv->http, 120);
 	evhttp_set_gencb(srv->http, on_request, srv);
-	struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(srv->http, bind_host,
-									(ev_uint16_t)port);
-	if (bs == NULL) {
-		*err = xasprintf("cannot listen on %s", listen);
-		return -1;
-	}
-	evutil_socket_t fd = evhttp_bound_socket_get_fd(bs);
 	int one = 1;
 	/* Without it every small reply waits for the peer's delayed ACK (DECISIONS pitfall 1). */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof ss;
-	memset(&ss, 0, sizeof ss);
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
-		*err = xasprintf("cannot read the address of %s: %s", listen, strerror(errno));
+	if (evhttp_accept_socket_with_handle(srv->http, fd) == NULL) {
+		*err = xasprintf("cannot listen on %s: %s", bound, strerror(errno));
+		close(fd);
 		return -1;
 	}
-	int real_port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-						 : ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	if (ss.ss_family == AF_INET6)
-		srv->url = xasprintf("http://[%s]:%d", bind_host, real_port);
-	else
-		srv->url = xasprintf("http://%s:%d", strcmp(bind_host, "0.0.0.0") ? bind_host
-										    : "127.0.0.1",
-				     real_port);
+	srv->url = xasprintf("http://%s", bound);
 	return 0;
 }
 

@@ -55,35 +55,59 @@ static int64_t geti(json_t *o, const char *k)
 	return json_integer_value(json_object_get(o, k));
 }
 
-static int run_from_json(const char *text, struct net_run *r)
+/* An integer member of o in lo..hi (a missing one is 0); false if it is out of range. */
+static bool get_in(json_t *o, const char *k, int64_t lo, int64_t hi, int64_t *out)
+{
+	json_t *v = json_object_get(o, k);
+	*out = json_integer_value(v);
+	return (v == NULL || json_is_integer(v)) && *out >= lo && *out <= hi;
+}
+
+/* A run stored as JSON text back into *r. NULL, or what is wrong with the text: every
+ * state, origin and setting is range-checked, since a value out of range would steer the
+ * planner somewhere no code path expects. */
+static const char *run_from_json(const char *text, struct net_run *r)
 {
 	json_t *o = json_loads(text, 0, NULL), *over = json_object_get(o, "over");
 	const char *def = json_string_value(json_object_get(o, "def"));
 	const char *reason = json_string_value(json_object_get(o, "reason"));
-	if (o == NULL || def == NULL || strlen(def) > NET_NAME_MAX) {
-		json_decref(o);
-		return -1;
+	int64_t state, origin, mode, repeat, pred, succ;
+	const char *bad = !json_is_object(o) ? "not a JSON object"
+		: def == NULL || def[0] == '\0' || strlen(def) > NET_NAME_MAX ? "def: not a name"
+		: !json_is_integer(json_object_get(o, "id")) ? "id: not an integer"
+		: !get_in(o, "state", 0, NET_STATE__N - 1, &state) ? "state: out of range"
+		: !get_in(o, "origin", NET_BY_START_TIME, NET_BY_HAND, &origin) ? "origin: out of range"
+		: over != NULL && !json_is_object(over) ? "over: not an object"
+		: !get_in(over, "mode", NET_MODE_UNSET, NET_DEEP, &mode) ? "over.mode: out of range"
+		: !get_in(over, "repeat", NET_REPEAT_UNSET, NET_REPEAT_NONE, &repeat)
+			? "over.repeat: out of range"
+		: !get_in(over, "pred_force", NET_TRI_UNSET, NET_TRI_TRUE, &pred)
+			? "over.pred_force: out of range"
+		: !get_in(over, "succ_force", NET_TRI_UNSET, NET_TRI_TRUE, &succ)
+			? "over.succ_force: out of range"
+		: NULL;
+	if (bad == NULL) {
+		memset(r, 0, sizeof *r);
+		r->id = geti(o, "id");
+		snprintf(r->def, sizeof r->def, "%s", def);
+		snprintf(r->reason, sizeof r->reason, "%s", reason ? reason : "");
+		r->period_start = geti(o, "period_start");
+		r->period_end = geti(o, "period_end");
+		r->planned_at = geti(o, "planned_at");
+		r->started_at = geti(o, "started_at");
+		r->ended_at = geti(o, "ended_at");
+		r->state = (int8_t)state;
+		r->origin = (int8_t)origin;
+		r->deps_ok = json_is_true(json_object_get(o, "deps_ok"));
+		r->check = json_is_true(json_object_get(o, "check"));
+		r->job = geti(o, "job");
+		r->over.mode = (int8_t)mode;
+		r->over.repeat = (int8_t)repeat;
+		r->over.pred_force = (int8_t)pred;
+		r->over.succ_force = (int8_t)succ;
 	}
-	memset(r, 0, sizeof *r);
-	r->id = geti(o, "id");
-	snprintf(r->def, sizeof r->def, "%s", def);
-	snprintf(r->reason, sizeof r->reason, "%s", reason ? reason : "");
-	r->period_start = geti(o, "period_start");
-	r->period_end = geti(o, "period_end");
-	r->planned_at = geti(o, "planned_at");
-	r->started_at = geti(o, "started_at");
-	r->ended_at = geti(o, "ended_at");
-	r->state = (int8_t)geti(o, "state");
-	r->origin = (int8_t)geti(o, "origin");
-	r->deps_ok = json_is_true(json_object_get(o, "deps_ok"));
-	r->check = json_is_true(json_object_get(o, "check"));
-	r->job = geti(o, "job");
-	r->over.mode = (int8_t)geti(over, "mode");
-	r->over.repeat = (int8_t)geti(over, "repeat");
-	r->over.pred_force = (int8_t)geti(over, "pred_force");
-	r->over.succ_force = (int8_t)geti(over, "succ_force");
 	json_decref(o);
-	return r->state >= 0 && r->state < NET_STATE__N ? 0 : -1;
+	return bad;
 }
 
 /* ---- carrying out the planner's actions ----------------------------------------------- */
@@ -243,15 +267,6 @@ static struct net_named *named(struct definition *const *defs, size_t n)
 	return out;
 }
 
-int network_check_deploy(struct server *srv, struct definition *const *defs, size_t n,
-			 char *err, size_t len)
-{
-	struct net_named *in = named(defs, n);
-	int rc = net_check_deploy(srv->plan, in, n, err, len);
-	free(in);
-	return rc;
-}
-
 void network_deployed(struct server *srv, struct definition *const *defs, size_t n)
 {
 	struct net_named *in = named(defs, n);
@@ -287,25 +302,32 @@ struct loaded {
 	size_t n, cap;
 	char **paused;
 	size_t npaused;
-	size_t bad;
 };
 
-static void on_stored(void *arg, int64_t id, const char *run, const char *paused)
+/* A stored run that does not read back stops the start (store_net_cb): dropping it
+ * would plan and start its period's run again. */
+static int on_stored(void *arg, int64_t id, const char *run, const char *paused, char *why,
+		     size_t whylen)
 {
 	struct loaded *l = arg;
 	if (paused) {
 		l->paused = xrealloc(l->paused, l->npaused + 1, sizeof *l->paused);
 		l->paused[l->npaused++] = xstrdup(paused);
-		return;
+		return 0;
 	}
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 64;
 		l->runs = xrealloc(l->runs, l->cap, sizeof *l->runs);
 	}
-	if (run && run_from_json(run, &l->runs[l->n]) == 0 && l->runs[l->n].id == id)
-		l->n++;
-	else
-		l->bad++;
+	const char *bad = run ? run_from_json(run, &l->runs[l->n]) : "no run";
+	if (bad == NULL && l->runs[l->n].id != id)
+		bad = "id: not the row's";
+	if (bad) {
+		snprintf(why, whylen, "%s", bad);
+		return -1;
+	}
+	l->n++;
+	return 0;
 }
 
 /* A run left RUNNING whose job ended while the server was away, or was never made. */
@@ -328,13 +350,21 @@ int network_start(struct server *srv, char **err)
 	struct loaded l = {0};
 	srv->plan = net_plan_new(&srv->net_config);
 	N.ev = event_new(srv->base, -1, 0, on_ends, srv);
-	if (srv->store->vt->load_net(srv->store, on_stored, &l, err))
+	int rc = srv->store->vt->load_net(srv->store, on_stored, &l, err);
+	for (size_t i = 0; rc == 0 && i < l.n; i++) {
+		if (net_restore(srv->plan, &l.runs[i])) {
+			*err = xasprintf("stored run %lld of %s cannot be restored",
+					 (long long)l.runs[i].id, l.runs[i].def);
+			rc = -1;
+		}
+	}
+	if (rc) {
+		for (size_t i = 0; i < l.npaused; i++)
+			free(l.paused[i]);
+		free(l.paused);
+		free(l.runs);
 		return -1;
-	for (size_t i = 0; i < l.n; i++)
-		if (net_restore(srv->plan, &l.runs[i]))
-			l.bad++;
-	if (l.bad)
-		log_warn("job networks: %zu stored runs could not be read back", l.bad);
+	}
 	struct definition **defs = NULL;
 	size_t n = defs_active(srv, &defs);
 	struct net_named *in = named(defs, n);
@@ -437,17 +467,23 @@ struct stored_day {
 	json_t *extra;			/* stored runs it does not hold */
 };
 
-static void on_stored_day(void *arg, int64_t id, const char *text, const char *paused)
+static int on_stored_day(void *arg, int64_t id, const char *text, const char *paused,
+			 char *why, size_t whylen)
 {
 	struct stored_day *sd = arg;
 	struct net_run r;
 	(void)paused;
 	for (size_t i = 0; i < sd->n; i++)
 		if (sd->mem[i].id == id)
-			return;
-	if (text && run_from_json(text, &r) == 0 && r.period_start >= sd->from &&
-	    r.period_start < sd->to)
+			return 0;
+	const char *bad = run_from_json(text, &r);
+	if (bad) {	/* a plan with a run left out would look complete */
+		snprintf(why, whylen, "%s", bad);
+		return -1;
+	}
+	if (r.period_start >= sd->from && r.period_start < sd->to)
 		json_array_append_new(sd->extra, view_json(&r));
+	return 0;
 }
 
 /* The longest period of the deployed definitions, at least a day: a run of a period that
@@ -492,8 +528,15 @@ void api_plan(struct call *c)
 	 * day may hold runs planned after it (06:00-06:00 periods: the next day's 02:00), and
 	 * a run planned in the day may belong to the day before's period. */
 	struct stored_day sd = {runs, n, from, to, json_array()};
-	c->srv->store->vt->read_net(c->srv->store, from, to + longest_period(c->srv),
-				    on_stored_day, &sd);
+	char *err = NULL;
+	if (c->srv->store->vt->read_net(c->srv->store, from, to + longest_period(c->srv),
+					on_stored_day, &sd, &err)) {
+		call_error(c, 500, "internal", "", "cannot read the stored runs: %s", err);
+		free(err);
+		json_decref(sd.extra);
+		free(runs);
+		return;
+	}
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(arr, view_json(&runs[i]));

@@ -20,21 +20,22 @@ json_t *render_time(int64_t wall_ms)
 
 json_t *render_attempt(const struct attempt *a)
 {
-	int64_t wall = a->ended_at ? a->ended_at - a->started_at : server_now() - a->started_at;
+	int64_t wall = attempt_wall_ms(a, server_now());
 	json_t *late = NULL;
 	if (a->late_result)
 		late = json_loads(a->late_result, 0, NULL);
 	return json_pack("{s:I, s:i, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:i, s:I, s:I, s:o, s:o,"
-			 " s:i, s:i, s:i}",
+			 " s:i, s:i, s:i, s:I, s:I}",
 			 "id", (json_int_t)a->id, "n", a->n, "node", a->node, "worker",
 			 a->worker_id, "state", at_state_name(a->state), "exit_code",
 			 a->has_exit ? json_integer(a->exit_code) : json_null(), "fail_reason",
 			 fail_reason_name(a->fail_reason), "started_at", render_time(a->started_at),
 			 "ended_at", render_time(a->ended_at), "peak_ram_mb", a->peak_ram_mb,
-			 "cpu_ms", (json_int_t)a->cpu_ms, "wall_ms", (json_int_t)(wall < 0 ? 0 : wall),
+			 "cpu_ms", (json_int_t)a->cpu_ms, "wall_ms", (json_int_t)wall,
 			 "message", a->message ? json_string(a->message) : json_null(),
 			 "late_result", late ? late : json_null(), "cores", a->cores, "ram_mb",
-			 a->ram_mb, "gpus", a->gpus);
+			 a->ram_mb, "gpus", a->gpus, "output_bytes", (json_int_t)a->out_bytes,
+			 "output_dropped", (json_int_t)a->out_dropped);
 }
 
 static json_t *render_counts(const int32_t *counts)
@@ -96,6 +97,8 @@ json_t *render_job(const struct job *j, bool with_joblets)
 	opts_write(o, j, true);
 	json_object_set_new(o, "ram_learned", json_boolean(j->ram_learned));
 	json_object_set_new(o, "time_learned", json_boolean(j->time_learned));
+	json_object_set_new(o, "ram_limit_mb", json_integer(job_ram_limit_mb(j)));
+	json_object_set_new(o, "time_limit_ms", json_integer(job_time_limit_ms(j)));
 	if (j->x && j->x->script) {
 		/* A run of a definition: its version; for a script, its handlers and facts. */
 		json_t *st = json_loads(j->x->script, 0, NULL);
@@ -151,12 +154,14 @@ json_t *render_assignment(const struct attempt *a)
 	char id[400];
 	job_id(j, id, sizeof id);
 	return json_pack("{s:I, s:s, s:I, s:i, s:i, s:s, s:s, s:o, s:i, s:i, s:i, s:I, s:i, s:i,"
-			 " s:s}",
+			 " s:s, s:i, s:I}",
 			 "attempt", (json_int_t)a->id, "job", id, "seq", (json_int_t)j->seq, "index",
 			 jl->index, "n", a->n, "cmd", j->cmd, "cwd", j->cwd, "env", joblet_env(j),
 			 "cores", j->cores, "ram_mb", j->ram_mb, "gpus",
-			 j->gpus, "time_ms", (json_int_t)j->time_ms, "retry", a->n - 1, "maxretry",
-			 j->retries, "node", a->node);
+			 j->gpus, "time_ms", (json_int_t)job_time_limit_ms(j), "retry", a->n - 1,
+			 "maxretry", j->retries, "node", a->node, "ram_limit_mb",
+			 job_ram_limit_mb(j), "output_limit",
+			 (json_int_t)job_output_limit(j));
 }
 
 json_t *render_worker(const struct worker *w)
@@ -172,7 +177,8 @@ json_t *render_worker(const struct worker *w)
 	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:o, s:{s:i, s:i, s:i}, s:o, s:o, s:o,"
 			 " s:i, s:s, s:s}",
 			 "id", w->id, "name", w->name, "state",
-			 w->placeholder ? "recovering" : "up", "cores", w->placeholder ? 0 : w->cores,
+			 w->placeholder ? "recovering" : w->stopping ? "stopping" : "up", "cores",
+			 w->placeholder ? 0 : w->cores,
 			 "ram_mb", w->placeholder ? 0 : w->ram_mb, "gpus",
 			 w->placeholder ? 0 : w->gpus, "tags", tags ? tags : json_object(), "used",
 			 "cores", w->used_cores, "ram_mb", w->used_ram_mb, "gpus", w->used_gpus,

@@ -151,7 +151,7 @@ static void log_result(struct server *srv, struct job *j, json_t *st, const char
 static char *request_text(const struct definition *d, json_t *facts, json_t *calls)
 {
 	json_t *req = json_pack("{s:s, s:s, s:s, s:i, s:O, s:o}", "mode", "server", "chunkname",
-				d->name, "script", d->script, "first_line",
+				def_script_chunk(d), "script", d->script, "first_line",
 				d->script_line > 0 ? d->script_line : 1, "job_facts", facts,
 				"calls", calls);
 	char *text = json_dumps(req, JSON_COMPACT);
@@ -620,7 +620,7 @@ void scripts_assignment(struct server *srv, const struct attempt *a, json_t *o)
 		json_object_set_new(facts, "job.state", json_string(jl_state_name(j->state)));
 		json_object_set_new(o, "script",
 				    json_pack("{s:s, s:s, s:i, s:o, s:o}", "text", d->script,
-					      "chunkname", d->name, "first_line",
+					      "chunkname", def_script_chunk(d), "first_line",
 					      d->script_line > 0 ? d->script_line : 1, "job_facts",
 					      facts, "joblet_facts", jf));
 	}

@@ -1,6 +1,8 @@
 /* `jobgrid server`: options, start-up and recovery, the loop's flush (group commit) and
  * timers, drain and shutdown. */
 #include "server/server.h"
+#include "server/local-registry.h"
+#include "server/listen.h"
 #include "base/clock.h"
 #include "base/intern.h"
 #include "base/log.h"
@@ -8,6 +10,7 @@
 #include <errno.h>
 #include <event2/thread.h>
 #include <getopt.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -230,10 +233,39 @@ static int64_t running_attempts(const struct server *srv)
 	return n;
 }
 
+static bool workers_told(const struct server *srv)
+{
+	for (size_t i = 0; i < srv->sched.leases.len; i++) {
+		const struct worker *w = srv->sched.leases.items[i];
+		if (!w->placeholder && !w->told_drain)
+			return false;
+	}
+	return true;
+}
+
+static void on_drain_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	srv->drain_deadline_mono = 0;	/* due now, whatever the clocks' rounding */
+	server_check_drained(srv);
+}
+
+void server_drain_started(struct server *srv)
+{
+	int64_t wait = 2 * srv->heartbeat_ms + 1000;
+	srv->drain_deadline_mono = clock_mono_ms() + wait;
+	struct timeval tv = {(time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000};
+	evtimer_add(srv->drain_ev, &tv);
+}
+
 void server_check_drained(struct server *srv)
 {
-	if (srv->draining && !srv->stopping && running_attempts(srv) == 0)
-		server_shutdown(srv, "drained: no joblet runs");
+	if (!srv->draining || srv->stopping || running_attempts(srv) > 0)
+		return;
+	if (workers_told(srv))
+		server_shutdown(srv, "drained: no joblet runs and every worker knows");
+	else if (clock_mono_ms() >= srv->drain_deadline_mono)
+		server_shutdown(srv, "drained: no joblet runs (some workers did not call in)");
 }
 
 static void on_stop_step(evutil_socket_t fd, short what, void *arg);
@@ -262,17 +294,27 @@ static void on_stop_step(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (srv->cur || srv->inflight) {
+		srv->stop_flushed = false;
 		if (srv->stop_phase < 400) {
 			event_add(srv->stop_ev, &tv);
 			return;
 		}
+	}
+	/* The replies the last commit released are written when their sockets are next
+	 * writable, a loop turn later: one more step, or a worker misses the answer to its
+	 * last report and keeps calling a server that is gone. */
+	if (!srv->stop_flushed) {
+		srv->stop_flushed = true;
+		event_add(srv->stop_ev, &tv);
+		return;
 	}
 	event_base_loopexit(srv->base, NULL);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
-	server_shutdown(arg, sig == SIGINT ? "SIGINT" : "SIGTERM");
+	server_shutdown(arg, sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP (its terminal closed)"
+							 : "SIGTERM");
 }
 
 static void on_sigchld(evutil_socket_t sig, short what, void *arg)
@@ -295,12 +337,20 @@ static void on_keepalive(evutil_socket_t fd, short what, void *arg)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: jobgrid server [--listen ADDR:PORT] [--data DIR] [--store URL]\n"
-		   "                      [--local-workers N] [--lease DURATION] [--heartbeat DURATION]\n"
+		   "                      [--local-workers N] [--local-worker-cores N] [--local-worker-ram MB]\n"
+		   "                      [--local-worker-gpus N] [--lease DURATION] [--heartbeat DURATION]\n"
 		   "                      [--starve-after DURATION] [--config FILE] [--test-clock START]\n"
-		   "  --listen         address to serve the API on (default 127.0.0.1:7370; port 0 picks one)\n"
-		   "  --data           data directory holding the SQLite store (default ./jobgrid-data)\n"
+		   "  --listen         loopback address to serve the API on (default 127.0.0.1:7370;\n"
+		   "                   [::1]:PORT for IPv6; port 0 picks one); until authentication\n"
+		   "                   and TLS exist, other addresses are refused\n"
+		   "  --data           data directory holding the SQLite store (default ./jobgrid-data);\n"
+		   "                   one server per directory: a second one is refused, naming the first\n"
 		   "  --store          store URL; sqlite (the default) is the only one so far\n"
-		   "  --local-workers  start and supervise N workers on this machine (default 0)\n"
+		   "  --local-workers  start and supervise N workers on this machine (default 0); they\n"
+		   "                   split its cores and RAM (at least 1 core each) and outlive a\n"
+		   "                   crash of the server, whose next start on --data adopts them\n"
+		   "  --local-worker-cores, --local-worker-ram, --local-worker-gpus\n"
+		   "                   what each local worker has instead of its share (GPUs: 0)\n"
 		   "  --lease          how long a silent worker keeps its joblets (default 30s)\n"
 		   "  --heartbeat      how often workers check in (default 5s)\n"
 		   "  --starve-after   a joblet overtaken by smaller ones this long gets a worker\n"
@@ -321,10 +371,26 @@ static void raise_nofile(void)
 
 struct server_opts {
 	const char *listen, *data, *store, *config;
+	struct addrinfo *listen_ai;	/* owned (freeaddrinfo): --listen resolved and checked */
 	int64_t test_clock;
 	int local_workers;
+	int32_t local_cores, local_ram_mb, local_gpus;	/* per local worker; -1: a share */
 	int64_t lease_ms, heartbeat_ms, starve_ms;
 };
+
+/* An integer option value in lo..hi into *out; -1 after saying what is wrong. */
+static int int_opt(const char *opt, const char *arg, long lo, long hi, int32_t *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || v < lo || v > hi) {
+		fprintf(stderr, "jobgrid server: --%s: must be %ld..%ld, got '%s'\n", opt, lo, hi, arg);
+		return -1;
+	}
+	*out = (int32_t)v;
+	return 0;
+}
 
 static int parse_opts(int argc, char **argv, struct server_opts *o)
 {
@@ -332,6 +398,9 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 		{"listen", required_argument, NULL, 'l'}, {"data", required_argument, NULL, 'd'},
 		{"store", required_argument, NULL, 's'},
 		{"local-workers", required_argument, NULL, 'w'},
+		{"local-worker-cores", required_argument, NULL, 'C'},
+		{"local-worker-ram", required_argument, NULL, 'R'},
+		{"local-worker-gpus", required_argument, NULL, 'G'},
 		{"lease", required_argument, NULL, 'L'}, {"heartbeat", required_argument, NULL, 'H'},
 		{"starve-after", required_argument, NULL, 'S'},
 		{"config", required_argument, NULL, 'c'},
@@ -340,7 +409,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 	};
 	int ch;
 	const char *why;
-	char *end;
+	int32_t n;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -348,11 +417,21 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 		case 'd': o->data = optarg; break;
 		case 's': o->store = optarg; break;
 		case 'w':
-			o->local_workers = (int)strtol(optarg, &end, 10);
-			if (*end || end == optarg || o->local_workers < 0 || o->local_workers > 256) {
-				fprintf(stderr, "jobgrid server: --local-workers: must be 0..256, got %s\n", optarg);
+			if (int_opt("local-workers", optarg, 0, LOCAL_MAX, &n))
 				return -1;
-			}
+			o->local_workers = n;
+			break;
+		case 'C':
+			if (int_opt("local-worker-cores", optarg, 0, 1 << 20, &o->local_cores))
+				return -1;
+			break;
+		case 'R':
+			if (int_opt("local-worker-ram", optarg, 0, INT32_MAX / 2, &o->local_ram_mb))
+				return -1;
+			break;
+		case 'G':
+			if (int_opt("local-worker-gpus", optarg, 0, 4096, &o->local_gpus))
+				return -1;
 			break;
 		case 'L':
 		case 'H':
@@ -383,12 +462,23 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 		fprintf(stderr, "jobgrid server: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
+	if (o->local_workers == 0 && (o->local_cores >= 0 || o->local_ram_mb >= 0 || o->local_gpus >= 0)) {
+		fprintf(stderr, "jobgrid server: --local-worker-cores, --local-worker-ram and"
+				" --local-worker-gpus size the workers of --local-workers N (N > 0)\n");
+		return -1;
+	}
 	if (o->store && strncmp(o->store, "sqlite:", 7) != 0) {
 		fprintf(stderr, "jobgrid server: --store: only sqlite: stores exist so far, got '%s'\n", o->store);
 		return -1;
 	}
 	if (o->heartbeat_ms < 100 || o->lease_ms < 2 * o->heartbeat_ms) {
 		fprintf(stderr, "jobgrid server: --lease must be at least twice --heartbeat (>= 100ms)\n");
+		return -1;
+	}
+	char *err = NULL;
+	if (listen_resolve(o->listen, false, &o->listen_ai, &err)) {
+		fprintf(stderr, "jobgrid server: %s\n", err);
+		free(err);
 		return -1;
 	}
 	return 0;
@@ -398,11 +488,12 @@ static void write_url_file(struct server *srv)
 {
 	char *path = xasprintf("%s/server.url", srv->data_dir), *tmp = xasprintf("%s.tmp", path);
 	FILE *f = fopen(tmp, "w");
-	if (f) {
-		fprintf(f, "%s\n", srv->url);
-		fclose(f);
-		rename(tmp, path);
-	}
+	/* Clients and scripts find the server here: a failure is worth a line, not a stop. */
+	bool ok = f != NULL && fprintf(f, "%s\n", srv->url) > 0;
+	if (f != NULL && fclose(f) != 0)
+		ok = false;
+	if (!ok || rename(tmp, path) != 0)
+		log_warn("cannot write %s: %s", path, strerror(errno));
 	free(path);
 	free(tmp);
 }
@@ -438,7 +529,9 @@ static void server_free(struct server *srv)
 	network_free(srv);
 	defs_free_all(srv);
 	struct event *evs[] = {srv->flush_ev, srv->tick_ev, srv->keepalive_ev, srv->sigterm_ev,
-			       srv->sigint_ev, srv->sigchld_ev, srv->prune_ev, srv->stop_ev};
+			       srv->sigint_ev, srv->sighup_ev, srv->sigchld_ev, srv->prune_ev,
+			       srv->stop_ev,
+			       srv->drain_ev};
 	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
 		if (evs[i])
 			event_free(evs[i]);
@@ -449,13 +542,33 @@ static void server_free(struct server *srv)
 	intern_free_all();
 }
 
+/* A start that stopped half way: release what it took, in reverse order. */
+static int start_failed(struct server *srv, int listen_fd, char *bound, int rc)
+{
+	server_free(srv);
+	if (listen_fd >= 0)
+		close(listen_fd);
+	free(bound);
+	return rc;
+}
+
 int server_main(int argc, char **argv)
 {
-	struct server_opts o = {"127.0.0.1:7370", "./jobgrid-data", NULL, NULL, 0, 0, 30000, 5000,
-				60000};
+	struct server_opts o = {.listen = "127.0.0.1:7370", .data = "./jobgrid-data", .local_cores = -1,
+				.local_ram_mb = -1, .local_gpus = -1,
+				.lease_ms = 30000, .heartbeat_ms = 5000, .starve_ms = 60000};
 	if (parse_opts(argc, argv, &o))
 		return 2;
 	log_init("server", LOG_INFO);
+	/* Bound before the store opens: a port in use changes nothing on disk. */
+	char *err = NULL, *bound = NULL;
+	int listen_fd = listen_bind(o.listen, o.listen_ai, &bound, &err);
+	freeaddrinfo(o.listen_ai);
+	if (listen_fd < 0) {
+		log_error("%s", err);
+		free(err);
+		return 1;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
 	evthread_use_pthreads();
@@ -476,15 +589,13 @@ int server_main(int argc, char **argv)
 	srv->sched.starve_ms = o.starve_ms;
 	srv->sched.failover_wait_ms = 2 * o.heartbeat_ms;
 	render_init(&srv->sched);
-	imap_init(&srv->idem);
+	idem_init(&srv->idem);
 	imap_init(&srv->defs);
-	char *err = NULL;
 	test_clock_ms = o.test_clock;
 	if (o.config && server_config_read(srv, o.config, &err)) {
 		log_error("%s", err);
 		free(err);
-		server_free(srv);
-		return 2;
+		return start_failed(srv, listen_fd, bound, 2);
 	}
 	srv->store = store_sqlite_open(o.data, &err);
 	int64_t t0 = clock_mono_us();
@@ -492,8 +603,7 @@ int server_main(int argc, char **argv)
 	    srv->store->vt->load_defs(srv->store, defs_load, srv, &err)) {
 		log_error("cannot open the store: %s", err);
 		free(err);
-		server_free(srv);
-		return 1;
+		return start_failed(srv, listen_fd, bound, 1);
 	}
 	/* Re-evaluating gates may change rows: they go in the first batch. */
 	srv->flush_ev = event_new(srv->base, -1, 0, on_flush, srv);
@@ -501,37 +611,46 @@ int server_main(int argc, char **argv)
 	if (network_start(srv, &err)) {
 		log_error("cannot restore the job networks: %s", err);
 		free(err);
-		server_free(srv);
-		return 1;
+		return start_failed(srv, listen_fd, bound, 1);
 	}
 	log_info("recovered %lld jobs (%d ready, %d running) in %.3f s", (long long)srv->sched.njobs,
 		 srv->sched.totals.by_state[JS_READY], srv->sched.totals.by_state[JS_RUNNING],
 		 (double)(clock_mono_us() - t0) / 1e6);
 	srv->tick_ev = evtimer_new(srv->base, on_tick, srv);
 	srv->stop_ev = evtimer_new(srv->base, on_stop_step, srv);
+	srv->drain_ev = evtimer_new(srv->base, on_drain_deadline, srv);
 	srv->keepalive_ev = event_new(srv->base, -1, EV_PERSIST, on_keepalive, srv);
 	srv->prune_ev = event_new(srv->base, -1, EV_PERSIST, on_prune, srv);
 	srv->sigterm_ev = evsignal_new(srv->base, SIGTERM, on_signal, srv);
 	srv->sigint_ev = evsignal_new(srv->base, SIGINT, on_signal, srv);
+	/* A closed terminal stops the server cleanly, its local workers with it: they are in
+	 * a session of their own and would otherwise run on without a server. */
+	srv->sighup_ev = evsignal_new(srv->base, SIGHUP, on_signal, srv);
 	srv->sigchld_ev = evsignal_new(srv->base, SIGCHLD, on_sigchld, srv);
 	struct timeval ka = {15, 0}, pr = {600, 0};
 	event_add(srv->keepalive_ev, &ka);
 	event_add(srv->prune_ev, &pr);
 	event_add(srv->sigterm_ev, NULL);
 	event_add(srv->sigint_ev, NULL);
+	event_add(srv->sighup_ev, NULL);
 	event_add(srv->sigchld_ev, NULL);
-	if (srv->store->vt->start(srv->store, srv->base, on_committed, srv) ||
-	    http_start(srv, o.listen, &err)) {
-		log_error("%s", err ? err : "cannot start the store writer");
+	if (srv->store->vt->start(srv->store, srv->base, on_committed, srv)) {
+		log_error("cannot start the store writer: %s", strerror(errno));
+		return start_failed(srv, listen_fd, bound, 1);
+	}
+	int http_rc = http_start(srv, listen_fd, bound, &err);	/* takes listen_fd */
+	free(bound);
+	if (http_rc) {
+		log_error("%s", err);
 		free(err);
-		server_free(srv);
-		return 1;
+		return start_failed(srv, -1, NULL, 1);
 	}
 	write_url_file(srv);
-	log_info("listening on %s (data %s, lease %llds, heartbeat %llds)", srv->url, o.data,
-		 (long long)o.lease_ms / 1000, (long long)o.heartbeat_ms / 1000);
-	if (o.local_workers > 0)
-		local_workers_start(srv, o.local_workers);
+	char lease[32], hb[32];
+	log_info("listening on %s (data %s, lease %s, heartbeat %s)", srv->url, o.data,
+		 clock_format_duration(o.lease_ms, lease, sizeof lease),
+		 clock_format_duration(o.heartbeat_ms, hb, sizeof hb));
+	local_workers_start(srv, o.local_workers, o.local_cores, o.local_ram_mb, o.local_gpus);
 	char exe[4096];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	exe[n > 0 ? n : 0] = '\0';

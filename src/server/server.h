@@ -6,6 +6,7 @@
 #define JG_SERVER_H
 #include "core/sched.h"
 #include "net/spec.h"
+#include "server/idem.h"
 #include "store/store.h"
 #include <event2/event.h>
 #include <event2/http.h>
@@ -20,6 +21,8 @@ typedef void (*route_fn)(struct call *c);
 enum route_flags {
 	R_MUTATES = 1,		/* changes state: honours Idempotency-Key */
 	R_STREAM = 2,		/* replies itself over time (SSE, log -f, long-poll) */
+	R_NEW_WORK = 4,		/* asks for work to run: refused (503 draining) while draining */
+	R_RAW = 8,			/* the body is bytes, not JSON: the handler reads it itself */
 };
 
 struct route {
@@ -44,6 +47,7 @@ struct call {
 	char *body_copy;		/* owned */
 	const char *owner;		/* interned user name */
 	char *idem;			/* owned: owner + "\n" + Idempotency-Key, or NULL */
+	bool idem_open;			/* it opened idem's entry: its reply answers it */
 	bool replied, kept;
 	bool in_dispatch, sent;		/* sent during dispatch: the dispatcher frees it */
 };
@@ -90,7 +94,8 @@ struct server {
 	struct batch *spare;		/* owned: an emptied batch kept for reuse */
 	struct batch *last_sent;	/* the newest batch handed to the store, or NULL */
 	int inflight;			/* batches handed to the store, not yet done */
-	struct event *flush_ev, *tick_ev, *keepalive_ev, *sigterm_ev, *sigint_ev, *sigchld_ev;
+	struct event *flush_ev, *tick_ev, *keepalive_ev, *sigterm_ev, *sigint_ev, *sighup_ev,
+		*sigchld_ev;
 	struct event *prune_ev;
 	bool flush_armed;		/* the flush event is active for this turn */
 	bool offer_parked;		/* work became ready or resources were freed: offer it
@@ -106,15 +111,19 @@ struct server {
 	struct net_plan *plan;		/* job networks (network.c) */
 	struct net_settings net_config;	/* the server layer of their settings (--config) */
 	int nlocal;
-	struct imap idem;		/* imap_hash_str(owner\nkey) → struct idem_entry* */
+	bool locals_started;		/* local_workers_start ran: the registry file is ours */
+	struct idem_table idem;		/* Idempotency-Key answers (idem.h) */
 	struct imap defs;		/* imap_hash_str(name) → chain of struct def_entry (api-defs.c) */
 	int64_t lease_ms, heartbeat_ms;
 	int64_t started_mono;
 	bool draining, stopping;
 	int stop_phase;
+	bool stop_flushed;		/* the stop gave written replies a loop turn */
 	struct event *stop_ev;
+	struct event *drain_ev;		/* when to stop waiting for workers to hear of a drain */
+	int64_t drain_deadline_mono;
 	char *data_dir;			/* owned */
-	char *url;			/* owned: http://127.0.0.1:PORT */
+	char *url;			/* owned: http:// and the address bound */
 	uint64_t submitted, commits, committed_recs, jobs_added, attempts_started;
 };
 
@@ -123,6 +132,9 @@ struct batch *server_batch(struct server *srv);	/* the open batch, created on de
 void server_mark_dirty(struct server *srv);	/* make sure a flush runs this turn */
 void server_shutdown(struct server *srv, const char *why);
 void server_try_parked(struct server *srv);
+void server_drain_started(struct server *srv);	/* after draining is set */
+/* A drained server exits: nothing runs and every worker has heard of the drain (or had
+ * two heartbeats' time to), so none keeps calling a server that is gone. */
 void server_check_drained(struct server *srv);
 int64_t server_now(void);	/* wall ms: the test clock's when there is one */
 bool server_test_clock(void);
@@ -137,10 +149,13 @@ int network_start(struct server *srv, char **err);	/* after the store and defini
 int64_t network_tick(struct server *srv);	/* due work; the next wake, INT64_MAX if none */
 void network_free(struct server *srv);
 struct definition;
-/* Would deploying defs (replacing those of the same names) make a cycle or name an
- * unknown definition? 0, or -1 with err. */
-int network_check_deploy(struct server *srv, struct definition *const *defs, size_t n,
-			 char *err, size_t len);
+/* deploy-check.c: the cycles and the edges to unknown definitions that deploying defs
+ * (replacing those of the same names) would make, each appended to problems (a JSON
+ * array) as "FILE:LINE:COL: text" at the list entry that makes it. defs[i] is NULL for a
+ * file that did not read; names[i], when not NULL, is the name it would have had, which
+ * edges may then name without being called unknown. */
+void deploy_check_network(struct server *srv, struct definition *const *defs,
+			  const char *const *names, size_t n, json_t *problems);
 void network_deployed(struct server *srv, struct definition *const *defs, size_t n);
 void network_undeployed(struct server *srv, const char *name);
 void network_job_ended(struct server *srv, struct job *j);
@@ -183,6 +198,7 @@ void api_workers_register(struct call *c);
 void api_workers_list(struct call *c);
 void api_worker_reserve(struct call *c);
 void api_worker_heartbeat(struct call *c);
+void api_worker_leave(struct call *c);
 void api_attempt_output(struct call *c);
 void api_attempt_finish(struct call *c);
 void api_events(struct call *c);
@@ -195,12 +211,13 @@ void api_def_undeploy(struct call *c);
 void api_def_put(struct call *c);
 void api_def_run(struct call *c);
 /* Definitions registry (api-defs.c): a stored version at start; everything at exit. */
-void defs_load(void *arg, const char *name, int32_t version, const char *file, const char *source,
-	       const char *owner, int64_t deployed_at, bool active);
+void defs_load(void *arg, const struct store_def_row *row);
 void defs_free_all(struct server *srv);
 /* Read a deploy body's files in a checker process first (defcheck.c); then done(c,
- * problems) runs on the loop, unless the client left or the checker failed. */
-typedef void (*defcheck_done_fn)(struct call *c, json_t *problems);
+ * checked) runs on the loop, unless the client left or the checker failed. checked:
+ * {"problems": ["FILE:LINE:COL: text"…], "parsed": [whether each file is a YAML mapping]},
+ * borrowed. */
+typedef void (*defcheck_done_fn)(struct call *c, json_t *checked);
 void defcheck_start(struct call *c, defcheck_done_fn done);
 
 /* Child calls (child.c): `jobgrid SUB` in its own process, input on its stdin, a JSON
@@ -281,8 +298,10 @@ bool stream_has_listeners(const struct server *srv);
 void parked_reply(struct parked *p, bool lost);
 void worker_lost_hook(void *ctx, struct worker *w);
 
-/* Local workers (local-workers.c). */
-void local_workers_start(struct server *srv, int n);
+/* Local workers (local-workers.c). Start (or adopt from a crashed server of the same data
+ * directory) n workers, each with cores, ram_mb and gpus (-1: its share of the machine;
+ * GPUs are not detected, so 0). With n 0 it stops what an earlier server left running. */
+void local_workers_start(struct server *srv, int n, int32_t cores, int32_t ram_mb, int32_t gpus);
 void local_workers_reap(struct server *srv);
 void local_workers_stop(struct server *srv);
 bool local_workers_all_exited(const struct server *srv);
@@ -294,8 +313,9 @@ void idem_load(void *arg, const char *owner, const char *key, int32_t status, co
 void idem_free_all(struct server *srv);
 void idem_prune(struct server *srv, int64_t before);
 
-/* HTTP (http.c). */
-int http_start(struct server *srv, const char *listen, char **err);
+/* HTTP (http.c): serve on the listening socket fd (taken, closed on failure too), bound to
+ * `bound` ("127.0.0.1:7370", listen.h). */
+int http_start(struct server *srv, int fd, const char *bound, char **err);
 void http_stop(struct server *srv);
 /* Call cb on every route, for /metrics. */
 void http_route_counters(void (*cb)(void *, const struct route *), void *arg);

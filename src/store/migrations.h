@@ -48,7 +48,18 @@ static const char *const store_migrations[] = {
 	" run TEXT NOT NULL) STRICT;"
 	"CREATE INDEX net_runs_planned ON net_runs(planned_at);"
 	"CREATE TABLE net_paused(name TEXT PRIMARY KEY) STRICT, WITHOUT ROWID;",
-	/* 5: the submitter's environment, one row per distinct one, jobs pointing at it */
+	/* 5: the Lua file a definition's `script: NAME.lua` names, deployed with its version
+	 * (JSON {"NAME.lua": "Lua text"}); NULL for rows written before, which had none */
+	"ALTER TABLE definitions ADD COLUMN scripts TEXT;",
+	/* 6: attempts' run time as their worker measured it (-1: not reported), their stored
+	 * output and what their worker dropped over the output limit; output.seq of a new
+	 * chunk is its byte offset in the attempt's output */
+	"ALTER TABLE attempts ADD COLUMN wall_ms INTEGER NOT NULL DEFAULT -1;"
+	"ALTER TABLE attempts ADD COLUMN output_bytes INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE attempts ADD COLUMN output_dropped INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE attempts SET output_bytes ="
+	" (SELECT COALESCE(SUM(length(data)), 0) FROM output WHERE output.attempt = attempts.id);",
+	/* 7: the submitter's environment, one row per distinct one, jobs pointing at it */
 	"CREATE TABLE envs(id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE) STRICT;"
 	"ALTER TABLE jobs ADD COLUMN submit_env INTEGER;",
 };

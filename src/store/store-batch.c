@@ -34,6 +34,7 @@ void store_batch_clear(struct store_batch *b)
 			free(r->u.def.name);
 			free(r->u.def.file);
 			free(r->u.def.source);
+			free(r->u.def.scripts);
 			break;
 		case REC_NET_RUN:
 		case REC_NET_DROP:
@@ -115,6 +116,9 @@ void store_add_attempt(struct store_batch *b, const struct attempt *a)
 	r->ended_at = a->ended_at;
 	r->peak_ram_mb = a->peak_ram_mb;
 	r->cpu_ms = a->cpu_ms;
+	r->wall_ms = a->wall_ms;
+	r->output_bytes = a->out_bytes;
+	r->output_dropped = a->out_dropped;
 	r->cores = a->cores;
 	r->ram_mb = a->ram_mb;
 	r->gpus = a->gpus;

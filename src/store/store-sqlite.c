@@ -6,6 +6,7 @@
 #include "store/store.h"
 #include "core/opts.h"
 #include "store/migrations.h"
+#include "base/dirlock.h"
 #include "base/intern.h"
 #include "base/log.h"
 #include "base/xalloc.h"
@@ -42,14 +43,14 @@ static const char *const stmt_sql[ST__N] = {
 		" reason) VALUES(?1,?2,?3,?4,?5,?6,?7)",
 	[ST_ATTEMPT] = "INSERT OR REPLACE INTO attempts(id, seq, idx, n, node, worker, state,"
 		" exit_code, fail_reason, started_at, ended_at, peak_ram_mb, cpu_ms, message,"
-		" late_result, cores, ram_mb, gpus)"
-		" VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)",
+		" late_result, cores, ram_mb, gpus, wall_ms, output_bytes, output_dropped)"
+		" VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)",
 	[ST_OUTPUT] = "INSERT OR IGNORE INTO output(attempt, seq, at, data) VALUES(?1,?2,?3,?4)",
 	[ST_IDEM] = "INSERT OR IGNORE INTO idem(owner, key, at, status, body) VALUES(?1,?2,?3,?4,?5)",
 	[ST_IDEM_PRUNE] = "DELETE FROM idem WHERE at < ?1",
 	[ST_LIMIT] = "INSERT OR REPLACE INTO limits(name, lim) VALUES(?1,?2)",
 	[ST_DEF] = "INSERT OR REPLACE INTO definitions(name, version, file, source, owner,"
-		" deployed_at, active) VALUES(?1,?2,?3,?4,?5,?6,1)",
+		" deployed_at, active, scripts) VALUES(?1,?2,?3,?4,?5,?6,1,?7)",
 	[ST_DEF_UNDEPLOY] = "UPDATE definitions SET active=0 WHERE name=?1",
 	[ST_NET_RUN] = "INSERT OR REPLACE INTO net_runs(id, planned_at, run) VALUES(?1, ?2, ?3)",
 	[ST_NET_DROP] = "DELETE FROM net_runs WHERE id=?1",
@@ -62,10 +63,16 @@ static const char *const stmt_sql[ST__N] = {
 struct sqlite_store {
 	struct store base;
 	char *path;			/* owned: DATA/jobgrid.sqlite */
+	struct dirlock *lock;		/* owned: DATA/jobgrid.lock, held until close */
+	bool load_failed;		/* recovery found the store unreadable: close leaves
+					 * its files as they are (no checkpoint) */
 	sqlite3 *wdb;			/* writer connection: writer thread once started */
 	sqlite3 *rdb;			/* reader connection: loop thread */
 	sqlite3_stmt *stmts[ST__N];	/* prepared on wdb */
-	sqlite3_stmt *read_out;		/* prepared on rdb */
+	sqlite3_stmt *out_keys;		/* prepared on rdb: a page of a job's output rows */
+	sqlite3_stmt *out_keys_new;	/* the same among rows lo < id <= hi, found by id */
+	sqlite3_stmt *out_row;		/* prepared on rdb: one row's data */
+	sqlite3_stmt *out_last;		/* prepared on rdb: the newest row id */
 	pthread_t writer;
 	bool started;
 	pthread_mutex_t mu;
@@ -111,11 +118,16 @@ static int open_conn(const char *path, sqlite3 **out, char **err)
 
 static int migrate(sqlite3 *db, char **err)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	int version = 0;
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		version = sqlite3_column_int(st, 0);
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		/* Guessing 0 would run the first migration over an existing schema. */
+		*err = xasprintf("cannot read the schema version: %s", sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		return -1;
+	}
+	version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	if (version > STORE_SCHEMA_VERSION) {
 		*err = xasprintf("the store has schema version %d, newer than this jobgrid's %d",
@@ -137,7 +149,71 @@ static int migrate(sqlite3 *db, char **err)
 	return 0;
 }
 
-/* ---- loading ----------------------------------------------------------------------- */
+/* ---- loading -----------------------------------------------------------------------
+ *
+ * Recovery reads every table through read_table: one call of a row function per row, then
+ * the end of the rows checked. A read error (I/O, a corrupt page) or a row whose values are
+ * out of range or point at nothing stops the start with the store, the table and the row
+ * named: a partial load would put joblets back to ready and run them again. Loading only
+ * reads, and a store whose load failed closes without a checkpoint, so its files stay as
+ * they were for whoever looks into them. */
+
+#define STORE_JOBLETS_MAX 1000000	/* ten times what any request may ask for */
+
+struct loader {
+	struct sqlite_store *ss;
+	sqlite3 *db;			/* the connection read */
+	struct sched *s;
+	store_idem_cb idem;
+	store_def_cb def;
+	store_net_cb net;
+	void *arg;			/* for the callbacks */
+	char row[96];			/* the row being read, for messages: "job 12" */
+	char why[600];			/* what is wrong with it */
+};
+typedef int (*row_fn)(struct loader *l, sqlite3_stmt *st);	/* 0, or -1 with l->why */
+
+static int read_table(struct loader *l, const char *table, const char *sql, row_fn fn,
+		      char **err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(l->db, sql, -1, &st, NULL);
+	l->row[0] = l->why[0] = '\0';
+	if (rc == SQLITE_OK)
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW && fn(l, st) == 0)
+			;
+	if (rc == SQLITE_ROW)
+		*err = xasprintf("store %s, table %s: %s: %s", l->ss->path, table, l->row, l->why);
+	else if (rc != SQLITE_DONE)
+		*err = xasprintf("store %s, table %s: %s", l->ss->path, table,
+				 sqlite3_errmsg(l->db));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Column i as an integer in lo..hi into *out; else false with l->why naming the column
+ * and what it holds. */
+static bool col_in(struct loader *l, sqlite3_stmt *st, int i, int64_t lo, int64_t hi,
+		   int64_t *out)
+{
+	int64_t v = sqlite3_column_int64(st, i);
+	if (sqlite3_column_type(st, i) == SQLITE_INTEGER && v >= lo && v <= hi) {
+		*out = v;
+		return true;
+	}
+	const unsigned char *text = sqlite3_column_text(st, i);
+	snprintf(l->why, sizeof l->why, "%s is %.40s, not %lld..%lld", sqlite3_column_name(st, i),
+		 text ? (const char *)text : "NULL", (long long)lo, (long long)hi);
+	return false;
+}
+
+static bool col_nonempty(struct loader *l, sqlite3_stmt *st, int i)
+{
+	if (sqlite3_column_bytes(st, i) > 0)
+		return true;
+	snprintf(l->why, sizeof l->why, "%s is empty", sqlite3_column_name(st, i));
+	return false;
+}
 
 static const char *col_text(sqlite3_stmt *st, int i)
 {
@@ -145,224 +221,263 @@ static const char *col_text(sqlite3_stmt *st, int i)
 	return t ? (const char *)t : "";
 }
 
-static int load_jobs(struct sqlite_store *ss, struct sched *s, char **err)
+static int job_row(struct loader *l, sqlite3_stmt *st)
 {
-	sqlite3_stmt *st;
-	const char *sql = "SELECT seq, owner, name, grp, req_group, cmd, cwd, env, cores, ram_mb,"
-			  " gpus, time_ms, priority, retries, lost_retries, retry_delay_ms, flags,"
-			  " njoblets, state, created_at, ended_at, opts, submit_env, envs.text"
-			  " FROM jobs LEFT JOIN envs ON envs.id = jobs.submit_env ORDER BY seq";
-	int64_t env_id = 0;	/* jobs in a row share an environment: intern it once */
-	const char *env_text = NULL;
-	if (sqlite3_prepare_v2(ss->wdb, sql, -1, &st, NULL) != SQLITE_OK) {
-		*err = xasprintf("load jobs: %s", sqlite3_errmsg(ss->wdb));
+	int64_t seq, cores, ram, gpus, time_ms, prio, retries, lost, delay, flags, n, state, created,
+		ended;
+	snprintf(l->row, sizeof l->row, "job %lld", (long long)sqlite3_column_int64(st, 0));
+	/* The scheduler keeps jobs in an array indexed by seq. */
+	if (!col_in(l, st, 0, 1, INT32_MAX, &seq) || !col_in(l, st, 8, 0, INT32_MAX, &cores) ||
+	    !col_in(l, st, 9, 0, INT32_MAX, &ram) || !col_in(l, st, 10, 0, INT32_MAX, &gpus) ||
+	    !col_in(l, st, 11, 0, INT64_MAX, &time_ms) || !col_in(l, st, 12, 0, 255, &prio) ||
+	    !col_in(l, st, 13, 0, UINT16_MAX, &retries) ||
+	    !col_in(l, st, 14, 0, UINT16_MAX, &lost) || !col_in(l, st, 15, 0, INT64_MAX, &delay) ||
+	    !col_in(l, st, 16, 0, REC_JOB_NO_RESTART | REC_JOB_UNIQUE, &flags) ||
+	    !col_in(l, st, 17, 0, STORE_JOBLETS_MAX, &n) || !col_in(l, st, 18, 0, JS__N - 1, &state) ||
+	    !col_in(l, st, 19, 0, INT64_MAX, &created) || !col_in(l, st, 20, 0, INT64_MAX, &ended))
+		return -1;
+	/* A job may have no joblets: a script run that scheduled none (it is done). */
+	struct job *j = job_alloc((int32_t)n);
+	j->seq = seq;
+	j->owner = intern(col_text(st, 1));
+	j->name = intern(col_text(st, 2));
+	j->group = intern(col_text(st, 3));
+	j->req_group = intern(col_text(st, 4));
+	j->cmd = xstrdup(col_text(st, 5));
+	j->cwd = intern(col_text(st, 6));
+	j->env = sqlite3_column_type(st, 7) == SQLITE_NULL ? NULL : xstrdup(col_text(st, 7));
+	/* Jobs share an environment row: interned, one copy each. */
+	if (sqlite3_column_type(st, 23) != SQLITE_NULL)
+		j->submit_env = intern(col_text(st, 23));
+	else if (sqlite3_column_type(st, 22) != SQLITE_NULL) {
+		snprintf(l->why, sizeof l->why, "submit_env %lld names no row of envs",
+			 (long long)sqlite3_column_int64(st, 22));
+		job_free(j);
 		return -1;
 	}
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int32_t n = sqlite3_column_int(st, 17);
-		if (n < 1)
-			continue;
-		struct job *j = job_alloc(n);
-		j->seq = sqlite3_column_int64(st, 0);
-		j->owner = intern(col_text(st, 1));
-		j->name = intern(col_text(st, 2));
-		j->group = intern(col_text(st, 3));
-		j->req_group = intern(col_text(st, 4));
-		j->cmd = xstrdup(col_text(st, 5));
-		j->cwd = intern(col_text(st, 6));
-		j->env = sqlite3_column_type(st, 7) == SQLITE_NULL ? NULL : xstrdup(col_text(st, 7));
-		if (sqlite3_column_type(st, 23) != SQLITE_NULL) {
-			if (sqlite3_column_int64(st, 22) != env_id) {
-				env_id = sqlite3_column_int64(st, 22);
-				env_text = intern(col_text(st, 23));
-			}
-			j->submit_env = env_text;
-		}
-		j->cores = sqlite3_column_int(st, 8);
-		j->ram_mb = sqlite3_column_int(st, 9);
-		j->gpus = sqlite3_column_int(st, 10);
-		j->time_ms = sqlite3_column_int64(st, 11);
-		j->priority = (uint8_t)sqlite3_column_int(st, 12);
-		j->retries = (uint16_t)sqlite3_column_int(st, 13);
-		j->lost_retries = (uint16_t)sqlite3_column_int(st, 14);
-		j->retry_delay_ms = sqlite3_column_int64(st, 15);
-		int flags = sqlite3_column_int(st, 16);
-		j->no_restart = flags & REC_JOB_NO_RESTART;
-		j->unique = flags & REC_JOB_UNIQUE;
-		j->created_at = sqlite3_column_int64(st, 19);
-		j->ended_at = sqlite3_column_int64(st, 20);
-		char why[600];
-		if (sqlite3_column_type(st, 21) != SQLITE_NULL &&
-		    opts_load(j, col_text(st, 21), why, sizeof why)) {
-			*err = xstrdup(why);
-			job_free(j);
-			sqlite3_finalize(st);
+	j->cores = (int32_t)cores;
+	j->ram_mb = (int32_t)ram;
+	j->gpus = (int32_t)gpus;
+	j->time_ms = time_ms;
+	j->priority = (uint8_t)prio;
+	j->retries = (uint16_t)retries;
+	j->lost_retries = (uint16_t)lost;
+	j->retry_delay_ms = delay;
+	j->no_restart = flags & REC_JOB_NO_RESTART;
+	j->unique = flags & REC_JOB_UNIQUE;
+	j->created_at = created;
+	j->ended_at = ended;
+	if (sqlite3_column_type(st, 21) != SQLITE_NULL &&
+	    opts_load(j, col_text(st, 21), l->why, sizeof l->why)) {
+		job_free(j);
+		return -1;
+	}
+	sched_load_job(l->s, j);
+	return 0;
+}
+
+static int joblet_row(struct loader *l, sqlite3_stmt *st)
+{
+	int64_t seq = sqlite3_column_int64(st, 0), idx = sqlite3_column_int64(st, 1), state,
+		errors, lost, ready_at;
+	snprintf(l->row, sizeof l->row, "job %lld joblet %lld", (long long)seq, (long long)idx);
+	struct joblet *jl = idx >= 0 && idx <= INT32_MAX
+				    ? sched_load_joblet_ref(l->s, seq, (int32_t)idx) : NULL;
+	if (jl == NULL) {
+		snprintf(l->why, sizeof l->why, "no such joblet: its job's row is missing or has"
+			 " fewer joblets");
+		return -1;
+	}
+	if (!col_in(l, st, 2, 0, JS__N - 1, &state) || !col_in(l, st, 3, 0, UINT16_MAX, &errors) ||
+	    !col_in(l, st, 4, 0, UINT16_MAX, &lost) || !col_in(l, st, 5, 0, INT64_MAX, &ready_at))
+		return -1;
+	jl->state = (uint8_t)state;
+	jl->errors = (uint16_t)errors;
+	jl->lost = (uint16_t)lost;
+	jl->ready_at = ready_at;
+	free(jl->reason);
+	jl->reason = sqlite3_column_type(st, 6) == SQLITE_NULL ? NULL : xstrdup(col_text(st, 6));
+	return 0;
+}
+
+static int attempt_row(struct loader *l, sqlite3_stmt *st)
+{
+	int64_t id, seq = sqlite3_column_int64(st, 1), idx = sqlite3_column_int64(st, 2), n, state,
+		exit_code = 0, reason, peak, cores, ram, gpus, wall, out_bytes, out_dropped;
+	snprintf(l->row, sizeof l->row, "attempt %lld (job %lld joblet %lld)",
+		 (long long)sqlite3_column_int64(st, 0), (long long)seq, (long long)idx);
+	if (idx < 0 || idx > INT32_MAX || sched_load_joblet_ref(l->s, seq, (int32_t)idx) == NULL) {
+		snprintf(l->why, sizeof l->why, "no such joblet: its job's row is missing or has"
+			 " fewer joblets");
+		return -1;
+	}
+	if ((size_t)sqlite3_column_bytes(st, 5) >= sizeof ((struct worker *)0)->id) {
+		snprintf(l->why, sizeof l->why, "worker is longer than a worker id");
+		return -1;
+	}
+	bool has_exit = sqlite3_column_type(st, 7) != SQLITE_NULL;
+	if (!col_in(l, st, 0, 1, INT64_MAX, &id) || !col_in(l, st, 3, 1, INT32_MAX, &n) ||
+	    !col_in(l, st, 6, 0, AS__N - 1, &state) ||
+	    (has_exit && !col_in(l, st, 7, INT32_MIN, INT32_MAX, &exit_code)) ||
+	    !col_in(l, st, 8, 0, FR__N - 1, &reason) || !col_in(l, st, 11, 0, INT32_MAX, &peak) ||
+	    !col_in(l, st, 15, -1, INT32_MAX, &cores) || !col_in(l, st, 16, -1, INT32_MAX, &ram) ||
+	    !col_in(l, st, 17, -1, INT32_MAX, &gpus) || !col_in(l, st, 18, -1, INT64_MAX, &wall) ||
+	    !col_in(l, st, 19, 0, INT64_MAX, &out_bytes) ||
+	    !col_in(l, st, 20, 0, INT64_MAX, &out_dropped))
+		return -1;
+	struct attempt *a = xcalloc(1, sizeof *a);
+	a->id = id;
+	a->n = (int32_t)n;
+	a->node = intern(col_text(st, 4));
+	a->worker_id = intern(col_text(st, 5));
+	a->state = (uint8_t)state;
+	a->has_exit = has_exit;
+	a->exit_code = (int32_t)exit_code;
+	a->fail_reason = (uint8_t)reason;
+	a->started_at = sqlite3_column_int64(st, 9);
+	a->ended_at = sqlite3_column_int64(st, 10);
+	a->peak_ram_mb = (int32_t)peak;
+	a->cpu_ms = sqlite3_column_int64(st, 12);
+	if (sqlite3_column_type(st, 13) != SQLITE_NULL)
+		a->message = xstrdup(col_text(st, 13));
+	if (sqlite3_column_type(st, 14) != SQLITE_NULL)
+		a->late_result = xstrdup(col_text(st, 14));
+	/* -1: a row from before migration 2; sched_load_attempt takes the job's. */
+	a->cores = (int32_t)cores;
+	a->ram_mb = (int32_t)ram;
+	a->gpus = (int32_t)gpus;
+	a->wall_ms = wall;
+	a->out_bytes = out_bytes;
+	a->out_dropped = out_dropped;
+	sched_load_attempt(l->s, a, seq, (int32_t)idx);
+	return 0;
+}
+
+static int limit_row(struct loader *l, sqlite3_stmt *st)
+{
+	int64_t lim;
+	snprintf(l->row, sizeof l->row, "limit '%.60s'", col_text(st, 0));
+	if (!col_nonempty(l, st, 0) || !col_in(l, st, 1, -1, INT32_MAX, &lim))
+		return -1;
+	sched_load_limit(l->s, col_text(st, 0), (int32_t)lim);
+	return 0;
+}
+
+static int idem_row(struct loader *l, sqlite3_stmt *st)
+{
+	int64_t status;
+	snprintf(l->row, sizeof l->row, "key '%.60s' of '%.20s'", col_text(st, 1), col_text(st, 0));
+	if (!col_nonempty(l, st, 0) || !col_nonempty(l, st, 1) ||
+	    !col_in(l, st, 2, 100, 599, &status))
+		return -1;
+	l->idem(l->arg, col_text(st, 0), col_text(st, 1), (int32_t)status, col_text(st, 3),
+		sqlite3_column_int64(st, 4));
+	return 0;
+}
+
+static int def_row(struct loader *l, sqlite3_stmt *st)
+{
+	int64_t version, active;
+	snprintf(l->row, sizeof l->row, "definition '%.60s' version %lld", col_text(st, 0),
+		 (long long)sqlite3_column_int64(st, 1));
+	if (!col_nonempty(l, st, 0) || !col_in(l, st, 1, 1, INT32_MAX, &version) ||
+	    !col_in(l, st, 6, 0, 1, &active))
+		return -1;
+	struct store_def_row row = {
+		col_text(st, 0), col_text(st, 2), col_text(st, 3), col_text(st, 4),
+		(const char *)sqlite3_column_text(st, 7), (int32_t)version,
+		sqlite3_column_int64(st, 5), active != 0,
+	};
+	l->def(l->arg, &row);
+	return 0;
+}
+
+/* A network run (id > 0, run text) or a paused definition (id 0, its name). */
+static int net_row(struct loader *l, sqlite3_stmt *st)
+{
+	int64_t id = sqlite3_column_int64(st, 0);
+	const char *run = (const char *)sqlite3_column_text(st, 1);
+	const char *paused = (const char *)sqlite3_column_text(st, 2);
+	if (paused) {
+		snprintf(l->row, sizeof l->row, "paused definition '%.60s'", paused);
+		if (paused[0] == '\0') {
+			snprintf(l->why, sizeof l->why, "name is empty");
 			return -1;
 		}
-		sched_load_job(s, j);
+	} else {
+		snprintf(l->row, sizeof l->row, "run %lld", (long long)id);
+		if (!col_in(l, st, 0, 1, INT64_MAX, &id) || !col_nonempty(l, st, 1))
+			return -1;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		*err = xasprintf("load jobs: %s", sqlite3_errmsg(ss->wdb));
-		return -1;
-	}
-	return 0;
-}
-
-static int load_joblets(struct sqlite_store *ss, struct sched *s, char **err)
-{
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(ss->wdb, "SELECT seq, idx, state, errors, lost, ready_at, reason"
-					" FROM joblets", -1, &st, NULL) != SQLITE_OK) {
-		*err = xasprintf("load joblets: %s", sqlite3_errmsg(ss->wdb));
-		return -1;
-	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct joblet *jl = sched_load_joblet_ref(s, sqlite3_column_int64(st, 0),
-							  sqlite3_column_int(st, 1));
-		int state = sqlite3_column_int(st, 2);
-		if (jl == NULL || state < 0 || state >= JS__N)
-			continue;
-		jl->state = (uint8_t)state;
-		jl->errors = (uint16_t)sqlite3_column_int(st, 3);
-		jl->lost = (uint16_t)sqlite3_column_int(st, 4);
-		jl->ready_at = sqlite3_column_int64(st, 5);
-		free(jl->reason);
-		jl->reason = sqlite3_column_type(st, 6) == SQLITE_NULL ? NULL
-								: xstrdup(col_text(st, 6));
-	}
-	sqlite3_finalize(st);
-	return 0;
-}
-
-static int load_attempts(struct sqlite_store *ss, struct sched *s, char **err)
-{
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(ss->wdb, "SELECT id, seq, idx, n, node, worker, state, exit_code,"
-					" fail_reason, started_at, ended_at, peak_ram_mb, cpu_ms,"
-					" message, late_result, cores, ram_mb, gpus FROM attempts"
-					" ORDER BY id",
-			       -1, &st, NULL) != SQLITE_OK) {
-		*err = xasprintf("load attempts: %s", sqlite3_errmsg(ss->wdb));
-		return -1;
-	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct attempt *a = xcalloc(1, sizeof *a);
-		a->id = sqlite3_column_int64(st, 0);
-		a->n = sqlite3_column_int(st, 3);
-		a->node = intern(col_text(st, 4));
-		a->worker_id = intern(col_text(st, 5));
-		a->state = (uint8_t)sqlite3_column_int(st, 6);
-		a->has_exit = sqlite3_column_type(st, 7) != SQLITE_NULL;
-		a->exit_code = sqlite3_column_int(st, 7);
-		a->fail_reason = (uint8_t)sqlite3_column_int(st, 8);
-		a->started_at = sqlite3_column_int64(st, 9);
-		a->ended_at = sqlite3_column_int64(st, 10);
-		a->peak_ram_mb = sqlite3_column_int(st, 11);
-		a->cpu_ms = sqlite3_column_int64(st, 12);
-		if (sqlite3_column_type(st, 13) != SQLITE_NULL)
-			a->message = xstrdup(col_text(st, 13));
-		if (sqlite3_column_type(st, 14) != SQLITE_NULL)
-			a->late_result = xstrdup(col_text(st, 14));
-		/* -1: a row from before migration 2; sched_load_attempt takes the job's. */
-		a->cores = sqlite3_column_int(st, 15);
-		a->ram_mb = sqlite3_column_int(st, 16);
-		a->gpus = sqlite3_column_int(st, 17);
-		sched_load_attempt(s, a, sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2));
-	}
-	sqlite3_finalize(st);
-	return 0;
-}
-
-static int load_limits(struct sqlite_store *ss, struct sched *s, char **err)
-{
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(ss->wdb, "SELECT name, lim FROM limits", -1, &st, NULL) != SQLITE_OK) {
-		*err = xasprintf("load limits: %s", sqlite3_errmsg(ss->wdb));
-		return -1;
-	}
-	while (sqlite3_step(st) == SQLITE_ROW)
-		sched_load_limit(s, col_text(st, 0), sqlite3_column_int(st, 1));
-	sqlite3_finalize(st);
-	return 0;
-}
-
-static int sqlite_load_defs(struct store *st, store_def_cb cb, void *arg, char **err)
-{
-	struct sqlite_store *ss = (struct sqlite_store *)st;
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(ss->wdb, "SELECT name, version, file, source, owner, deployed_at,"
-					" active FROM definitions ORDER BY name, version",
-			       -1, &q, NULL) != SQLITE_OK) {
-		*err = xasprintf("load definitions: %s", sqlite3_errmsg(ss->wdb));
-		return -1;
-	}
-	while (sqlite3_step(q) == SQLITE_ROW)
-		cb(arg, col_text(q, 0), sqlite3_column_int(q, 1), col_text(q, 2), col_text(q, 3),
-		   col_text(q, 4), sqlite3_column_int64(q, 5), sqlite3_column_int(q, 6) != 0);
-	sqlite3_finalize(q);
-	return 0;
-}
-
-static int sqlite_load_net(struct store *st, store_net_cb cb, void *arg, char **err)
-{
-	struct sqlite_store *ss = (struct sqlite_store *)st;
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(ss->wdb, "SELECT id, run, NULL FROM net_runs UNION ALL"
-					" SELECT 0, NULL, name FROM net_paused ORDER BY 1",
-			       -1, &q, NULL) != SQLITE_OK) {
-		*err = xasprintf("load network runs: %s", sqlite3_errmsg(ss->wdb));
-		return -1;
-	}
-	while (sqlite3_step(q) == SQLITE_ROW)
-		cb(arg, sqlite3_column_int64(q, 0), (const char *)sqlite3_column_text(q, 1),
-		   (const char *)sqlite3_column_text(q, 2));
-	sqlite3_finalize(q);
-	return 0;
-}
-
-static int sqlite_read_net(struct store *st, int64_t from, int64_t to, store_net_cb cb,
-			   void *arg)
-{
-	struct sqlite_store *ss = (struct sqlite_store *)st;
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(ss->rdb, "SELECT id, run FROM net_runs WHERE planned_at >= ?1 AND"
-					" planned_at < ?2 ORDER BY planned_at, id",
-			       -1, &q, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(q, 1, from);
-	sqlite3_bind_int64(q, 2, to);
-	while (sqlite3_step(q) == SQLITE_ROW)
-		cb(arg, sqlite3_column_int64(q, 0), (const char *)sqlite3_column_text(q, 1), NULL);
-	sqlite3_finalize(q);
-	return 0;
-}
-
-static int load_idem(struct sqlite_store *ss, store_idem_cb cb, void *arg)
-{
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(ss->wdb, "SELECT owner, key, status, body, at FROM idem", -1, &st,
-			       NULL) != SQLITE_OK)
-		return -1;
-	while (sqlite3_step(st) == SQLITE_ROW)
-		cb(arg, col_text(st, 0), col_text(st, 1), sqlite3_column_int(st, 2),
-		   col_text(st, 3), sqlite3_column_int64(st, 4));
-	sqlite3_finalize(st);
-	return 0;
+	return l->net(l->arg, id, run, paused, l->why, sizeof l->why);
 }
 
 static int sqlite_load(struct store *st, struct sched *s, store_idem_cb idem, void *arg,
 		       char **err)
 {
 	struct sqlite_store *ss = (struct sqlite_store *)st;
+	struct loader l = {.ss = ss, .db = ss->wdb, .s = s, .idem = idem, .arg = arg};
 	if (exec_sql(ss->wdb, "BEGIN", err))
 		return -1;
-	int rc = load_limits(ss, s, err) || load_jobs(ss, s, err) || load_joblets(ss, s, err) ||
-		 load_attempts(ss, s, err) || load_idem(ss, idem, arg) ? -1 : 0;
+	/* Jobs first: joblet and attempt rows are checked against them. */
+	int rc = read_table(&l, "limits", "SELECT name, lim FROM limits", limit_row, err) ||
+		 read_table(&l, "jobs", "SELECT seq, owner, name, grp, req_group, cmd, cwd, env,"
+			    " cores, ram_mb, gpus, time_ms, priority, retries, lost_retries,"
+			    " retry_delay_ms, flags, njoblets, state, created_at, ended_at, opts,"
+			    " submit_env, envs.text FROM jobs LEFT JOIN envs ON envs.id = jobs.submit_env"
+			    " ORDER BY seq", job_row, err) ||
+		 read_table(&l, "joblets", "SELECT seq, idx, state, errors, lost, ready_at, reason"
+			    " FROM joblets", joblet_row, err) ||
+		 read_table(&l, "attempts", "SELECT id, seq, idx, n, node, worker, state,"
+			    " exit_code, fail_reason, started_at, ended_at, peak_ram_mb, cpu_ms,"
+			    " message, late_result, cores, ram_mb, gpus, wall_ms,"
+			    /* A running attempt's row is not rewritten per chunk: its output is
+			     * counted from the rows. */
+			    " CASE WHEN state = 0 THEN (SELECT COALESCE(SUM(length(data)), 0)"
+			    " FROM output WHERE attempt = attempts.id) ELSE output_bytes END,"
+			    " output_dropped FROM attempts ORDER BY id",
+			    attempt_row, err) ||
+		 read_table(&l, "idem", "SELECT owner, key, status, body, at FROM idem", idem_row,
+			    err) ? -1 : 0;
 	char *ignored = NULL;
-	exec_sql(ss->wdb, "COMMIT", &ignored);
+	exec_sql(ss->wdb, rc ? "ROLLBACK" : "COMMIT", &ignored);
 	free(ignored);
+	ss->load_failed = ss->load_failed || rc != 0;
+	return rc;
+}
+
+static int sqlite_load_defs(struct store *st, store_def_cb cb, void *arg, char **err)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)st;
+	struct loader l = {.ss = ss, .db = ss->wdb, .def = cb, .arg = arg};
+	int rc = read_table(&l, "definitions", "SELECT name, version, file, source, owner,"
+			    " deployed_at, active, scripts FROM definitions ORDER BY name, version", def_row,
+			    err);
+	ss->load_failed = ss->load_failed || rc != 0;
+	return rc;
+}
+
+static int sqlite_load_net(struct store *st, store_net_cb cb, void *arg, char **err)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)st;
+	struct loader l = {.ss = ss, .db = ss->wdb, .net = cb, .arg = arg};
+	int rc = read_table(&l, "net_runs", "SELECT id, run, NULL FROM net_runs ORDER BY id",
+			    net_row, err) ||
+		 read_table(&l, "net_paused", "SELECT 0, NULL, name FROM net_paused", net_row, err);
+	ss->load_failed = ss->load_failed || rc != 0;
+	return rc;
+}
+
+static int sqlite_read_net(struct store *st, int64_t from, int64_t to, store_net_cb cb,
+			   void *arg, char **err)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)st;
+	struct loader l = {.ss = ss, .db = ss->rdb, .net = cb, .arg = arg};
+	char *sql = sqlite3_mprintf("SELECT id, run, NULL FROM net_runs WHERE planned_at >= %lld"
+				    " AND planned_at < %lld ORDER BY planned_at, id",
+				    (long long)from, (long long)to);
+	int rc = read_table(&l, "net_runs", sql, net_row, err);
+	sqlite3_free(sql);
 	return rc;
 }
 
@@ -502,6 +617,9 @@ static int write_attempt(struct sqlite_store *ss, const struct rec_attempt *r)
 	sqlite3_bind_int(st, 16, r->cores);
 	sqlite3_bind_int(st, 17, r->ram_mb);
 	sqlite3_bind_int(st, 18, r->gpus);
+	sqlite3_bind_int64(st, 19, r->wall_ms);
+	sqlite3_bind_int64(st, 20, r->output_bytes);
+	sqlite3_bind_int64(st, 21, r->output_dropped);
 	return run_stmt(ss, ST_ATTEMPT);
 }
 
@@ -545,6 +663,10 @@ static int write_rec(struct sqlite_store *ss, const struct rec *r)
 		sqlite3_bind_text(st, 4, r->u.def.source, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 5, r->u.def.owner, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 6, r->u.def.deployed_at);
+		if (r->u.def.scripts)
+			sqlite3_bind_text(st, 7, r->u.def.scripts, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 7);
 		return run_stmt(ss, ST_DEF);
 	case REC_DEF_UNDEPLOY:
 		sqlite3_bind_text(ss->stmts[ST_DEF_UNDEPLOY], 1, r->u.def.name, -1, SQLITE_STATIC);
@@ -636,8 +758,11 @@ static int sqlite_start(struct store *st, struct event_base *base, store_done_cb
 	ss->done_cb = done;
 	ss->done_arg = arg;
 	ss->done_ev = event_new(base, -1, 0, on_done, ss);
-	if (pthread_create(&ss->writer, NULL, writer_main, ss) != 0)
+	int rc = pthread_create(&ss->writer, NULL, writer_main, ss);
+	if (rc != 0) {
+		errno = rc;	/* the caller says why */
 		return -1;
+	}
 	ss->started = true;
 	return 0;
 }
@@ -658,29 +783,89 @@ static void sqlite_submit(struct store *st, struct store_batch *b)
 
 /* ---- reading output ---------------------------------------------------------------- */
 
-static int sqlite_read_output(struct store *st, int64_t seq, int32_t idx, int64_t after,
-			      store_output_cb cb, void *arg)
+/* Output is read in two steps so that a page never drags blobs through a sort: the keys
+ * of the next OUTPUT_PAGE rows in (at, id) order with their lengths (length() of a blob
+ * reads no content), kept in the cursor, then each row's data by id, until the byte
+ * budget is spent. The first range of a reader (lo = 0) is found through the job's
+ * attempts; a follower's later ranges (the rows committed since) through the row ids, so a
+ * commit costs it what the commit added, not the job's whole log. */
+
+/* The next page of keys after (c->at, c->id) into c->keys. -1 on an error. */
+static int find_keys(struct sqlite_store *ss, struct output_cursor *c)
 {
-	struct sqlite_store *ss = (struct sqlite_store *)st;
-	sqlite3_stmt *q = ss->read_out;
-	sqlite3_bind_int64(q, 1, seq);
-	sqlite3_bind_int(q, 2, idx);
-	sqlite3_bind_int64(q, 3, after);
+	sqlite3_stmt *q = c->lo > 0 ? ss->out_keys_new : ss->out_keys;
 	int rc;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	sqlite3_bind_int64(q, 1, c->seq);
+	sqlite3_bind_int(q, 2, c->idx);
+	sqlite3_bind_int64(q, 3, c->lo);
+	sqlite3_bind_int64(q, 4, c->hi);
+	sqlite3_bind_int64(q, 5, c->at);
+	sqlite3_bind_int64(q, 6, c->id);
+	sqlite3_bind_int(q, 7, OUTPUT_PAGE);
+	c->nkeys = c->next = 0;
+	while (c->nkeys < OUTPUT_PAGE && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct output_key *k = &c->keys[c->nkeys++];
+		k->id = sqlite3_column_int64(q, 0);
+		k->at = sqlite3_column_int64(q, 1);
+		k->len = sqlite3_column_int64(q, 2);
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int read_row(struct sqlite_store *ss, int64_t id, store_output_cb cb, void *arg)
+{
+	sqlite3_stmt *q = ss->out_row;
+	sqlite3_bind_int64(q, 1, id);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
 		struct output_row row = {
-			.rowid = sqlite3_column_int64(q, 0),
-			.attempt = sqlite3_column_int64(q, 1),
-			.at = sqlite3_column_int64(q, 2),
-			.idx = sqlite3_column_int(q, 3),
-			.node = col_text(q, 4),
-			.data = sqlite3_column_blob(q, 5),
-			.len = (size_t)sqlite3_column_bytes(q, 5),
+			.rowid = id,
+			.attempt = sqlite3_column_int64(q, 0),
+			.at = sqlite3_column_int64(q, 1),
+			.idx = sqlite3_column_int(q, 2),
+			.node = col_text(q, 3),
+			.data = sqlite3_column_blob(q, 4),
+			.len = (size_t)sqlite3_column_bytes(q, 4),
 		};
 		cb(arg, &row);
 	}
 	sqlite3_reset(q);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int sqlite_read_output(struct store *st, struct output_cursor *c, size_t max_bytes,
+			      store_output_cb cb, void *arg)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)st;
+	size_t bytes = 0;
+	int rows = 0;
+	while (rows == 0 || bytes < max_bytes) {
+		if (c->next == c->nkeys) {
+			if (find_keys(ss, c) != 0)
+				return -1;
+			if (c->nkeys == 0)
+				return rows;	/* the end of the range */
+		}
+		const struct output_key *k = &c->keys[c->next++];
+		if (read_row(ss, k->id, cb, arg))
+			return -1;
+		bytes += (size_t)k->len;
+		c->at = k->at;
+		c->id = k->id;
+		rows++;
+	}
+	return rows;
+}
+
+static int64_t sqlite_output_last_id(struct store *st)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)st;
+	int64_t id = 0;
+	if (sqlite3_step(ss->out_last) == SQLITE_ROW)
+		id = sqlite3_column_int64(ss->out_last, 0);
+	sqlite3_reset(ss->out_last);
+	return id;
 }
 
 /* ---- backup ------------------------------------------------------------------------ */
@@ -737,10 +922,12 @@ static int sqlite_backup(struct store *st, const char *path, store_backup_cb cb,
 	bj->arg = arg;
 	bj->ev = event_new(ss->loop, -1, 0, on_backup_done, bj);
 	pthread_t t;
-	if (pthread_create(&t, NULL, backup_main, bj) != 0) {
+	int rc = pthread_create(&t, NULL, backup_main, bj);
+	if (rc != 0) {
 		event_free(bj->ev);
 		free(bj->path);
 		free(bj);
+		errno = rc;	/* the caller says why */
 		return -1;
 	}
 	pthread_detach(t);
@@ -763,14 +950,26 @@ static void sqlite_close(struct store *st)
 	}
 	for (int i = 0; i < ST__N; i++)
 		sqlite3_finalize(ss->stmts[i]);
-	sqlite3_finalize(ss->read_out);
-	char *ignored = NULL;
-	exec_sql(ss->wdb, "PRAGMA wal_checkpoint(TRUNCATE)", &ignored);
-	free(ignored);
+	sqlite3_finalize(ss->out_keys);
+	sqlite3_finalize(ss->out_keys_new);
+	sqlite3_finalize(ss->out_row);
+	sqlite3_finalize(ss->out_last);
+	if (ss->load_failed) {
+		/* Leave the files as found: no checkpoint now, none at the last close. */
+		sqlite3 *dbs[] = {ss->wdb, ss->rdb};
+		for (size_t i = 0; i < 2; i++)
+			if (dbs[i])
+				sqlite3_db_config(dbs[i], SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	} else if (ss->wdb) {
+		char *ignored = NULL;
+		exec_sql(ss->wdb, "PRAGMA wal_checkpoint(TRUNCATE)", &ignored);
+		free(ignored);
+	}
 	sqlite3_close(ss->rdb);
 	sqlite3_close(ss->wdb);
 	pthread_mutex_destroy(&ss->mu);
 	pthread_cond_destroy(&ss->cv);
+	dirlock_release(ss->lock);	/* last: nobody else may open the file before this */
 	free(ss->path);
 	free(ss);
 }
@@ -783,6 +982,7 @@ static const struct store_vt sqlite_vt = {
 	.start = sqlite_start,
 	.submit = sqlite_submit,
 	.read_output = sqlite_read_output,
+	.output_last_id = sqlite_output_last_id,
 	.backup = sqlite_backup,
 	.close = sqlite_close,
 };
@@ -793,7 +993,17 @@ struct store *store_sqlite_open(const char *dir, char **err)
 		*err = xasprintf("cannot create data directory %s: %s", dir, strerror(errno));
 		return NULL;
 	}
+	/* One server per data directory, for its whole life: two would run every joblet
+	 * twice. Taken before SQLite opens the file, so a refused start changes nothing. */
+	char *why = NULL;
+	struct dirlock *lock = dirlock_take(dir, "jobgrid.lock", &why);
+	if (lock == NULL) {
+		*err = xasprintf("data directory %s: %s", dir, why);
+		free(why);
+		return NULL;
+	}
 	struct sqlite_store *ss = xcalloc(1, sizeof *ss);
+	ss->lock = lock;
 	ss->base.vt = &sqlite_vt;
 	ss->path = xasprintf("%s/jobgrid.sqlite", dir);
 	pthread_mutex_init(&ss->mu, NULL);
@@ -808,20 +1018,42 @@ struct store *store_sqlite_open(const char *dir, char **err)
 			goto fail;
 		}
 	}
-	if (sqlite3_prepare_v3(ss->rdb,
-			       "SELECT o.id, o.attempt, o.at, a.idx, a.node, o.data FROM output o"
-			       " JOIN attempts a ON a.id = o.attempt"
-			       " WHERE a.seq = ?1 AND (?2 < 0 OR a.idx = ?2) AND o.id > ?3"
-			       /* A job's script handlers on the server log as attempt -seq. */
-			       " UNION ALL SELECT o.id, o.attempt, o.at, -1, 'server', o.data"
-			       " FROM output o WHERE o.attempt = -?1 AND ?2 < 0 AND o.id > ?3"
-			       " ORDER BY 3, 1",
-			       -1, SQLITE_PREPARE_PERSISTENT, &ss->read_out, NULL) != SQLITE_OK) {
-		*err = xasprintf("prepare output query: %s", sqlite3_errmsg(ss->rdb));
-		goto fail;
+	static const char keys_sql[] =
+		"SELECT o.id, o.at, length(o.data) FROM output o JOIN attempts a ON a.id = o.attempt"
+		" WHERE a.seq = ?1 AND (?2 < 0 OR a.idx = ?2) AND o.id > ?3 AND o.id <= ?4"
+		" AND (o.at > ?5 OR (o.at = ?5 AND o.id > ?6))"
+		/* A job's script handlers on the server log as attempt -seq. */
+		" UNION ALL SELECT o.id, o.at, length(o.data) FROM output o WHERE o.attempt = -?1"
+		" AND ?2 < 0 AND o.id > ?3 AND o.id <= ?4 AND (o.at > ?5 OR (o.at = ?5 AND o.id > ?6))"
+		" ORDER BY 2, 1 LIMIT ?7";
+	/* CROSS JOIN keeps output the outer loop: its rows are found by id range. */
+	static const char keys_new_sql[] =
+		"SELECT o.id, o.at, length(o.data) FROM output o CROSS JOIN attempts a"
+		" ON a.id = o.attempt WHERE o.id > ?3 AND o.id <= ?4 AND a.seq = ?1"
+		" AND (?2 < 0 OR a.idx = ?2) AND (o.at > ?5 OR (o.at = ?5 AND o.id > ?6))"
+		" UNION ALL SELECT o.id, o.at, length(o.data) FROM output o WHERE o.id > ?3"
+		" AND o.id <= ?4 AND o.attempt = -?1 AND ?2 < 0 AND (o.at > ?5 OR (o.at = ?5 AND"
+		" o.id > ?6)) ORDER BY 2, 1 LIMIT ?7";
+	static const char row_sql[] =
+		"SELECT o.attempt, o.at, COALESCE(a.idx, -1), COALESCE(a.node, 'server'), o.data"
+		" FROM output o LEFT JOIN attempts a ON a.id = o.attempt WHERE o.id = ?1";
+	static const char *const read_sql[4] = {keys_sql, keys_new_sql, row_sql,
+						"SELECT COALESCE(MAX(id), 0) FROM output"};
+	sqlite3_stmt **read_stmts[4] = {&ss->out_keys, &ss->out_keys_new, &ss->out_row,
+					&ss->out_last};
+	for (int i = 0; i < 4; i++) {
+		if (sqlite3_prepare_v3(ss->rdb, read_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+				       read_stmts[i], NULL) != SQLITE_OK) {
+			*err = xasprintf("prepare output query: %s", sqlite3_errmsg(ss->rdb));
+			goto fail;
+		}
 	}
 	return &ss->base;
 fail:
+	ss->load_failed = true;
+	char *why_open = *err;
+	*err = xasprintf("store %s: %s", ss->path, why_open);
+	free(why_open);
 	sqlite_close(&ss->base);
 	return NULL;
 }

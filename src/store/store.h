@@ -41,6 +41,7 @@ struct rec_joblet {
 
 struct rec_attempt {
 	int64_t id, seq, started_at, ended_at, cpu_ms;
+	int64_t wall_ms, output_bytes, output_dropped;	/* struct attempt's (migration 6) */
 	int32_t idx, n, state, exit_code, fail_reason, peak_ram_mb, cores, ram_mb, gpus;
 	bool has_exit;
 	const char *node, *worker;	/* borrowed (interned) */
@@ -48,7 +49,10 @@ struct rec_attempt {
 };
 
 struct rec_output {
-	int64_t attempt, seq, at;
+	int64_t attempt;	/* > 0: a worker's attempt; -seq: the server's handler lines */
+	int64_t seq;		/* an attempt's chunk: its byte offset in the attempt's output;
+				 * handler lines: a counter */
+	int64_t at;
 	char *data;		/* owned */
 	size_t len;
 };
@@ -67,6 +71,7 @@ struct rec_limit {
 
 struct rec_def {	/* REC_DEF: a new version; REC_DEF_UNDEPLOY: name only */
 	char *name, *file, *source;	/* owned */
+	char *scripts;		/* owned JSON {"NAME.lua": "Lua text"} deployed with it, or NULL */
 	const char *owner;	/* borrowed (interned) */
 	int64_t deployed_at;
 	int32_t version;
@@ -121,14 +126,45 @@ struct output_row {
 	size_t len;
 };
 typedef void (*store_output_cb)(void *arg, const struct output_row *row);
+/* Where a reader of a job's output is: the rows lo < id <= hi, in (at, id) order, the
+ * last one read being (at, id). A follower moves to the rows committed since with
+ * output_cursor_next, so it never reads a row twice. The store keeps the next rows it
+ * found here, so that finding them is paid once per page of rows, not per slice. */
+enum { OUTPUT_PAGE = 1024 };
+struct output_cursor {
+	int64_t seq;		/* the job */
+	int32_t idx;		/* its joblet, or -1 for every joblet and the [server] lines */
+	int64_t lo, hi;
+	int64_t at, id;		/* the last row read; 0, 0 before the first */
+	struct output_key {
+		int64_t id, at, len;
+	} keys[OUTPUT_PAGE];	/* rows found after (at, id), not yet read: keys[next..n) */
+	int nkeys, next;
+};
+/* Move c to the rows lo < id <= hi (a follower's next range), from their start. */
+static inline void output_cursor_next(struct output_cursor *c, int64_t lo, int64_t hi)
+{
+	c->lo = lo;
+	c->hi = hi;
+	c->at = c->id = 0;
+	c->nkeys = c->next = 0;
+}
 typedef void (*store_done_cb)(void *arg, struct store_batch *b);
 /* A stored definition version, handed to the server at start. */
-typedef void (*store_def_cb)(void *arg, const char *name, int32_t version, const char *file,
-			     const char *source, const char *owner, int64_t deployed_at,
-			     bool active);
+/* A stored definition version; every text borrowed for the callback. */
+struct store_def_row {
+	const char *name, *file, *source, *owner;
+	const char *scripts;	/* JSON text {"NAME.lua": "Lua text"}, or NULL */
+	int32_t version;
+	int64_t deployed_at;
+	bool active;
+};
+typedef void (*store_def_cb)(void *arg, const struct store_def_row *row);
 typedef void (*store_backup_cb)(void *arg, int rc, int64_t bytes, const char *err);
-/* A stored network run (run: JSON text) or, with run NULL, a paused definition's name. */
-typedef void (*store_net_cb)(void *arg, int64_t id, const char *run, const char *paused);
+/* A stored network run (run: JSON text) or, with run NULL, a paused definition's name.
+ * 0, or -1 with why (whylen bytes) when the row cannot be taken: the read stops there. */
+typedef int (*store_net_cb)(void *arg, int64_t id, const char *run, const char *paused,
+			    char *why, size_t whylen);
 
 /* Loaded idempotency keys, handed to the server at start. */
 typedef void (*store_idem_cb)(void *arg, const char *owner, const char *key, int32_t status,
@@ -136,7 +172,10 @@ typedef void (*store_idem_cb)(void *arg, const char *owner, const char *key, int
 
 struct store;
 struct store_vt {
-	/* Rebuild the scheduler from the rows (synchronous, before the loop starts). */
+	/* Rebuild the scheduler from the rows (synchronous, before the loop starts). The
+	 * loaders below and this one stop at the first read error or out-of-range value with
+	 * *err (malloc'd) naming the store, the table and the row; the store is then closed
+	 * without writing. */
 	int (*load)(struct store *st, struct sched *s, store_idem_cb idem, void *arg, char **err);
 	/* Every stored definition version, in name and version order (synchronous). */
 	int (*load_defs)(struct store *st, store_def_cb cb, void *arg, char **err);
@@ -144,14 +183,23 @@ struct store_vt {
 	int (*load_net)(struct store *st, store_net_cb cb, void *arg, char **err);
 	/* Stored network runs planned in [from, to), on the read connection (for `plan` of
 	 * days the planner no longer holds). */
-	int (*read_net)(struct store *st, int64_t from, int64_t to, store_net_cb cb, void *arg);
-	/* Start the writer; done_cb runs on base's thread for each committed batch. */
+	int (*read_net)(struct store *st, int64_t from, int64_t to, store_net_cb cb, void *arg,
+			char **err);
+	/* Start the writer; done_cb runs on base's thread for each committed batch. 0, or
+	 * -1 with errno. */
 	int (*start)(struct store *st, struct event_base *base, store_done_cb done, void *arg);
 	void (*submit)(struct store *st, struct store_batch *b);	/* taken until done */
-	/* Output of a job (idx < 0: every joblet) with rowid > after, in time order. */
-	int (*read_output)(struct store *st, int64_t seq, int32_t idx, int64_t after,
+	/* The next rows of a job's output at cursor c, in time order: about max_bytes of data
+	 * (whole rows; at least one when any is left) and at most a page of rows, advancing c
+	 * past them. On the read connection, so the caller reads a large log in slices
+	 * between other work. Returns the number of rows read (0: none left in c's range), or
+	 * -1 on an error. */
+	int (*read_output)(struct store *st, struct output_cursor *c, size_t max_bytes,
 			   store_output_cb cb, void *arg);
-	/* Consistent online copy to path, on a helper thread; cb on base's thread. */
+	/* The id of the newest output row (0: none): the end of a cursor's range. */
+	int64_t (*output_last_id)(struct store *st);
+	/* Consistent online copy to path, on a helper thread; cb on base's thread. 0, or -1
+	 * with errno when the thread cannot start. */
 	int (*backup)(struct store *st, const char *path, store_backup_cb cb, void *arg);
 	/* Wait for every submitted batch, stop the writer, close. */
 	void (*close)(struct store *st);
@@ -160,6 +208,9 @@ struct store {
 	const struct store_vt *vt;
 };
 
-/* The SQLite backend: DIR/jobgrid.sqlite, created and migrated as needed. */
+/* The SQLite backend: DIR/jobgrid.sqlite, created and migrated as needed. It holds an
+ * exclusive lock on DIR (base/dirlock.h) from open to close, so one server owns a data
+ * directory; a second open fails at once naming the holder. A backend on a shared database
+ * takes its leadership the same way, in its open. */
 struct store *store_sqlite_open(const char *dir, char **err /* OUT: malloc'd */);
 #endif

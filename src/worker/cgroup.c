@@ -1,5 +1,7 @@
-/* cgroup v2 for joblets: see cgroup.h for the layout and why. */
-#include "worker/cgroup.h"
+/* Memory cgroups for joblets, the part both versions share: the parsers of the kernel's
+ * text, small file functions, the choice of backend and the per-joblet calls. See cgroup.h
+ * for the layouts and why; the backends are cgroup-v1.c and cgroup-v2.c. */
+#include "worker/cgroup-int.h"
 #include "base/xalloc.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -13,14 +15,58 @@
 
 /* ---- parsers ----------------------------------------------------------------------- */
 
-int cgroup_parse_self(const char *text, char *out, size_t len)
+bool cgroup_has_item(const char *list, char sep, const char *word)
+{
+	size_t n = strlen(word);
+	if (n == 0)
+		return false;
+	for (const char *p = list; (p = strstr(p, word)) != NULL; p++) {
+		bool starts = p == list || p[-1] == sep || p[-1] == '\n';
+		bool ends = p[n] == '\0' || p[n] == sep || p[n] == '\n';
+		if (starts && ends)
+			return true;
+	}
+	return false;
+}
+
+bool cgroup_has_word(const char *list, const char *word)
+{
+	return cgroup_has_item(list, ' ', word);
+}
+
+/* One /proc/self/cgroup line "ID:CONTROLLERS:PATH" (n bytes): is it the wanted one? */
+static bool self_line_matches(const char *line, size_t n, const char *controller,
+			      const char **path)
+{
+	const char *c1 = memchr(line, ':', n);
+	const char *c2 = c1 ? memchr(c1 + 1, ':', n - (size_t)(c1 + 1 - line)) : NULL;
+	if (c2 == NULL || c2 + 1 >= line + n || c2[1] != '/')
+		return false;
+	*path = c2 + 1;
+	if (controller == NULL)
+		return c1 - line == 1 && line[0] == '0' && c2 == c1 + 1;
+	size_t cl = strlen(controller);
+	for (const char *p = c1 + 1; p < c2;) {
+		const char *comma = memchr(p, ',', (size_t)(c2 - p));
+		const char *end = comma ? comma : c2;
+		if ((size_t)(end - p) == cl && memcmp(p, controller, cl) == 0)
+			return true;
+		p = end + 1;
+	}
+	return false;
+}
+
+int cgroup_parse_self(const char *text, const char *controller, char *out, size_t len)
 {
 	for (const char *line = text; line && *line;) {
-		const char *end = strchr(line, '\n');
+		const char *end = strchr(line, '\n'), *path;
 		size_t n = end ? (size_t)(end - line) : strlen(line);
-		if (n >= 4 && strncmp(line, "0::/", 4) == 0 && n - 3 < len) {
-			memcpy(out, line + 3, n - 3);
-			out[n - 3] = '\0';
+		if (self_line_matches(line, n, controller, &path)) {
+			size_t pl = n - (size_t)(path - line);
+			if (pl >= len)
+				return -1;
+			memcpy(out, path, pl);
+			out[pl] = '\0';
 			return 0;
 		}
 		line = end ? end + 1 : NULL;
@@ -45,8 +91,10 @@ static void unescape(char *s)
 }
 
 /* One mountinfo line: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL…] - FSTYPE SOURCE
- * SUPEROPTS". If it is a cgroup2 mount whose ROOT holds self, the directory into out. */
-static int mount_line(char *line, const char *self, char *out, size_t len)
+ * SUPEROPTS". If it is the wanted cgroup mount and its ROOT holds self, the directory into
+ * out. */
+static int mount_line(char *line, const char *controller, const char *self, char *out,
+		      size_t len)
 {
 	char *save = NULL, *field[5], *tok;
 	int i = 0;
@@ -56,8 +104,13 @@ static int mount_line(char *line, const char *self, char *out, size_t len)
 		return -1;
 	while (tok && strcmp(tok, "-") != 0)	/* the options, then the optional fields */
 		tok = strtok_r(NULL, " ", &save);
-	tok = tok ? strtok_r(NULL, " ", &save) : NULL;
-	if (tok == NULL || strcmp(tok, "cgroup2") != 0)
+	char *fstype = tok ? strtok_r(NULL, " ", &save) : NULL;
+	char *source = fstype ? strtok_r(NULL, " ", &save) : NULL;
+	char *superopts = source ? strtok_r(NULL, " ", &save) : NULL;
+	if (fstype == NULL ||
+	    (controller == NULL && strcmp(fstype, "cgroup2") != 0) ||
+	    (controller && (strcmp(fstype, "cgroup") != 0 || superopts == NULL ||
+			    !cgroup_has_item(superopts, ',', controller))))
 		return -1;
 	char *root = field[3], *mnt = field[4];
 	unescape(root);
@@ -78,30 +131,20 @@ static int mount_line(char *line, const char *self, char *out, size_t len)
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-int cgroup_parse_mountinfo(const char *text, const char *self, char *out, size_t len)
+int cgroup_parse_mountinfo(const char *text, const char *controller, const char *self,
+			   char *out, size_t len)
 {
 	for (const char *line = text; line && *line;) {
 		const char *end = strchr(line, '\n');
 		size_t n = end ? (size_t)(end - line) : strlen(line);
 		char *copy = xstrndup(line, n);
-		int rc = mount_line(copy, self, out, len);
+		int rc = mount_line(copy, controller, self, out, len);
 		free(copy);
 		if (rc == 0)
 			return 0;
 		line = end ? end + 1 : NULL;
 	}
 	return -1;
-}
-
-bool cgroup_has_word(const char *list, const char *word)
-{
-	size_t n = strlen(word);
-	if (n == 0)
-		return false;
-	for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
-		if ((p == list || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' ' || p[n] == '\n'))
-			return true;
-	return false;
 }
 
 int64_t cgroup_parse_keyed(const char *text, const char *key)
@@ -118,9 +161,8 @@ int64_t cgroup_parse_keyed(const char *text, const char *key)
 
 /* ---- files ------------------------------------------------------------------------- */
 
-/* The whole file, NUL-terminated, from malloc; NULL with errno. /proc and cgroup files
- * may come in several reads. */
-static char *read_all(const char *path)
+/* /proc and cgroup files may come in several reads. */
+char *cg_read_all(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -155,7 +197,7 @@ static char *read_all(const char *path)
 	return NULL;
 }
 
-static int write_text(const char *path, const char *text)
+int cg_write(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -167,7 +209,7 @@ static int write_text(const char *path, const char *text)
 	return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
-static int at(char *buf, size_t len, const char *dir, const char *file)
+int cg_at(char *buf, size_t len, const char *dir, const char *file)
 {
 	int n = snprintf(buf, len, "%s/%s", dir, file);
 	if (n < 0 || (size_t)n >= len) {
@@ -177,12 +219,40 @@ static int at(char *buf, size_t len, const char *dir, const char *file)
 	return 0;
 }
 
+int cg_unusable(struct cgroup_base *cg, const char *fmt, ...)
+{
+	va_list ap;
+	cg->usable = false;
+	va_start(ap, fmt);
+	vsnprintf(cg->note, sizeof cg->note, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int cg_locate(struct cgroup_base *cg, const char *controller, char *out, size_t len)
+{
+	char self[512];
+	const char *what = controller ? "the cgroup v1 memory controller" : "cgroup v2";
+	char *text = cg_read_all("/proc/self/cgroup");
+	int bad = text == NULL || cgroup_parse_self(text, controller, self, sizeof self);
+	free(text);
+	if (bad)
+		return cg_unusable(cg, "no %s hierarchy for this process (no %s line in "
+				   "/proc/self/cgroup)", what, controller ? controller : "0::");
+	text = cg_read_all("/proc/self/mountinfo");
+	bad = text == NULL || cgroup_parse_mountinfo(text, controller, self, out, len);
+	free(text);
+	if (bad)
+		return cg_unusable(cg, "%s is not mounted where its cgroup %s is visible", what, self);
+	return 0;
+}
+
 static int64_t read_number(const char *path, const char *name)
 {
 	char file[700];
-	if (at(file, sizeof file, path, name))
+	if (name == NULL || cg_at(file, sizeof file, path, name))
 		return -1;
-	char *text = read_all(file);
+	char *text = cg_read_all(file);
 	if (text == NULL)
 		return -1;
 	int64_t v = strtoll(text, NULL, 10);
@@ -190,110 +260,46 @@ static int64_t read_number(const char *path, const char *name)
 	return v;
 }
 
-/* ---- setup ------------------------------------------------------------------------- */
-
-static void unusable(struct cgroup_base *cg, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void unusable(struct cgroup_base *cg, const char *fmt, ...)
-{
-	va_list ap;
-	cg->usable = false;
-	va_start(ap, fmt);
-	vsnprintf(cg->note, sizeof cg->note, fmt, ap);
-	va_end(ap);
-}
-
-/* How many processes other than this one are in dir (-1: cannot tell). */
-static int others_in(const char *dir)
-{
-	char file[700];
-	if (at(file, sizeof file, dir, "cgroup.procs"))
-		return -1;
-	char *text = read_all(file);
-	if (text == NULL)
-		return -1;
-	int n = 0;
-	long self = (long)getpid();
-	for (char *p = text, *end; *p; p = end) {
-		long pid = strtol(p, &end, 10);
-		if (end == p)
-			break;
-		n += pid != self;
-	}
-	free(text);
-	return n;
-}
-
-/* Move this process into D/worker and enable memory for D's children; on failure the
- * process goes back to D. */
-static int enter_leaf(struct cgroup_base *cg)
-{
-	char leaf[600], file[700], pid[32];
-	snprintf(pid, sizeof pid, "%ld", (long)getpid());
-	if (at(leaf, sizeof leaf, cg->dir, "worker")) {
-		unusable(cg, "the cgroup path %s is too long", cg->dir);
-		return -1;
-	}
-	int others = others_in(cg->dir);
-	if (others > 0) {
-		unusable(cg, "%d other process%s in the cgroup %s: the worker needs one of its own "
-			 "(Delegate=yes)", others, others == 1 ? " is" : "es are", cg->dir);
-		return -1;
-	}
-	if (mkdir(leaf, 0755) != 0 && errno != EEXIST) {
-		unusable(cg, "cannot create a cgroup in %s: %s", cg->dir, strerror(errno));
-		return -1;
-	}
-	if (at(file, sizeof file, leaf, "cgroup.procs") || write_text(file, pid) != 0) {
-		unusable(cg, "cannot write %s: %s", file, strerror(errno));
-		rmdir(leaf);
-		return -1;
-	}
-	if (at(file, sizeof file, cg->dir, "cgroup.subtree_control") ||
-	    write_text(file, "+memory") != 0) {
-		/* EBUSY: a process came into D meanwhile. */
-		unusable(cg, "cannot write %s: %s", file, strerror(errno));
-		if (at(file, sizeof file, cg->dir, "cgroup.procs") == 0)
-			(void)write_text(file, pid);
-		rmdir(leaf);
-		return -1;
-	}
-	return 0;
-}
+/* ---- the worker's base ------------------------------------------------------------- */
 
 void cgroup_setup(struct cgroup_base *cg)
 {
-	char self[512], file[700];
+	char why_v2[sizeof cg->note];
 	memset(cg, 0, sizeof *cg);
-	char *text = read_all("/proc/self/cgroup");
-	int bad = text == NULL || cgroup_parse_self(text, self, sizeof self);
-	free(text);
-	if (bad) {
-		unusable(cg, "no cgroup v2 hierarchy for this process (no 0:: line in /proc/self/cgroup)");
-		return;
+	if (cgroup_v2.setup(cg) == 0) {
+		cg->ops = &cgroup_v2;
+	} else {
+		snprintf(why_v2, sizeof why_v2, "%s", cg->note);
+		memset(cg, 0, sizeof *cg);
+		if (cgroup_v1.setup(cg) != 0) {
+			char why_v1[sizeof cg->note];
+			snprintf(why_v1, sizeof why_v1, "%s", cg->note);
+			snprintf(cg->note, sizeof cg->note, "%.300s; %.300s", why_v2, why_v1);
+			return;
+		}
+		cg->ops = &cgroup_v1;
 	}
-	text = read_all("/proc/self/mountinfo");
-	bad = text == NULL || cgroup_parse_mountinfo(text, self, cg->dir, sizeof cg->dir);
-	free(text);
-	if (bad) {
-		unusable(cg, "cgroup v2 is not mounted where its cgroup %s is visible", self);
-		return;
-	}
-	if (at(file, sizeof file, cg->dir, "cgroup.controllers") ||
-	    (text = read_all(file)) == NULL) {
-		unusable(cg, "cannot read %s/cgroup.controllers: %s", cg->dir, strerror(errno));
-		return;
-	}
-	bad = !cgroup_has_word(text, "memory");
-	free(text);
-	if (bad) {
-		unusable(cg, "no memory controller in cgroup v2 at %s", cg->dir);
-		return;
-	}
-	if (enter_leaf(cg))
-		return;
 	cg->usable = true;
-	snprintf(cg->note, sizeof cg->note, "%s/jl-*", cg->dir);
+	cg->version = cg->ops->version;
+	snprintf(cg->note, sizeof cg->note, "cgroup v%d: %s/jl-*", cg->version, cg->dir);
+}
+
+void cgroup_teardown(struct cgroup_base *cg)
+{
+	if (cg->usable && cg->ops->teardown)
+		cg->ops->teardown(cg);
+}
+
+int cgroup_use(struct cgroup_base *cg, int version, const char *dir)
+{
+	memset(cg, 0, sizeof *cg);
+	if (version != 1 && version != 2)
+		return -1;
+	cg->ops = version == 1 ? &cgroup_v1 : &cgroup_v2;
+	cg->version = version;
+	cg->usable = true;
+	snprintf(cg->dir, sizeof cg->dir, "%s", dir);
+	return 0;
 }
 
 /* ---- joblets ----------------------------------------------------------------------- */
@@ -301,7 +307,7 @@ void cgroup_setup(struct cgroup_base *cg)
 int cgroup_create(const struct cgroup_base *cg, int64_t attempt, int32_t ram_mb, char *buf,
 		  size_t len, int *procs_fd)
 {
-	char file[700], val[32];
+	char file[700];
 	*procs_fd = -1;
 	int n = snprintf(buf, len, "%s/jl-%lld", cg->dir, (long long)attempt);
 	if (n < 0 || (size_t)n >= len) {
@@ -312,47 +318,34 @@ int cgroup_create(const struct cgroup_base *cg, int64_t attempt, int32_t ram_mb,
 	 * shared. */
 	if (mkdir(buf, 0755) != 0 && (errno != EEXIST || rmdir(buf) != 0 || mkdir(buf, 0755) != 0))
 		return -1;
-	if (ram_mb > 0)
-		snprintf(val, sizeof val, "%lld", (long long)ram_mb * 1024 * 1024);
-	else
-		snprintf(val, sizeof val, "max");
-	if (at(file, sizeof file, buf, "memory.max") || write_text(file, val) != 0)
-		goto fail;
-	/* Best effort: no swapping past the limit (absent without swap accounting), and an
-	 * OOM kill takes the whole joblet. */
-	if (at(file, sizeof file, buf, "memory.swap.max") == 0)
-		(void)write_text(file, "0");
-	if (at(file, sizeof file, buf, "memory.oom.group") == 0)
-		(void)write_text(file, "1");
-	if (at(file, sizeof file, buf, "cgroup.procs") ||
-	    (*procs_fd = open(file, O_WRONLY | O_CLOEXEC)) < 0)
-		goto fail;
+	if (cg->ops->limit(buf, ram_mb) != 0 || cg_at(file, sizeof file, buf, "cgroup.procs") ||
+	    (*procs_fd = open(file, O_WRONLY | O_CLOEXEC)) < 0) {
+		int saved = errno;
+		rmdir(buf);
+		errno = saved;
+		return -1;
+	}
 	return 0;
-fail:;
-	int saved = errno;
-	rmdir(buf);
-	errno = saved;
-	return -1;
 }
 
-int64_t cgroup_current_kb(const char *path)
+int64_t cgroup_current_kb(const struct cgroup_base *cg, const char *path)
 {
-	int64_t b = read_number(path, "memory.current");
+	int64_t b = read_number(path, cg->ops->current_file);
 	return b < 0 ? -1 : b / 1024;
 }
 
-int64_t cgroup_peak_kb(const char *path)
+int64_t cgroup_peak_kb(const struct cgroup_base *cg, const char *path)
 {
-	int64_t b = read_number(path, "memory.peak");
+	int64_t b = read_number(path, cg->ops->peak_file);
 	return b < 0 ? -1 : b / 1024;
 }
 
-int64_t cgroup_oom_kills(const char *path)
+int64_t cgroup_oom_kills(const struct cgroup_base *cg, const char *path)
 {
 	char file[700];
-	if (at(file, sizeof file, path, "memory.events"))
+	if (cg_at(file, sizeof file, path, cg->ops->events_file))
 		return 0;
-	char *text = read_all(file);
+	char *text = cg_read_all(file);
 	if (text == NULL)
 		return 0;
 	int64_t v = cgroup_parse_keyed(text, "oom_kill");
@@ -360,24 +353,45 @@ int64_t cgroup_oom_kills(const char *path)
 	return v > 0 ? v : 0;
 }
 
-void cgroup_kill(const char *path)
+int cg_procs(const char *dir, void (*fn)(long pid))
 {
 	char file[700];
-	if (at(file, sizeof file, path, "cgroup.kill") == 0 && write_text(file, "1") == 0)
-		return;
-	if (at(file, sizeof file, path, "cgroup.procs"))
-		return;
-	char *text = read_all(file);	/* before 5.14: one by one */
+	if (cg_at(file, sizeof file, dir, "cgroup.procs"))
+		return -1;
+	char *text = cg_read_all(file);
 	if (text == NULL)
-		return;
+		return -1;
+	int n = 0;
 	for (char *p = text, *end; *p; p = end) {
 		long pid = strtol(p, &end, 10);
 		if (end == p)
 			break;
-		if (pid > 1 && pid != (long)getpid())
-			kill((pid_t)pid, SIGKILL);
+		if (pid == (long)getpid())
+			continue;
+		if (fn)
+			fn(pid);
+		n++;
 	}
 	free(text);
+	return n;
+}
+
+static void kill_pid(long pid)
+{
+	if (pid > 1)
+		kill((pid_t)pid, SIGKILL);
+}
+
+void cgroup_kill(const struct cgroup_base *cg, const char *path)
+{
+	char file[700];
+	if (cg->ops->kill_file && cg_at(file, sizeof file, path, cg->ops->kill_file) == 0 &&
+	    cg_write(file, "1") == 0)
+		return;
+	/* One by one (v1, and v2 before 5.14). A process forked meanwhile is born in the
+	 * group and shows in the next pass; a killed one stays listed until it has exited. */
+	for (int pass = 0; pass < 4 && cg_procs(path, kill_pid) > 0; pass++)
+		;
 }
 
 int cgroup_remove(const char *path)

@@ -3,42 +3,36 @@
  * a close-on-exec pipe as (stage, errno), so `cwd` and `start` are told apart from the
  * command's own exit (127 notfound, 126 permission). A command of plain words is executed
  * directly, as the shell would; anything else goes through bash -o pipefail (or sh).
- * Limits: a time limit sends TERM to the group, then KILL after the grace. RAM: when the
- * worker may use cgroup v2 (cgroup.c) the child joins the joblet's cgroup before exec, the
- * kernel holds the limit and the cgroup gives the peak; else the group's RSS is sampled
- * and a joblet over its limit is killed. When the leader exits the rest of its group (and
- * cgroup) is killed: stragglers would hold the output pipe open and the joblet would never
- * end. */
+ * Limits (the user's only: learned values book, docs/API.md "RAM and time limits"): a time
+ * limit sends TERM to the group, then KILL after the grace. RAM: when the worker may use
+ * memory cgroups, v2 or v1 (cgroup.h), the child joins the joblet's cgroup before exec, the
+ * kernel holds the limit and the cgroup gives the peak and the OOM kills; else the group's
+ * RSS is sampled and a joblet over its limit is killed. Either way a worker whose joblets
+ * together hold more than its RAM ends the one furthest over its booking. When the leader
+ * exits the rest of its group (and cgroup) is killed: stragglers would hold the output pipe
+ * open and the joblet would never end. */
 #include "worker/worker.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/spawn.h"
 #include "base/xalloc.h"
 #include "core/job.h"
 #include <dirent.h>
 #include <errno.h>
-#include <event2/buffer.h>
 #include <fcntl.h>
-#include <linux/close_range.h>
-#include <openssl/evp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define OUT_CAP (8u << 20)	/* output held per joblet while the server is away */
+#define OUT_READS 16	/* pipe reads per wake-up: a joblet that writes without pause
+			 * cannot hold the worker's loop */
 enum { STAGE_CWD = 1, STAGE_SETUP, STAGE_EXEC };
 
 extern char **environ;
-
-char *exec_b64(const void *data, size_t len)
-{
-	char *out = xmalloc(4 * ((len + 2) / 3) + 1);
-	EVP_EncodeBlock((unsigned char *)out, data, (int)len);
-	return out;
-}
 
 static void set_env(char ***envp, size_t *n, const char *name, const char *value)
 {
@@ -100,26 +94,30 @@ static _Noreturn void child_fail(int fd, int stage)
 	_exit(127);
 }
 
-/* Runs in a vfork child: it shares the worker's memory until exec, so it only makes
- * system calls on data prepared before the vfork. Handlers are reset by exec itself; only
- * an ignored signal (SIGPIPE) would be inherited, so that one is put back. */
 /* The descriptors a child starts with: stdin (-1: /dev/null), the output pipe, the error
- * pipe to the parent, the cgroup's procs file (-1: none), a reply fd put at 3 (-1: none). */
+ * pipe to the parent, the cgroup's procs file (-1: none), a reply fd put at 3 (-1: none);
+ * and the worker's pid. */
 struct child_fds {
 	int in, out, err, cg, reply;
+	pid_t worker;
 };
 
+/* Runs in a vfork child: it shares the worker's memory until exec, so it only makes
+ * system calls on data prepared before the vfork. It starts with every signal blocked (see
+ * spawn()), so none of the worker's handlers can run here; it puts every disposition back
+ * to the default before unblocking them. */
 static _Noreturn void child(const struct child_fds *f, const char *cwd, char *const *argv,
 			    char *const *envp, bool search)
 {
 	int out_w = f->out, err_w = f->err, cg_fd = f->cg;
-	sigset_t none;
+	spawn_child_signals();
+	/* A worker that dies outright (kill -9) takes the joblet with it: nobody would report
+	 * it, and after the lease it runs again elsewhere. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != f->worker)
+		_exit(127);
 	/* Join the joblet's cgroup first, so everything it starts is counted and limited. */
 	if (cg_fd >= 0 && write(cg_fd, "0", 1) != 1)
 		child_fail(err_w, STAGE_SETUP);
-	sigemptyset(&none);
-	signal(SIGPIPE, SIG_DFL);
-	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (setpgid(0, 0) != 0)
 		child_fail(err_w, STAGE_SETUP);
 	if (chdir(cwd) != 0)
@@ -132,7 +130,8 @@ static _Noreturn void child(const struct child_fds *f, const char *cwd, char *co
 		child_fail(err_w, STAGE_SETUP);
 	/* Nothing of the worker's leaks into the job: every other descriptor closes at exec
 	 * (the error pipe too, which tells the parent exec succeeded). */
-	syscall(SYS_close_range, f->reply >= 0 ? 4 : 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (spawn_cloexec_from(f->reply >= 0 ? 4 : 3) != 0)
+		child_fail(err_w, STAGE_SETUP);
 	if (search)
 		execvpe(argv[0], argv, envp);
 	else
@@ -191,14 +190,20 @@ static char **plain_words(const char *cmd, json_t *env)
 }
 
 /* vfork: no copy of the worker's page tables for every joblet. Kept apart so nothing of
- * the caller's frame lives across the vfork. */
+ * the caller's frame lives across the vfork. Every signal is blocked until the child has
+ * reset its handlers (base/spawn.h). */
 static __attribute__((noinline)) pid_t spawn(const struct child_fds *f, const char *cwd,
 					     char *const *argv, char *const *envp, bool search)
 {
+	sigset_t old;
+	spawn_block_signals(&old);
 	/* Deliberate: the child only makes system calls on prepared data, then execs. */
 	pid_t pid = vfork(); // NOLINT(clang-analyzer-security.insecureAPI.vfork)
 	if (pid == 0)
 		child(f, cwd, argv, envp, search); // NOLINT(clang-analyzer-unix.Vfork)
+	int saved = errno;
+	spawn_restore_signals(&old);
+	errno = saved;
 	return pid;
 }
 
@@ -218,6 +223,7 @@ static void start_failed(struct run *r, int stage, int err)
 	r->exited = true;
 	r->start_failed = true;
 	r->ended_ms = clock_wall_ms();
+	r->ended_mono = clock_mono_ms();
 }
 
 /* Start argv for r; in_fd (-1: /dev/null) and reply_fd (-1: none) as in struct child_fds.
@@ -226,9 +232,16 @@ static int launch(struct run *r, char **argv, bool search, const char *cwd, json
 		  int in_fd, int reply_fd)
 {
 	int out[2], err[2];
-	r->out = evbuffer_new();
 	r->out_fd = -1;
 	r->started_ms = clock_wall_ms();
+	r->started_mono = clock_mono_ms();
+	if (spool_open(&r->spool, r->w->spool_dir, r->attempt, r->output_limit) != 0) {
+		start_failed(r, STAGE_SETUP, errno);
+		snprintf(r->message, sizeof r->message, "cannot make its output spool file in %s: %s",
+			 r->w->spool_dir, strerror(errno));
+		worker_run_done(r->w, r);
+		return 0;
+	}
 	if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
 		start_failed(r, STAGE_SETUP, errno);
 		worker_run_done(r->w, r);
@@ -237,13 +250,15 @@ static int launch(struct run *r, char **argv, bool search, const char *cwd, json
 	char **envp = build_env(r, env, cwd);
 	int cg_fd = -1;
 	r->cgroup[0] = '\0';
-	if (r->w->cg.usable &&
-	    cgroup_create(&r->w->cg, r->attempt, r->ram_mb, r->cgroup, sizeof r->cgroup, &cg_fd)) {
+	/* The user's limit; without one, the worker's RAM: one joblet never takes more. */
+	r->cg_limit_mb = r->ram_limit_mb > 0 ? r->ram_limit_mb : r->w->ram_mb;
+	if (r->w->cg.usable && cgroup_create(&r->w->cg, r->attempt, r->cg_limit_mb, r->cgroup,
+					     sizeof r->cgroup, &cg_fd)) {
 		log_warn("joblet %s/%d: no cgroup (%s): RSS sampling for it", r->job, r->index,
 			 strerror(errno));
 		r->cgroup[0] = '\0';
 	}
-	struct child_fds fds = {in_fd, out[1], err[1], cg_fd, reply_fd};
+	struct child_fds fds = {in_fd, out[1], err[1], cg_fd, reply_fd, getpid()};
 	pid_t pid = spawn(&fds, cwd, argv, envp, search);
 	int spawn_errno = errno;
 	if (cg_fd >= 0)
@@ -329,9 +344,10 @@ int exec_start_script(struct run *r, const char *request, const char *cwd, json_
 	if (in < 0 || reply < 0) {
 		if (in >= 0)
 			close(in);
-		r->out = evbuffer_new();
+		spool_none(&r->spool);
 		r->out_fd = -1;
 		r->started_ms = clock_wall_ms();
+		r->started_mono = clock_mono_ms();
 		start_failed(r, STAGE_SETUP, errno);
 		worker_run_done(r->w, r);
 		return 0;
@@ -386,13 +402,10 @@ static void on_output(evutil_socket_t fd, short what, void *arg)
 {
 	struct run *r = arg;
 	char buf[65536];
-	for (;;) {
+	for (int reads = 0; reads < OUT_READS; reads++) {
 		ssize_t n = read(fd, buf, sizeof buf);
 		if (n > 0) {
-			if (evbuffer_get_length(r->out) + (size_t)n <= OUT_CAP)
-				evbuffer_add(r->out, buf, (size_t)n);
-			else
-				r->out_dropped += (size_t)n;
+			spool_add(&r->spool, buf, (size_t)n);
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -458,7 +471,7 @@ static void retry_leftovers(struct worker *w)
 		}
 		if (++l->tries == 20) {	/* 10 s: say so once, and kill again */
 			log_warn("cgroup %s still busy: %s", l->path, strerror(errno));
-			cgroup_kill(l->path);
+			cgroup_kill(&w->cg, l->path);
 		}
 		w->cg_leftover[k++] = *l;
 	}
@@ -481,40 +494,125 @@ void exec_cgroups_cleanup(struct worker *w, int64_t wait_ms)
 	free(w->cg_leftover);
 	w->cg_leftover = NULL;
 	w->ncg_leftover = 0;
+	cgroup_teardown(&w->cg);
+}
+
+/* The kernel killed (part of) the joblet: over its limit, over the worker's RAM (the cap
+ * of a joblet without a limit of its own), or the machine ran out. */
+static void say_oom(struct run *r)
+{
+	if (r->ram_limit_mb > 0)
+		snprintf(r->message, sizeof r->message,
+			 "killed by the kernel: over the cgroup limit of %d MB (peak %d MB)",
+			 r->ram_limit_mb, (r->peak_rss_kb + 1023) / 1024);
+	else if (r->cg_limit_mb > 0)
+		snprintf(r->message, sizeof r->message,
+			 "killed by the kernel: over the worker's %d MB, the most a joblet without a "
+			 "RAM limit of its own may take (peak %d MB)", r->cg_limit_mb,
+			 (r->peak_rss_kb + 1023) / 1024);
+	else
+		snprintf(r->message, sizeof r->message,
+			 "killed by the kernel: out of memory (peak %d MB)",
+			 (r->peak_rss_kb + 1023) / 1024);
 }
 
 /* At reap: the peak, an OOM kill, the stragglers, the directory. */
 static void cgroup_done(struct run *r)
 {
-	int64_t peak = cgroup_peak_kb(r->cgroup);
-	if (peak > r->peak_rss_kb)
+	const struct cgroup_base *cg = &r->w->cg;
+	/* The group's peak is what its limit holds; the largest process's RSS (wait4) also
+	 * counts pages charged elsewhere (shared libraries), so it gives way. Without a peak
+	 * file (v2 before 5.19) the samples and wait4 stand in. */
+	int64_t peak = cgroup_peak_kb(cg, r->cgroup);
+	if (peak >= 0)
 		r->peak_rss_kb = (int)peak;
-	/* The kernel killed it over memory.max (or the machine ran out). Only a failure is
-	 * re-read, and not one the worker caused itself (cancel, time, stop). */
-	if ((r->fail_reason == FR_SIGNAL || r->fail_reason == FR_EXIT) && !r->why_kill_stop &&
-	    !r->why_kill_cancel && !r->why_kill_time && cgroup_oom_kills(r->cgroup) > 0) {
+	/* An OOM kill in its group fails the joblet with ram, also when its shell carried on
+	 * and exited 0 before the sample tick ended the rest: part of it was killed. Not
+	 * re-read: what the worker ended itself (cancel, time, stop) or a start failure. */
+	if ((r->fail_reason == FR_NONE || r->fail_reason == FR_SIGNAL ||
+	     r->fail_reason == FR_EXIT || r->why_kill_ram) && !r->why_kill_stop &&
+	    !r->why_kill_cancel && !r->why_kill_time && cgroup_oom_kills(cg, r->cgroup) > 0) {
 		r->fail_reason = FR_RAM;
-		if (r->ram_mb > 0)
-			snprintf(r->message, sizeof r->message,
-				 "killed by the kernel: over the cgroup limit of %d MB (peak %d MB)",
-				 r->ram_mb, (r->peak_rss_kb + 1023) / 1024);
-		else
-			snprintf(r->message, sizeof r->message,
-				 "killed by the kernel: out of memory (peak %d MB)",
-				 (r->peak_rss_kb + 1023) / 1024);
+		say_oom(r);
 	}
-	cgroup_kill(r->cgroup);	/* whatever left the process group */
+	cgroup_kill(cg, r->cgroup);	/* whatever left the process group */
 	if (cgroup_remove(r->cgroup) != 0 && errno != ENOENT)
 		keep_leftover(r->w, r->cgroup);
 	r->cgroup[0] = '\0';
 }
 
+/* SIGKILL the joblet's process group and its cgroup (also what left the group). */
+static void kill_now(struct run *r)
+{
+	if (r->pid > 0)
+		kill(-r->pid, SIGKILL);
+	if (r->cgroup[0])
+		cgroup_kill(&r->w->cg, r->cgroup);
+}
+
+/* A joblet's RAM now (kb, also in r->sampled_kb), its peak, and the kills of its own:
+ * over the limit the user set (the kernel holds it in a cgroup; sampled otherwise), or
+ * partly OOM-killed in its cgroup (v1 has no memory.oom.group: the rest goes too). */
+static int64_t sample_one(struct worker *w, struct run *r)
+{
+	if (r->cgroup[0]) {
+		int64_t kb = cgroup_current_kb(&w->cg, r->cgroup);
+		r->sampled_kb = kb > 0 ? (int)kb : 0;
+		if (!r->why_kill_ram && cgroup_oom_kills(&w->cg, r->cgroup) > 0) {
+			r->why_kill_ram = true;
+			say_oom(r);
+			kill_now(r);
+		}
+	} else if (r->ram_limit_mb > 0 && r->sampled_kb / 1024 > r->ram_limit_mb &&
+		   !r->why_kill_ram) {
+		r->why_kill_ram = true;
+		snprintf(r->message, sizeof r->message, "RSS %d MB over the limit of %d MB",
+			 r->sampled_kb / 1024, r->ram_limit_mb);
+		exec_kill(r);
+	}
+	if (r->sampled_kb > r->peak_rss_kb)	/* the peak where no peak file has it */
+		r->peak_rss_kb = r->sampled_kb;
+	return r->sampled_kb;
+}
+
+/* The node is short: its joblets hold more than the worker's RAM (--ram). The one furthest
+ * over what it booked, among those without a limit of their own (their RAM learned or not
+ * given), is ended with reason ram — one a tick, what is already being ended not counted.
+ * A learned value alone never ends a joblet. */
+static void relieve_node(struct worker *w, int64_t total_kb)
+{
+	struct run *worst = NULL;
+	int64_t worst_over = 0;
+	for (struct run *r = w->runs; r; r = r->next)
+		if (r->pid > 0 && (r->why_kill_ram || r->why_kill_time || r->why_kill_cancel ||
+				   r->why_kill_stop))
+			total_kb -= r->sampled_kb;
+	if (w->ram_mb <= 0 || total_kb / 1024 <= w->ram_mb)
+		return;
+	for (struct run *r = w->runs; r; r = r->next) {
+		int64_t over = r->sampled_kb / 1024 - r->ram_mb;
+		if (r->pid > 0 && r->ram_limit_mb == 0 && !r->why_kill_ram && !r->why_kill_stop &&
+		    !r->why_kill_cancel && !r->why_kill_time && over > worst_over) {
+			worst = r;
+			worst_over = over;
+		}
+	}
+	if (worst == NULL)
+		return;
+	worst->why_kill_ram = true;
+	snprintf(worst->message, sizeof worst->message,
+		 "RAM %d MB, %lld MB over the %d MB it booked, while the joblets on this worker "
+		 "held %lld MB of its %d MB", worst->sampled_kb / 1024, (long long)worst_over,
+		 worst->ram_mb, (long long)(total_kb / 1024), w->ram_mb);
+	exec_kill(worst);
+}
+
 /* Every 500 ms: peak RAM of the joblets that have run for 250 ms or more (shorter ones
- * never pay for a scan), and the RAM limit. A joblet in a cgroup costs one read of its
- * memory.current; /proc is scanned only for joblets without one. */
+ * never pay for a scan), their limits, and the node's. A joblet in a cgroup costs a read of
+ * its usage and of its OOM count; /proc is scanned only for joblets without one. */
 void exec_sample(struct worker *w)
 {
-	int64_t old_enough = clock_wall_ms() - 250;
+	int64_t old_enough = clock_wall_ms() - 250, total_kb = 0;
 	bool any = false, scan = false;
 	retry_leftovers(w);
 	for (struct run *r = w->runs; r; r = r->next) {
@@ -528,36 +626,15 @@ void exec_sample(struct worker *w)
 		return;
 	if (scan)
 		scan_group_rss(w);
-	for (struct run *r = w->runs; r; r = r->next) {
-		if (r->pid <= 0)
-			continue;
-		if (r->cgroup[0]) {
-			/* The kernel holds the limit; the sample tracks the peak where the kernel
-			 * has no memory.peak (before 5.19). */
-			int64_t kb = cgroup_current_kb(r->cgroup);
-			if (kb > r->peak_rss_kb)
-				r->peak_rss_kb = (int)kb;
-			continue;
-		}
-		int kb = r->sampled_kb;
-		if (kb > r->peak_rss_kb)
-			r->peak_rss_kb = kb;
-		if (r->ram_mb > 0 && kb / 1024 > r->ram_mb && !r->why_kill_ram) {
-			r->why_kill_ram = true;
-			snprintf(r->message, sizeof r->message, "RSS %d MB over the limit of %d MB",
-				 kb / 1024, r->ram_mb);
-			exec_kill(r);
-		}
-	}
+	for (struct run *r = w->runs; r; r = r->next)
+		if (r->pid > 0)
+			total_kb += sample_one(w, r);
+	relieve_node(w, total_kb);
 }
 
 static void on_kill(evutil_socket_t fd, short what, void *arg)
 {
-	struct run *r = arg;
-	if (r->pid > 0)
-		kill(-r->pid, SIGKILL);
-	if (r->cgroup[0])
-		cgroup_kill(r->cgroup);	/* also what left the process group */
+	kill_now(arg);
 }
 
 static void on_limit(evutil_socket_t fd, short what, void *arg)
@@ -610,18 +687,31 @@ void exec_reap(struct worker *w)
 {
 	int status;
 	struct rusage ru;
-	pid_t pid;
-	while ((pid = wait4(-1, &status, WNOHANG, &ru)) > 0) {
+	siginfo_t si;
+	/* Peek first (WNOWAIT): the rest of a joblet's group is killed while its leader, not
+	 * yet reaped, still holds the group's id, so the id cannot have gone to another
+	 * process meanwhile. */
+	for (;;) {
+		memset(&si, 0, sizeof si);
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid == 0)
+			break;
+		pid_t pid = si.si_pid;
 		struct run *r = w->runs;
 		while (r && r->pid != pid)
 			r = r->next;
-		if (r == NULL)
+		if (r)
+			kill(-pid, SIGKILL);	/* the rest of its group */
+		pid_t got;
+		do
+			got = wait4(pid, &status, 0, &ru);
+		while (got < 0 && errno == EINTR);
+		if (r == NULL || got != pid)
 			continue;
-		kill(-pid, SIGKILL);	/* the rest of its group */
 		r->pid = 0;
 		r->status = status;
 		r->ru = ru;
 		r->ended_ms = clock_wall_ms();
+		r->ended_mono = clock_mono_ms();
 		if (r->ru.ru_maxrss > r->peak_rss_kb)
 			r->peak_rss_kb = (int)r->ru.ru_maxrss;
 		if (r->fail_reason == FR_NONE || !r->exited)
@@ -648,6 +738,40 @@ void exec_reap(struct worker *w)
 	}
 }
 
+void exec_end_all(struct worker *w, int64_t wait_ms)
+{
+	int64_t deadline = clock_mono_ms() + wait_ms;
+	for (struct run *r = w->runs; r; r = r->next)
+		if (r->pid > 0 && !r->why_kill_time && !r->why_kill_cancel && !r->why_kill_ram)
+			r->why_kill_stop = true;
+	for (;;) {
+		exec_reap(w);
+		bool left = false;
+		for (struct run *r = w->runs; r; r = r->next) {
+			if (r->pid > 0) {
+				kill_now(r);	/* again each round: what the group forked meanwhile */
+				left = true;
+			}
+		}
+		if (!left || clock_mono_ms() >= deadline)
+			break;
+		usleep(10000);
+	}
+	for (struct run *r = w->runs; r; r = r->next) {
+		if (r->pid > 0) {
+			log_error("attempt %lld: process group %d still there after SIGKILL",
+				  (long long)r->attempt, (int)r->pid);
+		} else if (r->exited && !r->finished) {
+			/* Output a process that left the group may still hold open is not waited
+			 * for: the result goes with what came. */
+			if (r->out_fd >= 0)
+				on_output(r->out_fd, EV_READ, r);
+			close_output(r);
+			maybe_done(r);
+		}
+	}
+}
+
 void exec_free(struct run *r)
 {
 	if (r == NULL)
@@ -659,10 +783,7 @@ void exec_free(struct run *r)
 	for (size_t i = 0; i < 2; i++)
 		if (evs[i])
 			event_free(evs[i]);
-	if (r->out)
-		evbuffer_free(r->out);
-	json_decref(r->result);
-	json_decref(r->unsent);
+	spool_free(&r->spool);
 	free(r->job);
 	free(r);
 }

@@ -11,7 +11,7 @@ struct xfer {
 	struct worker *w;
 	CURL *h;
 	struct curl_slist *hdr;
-	char *body;		/* owned: request JSON */
+	char *body;		/* owned: the request's body (JSON text or bytes) */
 	struct buf resp;	/* owned: response bytes */
 	http_done_cb cb;
 	void *arg;			/* the callback's: it frees it, or arg_free does if the
@@ -151,22 +151,25 @@ void http_free(struct worker *w)
 	curl_global_cleanup();
 }
 
-void http_post(struct worker *w, const char *path, json_t *body, http_done_cb cb, void *arg,
-	       void (*arg_free)(void *))
+/* Start a POST of body (taken: malloc'd, len bytes) as ctype. */
+static void post(struct worker *w, const char *path, char *body, size_t len, const char *ctype,
+		 http_done_cb cb, void *arg, void (*arg_free)(void *))
 {
 	struct xfer *x = xcalloc(1, sizeof *x);
-	char url[4096];
+	char url[4096], type[64];
 	x->w = w;
 	x->cb = cb;
 	x->arg = arg;
 	x->arg_free = arg_free;
-	x->body = json_dumps(body, JSON_COMPACT);
+	x->body = body;
 	x->h = curl_easy_init();
 	snprintf(url, sizeof url, "%s%s", w->urls[w->cur_url], path);
-	x->hdr = curl_slist_append(NULL, "Content-Type: application/json");
+	snprintf(type, sizeof type, "Content-Type: %s", ctype);
+	x->hdr = curl_slist_append(NULL, type);
 	x->hdr = curl_slist_append(x->hdr, "Expect:");	/* no 100-continue round trip */
 	curl_easy_setopt(x->h, CURLOPT_URL, url);
 	curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, x->hdr);
+	curl_easy_setopt(x->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	curl_easy_setopt(x->h, CURLOPT_POSTFIELDS, x->body);
 	curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, buf_write_cb);
 	curl_easy_setopt(x->h, CURLOPT_WRITEDATA, &x->resp);
@@ -181,4 +184,17 @@ void http_post(struct worker *w, const char *path, json_t *body, http_done_cb cb
 		x->next->prev = x;
 	w->xfers = x;
 	curl_multi_add_handle(w->multi, x->h);
+}
+
+void http_post(struct worker *w, const char *path, json_t *body, http_done_cb cb, void *arg,
+	       void (*arg_free)(void *))
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+	post(w, path, text, strlen(text), "application/json", cb, arg, arg_free);
+}
+
+void http_post_bytes(struct worker *w, const char *path, char *data, size_t len,
+		     http_done_cb cb, void *arg, void (*arg_free)(void *))
+{
+	post(w, path, data, len, "application/octet-stream", cb, arg, arg_free);
 }

@@ -1,14 +1,17 @@
 /* The worker agent's protocol with the server (docs/API.md): register, one reserve
  * long-poll at a time carrying finished reports, direct finish reports while a poll is
- * parked, output chunks, heartbeats, re-registration, and an orderly stop on SIGTERM. */
+ * parked, heartbeats, re-registration, and an orderly stop on SIGTERM. Output goes by
+ * itself (spool.c); a joblet's report waits until its output is delivered. A report the
+ * server refuses with a 4xx is never sent again as it was: a short one saying why goes
+ * once instead, so the attempt shows it, and the worker moves on. */
 #include "worker/worker.h"
 #include "base/clock.h"
+#include "base/host.h"
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "cli/cli.h"
 #include "core/job.h"
 #include <errno.h>
-#include <event2/buffer.h>
 #include <event2/thread.h>
 #include <getopt.h>
 #include <signal.h>
@@ -19,9 +22,14 @@
 #define RESERVE_WAIT_MS 20000
 #define PARKED_AFTER_MS 50	/* a reserve out this long is parked: report results apart */
 #define STOP_REPORT_MS 5000	/* how long a stopping worker tries to report */
+#define KILL_REAP_MS 1000	/* after the grace: for the KILL to land and be reaped */
+#define LEAVE_WAIT_MS 2000	/* how long an exiting worker waits to say it leaves */
 
 static void do_register(struct worker *w);
-static void send_reports(struct worker *w);
+static void leave_and_exit(struct worker *w);
+static void send_reports(struct worker *w, bool alone);
+static void retry_later(struct worker *w);
+static void on_sigterm(evutil_socket_t sig, short what, void *arg);
 
 /* ---- resources and bookkeeping ------------------------------------------------------ */
 
@@ -37,7 +45,7 @@ static void used(const struct worker *w, int32_t *c, int32_t *r, int32_t *g)
 	}
 }
 
-static struct run *find_run(struct worker *w, int64_t attempt)
+struct run *worker_find_run(struct worker *w, int64_t attempt)
 {
 	for (struct run *r = w->runs; r; r = r->next)
 		if (r->attempt == attempt)
@@ -63,69 +71,99 @@ static json_t *running_ids(const struct worker *w)
 	return ids;
 }
 
-/* Take complete lines (or everything when final) out of r->out as one chunk. */
-static json_t *take_chunk(struct run *r, bool final)
-{
-	size_t len = evbuffer_get_length(r->out);
-	if (len == 0 && !(final && r->out_dropped))
-		return NULL;
-	if (!final) {
-		/* Up to the last newline: whole lines while the joblet runs (a line longer
-		 * than 64 KiB goes as it is). */
-		unsigned char *data = evbuffer_pullup(r->out, -1);
-		size_t cut = len;
-		while (cut > 0 && data[cut - 1] != '\n')
-			cut--;
-		if (cut == 0 && len < 65536)
-			return NULL;
-		len = cut ? cut : len;
-	}
-	char *data = xmalloc(len + 128);
-	evbuffer_remove(r->out, data, len);
-	if (final && r->out_dropped) {
-		len += (size_t)snprintf(data + len, 128, "\n[jobgrid: %zu bytes of output dropped]\n",
-					r->out_dropped);
-		r->out_dropped = 0;
-	}
-	char *b64 = exec_b64(data, len);
-	free(data);
-	json_t *chunk = json_pack("{s:I, s:I, s:s}", "seq", (json_int_t)r->out_seq++, "at_ms",
-				  (json_int_t)clock_wall_ms(), "data_b64", b64);
-	free(b64);
-	return chunk;
-}
-
 /* ---- finishing ---------------------------------------------------------------------- */
 
 void worker_run_done(struct worker *w, struct run *r)
 {
 	r->finished = true;
-	int st = r->status;
-	json_t *chunks = r->unsent ? r->unsent : json_array(), *c;
-	r->unsent = NULL;
-	while ((c = take_chunk(r, true)))
-		json_array_append_new(chunks, c);
-	int64_t cpu = (int64_t)r->ru.ru_utime.tv_sec * 1000 + r->ru.ru_utime.tv_usec / 1000 +
-		      (int64_t)r->ru.ru_stime.tv_sec * 1000 + r->ru.ru_stime.tv_usec / 1000;
-	bool has_exit = WIFEXITED(st) && !r->start_failed;
-	r->result = json_pack("{s:I, s:o, s:i, s:s, s:I, s:I, s:i, s:I, s:s, s:b, s:o}", "attempt",
-			      (json_int_t)r->attempt,
-			      "exit_code", has_exit ? json_integer(WEXITSTATUS(st)) : json_null(),
-			      "signal", WIFSIGNALED(st) ? WTERMSIG(st) : 0, "fail_reason",
-			      fail_reason_name(r->fail_reason), "started_at_ms",
-			      (json_int_t)r->started_ms, "ended_at_ms", (json_int_t)r->ended_ms,
-			      "peak_ram_mb", (r->peak_rss_kb + 1023) / 1024, "cpu_ms",
-			      (json_int_t)cpu, "message", r->message, "worker_stop",
-			      r->why_kill_stop, "output", chunks);
+	spool_close(&r->spool);
+	spool_pump(w, r, true);	/* the rest of its output, now */
 	w->last_busy_mono = clock_mono_ms();
 	worker_kick(w);
+}
+
+/* Its report can go: it ended and its output is delivered (or refused). */
+static bool reportable(const struct run *r)
+{
+	return r->finished && !r->reporting && spool_settled(&r->spool);
+}
+
+/* text as a JSON string; a byte that is not UTF-8 (a message cut mid-character) becomes
+ * '?', so the report stays JSON the server takes. */
+static json_t *text_json(const char *text)
+{
+	json_t *s = json_string(text);
+	if (s)
+		return s;
+	char *copy = xstrdup(text);
+	for (char *p = copy; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	s = json_string(copy);
+	free(copy);
+	return s;
+}
+
+/* r's message and, when its output was refused, why; at most the 4096 bytes a report
+ * carries. */
+static json_t *report_message(const struct run *r)
+{
+	char text[4096];
+	const char *refusal = r->spool.refusal;
+	snprintf(text, sizeof text, "%s%s%s", r->message, r->message[0] && refusal[0] ? "; " : "",
+		 refusal);
+	return text_json(text);
+}
+
+/* The FINISH of a run (docs/API.md), built anew each time it is sent. After a refusal it
+ * is only what cannot be wrong, and says why the full one was refused. */
+static json_t *report_of(const struct run *r)
+{
+	int st = r->status;
+	bool has_exit = WIFEXITED(st) && !r->start_failed;
+	json_t *exit_code = has_exit ? json_integer(WEXITSTATUS(st)) : json_null();
+	if (r->report_refused[0])
+		return json_pack("{s:I, s:o, s:s, s:o}", "attempt", (json_int_t)r->attempt,
+				 "exit_code", exit_code, "fail_reason",
+				 fail_reason_name(r->fail_reason), "message",
+				 text_json(r->report_refused));
+	int64_t cpu = (int64_t)r->ru.ru_utime.tv_sec * 1000 + r->ru.ru_utime.tv_usec / 1000 +
+		      (int64_t)r->ru.ru_stime.tv_sec * 1000 + r->ru.ru_stime.tv_usec / 1000;
+	int64_t wall = r->ended_mono - r->started_mono;
+	return json_pack("{s:I, s:o, s:i, s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:b, s:b, s:I, s:I}",
+			 "attempt", (json_int_t)r->attempt, "exit_code", exit_code, "signal",
+			 WIFSIGNALED(st) ? WTERMSIG(st) : 0, "fail_reason",
+			 fail_reason_name(r->fail_reason), "started_at_ms", (json_int_t)r->started_ms,
+			 "ended_at_ms", (json_int_t)r->ended_ms, "wall_ms",
+			 (json_int_t)(wall < 0 ? 0 : wall), "peak_ram_mb",
+			 (r->peak_rss_kb + 1023) / 1024, "cpu_ms", (json_int_t)cpu, "message",
+			 report_message(r), "worker_stop", r->why_kill_stop, "not_started",
+			 r->not_started, "output_bytes",
+			 (json_int_t)r->spool.len, "output_dropped", (json_int_t)r->spool.dropped);
+}
+
+/* A 4xx to a report: it will never be taken as it is. Once, a short report saying why
+ * replaces it (true); after that the run is given up (false). */
+static bool report_refused(struct run *r, long status, json_t *reply)
+{
+	const char *msg = json_string_value(json_object_get(json_object_get(reply, "error"),
+							    "message"));
+	log_error("attempt %lld: the server refused its report (HTTP %ld): %s%s",
+		  (long long)r->attempt, status, msg ? msg : "no reason given",
+		  r->report_refused[0] ? "; giving it up" : "; sending a short one instead");
+	if (r->report_refused[0])
+		return false;
+	snprintf(r->report_refused, sizeof r->report_refused,
+		 "the worker's report was refused by the server (HTTP %ld): %.500s", status,
+		 msg ? msg : "no reason given");
+	return true;
 }
 
 static void on_finish_reply(struct worker *w, int rc, long status, json_t *reply, void *arg)
 {
 	/* The attempt id rides in the callback's pointer-sized argument. */
 	int64_t attempt = (int64_t)(intptr_t)arg;
-	struct run *r = find_run(w, attempt);
+	struct run *r = worker_find_run(w, attempt);
 	if (r == NULL)
 		return;
 	r->reporting = false;
@@ -136,19 +174,26 @@ static void on_finish_reply(struct worker *w, int rc, long status, json_t *reply
 				 json_string_value(json_object_get(json_object_get(reply, "error"),
 								   "message")));
 		drop_run(w, r);
+	} else if (status >= 400 && status < 500) {
+		if (!report_refused(r, status, reply))
+			drop_run(w, r);
+	} else if (!evtimer_pending(w->retry_ev, NULL)) {
+		retry_later(w);	/* the server is away or failing: not in a loop */
+		return;
 	}
 	worker_kick(w);
 }
 
-/* While a reserve is parked, finished joblets are reported on their own. */
-static void send_reports(struct worker *w)
+/* While a reserve is parked, finished joblets are reported on their own; alone: only those
+ * that must go on their own. */
+static void send_reports(struct worker *w, bool alone)
 {
 	for (struct run *r = w->runs; r; r = r->next) {
-		if (!r->finished || r->reporting)
+		if (!reportable(r) || (alone && !r->report_alone))
 			continue;
 		char path[64];
 		snprintf(path, sizeof path, "/v1/attempts/%lld/finish", (long long)r->attempt);
-		json_t *body = json_deep_copy(r->result);
+		json_t *body = report_of(r);
 		json_object_del(body, "attempt");
 		r->reporting = true;
 		http_post(w, path, body, on_finish_reply, (void *)(intptr_t)r->attempt, NULL); // NOLINT(performance-no-int-to-ptr): the id rides in the pointer
@@ -156,61 +201,9 @@ static void send_reports(struct worker *w)
 	}
 }
 
-/* ---- output streaming --------------------------------------------------------------- */
-
-struct chunk_send {
-	int64_t attempt;
-	json_t *chunk;		/* owned */
-};
-
-static void chunk_send_free(void *arg)
-{
-	struct chunk_send *cs = arg;
-	json_decref(cs->chunk);
-	free(cs);
-}
-
-/* A chunk the server did not take (it was away) goes with the result instead; one it
- * refused (409: the attempt is no longer live) is dropped with it. */
-static void on_output_reply(struct worker *w, int rc, long status, json_t *reply, void *arg)
-{
-	struct chunk_send *cs = arg;
-	struct run *r = find_run(w, cs->attempt);
-	(void)reply;
-	if (r && (rc != 0 || status >= 500)) {
-		json_t *into = r->result ? json_object_get(r->result, "output") : NULL;
-		if (into == NULL) {
-			if (r->unsent == NULL)
-				r->unsent = json_array();
-			into = r->unsent;
-		}
-		json_array_insert(into, 0, cs->chunk);
-		log_warn("output of attempt %lld not delivered; it goes with the result",
-			 (long long)cs->attempt);
-	}
-	chunk_send_free(cs);
-}
-
 static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
-	struct worker *w = arg;
-	if (w->id[0] == '\0')
-		return;
-	for (struct run *r = w->runs; r; r = r->next) {
-		if (r->finished)
-			continue;
-		json_t *chunk = take_chunk(r, false);
-		if (chunk == NULL)
-			continue;
-		char path[64];
-		snprintf(path, sizeof path, "/v1/attempts/%lld/output", (long long)r->attempt);
-		json_t *body = json_pack("{s:[O]}", "chunks", chunk);
-		struct chunk_send *cs = xmalloc(sizeof *cs);
-		cs->attempt = r->attempt;
-		cs->chunk = chunk;
-		http_post(w, path, body, on_output_reply, cs, chunk_send_free);
-		json_decref(body);
-	}
+	spool_flush(arg);
 }
 
 /* ---- reserving ---------------------------------------------------------------------- */
@@ -260,8 +253,14 @@ static void start_joblet(struct worker *w, json_t *a)
 	r->maxretry = (int32_t)json_integer_value(json_object_get(a, "maxretry"));
 	r->cores = (int32_t)json_integer_value(json_object_get(a, "cores"));
 	r->ram_mb = (int32_t)json_integer_value(json_object_get(a, "ram_mb"));
+	/* A server of before the limits were apart sends none: its ram_mb was the limit. */
+	json_t *limit = json_object_get(a, "ram_limit_mb");
+	r->ram_limit_mb = limit ? (int32_t)json_integer_value(limit) : r->ram_mb;
 	r->gpus = (int32_t)json_integer_value(json_object_get(a, "gpus"));
 	r->time_ms = json_integer_value(json_object_get(a, "time_ms"));
+	json_t *olimit = json_object_get(a, "output_limit");
+	r->output_limit = json_is_integer(olimit) ? json_integer_value(olimit) : OUTPUT_LIMIT_DEFAULT;
+	spool_none(&r->spool);
 	r->next = w->runs;
 	w->runs = r;
 	w->last_busy_mono = clock_mono_ms();
@@ -277,12 +276,32 @@ static void start_joblet(struct worker *w, json_t *a)
 		   json_object_get(a, "env"));
 }
 
+/* A joblet handed out by a poll answered as this worker began to stop: not started, and
+ * reported so (not_started), so the server queues it again without spending a retry. */
+static void refuse_joblet(struct worker *w, json_t *a)
+{
+	struct run *r = xcalloc(1, sizeof *r);
+	r->w = w;
+	r->attempt = json_integer_value(json_object_get(a, "attempt"));
+	r->job = xstrdup(json_string_value(json_object_get(a, "job")) ?: "?");
+	r->out_fd = r->reply_fd = -1;	/* nothing of a process: none was started */
+	spool_none(&r->spool);
+	r->start_failed = r->why_kill_stop = r->not_started = true;
+	r->fail_reason = FR_START;
+	snprintf(r->message, sizeof r->message, "not started: the worker is stopping");
+	r->finished = true;
+	r->next = w->runs;
+	w->runs = r;
+	log_info("attempt %lld (%s): not started, the worker is stopping", (long long)r->attempt,
+		 r->job);
+}
+
 static void kill_listed(struct worker *w, json_t *ids, bool cancel)
 {
 	size_t i;
 	json_t *v;
 	json_array_foreach(ids, i, v) {
-		struct run *r = find_run(w, json_integer_value(v));
+		struct run *r = worker_find_run(w, json_integer_value(v));
 		if (r == NULL || r->finished)
 			continue;
 		log_info("stopping attempt %lld: %s", (long long)r->attempt,
@@ -299,36 +318,92 @@ static void retry_later(struct worker *w)
 	w->backoff_ms = w->backoff_ms * 2 > 2000 ? 2000 : w->backoff_ms * 2;
 }
 
-static void on_reserve_reply(struct worker *w, int rc, long status, json_t *reply, void *arg)
+/* The server said it drains: take no more joblets, exit once every one is reported. */
+static void note_drain(struct worker *w, json_t *reply)
 {
-	json_t *sent = arg;	/* the attempt ids whose results rode along */
-	w->reserving = false;
+	if (json_is_true(json_object_get(reply, "drain")) && !w->draining) {
+		log_info("the server is draining: no more joblets; exiting %s",
+			 w->runs ? "once the running ones are reported" : "now");
+		w->draining = true;
+	}
+}
+
+/* The finished runs a poll's reply answered for: the server has them. */
+static void drop_reported(struct worker *w, json_t *reply)
+{
 	size_t i;
 	json_t *v;
+	json_array_foreach(json_object_get(reply, "results"), i, v) {
+		struct run *r = worker_find_run(w, json_integer_value(json_object_get(v, "attempt")));
+		if (r && r->finished)
+			drop_run(w, r);
+	}
+}
+
+/* What a poll carried, for its reply. */
+struct poll_sent {
+	json_t *ids;		/* owned: the attempt ids whose results rode along */
+	unsigned gen;		/* the registration it was sent under */
+};
+
+static struct poll_sent *poll_sent_new(struct worker *w, json_t *ids)
+{
+	struct poll_sent *ps = xmalloc(sizeof *ps);
+	ps->ids = ids;
+	ps->gen = w->reg_gen;
+	return ps;
+}
+
+static void poll_sent_free(void *arg)
+{
+	struct poll_sent *ps = arg;
+	json_decref(ps->ids);
+	free(ps);
+}
+
+/* The reply to a poll, normal or a stopping worker's. */
+static void poll_replied(struct worker *w, int rc, long status, json_t *reply,
+			 struct poll_sent *ps)
+{
+	json_t *sent = ps->ids;
+	size_t i;
+	json_t *v;
+	if (ps->gen != w->reg_gen) {
+		/* Sent under an older registration: the current one has its own poll, and
+		 * joblets handed to the old entry are no longer its to run. Results it
+		 * answered are applied all the same. */
+		if (status == 200)
+			drop_reported(w, reply);
+		poll_sent_free(ps);
+		worker_kick(w);
+		return;
+	}
 	if (status == 200) {
 		w->backoff_ms = 100;
-		json_array_foreach(json_object_get(reply, "results"), i, v) {
-			struct run *r = find_run(w, json_integer_value(json_object_get(v, "attempt")));
-			if (r && r->finished)
-				drop_run(w, r);
+		drop_reported(w, reply);
+		json_array_foreach(json_object_get(reply, "joblets"), i, v) {
+			if (w->stopping)
+				refuse_joblet(w, v);
+			else
+				start_joblet(w, v);
 		}
-		json_array_foreach(json_object_get(reply, "joblets"), i, v)
-			start_joblet(w, v);
 		/* Fewer than asked for, or only after waiting: the queue has nothing more for
 		 * us, so the next poll will park; results should not wait for it (a dependency
 		 * chain waits on them). */
 		w->queue_dry = json_is_true(json_object_get(reply, "parked")) ||
 			       json_array_size(json_object_get(reply, "joblets")) < (size_t)w->reserve_max;
 		kill_listed(w, json_object_get(reply, "cancel"), true);
-		if (json_is_true(json_object_get(reply, "drain")) && !w->draining) {
-			log_info("the server is draining: no more joblets");
-			w->draining = true;
-		}
+		note_drain(w, reply);
 	} else {
 		json_array_foreach(sent, i, v) {
-			struct run *r = find_run(w, json_integer_value(v));
-			if (r)
-				r->reporting = false;
+			struct run *r = worker_find_run(w, json_integer_value(v));
+			if (r == NULL)
+				continue;
+			r->reporting = false;
+			/* Refused with the reports it carried: send each on its own, where a
+			 * refusal is about that one and is dealt with (on_finish_reply). */
+			if (status >= 400 && status < 500 && status != 404)
+				r->report_alone = true;
 		}
 		if (status == 404) {
 			w->id[0] = '\0';	/* the server forgot us: register again */
@@ -336,18 +411,62 @@ static void on_reserve_reply(struct worker *w, int rc, long status, json_t *repl
 		} else {
 			log_warn("reserve failed (%s %ld); retrying", rc ? curl_easy_strerror(rc) : "status",
 				 status);
-			json_decref(sent);
+			poll_sent_free(ps);
 			retry_later(w);
 			return;
 		}
 	}
-	json_decref(sent);
+	poll_sent_free(ps);
 	worker_kick(w);
 }
 
-static void decref_arg(void *arg)
+static void on_reserve_reply(struct worker *w, int rc, long status, json_t *reply, void *arg)
 {
-	json_decref(arg);
+	w->reserving = false;
+	poll_replied(w, rc, status, reply, arg);
+}
+
+static void on_stop_poll_reply(struct worker *w, int rc, long status, json_t *reply, void *arg)
+{
+	w->stop_polling = false;
+	poll_replied(w, rc, status, reply, arg);
+}
+
+/* The finished results not on their way yet, now marked reporting; their ids into sent. */
+static json_t *take_finished(struct worker *w, json_t *sent)
+{
+	json_t *finished = json_array();
+	for (struct run *x = w->runs; x; x = x->next) {
+		if (reportable(x) && !x->report_alone) {
+			json_array_append_new(finished, report_of(x));
+			json_array_append_new(sent, json_integer(x->attempt));
+			x->reporting = true;
+		}
+	}
+	return finished;
+}
+
+/* A stopping worker's poll: max 0, answered at once, carrying the results, and saying it
+ * stops. From then on the server hands this worker nothing: it answers a poll of it still
+ * parked there (a newer poll replaces an older one) and one that comes later, before any
+ * result in this one can free a joblet for them. */
+static void stop_poll(struct worker *w)
+{
+	bool any = false;
+	for (struct run *x = w->runs; x; x = x->next)
+		any = any || (reportable(x) && !x->report_alone);
+	if (w->stop_polling || (!any && !w->withdraw))
+		return;
+	json_t *sent = json_array(), *finished = take_finished(w, sent);
+	w->withdraw = false;
+	w->stop_polling = true;
+	json_t *body = json_pack("{s:{s:i, s:i, s:i}, s:i, s:i, s:o, s:b}", "free", "cores", 0,
+				 "ram_mb", 0, "gpus", 0, "max", 0, "wait_ms", 0, "finished", finished,
+				 "stopping", 1);
+	char path[96];
+	snprintf(path, sizeof path, "/v1/workers/%s/reserve", w->id);
+	http_post(w, path, body, on_stop_poll_reply, poll_sent_new(w, sent), poll_sent_free);
+	json_decref(body);
 }
 
 static void reserve(struct worker *w)
@@ -355,15 +474,8 @@ static void reserve(struct worker *w)
 	int32_t c, r, g;
 	used(w, &c, &r, &g);
 	int32_t fc = w->cores - c, fr = w->ram_mb - r, fg = w->gpus - g;
-	json_t *finished = json_array(), *sent = json_array();
-	for (struct run *x = w->runs; x; x = x->next) {
-		if (x->finished && !x->reporting) {
-			json_array_append(finished, x->result);
-			json_array_append_new(sent, json_integer(x->attempt));
-			x->reporting = true;
-		}
-	}
-	bool want = fc > 0 && !w->draining && !w->stopping;
+	json_t *sent = json_array(), *finished = take_finished(w, sent);
+	bool want = fc > 0 && !w->draining;
 	if (!want && json_array_size(finished) == 0) {
 		json_decref(finished);
 		json_decref(sent);
@@ -378,22 +490,33 @@ static void reserve(struct worker *w)
 	w->reserving = true;
 	w->reserve_max = want ? fc : 0;
 	w->reserve_sent_mono = clock_mono_ms();
-	http_post(w, path, body, on_reserve_reply, sent, decref_arg);
+	http_post(w, path, body, on_reserve_reply, poll_sent_new(w, sent), poll_sent_free);
 	json_decref(body);
 }
 
-/* Decide what to send now: register, reserve (with reports), or direct reports. */
+/* Decide what to send now: register, reserve (with reports), or direct reports; once
+ * stopping, only polls that hand out nothing (stop_poll). */
 void worker_kick(struct worker *w)
 {
-	if (w->registering)
+	if (w->registering || w->leaving || w->exiting)
 		return;
+	if (w->draining && w->runs == NULL && !w->stopping) {
+		log_info("the server is draining and every joblet of mine is reported: exiting");
+		leave_and_exit(w);
+		return;
+	}
 	if (w->id[0] == '\0') {
-		if (!evtimer_pending(w->retry_ev, NULL))
+		if (!evtimer_pending(w->retry_ev, NULL) && !w->refused)
 			do_register(w);
 		return;
 	}
 	if (evtimer_pending(w->retry_ev, NULL))
 		return;	/* the server is away: wait for the retry */
+	send_reports(w, true);
+	if (w->stopping) {
+		stop_poll(w);
+		return;
+	}
 	if (!w->reserving) {
 		reserve(w);
 		return;
@@ -403,7 +526,7 @@ void worker_kick(struct worker *w)
 	 * apart. */
 	int64_t out_ms = clock_mono_ms() - w->reserve_sent_mono;
 	if (out_ms >= PARKED_AFTER_MS || w->queue_dry) {
-		send_reports(w);
+		send_reports(w, false);
 	} else if (!evtimer_pending(w->report_ev, NULL)) {
 		struct timeval tv = {0, (suseconds_t)(PARKED_AFTER_MS - out_ms) * 1000};
 		evtimer_add(w->report_ev, &tv);
@@ -412,20 +535,44 @@ void worker_kick(struct worker *w)
 
 /* ---- registration and heartbeats ---------------------------------------------------- */
 
+/* A refused registration: a node name in use (409) passes when that worker leaves or its
+ * lease ends, and 408/429 are about the moment, so retry, saying so once a minute; anything
+ * else is about what the worker says of itself and will never pass: stop as on SIGTERM
+ * (ending and reporting what runs) and exit 2. */
+static void registration_refused(struct worker *w, long status, json_t *reply)
+{
+	const char *msg = json_string_value(json_object_get(json_object_get(reply, "error"),
+							    "message")) ?: "no reason given";
+	int64_t now = clock_mono_ms();
+	if (status != 409 && status != 408 && status != 429) {
+		log_error("registration refused (%ld): %s; not asking again: exiting", status, msg);
+		w->exit_code = EXIT_USAGE;
+		w->refused = true;
+		on_sigterm(SIGTERM, 0, w);
+		return;
+	}
+	if (w->refused_logged_mono == 0 || now - w->refused_logged_mono >= 60000) {
+		log_error("registration refused: %s; retrying", msg);
+		w->refused_logged_mono = now;
+	}
+	retry_later(w);
+}
+
 static void on_register_reply(struct worker *w, int rc, long status, json_t *reply, void *arg)
 {
 	w->registering = false;
+	if (status >= 400 && status < 500) {
+		registration_refused(w, status, reply);
+		return;
+	}
 	if (status != 201) {
-		if (status >= 400 && status < 500)
-			log_error("registration refused (%ld): %s", status,
-				  json_string_value(json_object_get(json_object_get(reply, "error"),
-								    "message")));
-		else
-			log_warn("cannot reach the server at %s (%s); retrying",
-				 w->urls[w->cur_url], rc ? curl_easy_strerror(rc) : "bad status");
+		log_warn("cannot reach the server at %s (%s); retrying",
+			 w->urls[w->cur_url], rc ? curl_easy_strerror(rc) : "bad status");
 		retry_later(w);
 		return;
 	}
+	w->refused_logged_mono = 0;
+	w->reg_gen++;
 	snprintf(w->id, sizeof w->id, "%s", json_string_value(json_object_get(reply, "id")) ?: "");
 	int64_t hb = json_integer_value(json_object_get(reply, "heartbeat_ms"));
 	w->heartbeat_ms = hb > 0 ? hb : 5000;
@@ -435,15 +582,17 @@ static void on_register_reply(struct worker *w, int rc, long status, json_t *rep
 	log_info("registered as %s with %s (%zu joblets re-attached)", w->id, w->urls[w->cur_url],
 		 json_array_size(json_object_get(reply, "reattached")));
 	kill_listed(w, json_object_get(reply, "cancel"), false);
+	note_drain(w, reply);
 	worker_kick(w);
 }
 
 static void do_register(struct worker *w)
 {
 	json_t *tags = w->tags ? json_loads(w->tags, 0, NULL) : json_object();
-	json_t *body = json_pack("{s:s, s:i, s:i, s:i, s:o, s:o, s:i, s:s, s:s}", "name", w->name,
-				 "cores", w->cores, "ram_mb", w->ram_mb, "gpus", w->gpus, "tags", tags,
-				 "running", running_ids(w), "pid", (int)getpid(), "ram_method",
+	json_t *body = json_pack("{s:s, s:s, s:i, s:i, s:i, s:o, s:o, s:i, s:s, s:s}", "name",
+				 w->name, "instance", w->instance, "cores", w->cores, "ram_mb",
+				 w->ram_mb, "gpus", w->gpus, "tags", tags, "running",
+				 running_ids(w), "pid", (int)getpid(), "ram_method",
 				 w->cg.usable ? "cgroup" : "sampling", "ram_method_note", w->cg.note);
 	w->registering = true;
 	w->reserving = false;
@@ -455,9 +604,14 @@ static void do_register(struct worker *w)
 
 static void on_heartbeat_reply(struct worker *w, int rc, long status, json_t *reply, void *arg)
 {
-	if (status == 200)
+	/* The registration it was sent under rides in the pointer-sized argument. */
+	if ((unsigned)(uintptr_t)arg != w->reg_gen)
+		return;	/* a 404 for an id this worker no longer uses */
+	if (status == 200) {
 		kill_listed(w, json_object_get(reply, "cancel"), true);
-	else if (status == 404 && w->id[0] && !w->registering) {
+		note_drain(w, reply);
+		worker_kick(w);
+	} else if (status == 404 && w->id[0] && !w->registering) {
 		w->id[0] = '\0';
 		worker_kick(w);
 	}
@@ -470,7 +624,7 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 		char path[96];
 		snprintf(path, sizeof path, "/v1/workers/%s/heartbeat", w->id);
 		json_t *body = json_pack("{s:o}", "running", running_ids(w));
-		http_post(w, path, body, on_heartbeat_reply, NULL, NULL);
+		http_post(w, path, body, on_heartbeat_reply, (void *)(uintptr_t)w->reg_gen, NULL); // NOLINT(performance-no-int-to-ptr): the generation rides in the pointer
 		json_decref(body);
 	}
 	struct timeval tv = {(time_t)(w->heartbeat_ms / 1000), (suseconds_t)(w->heartbeat_ms % 1000) * 1000};
@@ -499,30 +653,79 @@ static void on_sigchld(evutil_socket_t fd, short what, void *arg)
 	exec_reap(arg);
 }
 
+/* While stopping: the joblets get the grace to end after SIGTERM, then whatever is left is
+ * killed and reaped here (exec_end_all); the worker exits once every result is
+ * acknowledged, or when the time to report them is over. */
 static void on_stop_check(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
-	bool all_done = true;
+	bool all_ended = true;
 	for (struct run *r = w->runs; r; r = r->next)
-		all_done = all_done && r->finished;
-	/* Done once every result is acknowledged; a parked reserve or a heartbeat in flight
-	 * is not worth waiting for. */
-	if (w->runs == NULL || clock_mono_ms() > w->stop_deadline_mono) {
+		all_ended = all_ended && r->finished;
+	int64_t now = clock_mono_ms();
+	if (!all_ended && now >= w->kill_deadline_mono) {
+		log_warn("joblets still running past the grace: killing them (SIGKILL)");
+		exec_end_all(w, KILL_REAP_MS);
+	}
+	/* Done once every result is acknowledged and the polls are answered: one parked
+	 * before the stop may still bring a joblet, to be reported not started (else the
+	 * server would count it lost). A heartbeat in flight is not waited for. */
+	bool done = w->runs == NULL && !w->reserving && !w->stop_polling;
+	if (done || now > w->stop_deadline_mono) {
 		if (w->runs)
-			log_warn("exiting with %s unreported", all_done ? "results" : "joblets");
-		event_base_loopexit(w->base, NULL);
+			log_warn("exiting with results unreported (the server did not take them)");
+		leave_and_exit(w);
 		return;
 	}
 	struct timeval tv = {0, 50000};
 	evtimer_add(w->stop_ev, &tv);
 }
 
+static void on_leave_done(struct worker *w, int rc, long status, json_t *reply, void *arg)
+{
+	event_base_loopexit(w->base, NULL);
+}
+
+static void on_leave_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	log_warn("the server did not answer that this worker leaves; exiting anyway");
+	event_base_loopexit(w->base, NULL);
+}
+
+/* Tell the server this worker goes, so its node name is free at once, then leave the
+ * loop; a server that does not answer soon is not waited for. */
+static void leave_and_exit(struct worker *w)
+{
+	if (w->leaving)
+		return;
+	w->leaving = true;
+	if (w->id[0] == '\0') {
+		event_base_loopexit(w->base, NULL);
+		return;
+	}
+	char path[96];
+	snprintf(path, sizeof path, "/v1/workers/%s/leave", w->id);
+	json_t *body = json_object();
+	http_post(w, path, body, on_leave_done, NULL, NULL);
+	json_decref(body);
+	struct timeval tv = {LEAVE_WAIT_MS / 1000, (suseconds_t)(LEAVE_WAIT_MS % 1000) * 1000};
+	evtimer_add(w->leave_ev, &tv);
+}
+
+/* SIGTERM, SIGINT, or idle: stop taking joblets (the poll parked at the server is replaced
+ * by one that hands out nothing), end the running ones (TERM, KILL after the grace), report
+ * them, exit. A second signal kills them at once. */
 static void on_sigterm(evutil_socket_t sig, short what, void *arg)
 {
 	struct worker *w = arg;
-	if (w->stopping)
+	if (w->stopping) {
+		log_info("stopping: second signal, killing the joblets now");
+		w->kill_deadline_mono = clock_mono_ms();
 		return;
+	}
 	w->stopping = true;
+	w->withdraw = w->reserving;
 	log_info("stopping: ending %s joblets and reporting them", w->runs ? "running" : "no");
 	for (struct run *r = w->runs; r; r = r->next) {
 		if (!r->finished) {
@@ -530,9 +733,11 @@ static void on_sigterm(evutil_socket_t sig, short what, void *arg)
 			exec_kill(r);
 		}
 	}
-	w->stop_deadline_mono = clock_mono_ms() + STOP_REPORT_MS + w->grace_ms;
+	w->kill_deadline_mono = clock_mono_ms() + w->grace_ms + KILL_REAP_MS;
+	w->stop_deadline_mono = w->kill_deadline_mono + STOP_REPORT_MS;
 	struct timeval tv = {0, 50000};
 	evtimer_add(w->stop_ev, &tv);
+	worker_kick(w);
 }
 
 static void on_idle(evutil_socket_t fd, short what, void *arg)
@@ -545,18 +750,6 @@ static void on_idle(evutil_socket_t fd, short what, void *arg)
 }
 
 /* ---- options ------------------------------------------------------------------------ */
-
-static long long mem_total_mb(void)
-{
-	FILE *f = fopen("/proc/meminfo", "r");
-	long long kb = 0;
-	if (f) {
-		if (fscanf(f, "MemTotal: %lld kB", &kb) != 1)
-			kb = 0;
-		fclose(f);
-	}
-	return kb / 1024;
-}
 
 static int add_tag(json_t *tags, const char *kv)
 {
@@ -590,6 +783,20 @@ static int split_urls(struct worker *w, const char *list)
 	return w->nurls ? 0 : -1;
 }
 
+/* Output waits in --spool while the server is slow or away: say now, not at the first
+ * joblet, when files cannot be made there. */
+static int check_spool(const char *dir)
+{
+	struct spool sp;
+	if (dir[0] == '\0' || spool_open(&sp, dir, 0, 0) != 0) {
+		fprintf(stderr, "jobgrid worker: --spool: cannot create files in '%s': %s\n", dir,
+			dir[0] ? strerror(errno) : "empty path");
+		return -1;
+	}
+	spool_free(&sp);
+	return 0;
+}
+
 static int parse_opts(struct worker *w, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -597,31 +804,32 @@ static int parse_opts(struct worker *w, int argc, char **argv)
 		{"cores", required_argument, NULL, 'c'}, {"ram", required_argument, NULL, 'r'},
 		{"gpus", required_argument, NULL, 'g'}, {"tag", required_argument, NULL, 't'},
 		{"idle-exit", required_argument, NULL, 'i'}, {"grace", required_argument, NULL, 'G'},
-		{"ram-method", required_argument, NULL, 'M'}, {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"ram-method", required_argument, NULL, 'M'}, {"spool", required_argument, NULL, 'S'},
+		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	extern const struct cli_cmd cli_cmd_worker;
 	const char *server = getenv("JOBGRID_URL");
 	json_t *tags = json_object();
-	long long v;
+	long long v = 0;
 	int ch, bad = 0;
 	char host[256] = "worker";
 	gethostname(host, sizeof host - 1);
 	w->name = xstrdup(host);
-	w->cores = (int32_t)sysconf(_SC_NPROCESSORS_ONLN);
-	w->ram_mb = (int32_t)mem_total_mb();
+	w->cores = host_cores();
+	w->ram_mb = host_ram_mb();
 	w->grace_ms = 5000;
 	optind = 1;
 	while (!bad && (ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's': server = optarg; break;
 		case 'n': free(w->name); w->name = xstrdup(optarg); break;
-		case 'c': bad = cli_int(&cli_cmd_worker, "cores", optarg, 0, 1 << 20, &v); w->cores = (int32_t)v; break;
-		case 'r': bad = cli_int(&cli_cmd_worker, "ram", optarg, 0, INT32_MAX / 2, &v); w->ram_mb = (int32_t)v; break;
-		case 'g': bad = cli_int(&cli_cmd_worker, "gpus", optarg, 0, 4096, &v); w->gpus = (int32_t)v; break;
+		/* A value is taken only once it parsed: v is not set on failure. */
+		case 'c': if (!(bad = cli_int(&cli_cmd_worker, "cores", optarg, 0, 1 << 20, &v))) w->cores = (int32_t)v; break;
+		case 'r': if (!(bad = cli_int(&cli_cmd_worker, "ram", optarg, 0, INT32_MAX / 2, &v))) w->ram_mb = (int32_t)v; break;
+		case 'g': if (!(bad = cli_int(&cli_cmd_worker, "gpus", optarg, 0, 4096, &v))) w->gpus = (int32_t)v; break;
 		case 't': bad = add_tag(tags, optarg); break;
-		case 'i': bad = cli_int(&cli_cmd_worker, "idle-exit", optarg, 1, 86400LL * 365, &v); w->idle_exit_ms = v * 1000; break;
-		case 'G': bad = cli_duration(&cli_cmd_worker, "grace", optarg, &v); w->grace_ms = v; break;
+		case 'i': if (!(bad = cli_int(&cli_cmd_worker, "idle-exit", optarg, 1, 86400LL * 365, &v))) w->idle_exit_ms = v * 1000; break;
+		case 'G': if (!(bad = cli_duration(&cli_cmd_worker, "grace", optarg, &v))) w->grace_ms = v; break;
 		case 'M':
 			if (strcmp(optarg, "auto") == 0 || strcmp(optarg, "cgroup") == 0 ||
 			    strcmp(optarg, "sampling") == 0) {
@@ -632,12 +840,22 @@ static int parse_opts(struct worker *w, int argc, char **argv)
 				bad = 1;
 			}
 			break;
+		case 'S': free(w->spool_dir); w->spool_dir = xstrdup(optarg); break;
 		case 'h': json_decref(tags); cli_help(&cli_cmd_worker); exit(0);
 		default: bad = 1;
 		}
 	}
+	if (w->spool_dir == NULL)
+		w->spool_dir = xstrdup(SPOOL_DIR_DEFAULT);
+	if (!bad)
+		bad = check_spool(w->spool_dir);
 	if (!bad && optind < argc) {
 		fprintf(stderr, "jobgrid worker: unexpected argument '%s'\n", argv[optind]);
+		bad = 1;
+	}
+	if (!bad && !name_valid(w->name, 128)) {
+		fprintf(stderr, "jobgrid worker: --name: a node name is 1..128 of [A-Za-z0-9_.-],"
+				" got '%s'\n", w->name);
 		bad = 1;
 	}
 	if (!bad)
@@ -650,11 +868,21 @@ static int parse_opts(struct worker *w, int argc, char **argv)
 
 static void worker_free(struct worker *w)
 {
+	/* On the way out already: a further SIGTERM or SIGINT must not cut the clean-up short
+	 * (its handlers go with the loop). */
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
+	/* Every path out ends with no joblet process behind (normally none is left here). */
+	w->exiting = true;
+	exec_end_all(w, 5000);
 	while (w->runs)
 		drop_run(w, w->runs);
 	struct event *evs[] = {w->sigchld_ev, w->sigterm_ev, w->sigint_ev, w->heartbeat_ev,
 			       w->retry_ev, w->flush_ev, w->idle_ev, w->stop_ev, w->report_ev,
-			       w->sample_ev};
+			       w->sample_ev, w->leave_ev};
 	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
 		if (evs[i])
 			event_free(evs[i]);
@@ -666,6 +894,7 @@ static void worker_free(struct worker *w)
 	free(w->urls);
 	free(w->name);
 	free(w->tags);
+	free(w->spool_dir);
 	exec_cgroups_cleanup(w, 2000);
 }
 
@@ -691,6 +920,9 @@ int worker_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	w.have_bash = access("/bin/bash", X_OK) == 0;
+	/* A token only this process sends: its registrations are told apart from another
+	 * worker's that uses the same node name. */
+	host_random_hex(w.instance, sizeof w.instance, 16);
 	w.backoff_ms = 100;
 	w.heartbeat_ms = 5000;
 	w.last_busy_mono = clock_mono_ms();
@@ -703,6 +935,7 @@ int worker_main(int argc, char **argv)
 	w.retry_ev = evtimer_new(w.base, on_retry, &w);
 	w.report_ev = evtimer_new(w.base, on_report_timer, &w);
 	w.stop_ev = evtimer_new(w.base, on_stop_check, &w);
+	w.leave_ev = evtimer_new(w.base, on_leave_timeout, &w);
 	w.flush_ev = event_new(w.base, -1, EV_PERSIST, on_flush, &w);
 	event_add(w.sigchld_ev, NULL);
 	event_add(w.sigterm_ev, NULL);
@@ -716,10 +949,11 @@ int worker_main(int argc, char **argv)
 		struct timeval it = {1, 0};
 		event_add(w.idle_ev, &it);
 	}
-	log_info("worker %s: %d cores, %d MB, %d GPUs, server %s; RAM by %s (%s)", w.name, w.cores,
-		 w.ram_mb, w.gpus, w.urls[0], w.cg.usable ? "cgroup" : "sampling", w.cg.note);
+	log_info("worker %s: %d cores, %d MB, %d GPUs, server %s; RAM by %s (%s); output spooled"
+		 " in %s", w.name, w.cores, w.ram_mb, w.gpus, w.urls[0],
+		 w.cg.usable ? "cgroup" : "sampling", w.cg.note, w.spool_dir);
 	worker_kick(&w);
 	event_base_dispatch(w.base);
 	worker_free(&w);
-	return 0;
+	return w.exit_code;
 }

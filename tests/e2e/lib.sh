@@ -13,10 +13,23 @@
 #   wait_workers N            until N workers are registered (20 s at most)
 #   wait_state ID STATE       until the job is in STATE (20 s at most)
 #   jq_get JSON FILTER        run a jq filter over JSON text, raw output
+#   proc_gone PID             the process ended (a zombie counts: an orphan may wait long
+#                             to be reaped)
+#   cg1_memory_dir            this process's cgroup v1 memory directory, or nothing
 #   expect_eq ACTUAL EXPECTED MESSAGE
+#   measure_rss               before starting processes whose RSS a test bounds
+#   proc_mb PID VmHWM|VmRSS   a process's peak or current RSS in MB
+#   hold NAME                 shell text for a job's command that waits until the file $T/NAME
+#                             exists: a job whose state a check assumes holds on it, and the
+#                             test touches $T/NAME once the check is made (never a timed sleep)
+#   probe_passed [ADD ARGS…]  add a `true` job (ADD ARGS place it, e.g. --constraint node=a)
+#                             and wait until it is done: the worker scan that took it passed
+#                             over every older ready joblet it could have taken, so "X still
+#                             waits" is then a real check
 #
 # Only processes started here are ended, by PID. On exit every log is scanned for
-# sanitizer reports, which fail the test.
+# sanitizer reports, which fail the test. A test that cannot run here says why and exits 77
+# (ctest shows it as skipped).
 set -euo pipefail
 
 JOBGRID_BIN=${JOBGRID_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build-test/jobgrid}
@@ -61,7 +74,7 @@ _cleanup() {
 			rc=1
 		fi
 	done
-	if ((rc != 0)); then
+	if ((rc != 0 && rc != 77)); then	# 77: skipped (ctest's SKIP_RETURN_CODE)
 		for f in "${LOGS[@]}"; do echo "---- tail of $f ----"; tail -25 "$f" 2>/dev/null || true; done
 	else
 		rm -rf "$T"
@@ -150,6 +163,37 @@ wait_workers() { wait_until 20 _worker_count_is "$1"; }
 wait_state() { wait_until 20 _state_is "$1" "$2"; }
 
 jq_get() { jq -r "$2" <<<"$1"; }
+
+proc_gone() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	[[ ${stat##*) } == Z* ]]
+}
+
+# ASan keeps freed memory in quarantine (256 MB by default), which would hide what a
+# process holds: a test that bounds RSS makes the quarantine small (the last option wins).
+measure_rss() { export ASAN_OPTIONS="$ASAN_OPTIONS:quarantine_size_mb=8"; }
+proc_mb() { awk -v f="$2:" '$1 == f {print int($2 / 1024)}' "/proc/$1/status"; }
+
+hold() { echo "while [ ! -e '$T/$1' ]; do sleep 0.05; done"; }
+
+probe_passed() {
+	local id
+	id=$(jg add --name probe "$@" -- true)
+	jg wait "$id" --timeout 20s >/dev/null || fail "the probe job $id ($*) did not run"
+}
+
+# This process's cgroup v1 memory directory (the memory line of /proc/self/cgroup under the
+# v1 mount with the memory controller), or nothing.
+cg1_memory_dir() {
+	local self mnt
+	self=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3; exit }' /proc/self/cgroup)
+	mnt=$(awk '{ split($0, half, " - "); split(half[2], fs, " ") }
+		fs[1] == "cgroup" && fs[3] ~ /(^|,)memory(,|$)/ && $4 == "/" { print $5; exit }' /proc/self/mountinfo)
+	[[ -n $self && -n $mnt ]] || return 0
+	[[ $self == / ]] && self=""
+	printf '%s%s\n' "$mnt" "$self"
+}
 
 expect_eq() {
 	[[ "$1" == "$2" ]] || fail "$3: expected '$2', got '$1'"

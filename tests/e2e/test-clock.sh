@@ -18,7 +18,8 @@ expect_has() {	# TEXT PART MESSAGE
 	[[ $1 == *"$2"* ]] || fail "$3: '$1' does not contain '$2'"
 	log "ok: $3 ($1)"
 }
-# Still in STATE a moment later: real time passing must not move anything.
+# Still in STATE a moment later: real time passing must not move anything (the sleep is the
+# real time that passes, not a wait for a condition).
 still() {	# ID STATE MESSAGE
 	sleep 0.5
 	expect_eq "$(state "$1")" "$2" "$3"
@@ -100,7 +101,7 @@ expect_eq "$(jf "$slot" '.joblets[0].attempts[0].started_at')" "2026-11-23T08:00
 	"it started when the window opened (09:00 Berlin)"
 
 # ---- --kill-at-slot-end fires when the virtual clock crosses the window's end.
-kill=$(jg add --name slotkill --timeslot 10:00-11:00 --kill-at-slot-end -- sleep 600)
+kill=$(jg add --name slotkill --timeslot 10:00-11:00 --kill-at-slot-end -- "$(hold never)")
 still "$kill" waiting "the kill-at-slot-end job waits for 10:00"
 jg clock advance 1h >/dev/null
 wait_state "$kill" running

@@ -19,9 +19,11 @@ expect_eq "$(node_of "$both")" b "two constraints: only b has gpu=t4 and rack=r1
 expect_eq "$(node_of "$byname")" b "node=b names the worker"
 expect_eq "$(jg show "$both" --json | jq -c .constraints)" '{"gpu":"t4","rack":"r1"}' "show lists the constraints"
 
-# A constraint no worker meets: waits with the reason, runs once a worker has the tag.
+# A constraint no worker meets: waits with the reason, runs once a worker has the tag. Each
+# worker is seen to pass over it (a probe job it takes after it) before "it waits" is checked.
 h100=$(jg add --name h100 --constraint gpu=h100 -- true)
-sleep 0.5
+probe_passed --constraint node=a
+probe_passed --constraint node=b
 expect_eq "$(jg show "$h100" --json | jq -r .state)" ready "no worker has it: it waits"
 expect_eq "$(jg show "$h100" --json | jq -r '.joblets[0].reason')" "no worker matches constraint gpu=h100" "the reason names the constraint"
 start_worker c --cores 1 --tag gpu=h100
@@ -36,7 +38,8 @@ for i in 1 2 3 4 5 6; do av+=("$(jg add --name "avoid-$i" --avoid a -- sleep 0.2
 jg wait "${av[@]}" --timeout 20s >/dev/null || fail "the avoiding jobs did not finish"
 expect_eq "$(attempt_lines "${av[@]}" | awk '{print $3}' | sort -u | tr '\n' ' ')" "b " "--avoid a: all ran on b"
 only=$(jg add --name only-a --avoid b --constraint gpu=t4 -- true)
-sleep 0.5
+probe_passed --constraint node=b
+expect_eq "$(jg show "$only" --json | jq -r .state)" ready "b passed over it: it waits"
 expect_eq "$(jg show "$only" --json | jq -r '.joblets[0].reason')" "every worker that could run it is on an avoided node" \
 	"the reason says the only match is avoided"
 jg cancel "$only" >/dev/null
@@ -55,7 +58,8 @@ done
 
 # mod changes placement of a waiting job: a constraint nobody meets, then one b meets.
 stuck=$(jg add --name stuck --constraint gpu=h200 -- true)
-sleep 0.3
+probe_passed --constraint node=a
+probe_passed --constraint node=b
 expect_eq "$(jg show "$stuck" --json | jq -r .state)" ready "gpu=h200 waits"
 jg mod "$stuck" --constraint gpu=t4 >/dev/null
 jg wait "$stuck" --timeout 20s >/dev/null || fail "after mod --constraint gpu=t4 it should run"

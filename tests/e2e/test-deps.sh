@@ -69,7 +69,6 @@ expect_names "$(reason "$s")" "$rseq" "the dependant is skipped with a reason na
 start_worker one --cores 1
 wait_workers 1
 # m1 and m2 hold on a file until m3 has been added, however slow the machine.
-hold() { echo "while [ ! -e '$T/$1' ]; do sleep 0.05; done"; }
 m1=$(jg add --name m1 --dep-group g -- "$(hold g-go)")
 m2=$(jg add --name m2 --dep-group g -- "$(hold g-go)")
 gd=$(jg add --name gdep --after-group g -- true)
@@ -108,9 +107,9 @@ wait_state "$a" running
 expect_eq "$(state "$b")" waiting "B waits while A runs"
 expect_names "$(reason "$b")" "$aseq" "B's reason names A"
 touch "$T/a-go"
-# A failing chain F ← B2 ← C2 (after-ok); F fails until the flag file exists, then holds
-# until f-go exists, so B2 is seen waiting for it however slow the machine.
-f=$(jg add --name dep-f -- "sleep 1; test -e $T/flag || exit 1; while [ ! -e $T/f-go ]; do sleep 0.05; done")
+# A failing chain F ← B2 ← C2 (after-ok); F fails until the flag file exists, and once it
+# exists holds until B2 has been seen waiting for it again.
+f=$(jg add --name dep-f -- "test -e $T/flag || exit 1; $(hold f-go)")
 b2=$(jg add --name dep-b2 --after-ok "$f" -- true)
 c2=$(jg add --name dep-c2 --after-ok "$b2" -- true)
 # after-fail and after-any on a failing X1 and a succeeding Y1.

@@ -61,9 +61,14 @@ ram=$(jg show "$id" --json | jq '.joblets[0].attempts[0].peak_ram_mb')
 log "ok: cpu ${cpu} ms, peak ${ram} MB"
 
 # The RAM limit: sampled group RSS over --ram kills the joblet with reason ram (and the
-# scheduler re-queues it with more RAM: test-learned follows that to the end).
-# The echo after the sleep keeps bash (and its 80 MB string) alive: a last command would be exec'd.
-id=$(jg add --ram 30 --name hog -- 's=$(head -c 80000000 /dev/zero | tr "\0" a); sleep 30; echo ${#s}')
+# scheduler re-queues it with more RAM: test-learned follows that to the end). The cgroup
+# paths are test-cgroup's (v1) and the end of this file (v2).
+# RSS sampling is what a worker does where no memory cgroup may be used: this one is told to
+# (started only now, so that the jobs above all ran on node1).
+# The echo after the hold keeps bash (and its 80 MB string) alive: a last command would be
+# exec'd. It holds until killed, however slow the sampling.
+start_worker sampler --cores 1 --grace 1s --ram-method sampling
+id=$(jg add --ram 30 --name hog --constraint node=sampler -- 's=$(head -c 80000000 /dev/zero | tr "\0" a); '"$(hold never)"'; echo ${#s}')
 _first_attempt_ended() { [[ $(jg show "$1" --json | jq -r '.joblets[0].attempts[0].state') == failed ]]; }
 wait_until 20 _first_attempt_ended "$id"
 show=$(jg show "$id" --json)
@@ -73,10 +78,11 @@ peak=$(jq '.joblets[0].attempts[0].peak_ram_mb' <<<"$show")
 log "ok: killed at a peak of ${peak} MB"
 jg cancel "$id" >/dev/null
 
-# How RAM is limited and measured is said per worker (SPEC: cgroup v2 where the worker may
-# use it, else process-tree RSS sampling). Where cgroup v2 has no memory controller (a host
-# whose memory controller is on cgroup v1, as the one this was written on) the worker samples
-# and says why, and insisting on cgroups is refused at start.
+# How RAM is limited and measured is said per worker (SPEC: memory cgroups where the worker
+# may use them, else process-tree RSS sampling). Where cgroup v2 has no memory controller (a
+# host whose memory controller is on cgroup v1, as the one this was written on) the worker
+# uses v1's when it may write there (root), else it samples and says why, and insisting on
+# cgroups is refused at start.
 cg2_mount() {	# the mount point of cgroup v2 showing the whole tree, or nothing
 	awk '{ split($0, half, " - "); split(half[2], fs, " ") }
 	     fs[1] == "cgroup2" && $4 == "/" { print $5; exit }' /proc/self/mountinfo
@@ -89,10 +95,19 @@ w=$(jg workers --json | jq -c '.workers[] | select(.name == "node1") | {ram_meth
 method=$(jq -r .ram_method <<<"$w")
 note=$(jq -r .ram_method_note <<<"$w")
 [[ ($method == sampling || $method == cgroup) && -n $note ]] || fail "workers should say how RAM is measured: $w"
+cg1=$(cg1_memory_dir)
 if [[ -n $cgdir ]] && ! grep -qw memory "$cgdir/cgroup.controllers" 2>/dev/null; then
-	expect_eq "$method" sampling "no memory controller in cgroup v2: RAM by sampling"
-	expect_eq "$note" "no memory controller in cgroup v2 at $cgdir" "the note says why"
+	if [[ $(id -u) == 0 && -n $cg1 && -w $cg1 ]]; then
+		expect_eq "$method" cgroup "no memory controller in cgroup v2, v1's writable: RAM by cgroup"
+		expect_eq "$note" "cgroup v1: $cg1/jobgrid.${WORKER_PID[node1]}/jl-*" "the note names v1 and where"
+	else
+		expect_eq "$method" sampling "no memory controller in cgroup v2 nor a writable v1: RAM by sampling"
+		[[ $note == "no memory controller in cgroup v2 at $cgdir; "* ]] || fail "the note says why: $note"
+	fi
 fi
+expect_eq "$(jg workers --json | jq -r '.workers[] | select(.name == "sampler") | "\(.ram_method) \(.ram_method_note)"')" \
+	"sampling chosen with --ram-method sampling" "a worker told to sample says so"
+stop_worker sampler
 log "ok: RAM by $method ($note)"
 expect_eq "$(jg workers | awk '$1 == "node1" { print $6 }')" "$method" "the workers table shows RAM-BY"
 jg workers | head -1 | grep -q "RAM-BY" || fail "the workers table lacks the RAM-BY column"
@@ -138,12 +153,12 @@ else
 	JOBGRID_BIN=$T/in-cgroup.sh start_worker cgnode --cores 2 --grace 1s --ram-method cgroup
 	_cgnode_up() { [[ $(jg workers --json | jq -r '.workers[] | select(.name == "cgnode") | .ram_method') == cgroup ]]; }
 	wait_until 20 _cgnode_up
-	expect_eq "$(jg workers --json | jq -r '.workers[] | select(.name == "cgnode") | .ram_method_note')" "$C/jl-*" "the note names where the joblet cgroups are"
+	expect_eq "$(jg workers --json | jq -r '.workers[] | select(.name == "cgnode") | .ram_method_note')" "cgroup v2: $C/jl-*" "the note names where the joblet cgroups are"
 	expect_eq "$(cat "$C/worker/cgroup.procs")" "${WORKER_PID[cgnode]}" "the worker sits in its leaf"
 	grep -qw memory "$C/cgroup.subtree_control" || fail "memory is not enabled for the joblets"
 
 	# Over the limit: the kernel kills it, fail reason ram, the peak from the cgroup.
-	id=$(jg add --ram 30 --constraint node=cgnode --name cghog -- 's=$(head -c 80000000 /dev/zero | tr "\0" a); sleep 30; echo ${#s}')
+	id=$(jg add --ram 30 --constraint node=cgnode --name cghog -- 's=$(head -c 80000000 /dev/zero | tr "\0" a); '"$(hold never)"'; echo ${#s}')
 	wait_until 30 _first_attempt_ended "$id"
 	show=$(jg show "$id" --json)
 	expect_eq "$(jq -r '.joblets[0].attempts[0].fail_reason' <<<"$show")" ram "cgroup: fail reason ram"

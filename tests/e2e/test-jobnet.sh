@@ -19,7 +19,9 @@
 #   expect_why DEF@HH:MM TEXT [+N] the reason of that run contains TEXT
 #
 # Times are UTC (TZ=UTC) unless a scenario says otherwise; $DAY (2026-11-23) is a Monday.
-# Run some only: JOBNET_ONLY="name1 name2" bash test-jobnet.sh
+# Run some only: JOBNET_ONLY="name1 name2" bash test-jobnet.sh. ctest runs it in parts
+# (E2E_PART=K/N: every Nth scenario from the Kth), each on its own servers.
+# e2e-parts: 5
 source "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export TZ=UTC
@@ -328,7 +330,7 @@ E
 
 scenario pred_running "a running predecessor skips the run; a failed end leaves it skipped"
 s_pred_running() {
-	def a 'sleep 2; false' <<'Y'
+	def a "$(hold pred_running-go); false" <<'Y'
 schedule: {start_times: ["06:00"]}
 Y
 	def b <<'Y'
@@ -339,6 +341,7 @@ Y
 	at_nowait 06:00
 	at_nowait 06:01
 	expect_why b@06:01 "predecessor a is running"
+	touch "$T/pred_running-go"
 	settle
 	expect_plan <<'E'
 a@06:00=failed
@@ -408,8 +411,7 @@ successors: [b, c, d]
 Y
 	def b <<'Y'
 Y
-	# c runs until the check of j is made, however slow the machine.
-	def c "while [ ! -e $T/fan-c-go ]; do sleep 0.05; done" <<'Y'
+	def c "$(hold fan_out_in-go)" <<'Y'
 Y
 	def d <<'Y'
 Y
@@ -420,7 +422,7 @@ Y
 	at_nowait 06:00
 	wait_until 20 _run_state b@06:00 done
 	expect_why j@06:00 "predecessor c is running"
-	touch "$T/fan-c-go"
+	touch "$T/fan_out_in-go"
 	settle
 	expect_plan <<'E'
 a@06:00=done
@@ -487,7 +489,8 @@ E
 
 scenario repeat_network_run "repeat network re-checks every run; repeat run skips the check after one passed"
 s_repeat_network_run() {
-	def a 'sleep 1.5; exit {{rc}}' <<'Y'
+	# The run with rc=1 holds until bn@08:00 has been checked against it.
+	def a "if [ {{rc}} = 1 ]; then $(hold repeat_network_run-go); fi; exit {{rc}}" <<'Y'
 args: {rc: {type: integer, default: 0}}
 schedule: {start_times: ["06:00"]}
 successors: [bn, br]
@@ -507,6 +510,7 @@ Y
 	at 07:59
 	jg run a rc=1 >/dev/null
 	at_nowait 08:00
+	touch "$T/repeat_network_run-go"
 	settle
 	expect_plan <<'E'
 a@06:00=done
@@ -859,6 +863,34 @@ E
 	[[ $RC != 0 && $OUT == *"dependencies.mode"* ]] || fail "a bad config: $RC $OUT"
 }
 
+scenario pred_force_planned "predecessor.force_start_in_period true: a predecessor whose only run this period is still planned does not hold the member back"
+s_pred_force_planned() {
+	config <<'Y'
+dependencies: {successor: {force_start_in_period: false}}
+Y
+	def pa <<'Y'
+schedule: {start_times: ["10:00"]}
+Y
+	def pc <<'Y'
+schedule: {start_times: ["08:00"]}
+predecessors: [pa]
+dependencies: {predecessor: {force_start_in_period: true}}
+Y
+	def pd <<'Y'
+schedule: {start_times: ["08:00"]}
+predecessors: [pa]
+Y
+	boot
+	at 08:00
+	expect_plan <<'E'
+pa@10:00=planned
+pc@08:00=done
+pd@08:00=skipped
+E
+	expect_why pc@08:00 "predecessor pa's run planned at"
+	expect_why pd@08:00 "predecessor pa has a run planned at"
+}
+
 scenario force_definition "successor.force_start_in_period in the definition beats the server config"
 s_force_definition() {
 	config <<'Y'
@@ -1155,7 +1187,7 @@ E
 
 scenario cancel_failure "a cancelled run is not a success: its failure branch starts, its successors do not"
 s_cancel_failure() {
-	def a 'sleep 30' <<'Y'
+	def a "$(hold never)" <<'Y'
 schedule: {start_times: ["06:00"]}
 successors: [b]
 successors_on_failure: [alert]
@@ -1208,7 +1240,7 @@ E
 	expect_why d@07:00 "predecessor a has not completed successfully"
 }
 
-scenario undeploy_predecessor "an undeployed predecessor is no longer waited for; its planned runs are dropped"
+scenario undeploy_predecessor "an undeployed predecessor is no longer waited for; its planned runs are dropped; the edge left dangling stops no other deploy"
 s_undeploy_predecessor() {
 	def a <<'Y'
 schedule: {start_times: ["09:00"]}
@@ -1224,14 +1256,23 @@ Y
 	expect_plan <<'E'
 b@07:00=done
 E
+	mkdir -p "$T/other"
+	printf 'name: other\ncommand: "true"\n' >"$T/other/other.yaml"
+	run_rc jg deploy "$T/other"
+	[[ $RC == 0 && $OUT == "deployed other version 1 from "* ]] || fail "b's dangling edge stopped another deploy: $RC $OUT"
+	run_rc jg deploy "$D/b.yaml"
+	[[ $RC == 2 && $OUT == *"b.yaml:4:16: b: predecessor a is not deployed"* ]] || fail "a new version of b: $RC $OUT"
 }
 
 # ==== runner ==============================================================================
 
 started=$SECONDS
 n=0
+i=0
 for SCN in "${SCENARIOS[@]}"; do
+	i=$((i + 1))
 	if [[ -n ${JOBNET_ONLY-} && " $JOBNET_ONLY " != *" $SCN "* ]]; then continue; fi
+	if [[ -n ${E2E_PART-} ]] && (((i - 1) % ${E2E_PART#*/} != ${E2E_PART%/*} - 1)); then continue; fi
 	t0=$SECONDS
 	fresh
 	"s_$SCN"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # --local-workers N: the server starts N workers and restarts one that dies; `drain` lets
-# running work finish, starts nothing new and then the server exits; `backup` writes a
-# consistent copy that a server can open.
+# running work finish, refuses new work, and then the workers and the server exit; `backup`
+# writes a consistent copy that a server can open.
 source "$(dirname "$0")/lib.sh"
 start_server --local-workers 2 --lease 3s --heartbeat 500ms
 wait_workers 2
@@ -24,17 +24,23 @@ rc=0
 jg backup "$T/backup.sqlite" >/dev/null 2>&1 || rc=$?
 expect_eq "$rc" 2 "a backup onto an existing file is refused"
 
-# Drain: the running job finishes, the queued one does not start, the server exits.
-# long holds until the drain and the add after it are made, however slow the machine.
-long=$(jg add --name long -- "while [ ! -e $T/long-go ]; do sleep 0.05; done")
+# Drain: the running job finishes, a new one is refused, the local workers and the server
+# exit.
+long=$(jg add --name long -- "while [ ! -e '$T/go' ]; do sleep 0.05; done")
 wait_state "$long" running
 jg drain >/dev/null
-queued=$(jg add --name after-drain -- true)
-touch "$T/long-go"
+rc=0
+jg add --name after-drain -- true >/dev/null 2>&1 || rc=$?
+expect_eq "$rc" 3 "a job added during the drain is refused"
+local_pids=$(jg workers --json | jq -r '.workers[].pid')
+kill -0 "$SERVER_PID" 2>/dev/null || fail "the server must wait for the running job"
+touch "$T/go"
 for ((i = 0; i < 200; i++)); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$SERVER_PID" 2>/dev/null && fail "the server did not exit after draining"
 wait "$SERVER_PID" || fail "the drained server exited non-zero"
 SERVER_PID=""
+for pid in $local_pids; do proc_gone "$pid" || fail "local worker $pid outlived the drained server"; done
+[[ ! -e $T/data/local-workers.json ]] || fail "the drained server should leave no local worker registry"
 
 # The backup opens as a store of its own with the 20 jobs.
 mkdir -p "$T/restore"
@@ -47,7 +53,8 @@ JOBGRID_URL=$(cat "$T/restore/server.url")
 expect_eq "$(jg status --json | jq '.groups.batch.done')" 20 "the backup holds the 20 done jobs"
 kill_server TERM
 
-# And the drained store: the long job done, the one added during the drain still ready.
+# And the drained store: the long job done, nothing added during the drain.
 start_server
 expect_eq "$(jg show "$long" --json | jq -r .state)" done "the running job finished during the drain"
-expect_eq "$(jg show "$queued" --json | jq -r .state)" ready "nothing started during the drain"
+expect_eq "$(jg list --json | jq '[.jobs[] | select(.name == "after-drain")] | length')" 0 \
+	"nothing was added during the drain"

@@ -2,7 +2,9 @@
 # Guarantee 7: every malformed request gets a 4xx with an error naming the field and the
 # rule, and changes nothing; the server survives all of them.
 source "$(dirname "$0")/lib.sh"
-start_server
+# The hand-registered worker never heartbeats: its lease must outlast the test on a loaded
+# machine, or its id turns unknown (404) before the checks that use it.
+start_server --lease 10m
 
 # Known-good state to compare against: one job, one worker.
 api POST /v1/jobs '{"cmd":"true"}' >/dev/null

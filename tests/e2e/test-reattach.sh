@@ -6,15 +6,20 @@ source "$(dirname "$0")/lib.sh"
 start_server --lease 10s --heartbeat 500ms
 start_worker steady --cores 2
 wait_workers 1
-# Both hold on files until seen running, however slow the machine: b is let go during the
-# outage, a only after the restart.
-a=$(jg add --name across -- "echo start; while [ ! -e $T/a-go ]; do sleep 0.05; done; echo end")
-b=$(jg add --name during -- "while [ ! -e $T/b-go ]; do sleep 0.05; done; echo quick")
-wait_until 20 bash -c "[[ \$('$JOBGRID_BIN' status --json | jq .joblets.running) == 2 ]]"
+# a runs until the server is back and has re-attached it; b ends during the outage: each
+# holds on a file, and b says which process to watch.
+a=$(jg add --name across -- "echo start; $(hold a-go); echo end")
+b=$(jg add --name during -- "echo \$\$ >'$T/b.pid'; $(hold b-go); echo quick")
+wait_until 10 bash -c "[[ \$('$JOBGRID_BIN' status --json | jq .joblets.running) == 2 ]]"
+wait_until 10 test -s "$T/b.pid"
 kill_server KILL
 touch "$T/b-go"
-sleep 2	# b ends while nobody listens; its result waits in the worker
+# b ends while nobody listens: once the worker has reaped it (kill -0 fails), its result
+# waits in the worker.
+_b_reaped() { ! kill -0 "$(cat "$T/b.pid")" 2>/dev/null; }
+wait_until 20 _b_reaped
 restart_server --lease 10s --heartbeat 500ms
+wait_until 20 grep -q "re-attached" "$T"/server.*.log
 touch "$T/a-go"
 jg wait "$a" "$b" --timeout 30s >/dev/null || fail "both jobs should end done"
 for id in "$a" "$b"; do

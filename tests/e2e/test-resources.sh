@@ -22,8 +22,10 @@ expect_eq "$(jg show "$g1" --json | jq -r '.joblets[0].attempts[0] | "\(.cores) 
 	"1 0 1" "the attempt records what it was given"
 
 # ---- Fits nowhere: waits (not failed) with a reason, in show and status; mod makes it run.
+# Both workers are seen to pass over it (a probe job each takes after it) first.
 huge=$(jg add --name huge --cores 64 -- true)
-sleep 0.5
+probe_passed --constraint node=small
+probe_passed --constraint node=big
 expect_eq "$(jg show "$huge" --json | jq -r .state)" ready "a joblet no worker fits stays queued"
 expect_eq "$(jg show "$huge" --json | jq -r '.joblets[0].reason')" "no worker has 64 cores" "show says why"
 jg status | grep -q "no worker has 64 cores" || fail "status does not say why: $(jg status)"
@@ -33,7 +35,9 @@ jg status --json | jq -e '.waiting[""][] | select(.reason == "no worker has 64 c
 log "ok: status --json counts it"
 api GET /v1/stats | jq -e '.waiting == {}' >/dev/null || fail "plain stats should not compute reasons"
 tb=$(jg add --name tb --ram 100000 -- true)
-sleep 0.3
+probe_passed --constraint node=small
+probe_passed --constraint node=big
+expect_eq "$(jg show "$tb" --json | jq -r .state)" ready "nor does one with 100000 MB"
 expect_eq "$(jg show "$tb" --json | jq -r '.joblets[0].reason')" "no worker has 100000 MB RAM" "RAM too"
 jg mod "$huge" --cores 2 >/dev/null
 jg mod "$tb" --ram 100 >/dev/null
@@ -41,18 +45,18 @@ jg wait "$huge" "$tb" --timeout 20s >/dev/null || fail "after mod they should ru
 expect_eq "$(node_of "$huge")" big "the modified job ran where 2 cores fit"
 
 # ---- No head-of-line blocking: on big (4 cores) with 1 core busy, a 4-core job waits and
-# the 1-core ones behind it run meanwhile.
+# the 1-core ones behind it run meanwhile. busy holds its core until the check is made. The
+# wide one and the small ones come in one request: the first scan that finds the wide one
+# blocked passes it with all three (the scheduler counts a blocked joblet as overtaken from
+# that scan on, and after --starve-after holds the worker for it).
 stop_worker small
-# busy holds its core until the checks are made; wide and the small ones come in one batch,
-# so the small ones pass wide in one dispatch, before --starve-after holds the worker for it
-# (one add each let busy end or the hold begin first on a loaded machine).
-busy=$(jg add --name busy --cores 1 -- "while [ ! -e $T/busy-go ]; do sleep 0.05; done")
+busy=$(jg add --name busy --cores 1 -- "$(hold busy-go)")
 wait_state "$busy" running
-mapfile -t batch < <(printf '%s\n' '{"name": "wide", "cores": 4, "cmd": "true"}' \
-	'{"name": "small1", "cmd": "sleep 0.5"}' '{"name": "small2", "cmd": "sleep 0.5"}' \
-	'{"name": "small3", "cmd": "sleep 0.5"}' | jg add --jsonl --cores 1)
-wide=${batch[0]}
-smalls=("${batch[@]:1}")
+mapfile -t hol < <(printf '{"name": "%s", "cores": %d, "cmd": "true"}\n' wide 4 small 1 small 1 small 1 |
+	jg add --jsonl)
+expect_eq "${#hol[@]}" 4 "the wide job and three small ones added in one request"
+wide=${hol[0]}
+smalls=("${hol[@]:1}")
 jg wait "${smalls[@]}" --timeout 20s >/dev/null || fail "the small ones did not run"
 expect_eq "$(jg show "$wide" --json | jq -r .state)" ready "the wide one still waits for 4 free cores"
 touch "$T/busy-go"
@@ -66,14 +70,18 @@ log "ok: 3 one-core joblets passed the 4-core one that did not fit"
 
 # ---- Not starved: a steady stream of 1-core jobs keeps at least one core busy all the
 # time; with --starve-after 1s the worker is held for the 4-core job, which starts before
-# the stream ends.
-# s0 runs a second from when it is seen running (a plain `sleep 1` could end unseen).
-first=$(jg add --name s0 --cores 1 -- "while [ ! -e $T/s0-go ]; do sleep 0.05; done; sleep 1")
+# the stream ends. s0 holds its core until the whole stream is queued, so the 4-core job
+# cannot simply start on an idle worker.
+first=$(jg add --name s0 --cores 1 -- "$(hold s0-go)")
 wait_state "$first" running
+mapfile -t jobs < <({
+	echo '{"name": "starving", "cores": 4, "cmd": "true"}'
+	for i in $(seq 1 24); do echo '{"name": "s", "cores": 1, "cmd": "sleep 0.5"}'; done
+} | jg add --jsonl)
+expect_eq "${#jobs[@]}" 25 "the 4-core job and 24 stream jobs added in one request"
+big4=${jobs[0]}
+stream=("${jobs[@]:1}")
 touch "$T/s0-go"
-big4=$(jg add --name starving --cores 4 -- true)
-stream=()
-for i in $(seq 1 24); do stream+=("$(jg add --name "s$i" --cores 1 -- sleep 0.5)"); done
 jg wait "$big4" "${stream[@]}" --timeout 60s >/dev/null || fail "the stream or the big job did not finish"
 big_start=$(jg show "$big4" --json | jq -r "$JQ_MS .joblets[0].attempts[0].started_at | ms")
 last_start=$(attempt_lines "${stream[@]}" | awk '{print $1}' | sort -n | tail -1)
@@ -82,7 +90,7 @@ after=$(attempt_lines "${stream[@]}" | awk -v b="$big_start" '$1 > b' | wc -l)
 log "ok: the 4-core job started before the stream ended ($after of 24 small ones after it)"
 
 # ---- --time: a joblet over its limit fails with reason time.
-slow=$(jg add --name slow --time 1s -- sleep 30)
+slow=$(jg add --name slow --time 1s -- "$(hold never)")
 rc=0
 jg wait "$slow" --timeout 20s >/dev/null || rc=$?
 expect_eq "$rc" 1 "the timed-out job failed"

@@ -4,8 +4,9 @@
 # fails the attempt with message and traceback); joblet_completed/joblet_failed/
 # job_completed run on the server in order and keep facts; a failing or runaway job_started
 # refuses the run and the server answers meanwhile; escapes from the sandbox are refused on
-# the server and on the worker; deploy-time script errors with file:line:col; PUT of a
-# definition; script facts survive kill -9.
+# the server and on the worker; a script in a Lua file beside the YAML (deployed and
+# versioned with it); deploy-time problems of YAML, Lua, cycles and edges all at once with
+# file:line:col; PUT of a definition; script facts and script files survive kill -9.
 source "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 start_server --heartbeat 1s --lease 4s
@@ -50,7 +51,7 @@ expect_eq "$rc" 1 "a command that fails fails the joblet"
 show=$(jg show "$id" --json)
 expect_eq "$(jq -r '.joblets[0].attempts | length' <<<"$show")" 2 "joblet.maxretry 1: two attempts"
 msg=$(jq -r '.joblets[0].attempts[0].message' <<<"$show")
-[[ $msg == "joblet_started: chunks:"*"item 0: the command exited 3"*"stack traceback"* ]] ||
+[[ $msg == "joblet_started: chunks.lua:"*"item 0: the command exited 3"*"stack traceback"*"chunks.lua:"* ]] ||
 	fail "the attempt's message lacks the error and traceback: $msg"
 log "ok: an error in joblet_started fails the attempt with its message and traceback"
 expect_eq "$(jq -r '[.joblets[0].attempts[].node] | unique | length' <<<"$show")" 2 "the retry ran on the other node"
@@ -120,14 +121,22 @@ expect_eq "$RC" 2 "a memory bomb is stopped"
 [[ $OUT == *"stopped: used more than"*"MB"* ]] || fail "bomb: $OUT"
 log "ok: instruction and memory budgets stop job_started"
 # A backtracking pattern runs inside one C call, where no hook fires: the script
-# process's CPU limit ends it, and the server answers other requests meanwhile.
+# process's CPU limit ends it, and the server answers other requests meanwhile. Its script
+# process is the server's child `jobgrid script` that was not there before the run.
+script_children() { pgrep -P "$SERVER_PID" -f -- "/jobgrid script$" | sort || true; }
+before_kids=$(script_children)
 jg run pattern >"$T/pattern.out" 2>&1 &
 ppid=$!
-sleep 1
+_pattern_child() {
+	spid=$(comm -13 <(echo "$before_kids") <(script_children) | head -1)
+	[[ -n $spid ]]
+}
+wait_until 20 _pattern_child	# sets spid
 t0=$(date +%s%N)
 curl -sS --max-time 5 "$JOBGRID_URL/v1/stats" >/dev/null || fail "the server did not answer while a script ran"
+kill -0 "$spid" 2>/dev/null || fail "the pattern's script process $spid ended before the answer: $(cat "$T/pattern.out")"
 log "ok: the server answered in $(( ($(date +%s%N) - t0) / 1000000 )) ms while a runaway pattern ran"
-kill -0 $ppid 2>/dev/null || fail "the pattern was not still running a second later: $(cat "$T/pattern.out")"
+kill -0 $ppid 2>/dev/null || fail "the run of the pattern was not still waiting: $(cat "$T/pattern.out")"
 rc=0
 wait $ppid || rc=$?
 expect_eq "$rc" 2 "the runaway pattern refuses the run"
@@ -163,15 +172,67 @@ msg=$(jg show "$id" --json | jq -r '.joblets[0].attempts[0].message')
 [[ $msg == "joblet_started: stopped: ran more than"* ]] || fail "worker spin: $msg"
 log "ok: on the worker io and os are absent and a loop is stopped"
 
-# ---- deploy-time checks -------------------------------------------------------------
-mkdir -p "$T/bad"
+# ---- a script in a Lua file beside the YAML (issue 10 item 17) -----------------------
+mkdir -p "$T/lua/lib"
+printf 'description: a script file\nscript: lib/hello.lua\n' >"$T/lua/hello.yaml"
+cat >"$T/lua/lib/hello.lua" <<'LUA'
+function job_started(job)
+  job:schedule(1, {})
+end
+function joblet_started(job, joblet)
+  print("hello one from " .. joblet:getFact("resource.id"))
+end
+LUA
+out=$(jg deploy "$T/lua")
+expect_eq "$out" "deployed hello version 1 from $T/lua/hello.yaml" \
+	"script: lib/hello.lua deploys with its file; the .lua file is no definition itself"
+expect_eq "$(jg jobinfo hello --json | jq -r .script_file)" "$T/lua/lib/hello.lua" "jobinfo names the script file"
+id=$(jg run hello)
+jg wait "$id" --timeout 30s >/dev/null || fail "the file script's run failed: $(jg show "$id")"
+jg log "$id" | grep -Eq '^\[(melt|freeze)\] hello one from (melt|freeze)$' || fail "no output from the file script: $(jg log "$id")"
+sed -i 's/hello one/hello two/' "$T/lua/lib/hello.lua"
+id=$(jg run hello)
+jg wait "$id" --timeout 30s >/dev/null || fail "the second run failed: $(jg show "$id")"
+jg log "$id" | grep -q 'hello one from' || fail "a change to the file changed what is deployed: $(jg log "$id")"
+log "ok: the script file's text is kept with version 1; a change on disk needs a deploy"
+expect_eq "$(jg deploy "$T/lua/hello.yaml" | awk '{print $4}')" 2 "deploying again makes version 2"
+id=$(jg run hello)
+jg wait "$id" --timeout 30s >/dev/null || fail "version 2 failed: $(jg show "$id")"
+jg log "$id" | grep -q 'hello two from' || fail "version 2 does not run the changed file: $(jg log "$id")"
+expect_eq "$(jg show "$id" --json | jq -r .script.version)" 2 "the run names version 2"
+run_rc jg deploy "$T/lua/lib/hello.lua"
+[[ $RC == 2 && $OUT == *"a Lua file is deployed with the definition whose script: names it"* ]] ||
+	fail "deploying a .lua file alone: $RC $OUT"
+log "ok: a Lua file given alone is refused with the reason"
+
+# ---- deploy-time checks: every problem at once (issue 10 item 18) --------------------
+mkdir -p "$T/bad/lib"
 printf 'description: bad\nscript: |\n  function job_started(job)\n    if then\n  end\n' >"$T/bad/syntax.yaml"
 printf 'description: bad\nscript: |\n  job_started = 5\n' >"$T/bad/notfn.yaml"
+printf 'description: bad\nscript: lib/broken.lua\n' >"$T/bad/broken.yaml"
+printf -- '-- a comment\nfunction job_started(job)\n  local x = = 1\nend\n' >"$T/bad/lib/broken.lua"
+printf 'description: bad\nscript: gone.lua\n' >"$T/bad/gone.yaml"
+printf 'description: bad\nscript: ../outside.lua\n' >"$T/bad/escape.yaml"
+printf 'x = 1\n' >"$T/outside.lua"
+printf 'name: cyc1\ncommand: "true"\nsuccessors: [cyc2]\n' >"$T/bad/cyc1.yaml"
+printf 'name: cyc2\ncommand: "true"\nsuccessors: [cyc1]\n' >"$T/bad/cyc2.yaml"
+printf 'name: orphan\ncommand: "true"\npredecessors: [first, nosuch]\n' >"$T/bad/orphan.yaml"
 run_rc jg deploy "$T/bad"
 expect_eq "$RC" 2 "bad scripts are refused"
+grep -q "^jobgrid: 8 problems; nothing was deployed" <<<"$OUT" || fail "not 8 problems, each once: $OUT"
 grep -q "syntax.yaml:4:[0-9]*: script: .*'then'" <<<"$OUT" || fail "no syntax error at line 4: $OUT"
 grep -q "notfn.yaml:3:[0-9]*: script: job_started must be a function" <<<"$OUT" || fail "no not-a-function error: $OUT"
 log "ok: a Lua syntax error and a handler that is no function are reported with file:line:col"
+grep -qF "$T/bad/lib/broken.lua:3:1: script: unexpected symbol near '='" <<<"$OUT" || fail "no error in the Lua file at its line: $OUT"
+grep -qF "$T/bad/gone.yaml:2:9: script: gone.lua: no such file $T/bad/gone.lua" <<<"$OUT" || fail "no missing-file problem: $OUT"
+grep -qF "$T/bad/escape.yaml:2:9: script: ../outside.lua: must be a file next to the definition" <<<"$OUT" || fail "no escape problem: $OUT"
+log "ok: a Lua file's error is at NAME.lua:LINE; a missing or escaping script file at the script: line"
+grep -Eq ": cycle: (cyc1 -> cyc2 -> cyc1|cyc2 -> cyc1 -> cyc2);" <<<"$OUT" || fail "no cycle: $OUT"
+grep -qF "cyc1 -> cyc2 at $T/bad/cyc1.yaml:3:14 (successors: cyc2)" <<<"$OUT" || fail "the cycle lacks cyc1's line: $OUT"
+grep -qF "cyc2 -> cyc1 at $T/bad/cyc2.yaml:3:14 (successors: cyc1)" <<<"$OUT" || fail "the cycle lacks cyc2's line: $OUT"
+grep -qF "$T/bad/orphan.yaml:3:16: orphan: predecessor first is not deployed" <<<"$OUT" || fail "no unknown predecessor: $OUT"
+grep -qF "$T/bad/orphan.yaml:3:23: orphan: predecessor nosuch is not deployed" <<<"$OUT" || fail "not every unknown predecessor: $OUT"
+log "ok: Lua problems, a cycle naming each file and line, and every unknown predecessor in one refusal"
 run_rc jg jobinfo syntax
 expect_eq "$RC" 4 "nothing of the bad set was deployed"
 
@@ -187,6 +248,11 @@ expect_eq "$API_STATUS" 422 "PUT of a file naming another definition is refused"
 [[ $res == *"differs from put/other"* ]] || fail "PUT name mismatch said: $res"
 api PUT /v1/definitions/put%2Fone '{"source": 5}' >"$T/res"; res=$(cat "$T/res")
 expect_eq "$API_STATUS" 400 "PUT without a source string is refused"
+api PUT /v1/definitions/put%2Ffile '{"source": "script: s.lua\n", "scripts": {"s.lua": "function job_started(job) end\n"}}' >"$T/res"
+expect_eq "$API_STATUS" 201 "PUT of a definition with its script file"
+expect_eq "$(jg jobinfo put/file --json | jq -r .script_file)" "put/s.lua" "named beside the default file put/file.yaml"
+api POST /v1/definitions '{"files": [{"file": "a.yaml", "source": "script: s.lua\n", "scripts": {"s.lua": 5}}]}' >"$T/res"; res=$(cat "$T/res")
+expect_eq "$API_STATUS/$(jq -r .error.field <<<"$res")" "400/files[0].scripts" "a script file that is no text is refused, naming the field"
 
 # ---- restart ------------------------------------------------------------------------
 id=$(jg run chunks items=2 chunk=1)
@@ -198,6 +264,10 @@ restart_server --heartbeat 1s --lease 4s
 wait_workers 2
 expect_eq "$(jg show "$id" --json | jq -r '.script.facts["chunks.done"] + .script.facts["chunks.total"]')" 4 \
 	"script facts survived kill -9 and restart"
+hid=$(jg run hello)
+jg wait "$hid" --timeout 30s >/dev/null || fail "hello after the restart failed: $(jg show "$hid")"
+jg log "$hid" | grep -q 'hello two from' || fail "the stored script file did not survive the restart: $(jg log "$hid")"
+log "ok: a script file deployed with its definition survives kill -9"
 jg log "$id" | grep -q '^\[server\] job_started: 2 items in 2 chunks of up to 1$' ||
 	fail "the server lines of the log did not survive: $(jg log "$id")"
 log "ok: facts and server log lines survive a restart"

@@ -4,7 +4,7 @@
 # a restart the joblet runs to the end.
 source "$(dirname "$0")/lib.sh"
 start_server --local-workers 1 --lease 3s --heartbeat 500ms
-id=$(jg add --name long -- "sleep 30")
+id=$(jg add --name long -- "$(hold never)")	# runs until its worker stops it
 wait_state "$id" running
 t0=$SECONDS
 kill_server TERM

@@ -6,12 +6,12 @@ source "$(dirname "$0")/lib.sh"
 start_server --lease 2s --heartbeat 500ms
 start_worker sleepy --cores 1
 wait_workers 1
-# Exits 7 on the first attempt (the stopped worker), 0 on the second; it holds until the
-# worker is stopped, so it is seen running however slow the machine.
-id=$(jg add --name fenced -- "while [ ! -e $T/go ]; do sleep 0.05; done; [ \"\$JOBGRID_NODE\" = sleepy ] && exit 7; echo second")
+# Exits 7 on the first attempt (the stopped worker), 0 on the second; each holds until the
+# first worker is stopped, so the first ends only while its worker cannot report.
+id=$(jg add --name fenced -- "$(hold fenced-go); [ \"\$JOBGRID_NODE\" = sleepy ] && exit 7; echo second")
 wait_state "$id" running
 stop_worker sleepy STOP
-touch "$T/go"
+touch "$T/fenced-go"
 start_worker awake --cores 1
 jg wait "$id" --timeout 30s >/dev/null || fail "the job should be done on the second worker"
 stop_worker sleepy CONT

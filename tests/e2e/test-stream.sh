@@ -10,11 +10,19 @@ wait_workers 1
 "$JOBGRID_BIN" events >"$T/events" 2>"$T/events.err" &
 EV=$!
 track "$EV"
-sleep 0.5
-id=$(jg add --name streamed -- 'for i in 1 2 3; do echo tick $i; sleep 0.4; done')
+# The stream is live once a probe job added after it started shows up in it: each try
+# adds one more, since events from before the subscription are never sent.
+_subscribed() { grep -q '"job.ended"' "$T/events" || { jg add --name probe -- true >/dev/null; false; }; }
+wait_until 20 _subscribed
+# The job prints a line, then holds until log -f has shown it: the follower is seen to
+# follow a running job, however slow the machine.
+id=$(jg add --name streamed -- "echo tick 1; $(hold tick-go); echo tick 2; echo tick 3")
 "$JOBGRID_BIN" log "$id" -f >"$T/follow" &
 LF=$!
 track "$LF"
+wait_until 20 grep -qx '\[w1\] tick 1' "$T/follow"
+expect_eq "$(jg show "$id" --json | jq -r .state)" running "log -f showed tick 1 while the job runs"
+touch "$T/tick-go"
 jg wait "$id" --timeout 30s >/dev/null || fail "the job failed"
 for ((i = 0; i < 50; i++)); do kill -0 "$LF" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$LF" 2>/dev/null && fail "log -f did not end with the job"

@@ -5,9 +5,12 @@ source "$(dirname "$0")/lib.sh"
 start_server --lease 2s --heartbeat 500ms
 start_worker victim --cores 1
 wait_workers 1
-id=$(jg add --name slow -- "echo start on \$JOBGRID_NODE; sleep 3; echo end")
+# Each attempt holds until the victim is dead (the victim's own one, left behind by its
+# worker, then ends too).
+id=$(jg add --name slow -- "echo start on \$JOBGRID_NODE; $(hold slow-go); echo end")
 wait_state "$id" running
 stop_worker victim KILL
+touch "$T/slow-go"
 start_worker rescuer --cores 1
 jg wait "$id" --timeout 30s >/dev/null || fail "job did not finish done"
 show=$(jg show "$id" --json)
@@ -22,9 +25,10 @@ expect_eq "$(jq -r '.joblets[0].errors' <<<"$show")" 0 "no job-error retry used"
 jg log "$id" | grep -q '^\[rescuer\] end$' || fail "log lacks '[rescuer] end': $(jg log "$id")"
 
 # --no-restart: the same loss fails the joblet instead (at most once).
-id2=$(jg add --no-restart --name once -- "sleep 5")
+id2=$(jg add --no-restart --name once -- "$(hold once-go)")
 wait_state "$id2" running
 stop_worker rescuer KILL
+touch "$T/once-go"
 start_worker third --cores 1
 rc=0
 jg wait "$id2" --timeout 30s >/dev/null || rc=$?

@@ -1,20 +1,17 @@
 /* Fuzz target for the time parsers: durations ("1h30m") and RFC 3339 times, which reach
  * the server from CLI options and request values. A parsed duration must format back to
  * the same number of milliseconds. */
+#include "fuzz.h"
 #include "base/clock.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s = malloc(size + 1);
+	char *s = fuzz_cstr(data, size);
 	if (s == NULL)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
 	int64_t ms;
 	const char *why;
 	if (clock_parse_duration(s, &ms, &why) == 0) {

@@ -3,13 +3,12 @@
  * same struct, and a few steps of cron_next from fixed times must rise strictly, land on
  * local times the fields allow, and skip no matching minute in a gap of up to a day.
  * Runs in Europe/Berlin so the clock changes are crossed. */
+#include "fuzz.h"
 #include "base/cron.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define STEPS 4
 #define SCAN_MAX_S 86400	/* gaps up to this long are checked minute by minute */
@@ -89,11 +88,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		tzset();
 		zoned = true;
 	}
-	char *s = malloc(size + 1);
+	char *s = fuzz_cstr(data, size);
 	if (s == NULL)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
 	struct cron c, back;
 	char why[200], text[512];
 	if (cron_parse(s, &c, why, sizeof why) != 0) {

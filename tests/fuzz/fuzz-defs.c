@@ -1,6 +1,10 @@
 /* Fuzz target for definition files: any bytes are read as YAML, checked, and on success
- * the command is expanded with the defaults and the joblets expression evaluated. Nothing
- * may crash, leak or read out of bounds, and a refused file must say at least one thing. */
+ * the command is expanded with the defaults and the joblets expression evaluated. The
+ * same bytes are read as a deploy reads them, with a script file sent along (`script:
+ * spin.lua` or `lib/spin.lua` take it) and partially, for the checks across files: the
+ * position of every edge entry is looked up. Nothing may crash, leak or read out of
+ * bounds; a refused file must say at least one thing, and a partial read may keep only
+ * what a strict read of the same bytes would refuse or accept alike. */
 #include "defs/def.h"
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,6 +18,32 @@ const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void)
 {
 	return "leak:libfyaml.so\n";
+}
+
+/* Read as a deploy does: with a script file, strictly and partially. */
+static void read_as_deployed(const uint8_t *data, size_t size)
+{
+	json_t *scripts = json_pack("{s:s}", "spin.lua", "function job_started(job) end\n");
+	struct def_input in = {"d/fuzz.yaml", (const char *)data, size, "fuzz/def", scripts};
+	struct def_errors strict = {0}, part = {0};
+	struct definition *d = def_read_input(&in, &strict);
+	struct definition *p = def_read_partial(&in, &part);
+	if ((d != NULL) != (p != NULL && part.n == 0) || strict.n != part.n)
+		abort();	/* the two reads must see the same problems */
+	for (int k = 0; p && k < NET_EDGE__N; k++) {
+		size_t n;
+		char *const *list = net_spec_list(&p->net, (enum net_edge)k, &n);
+		for (size_t i = 0; i < n; i++)
+			if (def_edge_pos(p, (enum net_edge)k, list[i]).line < 1)
+				abort();
+	}
+	if (p && p->script_ref && (p->script_file == NULL || !def_script_chunk(p)))
+		abort();
+	def_free(d);
+	def_free(p);
+	def_errors_free(&strict);
+	def_errors_free(&part);
+	json_decref(scripts);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -36,5 +66,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		def_free(d);
 	}
 	def_errors_free(&e);
+	read_as_deployed(data, size);
 	return 0;
 }

@@ -9,6 +9,7 @@
  * Berlin clock changes) must hold the instant, follow each other and last no longer than
  * the period and an hour; further lines that are times of day become start times, which
  * must come out sorted inside their period. Runs in Europe/Berlin. */
+#include "fuzz.h"
 #include "net/period.h"
 #include "net/spec.h"
 #include <stdint.h>
@@ -16,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const int64_t probes[] = {
 	1772445600000,	/* 2026-03-02T10:00:00Z */
@@ -87,12 +86,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size > 4096)
 		return 0;
-	char *text = malloc(size + 1), *lines[MAX_LINES];
+	char *text = fuzz_cstr(data, size), *lines[MAX_LINES];
 	size_t n = 0;
 	if (text == NULL)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
 	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l && n < MAX_LINES;
 	     l = strtok_r(NULL, "\n", &save))
 		lines[n++] = l;

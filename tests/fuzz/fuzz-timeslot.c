@@ -3,13 +3,12 @@
  * the same windows, and the open/next-open answers at a few fixed times must agree with
  * each other. Runs in Europe/Berlin so the clock changes are exercised (UTC without the
  * zone data). */
+#include "fuzz.h"
 #include "base/timeslot.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Mondays, a Sunday night, both Berlin clock changes, the epoch, ms fractions. */
 static const int64_t probes[] = {
@@ -56,11 +55,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		tzset();
 		zoned = true;
 	}
-	char *s = malloc(size + 1);
+	char *s = fuzz_cstr(data, size);
 	if (s == NULL)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
 	struct timeslot ts, back;
 	char err[200], text[1024];
 	if (timeslot_parse(s, &ts, err, sizeof err) != 0) {

@@ -3,8 +3,7 @@
  * connections it closes the client side as soon as the target's reply has arrived: the
  * request reached the server, the client never sees the answer. Used to prove that a
  * retried `add` creates nothing twice. Exits by itself after 60 s. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
+#include "proxy.h"
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,30 +12,12 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-static int connect_target(const char *hostport)
-{
-	char host[64];
-	const char *colon = strrchr(hostport, ':');
-	if (colon == NULL || (size_t)(colon - hostport) >= sizeof host)
-		return -1;
-	memcpy(host, hostport, (size_t)(colon - hostport));
-	host[colon - hostport] = '\0';
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1))};
-	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
-		return -1;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
+#include "port-file.h"
 
 /* Shuttle bytes both ways; with drop set, close once the target has sent anything. */
 static void serve(int client, const char *target, int drop)
 {
-	int up = connect_target(target);
+	int up = proxy_connect(target);
 	if (up < 0) {
 		close(client);
 		return;
@@ -76,23 +57,9 @@ int main(int argc, char **argv)
 	int drops = atoi(argv[3]);
 	signal(SIGPIPE, SIG_IGN);
 	alarm(60);
-	int ls = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t sl = sizeof sa;
-	if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(ls, 16) != 0 ||
-	    getsockname(ls, (struct sockaddr *)&sa, &sl) != 0) {
-		perror("dropproxy: listen");
+	int ls = proxy_listen("dropproxy", argv[1]);
+	if (ls < 0)
 		return 1;
-	}
-	char tmp[4096];
-	snprintf(tmp, sizeof tmp, "%s.tmp", argv[1]);
-	FILE *f = fopen(tmp, "w");
-	if (f == NULL)
-		return 1;
-	fprintf(f, "%d\n", ntohs(sa.sin_port));
-	fclose(f);
-	rename(tmp, argv[1]);
 	for (;;) {
 		int c = accept(ls, NULL, NULL);
 		if (c < 0)

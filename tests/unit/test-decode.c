@@ -141,20 +141,31 @@ Test(decode, finish)
 	struct derr e;
 	struct finish f;
 	json_t *j = parse("{\"attempt\":5,\"exit_code\":2,\"fail_reason\":\"exit\",\"cpu_ms\":9,"
-			  "\"message\":\"m\",\"worker_stop\":false,\"output\":[]}");
+			  "\"message\":\"m\",\"worker_stop\":false,\"wall_ms\":4012,"
+			  "\"output_bytes\":104857640,\"output_dropped\":895142400}");
 	cr_assert_eq(decode_finish(j, "", true, &f, &e), 0, "%s", e.message);
 	cr_assert_eq(f.attempt, 5);
+	cr_assert_eq(f.wall_ms, 4012, "the worker's measure of the run");
+	cr_assert_eq(f.output_bytes, 104857640);
+	cr_assert_eq(f.output_dropped, 895142400);
 	cr_assert(f.has_exit);
 	cr_assert_eq(f.exit_code, 2);
 	cr_assert_eq(f.fail_reason, FR_EXIT);
 	cr_assert_str_eq(f.message, "m");
+	json_decref(j);
+	j = parse("{\"attempt\":6}");
+	cr_assert_eq(decode_finish(j, "", true, &f, &e), 0, "%s", e.message);
+	cr_assert_eq(f.wall_ms, -1, "no wall_ms: not measured");
 	json_decref(j);
 	const char *bad[][2] = {
 		{"{\"attempt\":5,\"fail_reason\":\"lost\"}", "fail_reason"},
 		{"{\"attempt\":5,\"fail_reason\":\"sleepy\"}", "fail_reason"},
 		{"{\"fail_reason\":\"\"}", "attempt"},
 		{"{\"attempt\":5,\"exit_code\":300}", "exit_code"},
-		{"{\"attempt\":5,\"output\":{}}", "output"},
+		{"{\"attempt\":5,\"output\":[]}", "output"},	/* output never rides in it */
+		{"{\"attempt\":5,\"wall_ms\":-1}", "wall_ms"},
+		{"{\"attempt\":5,\"output_dropped\":\"9\"}", "output_dropped"},
+		{"{\"attempt\":5,\"output_bytes\":-5}", "output_bytes"},
 		{"{\"attempt\":5,\"extra\":1}", "extra"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -237,5 +248,51 @@ Test(decode, remove)
 		cr_assert_str_eq(e.field, bad[i][1], "%s names %s, not %s", bad[i][0], bad[i][1],
 				 e.field);
 		json_decref(j);
+	}
+}
+
+Test(decode, output_limit)
+{
+	json_t *j = parse("[{\"cmd\":\"a\"},{\"cmd\":\"b\",\"output_limit\":1024},"
+			  "{\"cmd\":\"c\",\"output_limit\":0},{\"cmd\":\"d\",\"output_limit\":null}]");
+	struct derr e;
+	struct job_req *r;
+	size_t n;
+	cr_assert_eq(decode_job_batch(j, "alice", 0, &r, &n, &e), 0, "%s", e.message);
+	cr_assert_null(r[0].spec.x, "no option, no extension");
+	cr_assert(r[1].spec.x && r[1].spec.x->has_output_limit && r[1].spec.x->output_limit == 1024);
+	cr_assert(r[2].spec.x && r[2].spec.x->has_output_limit && r[2].spec.x->output_limit == 0,
+		  "0 keeps nothing but the marker");
+	cr_assert(r[3].spec.x == NULL || !r[3].spec.x->has_output_limit, "null: the default");
+	for (size_t i = 0; i < n; i++)
+		job_req_free(&r[i]);
+	free(r);
+	json_decref(j);
+	reject("{\"cmd\":\"a\",\"output_limit\":-1}", 422, "output_limit");
+	reject("{\"cmd\":\"a\",\"output_limit\":1099511627777}", 422, "output_limit");
+	reject("{\"cmd\":\"a\",\"output_limit\":\"100M\"}", 422, "output_limit");
+	reject("[{\"cmd\":\"a\"},{\"cmd\":\"b\",\"output_limit\":1.5}]", 422, "[1].output_limit");
+}
+
+Test(decode, chunk_params)
+{
+	struct derr e;
+	int64_t off = -1, at = -1;
+	cr_assert_eq(decode_chunk_params("1048576", "1700000000000", &off, &at, &e), 0);
+	cr_assert_eq(off, 1048576);
+	cr_assert_eq(at, 1700000000000);
+	cr_assert_eq(decode_chunk_params("0", NULL, &off, &at, &e), 0);
+	cr_assert_eq(at, 0, "no at_ms: 0, the server's clock");
+	const char *bad[][3] = {
+		{NULL, "1", "offset"},	{"", NULL, "offset"},	  {"-1", NULL, "offset"},
+		{"1e3", NULL, "offset"},	{" 1", NULL, "offset"},	  {"0x10", NULL, "offset"},
+		{"99999999999999999999", NULL, "offset"}, {"1", "soon", "at_ms"}, {"1", "-5", "at_ms"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		cr_assert_eq(decode_chunk_params(bad[i][0], bad[i][1], &off, &at, &e), -1,
+			     "offset=%s at_ms=%s should be refused", bad[i][0] ? bad[i][0] : "(none)",
+			     bad[i][1] ? bad[i][1] : "(none)");
+		cr_assert_str_eq(e.field, bad[i][2]);
+		cr_assert_eq(e.status, 400);
 	}
 }

@@ -366,3 +366,120 @@ Test(defs, a_time_limit_is_whole_seconds)
 	cr_assert_not_null(d);
 	def_free(d);
 }
+
+/* ---- script files (issue 10 item 17) ---- */
+
+static struct definition *read_with(const char *file, const char *text, json_t *scripts,
+				    struct def_errors *e)
+{
+	struct def_input in = {file, text, strlen(text), "from/path", scripts};
+	return def_read_input(&in, e);
+}
+
+Test(defs, a_script_can_name_a_lua_file_beside_the_yaml)
+{
+	struct def_errors e = {0};
+	json_t *scripts = json_pack("{s:s}", "lib/spin.lua", "function job_started(job) end\n");
+	struct definition *d = read_with("defs/spin.yaml", "description: d\nscript: lib/spin.lua\n",
+					 scripts, &e);
+	cr_assert_not_null(d, "%s", e.n ? e.msgs[0] : "");
+	cr_assert_str_eq(d->script, "function job_started(job) end\n", "the file's text is the script");
+	cr_assert_eq(d->script_line, 1, "lines count in the Lua file");
+	cr_assert_str_eq(d->script_ref, "lib/spin.lua");
+	cr_assert_str_eq(d->script_file, "defs/lib/spin.lua", "named beside the YAML");
+	cr_assert_str_eq(def_script_chunk(d), "lib/spin.lua", "run-time messages name the file");
+	def_free(d);
+	/* "./" is the same file; a quoted name too. */
+	json_decref(scripts);
+	scripts = json_pack("{s:s}", "spin.lua", "x = 1\n");
+	d = read_with("spin.yaml", "script: './spin.lua'\n", scripts, &e);
+	cr_assert_not_null(d, "%s", e.n ? e.msgs[0] : "");
+	cr_assert_str_eq(d->script_ref, "spin.lua");
+	cr_assert_str_eq(d->script_file, "spin.lua", "a YAML named without a folder");
+	def_free(d);
+	json_decref(scripts);
+	/* A block scalar stays Lua text, even when it looks like a file name. */
+	d = read_with("b.yaml", "script: |\n  spin.lua\n", NULL, &e);
+	cr_assert_not_null(d);
+	cr_assert_str_eq(d->script, "spin.lua\n");
+	cr_assert_null(d->script_ref);
+	cr_assert_str_eq(def_script_chunk(d), "from/path");
+	def_free(d);
+	cr_assert_eq(e.n, 0);
+	def_errors_free(&e);
+}
+
+Test(defs, a_script_file_that_is_missing_or_escapes_is_a_problem_at_its_line)
+{
+	struct def_errors e = {0};
+	json_t *scripts = json_pack("{s:s}", "other.lua", "x = 1\n");
+	cr_assert_null(read_with("d/t.yaml", "description: d\nscript: spin.lua\n", NULL, &e));
+	cr_assert(has(&e, "d/t.yaml:2:9: script: spin.lua: no such file d/spin.lua"), "%s", e.msgs[0]);
+	cr_assert_eq(e.n, 1, "said once, no 'give exactly one of command and script'");
+	def_errors_free(&e);
+	cr_assert_null(read_with("t.yaml", "script: /etc/x.lua\n", NULL, &e));
+	cr_assert(has(&e, "t.yaml:1:9: script: /etc/x.lua: must be a file next to the definition or"
+		      " below it: a relative path without '..'"));
+	def_errors_free(&e);
+	cr_assert_null(read_with("t.yaml", "script: ../x.lua\n", NULL, &e));
+	cr_assert(has(&e, "script: ../x.lua: must be a file next to the definition"));
+	def_errors_free(&e);
+	cr_assert_null(read_with("t.yaml", "script: lib/../../x.lua\n", NULL, &e));
+	cr_assert(has(&e, "script: lib/../../x.lua: must be a file next to the definition"));
+	def_errors_free(&e);
+	cr_assert_null(read_with("t.yaml", "script: spin.py\n", NULL, &e));
+	cr_assert(has(&e, "t.yaml:1:9: script: spin.py: a script file must be a .lua file"));
+	def_errors_free(&e);
+	/* A file sent that script: does not name; and one sent for a command definition. */
+	cr_assert_null(read_with("t.yaml", "script: spin.lua\n", scripts, &e));
+	cr_assert(has(&e, "t.yaml:1:1: scripts: other.lua was sent with the definition, but"
+		      " script: does not name it"));
+	cr_assert(has(&e, "script: spin.lua: no such file"));
+	def_errors_free(&e);
+	cr_assert_null(read_with("t.yaml", "command: x\n", scripts, &e));
+	cr_assert(has(&e, "scripts: other.lua was sent"));
+	def_errors_free(&e);
+	json_decref(scripts);
+	scripts = json_loads("{\"spin.lua\": \"x = 1\\u0000\"}", JSON_ALLOW_NUL, NULL);
+	cr_assert_null(read_with("t.yaml", "script: spin.lua\n", scripts, &e));
+	cr_assert(has(&e, "t.yaml:1:9: script: spin.lua: a NUL byte is not text"));
+	def_errors_free(&e);
+	json_decref(scripts);
+}
+
+/* Issue 10 item 18: what a file with problems still says, for the checks across files. */
+Test(defs, a_partial_read_keeps_the_name_and_the_edges_with_their_positions)
+{
+	const char *text = "name: a\n"					/* 1 */
+			   "command: echo {{nope}}\n"			/* 2: a problem */
+			   "predecessors: [p, a]\n"			/* 3: a names itself */
+			   "successors:\n"				/* 4 */
+			   "  - s\n"					/* 5 */
+			   "  - p\n";					/* 6: also a predecessor */
+	struct def_errors e = {0};
+	struct def_input in = {"t.yaml", text, strlen(text), NULL, NULL};
+	struct definition *d = def_read_partial(&in, &e);
+	cr_assert_not_null(d);
+	cr_assert_eq(e.n, 3, "three problems");
+	cr_assert(has(&e, "t.yaml:3:19: predecessors: a names itself"));
+	cr_assert(has(&e, "t.yaml:6:5: successors: p is also a predecessor (a cycle)"));
+	cr_assert_str_eq(d->name, "a");
+	cr_assert(d->net.npreds == 1 && strcmp(d->net.preds[0], "p") == 0,
+		  "the entry reported is dropped, so no check across files says it again");
+	cr_assert(d->net.nsuccs == 1 && strcmp(d->net.succs[0], "s") == 0);
+	struct def_pos pos = def_edge_pos(d, NET_EDGE_PRED, "p");
+	cr_assert(pos.line == 3 && pos.col == 16, "%d:%d", pos.line, pos.col);
+	pos = def_edge_pos(d, NET_EDGE_SUCC, "s");
+	cr_assert(pos.line == 5 && pos.col == 5, "%d:%d", pos.line, pos.col);
+	pos = def_edge_pos(d, NET_EDGE_FAIL, "s");
+	cr_assert(pos.line == 1 && pos.col == 1, "not listed there");
+	def_free(d);
+	def_errors_free(&e);
+	cr_assert_null(def_read_input(&in, &e), "the strict read refuses it");
+	def_errors_free(&e);
+	in.text = "a: [";
+	in.len = 4;
+	cr_assert_null(def_read_partial(&in, &e), "no YAML, nothing to keep");
+	cr_assert(has(&e, "YAML:"));
+	def_errors_free(&e);
+}

@@ -55,6 +55,8 @@ static struct job *addj(const char *json, int64_t now)
 		sp.cores = (int32_t)json_integer_value(v);
 	if ((v = json_object_get(o, "ram_mb")))
 		sp.ram_mb = (int32_t)json_integer_value(v);
+	if ((v = json_object_get(o, "time_ms")))
+		sp.time_ms = json_integer_value(v);
 	if ((v = json_object_get(o, "retries")))
 		sp.retries = (int32_t)json_integer_value(v);
 	if ((v = json_object_get(o, "joblets")))
@@ -64,6 +66,7 @@ static struct job *addj(const char *json, int64_t now)
 		if (sp.x == NULL)
 			sp.x = calloc(1, sizeof *sp.x);
 		sp.x->ram_given = json_object_get(o, "ram_mb") != NULL;
+		sp.x->time_given = json_object_get(o, "time_ms") != NULL;
 	}
 	char why[400];
 	const char *field;
@@ -344,6 +347,69 @@ Test(gates, learned_requirements)
 	cr_assert_eq(m->ram_mb, 300, "override 1: the higher learned value wins");
 	struct job *z = addj("{\"req_group\": \"rg\", \"ram_mb\": 2000}", 9000);
 	cr_assert_eq(z->ram_mb, 300, "override 0: experience wins");
+}
+
+/* Learned values book; only the user's values end a joblet (job_*_limit_*), kept beside a
+ * learned booking, stored with the options, and grown with the booking after a RAM end. */
+Test(gates, learned_values_are_no_limits)
+{
+	struct worker *w = worker("n1", 1, NULL);
+	for (int i = 0; i < 3; i++) {
+		addj("{\"req_group\": \"rg\"}", 1000);
+		finish(take_one(w, 1000), FR_NONE, 1000 + 1000 * (i + 1));
+	}
+	struct job *j = addj("{\"req_group\": \"rg\"}", 9000);
+	cr_assert_eq(j->ram_mb, 300);
+	cr_assert_eq(j->time_ms, 60000);
+	cr_assert_eq(job_ram_limit_mb(j), 0, "learned only: no RAM limit");
+	cr_assert_eq(job_time_limit_ms(j), 0, "learned only: no time limit");
+	struct job *z = addj("{\"req_group\": \"rg\", \"ram_mb\": 2000, \"time_ms\": 5000}", 9000);
+	cr_assert_eq(z->ram_mb, 300, "override 0: learned booking");
+	cr_assert_eq(z->time_ms, 60000);
+	cr_assert_eq(job_ram_limit_mb(z), 2000, "the given RAM stays the limit");
+	cr_assert_eq(job_time_limit_ms(z), 5000, "the given time stays the limit");
+	struct job *k = addj("{\"req_group\": \"rg\", \"ram_mb\": 2000, \"override\": 2}", 9000);
+	cr_assert_eq(job_ram_limit_mb(k), 2000, "override 2: given, booked and limit");
+	cr_assert_eq(job_time_limit_ms(k), 0, "no time given: none");
+	struct job *p = addj("{\"ram_mb\": 700, \"time_ms\": 9000}", 9000);
+	cr_assert_eq(job_ram_limit_mb(p), 700, "no req group: the values are the limits");
+	cr_assert_eq(job_time_limit_ms(p), 9000);
+
+	/* Stored and read back (jobs.opts), and rows from before the limits were kept apart. */
+	char *text = opts_text(z), err[200];
+	struct job *back = job_alloc(1);
+	back->ram_mb = z->ram_mb;
+	back->time_ms = z->time_ms;
+	cr_assert_eq(opts_load(back, text, err, sizeof err), 0, "%s", err);
+	cr_assert(back->ram_learned && back->time_learned);
+	cr_assert_eq(job_ram_limit_mb(back), 2000);
+	cr_assert_eq(job_time_limit_ms(back), 5000);
+	job_free(back);
+	free(text);
+	back = job_alloc(1);
+	back->ram_mb = 300;
+	cr_assert_eq(opts_load(back, "{\"ram_given\": true, \"ram_learned\": true}", err,
+			       sizeof err), 0, "%s", err);
+	cr_assert_eq(job_ram_limit_mb(back), 300, "an old row: the learned value stays the limit");
+	job_free(back);
+
+	/* A RAM end grows the booking and the kept limit, no retry spent; a time end is the
+	 * user's limit and spends a retry like any failure (no doubling of a learned time). */
+	struct job *q = addj("{\"req_group\": \"rg\", \"ram_mb\": 50, \"time_ms\": 5000}", 9000);
+	struct attempt *a;
+	while ((a = take_one(w, 9000)) != NULL && a->joblet->job != q)
+		finish(a, FR_NONE, 9500);
+	cr_assert_not_null(a);
+	finish(a, FR_RAM, 10000);
+	cr_assert_eq(q->joblets[0].state, JS_READY);
+	cr_assert_eq(q->ram_mb, 1300, "300 booked grows by 1000");
+	cr_assert_eq(job_ram_limit_mb(q), 1050, "50 given grows by 1000");
+	cr_assert_eq(q->joblets[0].errors, 0);
+	a = take_one(w, 11000);
+	cr_assert_eq(a->joblet->job, q);
+	finish(a, FR_TIME, 12000);
+	cr_assert_eq(q->joblets[0].state, JS_FAILED, "no retries: the time end is final");
+	cr_assert_eq(q->time_ms, 60000, "the learned booking is not doubled");
 }
 
 Test(gates, no_worker_has_the_cores)

@@ -289,18 +289,48 @@ static struct definition *read_def(const char *yaml)
 	return d;
 }
 
+/* What a deploy check said, one "…;" a problem: "cycle a -> b -> a (a successors b, b
+ * predecessors a)" naming each hop's declaring definition, list and entry, or "b
+ * successor on failure x". */
+static void said_cycle(void *arg, const struct net_hop *hops, size_t n)
+{
+	char *out = arg;
+	size_t at = strlen(out);
+	at += (size_t)snprintf(out + at, 600 - at, "cycle ");
+	for (size_t i = 0; i < n; i++)
+		at += (size_t)snprintf(out + at, 600 - at, "%s -> ", hops[i].from);
+	at += (size_t)snprintf(out + at, 600 - at, "%s (", hops[0].from);
+	for (size_t i = 0; i < n; i++)
+		at += (size_t)snprintf(out + at, 600 - at, "%s%s %s %s", i ? ", " : "", hops[i].decl,
+				       net_edge_key(hops[i].edge),
+				       hops[i].edge == NET_EDGE_PRED ? hops[i].from : hops[i].to);
+	snprintf(out + at, 600 - at, ");");
+}
+
+static void said_unknown(void *arg, const char *def, enum net_edge edge, const char *ref)
+{
+	char *out = arg;
+	snprintf(out + strlen(out), 600 - strlen(out), "%s %s %s;", def, net_edge_word(edge), ref);
+}
+
+static size_t check(struct net_plan *p, const struct net_named *in, size_t n, char *said)
+{
+	struct net_check_cb cb = {said_cycle, said_unknown, said};
+	said[0] = '\0';
+	return net_check_deploy(p, in, n, &cb);
+}
+
 static void deploy(struct world *w, const char *const *yamls, size_t n)
 {
 	struct definition *d[10];
 	struct net_named named[10];
 	struct net_actions acts = {0};
-	char err[300];
+	char said[600];
 	for (size_t i = 0; i < n; i++) {
 		d[i] = read_def(yamls[i]);
 		named[i] = (struct net_named){d[i]->name, &d[i]->net};
 	}
-	cr_assert_eq(net_check_deploy(w->plan, named, n, err, sizeof err), 0, "%s: %s",
-		     w->sc->name, err);
+	cr_assert_eq(check(w->plan, named, n, said), 0, "%s: %s", w->sc->name, said);
 	net_deploy(w->plan, named, n, w->now, &acts);
 	apply(w, &acts);
 	for (size_t i = 0; i < n; i++)
@@ -495,6 +525,105 @@ static struct scenario scenarios[] = {
 				    " b@Mon11:00=done a@Mon18:00=done"),
 	},
 },
+/* Predecessor force start against each state of the predecessor's run in b's period
+ * (issue 10 item 19): planned or waiting (overridden), running and failed (not). The
+ * successor check's force is off, so a's end does not start b's planned run early. */
+#define PRED_FORCE "\ndependencies: {predecessor: {force_start_in_period: true}}"
+#define B_AFTER_A "name: b\npredecessors: [a]\n" START("08:00")
+{
+	.name = "predecessor planned, force false: skipped; a's success restarts it",
+	.server = "successor.force_start_in_period=false",
+	.defs = {"name: a\n" START("10:00"), B_AFTER_A},
+	.steps = {
+		EXPECT("Mon 08:00", "b@Mon08:00=skipped a@Mon10:00=planned"),
+		REASON("Mon 08:00", "b@Mon08:00", "predecessor a has a run planned at Mon 2026-03-02 10:00"),
+		EXPECT("Mon 10:01", "b@Mon08:00=running a@Mon10:00=done"),
+	},
+},
+{
+	.name = "predecessor planned (its only run this period), force true: starts",
+	.server = "successor.force_start_in_period=false",
+	.defs = {"name: a\n" START("10:00"), B_AFTER_A PRED_FORCE},
+	.steps = {
+		EXPECT("Mon 08:00", "b@Mon08:00=running a@Mon10:00=planned"),
+		REASON("Mon 08:00", "b@Mon08:00", "its start time came; predecessor a's run planned at"
+			" Mon 2026-03-02 10:00 not waited for (predecessor.force_start_in_period)"),
+		EXPECT("Mon 11:00", "b@Mon08:00=done a@Mon10:00=done"),
+	},
+},
+{
+	.name = "predecessor waiting for its timeslot, force true: starts",
+	.server = "successor.force_start_in_period=false",
+	.defs = {"name: a\nschedule: {start_times: [\"06:00\"], timeslot: \"09:00-17:00\"}",
+		 B_AFTER_A PRED_FORCE},
+	.steps = {
+		EXPECT("Mon 08:00", "a@Mon06:00=waiting b@Mon08:00=running"),
+		REASON("Mon 08:00", "b@Mon08:00", "a's run planned at Mon 2026-03-02 06:00 not waited for"),
+	},
+},
+{
+	.name = "predecessor waiting for its timeslot, force false: skipped",
+	.server = "successor.force_start_in_period=false",
+	.defs = {"name: a\nschedule: {start_times: [\"06:00\"], timeslot: \"09:00-17:00\"}",
+		 B_AFTER_A},
+	.steps = {
+		EXPECT("Mon 08:00", "a@Mon06:00=waiting b@Mon08:00=skipped"),
+		REASON("Mon 08:00", "b@Mon08:00", "predecessor a has a run planned at Mon 2026-03-02 06:00"),
+	},
+},
+{
+	.name = "predecessor running, force false: skipped; a's success restarts it",
+	.server = "successor.force_start_in_period=false",
+	.defs = {"name: a\n" START("06:00"), B_AFTER_A},
+	.durations = "a=4h",
+	.steps = {
+		EXPECT("Mon 08:00", "a@Mon06:00=running b@Mon08:00=skipped"),
+		REASON("Mon 08:00", "b@Mon08:00", "predecessor a is running"),
+		EXPECT("Mon 10:00", "a@Mon06:00=done b@Mon08:00=running"),
+	},
+},
+{
+	.name = "predecessor running, force true: still skipped (force does not override running)",
+	.server = "successor.force_start_in_period=false",
+	.defs = {"name: a\n" START("06:00"), B_AFTER_A PRED_FORCE},
+	.durations = "a=4h",
+	.steps = {
+		EXPECT("Mon 08:00", "a@Mon06:00=running b@Mon08:00=skipped"),
+		REASON("Mon 08:00", "b@Mon08:00", "predecessor a is running"),
+	},
+},
+{
+	.name = "predecessor failed, force false: skipped",
+	.server = "successor.force_start_in_period=false",
+	.defs = {"name: a\n" START("06:00"), B_AFTER_A},
+	.fails = "a",
+	.steps = {
+		EXPECT("Mon 08:00", "a@Mon06:00=failed b@Mon08:00=skipped"),
+		REASON("Mon 08:00", "b@Mon08:00", "predecessor a has not completed successfully this period"),
+	},
+},
+{
+	.name = "predecessor failed, force true: still skipped (force does not override failed)",
+	.server = "successor.force_start_in_period=false",
+	.defs = {"name: a\n" START("06:00"), B_AFTER_A PRED_FORCE},
+	.fails = "a",
+	.steps = {
+		EXPECT("Mon 08:00", "a@Mon06:00=failed b@Mon08:00=skipped"),
+		REASON("Mon 08:00", "b@Mon08:00", "predecessor a has not completed successfully this period"),
+	},
+},
+{
+	.name = "predecessor failed, then planned again this period, force true: starts",
+	.server = "successor.force_start_in_period=false",
+	.defs = {"name: a\nschedule: {start_times: [\"06:00\", \"10:00\"]}", B_AFTER_A PRED_FORCE},
+	.fails = "a",
+	.steps = {
+		EXPECT("Mon 08:00", "a@Mon06:00=failed b@Mon08:00=running a@Mon10:00=planned"),
+		REASON("Mon 08:00", "b@Mon08:00", "a's run planned at Mon 2026-03-02 10:00 not waited for"),
+	},
+},
+#undef PRED_FORCE
+#undef B_AFTER_A
 {
 	.name = "successor.force_start_in_period false at run level (a hand run of the predecessor)",
 	.defs = {"name: a",
@@ -891,42 +1020,34 @@ Test(plan, cycles_are_reported_as_a_path)
 	net_spec_add_name(&c.fail_succs, &c.nfail_succs, "a");	/* a failure edge closes it too */
 	cr_assert_eq(net_find_cycle(defs, 4, path, sizeof path), 1);
 	cr_assert_str_eq(path, "a -> b -> c -> a");
-	net_spec_add_name(&d.succs, &d.nsuccs, "d");
-	cr_assert_eq(net_find_cycle(&defs[3], 1, path, sizeof path), 1);
-	cr_assert_str_eq(path, "d -> d");
+	net_spec_add_name(&d.succs, &d.nsuccs, "d");	/* the reader's to refuse (names itself) */
+	cr_assert_eq(net_find_cycle(&defs[3], 1, path, sizeof path), 0);
 	net_spec_free(&a);
 	net_spec_free(&b);
 	net_spec_free(&c);
 	net_spec_free(&d);
 }
 
-static void count_ref(void *arg, const char *def, const char *edge, const char *ref)
-{
-	char *out = arg;
-	snprintf(out + strlen(out), 200 - strlen(out), "%s %s %s;", def, edge, ref);
-}
-
 Test(plan, deploy_check_sees_deployed_and_incoming_together)
 {
 	struct net_spec a = spec_with(NULL, "b", NULL), b = spec_with(NULL, NULL, "x");
 	struct net_named defs[] = {{"a", &a}, {"b", &b}};
-	char refs[200] = "", err[200];
-	cr_assert_eq(net_unknown_refs(defs, 2, count_ref, refs), 1);
-	cr_assert_str_eq(refs, "b successor on failure x;");
+	char said[600];
 	struct net_plan *p = net_plan_new(NULL);
 	struct net_actions acts = {0};
-	cr_assert_eq(net_check_deploy(p, defs, 2, err, sizeof err), -1);
-	cr_assert_str_eq(err, "b: successor on failure x is not deployed");
+	cr_assert_eq(check(p, defs, 2, said), 1);
+	cr_assert_str_eq(said, "b successor on failure x;");
 	net_spec_free(&b);
 	b = spec_with(NULL, NULL, NULL);
-	cr_assert_eq(net_check_deploy(p, defs, 2, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(check(p, defs, 2, said), 0, "%s", said);
 	net_deploy(p, defs, 2, 0, &acts);
 	cr_assert(net_member(p, "a") && net_member(p, "b"), "b is a member through a's edge");
-	/* A new version of b that names a as its successor closes a cycle with the deployed a. */
+	/* A new version of b that names a as its successor closes a cycle with the deployed a;
+	 * the cycle starts at the hop the incoming b declares. */
 	struct net_spec b2 = spec_with(NULL, "a", NULL);
 	struct net_named next[] = {{"b", &b2}};
-	cr_assert_eq(net_check_deploy(p, next, 1, err, sizeof err), -1);
-	cr_assert_str_eq(err, "cycle: b -> a -> b");
+	cr_assert_eq(check(p, next, 1, said), 1);
+	cr_assert_str_eq(said, "cycle b -> a -> b (b successors a, a successors b);");
 	struct net_spec lone = spec_with(NULL, NULL, NULL);
 	struct net_named solo[] = {{"solo", &lone}};
 	net_deploy(p, solo, 1, 0, &acts);
@@ -937,6 +1058,57 @@ Test(plan, deploy_check_sees_deployed_and_incoming_together)
 	net_spec_free(&b);
 	net_spec_free(&b2);
 	net_spec_free(&lone);
+}
+
+/* Issue 10 item 18: every problem of a deploy at once, each cycle with the entries that
+ * make it. */
+Test(plan, deploy_check_reports_every_cycle_and_unknown_name)
+{
+	/* x -> y -> x (x successors: y, x predecessors: y), p -> q -> r -> p through a failure
+	 * edge and a predecessors entry, and two unknown names. */
+	struct net_spec x = spec_with("y", "y nosuch", NULL), y = spec_with(NULL, NULL, NULL),
+			pp = spec_with(NULL, "q", NULL), q = spec_with(NULL, NULL, "r"),
+			r = spec_with(NULL, NULL, NULL), pp2 = spec_with("r gone", NULL, NULL);
+	net_spec_free(&pp);
+	pp = pp2;
+	net_spec_add_name(&q.preds, &q.npreds, "p");	/* p -> q twice: reported once */
+	struct net_named defs[] = {{"x", &x}, {"y", &y}, {"p", &pp}, {"q", &q}, {"r", &r}};
+	char said[600];
+	struct net_plan *p = net_plan_new(NULL);
+	cr_assert_eq(check(p, defs, 5, said), 4, "%s", said);
+	cr_assert(strstr(said, "cycle x -> y -> x (x successors y, x predecessors y);"), "%s", said);
+	cr_assert(strstr(said, "cycle p -> q -> r -> p (q predecessors p, q successors_on_failure r,"
+			 " p predecessors r);"), "%s", said);
+	cr_assert(strstr(said, "x successor nosuch;"), "%s", said);
+	cr_assert(strstr(said, "p predecessor gone;"), "%s", said);
+	net_plan_free(p);
+	net_spec_free(&x);
+	net_spec_free(&y);
+	net_spec_free(&pp);
+	net_spec_free(&q);
+	net_spec_free(&r);
+}
+
+/* An edge a deployed definition keeps after its target was undeployed is ignored (plan.h):
+ * it must not stop an unrelated deploy, only a new version of that definition. */
+Test(plan, a_dangling_deployed_edge_does_not_stop_other_deploys)
+{
+	struct net_spec a = spec_with(NULL, NULL, NULL), b = spec_with("a", NULL, NULL),
+			c = spec_with(NULL, NULL, NULL);
+	struct net_named ab[] = {{"a", &a}, {"b", &b}}, cc[] = {{"c", &c}}, bb[] = {{"b", &b}};
+	struct net_plan *p = net_plan_new(NULL);
+	struct net_actions acts = {0};
+	char said[600];
+	net_deploy(p, ab, 2, 0, &acts);
+	cr_assert_eq(net_undeploy(p, "a", 0, &acts), 0);
+	cr_assert_eq(check(p, cc, 1, said), 0, "an unrelated deploy goes on: %s", said);
+	cr_assert_eq(check(p, bb, 1, said), 1);
+	cr_assert_str_eq(said, "b predecessor a;");
+	net_plan_free(p);
+	net_actions_free(&acts);
+	net_spec_free(&a);
+	net_spec_free(&b);
+	net_spec_free(&c);
 }
 
 /* ---- settings ---- */

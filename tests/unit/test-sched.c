@@ -339,6 +339,42 @@ Test(sched, reattach_after_reload)
 	sched_free(&s2);
 }
 
+Test(sched, node_names_lookup_and_lose)
+{
+	struct job *j = add("long", 0, 1, 0, 0);
+	struct worker *w = worker("node", 1, 0);
+	cr_assert_eq(sched_worker_named(&s, "node"), w);
+	cr_assert_null(sched_worker_named(&s, "other"));
+	struct attempt *a = take_one(w);
+	sched_worker_lose(&s, w, "it left", 2000);
+	cr_assert_eq(rec.lost, 1);
+	cr_assert_eq(a->state, AS_LOST);
+	cr_assert_eq(j->joblets[0].state, JS_READY, "re-queued on the lost budget");
+	cr_assert_null(sched_worker_named(&s, "node"));
+	cr_assert_eq(s.leases.len, 0);
+	finish(NULL, a, FR_NONE, 0, 3000, FINISH_STALE);
+}
+
+Test(sched, a_node_registering_again_claims_or_loses_its_old_attempts)
+{
+	struct job *j1 = add("one", 0, 1, 0, 0), *j2 = add("two", 0, 1, 0, 0);
+	struct worker *old = worker("node", 2, 0);
+	struct attempt *a1 = take_one(old), *a2 = take_one(old);
+	old->placeholder = true;	/* as the server marks an entry being replaced */
+	cr_assert_null(sched_worker_named(&s, "node"), "a placeholder is not a live worker");
+	int64_t ids[] = {a1->id}, re[1], ca[1];
+	size_t nr, nc;
+	struct worker *w = sched_worker_add(&s, "node", 2, 100, 0, NULL, 0, ids, 1, re, &nr, ca,
+					    &nc, 1000, 1000);
+	cr_assert_eq(nr, 1, "the attempt it names is re-attached");
+	cr_assert_eq(a1->worker, w);
+	cr_assert_eq(a2->state, AS_LOST, "the one it does not name is lost at once");
+	cr_assert_eq(j2->joblets[0].state, JS_READY);
+	cr_assert_eq(j1->joblets[0].state, JS_RUNNING);
+	cr_assert_eq(s.leases.len, 1, "the node is listed once");
+	cr_assert_eq(sched_worker_named(&s, "node"), w);
+}
+
 Test(sched, reserve_cost_does_not_grow_with_the_backlog)
 {
 	/* The scan visits classes, never queued joblets: 3 classes whatever the backlog. */
@@ -350,4 +386,85 @@ Test(sched, reserve_cost_does_not_grow_with_the_backlog)
 	struct attempt *a = take_one(w);
 	cr_assert_eq(a->joblet->job->priority, 6, "the highest priority first");
 	cr_assert_eq(s.totals.by_state[JS_READY], 29999);
+}
+
+/* The worker's measure is an attempt's wall time: a report that reaches the server late
+ * (after an outage) does not stretch it, nor what the req group learns from it. */
+Test(sched, wall_time_is_the_workers)
+{
+	struct worker *w = worker("w", 1, 1000);
+	for (int i = 0; i < 3; i++) {
+		struct job_spec sp = {.owner = "alice", .name = "t", .group = "g", .req_group = "rg",
+				      .cwd = "/tmp", .cmd = "true", .cores = 1, .njoblets = 1,
+				      .lost_retries = 1};
+		sched_add(&s, &sp, 1000);
+		struct attempt *a = take_one(w);
+		cr_assert_not_null(a);
+		cr_assert_eq(attempt_wall_ms(a, 4000), 3000, "running: what the server sees so far");
+		/* It ran 2 s; the server hears of it 120 s after it started. */
+		struct finish f = {.attempt = a->id, .has_exit = true, .wall_ms = 2000,
+				   .output_bytes = 10, .output_dropped = 7};
+		cr_assert_eq(sched_finish(&s, w, &f, NULL, 121000), FINISH_APPLIED);
+		cr_assert_eq(attempt_wall_ms(a, 999999), 2000, "the worker's measure");
+		cr_assert_eq(a->out_dropped, 7, "the dropped output is kept on the attempt");
+	}
+	const struct req_group *rg = sched_req_group(&s, "rg");
+	cr_assert_not_null(rg);
+	cr_assert_eq(rg->rec_time_ms, 60000, "learned from 2 s runs (one step up), not 120 s ones");
+	struct attempt old = {.started_at = 1000, .ended_at = 5000, .wall_ms = -1};
+	cr_assert_eq(attempt_wall_ms(&old, 9000), 4000, "unreported (lost, or stored before): the server's times");
+}
+
+static uint64_t same_hash(const char *id)
+{
+	(void)id;
+	return 7;	/* every worker id collides */
+}
+
+/* Attempts left running by two workers whose ids hash alike: each gets its own
+ * placeholder, both stay in the worker map, and each leaves it alone when its lease ends
+ * (one used to replace the other in the map, and dropping it removed the other's entry). */
+Test(sched, placeholders_with_colliding_ids)
+{
+	s.hash_id = same_hash;
+	struct job *j = job_alloc(2);
+	j->seq = 1;
+	j->owner = j->name = j->group = j->req_group = j->cwd = intern("x");
+	j->cmd = strdup("true");
+	j->cores = 1;
+	sched_load_job(&s, j);
+	const char *ids[] = {"wAAAA0001", "wBBBB0002"};
+	for (int i = 0; i < 2; i++) {
+		struct attempt *a = calloc(1, sizeof *a);
+		a->id = i + 1;
+		a->n = 1;
+		a->state = AS_RUNNING;
+		a->node = intern(ids[i]);
+		a->worker_id = intern(ids[i]);
+		a->cores = 1;
+		sched_load_attempt(&s, a, 1, i);
+	}
+	sched_load_done(&s, 5000, 5000);
+	struct worker *w0 = j->joblets[0].live->worker, *w1 = j->joblets[1].live->worker;
+	cr_assert_neq(w0, w1, "each worker id has its own placeholder");
+	cr_assert_str_eq(w0->id, ids[0]);
+	cr_assert_str_eq(w1->id, ids[1]);
+	cr_assert_eq(s.workers.len, 2, "both are in the worker map");
+	cr_assert_eq(s.leases.len, 2);
+	/* A worker registering now gets an id whose key is free, whatever the hash says. */
+	s.hash_id = imap_hash_str;
+	struct worker *fresh = worker("fresh", 1, 5000);
+	cr_assert_eq(sched_worker(&s, fresh->id), fresh);
+	cr_assert_eq(s.workers.len, 3);
+	/* The placeholders' leases end: both joblets are lost, both leave the map. */
+	int64_t next_mono;
+	sched_worker_touch(&s, fresh, 1000, 5000 + 60000);
+	sched_tick(&s, 6000, 5000 + 31000, &next_mono);
+	cr_assert_eq(rec.lost, 2, "both placeholders were lost");
+	cr_assert_eq(s.workers.len, 1, "only the registered worker is left in the map");
+	cr_assert_eq(sched_worker(&s, fresh->id), fresh);
+	size_t in_map = 0;
+	for (size_t i = 0; i < s.workers.cap; i++)
+		in_map += s.workers.slots[i].key != 0 && s.workers.slots[i].val == fresh;
+	cr_assert_eq(in_map, 1);
 }

@@ -78,6 +78,17 @@ static struct job_spec spec(const char *cmd, int prio)
 	return s;
 }
 
+/* A chunk of output into the open batch (the record owns a copy of text). */
+static void add_output(int64_t attempt, int64_t seq, int64_t at, const char *text)
+{
+	struct rec_output *o = &store_batch_add(cur, REC_OUTPUT)->u.output;
+	o->attempt = attempt;
+	o->seq = seq;
+	o->at = at;
+	o->data = strdup(text);
+	o->len = strlen(text);
+}
+
 /* ---- commit through the writer thread ------------------------------------------------ */
 
 static int done_count;
@@ -123,14 +134,34 @@ static void idem_ignore(void *arg, const char *owner, const char *key, int32_t s
 	cr_assert_str_eq(body, "{\"ids\":[1]}");
 }
 
-/* Open the store in dir and load it into a fresh scheduler s. */
+/* Open the store in dir and load it into a fresh s, as every test starts. */
 static struct store *open_loaded(struct sched *s)
 {
 	char *err = NULL;
 	struct store *st = store_sqlite_open(dir, &err);
 	cr_assert_not_null(st, "open: %s", err ? err : "");
 	sched_init(s, &hooks, 30000);
-	cr_assert_eq(st->vt->load(st, s, idem_ignore, &(int){0}, &err), 0, "%s", err ? err : "");
+	cr_assert_eq(st->vt->load(st, s, idem_ignore, &(int){0}, &err), 0, "load: %s",
+		     err ? err : "");
+	return st;
+}
+
+/* Commit one batch through the writer thread (which closes st), then free its records. */
+static void commit_one(struct store *st, struct store_batch *b)
+{
+	struct store_batch *bs[] = {b};
+	commit_batches(st, bs, 1);
+	store_batch_clear(b);
+	free(b->recs);
+}
+
+/* Commit batch b alone (emptying it), then open the store again. */
+static struct store *commit_and_reopen(struct store *st, struct store_batch *b)
+{
+	char *err = NULL;
+	commit_one(st, b);
+	st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st, "%s", err);
 	return st;
 }
 
@@ -141,6 +172,19 @@ static void collect(void *arg, const struct output_row *row)
 	strcat(buf, "|");
 	strcat(buf, row->node);
 	strcat(buf, ";");
+}
+
+/* A job's whole output (rows up to the newest), read in slices of max_bytes; returns the
+ * number of slices it took. */
+static int read_text(struct store *st, int64_t seq, int32_t idx, size_t max_bytes, char *text)
+{
+	struct output_cursor c = {.seq = seq, .idx = idx, .hi = st->vt->output_last_id(st)};
+	int rows, slices = 0;
+	text[0] = '\0';
+	while ((rows = st->vt->read_output(st, &c, max_bytes, collect, text)) > 0)
+		slices++;
+	cr_assert_eq(rows, 0, "the store reads without an error");
+	return slices;
 }
 
 Test(store, round_trip, .init = setup, .fini = teardown)
@@ -173,23 +217,14 @@ Test(store, round_trip, .init = setup, .fini = teardown)
 	struct attempt *got[4];
 	cr_assert_eq(sched_reserve(&s, w, 4, 1000, 0, 2, got, 2000), 2);
 	cr_assert_str_eq(got[0]->joblet->job->cmd, "echo b", "priority 9 first");
-	struct finish f = {.attempt = got[0]->id, .has_exit = true, .exit_code = 0};
+	struct finish f = {.attempt = got[0]->id, .has_exit = true, .exit_code = 0,
+			   .wall_ms = 1234, .output_dropped = 5};
 	cr_assert_eq(sched_finish(&s, w, &f, NULL, 2100), FINISH_APPLIED);
-	for (int i = 0; i < 2; i++) {
-		struct rec_output *o = &store_batch_add(cur, REC_OUTPUT)->u.output;
-		o->attempt = got[0]->id;
-		o->seq = i;
-		o->at = 2050 + i;
-		o->data = strdup(i ? "second\n" : "first\n");
-		o->len = strlen(o->data);
-	}
+	add_output(got[1]->id, 0, 2070, "running\n");	/* still running: counted from its rows */
+	add_output(got[0]->id, 0, 2050, "first\n");
+	add_output(got[0]->id, 1, 2051, "second\n");
 	/* A resent chunk is ignored by the unique (attempt, seq) index. */
-	struct rec_output *dup = &store_batch_add(cur, REC_OUTPUT)->u.output;
-	dup->attempt = got[0]->id;
-	dup->seq = 0;
-	dup->at = 2060;
-	dup->data = strdup("first again\n");
-	dup->len = strlen(dup->data);
+	add_output(got[0]->id, 0, 2060, "first again\n");
 	cr_assert_eq(sched_remove(&s, ja, false, 0, &(const char *){NULL}), 0, "a ready job can be removed");
 
 	struct store_batch *bs[] = {&b1, &b2};
@@ -219,16 +254,20 @@ Test(store, round_trip, .init = setup, .fini = teardown)
 	cr_assert_eq(jb->joblets[0].nattempts, 1);
 	cr_assert_eq(jb->joblets[0].attempts->state, AS_DONE);
 	cr_assert_str_eq(jb->joblets[0].attempts->node, "melt");
+	cr_assert_eq(jb->joblets[0].attempts->wall_ms, 1234, "the worker's wall time is kept");
+	cr_assert_eq(jb->joblets[0].attempts->out_dropped, 5, "and what it dropped");
 	struct job *jc = sched_job(&s2, 3);
 	cr_assert_eq(jc->state, JS_RUNNING, "the attempt still running is kept");
 	cr_assert_not_null(jc->joblets[0].live);
 	cr_assert(jc->joblets[0].live->worker->placeholder, "held by a placeholder");
+	cr_assert_eq(jc->joblets[0].live->out_bytes, 8, "a running attempt's output is counted");
+	cr_assert_eq(jc->joblets[0].live->wall_ms, -1, "a running attempt has no wall time yet");
 	cr_assert_eq(s2.next_seq, 4, "seqs never repeat, even after a removal");
 	cr_assert_eq(s2.next_attempt, 3);
 
 	/* The resent chunk was ignored: the first text stands. */
 	char text[256] = "";
-	cr_assert_eq(st->vt->read_output(st, 2, -1, 0, collect, text), 0);
+	read_text(st, 2, -1, 1 << 20, text);
 	cr_assert_str_eq(text, "first\n|melt;second\n|melt;");
 	st->vt->close(st);
 	sched_free(&s2);
@@ -249,26 +288,31 @@ Test(store, output_order_and_schema_version, .init = setup, .fini = teardown)
 	cr_assert_eq(sched_reserve(&s, w, 1, 0, 0, 1, got, 1000), 1);
 	const char *chunks[] = {"one\n", "two\n", "three\n"};
 	for (int i = 2; i >= 0; i--) {	/* arrive out of order, stamped in order */
-		struct rec_output *o = &store_batch_add(cur, REC_OUTPUT)->u.output;
-		o->attempt = got[0]->id;
-		o->seq = i;
-		o->at = 5000 + i;
-		o->data = strdup(chunks[i]);
-		o->len = strlen(chunks[i]);
+		add_output(got[0]->id, i, 5000 + i, chunks[i]);
 	}
-	struct store_batch *bs[] = {&b};
-	commit_batches(st, bs, 1);
-	store_batch_clear(&b);
-	free(b.recs);
-
-	st = store_sqlite_open(dir, &err);
-	cr_assert_not_null(st);
+	st = commit_and_reopen(st, &b);
 	char text[512] = "";
-	cr_assert_eq(st->vt->read_output(st, 1, -1, 0, collect, text), 0);
+	cr_assert_eq(read_text(st, 1, -1, 1 << 20, text), 1, "one slice holds it all");
 	cr_assert_str_eq(text, "one\n|freeze;two\n|freeze;three\n|freeze;", "time order with nodes");
-	text[0] = '\0';
-	cr_assert_eq(st->vt->read_output(st, 1, 1, 0, collect, text), 0);
+	cr_assert_eq(read_text(st, 1, -1, 1, text), 3, "a slice of 1 byte is one row");
+	cr_assert_str_eq(text, "one\n|freeze;two\n|freeze;three\n|freeze;", "sliced, the same");
+	read_text(st, 1, 1, 1 << 20, text);
 	cr_assert_str_eq(text, "", "joblet 1 does not exist: no rows");
+
+	/* A follower's next range holds only what was committed since, stamped earlier or
+	 * not. */
+	struct output_cursor c = {.seq = 1, .idx = -1, .hi = st->vt->output_last_id(st)};
+	while (st->vt->read_output(st, &c, 1 << 20, collect, text) > 0)
+		;
+	struct store_batch more = {0};
+	cur = &more;
+	add_output(got[0]->id, 100, 4000, "four\n");	/* stamped before the rows read */
+	st = commit_and_reopen(st, &more);
+	output_cursor_next(&c, c.hi, st->vt->output_last_id(st));
+	text[0] = '\0';
+	cr_assert_eq(st->vt->read_output(st, &c, 1 << 20, collect, text), 1);
+	cr_assert_str_eq(text, "four\n|freeze;", "only the new row");
+	cr_assert_eq(st->vt->read_output(st, &c, 1 << 20, collect, text), 0, "then nothing");
 	st->vt->close(st);
 	sched_free(&s);
 
@@ -289,7 +333,6 @@ Test(store, output_order_and_schema_version, .init = setup, .fini = teardown)
  * the gates are rebuilt from them: a dependant still waits, a changed option stays changed. */
 Test(store, options_and_gates_survive, .init = setup, .fini = teardown)
 {
-	char *err = NULL;
 	struct sched s;
 	struct store *st = open_loaded(&s);
 	struct store_batch b = {0};
@@ -309,24 +352,19 @@ Test(store, options_and_gates_survive, .init = setup, .fini = teardown)
 	/* A mod after creation must reach the store too. */
 	struct job_spec mod = {.priority = -1, .cores = -1, .ram_mb = -1, .gpus = -1, .time_ms = -1,
 			       .retries = -1, .lost_retries = -1, .retry_delay_ms = -1};
-	o = json_loads("{\"avoid\": [\"n9\"]}", 0, NULL);
+	o = json_loads("{\"avoid\": [\"n9\"], \"output_limit\": 4096}", 0, NULL);
 	cr_assert_eq(opts_read(o, "", 1000, &mod.x, NULL, &oe), 0);
 	json_decref(o);
 	const char *why;
-	cr_assert_eq(sched_modify(&s, ja, &mod, MOD_AVOID, 1000, &why), 0);
+	cr_assert_eq(sched_modify(&s, ja, &mod, MOD_AVOID | MOD_OUTPUT_LIMIT, 1000, &why), 0);
 	job_ext_free(mod.x);
-	struct store_batch *bs[] = {&b};
-	commit_batches(st, bs, 1);
-	store_batch_clear(&b);
-	free(b.recs);
+	commit_one(st, &b);
 	sched_free(&s);
 
-	st = store_sqlite_open(dir, &err);
 	struct sched s2;
 	struct store_batch again = {0};
 	cur = &again;	/* re-evaluated gates write rows */
-	sched_init(&s2, &hooks, 30000);
-	cr_assert_eq(st->vt->load(st, &s2, idem_ignore, &(int){0}, &err), 0, "%s", err ? err : "");
+	st = open_loaded(&s2);
 	sched_load_done(&s2, 2000, 2000);
 	struct job *a2 = sched_job(&s2, 1), *d2 = sched_job(&s2, 2);
 	cr_assert_not_null(a2->x);
@@ -335,6 +373,8 @@ Test(store, options_and_gates_survive, .init = setup, .fini = teardown)
 	cr_assert_eq(sched_limit(&s2, "db", false)->limit, 3, "the limit it set");
 	cr_assert_eq(a2->x->navoid, 1, "the mod was stored");
 	cr_assert_str_eq(a2->x->avoid[0], "n9");
+	cr_assert_eq(job_output_limit(a2), 4096, "the changed output limit was stored");
+	cr_assert_eq(job_output_limit(d2), OUTPUT_LIMIT_DEFAULT, "a job without one has the default");
 	cr_assert_not_null(a2->x->slot);
 	cr_assert_eq(d2->state, JS_WAITING, "the dependant waits again after the restart");
 	cr_assert_eq(d2->x->dep_pending, 2, "for job 1 and for group g");
@@ -342,6 +382,374 @@ Test(store, options_and_gates_survive, .init = setup, .fini = teardown)
 	store_batch_clear(&again);
 	free(again.recs);
 	sched_free(&s2);
+}
+
+/* One store per data directory: a second open is refused while the first is open and
+ * names the holder; once the first closes, the directory is free again. */
+Test(store, one_open_per_directory, .init = setup, .fini = teardown)
+{
+	char *err = NULL;
+	struct store *st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st, "open: %s", err ? err : "");
+	cr_assert_null(store_sqlite_open(dir, &err), "a second open of the same directory");
+	char pid[32];
+	snprintf(pid, sizeof pid, "pid %ld on host ", (long)getpid());
+	cr_assert_not_null(strstr(err, "in use by another process"), "says why: %s", err);
+	cr_assert_not_null(strstr(err, pid), "names the holder: %s", err);
+	cr_assert_not_null(strstr(err, dir), "names the directory: %s", err);
+	free(err);
+	st->vt->close(st);
+	err = NULL;
+	st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st, "free again after the close: %s", err ? err : "");
+	st->vt->close(st);
+}
+
+/* ---- recovery refuses a store it cannot read whole ------------------------------------ */
+
+/* The bytes of a file (malloc'd, *len set), or NULL when it does not exist. */
+static char *file_bytes(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *b = malloc((size_t)n + 1);
+	cr_assert_eq(fread(b, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return b;
+}
+
+static void put_file(const char *path, const char *b, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(b, 1, len, f), len);
+	cr_assert_eq(fclose(f), 0);
+}
+
+static void raw_sql(const char *sql)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/jobgrid.sqlite", dir);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	char *msg = NULL;
+	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, &msg), SQLITE_OK, "%s: %s", sql, msg);
+	sqlite3_close(db);	/* the last connection: the change is checkpointed into the file */
+}
+
+static void def_ignore(void *arg, const struct store_def_row *row)
+{
+	(*(int *)arg)++;
+}
+
+static int net_ignore(void *arg, int64_t id, const char *run, const char *paused, char *why,
+		      size_t whylen)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* A store holding a row in every table: job 1 with two joblets (one failed once, so it
+ * has a joblet row and an attempt row), a limit, an idempotency key, a definition, a
+ * network run and a paused definition. Closed, so the file holds everything. */
+static void make_full_store(void)
+{
+	struct sched s;
+	struct store *st = open_loaded(&s);
+	struct store_batch b = {0};
+	cur = &b;
+	struct job_spec a = spec("echo a", 0);
+	a.njoblets = 2;
+	a.retries = 3;
+	struct opts_err oe;
+	json_t *o = json_loads("{\"limits\": [\"db:3\"]}", 0, NULL);
+	cr_assert_eq(opts_read(o, "", 1000, &a.x, NULL, &oe), 0);
+	json_decref(o);
+	sched_add(&s, &a, 1000);
+	struct worker *w = sched_worker_add(&s, "melt", 1, 1000, 0, NULL, 0, NULL, 0, NULL,
+					    &(size_t){0}, NULL, &(size_t){0}, 2000, 2000);
+	struct attempt *got[1];
+	cr_assert_eq(sched_reserve(&s, w, 1, 1000, 0, 1, got, 2000), 1);
+	struct finish f = {.attempt = got[0]->id, .has_exit = true, .exit_code = 3,
+			   .fail_reason = FR_EXIT};
+	cr_assert_eq(sched_finish(&s, w, &f, NULL, 2100), FINISH_APPLIED);
+	struct rec_idem *ri = &store_batch_add(cur, REC_IDEM)->u.idem;
+	ri->owner = intern("alice");
+	ri->key = strdup("key-1");
+	ri->body = strdup("{\"ids\":[1]}");
+	ri->status = 201;
+	ri->at = 1000;
+	struct rec_def *rd = &store_batch_add(cur, REC_DEF)->u.def;
+	rd->name = strdup("nightly");
+	rd->file = strdup("nightly.yaml");
+	rd->source = strdup("command: true\n");
+	rd->owner = intern("alice");
+	rd->version = 1;
+	rd->deployed_at = 1000;
+	struct rec_net *rn = &store_batch_add(cur, REC_NET_RUN)->u.net;
+	rn->id = 1;
+	rn->planned_at = 1000;
+	rn->run = strdup("{\"id\":1,\"def\":\"nightly\",\"state\":0}");
+	rn = &store_batch_add(cur, REC_NET_PAUSE)->u.net;
+	rn->name = strdup("nightly");
+	rn->paused = true;
+	commit_one(st, &b);
+	sched_free(&s);
+}
+
+/* Open and load everything the server loads; the error (malloc'd), or NULL. */
+static char *load_all(void)
+{
+	char *err = NULL;
+	struct store *st = store_sqlite_open(dir, &err);
+	if (st == NULL)
+		return err;
+	struct sched s;
+	sched_init(&s, &hooks, 30000);
+	int n = 0;
+	if (st->vt->load(st, &s, idem_ignore, &n, &err) == 0 &&
+	    st->vt->load_defs(st, def_ignore, &n, &err) == 0)
+		st->vt->load_net(st, net_ignore, &n, &err);
+	st->vt->close(st);
+	sched_free(&s);
+	return err;
+}
+
+/* The store as it is now must be refused: the load fails naming the store, the table and
+ * says, and leaves the file and its WAL as they were. what labels the messages. */
+static void expect_refused(const char *what, const char *table, const char *says)
+{
+	char path[300], wal[320];
+	snprintf(path, sizeof path, "%s/jobgrid.sqlite", dir);
+	snprintf(wal, sizeof wal, "%s-wal", path);
+	size_t before_len, after_len, wal_len = 0;
+	char *before = file_bytes(path, &before_len);
+	char *err = load_all();
+	cr_assert_not_null(err, "%s: the load must fail", what);
+	char want[400];
+	snprintf(want, sizeof want, "store %s, table %s: ", path, table);
+	cr_assert_not_null(strstr(err, want), "%s: names the store and table %s: %s", what, table,
+			   err);
+	cr_assert_not_null(strstr(err, says), "%s: says '%s': %s", what, says, err);
+	char *after = file_bytes(path, &after_len);
+	cr_assert(after_len == before_len && memcmp(before, after, before_len) == 0,
+		  "%s: the refused store's file is unchanged", what);
+	free(file_bytes(wal, &wal_len));
+	cr_assert_eq(wal_len, 0, "%s: nothing was written to the WAL either", what);
+	free(before);
+	free(after);
+	free(err);
+}
+
+struct damage {
+	const char *sql;	/* run on the store before the load */
+	const char *table;	/* the table the refusal must name */
+	const char *says;	/* and what else it must say */
+};
+
+/* Every loader range-checks what it reads back and refuses a row that points at nothing;
+ * each refusal names the store, the table and the row, and leaves the file as it was. */
+Test(store, bad_rows_stop_recovery, .init = setup, .fini = teardown)
+{
+	static const struct damage cases[] = {
+		{"UPDATE joblets SET state = 7", "joblets", "job 1 joblet 0: state is 7, not 0..6"},
+		{"UPDATE joblets SET state = -1", "joblets", "state is -1, not 0..6"},
+		{"UPDATE joblets SET errors = 70000", "joblets", "errors is 70000"},
+		{"INSERT INTO joblets VALUES(1, 2, 3, 0, 0, 0, NULL)", "joblets",
+		 "job 1 joblet 2: no such joblet"},
+		{"INSERT INTO joblets VALUES(9, 0, 3, 0, 0, 0, NULL)", "joblets",
+		 "job 9 joblet 0: no such joblet"},
+		{"UPDATE attempts SET state = 5", "attempts", "state is 5, not 0..4"},
+		{"UPDATE attempts SET fail_reason = 12", "attempts", "fail_reason is 12, not 0..11"},
+		{"UPDATE attempts SET n = 0", "attempts", "n is 0"},
+		{"UPDATE attempts SET seq = 9", "attempts", "attempt 1 (job 9 joblet 0): no such joblet"},
+		{"UPDATE attempts SET worker = 'w-an-id-far-too-long-to-be-one'", "attempts",
+		 "worker is longer than a worker id"},
+		{"UPDATE jobs SET state = 7", "jobs", "job 1: state is 7, not 0..6"},
+		{"UPDATE jobs SET flags = 4", "jobs", "flags is 4, not 0..3"},
+		{"UPDATE jobs SET priority = 256", "jobs", "priority is 256, not 0..255"},
+		{"UPDATE jobs SET retries = 65536", "jobs", "retries is 65536"},
+		{"UPDATE jobs SET njoblets = -1", "jobs", "njoblets is -1"},
+		{"UPDATE jobs SET cores = -2", "jobs", "cores is -2"},
+		{"UPDATE jobs SET opts = '{\"limits\": 5}'", "jobs", "job 1 options"},
+		{"UPDATE limits SET lim = -2", "limits", "limit 'db': lim is -2"},
+		{"UPDATE idem SET status = 42", "idem", "status is 42, not 100..599"},
+		{"UPDATE definitions SET active = 2", "definitions",
+		 "definition 'nightly' version 1: active is 2, not 0..1"},
+		{"UPDATE definitions SET version = 0", "definitions", "version is 0"},
+		{"UPDATE net_runs SET id = -4", "net_runs", "run -4: id is -4"},
+		{"UPDATE net_paused SET name = ''", "net_paused", "name is empty"},
+	};
+	make_full_store();
+	char path[300], wal[320], shm[320];
+	snprintf(path, sizeof path, "%s/jobgrid.sqlite", dir);
+	snprintf(wal, sizeof wal, "%s-wal", path);
+	snprintf(shm, sizeof shm, "%s-shm", path);
+	size_t pristine_len;
+	char *pristine = file_bytes(path, &pristine_len);
+	cr_assert_not_null(pristine);
+	char *err = load_all();
+	cr_assert_null(err, "the undamaged store loads: %s", err);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		unlink(wal);
+		unlink(shm);
+		put_file(path, pristine, pristine_len);
+		raw_sql(cases[i].sql);
+		expect_refused(cases[i].sql, cases[i].table, cases[i].says);
+	}
+	free(pristine);
+}
+
+/* A page of the joblets table that cannot be read (its header byte damaged): the load
+ * stops at the read error, names the store and the table, and changes nothing. */
+Test(store, unreadable_page_stops_recovery, .init = setup, .fini = teardown)
+{
+	make_full_store();
+	char path[300];
+	snprintf(path, sizeof path, "%s/jobgrid.sqlite", dir);
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT rootpage, (SELECT page_size FROM"
+					    " pragma_page_size) FROM sqlite_schema WHERE name = 'joblets'",
+					-1, &q, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+	long page = sqlite3_column_int(q, 0), page_size = sqlite3_column_int(q, 1);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	cr_assert_gt(page, 1);
+	FILE *f = fopen(path, "r+b");
+	cr_assert_not_null(f);
+	cr_assert_eq(fseek(f, (page - 1) * page_size, SEEK_SET), 0);
+	cr_assert_eq(fputc(0x00, f), 0x00, "no b-tree page has type 0");
+	cr_assert_eq(fclose(f), 0);
+	expect_refused("an unreadable joblets page", "joblets", "malformed");
+}
+
+/* A job without joblets (a script run that scheduled none) is stored and comes back: it
+ * is not dropped, and its seq is not handed out again. */
+Test(store, job_without_joblets_survives, .init = setup, .fini = teardown)
+{
+	struct sched s;
+	struct store *st = open_loaded(&s);
+	struct store_batch b = {0};
+	cur = &b;
+	struct job_spec a = spec("echo a", 0), e = spec("(script)", 0);
+	e.njoblets = 0;
+	sched_add(&s, &a, 1000);
+	struct job *je = sched_add(&s, &e, 1000);
+	cr_assert_eq(je->state, JS_DONE, "nothing to run: done at once");
+	commit_one(st, &b);
+	sched_free(&s);
+
+	struct sched s2;
+	st = open_loaded(&s2);
+	sched_load_done(&s2, 3000, 3000);
+	struct job *back = sched_job(&s2, 2);
+	cr_assert_not_null(back, "the job without joblets is back");
+	cr_assert_eq(back->njoblets, 0);
+	cr_assert_eq(back->state, JS_DONE);
+	cr_assert_eq(s2.next_seq, 3, "its seq is not handed out again");
+	st->vt->close(st);
+	sched_free(&s2);
+}
+
+static void def_row(void *arg, const struct store_def_row *row)
+{
+	char *out = arg;
+	snprintf(out + strlen(out), 400 - strlen(out), "%s %d %s %s;", row->name, row->version,
+		 row->source, row->scripts ? row->scripts : "-");
+}
+
+/* Migration 5 (a definition's script file) opens a store made by the version before it:
+ * its definitions read back with no script file, and new versions keep theirs. */
+Test(store, definitions_of_a_schema_4_store_gain_script_files, .init = setup, .fini = teardown)
+{
+	char path[300], *err = NULL, got[400] = "";
+	snprintf(path, sizeof path, "%s/jobgrid.sqlite", dir);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	for (int i = 0; i < 4; i++)	/* the schema as version 4 left it */
+		cr_assert_eq(sqlite3_exec(db, store_migrations[i], NULL, NULL, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "PRAGMA user_version=4; INSERT INTO definitions VALUES("
+				  "'old', 1, 'old.yaml', 'command: x', 'alice', 1000, 1)",
+				  NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	struct store *st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st, "%s", err);
+	struct sched s;
+	sched_init(&s, &hooks, 30000);
+	cr_assert_eq(st->vt->load(st, &s, idem_ignore, &(int){0}, &err), 0);
+	cr_assert_eq(st->vt->load_defs(st, def_row, got, &err), 0);
+	cr_assert_str_eq(got, "old 1 command: x -;", "a row from before reads with no script file");
+	struct store_batch b = {0};
+	struct rec_def *r = &store_batch_add(&b, REC_DEF)->u.def;
+	r->name = strdup("new");
+	r->file = strdup("new.yaml");
+	r->source = strdup("script: new.lua");
+	r->scripts = strdup("{\"new.lua\":\"x = 1\"}");
+	r->owner = "alice";
+	r->version = 1;
+	r->deployed_at = 2000;
+	st = commit_and_reopen(st, &b);
+	got[0] = '\0';
+	cr_assert_eq(st->vt->load_defs(st, def_row, got, &err), 0);
+	cr_assert_str_eq(got, "new 1 script: new.lua {\"new.lua\":\"x = 1\"};old 1 command: x -;");
+	st->vt->close(st);
+	sched_free(&s);
+}
+
+/* Migration 6 on a store written before it (schema 5): an ended attempt's output is counted once,
+ * a running one's at every load; neither has a wall time of its worker's, so the server's
+ * times stand in. */
+Test(store, migration_6_from_5, .init = setup, .fini = teardown)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/jobgrid.sqlite", dir);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	for (int v = 0; v < 5; v++)
+		cr_assert_eq(sqlite3_exec(db, store_migrations[v], NULL, NULL, NULL), SQLITE_OK);
+	const char *rows =
+		"PRAGMA user_version=5;"
+		"INSERT INTO jobs VALUES(1,'alice','t','','','echo','/tmp',NULL,1,0,0,0,0,0,3,0,0,1,3,"
+		"1000,3000,NULL);"
+		"INSERT INTO jobs VALUES(2,'alice','t','','','echo','/tmp',NULL,1,0,0,0,0,0,3,0,0,1,2,"
+		"1000,0,NULL);"
+		"INSERT INTO joblets VALUES(1,0,3,0,0,0,NULL);"
+		"INSERT INTO joblets VALUES(2,0,2,0,0,0,NULL);"
+		"INSERT INTO attempts VALUES(1,1,0,1,'melt','w1',1,0,0,1000,3000,1,1,NULL,NULL,1,0,0);"
+		"INSERT INTO attempts VALUES(2,2,0,1,'melt','w1',0,NULL,0,2000,0,0,0,NULL,NULL,1,0,0);"
+		"INSERT INTO output(attempt, seq, at, data) VALUES(1,0,1500,x'61620a');"
+		"INSERT INTO output(attempt, seq, at, data) VALUES(1,1,1600,x'63640a');"
+		"INSERT INTO output(attempt, seq, at, data) VALUES(2,0,2500,x'78797a0a');";
+	cr_assert_eq(sqlite3_exec(db, rows, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+	sqlite3_close(db);
+
+	char *err = NULL;
+	struct store *st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st, "open: %s", err ? err : "");
+	struct sched s;
+	sched_init(&s, &hooks, 30000);
+	cr_assert_eq(st->vt->load(st, &s, idem_ignore, &(int){0}, &err), 0);
+	sched_load_done(&s, 4000, 4000);
+	struct attempt *done = sched_job(&s, 1)->joblets[0].attempts;
+	cr_assert_eq(done->out_bytes, 6, "the migration counted the ended attempt's output");
+	cr_assert_eq(done->wall_ms, -1);
+	cr_assert_eq(attempt_wall_ms(done, 9999), 2000, "ended − started stands in");
+	struct attempt *live = sched_job(&s, 2)->joblets[0].live;
+	cr_assert_not_null(live);
+	cr_assert_eq(live->out_bytes, 4, "a running attempt's output, counted at load");
+	char text[256];
+	read_text(st, 1, -1, 1 << 20, text);
+	cr_assert_str_eq(text, "ab\n|melt;cd\n|melt;", "rows from before read as they did");
+	st->vt->close(st);
+	sched_free(&s);
 }
 
 /* The submitter's environment: stored once however many jobs share it, back after a
@@ -389,17 +797,18 @@ Test(store, submit_env_shared_and_kept, .init = setup, .fini = teardown)
 	sched_free(&s2);
 }
 
-/* A store made before migration 5 (no envs table) opens, gains it, and keeps its jobs. */
+/* A store made before migration 7 (schema 6, no envs table) opens, gains it, and keeps
+ * its jobs. */
 Test(store, opens_a_store_from_before_submit_env, .init = setup, .fini = teardown)
 {
 	char path[300];
 	snprintf(path, sizeof path, "%s/jobgrid.sqlite", dir);
 	sqlite3 *db;
 	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
-	for (int v = 0; v < 4; v++)
+	for (int v = 0; v < 6; v++)
 		cr_assert_eq(sqlite3_exec(db, store_migrations[v], NULL, NULL, NULL), SQLITE_OK);
 	cr_assert_eq(sqlite3_exec(db,
-		"PRAGMA user_version=4;"
+		"PRAGMA user_version=6;"
 		"INSERT INTO jobs(seq, owner, name, grp, req_group, cmd, cwd, env, cores, ram_mb,"
 		" gpus, time_ms, priority, retries, lost_retries, retry_delay_ms, flags, njoblets,"
 		" state, created_at, ended_at) VALUES(1, 'alice', 'old', '', '', 'echo old', '/tmp',"

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# A store that does not read back whole stops the server's start: a joblet state or a
+# network run out of range, a row that points at nothing, a page that cannot be read. The
+# server exits 1 naming the store and the table, and the store's file is left byte for
+# byte as it was. Once the damage is undone, the same store starts and nothing runs again.
+source "$(dirname "$0")/lib.sh"
+export TZ=UTC
+mkdir -p "$T/defs"
+printf 'name: nightly\ncommand: true\nschedule: {start_times: ["23:00"]}\n' >"$T/defs/nightly.yaml"
+start_server --test-clock 2026-11-23T06:00:00Z
+start_worker a
+wait_workers 1
+jg deploy "$T/defs" >/dev/null
+expect_eq "$(jg plan --json | jq -r '[.runs[] | .state] | join(",")')" planned "the network run is planned"
+once=$(jg add --name once -- sh -c "echo ran >>'$T/ran'")
+wait_state "$once" done
+stop_worker a
+kill_server TERM
+DB=$T/data/jobgrid.sqlite
+cp "$DB" "$T/pristine.sqlite"
+
+SQLTOOL=$JG_BUILD/sqltool
+[[ -x $SQLTOOL ]] || fail "missing test helper $SQLTOOL"
+sql() { "$SQLTOOL" "$DB" exec "$1" || fail "cannot change the store: $1"; }
+
+# The store with one change made, refused: exit 1, the message, the file unchanged.
+refused() {	# SQL TABLE-TEXT WHAT-ELSE
+	local rc=0 out before after
+	cp "$T/pristine.sqlite" "$DB"
+	rm -f "$DB-wal" "$DB-shm"
+	sql "$1"
+	before=$(sha256sum <"$DB")
+	out=$(timeout 60 "$JOBGRID_BIN" server --listen 127.0.0.1:0 --data "$T/data" 2>&1) || rc=$?
+	expect_eq "$rc" 1 "$1: the server refuses to start"
+	[[ $out == *"store $DB, table $2: "* ]] || fail "$1: the refusal should name the store and table $2: $out"
+	[[ $out == *"$3"* ]] || fail "$1: the refusal should say '$3': $out"
+	grep -q 'listening on' <<<"$out" && fail "$1: a refused store must not be served"
+	after=$(sha256sum <"$DB")
+	expect_eq "$after" "$before" "$1: the store's file is unchanged"
+	[[ ! -s $DB-wal ]] || fail "$1: the refused start wrote to the WAL"
+	log "ok: $(grep -o 'cannot .*' <<<"$out")"
+}
+refused "UPDATE joblets SET state = 9" joblets "joblet 0: state is 9, not 0..6"
+refused "UPDATE attempts SET fail_reason = 99" attempts "fail_reason is 99"
+refused "INSERT INTO attempts(id, seq, idx, n, node, worker, state, fail_reason, started_at, ended_at, peak_ram_mb, cpu_ms) VALUES(99, 77, 0, 1, 'n', 'w', 1, 0, 0, 0, 0, 0)" \
+	attempts "attempt 99 (job 77 joblet 0): no such joblet"
+refused "UPDATE net_runs SET run = json_set(run, '\$.state', 9)" net_runs "run 1: state: out of range"
+refused "UPDATE net_runs SET run = json_set(run, '\$.origin', 3)" net_runs "run 1: origin: out of range"
+refused "UPDATE net_runs SET run = json_set(run, '\$.over.mode', 7)" net_runs "run 1: over.mode: out of range"
+refused "UPDATE net_runs SET run = json_set(run, '\$.id', 2)" net_runs "run 1: id: not the row's"
+refused "UPDATE net_runs SET run = 'not json'" net_runs "run 1: not a JSON object"
+
+# A page that cannot be read: the joblets table's root page gets a bad page type.
+refused_page() {
+	local rc=0 out before after
+	cp "$T/pristine.sqlite" "$DB"
+	rm -f "$DB-wal" "$DB-shm"
+	"$SQLTOOL" "$DB" zap-root joblets || fail "cannot damage the joblets page"
+	before=$(sha256sum <"$DB")
+	out=$(timeout 60 "$JOBGRID_BIN" server --listen 127.0.0.1:0 --data "$T/data" 2>&1) || rc=$?
+	expect_eq "$rc" 1 "a store with an unreadable page is refused"
+	[[ $out == *"store $DB, table joblets: "*malformed* ]] ||
+		fail "the refusal should name the store, the table and SQLite's reason: $out"
+	after=$(sha256sum <"$DB")
+	expect_eq "$after" "$before" "the damaged store's file is unchanged"
+	log "ok: $(grep -o 'cannot .*' <<<"$out")"
+}
+refused_page
+
+# Undamaged again: it starts, the done job stays done and did not run again.
+cp "$T/pristine.sqlite" "$DB"
+rm -f "$DB-wal" "$DB-shm"
+start_server --test-clock 2026-11-23T06:00:00Z
+expect_eq "$(jg show "$once" --json | jq -r '.state, (.joblets[0].attempts | length)' | paste -sd' ')" \
+	"done 1" "the undamaged store starts with the job done once"
+expect_eq "$(jg plan --json | jq -r '[.runs[] | .state] | join(",")')" planned "the network run is back"
+expect_eq "$(wc -l <"$T/ran")" 1 "the job ran once"
