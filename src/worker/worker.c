@@ -286,6 +286,7 @@ static void refuse_joblet(struct worker *w, json_t *a)
 	r->job = xstrdup(json_string_value(json_object_get(a, "job")) ?: "?");
 	r->out_fd = r->reply_fd = -1;	/* nothing of a process: none was started */
 	spool_none(&r->spool);
+	spool_close(&r->spool);	/* no output will come: its report may go at once */
 	r->start_failed = r->why_kill_stop = r->not_started = true;
 	r->fail_reason = FR_START;
 	snprintf(r->message, sizeof r->message, "not started: the worker is stopping");
