@@ -666,20 +666,30 @@ static void def_row(void *arg, const struct store_def_row *row)
 		 row->source, row->scripts ? row->scripts : "-");
 }
 
+/* A store in dir as schema version `version` left it (its migrations applied, none after),
+ * holding rows (SQL run after them), closed: what an older jobgrid would leave behind. */
+static void store_at_schema(int version, const char *rows)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/jobgrid.sqlite", dir);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	for (int i = 0; i < version; i++)
+		cr_assert_eq(sqlite3_exec(db, store_migrations[i], NULL, NULL, NULL), SQLITE_OK);
+	char pragma[64];
+	snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d;", version);
+	cr_assert_eq(sqlite3_exec(db, pragma, NULL, NULL, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, rows, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
 /* Migration 5 (a definition's script file) opens a store made by the version before it:
  * its definitions read back with no script file, and new versions keep theirs. */
 Test(store, definitions_of_a_schema_4_store_gain_script_files, .init = setup, .fini = teardown)
 {
-	char path[300], *err = NULL, got[400] = "";
-	snprintf(path, sizeof path, "%s/jobgrid.sqlite", dir);
-	sqlite3 *db;
-	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
-	for (int i = 0; i < 4; i++)	/* the schema as version 4 left it */
-		cr_assert_eq(sqlite3_exec(db, store_migrations[i], NULL, NULL, NULL), SQLITE_OK);
-	cr_assert_eq(sqlite3_exec(db, "PRAGMA user_version=4; INSERT INTO definitions VALUES("
-				  "'old', 1, 'old.yaml', 'command: x', 'alice', 1000, 1)",
-				  NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	char *err = NULL, got[400] = "";
+	store_at_schema(4, "INSERT INTO definitions VALUES('old', 1, 'old.yaml', 'command: x',"
+			   " 'alice', 1000, 1)");
 	struct store *st = store_sqlite_open(dir, &err);
 	cr_assert_not_null(st, "%s", err);
 	struct sched s;
@@ -704,19 +714,12 @@ Test(store, definitions_of_a_schema_4_store_gain_script_files, .init = setup, .f
 	sched_free(&s);
 }
 
-/* Migration 6 on a store written before it (schema 5): an ended attempt's output is counted once,
- * a running one's at every load; neither has a wall time of its worker's, so the server's
- * times stand in. */
+/* Migration 6 on a store written before it (schema 5): an ended attempt's output is
+ * counted once, a running one's at every load; neither has a wall time of its worker's, so
+ * the server's times stand in. */
 Test(store, migration_6_from_5, .init = setup, .fini = teardown)
 {
-	char path[300];
-	snprintf(path, sizeof path, "%s/jobgrid.sqlite", dir);
-	sqlite3 *db;
-	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
-	for (int v = 0; v < 5; v++)
-		cr_assert_eq(sqlite3_exec(db, store_migrations[v], NULL, NULL, NULL), SQLITE_OK);
-	const char *rows =
-		"PRAGMA user_version=5;"
+	store_at_schema(5,
 		"INSERT INTO jobs VALUES(1,'alice','t','','','echo','/tmp',NULL,1,0,0,0,0,0,3,0,0,1,3,"
 		"1000,3000,NULL);"
 		"INSERT INTO jobs VALUES(2,'alice','t','','','echo','/tmp',NULL,1,0,0,0,0,0,3,0,0,1,2,"
@@ -727,9 +730,7 @@ Test(store, migration_6_from_5, .init = setup, .fini = teardown)
 		"INSERT INTO attempts VALUES(2,2,0,1,'melt','w1',0,NULL,0,2000,0,0,0,NULL,NULL,1,0,0);"
 		"INSERT INTO output(attempt, seq, at, data) VALUES(1,0,1500,x'61620a');"
 		"INSERT INTO output(attempt, seq, at, data) VALUES(1,1,1600,x'63640a');"
-		"INSERT INTO output(attempt, seq, at, data) VALUES(2,0,2500,x'78797a0a');";
-	cr_assert_eq(sqlite3_exec(db, rows, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
-	sqlite3_close(db);
+		"INSERT INTO output(attempt, seq, at, data) VALUES(2,0,2500,x'78797a0a');");
 
 	char *err = NULL;
 	struct store *st = store_sqlite_open(dir, &err);
@@ -801,19 +802,11 @@ Test(store, submit_env_shared_and_kept, .init = setup, .fini = teardown)
  * its jobs. */
 Test(store, opens_a_store_from_before_submit_env, .init = setup, .fini = teardown)
 {
-	char path[300];
-	snprintf(path, sizeof path, "%s/jobgrid.sqlite", dir);
-	sqlite3 *db;
-	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
-	for (int v = 0; v < 6; v++)
-		cr_assert_eq(sqlite3_exec(db, store_migrations[v], NULL, NULL, NULL), SQLITE_OK);
-	cr_assert_eq(sqlite3_exec(db,
-		"PRAGMA user_version=6;"
+	store_at_schema(6,
 		"INSERT INTO jobs(seq, owner, name, grp, req_group, cmd, cwd, env, cores, ram_mb,"
 		" gpus, time_ms, priority, retries, lost_retries, retry_delay_ms, flags, njoblets,"
 		" state, created_at, ended_at) VALUES(1, 'alice', 'old', '', '', 'echo old', '/tmp',"
-		" NULL, 1, 0, 0, 0, 0, 0, 3, 0, 0, 1, 1, 1000, 0)", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+		" NULL, 1, 0, 0, 0, 0, 0, 3, 0, 0, 1, 1, 1000, 0)");
 	struct sched s;
 	struct store *st = open_loaded(&s);
 	struct job *j = sched_job(&s, 1);
