@@ -171,7 +171,7 @@ PORT=""
 
 v() { cat "$W/$1"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
-row() { row "$1" "$2" "$3"; }	# FIGURE VALUE COMPARED-WITH
+row() { printf '%-44s %12s  %s\n' "$1" "$2" "$3"; }	# FIGURE VALUE COMPARED-WITH
 e2e_ratio=$(ratio "$(v e2e_per_s)" "$(v raw_spawn_per_s)")
 echo
 row "figure" "value" "compared with"
