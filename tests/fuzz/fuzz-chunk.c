@@ -2,7 +2,7 @@
  * at_ms=T): any bytes are parsed as a query string by evhttp, as the server does, and the
  * values go through decode_chunk_params; the bytes are also tried as the offset itself.
  * What is accepted is a number that prints back to itself; nothing may crash or leak. */
-#include "server/decode.h"
+#include "api/decode.h"
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <inttypes.h>

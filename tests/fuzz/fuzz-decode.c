@@ -1,6 +1,6 @@
 /* Fuzz target for request decoding: any bytes are parsed as JSON and run through every
  * decoder the API uses on request bodies. Nothing may crash, leak or read out of bounds. */
-#include "server/decode.h"
+#include "api/decode.h"
 #include <stdint.h>
 #include <stdlib.h>
 

@@ -1,5 +1,5 @@
 /* Strict request decoding: defaults, every rule with the field it names, batches. */
-#include "server/decode.h"
+#include "api/decode.h"
 #include <criterion/criterion.h>
 #include <string.h>
 

@@ -5,7 +5,7 @@
 #include "base/intern.h"
 #include "base/log.h"
 #include "base/xalloc.h"
-#include "server/decode.h"
+#include "api/decode.h"
 #include "server/listen.h"
 #include <ctype.h>
 #include <errno.h>

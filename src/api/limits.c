@@ -1,6 +1,6 @@
 /* Limit groups: GET /v1/limits, GET and PUT /v1/limits/{name}. */
 #include "server/server.h"
-#include "server/decode.h"
+#include "api/decode.h"
 
 /* g->waiting must be fresh: sched_count_limit_waiting first. */
 json_t *render_limit(const struct limit_group *g)

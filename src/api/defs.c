@@ -8,7 +8,7 @@
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "defs/def.h"
-#include "server/decode.h"
+#include "api/decode.h"
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* Admin endpoints: stats, drain, shutdown, backup, health and Prometheus metrics. */
 #include "server/server.h"
-#include "server/decode.h"
+#include "api/decode.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/xalloc.h"

@@ -1,6 +1,6 @@
 /* Handlers for /v1/jobs: create, list, show, change, remove, cancel, retry. */
 #include "server/server.h"
-#include "server/decode.h"
+#include "api/decode.h"
 #include "base/xalloc.h"
 #include <string.h>
 

@@ -3,7 +3,7 @@
  * (job timers and the job networks' plans) before it answers. */
 #include "server/server.h"
 #include "base/clock.h"
-#include "server/decode.h"
+#include "api/decode.h"
 
 static void reply_now(struct call *c)
 {

@@ -1,5 +1,5 @@
 /* Strict request decoding; the rules are the table in docs/API.md. */
-#include "server/decode.h"
+#include "api/decode.h"
 #include "base/xalloc.h"
 #include "core/opts.h"
 #include <ctype.h>

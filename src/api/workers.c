@@ -2,7 +2,7 @@
  * finish. Every report names its attempt id, the fencing token: a report for an attempt
  * that is no longer live is refused (409) and kept as its late_result. */
 #include "server/server.h"
-#include "server/decode.h"
+#include "api/decode.h"
 #include "base/clock.h"
 #include "base/intern.h"
 #include "base/log.h"
