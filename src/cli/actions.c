@@ -7,6 +7,17 @@
 #include <stdio.h>
 #include <string.h>
 
+/* "NAME DONE_WORD", the line a successful action prints without --json. */
+struct done_line {
+	const char *name, *done_word;
+};
+
+static void print_done(json_t *reply, void *arg)
+{
+	const struct done_line *line = arg;
+	printf("%s %s\n", line->name, line->done_word);
+}
+
 /* METHOD PREFIX/NAME/SUFFIX for each name in argv[optind..]: one line each; the worst exit. */
 static int for_each(int argc, char **argv, const char *method, const char *prefix,
 		    const char *suffix, const char *done_word, bool json)
@@ -16,13 +27,9 @@ static int for_each(int argc, char **argv, const char *method, const char *prefi
 		char *name = client_escape(argv[i]), path[700];
 		snprintf(path, sizeof path, "%s%s%s", prefix, name, suffix);
 		free(name);
-		json_t *reply = NULL;
-		int rc = client_call(method, path, NULL, true, &reply);
-		if (rc == 0 && json)
-			json_dumpf(reply, stdout, JSON_COMPACT), fputc('\n', stdout);
-		else if (rc == 0)
-			printf("%s %s\n", argv[i], done_word);
-		json_decref(reply);
+		struct done_line line = {argv[i], done_word};
+		struct cli_show show = {json, true, print_done, &line};
+		int rc = cli_request_show(method, path, NULL, &show);
 		if (rc > worst)
 			worst = rc;
 	}

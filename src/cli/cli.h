@@ -66,6 +66,17 @@ int cli_simple_opts(const struct cli_cmd *cmd, int argc, char **argv, bool *json
 /* Soft limits of an internal child process (defcheck, script): CPU seconds (then SIGXCPU)
  * and address space in bytes, the latter not under AddressSanitizer (common.c). */
 void cli_child_limits(int cpu_s, long long as_bytes);
+/* How a command shows a reply: with --json the reply as it is (on one line when compact,
+ * for the commands that answer once per argument), else through render (NULL: nothing). */
+struct cli_show {
+	bool json, compact;
+	void (*render)(json_t *reply, void *arg);
+	void *arg;
+};
+/* Send METHOD PATH (body may be NULL, not stolen; every method but GET carries an
+ * Idempotency-Key) and show the reply as *show says (common.c). The exit status. */
+int cli_request_show(const char *method, const char *path, json_t *body,
+		     const struct cli_show *show);
 #define CLI_SIMPLE(cmd, argc, argv, json)                                                    \
 	do {                                                                                 \
 		int rc_ = cli_simple_opts(cmd, argc, argv, json);                            \

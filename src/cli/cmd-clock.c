@@ -3,7 +3,6 @@
 #include "base/clock.h"
 #include "cli/cli.h"
 #include "cli/client.h"
-#include "cli/output.h"
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,6 +50,12 @@ static int clock_args(int argc, char **argv, bool *json, const char **verb, cons
 	return 0;
 }
 
+static void print_now(json_t *reply, void *arg)
+{
+	printf("%s%s\n", json_string_value(json_object_get(reply, "now")),
+	       json_is_true(json_object_get(reply, "test_clock")) ? " (test clock)" : "");
+}
+
 static int clock_exec(int argc, char **argv)
 {
 	bool json = false;
@@ -58,7 +63,7 @@ static int clock_exec(int argc, char **argv)
 	int rc = clock_args(argc, argv, &json, &verb, &value);
 	if (rc)
 		return rc == 1000 ? EXIT_OK : rc;
-	json_t *body = NULL, *reply = NULL;
+	json_t *body = NULL;
 	if (verb && strcmp(verb, "advance") == 0) {
 		int64_t ms;
 		const char *why;
@@ -71,13 +76,8 @@ static int clock_exec(int argc, char **argv)
 	} else if (verb) {
 		body = json_pack("{s:s}", "set", value);
 	}
-	rc = client_call(body ? "POST" : "GET", "/v1/clock", body, body != NULL, &reply);
-	if (rc == 0 && json)
-		out_json(reply);
-	else if (rc == 0)
-		printf("%s%s\n", json_string_value(json_object_get(reply, "now")),
-		       json_is_true(json_object_get(reply, "test_clock")) ? " (test clock)" : "");
+	struct cli_show show = {json, false, print_now, NULL};
+	rc = cli_request_show(body ? "POST" : "GET", "/v1/clock", body, &show);
 	json_decref(body);
-	json_decref(reply);
 	return rc;
 }

@@ -9,7 +9,6 @@
 #include "base/xalloc.h"
 #include "cli/cli.h"
 #include "cli/client.h"
-#include "cli/output.h"
 #include "defs/def.h"
 #include <dirent.h>
 #include <errno.h>
@@ -182,6 +181,17 @@ static int add_tree(json_t *files, const char *dir, const char *rel)
 	return rc;
 }
 
+static void print_deployed(json_t *reply, void *arg)
+{
+	size_t i;
+	json_t *d;
+	json_array_foreach(json_object_get(reply, "deployed"), i, d)
+		printf("deployed %s version %lld from %s\n",
+		       json_string_value(json_object_get(d, "name")),
+		       (long long)json_integer_value(json_object_get(d, "version")),
+		       json_string_value(json_object_get(d, "file")));
+}
+
 static int deploy_exec(int argc, char **argv)
 {
 	bool json = false;
@@ -210,21 +220,10 @@ static int deploy_exec(int argc, char **argv)
 		fprintf(stderr, "jobgrid deploy: no .yaml or .yml files found\n");
 		rc = EXIT_USAGE;
 	}
-	json_t *body = json_pack("{s:o}", "files", files), *reply = NULL;
+	json_t *body = json_pack("{s:o}", "files", files);
+	struct cli_show show = {json, false, print_deployed, NULL};
 	if (rc == 0)
-		rc = client_call("POST", "/v1/definitions", body, true, &reply);
-	if (rc == 0 && json) {
-		out_json(reply);
-	} else if (rc == 0) {
-		size_t i;
-		json_t *d;
-		json_array_foreach(json_object_get(reply, "deployed"), i, d)
-			printf("deployed %s version %lld from %s\n",
-			       json_string_value(json_object_get(d, "name")),
-			       (long long)json_integer_value(json_object_get(d, "version")),
-			       json_string_value(json_object_get(d, "file")));
-	}
+		rc = cli_request_show("POST", "/v1/definitions", body, &show);
 	json_decref(body);
-	json_decref(reply);
 	return rc;
 }

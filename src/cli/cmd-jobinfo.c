@@ -3,13 +3,13 @@
 #include "base/xalloc.h"
 #include "cli/cli.h"
 #include "cli/client.h"
-#include "cli/output.h"
 #include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 static int jobinfo_exec(int argc, char **argv);
+static void print_definition(json_t *r, void *arg);
 
 const struct cli_cmd cli_cmd_jobinfo = {
 	"jobinfo", "[--detail] [--json] NAME",
@@ -85,15 +85,14 @@ static int jobinfo_exec(int argc, char **argv)
 	char *name = client_escape(argv[optind]), path[600];
 	snprintf(path, sizeof path, "/v1/definitions/%s", name);
 	free(name);
-	json_t *r = NULL;
-	int rc = client_call("GET", path, NULL, false, &r);
-	if (rc)
-		return rc;
-	if (json) {
-		out_json(r);
-		json_decref(r);
-		return EXIT_OK;
-	}
+	struct cli_show show = {json, false, print_definition, &detail};
+	return cli_request_show("GET", path, NULL, &show);
+}
+
+/* The layout of `zos jobinfo`; arg points to the bool --detail. */
+static void print_definition(json_t *r, void *arg)
+{
+	bool detail = *(bool *)arg;
 	printf("%-21s %s\n%-21s %s\n", "Jobname/Parameters", "Attributes", "------------------",
 	       "----------");
 	printf("%-18s Desc: ", json_string_value(json_object_get(r, "name")));
@@ -122,6 +121,4 @@ static int jobinfo_exec(int argc, char **argv)
 			       script ? script : "");
 		}
 	}
-	json_decref(r);
-	return EXIT_OK;
 }

@@ -2,7 +2,6 @@
 #include "base/xalloc.h"
 #include "cli/cli.h"
 #include "cli/client.h"
-#include "cli/output.h"
 #include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -24,6 +23,19 @@ static void print_group(json_t *g)
 	       json_string_value(json_object_get(g, "name")), lim < 0 ? "none" : buf,
 	       (long long)json_integer_value(json_object_get(g, "running")),
 	       (long long)json_integer_value(json_object_get(g, "waiting")));
+}
+
+static void print_one(json_t *reply, void *arg)
+{
+	print_group(reply);
+}
+
+static void print_all(json_t *reply, void *arg)
+{
+	size_t i;
+	json_t *g;
+	json_array_foreach(json_object_get(reply, "limits"), i, g)
+		print_group(g);
 }
 
 /* Options may stand anywhere; the word after NAME is its limit even when it starts with
@@ -61,7 +73,7 @@ static int limit_exec(int argc, char **argv)
 	int rc = limit_args(argc, argv, &json, &name, &nval);
 	if (rc)
 		return rc == 1000 ? EXIT_OK : rc;
-	json_t *reply = NULL, *body = NULL;
+	json_t *body = NULL;
 	char path[600];
 	if (name == NULL) {
 		snprintf(path, sizeof path, "/v1/limits");
@@ -77,18 +89,8 @@ static int limit_exec(int argc, char **argv)
 			return cli_usage(&cli_cmd_limit);
 		body = json_pack("{s:I}", "limit", (json_int_t)n);
 	}
-	rc = client_call(body ? "PUT" : "GET", path, body, body != NULL, &reply);
-	if (rc == 0 && json) {
-		out_json(reply);
-	} else if (rc == 0 && name == NULL) {
-		size_t i;
-		json_t *g;
-		json_array_foreach(json_object_get(reply, "limits"), i, g)
-			print_group(g);
-	} else if (rc == 0) {
-		print_group(reply);
-	}
+	struct cli_show show = {json, false, name ? print_one : print_all, NULL};
+	rc = cli_request_show(body ? "PUT" : "GET", path, body, &show);
 	json_decref(body);
-	json_decref(reply);
 	return rc;
 }

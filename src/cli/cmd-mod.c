@@ -17,6 +17,11 @@ const struct cli_cmd cli_cmd_mod = {
 	mod_exec,
 };
 
+static void print_changed(json_t *reply, void *id)
+{
+	printf("%s changed\n", (const char *)id);
+}
+
 static int mod_exec(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -60,13 +65,8 @@ static int mod_exec(int argc, char **argv)
 		char *id = client_escape(argv[optind]), path[600];
 		snprintf(path, sizeof path, "/v1/jobs/%s", id);
 		free(id);
-		json_t *reply = NULL;
-		rc = client_call("PATCH", path, body, true, &reply);
-		if (rc == 0 && json)
-			json_dumpf(reply, stdout, JSON_COMPACT), putchar('\n');
-		else if (rc == 0)
-			printf("%s changed\n", argv[optind]);
-		json_decref(reply);
+		struct cli_show show = {json, true, print_changed, argv[optind]};
+		rc = cli_request_show("PATCH", path, body, &show);
 	}
 	json_decref(body);
 	return rc;

@@ -21,7 +21,7 @@ static const char *s(json_t *o, const char *k)
 	return v ? v : "";
 }
 
-static void print_runs(json_t *reply)
+static void print_runs(json_t *reply, void *arg)
 {
 	static const char *const head[] = {"PLANNED", "DEFINITION", "STATE", "JOB", "WHY"};
 	json_t *rows = json_array(), *r;
@@ -39,7 +39,7 @@ static void print_runs(json_t *reply)
 	json_decref(rows);
 }
 
-static void print_events(json_t *reply)
+static void print_events(json_t *reply, void *arg)
 {
 	json_t *rows = json_array(), *e;
 	size_t i;
@@ -87,14 +87,6 @@ static int plan_exec(int argc, char **argv)
 		free(d);
 	} else
 		snprintf(path, sizeof path, "/v1/plan");
-	json_t *reply = NULL;
-	int rc = client_call("GET", path, NULL, false, &reply);
-	if (rc == 0 && json)
-		out_json(reply);
-	else if (rc == 0 && days)
-		print_events(reply);
-	else if (rc == 0)
-		print_runs(reply);
-	json_decref(reply);
-	return rc;
+	struct cli_show show = {json, false, days ? print_events : print_runs, NULL};
+	return cli_request_show("GET", path, NULL, &show);
 }

@@ -105,24 +105,8 @@ static void print_options(json_t *j)
 		       json_is_true(json_object_get(j, "time_learned")) ? ", time learned" : "");
 }
 
-static int show_exec(int argc, char **argv)
+static void print_job(json_t *j, void *arg)
 {
-	bool json = false;
-	CLI_SIMPLE(&cli_cmd_show, argc, argv, &json);
-	if (optind != argc - 1)
-		return cli_usage_error(&cli_cmd_show, "give exactly one job id%s", "");
-	char *id = client_escape(argv[optind]), path[600];
-	snprintf(path, sizeof path, "/v1/jobs/%s", id);
-	free(id);
-	json_t *j = NULL;
-	int rc = client_call("GET", path, NULL, false, &j);
-	if (rc)
-		return rc;
-	if (json) {
-		out_json(j);
-		json_decref(j);
-		return EXIT_OK;
-	}
 	char t1[32], t2[32];
 	printf("job %s: %s\n", str(j, "id"), str(j, "state"));
 	printf("  command    %s\n  cwd        %s\n", str(j, "cmd"), str(j, "cwd"));
@@ -154,6 +138,16 @@ static int show_exec(int argc, char **argv)
 		json_array_foreach(json_object_get(jl, "attempts"), k, a)
 			print_attempt(a);
 	}
-	json_decref(j);
-	return EXIT_OK;
+}
+
+static int show_exec(int argc, char **argv)
+{
+	struct cli_show show = {false, false, print_job, NULL};
+	CLI_SIMPLE(&cli_cmd_show, argc, argv, &show.json);
+	if (optind != argc - 1)
+		return cli_usage_error(&cli_cmd_show, "give exactly one job id%s", "");
+	char *id = client_escape(argv[optind]), path[600];
+	snprintf(path, sizeof path, "/v1/jobs/%s", id);
+	free(id);
+	return cli_request_show("GET", path, NULL, &show);
 }

@@ -17,19 +17,8 @@ static long long num(json_t *o, const char *k)
 	return json_integer_value(json_object_get(o, k));
 }
 
-static int workers_exec(int argc, char **argv)
+static void print_workers(json_t *r, void *arg)
 {
-	bool json = false;
-	CLI_SIMPLE(&cli_cmd_workers, argc, argv, &json);
-	json_t *r = NULL;
-	int rc = client_call("GET", "/v1/workers", NULL, false, &r);
-	if (rc)
-		return rc;
-	if (json) {
-		out_json(r);
-		json_decref(r);
-		return EXIT_OK;
-	}
 	size_t i, k;
 	json_t *w, *id;
 	printf("%-24s %-10s %-9s %-13s %-7s %-9s %-9s %s\n", "NODE", "STATE", "CORES", "RAM MB",
@@ -50,6 +39,11 @@ static int workers_exec(int argc, char **argv)
 			printf(" %s", json_string_value(id));
 		printf("\n");
 	}
-	json_decref(r);
-	return EXIT_OK;
+}
+
+static int workers_exec(int argc, char **argv)
+{
+	struct cli_show show = {false, false, print_workers, NULL};
+	CLI_SIMPLE(&cli_cmd_workers, argc, argv, &show.json);
+	return cli_request_show("GET", "/v1/workers", NULL, &show);
 }

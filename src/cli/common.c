@@ -2,7 +2,9 @@
 #include "cli/cli.h"
 #include <sys/resource.h>
 #include "cli/client.h"
+#include "cli/output.h"
 #include <getopt.h>
+#include <string.h>
 
 int cli_simple_opts(const struct cli_cmd *cmd, int argc, char **argv, bool *json)
 {
@@ -18,6 +20,23 @@ int cli_simple_opts(const struct cli_cmd *cmd, int argc, char **argv, bool *json
 		}
 	}
 	return 0;
+}
+
+int cli_request_show(const char *method, const char *path, json_t *body,
+		     const struct cli_show *show)
+{
+	json_t *reply = NULL;
+	int rc = client_call(method, path, body, strcmp(method, "GET") != 0, &reply);
+	if (rc == 0 && show->json && show->compact) {
+		json_dumpf(reply, stdout, JSON_COMPACT);
+		putchar('\n');
+	} else if (rc == 0 && show->json) {
+		out_json(reply);
+	} else if (rc == 0 && show->render) {
+		show->render(reply, show->arg);
+	}
+	json_decref(reply);
+	return rc;
 }
 
 /* Soft limits only: the hard ones stay, so a command the child starts (joblet:run) can
