@@ -6,6 +6,7 @@
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "api/decode.h"
+#include "api/route.h"
 #include "server/listen.h"
 #include <ctype.h>
 #include <errno.h>
@@ -315,6 +316,27 @@ static bool match(const char *pattern, const char *path, char **params)
 	return false;
 }
 
+enum route_match route_find(const char *method, const char *path, struct route **found,
+			    char *params[2])
+{
+	bool path_known = false;
+	*found = NULL;
+	for (size_t i = 0; i < NROUTES; i++) {
+		if (!match(routes[i].pattern, path, params))
+			continue;
+		if (strcmp(routes[i].method, method) == 0) {
+			*found = &routes[i];
+			return ROUTE_FOUND;
+		}
+		path_known = true;
+		for (int k = 0; k < 2; k++) {
+			free(params[k]);
+			params[k] = NULL;
+		}
+	}
+	return path_known ? ROUTE_WRONG_METHOD : ROUTE_UNKNOWN;
+}
+
 /* Who the caller is, until authentication exists: a loopback peer (a local process, or a
  * local proxy that answers for the header it passes on) may name its user in
  * X-Jobgrid-User, else it is the server's own OS user. Any other peer cannot prove
@@ -411,22 +433,10 @@ static void on_request(struct evhttp_request *req, void *arg)
 		call_error(c, 400, "bad_request", "", "malformed query string");
 		return;
 	}
-	bool path_known = false;
-	for (size_t i = 0; i < NROUTES && c->route == NULL; i++) {
-		if (!match(routes[i].pattern, path, c->params))
-			continue;
-		path_known = true;
-		if (strcmp(routes[i].method, method) == 0)
-			c->route = &routes[i];
-		else
-			for (int k = 0; k < 2; k++) {
-				free(c->params[k]);
-				c->params[k] = NULL;
-			}
-	}
+	enum route_match m = route_find(method, path, &c->route, c->params);
 	evhttp_uri_free(parsed);
-	if (c->route == NULL) {
-		if (path_known)
+	if (m != ROUTE_FOUND) {
+		if (m == ROUTE_WRONG_METHOD)
 			call_error(c, 405, "method_not_allowed", "", "%s is not allowed here", method);
 		else
 			call_error(c, 404, "not_found", "", "no such endpoint: %s", path);

@@ -1,0 +1,127 @@
+/* Route matching (src/api/route.h, the table of src/api/http.c): every route is found by
+ * its own pattern, '*' takes one segment and decodes it (an id holding '/' arrives as
+ * %2F), a known path with another method is 405 and an unknown one 404. */
+#include "api/route.h"
+#include "server/server.h"
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Look METHOD PATH up; frees the params, returns the route (NULL unless found) and the
+ * result in *m. p0/p1 (may be NULL) receive copies of the params for checking. */
+static const struct route *find(const char *method, const char *path, enum route_match *m,
+				char *p0, char *p1)
+{
+	struct route *r = NULL;
+	char *params[2] = {NULL, NULL};
+	*m = route_find(method, path, &r, params);
+	if (p0)
+		snprintf(p0, 200, "%s", params[0] ? params[0] : "(null)");
+	if (p1)
+		snprintf(p1, 200, "%s", params[1] ? params[1] : "(null)");
+	if (*m != ROUTE_FOUND)
+		cr_assert(params[0] == NULL && params[1] == NULL, "%s %s: no params on a miss",
+			  method, path);
+	free(params[0]);
+	free(params[1]);
+	return r;
+}
+
+/* The pattern with each '*' replaced by seg, into out. */
+static void fill(const char *pattern, const char *seg, char *out, size_t len)
+{
+	size_t at = 0;
+	for (const char *p = pattern; *p && at + strlen(seg) + 1 < len; p++) {
+		if (*p == '*')
+			at += (size_t)snprintf(out + at, len - at, "%s", seg);
+		else
+			out[at++] = *p;
+	}
+	out[at] = '\0';
+}
+
+struct every {
+	int n;
+};
+
+static void check_route(void *arg, const struct route *rt)
+{
+	struct every *e = arg;
+	char path[300], p0[200];
+	enum route_match m;
+	e->n++;
+	fill(rt->pattern, "alice.build.7%2F3", path, sizeof path);
+	const struct route *got = find(rt->method, path, &m, p0, NULL);
+	cr_assert_eq(m, ROUTE_FOUND, "%s %s is found", rt->method, path);
+	cr_assert_eq(got, rt, "%s %s finds %s, not %s", rt->method, path, rt->name,
+		     got ? got->name : "nothing");
+	if (strchr(rt->pattern, '*'))
+		cr_assert_str_eq(p0, "alice.build.7/3", "%s: the segment is decoded", rt->name);
+	else
+		cr_assert_str_eq(p0, "(null)", "%s takes no segment", rt->name);
+}
+
+Test(route, every_route_is_found_by_its_pattern)
+{
+	struct every e = {0};
+	http_route_counters(check_route, &e);
+	cr_assert_gt(e.n, 30, "the whole table was walked (%d routes)", e.n);
+}
+
+Test(route, segments_are_percent_decoded)
+{
+	char p0[200];
+	enum route_match m;
+	const struct route *r = find("GET", "/v1/jobs/a%2Fb%20c+d%25/log", &m, p0, NULL);
+	cr_assert_eq(m, ROUTE_FOUND);
+	cr_assert_str_eq(r->name, "job_log");
+	cr_assert_str_eq(p0, "a/b c+d%", "%%2F, %%20 and %%25 decoded, '+' kept as it is");
+	r = find("POST", "/v1/definitions/nightly%2Fbuild/runs", &m, p0, NULL);
+	cr_assert_str_eq(r->name, "def_run");
+	cr_assert_str_eq(p0, "nightly/build", "a definition's path name");
+}
+
+Test(route, literal_segments_win_over_their_method)
+{
+	enum route_match m;
+	/* POST /v1/jobs/remove is its own route, though GET /v1/jobs/ * comes first. */
+	cr_assert_str_eq(find("POST", "/v1/jobs/remove", &m, NULL, NULL)->name, "jobs_remove");
+	char p0[200];
+	const struct route *r = find("GET", "/v1/jobs/remove", &m, p0, NULL);
+	cr_assert_str_eq(r->name, "job_get", "GET of a job whose id is 'remove'");
+	cr_assert_str_eq(p0, "remove");
+}
+
+Test(route, one_trailing_slash_is_allowed)
+{
+	enum route_match m;
+	cr_assert_str_eq(find("GET", "/v1/jobs/", &m, NULL, NULL)->name, "jobs_list");
+	cr_assert_str_eq(find("GET", "/v1/jobs/12/", &m, NULL, NULL)->name, "job_get");
+	cr_assert_null(find("GET", "/v1/jobs//", &m, NULL, NULL));
+	cr_assert_eq(m, ROUTE_UNKNOWN, "an empty segment matches no '*'");
+}
+
+Test(route, a_known_path_with_another_method_is_405)
+{
+	enum route_match m;
+	cr_assert_null(find("DELETE", "/v1/workers", &m, NULL, NULL));
+	cr_assert_eq(m, ROUTE_WRONG_METHOD);
+	cr_assert_null(find("GET", "/v1/jobs/12/cancel", &m, NULL, NULL));
+	cr_assert_eq(m, ROUTE_WRONG_METHOD);
+	cr_assert_null(find("HEAD", "/healthz", &m, NULL, NULL));
+	cr_assert_eq(m, ROUTE_WRONG_METHOD);
+}
+
+Test(route, an_unknown_path_is_404)
+{
+	static const char *const paths[] = {
+		"/", "/v1", "/v1/job", "/v1/jobsx", "/v1/jobs/12/cancel/now", "/v1/jobs/12/log//",
+		"/v2/jobs", "/V1/JOBS", "/v1/jobs/a/b", "/healthz/x",
+	};
+	enum route_match m;
+	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+		cr_assert_null(find("GET", paths[i], &m, NULL, NULL), "%s", paths[i]);
+		cr_assert_eq(m, ROUTE_UNKNOWN, "%s is unknown", paths[i]);
+	}
+}
