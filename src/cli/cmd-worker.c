@@ -1,6 +1,20 @@
-/* `jobgrid worker`: see src/worker/worker.c. */
+/* `jobgrid worker`: its options, read into a struct worker_config for worker_run
+ * (src/worker/worker.c), and its exit status. */
+#include "base/host.h"
+#include "base/xalloc.h"
 #include "cli/cli.h"
-#include "worker/worker.h"
+#include "core/job.h"
+#include "worker/config.h"
+#include "worker/spool.h"
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int worker_exec(int argc, char **argv);
 
 const struct cli_cmd cli_cmd_worker = {
 	"worker",
@@ -16,5 +30,165 @@ const struct cli_cmd cli_cmd_worker = {
 	"            of cgroup v1), sampling (the RSS of each joblet's processes), auto (cgroup\n"
 	"            when usable)",
 	"run a worker agent that reserves and runs joblets",
-	worker_main,
+	worker_exec,
 };
+
+/* The configuration and the storage its borrowed pointers point into (all owned here). */
+struct worker_opts {
+	struct worker_config cfg;
+	char host[256];		/* the default node name */
+	char *name, *spool_dir, *tags;
+	char ram_method[16];
+};
+
+static int add_tag(json_t *tags, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	if (eq == NULL || eq == kv) {
+		fprintf(stderr, "jobgrid worker: --tag: expected KEY=VALUE, got '%s'\n", kv);
+		return -1;
+	}
+	char *k = xstrndup(kv, (size_t)(eq - kv));
+	json_object_set_new(tags, k, json_string(eq + 1));
+	free(k);
+	return 0;
+}
+
+static int split_urls(struct worker_config *cfg, const char *list)
+{
+	char *copy = xstrdup(list), *save = NULL;
+	for (char *u = strtok_r(copy, ",", &save); u; u = strtok_r(NULL, ",", &save)) {
+		size_t n = strlen(u);
+		while (n > 0 && u[n - 1] == '/')
+			u[--n] = '\0';
+		if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) {
+			fprintf(stderr, "jobgrid worker: --server: '%s' is not an http(s) URL\n", u);
+			free(copy);
+			return -1;
+		}
+		cfg->urls = xrealloc(cfg->urls, (size_t)cfg->nurls + 1, sizeof *cfg->urls);
+		cfg->urls[cfg->nurls++] = xstrdup(u);
+	}
+	free(copy);
+	return cfg->nurls ? 0 : -1;
+}
+
+/* Output waits in --spool while the server is slow or away: say now, not at the first
+ * joblet, when files cannot be made there. */
+static int check_spool(const char *dir)
+{
+	struct spool sp;
+	if (dir[0] == '\0' || spool_open(&sp, dir, 0, 0) != 0) {
+		fprintf(stderr, "jobgrid worker: --spool: cannot create files in '%s': %s\n", dir,
+			dir[0] ? strerror(errno) : "empty path");
+		return -1;
+	}
+	spool_free(&sp);
+	return 0;
+}
+
+static void opts_free(struct worker_opts *o)
+{
+	for (int i = 0; i < o->cfg.nurls; i++)
+		free(o->cfg.urls[i]);
+	free(o->cfg.urls);
+	free(o->name);
+	free(o->spool_dir);
+	free(o->tags);
+}
+
+/* The checks after the options were read, in the order their messages come. */
+static int check_opts(struct worker_opts *o, int argc, char **argv, const char *server)
+{
+	if (check_spool(o->cfg.spool_dir))
+		return -1;
+	if (optind < argc) {
+		fprintf(stderr, "jobgrid worker: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (!name_valid(o->cfg.name, 128)) {
+		fprintf(stderr, "jobgrid worker: --name: a node name is 1..128 of [A-Za-z0-9_.-],"
+				" got '%s'\n", o->cfg.name);
+		return -1;
+	}
+	return split_urls(&o->cfg, server && *server ? server : "http://127.0.0.1:7370");
+}
+
+/* argv into o. Returns 0, -1 on bad usage (said), or 1 after printing help. */
+static int parse_opts(struct worker_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"server", required_argument, NULL, 's'}, {"name", required_argument, NULL, 'n'},
+		{"cores", required_argument, NULL, 'c'}, {"ram", required_argument, NULL, 'r'},
+		{"gpus", required_argument, NULL, 'g'}, {"tag", required_argument, NULL, 't'},
+		{"idle-exit", required_argument, NULL, 'i'}, {"grace", required_argument, NULL, 'G'},
+		{"ram-method", required_argument, NULL, 'M'}, {"spool", required_argument, NULL, 'S'},
+		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	};
+	const struct cli_cmd *cmd = &cli_cmd_worker;
+	struct worker_config *c = &o->cfg;
+	const char *server = getenv("JOBGRID_URL");
+	json_t *tags = json_object();
+	long long v = 0;
+	int ch, bad = 0;
+	snprintf(o->host, sizeof o->host, "worker");
+	gethostname(o->host, sizeof o->host - 1);
+	c->name = o->host;
+	c->cores = host_cores();
+	c->ram_mb = host_ram_mb();
+	c->grace_ms = 5000;
+	c->ram_method = o->ram_method;
+	optind = 1;
+	while (!bad && (ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 's': server = optarg; break;
+		case 'n': free(o->name); c->name = o->name = xstrdup(optarg); break;
+		/* A value is taken only once it parsed: v is not set on failure. */
+		case 'c': if (!(bad = cli_int(cmd, "cores", optarg, 0, 1 << 20, &v))) c->cores = (int32_t)v; break;
+		case 'r': if (!(bad = cli_int(cmd, "ram", optarg, 0, INT32_MAX / 2, &v))) c->ram_mb = (int32_t)v; break;
+		case 'g': if (!(bad = cli_int(cmd, "gpus", optarg, 0, 4096, &v))) c->gpus = (int32_t)v; break;
+		case 't': bad = add_tag(tags, optarg); break;
+		case 'i': if (!(bad = cli_int(cmd, "idle-exit", optarg, 1, 86400LL * 365, &v))) c->idle_exit_ms = v * 1000; break;
+		case 'G': if (!(bad = cli_duration(cmd, "grace", optarg, &v))) c->grace_ms = v; break;
+		case 'M':
+			if (strcmp(optarg, "auto") == 0 || strcmp(optarg, "cgroup") == 0 ||
+			    strcmp(optarg, "sampling") == 0) {
+				snprintf(o->ram_method, sizeof o->ram_method, "%s", optarg);
+			} else {
+				fprintf(stderr, "jobgrid worker: --ram-method: must be auto, cgroup or"
+						" sampling, got '%s'\n", optarg);
+				bad = 1;
+			}
+			break;
+		case 'S': free(o->spool_dir); o->spool_dir = xstrdup(optarg); break;
+		case 'h': json_decref(tags); cli_help(cmd); return 1;
+		default: bad = 1;
+		}
+	}
+	c->spool_dir = o->spool_dir ? o->spool_dir : SPOOL_DIR_DEFAULT;
+	if (!bad)
+		bad = check_opts(o, argc, argv, server);
+	if (json_object_size(tags))
+		c->tags = o->tags = json_dumps(tags, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(tags);
+	return bad ? -1 : 0;
+}
+
+static int worker_exec(int argc, char **argv)
+{
+	struct worker_opts o;
+	memset(&o, 0, sizeof o);
+	int rc = parse_opts(&o, argc, argv);
+	if (rc == 0) {
+		/* A refused registration and a configuration that cannot work here are about
+		 * what the worker was told: usage errors. */
+		rc = worker_run(&o.cfg) == WORKER_DONE ? EXIT_OK : EXIT_USAGE;
+	} else if (rc < 0) {
+		cli_usage(&cli_cmd_worker);
+		rc = EXIT_USAGE;
+	} else {
+		rc = EXIT_OK;
+	}
+	opts_free(&o);
+	return rc;
+}

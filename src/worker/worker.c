@@ -9,11 +9,9 @@
 #include "base/host.h"
 #include "base/log.h"
 #include "base/xalloc.h"
-#include "cli/cli.h"
 #include "core/job.h"
 #include <errno.h>
 #include <event2/thread.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -547,7 +545,6 @@ static void registration_refused(struct worker *w, long status, json_t *reply)
 	int64_t now = clock_mono_ms();
 	if (status != 409 && status != 408 && status != 429) {
 		log_error("registration refused (%ld): %s; not asking again: exiting", status, msg);
-		w->exit_code = EXIT_USAGE;
 		w->refused = true;
 		on_sigterm(SIGTERM, 0, w);
 		return;
@@ -750,123 +747,6 @@ static void on_idle(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* ---- options ------------------------------------------------------------------------ */
-
-static int add_tag(json_t *tags, const char *kv)
-{
-	const char *eq = strchr(kv, '=');
-	if (eq == NULL || eq == kv) {
-		fprintf(stderr, "jobgrid worker: --tag: expected KEY=VALUE, got '%s'\n", kv);
-		return -1;
-	}
-	char *k = xstrndup(kv, (size_t)(eq - kv));
-	json_object_set_new(tags, k, json_string(eq + 1));
-	free(k);
-	return 0;
-}
-
-static int split_urls(struct worker *w, const char *list)
-{
-	char *copy = xstrdup(list), *save = NULL;
-	for (char *u = strtok_r(copy, ",", &save); u; u = strtok_r(NULL, ",", &save)) {
-		size_t n = strlen(u);
-		while (n > 0 && u[n - 1] == '/')
-			u[--n] = '\0';
-		if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) {
-			fprintf(stderr, "jobgrid worker: --server: '%s' is not an http(s) URL\n", u);
-			free(copy);
-			return -1;
-		}
-		w->urls = xrealloc(w->urls, (size_t)w->nurls + 1, sizeof *w->urls);
-		w->urls[w->nurls++] = xstrdup(u);
-	}
-	free(copy);
-	return w->nurls ? 0 : -1;
-}
-
-/* Output waits in --spool while the server is slow or away: say now, not at the first
- * joblet, when files cannot be made there. */
-static int check_spool(const char *dir)
-{
-	struct spool sp;
-	if (dir[0] == '\0' || spool_open(&sp, dir, 0, 0) != 0) {
-		fprintf(stderr, "jobgrid worker: --spool: cannot create files in '%s': %s\n", dir,
-			dir[0] ? strerror(errno) : "empty path");
-		return -1;
-	}
-	spool_free(&sp);
-	return 0;
-}
-
-static int parse_opts(struct worker *w, int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{"server", required_argument, NULL, 's'}, {"name", required_argument, NULL, 'n'},
-		{"cores", required_argument, NULL, 'c'}, {"ram", required_argument, NULL, 'r'},
-		{"gpus", required_argument, NULL, 'g'}, {"tag", required_argument, NULL, 't'},
-		{"idle-exit", required_argument, NULL, 'i'}, {"grace", required_argument, NULL, 'G'},
-		{"ram-method", required_argument, NULL, 'M'}, {"spool", required_argument, NULL, 'S'},
-		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
-	};
-	extern const struct cli_cmd cli_cmd_worker;
-	const char *server = getenv("JOBGRID_URL");
-	json_t *tags = json_object();
-	long long v = 0;
-	int ch, bad = 0;
-	char host[256] = "worker";
-	gethostname(host, sizeof host - 1);
-	w->name = xstrdup(host);
-	w->cores = host_cores();
-	w->ram_mb = host_ram_mb();
-	w->grace_ms = 5000;
-	optind = 1;
-	while (!bad && (ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 's': server = optarg; break;
-		case 'n': free(w->name); w->name = xstrdup(optarg); break;
-		/* A value is taken only once it parsed: v is not set on failure. */
-		case 'c': if (!(bad = cli_int(&cli_cmd_worker, "cores", optarg, 0, 1 << 20, &v))) w->cores = (int32_t)v; break;
-		case 'r': if (!(bad = cli_int(&cli_cmd_worker, "ram", optarg, 0, INT32_MAX / 2, &v))) w->ram_mb = (int32_t)v; break;
-		case 'g': if (!(bad = cli_int(&cli_cmd_worker, "gpus", optarg, 0, 4096, &v))) w->gpus = (int32_t)v; break;
-		case 't': bad = add_tag(tags, optarg); break;
-		case 'i': if (!(bad = cli_int(&cli_cmd_worker, "idle-exit", optarg, 1, 86400LL * 365, &v))) w->idle_exit_ms = v * 1000; break;
-		case 'G': if (!(bad = cli_duration(&cli_cmd_worker, "grace", optarg, &v))) w->grace_ms = v; break;
-		case 'M':
-			if (strcmp(optarg, "auto") == 0 || strcmp(optarg, "cgroup") == 0 ||
-			    strcmp(optarg, "sampling") == 0) {
-				snprintf(w->ram_method, sizeof w->ram_method, "%s", optarg);
-			} else {
-				fprintf(stderr, "jobgrid worker: --ram-method: must be auto, cgroup or"
-						" sampling, got '%s'\n", optarg);
-				bad = 1;
-			}
-			break;
-		case 'S': free(w->spool_dir); w->spool_dir = xstrdup(optarg); break;
-		case 'h': json_decref(tags); cli_help(&cli_cmd_worker); exit(0);
-		default: bad = 1;
-		}
-	}
-	if (w->spool_dir == NULL)
-		w->spool_dir = xstrdup(SPOOL_DIR_DEFAULT);
-	if (!bad)
-		bad = check_spool(w->spool_dir);
-	if (!bad && optind < argc) {
-		fprintf(stderr, "jobgrid worker: unexpected argument '%s'\n", argv[optind]);
-		bad = 1;
-	}
-	if (!bad && !name_valid(w->name, 128)) {
-		fprintf(stderr, "jobgrid worker: --name: a node name is 1..128 of [A-Za-z0-9_.-],"
-				" got '%s'\n", w->name);
-		bad = 1;
-	}
-	if (!bad)
-		bad = split_urls(w, server && *server ? server : "http://127.0.0.1:7370");
-	if (json_object_size(tags))
-		w->tags = json_dumps(tags, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(tags);
-	return bad ? -1 : 0;
-}
-
 static void worker_free(struct worker *w)
 {
 	/* On the way out already: a further SIGTERM or SIGINT must not cut the clean-up short
@@ -899,16 +779,29 @@ static void worker_free(struct worker *w)
 	exec_cgroups_cleanup(w, 2000);
 }
 
-int worker_main(int argc, char **argv)
+/* w's own copies of what cfg says. */
+static void configure(struct worker *w, const struct worker_config *cfg)
+{
+	w->urls = xcalloc((size_t)cfg->nurls, sizeof *w->urls);
+	for (int i = 0; i < cfg->nurls; i++)
+		w->urls[i] = xstrdup(cfg->urls[i]);
+	w->nurls = cfg->nurls;
+	w->name = xstrdup(cfg->name);
+	w->cores = cfg->cores;
+	w->ram_mb = cfg->ram_mb;
+	w->gpus = cfg->gpus;
+	w->tags = cfg->tags ? xstrdup(cfg->tags) : NULL;
+	w->idle_exit_ms = cfg->idle_exit_ms;
+	w->grace_ms = cfg->grace_ms;
+	snprintf(w->ram_method, sizeof w->ram_method, "%s", cfg->ram_method ? cfg->ram_method : "");
+	w->spool_dir = xstrdup(cfg->spool_dir);
+}
+
+enum worker_result worker_run(const struct worker_config *cfg)
 {
 	struct worker w;
 	memset(&w, 0, sizeof w);
-	if (parse_opts(&w, argc, argv)) {
-		extern const struct cli_cmd cli_cmd_worker;
-		cli_usage(&cli_cmd_worker);
-		worker_free(&w);
-		return EXIT_USAGE;
-	}
+	configure(&w, cfg);
 	log_init("worker", LOG_INFO);
 	signal(SIGPIPE, SIG_IGN);
 	if (strcmp(w.ram_method, "sampling") == 0)
@@ -918,7 +811,7 @@ int worker_main(int argc, char **argv)
 	if (strcmp(w.ram_method, "cgroup") == 0 && !w.cg.usable) {
 		log_error("--ram-method cgroup: %s", w.cg.note);
 		worker_free(&w);
-		return EXIT_USAGE;
+		return WORKER_BAD_CONFIG;
 	}
 	w.have_bash = access("/bin/bash", X_OK) == 0;
 	/* A token only this process sends: its registrations are told apart from another
@@ -956,5 +849,5 @@ int worker_main(int argc, char **argv)
 	worker_kick(&w);
 	event_base_dispatch(w.base);
 	worker_free(&w);
-	return w.exit_code;
+	return w.refused ? WORKER_REFUSED : WORKER_DONE;
 }

@@ -8,6 +8,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 #include "worker/cgroup.h"
+#include "worker/config.h"
 #include "worker/spool.h"
 #include <stdbool.h>
 #include <stdint.h>
@@ -113,13 +114,13 @@ struct worker {
 	char instance[40];		/* random hex: tells the server it is this process again */
 	unsigned reg_gen;		/* counts registrations: replies to an older one are stale */
 	int64_t refused_logged_mono;	/* when a refused registration was last logged, or 0 */
-	int exit_code;			/* worker_main's status */
 	int64_t heartbeat_ms;
 	bool registering, reserving, stopping, draining, leaving;
 	bool stop_polling;		/* a stopping worker's poll is in flight */
 	bool withdraw;			/* stopping with a poll parked at the server: replace it */
 	bool exiting;			/* past the loop: nothing more is sent */
-	bool refused;			/* the server refused to register it (4xx): it exits 2 */
+	bool refused;			/* the server refused to register it (4xx):
+					 * WORKER_REFUSED */
 	int64_t backoff_ms;
 	struct run *runs;		/* owned list: running and finished-unreported */
 	struct event *sigchld_ev, *sigterm_ev, *sigint_ev, *heartbeat_ev, *retry_ev, *flush_ev,
@@ -148,5 +149,4 @@ struct worker {
 void worker_run_done(struct worker *w, struct run *r);	/* exec.c → agent */
 struct run *worker_find_run(struct worker *w, int64_t attempt);	/* NULL: not (any more) */
 void worker_kick(struct worker *w);			/* reserve or report as needed */
-int worker_main(int argc, char **argv);
 #endif
