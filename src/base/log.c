@@ -45,11 +45,14 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* abort(), not exit(): a fatal error may strike on a helper thread (the store's writer)
+ * while the loop thread runs, and exit() would run exit handlers and free shared state
+ * under it. Library code never ends the process otherwise: exit statuses are the CLI's. */
 void fatal(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	vlog(LOG_ERROR, fmt, ap);
 	va_end(ap);
-	exit(1);
+	abort();
 }

@@ -1,5 +1,6 @@
 /* Structured logging on stderr: one line per event, `ts level component: message`.
- * fatal() exits; log_* never fail. */
+ * fatal() is for a state the program cannot go on from (a store that cannot commit, out of
+ * memory): it logs and aborts, as running out of memory does; log_* never fail. */
 #ifndef JG_LOG_H
 #define JG_LOG_H
 

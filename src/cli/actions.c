@@ -53,10 +53,12 @@ static int remove_all(int argc, char **argv, bool force, bool json)
 		if (!json)
 			printf("%s removed\n", json_string_value(v));
 	json_array_foreach(json_object_get(reply, "errors"), i, v) {
-		bool missing = strcmp(json_string_value(json_object_get(v, "code")), "not_found") == 0;
+		int exit = client_exit_for_code(json_string_value(json_object_get(v, "code")));
 		fprintf(stderr, "jobgrid: %s\n", json_string_value(json_object_get(v, "message")));
-		if (rc < (missing ? EXIT_NOT_FOUND : EXIT_USAGE))
-			rc = missing ? EXIT_NOT_FOUND : EXIT_USAGE;
+		if (exit < 0)
+			exit = EXIT_USAGE;
+		if (rc < exit)
+			rc = exit;
 	}
 	json_decref(reply);
 	return rc;

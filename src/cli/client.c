@@ -50,6 +50,24 @@ int client_exit_for_status(long status)
 	return EXIT_UNREACHABLE;
 }
 
+/* The CLI's exit for each wire code of base/errors.def. */
+static const struct {
+	const char *code;
+	int exit;
+} code_exits[] = {
+#define ERR(name, code, status, exit, message) {code, EXIT_##exit},
+#include "base/errors.def"
+#undef ERR
+};
+
+int client_exit_for_code(const char *code)
+{
+	for (size_t i = 0; code && i < sizeof code_exits / sizeof code_exits[0]; i++)
+		if (strcmp(code_exits[i].code, code) == 0)
+			return code_exits[i].exit;
+	return -1;
+}
+
 char *client_escape(const char *s)
 {
 	char *e = curl_easy_escape(NULL, s, 0);
@@ -317,10 +335,14 @@ static int perform(const char *method, const char *path, const char *body, bool 
 	return rc;
 }
 
-static void print_error(long status, const struct buf *b)
+/* Print an error reply; its exit status: by its code, or by the HTTP status when it has
+ * none this CLI knows (a proxy's page). */
+static int print_error(long status, const struct buf *b)
 {
 	json_t *j = b->data ? json_loads(b->data, 0, NULL) : NULL;
-	const char *msg = json_string_value(json_object_get(json_object_get(j, "error"), "message"));
+	json_t *error = json_object_get(j, "error");
+	const char *msg = json_string_value(json_object_get(error, "message"));
+	int rc = client_exit_for_code(json_string_value(json_object_get(error, "code")));
 	json_t *problems = json_object_get(j, "problems"), *p;	/* a refused deploy */
 	size_t i;
 	if (json_array_size(problems)) {
@@ -334,6 +356,7 @@ static void print_error(long status, const struct buf *b)
 		fprintf(stderr, "jobgrid: the server answered %ld%s%.200s\n", status,
 			b->len ? ": " : "", b->data ? b->data : "");
 	json_decref(j);
+	return rc >= 0 ? rc : client_exit_for_status(status);
 }
 
 
@@ -346,8 +369,7 @@ int client_call(const char *method, const char *path, json_t *body, bool mutatin
 	int rc = perform(method, path, text, mutating, &b, &status);
 	free(text);
 	if (rc == 0 && (status < 200 || status >= 300)) {
-		print_error(status, &b);
-		rc = client_exit_for_status(status);
+		rc = print_error(status, &b);
 	}
 	if (rc == 0 && reply) {
 		json_error_t err;
@@ -423,8 +445,7 @@ int client_stream(const char *path, size_t (*cb)(char *, size_t, size_t, void *)
 		if (lost)
 			*lost = true;
 	} else if (ret == 0 && (o.status < 200 || o.status >= 300)) {
-		print_error(o.status, &sc.err);
-		ret = client_exit_for_status(o.status);
+		ret = print_error(o.status, &sc.err);
 	}
 	curl_slist_free_all(hdr);
 	curl_easy_cleanup(sc.h);

@@ -43,6 +43,9 @@ int client_stream(const char *path, size_t (*cb)(char *data, size_t size, size_t
 int client_pause_after_loss(int *tries);
 /* Percent-encode a path segment or query value into a new string ('/' becomes %2F). */
 char *client_escape(const char *s);
-/* Map an HTTP status to an exit status (exposed for tests). */
+/* The exit status for an error reply's code (base/errors.def); -1 for NULL or a code this
+ * CLI does not know. */
+int client_exit_for_code(const char *code);
+/* The exit status for an HTTP status: for replies without a known code (a proxy's 502). */
 int client_exit_for_status(long status);
 #endif
