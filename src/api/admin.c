@@ -1,5 +1,9 @@
 /* Admin endpoints: stats, drain, shutdown, backup, health and Prometheus metrics. */
+#include "api/api.h"
+#include "api/call.h"
+#include "api/handlers.h"
 #include "server/server.h"
+#include "store/store.h"
 #include "api/decode.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -116,8 +120,7 @@ void api_drain(struct call *c)
 		srv->draining = true;
 		log_info("draining: no new work; exiting once no joblet runs");
 		server_drain_started(srv);
-		while (srv->parked)
-			parked_reply(srv->parked, false);
+		reserve_answer_all(srv);
 	}
 	call_reply(c, 200, json_pack("{s:b}", "draining", 1));
 	server_check_drained(srv);

@@ -1,6 +1,9 @@
 /* The server's clock: GET /v1/clock says what time the server runs on; POST moves a test
  * clock (`jobgrid server --test-clock START`) forward, running every timer due on the way
  * (job timers and the job networks' plans) before it answers. */
+#include "api/call.h"
+#include "api/handlers.h"
+#include "api/render.h"
 #include "server/server.h"
 #include "base/clock.h"
 #include "api/decode.h"

@@ -2,6 +2,14 @@
  * deployed is kept, in memory and in the store; a run expands the version current when it
  * starts, so redeploying never changes a job already made. A run of a script definition
  * first runs its job_started in a script process (scripts.c). */
+#include "api/call.h"
+#include "api/defcheck.h"
+#include "api/handlers.h"
+#include "api/render.h"
+#include "server/batch.h"
+#include "server/network.h"
+#include "server/registry.h"
+#include "server/scripts.h"
 #include "server/server.h"
 #include "base/clock.h"
 #include "base/intern.h"

@@ -1,4 +1,8 @@
 /* Handlers for /v1/jobs: create, list, show, change, remove, cancel, retry. */
+#include "api/api.h"
+#include "api/call.h"
+#include "api/handlers.h"
+#include "api/render.h"
 #include "server/server.h"
 #include "api/decode.h"
 #include "base/xalloc.h"
@@ -352,8 +356,8 @@ void api_job_cancel(struct call *c)
 	/* Tell parked workers now rather than at their next heartbeat. */
 	for (int32_t i = 0; i < j->njoblets; i++) {
 		struct attempt *a = j->joblets[i].live;
-		if (a && a->worker && a->worker->parked)
-			parked_reply(a->worker->parked, false);
+		if (a && a->worker)
+			reserve_answer(a->worker);
 	}
 	call_reply(c, 200, render_job(j, true));
 }

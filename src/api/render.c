@@ -1,4 +1,5 @@
 /* JSON renderings of jobs, attempts and workers; field names are the API contract. */
+#include "api/render.h"
 #include "server/server.h"
 #include "base/clock.h"
 #include "core/opts.h"

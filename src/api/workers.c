@@ -1,6 +1,12 @@
 /* Handlers for workers and attempts: register, reserve (long-poll), heartbeat, output,
  * finish. Every report names its attempt id, the fencing token: a report for an attempt
  * that is no longer live is refused (409) and kept as its late_result. */
+#include "api/api.h"
+#include "api/call.h"
+#include "api/handlers.h"
+#include "api/render.h"
+#include "server/persist.h"
+#include "server/scripts.h"
 #include "server/server.h"
 #include "api/decode.h"
 #include "base/clock.h"
@@ -10,6 +16,19 @@
 #include <event2/bufferevent.h>
 #include <event2/buffer.h>
 #include <string.h>
+
+/* A parked reserve long-poll of one worker. */
+struct parked {
+	struct call *call;
+	struct worker *worker;
+	int32_t free_cores, free_ram, free_gpus;
+	size_t max;
+	json_t *results;		/* owned: the finished reports' results so far */
+	struct event *timeout;
+	struct parked *next, *prev;
+};
+
+static void parked_reply(struct parked *p, bool lost);
 
 #define MAX_CHUNK (4u << 20)	/* bytes in one output request (the worker sends ≤ 1 MiB) */
 
@@ -383,13 +402,14 @@ void api_worker_heartbeat(struct call *c)
 
 /* ---- reserve ----------------------------------------------------------------------- */
 
+
 static void parked_unlink(struct parked *p)
 {
 	struct server *srv = p->call->srv;
 	if (p->prev)
 		p->prev->next = p->next;
 	else
-		srv->parked = p->next;
+		srv->api->parked = p->next;
 	if (p->next)
 		p->next->prev = p->prev;
 	if (p->worker)
@@ -419,7 +439,7 @@ static void send_reserve(struct call *c, struct worker *w, json_t *results, stru
 				     c->srv->draining, "parked", parked));
 }
 
-void parked_reply(struct parked *p, bool lost)
+static void parked_reply(struct parked *p, bool lost)
 {
 	struct call *c = p->call;
 	struct worker *w = p->worker;
@@ -432,15 +452,35 @@ void parked_reply(struct parked *p, bool lost)
 	free(p);
 }
 
-void worker_lost_hook(void *ctx, struct worker *w)
+void reserve_worker_lost(struct server *srv, struct worker *w)
 {
-	if (w->nrunning)
-		log_warn("worker %s (%s) dropped: %s; %d joblets re-queued or failed", w->id,
-			 w->name, w->gone_why ? w->gone_why : "?", w->nrunning);
-	else if (!w->placeholder)
-		log_info("worker %s (%s) dropped: %s", w->id, w->name, w->gone_why ? w->gone_why : "?");
 	if (w->parked)
 		parked_reply(w->parked, true);
+}
+
+void reserve_kills(struct server *srv)
+{
+	for (struct parked *p = srv->api->parked, *next; p; p = next) {
+		next = p->next;
+		for (struct attempt *a = p->worker->running; a; a = a->wnext) {
+			if (a->cancel_requested) {
+				parked_reply(p, false);
+				break;
+			}
+		}
+	}
+}
+
+void reserve_answer(struct worker *w)
+{
+	if (w->parked)
+		parked_reply(w->parked, false);
+}
+
+void reserve_answer_all(struct server *srv)
+{
+	while (srv->api->parked)
+		parked_reply(srv->api->parked, false);
 }
 
 static void on_parked_timeout(evutil_socket_t fd, short what, void *arg)
@@ -461,10 +501,10 @@ static size_t reserve_now(struct server *srv, struct worker *w, int32_t c, int32
 	return sched_reserve(&srv->sched, w, c, r, g, max, got, server_now());
 }
 
-void server_try_parked(struct server *srv)
+void reserve_offer(struct server *srv)
 {
 	struct attempt *got[1024];
-	for (struct parked *p = srv->parked, *next; p; p = next) {
+	for (struct parked *p = srv->api->parked, *next; p; p = next) {
 		next = p->next;
 		size_t n = reserve_now(srv, p->worker, p->free_cores, p->free_ram, p->free_gpus,
 				       p->max, got);
@@ -562,10 +602,10 @@ void api_worker_reserve(struct call *c)
 	p->timeout = evtimer_new(srv->base, on_parked_timeout, p);
 	struct timeval tv = {(time_t)(wait_ms / 1000), (suseconds_t)(wait_ms % 1000) * 1000};
 	evtimer_add(p->timeout, &tv);
-	p->next = srv->parked;
-	if (srv->parked)
-		srv->parked->prev = p;
-	srv->parked = p;
+	p->next = srv->api->parked;
+	if (srv->api->parked)
+		srv->api->parked->prev = p;
+	srv->api->parked = p;
 	w->parked = p;
 	c->kept = true;
 	/* evhttp stops reading while a request is open; read again so a worker that goes

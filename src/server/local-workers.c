@@ -9,6 +9,8 @@
  * (local-registry.h) and adopts the ones still alive, watching them through a pidfd as
  * they are not its children, so each node name runs once. On a clean shutdown or a drain
  * they stop and report their joblets before the server exits. */
+#include "server/local-workers.h"
+#include "server/child.h"
 #include "server/server.h"
 #include "server/local-registry.h"
 #include "base/clock.h"

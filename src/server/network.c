@@ -6,7 +6,15 @@
  * seq. A job's end reaches the planner at the end of the loop turn, never from inside a
  * scheduler callback, since the successors it starts add jobs to the scheduler. The timer
  * is the server's one tick (server.c asks network_tick for the next wake). */
+#include "server/network.h"
+#include "server/batch.h"
+#include "server/registry.h"
+#include "server/scripts.h"
 #include "server/server.h"
+#include "store/store.h"
+#include "api/call.h"
+#include "api/handlers.h"
+#include "api/render.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/xalloc.h"

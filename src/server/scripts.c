@@ -18,7 +18,14 @@
  * "facts": {...}, "batches": [{"n", "args"}...] (when job_started scheduled with
  * arguments) and "log_seq".
  * Calls still queued when the server stops are not kept: they are lost (docs/API.md). */
+#include "server/scripts.h"
+#include "server/batch.h"
+#include "server/child.h"
+#include "server/network.h"
+#include "server/persist.h"
+#include "server/registry.h"
 #include "server/server.h"
+#include "api/call.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/xalloc.h"
