@@ -2,7 +2,6 @@
  * part of src/api/ that serves it. Before start and after stop srv->api is NULL: there
  * is no one to tell. */
 #include "api/api.h"
-#include "api/render.h"
 #include "base/xalloc.h"
 
 static void on_keepalive(evutil_socket_t fd, short what, void *arg)
@@ -13,7 +12,6 @@ static void on_keepalive(evutil_socket_t fd, short what, void *arg)
 static int face_start(struct server *srv, int fd, const char *bound, char **err)
 {
 	srv->api = xcalloc(1, sizeof *srv->api);
-	render_init(&srv->sched);
 	srv->api->keepalive_ev = event_new(srv->base, -1, EV_PERSIST, on_keepalive, srv);
 	struct timeval ka = {15, 0};
 	event_add(srv->api->keepalive_ev, &ka);

@@ -4,7 +4,6 @@
 #include "api/call.h"
 #include "api/decode.h"
 #include "api/handlers.h"
-#include "server/batch.h"
 #include "server/listen.h"
 #include "server/persist.h"
 #include "base/clock.h"

@@ -7,11 +7,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* render_init names the scheduler that explains waits. */
-void render_init(const struct sched *s);
+struct server;
+
 json_t *render_limit(const struct limit_group *g);
-json_t *render_job(const struct job *j, bool with_joblets);
-json_t *render_attempt(const struct attempt *a);
+/* A job at the server's time; its scheduler explains why joblets wait. */
+json_t *render_job(const struct server *srv, const struct job *j, bool with_joblets);
 json_t *render_assignment(const struct attempt *a);
 json_t *render_worker(const struct worker *w);
 json_t *render_time(int64_t wall_ms);	/* RFC 3339 string, or null for 0 */

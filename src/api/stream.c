@@ -11,7 +11,6 @@
 #include "api/api.h"
 #include "api/call.h"
 #include "api/handlers.h"
-#include "server/batch.h"
 #include "server/server.h"
 #include "store/store.h"
 #include "base/log.h"
@@ -227,7 +226,7 @@ static bool follow_done(struct server *srv, struct log_follower *f)
 	if (j == NULL)
 		return true;
 	if (jl_state_final(j->state) && f->end_after == 0) {
-		f->end_after = srv->submitted + (srv->cur && srv->cur->sb.n ? 1 : 0);
+		f->end_after = server_batches_due(srv);
 		if (f->end_after == 0)
 			f->end_after = 1;
 	}

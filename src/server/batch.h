@@ -9,13 +9,7 @@
 
 struct server;
 struct job;
-
-/* A reply held back by server_hold: the face embeds it first in its own reply object and
- * says how to send it. */
-struct held {
-	struct held *next;
-	void (*send)(struct held *h);	/* sends the reply that embeds h and frees it */
-};
+struct held;
 
 /* A group of records committed together and the replies and events waiting on it. */
 struct batch {
@@ -28,11 +22,6 @@ struct batch {
 };
 
 struct batch *server_batch(struct server *srv);	/* the open batch, created on demand */
-/* Hold h until every change it may reveal is on disk: behind the open batch if it has
- * records, else behind the newest batch being committed; else send it now. */
-void server_hold(struct server *srv, struct held *h);
-/* How many batches will have been committed once the changes made so far are. */
-uint64_t server_batches_due(const struct server *srv);
 /* Keep an emptied batch for the next turn (or free it). */
 void batch_recycle(struct server *srv, struct batch *b);
 void batch_free(struct batch *b);

@@ -9,11 +9,12 @@ struct server;
 struct job;
 struct attempt;
 struct definition;
-struct call;
+struct run_waiter;
 
-/* Run job_started for a run of script definition d, then make the job: for call c (kept;
- * replied to), or with c NULL for network run net_run (network_run_made follows). */
-void scripts_start_run(struct call *c, struct server *srv, const struct definition *d,
+/* Run job_started for a run of script definition d, then make the job: for waiter w
+ * (answered, registry.h), or with w NULL for network run net_run (network_run_made
+ * follows). */
+void scripts_start_run(struct server *srv, struct run_waiter *w, const struct definition *d,
 		       int32_t version, const char *owner, json_t *args, json_t *over,
 		       const char *cwd, int64_t net_run);
 /* The job's facts at its start: definition facts, run-time ones, job.*, jobargs.*. New. */

@@ -26,18 +26,14 @@
 #include <unistd.h>
 
 
-/* The test clock (--test-clock): wall time that moves only when told to; 0 = the real
- * clock. Leases stay on the real monotonic clock: workers are real processes. */
-static int64_t test_clock_ms;
-
-int64_t server_now(void)
+int64_t server_now(const struct server *srv)
 {
-	return test_clock_ms ? test_clock_ms : clock_wall_ms();
+	return srv->test_clock_ms ? srv->test_clock_ms : clock_wall_ms();
 }
 
-bool server_test_clock(void)
+bool server_test_clock(const struct server *srv)
 {
-	return test_clock_ms != 0;
+	return srv->test_clock_ms != 0;
 }
 
 void server_mark_dirty(struct server *srv)
@@ -54,11 +50,11 @@ void server_mark_dirty(struct server *srv)
 
 static void arm_tick(struct server *srv, int64_t next_wall, int64_t next_mono)
 {
-	int64_t now = server_now(), mono = clock_mono_ms();
+	int64_t now = server_now(srv), mono = clock_mono_ms();
 	int64_t wait = 60000;
 	/* A test clock stands still between moves, and a move runs what falls due itself:
 	 * waiting for a wall deadline would only spin. */
-	if (next_wall && !server_test_clock() && next_wall - now < wait)
+	if (next_wall && !server_test_clock(srv) && next_wall - now < wait)
 		wait = next_wall - now;
 	if (next_mono && next_mono - mono < wait)
 		wait = next_mono - mono;
@@ -72,7 +68,7 @@ static void arm_tick(struct server *srv, int64_t next_wall, int64_t next_mono)
  * Returns the next wall time something is due (0 = none); *next_mono for leases. */
 static int64_t due_work(struct server *srv, int64_t *next_mono)
 {
-	int64_t next_wall = sched_tick(&srv->sched, server_now(), clock_mono_ms(), next_mono);
+	int64_t next_wall = sched_tick(&srv->sched, server_now(srv), clock_mono_ms(), next_mono);
 	int64_t net = network_tick(srv);
 	if (net != INT64_MAX && (next_wall == 0 || net < next_wall))
 		next_wall = net;
@@ -108,11 +104,11 @@ void server_clock_move(struct server *srv, int64_t to)
 	 * three times, in order, instead of once at the end. */
 	for (int guard = 0; guard < 1000000; guard++) {
 		int64_t next_mono, next = due_work(srv, &next_mono);
-		if (next == 0 || next > to || next <= test_clock_ms)
+		if (next == 0 || next > to || next <= srv->test_clock_ms)
 			break;
-		test_clock_ms = next;
+		srv->test_clock_ms = next;
 	}
-	test_clock_ms = to;
+	srv->test_clock_ms = to;
 	run_tick(srv);
 }
 
@@ -555,7 +551,7 @@ int server_main(int argc, char **argv, const struct server_face *face)
 	srv->sched.failover_wait_ms = 2 * o.heartbeat_ms;
 	idem_init(&srv->idem);
 	imap_init(&srv->defs);
-	test_clock_ms = o.test_clock;
+	srv->test_clock_ms = o.test_clock;
 	if (o.config && server_config_read(srv, o.config, &err)) {
 		log_error("%s", err);
 		free(err);
@@ -571,7 +567,7 @@ int server_main(int argc, char **argv, const struct server_face *face)
 	}
 	/* Re-evaluating gates may change rows: they go in the first batch. */
 	srv->flush_ev = event_new(srv->base, -1, 0, on_flush, srv);
-	sched_load_done(&srv->sched, server_now(), clock_mono_ms());
+	sched_load_done(&srv->sched, server_now(srv), clock_mono_ms());
 	if (network_start(srv, &err)) {
 		log_error("cannot restore the job networks: %s", err);
 		free(err);

@@ -25,6 +25,7 @@ struct local_worker;
 struct child_call;
 struct script_q;
 struct net_plan;
+struct network;
 
 /* What the loop asks of the face that serves clients (api/api.h: api_face). Every hook is
  * called on the loop thread. */
@@ -71,11 +72,15 @@ struct server {
 	struct script_q *script_wait, *script_wait_tail;	/* jobs waiting for a child slot */
 	int script_children;		/* handler children running */
 	struct net_plan *plan;		/* job networks (network.c) */
+	struct network *net;		/* owned by network.c: job ends and the hand run */
 	struct net_settings net_config;	/* the server layer of their settings (--config) */
 	int nlocal;
 	bool locals_started;		/* local_workers_start ran: the registry file is ours */
 	struct idem_table idem;		/* Idempotency-Key answers (idem.h) */
 	struct imap defs;		/* imap_hash_str(name) → chain of struct def_entry (registry.c) */
+	/* The test clock (--test-clock): wall ms that move only when told to; 0 = the real
+	 * clock. Leases stay on the real monotonic clock: workers are real processes. */
+	int64_t test_clock_ms;
 	int64_t lease_ms, heartbeat_ms;
 	int64_t started_mono;
 	bool draining, stopping;
@@ -90,13 +95,25 @@ struct server {
 };
 
 void server_mark_dirty(struct server *srv);	/* make sure a flush runs this turn */
+/* A reply held back by server_hold: the face embeds it first in its own reply object and
+ * says how to send it. */
+struct held {
+	struct held *next;
+	void (*send)(struct held *h);	/* sends the reply that embeds h and frees it */
+};
+
+/* Hold h until every change it may reveal is on disk: behind the open batch if it has
+ * records, else behind the newest batch being committed; else send it now (batch.c). */
+void server_hold(struct server *srv, struct held *h);
+/* How many batches will have been committed once the changes made so far are. */
+uint64_t server_batches_due(const struct server *srv);
 void server_shutdown(struct server *srv, const char *why);
 void server_drain_started(struct server *srv);	/* after draining is set */
 /* A drained server exits: nothing runs and every worker has heard of the drain (or had
  * two heartbeats' time to), so none keeps calling a server that is gone. */
 void server_check_drained(struct server *srv);
-int64_t server_now(void);	/* wall ms: the test clock's when there is one */
-bool server_test_clock(void);
+int64_t server_now(const struct server *srv);	/* wall ms: the test clock's if there is one */
+bool server_test_clock(const struct server *srv);
 /* Move the test clock to `to`, running every timer due on the way in order. */
 void server_clock_move(struct server *srv, int64_t to);
 void server_tick_now(struct server *srv);	/* run what is due now and re-arm the timer */
