@@ -1,5 +1,9 @@
 /* Admin endpoints: stats, drain, shutdown, backup, health and Prometheus metrics. */
+#include "api/api.h"
+#include "api/call.h"
+#include "api/handlers.h"
 #include "server/server.h"
+#include "store/store.h"
 #include "api/decode.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -28,10 +32,9 @@ static int live_workers(const struct sched *s)
 
 /* Per group, why its waiting and ready joblets are not running: the reason of each
  * job's first joblet in each of those states, counted for all of them in that state. */
-static json_t *waiting_reasons(const struct sched *s)
+static json_t *waiting_reasons(const struct sched *s, int64_t now)
 {
 	json_t *by_group = json_object();
-	int64_t now = server_now();
 	for (int64_t seq = 1; seq < s->next_seq && seq < s->jobs_cap; seq++) {
 		const struct job *j = s->jobs[seq];
 		if (j == NULL || jl_state_final(j->state))
@@ -101,7 +104,7 @@ void api_stats(struct call *c)
 	call_reply(c, 200,
 		   json_pack("{s:o, s:o, s:o, s:i, s:I, s:b, s:I, s:I}", "joblets",
 			     counts_object(s->totals.by_state), "groups", groups, "waiting",
-			     reasons ? waiting_reasons(s) : json_object(), "workers",
+			     reasons ? waiting_reasons(s, server_now(srv)) : json_object(), "workers",
 			     live_workers(s), "jobs", (json_int_t)s->njobs, "draining", srv->draining,
 			     "commits", (json_int_t)srv->commits, "uptime_ms",
 			     (json_int_t)(clock_mono_ms() - srv->started_mono)));
@@ -116,8 +119,7 @@ void api_drain(struct call *c)
 		srv->draining = true;
 		log_info("draining: no new work; exiting once no joblet runs");
 		server_drain_started(srv);
-		while (srv->parked)
-			parked_reply(srv->parked, false);
+		reserve_answer_all(srv);
 	}
 	call_reply(c, 200, json_pack("{s:b}", "draining", 1));
 	server_check_drained(srv);

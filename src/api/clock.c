@@ -1,14 +1,17 @@
 /* The server's clock: GET /v1/clock says what time the server runs on; POST moves a test
  * clock (`jobgrid server --test-clock START`) forward, running every timer due on the way
  * (job timers and the job networks' plans) before it answers. */
+#include "api/call.h"
+#include "api/handlers.h"
+#include "api/render.h"
 #include "server/server.h"
 #include "base/clock.h"
 #include "api/decode.h"
 
 static void reply_now(struct call *c)
 {
-	call_reply(c, 200, json_pack("{s:o, s:b}", "now", render_time(server_now()), "test_clock",
-				     server_test_clock()));
+	call_reply(c, 200, json_pack("{s:o, s:b}", "now", render_time(server_now(c->srv)), "test_clock",
+				     server_test_clock(c->srv)));
 }
 
 void api_clock_get(struct call *c)
@@ -53,7 +56,7 @@ static int clock_body(struct call *c, const char **adv, const char **set)
 void api_clock_post(struct call *c)
 {
 	const char *adv = NULL, *set = NULL;
-	if (!server_test_clock()) {
+	if (!server_test_clock(c->srv)) {
 		call_error(c, 409, "no_test_clock", "", "this server runs on the real clock; start"
 			   " it with --test-clock START to move its clock");
 		return;
@@ -72,8 +75,8 @@ void api_clock_post(struct call *c)
 		return;
 	}
 	if (adv)
-		to = server_now() + d;
-	if (to < server_now()) {
+		to = server_now(c->srv) + d;
+	if (to < server_now(c->srv)) {
 		call_error(c, 422, "bad_request", "set", "set: the clock only moves forward, got '%s'",
 			   set);
 		return;

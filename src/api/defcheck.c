@@ -5,6 +5,9 @@
  * again here (problems or not, for the checks across files), which is then safe because
  * reading is deterministic (and runs no Lua); libfyaml's leak on malformed input stays in
  * the child. The deploy request waits meanwhile (a kept call). */
+#include "api/call.h"
+#include "api/defcheck.h"
+#include "server/child.h"
 #include "server/server.h"
 #include "base/log.h"
 #include "base/xalloc.h"

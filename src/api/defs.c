@@ -1,7 +1,13 @@
-/* Definitions: deploy (a set, all or nothing), list, describe, undeploy, run. Every version
- * deployed is kept, in memory and in the store; a run expands the version current when it
- * starts, so redeploying never changes a job already made. A run of a script definition
- * first runs its job_started in a script process (scripts.c). */
+/* Definitions over HTTP: deploy (a set, all or nothing), list, describe, undeploy, run.
+ * The requests are decoded and checked here; the registry of versions and the making of
+ * a run's job are server/registry.c's. A run of a script definition first runs its
+ * job_started in a script process (scripts.c): the call waits meanwhile. */
+#include "api/call.h"
+#include "api/defcheck.h"
+#include "api/handlers.h"
+#include "api/render.h"
+#include "server/network.h"
+#include "server/registry.h"
 #include "server/server.h"
 #include "base/clock.h"
 #include "base/intern.h"
@@ -10,95 +16,13 @@
 #include "defs/def.h"
 #include "api/decode.h"
 #include <ctype.h>
+#include <event2/bufferevent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_FILES 1000
 #define MAX_SOURCE ((size_t)1 << 20)
-
-struct def_version {
-	int32_t version;
-	struct definition *d;		/* owned */
-	char *source;			/* owned: the text as deployed */
-	const char *owner;		/* interned */
-	int64_t deployed_at;
-};
-
-struct def_entry {
-	char *name;			/* owned */
-	struct def_version *v;		/* owned array, oldest first */
-	size_t nv;
-	bool active;			/* false once undeployed (history stays) */
-	struct def_entry *hnext;	/* same-hash chain in srv->defs */
-};
-
-static struct def_entry *find(struct server *srv, const char *name)
-{
-	struct def_entry *e = imap_get(&srv->defs, imap_hash_str(name));
-	while (e && strcmp(e->name, name) != 0)
-		e = e->hnext;
-	return e;
-}
-
-static struct def_entry *find_or_add(struct server *srv, const char *name)
-{
-	struct def_entry *e = find(srv, name);
-	if (e)
-		return e;
-	e = xcalloc(1, sizeof *e);
-	e->name = xstrdup(name);
-	uint64_t h = imap_hash_str(name);
-	e->hnext = imap_get(&srv->defs, h);
-	imap_put(&srv->defs, h, e);
-	return e;
-}
-
-static void add_version(struct def_entry *e, int32_t version, struct definition *d,
-			const char *source, const char *owner, int64_t at)
-{
-	e->v = xrealloc(e->v, e->nv + 1, sizeof *e->v);
-	e->v[e->nv++] = (struct def_version){version, d, xstrdup(source), intern(owner), at};
-}
-
-void defs_load(void *arg, const struct store_def_row *row)
-{
-	struct server *srv = arg;
-	struct def_errors errs = {0};
-	const char *name = row->name;
-	int32_t version = row->version;
-	json_t *scripts = row->scripts ? json_loads(row->scripts, 0, NULL) : NULL;
-	struct def_input in = {row->file, row->source, strlen(row->source), name, scripts};
-	struct definition *d = def_read_input(&in, &errs);
-	json_decref(scripts);
-	if (d == NULL) {
-		/* Deployed by an older reader that allowed it: keep the history, not the run. */
-		log_warn("definition %s version %d no longer reads: %s", name, version,
-			 errs.n ? errs.msgs[0] : "?");
-		def_errors_free(&errs);
-		return;
-	}
-	struct def_entry *e = find_or_add(srv, name);
-	add_version(e, version, d, row->source, row->owner, row->deployed_at);
-	e->active = row->active;
-}
-
-void defs_free_all(struct server *srv)
-{
-	for (size_t i = 0; i < srv->defs.cap; i++) {
-		for (struct def_entry *e = srv->defs.slots[i].val, *next; e; e = next) {
-			next = e->hnext;
-			for (size_t k = 0; k < e->nv; k++) {
-				def_free(e->v[k].d);
-				free(e->v[k].source);
-			}
-			free(e->v);
-			free(e->name);
-			free(e);
-		}
-	}
-	imap_free(&srv->defs);
-}
 
 /* ---- deploy ------------------------------------------------------------------------ */
 
@@ -167,33 +91,7 @@ static void deploy_checked(struct call *c, json_t *checked)
 		all = NULL;
 		goto out;
 	}
-	json_t *deployed = json_array();
-	int64_t now = server_now();
-	struct batch *b = server_batch(srv);
-	json_array_foreach(files, i, f) {
-		if (defs[i] == NULL)
-			continue;	/* not reached: a file that did not read left a problem */
-		struct def_entry *en = find_or_add(srv, defs[i]->name);
-		int32_t version = en->nv ? en->v[en->nv - 1].version + 1 : 1;
-		const char *source = json_string_value(json_object_get(f, "source"));
-		json_t *scripts = json_object_get(f, "scripts");
-		struct rec_def *r = &store_batch_add(&b->sb, REC_DEF)->u.def;
-		r->name = xstrdup(en->name);
-		r->file = xstrdup(defs[i]->file);
-		r->source = xstrdup(source);
-		r->scripts = json_object_size(scripts) ? json_dumps(scripts, JSON_COMPACT) : NULL;
-		r->owner = c->owner;
-		r->deployed_at = now;
-		r->version = version;
-		add_version(en, version, defs[i], source, c->owner, now);
-		en->active = true;
-		json_array_append_new(deployed, json_pack("{s:s, s:i, s:s}", "name", en->name,
-							   "version", version, "file", defs[i]->file));
-	}
-	network_deployed(srv, defs, n);
-	for (i = 0; i < n; i++)
-		defs[i] = NULL;	/* kept by the registry */
-	server_mark_dirty(srv);
+	json_t *deployed = defs_deploy(srv, defs, files, n, c->owner);
 	call_reply(c, 201, json_pack("{s:o}", "deployed", deployed));
 out:
 	json_decref(all);
@@ -325,14 +223,12 @@ static int by_name(const void *a, const void *b)
 void api_defs_list(struct call *c)
 {
 	struct server *srv = c->srv;
-	size_t n = 0;
-	json_t **items = xcalloc(srv->defs.len + 1, sizeof *items);
-	for (size_t i = 0; i < srv->defs.cap; i++)
-		for (struct def_entry *e = srv->defs.slots[i].val; e; e = e->hnext)
-			if (e->active && e->nv) {
-				items = xrealloc(items, n + 1, sizeof *items);
-				items[n++] = summary(e);
-			}
+	struct def_entry **entries;
+	size_t n = defs_deployed_all(srv, &entries);
+	json_t **items = xcalloc(n + 1, sizeof *items);
+	for (size_t i = 0; i < n; i++)
+		items[i] = summary(entries[i]);
+	free(entries);
 	qsort(items, n, sizeof *items, by_name);
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++)
@@ -343,8 +239,8 @@ void api_defs_list(struct call *c)
 
 static struct def_entry *def_param(struct call *c)
 {
-	struct def_entry *e = find(c->srv, c->params[0]);
-	if (e == NULL || !e->active || e->nv == 0) {
+	struct def_entry *e = defs_deployed(c->srv, c->params[0]);
+	if (e == NULL) {
 		call_error(c, 404, "not_found", "name", "no definition %s", c->params[0]);
 		return NULL;
 	}
@@ -391,10 +287,7 @@ void api_def_undeploy(struct call *c)
 	struct def_entry *e = def_param(c);
 	if (e == NULL)
 		return;
-	e->active = false;
-	store_batch_add(&server_batch(c->srv)->sb, REC_DEF_UNDEPLOY)->u.def.name = xstrdup(e->name);
-	network_undeployed(c->srv, e->name);
-	server_mark_dirty(c->srv);
+	defs_undeploy(c->srv, e);
 	call_reply(c, 200, json_pack("{s:s, s:i}", "undeployed", e->name, "versions", (int)e->nv));
 }
 
@@ -517,118 +410,6 @@ bad:
 	return NULL;
 }
 
-/* A fact's value: the run's (over) beats the definition's; NULL if neither gives it. */
-static json_t *fact_value(const struct definition *d, json_t *over, const char *name)
-{
-	json_t *v = json_object_get(over, name);
-	for (size_t i = 0; v == NULL && i < d->nfacts; i++)
-		if (strcmp(d->facts[i].name, name) == 0)
-			v = d->facts[i].value;
-	return v;
-}
-
-/* A boolean fact, given as true/false or as the text "true"/"false" (from `jobgrid run`). */
-static bool fact_bool(const struct definition *d, json_t *over, const char *name)
-{
-	json_t *v = fact_value(d, over, name);
-	return json_is_true(v) || (json_is_string(v) && strcmp(json_string_value(v), "true") == 0);
-}
-
-static int64_t fact_int(const struct definition *d, json_t *over, const char *name, int64_t def)
-{
-	json_t *v = fact_value(d, over, name);
-	if (json_is_string(v))
-		return strtoll(json_string_value(v), NULL, 10);
-	return json_is_integer(v) ? json_integer_value(v) : def;
-}
-
-int64_t defs_fact_retries(const struct definition *d, json_t *over)
-{
-	/* job.joblet.maxretry (the name scripts see) beats joblet.maxretry when both are given
-	 * at the same level; a level given beats the definition's. */
-	json_t *v = json_object_get(over, "job.joblet.maxretry");
-	if (v == NULL)
-		v = json_object_get(over, "joblet.maxretry");
-	if (json_is_integer(v))
-		return json_integer_value(v);
-	if (json_is_string(v))	/* as the CLI sends it: checked to be digits */
-		return strtoll(json_string_value(v), NULL, 10);
-	return fact_int(d, NULL, "joblet.maxretry", fact_int(d, NULL, "job.joblet.maxretry", 0));
-}
-
-const struct definition *defs_current(struct server *srv, const char *name, int32_t *version,
-				      const char **owner)
-{
-	struct def_entry *e = find(srv, name);
-	if (e == NULL || !e->active || e->nv == 0)
-		return NULL;
-	*version = e->v[e->nv - 1].version;
-	*owner = e->v[e->nv - 1].owner;
-	return e->v[e->nv - 1].d;
-}
-
-size_t defs_active(struct server *srv, struct definition ***out)
-{
-	size_t n = 0;
-	*out = NULL;
-	for (size_t i = 0; i < srv->defs.cap; i++)
-		for (struct def_entry *e = srv->defs.slots[i].val; e; e = e->hnext)
-			if (e->active && e->nv) {
-				*out = xrealloc(*out, n + 1, sizeof **out);
-				(*out)[n++] = e->v[e->nv - 1].d;
-			}
-	return n;
-}
-
-json_t *defs_default_args(const struct definition *d, const char **why)
-{
-	json_t *args = json_object();
-	for (size_t i = 0; i < d->nargs; i++) {
-		if (d->args[i].def == NULL) {
-			*why = "an argument has no default, and nobody gave it";
-			json_decref(args);
-			return NULL;
-		}
-		json_object_set(args, d->args[i].name, d->args[i].def);
-	}
-	return args;
-}
-
-const struct definition *defs_find_version(struct server *srv, const char *name,
-					   int32_t version)
-{
-	struct def_entry *e = name ? find(srv, name) : NULL;
-	for (size_t i = 0; e && i < e->nv; i++)
-		if (e->v[i].version == version)
-			return e->v[i].d;
-	return NULL;
-}
-
-/* Environment of the run: JOBGRID_ARG_<NAME> for each argument, as text. */
-static char *run_env(json_t *args)
-{
-	json_t *env = json_object(), *v;
-	const char *k;
-	json_object_foreach(args, k, v) {
-		char name[128];
-		snprintf(name, sizeof name, "JOBGRID_ARG_%s", k);
-		if (json_is_string(v)) {
-			json_object_set(env, name, v);
-		} else if (json_is_real(v)) {
-			char num[40];
-			def_format_real(json_real_value(v), num, sizeof num);
-			json_object_set_new(env, name, json_string(num));
-		} else {
-			char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-			json_object_set_new(env, name, json_string(t));
-			free(t);
-		}
-	}
-	char *text = json_object_size(env) ? json_dumps(env, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	json_decref(env);
-	return text;
-}
-
 /* Facts that change how a run is scheduled; any other fact given at run time must be one
  * the definition declares (scripts read them). */
 static const char *const run_facts[] = {
@@ -678,99 +459,6 @@ static int check_facts(struct call *c, const struct definition *d, json_t *facts
 	return 0;
 }
 
-struct job *defs_create_job(struct server *srv, const char *owner, const struct definition *d,
-			    json_t *args, json_t *facts, const char *cmd, long long njoblets,
-			    int64_t seq, const char *cwd, char *script, const char **bad)
-{
-	struct job_spec sp = {
-		/* The definition's first group is the job's report group (wr's RepGroup). */
-		.seq = seq, .owner = owner, .name = d->name, .group = d->ngroups ? d->groups[0] : "",
-		.req_group = "",
-		.cwd = cwd && cwd[0] == '/' ? cwd : "/tmp", .cmd = cmd, .lost_retries = 3,
-		.njoblets = (int32_t)njoblets,
-		.retries = (int32_t)defs_fact_retries(d, facts),
-		.time_ms = fact_int(d, facts, "joblet.timeout", 0) * 1000,
-		.priority = (int32_t)fact_int(d, facts, "job.priority", 0),
-		.cores = (int32_t)fact_int(d, facts, "job.cores", 1),
-		.ram_mb = (int32_t)fact_int(d, facts, "job.ram_mb", 0),
-		.gpus = (int32_t)fact_int(d, facts, "job.gpus", 0),
-	};
-	int64_t output_limit = fact_int(d, facts, "job.output_limit", -1);
-	*bad = sp.retries < 0 || sp.retries > 1000 ? "joblet.maxretry: must be 0..1000"
-	       : sp.priority < 0 || sp.priority > 255 ? "job.priority: must be 0..255"
-	       : sp.cores < 0 || sp.cores > 1000000 ? "job.cores: must be 0..1000000"
-	       : sp.ram_mb < 0 ? "job.ram_mb: must not be negative"
-	       : sp.gpus < 0 || sp.gpus > 10000 ? "job.gpus: must be 0..10000"
-	       : sp.time_ms < 0 ? "joblet.timeout: must not be negative"
-	       : output_limit < -1 || output_limit > OUTPUT_LIMIT_MAX
-		       ? "job.output_limit: must be 0..1099511627776 bytes (1 TiB)"
-	       : njoblets < 0 || njoblets > 100000 ? "joblets: must be 0..100000" : NULL;
-	if (*bad) {
-		free(script);
-		return NULL;
-	}
-	char *env = run_env(args);
-	sp.env = env;
-	bool retry_permanent = fact_bool(d, facts, "joblet.retry_permanent");
-	if (script || retry_permanent || output_limit >= 0)
-		sp.x = xcalloc(1, sizeof *sp.x);
-	if (script)
-		sp.x->script = script;
-	if (sp.x)
-		sp.x->retry_permanent = retry_permanent;
-	if (output_limit >= 0) {
-		sp.x->has_output_limit = true;
-		sp.x->output_limit = output_limit;
-	}
-	struct job *j = sched_add(&srv->sched, &sp, server_now());
-	free(env);
-	return j;
-}
-
-struct job *defs_make_job(struct call *c, const struct definition *d, int32_t version,
-			  json_t *args, json_t *facts, const char *cmd, long long njoblets,
-			  int64_t seq, const char *cwd, char *script)
-{
-	const char *bad;
-	struct job *j = defs_create_job(c->srv, c->owner, d, args, facts, cmd, njoblets, seq, cwd,
-					script, &bad);
-	if (j == NULL) {
-		call_error(c, 422, "bad_request", "facts", "%s", bad);
-		return NULL;
-	}
-	char id[400];
-	call_reply(c, 201, json_pack("{s:s, s:I, s:s, s:i, s:I}", "id", job_id(j, id, sizeof id),
-				     "seq", (json_int_t)j->seq, "definition", d->name, "version",
-				     version, "joblets", (json_int_t)njoblets));
-	return j;
-}
-
-/* A run's command job: the template expanded with args. NULL with *bad (a static text or
- * buf) when the template or the joblets expression does not work out. */
-char *defs_expand_run(const struct definition *d, json_t *args, long long *njoblets, char *buf,
-		      size_t len, const char **field)
-{
-	const char *why;
-	char bad[128];
-	char *cmd = def_expand(d->command, args, &why, bad, sizeof bad);
-	if (cmd == NULL || def_eval_joblets(d->joblets, args, njoblets, &why)) {
-		*field = cmd ? "joblets" : "command";
-		snprintf(buf, len, "%s: %s%s%s", *field, cmd ? "" : bad, cmd ? "" : " ", why);
-		free(cmd);
-		return NULL;
-	}
-	return cmd;
-}
-
-/* The state kept with a command run: its definition version. malloc'd JSON text. */
-char *defs_run_state(const struct definition *d, int32_t version)
-{
-	json_t *st = json_pack("{s:s, s:i}", "definition", d->name, "version", version);
-	char *text = json_dumps(st, JSON_COMPACT);
-	json_decref(st);
-	return text;
-}
-
 static const char *const run_fields[] = {"args", "facts", "cwd", NULL};
 
 /* The run-time layer of the network settings (dependencies.mode=deep …) taken out of the
@@ -795,6 +483,66 @@ static json_t *net_overrides(struct call *c, json_t *facts, struct net_settings 
 		}
 	}
 	return plain;
+}
+
+/* A run asked for by call c: the registry answers it through w. */
+struct run_call {
+	struct run_waiter w;		/* first: a waiter is a run_call */
+	struct call *c;
+	void (*gone)(void *arg);	/* while the run waits for a script */
+	void *gone_arg;
+};
+
+static void run_made(struct run_waiter *w, const struct definition *d, int32_t version,
+		     const struct job *j, long long njoblets)
+{
+	struct run_call *rc = (struct run_call *)w;
+	char id[400];
+	call_reply(rc->c, 201, json_pack("{s:s, s:I, s:s, s:i, s:I}", "id", job_id(j, id, sizeof id),
+					 "seq", (json_int_t)j->seq, "definition", d->name,
+					 "version", version, "joblets", (json_int_t)njoblets));
+	free(rc);
+}
+
+static void run_refused(struct run_waiter *w, int status, const char *code, const char *field,
+			const char *msg)
+{
+	struct run_call *rc = (struct run_call *)w;
+	call_error(rc->c, status, code, field, "%s", msg);
+	free(rc);
+}
+
+/* The script's error, and its traceback as a field of its own. */
+static void run_script_failed(struct run_waiter *w, const char *msg, json_t *traceback)
+{
+	struct run_call *rc = (struct run_call *)w;
+	call_reply(rc->c, 422, json_pack("{s:{s:s, s:s, s:s, s:O?}}", "error", "code",
+					 "script_error", "message", msg, "field", "script",
+					 "traceback", traceback));
+	free(rc);
+}
+
+static void on_run_client_close(struct evhttp_connection *evcon, void *arg)
+{
+	struct run_call *rc = arg;
+	rc->gone(rc->gone_arg);
+}
+
+static void run_wait(struct run_waiter *w, void (*gone)(void *arg), void *arg)
+{
+	struct run_call *rc = (struct run_call *)w;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(rc->c->req);
+	rc->gone = gone;
+	rc->gone_arg = arg;
+	if (gone == NULL) {
+		evhttp_connection_set_closecb(evcon, NULL, NULL);
+		return;
+	}
+	rc->c->kept = true;
+	evhttp_connection_set_closecb(evcon, on_run_client_close, rc);
+	/* evhttp stops reading while a request is open; read again so a client that goes
+	 * away is noticed now. */
+	bufferevent_enable(evhttp_connection_get_bufferevent(evcon), EV_READ);
 }
 
 /* POST /v1/definitions/{name}/runs {"args": {…}, "facts": {…}, "cwd"} */
@@ -825,27 +573,14 @@ void api_def_run(struct call *c)
 	if (plain == NULL)
 		return;
 	json_t *args = check_facts(c, d, plain) ? NULL : run_args(c, d, given);
-	if (args && !network_run_by_hand(c, d, ver->version, args, plain, &over, cwd))
-		defs_start_run(c, d, ver->version, args, plain, cwd);
+	if (args) {
+		struct run_call *rc = xcalloc(1, sizeof *rc);	/* freed when answered */
+		rc->w = (struct run_waiter){c->owner, run_made, run_refused, run_script_failed,
+					    run_wait};
+		rc->c = c;
+		if (!network_run_by_hand(c->srv, &rc->w, d, ver->version, args, plain, &over, cwd))
+			defs_start_run(c->srv, &rc->w, d, ver->version, args, plain, cwd);
+	}
 	json_decref(args);
 	json_decref(plain);
-}
-
-void defs_start_run(struct call *c, const struct definition *d, int32_t version, json_t *args,
-		    json_t *facts, const char *cwd)
-{
-	if (d->script) {
-		scripts_start_run(c, c->srv, d, version, c->owner, args, facts, cwd, 0);
-		return;
-	}
-	char why[300];
-	const char *field;
-	long long njoblets;
-	char *cmd = defs_expand_run(d, args, &njoblets, why, sizeof why, &field);
-	if (cmd == NULL)
-		call_error(c, 422, "bad_request", field, "%s", why);
-	else
-		defs_make_job(c, d, version, args, facts, cmd, njoblets, 0, cwd,
-			      defs_run_state(d, version));
-	free(cmd);
 }

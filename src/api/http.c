@@ -1,13 +1,16 @@
 /* HTTP on evhttp: the route table, the life of a call, replies held back until the
  * commit they depend on, and idempotency keys. */
-#include "server/server.h"
+#include "api/api.h"
+#include "api/call.h"
+#include "api/decode.h"
+#include "api/handlers.h"
+#include "api/route.h"
+#include "server/listen.h"
+#include "server/persist.h"
 #include "base/clock.h"
 #include "base/intern.h"
 #include "base/log.h"
 #include "base/xalloc.h"
-#include "api/decode.h"
-#include "api/route.h"
-#include "server/listen.h"
 #include <ctype.h>
 #include <errno.h>
 #include <sys/queue.h>
@@ -66,12 +69,13 @@ static struct route routes[] = {
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
+/* A reply held until its commit (server_hold): held is first, so a held is a pending. */
 struct pending {
+	struct held held;
 	struct call *call;	/* owned: freed once sent */
 	int status;
 	struct evbuffer *body;	/* owned until handed to evhttp */
 	const char *ctype;	/* static */
-	struct pending *next;
 };
 
 /* ---- metrics access ---------------------------------------------------------------- */
@@ -120,8 +124,9 @@ static const char *status_reason(int status)
 	}
 }
 
-static void send_pending(struct pending *p)
+static void send_pending(struct held *held)
 {
+	struct pending *p = (struct pending *)held;
 	struct call *c = p->call;
 	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
 	evhttp_add_header(h, "Content-Type", p->ctype);
@@ -137,49 +142,11 @@ static void send_pending(struct pending *p)
 	free(p);
 }
 
-/* Hold a reply until every change it may reveal is on disk: behind the open batch if it
- * has records, else behind the newest batch being committed, else send it now. */
+/* Hold a reply until every change it may reveal is on disk. */
 static void enqueue(struct server *srv, struct pending *p)
 {
-	struct batch *b = NULL;
-	if (srv->cur && srv->cur->sb.n > 0)
-		b = srv->cur;
-	else if (srv->last_sent)
-		b = srv->last_sent;
-	if (b == NULL) {
-		send_pending(p);
-		return;
-	}
-	if (b->replies_tail)
-		b->replies_tail->next = p;
-	else
-		b->replies = p;
-	b->replies_tail = p;
-	if (b == srv->cur)
-		server_mark_dirty(srv);
-}
-
-void batch_move_replies(struct batch *from, struct batch *to)
-{
-	if (from->replies == NULL)
-		return;
-	if (to->replies_tail)
-		to->replies_tail->next = from->replies;
-	else
-		to->replies = from->replies;
-	to->replies_tail = from->replies_tail;
-	from->replies = from->replies_tail = NULL;
-}
-
-void batch_send_replies(struct batch *b)
-{
-	struct pending *p = b->replies;
-	b->replies = b->replies_tail = NULL;
-	while (p) {
-		struct pending *next = p->next;
-		send_pending(p);
-		p = next;
-	}
+	p->held.send = send_pending;
+	server_hold(srv, &p->held);
 }
 
 /* The reply to a call with a new Idempotency-Key: kept for resends, in memory and in the
@@ -192,16 +159,7 @@ static void answer_idem(struct server *srv, struct call *c, int status, const ch
 		idem_abandon(&srv->idem, c->idem);
 		return;
 	}
-	int64_t at = clock_wall_ms();
-	idem_answer(&srv->idem, c->idem, status, text, at);
-	struct rec *r = store_batch_add(&server_batch(srv)->sb, REC_IDEM);
-	const char *nl = strchr(c->idem, '\n');
-	r->u.idem.owner = intern_n(c->idem, (size_t)(nl - c->idem));
-	r->u.idem.key = xstrdup(nl + 1);
-	r->u.idem.body = xstrdup(text);
-	r->u.idem.status = status;
-	r->u.idem.at = at;
-	server_mark_dirty(srv);
+	persist_idem_answer(srv, c->idem, status, text);
 }
 
 static void reply_buf(struct call *c, int status, const char *ctype, const char *text, size_t len)
@@ -246,29 +204,6 @@ void call_error(struct call *c, int status, const char *code, const char *field,
 	json_t *err = json_pack("{s:{s:s, s:s, s:s}}", "error", "code", code, "message", msg,
 				"field", field ? field : "");
 	call_reply(c, status, err);
-}
-
-/* ---- idempotency ------------------------------------------------------------------- */
-
-void idem_load(void *arg, const char *owner, const char *key, int32_t status, const char *body,
-	       int64_t at)
-{
-	struct server *srv = arg;
-	char *full = xasprintf("%s\n%s", owner, key);
-	idem_answer(&srv->idem, full, status, body, at);
-	free(full);
-}
-
-void idem_prune(struct server *srv, int64_t before)
-{
-	idem_prune_before(&srv->idem, before);
-	store_batch_add(&server_batch(srv)->sb, REC_IDEM_PRUNE)->u.prune_before = before;
-	server_mark_dirty(srv);
-}
-
-void idem_free_all(struct server *srv)
-{
-	idem_free(&srv->idem);
 }
 
 /* ---- dispatch ---------------------------------------------------------------------- */
@@ -500,18 +435,18 @@ static void dispatch(struct server *srv, struct call *c)
 
 int http_start(struct server *srv, int fd, const char *bound, char **err)
 {
-	srv->http = evhttp_new(srv->base);
-	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PATCH |
+	srv->api->http = evhttp_new(srv->base);
+	evhttp_set_allowed_methods(srv->api->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PATCH |
 						      EVHTTP_REQ_DELETE | EVHTTP_REQ_PUT |
 						      EVHTTP_REQ_HEAD);
-	evhttp_set_max_body_size(srv->http, MAX_BODY);
-	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)64 * 1024);
-	evhttp_set_timeout(srv->http, 120);
-	evhttp_set_gencb(srv->http, on_request, srv);
+	evhttp_set_max_body_size(srv->api->http, MAX_BODY);
+	evhttp_set_max_headers_size(srv->api->http, (ev_ssize_t)64 * 1024);
+	evhttp_set_timeout(srv->api->http, 120);
+	evhttp_set_gencb(srv->api->http, on_request, srv);
 	int one = 1;
 	/* Without it every small reply waits for the peer's delayed ACK (DECISIONS pitfall 1). */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	if (evhttp_accept_socket_with_handle(srv->http, fd) == NULL) {
+	if (evhttp_accept_socket_with_handle(srv->api->http, fd) == NULL) {
 		*err = xasprintf("cannot listen on %s: %s", bound, strerror(errno));
 		close(fd);
 		return -1;
@@ -522,7 +457,7 @@ int http_start(struct server *srv, int fd, const char *bound, char **err)
 
 void http_stop(struct server *srv)
 {
-	if (srv->http)
-		evhttp_free(srv->http);
-	srv->http = NULL;
+	if (srv->api->http)
+		evhttp_free(srv->api->http);
+	srv->api->http = NULL;
 }

@@ -1,4 +1,8 @@
 /* Handlers for /v1/jobs: create, list, show, change, remove, cancel, retry. */
+#include "api/api.h"
+#include "api/call.h"
+#include "api/handlers.h"
+#include "api/render.h"
 #include "server/server.h"
 #include "api/decode.h"
 #include "base/xalloc.h"
@@ -58,7 +62,7 @@ void api_jobs_create(struct call *c)
 		call_error(c, 400, "bad_request", "", "the body must be a job object or an array of them");
 		return;
 	}
-	if (decode_job_batch(c->body, c->owner, server_now(), &reqs, &n, &e)) {
+	if (decode_job_batch(c->body, c->owner, server_now(srv), &reqs, &n, &e)) {
 		reply_derr(c, &e);
 		return;
 	}
@@ -77,7 +81,7 @@ void api_jobs_create(struct call *c)
 		goto out;
 	}
 	json_t *ids = json_array(), *seqs = json_array(), *dups = json_array();
-	int64_t now = server_now();
+	int64_t now = server_now(srv);
 	for (size_t i = 0; i < n; i++) {
 		char id[400];
 		if (batch && reqs[i].spec.unique &&
@@ -173,7 +177,7 @@ void api_jobs_list(struct call *c)
 			more++;
 			continue;
 		}
-		json_array_append_new(jobs, render_job(j, false));
+		json_array_append_new(jobs, render_job(c->srv, j, false));
 		last = seq;
 	}
 	char cur[32];
@@ -191,7 +195,7 @@ void api_job_get(struct call *c)
 	}
 	struct job *j = job_param(c);
 	if (j)	/* joblets=0: the list's summary, cheap to poll for a job of many joblets */
-		call_reply(c, 200, render_job(j, jl == NULL || strcmp(jl, "1") == 0));
+		call_reply(c, 200, render_job(c->srv, j, jl == NULL || strcmp(jl, "1") == 0));
 }
 
 /* The options j would have after the patch: the patch's lists where given, else j's. */
@@ -224,7 +228,7 @@ void api_job_patch(struct call *c)
 	struct job *j = job_param(c);
 	if (j == NULL)
 		return;
-	if (c->body == NULL || decode_job_patch(c->body, server_now(), &mod, &mask, &e)) {
+	if (c->body == NULL || decode_job_patch(c->body, server_now(c->srv), &mod, &mask, &e)) {
 		if (c->body == NULL)
 			call_error(c, 400, "bad_request", "", "the body must be a JSON object");
 		else
@@ -248,11 +252,11 @@ void api_job_patch(struct call *c)
 			goto out;
 		}
 	}
-	if (sched_modify(&c->srv->sched, j, &mod, mask, server_now(), &why)) {
+	if (sched_modify(&c->srv->sched, j, &mod, mask, server_now(c->srv), &why)) {
 		call_error(c, 409, "conflict", "state", "%s", why);
 		goto out;
 	}
-	call_reply(c, 200, render_job(j, true));
+	call_reply(c, 200, render_job(c->srv, j, true));
 out:
 	job_ext_free(mod.x);
 }
@@ -266,7 +270,7 @@ void api_job_delete(struct call *c)
 	char id[400];
 	job_id(j, id, sizeof id);
 	const char *force = call_query(c, "force");
-	if (sched_remove(&c->srv->sched, j, force && strcmp(force, "0") != 0, server_now(), &why)) {
+	if (sched_remove(&c->srv->sched, j, force && strcmp(force, "0") != 0, server_now(c->srv), &why)) {
 		call_error(c, 409, "conflict", "state", "cannot remove %s: %s", id, why);
 		return;
 	}
@@ -317,7 +321,7 @@ void api_jobs_remove(struct call *c)
 			jobs[n++] = j;
 	}
 	qsort(jobs, n, sizeof *jobs, by_seq_desc);
-	int64_t now = server_now();
+	int64_t now = server_now(c->srv);
 	for (bool progress = true; progress;) {
 		progress = false;
 		for (k = 0; k < n; k++) {
@@ -348,14 +352,14 @@ void api_job_cancel(struct call *c)
 	struct job *j = job_param(c);
 	if (j == NULL)
 		return;
-	sched_cancel(&c->srv->sched, j, server_now());
+	sched_cancel(&c->srv->sched, j, server_now(c->srv));
 	/* Tell parked workers now rather than at their next heartbeat. */
 	for (int32_t i = 0; i < j->njoblets; i++) {
 		struct attempt *a = j->joblets[i].live;
-		if (a && a->worker && a->worker->parked)
-			parked_reply(a->worker->parked, false);
+		if (a && a->worker)
+			reserve_answer(a->worker);
 	}
-	call_reply(c, 200, render_job(j, true));
+	call_reply(c, 200, render_job(c->srv, j, true));
 }
 
 void api_job_retry(struct call *c)
@@ -364,9 +368,9 @@ void api_job_retry(struct call *c)
 	struct job *j = job_param(c);
 	if (j == NULL)
 		return;
-	if (sched_retry(&c->srv->sched, j, server_now(), &why)) {
+	if (sched_retry(&c->srv->sched, j, server_now(c->srv), &why)) {
 		call_error(c, 409, "conflict", "state", "%s", why);
 		return;
 	}
-	call_reply(c, 200, render_job(j, true));
+	call_reply(c, 200, render_job(c->srv, j, true));
 }

@@ -1,4 +1,7 @@
 /* Limit groups: GET /v1/limits, GET and PUT /v1/limits/{name}. */
+#include "api/call.h"
+#include "api/handlers.h"
+#include "api/render.h"
 #include "server/server.h"
 #include "api/decode.h"
 

@@ -1,16 +1,10 @@
 /* JSON renderings of jobs, attempts and workers; field names are the API contract. */
+#include "api/render.h"
 #include "server/server.h"
 #include "base/clock.h"
 #include "core/opts.h"
 #include <stdio.h>
 #include <string.h>
-
-static const struct sched *reasons_from;	/* the scheduler that explains waiting joblets */
-
-void render_init(const struct sched *s)
-{
-	reasons_from = s;
-}
 
 json_t *render_time(int64_t wall_ms)
 {
@@ -18,9 +12,9 @@ json_t *render_time(int64_t wall_ms)
 	return wall_ms ? json_string(clock_format_rfc3339(wall_ms, buf, sizeof buf)) : json_null();
 }
 
-json_t *render_attempt(const struct attempt *a)
+static json_t *render_attempt(const struct server *srv, const struct attempt *a)
 {
-	int64_t wall = attempt_wall_ms(a, server_now());
+	int64_t wall = attempt_wall_ms(a, server_now(srv));
 	json_t *late = NULL;
 	if (a->late_result)
 		late = json_loads(a->late_result, 0, NULL);
@@ -77,7 +71,7 @@ static json_t *joblet_env(const struct job *j)
 	return env;
 }
 
-json_t *render_job(const struct job *j, bool with_joblets)
+json_t *render_job(const struct server *srv, const struct job *j, bool with_joblets)
 {
 	char id[400];
 	job_id(j, id, sizeof id);
@@ -120,7 +114,7 @@ json_t *render_job(const struct job *j, bool with_joblets)
 			if (jl->state == JS_WAITING || jl->state == JS_READY) {
 				char buf[1024];
 				json_object_set_new(o, "reason", json_string(sched_reason(
-									 reasons_from, jl, server_now(),
+									 &srv->sched, jl, server_now(srv),
 									 buf, sizeof buf)));
 				break;
 			}
@@ -134,13 +128,13 @@ json_t *render_job(const struct job *j, bool with_joblets)
 		json_t *atts = json_array();
 		char buf[1024];
 		for (const struct attempt *a = jl->attempts; a; a = a->next)
-			json_array_append_new(atts, render_attempt(a));
+			json_array_append_new(atts, render_attempt(srv, a));
 		json_array_append_new(
 			arr, json_pack("{s:i, s:s, s:i, s:i, s:i, s:s, s:o, s:o}", "index", jl->index,
 				       "state", jl_state_name(jl->state), "retry",
 				       jl->nattempts > 0 ? jl->nattempts - 1 : 0, "errors", jl->errors,
 				       "lost", jl->lost, "reason",
-				       sched_reason(reasons_from, jl, server_now(), buf, sizeof buf),
+				       sched_reason(&srv->sched, jl, server_now(srv), buf, sizeof buf),
 				       "ready_at", render_time(jl->ready_at), "attempts", atts));
 	}
 	json_object_set_new(o, "joblets", arr);

@@ -8,7 +8,11 @@
  * slow reader holds one slice, and a reader of a 1 GB log takes one slice's read per
  * loop turn, never the loop. Followers keep their cursor: each commit makes them read
  * only the rows committed since. */
+#include "api/api.h"
+#include "api/call.h"
+#include "api/handlers.h"
 #include "server/server.h"
+#include "store/store.h"
 #include "base/log.h"
 #include "base/xalloc.h"
 #include <event2/buffer.h>
@@ -37,7 +41,7 @@ struct log_follower {
 
 bool stream_has_listeners(const struct server *srv)
 {
-	return srv->sse != NULL;
+	return srv->api->sse != NULL;
 }
 
 static size_t backlog(struct call *c)
@@ -86,7 +90,7 @@ static void sse_drop(struct server *srv, struct sse_client *s)
 	if (s->prev)
 		s->prev->next = s->next;
 	else
-		srv->sse = s->next;
+		srv->api->sse = s->next;
 	/* The analyzer cannot see that the list links only live clients. */
 	if (s->next)
 		s->next->prev = s->prev; // NOLINT(clang-analyzer-unix.Malloc)
@@ -115,10 +119,10 @@ void api_events(struct call *c)
 	struct sse_client *s = xcalloc(1, sizeof *s);
 	s->call = c;
 	s->seq = seq;
-	s->next = c->srv->sse;
+	s->next = c->srv->api->sse;
 	if (s->next)
 		s->next->prev = s;
-	c->srv->sse = s;
+	c->srv->api->sse = s;
 	stream_begin(c, "text/event-stream", on_sse_close, s);
 	send_text(c, ": jobgrid events\n\n", 18);
 }
@@ -132,7 +136,7 @@ void stream_publish(struct server *srv, json_t *events)
 		char *msg = xasprintf("event: %s\ndata: %s\n\n",
 				      json_string_value(json_object_get(e, "event")), data);
 		int64_t seq = json_integer_value(json_object_get(e, "seq"));
-		for (struct sse_client *s = srv->sse, *next; s; s = next) {
+		for (struct sse_client *s = srv->api->sse, *next; s; s = next) {
 			/* s may be dropped below; next is a different, live client. */
 			next = s->next; // NOLINT(clang-analyzer-unix.Malloc)
 			if (s->seq && s->seq != seq)
@@ -149,7 +153,7 @@ void stream_publish(struct server *srv, json_t *events)
 
 void stream_keepalive(struct server *srv)
 {
-	for (struct sse_client *s = srv->sse; s; s = s->next)
+	for (struct sse_client *s = srv->api->sse; s; s = s->next)
 		send_text(s->call, ": keep-alive\n\n", 14);
 }
 
@@ -191,7 +195,7 @@ static void follower_drop(struct server *srv, struct log_follower *f)
 	if (f->prev)
 		f->prev->next = f->next;
 	else
-		srv->followers = f->next;
+		srv->api->followers = f->next;
 	if (f->next)
 		f->next->prev = f->prev;
 	stream_end(f->call);
@@ -222,7 +226,7 @@ static bool follow_done(struct server *srv, struct log_follower *f)
 	if (j == NULL)
 		return true;
 	if (jl_state_final(j->state) && f->end_after == 0) {
-		f->end_after = srv->submitted + (srv->cur && srv->cur->sb.n ? 1 : 0);
+		f->end_after = server_batches_due(srv);
 		if (f->end_after == 0)
 			f->end_after = 1;
 	}
@@ -303,10 +307,10 @@ void api_job_log(struct call *c)
 		free(f);
 		return;
 	}
-	f->next = srv->followers;
+	f->next = srv->api->followers;
 	if (f->next)
 		f->next->prev = f;
-	srv->followers = f;
+	srv->api->followers = f;
 	stream_begin(c, "text/plain; charset=utf-8", on_follower_close, f);
 	if (rows > 0) {
 		f->writing = true;
@@ -317,7 +321,7 @@ void api_job_log(struct call *c)
 
 void stream_wake_followers(struct server *srv)
 {
-	for (struct log_follower *f = srv->followers, *next; f; f = next) {
+	for (struct log_follower *f = srv->api->followers, *next; f; f = next) {
 		next = f->next;
 		if (f->follow)
 			log_pump(srv, f);	/* unless a slice is being written: its callback
@@ -327,10 +331,10 @@ void stream_wake_followers(struct server *srv)
 
 void stream_close_all(struct server *srv)
 {
-	struct sse_client *s = srv->sse;
-	struct log_follower *f = srv->followers;
-	srv->sse = NULL;
-	srv->followers = NULL;
+	struct sse_client *s = srv->api->sse;
+	struct log_follower *f = srv->api->followers;
+	srv->api->sse = NULL;
+	srv->api->followers = NULL;
 	while (s) {
 		struct sse_client *next = s->next;
 		stream_end(s->call);

@@ -1,6 +1,12 @@
 /* Handlers for workers and attempts: register, reserve (long-poll), heartbeat, output,
  * finish. Every report names its attempt id, the fencing token: a report for an attempt
  * that is no longer live is refused (409) and kept as its late_result. */
+#include "api/api.h"
+#include "api/call.h"
+#include "api/handlers.h"
+#include "api/render.h"
+#include "server/persist.h"
+#include "server/scripts.h"
 #include "server/server.h"
 #include "api/decode.h"
 #include "base/clock.h"
@@ -11,6 +17,19 @@
 #include <event2/buffer.h>
 #include <string.h>
 
+/* A parked reserve long-poll of one worker. */
+struct parked {
+	struct call *call;
+	struct worker *worker;
+	int32_t free_cores, free_ram, free_gpus;
+	size_t max;
+	json_t *results;		/* owned: the finished reports' results so far */
+	struct event *timeout;
+	struct parked *next, *prev;
+};
+
+static void parked_reply(struct parked *p, bool lost);
+
 #define MAX_CHUNK (4u << 20)	/* bytes in one output request (the worker sends ≤ 1 MiB) */
 
 static struct worker *worker_param(struct call *c)
@@ -20,7 +39,7 @@ static struct worker *worker_param(struct call *c)
 		call_error(c, 404, "unknown_worker", "id",
 			   "unknown worker %s: register again", c->params[0]);
 	else
-		sched_worker_touch(&c->srv->sched, w, server_now(), clock_mono_ms());
+		sched_worker_touch(&c->srv->sched, w, server_now(c->srv), clock_mono_ms());
 	return w;
 }
 
@@ -28,9 +47,9 @@ static struct worker *worker_param(struct call *c)
 
 /* When a chunk was written: the worker's clock, unless the server runs on a test clock,
  * whose time then stamps it as it stamps attempts, so output and show agree. */
-static int64_t chunk_time(int64_t worker_at)
+static int64_t chunk_time(const struct server *srv, int64_t worker_at)
 {
-	return worker_at && !server_test_clock() ? worker_at : server_now();
+	return worker_at && !server_test_clock(srv) ? worker_at : server_now(srv);
 }
 
 /* ---- register ---------------------------------------------------------------------- */
@@ -105,7 +124,7 @@ static int claim_name(struct server *srv, const char *name, const char *instance
 	if (old == NULL)
 		return 0;
 	if (old->lease_deadline <= mono) {
-		sched_worker_lose(&srv->sched, old, "no word for its lease", server_now());
+		sched_worker_lose(&srv->sched, old, "no word for its lease", server_now(srv));
 		return 0;
 	}
 	if (*instance && strcmp(old->instance, instance) == 0) {
@@ -118,7 +137,7 @@ static int claim_name(struct server *srv, const char *name, const char *instance
 			"node name %s is taken by live worker %s (pid %d, last seen %lld ms ago); "
 			"give this worker another --name, or wait for that one to leave or for its"
 			" lease to end (in %lld s)",
-			name, old->id, old->pid, (long long)(server_now() - old->last_seen),
+			name, old->id, old->pid, (long long)(server_now(srv) - old->last_seen),
 			(long long)(old->lease_deadline - mono + 999) / 1000);
 }
 
@@ -157,7 +176,7 @@ void api_workers_register(struct call *c)
 		ids[i] = json_integer_value(json_array_get(running, i));
 	struct worker *w = sched_worker_add(&srv->sched, name, (int32_t)cores, (int32_t)ram,
 					    (int32_t)gpus, tags, (int)pid, ids, n, re, &nr, ca, &nc,
-					    server_now(), clock_mono_ms());
+					    server_now(srv), clock_mono_ms());
 	snprintf(w->instance, sizeof w->instance, "%s", instance);
 	snprintf(w->ram_method, sizeof w->ram_method, "%s", method);
 	free(w->ram_method_note);
@@ -198,7 +217,7 @@ void api_worker_leave(struct call *c)
 	}
 	if (w->parked)	/* an empty answer, not the 404 a lost worker's poll gets */
 		parked_reply(w->parked, false);
-	sched_worker_lose(&c->srv->sched, w, "it left", server_now());
+	sched_worker_lose(&c->srv->sched, w, "it left", server_now(c->srv));
 	call_reply(c, 200, json_pack("{s:b}", "left", 1));
 	server_check_drained(c->srv);
 }
@@ -230,14 +249,14 @@ static json_t *apply_finish(struct server *srv, struct worker *w, json_t *obj, i
 			 (long long)f.attempt, (long long)f.output_bytes,
 			 (long long)live->out_bytes);
 	if (live && live->worker)
-		sched_worker_touch(&srv->sched, live->worker, server_now(), clock_mono_ms());
+		sched_worker_touch(&srv->sched, live->worker, server_now(srv), clock_mono_ms());
 	json_t *late = json_deep_copy(obj);
-	json_object_set_new(late, "reported_at", render_time(server_now()));
+	json_object_set_new(late, "reported_at", render_time(server_now(srv)));
 	char *late_text = json_dumps(late, JSON_COMPACT);
 	json_decref(late);
 	struct worker *holder = live ? live->worker : NULL;
 	int32_t fc = live ? live->cores : 0, fr = live ? live->ram_mb : 0, fg = live ? live->gpus : 0;
-	*res = sched_finish(&srv->sched, w, &f, late_text, server_now());
+	*res = sched_finish(&srv->sched, w, &f, late_text, server_now(srv));
 	free(late_text);
 	if (*res == FINISH_APPLIED && holder && holder->parked) {
 		/* The worker's parked poll named what was free when it was sent; what this
@@ -331,7 +350,7 @@ void api_attempt_output(struct call *c)
 		return;
 	}
 	if (a->worker)
-		sched_worker_touch(&c->srv->sched, a->worker, server_now(), clock_mono_ms());
+		sched_worker_touch(&c->srv->sched, a->worker, server_now(c->srv), clock_mono_ms());
 	if (offset > a->out_bytes) {
 		json_t *err = json_pack("{s:{s:s, s:s, s:s}, s:I}", "error", "code", "output_gap",
 					"message", "offset: the server has less of this attempt's"
@@ -345,7 +364,7 @@ void api_attempt_output(struct call *c)
 		char *data = xmalloc(len - skip);
 		evbuffer_drain(in, skip);
 		evbuffer_remove(in, data, len - skip);	/* the only copy kept until the commit */
-		persist_output(c->srv, id, a->out_bytes, chunk_time(at), data, len - skip);
+		persist_output(c->srv, id, a->out_bytes, chunk_time(c->srv, at), data, len - skip);
 		a->out_bytes = offset + (int64_t)len;
 	} else {
 		evbuffer_drain(in, len);
@@ -383,13 +402,14 @@ void api_worker_heartbeat(struct call *c)
 
 /* ---- reserve ----------------------------------------------------------------------- */
 
+
 static void parked_unlink(struct parked *p)
 {
 	struct server *srv = p->call->srv;
 	if (p->prev)
 		p->prev->next = p->next;
 	else
-		srv->parked = p->next;
+		srv->api->parked = p->next;
 	if (p->next)
 		p->next->prev = p->prev;
 	if (p->worker)
@@ -419,7 +439,7 @@ static void send_reserve(struct call *c, struct worker *w, json_t *results, stru
 				     c->srv->draining, "parked", parked));
 }
 
-void parked_reply(struct parked *p, bool lost)
+static void parked_reply(struct parked *p, bool lost)
 {
 	struct call *c = p->call;
 	struct worker *w = p->worker;
@@ -432,15 +452,35 @@ void parked_reply(struct parked *p, bool lost)
 	free(p);
 }
 
-void worker_lost_hook(void *ctx, struct worker *w)
+void reserve_worker_lost(struct server *srv, struct worker *w)
 {
-	if (w->nrunning)
-		log_warn("worker %s (%s) dropped: %s; %d joblets re-queued or failed", w->id,
-			 w->name, w->gone_why ? w->gone_why : "?", w->nrunning);
-	else if (!w->placeholder)
-		log_info("worker %s (%s) dropped: %s", w->id, w->name, w->gone_why ? w->gone_why : "?");
 	if (w->parked)
 		parked_reply(w->parked, true);
+}
+
+void reserve_kills(struct server *srv)
+{
+	for (struct parked *p = srv->api->parked, *next; p; p = next) {
+		next = p->next;
+		for (struct attempt *a = p->worker->running; a; a = a->wnext) {
+			if (a->cancel_requested) {
+				parked_reply(p, false);
+				break;
+			}
+		}
+	}
+}
+
+void reserve_answer(struct worker *w)
+{
+	if (w->parked)
+		parked_reply(w->parked, false);
+}
+
+void reserve_answer_all(struct server *srv)
+{
+	while (srv->api->parked)
+		parked_reply(srv->api->parked, false);
 }
 
 static void on_parked_timeout(evutil_socket_t fd, short what, void *arg)
@@ -458,13 +498,13 @@ static size_t reserve_now(struct server *srv, struct worker *w, int32_t c, int32
 {
 	if (srv->draining || srv->stopping || w->stopping)
 		return 0;
-	return sched_reserve(&srv->sched, w, c, r, g, max, got, server_now());
+	return sched_reserve(&srv->sched, w, c, r, g, max, got, server_now(srv));
 }
 
-void server_try_parked(struct server *srv)
+void reserve_offer(struct server *srv)
 {
 	struct attempt *got[1024];
-	for (struct parked *p = srv->parked, *next; p; p = next) {
+	for (struct parked *p = srv->api->parked, *next; p; p = next) {
 		next = p->next;
 		size_t n = reserve_now(srv, p->worker, p->free_cores, p->free_ram, p->free_gpus,
 				       p->max, got);
@@ -562,10 +602,10 @@ void api_worker_reserve(struct call *c)
 	p->timeout = evtimer_new(srv->base, on_parked_timeout, p);
 	struct timeval tv = {(time_t)(wait_ms / 1000), (suseconds_t)(wait_ms % 1000) * 1000};
 	evtimer_add(p->timeout, &tv);
-	p->next = srv->parked;
-	if (srv->parked)
-		srv->parked->prev = p;
-	srv->parked = p;
+	p->next = srv->api->parked;
+	if (srv->api->parked)
+		srv->api->parked->prev = p;
+	srv->api->parked = p;
 	w->parked = p;
 	c->kept = true;
 	/* evhttp stops reading while a request is open; read again so a worker that goes

@@ -7,6 +7,7 @@
  * callback can say how it ended (a signal such as SIGXCPU from its CPU limit, or our kill
  * at the time limit). The children are reaped by the server's SIGCHLD handler, which
  * hands every pid that is not a local worker to child_reaped(). */
+#include "server/child.h"
 #include "server/server.h"
 #include "base/log.h"
 #include "base/spawn.h"

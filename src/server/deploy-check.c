@@ -8,6 +8,8 @@
  *
  * A hop made by a deployed definition that is not in this deploy names the file it was
  * deployed from, "as deployed". */
+#include "server/network.h"
+#include "server/registry.h"
 #include "server/server.h"
 #include "base/buf.h"
 #include "base/xalloc.h"

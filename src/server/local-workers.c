@@ -9,6 +9,8 @@
  * (local-registry.h) and adopts the ones still alive, watching them through a pidfd as
  * they are not its children, so each node name runs once. On a clean shutdown or a drain
  * they stop and report their joblets before the server exits. */
+#include "server/local-workers.h"
+#include "server/child.h"
 #include "server/server.h"
 #include "server/local-registry.h"
 #include "base/clock.h"
@@ -115,7 +117,7 @@ static void worker_gone(struct local_worker *lw, const char *how)
 	struct server *srv = lw->srv;
 	struct worker *w = sched_worker_named(&srv->sched, lw->e.name);
 	if (w && w->pid == lw->e.pid) {
-		sched_worker_lose(&srv->sched, w, "its process exited", server_now());
+		sched_worker_lose(&srv->sched, w, "its process exited", server_now(srv));
 		server_mark_dirty(srv);
 	}
 	int pid = lw->e.pid;

@@ -6,7 +6,12 @@
  * seq. A job's end reaches the planner at the end of the loop turn, never from inside a
  * scheduler callback, since the successors it starts add jobs to the scheduler. The timer
  * is the server's one tick (server.c asks network_tick for the next wake). */
+#include "server/network.h"
+#include "server/batch.h"
+#include "server/registry.h"
+#include "server/scripts.h"
 #include "server/server.h"
+#include "store/store.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/xalloc.h"
@@ -21,18 +26,28 @@ struct net_end {
 	bool ok;
 };
 
-static struct {
+/* The network module's state on the server (srv->net). */
+struct network {
 	struct net_end *ends;		/* owned array */
 	size_t n, cap;
 	struct event *ev;		/* runs the pending ends */
-	struct call *hand;		/* the call of the hand run being started, or NULL */
+	struct run_waiter *hand;	/* who waits for the hand run being started, or NULL */
 	int64_t hand_id;
 	const struct definition *hand_def;
 	int32_t hand_version;
 	json_t *hand_args, *hand_facts;	/* borrowed during network_run_by_hand */
 	const char *hand_cwd;
 	bool hand_started;
-} N;
+};
+
+/* srv->net, made on first use: job ends may come while the store loads, before
+ * network_start. */
+static struct network *net_of(struct server *srv)
+{
+	if (srv->net == NULL)
+		srv->net = xcalloc(1, sizeof *srv->net);
+	return srv->net;
+}
 
 /* ---- runs as JSON (store and API) ----------------------------------------------------- */
 
@@ -129,13 +144,14 @@ static void store_run(struct server *srv, const struct net_action *a)
 
 static void queue_end(struct server *srv, int64_t run, bool ok)
 {
-	if (N.n == N.cap) {
-		N.cap = N.cap ? N.cap * 2 : 16;
-		N.ends = xrealloc(N.ends, N.cap, sizeof *N.ends);
+	struct network *nw = net_of(srv);
+	if (nw->n == nw->cap) {
+		nw->cap = nw->cap ? nw->cap * 2 : 16;
+		nw->ends = xrealloc(nw->ends, nw->cap, sizeof *nw->ends);
 	}
-	N.ends[N.n++] = (struct net_end){run, ok};
-	if (N.ev)
-		event_active(N.ev, EV_TIMEOUT, 0);
+	nw->ends[nw->n++] = (struct net_end){run, ok};
+	if (nw->ev)
+		event_active(nw->ev, EV_TIMEOUT, 0);
 }
 
 /* The job exists: tell the planner; a job that ended as it was made (a script that
@@ -158,11 +174,11 @@ static void start_run(struct server *srv, const struct net_run *run, struct net_
 	json_t *args = d ? defs_default_args(d, &why) : NULL;
 	if (args == NULL) {
 		log_warn("network run %lld of %s not started: %s", (long long)run->id, run->def, why);
-		net_run_ended(srv->plan, run->id, false, server_now(), acts);
+		net_run_ended(srv->plan, run->id, false, server_now(srv), acts);
 		return;
 	}
 	if (d->script) {
-		scripts_start_run(NULL, srv, d, version, owner, args, NULL, "/tmp", run->id);
+		scripts_start_run(srv, NULL, d, version, owner, args, NULL, "/tmp", run->id);
 		json_decref(args);
 		return;
 	}
@@ -177,7 +193,7 @@ static void start_run(struct server *srv, const struct net_run *run, struct net_
 		job_made(srv, run->id, j, acts);
 	else {
 		log_warn("network run %lld of %s not started: %s", (long long)run->id, run->def, bad);
-		net_run_ended(srv->plan, run->id, false, server_now(), acts);
+		net_run_ended(srv->plan, run->id, false, server_now(srv), acts);
 	}
 	free(cmd);
 	json_decref(args);
@@ -186,40 +202,42 @@ static void start_run(struct server *srv, const struct net_run *run, struct net_
 /* The START of a run asked for by hand: the job made for the waiting call. */
 static void start_hand_run(struct server *srv, int64_t id, struct net_actions *acts)
 {
-	struct call *c = N.hand;
-	const struct definition *d = N.hand_def;
-	N.hand_started = true;
+	struct network *nw = net_of(srv);
+	struct run_waiter *w = nw->hand;
+	const struct definition *d = nw->hand_def;
+	nw->hand_started = true;
 	if (d->script) {
-		scripts_start_run(c, srv, d, N.hand_version, c->owner, N.hand_args, N.hand_facts,
-				  N.hand_cwd, id);
+		scripts_start_run(srv, w, d, nw->hand_version, w->owner, nw->hand_args,
+				  nw->hand_facts, nw->hand_cwd, id);
 		return;
 	}
 	char msg[300];
 	const char *field;
 	long long n;
-	char *cmd = defs_expand_run(d, N.hand_args, &n, msg, sizeof msg, &field);
+	char *cmd = defs_expand_run(d, nw->hand_args, &n, msg, sizeof msg, &field);
 	struct job *j = NULL;
 	if (cmd == NULL)
-		call_error(c, 422, "bad_request", field, "%s", msg);
+		w->refused(w, 422, "bad_request", field, msg);
 	else
-		j = defs_make_job(c, d, N.hand_version, N.hand_args, N.hand_facts, cmd, n, 0,
-				  N.hand_cwd, defs_run_state(d, N.hand_version));
+		j = defs_make_job(srv, w, d, nw->hand_version, nw->hand_args, nw->hand_facts, cmd,
+				  n, 0, nw->hand_cwd, defs_run_state(d, nw->hand_version));
 	if (j)
 		job_made(srv, id, j, acts);
 	else
-		net_run_ended(srv->plan, id, false, server_now(), acts);
+		net_run_ended(srv->plan, id, false, server_now(srv), acts);
 	free(cmd);
 }
 
 /* Store every action and start the STARTs; acts grows while it is walked. */
 static void apply(struct server *srv, struct net_actions *acts)
 {
+	struct network *nw = net_of(srv);
 	for (size_t i = 0; i < acts->n; i++) {
 		struct net_action a = acts->a[i];	/* a copy: starting may grow the array */
 		store_run(srv, &a);
 		if (a.kind != NET_ACT_START)
 			continue;
-		if (N.hand && a.run.id == N.hand_id && !N.hand_started)
+		if (nw->hand && a.run.id == nw->hand_id && !nw->hand_started)
 			start_hand_run(srv, a.run.id, acts);
 		else
 			start_run(srv, &a.run, acts);
@@ -230,10 +248,11 @@ static void apply(struct server *srv, struct net_actions *acts)
 static void on_ends(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
+	struct network *nw = net_of(srv);
 	struct net_actions acts = {0};
-	for (size_t i = 0; i < N.n; i++)	/* apply below may queue more: loop on N.n */
-		net_run_ended(srv->plan, N.ends[i].run, N.ends[i].ok, server_now(), &acts);
-	N.n = 0;
+	for (size_t i = 0; i < nw->n; i++)	/* apply below may queue more: loop on n */
+		net_run_ended(srv->plan, nw->ends[i].run, nw->ends[i].ok, server_now(srv), &acts);
+	nw->n = 0;
 	apply(srv, &acts);
 	server_tick_now(srv);	/* the next wake may have changed */
 }
@@ -252,7 +271,7 @@ void network_run_made(struct server *srv, int64_t run, int64_t seq)
 	if (j)
 		job_made(srv, run, j, &acts);
 	else
-		net_run_ended(srv->plan, run, false, server_now(), &acts);
+		net_run_ended(srv->plan, run, false, server_now(srv), &acts);
 	apply(srv, &acts);
 	server_tick_now(srv);
 }
@@ -271,7 +290,7 @@ void network_deployed(struct server *srv, struct definition *const *defs, size_t
 {
 	struct net_named *in = named(defs, n);
 	struct net_actions acts = {0};
-	net_deploy(srv->plan, in, n, server_now(), &acts);
+	net_deploy(srv->plan, in, n, server_now(srv), &acts);
 	free(in);
 	apply(srv, &acts);
 	server_tick_now(srv);
@@ -280,7 +299,7 @@ void network_deployed(struct server *srv, struct definition *const *defs, size_t
 void network_undeployed(struct server *srv, const char *name)
 {
 	struct net_actions acts = {0};
-	if (net_undeploy(srv->plan, name, server_now(), &acts) == 0)
+	if (net_undeploy(srv->plan, name, server_now(srv), &acts) == 0)
 		apply(srv, &acts);
 	else
 		net_actions_free(&acts);
@@ -291,7 +310,7 @@ int64_t network_tick(struct server *srv)
 	if (srv->plan == NULL)
 		return INT64_MAX;
 	struct net_actions acts = {0};
-	int64_t now = server_now();
+	int64_t now = server_now(srv);
 	net_tick(srv->plan, now, &acts);
 	apply(srv, &acts);
 	return net_next_wake(srv->plan, now);
@@ -347,9 +366,10 @@ static void settle_running(struct server *srv, const struct loaded *l)
 
 int network_start(struct server *srv, char **err)
 {
+	struct network *nw = net_of(srv);
 	struct loaded l = {0};
 	srv->plan = net_plan_new(&srv->net_config);
-	N.ev = event_new(srv->base, -1, 0, on_ends, srv);
+	nw->ev = event_new(srv->base, -1, 0, on_ends, srv);
 	int rc = srv->store->vt->load_net(srv->store, on_stored, &l, err);
 	for (size_t i = 0; rc == 0 && i < l.n; i++) {
 		if (net_restore(srv->plan, &l.runs[i])) {
@@ -369,7 +389,7 @@ int network_start(struct server *srv, char **err)
 	size_t n = defs_active(srv, &defs);
 	struct net_named *in = named(defs, n);
 	struct net_actions acts = {0};
-	net_deploy(srv->plan, in, n, server_now(), &acts);
+	net_deploy(srv->plan, in, n, server_now(srv), &acts);
 	for (size_t i = 0; i < l.npaused; i++) {
 		net_pause(srv->plan, l.paused[i], true);
 		free(l.paused[i]);
@@ -387,84 +407,60 @@ int network_start(struct server *srv, char **err)
 
 void network_free(struct server *srv)
 {
-	if (N.ev)
-		event_free(N.ev);
-	free(N.ends);
-	memset(&N, 0, sizeof N);
+	if (srv->net) {
+		if (srv->net->ev)
+			event_free(srv->net->ev);
+		free(srv->net->ends);
+		free(srv->net);
+		srv->net = NULL;
+	}
 	net_plan_free(srv->plan);
 	srv->plan = NULL;
 }
 
 /* ---- by hand ---------------------------------------------------------------------------- */
 
-bool network_run_by_hand(struct call *c, const struct definition *d, int32_t version,
-			 json_t *args, json_t *facts, const struct net_settings *over,
-			 const char *cwd)
+bool network_run_by_hand(struct server *srv, struct run_waiter *w, const struct definition *d,
+			 int32_t version, json_t *args, json_t *facts,
+			 const struct net_settings *over, const char *cwd)
 {
-	struct server *srv = c->srv;
 	if (srv->plan == NULL || !net_member(srv->plan, d->name))
 		return false;
+	struct network *nw = net_of(srv);
 	struct net_actions acts = {0};
-	N.hand = c;
-	N.hand_def = d;
-	N.hand_version = version;
-	N.hand_args = args;
-	N.hand_facts = facts;
-	N.hand_cwd = cwd;
-	N.hand_started = false;
+	nw->hand = w;
+	nw->hand_def = d;
+	nw->hand_version = version;
+	nw->hand_args = args;
+	nw->hand_facts = facts;
+	nw->hand_cwd = cwd;
+	nw->hand_started = false;
 	/* The START comes within the call, before its id is known: any START of a run made
 	 * by hand just now is this one. */
-	N.hand_id = INT64_MAX;
-	int64_t id = net_run_manual(srv->plan, d->name, over, false, server_now(), &acts);
+	nw->hand_id = INT64_MAX;
+	int64_t id = net_run_manual(srv->plan, d->name, over, false, server_now(srv), &acts);
 	for (size_t i = 0; i < acts.n && id > 0; i++)
 		if (acts.a[i].kind == NET_ACT_START && acts.a[i].run.id == id)
-			N.hand_id = id;
+			nw->hand_id = id;
 	apply(srv, &acts);
-	if (id > 0 && !N.hand_started) {
+	if (id > 0 && !nw->hand_started) {
 		const struct net_run *r = net_run_get(srv->plan, id);
-		call_error(c, 409, "not_started", "name", "%s was not started: %s", d->name,
-			   r ? r->reason : "the network refused it");
+		char msg[600];
+		snprintf(msg, sizeof msg, "%s was not started: %s", d->name,
+			 r ? r->reason : "the network refused it");
+		w->refused(w, 409, "not_started", "name", msg);
 	}
-	N.hand = NULL;
+	nw->hand = NULL;
 	server_tick_now(srv);
 	return id > 0;
 }
 
-/* ---- API --------------------------------------------------------------------------------- */
-
-static json_t *view_json(const struct net_run *r)
-{
-	json_t *o = json_pack("{s:I, s:s, s:o, s:s, s:s, s:s, s:o, s:o}", "id", (json_int_t)r->id,
-			      "definition", r->def, "planned_at", render_time(r->planned_at),
-			      "state", net_state_name(r->state), "reason", r->reason, "origin",
-			      net_origin_name(r->origin), "started_at", render_time(r->started_at),
-			      "ended_at", render_time(r->ended_at));
-	json_object_set_new(o, "job", r->job ? json_integer(r->job) : json_null());
-	return o;
-}
-
-static void reply_simulation(struct call *c, long days)
-{
-	struct net_timeline tl = {0};
-	int64_t now = server_now();
-	net_simulate(c->srv->plan, now, net_days_later(now, (int)days), NULL, 0, 60000, &tl);
-	json_t *evs = json_array();
-	for (size_t i = 0; i < tl.n; i++)
-		json_array_append_new(evs, json_pack("{s:o, s:s, s:s, s:s, s:I}", "at",
-						     render_time(tl.ev[i].at), "definition",
-						     tl.ev[i].def, "event",
-						     net_event_name(tl.ev[i].kind), "reason",
-						     tl.ev[i].reason, "run", (json_int_t)tl.ev[i].run_id));
-	call_reply(c, 200, json_pack("{s:o, s:o, s:b}", "from", render_time(now), "events", evs,
-				     "truncated", tl.truncated));
-	net_timeline_free(&tl);
-}
+/* ---- what the API shows ------------------------------------------------------------- */
 
 struct stored_day {
-	const struct net_run *mem;	/* the planner's runs of the day */
-	size_t n;
+	struct net_run *runs;		/* owned: the planner's runs of the day, then the stored */
+	size_t nmem, n, cap;
 	int64_t from, to;		/* the day: runs whose period starts in it */
-	json_t *extra;			/* stored runs it does not hold */
 };
 
 static int on_stored_day(void *arg, int64_t id, const char *text, const char *paused,
@@ -473,16 +469,21 @@ static int on_stored_day(void *arg, int64_t id, const char *text, const char *pa
 	struct stored_day *sd = arg;
 	struct net_run r;
 	(void)paused;
-	for (size_t i = 0; i < sd->n; i++)
-		if (sd->mem[i].id == id)
+	for (size_t i = 0; i < sd->nmem; i++)
+		if (sd->runs[i].id == id)
 			return 0;
 	const char *bad = run_from_json(text, &r);
 	if (bad) {	/* a plan with a run left out would look complete */
 		snprintf(why, whylen, "%s", bad);
 		return -1;
 	}
-	if (r.period_start >= sd->from && r.period_start < sd->to)
-		json_array_append_new(sd->extra, view_json(&r));
+	if (r.period_start < sd->from || r.period_start >= sd->to)
+		return 0;
+	if (sd->n == sd->cap) {
+		sd->cap = sd->cap ? 2 * sd->cap : 16;
+		sd->runs = xrealloc(sd->runs, sd->cap, sizeof *sd->runs);
+	}
+	sd->runs[sd->n++] = r;
 	return 0;
 }
 
@@ -500,76 +501,33 @@ static int64_t longest_period(struct server *srv)
 	return longest;
 }
 
-/* GET /v1/plan?date=YYYY-MM-DD | ?simulate=DAYS */
-void api_plan(struct call *c)
+ssize_t network_day(struct server *srv, int64_t from, int64_t to, struct net_run **out,
+		    char **err)
 {
-	const char *date = call_query(c, "date"), *sim = call_query(c, "simulate");
-	if (sim) {
-		char *end;
-		long days = strtol(sim, &end, 10);
-		if (*sim == '\0' || *end || days < 1 || days > 366) {
-			call_error(c, 400, "bad_request", "simulate", "simulate: a number of days"
-				   " 1..366, got '%s'", sim);
-			return;
-		}
-		reply_simulation(c, days);
-		return;
-	}
-	int64_t day = net_local_day(server_now()), from, to;
-	if (date && net_parse_date(date, &day)) {
-		call_error(c, 400, "bad_request", "date", "date: YYYY-MM-DD, got '%s'", date);
-		return;
-	}
-	net_day_bounds(day, &from, &to);
-	struct net_run *runs = NULL;
-	size_t n = net_view(c->srv->plan, from, to, &runs);
+	struct stored_day sd = {NULL, 0, 0, 0, from, to};
+	sd.nmem = sd.n = sd.cap = net_view(srv->plan, from, to, &sd.runs);
 	/* Runs of days the planner has let go of are read back from the store. The store
 	 * finds them by planned_at, the plan shows a day's periods: a period starting in the
 	 * day may hold runs planned after it (06:00-06:00 periods: the next day's 02:00), and
 	 * a run planned in the day may belong to the day before's period. */
-	struct stored_day sd = {runs, n, from, to, json_array()};
-	char *err = NULL;
-	if (c->srv->store->vt->read_net(c->srv->store, from, to + longest_period(c->srv),
-					on_stored_day, &sd, &err)) {
-		call_error(c, 500, "internal", "", "cannot read the stored runs: %s", err);
-		free(err);
-		json_decref(sd.extra);
-		free(runs);
-		return;
+	if (srv->store->vt->read_net(srv->store, from, to + longest_period(srv), on_stored_day,
+				     &sd, err)) {
+		free(sd.runs);
+		return -1;
 	}
-	json_t *arr = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, view_json(&runs[i]));
-	json_array_extend(arr, sd.extra);
-	json_decref(sd.extra);
-	free(runs);
-	call_reply(c, 200, json_pack("{s:o, s:o, s:o}", "from", render_time(from), "to",
-				     render_time(to), "runs", arr));
+	*out = sd.runs;
+	return (ssize_t)sd.n;
 }
 
-static void pause_resume(struct call *c, bool paused)
+int network_pause(struct server *srv, const char *name, bool paused)
 {
-	struct server *srv = c->srv;
 	int32_t version;
 	const char *owner;
-	if (defs_current(srv, c->params[0], &version, &owner) == NULL ||
-	    net_pause(srv->plan, c->params[0], paused)) {
-		call_error(c, 404, "not_found", "name", "no definition %s", c->params[0]);
-		return;
-	}
+	if (defs_current(srv, name, &version, &owner) == NULL || net_pause(srv->plan, name, paused))
+		return -1;
 	struct rec_net *r = &store_batch_add(&server_batch(srv)->sb, REC_NET_PAUSE)->u.net;
-	r->name = xstrdup(c->params[0]);
+	r->name = xstrdup(name);
 	r->paused = paused;
 	server_mark_dirty(srv);
-	call_reply(c, 200, json_pack("{s:s, s:b}", "definition", c->params[0], "paused", paused));
-}
-
-void api_def_pause(struct call *c)
-{
-	pause_resume(c, true);
-}
-
-void api_def_resume(struct call *c)
-{
-	pause_resume(c, false);
+	return 0;
 }

@@ -1,5 +1,13 @@
-/* Scheduler hooks → store records (store_add_*) and lifecycle events of the open batch. */
+/* Scheduler hooks → store records (store_add_*) and lifecycle events of the open batch;
+ * output chunks and Idempotency-Key answers → records. */
+#include "server/persist.h"
+#include "server/batch.h"
+#include "server/network.h"
+#include "server/scripts.h"
 #include "server/server.h"
+#include "base/clock.h"
+#include "base/intern.h"
+#include "base/log.h"
 #include "base/xalloc.h"
 #include <string.h>
 
@@ -64,13 +72,14 @@ static void on_event(void *ctx, int ev, struct job *j, struct joblet *jl, struct
 		scripts_event(srv, ev, j, a);
 	if (ev == EV_JOB_ENDED && j->x && j->x->script)	/* a run of a definition */
 		network_job_ended(srv, j);
-	if (!stream_has_listeners(srv))
+	if (!srv->face->listening(srv))
 		return;	/* nobody listens: do not build what nobody reads */
 	struct batch *b = server_batch(srv);
-	char id[400];
+	char id[400], at[40];
 	job_id(j, id, sizeof id);
-	json_t *e = json_pack("{s:s, s:o, s:s, s:I}", "event", sched_event_name(ev), "at",
-			      render_time(server_now()), "job", id, "seq", (json_int_t)j->seq);
+	json_t *e = json_pack("{s:s, s:s, s:s, s:I}", "event", sched_event_name(ev), "at",
+			      clock_format_rfc3339(server_now(srv), at, sizeof at), "job", id, "seq",
+			      (json_int_t)j->seq);
 	if (jl)
 		json_object_set_new(e, "index", json_integer(jl->index));
 	if (a) {
@@ -91,13 +100,24 @@ static void on_event(void *ctx, int ev, struct job *j, struct joblet *jl, struct
 	server_mark_dirty(srv);
 }
 
+static void on_worker_lost(void *ctx, struct worker *w)
+{
+	struct server *srv = ctx;
+	if (w->nrunning)
+		log_warn("worker %s (%s) dropped: %s; %d joblets re-queued or failed", w->id,
+			 w->name, w->gone_why ? w->gone_why : "?", w->nrunning);
+	else if (!w->placeholder)
+		log_info("worker %s (%s) dropped: %s", w->id, w->name, w->gone_why ? w->gone_why : "?");
+	srv->face->worker_lost(srv, w);
+}
+
 const struct sched_hooks persist_hooks = {
 	.job_put = on_job_put,
 	.job_removed = on_job_removed,
 	.joblet_put = on_joblet_put,
 	.attempt_put = on_attempt_put,
 	.event = on_event,
-	.worker_lost = worker_lost_hook,
+	.worker_lost = on_worker_lost,
 	.limit_put = on_limit_put,
 };
 
@@ -115,21 +135,32 @@ void persist_output(struct server *srv, int64_t attempt, int64_t seq, int64_t at
 	server_mark_dirty(srv);
 }
 
-void batch_reset(struct batch *b)
+void persist_idem_answer(struct server *srv, const char *key, int32_t status, const char *body)
 {
-	store_batch_clear(&b->sb);
-	for (size_t i = 0; i < b->ngrave; i++)
-		job_free(b->graveyard[i]);
-	free(b->graveyard);
-	json_decref(b->events);
-	b->graveyard = NULL;
-	b->ngrave = 0;
-	b->events = NULL;
+	int64_t at = clock_wall_ms();
+	idem_answer(&srv->idem, key, status, body, at);
+	struct rec *r = store_batch_add(&server_batch(srv)->sb, REC_IDEM);
+	const char *nl = strchr(key, '\n');
+	r->u.idem.owner = intern_n(key, (size_t)(nl - key));
+	r->u.idem.key = xstrdup(nl + 1);
+	r->u.idem.body = xstrdup(body);
+	r->u.idem.status = status;
+	r->u.idem.at = at;
+	server_mark_dirty(srv);
 }
 
-void batch_free(struct batch *b)
+void persist_idem_load(void *arg, const char *owner, const char *key, int32_t status,
+		       const char *body, int64_t at)
 {
-	batch_reset(b);
-	free(b->sb.recs);
-	free(b);
+	struct server *srv = arg;
+	char *full = xasprintf("%s\n%s", owner, key);
+	idem_answer(&srv->idem, full, status, body, at);
+	free(full);
+}
+
+void persist_idem_prune(struct server *srv, int64_t before)
+{
+	idem_prune_before(&srv->idem, before);
+	store_batch_add(&server_batch(srv)->sb, REC_IDEM_PRUNE)->u.prune_before = before;
+	server_mark_dirty(srv);
 }

@@ -18,12 +18,17 @@
  * "facts": {...}, "batches": [{"n", "args"}...] (when job_started scheduled with
  * arguments) and "log_seq".
  * Calls still queued when the server stops are not kept: they are lost (docs/API.md). */
+#include "server/scripts.h"
+#include "server/batch.h"
+#include "server/child.h"
+#include "server/network.h"
+#include "server/persist.h"
+#include "server/registry.h"
 #include "server/server.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "defs/def.h"
-#include <event2/bufferevent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,7 +133,7 @@ static void log_lines(struct server *srv, struct job *j, json_t *st, const char 
 	char *out = xmalloc(len + 1);
 	memcpy(out, buf_cstr(&b), len + 1);
 	buf_free(&b);
-	persist_output(srv, -j->seq, seq, server_now(), out, len);
+	persist_output(srv, -j->seq, seq, server_now(srv), out, len);
 }
 
 /* A call's outcome into the log: its output, then its error and traceback. */
@@ -232,7 +237,7 @@ json_t *scripts_job_facts(const struct definition *d, int32_t version, const cha
 
 struct script_run {
 	struct server *srv;
-	struct call *c;			/* NULL for a network run */
+	struct run_waiter *w;		/* who asked; NULL for a network run */
 	int64_t net_run;		/* the network run it is for, or 0
 					 * (network_run_made follows) */
 	const char *owner;		/* interned */
@@ -258,10 +263,8 @@ static void run_refuse(struct script_run *r, const char *what, const char *err, 
 	char msg[4000];
 	snprintf(msg, sizeof msg, "%s failed, no job was made: %s%s%s", what, err, tb ? "\n" : "",
 		 tb ? json_string_value(tb) : "");
-	if (r->c)
-		call_reply(r->c, 422, json_pack("{s:{s:s, s:s, s:s, s:O?}}", "error", "code",
-						"script_error", "message", msg, "field", "script",
-						"traceback", tb));
+	if (r->w)
+		r->w->script_failed(r->w, msg, tb);
 	else
 		log_warn("network run %lld of %s: %s", (long long)r->net_run, r->d->name, msg);
 	if (r->net_run)
@@ -284,7 +287,6 @@ static int64_t scheduled(json_t *res, json_t **batches)
 
 static void run_started(struct script_run *r, json_t *reply)
 {
-	struct call *c = r->c;
 	json_t *res = json_array_get(json_object_get(reply, "results"), 0), *batches = NULL;
 	const char *err = json_string_value(json_object_get(reply, "error"));
 	if (err || !json_is_object(res)) {
@@ -313,11 +315,12 @@ static void run_started(struct script_run *r, json_t *reply)
 	char *cmd = xasprintf("(script %s, version %d)", r->d->name, r->version);
 	const char *bad = NULL;
 	char *text = json_dumps(st, JSON_COMPACT);
-	struct job *j = c ? defs_make_job(c, r->d, r->version, r->args, json_object_get(st, "facts"),
-					  cmd, n, r->seq, r->cwd, text)
-			  : defs_create_job(r->srv, r->owner, r->d, r->args,
-					    json_object_get(st, "facts"), cmd, n, r->seq, r->cwd,
-					    text, &bad);
+	struct job *j = r->w ? defs_make_job(r->srv, r->w, r->d, r->version, r->args,
+					     json_object_get(st, "facts"), cmd, n, r->seq, r->cwd,
+					     text)
+			     : defs_create_job(r->srv, r->owner, r->d, r->args,
+					       json_object_get(st, "facts"), cmd, n, r->seq, r->cwd,
+					       text, &bad);
 	free(cmd);
 	if (j) {
 		log_result(r->srv, j, st, "job_started", res);
@@ -333,8 +336,8 @@ static void run_started(struct script_run *r, json_t *reply)
 static void on_run_reply(void *arg, json_t *reply, const char *why)
 {
 	struct script_run *r = arg;
-	if (r->c)
-		evhttp_connection_set_closecb(evhttp_request_get_connection(r->c->req), NULL, NULL);
+	if (r->w)
+		r->w->wait(r->w, NULL, NULL);
 	if (reply == NULL) {
 		char what[200];
 		snprintf(what, sizeof what, "the script process %s", why);
@@ -345,23 +348,23 @@ static void on_run_reply(void *arg, json_t *reply, const char *why)
 	run_free(r);
 }
 
-static void on_run_client_close(struct evhttp_connection *evcon, void *arg)
+static void on_run_gone(void *arg)
 {
 	struct script_run *r = arg;
 	child_call_detach(r->k);
-	call_error(r->c, 499, "client_closed", "", "the client left while job_started ran");
+	r->w->refused(r->w, 499, "client_closed", "", "the client left while job_started ran");
 	if (r->net_run)
 		network_run_made(r->srv, r->net_run, 0);
 	run_free(r);
 }
 
-void scripts_start_run(struct call *c, struct server *srv, const struct definition *d,
+void scripts_start_run(struct server *srv, struct run_waiter *w, const struct definition *d,
 		       int32_t version, const char *owner, json_t *args, json_t *over,
 		       const char *cwd, int64_t net_run)
 {
 	struct script_run *r = xcalloc(1, sizeof *r);
 	r->srv = srv;
-	r->c = c;
+	r->w = w;
 	r->net_run = net_run;
 	r->owner = owner;
 	r->d = d;
@@ -382,12 +385,8 @@ void scripts_start_run(struct call *c, struct server *srv, const struct definiti
 		run_free(r);
 		return;
 	}
-	if (c == NULL)
-		return;
-	c->kept = true;
-	struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
-	evhttp_connection_set_closecb(evcon, on_run_client_close, r);
-	bufferevent_enable(evhttp_connection_get_bufferevent(evcon), EV_READ);
+	if (w)
+		w->wait(w, on_run_gone, r);
 }
 
 /* ---- handlers after the start: queued per job --------------------------------------- */

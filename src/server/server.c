@@ -1,8 +1,16 @@
 /* `jobgrid server`: options, start-up and recovery, the loop's flush (group commit) and
  * timers, drain and shutdown. */
 #include "server/server.h"
-#include "server/local-registry.h"
+#include "server/batch.h"
+#include "server/child.h"
 #include "server/listen.h"
+#include "server/local-registry.h"
+#include "server/local-workers.h"
+#include "server/network.h"
+#include "server/persist.h"
+#include "server/registry.h"
+#include "server/scripts.h"
+#include "store/store.h"
 #include "base/clock.h"
 #include "base/intern.h"
 #include "base/log.h"
@@ -18,44 +26,14 @@
 #include <unistd.h>
 
 
-/* The test clock (--test-clock): wall time that moves only when told to; 0 = the real
- * clock. Leases stay on the real monotonic clock: workers are real processes. */
-static int64_t test_clock_ms;
-
-int64_t server_now(void)
+int64_t server_now(const struct server *srv)
 {
-	return test_clock_ms ? test_clock_ms : clock_wall_ms();
+	return srv->test_clock_ms ? srv->test_clock_ms : clock_wall_ms();
 }
 
-bool server_test_clock(void)
+bool server_test_clock(const struct server *srv)
 {
-	return test_clock_ms != 0;
-}
-
-struct batch *server_batch(struct server *srv)
-{
-	if (srv->cur == NULL) {
-		srv->cur = srv->spare ? srv->spare : xcalloc(1, sizeof *srv->cur);
-		srv->spare = NULL;
-	}
-	return srv->cur;
-}
-
-/* Keep one emptied batch (and its record array) for the next turn: allocating a fresh
- * array every commit showed up as malloc consolidation in profiles. */
-static void batch_recycle(struct server *srv, struct batch *b)
-{
-	if (srv->spare != NULL || b->sb.cap > 65536) {
-		batch_free(b);
-		return;
-	}
-	struct rec *recs = b->sb.recs;
-	size_t cap = b->sb.cap;
-	batch_reset(b);
-	memset(b, 0, sizeof *b);
-	b->sb.recs = recs;
-	b->sb.cap = cap;
-	srv->spare = b;
+	return srv->test_clock_ms != 0;
 }
 
 void server_mark_dirty(struct server *srv)
@@ -72,11 +50,11 @@ void server_mark_dirty(struct server *srv)
 
 static void arm_tick(struct server *srv, int64_t next_wall, int64_t next_mono)
 {
-	int64_t now = server_now(), mono = clock_mono_ms();
+	int64_t now = server_now(srv), mono = clock_mono_ms();
 	int64_t wait = 60000;
 	/* A test clock stands still between moves, and a move runs what falls due itself:
 	 * waiting for a wall deadline would only spin. */
-	if (next_wall && !server_test_clock() && next_wall - now < wait)
+	if (next_wall && !server_test_clock(srv) && next_wall - now < wait)
 		wait = next_wall - now;
 	if (next_mono && next_mono - mono < wait)
 		wait = next_mono - mono;
@@ -90,7 +68,7 @@ static void arm_tick(struct server *srv, int64_t next_wall, int64_t next_mono)
  * Returns the next wall time something is due (0 = none); *next_mono for leases. */
 static int64_t due_work(struct server *srv, int64_t *next_mono)
 {
-	int64_t next_wall = sched_tick(&srv->sched, server_now(), clock_mono_ms(), next_mono);
+	int64_t next_wall = sched_tick(&srv->sched, server_now(srv), clock_mono_ms(), next_mono);
 	int64_t net = network_tick(srv);
 	if (net != INT64_MAX && (next_wall == 0 || net < next_wall))
 		next_wall = net;
@@ -105,15 +83,7 @@ static void run_tick(struct server *srv)
 	if (srv->sched.kills_pending) {
 		/* A timeslot ended: answer the parked polls now, they carry the kill list. */
 		srv->sched.kills_pending = false;
-		for (struct parked *p = srv->parked, *next; p; p = next) {
-			next = p->next;
-			for (struct attempt *a = p->worker->running; a; a = a->wnext) {
-				if (a->cancel_requested) {
-					parked_reply(p, false);
-					break;
-				}
-			}
-		}
+		srv->face->kills(srv);
 	}
 	if (srv->sched.wake_workers) {
 		/* A gate opened, a limit rose, a preference expired: offer it this turn. */
@@ -134,11 +104,11 @@ void server_clock_move(struct server *srv, int64_t to)
 	 * three times, in order, instead of once at the end. */
 	for (int guard = 0; guard < 1000000; guard++) {
 		int64_t next_mono, next = due_work(srv, &next_mono);
-		if (next == 0 || next > to || next <= test_clock_ms)
+		if (next == 0 || next > to || next <= srv->test_clock_ms)
 			break;
-		test_clock_ms = next;
+		srv->test_clock_ms = next;
 	}
-	test_clock_ms = to;
+	srv->test_clock_ms = to;
 	run_tick(srv);
 }
 
@@ -156,7 +126,7 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 	run_tick(srv);	/* due timers first, so what they make ready is offered below */
 	if (srv->offer_parked) {
 		srv->offer_parked = false;
-		server_try_parked(srv);
+		srv->face->offer(srv);
 	}
 	struct batch *b = srv->cur;
 	if (b == NULL)
@@ -167,7 +137,7 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 			batch_move_replies(b, srv->last_sent);
 		batch_send_replies(b);
 		if (b->events)
-			stream_publish(srv, b->events);
+			srv->face->publish(srv, b->events);
 		srv->cur = NULL;
 		batch_recycle(srv, b);
 		return;
@@ -191,9 +161,8 @@ static void on_committed(void *arg, struct store_batch *sb)
 		srv->last_sent = NULL;
 	batch_send_replies(b);
 	if (b->events)
-		stream_publish(srv, b->events);
-	if (srv->followers)
-		stream_wake_followers(srv);	/* new output, or the job ended */
+		srv->face->publish(srv, b->events);
+	srv->face->committed(srv);
 	batch_recycle(srv, b);
 	server_check_drained(srv);
 }
@@ -324,12 +293,7 @@ static void on_sigchld(evutil_socket_t sig, short what, void *arg)
 
 static void on_prune(evutil_socket_t fd, short what, void *arg)
 {
-	idem_prune(arg, clock_wall_ms() - 24LL * 3600 * 1000);
-}
-
-static void on_keepalive(evutil_socket_t fd, short what, void *arg)
-{
-	stream_keepalive(arg);
+	persist_idem_prune(arg, clock_wall_ms() - 24LL * 3600 * 1000);
 }
 
 /* ---- start-up ---------------------------------------------------------------------- */
@@ -500,10 +464,7 @@ static void write_url_file(struct server *srv)
 
 static void server_free(struct server *srv)
 {
-	for (struct parked *p = srv->parked, *next; p; p = next) {
-		next = p->next;
-		parked_reply(p, false);
-	}
+	srv->face->closing(srv);
 	if (srv->cur && srv->cur->sb.n && srv->store) {
 		srv->cur->sb.user = srv->cur;
 		srv->inflight++;
@@ -515,20 +476,19 @@ static void server_free(struct server *srv)
 	if (srv->store)
 		srv->store->vt->close(srv->store);
 	srv->store = NULL;
-	stream_close_all(srv);
 	child_calls_free_all(srv);
-	http_stop(srv);
+	srv->face->stop(srv);
 	if (srv->cur)
 		batch_free(srv->cur);
 	if (srv->spare)
 		batch_free(srv->spare);
 	local_workers_free(srv);
 	sched_free(&srv->sched);
-	idem_free_all(srv);
+	idem_free(&srv->idem);
 	scripts_free_all(srv);
 	network_free(srv);
 	defs_free_all(srv);
-	struct event *evs[] = {srv->flush_ev, srv->tick_ev, srv->keepalive_ev, srv->sigterm_ev,
+	struct event *evs[] = {srv->flush_ev, srv->tick_ev, srv->sigterm_ev,
 			       srv->sigint_ev, srv->sighup_ev, srv->sigchld_ev, srv->prune_ev,
 			       srv->stop_ev,
 			       srv->drain_ev};
@@ -552,7 +512,7 @@ static int start_failed(struct server *srv, int listen_fd, char *bound, int rc)
 	return rc;
 }
 
-int server_main(int argc, char **argv)
+int server_main(int argc, char **argv, const struct server_face *face)
 {
 	struct server_opts o = {.listen = "127.0.0.1:7370", .data = "./jobgrid-data", .local_cores = -1,
 				.local_ram_mb = -1, .local_gpus = -1,
@@ -573,6 +533,7 @@ int server_main(int argc, char **argv)
 	raise_nofile();
 	evthread_use_pthreads();
 	struct server *srv = xcalloc(1, sizeof *srv);
+	srv->face = face;
 	srv->lease_ms = o.lease_ms;
 	srv->heartbeat_ms = o.heartbeat_ms;
 	srv->data_dir = xstrdup(o.data);
@@ -588,10 +549,9 @@ int server_main(int argc, char **argv)
 	sched_init(&srv->sched, &hooks, o.lease_ms);
 	srv->sched.starve_ms = o.starve_ms;
 	srv->sched.failover_wait_ms = 2 * o.heartbeat_ms;
-	render_init(&srv->sched);
 	idem_init(&srv->idem);
 	imap_init(&srv->defs);
-	test_clock_ms = o.test_clock;
+	srv->test_clock_ms = o.test_clock;
 	if (o.config && server_config_read(srv, o.config, &err)) {
 		log_error("%s", err);
 		free(err);
@@ -599,7 +559,7 @@ int server_main(int argc, char **argv)
 	}
 	srv->store = store_sqlite_open(o.data, &err);
 	int64_t t0 = clock_mono_us();
-	if (srv->store == NULL || srv->store->vt->load(srv->store, &srv->sched, idem_load, srv, &err) ||
+	if (srv->store == NULL || srv->store->vt->load(srv->store, &srv->sched, persist_idem_load, srv, &err) ||
 	    srv->store->vt->load_defs(srv->store, defs_load, srv, &err)) {
 		log_error("cannot open the store: %s", err);
 		free(err);
@@ -607,7 +567,7 @@ int server_main(int argc, char **argv)
 	}
 	/* Re-evaluating gates may change rows: they go in the first batch. */
 	srv->flush_ev = event_new(srv->base, -1, 0, on_flush, srv);
-	sched_load_done(&srv->sched, server_now(), clock_mono_ms());
+	sched_load_done(&srv->sched, server_now(srv), clock_mono_ms());
 	if (network_start(srv, &err)) {
 		log_error("cannot restore the job networks: %s", err);
 		free(err);
@@ -619,7 +579,6 @@ int server_main(int argc, char **argv)
 	srv->tick_ev = evtimer_new(srv->base, on_tick, srv);
 	srv->stop_ev = evtimer_new(srv->base, on_stop_step, srv);
 	srv->drain_ev = evtimer_new(srv->base, on_drain_deadline, srv);
-	srv->keepalive_ev = event_new(srv->base, -1, EV_PERSIST, on_keepalive, srv);
 	srv->prune_ev = event_new(srv->base, -1, EV_PERSIST, on_prune, srv);
 	srv->sigterm_ev = evsignal_new(srv->base, SIGTERM, on_signal, srv);
 	srv->sigint_ev = evsignal_new(srv->base, SIGINT, on_signal, srv);
@@ -627,8 +586,7 @@ int server_main(int argc, char **argv)
 	 * a session of their own and would otherwise run on without a server. */
 	srv->sighup_ev = evsignal_new(srv->base, SIGHUP, on_signal, srv);
 	srv->sigchld_ev = evsignal_new(srv->base, SIGCHLD, on_sigchld, srv);
-	struct timeval ka = {15, 0}, pr = {600, 0};
-	event_add(srv->keepalive_ev, &ka);
+	struct timeval pr = {600, 0};
 	event_add(srv->prune_ev, &pr);
 	event_add(srv->sigterm_ev, NULL);
 	event_add(srv->sigint_ev, NULL);
@@ -638,7 +596,7 @@ int server_main(int argc, char **argv)
 		log_error("cannot start the store writer: %s", strerror(errno));
 		return start_failed(srv, listen_fd, bound, 1);
 	}
-	int http_rc = http_start(srv, listen_fd, bound, &err);	/* takes listen_fd */
+	int http_rc = face->start(srv, listen_fd, bound, &err);	/* takes listen_fd */
 	free(bound);
 	if (http_rc) {
 		log_error("%s", err);

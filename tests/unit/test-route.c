@@ -2,7 +2,7 @@
  * its own pattern, '*' takes one segment and decodes it (an id holding '/' arrives as
  * %2F), a known path with another method is 405 and an unknown one 404. */
 #include "api/route.h"
-#include "server/server.h"
+#include "api/call.h"
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>

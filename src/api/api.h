@@ -1,0 +1,40 @@
+/* The HTTP face of the server: what src/server/ calls through `api_face` (face.c), and the
+ * state the face keeps in srv->api, shared by its parts: the listener (http.c), the
+ * parked reserve long-polls (workers.c) and the streams (stream.c). */
+#ifndef JG_API_H
+#define JG_API_H
+#include "server/server.h"
+#include <event2/http.h>
+
+struct parked;
+struct sse_client;
+struct log_follower;
+
+struct api {
+	struct evhttp *http;		/* owned */
+	struct event *keepalive_ev;	/* owned: the streams' keep-alive comments */
+	struct parked *parked;		/* list of parked reserves */
+	struct sse_client *sse;		/* list */
+	struct log_follower *followers;	/* list */
+};
+
+extern const struct server_face api_face;
+
+/* http.c: serve on the listening socket fd (taken, closed on failure too). */
+int http_start(struct server *srv, int fd, const char *bound, char **err);
+void http_stop(struct server *srv);
+
+/* workers.c: the parked reserves. */
+void reserve_offer(struct server *srv);	/* hand out what became ready */
+void reserve_kills(struct server *srv);	/* answer the polls that carry a kill */
+void reserve_worker_lost(struct server *srv, struct worker *w);
+void reserve_answer_all(struct server *srv);	/* answer every parked poll now */
+void reserve_answer(struct worker *w);	/* answer w's parked poll now, if it has one */
+
+/* stream.c */
+void stream_publish(struct server *srv, json_t *events);	/* after a commit */
+void stream_wake_followers(struct server *srv);
+void stream_keepalive(struct server *srv);
+void stream_close_all(struct server *srv);
+bool stream_has_listeners(const struct server *srv);
+#endif

@@ -1,0 +1,59 @@
+/* One HTTP request in flight and its route (http.c): what every handler reads and how it
+ * replies. Replies wait for the commit of every change they may reveal (server/batch.h). */
+#ifndef JG_CALL_H
+#define JG_CALL_H
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct server;
+struct call;
+typedef void (*route_fn)(struct call *c);
+
+enum route_flags {
+	R_MUTATES = 1,		/* changes state: honours Idempotency-Key */
+	R_STREAM = 2,		/* replies itself over time (SSE, log -f, long-poll) */
+	R_NEW_WORK = 4,		/* asks for work to run: refused (503 draining) while draining */
+	R_RAW = 8,			/* the body is bytes, not JSON: the handler reads it itself */
+};
+
+struct route {
+	const char *method;	/* "GET", "POST", ... */
+	const char *pattern;	/* "/v1/jobs/{*}/cancel": each * matches one segment */
+	route_fn fn;
+	int flags;
+	const char *name;	/* for metrics */
+	uint64_t calls, errors;	/* counters, loop thread only */
+};
+
+/* One request in flight. Freed by the dispatcher after the handler returns, unless the
+ * handler kept it (c->kept) for a long-poll or a stream; then call_free releases it. */
+struct call {
+	struct server *srv;
+	struct evhttp_request *req;	/* evhttp's; valid until the reply is sent */
+	struct route *route;
+	char *params[2];		/* owned: the '*' segments, URL-decoded */
+	struct evkeyvalq query;		/* parsed query string */
+	json_t *body;			/* owned: parsed JSON body, or NULL */
+	const char *body_text;		/* borrowed from the request buffer (NUL-terminated copy) */
+	char *body_copy;		/* owned */
+	const char *owner;		/* interned user name */
+	char *idem;			/* owned: owner + "\n" + Idempotency-Key, or NULL */
+	bool idem_open;			/* it opened idem's entry: its reply answers it */
+	bool replied, kept;
+	bool in_dispatch, sent;		/* sent during dispatch: the dispatcher frees it */
+};
+
+/* Replies, sent after the commit of every change they may reveal. body is stolen. */
+void call_reply(struct call *c, int status, json_t *body);
+void call_reply_text(struct call *c, int status, const char *ctype, const char *text, size_t len);
+void call_error(struct call *c, int status, const char *code, const char *field,
+		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void call_free(struct call *c);
+const char *call_query(struct call *c, const char *key);
+/* Call cb on every route, for /metrics. */
+void http_route_counters(void (*cb)(void *, const struct route *), void *arg);
+#endif

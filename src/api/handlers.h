@@ -1,0 +1,53 @@
+/* The route handlers, one per row of the route table (http.c). Each replies on c, or
+ * keeps it (c->kept) and replies later. */
+#ifndef JG_HANDLERS_H
+#define JG_HANDLERS_H
+
+struct call;
+
+/* jobs.c */
+void api_jobs_create(struct call *c);
+void api_jobs_list(struct call *c);
+void api_job_get(struct call *c);
+void api_job_patch(struct call *c);
+void api_job_delete(struct call *c);
+void api_jobs_remove(struct call *c);
+void api_job_cancel(struct call *c);
+void api_job_retry(struct call *c);
+/* stream.c */
+void api_job_log(struct call *c);
+void api_events(struct call *c);
+/* workers.c */
+void api_workers_register(struct call *c);
+void api_workers_list(struct call *c);
+void api_worker_reserve(struct call *c);
+void api_worker_heartbeat(struct call *c);
+void api_worker_leave(struct call *c);
+void api_attempt_output(struct call *c);
+void api_attempt_finish(struct call *c);
+/* limits.c */
+void api_limits_list(struct call *c);
+void api_limit_get(struct call *c);
+void api_limit_put(struct call *c);
+/* defs.c */
+void api_defs_deploy(struct call *c);
+void api_defs_list(struct call *c);
+void api_def_get(struct call *c);
+void api_def_undeploy(struct call *c);
+void api_def_put(struct call *c);
+void api_def_run(struct call *c);
+/* plan.c */
+void api_plan(struct call *c);
+void api_def_pause(struct call *c);
+void api_def_resume(struct call *c);
+/* clock.c */
+void api_clock_get(struct call *c);
+void api_clock_post(struct call *c);
+/* admin.c */
+void api_stats(struct call *c);
+void api_drain(struct call *c);
+void api_shutdown(struct call *c);
+void api_backup(struct call *c);
+void api_healthz(struct call *c);
+void api_metrics(struct call *c);
+#endif

@@ -1,0 +1,31 @@
+/* Group commit (batch.c): the records of a loop turn go to the store as one batch, and
+ * each reply is held until every change it may reveal is committed. */
+#ifndef JG_BATCH_H
+#define JG_BATCH_H
+#include "store/store.h"
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct server;
+struct job;
+struct held;
+
+/* A group of records committed together and the replies and events waiting on it. */
+struct batch {
+	struct store_batch sb;
+	struct held *replies, *replies_tail;	/* owned list */
+	struct job **graveyard;		/* owned: removed jobs to free after commit */
+	size_t ngrave;
+	json_t *events;			/* owned array of event objects to publish */
+	bool has_output;		/* output rows: wake log followers */
+};
+
+struct batch *server_batch(struct server *srv);	/* the open batch, created on demand */
+/* Keep an emptied batch for the next turn (or free it). */
+void batch_recycle(struct server *srv, struct batch *b);
+void batch_free(struct batch *b);
+void batch_reset(struct batch *b);	/* frees what the records own, keeps the array */
+void batch_send_replies(struct batch *b);
+void batch_move_replies(struct batch *from, struct batch *to);
+#endif

@@ -1,0 +1,24 @@
+/* Changes → store records of the open batch (persist.c): the scheduler's hooks, job
+ * output, and the answers to Idempotency-Keys. */
+#ifndef JG_PERSIST_H
+#define JG_PERSIST_H
+#include "core/sched.h"
+#include <stddef.h>
+#include <stdint.h>
+
+struct server;
+
+/* The scheduler's hooks; ctx is the server. */
+extern const struct sched_hooks persist_hooks;
+/* A chunk of output of attempt (of job seq at wall ms `at`); data (malloc'd) is taken. */
+void persist_output(struct server *srv, int64_t attempt, int64_t seq, int64_t at, char *data,
+		    size_t len);
+/* The first reply to key ("owner\nkey"), kept for resends in the table and the store. */
+void persist_idem_answer(struct server *srv, const char *key, int32_t status,
+			 const char *body);
+/* Forget the answers older than before (wall ms). */
+void persist_idem_prune(struct server *srv, int64_t before);
+/* The store's loader of kept answers (arg: the server). */
+void persist_idem_load(void *arg, const char *owner, const char *key, int32_t status,
+		       const char *body, int64_t at);
+#endif
