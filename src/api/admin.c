@@ -143,7 +143,7 @@ static void on_backup(void *arg, int rc, int64_t bytes, const char *err)
 		call_reply(bw->call, 200, json_pack("{s:s, s:I}", "path", bw->path, "bytes",
 						    (json_int_t)bytes));
 	else
-		call_error(bw->call, 500, "internal", "path", "backup failed: %s", err ? err : "?");
+		call_error(bw->call, ERR_INTERNAL, "path", "backup failed: %s", err ? err : "?");
 	free(bw->path);
 	free(bw);
 }
@@ -156,18 +156,18 @@ void api_backup(struct call *c)
 	struct stat sb;
 	if (!json_is_object(c->body) || check_fields(c->body, "", fields, &e)) {
 		if (json_is_object(c->body))
-			call_error(c, e.status, e.code, e.field, "%s (the body is {\"path\": \"/abs/file\"})",
+			call_error(c, e.err, e.field, "%s (the body is {\"path\": \"/abs/file\"})",
 				   e.message);
 		else
-			call_error(c, 400, "bad_request", "", "the body must be {\"path\": \"/abs/file\"}");
+			call_error(c, ERR_BAD_REQUEST, "", "the body must be {\"path\": \"/abs/file\"}");
 		return;
 	}
 	if (path == NULL || path[0] != '/' || strlen(path) > 4096) {
-		call_error(c, 422, "bad_request", "path", "path: must be an absolute file name");
+		call_error(c, ERR_RULE_BROKEN, "path", "path: must be an absolute file name");
 		return;
 	}
 	if (stat(path, &sb) == 0) {
-		call_error(c, 409, "conflict", "path", "path: %s already exists", path);
+		call_error(c, ERR_CONFLICT, "path", "path: %s already exists", path);
 		return;
 	}
 	struct backup_wait *bw = xcalloc(1, sizeof *bw);
@@ -178,7 +178,7 @@ void api_backup(struct call *c)
 		c->kept = false;
 		free(bw->path);
 		free(bw);
-		call_error(c, 500, "internal", "", "cannot start a backup thread: %s", strerror(errno));
+		call_error(c, ERR_INTERNAL, "", "cannot start a backup thread: %s", strerror(errno));
 	}
 }
 

@@ -2,6 +2,7 @@
  * replies. Replies wait for the commit of every change they may reveal (server/batch.h). */
 #ifndef JG_CALL_H
 #define JG_CALL_H
+#include "base/errors.h"
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
@@ -50,8 +51,13 @@ struct call {
 /* Replies, sent after the commit of every change they may reveal. body is stolen. */
 void call_reply(struct call *c, int status, json_t *body);
 void call_reply_text(struct call *c, int status, const char *ctype, const char *text, size_t len);
-void call_error(struct call *c, int status, const char *code, const char *field,
-		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* An error reply of the table (base/errors.def): its code and status, the field it is
+ * about ("" for none) and the message; fmt NULL: the table's default message. */
+void call_error(struct call *c, enum api_error err, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* The body of such a reply, for the few that carry more members (problems, next_offset):
+ * add them, then call_reply(c, api_error_status(err), body). */
+json_t *call_error_body(enum api_error err, const char *field, const char *message);
 void call_free(struct call *c);
 const char *call_query(struct call *c, const char *key);
 /* Call cb on every route, for /metrics. */

@@ -28,22 +28,22 @@ static int clock_body(struct call *c, const char **adv, const char **set)
 	struct derr e;
 	json_t *a = json_object_get(c->body, "advance"), *s = json_object_get(c->body, "set");
 	if (!json_is_object(c->body)) {
-		call_error(c, 400, "bad_request", "", "the body must be {\"advance\": DURATION} or"
+		call_error(c, ERR_BAD_REQUEST, "", "the body must be {\"advance\": DURATION} or"
 			   " {\"set\": TIME}");
 		return -1;
 	}
 	if (check_fields(c->body, "", clock_fields, &e)) {
-		call_error(c, e.status, e.code, e.field, "%s (known: advance, set)", e.message);
+		call_error(c, e.err, e.field, "%s (known: advance, set)", e.message);
 		return -1;
 	}
 	if ((a && !json_is_string(a)) || (s && !json_is_string(s))) {
 		const char *f = a && !json_is_string(a) ? "advance" : "set";
-		call_error(c, 400, "bad_request", f, "%s: must be a string (%s)", f,
+		call_error(c, ERR_BAD_REQUEST, f, "%s: must be a string (%s)", f,
 			   *f == 'a' ? "a duration such as \"1h30m\"" : "an RFC 3339 time");
 		return -1;
 	}
 	if ((a == NULL) == (s == NULL)) {
-		call_error(c, 400, "bad_request", a ? "set" : "advance", "give one of advance (a"
+		call_error(c, ERR_BAD_REQUEST, a ? "set" : "advance", "give one of advance (a"
 			   " duration) and set (an RFC 3339 time)%s", a ? ", not both" : "");
 		return -1;
 	}
@@ -57,7 +57,7 @@ void api_clock_post(struct call *c)
 {
 	const char *adv = NULL, *set = NULL;
 	if (!server_test_clock(c->srv)) {
-		call_error(c, 409, "no_test_clock", "", "this server runs on the real clock; start"
+		call_error(c, ERR_NO_TEST_CLOCK, "", "this server runs on the real clock; start"
 			   " it with --test-clock START to move its clock");
 		return;
 	}
@@ -66,18 +66,18 @@ void api_clock_post(struct call *c)
 	int64_t to = 0, d = 0;
 	const char *why = "";
 	if (adv && (adv[0] == '-' || clock_parse_duration(adv, &d, &why))) {
-		call_error(c, 422, "bad_request", "advance", "advance: %s, got '%s'",
+		call_error(c, ERR_RULE_BROKEN, "advance", "advance: %s, got '%s'",
 			   adv[0] == '-' ? "the clock only moves forward" : why, adv);
 		return;
 	}
 	if (set && clock_parse_rfc3339(set, &to)) {
-		call_error(c, 422, "bad_request", "set", "set: an RFC 3339 time, got '%s'", set);
+		call_error(c, ERR_RULE_BROKEN, "set", "set: an RFC 3339 time, got '%s'", set);
 		return;
 	}
 	if (adv)
 		to = server_now(c->srv) + d;
 	if (to < server_now(c->srv)) {
-		call_error(c, 422, "bad_request", "set", "set: the clock only moves forward, got '%s'",
+		call_error(c, ERR_RULE_BROKEN, "set", "set: the clock only moves forward, got '%s'",
 			   set);
 		return;
 	}

@@ -10,16 +10,14 @@
 
 #define MAX_BATCH 100000
 
-int derr_set(struct derr *e, int status, const char *code, const char *field, const char *fmt,
-	     ...)
+int derr_set(struct derr *e, enum api_error err, const char *field, const char *fmt, ...)
 {
 	char text[400];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	e->status = status;
-	e->code = code;
+	e->err = err;
 	snprintf(e->field, sizeof e->field, "%s", field ? field : "");
 	if (field && *field)
 		snprintf(e->message, sizeof e->message, "%s: %s", field, text);
@@ -44,7 +42,7 @@ static int decode_opts(json_t *obj, const char *prefix, int64_t now, struct job_
 {
 	struct opts_err oe;
 	if (opts_read(obj, prefix, now, x, mask, &oe))
-		return derr_set(e, 422, "bad_request", oe.field, "%s", oe.rule);
+		return derr_set(e, ERR_RULE_BROKEN, oe.field, "%s", oe.rule);
 	return 0;
 }
 
@@ -85,7 +83,7 @@ int check_fields(json_t *obj, const char *prefix, const char *const *allowed, st
 		if (!ok) {
 			char f[160];
 			field_name(f, sizeof f, prefix, key);
-			return derr_set(e, 400, "unknown_field", f, "unknown field");
+			return derr_set(e, ERR_UNKNOWN_FIELD, f, "unknown field");
 		}
 	}
 	return 0;
@@ -107,8 +105,8 @@ int get_int(json_t *obj, const char *prefix, const char *key, int64_t min, int64
 	}
 	field_name(f, sizeof f, prefix, key);	/* only on the error path: it is hot */
 	if (!json_is_integer(v))
-		return derr_set(e, 400, "bad_request", f, "must be an integer");
-	return derr_set(e, 422, "bad_request", f, "must be %lld..%lld, got %lld", (long long)min,
+		return derr_set(e, ERR_BAD_REQUEST, f, "must be an integer");
+	return derr_set(e, ERR_RULE_BROKEN, f, "must be %lld..%lld, got %lld", (long long)min,
 			(long long)max, (long long)x);
 }
 
@@ -122,7 +120,7 @@ int get_bool(json_t *obj, const char *prefix, const char *key, bool *out, struct
 	if (!json_is_boolean(v)) {
 		char f[160];
 		field_name(f, sizeof f, prefix, key);
-		return derr_set(e, 400, "bad_request", f, "must be true or false");
+		return derr_set(e, ERR_BAD_REQUEST, f, "must be true or false");
 	}
 	*out = json_is_true(v);
 	return 0;
@@ -146,10 +144,10 @@ static int get_str(json_t *obj, const char *prefix, const char *key, size_t min,
 	}
 	field_name(f, sizeof f, prefix, key);
 	if (s == NULL)
-		return derr_set(e, 400, "bad_request", f, "must be a string");
+		return derr_set(e, ERR_BAD_REQUEST, f, "must be a string");
 	if (memchr(s, '\0', n))
-		return derr_set(e, 422, "bad_request", f, "must not contain NUL characters");
-	return derr_set(e, 422, "bad_request", f, "must be %zu..%zu bytes long, got %zu", min, max, n);
+		return derr_set(e, ERR_RULE_BROKEN, f, "must not contain NUL characters");
+	return derr_set(e, ERR_RULE_BROKEN, f, "must be %zu..%zu bytes long, got %zu", min, max, n);
 }
 
 static const char *const remove_fields[] = {"ids", "force", NULL};
@@ -157,13 +155,13 @@ static const char *const remove_fields[] = {"ids", "force", NULL};
 int decode_remove(json_t *body, json_t **ids, bool *force, struct derr *e)
 {
 	if (!json_is_object(body))
-		return derr_set(e, 400, "bad_request", "", "the body must be {\"ids\": [ID…]}");
+		return derr_set(e, ERR_BAD_REQUEST, "", "the body must be {\"ids\": [ID…]}");
 	if (check_fields(body, "", remove_fields, e) || get_bool(body, "", "force", force, e))
 		return -1;
 	*ids = json_object_get(body, "ids");
 	if (!json_is_array(*ids) || json_array_size(*ids) == 0 ||
 	    json_array_size(*ids) > MAX_REMOVE)
-		return derr_set(e, json_is_array(*ids) ? 422 : 400, "bad_request", "ids",
+		return derr_set(e, json_is_array(*ids) ? ERR_RULE_BROKEN : ERR_BAD_REQUEST, "ids",
 				"must be an array of 1..%d job ids", MAX_REMOVE);
 	size_t i;
 	json_t *v;
@@ -172,7 +170,7 @@ int decode_remove(json_t *body, json_t **ids, bool *force, struct derr *e)
 		    strlen(json_string_value(v)) != json_string_length(v)) {
 			char f[40];
 			snprintf(f, sizeof f, "ids[%zu]", i);
-			return derr_set(e, 422, "bad_request", f, "must be a job id of 1..512 bytes");
+			return derr_set(e, ERR_RULE_BROKEN, f, "must be a job id of 1..512 bytes");
 		}
 	}
 	return 0;
@@ -202,9 +200,9 @@ static int decode_env(json_t *obj, const char *prefix, const char *key, size_t m
 		return 0;
 	field_name(f, sizeof f, prefix, key);
 	if (!json_is_object(env))
-		return derr_set(e, 400, "bad_request", f, "must be an object of NAME: \"value\"");
+		return derr_set(e, ERR_BAD_REQUEST, f, "must be an object of NAME: \"value\"");
 	if (json_object_size(env) > max_vars)
-		return derr_set(e, 422, "bad_request", f, "at most %zu variables, got %zu", max_vars,
+		return derr_set(e, ERR_RULE_BROKEN, f, "at most %zu variables, got %zu", max_vars,
 				json_object_size(env));
 	const char *k;
 	json_t *v;
@@ -212,16 +210,16 @@ static int decode_env(json_t *obj, const char *prefix, const char *key, size_t m
 		char fk[460];
 		snprintf(fk, sizeof fk, "%s.%.256s", f, k);
 		if (strlen(k) > 256 || !env_name_valid(k))
-			return derr_set(e, 422, "bad_request", fk,
+			return derr_set(e, ERR_RULE_BROKEN, fk,
 					"a variable name is [A-Za-z_][A-Za-z0-9_]* up to 256 chars");
 		if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v) ||
 		    json_string_length(v) > max_value)
-			return derr_set(e, 422, "bad_request", fk,
+			return derr_set(e, ERR_RULE_BROKEN, fk,
 					"must be a string without NUL, up to %zu bytes", max_value);
 		total += strlen(k) + json_string_length(v) + 2;
 	}
 	if (total > max_total)
-		return derr_set(e, 422, "bad_request", f, "%zu bytes in all, more than %zu", total,
+		return derr_set(e, ERR_RULE_BROKEN, f, "%zu bytes in all, more than %zu", total,
 				max_total);
 	if (json_object_size(env) > 0)
 		*out = json_dumps(env, JSON_COMPACT | JSON_SORT_KEYS);
@@ -243,7 +241,7 @@ int decode_job(json_t *obj, const char *prefix, const char *owner, int64_t now,
 	struct job_spec *s = &out->spec;
 	char f[160];
 	if (!json_is_object(obj))
-		return derr_set(e, 400, "bad_request", prefix, "a job must be a JSON object");
+		return derr_set(e, ERR_BAD_REQUEST, prefix, "a job must be a JSON object");
 	if (check_fields(obj, prefix, job_fields, e))
 		return -1;
 	const char *name = NULL;
@@ -267,15 +265,15 @@ int decode_job(json_t *obj, const char *prefix, const char *owner, int64_t now,
 		return -1;
 	if (s->cmd == NULL) {
 		field_name(f, sizeof f, prefix, "cmd");
-		return derr_set(e, 400, "bad_request", f, "is required");
+		return derr_set(e, ERR_BAD_REQUEST, f, "is required");
 	}
 	if (s->cwd[0] != '/') {
 		field_name(f, sizeof f, prefix, "cwd");
-		return derr_set(e, 422, "bad_request", f, "must be an absolute path");
+		return derr_set(e, ERR_RULE_BROKEN, f, "must be an absolute path");
 	}
 	if (name && !name_valid(name, 128)) {
 		field_name(f, sizeof f, prefix, "name");
-		return derr_set(e, 422, "bad_request", f,
+		return derr_set(e, ERR_RULE_BROKEN, f,
 				"may hold only letters, digits, '_', '.' and '-'");
 	}
 	if (decode_env(obj, prefix, "env", 256, 65536, SIZE_MAX, &out->env, e) ||
@@ -324,10 +322,10 @@ int decode_job_batch(json_t *body, const char *owner, int64_t now, struct job_re
 		return 0;
 	}
 	if (!json_is_array(body))
-		return derr_set(e, 400, "bad_request", "", "the body must be a job object or an array of them");
+		return derr_set(e, ERR_BAD_REQUEST, "", "the body must be a job object or an array of them");
 	size_t len = json_array_size(body);
 	if (len == 0 || len > MAX_BATCH)
-		return derr_set(e, 422, "bad_request", "", "a batch holds 1..%d jobs, got %zu",
+		return derr_set(e, ERR_RULE_BROKEN, "", "a batch holds 1..%d jobs, got %zu",
 				MAX_BATCH, len);
 	struct job_req *reqs = xcalloc(len, sizeof *reqs);
 	for (size_t i = 0; i < len; i++) {
@@ -357,11 +355,11 @@ int decode_job_patch(json_t *body, int64_t now, struct job_spec *mod, unsigned *
 {
 	int64_t v[8] = {0};
 	if (!json_is_object(body))
-		return derr_set(e, 400, "bad_request", "", "the body must be a JSON object");
+		return derr_set(e, ERR_BAD_REQUEST, "", "the body must be a JSON object");
 	if (check_fields(body, "", patch_fields, e))
 		return -1;
 	if (json_object_size(body) == 0)
-		return derr_set(e, 422, "bad_request", "", "nothing to change: give at least one field");
+		return derr_set(e, ERR_RULE_BROKEN, "", "nothing to change: give at least one field");
 	if (get_int(body, "", "priority", 0, 255, -1, &v[0], e) ||
 	    get_int(body, "", "cores", 0, 4096, -1, &v[1], e) ||
 	    get_int(body, "", "ram_mb", 0, 16777216, -1, &v[2], e) ||
@@ -399,7 +397,7 @@ int decode_finish(json_t *obj, const char *prefix, bool need_attempt, struct fin
 	char f[160];
 	memset(out, 0, sizeof *out);
 	if (!json_is_object(obj))
-		return derr_set(e, 400, "bad_request", prefix, "a report must be a JSON object");
+		return derr_set(e, ERR_BAD_REQUEST, prefix, "a report must be a JSON object");
 	if (check_fields(obj, prefix, finish_fields, e) ||
 	    get_int(obj, prefix, "attempt", need_attempt ? 1 : 0, INT64_MAX, 0, &v[0], e) ||
 	    get_int(obj, prefix, "signal", 0, 128, 0, &v[1], e) ||
@@ -417,7 +415,7 @@ int decode_finish(json_t *obj, const char *prefix, bool need_attempt, struct fin
 		return -1;
 	if (need_attempt && v[0] == 0) {
 		field_name(f, sizeof f, prefix, "attempt");
-		return derr_set(e, 400, "bad_request", f, "is required");
+		return derr_set(e, ERR_BAD_REQUEST, f, "is required");
 	}
 	json_t *ec = json_object_get(obj, "exit_code");
 	if (ec && !json_is_null(ec)) {
@@ -429,7 +427,7 @@ int decode_finish(json_t *obj, const char *prefix, bool need_attempt, struct fin
 	int fr = fail_reason_parse(reason);
 	if (fr < 0 || fr == FR_LOST) {
 		field_name(f, sizeof f, prefix, "fail_reason");
-		return derr_set(e, 422, "bad_request", f,
+		return derr_set(e, ERR_RULE_BROKEN, f,
 				"must be \"\" or one of exit, notfound, permission, cwd, start, ram,"
 				" time, signal, resources, cancelled");
 	}
@@ -466,13 +464,13 @@ int decode_chunk_params(const char *offset, const char *at_ms, int64_t *off, int
 {
 	*at = 0;
 	if (offset == NULL)
-		return derr_set(e, 400, "bad_request", "offset", "is required: where the chunk"
+		return derr_set(e, ERR_BAD_REQUEST, "offset", "is required: where the chunk"
 				" starts in the attempt's output, in bytes");
 	if (uint_text(offset, INT64_MAX / 2, off))
-		return derr_set(e, 400, "bad_request", "offset", "must be a whole number of bytes,"
+		return derr_set(e, ERR_BAD_REQUEST, "offset", "must be a whole number of bytes,"
 				" got '%.40s'", offset);
 	if (at_ms && uint_text(at_ms, INT64_MAX / 2, at))
-		return derr_set(e, 400, "bad_request", "at_ms", "must be a whole number of ms since"
+		return derr_set(e, ERR_BAD_REQUEST, "at_ms", "must be a whole number of ms since"
 				" the epoch, got '%.40s'", at_ms);
 	return 0;
 }

@@ -4,19 +4,19 @@
  * tests/fuzz/fuzz-decode.c. */
 #ifndef JG_DECODE_H
 #define JG_DECODE_H
+#include "base/errors.h"
 #include "core/sched.h"
 #include <jansson.h>
 
 struct derr {
-	int status;		/* 400 or 422 */
-	const char *code;	/* "bad_request", "unknown_field", ... */
+	enum api_error err;	/* ERR_BAD_REQUEST (400), ERR_RULE_BROKEN (422), ... */
 	char field[160];
 	char message[512];
 };
 
 /* Sets e and returns -1; the message is "FIELD: TEXT". */
-int derr_set(struct derr *e, int status, const char *code, const char *field,
-	     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int derr_set(struct derr *e, enum api_error err, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* A job spec with the storage its strings point into. Release with job_req_free. */
 struct job_req {

@@ -32,7 +32,7 @@ static void on_checked(void *arg, json_t *reply, const char *why)
 	if (!json_is_true(json_object_get(reply, "done")) || !json_is_array(problems) ||
 	    json_array_size(parsed) != nfiles) {
 		log_warn("definition checker: %s", reply ? "no usable answer" : why);
-		call_error(c, 422, "invalid_definition", "files",
+		call_error(c, ERR_INVALID_DEFINITION, "files",
 			   "files: the definition checker %s; nothing was deployed",
 			   reply ? "gave no usable answer" : why);
 	} else {
@@ -46,7 +46,7 @@ static void on_client_close(struct evhttp_connection *evcon, void *arg)
 	struct defcheck *d = arg;
 	child_call_detach(d->k);	/* the child still ends (or is killed) on its own */
 	/* Answer while the request still exists; the connection is gone anyway. */
-	call_error(d->c, 499, "client_closed", "", "the client left during the check");
+	call_error(d->c, ERR_CLIENT_CLOSED, "", "the client left during the check");
 	free(d);
 }
 
@@ -60,7 +60,7 @@ void defcheck_start(struct call *c, defcheck_done_fn done)
 				CHECK_SECONDS, on_checked, d, &err);
 	if (d->k == NULL) {
 		free(d);
-		call_error(c, 503, "unavailable", "", "cannot start the definition checker: %s", err);
+		call_error(c, ERR_UNAVAILABLE, "", "cannot start the definition checker: %s", err);
 		return;
 	}
 	c->kept = true;

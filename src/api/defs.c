@@ -33,9 +33,9 @@ static void reply_problems(struct call *c, json_t *problems)
 	size_t n = json_array_size(problems);
 	snprintf(msg, sizeof msg, "%zu problem%s; nothing was deployed: %s", n, n == 1 ? "" : "s",
 		 json_string_value(json_array_get(problems, 0)));
-	call_reply(c, 422, json_pack("{s:{s:s, s:s, s:s}, s:o}", "error", "code",
-				     "invalid_definition", "message", msg, "field", "files",
-				     "problems", problems));
+	json_t *body = call_error_body(ERR_INVALID_DEFINITION, "files", msg);
+	json_object_set_new(body, "problems", problems);
+	call_reply(c, api_error_status(ERR_INVALID_DEFINITION), body);
 }
 
 static const char *const file_fields[] = {"file", "name", "source", "scripts", NULL};
@@ -117,7 +117,7 @@ static int check_scripts(struct call *c, json_t *scripts, const char *field)
 						 json_is_string(v) &&
 						 json_string_length(v) <= MAX_SOURCE;
 	if (!ok)
-		call_error(c, 400, "bad_request", field, "%s: must be an object of at most %d"
+		call_error(c, ERR_BAD_REQUEST, field, "%s: must be an object of at most %d"
 			   " {\"NAME.lua\": \"Lua text\"} (each at most 1 MB)", field, MAX_SCRIPTS);
 	return ok ? 0 : -1;
 }
@@ -129,12 +129,12 @@ void api_defs_deploy(struct call *c)
 	struct derr e;
 	size_t n = json_array_size(files), i;
 	if (!json_is_object(c->body) || !json_is_array(files) || n == 0 || n > MAX_FILES) {
-		call_error(c, 400, "bad_request", "files", "files: must be an array of 1..%d"
+		call_error(c, ERR_BAD_REQUEST, "files", "files: must be an array of 1..%d"
 			   " {\"file\", \"name\", \"source\"}", MAX_FILES);
 		return;
 	}
 	if (check_fields(c->body, "", (const char *const[]){"files", NULL}, &e)) {
-		call_error(c, e.status, e.code, e.field, "%s", e.message);
+		call_error(c, e.err, e.field, "%s", e.message);
 		return;
 	}
 	json_array_foreach(files, i, f) {
@@ -145,7 +145,7 @@ void api_defs_deploy(struct call *c)
 		if (!json_is_object(f) || check_fields(f, prefix, file_fields, &e) || file == NULL ||
 		    strlen(file) > 4096 || (name && !json_is_string(name)) || !json_is_string(src) ||
 		    json_string_length(src) > MAX_SOURCE) {
-			call_error(c, 400, "bad_request", "files",
+			call_error(c, ERR_BAD_REQUEST, "files",
 				   "%sfile and source are required strings (source ≤ 1 MB)", prefix);
 			return;
 		}
@@ -166,20 +166,20 @@ void api_def_put(struct call *c)
 	json_t *src = json_object_get(c->body, "source"), *file = json_object_get(c->body, "file");
 	json_t *scripts = json_object_get(c->body, "scripts");
 	if (!json_is_object(c->body) || check_fields(c->body, "", put_fields, &e)) {
-		call_error(c, 400, "bad_request", json_is_object(c->body) ? e.field : "", "%s",
+		call_error(c, ERR_BAD_REQUEST, json_is_object(c->body) ? e.field : "", "%s",
 			   json_is_object(c->body) ? e.message : "the body must be a JSON object");
 		return;
 	}
 	if (!json_is_string(src) || json_string_length(src) > MAX_SOURCE ||
 	    (file && (!json_is_string(file) || json_string_length(file) > 4096))) {
-		call_error(c, 400, "bad_request", json_is_string(src) ? "file" : "source",
+		call_error(c, ERR_BAD_REQUEST, json_is_string(src) ? "file" : "source",
 			   "source: a required string of at most 1 MB; file: an optional string");
 		return;
 	}
 	if (check_scripts(c, scripts, "scripts"))
 		return;
 	if (!def_name_valid(c->params[0])) {
-		call_error(c, 400, "bad_request", "name", "name: %s is not a definition name"
+		call_error(c, ERR_BAD_REQUEST, "name", "name: %s is not a definition name"
 			   " (segments of [A-Za-z0-9_.-] joined by '/')", c->params[0]);
 		return;
 	}
@@ -241,7 +241,7 @@ static struct def_entry *def_param(struct call *c)
 {
 	struct def_entry *e = defs_deployed(c->srv, c->params[0]);
 	if (e == NULL) {
-		call_error(c, 404, "not_found", "name", "no definition %s", c->params[0]);
+		call_error(c, ERR_NOT_FOUND, "name", "no definition %s", c->params[0]);
 		return NULL;
 	}
 	return e;
@@ -350,12 +350,12 @@ static int check_arg(struct call *c, const struct def_arg *a, json_t *v)
 {
 	double x = json_is_number(v) ? json_number_value(v) : 0;
 	if (a->has_min && json_is_number(v) && x < a->min) {
-		call_error(c, 422, "bad_request", a->name, "%s: must be at least %g, got %g", a->name,
+		call_error(c, ERR_RULE_BROKEN, a->name, "%s: must be at least %g, got %g", a->name,
 			   a->min, x);
 		return -1;
 	}
 	if (a->has_max && json_is_number(v) && x > a->max) {
-		call_error(c, 422, "bad_request", a->name, "%s: must be at most %g, got %g", a->name,
+		call_error(c, ERR_RULE_BROKEN, a->name, "%s: must be at most %g, got %g", a->name,
 			   a->max, x);
 		return -1;
 	}
@@ -365,7 +365,7 @@ static int check_arg(struct call *c, const struct def_arg *a, json_t *v)
 	json_array_foreach(a->choices, i, ch) ok = ok || json_equal(ch, v);
 	if (!ok) {
 		char *list = json_dumps(a->choices, JSON_COMPACT);
-		call_error(c, 422, "bad_request", a->name, "%s: must be one of %s", a->name, list);
+		call_error(c, ERR_RULE_BROKEN, a->name, "%s: must be one of %s", a->name, list);
 		free(list);
 		return -1;
 	}
@@ -382,7 +382,7 @@ static json_t *run_args(struct call *c, const struct definition *d, json_t *give
 		for (size_t i = 0; i < d->nargs; i++)
 			known = known || strcmp(d->args[i].name, k) == 0;
 		if (!known) {
-			call_error(c, 422, "bad_request", k, "%s: %s has no such argument", k, d->name);
+			call_error(c, ERR_RULE_BROKEN, k, "%s: %s has no such argument", k, d->name);
 			goto bad;
 		}
 	}
@@ -390,13 +390,13 @@ static json_t *run_args(struct call *c, const struct definition *d, json_t *give
 		const struct def_arg *a = &d->args[i];
 		json_t *g = json_object_get(given, a->name), *x;
 		if (g == NULL && a->def == NULL) {	/* required, or simply without a default */
-			call_error(c, 422, "bad_request", a->name, "%s: is required (no default)",
+			call_error(c, ERR_RULE_BROKEN, a->name, "%s: is required (no default)",
 				   a->name);
 			goto bad;
 		}
 		x = g ? coerce(a, g) : json_incref(a->def);
 		if (x == NULL) {
-			call_error(c, 422, "bad_request", a->name, "%s: must be %s %s", a->name,
+			call_error(c, ERR_RULE_BROKEN, a->name, "%s: must be %s %s", a->name,
 				   a->type == ARG_INTEGER ? "an" : "a", arg_type_name(a->type));
 			goto bad;
 		}
@@ -432,7 +432,7 @@ static int check_facts(struct call *c, const struct definition *d, json_t *facts
 		for (size_t i = 0; i < d->nfacts; i++)
 			declared = declared || strcmp(k, d->facts[i].name) == 0;
 		if (!sched && !flag && !declared) {
-			call_error(c, 422, "bad_request", k, "facts.%s: not a fact %s can be given"
+			call_error(c, ERR_RULE_BROKEN, k, "facts.%s: not a fact %s can be given"
 				   " (joblet.maxretry, joblet.timeout, joblet.retry_permanent,"
 				   " job.priority, job.cores, job.ram_mb, job.gpus, job.output_limit,"
 				   " or one the definition declares)", k, d->name);
@@ -441,17 +441,17 @@ static int check_facts(struct call *c, const struct definition *d, json_t *facts
 		if (flag && !json_is_boolean(v) &&
 		    !(json_is_string(v) && (strcmp(json_string_value(v), "true") == 0 ||
 					    strcmp(json_string_value(v), "false") == 0))) {
-			call_error(c, 422, "bad_request", k, "facts.%s: must be true or false", k);
+			call_error(c, ERR_RULE_BROKEN, k, "facts.%s: must be true or false", k);
 			return -1;
 		}
 		if (sched && !json_is_integer(v) &&
 		    !(json_is_string(v) && json_string_length(v) > 0 &&
 		      strspn(json_string_value(v), "0123456789") == json_string_length(v))) {
-			call_error(c, 422, "bad_request", k, "facts.%s: must be a whole number", k);
+			call_error(c, ERR_RULE_BROKEN, k, "facts.%s: must be a whole number", k);
 			return -1;
 		}
 		if (!json_is_string(v) && !json_is_number(v) && !json_is_boolean(v)) {
-			call_error(c, 422, "bad_request", k, "facts.%s: must be text, a number or"
+			call_error(c, ERR_RULE_BROKEN, k, "facts.%s: must be text, a number or"
 				   " true/false", k);
 			return -1;
 		}
@@ -472,12 +472,12 @@ static json_t *net_overrides(struct call *c, json_t *facts, struct net_settings 
 		if (!net_settings_key(k)) {
 			json_object_set(plain, k, v);
 		} else if (!json_is_string(v) && !json_is_boolean(v)) {
-			call_error(c, 422, "bad_request", k, "%s: must be text", k);
+			call_error(c, ERR_RULE_BROKEN, k, "%s: must be text", k);
 			json_decref(plain);
 			return NULL;
 		} else if (net_settings_set(over, k, json_is_string(v) ? json_string_value(v)
 							: json_is_true(v) ? "true" : "false", &why)) {
-			call_error(c, 422, "bad_request", k, "%s: %s", k, why);
+			call_error(c, ERR_RULE_BROKEN, k, "%s: %s", k, why);
 			json_decref(plain);
 			return NULL;
 		}
@@ -504,11 +504,11 @@ static void run_made(struct run_waiter *w, const struct definition *d, int32_t v
 	free(rc);
 }
 
-static void run_refused(struct run_waiter *w, int status, const char *code, const char *field,
+static void run_refused(struct run_waiter *w, enum api_error err, const char *field,
 			const char *msg)
 {
 	struct run_call *rc = (struct run_call *)w;
-	call_error(rc->c, status, code, field, "%s", msg);
+	call_error(rc->c, err, field, "%s", msg);
 	free(rc);
 }
 
@@ -516,9 +516,10 @@ static void run_refused(struct run_waiter *w, int status, const char *code, cons
 static void run_script_failed(struct run_waiter *w, const char *msg, json_t *traceback)
 {
 	struct run_call *rc = (struct run_call *)w;
-	call_reply(rc->c, 422, json_pack("{s:{s:s, s:s, s:s, s:O?}}", "error", "code",
-					 "script_error", "message", msg, "field", "script",
-					 "traceback", traceback));
+	json_t *body = call_error_body(ERR_SCRIPT_ERROR, "script", msg);
+	if (traceback)
+		json_object_set(json_object_get(body, "error"), "traceback", traceback);
+	call_reply(rc->c, api_error_status(ERR_SCRIPT_ERROR), body);
 	free(rc);
 }
 
@@ -559,12 +560,12 @@ void api_def_run(struct call *c)
 	if (c->body == NULL)
 		c->body = body;
 	if (!json_is_object(body) || check_fields(body, "", run_fields, &e)) {
-		call_error(c, 400, "bad_request", json_is_object(body) ? e.field : "",
+		call_error(c, ERR_BAD_REQUEST, json_is_object(body) ? e.field : "",
 			   "%s", json_is_object(body) ? e.message : "the body must be a JSON object");
 		return;
 	}
 	if ((given && !json_is_object(given)) || (facts && !json_is_object(facts))) {
-		call_error(c, 400, "bad_request", "args", "args and facts must be objects");
+		call_error(c, ERR_BAD_REQUEST, "args", "args and facts must be objects");
 		return;
 	}
 	const char *cwd = json_string_value(json_object_get(body, "cwd"));

@@ -193,17 +193,24 @@ void call_reply_text(struct call *c, int status, const char *ctype, const char *
 	reply_buf(c, status, ctype, text, len);
 }
 
-void call_error(struct call *c, int status, const char *code, const char *field,
-		const char *fmt, ...)
+json_t *call_error_body(enum api_error err, const char *field, const char *message)
+{
+	return json_pack("{s:{s:s, s:s, s:s}}", "error", "code", api_error_code(err), "message",
+			 message, "field", field ? field : "");
+}
+
+void call_error(struct call *c, enum api_error err, const char *field, const char *fmt, ...)
 {
 	char msg[600];
 	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	json_t *err = json_pack("{s:{s:s, s:s, s:s}}", "error", "code", code, "message", msg,
-				"field", field ? field : "");
-	call_reply(c, status, err);
+	if (fmt == NULL) {
+		snprintf(msg, sizeof msg, "%s", api_error_message(err));
+	} else {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof msg, fmt, ap);
+		va_end(ap);
+	}
+	call_reply(c, api_error_status(err), call_error_body(err, field, msg));
 }
 
 /* ---- dispatch ---------------------------------------------------------------------- */
@@ -310,7 +317,7 @@ static int prepare(struct call *c)
 	size_t len = evbuffer_get_length(in);
 	const char *user = owner_of(c->req);
 	if (strlen(user) > 64 || !name_valid(user, 64)) {
-		call_error(c, 400, "bad_request", "X-Jobgrid-User",
+		call_error(c, ERR_BAD_REQUEST, "X-Jobgrid-User",
 			   "X-Jobgrid-User: a user name is 1..64 of [A-Za-z0-9_.-]");
 		return -1;
 	}
@@ -319,7 +326,7 @@ static int prepare(struct call *c)
 					     "Idempotency-Key");
 	if (key && (c->route->flags & R_MUTATES)) {
 		if (!key_valid(key)) {
-			call_error(c, 400, "bad_request", "Idempotency-Key",
+			call_error(c, ERR_BAD_REQUEST, "Idempotency-Key",
 				   "Idempotency-Key: must be 1..128 printable ASCII characters");
 			return -1;
 		}
@@ -334,7 +341,7 @@ static int prepare(struct call *c)
 		c->body = json_loadb(c->body_copy, len, JSON_REJECT_DUPLICATES,
 				     &jerr);
 		if (c->body == NULL) {
-			call_error(c, 400, "bad_json", "",
+			call_error(c, ERR_BAD_JSON, "",
 				   "the body is not valid JSON: %s at line %d column %d", jerr.text,
 				   jerr.line, jerr.column);
 			return -1;
@@ -357,7 +364,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 	TAILQ_INIT(&c->query);
 	if (parsed == NULL || method_of(req, &method)) {
 		evhttp_uri_free(parsed);
-		call_error(c, 400, "bad_request", "", "malformed request line");
+		call_error(c, ERR_BAD_REQUEST, "", "malformed request line");
 		return;
 	}
 	char *path = xstrdup(evhttp_uri_get_path(parsed) ? evhttp_uri_get_path(parsed) : "/");
@@ -365,16 +372,16 @@ static void on_request(struct evhttp_request *req, void *arg)
 	if (q && evhttp_parse_query_str(q, &c->query) != 0) {
 		evhttp_uri_free(parsed);
 		free(path);
-		call_error(c, 400, "bad_request", "", "malformed query string");
+		call_error(c, ERR_BAD_REQUEST, "", "malformed query string");
 		return;
 	}
 	enum route_match m = route_find(method, path, &c->route, c->params);
 	evhttp_uri_free(parsed);
 	if (m != ROUTE_FOUND) {
 		if (m == ROUTE_WRONG_METHOD)
-			call_error(c, 405, "method_not_allowed", "", "%s is not allowed here", method);
+			call_error(c, ERR_METHOD_NOT_ALLOWED, "", "%s is not allowed here", method);
 		else
-			call_error(c, 404, "not_found", "", "no such endpoint: %s", path);
+			call_error(c, ERR_NOT_FOUND, "", "no such endpoint: %s", path);
 		free(path);
 		return;
 	}
@@ -409,7 +416,7 @@ static void dispatch(struct server *srv, struct call *c)
 		return;
 	}
 	if (ie) {	/* 503: clients send it again after a pause, as the CLI does */
-		call_error(c, 503, "in_progress", "Idempotency-Key",
+		call_error(c, ERR_IN_PROGRESS, "Idempotency-Key",
 			   "Idempotency-Key: the first request with this key is still being"
 			   " answered; send it again in a moment");
 		return;
@@ -421,7 +428,7 @@ static void dispatch(struct server *srv, struct call *c)
 	if ((c->route->flags & R_NEW_WORK) && srv->draining) {
 		/* 503 is not remembered under the key: the same request may go to the next
 		 * server. */
-		call_error(c, 503, "draining", "",
+		call_error(c, ERR_DRAINING, "",
 			   "the server is draining: it takes no new work; add it again once a"
 			   " server runs without draining");
 		return;
@@ -429,7 +436,7 @@ static void dispatch(struct server *srv, struct call *c)
 	c->route->fn(c);
 	if (!c->replied && !c->kept) {
 		log_error("route %s returned without a reply", c->route->name);
-		call_error(c, 500, "internal", "", "internal error: no reply");
+		call_error(c, ERR_INTERNAL, "", "internal error: no reply");
 	}
 }
 

@@ -12,13 +12,13 @@ static struct job *job_param(struct call *c)
 {
 	struct job *j = server_find_job(c->srv, c->params[0], NULL);
 	if (j == NULL)
-		call_error(c, 404, "not_found", "id", "no job %s", c->params[0]);
+		call_error(c, ERR_NOT_FOUND, "id", "no job %s", c->params[0]);
 	return j;
 }
 
 static void reply_derr(struct call *c, const struct derr *e)
 {
-	call_error(c, e->status, e->code, e->field, "%s", e->message);
+	call_error(c, e->err, e->field, "%s", e->message);
 }
 
 /* Dependencies of items [from, n): jobs that exist, no cycle. Replies on failure. */
@@ -34,7 +34,7 @@ static int check_batch(struct call *c, struct job_req *reqs, size_t n, size_t fr
 		else
 			snprintf(f, sizeof f, "%s", field);
 		bool missing = strncmp(why, "no job", 6) == 0;
-		call_error(c, missing ? 404 : 422, missing ? "not_found" : "cycle", f, "%s: %s", f, why);
+		call_error(c, missing ? ERR_NOT_FOUND : ERR_CYCLE, f, "%s: %s", f, why);
 		return -1;
 	}
 	return 0;
@@ -59,7 +59,7 @@ void api_jobs_create(struct call *c)
 	struct job_req *reqs;
 	size_t n;
 	if (c->body == NULL) {
-		call_error(c, 400, "bad_request", "", "the body must be a job object or an array of them");
+		call_error(c, ERR_BAD_REQUEST, "", "the body must be a job object or an array of them");
 		return;
 	}
 	if (decode_job_batch(c->body, c->owner, server_now(srv), &reqs, &n, &e)) {
@@ -75,7 +75,7 @@ void api_jobs_create(struct call *c)
 				  : NULL;
 	if (dup) {
 		char id[400];
-		call_error(c, 409, "duplicate", "cmd",
+		call_error(c, ERR_DUPLICATE, "cmd",
 			   "an incomplete job with the same command and cwd exists: %s (--unique)",
 			   job_id(dup, id, sizeof id));
 		goto out;
@@ -124,7 +124,7 @@ static int query_int(struct call *c, const char *key, long long min, long long m
 	}
 	long long x = strtoll(v, &end, 10);
 	if (*v == '\0' || *end || x < min || x > max) {
-		call_error(c, 400, "bad_request", key, "%s: must be an integer %lld..%lld, got '%s'",
+		call_error(c, ERR_BAD_REQUEST, key, "%s: must be an integer %lld..%lld, got '%s'",
 			   key, min, max, v);
 		return -1;
 	}
@@ -152,13 +152,13 @@ void api_jobs_list(struct call *c)
 	    query_int(c, "cursor", 0, INT64_MAX, 0, &cursor))
 		return;
 	if (state && (st = jl_state_parse(state)) < 0) {
-		call_error(c, 400, "bad_request", "state",
+		call_error(c, ERR_BAD_REQUEST, "state",
 			   "state: must be one of waiting, ready, running, done, failed, cancelled,"
 			   " skipped; got '%s'", state);
 		return;
 	}
 	if (order && strcmp(order, "asc") != 0 && strcmp(order, "desc") != 0) {
-		call_error(c, 400, "bad_request", "order", "order: must be asc or desc, got '%s'",
+		call_error(c, ERR_BAD_REQUEST, "order", "order: must be asc or desc, got '%s'",
 			   order);
 		return;
 	}
@@ -190,7 +190,7 @@ void api_job_get(struct call *c)
 {
 	const char *jl = call_query(c, "joblets");
 	if (jl && strcmp(jl, "0") != 0 && strcmp(jl, "1") != 0) {
-		call_error(c, 400, "bad_request", "joblets", "joblets: must be 0 or 1, got '%s'", jl);
+		call_error(c, ERR_BAD_REQUEST, "joblets", "joblets: must be 0 or 1, got '%s'", jl);
 		return;
 	}
 	struct job *j = job_param(c);
@@ -230,13 +230,13 @@ void api_job_patch(struct call *c)
 		return;
 	if (c->body == NULL || decode_job_patch(c->body, server_now(c->srv), &mod, &mask, &e)) {
 		if (c->body == NULL)
-			call_error(c, 400, "bad_request", "", "the body must be a JSON object");
+			call_error(c, ERR_BAD_REQUEST, "", "the body must be a JSON object");
 		else
 			reply_derr(c, &e);
 		return;
 	}
 	if (jl_state_final(j->state)) {
-		call_error(c, 409, "conflict", "state", "the job is %s; only waiting joblets change",
+		call_error(c, ERR_CONFLICT, "state", "the job is %s; only waiting joblets change",
 			   jl_state_name(j->state));
 		goto out;
 	}
@@ -247,13 +247,13 @@ void api_job_patch(struct call *c)
 		const char *field = "";
 		if (sched_check(&c->srv->sched, &check, j, buf, sizeof buf, &field)) {
 			bool missing = strncmp(buf, "no job", 6) == 0;
-			call_error(c, missing ? 404 : 422, missing ? "not_found" : "cycle", field, "%s: %s",
+			call_error(c, missing ? ERR_NOT_FOUND : ERR_CYCLE, field, "%s: %s",
 				   field, buf);
 			goto out;
 		}
 	}
 	if (sched_modify(&c->srv->sched, j, &mod, mask, server_now(c->srv), &why)) {
-		call_error(c, 409, "conflict", "state", "%s", why);
+		call_error(c, ERR_CONFLICT, "state", "%s", why);
 		goto out;
 	}
 	call_reply(c, 200, render_job(c->srv, j, true));
@@ -271,7 +271,7 @@ void api_job_delete(struct call *c)
 	job_id(j, id, sizeof id);
 	const char *force = call_query(c, "force");
 	if (sched_remove(&c->srv->sched, j, force && strcmp(force, "0") != 0, server_now(c->srv), &why)) {
-		call_error(c, 409, "conflict", "state", "cannot remove %s: %s", id, why);
+		call_error(c, ERR_CONFLICT, "state", "cannot remove %s: %s", id, why);
 		return;
 	}
 	call_reply(c, 200, json_pack("{s:s}", "removed", id));
@@ -291,7 +291,8 @@ static json_t *remove_error(const char *id, const char *why)
 		snprintf(msg, sizeof msg, "cannot remove %s: %s", id, why);
 	else
 		snprintf(msg, sizeof msg, "no job %s", id);
-	return json_pack("{s:s, s:s, s:s}", "id", id, "code", why ? "conflict" : "not_found",
+	return json_pack("{s:s, s:s, s:s}", "id", id, "code",
+			 api_error_code(why ? ERR_CONFLICT : ERR_NOT_FOUND),
 			 "message", msg);
 }
 
@@ -369,7 +370,7 @@ void api_job_retry(struct call *c)
 	if (j == NULL)
 		return;
 	if (sched_retry(&c->srv->sched, j, server_now(c->srv), &why)) {
-		call_error(c, 409, "conflict", "state", "%s", why);
+		call_error(c, ERR_CONFLICT, "state", "%s", why);
 		return;
 	}
 	call_reply(c, 200, render_job(c->srv, j, true));

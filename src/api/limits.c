@@ -34,7 +34,7 @@ void api_limit_get(struct call *c)
 					? sched_limit(&c->srv->sched, c->params[0], false)
 					: NULL;
 	if (g == NULL) {
-		call_error(c, 404, "not_found", "name", "no limit group %s", c->params[0]);
+		call_error(c, ERR_NOT_FOUND, "name", "no limit group %s", c->params[0]);
 		return;
 	}
 	sched_count_limit_waiting(&c->srv->sched);
@@ -48,21 +48,21 @@ void api_limit_put(struct call *c)
 	struct derr e;
 	int64_t n;
 	if (!limit_name_ok(c->params[0])) {
-		call_error(c, 422, "bad_request", "name",
+		call_error(c, ERR_RULE_BROKEN, "name",
 			   "name: a limit group is 1..128 of [A-Za-z0-9_.-], got '%s'", c->params[0]);
 		return;
 	}
 	if (!json_is_object(c->body)) {
-		call_error(c, 400, "bad_request", "", "the body must be {\"limit\": N}");
+		call_error(c, ERR_BAD_REQUEST, "", "the body must be {\"limit\": N}");
 		return;
 	}
 	if (check_fields(c->body, "", limit_fields, &e) ||
 	    get_int(c->body, "", "limit", -1, 1000000, -2, &n, &e)) {
-		call_error(c, e.status, e.code, e.field, "%s", e.message);
+		call_error(c, e.err, e.field, "%s", e.message);
 		return;
 	}
 	if (n == -2) {
-		call_error(c, 400, "bad_request", "limit", "limit: is required (-1 lifts the limit)");
+		call_error(c, ERR_BAD_REQUEST, "limit", "limit: is required (-1 lifts the limit)");
 		return;
 	}
 	struct limit_group *g = sched_limit(&c->srv->sched, c->params[0], true);

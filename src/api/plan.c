@@ -45,7 +45,7 @@ void api_plan(struct call *c)
 		char *end;
 		long days = strtol(sim, &end, 10);
 		if (*sim == '\0' || *end || days < 1 || days > 366) {
-			call_error(c, 400, "bad_request", "simulate", "simulate: a number of days"
+			call_error(c, ERR_BAD_REQUEST, "simulate", "simulate: a number of days"
 				   " 1..366, got '%s'", sim);
 			return;
 		}
@@ -54,7 +54,7 @@ void api_plan(struct call *c)
 	}
 	int64_t day = net_local_day(server_now(c->srv)), from, to;
 	if (date && net_parse_date(date, &day)) {
-		call_error(c, 400, "bad_request", "date", "date: YYYY-MM-DD, got '%s'", date);
+		call_error(c, ERR_BAD_REQUEST, "date", "date: YYYY-MM-DD, got '%s'", date);
 		return;
 	}
 	net_day_bounds(day, &from, &to);
@@ -62,7 +62,7 @@ void api_plan(struct call *c)
 	char *err = NULL;
 	ssize_t n = network_day(c->srv, from, to, &runs, &err);
 	if (n < 0) {
-		call_error(c, 500, "internal", "", "cannot read the stored runs: %s", err);
+		call_error(c, ERR_INTERNAL, "", "cannot read the stored runs: %s", err);
 		free(err);
 		return;
 	}
@@ -77,7 +77,7 @@ void api_plan(struct call *c)
 static void pause_resume(struct call *c, bool paused)
 {
 	if (network_pause(c->srv, c->params[0], paused)) {
-		call_error(c, 404, "not_found", "name", "no definition %s", c->params[0]);
+		call_error(c, ERR_NOT_FOUND, "name", "no definition %s", c->params[0]);
 		return;
 	}
 	call_reply(c, 200, json_pack("{s:s, s:b}", "definition", c->params[0], "paused", paused));

@@ -111,7 +111,7 @@ void api_events(struct call *c)
 	if (job) {
 		struct job *j = server_find_job(c->srv, job, NULL);
 		if (j == NULL) {
-			call_error(c, 404, "not_found", "job", "no job %s", job);
+			call_error(c, ERR_NOT_FOUND, "job", "no job %s", job);
 			return;
 		}
 		seq = j->seq;
@@ -279,14 +279,14 @@ void api_job_log(struct call *c)
 	struct job *j = server_find_job(srv, c->params[0], &idx);
 	const char *qi = call_query(c, "index"), *follow = call_query(c, "follow");
 	if (j == NULL) {
-		call_error(c, 404, "not_found", "id", "no job %s", c->params[0]);
+		call_error(c, ERR_NOT_FOUND, "id", "no job %s", c->params[0]);
 		return;
 	}
 	if (qi) {
 		char *end;
 		long v = strtol(qi, &end, 10);
 		if (*qi == '\0' || *end || v < 0 || v >= j->njoblets) {
-			call_error(c, 400, "bad_request", "index", "index: must be 0..%d, got '%s'",
+			call_error(c, ERR_BAD_REQUEST, "index", "index: must be 0..%d, got '%s'",
 				   j->njoblets - 1, qi);
 			return;
 		}

@@ -36,7 +36,7 @@ static struct worker *worker_param(struct call *c)
 {
 	struct worker *w = sched_worker(&c->srv->sched, c->params[0]);
 	if (w == NULL)
-		call_error(c, 404, "unknown_worker", "id",
+		call_error(c, ERR_UNKNOWN_WORKER, "id",
 			   "unknown worker %s: register again", c->params[0]);
 	else
 		sched_worker_touch(&c->srv->sched, w, server_now(c->srv), clock_mono_ms());
@@ -67,9 +67,9 @@ static int decode_ram_method(json_t *b, const char **method, const char **note, 
 	*note = "";
 	if (m && (!json_is_string(m) || (strcmp(json_string_value(m), "cgroup") != 0 &&
 					  strcmp(json_string_value(m), "sampling") != 0)))
-		return derr_set(e, 422, "bad_request", "ram_method", "must be \"cgroup\" or \"sampling\"");
+		return derr_set(e, ERR_RULE_BROKEN, "ram_method", "must be \"cgroup\" or \"sampling\"");
 	if (n && (!json_is_string(n) || json_string_length(n) > 1024))
-		return derr_set(e, 422, "bad_request", "ram_method_note",
+		return derr_set(e, ERR_RULE_BROKEN, "ram_method_note",
 				"must be a string of at most 1024 bytes");
 	if (m)
 		*method = json_string_value(m);
@@ -86,10 +86,10 @@ static int decode_tags(json_t *tags, char **out, struct derr *e)
 	if (tags == NULL)
 		return 0;
 	if (!json_is_object(tags) || json_object_size(tags) > 64)
-		return derr_set(e, 400, "bad_request", "tags", "must be an object of at most 64 strings");
+		return derr_set(e, ERR_BAD_REQUEST, "tags", "must be an object of at most 64 strings");
 	json_object_foreach(tags, k, v) {
 		if (!name_valid(k, 64) || !json_is_string(v) || json_string_length(v) > 256)
-			return derr_set(e, 422, "bad_request", "tags",
+			return derr_set(e, ERR_RULE_BROKEN, "tags",
 					"tag names are [A-Za-z0-9_.-]{1,64}, values strings ≤ 256");
 	}
 	*out = json_dumps(tags, JSON_COMPACT | JSON_SORT_KEYS);
@@ -103,9 +103,9 @@ static int decode_identity(json_t *b, const char **name, const char **instance, 
 	*name = json_string_value(json_object_get(b, "name"));
 	*instance = "";
 	if (*name == NULL || !name_valid(*name, 128))
-		return derr_set(e, 400, "bad_request", "name", "a node name is [A-Za-z0-9_.-]{1,128}");
+		return derr_set(e, ERR_BAD_REQUEST, "name", "a node name is [A-Za-z0-9_.-]{1,128}");
 	if (in && (!json_is_string(in) || !name_valid(json_string_value(in), 64)))
-		return derr_set(e, 400, "bad_request", "instance",
+		return derr_set(e, ERR_BAD_REQUEST, "instance",
 				"an instance token is [A-Za-z0-9_.-]{1,64}");
 	if (in)
 		*instance = json_string_value(in);
@@ -133,7 +133,7 @@ static int claim_name(struct server *srv, const char *name, const char *instance
 		old->placeholder = true;	/* claimable like a previous run's worker */
 		return 0;
 	}
-	return derr_set(e, 409, "name_in_use", "name",
+	return derr_set(e, ERR_NAME_IN_USE, "name",
 			"node name %s is taken by live worker %s (pid %d, last seen %lld ms ago); "
 			"give this worker another --name, or wait for that one to leave or for its"
 			" lease to end (in %lld s)",
@@ -150,7 +150,7 @@ void api_workers_register(struct call *c)
 	json_t *b = c->body, *running;
 	char *tags = NULL;
 	if (!json_is_object(b)) {
-		call_error(c, 400, "bad_request", "", "the body must be a JSON object");
+		call_error(c, ERR_BAD_REQUEST, "", "the body must be a JSON object");
 		return;
 	}
 	if (check_fields(b, "", register_fields, &e) ||
@@ -164,7 +164,7 @@ void api_workers_register(struct call *c)
 		goto bad;
 	running = json_object_get(b, "running");
 	if (running && (!json_is_array(running) || json_array_size(running) > 100000)) {
-		derr_set(&e, 400, "bad_request", "running", "must be an array of attempt ids");
+		derr_set(&e, ERR_BAD_REQUEST, "running", "must be an array of attempt ids");
 		goto bad;
 	}
 	if (claim_name(srv, name, instance, &e))
@@ -201,7 +201,7 @@ void api_workers_register(struct call *c)
 	return;
 bad:
 	free(tags);
-	call_error(c, e.status, e.code, e.field, "%s", e.message);
+	call_error(c, e.err, e.field, "%s", e.message);
 }
 
 /* The worker goes away (it stops, or the drain told it to): its name is free at once, and
@@ -212,7 +212,7 @@ void api_worker_leave(struct call *c)
 	if (w == NULL)
 		return;
 	if (c->body && (!json_is_object(c->body) || json_object_size(c->body) > 0)) {
-		call_error(c, 400, "bad_request", "", "the body must be empty or {}");
+		call_error(c, ERR_BAD_REQUEST, "", "the body must be empty or {}");
 		return;
 	}
 	if (w->parked)	/* an empty answer, not the 404 a lost worker's poll gets */
@@ -294,25 +294,25 @@ void api_attempt_finish(struct call *c)
 	char *end;
 	long long id = strtoll(c->params[0], &end, 10);
 	if (*end || id <= 0) {
-		call_error(c, 404, "not_found", "id", "no attempt %s", c->params[0]);
+		call_error(c, ERR_NOT_FOUND, "id", "no attempt %s", c->params[0]);
 		return;
 	}
 	if (c->body == NULL) {
-		call_error(c, 400, "bad_request", "", "the body must be a FINISH object");
+		call_error(c, ERR_BAD_REQUEST, "", "the body must be a FINISH object");
 		return;
 	}
 	json_t *r = apply_finish(c->srv, NULL, c->body, id, "", &e, &res);
 	if (r == NULL) {
-		call_error(c, e.status, e.code, e.field, "%s", e.message);
+		call_error(c, e.err, e.field, "%s", e.message);
 		return;
 	}
 	json_decref(r);
 	if (res == FINISH_STALE)
-		call_error(c, 409, "stale_attempt", "attempt",
+		call_error(c, ERR_STALE_ATTEMPT, "attempt",
 			   "attempt %lld is no longer live (its lease expired); the report is kept"
 			   " as its late_result and not applied", id);
 	else if (res == FINISH_UNKNOWN)
-		call_error(c, 404, "not_found", "attempt", "no attempt %lld", id);
+		call_error(c, ERR_NOT_FOUND, "attempt", "no attempt %lld", id);
 	else
 		call_reply(c, 200, json_pack("{s:b}", "ok", 1));
 }
@@ -330,33 +330,33 @@ void api_attempt_output(struct call *c)
 	int64_t offset, at;
 	long long id = strtoll(c->params[0], &end, 10);
 	if (*end || id <= 0) {
-		call_error(c, 404, "not_found", "id", "no attempt %s", c->params[0]);
+		call_error(c, ERR_NOT_FOUND, "id", "no attempt %s", c->params[0]);
 		return;
 	}
 	if (decode_chunk_params(call_query(c, "offset"), call_query(c, "at_ms"), &offset, &at, &e)) {
-		call_error(c, e.status, e.code, e.field, "%s", e.message);
+		call_error(c, e.err, e.field, "%s", e.message);
 		return;
 	}
 	struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
 	size_t len = evbuffer_get_length(in);
 	if (len > MAX_CHUNK) {
-		call_error(c, 413, "too_large", "", "a chunk is at most %u bytes, got %zu",
+		call_error(c, ERR_TOO_LARGE, "", "a chunk is at most %u bytes, got %zu",
 			   MAX_CHUNK, len);
 		return;
 	}
 	struct attempt *a = sched_live_attempt(&c->srv->sched, NULL, id);
 	if (a == NULL) {
-		call_error(c, 409, "stale_attempt", "attempt", "attempt %lld is not live", id);
+		call_error(c, ERR_STALE_ATTEMPT, "attempt", "attempt %lld is not live", id);
 		return;
 	}
 	if (a->worker)
 		sched_worker_touch(&c->srv->sched, a->worker, server_now(c->srv), clock_mono_ms());
 	if (offset > a->out_bytes) {
-		json_t *err = json_pack("{s:{s:s, s:s, s:s}, s:I}", "error", "code", "output_gap",
-					"message", "offset: the server has less of this attempt's"
-					" output: send again from next_offset", "field", "offset",
-					"next_offset", (json_int_t)a->out_bytes);
-		call_reply(c, 409, err);
+		json_t *err = call_error_body(ERR_OUTPUT_GAP, "offset", "offset: the server has less"
+					      " of this attempt's output: send again from"
+					      " next_offset");
+		json_object_set_new(err, "next_offset", json_integer(a->out_bytes));
+		call_reply(c, api_error_status(ERR_OUTPUT_GAP), err);
 		return;
 	}
 	size_t skip = (size_t)(a->out_bytes - offset);	/* already stored: a resend */
@@ -381,11 +381,11 @@ void api_worker_heartbeat(struct call *c)
 		return;
 	json_t *running = c->body ? json_object_get(c->body, "running") : NULL;
 	if (json_is_object(c->body) && check_fields(c->body, "", fields, &e)) {
-		call_error(c, e.status, e.code, e.field, "%s", e.message);
+		call_error(c, e.err, e.field, "%s", e.message);
 		return;
 	}
 	if ((c->body && !json_is_object(c->body)) || (running && !json_is_array(running))) {
-		call_error(c, 400, "bad_request", "running", "the body must be {\"running\": [ids]}");
+		call_error(c, ERR_BAD_REQUEST, "running", "the body must be {\"running\": [ids]}");
 		return;
 	}
 	json_t *cancel = cancel_list(w);
@@ -445,7 +445,7 @@ static void parked_reply(struct parked *p, bool lost)
 	struct worker *w = p->worker;
 	parked_unlink(p);
 	if (lost)
-		call_error(c, 404, "unknown_worker", "id", "the worker's lease expired: register again");
+		call_error(c, ERR_UNKNOWN_WORKER, "id", "the worker's lease expired: register again");
 	else
 		send_reserve(c, w, json_incref(p->results), NULL, 0, true);
 	json_decref(p->results);
@@ -526,7 +526,7 @@ static const char *const free_fields[] = {"cores", "ram_mb", "gpus", NULL};
 void api_worker_reserve(struct call *c)
 {
 	struct server *srv = c->srv;
-	struct derr e;
+	struct derr e = {0};	/* message "" until a check fails and says why */
 	int64_t max, wait_ms, fc, fr, fg;
 	bool stopping;
 	struct worker *w = worker_param(c);
@@ -540,19 +540,21 @@ void api_worker_reserve(struct call *c)
 	if (!json_is_object(b) || check_fields(b, "", reserve_fields, &e) ||
 	    get_int(b, "", "max", 0, 1024, 1, &max, &e) ||
 	    get_int(b, "", "wait_ms", 0, 60000, 0, &wait_ms, &e) ||
-	    (freeo && (!json_is_object(freeo) || check_fields(freeo, "free.", free_fields, &e))) ||
+	    (freeo && !json_is_object(freeo) &&
+	     derr_set(&e, ERR_BAD_REQUEST, "free", "must be an object of cores, ram_mb, gpus")) ||
+	    (freeo && check_fields(freeo, "free.", free_fields, &e)) ||
 	    get_int(freeo, "free.", "cores", 0, 1 << 20, w->cores, &fc, &e) ||
 	    get_int(freeo, "free.", "ram_mb", 0, INT32_MAX / 2, w->ram_mb, &fr, &e) ||
 	    get_int(freeo, "free.", "gpus", 0, 4096, w->gpus, &fg, &e) ||
 	    get_bool(b, "", "stopping", &stopping, &e)) {
-		if (json_is_object(b) && e.code)
-			call_error(c, e.status, e.code, e.field, "%s", e.message);
+		if (json_is_object(b) && e.message[0])
+			call_error(c, e.err, e.field, "%s", e.message);
 		else
-			call_error(c, 400, "bad_request", "", "the body must be a JSON object");
+			call_error(c, ERR_BAD_REQUEST, "", "the body must be a JSON object");
 		return;
 	}
 	if (fin && (!json_is_array(fin) || json_array_size(fin) > 4096)) {
-		call_error(c, 400, "bad_request", "finished", "must be an array of reports");
+		call_error(c, ERR_BAD_REQUEST, "finished", "must be an array of reports");
 		return;
 	}
 	/* Decode every report before applying any, so a bad one changes nothing. */
@@ -563,7 +565,7 @@ void api_worker_reserve(struct call *c)
 		char prefix[48];
 		snprintf(prefix, sizeof prefix, "finished[%zu].", i);
 		if (decode_finish(v, prefix, true, &f, &e)) {
-			call_error(c, e.status, e.code, e.field, "%s", e.message);
+			call_error(c, e.err, e.field, "%s", e.message);
 			return;
 		}
 	}

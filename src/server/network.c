@@ -217,7 +217,7 @@ static void start_hand_run(struct server *srv, int64_t id, struct net_actions *a
 	char *cmd = defs_expand_run(d, nw->hand_args, &n, msg, sizeof msg, &field);
 	struct job *j = NULL;
 	if (cmd == NULL)
-		w->refused(w, 422, "bad_request", field, msg);
+		w->refused(w, ERR_RULE_BROKEN, field, msg);
 	else
 		j = defs_make_job(srv, w, d, nw->hand_version, nw->hand_args, nw->hand_facts, cmd,
 				  n, 0, nw->hand_cwd, defs_run_state(d, nw->hand_version));
@@ -448,7 +448,7 @@ bool network_run_by_hand(struct server *srv, struct run_waiter *w, const struct 
 		char msg[600];
 		snprintf(msg, sizeof msg, "%s was not started: %s", d->name,
 			 r ? r->reason : "the network refused it");
-		w->refused(w, 409, "not_started", "name", msg);
+		w->refused(w, ERR_NOT_STARTED, "name", msg);
 	}
 	nw->hand = NULL;
 	server_tick_now(srv);

@@ -311,7 +311,7 @@ struct job *defs_make_job(struct server *srv, struct run_waiter *w, const struct
 	struct job *j = defs_create_job(srv, w->owner, d, args, facts, cmd, njoblets, seq, cwd,
 					script, &bad);
 	if (j == NULL)
-		w->refused(w, 422, "bad_request", "facts", bad);
+		w->refused(w, ERR_RULE_BROKEN, "facts", bad);
 	else
 		w->made(w, d, version, j, njoblets);
 	return j;
@@ -355,7 +355,7 @@ void defs_start_run(struct server *srv, struct run_waiter *w, const struct defin
 	long long njoblets;
 	char *cmd = defs_expand_run(d, args, &njoblets, why, sizeof why, &field);
 	if (cmd == NULL)
-		w->refused(w, 422, "bad_request", field, why);
+		w->refused(w, ERR_RULE_BROKEN, field, why);
 	else
 		defs_make_job(srv, w, d, version, args, facts, cmd, njoblets, 0, cwd,
 			      defs_run_state(d, version));

@@ -6,6 +6,7 @@
  * hears back through a `struct run_waiter`, so this module knows nothing of requests. */
 #ifndef JG_REGISTRY_H
 #define JG_REGISTRY_H
+#include "base/errors.h"
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -40,8 +41,8 @@ struct run_waiter {
 	/* The job j (njoblets joblets) of version of d was made. */
 	void (*made)(struct run_waiter *w, const struct definition *d, int32_t version,
 		     const struct job *j, long long njoblets);
-	/* No job was made: an HTTP-like status, an error code, the field at fault and why. */
-	void (*refused)(struct run_waiter *w, int status, const char *code, const char *field,
+	/* No job was made: the error (base/errors.def), the field at fault and why. */
+	void (*refused)(struct run_waiter *w, enum api_error err, const char *field,
 			const char *msg);
 	/* A script refused the run: why, and its Lua traceback (borrowed, or NULL). */
 	void (*script_failed)(struct run_waiter *w, const char *msg, json_t *traceback);

@@ -352,7 +352,7 @@ static void on_run_gone(void *arg)
 {
 	struct script_run *r = arg;
 	child_call_detach(r->k);
-	r->w->refused(r->w, 499, "client_closed", "", "the client left while job_started ran");
+	r->w->refused(r->w, ERR_CLIENT_CLOSED, "", "the client left while job_started ran");
 	if (r->net_run)
 		network_run_made(r->srv, r->net_run, 0);
 	run_free(r);

@@ -18,7 +18,7 @@ static void check(const char *offset, const char *at_ms)
 	struct derr e;
 	int64_t off = -1, at = -1, again, at2;
 	if (decode_chunk_params(offset, at_ms, &off, &at, &e) != 0) {
-		if (e.field[0] == '\0' || e.status != 400)
+		if (e.field[0] == '\0' || api_error_status(e.err) != 400)
 			abort();	/* a refusal names the field */
 		return;
 	}

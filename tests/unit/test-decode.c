@@ -18,7 +18,7 @@ static void reject(const char *text, int status, const char *field)
 	struct job_req *reqs = NULL;
 	size_t n = 0;
 	cr_assert_eq(decode_job_batch(j, "alice", 0, &reqs, &n, &e), -1, "%s should be refused", text);
-	cr_assert_eq(e.status, status, "%s: status %d, want %d (%s)", text, e.status, status, e.message);
+	cr_assert_eq(api_error_status(e.err), status, "%s: status %d, want %d (%s)", text, api_error_status(e.err), status, e.message);
 	cr_assert_str_eq(e.field, field, "%s: field '%s', want '%s'", text, e.field, field);
 	cr_assert(strlen(e.message) > strlen(field) + 5, "the message says the rule: %s", e.message);
 	cr_assert_null(reqs);
@@ -293,6 +293,6 @@ Test(decode, chunk_params)
 			     "offset=%s at_ms=%s should be refused", bad[i][0] ? bad[i][0] : "(none)",
 			     bad[i][1] ? bad[i][1] : "(none)");
 		cr_assert_str_eq(e.field, bad[i][2]);
-		cr_assert_eq(e.status, 400);
+		cr_assert_eq(api_error_status(e.err), 400);
 	}
 }
