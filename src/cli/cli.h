@@ -13,6 +13,8 @@ enum cli_exit {
 	EXIT_NOT_FOUND = 4,
 	EXIT_DENIED = 5,
 	EXIT_TIMEOUT = 6,	/* `wait --timeout` ran out */
+	EXIT_SERVER_FAILED = 1,	/* `jobgrid server` could not start (a port in use, a store
+				 * it cannot open) */
 };
 
 struct cli_cmd {

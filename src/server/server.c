@@ -1,6 +1,7 @@
-/* `jobgrid server`: options, start-up and recovery, the loop's flush (group commit) and
- * timers, drain and shutdown. */
+/* The server: start-up (checking its configuration) and recovery, the loop's flush (group
+ * commit) and timers, drain and shutdown. */
 #include "server/server.h"
+#include "server/options.h"
 #include "server/batch.h"
 #include "server/child.h"
 #include "server/listen.h"
@@ -17,7 +18,6 @@
 #include "base/xalloc.h"
 #include <errno.h>
 #include <event2/thread.h>
-#include <getopt.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -298,32 +298,6 @@ static void on_prune(evutil_socket_t fd, short what, void *arg)
 
 /* ---- start-up ---------------------------------------------------------------------- */
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: jobgrid server [--listen ADDR:PORT] [--data DIR] [--store URL]\n"
-		   "                      [--local-workers N] [--local-worker-cores N] [--local-worker-ram MB]\n"
-		   "                      [--local-worker-gpus N] [--lease DURATION] [--heartbeat DURATION]\n"
-		   "                      [--starve-after DURATION] [--config FILE] [--test-clock START]\n"
-		   "  --listen         loopback address to serve the API on (default 127.0.0.1:7370;\n"
-		   "                   [::1]:PORT for IPv6; port 0 picks one); until authentication\n"
-		   "                   and TLS exist, other addresses are refused\n"
-		   "  --data           data directory holding the SQLite store (default ./jobgrid-data);\n"
-		   "                   one server per directory: a second one is refused, naming the first\n"
-		   "  --store          store URL; sqlite (the default) is the only one so far\n"
-		   "  --local-workers  start and supervise N workers on this machine (default 0); they\n"
-		   "                   split its cores and RAM (at least 1 core each) and outlive a\n"
-		   "                   crash of the server, whose next start on --data adopts them\n"
-		   "  --local-worker-cores, --local-worker-ram, --local-worker-gpus\n"
-		   "                   what each local worker has instead of its share (GPUs: 0)\n"
-		   "  --lease          how long a silent worker keeps its joblets (default 30s)\n"
-		   "  --heartbeat      how often workers check in (default 5s)\n"
-		   "  --starve-after   a joblet overtaken by smaller ones this long gets a worker\n"
-		   "                   held for it (default 60s)\n"
-		   "  --config         a YAML file of server settings (job-network dependencies:)\n"
-		   "  --test-clock     run on a virtual clock from START (RFC 3339, or now) that moves\n"
-		   "                   only with `jobgrid clock advance|set` (for tests)\n");
-}
-
 static void raise_nofile(void)
 {
 	struct rlimit rl;
@@ -333,99 +307,10 @@ static void raise_nofile(void)
 	}
 }
 
-struct server_opts {
-	const char *listen, *data, *store, *config;
-	struct addrinfo *listen_ai;	/* owned (freeaddrinfo): --listen resolved and checked */
-	int64_t test_clock;
-	int local_workers;
-	int32_t local_cores, local_ram_mb, local_gpus;	/* per local worker; -1: a share */
-	int64_t lease_ms, heartbeat_ms, starve_ms;
-};
-
-/* An integer option value in lo..hi into *out; -1 after saying what is wrong. */
-static int int_opt(const char *opt, const char *arg, long lo, long hi, int32_t *out)
+/* The checks of cfg that argv cannot make, said on stderr as `jobgrid server` always did;
+ * *ai gets --listen resolved (freeaddrinfo). 0 or -1. */
+static int check_config(const struct server_config *o, struct addrinfo **ai)
 {
-	char *end;
-	errno = 0;
-	long v = strtol(arg, &end, 10);
-	if (errno || *end || end == arg || v < lo || v > hi) {
-		fprintf(stderr, "jobgrid server: --%s: must be %ld..%ld, got '%s'\n", opt, lo, hi, arg);
-		return -1;
-	}
-	*out = (int32_t)v;
-	return 0;
-}
-
-static int parse_opts(int argc, char **argv, struct server_opts *o)
-{
-	static const struct option longopts[] = {
-		{"listen", required_argument, NULL, 'l'}, {"data", required_argument, NULL, 'd'},
-		{"store", required_argument, NULL, 's'},
-		{"local-workers", required_argument, NULL, 'w'},
-		{"local-worker-cores", required_argument, NULL, 'C'},
-		{"local-worker-ram", required_argument, NULL, 'R'},
-		{"local-worker-gpus", required_argument, NULL, 'G'},
-		{"lease", required_argument, NULL, 'L'}, {"heartbeat", required_argument, NULL, 'H'},
-		{"starve-after", required_argument, NULL, 'S'},
-		{"config", required_argument, NULL, 'c'},
-		{"test-clock", required_argument, NULL, 'T'},
-		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
-	};
-	int ch;
-	const char *why;
-	int32_t n;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'l': o->listen = optarg; break;
-		case 'd': o->data = optarg; break;
-		case 's': o->store = optarg; break;
-		case 'w':
-			if (int_opt("local-workers", optarg, 0, LOCAL_MAX, &n))
-				return -1;
-			o->local_workers = n;
-			break;
-		case 'C':
-			if (int_opt("local-worker-cores", optarg, 0, 1 << 20, &o->local_cores))
-				return -1;
-			break;
-		case 'R':
-			if (int_opt("local-worker-ram", optarg, 0, INT32_MAX / 2, &o->local_ram_mb))
-				return -1;
-			break;
-		case 'G':
-			if (int_opt("local-worker-gpus", optarg, 0, 4096, &o->local_gpus))
-				return -1;
-			break;
-		case 'L':
-		case 'H':
-		case 'S':
-			if (clock_parse_duration(optarg, ch == 'L' ? &o->lease_ms
-						 : ch == 'H' ? &o->heartbeat_ms : &o->starve_ms, &why)) {
-				fprintf(stderr, "jobgrid server: --%s: %s, got '%s'\n",
-					ch == 'L' ? "lease" : ch == 'H' ? "heartbeat" : "starve-after",
-					why, optarg);
-				return -1;
-			}
-			break;
-		case 'c': o->config = optarg; break;
-		case 'T':
-			if (strcmp(optarg, "now") == 0) {
-				o->test_clock = clock_wall_ms();
-			} else if (clock_parse_rfc3339(optarg, &o->test_clock) || o->test_clock <= 0) {
-				fprintf(stderr, "jobgrid server: --test-clock: a time (RFC 3339, e.g."
-					" 2026-11-23T06:00:00Z) or now, got '%s'\n", optarg);
-				return -1;
-			}
-			break;
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "jobgrid server: unexpected argument '%s'\n", argv[optind]);
-		return -1;
-	}
 	if (o->local_workers == 0 && (o->local_cores >= 0 || o->local_ram_mb >= 0 || o->local_gpus >= 0)) {
 		fprintf(stderr, "jobgrid server: --local-worker-cores, --local-worker-ram and"
 				" --local-worker-gpus size the workers of --local-workers N (N > 0)\n");
@@ -440,12 +325,20 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 		return -1;
 	}
 	char *err = NULL;
-	if (listen_resolve(o->listen, false, &o->listen_ai, &err)) {
+	if (listen_resolve(o->listen, false, ai, &err)) {
 		fprintf(stderr, "jobgrid server: %s\n", err);
 		free(err);
 		return -1;
 	}
 	return 0;
+}
+
+void server_config_defaults(struct server_config *cfg, const struct server_face *face)
+{
+	*cfg = (struct server_config){.listen = "127.0.0.1:7370", .data = "./jobgrid-data",
+				      .local_cores = -1, .local_ram_mb = -1, .local_gpus = -1,
+				      .lease_ms = 30000, .heartbeat_ms = 5000, .starve_ms = 60000,
+				      .face = face};
 }
 
 static void write_url_file(struct server *srv)
@@ -503,7 +396,8 @@ static void server_free(struct server *srv)
 }
 
 /* A start that stopped half way: release what it took, in reverse order. */
-static int start_failed(struct server *srv, int listen_fd, char *bound, int rc)
+static enum server_result start_failed(struct server *srv, int listen_fd, char *bound,
+					enum server_result rc)
 {
 	server_free(srv);
 	if (listen_fd >= 0)
@@ -512,22 +406,22 @@ static int start_failed(struct server *srv, int listen_fd, char *bound, int rc)
 	return rc;
 }
 
-int server_main(int argc, char **argv, const struct server_face *face)
+enum server_result server_run(const struct server_config *config)
 {
-	struct server_opts o = {.listen = "127.0.0.1:7370", .data = "./jobgrid-data", .local_cores = -1,
-				.local_ram_mb = -1, .local_gpus = -1,
-				.lease_ms = 30000, .heartbeat_ms = 5000, .starve_ms = 60000};
-	if (parse_opts(argc, argv, &o))
-		return 2;
+	const struct server_config o = *config;
+	const struct server_face *face = o.face;
+	struct addrinfo *listen_ai = NULL;
+	if (check_config(&o, &listen_ai))
+		return SERVER_BAD_CONFIG;
 	log_init("server", LOG_INFO);
 	/* Bound before the store opens: a port in use changes nothing on disk. */
 	char *err = NULL, *bound = NULL;
-	int listen_fd = listen_bind(o.listen, o.listen_ai, &bound, &err);
-	freeaddrinfo(o.listen_ai);
+	int listen_fd = listen_bind(o.listen, listen_ai, &bound, &err);
+	freeaddrinfo(listen_ai);
 	if (listen_fd < 0) {
 		log_error("%s", err);
 		free(err);
-		return 1;
+		return SERVER_FAILED;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
@@ -555,7 +449,7 @@ int server_main(int argc, char **argv, const struct server_face *face)
 	if (o.config && server_config_read(srv, o.config, &err)) {
 		log_error("%s", err);
 		free(err);
-		return start_failed(srv, listen_fd, bound, 2);
+		return start_failed(srv, listen_fd, bound, SERVER_BAD_CONFIG);
 	}
 	srv->store = store_sqlite_open(o.data, &err);
 	int64_t t0 = clock_mono_us();
@@ -563,7 +457,7 @@ int server_main(int argc, char **argv, const struct server_face *face)
 	    srv->store->vt->load_defs(srv->store, defs_load, srv, &err)) {
 		log_error("cannot open the store: %s", err);
 		free(err);
-		return start_failed(srv, listen_fd, bound, 1);
+		return start_failed(srv, listen_fd, bound, SERVER_FAILED);
 	}
 	/* Re-evaluating gates may change rows: they go in the first batch. */
 	srv->flush_ev = event_new(srv->base, -1, 0, on_flush, srv);
@@ -571,7 +465,7 @@ int server_main(int argc, char **argv, const struct server_face *face)
 	if (network_start(srv, &err)) {
 		log_error("cannot restore the job networks: %s", err);
 		free(err);
-		return start_failed(srv, listen_fd, bound, 1);
+		return start_failed(srv, listen_fd, bound, SERVER_FAILED);
 	}
 	log_info("recovered %lld jobs (%d ready, %d running) in %.3f s", (long long)srv->sched.njobs,
 		 srv->sched.totals.by_state[JS_READY], srv->sched.totals.by_state[JS_RUNNING],
@@ -594,14 +488,14 @@ int server_main(int argc, char **argv, const struct server_face *face)
 	event_add(srv->sigchld_ev, NULL);
 	if (srv->store->vt->start(srv->store, srv->base, on_committed, srv)) {
 		log_error("cannot start the store writer: %s", strerror(errno));
-		return start_failed(srv, listen_fd, bound, 1);
+		return start_failed(srv, listen_fd, bound, SERVER_FAILED);
 	}
 	int http_rc = face->start(srv, listen_fd, bound, &err);	/* takes listen_fd */
 	free(bound);
 	if (http_rc) {
 		log_error("%s", err);
 		free(err);
-		return start_failed(srv, -1, NULL, 1);
+		return start_failed(srv, -1, NULL, SERVER_FAILED);
 	}
 	write_url_file(srv);
 	char lease[32], hb[32];
@@ -622,5 +516,5 @@ int server_main(int argc, char **argv, const struct server_face *face)
 	event_base_dispatch(srv->base);
 	log_info("stopped");
 	server_free(srv);
-	return 0;
+	return SERVER_STOPPED;
 }

@@ -6,7 +6,7 @@
  * This header is the loop's state and services. The other rooms of src/server/ have
  * headers of their own (batch.h, persist.h, registry.h, network.h, scripts.h, child.h,
  * local-workers.h, …), and the HTTP face (src/api/) is reached only through the
- * `struct server_face` the CLI hands to server_main: nothing in src/server/ includes src/api/. */
+ * `struct server_face` the CLI hands to server_run (options.h): nothing in src/server/ includes src/api/. */
 #ifndef JG_SERVER_H
 #define JG_SERVER_H
 #include "core/sched.h"
@@ -122,6 +122,4 @@ void server_tick_now(struct server *srv);	/* run what is due now and re-arm the 
 struct job *server_find_job(struct server *srv, const char *id, int32_t *idx_out);
 /* Read --config FILE (config.c): 0, or -1 with *err (malloc'd). */
 int server_config_read(struct server *srv, const char *path, char **err);
-/* `jobgrid server ARGS`, serving clients through face (the CLI passes the HTTP face). */
-int server_main(int argc, char **argv, const struct server_face *face);
 #endif

@@ -1,0 +1,34 @@
+/* What a server is told when it starts: filled by `jobgrid server` (src/cli/cmd-server.c
+ * reads argv into it) or by a test that runs a server in its own process, and read by
+ * server_run. Every pointer is borrowed until server_run returns. */
+#ifndef JG_SERVER_OPTIONS_H
+#define JG_SERVER_OPTIONS_H
+#include <stdint.h>
+
+struct server_face;
+
+struct server_config {
+	const char *listen;	/* ADDR:PORT, loopback only; port 0 picks one */
+	const char *data;	/* the data directory (the SQLite store, server.url) */
+	const char *store;	/* a store URL (sqlite:…), or NULL for the one in data */
+	const char *config;	/* a YAML file of server settings, or NULL */
+	int64_t test_clock;	/* the virtual clock's start (wall ms), or 0: the real clock */
+	int local_workers;	/* workers to start and supervise on this machine */
+	int32_t local_cores, local_ram_mb, local_gpus;	/* each local worker's; -1: a share */
+	int64_t lease_ms, heartbeat_ms, starve_ms;
+	const struct server_face *face;	/* what serves clients (api/api.h: &api_face) */
+};
+
+/* The defaults of `jobgrid server` without options, serving through face. */
+void server_config_defaults(struct server_config *cfg, const struct server_face *face);
+
+/* How server_run ended; the CLI turns it into an exit status. */
+enum server_result {
+	SERVER_STOPPED = 0,	/* shut down, drained or stopped by a signal */
+	SERVER_BAD_CONFIG,	/* the configuration cannot work (said on stderr or logged) */
+	SERVER_FAILED,		/* could not start: a port in use, a store it cannot open (logged) */
+};
+
+/* Check cfg, then serve until stopped (one libevent loop of its own, on this thread). */
+enum server_result server_run(const struct server_config *cfg);
+#endif
