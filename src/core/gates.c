@@ -13,7 +13,6 @@
  * job in the timer heap. See gates.h for what it may change. */
 #include "base/buf.h"
 #include "base/clock.h"
-#include "base/intern.h"
 #include "base/timeslot.h"
 #include "base/xalloc.h"
 #include "core/gates.h"
