@@ -7,16 +7,15 @@
  * broken members and tells its waiters only when its own status flips. So a 10^4-wide
  * fan-in or a 10^4-long chain costs O(1) per state change, not O(members).
  *
- * Jobs whose edges changed are put on a settle list and evaluated after the change that
- * caused it, in a loop rather than by recursion, so a long chain of skips cannot overflow
- * the stack. Time gates (not-before, timeslot windows) keep one deadline per job in the
- * scheduler's timer heap. */
+ * Jobs whose edges changed are put on a settle list that the scheduler works through after
+ * the change that caused it, in a loop rather than by recursion, so a long chain of skips
+ * cannot overflow the stack. Time gates (not-before, timeslot windows) keep one deadline per
+ * job in the timer heap. See gates.h for what it may change. */
 #include "base/buf.h"
 #include "base/clock.h"
-#include "base/intern.h"
 #include "base/timeslot.h"
 #include "base/xalloc.h"
-#include "core/sched-int.h"
+#include "core/gates.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -50,32 +49,65 @@ static int group_status(const struct dep_group *g)
 
 /* ---- timers ------------------------------------------------------------------------ */
 
-int timers_less(const void *a, const void *b)
+static int timers_less(const void *a, const void *b)
 {
 	return ((const struct job *)a)->x->wake_at < ((const struct job *)b)->x->wake_at;
 }
 
-void timers_setpos(void *e, size_t pos)
+static void timers_setpos(void *e, size_t pos)
 {
 	((struct job *)e)->x->wake_pos = pos;
 }
 
-void gates_timer_set(struct sched *s, struct job *j, int64_t at)
+static void timer_set(struct gates *g, struct job *j, int64_t at)
 {
 	struct job_ext *x = j->x;
 	if (x->wake_at == at)
 		return;
 	if (x->wake_at)
-		heap_remove(&s->timers, x->wake_pos);
+		heap_remove(&g->timers, x->wake_pos);
 	x->wake_at = at;
 	if (at)
-		heap_push(&s->timers, j);
+		heap_push(&g->timers, j);
 }
 
-int64_t gates_next(const struct sched *s)
+int64_t gates_next(const struct gates *g)
 {
-	const struct job *j = heap_top(&s->timers);
+	const struct job *j = heap_top(&g->timers);
 	return j ? j->x->wake_at : 0;
+}
+
+struct job *gates_due(struct gates *g, int64_t now)
+{
+	struct job *j = heap_top(&g->timers);
+	if (j == NULL || j->x->wake_at > now)
+		return NULL;
+	timer_set(g, j, 0);
+	return j;
+}
+
+/* ---- life cycle -------------------------------------------------------------------- */
+
+void gates_init(struct gates *g)
+{
+	memset(g, 0, sizeof *g);
+	imap_init(&g->dep_groups);
+	heap_init(&g->timers, timers_less, timers_setpos);
+}
+
+void gates_free(struct gates *g)
+{
+	for (size_t i = 0; i < g->dep_groups.cap; i++) {
+		struct dep_group *d = g->dep_groups.slots[i].val;
+		if (d) {
+			free(d->members);
+			free(d->waiters);
+			free(d);
+		}
+	}
+	imap_free(&g->dep_groups);
+	heap_free(&g->timers);
+	free(g->settle);
 }
 
 /* ---- small arrays ------------------------------------------------------------------ */
@@ -99,24 +131,32 @@ static void ptr_del(struct job **arr, int32_t *n, const struct job *j)
 	}
 }
 
-static struct dep_group *dep_group(struct sched *s, const char *name, bool create)
+static struct dep_group *dep_group(struct gates *gs, const char *name, bool create)
 {
-	struct dep_group *g = imap_get(&s->dep_groups, (uint64_t)(uintptr_t)name);
+	struct dep_group *g = imap_get(&gs->dep_groups, (uint64_t)(uintptr_t)name);
 	if (g == NULL && create) {
 		g = xcalloc(1, sizeof *g);
 		g->name = name;
-		imap_put(&s->dep_groups, (uint64_t)(uintptr_t)name, g);
+		imap_put(&gs->dep_groups, (uint64_t)(uintptr_t)name, g);
 	}
 	return g;
 }
 
-static void settle_push(struct sched *s, struct job *j)
+static void settle_push(struct gates *gs, struct job *j)
 {
-	if (s->nsettle == s->capsettle) {
-		s->capsettle = s->capsettle ? s->capsettle * 2 : 64;
-		s->settle = xrealloc(s->settle, s->capsettle, sizeof *s->settle);
+	if (gs->nsettle == gs->capsettle) {
+		gs->capsettle = gs->capsettle ? gs->capsettle * 2 : 64;
+		gs->settle = xrealloc(gs->settle, gs->capsettle, sizeof *gs->settle);
 	}
-	s->settle[s->nsettle++] = j;
+	gs->settle[gs->nsettle++] = j;
+}
+
+struct job *gates_settle_next(struct gates *gs)
+{
+	if (gs->settle_at < gs->nsettle)
+		return gs->settle[gs->settle_at++];
+	gs->nsettle = gs->settle_at = 0;
+	return NULL;
 }
 
 /* ---- edges ------------------------------------------------------------------------- */
@@ -129,17 +169,17 @@ static void count_status(struct job_ext *x, int st, int delta)
 		x->dep_broken += delta;
 }
 
-static void edge_update(struct sched *s, struct job *w, uint8_t *status, int st)
+static void edge_update(struct gates *gs, struct job *w, uint8_t *status, int st)
 {
 	if (*status == st)
 		return;
 	count_status(w->x, *status, -1);
 	count_status(w->x, st, +1);
 	*status = (uint8_t)st;
-	settle_push(s, w);
+	settle_push(gs, w);
 }
 
-static void group_adjust(struct sched *s, struct dep_group *g, int old_part, int new_part)
+static void group_adjust(struct gates *gs, struct dep_group *g, int old_part, int new_part)
 {
 	if (old_part == new_part)
 		return;
@@ -155,7 +195,7 @@ static void group_adjust(struct sched *s, struct dep_group *g, int old_part, int
 		struct job *w = g->waiters[i];
 		for (int32_t k = 0; k < w->x->nafter_groups; k++)
 			if (w->x->after_groups[k].g == g)
-				edge_update(s, w, &w->x->after_groups[k].status, after);
+				edge_update(gs, w, &w->x->after_groups[k].status, after);
 	}
 }
 
@@ -181,80 +221,80 @@ static void del_dependant(struct job *target, const struct job *w)
 	}
 }
 
-void gates_link(struct sched *s, struct job *j)
+void gates_link(struct gates *gs, struct job_table jobs, struct job *j)
 {
 	struct job_ext *x = j->x;
 	x->dep_pending = x->dep_broken = 0;
 	for (int32_t i = 0; i < x->ndeps; i++) {
-		struct job *t = sched_job(s, x->deps[i].seq);
+		struct job *t = job_table_get(jobs, x->deps[i].seq);
 		x->deps[i].status = (uint8_t)edge_status(x->deps[i].type, t ? t->state : -1);
 		count_status(x, x->deps[i].status, +1);
 		if (t)
 			add_dependant(t, j, i);
 	}
 	for (int32_t i = 0; i < x->ngroups; i++) {
-		struct dep_group *g = x->groups[i].g = dep_group(s, x->groups[i].name, true);
+		struct dep_group *g = x->groups[i].g = dep_group(gs, x->groups[i].name, true);
 		ptr_push(&g->members, &g->nmembers, &g->capmembers, j);
-		group_adjust(s, g, PART_NONE, member_part(j->state));
+		group_adjust(gs, g, PART_NONE, member_part(j->state));
 	}
 	for (int32_t i = 0; i < x->nafter_groups; i++) {
-		struct dep_group *g = x->after_groups[i].g = dep_group(s, x->after_groups[i].name, true);
+		struct dep_group *g = x->after_groups[i].g =
+			dep_group(gs, x->after_groups[i].name, true);
 		ptr_push(&g->waiters, &g->nwaiters, &g->capwaiters, j);
 		x->after_groups[i].status = (uint8_t)group_status(g);
 		count_status(x, x->after_groups[i].status, +1);
 	}
 }
 
-void gates_unlink(struct sched *s, struct job *j)
+void gates_unlink(struct gates *gs, struct job_table jobs, struct job *j)
 {
 	struct job_ext *x = j->x;
 	for (int32_t i = 0; i < x->ndeps; i++) {
-		struct job *t = sched_job(s, x->deps[i].seq);
+		struct job *t = job_table_get(jobs, x->deps[i].seq);
 		if (t)
 			del_dependant(t, j);
 	}
 	for (int32_t i = 0; i < x->ngroups; i++) {
 		struct dep_group *g = x->groups[i].g;
 		ptr_del(g->members, &g->nmembers, j);
-		group_adjust(s, g, member_part(j->state), PART_NONE);
+		group_adjust(gs, g, member_part(j->state), PART_NONE);
 	}
 	for (int32_t i = 0; i < x->nafter_groups; i++)
 		ptr_del(x->after_groups[i].g->waiters, &x->after_groups[i].g->nwaiters, j);
 	x->dep_pending = x->dep_broken = 0;
-	gates_timer_set(s, j, 0);
+	timer_set(gs, j, 0);
 }
 
-void gates_remove(struct sched *s, struct job *j)
+void gates_remove(struct gates *gs, struct job_table jobs, struct job *j)
 {
 	struct job_ext *x = j->x;
 	/* Whoever waits for it by id can no longer be satisfied. */
 	for (int32_t i = 0; i < x->ndependants; i++) {
 		struct job *w = x->dependants[i].job;
-		edge_update(s, w, &w->x->deps[x->dependants[i].dep].status, DS_BROKEN);
+		edge_update(gs, w, &w->x->deps[x->dependants[i].dep].status, DS_BROKEN);
 	}
 	x->ndependants = 0;
-	gates_unlink(s, j);
+	gates_unlink(gs, jobs, j);
 }
 
-void gates_job_changed(struct sched *s, struct job *j, int old, int st, int64_t now)
+void gates_job_changed(struct gates *gs, struct job *j, int old, int st)
 {
 	struct job_ext *x = j->x;
 	for (int32_t i = 0; i < x->ndependants; i++) {
 		struct job *w = x->dependants[i].job;
 		struct ext_dep *d = &w->x->deps[x->dependants[i].dep];
-		edge_update(s, w, &d->status, edge_status(d->type, st));
+		edge_update(gs, w, &d->status, edge_status(d->type, st));
 	}
 	if (member_part(old) != member_part(st))
 		for (int32_t i = 0; i < x->ngroups; i++)
-			group_adjust(s, x->groups[i].g, member_part(old), member_part(st));
-	gates_settle(s, now);
+			group_adjust(gs, x->groups[i].g, member_part(old), member_part(st));
 }
 
 /* ---- evaluation -------------------------------------------------------------------- */
 
-static void describe_dep(const struct sched *s, const struct ext_dep *d, char *buf, size_t len)
+static void describe_dep(struct job_table jobs, const struct ext_dep *d, char *buf, size_t len)
 {
-	const struct job *t = sched_job(s, d->seq);
+	const struct job *t = job_table_get(jobs, d->seq);
 	char id[400];
 	static const char *const flag[DEP__N] = {"--after-ok", "--after-fail", "--after-any"};
 	if (t == NULL) {
@@ -265,13 +305,13 @@ static void describe_dep(const struct sched *s, const struct ext_dep *d, char *b
 		 t->state == JS_DONE ? "succeeded" : jl_state_name(t->state), flag[d->type]);
 }
 
-static char *broken_reason(const struct sched *s, const struct job *j)
+char *gates_broken_reason(struct job_table jobs, const struct job *j)
 {
 	const struct job_ext *x = j->x;
 	char buf[512];
 	for (int32_t i = 0; i < x->ndeps; i++) {
 		if (x->deps[i].status == DS_BROKEN) {
-			describe_dep(s, &x->deps[i], buf, sizeof buf);
+			describe_dep(jobs, &x->deps[i], buf, sizeof buf);
 			return xstrdup(buf);
 		}
 	}
@@ -284,88 +324,29 @@ static char *broken_reason(const struct sched *s, const struct job *j)
 	return xstrdup("a dependency can no longer be met");
 }
 
-static void skip_job(struct sched *s, struct job *j, int64_t now)
+struct gate_verdict gates_eval(struct gates *gs, struct job *j, int64_t now)
 {
-	char *why = broken_reason(s, j);
-	for (int32_t i = 0; i < j->njoblets; i++) {
-		struct joblet *jl = &j->joblets[i];
-		if (jl_state_final(jl->state) || jl->live)
-			continue;
-		make_final(s, jl, JS_SKIPPED, xstrdup(why));
-		s->hooks.joblet_put(s->hooks.ctx, jl);
-	}
-	free(why);
-	job_refresh(s, j, now);
-}
-
-/* Its dependencies can be met again (a retry upstream): back to waiting. */
-static void unskip_job(struct sched *s, struct job *j)
-{
-	for (int32_t i = 0; i < j->njoblets; i++) {
-		struct joblet *jl = &j->joblets[i];
-		if (jl->state != JS_SKIPPED)
-			continue;
-		joblet_set_state(s, jl, JS_WAITING);
-		set_reason(jl, NULL);
-		s->hooks.joblet_put(s->hooks.ctx, jl);
-	}
-}
-
-/* Close or open the job's joblets to the queue. */
-static void gates_apply(struct sched *s, struct job *j, uint8_t gates, int64_t now)
-{
-	j->gates = gates;
-	for (int32_t i = 0; i < j->njoblets; i++) {
-		struct joblet *jl = &j->joblets[i];
-		if (gates && jl->state == JS_READY) {
-			unqueue(s, jl);
-			joblet_set_state(s, jl, JS_WAITING);
-		} else if (!gates && jl->state == JS_WAITING && jl->heap == JL_HEAP_NONE) {
-			make_ready(s, jl, now);
-			s->wake_workers = true;
-		}
-	}
-	job_refresh(s, j, now);
-}
-
-/* The end of a timeslot with --kill-at-slot-end: stop what runs; it waits for the next. */
-static void slot_kill(struct sched *s, struct job *j)
-{
-	for (int32_t i = 0; i < j->njoblets; i++) {
-		struct attempt *a = j->joblets[i].live;
-		if (a == NULL || a->cancel_requested)
-			continue;
-		a->cancel_requested = a->slot_kill = true;
-		s->kills_pending = true;
-		set_reason(&j->joblets[i], xstrdup("its timeslot ended: the worker is told to stop it"));
-		s->hooks.joblet_put(s->hooks.ctx, &j->joblets[i]);
-	}
-}
-
-void gates_eval(struct sched *s, struct job *j, int64_t now)
-{
+	struct gate_verdict v = {GV_KEEP, 0, false, false};
 	struct job_ext *x = j->x;
 	if (x == NULL)
-		return;
+		return v;
 	if (jl_state_final(j->state) && !(j->state == JS_SKIPPED && !j->started)) {
-		gates_timer_set(s, j, 0);
-		return;
+		timer_set(gs, j, 0);
+		return v;
 	}
-	uint8_t gates = 0;
 	int64_t wake = 0;
 	if (!j->started) {
 		if (x->dep_broken > 0) {
-			gates_timer_set(s, j, 0);
+			timer_set(gs, j, 0);
 			if (j->state != JS_SKIPPED)
-				skip_job(s, j, now);
-			return;
+				v.act = GV_SKIP;
+			return v;
 		}
-		if (j->state == JS_SKIPPED)
-			unskip_job(s, j);
+		v.unskip = j->state == JS_SKIPPED;
 		if (x->dep_pending > 0)
-			gates |= GATE_DEPS;
+			v.gates |= GATE_DEPS;
 		if (x->not_before > now) {
-			gates |= GATE_NOT_BEFORE;
+			v.gates |= GATE_NOT_BEFORE;
 			wake = x->not_before;
 		}
 	}
@@ -375,45 +356,21 @@ void gates_eval(struct sched *s, struct job *j, int64_t now)
 			if (until != INT64_MAX && (wake == 0 || until < wake))
 				wake = until;
 		} else {
-			gates |= GATE_SLOT;
+			v.gates |= GATE_SLOT;
 			int64_t open = timeslot_next_open(x->slot, now);
 			if (open > now && (wake == 0 || open < wake))
 				wake = open;
-			if (x->kill_at_slot_end && j->nrunning > 0)
-				slot_kill(s, j);
+			v.slot_kill = x->kill_at_slot_end && j->nrunning > 0;
 		}
 	}
-	gates_timer_set(s, j, wake);
-	gates_apply(s, j, gates, now);
-}
-
-void gates_settle(struct sched *s, int64_t now)
-{
-	if (s->settling)
-		return;
-	s->settling = true;
-	for (size_t i = 0; i < s->nsettle; i++) {
-		struct job *j = s->settle[i];
-		if (sched_job(s, j->seq) == j)	/* not removed meanwhile */
-			gates_eval(s, j, now);
-	}
-	s->nsettle = 0;
-	s->settling = false;
-}
-
-void gates_tick(struct sched *s, int64_t now)
-{
-	struct job *j;
-	while ((j = heap_top(&s->timers)) && j->x->wake_at <= now) {
-		gates_timer_set(s, j, 0);
-		gates_eval(s, j, now);
-	}
-	gates_settle(s, now);
+	timer_set(gs, j, wake);
+	v.act = GV_APPLY;
+	return v;
 }
 
 /* ---- questions --------------------------------------------------------------------- */
 
-bool sched_has_waiters(const struct sched *s, const struct job *j)
+bool gates_has_waiters(const struct job *j)
 {
 	const struct job_ext *x = j->x;
 	if (x == NULL)
@@ -432,14 +389,14 @@ bool sched_has_waiters(const struct sched *s, const struct job *j)
 	return false;
 }
 
-static void deps_reason(const struct sched *s, const struct job_ext *x, char *buf, size_t len,
+static void deps_reason(struct job_table jobs, const struct job_ext *x, char *buf, size_t len,
 			size_t *at)
 {
 	int shown = 0;
 	char id[400];
 	buf_fixed_printf(buf, len, at, "waiting for ");
 	for (int32_t i = 0; i < x->ndeps && shown < 3; i++) {
-		const struct job *t = sched_job(s, x->deps[i].seq);
+		const struct job *t = job_table_get(jobs, x->deps[i].seq);
 		if (x->deps[i].status == DS_PENDING && t)
 			buf_fixed_printf(buf, len, at, "%s%s (%s)", shown++ ? ", " : "", job_id(t, id, sizeof id),
 			     jl_state_name(t->state));
@@ -454,7 +411,7 @@ static void deps_reason(const struct sched *s, const struct job_ext *x, char *bu
 		buf_fixed_printf(buf, len, at, " and %d more", x->dep_pending - shown);
 }
 
-const char *gates_reason(const struct sched *s, const struct job *j, int64_t now, char *buf,
+const char *gates_reason(struct job_table jobs, const struct job *j, int64_t now, char *buf,
 			 size_t len)
 {
 	const struct job_ext *x = j->x;
@@ -464,7 +421,7 @@ const char *gates_reason(const struct sched *s, const struct job *j, int64_t now
 	if (x == NULL || j->gates == 0)
 		return "waiting";
 	if (j->gates & GATE_DEPS)
-		deps_reason(s, x, buf, len, &at);
+		deps_reason(jobs, x, buf, len, &at);
 	if (j->gates & GATE_NOT_BEFORE)
 		buf_fixed_printf(buf, len, &at, "%snot before %s", at ? "; " : "",
 		     clock_format_rfc3339(x->not_before, t, sizeof t));
@@ -504,15 +461,16 @@ static void walk_push(struct walk *w, struct job *j)
 }
 
 /* Push what x waits for: jobs by id and the members of its after-groups. */
-static void walk_deps(struct sched *s, struct walk *w, const struct job_ext *x)
+static void walk_deps(struct gates *gs, struct job_table jobs, struct walk *w,
+		      const struct job_ext *x)
 {
 	for (int32_t i = 0; i < x->ndeps; i++) {
-		struct job *t = sched_job(s, x->deps[i].seq);
+		struct job *t = job_table_get(jobs, x->deps[i].seq);
 		if (t)
 			walk_push(w, t);
 	}
 	for (int32_t i = 0; i < x->nafter_groups; i++) {
-		const struct dep_group *g = dep_group(s, x->after_groups[i].name, false);
+		const struct dep_group *g = dep_group(gs, x->after_groups[i].name, false);
 		for (int32_t k = 0; g && k < g->nmembers; k++)
 			walk_push(w, g->members[k]);
 	}
@@ -520,8 +478,8 @@ static void walk_deps(struct sched *s, struct walk *w, const struct job_ext *x)
 
 /* Would a job with options x (self: the job being changed, or NULL for a new one) close a
  * cycle? Only jobs that have not started still wait, so only they are followed. */
-int gates_cycle_check(struct sched *s, const struct job_ext *x, const struct job *self,
-		      char *buf, size_t len)
+static int cycle_check(struct gates *gs, struct job_table jobs, const struct job_ext *x,
+		       const struct job *self, char *buf, size_t len)
 {
 	if (names_meet(x->groups, x->ngroups, x->after_groups, x->nafter_groups)) {
 		snprintf(buf, len, "dependency cycle: it would wait for a dep group it is a member of");
@@ -530,10 +488,10 @@ int gates_cycle_check(struct sched *s, const struct job_ext *x, const struct job
 	if (x->ngroups == 0 && self == NULL)
 		return 0;	/* a new job nobody can wait for yet */
 	struct walk w = {0};
-	uint32_t gen = ++s->visit_gen;
+	uint32_t gen = ++gs->visit_gen;
 	int rc = 0;
 	char id[400];
-	walk_deps(s, &w, x);
+	walk_deps(gs, jobs, &w, x);
 	while (w.n && rc == 0) {
 		struct job *t = w.stack[--w.n];
 		if (t == self) {
@@ -547,22 +505,19 @@ int gates_cycle_check(struct sched *s, const struct job_ext *x, const struct job
 					 job_id(t, id, sizeof id));
 				rc = -1;
 			}
-			walk_deps(s, &w, t->x);
+			walk_deps(gs, jobs, &w, t->x);
 		}
 	}
 	free(w.stack);
 	return rc;
 }
 
-int sched_check(struct sched *s, const struct job_spec *spec, const struct job *self, char *buf,
-		size_t len, const char **field)
+int gates_check(struct gates *gs, struct job_table jobs, const struct job_ext *x,
+		const struct job *self, char *buf, size_t len, const char **field)
 {
-	const struct job_ext *x = spec->x;
-	if (x == NULL)
-		return 0;
 	for (int32_t i = 0; i < x->ndeps; i++) {
 		*field = dep_type_name(x->deps[i].type);
-		if (sched_job(s, x->deps[i].seq) == NULL) {
+		if (job_table_get(jobs, x->deps[i].seq) == NULL) {
 			snprintf(buf, len, "no job %lld", (long long)x->deps[i].seq);
 			return -1;
 		}
@@ -572,5 +527,5 @@ int sched_check(struct sched *s, const struct job_spec *spec, const struct job *
 		}
 	}
 	*field = x->ngroups ? "dep_groups" : "after_groups";
-	return gates_cycle_check(s, x, self, buf, len);
+	return cycle_check(gs, jobs, x, self, buf, len);
 }

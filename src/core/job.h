@@ -146,7 +146,7 @@ struct job_ext {
 	int32_t ndependants, capdependants;
 	int32_t dep_pending, dep_broken;	/* deps (id and group) in those states */
 	int64_t wake_at;		/* wall ms of the next gate change, 0 = none */
-	size_t wake_pos;		/* in sched->timers */
+	size_t wake_pos;		/* in the gates' timer heap */
 	uint32_t visit;			/* cycle search generation */
 };
 
@@ -177,6 +177,17 @@ struct job {
 	struct job *uniq_next, *uniq_prev;	/* chain in the unique index while incomplete */
 	struct joblet joblets[];	/* njoblets of them */
 };
+
+/* The scheduler's jobs by seq, borrowed: how the modules under it (gates.c) find a job a
+ * dependency names without calling up into it. */
+struct job_table {
+	struct job *const *jobs;	/* indexed by seq; NULL where none (never used, removed) */
+	int64_t cap;
+};
+static inline struct job *job_table_get(struct job_table t, int64_t seq)
+{
+	return seq > 0 && seq < t.cap ? t.jobs[seq] : NULL;
+}
 
 /* The state a job shows for its joblet counts (see docs/API.md). */
 int job_derive_state(const struct job *j);

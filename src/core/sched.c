@@ -21,29 +21,6 @@ const char *sched_event_name(int ev)
 
 /* ---- heap callbacks ---------------------------------------------------------------- */
 
-int ready_less(const void *pa, const void *pb)
-{
-	const struct joblet *a = pa, *b = pb;
-	if (a->job->priority != b->job->priority)
-		return a->job->priority > b->job->priority;
-	if (a->job->seq != b->job->seq)
-		return a->job->seq < b->job->seq;
-	return a->index < b->index;
-}
-
-static int delay_less(const void *pa, const void *pb)
-{
-	const struct joblet *a = pa, *b = pb;
-	if (a->ready_at != b->ready_at)
-		return a->ready_at < b->ready_at;
-	return ready_less(pa, pb);
-}
-
-void joblet_setpos(void *e, size_t pos)
-{
-	((struct joblet *)e)->heap_pos = pos;
-}
-
 static int lease_less(const void *pa, const void *pb)
 {
 	return ((const struct worker *)pa)->lease_deadline <
@@ -67,17 +44,15 @@ void sched_init(struct sched *s, const struct sched_hooks *hooks, int64_t lease_
 	s->rand_state = 2463534242u;
 	s->starve_ms = 60000;
 	s->failover_wait_ms = 10000;
-	heap_init(&s->delay, delay_less, joblet_setpos);
+	queue_init(&s->q);
+	gates_init(&s->g);
 	heap_init(&s->leases, lease_less, lease_setpos);
-	heap_init(&s->timers, timers_less, timers_setpos);
 	imap_init(&s->attempts);
 	imap_init(&s->workers);
 	s->hash_id = imap_hash_str;
 	imap_init(&s->uniq);
 	imap_init(&s->groups);
-	imap_init(&s->class_index);
 	imap_init(&s->limits);
-	imap_init(&s->dep_groups);
 	imap_init(&s->req_groups);
 }
 
@@ -102,29 +77,14 @@ void sched_free(struct sched *s)
 	for (int64_t i = 0; i < s->jobs_cap; i++)
 		job_free(s->jobs[i]);
 	free(s->jobs);
-	for (size_t i = 0; i < s->nclasses; i++)
-		class_free(s->classes[i]);
-	free(s->classes);
-	free(s->active);
-	imap_free(&s->class_index);
-	heap_free(&s->delay);
-	heap_free(&s->timers);
+	queue_free(&s->q);
+	gates_free(&s->g);
 	for (size_t i = 0; i < s->leases.len; i++)
 		worker_free(s->leases.items[i]);
 	heap_free(&s->leases);
 	free_values(&s->groups);
 	free_values(&s->limits);
 	free_values(&s->req_groups);
-	for (size_t i = 0; i < s->dep_groups.cap; i++) {
-		struct dep_group *g = s->dep_groups.slots[i].val;
-		if (g) {
-			free(g->members);
-			free(g->waiters);
-			free(g);
-		}
-	}
-	imap_free(&s->dep_groups);
-	free(s->settle);
 	imap_free(&s->attempts);
 	imap_free(&s->workers);
 	imap_free(&s->uniq);
@@ -132,7 +92,12 @@ void sched_free(struct sched *s)
 
 struct job *sched_job(const struct sched *s, int64_t seq)
 {
-	return seq > 0 && seq < s->jobs_cap ? s->jobs[seq] : NULL;
+	return job_table_get(sched_jobs(s), seq);
+}
+
+struct job_table sched_jobs(const struct sched *s)
+{
+	return (struct job_table){s->jobs, s->jobs_cap};
 }
 
 /* ---- counts and states ------------------------------------------------------------- */
@@ -197,6 +162,8 @@ struct job *sched_find_duplicate(const struct sched *s, const char *cmd, const c
 	return NULL;
 }
 
+static void settle(struct sched *s, int64_t now);
+
 /* Recompute the job's state after its counts changed; announce an end, index changes,
  * and tell the jobs that wait for it. */
 void job_refresh(struct sched *s, struct job *j, int64_t now)
@@ -214,8 +181,10 @@ void job_refresh(struct sched *s, struct job *j, int64_t now)
 		uniq_insert(s, j);
 	}
 	s->hooks.job_put(s->hooks.ctx, j, false);
-	if (j->x && (j->x->ndependants || j->x->ngroups))
-		gates_job_changed(s, j, old, st, now);
+	if (j->x && (j->x->ndependants || j->x->ngroups)) {
+		gates_job_changed(&s->g, j, old, st);
+		settle(s, now);
+	}
 }
 
 void set_reason(struct joblet *jl, char *reason /* taken */)
@@ -238,6 +207,153 @@ void joblet_set_state(struct sched *s, struct joblet *jl, int st)
 	j->counts[st]++;
 	s->totals.by_state[st]++;
 	g->by_state[st]++;
+}
+
+/* ---- queue moves: a joblet's state and its heap change together --------------------- */
+
+void make_ready(struct sched *s, struct joblet *jl, int64_t now)
+{
+	queue_remove(&s->q, jl);
+	jl->ready_at = 0;
+	if (jl->job->gates) {
+		joblet_set_state(s, jl, JS_WAITING);	/* the gate opens it later */
+		return;
+	}
+	joblet_set_state(s, jl, JS_READY);
+	jl->ready_since = now;
+	queue_push(&s->q, jl);
+}
+
+void make_waiting(struct sched *s, struct joblet *jl, int64_t ready_at)
+{
+	queue_remove(&s->q, jl);
+	jl->ready_at = ready_at;
+	joblet_set_state(s, jl, JS_WAITING);
+	queue_delay(&s->q, jl);
+}
+
+void make_final(struct sched *s, struct joblet *jl, int st, char *reason /* taken */)
+{
+	queue_remove(&s->q, jl);
+	jl->ready_at = 0;
+	joblet_set_state(s, jl, st);
+	set_reason(jl, reason);
+}
+
+/* Queue the job's READY joblets that no heap holds yet (new, or out while it changed). */
+static void queue_ready_joblets(struct sched *s, struct job *j, int64_t since)
+{
+	for (int32_t i = 0; i < j->njoblets; i++) {
+		struct joblet *jl = &j->joblets[i];
+		if (jl->state == JS_READY && jl->heap == JL_HEAP_NONE) {
+			if (since)
+				jl->ready_since = since;
+			queue_push(&s->q, jl);
+		}
+	}
+}
+
+/* ---- gates' verdicts ---------------------------------------------------------------- */
+
+/* Its dependencies can no longer be met: what has not started is skipped. */
+static void skip_job(struct sched *s, struct job *j, int64_t now)
+{
+	char *why = gates_broken_reason(sched_jobs(s), j);
+	for (int32_t i = 0; i < j->njoblets; i++) {
+		struct joblet *jl = &j->joblets[i];
+		if (jl_state_final(jl->state) || jl->live)
+			continue;
+		make_final(s, jl, JS_SKIPPED, xstrdup(why));
+		s->hooks.joblet_put(s->hooks.ctx, jl);
+	}
+	free(why);
+	job_refresh(s, j, now);
+}
+
+/* Its dependencies can be met again (a retry upstream): back to waiting. */
+static void unskip_job(struct sched *s, struct job *j)
+{
+	for (int32_t i = 0; i < j->njoblets; i++) {
+		struct joblet *jl = &j->joblets[i];
+		if (jl->state != JS_SKIPPED)
+			continue;
+		joblet_set_state(s, jl, JS_WAITING);
+		set_reason(jl, NULL);
+		s->hooks.joblet_put(s->hooks.ctx, jl);
+	}
+}
+
+/* The end of a timeslot with --kill-at-slot-end: stop what runs; it waits for the next. */
+static void slot_kill(struct sched *s, struct job *j)
+{
+	for (int32_t i = 0; i < j->njoblets; i++) {
+		struct attempt *a = j->joblets[i].live;
+		if (a == NULL || a->cancel_requested)
+			continue;
+		a->cancel_requested = a->slot_kill = true;
+		s->kills_pending = true;
+		set_reason(&j->joblets[i], xstrdup("its timeslot ended: the worker is told to stop it"));
+		s->hooks.joblet_put(s->hooks.ctx, &j->joblets[i]);
+	}
+}
+
+/* Close or open the job's joblets to the queue. */
+static void gates_apply(struct sched *s, struct job *j, uint8_t gates, int64_t now)
+{
+	j->gates = gates;
+	for (int32_t i = 0; i < j->njoblets; i++) {
+		struct joblet *jl = &j->joblets[i];
+		if (gates && jl->state == JS_READY) {
+			queue_remove(&s->q, jl);
+			joblet_set_state(s, jl, JS_WAITING);
+		} else if (!gates && jl->state == JS_WAITING && jl->heap == JL_HEAP_NONE) {
+			make_ready(s, jl, now);
+			s->wake_workers = true;
+		}
+	}
+	job_refresh(s, j, now);
+}
+
+/* Recompute j's gates and act on what they say. */
+static void gate_job(struct sched *s, struct job *j, int64_t now)
+{
+	struct gate_verdict v = gates_eval(&s->g, j, now);
+	if (v.act == GV_SKIP) {
+		skip_job(s, j, now);
+	} else if (v.act == GV_APPLY) {
+		if (v.unskip)
+			unskip_job(s, j);
+		if (v.slot_kill)
+			slot_kill(s, j);
+		gates_apply(s, j, v.gates, now);
+	}
+}
+
+/* Evaluate the jobs whose dependencies changed, until none is left. Acting on one may queue
+ * more (a skip breaks the next link of a chain): they are taken in this loop, not by
+ * recursion, so a long chain cannot overflow the stack. */
+static void settle(struct sched *s, int64_t now)
+{
+	if (s->settling)
+		return;
+	s->settling = true;
+	struct job *j;
+	while ((j = gates_settle_next(&s->g)) != NULL)
+		if (sched_job(s, j->seq) == j)	/* not removed meanwhile */
+			gate_job(s, j, now);
+	s->settling = false;
+}
+
+int sched_check(struct sched *s, const struct job_spec *spec, const struct job *self, char *buf,
+		size_t len, const char **field)
+{
+	return spec->x ? gates_check(&s->g, sched_jobs(s), spec->x, self, buf, len, field) : 0;
+}
+
+bool sched_has_waiters(const struct sched *s, const struct job *j)
+{
+	(void)s;
+	return gates_has_waiters(j);
 }
 
 /* ---- adding ------------------------------------------------------------------------ */
@@ -297,21 +413,15 @@ struct job *sched_add(struct sched *s, const struct job_spec *spec, int64_t now)
 		learn_apply(s, j);
 		limits_resolve(s, j);
 	}
-	j->cls = class_for(s, j);
+	j->cls = queue_class_for(&s->q, j);
 	s->hooks.job_put(s->hooks.ctx, j, true);
 	s->hooks.event(s->hooks.ctx, EV_JOB_SUBMITTED, j, NULL, NULL);
 	if (j->x) {
-		gates_link(s, j);
-		gates_eval(s, j, now);	/* may leave it waiting, or skip it at once */
+		gates_link(&s->g, sched_jobs(s), j);
+		gate_job(s, j, now);	/* may leave it waiting, or skip it at once */
 	}
-	for (int32_t i = 0; i < j->njoblets; i++) {
-		struct joblet *jl = &j->joblets[i];
-		if (jl->state == JS_READY && jl->heap == JL_HEAP_NONE) {
-			jl->ready_since = now;
-			class_push(s, jl);
-		}
-	}
-	gates_settle(s, now);
+	queue_ready_joblets(s, j, now);
+	settle(s, now);
 	if (j->njoblets == 0)
 		job_refresh(s, j, now);	/* nothing to run (a script scheduled nothing): done */
 	return j;
@@ -598,7 +708,7 @@ static void apply_failure(struct sched *s, struct joblet *jl, struct attempt *a,
 		j->ram_mb = learn_grow_ram(old);
 		if (j->ram_learned && j->x && j->x->ram_limit_mb > 0)
 			j->x->ram_limit_mb = learn_grow_ram(j->x->ram_limit_mb);
-		job_reclass(s, j, now);
+		queue_reclass(&s->q, j, now);
 		make_ready(s, jl, now);
 		set_reason(jl, xasprintf("re-queued with %d MB RAM after %s (was %d MB)", j->ram_mb,
 					 why, old));
@@ -727,7 +837,7 @@ static void lose_worker(struct sched *s, struct worker *w, const char *why, int6
 int64_t sched_tick(struct sched *s, int64_t now, int64_t mono, int64_t *next_mono)
 {
 	struct joblet *jl;
-	while ((jl = heap_top(&s->delay)) && jl->ready_at <= now) {
+	while ((jl = queue_next_delay(&s->q)) && jl->ready_at <= now) {
 		make_ready(s, jl, now);
 		s->hooks.joblet_put(s->hooks.ctx, jl);
 		job_refresh(s, jl->job, now);
@@ -735,15 +845,18 @@ int64_t sched_tick(struct sched *s, int64_t now, int64_t mono, int64_t *next_mon
 	struct worker *w;
 	while ((w = heap_top(&s->leases)) && w->lease_deadline <= mono)
 		lose_worker(s, w, "no word for its lease", now);
-	gates_tick(s, now);
+	struct job *j;
+	while ((j = gates_due(&s->g, now)) != NULL)
+		gate_job(s, j, now);
+	settle(s, now);
 	if (s->pref_deadline && s->pref_deadline <= now) {
 		s->pref_deadline = 0;	/* a failed joblet may now go back to its node */
 		s->wake_workers = true;
 	}
 	w = heap_top(&s->leases);
 	*next_mono = w ? w->lease_deadline : 0;
-	jl = heap_top(&s->delay);
-	int64_t next = jl ? jl->ready_at : 0, t = gates_next(s);
+	jl = queue_next_delay(&s->q);
+	int64_t next = jl ? jl->ready_at : 0, t = gates_next(&s->g);
 	if (t && (next == 0 || t < next))
 		next = t;
 	if (s->pref_deadline && (next == 0 || s->pref_deadline < next))
@@ -796,8 +909,8 @@ int sched_retry(struct sched *s, struct job *j, int64_t now, const char **why)
 	}
 	job_refresh(s, j, now);
 	if (j->x)
-		gates_eval(s, j, now);
-	gates_settle(s, now);
+		gate_job(s, j, now);
+	settle(s, now);
 	return 0;
 }
 
@@ -813,7 +926,7 @@ int sched_remove(struct sched *s, struct job *j, bool force, int64_t now, const 
 			return -1;
 		}
 	}
-	if (!force && sched_has_waiters(s, j)) {
+	if (!force && gates_has_waiters(j)) {
 		*why = "other jobs wait for it; remove them first, or use --force to skip them";
 		return -1;
 	}
@@ -823,13 +936,12 @@ int sched_remove(struct sched *s, struct job *j, bool force, int64_t now, const 
 			w->hold_for = NULL;
 	}
 	if (j->x)
-		gates_remove(s, j);
-	if (j->cls->job == j)
-		j->cls->job = NULL;	/* its class outlives it, empty */
+		gates_remove(&s->g, sched_jobs(s), j);
+	queue_forget_job(j);
 	struct sched_counts *g = group_counts(s, j->group);
 	for (int32_t i = 0; i < j->njoblets; i++) {
 		struct joblet *jl = &j->joblets[i];
-		unqueue(s, jl);
+		queue_remove(&s->q, jl);
 		for (struct attempt *a = jl->attempts; a; a = a->next)
 			imap_del(&s->attempts, (uint64_t)a->id);
 	}
@@ -842,7 +954,7 @@ int sched_remove(struct sched *s, struct job *j, bool force, int64_t now, const 
 	s->jobs[j->seq] = NULL;
 	s->njobs--;
 	s->hooks.job_removed(s->hooks.ctx, j);
-	gates_settle(s, now);
+	settle(s, now);
 	return 0;
 }
 
@@ -928,7 +1040,7 @@ int sched_modify(struct sched *s, struct job *j, const struct job_spec *mod, uns
 	/* Take READY joblets out while their ordering key or class changes. */
 	for (int32_t i = 0; i < j->njoblets; i++)
 		if (j->joblets[i].heap == JL_HEAP_READY)
-			unqueue(s, &j->joblets[i]);
+			queue_remove(&s->q, &j->joblets[i]);
 	if (mod->priority >= 0)
 		j->priority = (uint8_t)mod->priority;
 	if (mod->cores >= 0)
@@ -951,17 +1063,13 @@ int sched_modify(struct sched *s, struct job *j, const struct job_spec *mod, uns
 		j->retry_delay_ms = mod->retry_delay_ms;
 	j->opts_dirty = true;
 	if (deps && j->x)
-		gates_unlink(s, j);
+		gates_unlink(&s->g, sched_jobs(s), j);
 	if (mask)
 		modify_ext(s, j, mod->x, mask);
 	if (deps)
-		gates_link(s, j);
-	j->cls = class_for(s, j);
-	for (int32_t i = 0; i < j->njoblets; i++) {
-		struct joblet *jl = &j->joblets[i];
-		if (jl->state == JS_READY && jl->heap == JL_HEAP_NONE)
-			class_push(s, jl);
-	}
+		gates_link(&s->g, sched_jobs(s), j);
+	j->cls = queue_class_for(&s->q, j);
+	queue_ready_joblets(s, j, 0);
 	/* A held worker waits for this joblet's old shape: let it look again. */
 	for (size_t i = 0; i < s->workers.cap; i++) {
 		struct worker *w = s->workers.slots[i].val;
@@ -970,8 +1078,8 @@ int sched_modify(struct sched *s, struct job *j, const struct job_spec *mod, uns
 	}
 	s->hooks.job_put(s->hooks.ctx, j, false);
 	if (j->x)
-		gates_eval(s, j, now);
-	gates_settle(s, now);
+		gate_job(s, j, now);
+	settle(s, now);
 	s->wake_workers = true;
 	return 0;
 }
@@ -1052,7 +1160,7 @@ void sched_load_done(struct sched *s, int64_t now, int64_t mono)
 			continue;
 		if (j->x)
 			limits_resolve(s, j);
-		j->cls = class_for(s, j);
+		j->cls = queue_class_for(&s->q, j);
 		memset(j->counts, 0, sizeof j->counts);
 		for (int32_t i = 0; i < j->njoblets; i++) {
 			struct joblet *jl = &j->joblets[i];
@@ -1072,14 +1180,12 @@ void sched_load_done(struct sched *s, int64_t now, int64_t mono)
 				j->started = true;
 			j->counts[jl->state]++;
 			if (jl->state == JS_READY) {
-				heap_append(&j->cls->ready, jl);
-				jl->heap = JL_HEAP_READY;
+				queue_load_ready(jl);
 				jl->ready_since = now;
 			} else if (jl->state == JS_WAITING) {
 				if (jl->ready_at == 0)
 					jl->ready_at = now;
-				heap_append(&s->delay, jl);
-				jl->heap = JL_HEAP_DELAY;
+				queue_load_delay(&s->q, jl);
 			}
 		}
 		j->state = (uint8_t)job_derive_state(j);
@@ -1087,22 +1193,17 @@ void sched_load_done(struct sched *s, int64_t now, int64_t mono)
 		if (!jl_state_final(j->state))
 			uniq_insert(s, j);
 	}
-	for (size_t i = 0; i < s->nclasses; i++) {
-		heap_build(&s->classes[i]->ready);
-		if (s->classes[i]->ready.len)
-			class_activate(s, s->classes[i]);
-	}
-	heap_build(&s->delay);
+	queue_load_done(&s->q);
 	/* Gates are derived, not stored: link every dependency, then evaluate. */
 	for (int64_t seq = 1; seq < s->next_seq && seq < s->jobs_cap; seq++)
 		if (s->jobs[seq] && s->jobs[seq]->x)
-			gates_link(s, s->jobs[seq]);
+			gates_link(&s->g, sched_jobs(s), s->jobs[seq]);
 	for (int64_t seq = 1; seq < s->next_seq && seq < s->jobs_cap; seq++) {
 		struct job *j = s->jobs[seq];
 		if (j && j->x && !jl_state_final(j->state))
-			gates_eval(s, j, now);
+			gate_job(s, j, now);
 	}
-	gates_settle(s, now);
+	settle(s, now);
 	for (int64_t seq = 1; seq < s->next_seq && seq < s->jobs_cap; seq++) {
 		const struct job *j = s->jobs[seq];
 		for (int32_t i = 0; j && j->req_group[0] && i < j->njoblets; i++)

@@ -16,41 +16,22 @@
  * until the joblet fits, then runs it (a node reservation, as Slurm's backfill without
  * the backfill).
  *
- * Dependencies (deps.c) gate whole jobs until they start; time gates (not-before,
- * timeslots) sit in one deadline heap of jobs. Limit groups count running joblets. */
+ * Dependencies (gates.c) gate whole jobs until they start; time gates (not-before,
+ * timeslots) sit in one deadline heap of jobs. Limit groups count running joblets.
+ *
+ * Layering: the scheduler (sched*.c, learn.c) is the façade and the only one to change
+ * joblet states, counts, workers and attempts, and to call the hooks. Under it, side by
+ * side, queue.c (classes and heaps, queue.h) and gates.c (dependencies and time, gates.h):
+ * sched calls them; they call neither sched nor each other, and say what the scheduler must
+ * do through return values (struct pick, struct gate_verdict) and gates' settle list. */
 #ifndef JG_SCHED_H
 #define JG_SCHED_H
 #include "base/heap.h"
 #include "base/imap.h"
+#include "core/gates.h"
 #include "core/job.h"
-
-struct qclass {
-	int32_t cores, ram_mb, gpus;
-	const char **ckey, **cval;	/* owned arrays of interned strings */
-	const char **avoid;		/* owned array of interned node names */
-	struct limit_group **limits;	/* owned array */
-	int32_t nconstraints, navoid, nlimits;
-	struct job *job;		/* the one job of a --max-running class, else NULL */
-	char *key;			/* owned: canonical text of all the above */
-	struct qclass *hnext;		/* same-hash chain in sched->class_index */
-	struct heap ready;		/* READY joblets */
-	size_t active_pos;		/* in sched->active while ready is not empty */
-};
-
-struct limit_group {
-	const char *name;		/* interned */
-	int32_t limit;			/* -1 = no limit */
-	int32_t running;		/* joblets running that hold a slot */
-	int64_t waiting;		/* joblets waiting or ready, as of the last count */
-};
-
-struct dep_group {
-	const char *name;		/* interned */
-	int32_t open, broken;		/* members not final; members final but not done */
-	struct job **members;		/* owned array */
-	struct job **waiters;		/* owned array: jobs with it in after_groups */
-	int32_t nmembers, capmembers, nwaiters, capwaiters;
-};
+#include "core/queue.h"
+#include "core/worker.h"
 
 enum { REQ_SAMPLES = 128, REQ_MIN_SAMPLES = 3 };
 struct req_group {
@@ -60,33 +41,6 @@ struct req_group {
 	int32_t n, pos;
 	int32_t rec_ram_mb;		/* recommendation; 0 until REQ_MIN_SAMPLES */
 	int64_t rec_time_ms;
-};
-
-struct worker {
-	char id[24];			/* "w" + random hex; names it in the API */
-	const char *name;		/* interned node name */
-	int32_t cores, ram_mb, gpus;
-	int32_t used_cores, used_ram_mb, used_gpus;
-	char *tags;			/* from malloc: JSON object text, or NULL */
-	const char **tag_key, **tag_val;	/* owned arrays of interned strings, ntags each */
-	int32_t ntags;
-	struct joblet *hold_for;	/* a starving joblet this worker is kept free for */
-	char ram_method[16];		/* "cgroup" or "sampling", as the worker said */
-	char *ram_method_note;		/* from malloc, or NULL: why, or where */
-	int pid;
-	char instance[72];		/* the registering process's random token, or "": the same
-					 * token again is the same process registering again */
-	bool placeholder;		/* stands for a previous run's worker until it re-registers */
-	bool told_drain;		/* a reply to it said the server drains */
-	const char *gone_why;		/* static: why it is being dropped, for the lost hook */
-	uint64_t map_key;		/* its key in sched->workers (see there) */
-	bool stopping;			/* it said it is stopping: hand it nothing more */
-	int64_t registered_at, last_seen;	/* wall ms */
-	int64_t lease_deadline;		/* monotonic ms */
-	size_t lease_pos;
-	struct attempt *running;	/* list through wnext/wprev */
-	int32_t nrunning;
-	void *parked;			/* the server's parked reserve request, or NULL */
 };
 
 enum sched_event {
@@ -117,17 +71,10 @@ struct sched {
 	int64_t next_seq;		/* seq of the next job (first is 1) */
 	int64_t next_attempt;		/* id of the next attempt */
 	int64_t njobs;
-	struct qclass **classes;	/* owned */
-	size_t nclasses;
-	struct imap class_index;	/* hash of key → chain of classes */
-	struct qclass **active;		/* classes with READY joblets (not owned) */
-	size_t nactive, capactive;
-	struct qclass *last_class;	/* the class of the last plain job added: a fast path */
+	struct queue q;			/* READY joblets by class, back-off delays */
+	struct gates g;			/* dependencies, dep groups, time gates */
 	struct imap limits;		/* interned name → struct limit_group* (owned) */
-	struct imap dep_groups;		/* interned name → struct dep_group* (owned) */
 	struct imap req_groups;		/* interned name → struct req_group* (owned) */
-	struct heap timers;		/* jobs by x->wake_at: not-before and timeslot changes */
-	struct heap delay;		/* WAITING joblets by ready_at */
 	struct heap leases;		/* workers by lease_deadline */
 	struct imap attempts;		/* attempt id → struct attempt* (all, not owned) */
 	/* id → struct worker* (owned). A registered worker's id is drawn until hash_id(id) is
@@ -146,10 +93,7 @@ struct sched {
 	bool wake_workers;		/* something became dispatchable without a state change */
 	bool kills_pending;		/* the scheduler asked for running joblets to be killed */
 	uint32_t rand_state;		/* xorshift for back-off jitter */
-	uint32_t visit_gen;		/* cycle search */
-	struct job **settle;		/* owned: jobs whose dependencies changed, to evaluate */
-	size_t nsettle, capsettle;
-	bool settling;
+	bool settling;			/* working through the gates' settle list */
 };
 
 /* What a job is made from; strings are borrowed, copied or interned by sched_add.
