@@ -25,7 +25,8 @@ static inline int64_t floor_div(int64_t a, int64_t b)
 
 static inline int64_t floor_mod(int64_t a, int64_t b)
 {
-	return a - floor_div(a, b) * b;
+	int64_t r = a % b;	/* not a - floor_div(a, b) * b, which overflows near INT64_MIN */
+	return r < 0 ? r + b : r;
 }
 
 /* What a wall time the clocks jumped over (spring forward) becomes. */

@@ -96,6 +96,11 @@ Test(localtime, floor_div_and_mod_round_down)
 	cr_assert_eq(floor_mod(-1, DAY_S), DAY_S - 1);
 	cr_assert_eq(floor_mod(-7, 7), 0);
 	cr_assert_eq(floor_mod(9, 7), 2);
+	/* The ends of the range: no overflow on the way (the sanitizers would stop the test). */
+	cr_assert_eq(floor_div(INT64_MIN, DAY_S), INT64_C(-106751991167301));
+	cr_assert_eq(floor_mod(INT64_MIN, DAY_S), 30592);
+	cr_assert_eq(floor_mod(INT64_MIN, 7), 6);
+	cr_assert_eq(floor_mod(INT64_MAX, 7), 0);
 }
 
 Test(localtime, utc_is_the_identity)
