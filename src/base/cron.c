@@ -9,8 +9,8 @@
  *
  * A wall time becomes an instant in base/localtime.c: one the clocks skipped does not fire
  * that day (LOCAL_GAP_NONE), one they passed twice fires at the earlier passing
- * (LOCAL_FOLD_FIRST). The search starts at the wall minute in force at after_ms and keeps only
- * instants after it, so a time passed twice never fires at its second passing.
+ * (LOCAL_FOLD_FIRST). The search starts at the wall minute in force at after_ms and keeps
+ * only instants after it, so a time passed twice never fires at its second passing.
  *
  * Whether an expression can fire at all is a calendar question (is some chosen day in some
  * chosen month, February having 29), answered without the time zone, so a stored expression

@@ -12,10 +12,10 @@
  * Instants follow the wall clock: "08:00" stays 08:00 on a day of 23 or 25 hours. A day is
  * located by its date and the UTC offsets localtime_r reports (base/localtime.c), which
  * makes every answer a pure function of the instant and TZ; a wall time met twice means its
- * first passing, a skipped one the instant of the jump (wall_instant). A day exactly 86400 s
- * long has no clock change inside it, and its times are its midnight plus
- * the seconds. "24:00" and the end of a window that runs past midnight are both taken from
- * the next day, so a window ending at 24:00 touches one starting at 00:00 exactly.
+ * first passing, a skipped one the instant of the jump (wall_instant). A day exactly
+ * 86400 s long has no clock change inside it, and its times are its midnight plus the
+ * seconds. "24:00" and the end of a window that runs past midnight are both taken from the
+ * next day, so a window ending at 24:00 touches one starting at 00:00 exactly.
  */
 #include "base/buf.h"
 #include "base/localtime.h"

@@ -5,9 +5,9 @@
  * arguments and TZ (src/base/localtime.h): a "day" is a local calendar date counted as
  * days since 1970-01-01; "06:00 on day D" is the first instant local clocks read 06:00 that
  * day, or, when the clocks jump over it, the instant of the jump (LOCAL_FOLD_FIRST,
- * LOCAL_GAP_JUMP, as timeslots have it). So a daily period
- * starting at 02:30 lasts 23 hours on the spring change day and 25 on the autumn one, and
- * a start time at 02:30 runs at the jump (03:00) on the day 02:30 does not exist.
+ * LOCAL_GAP_JUMP, as timeslots have it). So a daily period starting at 02:30 lasts 23
+ * hours on the spring change day and 25 on the autumn one, and a start time at 02:30 runs
+ * at the jump (03:00) on the day 02:30 does not exist.
  *
  * Periods. A schedule's period P and period_start S give the boundaries:
  *   P < 1 day (it divides the day): every day at the local times S + k·P (mod 24h), so
