@@ -73,7 +73,11 @@ bool local_instant(int64_t wall, enum local_gap gap, enum local_fold fold, int64
 		c1 = c2;
 		c2 = x;
 	}
-	if (!local_wall(c1, &r1) || !local_wall(c2, &r2))
+	if (!local_wall(c1, &r1))
+		return false;
+	if (c1 == c2)
+		r2 = r1;	/* the usual day: one offset, one look-up less */
+	else if (!local_wall(c2, &r2))
 		return false;
 	if (r1 == wall || r2 == wall) {
 		bool first = r1 == wall && (fold == LOCAL_FOLD_FIRST || r2 != wall);
