@@ -7,12 +7,10 @@
  * wall time is turned into an instant. A yearly expression thus costs a few hundred cheap
  * day steps and a handful of time-zone look-ups, never a walk over every minute.
  *
- * A wall time becomes an instant through the UTC offsets in force a day before and a day
- * after it (no zone changes twice within two days): each offset gives a candidate, which
- * counts only if localtime_r reads the wall time back at it. No candidate means the clocks
- * skipped that time, so it does not fire that day; two mean they passed it twice, and the
- * earlier is taken. The search starts at the wall minute in force at after_ms and keeps only
- * instants after it, so a time passed twice never fires at its second passing.
+ * A wall time becomes an instant in base/localtime.c: one the clocks skipped does not fire
+ * that day (LOCAL_GAP_NONE), one they passed twice fires at the earlier passing
+ * (LOCAL_FOLD_FIRST). The search starts at the wall minute in force at after_ms and keeps
+ * only instants after it, so a time passed twice never fires at its second passing.
  *
  * Whether an expression can fire at all is a calendar question (is some chosen day in some
  * chosen month, February having 29), answered without the time zone, so a stored expression
@@ -20,6 +18,7 @@
  */
 #include "base/buf.h"
 #include "base/cron.h"
+#include "base/localtime.h"
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,23 +30,36 @@
 #define QUOTE_MAX 24		/* bytes of offending text quoted in a message */
 #define NUMBER_CAP 100000	/* digits beyond this only make a number more out of range */
 #define NFIELDS 5
-#define DAY_S 86400
 #define SEARCH_DAYS INT64_C(1830)	/* 5 years of 366 days */
-#define T_LIMIT_MS (INT64_C(1) << 50)	/* keeps every year an int and every ms an int64 */
 #define STEP_FORM_MIN 3		/* values a set needs before it prints as a star with a step */
 #define FIELD_TEXT_MAX 200	/* the longest field cron_format can write, with room */
 
 enum { F_MINUTE, F_HOUR, F_MDAY, F_MONTH, F_WDAY };
 
-static const char *const month_names[12] = {"jan", "feb", "mar", "apr", "may", "jun",
-					    "jul", "aug", "sep", "oct", "nov", "dec"};
-static const char *const wday_names[7] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+/* The n bytes at s as a month name, jan-dec in any case: 1-12, or -1. */
+static int month_value(const char *s, size_t n)
+{
+	static const char *const names[12] = {"jan", "feb", "mar", "apr", "may", "jun",
+					      "jul", "aug", "sep", "oct", "nov", "dec"};
+	for (int i = 0; n == 3 && i < 12; i++)
+		if (strncasecmp(s, names[i], 3) == 0)
+			return i + 1;
+	return -1;
+}
+
+/* The n bytes at s as a day name, sun-sat in any case: 0 (Sunday) - 6, or -1. Sunday is
+ * named once, as 0; full names are not cron's. */
+static int wday_value(const char *s, size_t n)
+{
+	int d = n == 3 ? local_weekday_parse(s, n) : -1;	/* 0 = Monday */
+	return d < 0 ? -1 : (d + 1) % 7;
+}
 
 struct field_def {
 	const char *name;
 	int lo, hi;		/* the values the text may use */
 	int top;		/* the last value '*' covers: day-of-week stops at 6, 7 being 0 */
-	const char *const *names;	/* names[i] stands for lo + i; NULL when none */
+	int (*name_value)(const char *s, size_t n);	/* a name's value or -1; NULL: none */
 	const char *what;	/* what a value is, for "is not ..." messages */
 };
 
@@ -55,8 +67,8 @@ static const struct field_def fields[NFIELDS] = {
 	{"minute", 0, 59, 59, NULL, "a number 0-59"},
 	{"hour", 0, 23, 23, NULL, "a number 0-23"},
 	{"day-of-month", 1, 31, 31, NULL, "a number 1-31"},
-	{"month", 1, 12, 12, month_names, "a month (1-12 or jan-dec)"},
-	{"day-of-week", 0, 7, 6, wday_names, "a day (0-7 or sun-sat)"},
+	{"month", 1, 12, 12, month_value, "a month (1-12 or jan-dec)"},
+	{"day-of-week", 0, 7, 6, wday_value, "a day (0-7 or sun-sat)"},
 };
 
 static const struct {
@@ -151,15 +163,10 @@ static int read_number(const char *s, size_t *n)
 	return x;
 }
 
-/* A name of the field (three letters, any case) at ps->p: its value, or -1. */
+/* A name of the field at ps->p: its value, or -1. */
 static int match_name(const struct parser *ps, size_t n)
 {
-	if (ps->f->names == NULL || n != 3)
-		return -1;
-	for (int i = 0; i <= ps->f->top - ps->f->lo; i++)	/* Sunday is named once, as 0 */
-		if (strncasecmp(ps->p, ps->f->names[i], 3) == 0)
-			return ps->f->lo + i;
-	return -1;
+	return ps->f->name_value == NULL ? -1 : ps->f->name_value(ps->p, n);
 }
 
 /* One value (number or name) of the current field, checked against its range. */
@@ -436,34 +443,11 @@ char *cron_format(const struct cron *c, char *buf, size_t len)
 
 /* ---- the next match ---- */
 
-static bool offset_at(int64_t t, int64_t *off)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (localtime_r(&tt, &tm) == NULL)
-		return false;
-	*off = tm.tm_gmtoff;
-	return true;
-}
-
-/* The first instant (s) at which local clocks read wall (local time counted as if it were
- * UTC); false when the clocks skip it. */
+/* The instant (s) at which local clocks read wall (local time counted as if it were UTC);
+ * false when the clocks skip it. */
 static bool wall_instant(int64_t wall, int64_t *out)
 {
-	int64_t near[2] = {0, 0}, off = 0, best = 0;
-	bool found = false;
-	if (!offset_at(wall - DAY_S, &near[0]) || !offset_at(wall + DAY_S, &near[1]))
-		return false;
-	for (int i = 0; i < 2; i++) {
-		int64_t t = wall - near[i];
-		if (offset_at(t, &off) && t + off == wall && (!found || t < best)) {
-			best = t;
-			found = true;
-		}
-	}
-	if (found)
-		*out = best;
-	return found;
+	return local_instant(wall, LOCAL_GAP_NONE, LOCAL_FOLD_FIRST, out);
 }
 
 static bool day_matches(const struct cron *c, const struct tm *tm)
@@ -497,23 +481,16 @@ static bool first_in_day(const struct cron *c, int64_t day_wall, int from_min, i
 	return false;
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	return a / b - (a % b < 0);
-}
-
 int64_t cron_next(const struct cron *c, int64_t after_ms)
 {
-	int64_t wall, off, t;
-	if (after_ms < -T_LIMIT_MS || after_ms > T_LIMIT_MS)
+	int64_t first, t;
+	int32_t sec;
+	if (after_ms < -LOCAL_T_LIMIT_MS || after_ms > LOCAL_T_LIMIT_MS)
 		return -1;
 	tzset();	/* localtime_r need not notice a changed TZ by itself */
-	int64_t after_s = floor_div(after_ms, 1000);
-	if (!offset_at(after_s, &off))
+	if (!local_day_sec(floor_div(after_ms, 1000), &first, &sec))
 		return -1;
-	wall = after_s + off;
-	int64_t first = floor_div(wall, DAY_S);
-	int from_min = (int)((wall - first * DAY_S) / 60);
+	int from_min = sec / 60;
 	for (int64_t d = first; d <= first + SEARCH_DAYS; d++) {
 		time_t dt = (time_t)(d * DAY_S);
 		struct tm tm;

@@ -10,14 +10,15 @@
  * for ever, the windows being weekly).
  *
  * Instants follow the wall clock: "08:00" stays 08:00 on a day of 23 or 25 hours. A day is
- * located by its date (timegm does the calendar arithmetic) and the UTC offsets localtime_r
- * reports, which makes every answer a pure function of the instant and TZ; a wall time met
- * twice means its first passing, a skipped one the instant of the jump (local_to_utc). A day
- * exactly 86400 s long has no clock change inside it, and its times are its midnight plus
- * the seconds. "24:00" and the end of a window that runs past midnight are both taken from
- * the next day, so a window ending at 24:00 touches one starting at 00:00 exactly.
+ * located by its date and the UTC offsets localtime_r reports (base/localtime.c), which
+ * makes every answer a pure function of the instant and TZ; a wall time met twice means its
+ * first passing, a skipped one the instant of the jump (wall_instant). A day exactly
+ * 86400 s long has no clock change inside it, and its times are its midnight plus the
+ * seconds. "24:00" and the end of a window that runs past midnight are both taken from the
+ * next day, so a window ending at 24:00 touches one starting at 00:00 exactly.
  */
 #include "base/buf.h"
+#include "base/localtime.h"
 #include "base/timeslot.h"
 #include <ctype.h>
 #include <stdarg.h>
@@ -27,7 +28,6 @@
 #include <time.h>
 
 #define SPEC_MAX 1024		/* bytes, as the API accepts */
-#define DAY_S 86400
 #define ALL_DAYS 0x7f
 #define DAILY 7			/* parse_day's answer for "daily" */
 #define QUOTE_MAX 32		/* bytes of offending text quoted in an error */
@@ -36,11 +36,6 @@
  * ends and day lengths need two more midnights. */
 #define FIRST_DAY (-1)
 #define SPAN_DAYS 10
-#define T_LIMIT_MS (INT64_C(1) << 50)	/* keeps every year an int and every ms an int64 */
-
-static const char *const day_short[7] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
-static const char *const day_long[7] = {"Monday", "Tuesday", "Wednesday", "Thursday",
-					"Friday", "Saturday", "Sunday"};
 
 /* ---- parsing ---- */
 
@@ -135,12 +130,10 @@ static int parse_day(struct parser *ps)
 		fail_found(ps, "a day");
 		return -1;
 	}
-	for (int d = 0; d < 7; d++) {
-		if ((n == 3 && strncasecmp(ps->p, day_short[d], 3) == 0) ||
-		    (n == strlen(day_long[d]) && strncasecmp(ps->p, day_long[d], n) == 0)) {
-			ps->p += n;
-			return d;
-		}
+	int d = local_weekday_parse(ps->p, n);
+	if (d >= 0) {
+		ps->p += n;
+		return d;
 	}
 	if (n == 5 && strncasecmp(ps->p, "daily", 5) == 0) {
 		ps->p += n;
@@ -169,11 +162,7 @@ static int parse_dayspec(struct parser *ps, uint8_t *days)
 	if (a == DAILY || b == DAILY)
 		return fail(ps, "\"%.*s\": daily cannot be one end of a day range",
 			    quote_len(from, (size_t)(ps->p - from)), from);
-	for (int d = a;; d = (d + 1) % 7) {
-		*days |= (uint8_t)(1u << d);
-		if (d == b)
-			break;
-	}
+	*days |= local_weekday_range(a, b);
 	return 0;
 }
 
@@ -190,40 +179,12 @@ static int parse_days(struct parser *ps, uint8_t *days)
 	}
 }
 
-static int digit(char c)
-{
-	return isdigit((unsigned char)c) ? c - '0' : -1;
-}
-
-static int two_digits(const char *t)
-{
-	int hi = digit(t[0]), lo = digit(t[1]);
-	return hi < 0 || lo < 0 ? -1 : hi * 10 + lo;
-}
-
-/* Seconds after midnight of the n bytes at t (H:MM, HH:MM, H:MM:SS or HH:MM:SS; 24:00 gives
- * DAY_S), or -1 when they are no such time. */
-static int32_t time_value(const char *t, size_t n)
-{
-	size_t h = n == 4 || n == 7 ? 1 : 2;	/* digits of the hour */
-	if (n != h + 3 && n != h + 6)
-		return -1;
-	int hh = h == 1 ? digit(t[0]) : two_digits(t), mm = two_digits(t + h + 1), ss = 0;
-	if (t[h] != ':' || hh < 0 || mm < 0 || mm > 59)
-		return -1;
-	if (n == h + 6 && (t[h + 3] != ':' || (ss = two_digits(t + h + 4)) < 0 || ss > 59))
-		return -1;
-	if (hh == 24 && mm == 0 && ss == 0)
-		return DAY_S;
-	return hh > 23 ? -1 : hh * 3600 + mm * 60 + ss;
-}
-
 static int parse_time(struct parser *ps, int32_t *out)
 {
 	size_t n = token_len(ps->p);
 	if (n == 0)
 		return fail_found(ps, "a time HH:MM[:SS]");
-	int32_t s = time_value(ps->p, n);
+	int32_t s = local_tod_parse(ps->p, n);	/* 24:00 too, refused as a start by the caller */
 	if (s < 0)
 		return fail(ps, "\"%.*s\" is not a time HH:MM[:SS] (00:00..24:00)",
 			    quote_len(ps->p, n), ps->p);
@@ -315,9 +276,10 @@ static bool put_days(char *buf, size_t len, size_t *at, uint8_t mask)
 		}
 		while (k + n < 7 && (mask & (1u << ((d + n) % 7))))
 			n++;
-		buf_fixed_printf(buf, len, at, "%s%s", any ? "," : "", day_short[d]);
+		buf_fixed_printf(buf, len, at, "%s%s", any ? "," : "", local_weekday_name(d));
 		if (n > 1)
-			buf_fixed_printf(buf, len, at, "%c%s", n == 2 ? ',' : '-', day_short[(d + n - 1) % 7]);
+			buf_fixed_printf(buf, len, at, "%c%s", n == 2 ? ',' : '-',
+					 local_weekday_name(d + n - 1));
 		any = true;
 		k += n;
 	}
@@ -359,7 +321,7 @@ char *timeslot_format(const struct timeslot *ts, char *buf, size_t len)
 
 struct day {
 	int64_t midnight;	/* s since the epoch when the day starts on local clocks */
-	int64_t wall;		/* its 00:00 counted as if local time were UTC (timegm) */
+	int64_t wall;		/* its 00:00 counted as if local time were UTC */
 	int wday;		/* 0 = Monday .. 6 = Sunday */
 };
 
@@ -374,70 +336,25 @@ struct occs {
 	int64_t horizon_ms;	/* a span reaching this may go on: it counts as never closing */
 };
 
-/* The local wall clock at instant t, counted as if local time were UTC. */
-static bool wall_at(int64_t t, int64_t *wall)
+/* The instant local clocks read wall (s, counted as if local time were UTC): a time met
+ * twice means its first passing, one the clocks jumped over the instant of the jump, so a
+ * window is never lost to a clock change, only shortened. */
+static bool wall_instant(int64_t wall, int64_t *out)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (localtime_r(&tt, &tm) == NULL)
-		return false;
-	*wall = t + tm.tm_gmtoff;
-	return true;
-}
-
-/* The first instant at which local clocks read wall or later. A wall time met twice (clocks
- * went back) gives the first; one that never happens (clocks jumped over it) gives the jump.
- * mktime with tm_isdst = -1 is no help here: glibc settles both cases from a guess cached by
- * earlier calls, so "02:30" on a change day would depend on what was computed before. The
- * instant lies within a day of wall - offset, so the offsets a day before and after give
- * every candidate (zones do not change twice in two days). */
-static bool local_to_utc(int64_t wall, int64_t *out)
-{
-	int64_t w1, w2, r1, r2;
-	if (!wall_at(wall - DAY_S, &w1) || !wall_at(wall + DAY_S, &w2))
-		return false;
-	int64_t c1 = wall - (w1 - (wall - DAY_S)), c2 = wall - (w2 - (wall + DAY_S));
-	if (c1 > c2) {
-		int64_t x = c1;
-		c1 = c2;
-		c2 = x;
-	}
-	if (!wall_at(c1, &r1) || !wall_at(c2, &r2))
-		return false;
-	if (r1 == wall || r2 == wall) {
-		*out = r1 == wall ? c1 : c2;
-		return true;
-	}
-	/* Skipped: c1 reads earlier, c2 later; find the first second reading wall or later. */
-	while (r1 < wall && r2 > wall && c2 - c1 > 1) {
-		int64_t mid = c1 + (c2 - c1) / 2, r;
-		if (!wall_at(mid, &r))
-			return false;
-		if (r < wall)
-			c1 = mid;
-		else
-			c2 = mid;
-	}
-	*out = c2;
-	return true;
+	return local_instant(wall, LOCAL_GAP_JUMP, LOCAL_FOLD_FIRST, out);
 }
 
 /* days[0 .. SPAN_DAYS + 1]: from the day before t's local day on. */
 static bool fill_days(int64_t t_ms, struct day *days)
 {
-	time_t t = (time_t)(t_ms / 1000 - (t_ms % 1000 < 0));
-	struct tm base;
-	if (localtime_r(&t, &base) == NULL)
+	int64_t first;
+	if (!local_day_sec(floor_div(t_ms, 1000), &first, NULL))
 		return false;
+	first += FIRST_DAY;
 	for (int i = 0; i < SPAN_DAYS + 2; i++) {
-		struct tm tm;
-		memset(&tm, 0, sizeof tm);
-		tm.tm_year = base.tm_year;
-		tm.tm_mon = base.tm_mon;
-		tm.tm_mday = base.tm_mday + FIRST_DAY + i;	/* timegm normalises it */
-		days[i].wall = (int64_t)timegm(&tm);
-		days[i].wday = (tm.tm_wday + 6) % 7;
-		if (!local_to_utc(days[i].wall, &days[i].midnight))
+		days[i].wall = (first + i) * DAY_S;
+		days[i].wday = local_weekday(first + i);
+		if (!wall_instant(days[i].wall, &days[i].midnight))
 			return false;
 	}
 	return true;
@@ -454,7 +371,7 @@ static bool day_time(const struct day *days, int i, int32_t s, int64_t *out)
 		*out = days[i].midnight + s;	/* no clock change that day */
 		return true;
 	}
-	return local_to_utc(days[i].wall + s, out);
+	return wall_instant(days[i].wall + s, out);
 }
 
 /* Every occurrence that starts on days[0 .. SPAN_DAYS - 1]. */
@@ -463,7 +380,7 @@ static bool collect(const struct timeslot *ts, int64_t t_ms, struct occs *oc)
 	struct day days[SPAN_DAYS + 2];
 	oc->n = 0;
 	tzset();	/* localtime_r need not notice a changed TZ by itself */
-	if (t_ms < -T_LIMIT_MS || t_ms > T_LIMIT_MS || !fill_days(t_ms, days))
+	if (t_ms < -LOCAL_T_LIMIT_MS || t_ms > LOCAL_T_LIMIT_MS || !fill_days(t_ms, days))
 		return false;
 	oc->horizon_ms = days[SPAN_DAYS].midnight * 1000;
 	for (int i = 0; i < SPAN_DAYS; i++) {

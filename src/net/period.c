@@ -9,80 +9,46 @@
  */
 #include "net/period.h"
 #include "base/cron.h"
+#include "base/localtime.h"
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #define MONDAY_0 4	/* 1970-01-05, the Monday multi-day periods count from */
 
-static int64_t floor_div(int64_t a, int64_t b)
+/* The local date of second u; its UTC date if the C library cannot say. */
+static int64_t day_of(int64_t u, int32_t *sec)
 {
-	return a / b - (a % b != 0 && (a < 0) != (b < 0));
-}
-
-static int64_t floor_mod(int64_t a, int64_t b)
-{
-	return a - floor_div(a, b) * b;
-}
-
-/* Local broken-down time of second u; a zeroed tm (UTC) if the C library cannot say. */
-static struct tm local_tm(int64_t u)
-{
-	time_t tt = (time_t)u;
-	struct tm tm;
-	if (localtime_r(&tt, &tm) == NULL)
-		memset(&tm, 0, sizeof tm);
-	return tm;
-}
-
-/* What local clocks read at second u, counted as seconds since 1970-01-01 00:00 of the
- * local calendar. */
-static int64_t wall_of(int64_t u)
-{
-	return u + local_tm(u).tm_gmtoff;
-}
-
-static int64_t tm_day(const struct tm *tm)
-{
-	struct tm d = {.tm_year = tm->tm_year, .tm_mon = tm->tm_mon, .tm_mday = tm->tm_mday};
-	return floor_div((int64_t)timegm(&d), NET_DAY_S);
+	int64_t day;
+	if (local_day_sec(u, &day, sec))
+		return day;
+	day = floor_div(u, DAY_S);
+	if (sec != NULL)
+		*sec = (int32_t)(u - day * DAY_S);
+	return day;
 }
 
 int64_t net_local_day(int64_t t_ms)
 {
-	struct tm tm = local_tm(floor_div(t_ms, 1000));
-	return tm_day(&tm);
-}
-
-int net_day_weekday(int64_t day)
-{
-	return (int)floor_mod(day + 3, 7);	/* 1970-01-01 was a Thursday */
+	return day_of(floor_div(t_ms, 1000), NULL);
 }
 
 int64_t net_day_at(int64_t day, int32_t sec)
 {
-	int64_t w = day * NET_DAY_S + sec;
-	/* The offsets in force a day either side give every instant that can read w. */
-	int64_t a = w - local_tm(w - NET_DAY_S).tm_gmtoff, b = w - local_tm(w + NET_DAY_S).tm_gmtoff;
-	int64_t lo = a < b ? a : b, hi = a < b ? b : a;
-	if (wall_of(lo) == w)
-		return lo * 1000;	/* the first of two passings, when clocks went back */
-	if (wall_of(hi) == w)
-		return hi * 1000;
-	while (hi - lo > 1) {		/* w was skipped: find the jump */
-		int64_t mid = lo + (hi - lo) / 2;
-		if (wall_of(mid) >= w)
-			hi = mid;
-		else
-			lo = mid;
-	}
-	return hi * 1000;
+	/* A time met twice is its first passing (a period is never run twice), one the clocks
+	 * jumped over the instant of the jump (never lost, only moved). */
+	int64_t w = day * DAY_S + sec, t;
+	if (!local_instant(w, LOCAL_GAP_JUMP, LOCAL_FOLD_FIRST, &t))
+		t = w;	/* no zone data that far: UTC */
+	return t * 1000;
 }
 
 char *net_format_local(int64_t t_ms, char *buf, size_t len)
 {
-	int64_t u = floor_div(t_ms, 1000);
-	struct tm tm = local_tm(u);
+	time_t u = (time_t)floor_div(t_ms, 1000);
+	struct tm tm;
+	if (localtime_r(&u, &tm) == NULL)
+		memset(&tm, 0, sizeof tm);
 	if (len > 0 && strftime(buf, len, tm.tm_sec ? "%a %Y-%m-%d %H:%M:%S" : "%a %Y-%m-%d %H:%M",
 				&tm) == 0)
 		buf[0] = '\0';
@@ -105,7 +71,7 @@ static bool sub_day(const struct net_schedule *s)
 static int64_t boundary(const struct net_schedule *s, int64_t j)
 {
 	if (sub_day(s)) {
-		int64_t per_day = NET_DAY_S / step_s(s);
+		int64_t per_day = DAY_S / step_s(s);
 		int32_t first = s->period_start_s % step_s(s);
 		return net_day_at(floor_div(j, per_day),
 				  first + (int32_t)floor_mod(j, per_day) * step_s(s));
@@ -116,12 +82,11 @@ static int64_t boundary(const struct net_schedule *s, int64_t j)
 /* A boundary number near the period holding t. */
 static int64_t guess(const struct net_schedule *s, int64_t t_ms)
 {
-	struct tm tm = local_tm(floor_div(t_ms, 1000));
-	int64_t day = tm_day(&tm);
+	int32_t wall;
+	int64_t day = day_of(floor_div(t_ms, 1000), &wall);
 	if (sub_day(s)) {
-		int32_t wall = tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
 		int32_t first = s->period_start_s % step_s(s);
-		return day * (NET_DAY_S / step_s(s)) + floor_div(wall - first, step_s(s));
+		return day * (DAY_S / step_s(s)) + floor_div(wall - first, step_s(s));
 	}
 	return floor_div(day - MONDAY_0, s->period_ms / NET_DAY_MS);
 }
@@ -162,7 +127,7 @@ bool net_calendar_allows(const struct net_calendar *c, int64_t start_ms)
 		return false;
 	if (has_day(c->include, c->ninclude, day))
 		return true;
-	return (c->weekdays >> net_day_weekday(day)) & 1u;
+	return (c->weekdays >> local_weekday(day)) & 1u;
 }
 
 /* Insert t into the sorted out[0 .. *n) unless there. */
@@ -219,7 +184,7 @@ void net_day_bounds(int64_t day, int64_t *from, int64_t *to)
 int64_t net_days_later(int64_t t_ms, int days)
 {
 	int64_t u = floor_div(t_ms, 1000);
-	struct tm tm = local_tm(u);
-	int32_t wall = tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
-	return net_day_at(tm_day(&tm) + days, wall) + (t_ms - u * 1000);
+	int32_t wall;
+	int64_t day = day_of(u, &wall);
+	return net_day_at(day + days, wall) + (t_ms - u * 1000);
 }

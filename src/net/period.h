@@ -2,11 +2,12 @@
  * day, periods, the start times inside a period, and calendars.
  *
  * Everything follows the process's local time zone (TZ) and is a pure function of its
- * arguments and TZ, as src/base/timeslot.c is: a "day" is a local calendar date counted as
+ * arguments and TZ (src/base/localtime.h): a "day" is a local calendar date counted as
  * days since 1970-01-01; "06:00 on day D" is the first instant local clocks read 06:00 that
- * day, or, when the clocks jump over it, the instant of the jump. So a daily period
- * starting at 02:30 lasts 23 hours on the spring change day and 25 on the autumn one, and
- * a start time at 02:30 runs at the jump (03:00) on the day 02:30 does not exist.
+ * day, or, when the clocks jump over it, the instant of the jump (LOCAL_FOLD_FIRST,
+ * LOCAL_GAP_JUMP, as timeslots have it). So a daily period starting at 02:30 lasts 23
+ * hours on the spring change day and 25 on the autumn one, and a start time at 02:30 runs
+ * at the jump (03:00) on the day 02:30 does not exist.
  *
  * Periods. A schedule's period P and period_start S give the boundaries:
  *   P < 1 day (it divides the day): every day at the local times S + k·P (mod 24h), so
@@ -26,7 +27,6 @@
 
 int64_t net_local_day(int64_t t_ms);			/* the local date of instant t */
 int64_t net_day_at(int64_t day, int32_t sec);		/* ms: sec after 00:00 on day's wall */
-int net_day_weekday(int64_t day);			/* 0 = Monday .. 6 = Sunday */
 /* [local midnight of day, next local midnight): what `plan --date` shows. */
 void net_day_bounds(int64_t day, int64_t *from, int64_t *to);
 /* The same local time of day `days` local days after t (for `plan --simulate DAYS`). */

@@ -4,7 +4,6 @@
 #include "base/xalloc.h"
 #include <ctype.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 /* ---- settings ---- */
@@ -232,19 +231,10 @@ static int digits(const char *s, int n)
 
 int net_parse_tod(const char *s, int32_t *out_s)
 {
-	size_t len = strlen(s);
-	int hlen = len == 4 || len == 7 ? 1 : 2;	/* "8:00" or "08:00" */
-	if (len != (size_t)hlen + 3 && len != (size_t)hlen + 6)
-		return -1;
-	int h = digits(s, hlen), m = digits(s + hlen + 1, 2), sec = 0;
-	if (s[hlen] != ':' || h < 0 || h > 23 || m < 0 || m > 59)
-		return -1;
-	if (len == (size_t)hlen + 6) {
-		sec = digits(s + hlen + 4, 2);
-		if (s[hlen + 3] != ':' || sec < 0 || sec > 59)
-			return -1;
-	}
-	*out_s = h * 3600 + m * 60 + sec;
+	int32_t v = local_tod_parse(s, strlen(s));
+	if (v < 0 || v == DAY_S)
+		return -1;	/* 24:00 ends a timeslot window; a start time or period start it is not */
+	*out_s = v;
 	return 0;
 }
 
@@ -259,33 +249,20 @@ int net_parse_date(const char *s, int64_t *out_day)
 	time_t t = timegm(&tm);	/* normalises 02-30 to 03-02, which the check below catches */
 	if (tm.tm_mday != d || tm.tm_mon != mo - 1)
 		return -1;
-	*out_day = (int64_t)t / NET_DAY_S;
+	*out_day = (int64_t)t / DAY_S;
 	return 0;
-}
-
-/* 0 (Monday) .. 6 (Sunday) for the n bytes at s, or -1. */
-static int day_index(const char *s, size_t n)
-{
-	static const char *const names[7] = {"monday", "tuesday", "wednesday", "thursday",
-					     "friday", "saturday", "sunday"};
-	for (int i = 0; i < 7; i++)
-		if ((n == 3 || n == strlen(names[i])) && strncasecmp(s, names[i], n) == 0)
-			return i;
-	return -1;
 }
 
 int net_parse_weekdays(const char *s, uint8_t *mask)
 {
 	const char *dash = strchr(s, '-');
 	size_t n1 = dash ? (size_t)(dash - s) : strlen(s);
-	int a = day_index(s, n1), b = dash ? day_index(dash + 1, strlen(dash + 1)) : a;
+	int a = local_weekday_parse(s, n1);
+	int b = dash ? local_weekday_parse(dash + 1, strlen(dash + 1)) : a;
 	if (a < 0 || b < 0)
 		return -1;
-	for (int d = a;; d = (d + 1) % 7) {
-		*mask |= (uint8_t)(1u << d);
-		if (d == b)
-			return 0;
-	}
+	*mask |= local_weekday_range(a, b);
+	return 0;
 }
 
 bool net_period_valid(int64_t p)

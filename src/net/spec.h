@@ -23,6 +23,7 @@
  */
 #ifndef JG_NET_SPEC_H
 #define JG_NET_SPEC_H
+#include "base/localtime.h"
 #include "base/timeslot.h"
 #include <stdbool.h>
 #include <stddef.h>
@@ -32,8 +33,7 @@
 #define NET_STARTS_MAX 64	/* start times in one schedule */
 #define NET_DATES_MAX 400	/* dates in one calendar list */
 #define NET_EDGES_MAX 64	/* names in one predecessors/successors list */
-#define NET_DAY_MS INT64_C(86400000)
-#define NET_DAY_S 86400
+#define NET_DAY_MS (INT64_C(1000) * DAY_S)
 
 /* ---- settings ---- */
 

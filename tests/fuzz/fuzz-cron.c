@@ -82,12 +82,7 @@ static void check_steps(const struct cron *c, int64_t from)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static bool zoned;
-	if (!zoned) {
-		setenv("TZ", "Europe/Berlin", 1);
-		tzset();
-		zoned = true;
-	}
+	fuzz_zone_once("Europe/Berlin");
 	char *s = fuzz_cstr(data, size);
 	if (s == NULL)
 		return 0;

@@ -78,12 +78,7 @@ static void check_period(const struct net_schedule *s, int64_t t)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static bool zoned;
-	if (!zoned) {
-		setenv("TZ", "Europe/Berlin", 1);
-		tzset();
-		zoned = true;
-	}
+	fuzz_zone_once("Europe/Berlin");
 	if (size > 4096)
 		return 0;
 	char *text = fuzz_cstr(data, size), *lines[MAX_LINES];

@@ -49,12 +49,7 @@ static void check_times(const struct timeslot *ts, int64_t t)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static bool zoned;
-	if (!zoned) {
-		setenv("TZ", "Europe/Berlin", 1);
-		tzset();
-		zoned = true;
-	}
+	fuzz_zone_once("Europe/Berlin");
 	char *s = fuzz_cstr(data, size);
 	if (s == NULL)
 		return 0;
