@@ -7,6 +7,9 @@
 #include "base/intern.h"
 #include "base/log.h"
 #include "base/xalloc.h"
+#ifdef JG_TEST_FAULTS
+#include "store/store-faulty.h"
+#endif
 #include <errno.h>
 #include <event2/thread.h>
 #include <getopt.h>
@@ -598,6 +601,9 @@ int server_main(int argc, char **argv)
 		return start_failed(srv, listen_fd, bound, 2);
 	}
 	srv->store = store_sqlite_open(o.data, &err);
+#ifdef JG_TEST_FAULTS
+	srv->store = store_faulty_from_env(srv->store, &err);	/* test builds only */
+#endif
 	int64_t t0 = clock_mono_us();
 	if (srv->store == NULL || srv->store->vt->load(srv->store, &srv->sched, idem_load, srv, &err) ||
 	    srv->store->vt->load_defs(srv->store, defs_load, srv, &err)) {
