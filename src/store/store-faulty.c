@@ -23,8 +23,8 @@ static int parse_count(const char *item, size_t len, const char *name, long max,
 		return -1;
 	long v = 0;
 	for (size_t i = n + 1; i < len; i++) {
-		if (item[i] < '0' || item[i] > '9' || v > (max - (item[i] - '0')) / 10)
-			return -1;
+		if (item[i] < '0' || item[i] > '9' || v > max / 10 || v * 10 > max - (item[i] - '0'))
+			return -1;	/* not a digit, or past max */
 		v = v * 10 + (item[i] - '0');
 	}
 	if (v < 1)
