@@ -4,7 +4,9 @@
 # were written). The server stops with exit 1 and a message saying so, and answers none of
 # the requests that waited on that commit. A restart has every acknowledged change and
 # nothing of the failed batch; requests sent again with their idempotency keys are applied
-# once; a worker's finish report whose commit failed is sent again and applied once.
+# once; a worker's finish report whose commit failed is sent again and applied once; adds
+# sent in parallel, some grouped into the failing transaction, lose none acknowledged and,
+# sent again, make one job per key.
 source "$(dirname "$0")/lib.sh"
 
 # The server that was just started runs with injected faults (a test build honours them).
@@ -91,3 +93,42 @@ wait_state "$held" done
 expect_eq "$(jg show "$held" --json | jq '[.joblets[].attempts[]] | length')" 1 "one attempt: the report was applied once"
 expect_eq "$(jg show "$held" --json | jq -r '.joblets[0].attempts[0].exit_code')" 0 "its exit code as the worker reported it"
 expect_eq "$(wc -l <"$T/held")" 1 "the held job ran once"
+
+# ---- Adds in parallel, grouped into the failing transaction: every acknowledged one is
+# kept; one that was not may be kept or not, and sending each key again gives one job per
+# key, the acknowledged ones their first reply.
+stop_worker a
+kill_server TERM
+JOBGRID_TEST_FAULTS=commit:3 restart_server
+faults_on
+before=$(jg list --all --json | jq '.jobs | length')
+for i in $(seq 1 30); do post "p$i" "p$i" >"$T/code.p$i" & done
+wait_until 60 proc_gone "$SERVER_PID"
+wait	# the adds, and the server
+SERVER_PID=""
+grep -q 'store: commit failed, stopping without answering' "$SLOG" || fail "the server should stop on the failed commit"
+acked=()
+for i in $(seq 1 30); do
+	code=$(<"$T/code.p$i")
+	case $code in
+	201) acked+=("p$i=$(reply_id "p$i")") ;;
+	000) ;;
+	*) fail "add p$i: HTTP $code, expected 201 or no reply" ;;
+	esac
+done
+((${#acked[@]} < 30)) || fail "every parallel add was acknowledged: the fault never struck"
+restart_server
+kept=$(job_ids)
+for ka in "${acked[@]}"; do
+	[[ " $kept " == *" ${ka#*=} "* ]] || fail "acknowledged add ${ka%%=*} (${ka#*=}) was lost"
+done
+log "ok: ${#acked[@]} of 30 parallel adds acknowledged, all kept"
+for i in $(seq 1 30); do
+	code=$(post "p$i" "p$i")
+	expect_eq "$code" 201 "add p$i sent again"
+done
+for ka in "${acked[@]}"; do
+	expect_eq "$(reply_id "${ka%%=*}")" "${ka#*=}" "acknowledged add ${ka%%=*} sent again: its first reply"
+done
+expect_eq "$(jg list --all --json | jq '.jobs | length')" "$((before + 30))" "one job per key, no more"
+expect_eq "$(for i in $(seq 1 30); do reply_id "p$i"; done | sort -u | wc -l)" 30 "30 keys, 30 different jobs"
