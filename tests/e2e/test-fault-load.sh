@@ -47,6 +47,13 @@ refused() {	# N WHAT
 	[[ ! -s $DB-wal ]] || fail "load:$1: the refused start wrote to the WAL"
 }
 refused 1 jobs
+# A fault list that does not parse is refused the same way, naming the item and the rule.
+rc=0
+out=$(JOBGRID_TEST_FAULTS=commit:2,load:9 "$JOBGRID_BIN" server --listen 127.0.0.1:0 --data "$T/data" 2>&1) || rc=$?
+expect_eq "$rc" 1 "a bad JOBGRID_TEST_FAULTS stops the start"
+[[ $out == *"JOBGRID_TEST_FAULTS: 'load:9': must be commit:N (N >= 1), load:N (N 1..3) or short"* ]] ||
+	fail "the refusal should name the item and the rule: $out"
+expect_eq "$(sha256sum <"$DB")" "$sum" "a bad fault list changes nothing"
 refused 2 definitions
 refused 3 networks
 
