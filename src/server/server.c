@@ -16,6 +16,9 @@
 #include "base/intern.h"
 #include "base/log.h"
 #include "base/xalloc.h"
+#ifdef JG_TEST_FAULTS
+#include "store/store-faulty.h"
+#endif
 #include <errno.h>
 #include <event2/thread.h>
 #include <netdb.h>
@@ -452,6 +455,9 @@ enum server_result server_run(const struct server_config *config)
 		return start_failed(srv, listen_fd, bound, SERVER_BAD_CONFIG);
 	}
 	srv->store = store_sqlite_open(o.data, &err);
+#ifdef JG_TEST_FAULTS
+	srv->store = store_faulty_from_env(srv->store, &err);	/* test builds only */
+#endif
 	int64_t t0 = clock_mono_us();
 	if (srv->store == NULL || srv->store->vt->load(srv->store, &srv->sched, persist_idem_load, srv, &err) ||
 	    srv->store->vt->load_defs(srv->store, defs_load, srv, &err)) {

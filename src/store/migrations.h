@@ -3,8 +3,9 @@
  *
  * To change the schema: append a new string to store_migrations[] (never edit one that
  * has shipped: stores in the field have already run it), keep the loader able to read
- * rows written before it, describe the change in docs/store-schema.md, and add a test
- * that opens a store made by the previous version. States and reasons are stored as the
+ * rows written before it, describe the change in docs/store-schema.md, add a fixture
+ * tests/unit/data/schema-N.sql of the rows the new version writes (store/schema_upgrades
+ * opens one of every version) and a test that opens a store made by the previous version. States and reasons are stored as the
  * integers of the enums in core/job.h: append to those enums, never renumber. */
 #ifndef JG_MIGRATIONS_H
 #define JG_MIGRATIONS_H

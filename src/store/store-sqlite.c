@@ -694,20 +694,27 @@ static int write_rec(struct sqlite_store *ss, const struct rec *r)
 	return -1;
 }
 
-/* Commit a chain of batches in one transaction. A store that cannot commit cannot keep
- * the promise that replies follow the disk, so the server stops; a restart recovers. */
+/* A store that cannot commit cannot keep the promise that replies follow the disk, so the
+ * server stops here, on the writer thread, before any reply of the chain is released; the
+ * transaction is left open, so nothing of it reaches the file, and a restart recovers
+ * from the last commit. */
+#define COMMIT_FAILED(what, why)                                                             \
+	fatal("store: commit failed, stopping without answering the requests that wait on it" \
+	      " (a restart recovers every change acknowledged before): %s: %s", what, why)
+
+/* Commit a chain of batches in one transaction. */
 static void commit_chain(struct sqlite_store *ss, struct store_batch *chain)
 {
 	char *err = NULL;
 	if (exec_sql(ss->wdb, "BEGIN IMMEDIATE", &err))
-		fatal("store: %s", err);
+		COMMIT_FAILED("begin", err);
 	ss->env_text = NULL;	/* its cache holds for one transaction */
 	for (struct store_batch *b = chain; b; b = b->next)
 		for (size_t i = 0; i < b->n; i++)
 			if (write_rec(ss, &b->recs[i]))
-				fatal("store: write failed: %s", sqlite3_errmsg(ss->wdb));
+				COMMIT_FAILED("write", sqlite3_errmsg(ss->wdb));
 	if (exec_sql(ss->wdb, "COMMIT", &err))
-		fatal("store: %s", err);
+		COMMIT_FAILED("commit", err);
 }
 
 static void *writer_main(void *arg)

@@ -104,3 +104,77 @@ Test(idem, prune_keeps_the_rest)
 		idem_free(&t);
 	}
 }
+
+/* Abandoning the head, the middle or the tail of a chain unlinks that entry only. */
+Test(idem, abandon_anywhere_in_a_chain)
+{
+	struct idem_table t;
+	idem_init(&t);
+	t.hash = same_hash;
+	const char *keys[] = {"a\n1", "a\n2", "a\n3", "a\n4", "a\n5"};
+	for (int i = 0; i < 5; i++)
+		idem_open(&t, keys[i], i);
+	idem_abandon(&t, "a\n3");	/* the middle */
+	idem_abandon(&t, "a\n5");	/* the head: opened last */
+	idem_abandon(&t, "a\n1");	/* the tail */
+	idem_abandon(&t, "a\nnever");	/* unknown: nothing changes */
+	cr_assert_eq(t.n, 2);
+	for (int i = 0; i < 5; i++)
+		cr_assert_eq(idem_find(&t, keys[i]) != NULL, i == 1 || i == 3, "%s", keys[i]);
+	idem_answer(&t, "a\n2", 201, "two", 10);
+	expect_answer(&t, "a\n2", 201, "two");
+	cr_assert_eq(idem_find(&t, "a\n4")->status, 0, "the other open entry stays open");
+	idem_free(&t);
+}
+
+static uint64_t sixteen_hashes(const char *key)
+{
+	return imap_hash_str(key) % 16 + 1;	/* long chains in a map of few slots */
+}
+
+/* Many keys on few hashes: answered and open entries mixed in every chain; pruning drops
+ * whole chains and parts of chains (the map moves slots as chains go) and abandoning the
+ * open ones empties the table. */
+Test(idem, many_keys_in_long_chains)
+{
+	enum { N = 4000 };
+	for (int colliding = 0; colliding < 2; colliding++) {
+		struct idem_table t;
+		idem_init(&t);
+		if (colliding)
+			t.hash = sixteen_hashes;
+		char key[32], body[32];
+		for (int i = 0; i < N; i++) {
+			snprintf(key, sizeof key, "o%d\nk%d", i % 13, i);
+			if (i % 4 == 3) {
+				idem_open(&t, key, i);	/* in flight */
+			} else {
+				snprintf(body, sizeof body, "b%d", i);
+				idem_answer(&t, key, 201, body, i);
+			}
+		}
+		cr_assert_eq(t.n, (size_t)N);
+		cr_assert_eq(idem_prune_before(&t, N / 2), (size_t)N / 2 * 3 / 4);
+		for (int i = 0; i < N; i++) {
+			snprintf(key, sizeof key, "o%d\nk%d", i % 13, i);
+			snprintf(body, sizeof body, "b%d", i);
+			const struct idem_entry *e = idem_find(&t, key);
+			if (i % 4 == 3)
+				cr_assert(e && e->status == 0, "%d: open entries survive pruning", i);
+			else if (i < N / 2)
+				cr_assert_null(e, "%d pruned", i);
+			else
+				expect_answer(&t, key, 201, body);
+		}
+		for (int i = 3; i < N; i += 4) {
+			snprintf(key, sizeof key, "o%d\nk%d", i % 13, i);
+			idem_abandon(&t, key);
+		}
+		size_t left = t.n;
+		cr_assert_eq(left, (size_t)N / 2 * 3 / 4);
+		cr_assert_eq(idem_prune_before(&t, N), left, "everything answered is older than N");
+		cr_assert_eq(t.n, 0);
+		cr_assert_eq(t.map.len, 0, "no empty chain is left in the map");
+		idem_free(&t);
+	}
+}
