@@ -477,10 +477,14 @@ void reserve_answer(struct worker *w)
 		parked_reply(w->parked, false);
 }
 
+/* Replying to one parked poll touches only its own connection, so the next stays valid
+ * (reserve_offer walks the list the same way). */
 void reserve_answer_all(struct server *srv)
 {
-	while (srv->api->parked)
-		parked_reply(srv->api->parked, false);
+	for (struct parked *p = srv->api->parked, *next; p; p = next) {
+		next = p->next;
+		parked_reply(p, false);
+	}
 }
 
 static void on_parked_timeout(evutil_socket_t fd, short what, void *arg)

@@ -45,14 +45,15 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* abort(), not exit(): a fatal error may strike on a helper thread (the store's writer)
+/* _exit(), not exit(): a fatal error may strike on a helper thread (the store's writer)
  * while the loop thread runs, and exit() would run exit handlers and free shared state
- * under it. Library code never ends the process otherwise: exit statuses are the CLI's. */
+ * under it. The line is already written (vlog writes whole lines, unbuffered); the status
+ * stays 1 as it always was. Library code never ends the process otherwise. */
 void fatal(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	vlog(LOG_ERROR, fmt, ap);
 	va_end(ap);
-	abort();
+	_exit(1);
 }

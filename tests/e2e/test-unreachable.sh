@@ -78,17 +78,21 @@ kill_server
 start_server "${SARGS[@]}"
 start_worker w1
 wait_workers 1
+# The binary itself, not the jg function, so $! is the process `kill` ends. Events are
+# live, so the stream must be up before the kill for anything to be lost: it is started
+# first and has seen the job's submission before the server goes.
+"$JOBGRID_BIN" events >"$T/events" 2>"$T/events.err" &
+EV=$!
+track "$EV"
 id=$(jg add -- "echo one; while [ ! -e $T/go ]; do sleep 0.05; done; echo two")
-# The binary itself, not the jg function, so $! is the process `kill` ends.
 "$JOBGRID_BIN" log -f "$id" >"$T/follow" 2>"$T/follow.err" &
 LF=$!
 "$JOBGRID_BIN" wait "$id" >/dev/null 2>"$T/wait.err" &
 WT=$!
-"$JOBGRID_BIN" events --job "$id" >"$T/events" 2>"$T/events.err" &
-EV=$!
 track "$LF"
 track "$WT"
-track "$EV"
+submitted() { [[ -n $(jq -r --arg id "$id" 'select(.event == "job.submitted" and .job == $id) | .job' "$T/events") ]]; }
+wait_until 30 submitted
 wait_until 20 grep -q one "$T/follow"
 kill_server
 wait_until 30 grep -q "cannot reach the server at $JOBGRID_URL" "$T/wait.err"
@@ -108,7 +112,7 @@ expect_eq "$rc" 0 "log -f ended with the job"
 expect_eq "$(cat "$T/follow")" "[w1] one
 [w1] two" "log -f went on where it was: no line twice, none lost"
 grep -q "answers again" "$T/wait.err" || fail "wait says the server is back: $(cat "$T/wait.err")"
-ended() { [[ $(jq -r 'select(.event == "job.ended") | .state' "$T/events") == done ]]; }
+ended() { [[ $(jq -r --arg id "$id" 'select(.event == "job.ended" and .job == $id) | .state' "$T/events") == done ]]; }
 wait_until 30 ended
 kill "$EV" 2>/dev/null || true
 wait "$EV" 2>/dev/null || true

@@ -4,11 +4,10 @@
  * where a container or an odd kernel may write anything. What a parser gives back is a
  * NUL-terminated path within the buffer; the whole-item tests agree with a plain search. */
 #include "worker/cgroup.h"
+#include "fuzz.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_path(const char *out, size_t len, bool slash)
 {
@@ -18,11 +17,9 @@ static void check_path(const char *out, size_t len, bool slash)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s = malloc(size + 1);
+	char *s = fuzz_cstr(data, size);
 	if (s == NULL)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
 	static const char *const controllers[] = {NULL, "memory", "cpu", "name=systemd"};
 	char self[64], dir[96];
 	for (size_t i = 0; i < sizeof controllers / sizeof controllers[0]; i++) {

@@ -3,6 +3,7 @@
  * values go through decode_chunk_params; the bytes are also tried as the offset itself.
  * What is accepted is a number that prints back to itself; nothing may crash or leak. */
 #include "api/decode.h"
+#include "fuzz.h"
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <inttypes.h>
@@ -10,8 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check(const char *offset, const char *at_ms)
 {
@@ -30,9 +29,9 @@ static void check(const char *offset, const char *at_ms)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s = malloc(size + 1);
-	memcpy(s, data, size);
-	s[size] = '\0';
+	char *s = fuzz_cstr(data, size);
+	if (s == NULL)
+		return 0;
 	check(s, NULL);
 	check("0", s);
 	struct evkeyvalq q;

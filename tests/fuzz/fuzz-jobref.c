@@ -2,19 +2,16 @@
  * each with an optional "/INDEX"), which reach the server in URL paths and ?job= values.
  * What parses must be consistent: the id part re-parses to the same job, without index. */
 #include "core/job.h"
+#include "fuzz.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s = malloc(size + 1);
+	char *s = fuzz_cstr(data, size);
 	if (s == NULL)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
 	struct job_ref ref, again;
 	if (job_ref_parse(s, &ref) == 0) {
 		size_t len = strlen(s);

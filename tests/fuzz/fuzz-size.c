@@ -1,18 +1,17 @@
 /* Fuzz target for byte sizes (`jobgrid add --output-limit SIZE`): a size that parses is
  * within the bound it was parsed against, and formats to text that parses back to it. */
 #include "base/size.h"
+#include "fuzz.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const int64_t bounds[] = {0, 1023, 1024, (int64_t)1 << 40, INT64_MAX};
-	char *s = malloc(size + 1);
-	memcpy(s, data, size);
-	s[size] = '\0';
+	char *s = fuzz_cstr(data, size);
+	if (s == NULL)
+		return 0;
 	for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++) {
 		int64_t v = -1, back = -1;
 		const char *why = NULL;
