@@ -2,6 +2,7 @@
  * replies. Replies wait for the commit of every change they may reveal (server/batch.h). */
 #ifndef JG_CALL_H
 #define JG_CALL_H
+#include "auth/principal.h"
 #include "base/errors.h"
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -26,6 +27,7 @@ struct route {
 	const char *pattern;	/* "/v1/jobs/{*}/cancel": each * matches one segment */
 	route_fn fn;
 	int flags;
+	unsigned roles;		/* enum role bits it admits: others get 401 (anonymous) or 403 */
 	const char *name;	/* for metrics */
 	uint64_t calls, errors;	/* counters, loop thread only */
 };
@@ -41,7 +43,7 @@ struct call {
 	json_t *body;			/* owned: parsed JSON body, or NULL */
 	const char *body_text;		/* borrowed from the request buffer (NUL-terminated copy) */
 	char *body_copy;		/* owned */
-	const char *owner;		/* interned user name */
+	struct principal who;		/* the caller: owner of what it adds, its roles */
 	char *idem;			/* owned: owner + "\n" + Idempotency-Key, or NULL */
 	bool idem_open;			/* it opened idem's entry: its reply answers it */
 	bool replied, kept;

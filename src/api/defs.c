@@ -91,7 +91,7 @@ static void deploy_checked(struct call *c, json_t *checked)
 		all = NULL;
 		goto out;
 	}
-	json_t *deployed = defs_deploy(srv, defs, files, n, c->owner);
+	json_t *deployed = defs_deploy(srv, defs, files, n, c->who.name);
 	call_reply(c, 201, json_pack("{s:o}", "deployed", deployed));
 out:
 	json_decref(all);
@@ -576,7 +576,7 @@ void api_def_run(struct call *c)
 	json_t *args = check_facts(c, d, plain) ? NULL : run_args(c, d, given);
 	if (args) {
 		struct run_call *rc = xcalloc(1, sizeof *rc);	/* freed when answered */
-		rc->w = (struct run_waiter){c->owner, run_made, run_refused, run_script_failed,
+		rc->w = (struct run_waiter){c->who.name, run_made, run_refused, run_script_failed,
 					    run_wait};
 		rc->c = c;
 		if (!network_run_by_hand(c->srv, &rc->w, d, ver->version, args, plain, &over, cwd))

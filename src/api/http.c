@@ -27,45 +27,52 @@
 
 #define MAX_BODY (128u << 20)
 
-/* THE route table (STYLE habit 3): method, pattern, handler, flags. */
+/* Who may call a route (SPEC §9): users and admins (a user's own jobs only: the handlers
+ * answer 404 for another's), workers, admins, or anyone, even unauthenticated. */
+#define USR (ROLE_USER | ROLE_ADMIN)
+#define WRK ROLE_WORKER
+#define ADM ROLE_ADMIN
+#define ANY (ROLE_ANON | ROLES_TRUSTED)
+
+/* THE route table (STYLE habit 3): method, pattern, handler, flags, roles. */
 static struct route routes[] = {
-	{"POST", "/v1/jobs", api_jobs_create, R_MUTATES | R_NEW_WORK, "jobs_create", 0, 0},
-	{"GET", "/v1/jobs", api_jobs_list, 0, "jobs_list", 0, 0},
-	{"GET", "/v1/jobs/*", api_job_get, 0, "job_get", 0, 0},
-	{"PATCH", "/v1/jobs/*", api_job_patch, R_MUTATES, "job_patch", 0, 0},
-	{"DELETE", "/v1/jobs/*", api_job_delete, R_MUTATES, "job_delete", 0, 0},
-	{"POST", "/v1/jobs/remove", api_jobs_remove, R_MUTATES, "jobs_remove", 0, 0},
-	{"POST", "/v1/jobs/*/cancel", api_job_cancel, R_MUTATES, "job_cancel", 0, 0},
-	{"POST", "/v1/jobs/*/retry", api_job_retry, R_MUTATES | R_NEW_WORK, "job_retry", 0, 0},
-	{"GET", "/v1/jobs/*/log", api_job_log, R_STREAM, "job_log", 0, 0},
-	{"POST", "/v1/workers", api_workers_register, 0, "worker_register", 0, 0},
-	{"GET", "/v1/workers", api_workers_list, 0, "workers_list", 0, 0},
-	{"POST", "/v1/workers/*/reserve", api_worker_reserve, R_STREAM, "worker_reserve", 0, 0},
-	{"POST", "/v1/workers/*/heartbeat", api_worker_heartbeat, 0, "worker_heartbeat", 0, 0},
-	{"POST", "/v1/workers/*/leave", api_worker_leave, 0, "worker_leave", 0, 0},
-	{"POST", "/v1/attempts/*/output", api_attempt_output, R_RAW, "attempt_output", 0, 0},
-	{"POST", "/v1/attempts/*/finish", api_attempt_finish, 0, "attempt_finish", 0, 0},
-	{"GET", "/v1/events", api_events, R_STREAM, "events", 0, 0},
-	{"GET", "/v1/stats", api_stats, 0, "stats", 0, 0},
-	{"GET", "/v1/limits", api_limits_list, 0, "limits_list", 0, 0},
-	{"POST", "/v1/definitions", api_defs_deploy, R_MUTATES, "defs_deploy", 0, 0},
-	{"GET", "/v1/definitions", api_defs_list, 0, "defs_list", 0, 0},
-	{"GET", "/v1/definitions/*", api_def_get, 0, "def_get", 0, 0},
-	{"DELETE", "/v1/definitions/*", api_def_undeploy, R_MUTATES, "def_undeploy", 0, 0},
-	{"PUT", "/v1/definitions/*", api_def_put, R_MUTATES, "def_put", 0, 0},
-	{"POST", "/v1/definitions/*/pause", api_def_pause, R_MUTATES, "def_pause", 0, 0},
-	{"POST", "/v1/definitions/*/resume", api_def_resume, R_MUTATES, "def_resume", 0, 0},
-	{"GET", "/v1/plan", api_plan, 0, "plan", 0, 0},
-	{"GET", "/v1/clock", api_clock_get, 0, "clock_get", 0, 0},
-	{"POST", "/v1/clock", api_clock_post, R_MUTATES, "clock_post", 0, 0},
-	{"POST", "/v1/definitions/*/runs", api_def_run, R_MUTATES | R_NEW_WORK, "def_run", 0, 0},
-	{"GET", "/v1/limits/*", api_limit_get, 0, "limit_get", 0, 0},
-	{"PUT", "/v1/limits/*", api_limit_put, R_MUTATES, "limit_put", 0, 0},
-	{"POST", "/v1/drain", api_drain, R_MUTATES, "drain", 0, 0},
-	{"POST", "/v1/shutdown", api_shutdown, 0, "shutdown", 0, 0},
-	{"POST", "/v1/backup", api_backup, R_STREAM, "backup", 0, 0},
-	{"GET", "/healthz", api_healthz, 0, "healthz", 0, 0},
-	{"GET", "/metrics", api_metrics, 0, "metrics", 0, 0},
+	{"POST", "/v1/jobs", api_jobs_create, R_MUTATES | R_NEW_WORK, USR, "jobs_create", 0, 0},
+	{"GET", "/v1/jobs", api_jobs_list, 0, USR, "jobs_list", 0, 0},
+	{"GET", "/v1/jobs/*", api_job_get, 0, USR, "job_get", 0, 0},
+	{"PATCH", "/v1/jobs/*", api_job_patch, R_MUTATES, USR, "job_patch", 0, 0},
+	{"DELETE", "/v1/jobs/*", api_job_delete, R_MUTATES, USR, "job_delete", 0, 0},
+	{"POST", "/v1/jobs/remove", api_jobs_remove, R_MUTATES, USR, "jobs_remove", 0, 0},
+	{"POST", "/v1/jobs/*/cancel", api_job_cancel, R_MUTATES, USR, "job_cancel", 0, 0},
+	{"POST", "/v1/jobs/*/retry", api_job_retry, R_MUTATES | R_NEW_WORK, USR, "job_retry", 0, 0},
+	{"GET", "/v1/jobs/*/log", api_job_log, R_STREAM, USR, "job_log", 0, 0},
+	{"POST", "/v1/workers", api_workers_register, 0, WRK, "worker_register", 0, 0},
+	{"GET", "/v1/workers", api_workers_list, 0, USR, "workers_list", 0, 0},
+	{"POST", "/v1/workers/*/reserve", api_worker_reserve, R_STREAM, WRK, "worker_reserve", 0, 0},
+	{"POST", "/v1/workers/*/heartbeat", api_worker_heartbeat, 0, WRK, "worker_heartbeat", 0, 0},
+	{"POST", "/v1/workers/*/leave", api_worker_leave, 0, WRK, "worker_leave", 0, 0},
+	{"POST", "/v1/attempts/*/output", api_attempt_output, R_RAW, WRK, "attempt_output", 0, 0},
+	{"POST", "/v1/attempts/*/finish", api_attempt_finish, 0, WRK, "attempt_finish", 0, 0},
+	{"GET", "/v1/events", api_events, R_STREAM, USR, "events", 0, 0},
+	{"GET", "/v1/stats", api_stats, 0, USR, "stats", 0, 0},
+	{"GET", "/v1/limits", api_limits_list, 0, USR, "limits_list", 0, 0},
+	{"POST", "/v1/definitions", api_defs_deploy, R_MUTATES, ADM, "defs_deploy", 0, 0},
+	{"GET", "/v1/definitions", api_defs_list, 0, USR, "defs_list", 0, 0},
+	{"GET", "/v1/definitions/*", api_def_get, 0, USR, "def_get", 0, 0},
+	{"DELETE", "/v1/definitions/*", api_def_undeploy, R_MUTATES, ADM, "def_undeploy", 0, 0},
+	{"PUT", "/v1/definitions/*", api_def_put, R_MUTATES, ADM, "def_put", 0, 0},
+	{"POST", "/v1/definitions/*/pause", api_def_pause, R_MUTATES, ADM, "def_pause", 0, 0},
+	{"POST", "/v1/definitions/*/resume", api_def_resume, R_MUTATES, ADM, "def_resume", 0, 0},
+	{"GET", "/v1/plan", api_plan, 0, USR, "plan", 0, 0},
+	{"GET", "/v1/clock", api_clock_get, 0, USR, "clock_get", 0, 0},
+	{"POST", "/v1/clock", api_clock_post, R_MUTATES, ADM, "clock_post", 0, 0},
+	{"POST", "/v1/definitions/*/runs", api_def_run, R_MUTATES | R_NEW_WORK, USR, "def_run", 0, 0},
+	{"GET", "/v1/limits/*", api_limit_get, 0, USR, "limit_get", 0, 0},
+	{"PUT", "/v1/limits/*", api_limit_put, R_MUTATES, ADM, "limit_put", 0, 0},
+	{"POST", "/v1/drain", api_drain, R_MUTATES, ADM, "drain", 0, 0},
+	{"POST", "/v1/shutdown", api_shutdown, 0, ADM, "shutdown", 0, 0},
+	{"POST", "/v1/backup", api_backup, R_STREAM, ADM, "backup", 0, 0},
+	{"GET", "/healthz", api_healthz, 0, ANY, "healthz", 0, 0},
+	{"GET", "/metrics", api_metrics, 0, ADM, "metrics", 0, 0},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -114,11 +121,14 @@ static const char *status_reason(int status)
 	case 200: return "OK";
 	case 201: return "Created";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
 	case 413: return "Payload Too Large";
 	case 422: return "Unprocessable Entity";
+	case 429: return "Too Many Requests";
 	case 503: return "Service Unavailable";
 	default: return status < 400 ? "OK" : "Error";
 	}
@@ -321,7 +331,8 @@ static int prepare(struct call *c)
 			   "X-Jobgrid-User: a user name is 1..64 of [A-Za-z0-9_.-]");
 		return -1;
 	}
-	c->owner = intern(user);
+	c->who.name = intern(user);
+	c->who.roles = ROLES_TRUSTED;	/* no authentication: every caller is trusted */
 	const char *key = evhttp_find_header(evhttp_request_get_input_headers(c->req),
 					     "Idempotency-Key");
 	if (key && (c->route->flags & R_MUTATES)) {
@@ -330,7 +341,7 @@ static int prepare(struct call *c)
 				   "Idempotency-Key: must be 1..128 printable ASCII characters");
 			return -1;
 		}
-		c->idem = xasprintf("%s\n%s", c->owner, key);
+		c->idem = xasprintf("%s\n%s", c->who.name, key);
 	}
 	if (len > 0 && !(c->route->flags & R_RAW)) {
 		c->body_copy = xmalloc(len + 1);
@@ -410,6 +421,14 @@ static void replay_idem(struct server *srv, struct call *c, const struct idem_en
 
 static void dispatch(struct server *srv, struct call *c)
 {
+	if (!(c->who.roles & c->route->roles)) {
+		if (c->who.roles == ROLE_ANON)
+			call_error(c, ERR_UNAUTHORIZED, "", NULL);
+		else
+			call_error(c, ERR_FORBIDDEN, "", "%s may not call %s %s", c->who.name,
+				   c->route->method, c->route->pattern);
+		return;
+	}
 	struct idem_entry *ie = c->idem ? idem_find(&srv->idem, c->idem) : NULL;
 	if (ie && ie->status != 0) {
 		replay_idem(srv, c, ie);

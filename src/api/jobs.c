@@ -62,7 +62,7 @@ void api_jobs_create(struct call *c)
 		call_error(c, ERR_BAD_REQUEST, "", "the body must be a job object or an array of them");
 		return;
 	}
-	if (decode_job_batch(c->body, c->owner, server_now(srv), &reqs, &n, &e)) {
+	if (decode_job_batch(c->body, c->who.name, server_now(srv), &reqs, &n, &e)) {
 		reply_derr(c, &e);
 		return;
 	}

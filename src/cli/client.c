@@ -43,7 +43,7 @@ int client_exit_for_status(long status)
 		return EXIT_OK;
 	if (status == 404)
 		return EXIT_NOT_FOUND;
-	if (status == 401 || status == 403)
+	if (status == 401 || status == 403 || status == 429)	/* 429: logins slowed down */
 		return EXIT_DENIED;
 	if (status >= 400 && status < 500)
 		return EXIT_USAGE;

@@ -111,6 +111,7 @@ Test(errors, replies_without_a_code_exit_by_status)
 	cr_assert_eq(client_exit_for_status(404), EXIT_NOT_FOUND);
 	cr_assert_eq(client_exit_for_status(401), EXIT_DENIED);
 	cr_assert_eq(client_exit_for_status(403), EXIT_DENIED);
+	cr_assert_eq(client_exit_for_status(429), EXIT_DENIED, "logins slowed down");
 	cr_assert_eq(client_exit_for_status(418), EXIT_USAGE);
 	cr_assert_eq(client_exit_for_status(502), EXIT_UNREACHABLE, "a proxy's page");
 }
