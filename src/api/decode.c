@@ -386,7 +386,7 @@ int decode_job_patch(json_t *body, int64_t now, struct job_spec *mod, unsigned *
 static const char *const finish_fields[] = {
 	"attempt", "exit_code", "signal", "fail_reason", "started_at_ms", "ended_at_ms",
 	"peak_ram_mb", "cpu_ms", "message", "worker_stop", "not_started", "wall_ms",
-	"output_bytes", "output_dropped", NULL,
+	"output_bytes", "output_dropped", "run_as", NULL,
 };
 
 int decode_finish(json_t *obj, const char *prefix, bool need_attempt, struct finish *out,
@@ -410,6 +410,7 @@ int decode_finish(json_t *obj, const char *prefix, bool need_attempt, struct fin
 	    get_int(obj, prefix, "output_dropped", 0, INT64_MAX / 2, 0, &v[9], e) ||
 	    get_str(obj, prefix, "fail_reason", 0, 32, "", &reason, e) ||
 	    get_str(obj, prefix, "message", 0, 4096, NULL, &out->message, e) ||
+	    get_str(obj, prefix, "run_as", 0, 256, NULL, &out->run_as, e) ||
 	    get_bool(obj, prefix, "worker_stop", &out->worker_stop, e) ||
 	    get_bool(obj, prefix, "not_started", &out->not_started, e))
 		return -1;

@@ -19,7 +19,7 @@ static json_t *render_attempt(const struct server *srv, const struct attempt *a)
 	if (a->late_result)
 		late = json_loads(a->late_result, 0, NULL);
 	return json_pack("{s:I, s:i, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:i, s:I, s:I, s:o, s:o,"
-			 " s:i, s:i, s:i, s:I, s:I}",
+			 " s:i, s:i, s:i, s:I, s:I, s:o}",
 			 "id", (json_int_t)a->id, "n", a->n, "node", a->node, "worker",
 			 a->worker_id, "state", at_state_name(a->state), "exit_code",
 			 a->has_exit ? json_integer(a->exit_code) : json_null(), "fail_reason",
@@ -29,7 +29,8 @@ static json_t *render_attempt(const struct server *srv, const struct attempt *a)
 			 "message", a->message ? json_string(a->message) : json_null(),
 			 "late_result", late ? late : json_null(), "cores", a->cores, "ram_mb",
 			 a->ram_mb, "gpus", a->gpus, "output_bytes", (json_int_t)a->out_bytes,
-			 "output_dropped", (json_int_t)a->out_dropped);
+			 "output_dropped", (json_int_t)a->out_dropped, "run_as",
+			 a->run_as ? json_string(a->run_as) : json_null());
 }
 
 static json_t *render_counts(const int32_t *counts)
@@ -147,9 +148,10 @@ json_t *render_assignment(const struct attempt *a)
 	const struct job *j = jl->job;
 	char id[400];
 	job_id(j, id, sizeof id);
-	return json_pack("{s:I, s:s, s:I, s:i, s:i, s:s, s:s, s:o, s:i, s:i, s:i, s:I, s:i, s:i,"
-			 " s:s, s:i, s:I}",
-			 "attempt", (json_int_t)a->id, "job", id, "seq", (json_int_t)j->seq, "index",
+	return json_pack("{s:I, s:s, s:s, s:I, s:i, s:i, s:s, s:s, s:o, s:i, s:i, s:i, s:I, s:i,"
+			 " s:i, s:s, s:i, s:I}",
+			 "attempt", (json_int_t)a->id, "job", id, "owner", j->owner, "seq",
+			 (json_int_t)j->seq, "index",
 			 jl->index, "n", a->n, "cmd", j->cmd, "cwd", j->cwd, "env", joblet_env(j),
 			 "cores", j->cores, "ram_mb", j->ram_mb, "gpus",
 			 j->gpus, "time_ms", (json_int_t)job_time_limit_ms(j), "retry", a->n - 1,

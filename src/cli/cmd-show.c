@@ -28,8 +28,10 @@ static void print_attempt(json_t *a)
 {
 	char t1[32];
 	json_t *ec = json_object_get(a, "exit_code");
-	printf("    attempt %lld (#%lld) on %s with %lld cores, %lld MB: %s", num(a, "n"), num(a, "id"),
-	       str(a, "node"), num(a, "cores"), num(a, "ram_mb"), str(a, "state"));
+	printf("    attempt %lld (#%lld) on %s", num(a, "n"), num(a, "id"), str(a, "node"));
+	if (*str(a, "run_as"))
+		printf(" as %s", str(a, "run_as"));
+	printf(" with %lld cores, %lld MB: %s", num(a, "cores"), num(a, "ram_mb"), str(a, "state"));
 	if (json_is_integer(ec))
 		printf(", exit %lld", json_integer_value(ec));
 	if (*str(a, "fail_reason"))

@@ -20,7 +20,7 @@ const struct cli_cmd cli_cmd_worker = {
 	"worker",
 	"[--server URL[,URL…]] [--name NODE] [--cores N] [--ram MB] [--gpus N] [--tag K=V]…\n"
 	"            [--idle-exit SECS] [--grace D] [--ram-method auto|cgroup|sampling]\n"
-	"            [--spool DIR]\n"
+	"            [--spool DIR] [--run-as-owner]\n"
 	"            --spool: where joblets' output waits until the server has it (default\n"
 	"            /var/tmp; files there are unlinked at once and vanish with the worker)\n"
 	"            --name: the node name (default the host name), one live worker's at a\n"
@@ -28,7 +28,10 @@ const struct cli_cmd cli_cmd_worker = {
 	"            --ram-method: how joblets' RAM is limited and its peak measured: cgroup\n"
 	"            (the memory controller of cgroup v2, in a cgroup of the worker's own, or\n"
 	"            of cgroup v1), sampling (the RSS of each joblet's processes), auto (cgroup\n"
-	"            when usable)",
+	"            when usable)\n"
+	"            --run-as-owner: run each joblet as the local account named like its\n"
+	"            job's owner (the worker must run as root; never as uid 0: an owner\n"
+	"            with no account here, or root, fails the attempt with reason permission)",
 	"run a worker agent that reserves and runs joblets",
 	worker_exec,
 };
@@ -123,6 +126,7 @@ static int parse_opts(struct worker_opts *o, int argc, char **argv)
 		{"gpus", required_argument, NULL, 'g'}, {"tag", required_argument, NULL, 't'},
 		{"idle-exit", required_argument, NULL, 'i'}, {"grace", required_argument, NULL, 'G'},
 		{"ram-method", required_argument, NULL, 'M'}, {"spool", required_argument, NULL, 'S'},
+		{"run-as-owner", no_argument, NULL, 'O'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	const struct cli_cmd *cmd = &cli_cmd_worker;
@@ -161,6 +165,7 @@ static int parse_opts(struct worker_opts *o, int argc, char **argv)
 			}
 			break;
 		case 'S': free(o->spool_dir); o->spool_dir = xstrdup(optarg); break;
+		case 'O': c->run_as_owner = true; break;
 		case 'h': json_decref(tags); cli_help(cmd); return 1;
 		default: bad = 1;
 		}

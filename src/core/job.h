@@ -69,6 +69,8 @@ struct attempt {
 	bool slot_kill;			/* killed because its timeslot ended: re-queue, no retry spent */
 	char *message;			/* from malloc, NULL = none */
 	char *late_result;		/* from malloc: JSON of a refused late report, or NULL */
+	const char *run_as;		/* interned: the account its process ran as, as its
+					 * worker reported it; NULL unknown */
 };
 
 struct joblet {

@@ -777,6 +777,7 @@ enum finish_result sched_finish(struct sched *s, struct worker *w, const struct 
 	a->cpu_ms = f->cpu_ms;
 	a->wall_ms = f->wall_ms;
 	a->out_dropped = f->output_dropped;
+	a->run_as = f->run_as && *f->run_as ? intern(f->run_as) : NULL;
 	free(a->message);
 	a->message = f->message && *f->message ? xstrdup(f->message) : NULL;
 	if (f->fail_reason == FR_NONE) {

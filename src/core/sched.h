@@ -129,6 +129,7 @@ struct finish {
 	int32_t peak_ram_mb;
 	int64_t cpu_ms;
 	const char *message;
+	const char *run_as;		/* the account its process ran as; NULL: not said */
 	bool worker_stop;
 	bool not_started;		/* the worker never started it: queue it again, no budget */
 };

@@ -63,6 +63,9 @@ static const char *const store_migrations[] = {
 	/* 7: the submitter's environment, one row per distinct one, jobs pointing at it */
 	"CREATE TABLE envs(id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE) STRICT;"
 	"ALTER TABLE jobs ADD COLUMN submit_env INTEGER;",
+	/* 8: the local account an attempt's process ran as, as its worker reported it (NULL:
+	 * not reported, not started, or a row written before) */
+	"ALTER TABLE attempts ADD COLUMN run_as TEXT;",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof store_migrations / sizeof store_migrations[0]))
 #endif

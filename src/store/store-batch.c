@@ -124,6 +124,7 @@ void store_add_attempt(struct store_batch *b, const struct attempt *a)
 	r->gpus = a->gpus;
 	r->node = a->node;
 	r->worker = a->worker_id;
+	r->run_as = a->run_as;
 	r->message = a->message ? xstrdup(a->message) : NULL;
 	r->late_result = a->late_result ? xstrdup(a->late_result) : NULL;
 }

@@ -43,8 +43,9 @@ static const char *const stmt_sql[ST__N] = {
 		" reason) VALUES(?1,?2,?3,?4,?5,?6,?7)",
 	[ST_ATTEMPT] = "INSERT OR REPLACE INTO attempts(id, seq, idx, n, node, worker, state,"
 		" exit_code, fail_reason, started_at, ended_at, peak_ram_mb, cpu_ms, message,"
-		" late_result, cores, ram_mb, gpus, wall_ms, output_bytes, output_dropped)"
-		" VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)",
+		" late_result, cores, ram_mb, gpus, wall_ms, output_bytes, output_dropped, run_as)"
+		" VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,"
+		"?22)",
 	[ST_OUTPUT] = "INSERT OR IGNORE INTO output(attempt, seq, at, data) VALUES(?1,?2,?3,?4)",
 	[ST_IDEM] = "INSERT OR IGNORE INTO idem(owner, key, at, status, body) VALUES(?1,?2,?3,?4,?5)",
 	[ST_IDEM_PRUNE] = "DELETE FROM idem WHERE at < ?1",
@@ -342,6 +343,8 @@ static int attempt_row(struct loader *l, sqlite3_stmt *st)
 		a->message = xstrdup(col_text(st, 13));
 	if (sqlite3_column_type(st, 14) != SQLITE_NULL)
 		a->late_result = xstrdup(col_text(st, 14));
+	if (sqlite3_column_type(st, 21) != SQLITE_NULL)
+		a->run_as = intern(col_text(st, 21));
 	/* -1: a row from before migration 2; sched_load_attempt takes the job's. */
 	a->cores = (int32_t)cores;
 	a->ram_mb = (int32_t)ram;
@@ -435,7 +438,7 @@ static int sqlite_load(struct store *st, struct sched *s, store_idem_cb idem, vo
 			     * counted from the rows. */
 			    " CASE WHEN state = 0 THEN (SELECT COALESCE(SUM(length(data)), 0)"
 			    " FROM output WHERE attempt = attempts.id) ELSE output_bytes END,"
-			    " output_dropped FROM attempts ORDER BY id",
+			    " output_dropped, run_as FROM attempts ORDER BY id",
 			    attempt_row, err) ||
 		 read_table(&l, "idem", "SELECT owner, key, status, body, at FROM idem", idem_row,
 			    err) ? -1 : 0;
@@ -620,6 +623,7 @@ static int write_attempt(struct sqlite_store *ss, const struct rec_attempt *r)
 	sqlite3_bind_int64(st, 19, r->wall_ms);
 	sqlite3_bind_int64(st, 20, r->output_bytes);
 	sqlite3_bind_int64(st, 21, r->output_dropped);
+	bind_text_or_null(st, 22, r->run_as);
 	return run_stmt(ss, ST_ATTEMPT);
 }
 

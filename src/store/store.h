@@ -45,6 +45,7 @@ struct rec_attempt {
 	int32_t idx, n, state, exit_code, fail_reason, peak_ram_mb, cores, ram_mb, gpus;
 	bool has_exit;
 	const char *node, *worker;	/* borrowed (interned) */
+	const char *run_as;		/* borrowed (interned), NULL none (migration 8) */
 	char *message, *late_result;	/* owned */
 };
 

@@ -3,6 +3,7 @@
  * for the layouts and why; the backends are cgroup-v1.c and cgroup-v2.c. */
 #include "worker/cgroup-int.h"
 #include "base/xalloc.h"
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -304,6 +305,8 @@ int cgroup_use(struct cgroup_base *cg, int version, const char *dir)
 
 /* ---- joblets ----------------------------------------------------------------------- */
 
+#define CG_BELOW_DEPTH 16	/* how deep groups a joblet made below its own are looked for */
+
 int cgroup_create(const struct cgroup_base *cg, int64_t attempt, int32_t ram_mb, char *buf,
 		  size_t len, int *procs_fd)
 {
@@ -382,19 +385,66 @@ static void kill_pid(long pid)
 		kill((pid_t)pid, SIGKILL);
 }
 
+/* Call fn for each group below dir (not dir itself), deepest first, down to depth levels:
+ * the groups a joblet that runs as its owner may make under its own (cgroup_delegate). */
+static void each_below(const char *dir, int depth, void (*fn)(const char *path))
+{
+	DIR *d = depth > 0 ? opendir(dir) : NULL;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		char *sub = xasprintf("%s/%s", dir, de->d_name);
+		each_below(sub, depth - 1, fn);
+		fn(sub);
+		free(sub);
+	}
+	if (d)
+		closedir(d);
+}
+
+static void kill_procs(const char *path)
+{
+	/* A process forked meanwhile is born in the group and shows in the next pass; a
+	 * killed one stays listed until it has exited. */
+	for (int pass = 0; pass < 4 && cg_procs(path, kill_pid) > 0; pass++)
+		;
+}
+
 void cgroup_kill(const struct cgroup_base *cg, const char *path)
 {
 	char file[700];
 	if (cg->ops->kill_file && cg_at(file, sizeof file, path, cg->ops->kill_file) == 0 &&
 	    cg_write(file, "1") == 0)
-		return;
-	/* One by one (v1, and v2 before 5.14). A process forked meanwhile is born in the
-	 * group and shows in the next pass; a killed one stays listed until it has exited. */
-	for (int pass = 0; pass < 4 && cg_procs(path, kill_pid) > 0; pass++)
-		;
+		return;	/* the groups below too */
+	/* One by one (v1, and v2 before 5.14), in the groups below as well. */
+	each_below(path, CG_BELOW_DEPTH, kill_procs);
+	kill_procs(path);
+}
+
+static void remove_one(const char *path)
+{
+	(void)rmdir(path);
 }
 
 int cgroup_remove(const char *path)
 {
+	each_below(path, CG_BELOW_DEPTH, remove_one);
 	return rmdir(path);
+}
+
+int cgroup_delegate(const char *path, uid_t uid, gid_t gid)
+{
+	/* v2's delegation files, and v1's tasks; a version has only some of them. */
+	static const char *const files[] = {
+		"cgroup.procs", "cgroup.threads", "cgroup.subtree_control", "tasks", NULL,
+	};
+	char file[700];
+	if (chown(path, uid, gid) != 0)
+		return -1;
+	for (size_t i = 0; files[i]; i++)
+		if (cg_at(file, sizeof file, path, files[i]) != 0 ||
+		    (chown(file, uid, gid) != 0 && errno != ENOENT))
+			return -1;
+	return 0;
 }

@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct cgroup_ops;
 
@@ -57,7 +58,15 @@ int64_t cgroup_peak_kb(const struct cgroup_base *cg, const char *path);	/* -1 un
 int64_t cgroup_oom_kills(const struct cgroup_base *cg, const char *path);	/* 0 if unknown */
 /* SIGKILL every process in it: cgroup.kill (v2 from 5.14), else each pid of cgroup.procs. */
 void cgroup_kill(const struct cgroup_base *cg, const char *path);
-int cgroup_remove(const char *path);	/* rmdir; -1 with errno (EBUSY: not empty yet) */
+/* rmdir, the groups a joblet made below its own first; -1 with errno (EBUSY: not empty
+ * yet). */
+int cgroup_remove(const char *path);
+/* Hand a joblet's group to the account it runs as, as cgroup v2 delegation does: its
+ * directory and the files that move processes and enable controllers (cgroup.procs,
+ * cgroup.threads, cgroup.subtree_control; v1's tasks), so the joblet may make groups of
+ * its own below. Its limit files stay the worker's: it cannot raise its own limit. 0, or
+ * -1 with errno. */
+int cgroup_delegate(const char *path, uid_t uid, gid_t gid);
 
 /* Parsers of the kernel's text, kept apart to be tested on given text (and fuzzed). */
 /* The path of this process's cgroup in /proc/self/cgroup text into out: the "0::/path" line

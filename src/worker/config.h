@@ -3,6 +3,7 @@
  * borrowed: the caller keeps it alive until worker_run returns. */
 #ifndef JG_WORKER_CONFIG_H
 #define JG_WORKER_CONFIG_H
+#include <stdbool.h>
 #include <stdint.h>
 
 struct worker_config {
@@ -15,12 +16,15 @@ struct worker_config {
 	int64_t grace_ms;	/* between SIGTERM and SIGKILL for a joblet it ends */
 	const char *ram_method;	/* "" (auto), "auto", "cgroup" or "sampling" */
 	const char *spool_dir;	/* where joblets' output waits for the server */
+	bool run_as_owner;	/* run each joblet as the local account named like its owner
+				 * (the worker must run as root) */
 };
 
 /* How worker_run ended; the CLI turns it into an exit status. */
 enum worker_result {
 	WORKER_DONE = 0,	/* stopped by a signal, --idle-exit or a draining server */
-	WORKER_BAD_CONFIG,	/* the configuration cannot work here (logged) */
+	WORKER_BAD_CONFIG,	/* the configuration cannot work here (logged), e.g.
+				 * --run-as-owner without root */
 	WORKER_REFUSED,		/* the server refused to register it (logged) */
 };
 

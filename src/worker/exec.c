@@ -30,7 +30,7 @@
 
 #define OUT_READS 16	/* pipe reads per wake-up: a joblet that writes without pause
 			 * cannot hold the worker's loop */
-enum { STAGE_CWD = 1, STAGE_SETUP, STAGE_EXEC };
+enum { STAGE_CWD = 1, STAGE_SETUP, STAGE_EXEC, STAGE_RUNAS };
 
 extern char **environ;
 
@@ -49,7 +49,37 @@ static void set_env(char ***envp, size_t *n, const char *name, const char *value
 	(*envp)[*n] = NULL;
 }
 
-/* The worker's environment + the job's + JOBGRID_*; a NULL-terminated malloc'd array. */
+static void unset_env(char **envp, size_t *n, const char *name)
+{
+	size_t nl = strlen(name);
+	for (size_t i = 0; i < *n; i++) {
+		if (strncmp(envp[i], name, nl) == 0 && envp[i][nl] == '=') {
+			free(envp[i]);
+			envp[i] = envp[--*n];
+			envp[*n] = NULL;
+			return;
+		}
+	}
+}
+
+/* A joblet run as its owner: who it is comes from the account (over what the worker's and
+ * the submitter's environments say), and what named the worker's own account goes. */
+static void owner_env(char ***envp, size_t *n, const struct runas *ra)
+{
+	static const char *const workers_own[] = {
+		"MAIL", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME",
+		"XDG_STATE_HOME", "SUDO_USER", "SUDO_UID", "SUDO_GID", "SUDO_COMMAND", NULL,
+	};
+	for (size_t i = 0; workers_own[i]; i++)
+		unset_env(*envp, n, workers_own[i]);
+	set_env(envp, n, "HOME", ra->home);
+	set_env(envp, n, "USER", ra->name);
+	set_env(envp, n, "LOGNAME", ra->name);
+	set_env(envp, n, "SHELL", ra->shell);
+}
+
+/* The worker's environment + the job's + JOBGRID_* (+ the owner's account: owner_env); a
+ * NULL-terminated malloc'd array. */
 static char **build_env(struct run *r, json_t *env, const char *cwd)
 {
 	size_t n = 0;
@@ -75,6 +105,8 @@ static char **build_env(struct run *r, json_t *env, const char *cwd)
 	set_env(&envp, &n, "JOBGRID_ATTEMPT", num);
 	set_env(&envp, &n, "JOBGRID_NODE", r->w->name);
 	set_env(&envp, &n, "PWD", cwd);	/* a shell would set it; a direct exec must too */
+	if (r->ra.name)
+		owner_env(&envp, &n, &r->ra);
 	return envp;
 }
 
@@ -96,10 +128,11 @@ static _Noreturn void child_fail(int fd, int stage)
 
 /* The descriptors a child starts with: stdin (-1: /dev/null), the output pipe, the error
  * pipe to the parent, the cgroup's procs file (-1: none), a reply fd put at 3 (-1: none);
- * and the worker's pid. */
+ * the worker's pid, and the account to become (NULL: stay the worker's). */
 struct child_fds {
 	int in, out, err, cg, reply;
 	pid_t worker;
+	const struct runas *ra;
 };
 
 /* Runs in a vfork child: it shares the worker's memory until exec, so it only makes
@@ -120,6 +153,13 @@ static _Noreturn void child(const struct child_fds *f, const char *cwd, char *co
 		child_fail(err_w, STAGE_SETUP);
 	if (setpgid(0, 0) != 0)
 		child_fail(err_w, STAGE_SETUP);
+	/* The owner's account, before anything of the job's is touched: its working
+	 * directory is entered with the owner's rights. A change of credentials clears the
+	 * parent-death signal: set again. */
+	if (f->ra && (runas_enter(f->ra) != 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) != 0))
+		child_fail(err_w, STAGE_RUNAS);
+	if (f->ra && getppid() != f->worker)
+		_exit(127);
 	if (chdir(cwd) != 0)
 		child_fail(err_w, STAGE_CWD);
 	int in = f->in >= 0 ? f->in : open("/dev/null", O_RDONLY);
@@ -210,20 +250,72 @@ static __attribute__((noinline)) pid_t spawn(const struct child_fds *f, const ch
 static void on_output(evutil_socket_t fd, short what, void *arg);
 static void on_limit(evutil_socket_t fd, short what, void *arg);
 
-static void start_failed(struct run *r, int stage, int err)
+/* r failed before its command ran, with reason; its message is set. */
+static void not_run(struct run *r, int reason)
 {
-	r->fail_reason = stage == STAGE_CWD ? FR_CWD : FR_START;
-	if (stage == STAGE_EXEC && (err == ENOENT || err == ENOTDIR))
-		r->fail_reason = FR_NOTFOUND;	/* as the shell's 127 would say */
-	else if (stage == STAGE_EXEC && err == EACCES)
-		r->fail_reason = FR_PERMISSION;	/* as the shell's 126 */
-	snprintf(r->message, sizeof r->message, "%s: %s",
-		 stage == STAGE_CWD ? "chdir" : stage == STAGE_EXEC ? "exec" : "setup",
-		 strerror(err));
+	r->fail_reason = reason;
 	r->exited = true;
 	r->start_failed = true;
 	r->ended_ms = clock_wall_ms();
 	r->ended_mono = clock_mono_ms();
+}
+
+static void start_failed(struct run *r, int stage, int err)
+{
+	int reason = stage == STAGE_CWD ? FR_CWD : FR_START;
+	if (stage == STAGE_EXEC && (err == ENOENT || err == ENOTDIR))
+		reason = FR_NOTFOUND;	/* as the shell's 127 would say */
+	else if (stage == STAGE_EXEC && err == EACCES)
+		reason = FR_PERMISSION;	/* as the shell's 126 */
+	if (stage == STAGE_RUNAS)
+		snprintf(r->message, sizeof r->message, "run as owner: cannot become '%s' (uid %ld):"
+			 " %s", r->ra.name, (long)r->ra.uid, strerror(err));
+	else
+		snprintf(r->message, sizeof r->message, "%s: %s",
+			 stage == STAGE_CWD ? "chdir" : stage == STAGE_EXEC ? "exec" : "setup",
+			 strerror(err));
+	not_run(r, reason);
+}
+
+/* --run-as-owner: the owner's account into r->ra, and the working directory of a job that
+ * named none: the account's home. 0, or -1 once r failed (permission: no such account, or
+ * root; start: the lookup failed). */
+static int take_owner(struct run *r, const char **cwd)
+{
+	if (r->owner == NULL || r->owner[0] == '\0') {
+		snprintf(r->message, sizeof r->message, "run as owner: the server sent no owner");
+		not_run(r, FR_START);
+		return -1;
+	}
+	int reason = runas_lookup(r->owner, &r->ra, r->message, sizeof r->message);
+	if (reason != 0) {
+		not_run(r, reason);
+		return -1;
+	}
+	if (r->cwd_default)
+		*cwd = r->ra.home;
+	return 0;
+}
+
+/* The joblet's spool file and cgroup become the owner's (cgroup.h: cgroup_delegate). A
+ * cgroup that cannot be handed over is dropped, as one that cannot be made: sampling. */
+static int give_to_owner(struct run *r, int *cg_fd)
+{
+	if (fchown(r->spool.fd, r->ra.uid, r->ra.gid) != 0) {
+		snprintf(r->message, sizeof r->message, "run as owner: cannot give its output spool"
+			 " file (in %s) to '%s': %s", r->w->spool_dir, r->ra.name, strerror(errno));
+		not_run(r, FR_START);
+		return -1;
+	}
+	if (r->cgroup[0] && cgroup_delegate(r->cgroup, r->ra.uid, r->ra.gid) != 0) {
+		log_warn("joblet %s/%d: cannot give its cgroup %s to '%s' (%s): RSS sampling for it",
+			 r->job, r->index, r->cgroup, r->ra.name, strerror(errno));
+		close(*cg_fd);
+		*cg_fd = -1;
+		(void)cgroup_remove(r->cgroup);
+		r->cgroup[0] = '\0';
+	}
+	return 0;
 }
 
 /* Start argv for r; in_fd (-1: /dev/null) and reply_fd (-1: none) as in struct child_fds.
@@ -235,6 +327,10 @@ static int launch(struct run *r, char **argv, bool search, const char *cwd, json
 	r->out_fd = -1;
 	r->started_ms = clock_wall_ms();
 	r->started_mono = clock_mono_ms();
+	if (r->w->run_as_owner && take_owner(r, &cwd) != 0) {
+		worker_run_done(r->w, r);
+		return 0;
+	}
 	if (spool_open(&r->spool, r->w->spool_dir, r->attempt, r->output_limit) != 0) {
 		start_failed(r, STAGE_SETUP, errno);
 		snprintf(r->message, sizeof r->message, "cannot make its output spool file in %s: %s",
@@ -258,7 +354,22 @@ static int launch(struct run *r, char **argv, bool search, const char *cwd, json
 			 strerror(errno));
 		r->cgroup[0] = '\0';
 	}
-	struct child_fds fds = {in_fd, out[1], err[1], cg_fd, reply_fd, getpid()};
+	if (r->ra.name && give_to_owner(r, &cg_fd) != 0) {
+		if (cg_fd >= 0)
+			close(cg_fd);
+		if (r->cgroup[0])
+			(void)cgroup_remove(r->cgroup);
+		r->cgroup[0] = '\0';
+		free_env(envp);
+		close(out[0]);
+		close(out[1]);
+		close(err[0]);
+		close(err[1]);
+		worker_run_done(r->w, r);
+		return 0;
+	}
+	struct child_fds fds = {in_fd, out[1], err[1], cg_fd, reply_fd, getpid(),
+				r->ra.name ? &r->ra : NULL};
 	pid_t pid = spawn(&fds, cwd, argv, envp, search);
 	int spawn_errno = errno;
 	if (cg_fd >= 0)
@@ -278,6 +389,7 @@ static int launch(struct run *r, char **argv, bool search, const char *cwd, json
 	}
 	setpgid(pid, pid);	/* also in the parent: no race with an early kill */
 	r->pid = pid;
+	r->ran_as = r->ra.name ? r->ra.name : r->w->user;
 	int msg[2];
 	ssize_t n;
 	do
@@ -784,6 +896,8 @@ void exec_free(struct run *r)
 		if (evs[i])
 			event_free(evs[i]);
 	spool_free(&r->spool);
+	runas_free(&r->ra);
 	free(r->job);
+	free(r->owner);
 	free(r);
 }

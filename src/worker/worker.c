@@ -11,6 +11,7 @@
 #include "base/xalloc.h"
 #include "core/job.h"
 #include <errno.h>
+#include <pwd.h>
 #include <event2/thread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -128,7 +129,8 @@ static json_t *report_of(const struct run *r)
 	int64_t cpu = (int64_t)r->ru.ru_utime.tv_sec * 1000 + r->ru.ru_utime.tv_usec / 1000 +
 		      (int64_t)r->ru.ru_stime.tv_sec * 1000 + r->ru.ru_stime.tv_usec / 1000;
 	int64_t wall = r->ended_mono - r->started_mono;
-	return json_pack("{s:I, s:o, s:i, s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:b, s:b, s:I, s:I}",
+	return json_pack("{s:I, s:o, s:i, s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:b, s:b, s:I, s:I,"
+			 " s:s*}",
 			 "attempt", (json_int_t)r->attempt, "exit_code", exit_code, "signal",
 			 WIFSIGNALED(st) ? WTERMSIG(st) : 0, "fail_reason",
 			 fail_reason_name(r->fail_reason), "started_at_ms", (json_int_t)r->started_ms,
@@ -137,7 +139,8 @@ static json_t *report_of(const struct run *r)
 			 (r->peak_rss_kb + 1023) / 1024, "cpu_ms", (json_int_t)cpu, "message",
 			 report_message(r), "worker_stop", r->why_kill_stop, "not_started",
 			 r->not_started, "output_bytes",
-			 (json_int_t)r->spool.len, "output_dropped", (json_int_t)r->spool.dropped);
+			 (json_int_t)r->spool.len, "output_dropped", (json_int_t)r->spool.dropped,
+			 "run_as", r->ran_as);	/* left out when it never started */
 }
 
 /* A 4xx to a report: it will never be taken as it is. Once, a short report saying why
@@ -245,6 +248,8 @@ static void start_joblet(struct worker *w, json_t *a)
 	r->w = w;
 	r->attempt = json_integer_value(json_object_get(a, "attempt"));
 	r->job = xstrdup(json_string_value(json_object_get(a, "job")) ?: "?");
+	r->owner = xstrdup(json_string_value(json_object_get(a, "owner")) ?: "");
+	r->cwd_default = json_is_true(json_object_get(a, "cwd_default"));
 	r->index = (int32_t)json_integer_value(json_object_get(a, "index"));
 	r->n = (int32_t)json_integer_value(json_object_get(a, "n"));
 	r->retry = (int32_t)json_integer_value(json_object_get(a, "retry"));
@@ -776,7 +781,19 @@ static void worker_free(struct worker *w)
 	free(w->name);
 	free(w->tags);
 	free(w->spool_dir);
+	free(w->user);
 	exec_cgroups_cleanup(w, 2000);
+}
+
+/* The name of the account this worker runs as (what its joblets run as without
+ * --run-as-owner), or "uid N" when it has none; malloc'd. */
+static char *own_account(void)
+{
+	struct passwd pw, *res = NULL;
+	char buf[16384];
+	if (getpwuid_r(geteuid(), &pw, buf, sizeof buf, &res) == 0 && res)
+		return xstrdup(pw.pw_name);
+	return xasprintf("uid %ld", (long)geteuid());
 }
 
 /* w's own copies of what cfg says. */
@@ -795,6 +812,8 @@ static void configure(struct worker *w, const struct worker_config *cfg)
 	w->grace_ms = cfg->grace_ms;
 	snprintf(w->ram_method, sizeof w->ram_method, "%s", cfg->ram_method ? cfg->ram_method : "");
 	w->spool_dir = xstrdup(cfg->spool_dir);
+	w->run_as_owner = cfg->run_as_owner;
+	w->user = own_account();
 }
 
 enum worker_result worker_run(const struct worker_config *cfg)
@@ -804,6 +823,14 @@ enum worker_result worker_run(const struct worker_config *cfg)
 	configure(&w, cfg);
 	log_init("worker", LOG_INFO);
 	signal(SIGPIPE, SIG_IGN);
+	/* Checked before anything is made (the cgroup): only root may become another user,
+	 * and a worker that silently ran joblets as itself instead would be worse. */
+	if (w.run_as_owner && geteuid() != 0) {
+		log_error("--run-as-owner: the worker must run as root to run joblets as their "
+			  "owners, and runs as %s (uid %ld)", w.user, (long)geteuid());
+		worker_free(&w);
+		return WORKER_BAD_CONFIG;
+	}
 	if (strcmp(w.ram_method, "sampling") == 0)
 		snprintf(w.cg.note, sizeof w.cg.note, "chosen with --ram-method sampling");
 	else
@@ -844,8 +871,9 @@ enum worker_result worker_run(const struct worker_config *cfg)
 		event_add(w.idle_ev, &it);
 	}
 	log_info("worker %s: %d cores, %d MB, %d GPUs, server %s; RAM by %s (%s); output spooled"
-		 " in %s", w.name, w.cores, w.ram_mb, w.gpus, w.urls[0],
-		 w.cg.usable ? "cgroup" : "sampling", w.cg.note, w.spool_dir);
+		 " in %s; joblets run as %s", w.name, w.cores, w.ram_mb, w.gpus, w.urls[0],
+		 w.cg.usable ? "cgroup" : "sampling", w.cg.note, w.spool_dir,
+		 w.run_as_owner ? "their owners" : w.user);
 	worker_kick(&w);
 	event_base_dispatch(w.base);
 	worker_free(&w);

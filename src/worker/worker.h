@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include "worker/cgroup.h"
 #include "worker/config.h"
+#include "worker/runas.h"
 #include "worker/spool.h"
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,6 +25,12 @@ struct run {
 	struct worker *w;
 	int64_t attempt;
 	char *job;			/* owned: "alice.true.3" */
+	char *owner;			/* owned: the job's owner ("alice"), "" if not sent */
+	bool cwd_default;		/* the job named no working directory */
+	struct runas ra;		/* owned: the account it runs as with --run-as-owner;
+					 * ra.name NULL otherwise */
+	const char *ran_as;		/* the account its process ran as: ra.name or the
+					 * worker's (borrowed); NULL until it was started */
 	int32_t index, n, retry, maxretry, cores, gpus;
 	int32_t ram_mb;			/* booked (its share of the worker), maybe learned */
 	int32_t ram_limit_mb;		/* the limit that ends it: the user's; 0 none */
@@ -144,6 +151,8 @@ struct worker {
 	struct xfer *xfers;		/* transfers in flight (http.c) */
 	bool have_bash;
 	char *spool_dir;		/* owned: --spool, where output waits to be sent */
+	bool run_as_owner;		/* --run-as-owner: joblets run as their owner's account */
+	char *user;			/* owned: the worker's own account name ("uid N" if none) */
 };
 
 void worker_run_done(struct worker *w, struct run *r);	/* exec.c → agent */

@@ -887,13 +887,14 @@ static void seen_job(struct seen *w, struct store *st, const struct job *j)
 			 jl->errors, jl->reason ? jl->reason : "-");
 		for (const struct attempt *a = jl->attempts; a; a = a->next)
 			seen_add(w, "    attempt %lld #%d %s %s state %d exit %d reason %d %lld..%lld"
-				 " ram %d cpu %lld given %d/%d/%d wall %lld output %lld/%lld %s\n",
+				 " ram %d cpu %lld given %d/%d/%d wall %lld output %lld/%lld as %s %s\n",
 				 (long long)a->id, a->n, a->node, a->worker_id, a->state,
 				 a->has_exit ? a->exit_code : -999, a->fail_reason,
 				 (long long)a->started_at, (long long)a->ended_at, a->peak_ram_mb,
 				 (long long)a->cpu_ms, a->cores, a->ram_mb, a->gpus,
 				 (long long)a->wall_ms, (long long)a->out_bytes,
-				 (long long)a->out_dropped, a->message ? a->message : "-");
+				 (long long)a->out_dropped, a->run_as ? a->run_as : "-",
+				 a->message ? a->message : "-");
 	}
 	char text[256];
 	read_text(st, j->seq, -1, 1 << 20, text);
@@ -962,15 +963,16 @@ static void expected_seen(struct seen *w, int v)
 		seen_add(w, "  limit db\n");
 	seen_add(w, "  joblet 0 done errors 0 reason -\n"
 		 "    attempt 1 #1 melt w2de22a63 state 1 exit 0 reason 0 1795413600050..1795413600180"
-		 " ram 1 cpu 13 %s wall %d output 12/0 -\n"
-		 "  output hello\n|melt;world\n|melt;\n", g, v >= 6 ? 101 : -1);
+		 " ram 1 cpu 13 %s wall %d output 12/0 as %s -\n"
+		 "  output hello\n|melt;world\n|melt;\n", g, v >= 6 ? 101 : -1,
+		 v >= 8 ? "alice" : "-");
 	seen_add(w, "job 2 alice failing  - /tmp|sh -c 'echo oops >&2; exit 3'|failed env=-"
 		 " submit_env=%s 1/0/0 0 prio 0 retries 1/3 created 1795413601000 ended"
 		 " 1795413601400 joblets 1\n  joblet 0 failed errors 1 reason exit code 3\n"
 		 "    attempt 2 #1 melt w2de22a63 state 2 exit 3 reason 1 1795413601050..1795413601110"
-		 " ram 1 cpu 10 %s wall %d output 5/0 -\n"
+		 " ram 1 cpu 10 %s wall %d output 5/0 as - -\n"
 		 "    attempt 3 #2 melt w2de22a63 state 2 exit 3 reason 1 1795413601200..1795413601290"
-		 " ram 1 cpu 10 %s wall %d output 5/0 retried once\n"
+		 " ram 1 cpu 10 %s wall %d output 5/0 as - retried once\n"
 		 "  output oops\n|melt;oops\n|melt;\n", senv, g, v >= 6 ? 58 : -1, g,
 		 v >= 6 ? 85 : -1);
 	seen_add(w, "job 3 bob waiting  big /tmp|true|ready env=- submit_env=- 2/512/0 60000 prio 0"
