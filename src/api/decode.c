@@ -267,6 +267,7 @@ int decode_job(json_t *obj, const char *prefix, const char *owner, int64_t now,
 		field_name(f, sizeof f, prefix, "cmd");
 		return derr_set(e, ERR_BAD_REQUEST, f, "is required");
 	}
+	s->cwd_default = json_object_get(obj, "cwd") == NULL;
 	if (s->cwd[0] != '/') {
 		field_name(f, sizeof f, prefix, "cwd");
 		return derr_set(e, ERR_RULE_BROKEN, f, "must be an absolute path");

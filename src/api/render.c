@@ -149,7 +149,7 @@ json_t *render_assignment(const struct attempt *a)
 	char id[400];
 	job_id(j, id, sizeof id);
 	return json_pack("{s:I, s:s, s:s, s:I, s:i, s:i, s:s, s:s, s:o, s:i, s:i, s:i, s:I, s:i,"
-			 " s:i, s:s, s:i, s:I}",
+			 " s:i, s:s, s:i, s:I, s:b}",
 			 "attempt", (json_int_t)a->id, "job", id, "owner", j->owner, "seq",
 			 (json_int_t)j->seq, "index",
 			 jl->index, "n", a->n, "cmd", j->cmd, "cwd", j->cwd, "env", joblet_env(j),
@@ -157,7 +157,7 @@ json_t *render_assignment(const struct attempt *a)
 			 j->gpus, "time_ms", (json_int_t)job_time_limit_ms(j), "retry", a->n - 1,
 			 "maxretry", j->retries, "node", a->node, "ram_limit_mb",
 			 job_ram_limit_mb(j), "output_limit",
-			 (json_int_t)job_output_limit(j));
+			 (json_int_t)job_output_limit(j), "cwd_default", j->cwd_default);
 }
 
 json_t *render_worker(const struct worker *w)

@@ -169,6 +169,9 @@ struct job {
 	uint8_t priority;
 	uint8_t state;			/* enum jl_state, derived from counts */
 	bool no_restart, unique;
+	bool cwd_default;		/* its submitter named no working directory: cwd is the
+					 * default (/tmp), or the owner's home where the joblet
+					 * runs as its owner */
 	bool started;			/* job.started already announced */
 	bool ram_learned, time_learned;	/* ram_mb / time_ms came from its req group */
 	bool opts_dirty;		/* x or the learned flags changed since last stored */

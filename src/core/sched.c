@@ -389,6 +389,7 @@ struct job *sched_add(struct sched *s, const struct job_spec *spec, int64_t now)
 	j->group = intern(spec->group);
 	j->req_group = intern(spec->req_group);
 	j->cwd = intern(spec->cwd);
+	j->cwd_default = spec->cwd_default;
 	j->cmd = xstrdup(spec->cmd);
 	j->env = spec->env ? xstrdup(spec->env) : NULL;
 	j->submit_env = spec->submit_env ? intern(spec->submit_env) : NULL;

@@ -106,6 +106,7 @@ struct job_spec {
 	int32_t cores, ram_mb, gpus, njoblets;
 	int32_t retries, lost_retries, priority;
 	bool no_restart, unique;
+	bool cwd_default;		/* cwd is the default: none was named */
 	struct job_ext *x;
 };
 

@@ -178,7 +178,7 @@ static void start_run(struct server *srv, const struct net_run *run, struct net_
 		return;
 	}
 	if (d->script) {
-		scripts_start_run(srv, NULL, d, version, owner, args, NULL, "/tmp", run->id);
+		scripts_start_run(srv, NULL, d, version, owner, args, NULL, NULL, run->id);
 		json_decref(args);
 		return;
 	}
@@ -186,7 +186,7 @@ static void start_run(struct server *srv, const struct net_run *run, struct net_
 	const char *field, *bad = msg;
 	long long n;
 	char *cmd = defs_expand_run(d, args, &n, msg, sizeof msg, &field);
-	struct job *j = cmd ? defs_create_job(srv, owner, d, args, NULL, cmd, n, 0, "/tmp",
+	struct job *j = cmd ? defs_create_job(srv, owner, d, args, NULL, cmd, n, 0, NULL,
 					      defs_run_state(d, version), &bad)
 			    : NULL;
 	if (j)

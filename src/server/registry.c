@@ -263,6 +263,7 @@ struct job *defs_create_job(struct server *srv, const char *owner, const struct 
 		.seq = seq, .owner = owner, .name = d->name, .group = d->ngroups ? d->groups[0] : "",
 		.req_group = "",
 		.cwd = cwd && cwd[0] == '/' ? cwd : "/tmp", .cmd = cmd, .lost_retries = 3,
+		.cwd_default = !(cwd && cwd[0] == '/'),
 		.njoblets = (int32_t)njoblets,
 		.retries = (int32_t)defs_fact_retries(d, facts),
 		.time_ms = fact_int(d, facts, "joblet.timeout", 0) * 1000,

@@ -370,7 +370,7 @@ void scripts_start_run(struct server *srv, struct run_waiter *w, const struct de
 	r->d = d;
 	r->version = version;
 	r->args = json_incref(args);
-	r->cwd = xstrdup(cwd ? cwd : "/tmp");
+	r->cwd = cwd ? xstrdup(cwd) : NULL;	/* none: the default (defs_create_job) */
 	r->seq = sched_reserve_seq(&srv->sched);
 	r->facts = scripts_job_facts(d, version, owner, r->seq, args, over);
 	char *text = request_text(d, r->facts, json_pack("[{s:s}]", "handler", "job_started"));

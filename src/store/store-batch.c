@@ -84,7 +84,8 @@ void store_add_job(struct store_batch *b, const struct job *j, bool created)
 	r->lost_retries = j->lost_retries;
 	r->priority = j->priority;
 	r->state = j->state;
-	r->flags = (j->no_restart ? REC_JOB_NO_RESTART : 0) | (j->unique ? REC_JOB_UNIQUE : 0);
+	r->flags = (j->no_restart ? REC_JOB_NO_RESTART : 0) | (j->unique ? REC_JOB_UNIQUE : 0) |
+		   (j->cwd_default ? REC_JOB_CWD_DEFAULT : 0);
 	/* Options change rarely (creation, mod, learning): not stored with every state. */
 	r->opts = created || j->opts_dirty ? opts_text(j) : NULL;
 }

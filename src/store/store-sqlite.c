@@ -233,7 +233,8 @@ static int job_row(struct loader *l, sqlite3_stmt *st)
 	    !col_in(l, st, 11, 0, INT64_MAX, &time_ms) || !col_in(l, st, 12, 0, 255, &prio) ||
 	    !col_in(l, st, 13, 0, UINT16_MAX, &retries) ||
 	    !col_in(l, st, 14, 0, UINT16_MAX, &lost) || !col_in(l, st, 15, 0, INT64_MAX, &delay) ||
-	    !col_in(l, st, 16, 0, REC_JOB_NO_RESTART | REC_JOB_UNIQUE, &flags) ||
+	    !col_in(l, st, 16, 0, REC_JOB_NO_RESTART | REC_JOB_UNIQUE | REC_JOB_CWD_DEFAULT,
+		    &flags) ||
 	    !col_in(l, st, 17, 0, STORE_JOBLETS_MAX, &n) || !col_in(l, st, 18, 0, JS__N - 1, &state) ||
 	    !col_in(l, st, 19, 0, INT64_MAX, &created) || !col_in(l, st, 20, 0, INT64_MAX, &ended))
 		return -1;
@@ -266,6 +267,7 @@ static int job_row(struct loader *l, sqlite3_stmt *st)
 	j->retry_delay_ms = delay;
 	j->no_restart = flags & REC_JOB_NO_RESTART;
 	j->unique = flags & REC_JOB_UNIQUE;
+	j->cwd_default = flags & REC_JOB_CWD_DEFAULT;
 	j->created_at = created;
 	j->ended_at = ended;
 	if (sqlite3_column_type(st, 21) != SQLITE_NULL &&

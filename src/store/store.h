@@ -31,7 +31,7 @@ struct rec_job {	/* REC_JOB inserts all; REC_JOB_STATE updates the mutable part 
 	int32_t cores, ram_mb, gpus, njoblets, retries, lost_retries, priority, state, flags;
 	char *opts;		/* owned: the scheduling options as JSON text, or NULL */
 };
-enum { REC_JOB_NO_RESTART = 1, REC_JOB_UNIQUE = 2 };
+enum { REC_JOB_NO_RESTART = 1, REC_JOB_UNIQUE = 2, REC_JOB_CWD_DEFAULT = 4 };
 
 struct rec_joblet {
 	int64_t seq, ready_at;

@@ -5,7 +5,8 @@
 # and write files; the files belong to them, the environment names them, the attempt says
 # whom it ran as, and the joblet's cgroup is theirs (limits excepted). An owner with no
 # account, and root, fail with reason permission; a working directory the owner may not
-# enter fails with cwd; a worker that is not root is refused at start.
+# enter fails with cwd, and a job that names none runs in the owner's home; a worker that is
+# not root is refused at start.
 # The server runs without authentication on loopback: the owner is set with X-Jobgrid-User.
 source "$(dirname "$0")/lib.sh"
 
@@ -90,6 +91,13 @@ for u in "$A" "$B"; do
 	jg show "${JOB[$u]}" | grep -q "on owners as $u " || fail "show does not say the attempt ran as $u: $(jg show "${JOB[$u]}")"
 	log "ok: show says the attempt ran as $u"
 done
+
+# ---- A job that names no working directory runs in its owner's home (the server says the
+# directory is its default; it stays /tmp for a worker that runs joblets as itself).
+id=$(add_as "$A" '{"cmd": "pwd > where.txt"}')
+jg wait "$id" --timeout 30s >/dev/null || fail "the job without a cwd failed: $(jg show "$id" --json | jq -c .joblets)"
+expect_eq "$(cat "$T/home-$A/where.txt")" "$T/home-$A" "a job without a working directory runs in the owner's home"
+expect_eq "$(jg show "$id" --json | jq -r .cwd)" /tmp "the job itself keeps the default working directory"
 
 # ---- A working directory the owner may not enter (B's home, 0700) fails with cwd.
 id=$(add_as "$A" "$(jq -nc --arg cwd "$T/home-$B" '{cmd: "true", cwd: $cwd}')")

@@ -36,6 +36,7 @@ Test(decode, defaults)
 	cr_assert_str_eq(r->spec.name, "python3", "named after the command's first word");
 	cr_assert_str_eq(r->spec.owner, "alice");
 	cr_assert_str_eq(r->spec.cwd, "/tmp");
+	cr_assert(r->spec.cwd_default, "no cwd: the default, and it says so");
 	cr_assert_str_eq(r->spec.group, "");
 	cr_assert_eq(r->spec.cores, 1);
 	cr_assert_eq(r->spec.lost_retries, 3);
@@ -65,6 +66,7 @@ Test(decode, every_field)
 	cr_assert_str_eq(s->group, "g");
 	cr_assert_str_eq(s->req_group, "r");
 	cr_assert_str_eq(s->cwd, "/srv");
+	cr_assert(!s->cwd_default, "a cwd given is not the default");
 	cr_assert_str_eq(s->env, "{\"A\":\"1\",\"B\":\"2\"}", "env is stored sorted and compact");
 	cr_assert_eq(s->cores, 0);
 	cr_assert_eq(s->ram_mb, 5);
@@ -142,7 +144,8 @@ Test(decode, finish)
 	struct finish f;
 	json_t *j = parse("{\"attempt\":5,\"exit_code\":2,\"fail_reason\":\"exit\",\"cpu_ms\":9,"
 			  "\"message\":\"m\",\"worker_stop\":false,\"wall_ms\":4012,"
-			  "\"output_bytes\":104857640,\"output_dropped\":895142400}");
+			  "\"output_bytes\":104857640,\"output_dropped\":895142400,"
+			  "\"run_as\":\"alice\"}");
 	cr_assert_eq(decode_finish(j, "", true, &f, &e), 0, "%s", e.message);
 	cr_assert_eq(f.attempt, 5);
 	cr_assert_eq(f.wall_ms, 4012, "the worker's measure of the run");
@@ -152,10 +155,12 @@ Test(decode, finish)
 	cr_assert_eq(f.exit_code, 2);
 	cr_assert_eq(f.fail_reason, FR_EXIT);
 	cr_assert_str_eq(f.message, "m");
+	cr_assert_str_eq(f.run_as, "alice", "the account it ran as");
 	json_decref(j);
 	j = parse("{\"attempt\":6}");
 	cr_assert_eq(decode_finish(j, "", true, &f, &e), 0, "%s", e.message);
 	cr_assert_eq(f.wall_ms, -1, "no wall_ms: not measured");
+	cr_assert_null(f.run_as, "no run_as: never started");
 	json_decref(j);
 	const char *bad[][2] = {
 		{"{\"attempt\":5,\"fail_reason\":\"lost\"}", "fail_reason"},
@@ -167,6 +172,7 @@ Test(decode, finish)
 		{"{\"attempt\":5,\"output_dropped\":\"9\"}", "output_dropped"},
 		{"{\"attempt\":5,\"output_bytes\":-5}", "output_bytes"},
 		{"{\"attempt\":5,\"extra\":1}", "extra"},
+		{"{\"attempt\":5,\"run_as\":7}", "run_as"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		j = parse(bad[i][0]);

@@ -204,6 +204,7 @@ Test(store, round_trip, .init = setup, .fini = teardown)
 	struct store_batch b1 = {0}, b2 = {0};
 	cur = &b1;
 	struct job_spec a = spec("echo a", 1), b = spec("echo b", 9), c = spec("echo c", 5);
+	b.cwd_default = true;	/* named no working directory */
 	struct job *ja = sched_add(&s, &a, 1000);
 	sched_add(&s, &b, 1001);
 	sched_add(&s, &c, 1002);
@@ -221,7 +222,7 @@ Test(store, round_trip, .init = setup, .fini = teardown)
 	cr_assert_eq(sched_reserve(&s, w, 4, 1000, 0, 2, got, 2000), 2);
 	cr_assert_str_eq(got[0]->joblet->job->cmd, "echo b", "priority 9 first");
 	struct finish f = {.attempt = got[0]->id, .has_exit = true, .exit_code = 0,
-			   .wall_ms = 1234, .output_dropped = 5};
+			   .wall_ms = 1234, .output_dropped = 5, .run_as = "alice"};
 	cr_assert_eq(sched_finish(&s, w, &f, NULL, 2100), FINISH_APPLIED);
 	add_output(got[1]->id, 0, 2070, "running\n");	/* still running: counted from its rows */
 	add_output(got[0]->id, 0, 2050, "first\n");
@@ -259,7 +260,11 @@ Test(store, round_trip, .init = setup, .fini = teardown)
 	cr_assert_str_eq(jb->joblets[0].attempts->node, "melt");
 	cr_assert_eq(jb->joblets[0].attempts->wall_ms, 1234, "the worker's wall time is kept");
 	cr_assert_eq(jb->joblets[0].attempts->out_dropped, 5, "and what it dropped");
+	cr_assert_str_eq(jb->joblets[0].attempts->run_as, "alice", "and the account it ran as");
+	cr_assert(jb->cwd_default, "a job that named no working directory still says so");
 	struct job *jc = sched_job(&s2, 3);
+	cr_assert(!jc->cwd_default, "one that named it too");
+	cr_assert_null(jc->joblets[0].live->run_as, "a running attempt ran as no one known yet");
 	cr_assert_eq(jc->state, JS_RUNNING, "the attempt still running is kept");
 	cr_assert_not_null(jc->joblets[0].live);
 	cr_assert(jc->joblets[0].live->worker->placeholder, "held by a placeholder");
@@ -574,7 +579,7 @@ Test(store, bad_rows_stop_recovery, .init = setup, .fini = teardown)
 		{"UPDATE attempts SET worker = 'w-an-id-far-too-long-to-be-one'", "attempts",
 		 "worker is longer than a worker id"},
 		{"UPDATE jobs SET state = 7", "jobs", "job 1: state is 7, not 0..6"},
-		{"UPDATE jobs SET flags = 4", "jobs", "flags is 4, not 0..3"},
+		{"UPDATE jobs SET flags = 8", "jobs", "flags is 8, not 0..7"},
 		{"UPDATE jobs SET priority = 256", "jobs", "priority is 256, not 0..255"},
 		{"UPDATE jobs SET retries = 65536", "jobs", "retries is 65536"},
 		{"UPDATE jobs SET njoblets = -1", "jobs", "njoblets is -1"},
