@@ -25,9 +25,14 @@ done
 MADE=()
 remove_accounts() {
 	local u pid
-	# Their processes first (userdel refuses an account still in use): the workers.
+	# Their processes first (userdel refuses an account still in use): the workers, then
+	# whatever a failed check left running as these accounts (made by this run alone).
 	for pid in "${WORKER_PID[@]}"; do _stop_pid "$pid"; done
-	for u in "${MADE[@]}"; do userdel "$u" >/dev/null 2>&1 || log "could not remove account $u"; done
+	for u in "${MADE[@]}"; do
+		for pid in $(pgrep -U "$u" || true); do kill -KILL "$pid" 2>/dev/null || true; done
+		wait_until 10 bash -c "! pgrep -U $u >/dev/null"
+		userdel "$u" >/dev/null 2>&1 || log "could not remove account $u"
+	done
 }
 trap 'rc=$?; remove_accounts; (exit $rc); _cleanup' EXIT
 
@@ -119,6 +124,16 @@ expect_eq "$(jq -r .fail_reason <<<"$att")" permission "an owner root fails with
 [[ $(jq -r .message <<<"$att") == *"uid 0"* ]] || fail "the message does not say root is refused: $att"
 [[ ! -e $T/root-ran ]] || fail "a joblet ran as root"
 log "ok: root is refused and nothing ran"
+
+# ---- A worker killed outright takes its joblets with it also when they run as their owner
+# (a change of credentials clears the parent-death signal: the child sets it again).
+id=$(add_as "$A" "$(jq -nc --arg cmd "echo \$\$ > $T/home-$A/leader; $(hold never)" '{cmd: $cmd}')")
+wait_until 20 test -s "$T/home-$A/leader"
+leader=$(cat "$T/home-$A/leader")
+expect_eq "$(stat -c %U "/proc/$leader")" "$A" "the joblet's leader runs as $A"
+stop_worker owners KILL
+wait_until 10 proc_gone "$leader"
+log "ok: the joblet run as $A ended with its worker"
 
 # ---- A worker that is not root is refused at start (exit 2) and says why.
 rc=0
