@@ -104,6 +104,19 @@ jg wait "$id" --timeout 30s >/dev/null || fail "the job without a cwd failed: $(
 expect_eq "$(cat "$T/home-$A/where.txt")" "$T/home-$A" "a job without a working directory runs in the owner's home"
 expect_eq "$(jg show "$id" --json | jq -r .cwd)" /tmp "the job itself keeps the default working directory"
 
+# ---- A script run's joblet_started (`jobgrid script` on the worker) and the commands it
+# runs are the owner's too.
+out=$(jg deploy "$(cd "$(dirname "$0")/../.." && pwd)/examples/chunks")
+[[ $out == "deployed chunks version 1 from "* ]] || fail "deploy said: $out"
+body=$(jq -nc --arg c "id -un >> $T/home-$A/chunks.txt; echo" '{args: {items: 2, chunk: 2, command: $c}}')
+out=$(curl -sS -X POST -H 'Content-Type: application/json' -H "X-Jobgrid-User: $A" \
+	--data-binary "$body" "$JOBGRID_URL/v1/definitions/chunks/runs")
+id=$(jq -er .id <<<"$out") || fail "running chunks as $A: $out"
+jg wait "$id" --timeout 60s >/dev/null || fail "the chunks run of $A failed: $(jg show "$id" --json | jq -c .joblets)"
+expect_eq "$(sort -u "$T/home-$A/chunks.txt") $(stat -c %U "$T/home-$A/chunks.txt")" "$A $A" \
+	"joblet_started's commands ran as $A"
+expect_eq "$(jg show "$id" --json | jq -r '.joblets[0].attempts[0].run_as')" "$A" "the script joblet says it ran as $A"
+
 # ---- A working directory the owner may not enter (B's home, 0700) fails with cwd.
 id=$(add_as "$A" "$(jq -nc --arg cwd "$T/home-$B" '{cmd: "true", cwd: $cwd}')")
 wait_state "$id" failed
