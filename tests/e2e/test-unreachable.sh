@@ -80,10 +80,14 @@ start_worker w1
 wait_workers 1
 # The binary itself, not the jg function, so $! is the process `kill` ends. Events are
 # live, so the stream must be up before the kill for anything to be lost: it is started
-# first and has seen the job's submission before the server goes.
+# first, shown to be up, and has seen the job's submission before the server goes.
 "$JOBGRID_BIN" events >"$T/events" 2>"$T/events.err" &
 EV=$!
 track "$EV"
+# The stream is up once it shows an event: a probe job is added until one appears (a
+# submission made before the stream connected is never shown).
+stream_up() { [[ -s $T/events ]] || { jg add --name probe -- true >/dev/null; false; }; }
+wait_until 30 stream_up
 id=$(jg add -- "echo one; while [ ! -e $T/go ]; do sleep 0.05; done; echo two")
 "$JOBGRID_BIN" log -f "$id" >"$T/follow" 2>"$T/follow.err" &
 LF=$!
