@@ -52,7 +52,9 @@ const struct cli_cmd *cli_find(const char *name)
 
 void cli_usage_all(void)
 {
-	printf("usage: jobgrid [--server URL] [--json] COMMAND [ARGS]   (or $JOBGRID_URL)\n"
+	printf("usage: jobgrid [--server URL] [--ca FILE] [--json] COMMAND [ARGS]\n"
+	       "       ($JOBGRID_URL, $JOBGRID_CA; an https:// server is trusted by --ca FILE or\n"
+	       "       by the fingerprint `jobgrid login` pinned)\n"
 	       "       jobgrid help [COMMAND] | --version\n\n");
 	for (size_t i = 0; i < NCMDS; i++)
 		printf("  %-9s %s\n            %s\n", cli_table[i]->name, cli_table[i]->summary,
@@ -95,7 +97,7 @@ static int help(int argc, char **argv)
 	return cmd ? cli_help(cmd) : EXIT_USAGE;
 }
 
-/* Global options before the command: --server URL (or =URL) and --json go to the command
+/* Global options before the command: --server URL (or =URL), --ca FILE and --json go to the command
  * as if written after its name; --version and --help are answered here. *n counts the
  * words taken into out (room for argc of them). Returns -1 to go on, else an exit. */
 static int globals(int argc, char **argv, int *at, char **out, int *n)
@@ -110,14 +112,15 @@ static int globals(int argc, char **argv, int *at, char **out, int *n)
 			cli_usage_all();
 			return EXIT_OK;
 		}
-		if (strcmp(a, "--json") == 0 || strncmp(a, "--server=", 9) == 0) {
+		if (strcmp(a, "--json") == 0 || strncmp(a, "--server=", 9) == 0 ||
+		    strncmp(a, "--ca=", 5) == 0) {
 			out[(*n)++] = argv[*at];
-		} else if (strcmp(a, "--server") == 0 && *at + 1 < argc) {
+		} else if ((strcmp(a, "--server") == 0 || strcmp(a, "--ca") == 0) && *at + 1 < argc) {
 			out[(*n)++] = argv[(*at)++];
 			out[(*n)++] = argv[*at];
 		} else {
-			fprintf(stderr, "jobgrid: %s: before the command only --server URL, --json,"
-					" --version and --help are read\n", a);
+			fprintf(stderr, "jobgrid: %s: before the command only --server URL, --ca FILE,"
+					" --json, --version and --help are read\n", a);
 			return EXIT_USAGE;
 		}
 	}

@@ -361,6 +361,7 @@ static int own_tls(struct server *srv, const char *spec, const char *bound, char
 		char *cert = xasprintf("%s/server.pem", dir), *key = xasprintf("%s/server.key", dir);
 		srv->tls = tls_server_ctx(cert, key, "server certificate", "server key", srv->tls_fp, err);
 		rc = srv->tls ? 0 : -1;
+		srv->tls_ca_file = xasprintf("%s/ca.pem", dir);
 		free(cert);
 		free(key);
 	}
@@ -426,6 +427,7 @@ static void server_free(struct server *srv)
 			event_free(evs[i]);
 	event_base_free(srv->base);
 	tls_server_ctx_free(srv->tls);
+	free(srv->tls_ca_file);
 	free(srv->data_dir);
 	free(srv->url);
 	free(srv);
@@ -475,6 +477,8 @@ enum server_result server_run(const struct server_config *config)
 	srv->started_mono = clock_mono_ms();
 	srv->tls = tls;
 	snprintf(srv->tls_fp, sizeof srv->tls_fp, "%s", tls_fp);
+	if (o.tls_cert)
+		srv->tls_ca_file = xstrdup(o.tls_cert);	/* its chain ends at the CA */
 	srv->max_connections = o.max_connections;
 	srv->header_timeout_ms = o.header_timeout_ms;
 	srv->idle_timeout_ms = o.idle_timeout_ms;

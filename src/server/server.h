@@ -94,6 +94,7 @@ struct server {
 	char *url;			/* owned: http(s):// and the address bound (set by the face) */
 	struct ssl_ctx_st *tls;		/* owned: serve HTTPS with it; NULL: plain HTTP */
 	char tls_fp[TLS_FP_LEN];	/* the fingerprint clients pin, or "" */
+	char *tls_ca_file;		/* owned: what local workers verify it with, or NULL */
 	int32_t max_connections;	/* clients connected at once (the face counts them) */
 	int64_t header_timeout_ms, idle_timeout_ms;
 	uint64_t submitted, commits, committed_recs, jobs_added, attempts_started;
