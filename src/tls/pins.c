@@ -179,18 +179,19 @@ const char *pins_find(const struct pins *p, const char *url, int *line)
 
 void pins_set(struct pins *p, const char *url, const char *value)
 {
-	char *u = pins_url(url);
-	char *text = xasprintf("%s %s", u, value);
+	/* Copies first: url and value may be the line's own. */
+	char *u = pins_url(url), *v = xstrdup(value);
+	char *text = xasprintf("%s %s", u, v);
 	for (size_t i = 0; i < p->n; i++)
 		if (p->lines[i].url && strcmp(p->lines[i].url, u) == 0) {
 			free(p->lines[i].text);
 			free(p->lines[i].value);
 			p->lines[i].text = text;
-			p->lines[i].value = xstrdup(value);
+			p->lines[i].value = v;
 			free(u);
 			return;
 		}
-	add_line(p, text, u, xstrdup(value));
+	add_line(p, text, u, v);
 }
 
 bool pins_remove(struct pins *p, const char *url)

@@ -178,3 +178,30 @@ void trust_free(struct trust *t)
 	free(t->url);
 	*t = (struct trust){.mode = TRUST_NONE};
 }
+
+int trust_offered(const char *url, char fp[TLS_FP_LEN], char **err)
+{
+	struct trust t = {.mode = TRUST_PROBE};
+	char full[4096], detail[CURL_ERROR_SIZE] = "";
+	snprintf(full, sizeof full, "%s/healthz", url);
+	CURL *h = curl_easy_init();
+	if (h == NULL) {
+		*err = xasprintf("out of memory");
+		return -1;
+	}
+	curl_easy_setopt(h, CURLOPT_URL, full);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
+	trust_apply(&t, h);
+	CURLcode rc = curl_easy_perform(h);
+	curl_easy_cleanup(h);
+	if (t.offered[0] == '\0') {
+		*err = xasprintf("cannot reach the server at %s over TLS: %s", url,
+				 detail[0] ? detail : curl_easy_strerror(rc));
+		return -1;
+	}
+	memcpy(fp, t.offered, TLS_FP_LEN);
+	return 0;
+}

@@ -47,4 +47,7 @@ void trust_apply(struct trust *t, CURL *h);
  * (malloc'd), or NULL when trust was not the reason. */
 char *trust_failure(const struct trust *t, CURLcode rc);
 void trust_free(struct trust *t);
+/* Connect to url (https://) and read the fingerprint of the top of the certificate chain
+ * it offers, trusting nothing. 0, or -1 with *err (malloc'd): it could not be reached. */
+int trust_offered(const char *url, char fp[TLS_FP_LEN], char **err);
 #endif
