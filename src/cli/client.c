@@ -190,7 +190,8 @@ static const char *reason(const struct outcome *o, char *buf, size_t len)
 		snprintf(buf, len, "cannot connect%s%s%s", os ? " (" : "", os ? os : "", os ? ")" : "");
 		return buf;
 	case CURLE_COULDNT_RESOLVE_HOST: return "the host name is unknown";
-	case CURLE_OPERATION_TIMEDOUT: return "no answer to the connection within 3 s";
+	case CURLE_OPERATION_TIMEDOUT:
+		return "no answer to the connection in time (3 s; 10 s for the TLS handshake too)";
 	case CURLE_GOT_NOTHING: return "the server closed the connection without answering";
 	case CURLE_PARTIAL_FILE: return "the connection closed before the whole reply arrived";
 	case CURLE_RECV_ERROR: return "the connection broke while the reply was read";

@@ -3,7 +3,9 @@
 #include "base/xalloc.h"
 #include <errno.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -44,16 +46,22 @@ SSL_CTX *tls_server_ctx(const char *cert_file, const char *key_file, const char 
 					 SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS);
 	char *what = NULL;
+	FILE *kf = fopen(key_file, "r");
+	EVP_PKEY *key = kf ? PEM_read_PrivateKey(kf, NULL, NULL, NULL) : NULL;
+	if (kf)
+		fclose(kf);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1)
 		what = xasprintf("%s %s: not a PEM certificate (chain)", cert_opt, cert_file);
-	else if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1)
-		what = xasprintf("%s %s: not a PEM private key", key_opt, key_file);
-	else if (SSL_CTX_check_private_key(ctx) != 1)
+	else if (key == NULL)
+		what = xasprintf("%s %s: not a PEM private key (without a passphrase)", key_opt,
+				 key_file);
+	else if (SSL_CTX_use_PrivateKey(ctx, key) != 1 || SSL_CTX_check_private_key(ctx) != 1)
 		what = xasprintf("%s %s: this key does not match the certificate of %s %s",
 				 key_opt, key_file, cert_opt, cert_file);
+	EVP_PKEY_free(key);
 	if (what) {
-		*err = ssl_error(what);
-		free(what);
+		ERR_clear_error();	/* OpenSSL's reason says less than ours */
+		*err = what;
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
