@@ -302,13 +302,27 @@ static void on_prune(evutil_socket_t fd, short what, void *arg)
 
 /* ---- start-up ---------------------------------------------------------------------- */
 
-static void raise_nofile(void)
+/* Room for max_connections clients besides the store, children and logs: the soft limit
+ * up to the hard one, the hard one too when allowed (root); said when still short. */
+static void raise_nofile(int32_t max_connections)
 {
 	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	rlim_t want = (rlim_t)max_connections + 256;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want) {
+		struct rlimit more = {want, want};
+		if (setrlimit(RLIMIT_NOFILE, &more) == 0)
+			return;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
+		log_warn("open files are limited to %llu (ulimit -n): fewer than the %d clients of"
+			 " --max-connections may connect at once", (unsigned long long)rl.rlim_cur,
+			 max_connections);
 }
 
 /* The checks of cfg that argv cannot make, said on stderr as `jobgrid server` always did;
@@ -467,7 +481,7 @@ enum server_result server_run(const struct server_config *config)
 		return SERVER_FAILED;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	raise_nofile();
+	raise_nofile(o.max_connections);
 	evthread_use_pthreads();
 	struct server *srv = xcalloc(1, sizeof *srv);
 	srv->face = face;
