@@ -127,6 +127,19 @@ rc=0; out=$(echo x | jg login --password-stdin 2>&1) || rc=$?
 expect_eq "$(cat "$HOME/.config/jobgrid/known_servers")" "$JOBGRID_URL $FP" "the old pin stays until removed"
 kill_server
 
+# ---- another address: the certificate is issued again, by the same CA ------------------------------
+"$JOBGRID_BIN" server --listen 127.0.0.5:0 --data "$T/data" --tls >"$T/other-addr.log" 2>&1 &
+other_pid=$!
+track "$other_pid"
+LOGS+=("$T/other-addr.log")
+wait_until 20 grep -q "listening on https://127.0.0.5:" "$T/other-addr.log"
+expect_eq "$(fp_of "$D/ca.pem")" "$FP2" "the CA stays when the server moves"
+[[ $(openssl x509 -in "$D/server.pem" -noout -ext subjectAltName) == *"IP Address:127.0.0.5"* ]] ||
+	fail "the certificate should now name 127.0.0.5"
+openssl verify -CAfile "$D/ca.pem" "$D/server.pem" >/dev/null || fail "the new certificate is the CA's"
+kill -TERM "$other_pid"
+wait "$other_pid" || fail "the server on 127.0.0.5 did not stop cleanly"
+
 # ---- --tls-cert / --tls-key -------------------------------------------------------------------
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=mine \
 	-addext "subjectAltName=IP:127.0.0.1" -keyout "$T/mine.key" -out "$T/mine.pem" 2>/dev/null
