@@ -9,6 +9,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/http.h>
 #include <openssl/ssl.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -148,14 +149,20 @@ static struct bufferevent *on_new_conn(struct event_base *base, void *arg)
 {
 	struct conns *cs = arg;
 	struct bufferevent *bev;
-	if (cs->srv->tls)
-		bev = bufferevent_openssl_socket_new(base, -1, SSL_new(cs->srv->tls),
-						     BUFFEREVENT_SSL_ACCEPTING,
+	if (cs->srv->tls) {
+		SSL *ssl = SSL_new(cs->srv->tls);
+		if (ssl == NULL) {	/* never plain HTTP on the TLS port: out of memory */
+			log_error("cannot make a TLS connection: out of memory");
+			abort();
+		}
+		bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
 						     BEV_OPT_CLOSE_ON_FREE);
-	else
+	} else
 		bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL)
-		return NULL;	/* evhttp makes a plain one itself */
+	if (bev == NULL) {	/* evhttp would make a plain one itself */
+		log_error("cannot make a connection's bufferevent: out of memory");
+		abort();
+	}
 	if (cs->npending == cs->pending_cap) {
 		cs->pending_cap = cs->pending_cap ? 2 * cs->pending_cap : 16;
 		cs->pending = xrealloc(cs->pending, cs->pending_cap, sizeof *cs->pending);

@@ -143,6 +143,11 @@ char *trust_failure(const struct trust *t, CURLcode rc)
 		return NULL;	/* the caller reads t->offered */
 	if (!t->refused && t->offered[0] == '\0')
 		return NULL;	/* not the certificate: a handshake that failed otherwise */
+	if (!t->refused)	/* the chain verified: libcurl's host name check said no */
+		return xasprintf("the certificate of %s (CA %s) does not name that host: use the"
+				 " name or address the server listens on (its certificate names"
+				 " them), or give the server a certificate for this name",
+				 t->url, t->offered);
 	switch (t->mode) {
 	case TRUST_PIN:
 		if (strcmp(t->offered, t->pin) != 0)
@@ -159,13 +164,12 @@ char *trust_failure(const struct trust *t, CURLcode rc)
 				t->url, t->pin, t->pins_file, t->pin_line, t->offered, t->pin_line,
 				t->pins_file);
 		return xasprintf("the certificate of %s does not verify up to its pinned CA %s"
-				 " (%s line %d): the certificate is not valid (expired, or"
-				 " not for this host name)", t->url, t->pin, t->pins_file,
-				 t->pin_line);
+				 " (%s line %d): it is not signed by that CA, or has expired",
+				 t->url, t->pin, t->pins_file, t->pin_line);
 	case TRUST_CA:
 		return xasprintf("the certificate of %s is not signed by a CA in %s %s (the"
-				 " server offers a chain ending at %s), or is not for this host"
-				 " name: give the CA file the server uses (DATA/tls/ca.pem), or"
+				 " server offers a chain ending at %s): give the CA file the"
+				 " server uses (DATA/tls/ca.pem), or"
 				 " run `jobgrid login` without --ca to pin the server's CA",
 				 t->url, t->ca_from, t->ca_file, t->offered[0] ? t->offered : "?");
 	default:
