@@ -179,7 +179,7 @@ struct conns *conns_start(struct server *srv, struct evhttp *http)
 	imap_init(&cs->by_fd);
 	cs->adopt_ev = event_new(srv->base, -1, 0, on_adopt, cs);
 	cs->sweep_ev = event_new(srv->base, -1, EV_PERSIST, on_sweep, cs);
-	struct timeval sweep = {0, SWEEP_MS * 1000};
+	struct timeval sweep = {0, (suseconds_t)SWEEP_MS * 1000};
 	event_add(cs->sweep_ev, &sweep);
 	struct timeval idle = {(time_t)(srv->idle_timeout_ms / 1000),
 			       (suseconds_t)(srv->idle_timeout_ms % 1000) * 1000};

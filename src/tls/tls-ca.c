@@ -55,7 +55,7 @@ static X509 *new_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *iss
 		      int days)
 {
 	X509 *c = X509_new();
-	unsigned char serial[16];
+	unsigned char serial[16] = {0};
 	BIGNUM *bn = NULL;
 	bool ok = c != NULL && RAND_bytes(serial, sizeof serial) == 1;
 	serial[0] &= 0x7f;	/* a positive serial */

@@ -13,7 +13,7 @@ void tls_fingerprint(X509 *cert, char out[TLS_FP_LEN])
 	if (X509_digest(cert, EVP_sha256(), md, &n) != 1 || n != 32)
 		return;	/* "sha256:" alone matches no pin */
 	for (unsigned int i = 0; i < n; i++)
-		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+		snprintf(out + 7 + (size_t)2 * i, 3, "%02x", md[i]);
 }
 
 bool tls_fingerprint_valid(const char *s)
