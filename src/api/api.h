@@ -12,6 +12,7 @@ struct log_follower;
 
 struct api {
 	struct evhttp *http;		/* owned */
+	struct conns *conns;		/* owned: the connections (conns.h) */
 	struct event *keepalive_ev;	/* owned: the streams' keep-alive comments */
 	struct parked *parked;		/* list of parked reserves */
 	struct sse_client *sse;		/* list */

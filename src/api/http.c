@@ -1,6 +1,7 @@
 /* HTTP on evhttp: the route table, the life of a call, replies held back until the
  * commit they depend on, and idempotency keys. */
 #include "api/api.h"
+#include "api/conns.h"
 #include "api/call.h"
 #include "api/decode.h"
 #include "api/handlers.h"
@@ -398,6 +399,9 @@ static void on_request(struct evhttp_request *req, void *arg)
 	}
 	free(path);
 	c->route->calls++;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	if (evcon)
+		conns_requested(srv->api->conns, evhttp_connection_get_bufferevent(evcon));
 	c->in_dispatch = true;
 	if (prepare(c) == 0)
 		dispatch(srv, c);
@@ -467,7 +471,7 @@ int http_start(struct server *srv, int fd, const char *bound, char **err)
 						      EVHTTP_REQ_HEAD);
 	evhttp_set_max_body_size(srv->api->http, MAX_BODY);
 	evhttp_set_max_headers_size(srv->api->http, (ev_ssize_t)64 * 1024);
-	evhttp_set_timeout(srv->api->http, 120);
+	srv->api->conns = conns_start(srv, srv->api->http);
 	evhttp_set_gencb(srv->api->http, on_request, srv);
 	int one = 1;
 	/* Without it every small reply waits for the peer's delayed ACK (DECISIONS pitfall 1). */
@@ -477,12 +481,22 @@ int http_start(struct server *srv, int fd, const char *bound, char **err)
 		close(fd);
 		return -1;
 	}
-	srv->url = xasprintf("http://%s", bound);
+	/* A wildcard address is reached locally on loopback, which the certificate names. */
+	const char *host = bound;
+	if (strncmp(bound, "0.0.0.0:", 8) == 0)
+		host = "127.0.0.1";
+	else if (strncmp(bound, "[::]:", 5) == 0)
+		host = "[::1]";
+	srv->url = xasprintf("%s://%s%s", srv->tls ? "https" : "http", host,
+			     host == bound ? "" : strrchr(bound, ':'));
 	return 0;
 }
 
 void http_stop(struct server *srv)
 {
+	if (srv->api->conns)
+		conns_stop(srv->api->conns);
+	srv->api->conns = NULL;
 	if (srv->api->http)
 		evhttp_free(srv->api->http);
 	srv->api->http = NULL;

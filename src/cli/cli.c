@@ -11,7 +11,7 @@ extern const struct cli_cmd cli_cmd_add, cli_cmd_status, cli_cmd_list, cli_cmd_s
 	cli_cmd_events, cli_cmd_workers, cli_cmd_drain, cli_cmd_shutdown, cli_cmd_backup,
 	cli_cmd_server, cli_cmd_worker, cli_cmd_limit, cli_cmd_deploy, cli_cmd_undeploy,
 	cli_cmd_joblist, cli_cmd_jobinfo, cli_cmd_run, cli_cmd_defcheck, cli_cmd_script,
-	cli_cmd_plan, cli_cmd_pause, cli_cmd_resume, cli_cmd_clock;
+	cli_cmd_plan, cli_cmd_pause, cli_cmd_resume, cli_cmd_clock, cli_cmd_login, cli_cmd_logout;
 
 static const struct cli_cmd *const cli_table[] = {
 	&cli_cmd_add, &cli_cmd_status, &cli_cmd_list, &cli_cmd_show, &cli_cmd_log,
@@ -19,7 +19,8 @@ static const struct cli_cmd *const cli_table[] = {
 	&cli_cmd_events, &cli_cmd_workers, &cli_cmd_limit, &cli_cmd_deploy, &cli_cmd_undeploy,
 	&cli_cmd_joblist, &cli_cmd_jobinfo, &cli_cmd_run, &cli_cmd_plan, &cli_cmd_pause,
 	&cli_cmd_resume, &cli_cmd_clock, &cli_cmd_defcheck, &cli_cmd_script, &cli_cmd_drain,
-	&cli_cmd_shutdown, &cli_cmd_backup, &cli_cmd_server, &cli_cmd_worker,
+	&cli_cmd_shutdown, &cli_cmd_backup, &cli_cmd_server, &cli_cmd_worker, &cli_cmd_login,
+	&cli_cmd_logout,
 };
 #define NCMDS (sizeof cli_table / sizeof cli_table[0])
 
@@ -52,7 +53,9 @@ const struct cli_cmd *cli_find(const char *name)
 
 void cli_usage_all(void)
 {
-	printf("usage: jobgrid [--server URL] [--json] COMMAND [ARGS]   (or $JOBGRID_URL)\n"
+	printf("usage: jobgrid [--server URL] [--ca FILE] [--json] COMMAND [ARGS]\n"
+	       "       ($JOBGRID_URL, $JOBGRID_CA; an https:// server is trusted by --ca FILE or\n"
+	       "       by the fingerprint `jobgrid login` pinned)\n"
 	       "       jobgrid help [COMMAND] | --version\n\n");
 	for (size_t i = 0; i < NCMDS; i++)
 		printf("  %-9s %s\n            %s\n", cli_table[i]->name, cli_table[i]->summary,
@@ -95,7 +98,7 @@ static int help(int argc, char **argv)
 	return cmd ? cli_help(cmd) : EXIT_USAGE;
 }
 
-/* Global options before the command: --server URL (or =URL) and --json go to the command
+/* Global options before the command: --server URL (or =URL), --ca FILE and --json go to the command
  * as if written after its name; --version and --help are answered here. *n counts the
  * words taken into out (room for argc of them). Returns -1 to go on, else an exit. */
 static int globals(int argc, char **argv, int *at, char **out, int *n)
@@ -110,14 +113,15 @@ static int globals(int argc, char **argv, int *at, char **out, int *n)
 			cli_usage_all();
 			return EXIT_OK;
 		}
-		if (strcmp(a, "--json") == 0 || strncmp(a, "--server=", 9) == 0) {
+		if (strcmp(a, "--json") == 0 || strncmp(a, "--server=", 9) == 0 ||
+		    strncmp(a, "--ca=", 5) == 0) {
 			out[(*n)++] = argv[*at];
-		} else if (strcmp(a, "--server") == 0 && *at + 1 < argc) {
+		} else if ((strcmp(a, "--server") == 0 || strcmp(a, "--ca") == 0) && *at + 1 < argc) {
 			out[(*n)++] = argv[(*at)++];
 			out[(*n)++] = argv[*at];
 		} else {
-			fprintf(stderr, "jobgrid: %s: before the command only --server URL, --json,"
-					" --version and --help are read\n", a);
+			fprintf(stderr, "jobgrid: %s: before the command only --server URL, --ca FILE,"
+					" --json, --version and --help are read\n", a);
 			return EXIT_USAGE;
 		}
 	}

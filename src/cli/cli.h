@@ -38,10 +38,10 @@ int cli_usage(const struct cli_cmd *cmd);	/* the usage alone on stderr; EXIT_USA
 int cli_help(const struct cli_cmd *cmd);	/* usage on stdout; EXIT_OK */
 
 /* Options every client command accepts, for getopt_long tables. */
-enum { OPT_SERVER = 1000, OPT_JSON, OPT_HELP };
+enum { OPT_SERVER = 1000, OPT_JSON, OPT_HELP, OPT_CA };
 #define CLI_COMMON_OPTS                                                                      \
 	{"server", required_argument, NULL, OPT_SERVER}, {"json", no_argument, NULL, OPT_JSON}, \
-		{"help", no_argument, NULL, 'h'}
+		{"help", no_argument, NULL, 'h'}, {"ca", required_argument, NULL, OPT_CA}
 
 /* Values of options, checked: on error print "jobgrid CMD: --OPT: rule, got 'V'" and
  * return -1. */

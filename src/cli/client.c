@@ -6,6 +6,7 @@
 #include "base/host.h"
 #include "base/xalloc.h"
 #include "cli/cli.h"
+#include "tls/trust.h"
 #include <curl/curl.h>
 #include <errno.h>
 #include <pwd.h>
@@ -15,6 +16,10 @@
 #include <unistd.h>
 
 static const char *server_url;
+static const char *ca_flag;	/* --ca FILE, or NULL: $JOBGRID_CA */
+static const char *bearer;	/* a token to send, or NULL */
+static struct trust trust;	/* how the server is trusted, set up by the first request */
+static bool trust_ready;
 static bool patient;
 static int64_t patient_deadline;	/* mono ms; 0 = none */
 
@@ -29,6 +34,47 @@ const char *client_server(void)
 		return server_url;
 	const char *env = getenv("JOBGRID_URL");
 	return env && *env ? env : "http://127.0.0.1:7370";
+}
+
+void client_set_ca(const char *file)
+{
+	ca_flag = file;
+}
+
+const char *client_ca(const char **from)
+{
+	const char *env = getenv("JOBGRID_CA");
+	if (from)
+		*from = ca_flag ? "--ca" : "JOBGRID_CA";
+	return ca_flag ? ca_flag : env && *env ? env : NULL;
+}
+
+void client_set_bearer(const char *token)
+{
+	bearer = token;
+}
+
+static void trust_cleanup(void)
+{
+	trust_free(&trust);
+}
+
+/* Set up the trust in the server once; EXIT_OK, or EXIT_USAGE after saying why not. */
+static int trust_setup(void)
+{
+	if (trust_ready)
+		return EXIT_OK;
+	const char *from, *ca = client_ca(&from);
+	char *err = NULL;
+	if (trust_init(&trust, client_server(), ca, from, &err) != 0) {
+		fprintf(stderr, "jobgrid: %s\n", err);
+		free(err);
+		trust_free(&trust);
+		return EXIT_USAGE;
+	}
+	trust_ready = true;
+	atexit(trust_cleanup);
+	return EXIT_OK;
 }
 
 void client_set_patient(int64_t deadline_mono_ms)
@@ -144,7 +190,8 @@ static const char *reason(const struct outcome *o, char *buf, size_t len)
 		snprintf(buf, len, "cannot connect%s%s%s", os ? " (" : "", os ? os : "", os ? ")" : "");
 		return buf;
 	case CURLE_COULDNT_RESOLVE_HOST: return "the host name is unknown";
-	case CURLE_OPERATION_TIMEDOUT: return "no answer to the connection within 3 s";
+	case CURLE_OPERATION_TIMEDOUT:
+		return "no answer to the connection in time (3 s; 10 s for the TLS handshake too)";
 	case CURLE_GOT_NOTHING: return "the server closed the connection without answering";
 	case CURLE_PARTIAL_FILE: return "the connection closed before the whole reply arrived";
 	case CURLE_RECV_ERROR: return "the connection broke while the reply was read";
@@ -170,10 +217,24 @@ static bool gateway(const struct outcome *o)
 	return o->rc == CURLE_OK && o->status >= 502 && o->status <= 504;
 }
 
+/* The server's certificate was refused: final, never tried again. */
+static bool untrusted(const struct outcome *o)
+{
+	char *why = trust_ready ? trust_failure(&trust, o->rc) : NULL;
+	free(why);
+	return why != NULL;
+}
+
 /* Print "cannot reach the server …" and return the exit status for o's failure. */
 static int unreachable(const struct outcome *o, const char *extra)
 {
 	char buf[CURL_ERROR_SIZE + 64];
+	char *why = trust_ready ? trust_failure(&trust, o->rc) : NULL;
+	if (why) {
+		fprintf(stderr, "jobgrid: %s\n", why);
+		free(why);
+		return EXIT_UNREACHABLE;
+	}
 	fprintf(stderr, "jobgrid: cannot reach the server at %s: %s%s\n", client_server(),
 		reason(o, buf, sizeof buf), extra ? extra : "");
 	return bad_url(o->rc) ? EXIT_USAGE : EXIT_UNREACHABLE;
@@ -239,7 +300,7 @@ static CURL *handle_for(bool stream)
 static CURL *new_handle(const char *path, bool stream, struct curl_slist **hdr,
 			const char *key, char *errbuf)
 {
-	char url[4096], userh[96], keyh[96];
+	char url[4096], userh[96], keyh[96], authh[128];
 	snprintf(url, sizeof url, "%s%s", client_server(), path);
 	snprintf(userh, sizeof userh, "X-Jobgrid-User: %s", user_name());
 	*hdr = curl_slist_append(NULL, "Content-Type: application/json");
@@ -248,6 +309,10 @@ static CURL *new_handle(const char *path, bool stream, struct curl_slist **hdr,
 		snprintf(keyh, sizeof keyh, "Idempotency-Key: %s", key);
 		*hdr = curl_slist_append(*hdr, keyh);
 	}
+	if (bearer) {
+		snprintf(authh, sizeof authh, "Authorization: Bearer %s", bearer);
+		*hdr = curl_slist_append(*hdr, authh);
+	}
 	CURL *h = handle_for(stream);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdr);
@@ -255,6 +320,7 @@ static CURL *new_handle(const char *path, bool stream, struct curl_slist **hdr,
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");	/* ftp://… is a usage error */
+	trust_apply(&trust, h);
 	return h;
 }
 
@@ -280,6 +346,9 @@ static int perform(const char *method, const char *path, const char *body, bool 
 	char key[64] = "";
 	struct outcome o = {0};
 	struct curl_slist *hdr;
+	int trc = trust_setup();
+	if (trc)
+		return trc;
 	if (mutating)
 		host_random_hex(key, sizeof key, 16);
 	CURL *h = new_handle(path, false, &hdr, mutating ? key : NULL, o.detail);
@@ -300,7 +369,7 @@ static int perform(const char *method, const char *path, const char *body, bool 
 				back_again(tries);
 			break;
 		}
-		if (bad_url(o.rc)) {
+		if (bad_url(o.rc) || untrusted(&o)) {
 			rc = unreachable(&o, "");
 			break;
 		}
@@ -415,6 +484,9 @@ int client_stream(const char *path, size_t (*cb)(char *, size_t, size_t, void *)
 {
 	struct outcome o = {0};
 	struct curl_slist *hdr;
+	int trc = trust_setup();
+	if (trc)
+		return trc;
 	struct stream_ctx sc = {cb, arg, new_handle(path, true, &hdr, NULL, o.detail), {NULL, 0}, false,
 				0};
 	curl_easy_setopt(sc.h, CURLOPT_WRITEFUNCTION, stream_write);
@@ -428,7 +500,7 @@ int client_stream(const char *path, size_t (*cb)(char *, size_t, size_t, void *)
 		outcome_read(sc.h, curl_easy_perform(sc.h), &o);
 		if ((o.rc == CURLE_OK && !gateway(&o)) || o.rc == CURLE_WRITE_ERROR || sc.began)
 			break;
-		if (patient && !bad_url(o.rc)) {
+		if (patient && !bad_url(o.rc) && !untrusted(&o)) {
 			if ((ret = patient_pause(&o, &sc.tries)) != 0)
 				break;
 			continue;

@@ -22,6 +22,14 @@
 void client_set_server(const char *url);
 const char *client_server(void);
 
+/* The CA file the server's certificate must verify against: --ca FILE, else $JOBGRID_CA;
+ * without one an https:// server is trusted by the fingerprint pinned at `jobgrid login`
+ * (tls/trust.h). client_ca returns it (or NULL) and where it came from. */
+void client_set_ca(const char *file);
+const char *client_ca(const char **from);
+/* Send "Authorization: Bearer TOKEN" with every request (token borrowed). */
+void client_set_bearer(const char *token);
+
 /* Patient mode for this run (see above); deadline_mono_ms 0: none. Past the deadline a
  * request that cannot reach the server fails with EXIT_TIMEOUT. */
 void client_set_patient(int64_t deadline_mono_ms);

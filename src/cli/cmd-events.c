@@ -48,6 +48,7 @@ static int events_exec(int argc, char **argv)
 		case 'j': job = optarg; break;
 		case OPT_JSON: break;
 		case OPT_SERVER: client_set_server(optarg); break;
+		case OPT_CA: client_set_ca(optarg); break;
 		case 'h': return cli_help(&cli_cmd_events);
 		default: return cli_usage(&cli_cmd_events);
 		}

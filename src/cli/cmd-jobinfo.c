@@ -76,6 +76,7 @@ static int jobinfo_exec(int argc, char **argv)
 		case 'd': detail = true; break;
 		case OPT_JSON: json = true; break;
 		case OPT_SERVER: client_set_server(optarg); break;
+		case OPT_CA: client_set_ca(optarg); break;
 		case 'h': return cli_help(&cli_cmd_jobinfo);
 		default: return cli_usage(&cli_cmd_jobinfo);
 		}

@@ -59,6 +59,7 @@ static int limit_args(int argc, char **argv, bool *json, const char **name, cons
 			break;
 		case OPT_JSON: *json = true; break;
 		case OPT_SERVER: client_set_server(optarg); break;
+		case OPT_CA: client_set_ca(optarg); break;
 		case 'h': return cli_help(&cli_cmd_limit) + 1000;
 		default: return cli_usage(&cli_cmd_limit);
 		}

@@ -134,6 +134,7 @@ static int log_exec(int argc, char **argv)
 		case 'f': follow = true; break;
 		case OPT_JSON: json = true; break;
 		case OPT_SERVER: client_set_server(optarg); break;
+		case OPT_CA: client_set_ca(optarg); break;
 		case 'h': return cli_help(&cli_cmd_log);
 		default: return cli_usage(&cli_cmd_log);
 		}

@@ -72,6 +72,7 @@ static int plan_exec(int argc, char **argv)
 			break;
 		case OPT_JSON: json = true; break;
 		case OPT_SERVER: client_set_server(optarg); break;
+		case OPT_CA: client_set_ca(optarg); break;
 		case 'h': return cli_help(&cli_cmd_plan);
 		default: return cli_usage(&cli_cmd_plan);
 		}

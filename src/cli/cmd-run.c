@@ -31,6 +31,7 @@ static int run_exec(int argc, char **argv)
 		case 'w': wait = true; break;
 		case OPT_JSON: json = true; break;
 		case OPT_SERVER: client_set_server(optarg); break;
+		case OPT_CA: client_set_ca(optarg); break;
 		case 'h': return cli_help(&cli_cmd_run);
 		default: return cli_usage(&cli_cmd_run);
 		}

@@ -15,20 +15,32 @@ static int server_exec(int argc, char **argv);
 
 const struct cli_cmd cli_cmd_server = {
 	"server",
-	"[--listen ADDR:PORT] [--data DIR] [--store URL] [--local-workers N] [--lease D] [--heartbeat D]",
+	"[--listen ADDR:PORT] [--tls | --tls-cert F --tls-key F] [--auth] [--data DIR] [--store URL]"
+	" [--local-workers N] [--lease D] [--heartbeat D] [--max-connections N]",
 	"run the server: the queue, the store, the API",
 	server_exec,
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: jobgrid server [--listen ADDR:PORT] [--data DIR] [--store URL]\n"
+	fprintf(f, "usage: jobgrid server [--listen ADDR:PORT] [--tls | --tls-cert FILE --tls-key FILE]\n"
+		   "                      [--auth] [--insecure-no-tls] [--data DIR] [--store URL]\n"
 		   "                      [--local-workers N] [--local-worker-cores N] [--local-worker-ram MB]\n"
 		   "                      [--local-worker-gpus N] [--lease DURATION] [--heartbeat DURATION]\n"
 		   "                      [--starve-after DURATION] [--config FILE] [--test-clock START]\n"
-		   "  --listen         loopback address to serve the API on (default 127.0.0.1:7370;\n"
-		   "                   [::1]:PORT for IPv6; port 0 picks one); until authentication\n"
-		   "                   and TLS exist, other addresses are refused\n"
+		   "                      [--max-connections N] [--header-timeout D] [--idle-timeout D]\n"
+		   "  --listen         address to serve the API on (default 127.0.0.1:7370; [::1]:PORT\n"
+		   "                   for IPv6; port 0 picks one). Beyond loopback it needs --tls\n"
+		   "                   (or --tls-cert/--tls-key) and --auth\n"
+		   "  --tls            serve HTTPS with a CA and certificate of the server's own, made\n"
+		   "                   in DATA/tls on first start; its fingerprint is printed at start\n"
+		   "  --tls-cert, --tls-key\n"
+		   "                   serve HTTPS with this PEM certificate (then its chain) and key\n"
+		   "  --insecure-no-tls  serve plain HTTP beyond loopback (warned at every start)\n"
+		   "  --auth           every caller authenticates (on loopback off unless given)\n"
+		   "  --max-connections  clients connected at once (default 1024); more are closed\n"
+		   "  --header-timeout a new connection's first request must arrive in time (10s)\n"
+		   "  --idle-timeout   a connection silent this long is closed (default 120s)\n"
 		   "  --data           data directory holding the SQLite store (default ./jobgrid-data);\n"
 		   "                   one server per directory: a second one is refused, naming the first\n"
 		   "  --store          store URL; sqlite (the default) is the only one so far\n"
@@ -74,6 +86,13 @@ static int parse_opts(int argc, char **argv, struct server_config *o)
 		{"starve-after", required_argument, NULL, 'S'},
 		{"config", required_argument, NULL, 'c'},
 		{"test-clock", required_argument, NULL, 'T'},
+		{"tls", no_argument, NULL, 't'}, {"tls-cert", required_argument, NULL, 'c' + 256},
+		{"tls-key", required_argument, NULL, 'k' + 256},
+		{"insecure-no-tls", no_argument, NULL, 'I'},
+		{"auth", no_argument, NULL, 'A'},
+		{"max-connections", required_argument, NULL, 'M'},
+		{"header-timeout", required_argument, NULL, 'h' + 256},
+		{"idle-timeout", required_argument, NULL, 'i' + 256},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	int ch;
@@ -123,12 +142,41 @@ static int parse_opts(int argc, char **argv, struct server_config *o)
 				return -1;
 			}
 			break;
+		case 't': o->tls = true; break;
+		case 'c' + 256: o->tls_cert = optarg; break;
+		case 'k' + 256: o->tls_key = optarg; break;
+		case 'I': o->insecure_no_tls = true; break;
+		case 'A': o->auth = true; break;
+		case 'M':
+			if (int_opt("max-connections", optarg, 1, 1 << 20, &o->max_connections))
+				return -1;
+			break;
+		case 'h' + 256:
+		case 'i' + 256:
+			if (clock_parse_duration(optarg, ch == 'h' + 256 ? &o->header_timeout_ms
+								: &o->idle_timeout_ms, &why) ||
+			    (ch == 'h' + 256 ? o->header_timeout_ms : o->idle_timeout_ms) < 100) {
+				fprintf(stderr, "jobgrid server: --%s: a duration of at least 100ms,"
+					" got '%s'\n", ch == 'h' + 256 ? "header-timeout" : "idle-timeout",
+					optarg);
+				return -1;
+			}
+			break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return -1;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "jobgrid server: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (!o->tls_cert != !o->tls_key) {
+		fprintf(stderr, "jobgrid server: --tls-cert and --tls-key go together: give both\n");
+		return -1;
+	}
+	if (o->insecure_no_tls && (o->tls || o->tls_cert)) {
+		fprintf(stderr, "jobgrid server: --insecure-no-tls contradicts --tls/--tls-cert:"
+				" give one or the other\n");
 		return -1;
 	}
 	return 0;

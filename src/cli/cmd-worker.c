@@ -20,7 +20,10 @@ const struct cli_cmd cli_cmd_worker = {
 	"worker",
 	"[--server URL[,URL…]] [--name NODE] [--cores N] [--ram MB] [--gpus N] [--tag K=V]…\n"
 	"            [--idle-exit SECS] [--grace D] [--ram-method auto|cgroup|sampling]\n"
-	"            [--spool DIR] [--run-as-owner]\n"
+	"            [--spool DIR] [--run-as-owner] [--ca FILE]\n"
+	"            --ca: an https:// server's certificate must verify against this CA file\n"
+	"            (also $JOBGRID_CA); without it, the fingerprint `jobgrid login` pinned\n"
+	"            for that URL\n"
 	"            --spool: where joblets' output waits until the server has it (default\n"
 	"            /var/tmp; files there are unlinked at once and vanish with the worker)\n"
 	"            --name: the node name (default the host name), one live worker's at a\n"
@@ -127,6 +130,7 @@ static int parse_opts(struct worker_opts *o, int argc, char **argv)
 		{"idle-exit", required_argument, NULL, 'i'}, {"grace", required_argument, NULL, 'G'},
 		{"ram-method", required_argument, NULL, 'M'}, {"spool", required_argument, NULL, 'S'},
 		{"run-as-owner", no_argument, NULL, 'O'},
+		{"ca", required_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	const struct cli_cmd *cmd = &cli_cmd_worker;
@@ -146,6 +150,7 @@ static int parse_opts(struct worker_opts *o, int argc, char **argv)
 	while (!bad && (ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's': server = optarg; break;
+		case 'C': c->ca_file = optarg; c->ca_from = "--ca"; break;
 		case 'n': free(o->name); c->name = o->name = xstrdup(optarg); break;
 		/* A value is taken only once it parsed: v is not set on failure. */
 		case 'c': if (!(bad = cli_int(cmd, "cores", optarg, 0, 1 << 20, &v))) c->cores = (int32_t)v; break;
@@ -171,6 +176,11 @@ static int parse_opts(struct worker_opts *o, int argc, char **argv)
 		}
 	}
 	c->spool_dir = o->spool_dir ? o->spool_dir : SPOOL_DIR_DEFAULT;
+	const char *ca_env = getenv("JOBGRID_CA");
+	if (c->ca_file == NULL && ca_env && *ca_env) {
+		c->ca_file = ca_env;
+		c->ca_from = "JOBGRID_CA";
+	}
 	if (!bad)
 		bad = check_opts(o, argc, argv, server);
 	if (json_object_size(tags))

@@ -15,6 +15,7 @@ int cli_simple_opts(const struct cli_cmd *cmd, int argc, char **argv, bool *json
 		switch (ch) {
 		case OPT_JSON: *json = true; break;
 		case OPT_SERVER: client_set_server(optarg); break;
+		case OPT_CA: client_set_ca(optarg); break;
 		case 'h': return cli_help(cmd) + 1000;	/* handled: caller returns EXIT_OK */
 		default: return cli_usage(cmd);
 		}

@@ -80,37 +80,51 @@ static bool is_wildcard(const struct sockaddr *sa)
 	       IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)sa)->sin6_addr);
 }
 
-/* Why the server may not listen on sa, or NULL. The only rule until authentication and TLS
- * exist: loopback. Their check (both on, or an explicit insecure opt-in) goes here. */
-static const char *exposure_refused(const struct sockaddr *sa)
+/* What policy lacks for serving beyond loopback ("" when nothing): TLS and authentication,
+ * or authentication alone under --insecure-no-tls. */
+static const char *missing(const struct listen_policy *p)
 {
-	if (listen_is_loopback(sa))
+	bool tls = p->tls || p->insecure_no_tls;
+	if (tls && p->auth)
+		return "";
+	if (!tls && !p->auth)
+		return "--tls (or --tls-cert and --tls-key) and --auth";
+	return tls ? "--auth" : "--tls (or --tls-cert and --tls-key)";
+}
+
+/* Why the server may not listen on sa under policy, or NULL. */
+static const char *exposure_refused(const struct sockaddr *sa, const struct listen_policy *p)
+{
+	if (listen_is_loopback(sa) || missing(p)[0] == '\0')
 		return NULL;
 	return is_wildcard(sa) ? "means every interface, not loopback only"
 			       : "is not a loopback address";
 }
 
-static int check(const char *spec, const char *host, const struct addrinfo *res, char **err)
+static int check(const char *spec, const char *host, const struct addrinfo *res,
+		 const struct listen_policy *p, char **err)
 {
 	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-		const char *why = exposure_refused(ai->ai_addr);
+		const char *why = exposure_refused(ai->ai_addr, p);
 		if (why == NULL)
 			continue;
 		char addr[NI_MAXHOST], named[NI_MAXHOST + HOST_MAX + 32] = "";
 		addr_text(ai->ai_addr, addr, sizeof addr);
 		if (strcmp(addr, host) != 0)
 			snprintf(named, sizeof named, " (%s resolves to it)", host);
-		*err = xasprintf("--listen %s: %s%s %s. jobgrid has no authentication or TLS yet,"
-				 " so the server listens on loopback only (127.0.0.1, ::1,"
-				 " localhost); reach it from other machines through an SSH tunnel"
+		*err = xasprintf("--listen %s: %s%s %s. Beyond loopback the server needs TLS and"
+				 " authentication (--insecure-no-tls waives TLS, never"
+				 " authentication); missing: %s. Or keep it on loopback only"
+				 " (127.0.0.1, ::1, localhost) and reach it through an SSH tunnel"
 				 " (ssh -L 7370:127.0.0.1:7370 HOST)",
-				 spec, addr, named, why);
+				 spec, addr, named, why, missing(p));
 		return -1;
 	}
 	return 0;
 }
 
-int listen_resolve(const char *spec, bool numeric_only, struct addrinfo **out, char **err)
+int listen_resolve(const char *spec, bool numeric_only, const struct listen_policy *policy,
+		   struct addrinfo **out, char **err)
 {
 	char host[HOST_MAX], port[6];
 	const char *rule = split(spec, host, port);
@@ -128,12 +142,20 @@ int listen_resolve(const char *spec, bool numeric_only, struct addrinfo **out, c
 				 rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 		return -1;
 	}
-	if (check(spec, host, res, err)) {
+	if (check(spec, host, res, policy, err)) {
 		freeaddrinfo(res);
 		return -1;
 	}
 	*out = res;
 	return 0;
+}
+
+bool listen_exposed(const struct addrinfo *ai)
+{
+	for (; ai; ai = ai->ai_next)
+		if (!listen_is_loopback(ai->ai_addr))
+			return true;
+	return false;
 }
 
 /* Bind and listen on one address: the socket, or -1 with errno. */

@@ -215,7 +215,7 @@ static void spawn(struct local_worker *lw)
 			_exit(127);
 		char *argv[] = {exe, "worker", "--server", lw->e.url, "--name", lw->e.name,
 				"--cores", cores, "--ram", ram, "--gpus", gpus, "--spool", spool,
-				NULL};
+				srv->tls_ca_file ? "--ca" : NULL, srv->tls_ca_file, NULL};
 		execv(exe, argv);
 		_exit(127);
 	}

@@ -8,7 +8,8 @@
 struct server_face;
 
 struct server_config {
-	const char *listen;	/* ADDR:PORT, loopback only; port 0 picks one */
+	const char *listen;	/* ADDR:PORT; port 0 picks one. Beyond loopback only with
+				 * TLS (or insecure_no_tls) and auth (server/listen.h) */
 	const char *data;	/* the data directory (the SQLite store, server.url) */
 	const char *store;	/* a store URL (sqlite:…), or NULL for the one in data */
 	const char *config;	/* a YAML file of server settings, or NULL */
@@ -16,6 +17,14 @@ struct server_config {
 	int local_workers;	/* workers to start and supervise on this machine */
 	int32_t local_cores, local_ram_mb, local_gpus;	/* each local worker's; -1: a share */
 	int64_t lease_ms, heartbeat_ms, starve_ms;
+	bool tls;		/* --tls: HTTPS with the own CA and certificate in DATA/tls */
+	const char *tls_cert;	/* --tls-cert FILE: HTTPS with this certificate (chain)… */
+	const char *tls_key;	/* --tls-key FILE: …and this key; NULL: DATA/tls's */
+	bool insecure_no_tls;	/* --insecure-no-tls: plain HTTP beyond loopback (warned) */
+	bool auth;		/* --auth: every caller authenticates */
+	int32_t max_connections;	/* --max-connections: clients served at once */
+	int64_t header_timeout_ms;	/* a new connection's first request must arrive by then */
+	int64_t idle_timeout_ms;	/* a connection silent this long is closed */
 	const struct server_face *face;	/* what serves clients (api/api.h: &api_face) */
 };
 

@@ -5,6 +5,7 @@
 #include "server/batch.h"
 #include "server/child.h"
 #include "server/listen.h"
+#include "tls/tls.h"
 #include "server/local-registry.h"
 #include "server/local-workers.h"
 #include "server/network.h"
@@ -301,18 +302,34 @@ static void on_prune(evutil_socket_t fd, short what, void *arg)
 
 /* ---- start-up ---------------------------------------------------------------------- */
 
-static void raise_nofile(void)
+/* Room for max_connections clients besides the store, children and logs: the soft limit
+ * up to the hard one, the hard one too when allowed (root); said when still short. */
+static void raise_nofile(int32_t max_connections)
 {
 	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	rlim_t want = (rlim_t)max_connections + 256;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want) {
+		struct rlimit more = {want, want};
+		if (setrlimit(RLIMIT_NOFILE, &more) == 0)
+			return;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
+		log_warn("open files are limited to %llu (ulimit -n): fewer than the %d clients of"
+			 " --max-connections may connect at once", (unsigned long long)rl.rlim_cur,
+			 max_connections);
 }
 
 /* The checks of cfg that argv cannot make, said on stderr as `jobgrid server` always did;
- * *ai gets --listen resolved (freeaddrinfo). 0 or -1. */
-static int check_config(const struct server_config *o, struct addrinfo **ai)
+ * *ai gets --listen resolved (freeaddrinfo), *tls the context of --tls-cert/--tls-key
+ * (checked now, before the data directory is touched). 0 or -1. */
+static int check_config(const struct server_config *o, struct addrinfo **ai, SSL_CTX **tls,
+			char fp[TLS_FP_LEN])
 {
 	if (o->local_workers == 0 && (o->local_cores >= 0 || o->local_ram_mb >= 0 || o->local_gpus >= 0)) {
 		fprintf(stderr, "jobgrid server: --local-worker-cores, --local-worker-ram and"
@@ -328,12 +345,42 @@ static int check_config(const struct server_config *o, struct addrinfo **ai)
 		return -1;
 	}
 	char *err = NULL;
-	if (listen_resolve(o->listen, false, ai, &err)) {
+	struct listen_policy policy = {o->tls || o->tls_cert, o->auth, o->insecure_no_tls};
+	if (listen_resolve(o->listen, false, &policy, ai, &err)) {
 		fprintf(stderr, "jobgrid server: %s\n", err);
 		free(err);
 		return -1;
 	}
+	if (o->tls_cert &&
+	    (*tls = tls_server_ctx(o->tls_cert, o->tls_key, "--tls-cert", "--tls-key", fp, &err)) == NULL) {
+		fprintf(stderr, "jobgrid server: %s\n", err);
+		free(err);
+		freeaddrinfo(*ai);
+		*ai = NULL;
+		return -1;
+	}
 	return 0;
+}
+
+/* --tls: the own CA and certificate in DATA/tls (made on first start, naming every
+ * address served), into srv->tls. 0, or -1 with *err. */
+static int own_tls(struct server *srv, const char *spec, const char *bound, char **err)
+{
+	char *dir = xasprintf("%s/tls", srv->data_dir);
+	char **sans;
+	size_t n = tls_sans_for(spec, bound, &sans);
+	int rc = tls_ca_ensure(dir, (const char *const *)sans, n, err);
+	tls_sans_free(sans, n);
+	if (rc == 0) {
+		char *cert = xasprintf("%s/server.pem", dir), *key = xasprintf("%s/server.key", dir);
+		srv->tls = tls_server_ctx(cert, key, "server certificate", "server key", srv->tls_fp, err);
+		rc = srv->tls ? 0 : -1;
+		srv->tls_ca_file = xasprintf("%s/ca.pem", dir);
+		free(cert);
+		free(key);
+	}
+	free(dir);
+	return rc;
 }
 
 void server_config_defaults(struct server_config *cfg, const struct server_face *face)
@@ -341,7 +388,8 @@ void server_config_defaults(struct server_config *cfg, const struct server_face 
 	*cfg = (struct server_config){.listen = "127.0.0.1:7370", .data = "./jobgrid-data",
 				      .local_cores = -1, .local_ram_mb = -1, .local_gpus = -1,
 				      .lease_ms = 30000, .heartbeat_ms = 5000, .starve_ms = 60000,
-				      .face = face};
+				      .max_connections = 1024, .header_timeout_ms = 10000,
+				      .idle_timeout_ms = 120000, .face = face};
 }
 
 static void write_url_file(struct server *srv)
@@ -392,6 +440,8 @@ static void server_free(struct server *srv)
 		if (evs[i])
 			event_free(evs[i]);
 	event_base_free(srv->base);
+	tls_server_ctx_free(srv->tls);
+	free(srv->tls_ca_file);
 	free(srv->data_dir);
 	free(srv->url);
 	free(srv);
@@ -414,8 +464,11 @@ enum server_result server_run(const struct server_config *config)
 	const struct server_config o = *config;
 	const struct server_face *face = o.face;
 	struct addrinfo *listen_ai = NULL;
-	if (check_config(&o, &listen_ai))
+	SSL_CTX *tls = NULL;
+	char tls_fp[TLS_FP_LEN] = "";
+	if (check_config(&o, &listen_ai, &tls, tls_fp))
 		return SERVER_BAD_CONFIG;
+	bool exposed = listen_exposed(listen_ai);
 	log_init("server", LOG_INFO);
 	/* Bound before the store opens: a port in use changes nothing on disk. */
 	char *err = NULL, *bound = NULL;
@@ -424,10 +477,11 @@ enum server_result server_run(const struct server_config *config)
 	if (listen_fd < 0) {
 		log_error("%s", err);
 		free(err);
+		tls_server_ctx_free(tls);
 		return SERVER_FAILED;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	raise_nofile();
+	raise_nofile(o.max_connections);
 	evthread_use_pthreads();
 	struct server *srv = xcalloc(1, sizeof *srv);
 	srv->face = face;
@@ -435,6 +489,13 @@ enum server_result server_run(const struct server_config *config)
 	srv->heartbeat_ms = o.heartbeat_ms;
 	srv->data_dir = xstrdup(o.data);
 	srv->started_mono = clock_mono_ms();
+	srv->tls = tls;
+	snprintf(srv->tls_fp, sizeof srv->tls_fp, "%s", tls_fp);
+	if (o.tls_cert)
+		srv->tls_ca_file = xstrdup(o.tls_cert);	/* its chain ends at the CA */
+	srv->max_connections = o.max_connections;
+	srv->header_timeout_ms = o.header_timeout_ms;
+	srv->idle_timeout_ms = o.idle_timeout_ms;
 	/* The changelist folds the many enable/disable calls evhttp makes per request into
 	 * at most one epoll_ctl per descriptor per loop turn. */
 	struct event_config *cfg = event_config_new();
@@ -496,6 +557,12 @@ enum server_result server_run(const struct server_config *config)
 		log_error("cannot start the store writer: %s", strerror(errno));
 		return start_failed(srv, listen_fd, bound, SERVER_FAILED);
 	}
+	/* After the store: DATA/tls is made under the data directory's lock. */
+	if (o.tls && srv->tls == NULL && own_tls(srv, o.listen, bound, &err)) {
+		log_error("%s", err);
+		free(err);
+		return start_failed(srv, listen_fd, bound, SERVER_FAILED);
+	}
 	int http_rc = face->start(srv, listen_fd, bound, &err);	/* takes listen_fd */
 	free(bound);
 	if (http_rc) {
@@ -504,6 +571,12 @@ enum server_result server_run(const struct server_config *config)
 		return start_failed(srv, -1, NULL, SERVER_FAILED);
 	}
 	write_url_file(srv);
+	if (srv->tls)
+		log_info("TLS on: the CA's fingerprint is %s (clients: jobgrid login pins it, or"
+			 " --ca FILE)", srv->tls_fp);
+	if (exposed && srv->tls == NULL)
+		log_warn("--insecure-no-tls: serving plain HTTP beyond loopback: passwords, tokens"
+			 " and job output cross the network unencrypted");
 	char lease[32], hb[32];
 	log_info("listening on %s (data %s, lease %s, heartbeat %s)", srv->url, o.data,
 		 clock_format_duration(o.lease_ms, lease, sizeof lease),
@@ -518,6 +591,13 @@ enum server_result server_run(const struct server_config *config)
 			"  watch it:             %s status; %s list; %s log ID\n",
 		srv->url, srv->url, srv->url, srv->url, n > 0 ? exe : "jobgrid", n > 0 ? exe : "jobgrid",
 		n > 0 ? exe : "jobgrid", n > 0 ? exe : "jobgrid");
+	if (srv->tls)
+		fprintf(stderr, "  TLS CA fingerprint:   %s\n"
+				"  trust it:             %s login (pins it), or --ca %s/tls/ca.pem\n",
+			srv->tls_fp, n > 0 ? exe : "jobgrid", o.data);
+	if (exposed && srv->tls == NULL)
+		fprintf(stderr, "  WARNING: --insecure-no-tls: plain HTTP beyond loopback; anyone on"
+				" the network can read and alter this traffic\n");
 	run_tick(srv);
 	event_base_dispatch(srv->base);
 	log_info("stopped");

@@ -12,6 +12,7 @@
 #include "core/sched.h"
 #include "net/spec.h"
 #include "server/idem.h"
+#include "tls/tls.h"
 #include <event2/event.h>
 #include <jansson.h>
 #include <stdbool.h>
@@ -90,7 +91,12 @@ struct server {
 	struct event *drain_ev;		/* when to stop waiting for workers to hear of a drain */
 	int64_t drain_deadline_mono;
 	char *data_dir;			/* owned */
-	char *url;			/* owned: http:// and the address bound (set by the face) */
+	char *url;			/* owned: http(s):// and the address bound (set by the face) */
+	struct ssl_ctx_st *tls;		/* owned: serve HTTPS with it; NULL: plain HTTP */
+	char tls_fp[TLS_FP_LEN];	/* the fingerprint clients pin, or "" */
+	char *tls_ca_file;		/* owned: what local workers verify it with, or NULL */
+	int32_t max_connections;	/* clients connected at once (the face counts them) */
+	int64_t header_timeout_ms, idle_timeout_ms;
 	uint64_t submitted, commits, committed_recs, jobs_added, attempts_started;
 };
 

@@ -9,6 +9,9 @@
 struct worker_config {
 	char **urls;		/* the servers, tried in turn; http:// or https://, no trailing '/' */
 	int nurls;		/* at least 1 */
+	const char *ca_file;	/* an https:// server's certificate verifies against it (--ca,
+				 * $JOBGRID_CA), or NULL: the fingerprint pinned by login */
+	const char *ca_from;	/* where ca_file came from, for messages: "--ca" */
 	const char *name;	/* the node name: 1..128 of [A-Za-z0-9_.-] */
 	int32_t cores, ram_mb, gpus;	/* what it offers */
 	const char *tags;	/* a JSON object's text (sorted keys), or NULL for none */

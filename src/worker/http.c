@@ -5,6 +5,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/xalloc.h"
+#include "tls/trust.h"
 #include <string.h>
 
 struct xfer {
@@ -17,6 +18,7 @@ struct xfer {
 	void *arg;			/* the callback's: it frees it, or arg_free does if the
 					 * worker exits with the transfer still in flight */
 	void (*arg_free)(void *);
+	int url;			/* the index of the server it went to */
 	struct xfer *next, *prev;	/* w->xfers: every transfer in flight */
 };
 
@@ -58,6 +60,11 @@ static void check_done(struct worker *w)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 		curl_multi_remove_handle(w->multi, h);
 		xfer_unlink(w, x);
+		char *untrusted = trust_failure(&w->trusts[x->url], msg->data.result);
+		if (untrusted) {
+			log_error("%s", untrusted);
+			free(untrusted);
+		}
 		w->inflight--;
 		json_t *reply = x->resp.data ? json_loadb(x->resp.data, x->resp.len, 0, NULL) : NULL;
 		x->cb(w, rc, rc == CURLE_OK ? status : 0, reply, x->arg);
@@ -163,6 +170,7 @@ static void post(struct worker *w, const char *path, char *body, size_t len, con
 	x->arg_free = arg_free;
 	x->body = body;
 	x->h = curl_easy_init();
+	x->url = w->cur_url;
 	snprintf(url, sizeof url, "%s%s", w->urls[w->cur_url], path);
 	snprintf(type, sizeof type, "Content-Type: %s", ctype);
 	x->hdr = curl_slist_append(NULL, type);
@@ -178,6 +186,7 @@ static void post(struct worker *w, const char *path, char *body, size_t len, con
 	curl_easy_setopt(x->h, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
 	curl_easy_setopt(x->h, CURLOPT_TIMEOUT_MS, 90000L);
 	curl_easy_setopt(x->h, CURLOPT_TCP_NODELAY, 1L);
+	trust_apply(&w->trusts[x->url], x->h);
 	w->inflight++;
 	x->next = w->xfers;
 	if (x->next)

@@ -5,6 +5,7 @@
  * server refuses with a 4xx is never sent again as it was: a short one saying why goes
  * once instead, so the attempt shows it, and the worker moves on. */
 #include "worker/worker.h"
+#include "tls/trust.h"
 #include "base/clock.h"
 #include "base/host.h"
 #include "base/log.h"
@@ -775,9 +776,13 @@ static void worker_free(struct worker *w)
 	http_free(w);
 	if (w->base)
 		event_base_free(w->base);
-	for (int i = 0; i < w->nurls; i++)
+	for (int i = 0; i < w->nurls; i++) {
 		free(w->urls[i]);
+		if (w->trusts)
+			trust_free(&w->trusts[i]);
+	}
 	free(w->urls);
+	free(w->trusts);
 	free(w->name);
 	free(w->tags);
 	free(w->spool_dir);
@@ -796,12 +801,23 @@ static char *own_account(void)
 	return xasprintf("uid %ld", (long)geteuid());
 }
 
-/* w's own copies of what cfg says. */
-static void configure(struct worker *w, const struct worker_config *cfg)
+/* w's own copies of what cfg says. -1 after logging a CA file or pins file that cannot be
+ * used. */
+static int configure(struct worker *w, const struct worker_config *cfg)
 {
+	int rc = 0;
 	w->urls = xcalloc((size_t)cfg->nurls, sizeof *w->urls);
-	for (int i = 0; i < cfg->nurls; i++)
+	w->trusts = xcalloc((size_t)cfg->nurls, sizeof *w->trusts);
+	for (int i = 0; i < cfg->nurls; i++) {
+		char *err = NULL;
 		w->urls[i] = xstrdup(cfg->urls[i]);
+		if (rc == 0 && trust_init(&w->trusts[i], cfg->urls[i], cfg->ca_file,
+					  cfg->ca_from ? cfg->ca_from : "--ca", &err) != 0) {
+			log_error("%s", err);
+			free(err);
+			rc = -1;
+		}
+	}
 	w->nurls = cfg->nurls;
 	w->name = xstrdup(cfg->name);
 	w->cores = cfg->cores;
@@ -814,14 +830,18 @@ static void configure(struct worker *w, const struct worker_config *cfg)
 	w->spool_dir = xstrdup(cfg->spool_dir);
 	w->run_as_owner = cfg->run_as_owner;
 	w->user = own_account();
+	return rc;
 }
 
 enum worker_result worker_run(const struct worker_config *cfg)
 {
 	struct worker w;
 	memset(&w, 0, sizeof w);
-	configure(&w, cfg);
 	log_init("worker", LOG_INFO);
+	if (configure(&w, cfg) != 0) {
+		worker_free(&w);
+		return WORKER_BAD_CONFIG;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	/* Checked before anything is made (the cgroup): only root may become another user,
 	 * and a worker that silently ran joblets as itself instead would be worse. */

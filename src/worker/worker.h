@@ -113,6 +113,7 @@ void http_post_bytes(struct worker *w, const char *path, char *data, size_t len,
 struct worker {
 	struct event_base *base;
 	char **urls;			/* owned list of server URLs */
+	struct trust *trusts;		/* owned: how each of urls is trusted (tls/trust.h) */
 	int nurls, cur_url;
 	char *name, *tags;		/* owned; tags JSON text or NULL */
 	int32_t cores, ram_mb, gpus;

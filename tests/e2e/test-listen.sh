@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # --listen without authentication or TLS: loopback only. 0.0.0.0, ::, an interface address
-# and a name that resolves to one are refused with why, before anything touches the data
-# directory; 127.0.0.0/8, ::1 and names resolving there are served, and the address actually
-# bound is printed. `cannot listen` says why. X-Jobgrid-User counts only from loopback peers.
+# and a name that resolves to one are refused with why and what is missing, before anything
+# touches the data directory; 127.0.0.0/8, ::1 and names resolving there are served, and the
+# address actually bound is printed. Beyond loopback the server starts with --tls and
+# --auth (its certificate names the address, every interface's for a wildcard), or with
+# --insecure-no-tls and --auth (warned at start). `cannot listen` says why. X-Jobgrid-User
+# counts only from loopback peers.
 #
 # Runs in its own network and mount namespaces (tests run as root): a non-loopback address,
 # 10.9.9.9 and fd00:9::9, sits on the namespace's lo, and /etc/hosts names it "farhost", so
@@ -21,7 +24,7 @@ mount --bind "$T/hosts" /etc/hosts
 refused() {	# ADDR:PORT WHAT-THE-MESSAGE-NAMES…
 	local spec=$1 rc=0 out
 	shift
-	out=$(timeout 60 "$JOBGRID_BIN" server --listen "$spec" --data "$T/refused" 2>&1) || rc=$?
+	out=$(timeout 60 "$JOBGRID_BIN" server --listen "$spec" --data "$T/refused" "${RFLAGS[@]}" 2>&1) || rc=$?
 	expect_eq "$rc" 2 "--listen $spec is refused with exit 2"
 	[[ ! -e $T/refused ]] || fail "--listen $spec: the refused server created its data directory"
 	for want in "$@"; do
@@ -29,7 +32,8 @@ refused() {	# ADDR:PORT WHAT-THE-MESSAGE-NAMES…
 	done
 	log "ok: $out"
 }
-why=("authentication" "TLS" "loopback only")
+RFLAGS=()
+why=("authentication" "TLS" "loopback only" "missing: --tls (or --tls-cert and --tls-key) and --auth")
 refused 0.0.0.0:0 "--listen 0.0.0.0:0" "0.0.0.0 means every interface" "${why[@]}"
 refused '[::]:0' "--listen [::]:0" ":: means every interface" "${why[@]}"
 refused 10.9.9.9:0 "10.9.9.9 is not a loopback address" "${why[@]}"
@@ -40,11 +44,21 @@ refused '::1:7370' "an IPv6 address goes in brackets"
 refused 127.0.0.1:65536 "PORT must be a number 0..65535"
 refused 127.0.0.1 "expected ADDR:PORT"
 refused nosuchhost.invalid:0 "cannot listen on nosuchhost.invalid:0: cannot resolve nosuchhost.invalid: "
+RFLAGS=(--tls)
+refused 10.9.9.9:0 "10.9.9.9 is not a loopback address" "missing: --auth."
+RFLAGS=(--auth)
+refused 0.0.0.0:0 "0.0.0.0 means every interface" "missing: --tls (or --tls-cert and --tls-key)."
+RFLAGS=(--insecure-no-tls)
+refused 10.9.9.9:0 "--insecure-no-tls waives TLS, never authentication" "missing: --auth."
+RFLAGS=(--insecure-no-tls --tls --auth)
+refused 10.9.9.9:0 "--insecure-no-tls contradicts --tls"
+RFLAGS=()
 
 # ---- served: the address actually bound is printed and answers -------------------------
-served() {	# ADDR:PORT EXPECTED-URL-PREFIX
+served() {	# ADDR:PORT EXPECTED-URL-PREFIX [SERVER ARGS…]
 	local spec=$1 want=$2 dir=$T/served.$RANDOM pid url i
-	"$JOBGRID_BIN" server --listen "$spec" --data "$dir" >"$dir.log" 2>&1 &
+	shift 2
+	"$JOBGRID_BIN" server --listen "$spec" --data "$dir" "$@" >"$dir.log" 2>&1 &
 	pid=$!
 	LOGS+=("$dir.log")
 	for ((i = 0; i < 400; i++)); do
@@ -55,7 +69,12 @@ served() {	# ADDR:PORT EXPECTED-URL-PREFIX
 	url=$(cat "$dir/server.url")
 	[[ $url == "$want"* && $url =~ :[1-9][0-9]*$ ]] || fail "--listen $spec: server.url should be $want<port>, got $url"
 	grep -qF "listening on $url " "$dir.log" || fail "--listen $spec: the log should say listening on $url: $(cat "$dir.log")"
-	expect_eq "$(curl -sSg "$url/healthz")" ok "--listen $spec answers at $url"
+	expect_eq "$(curl -sSg --cacert "$dir/tls/ca.pem" "$url/healthz")" ok "--listen $spec answers at $url"
+	if [[ $url == https://* ]]; then
+		SANS=$(openssl x509 -in "$dir/tls/server.pem" -noout -ext subjectAltName)
+		log "certificate names: $SANS"
+	fi
+	LAST_LOG=$dir.log
 	kill -TERM "$pid"
 	wait "$pid" || fail "--listen $spec: the server did not stop cleanly"
 }
@@ -63,6 +82,18 @@ served 127.0.0.5:0 "http://127.0.0.5:"
 served nearhost:0 "http://127.0.0.5:"
 served localhost:0 "http://127.0.0.1:"
 served '[::1]:0' "http://[::1]:"
+served 10.9.9.9:0 "https://10.9.9.9:" --tls --auth
+[[ $SANS == *"IP Address:10.9.9.9"* ]] || fail "the certificate should name 10.9.9.9: $SANS"
+served 0.0.0.0:0 "https://127.0.0.1:" --tls --auth
+[[ $SANS == *"IP Address:10.9.9.9"* && $SANS == *"IP Address:FD00:9:0:0:0:0:0:9"* ]] ||
+	fail "a wildcard's certificate should name every interface address: $SANS"
+served farhost:0 "https://10.9.9.9:" --tls --auth
+[[ $SANS == *"DNS:farhost"* ]] || fail "the certificate should name farhost: $SANS"
+served 10.9.9.9:0 "http://10.9.9.9:" --insecure-no-tls --auth
+grep -q "WARNING: --insecure-no-tls: plain HTTP beyond loopback" "$LAST_LOG" ||
+	fail "--insecure-no-tls should warn at start: $(cat "$LAST_LOG")"
+grep -q "warn server.*--insecure-no-tls" "$LAST_LOG" || fail "and in the log: $(cat "$LAST_LOG")"
+log "ok: --insecure-no-tls warns"
 
 # ---- cannot listen: the reason, and nothing on disk --------------------------------------
 start_server

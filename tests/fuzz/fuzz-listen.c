@@ -11,12 +11,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const struct listen_policy closed = {false, false, false};	/* loopback only */
 	char *s = fuzz_cstr(data, size);
 	if (s == NULL)
 		return 0;
 	struct addrinfo *res = NULL;
 	char *err = NULL;
-	if (listen_resolve(s, true, &res, &err) == 0) {
+	if (listen_resolve(s, true, &closed, &res, &err) == 0) {
 		const char *colon = strrchr(s, ':');
 		long port = strtol(colon + 1, NULL, 10);
 		for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
