@@ -95,7 +95,7 @@ static int help(int argc, char **argv)
 	return cmd ? cli_help(cmd) : EXIT_USAGE;
 }
 
-/* Global options before the command: --server URL (or =URL) and --json go to the command
+/* Global options before the command: --server URL (or =URL), --token-file F and --json go to the command
  * as if written after its name; --version and --help are answered here. *n counts the
  * words taken into out (room for argc of them). Returns -1 to go on, else an exit. */
 static int globals(int argc, char **argv, int *at, char **out, int *n)
@@ -110,14 +110,16 @@ static int globals(int argc, char **argv, int *at, char **out, int *n)
 			cli_usage_all();
 			return EXIT_OK;
 		}
-		if (strcmp(a, "--json") == 0 || strncmp(a, "--server=", 9) == 0) {
+		if (strcmp(a, "--json") == 0 || strncmp(a, "--server=", 9) == 0 ||
+		    strncmp(a, "--token-file=", 13) == 0) {
 			out[(*n)++] = argv[*at];
-		} else if (strcmp(a, "--server") == 0 && *at + 1 < argc) {
+		} else if ((strcmp(a, "--server") == 0 || strcmp(a, "--token-file") == 0) &&
+			   *at + 1 < argc) {
 			out[(*n)++] = argv[(*at)++];
 			out[(*n)++] = argv[*at];
 		} else {
-			fprintf(stderr, "jobgrid: %s: before the command only --server URL, --json,"
-					" --version and --help are read\n", a);
+			fprintf(stderr, "jobgrid: %s: before the command only --server URL,"
+					" --token-file F, --json, --version and --help are read\n", a);
 			return EXIT_USAGE;
 		}
 	}

@@ -6,6 +6,7 @@
 #include "base/host.h"
 #include "base/xalloc.h"
 #include "cli/cli.h"
+#include "cli/credentials.h"
 #include <curl/curl.h>
 #include <errno.h>
 #include <pwd.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 static const char *server_url;
+static const char *token_file;	/* --token-file, or NULL */
 static bool patient;
 static int64_t patient_deadline;	/* mono ms; 0 = none */
 
@@ -29,6 +31,31 @@ const char *client_server(void)
 		return server_url;
 	const char *env = getenv("JOBGRID_URL");
 	return env && *env ? env : "http://127.0.0.1:7370";
+}
+
+void client_set_token_file(const char *path)
+{
+	token_file = path;
+}
+
+/* "Authorization: Bearer TOKEN" for this run's server, or "" without a token; a token
+ * source that is broken is said and ends the command (exit 2). */
+static const char *auth_header(void)
+{
+	static char header[TOKEN_TEXT_LEN + 32];
+	static bool done;
+	if (done)
+		return header;
+	char token[TOKEN_TEXT_LEN + 1], err[600];
+	int rc = cred_token_for(client_server(), token_file, token, err, sizeof err);
+	if (rc < 0) {
+		fprintf(stderr, "jobgrid: %s\n", err);
+		exit(EXIT_USAGE);
+	}
+	if (rc > 0)
+		snprintf(header, sizeof header, "Authorization: Bearer %s", token);
+	done = true;
+	return header;
 }
 
 void client_set_patient(int64_t deadline_mono_ms)
@@ -244,6 +271,8 @@ static CURL *new_handle(const char *path, bool stream, struct curl_slist **hdr,
 	snprintf(userh, sizeof userh, "X-Jobgrid-User: %s", user_name());
 	*hdr = curl_slist_append(NULL, "Content-Type: application/json");
 	*hdr = curl_slist_append(*hdr, userh);
+	if (auth_header()[0])
+		*hdr = curl_slist_append(*hdr, auth_header());
 	if (key) {
 		snprintf(keyh, sizeof keyh, "Idempotency-Key: %s", key);
 		*hdr = curl_slist_append(*hdr, keyh);

@@ -15,7 +15,8 @@ static int server_exec(int argc, char **argv);
 
 const struct cli_cmd cli_cmd_server = {
 	"server",
-	"[--listen ADDR:PORT] [--data DIR] [--store URL] [--local-workers N] [--lease D] [--heartbeat D]",
+	"[--listen ADDR:PORT] [--data DIR] [--store URL] [--local-workers N] [--lease D] [--heartbeat D]"
+	" [--auth]",
 	"run the server: the queue, the store, the API",
 	server_exec,
 };
@@ -26,6 +27,7 @@ static void usage(FILE *f)
 		   "                      [--local-workers N] [--local-worker-cores N] [--local-worker-ram MB]\n"
 		   "                      [--local-worker-gpus N] [--lease DURATION] [--heartbeat DURATION]\n"
 		   "                      [--starve-after DURATION] [--config FILE] [--test-clock START]\n"
+		   "                      [--auth]\n"
 		   "  --listen         loopback address to serve the API on (default 127.0.0.1:7370;\n"
 		   "                   [::1]:PORT for IPv6; port 0 picks one); until authentication\n"
 		   "                   and TLS exist, other addresses are refused\n"
@@ -43,7 +45,9 @@ static void usage(FILE *f)
 		   "                   held for it (default 60s)\n"
 		   "  --config         a YAML file of server settings (job-network dependencies:)\n"
 		   "  --test-clock     run on a virtual clock from START (RFC 3339, or now) that moves\n"
-		   "                   only with `jobgrid clock advance|set` (for tests)\n");
+		   "                   only with `jobgrid clock advance|set` (for tests)\n"
+		   "  --auth           every call needs credentials (a token or a login); the first\n"
+		   "                   start writes an admin token to DATA/admin.token (mode 0600)\n");
 }
 
 /* An integer option value in lo..hi into *out; -1 after saying what is wrong. */
@@ -74,6 +78,7 @@ static int parse_opts(int argc, char **argv, struct server_config *o)
 		{"starve-after", required_argument, NULL, 'S'},
 		{"config", required_argument, NULL, 'c'},
 		{"test-clock", required_argument, NULL, 'T'},
+		{"auth", no_argument, NULL, 'A'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	int ch;
@@ -114,6 +119,7 @@ static int parse_opts(int argc, char **argv, struct server_config *o)
 			}
 			break;
 		case 'c': o->config = optarg; break;
+		case 'A': o->auth = true; break;
 		case 'T':
 			if (strcmp(optarg, "now") == 0) {
 				o->test_clock = clock_wall_ms();

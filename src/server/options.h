@@ -3,6 +3,7 @@
  * server_run. Every pointer is borrowed until server_run returns. */
 #ifndef JG_SERVER_OPTIONS_H
 #define JG_SERVER_OPTIONS_H
+#include <stdbool.h>
 #include <stdint.h>
 
 struct server_face;
@@ -16,6 +17,7 @@ struct server_config {
 	int local_workers;	/* workers to start and supervise on this machine */
 	int32_t local_cores, local_ram_mb, local_gpus;	/* each local worker's; -1: a share */
 	int64_t lease_ms, heartbeat_ms, starve_ms;
+	bool auth;		/* --auth: every call needs credentials (SPEC §9) */
 	const struct server_face *face;	/* what serves clients (api/api.h: &api_face) */
 };
 

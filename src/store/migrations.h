@@ -63,6 +63,13 @@ static const char *const store_migrations[] = {
 	/* 7: the submitter's environment, one row per distinct one, jobs pointing at it */
 	"CREATE TABLE envs(id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE) STRICT;"
 	"ALTER TABLE jobs ADD COLUMN submit_env INTEGER;",
+	/* 8: users (an Argon2id hash, "" for none) and bearer tokens (their BLAKE2b hash only;
+	 * times in wall ms, 0 for never / not revoked) */
+	"CREATE TABLE users(name TEXT PRIMARY KEY, role TEXT NOT NULL, hash TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL) STRICT, WITHOUT ROWID;"
+	"CREATE TABLE tokens(id INTEGER PRIMARY KEY, name TEXT NOT NULL, owner TEXT NOT NULL,"
+	" role TEXT NOT NULL, hash BLOB NOT NULL UNIQUE, created_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL, revoked_at INTEGER NOT NULL) STRICT;",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof store_migrations / sizeof store_migrations[0]))
 #endif

@@ -15,6 +15,7 @@ struct worker_config {
 	int64_t grace_ms;	/* between SIGTERM and SIGKILL for a joblet it ends */
 	const char *ram_method;	/* "" (auto), "auto", "cgroup" or "sampling" */
 	const char *spool_dir;	/* where joblets' output waits for the server */
+	const char *token;	/* the worker token sent as Authorization: Bearer, or NULL */
 };
 
 /* How worker_run ended; the CLI turns it into an exit status. */

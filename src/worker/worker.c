@@ -776,6 +776,9 @@ static void worker_free(struct worker *w)
 	free(w->name);
 	free(w->tags);
 	free(w->spool_dir);
+	if (w->auth_header)
+		explicit_bzero(w->auth_header, strlen(w->auth_header));
+	free(w->auth_header);
 	exec_cgroups_cleanup(w, 2000);
 }
 
@@ -795,6 +798,7 @@ static void configure(struct worker *w, const struct worker_config *cfg)
 	w->grace_ms = cfg->grace_ms;
 	snprintf(w->ram_method, sizeof w->ram_method, "%s", cfg->ram_method ? cfg->ram_method : "");
 	w->spool_dir = xstrdup(cfg->spool_dir);
+	w->auth_header = cfg->token ? xasprintf("Authorization: Bearer %s", cfg->token) : NULL;
 }
 
 enum worker_result worker_run(const struct worker_config *cfg)

@@ -144,6 +144,7 @@ struct worker {
 	struct xfer *xfers;		/* transfers in flight (http.c) */
 	bool have_bash;
 	char *spool_dir;		/* owned: --spool, where output waits to be sent */
+	char *auth_header;		/* owned: "Authorization: Bearer …", or NULL */
 };
 
 void worker_run_done(struct worker *w, struct run *r);	/* exec.c → agent */
