@@ -97,20 +97,25 @@ int token_file_read(const char *path, char out[TOKEN_TEXT_LEN + 1], char **err)
 		*err = xasprintf("token file %s: %s", path, strerror(errno));
 		return -1;
 	}
-	size_t len = (size_t)n;
+	const char *why;
+	int rc = token_file_text(buf, (size_t)n, out, &why);
+	sodium_memzero(buf, sizeof buf);
+	if (rc)
+		*err = xasprintf("token file %s: %s", path, why);
+	return rc;
+}
+
+int token_file_text(const char *buf, size_t len, char out[TOKEN_TEXT_LEN + 1], const char **why)
+{
 	if (len > 0 && buf[len - 1] == '\n')
 		len--;
 	if (len > 0 && buf[len - 1] == '\r')
 		len--;
 	unsigned char raw[TOKEN_BYTES];
-	const char *why;
-	if (token_text_parse(buf, len, raw, &why)) {
-		*err = xasprintf("token file %s: %s", path, why);
+	if (token_text_parse(buf, len, raw, why))
 		return -1;
-	}
 	memcpy(out, buf, TOKEN_TEXT_LEN);
 	out[TOKEN_TEXT_LEN] = '\0';
-	sodium_memzero(buf, sizeof buf);
 	return 0;
 }
 

@@ -27,6 +27,9 @@ int bearer_parse(const char *header, unsigned char raw[TOKEN_BYTES], const char 
 /* A file holding one token (a trailing newline allowed), readable by its owner only.
  * 0 with out filled (NUL-terminated), or -1 with *err (malloc'd) naming the file. */
 int token_file_read(const char *path, char out[TOKEN_TEXT_LEN + 1], char **err);
+/* The content of such a file (len bytes read, at most TOKEN_TEXT_LEN + 2 of them) as a
+ * token's text. 0, or -1 with *why (static). */
+int token_file_text(const char *buf, size_t len, char out[TOKEN_TEXT_LEN + 1], const char **why);
 /* Write text to path (mode 0600, replacing it atomically). 0, or -1 with errno. */
 int token_file_write(const char *path, const char *text);
 
