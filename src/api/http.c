@@ -158,7 +158,7 @@ static void send_pending(struct held *held)
 		evhttp_add_header(h, "WWW-Authenticate", c->auth_why
 				  ? "Bearer realm=\"jobgrid\", error=\"invalid_token\""
 				  : "Bearer realm=\"jobgrid\"");
-	if (p->status == 429 && c->retry_after_s > 0) {
+	if ((p->status == 429 || p->status == 503) && c->retry_after_s > 0) {
 		char secs[24];
 		snprintf(secs, sizeof secs, "%d", c->retry_after_s);
 		evhttp_add_header(h, "Retry-After", secs);

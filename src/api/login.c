@@ -107,6 +107,13 @@ static void on_pw(void *arg, bool ok, char *hash)
 void auth_password_then(struct call *c, const char *hash, const char *password,
 			auth_pw_done done, void *ctx, size_t ctx_size)
 {
+	if (hasher_pending(c->srv->ident->hasher) >= HASHER_MAX_PENDING) {
+		sodium_memzero(ctx, ctx_size);
+		free(ctx);
+		c->retry_after_s = 1;
+		call_error(c, ERR_UNAVAILABLE, "", "too many password checks at once: try again");
+		return;
+	}
 	struct pw_wait *w = xcalloc(1, sizeof *w);
 	w->c = c;
 	w->done = done;

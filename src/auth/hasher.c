@@ -25,6 +25,7 @@ struct hasher {
 	struct hjob *todo, *todo_tail;	/* waiting for the thread */
 	struct hjob *done, *done_tail;	/* waiting for the loop */
 	bool stopping;
+	int pending;			/* loop thread: submitted, callback not yet run */
 	struct event *done_ev;
 	char dummy[crypto_pwhash_STRBYTES];	/* a hash of nothing anyone can type */
 };
@@ -104,6 +105,7 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 	pthread_mutex_unlock(&h->mu);
 	for (struct hjob *next; j; j = next) {
 		next = j->next;
+		h->pending--;
 		finish(j);
 	}
 }
@@ -139,6 +141,7 @@ static void submit(struct hasher *h, bool verify, const char *hash, const char *
 	j->hash = verify && hash ? xstrdup(hash) : NULL;
 	j->cb = cb;
 	j->arg = arg;
+	h->pending++;
 	pthread_mutex_lock(&h->mu);
 	push(&h->todo, &h->todo_tail, j);
 	pthread_cond_signal(&h->cv);
@@ -154,6 +157,11 @@ void hasher_verify(struct hasher *h, const char *hash, const char *password, has
 		   void *arg)
 {
 	submit(h, true, hash, password, cb, arg);
+}
+
+int hasher_pending(const struct hasher *h)
+{
+	return h->pending;
 }
 
 void hasher_free(struct hasher *h)

@@ -20,6 +20,10 @@ void hasher_hash(struct hasher *h, const char *password, hasher_cb cb, void *arg
  * costs as long as a known one. */
 void hasher_verify(struct hasher *h, const char *hash, const char *password, hasher_cb cb,
 		   void *arg);
+/* How many jobs are queued or running (loop thread): callers refuse new ones above a
+ * bound, so a flood of logins cannot queue minutes of hashing ahead of everyone. */
+int hasher_pending(const struct hasher *h);
+#define HASHER_MAX_PENDING 32
 /* Wait for the jobs in hand, run their callbacks, stop the thread. NULL is harmless. */
 void hasher_free(struct hasher *h);
 #endif
