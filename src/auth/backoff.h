@@ -11,7 +11,7 @@
 
 #define BACKOFF_FREE 3
 #define BACKOFF_FIRST_MS 1000
-#define BACKOFF_MAX_MS (5 * 60 * 1000)
+#define BACKOFF_MAX_MS 300000LL	/* 5 min */
 #define BACKOFF_KEYS_MAX 100000	/* beyond this, keys idle the longest are forgotten */
 
 struct backoff {

@@ -106,8 +106,9 @@ const char *identity_local_token(struct server *srv)
 	struct identity *id = srv->ident;
 	if (!id->on)
 		return NULL;
-	if (id->local_token_file)
-		return id->local_token_file;
+	/* Checked at every start of a local worker: an admin may have revoked it. */
+	free(id->local_token_file);
+	id->local_token_file = NULL;
 	char *path = xasprintf("%s/local-workers.token", srv->data_dir), *err = NULL;
 	char text[TOKEN_TEXT_LEN + 1];
 	unsigned char raw[TOKEN_BYTES];

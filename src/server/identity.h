@@ -25,8 +25,9 @@ struct identity {
  * credential yet (a first start), issue an admin token into DATA/admin.token (0600).
  * 0, or -1 with *err (malloc'd). */
 int identity_start(struct server *srv, bool on, char **err);
-/* With auth on and local workers to start: the file their token is in (a worker token
- * the server makes and keeps for them across restarts), else NULL. */
+/* With auth on, for a local worker about to start: the file its token is in (a worker
+ * token the server makes and keeps for them across restarts while it is live; a new one
+ * once it is revoked or the file is gone), else NULL. Borrowed until the next call. */
 const char *identity_local_token(struct server *srv);
 void identity_free(struct server *srv);
 
