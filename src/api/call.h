@@ -44,6 +44,9 @@ struct call {
 	const char *body_text;		/* borrowed from the request buffer (NUL-terminated copy) */
 	char *body_copy;		/* owned */
 	struct principal who;		/* the caller: owner of what it adds, its roles */
+	int64_t token_id;		/* the token it called with (POST /v1/logout), or 0 */
+	const char *auth_why;		/* static: why its credentials were refused, or NULL */
+	int retry_after_s;		/* > 0: a 429's Retry-After */
 	char *idem;			/* owned: owner + "\n" + Idempotency-Key, or NULL */
 	bool idem_open;			/* it opened idem's entry: its reply answers it */
 	bool replied, kept;
@@ -61,6 +64,8 @@ void call_error(struct call *c, enum api_error err, const char *field, const cha
  * add them, then call_reply(c, api_error_status(err), body). */
 json_t *call_error_body(enum api_error err, const char *field, const char *message);
 void call_free(struct call *c);
+/* The peer's address as text ("127.0.0.1"), for logs and the login back-off. */
+const char *call_peer(struct call *c);
 const char *call_query(struct call *c, const char *key);
 /* Call cb on every route, for /metrics. */
 void http_route_counters(void (*cb)(void *, const struct route *), void *arg);

@@ -126,8 +126,7 @@ int get_bool(json_t *obj, const char *prefix, const char *key, bool *out, struct
 	return 0;
 }
 
-/* A string member, borrowed from obj; absent → def. */
-static int get_str(json_t *obj, const char *prefix, const char *key, size_t min, size_t max,
+int get_str(json_t *obj, const char *prefix, const char *key, size_t min, size_t max,
 		   const char *def, const char **out, struct derr *e)
 {
 	json_t *v = json_object_get(obj, key);

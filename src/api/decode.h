@@ -58,6 +58,32 @@ int get_int(json_t *obj, const char *prefix, const char *key, int64_t min, int64
 	    int64_t def, int64_t *out, struct derr *e);
 /* Reads a boolean member; absent → false. -1 with e set if it is not true or false. */
 int get_bool(json_t *obj, const char *prefix, const char *key, bool *out, struct derr *e);
+/* A string member of min..max bytes without NUL, borrowed from obj; absent → def. */
+int get_str(json_t *obj, const char *prefix, const char *key, size_t min, size_t max,
+	    const char *def, const char **out, struct derr *e);
 /* Refuse members not in allowed (NULL-terminated). */
 int check_fields(json_t *obj, const char *prefix, const char *const *allowed, struct derr *e);
+
+/* Bodies of the identity endpoints (decode-auth.c). Strings borrow from the body; a
+ * duration ("30d", "12h") becomes ms, 0 when absent or null. */
+struct login_req {
+	const char *user, *password;	/* both NULL: {} (the caller's own identity) */
+	int64_t expires_ms;
+};
+int decode_login(json_t *body, struct login_req *out, struct derr *e);
+struct user_req {
+	const char *name, *password;	/* password NULL: none (the Unix socket only) */
+	unsigned role;			/* ROLE_USER (default) or ROLE_ADMIN */
+};
+int decode_user_add(json_t *body, struct user_req *out, struct derr *e);
+struct password_req {
+	const char *password, *old_password;	/* old_password NULL when not given */
+};
+int decode_password(json_t *body, struct password_req *out, struct derr *e);
+struct token_req {
+	unsigned role;			/* ROLE_WORKER, ROLE_USER or ROLE_ADMIN */
+	const char *name, *user;	/* NULL when not given */
+	int64_t expires_ms;
+};
+int decode_token_create(json_t *body, struct token_req *out, struct derr *e);
 #endif

@@ -50,4 +50,17 @@ void api_shutdown(struct call *c);
 void api_backup(struct call *c);
 void api_healthz(struct call *c);
 void api_metrics(struct call *c);
+/* login.c */
+void api_login(struct call *c);
+void api_logout(struct call *c);
+void api_whoami(struct call *c);
+/* users.c */
+void api_users_list(struct call *c);
+void api_users_add(struct call *c);
+void api_user_delete(struct call *c);
+void api_user_password(struct call *c);
+/* tokens.c */
+void api_tokens_list(struct call *c);
+void api_tokens_create(struct call *c);
+void api_token_revoke(struct call *c);
 #endif

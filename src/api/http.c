@@ -2,10 +2,12 @@
  * commit they depend on, and idempotency keys. */
 #include "api/api.h"
 #include "api/conns.h"
+#include "api/auth.h"
 #include "api/call.h"
 #include "api/decode.h"
 #include "api/handlers.h"
 #include "api/route.h"
+#include "server/identity.h"
 #include "server/listen.h"
 #include "server/persist.h"
 #include "base/clock.h"
@@ -74,6 +76,18 @@ static struct route routes[] = {
 	{"POST", "/v1/backup", api_backup, R_STREAM, ADM, "backup", 0, 0},
 	{"GET", "/healthz", api_healthz, 0, ANY, "healthz", 0, 0},
 	{"GET", "/metrics", api_metrics, 0, ADM, "metrics", 0, 0},
+	/* Logins and tokens answer with a token's text: never kept under an Idempotency-Key
+	 * (the answers are stored), so they are not R_MUTATES. */
+	{"POST", "/v1/login", api_login, 0, ANY, "login", 0, 0},
+	{"POST", "/v1/logout", api_logout, 0, ROLES_TRUSTED, "logout", 0, 0},
+	{"GET", "/v1/whoami", api_whoami, 0, ANY, "whoami", 0, 0},
+	{"GET", "/v1/users", api_users_list, 0, ADM, "users_list", 0, 0},
+	{"POST", "/v1/users", api_users_add, R_MUTATES, ADM, "users_add", 0, 0},
+	{"DELETE", "/v1/users/*", api_user_delete, R_MUTATES, ADM, "user_delete", 0, 0},
+	{"PUT", "/v1/users/*/password", api_user_password, R_MUTATES, USR, "user_password", 0, 0},
+	{"GET", "/v1/tokens", api_tokens_list, 0, USR, "tokens_list", 0, 0},
+	{"POST", "/v1/tokens", api_tokens_create, 0, USR, "tokens_create", 0, 0},
+	{"DELETE", "/v1/tokens/*", api_token_revoke, R_MUTATES, USR, "token_revoke", 0, 0},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -141,6 +155,15 @@ static void send_pending(struct held *held)
 	struct call *c = p->call;
 	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
 	evhttp_add_header(h, "Content-Type", p->ctype);
+	if (p->status == 401)
+		evhttp_add_header(h, "WWW-Authenticate", c->auth_why
+				  ? "Bearer realm=\"jobgrid\", error=\"invalid_token\""
+				  : "Bearer realm=\"jobgrid\"");
+	if ((p->status == 429 || p->status == 503) && c->retry_after_s > 0) {
+		char secs[24];
+		snprintf(secs, sizeof secs, "%d", c->retry_after_s);
+		evhttp_add_header(h, "Retry-After", secs);
+	}
 	if (c->route)
 		c->route->errors += p->status >= 400;
 	/* If the client left, evhttp frees the detached request here. */
@@ -321,11 +344,20 @@ static bool key_valid(const char *k)
 	return true;
 }
 
-/* Parse the body and the identity; -1 after replying with the error. */
-static int prepare(struct call *c)
+const char *call_peer(struct call *c)
 {
-	struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
-	size_t len = evbuffer_get_length(in);
+	struct evhttp_connection *conn = evhttp_request_get_connection(c->req);
+	char *addr = NULL;
+	ev_uint16_t port = 0;
+	if (conn)
+		evhttp_connection_get_peer(conn, &addr, &port);
+	return addr && addr[0] ? addr : "?";
+}
+
+/* Who calls without authentication: as the loopback rule of owner_of says; every caller
+ * is trusted. -1 after replying with the error. */
+static int trusted_caller(struct call *c)
+{
 	const char *user = owner_of(c->req);
 	if (strlen(user) > 64 || !name_valid(user, 64)) {
 		call_error(c, ERR_BAD_REQUEST, "X-Jobgrid-User",
@@ -333,7 +365,19 @@ static int prepare(struct call *c)
 		return -1;
 	}
 	c->who.name = intern(user);
-	c->who.roles = ROLES_TRUSTED;	/* no authentication: every caller is trusted */
+	c->who.roles = ROLES_TRUSTED;
+	return 0;
+}
+
+/* Parse the body and the identity; -1 after replying with the error. */
+static int prepare(struct call *c)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
+	size_t len = evbuffer_get_length(in);
+	if (c->srv->ident->on)
+		auth_identify(c);	/* what the credentials prove; X-Jobgrid-User is not read */
+	else if (trusted_caller(c))
+		return -1;
 	const char *key = evhttp_find_header(evhttp_request_get_input_headers(c->req),
 					     "Idempotency-Key");
 	if (key && (c->route->flags & R_MUTATES)) {
@@ -427,10 +471,10 @@ static void dispatch(struct server *srv, struct call *c)
 {
 	if (!(c->who.roles & c->route->roles)) {
 		if (c->who.roles == ROLE_ANON)
-			call_error(c, ERR_UNAUTHORIZED, "", NULL);
+			auth_refuse(c, ERR_UNAUTHORIZED, c->auth_why ? c->auth_why
+					: "no credentials");
 		else
-			call_error(c, ERR_FORBIDDEN, "", "%s may not call %s %s", c->who.name,
-				   c->route->method, c->route->pattern);
+			auth_refuse(c, ERR_FORBIDDEN, "your role does not allow this");
 		return;
 	}
 	struct idem_entry *ie = c->idem ? idem_find(&srv->idem, c->idem) : NULL;

@@ -25,6 +25,7 @@
 struct sse_client {
 	struct call *call;		/* owned */
 	int64_t seq;			/* only this job's events; 0 = all */
+	bool admin;			/* also gets the auth.* events */
 	struct sse_client *next, *prev;
 };
 
@@ -119,6 +120,7 @@ void api_events(struct call *c)
 	struct sse_client *s = xcalloc(1, sizeof *s);
 	s->call = c;
 	s->seq = seq;
+	s->admin = c->who.roles & ROLE_ADMIN;
 	s->next = c->srv->api->sse;
 	if (s->next)
 		s->next->prev = s;
@@ -136,10 +138,12 @@ void stream_publish(struct server *srv, json_t *events)
 		char *msg = xasprintf("event: %s\ndata: %s\n\n",
 				      json_string_value(json_object_get(e, "event")), data);
 		int64_t seq = json_integer_value(json_object_get(e, "seq"));
+		/* Refusals name users and addresses: admins' business only. */
+		bool admin_only = strncmp(json_string_value(json_object_get(e, "event")), "auth.", 5) == 0;
 		for (struct sse_client *s = srv->api->sse, *next; s; s = next) {
 			/* s may be dropped below; next is a different, live client. */
 			next = s->next; // NOLINT(clang-analyzer-unix.Malloc)
-			if (s->seq && s->seq != seq)
+			if ((s->seq && s->seq != seq) || (admin_only && !s->admin))
 				continue;
 			if (backlog(s->call) > STREAM_MAX_BACKLOG)
 				sse_drop(srv, s);	/* too slow: it reconnects and re-reads state */

@@ -81,8 +81,7 @@ int cli_job_action(const struct cli_cmd *cmd, int argc, char **argv, const char 
 			force = true;
 			break;
 		case OPT_JSON: json = true; break;
-		case OPT_SERVER: client_set_server(optarg); break;
-		case OPT_CA: client_set_ca(optarg); break;
+		CLI_COMMON_CASES;
 		case 'h': return cli_help(cmd);
 		default: return cli_usage(cmd);
 		}

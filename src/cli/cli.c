@@ -11,7 +11,8 @@ extern const struct cli_cmd cli_cmd_add, cli_cmd_status, cli_cmd_list, cli_cmd_s
 	cli_cmd_events, cli_cmd_workers, cli_cmd_drain, cli_cmd_shutdown, cli_cmd_backup,
 	cli_cmd_server, cli_cmd_worker, cli_cmd_limit, cli_cmd_deploy, cli_cmd_undeploy,
 	cli_cmd_joblist, cli_cmd_jobinfo, cli_cmd_run, cli_cmd_defcheck, cli_cmd_script,
-	cli_cmd_plan, cli_cmd_pause, cli_cmd_resume, cli_cmd_clock, cli_cmd_login, cli_cmd_logout;
+	cli_cmd_plan, cli_cmd_pause, cli_cmd_resume, cli_cmd_clock, cli_cmd_login, cli_cmd_logout,
+	cli_cmd_user, cli_cmd_passwd, cli_cmd_token;
 
 static const struct cli_cmd *const cli_table[] = {
 	&cli_cmd_add, &cli_cmd_status, &cli_cmd_list, &cli_cmd_show, &cli_cmd_log,
@@ -20,7 +21,7 @@ static const struct cli_cmd *const cli_table[] = {
 	&cli_cmd_joblist, &cli_cmd_jobinfo, &cli_cmd_run, &cli_cmd_plan, &cli_cmd_pause,
 	&cli_cmd_resume, &cli_cmd_clock, &cli_cmd_defcheck, &cli_cmd_script, &cli_cmd_drain,
 	&cli_cmd_shutdown, &cli_cmd_backup, &cli_cmd_server, &cli_cmd_worker, &cli_cmd_login,
-	&cli_cmd_logout,
+	&cli_cmd_logout, &cli_cmd_user, &cli_cmd_passwd, &cli_cmd_token,
 };
 #define NCMDS (sizeof cli_table / sizeof cli_table[0])
 
@@ -98,8 +99,8 @@ static int help(int argc, char **argv)
 	return cmd ? cli_help(cmd) : EXIT_USAGE;
 }
 
-/* Global options before the command: --server URL (or =URL), --ca FILE and --json go to the command
- * as if written after its name; --version and --help are answered here. *n counts the
+/* Global options before the command: --server URL (or =URL), --ca FILE, --token-file F
+ * and --json go to the command as if written after its name; --version and --help are answered here. *n counts the
  * words taken into out (room for argc of them). Returns -1 to go on, else an exit. */
 static int globals(int argc, char **argv, int *at, char **out, int *n)
 {
@@ -114,14 +115,15 @@ static int globals(int argc, char **argv, int *at, char **out, int *n)
 			return EXIT_OK;
 		}
 		if (strcmp(a, "--json") == 0 || strncmp(a, "--server=", 9) == 0 ||
-		    strncmp(a, "--ca=", 5) == 0) {
+		    strncmp(a, "--ca=", 5) == 0 || strncmp(a, "--token-file=", 13) == 0) {
 			out[(*n)++] = argv[*at];
-		} else if ((strcmp(a, "--server") == 0 || strcmp(a, "--ca") == 0) && *at + 1 < argc) {
+		} else if ((strcmp(a, "--server") == 0 || strcmp(a, "--ca") == 0 ||
+			    strcmp(a, "--token-file") == 0) && *at + 1 < argc) {
 			out[(*n)++] = argv[(*at)++];
 			out[(*n)++] = argv[*at];
 		} else {
 			fprintf(stderr, "jobgrid: %s: before the command only --server URL, --ca FILE,"
-					" --json, --version and --help are read\n", a);
+					" --token-file F, --json, --version and --help are read\n", a);
 			return EXIT_USAGE;
 		}
 	}

@@ -38,10 +38,16 @@ int cli_usage(const struct cli_cmd *cmd);	/* the usage alone on stderr; EXIT_USA
 int cli_help(const struct cli_cmd *cmd);	/* usage on stdout; EXIT_OK */
 
 /* Options every client command accepts, for getopt_long tables. */
-enum { OPT_SERVER = 1000, OPT_JSON, OPT_HELP, OPT_CA };
+enum { OPT_SERVER = 1000, OPT_JSON, OPT_HELP, OPT_CA, OPT_TOKEN_FILE };
 #define CLI_COMMON_OPTS                                                                      \
 	{"server", required_argument, NULL, OPT_SERVER}, {"json", no_argument, NULL, OPT_JSON}, \
+		{"token-file", required_argument, NULL, OPT_TOKEN_FILE},                     \
 		{"help", no_argument, NULL, 'h'}, {"ca", required_argument, NULL, OPT_CA}
+/* The cases of a getopt switch for the common options that go to the client (client.h). */
+#define CLI_COMMON_CASES                                                                     \
+	case OPT_SERVER: client_set_server(optarg); break;                                  \
+	case OPT_CA: client_set_ca(optarg); break;                                          \
+	case OPT_TOKEN_FILE: client_set_token_file(optarg); break
 
 /* Values of options, checked: on error print "jobgrid CMD: --OPT: rule, got 'V'" and
  * return -1. */

@@ -7,6 +7,7 @@
 #include "base/xalloc.h"
 #include "cli/cli.h"
 #include "tls/trust.h"
+#include "cli/credentials.h"
 #include <curl/curl.h>
 #include <errno.h>
 #include <pwd.h>
@@ -20,6 +21,7 @@ static const char *ca_flag;	/* --ca FILE, or NULL: $JOBGRID_CA */
 static const char *bearer;	/* a token to send, or NULL */
 static struct trust trust;	/* how the server is trusted, set up by the first request */
 static bool trust_ready;
+static const char *token_file;	/* --token-file, or NULL */
 static bool patient;
 static int64_t patient_deadline;	/* mono ms; 0 = none */
 
@@ -75,6 +77,29 @@ static int trust_setup(void)
 	trust_ready = true;
 	atexit(trust_cleanup);
 	return EXIT_OK;
+void client_set_token_file(const char *path)
+{
+	token_file = path;
+}
+
+/* "Authorization: Bearer TOKEN" for this run's server, or "" without a token; a token
+ * source that is broken is said and ends the command (exit 2). */
+static const char *auth_header(void)
+{
+	static char header[TOKEN_TEXT_LEN + 32];
+	static bool done;
+	if (done)
+		return header;
+	char token[TOKEN_TEXT_LEN + 1], err[600];
+	int rc = cred_token_for(client_server(), token_file, token, err, sizeof err);
+	if (rc < 0) {
+		fprintf(stderr, "jobgrid: %s\n", err);
+		exit(EXIT_USAGE);
+	}
+	if (rc > 0)
+		snprintf(header, sizeof header, "Authorization: Bearer %s", token);
+	done = true;
+	return header;
 }
 
 void client_set_patient(int64_t deadline_mono_ms)
@@ -309,9 +334,11 @@ static CURL *new_handle(const char *path, bool stream, struct curl_slist **hdr,
 		snprintf(keyh, sizeof keyh, "Idempotency-Key: %s", key);
 		*hdr = curl_slist_append(*hdr, keyh);
 	}
-	if (bearer) {
+	if (bearer) {	/* a token the command names (logout's) goes before the usual one */
 		snprintf(authh, sizeof authh, "Authorization: Bearer %s", bearer);
 		*hdr = curl_slist_append(*hdr, authh);
+	} else if (auth_header()[0]) {
+		*hdr = curl_slist_append(*hdr, auth_header());
 	}
 	CURL *h = handle_for(stream);
 	curl_easy_setopt(h, CURLOPT_URL, url);

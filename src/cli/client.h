@@ -1,5 +1,5 @@
 /* The HTTP client every CLI command uses: the server URL (--server or JOBGRID_URL), the
- * user header, an Idempotency-Key per state-changing request reused on every retry, the
+ * credentials (Authorization: Bearer, cli/credentials.h), the user header, an Idempotency-Key per state-changing request reused on every retry, the
  * retry policy, and the mapping of failures to exit statuses (cli.h) and to messages in
  * jobgrid's own words.
  *
@@ -21,6 +21,9 @@
 /* The server URL for this run: set by --server, else $JOBGRID_URL, else the default. */
 void client_set_server(const char *url);
 const char *client_server(void);
+/* --token-file F: the token to send (else $JOBGRID_TOKEN, else the tokens file's line for
+ * the server: cli/credentials.h). */
+void client_set_token_file(const char *path);
 
 /* The CA file the server's certificate must verify against: --ca FILE, else $JOBGRID_CA;
  * without one an https:// server is trusted by the fingerprint pinned at `jobgrid login`

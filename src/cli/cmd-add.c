@@ -239,8 +239,7 @@ static int parse(int argc, char **argv, struct add_opts *o)
 		case O_ENV_NONE: o->env_none = true; break;
 		case O_ENV_KEEP: o->env_keep = optarg; break;
 		case OPT_JSON: o->json = true; break;
-		case OPT_SERVER: client_set_server(optarg); break;
-		case OPT_CA: client_set_ca(optarg); break;
+		CLI_COMMON_CASES;
 		case 'h': return 1;
 		default:
 			rc = jobopts_parse(&cli_cmd_add, ch, optarg, o->tmpl);

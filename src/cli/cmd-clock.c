@@ -42,8 +42,7 @@ static int clock_args(int argc, char **argv, bool *json, const char **verb, cons
 			*value = argv[optind++];
 			break;
 		case OPT_JSON: *json = true; break;
-		case OPT_SERVER: client_set_server(optarg); break;
-		case OPT_CA: client_set_ca(optarg); break;
+		CLI_COMMON_CASES;
 		case 'h': return cli_help(&cli_cmd_clock) + 1000;
 		default: return cli_usage(&cli_cmd_clock);
 		}

@@ -47,8 +47,7 @@ static int events_exec(int argc, char **argv)
 		switch (ch) {
 		case 'j': job = optarg; break;
 		case OPT_JSON: break;
-		case OPT_SERVER: client_set_server(optarg); break;
-		case OPT_CA: client_set_ca(optarg); break;
+		CLI_COMMON_CASES;
 		case 'h': return cli_help(&cli_cmd_events);
 		default: return cli_usage(&cli_cmd_events);
 		}

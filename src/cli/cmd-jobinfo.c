@@ -75,8 +75,7 @@ static int jobinfo_exec(int argc, char **argv)
 		switch (ch) {
 		case 'd': detail = true; break;
 		case OPT_JSON: json = true; break;
-		case OPT_SERVER: client_set_server(optarg); break;
-		case OPT_CA: client_set_ca(optarg); break;
+		CLI_COMMON_CASES;
 		case 'h': return cli_help(&cli_cmd_jobinfo);
 		default: return cli_usage(&cli_cmd_jobinfo);
 		}

@@ -58,8 +58,7 @@ static int limit_args(int argc, char **argv, bool *json, const char **name, cons
 				*n = argv[optind++];	/* a number, negative ones too */
 			break;
 		case OPT_JSON: *json = true; break;
-		case OPT_SERVER: client_set_server(optarg); break;
-		case OPT_CA: client_set_ca(optarg); break;
+		CLI_COMMON_CASES;
 		case 'h': return cli_help(&cli_cmd_limit) + 1000;
 		default: return cli_usage(&cli_cmd_limit);
 		}

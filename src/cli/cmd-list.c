@@ -137,8 +137,7 @@ static int list_exec(int argc, char **argv)
 			break;
 		case 'O': q.oldest = true; break;
 		case OPT_JSON: json = true; break;
-		case OPT_SERVER: client_set_server(optarg); break;
-		case OPT_CA: client_set_ca(optarg); break;
+		CLI_COMMON_CASES;
 		case 'h': return cli_help(&cli_cmd_list);
 		default: return cli_usage(&cli_cmd_list);
 		}

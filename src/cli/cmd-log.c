@@ -133,8 +133,7 @@ static int log_exec(int argc, char **argv)
 		switch (ch) {
 		case 'f': follow = true; break;
 		case OPT_JSON: json = true; break;
-		case OPT_SERVER: client_set_server(optarg); break;
-		case OPT_CA: client_set_ca(optarg); break;
+		CLI_COMMON_CASES;
 		case 'h': return cli_help(&cli_cmd_log);
 		default: return cli_usage(&cli_cmd_log);
 		}

@@ -204,8 +204,7 @@ static int login_exec(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_JSON: json = true; break;
-		case OPT_SERVER: client_set_server(optarg); break;
-		case OPT_CA: client_set_ca(optarg); break;
+		CLI_COMMON_CASES;
 		case 'u': user = optarg; break;
 		case 'p': pw_stdin = true; break;
 		case 'h': return cli_help(&cli_cmd_login);

@@ -49,8 +49,7 @@ static int mod_exec(int argc, char **argv)
 		case 't': bad = cli_duration(&cli_cmd_mod, "time", optarg, &v); if (!bad) json_object_set_new(body, "time_ms", json_integer(v)); break;
 		case 'D': bad = cli_duration(&cli_cmd_mod, "retry-delay", optarg, &v); if (!bad) json_object_set_new(body, "retry_delay_ms", json_integer(v)); break;
 		case OPT_JSON: json = true; break;
-		case OPT_SERVER: client_set_server(optarg); break;
-		case OPT_CA: client_set_ca(optarg); break;
+		CLI_COMMON_CASES;
 		case 'h': json_decref(body); return cli_help(&cli_cmd_mod);
 		default: bad = jobopts_parse(&cli_cmd_mod, ch, optarg, body) != 0;
 		}

@@ -37,7 +37,6 @@ static void usage(FILE *f)
 		   "  --tls-cert, --tls-key\n"
 		   "                   serve HTTPS with this PEM certificate (then its chain) and key\n"
 		   "  --insecure-no-tls  serve plain HTTP beyond loopback (warned at every start)\n"
-		   "  --auth           every caller authenticates (on loopback off unless given)\n"
 		   "  --max-connections  clients connected at once (default 1024); more are closed\n"
 		   "  --header-timeout a new connection's first request must arrive in time (10s)\n"
 		   "  --idle-timeout   a connection silent this long is closed (default 120s)\n"
@@ -55,7 +54,10 @@ static void usage(FILE *f)
 		   "                   held for it (default 60s)\n"
 		   "  --config         a YAML file of server settings (job-network dependencies:)\n"
 		   "  --test-clock     run on a virtual clock from START (RFC 3339, or now) that moves\n"
-		   "                   only with `jobgrid clock advance|set` (for tests)\n");
+		   "                   only with `jobgrid clock advance|set` (for tests)\n"
+		   "  --auth           every call needs credentials (a token or a login; on loopback\n"
+		   "                   off unless given); the first start writes an admin token to\n"
+		   "                   DATA/admin.token (mode 0600)\n");
 }
 
 /* An integer option value in lo..hi into *out; -1 after saying what is wrong. */

@@ -4,6 +4,7 @@
 #include "base/xalloc.h"
 #include "cli/cli.h"
 #include "core/job.h"
+#include "auth/token.h"
 #include "worker/config.h"
 #include "worker/spool.h"
 #include <errno.h>
@@ -20,10 +21,13 @@ const struct cli_cmd cli_cmd_worker = {
 	"worker",
 	"[--server URL[,URL…]] [--name NODE] [--cores N] [--ram MB] [--gpus N] [--tag K=V]…\n"
 	"            [--idle-exit SECS] [--grace D] [--ram-method auto|cgroup|sampling]\n"
-	"            [--spool DIR] [--run-as-owner] [--ca FILE]\n"
+	"            [--spool DIR] [--run-as-owner] [--ca FILE] [--token-file F]\n"
 	"            --ca: an https:// server's certificate must verify against this CA file\n"
 	"            (also $JOBGRID_CA); without it, the fingerprint `jobgrid login` pinned\n"
 	"            for that URL\n"
+	"            --token-file: a file holding the worker token (mode 0600); else\n"
+	"            $JOBGRID_TOKEN, which the worker removes from its environment so its\n"
+	"            joblets do not see it\n"
 	"            --spool: where joblets' output waits until the server has it (default\n"
 	"            /var/tmp; files there are unlinked at once and vanish with the worker)\n"
 	"            --name: the node name (default the host name), one live worker's at a\n"
@@ -44,6 +48,7 @@ struct worker_opts {
 	struct worker_config cfg;
 	char host[256];		/* the default node name */
 	char *name, *spool_dir, *tags;
+	char token[TOKEN_TEXT_LEN + 1];	/* the worker token, or "" */
 	char ram_method[16];
 };
 
@@ -93,6 +98,34 @@ static int check_spool(const char *dir)
 	return 0;
 }
 
+/* The worker token: --token-file, else $JOBGRID_TOKEN, which is then removed from the
+ * environment: joblets inherit the worker's, and must not hold its credentials. */
+static int read_token(struct worker_opts *o, const char *token_file)
+{
+	const char *env = getenv("JOBGRID_TOKEN");
+	char *err = NULL;
+	const char *why;
+	unsigned char raw[TOKEN_BYTES];
+	int rc = 0;
+	if (token_file) {
+		if (token_file_read(token_file, o->token, &err) != 0) {
+			fprintf(stderr, "jobgrid worker: --token-file: %s\n", err);
+			free(err);
+			rc = -1;
+		}
+	} else if (env && *env) {
+		if (token_text_parse(env, strlen(env), raw, &why) != 0) {
+			fprintf(stderr, "jobgrid worker: JOBGRID_TOKEN: %s\n", why);
+			rc = -1;
+		} else {
+			snprintf(o->token, sizeof o->token, "%s", env);
+		}
+	}
+	unsetenv("JOBGRID_TOKEN");
+	o->cfg.token = o->token[0] ? o->token : NULL;
+	return rc;
+}
+
 static void opts_free(struct worker_opts *o)
 {
 	for (int i = 0; i < o->cfg.nurls; i++)
@@ -131,11 +164,12 @@ static int parse_opts(struct worker_opts *o, int argc, char **argv)
 		{"ram-method", required_argument, NULL, 'M'}, {"spool", required_argument, NULL, 'S'},
 		{"run-as-owner", no_argument, NULL, 'O'},
 		{"ca", required_argument, NULL, 'C'},
+		{"token-file", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	const struct cli_cmd *cmd = &cli_cmd_worker;
 	struct worker_config *c = &o->cfg;
-	const char *server = getenv("JOBGRID_URL");
+	const char *server = getenv("JOBGRID_URL"), *token_file = NULL;
 	json_t *tags = json_object();
 	long long v = 0;
 	int ch, bad = 0;
@@ -171,6 +205,7 @@ static int parse_opts(struct worker_opts *o, int argc, char **argv)
 			break;
 		case 'S': free(o->spool_dir); o->spool_dir = xstrdup(optarg); break;
 		case 'O': c->run_as_owner = true; break;
+		case 'T': token_file = optarg; break;
 		case 'h': json_decref(tags); cli_help(cmd); return 1;
 		default: bad = 1;
 		}
@@ -182,7 +217,7 @@ static int parse_opts(struct worker_opts *o, int argc, char **argv)
 		c->ca_from = "JOBGRID_CA";
 	}
 	if (!bad)
-		bad = check_opts(o, argc, argv, server);
+		bad = check_opts(o, argc, argv, server) || read_token(o, token_file);
 	if (json_object_size(tags))
 		c->tags = o->tags = json_dumps(tags, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(tags);

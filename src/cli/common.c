@@ -1,4 +1,5 @@
-/* Option parsing shared by the commands that take only --server, --json and -h. */
+/* Option parsing shared by the commands that take only the common options (--server,
+ * --token-file, --json) and -h. */
 #include "cli/cli.h"
 #include <sys/resource.h>
 #include "cli/client.h"
@@ -14,8 +15,7 @@ int cli_simple_opts(const struct cli_cmd *cmd, int argc, char **argv, bool *json
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_JSON: *json = true; break;
-		case OPT_SERVER: client_set_server(optarg); break;
-		case OPT_CA: client_set_ca(optarg); break;
+		CLI_COMMON_CASES;
 		case 'h': return cli_help(cmd) + 1000;	/* handled: caller returns EXIT_OK */
 		default: return cli_usage(cmd);
 		}

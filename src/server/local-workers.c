@@ -10,6 +10,7 @@
  * they are not its children, so each node name runs once. On a clean shutdown or a drain
  * they stop and report their joblets before the server exits. */
 #include "server/local-workers.h"
+#include "server/identity.h"
 #include "server/child.h"
 #include "server/server.h"
 #include "server/local-registry.h"
@@ -199,6 +200,7 @@ static void spawn(struct local_worker *lw)
 	snprintf(spool, sizeof spool, "%s/spool", srv->data_dir);
 	if (mkdir(spool, 0700) != 0 && errno != EEXIST)
 		log_warn("cannot create %s for local workers' output: %s", spool, strerror(errno));
+	const char *token = identity_local_token(srv);
 	/* Signals stay blocked until the child has reset the server's handlers. */
 	sigset_t old;
 	spawn_block_signals(&old);
@@ -213,9 +215,20 @@ static void spawn(struct local_worker *lw)
 		 * worker. */
 		if (devnull < 0 || dup2(devnull, 0) < 0 || spawn_cloexec_from(3) != 0)
 			_exit(127);
+		/* With authentication on, the worker token is read from a file only the
+		 * server's user can read: never on a command line, where ps shows it. */
 		char *argv[] = {exe, "worker", "--server", lw->e.url, "--name", lw->e.name,
 				"--cores", cores, "--ram", ram, "--gpus", gpus, "--spool", spool,
-				srv->tls_ca_file ? "--ca" : NULL, srv->tls_ca_file, NULL};
+				NULL, NULL, NULL, NULL, NULL};
+		int n = 14;
+		if (srv->tls_ca_file) {
+			argv[n++] = "--ca";
+			argv[n++] = srv->tls_ca_file;
+		}
+		if (token) {
+			argv[n++] = "--token-file";
+			argv[n++] = (char *)token;
+		}
 		execv(exe, argv);
 		_exit(127);
 	}

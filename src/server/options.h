@@ -3,6 +3,7 @@
  * server_run. Every pointer is borrowed until server_run returns. */
 #ifndef JG_SERVER_OPTIONS_H
 #define JG_SERVER_OPTIONS_H
+#include <stdbool.h>
 #include <stdint.h>
 
 struct server_face;

@@ -149,6 +149,19 @@ void persist_idem_answer(struct server *srv, const char *key, int32_t status, co
 	server_mark_dirty(srv);
 }
 
+void persist_notice(struct server *srv, json_t *e)
+{
+	if (!srv->face->listening(srv)) {
+		json_decref(e);
+		return;
+	}
+	struct batch *b = server_batch(srv);
+	if (b->events == NULL)
+		b->events = json_array();
+	json_array_append_new(b->events, e);
+	server_mark_dirty(srv);
+}
+
 void persist_idem_load(void *arg, const char *owner, const char *key, int32_t status,
 		       const char *body, int64_t at)
 {

@@ -3,6 +3,7 @@
 #ifndef JG_PERSIST_H
 #define JG_PERSIST_H
 #include "core/sched.h"
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +17,9 @@ void persist_output(struct server *srv, int64_t attempt, int64_t seq, int64_t at
 /* The first reply to key ("owner\nkey"), kept for resends in the table and the store. */
 void persist_idem_answer(struct server *srv, const char *key, int32_t status,
 			 const char *body);
+/* An event that belongs to no job (e, taken), sent with the turn's other events to
+ * those who listen (`auth.refused` goes to admins only: api/stream.c). */
+void persist_notice(struct server *srv, json_t *e);
 /* Forget the answers older than before (wall ms). */
 void persist_idem_prune(struct server *srv, int64_t before);
 /* The store's loader of kept answers (arg: the server). */

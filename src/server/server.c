@@ -7,6 +7,7 @@
 #include "server/listen.h"
 #include "tls/tls.h"
 #include "server/local-registry.h"
+#include "server/identity.h"
 #include "server/local-workers.h"
 #include "server/network.h"
 #include "server/persist.h"
@@ -409,6 +410,7 @@ static void write_url_file(struct server *srv)
 static void server_free(struct server *srv)
 {
 	srv->face->closing(srv);
+	identity_free(srv);	/* its hasher's last answers go into the last batch */
 	if (srv->cur && srv->cur->sb.n && srv->store) {
 		srv->cur->sb.user = srv->cur;
 		srv->inflight++;
@@ -528,6 +530,11 @@ enum server_result server_run(const struct server_config *config)
 	}
 	/* Re-evaluating gates may change rows: they go in the first batch. */
 	srv->flush_ev = event_new(srv->base, -1, 0, on_flush, srv);
+	if (identity_start(srv, o.auth, &err)) {
+		log_error("cannot start authentication: %s", err);
+		free(err);
+		return start_failed(srv, listen_fd, bound, SERVER_FAILED);
+	}
 	sched_load_done(&srv->sched, server_now(srv), clock_mono_ms());
 	if (network_start(srv, &err)) {
 		log_error("cannot restore the job networks: %s", err);
@@ -578,9 +585,9 @@ enum server_result server_run(const struct server_config *config)
 		log_warn("--insecure-no-tls: serving plain HTTP beyond loopback: passwords, tokens"
 			 " and job output cross the network unencrypted");
 	char lease[32], hb[32];
-	log_info("listening on %s (data %s, lease %s, heartbeat %s)", srv->url, o.data,
-		 clock_format_duration(o.lease_ms, lease, sizeof lease),
-		 clock_format_duration(o.heartbeat_ms, hb, sizeof hb));
+	log_info("listening on %s (data %s, lease %s, heartbeat %s, authentication %s)", srv->url,
+		 o.data, clock_format_duration(o.lease_ms, lease, sizeof lease),
+		 clock_format_duration(o.heartbeat_ms, hb, sizeof hb), o.auth ? "on" : "off");
 	local_workers_start(srv, o.local_workers, o.local_cores, o.local_ram_mb, o.local_gpus);
 	char exe[4096];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);

@@ -27,6 +27,7 @@ struct child_call;
 struct script_q;
 struct net_plan;
 struct network;
+struct identity;
 
 /* What the loop asks of the face that serves clients (api/api.h: api_face). Every hook is
  * called on the loop thread. */
@@ -78,6 +79,7 @@ struct server {
 	int nlocal;
 	bool locals_started;		/* local_workers_start ran: the registry file is ours */
 	struct idem_table idem;		/* Idempotency-Key answers (idem.h) */
+	struct identity *ident;		/* owned: users, tokens, --auth (identity.h) */
 	struct imap defs;		/* imap_hash_str(name) → chain of struct def_entry (registry.c) */
 	/* The test clock (--test-clock): wall ms that move only when told to; 0 = the real
 	 * clock. Leases stay on the real monotonic clock: workers are real processes. */

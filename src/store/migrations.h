@@ -66,6 +66,13 @@ static const char *const store_migrations[] = {
 	/* 8: the local account an attempt's process ran as, as its worker reported it (NULL:
 	 * not reported, not started, or a row written before) */
 	"ALTER TABLE attempts ADD COLUMN run_as TEXT;",
+	/* 9: users (an Argon2id hash, "" for none) and bearer tokens (their BLAKE2b hash only;
+	 * times in wall ms, 0 for never / not revoked) */
+	"CREATE TABLE users(name TEXT PRIMARY KEY, role TEXT NOT NULL, hash TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL) STRICT, WITHOUT ROWID;"
+	"CREATE TABLE tokens(id INTEGER PRIMARY KEY, name TEXT NOT NULL, owner TEXT NOT NULL,"
+	" role TEXT NOT NULL, hash BLOB NOT NULL UNIQUE, created_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL, revoked_at INTEGER NOT NULL) STRICT;",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof store_migrations / sizeof store_migrations[0]))
 #endif

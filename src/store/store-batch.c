@@ -53,6 +53,9 @@ void store_batch_clear(struct store_batch *b)
 			free(r->u.idem.key);
 			free(r->u.idem.body);
 			break;
+		case REC_USER:
+			free(r->u.user.hash);
+			break;
 		default:
 			break;
 		}

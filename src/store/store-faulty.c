@@ -138,10 +138,17 @@ static void faulty_close(struct store *st)
 	free(st);
 }
 
+static int faulty_load_auth(struct store *st, store_user_cb user, store_token_cb token,
+			    void *arg, char **err)
+{
+	return inner_of(st)->vt->load_auth(inner_of(st), user, token, arg, err);
+}
+
 static const struct store_vt faulty_vt = {
 	.load = faulty_load,
 	.load_defs = faulty_load_defs,
 	.load_net = faulty_load_net,
+	.load_auth = faulty_load_auth,
 	.read_net = faulty_read_net,
 	.start = faulty_start,
 	.submit = faulty_submit,

@@ -22,7 +22,7 @@
 enum { ST_JOB_INS, ST_JOB_UPD, ST_JOB_DEL, ST_JOBLETS_DEL, ST_ATTEMPTS_DEL, ST_OUTPUT_DEL,
        ST_JOBLET, ST_ATTEMPT, ST_OUTPUT, ST_IDEM, ST_IDEM_PRUNE, ST_LIMIT,
        ST_DEF, ST_DEF_UNDEPLOY, ST_NET_RUN, ST_NET_DROP, ST_NET_PAUSE, ST_NET_RESUME,
-       ST_ENV_PUT, ST_ENV_ID, ST__N };
+       ST_ENV_PUT, ST_ENV_ID, ST_USER, ST_USER_DEL, ST_TOKEN, ST__N };
 
 static const char *const stmt_sql[ST__N] = {
 	[ST_JOB_INS] = "INSERT OR REPLACE INTO jobs(seq, owner, name, grp, req_group, cmd, cwd,"
@@ -59,6 +59,10 @@ static const char *const stmt_sql[ST__N] = {
 	[ST_NET_RESUME] = "DELETE FROM net_paused WHERE name=?1",
 	[ST_ENV_PUT] = "INSERT INTO envs(text) VALUES(?1) ON CONFLICT(text) DO NOTHING",
 	[ST_ENV_ID] = "SELECT id FROM envs WHERE text=?1",
+	[ST_USER] = "INSERT OR REPLACE INTO users(name, role, hash, created_at) VALUES(?1,?2,?3,?4)",
+	[ST_USER_DEL] = "DELETE FROM users WHERE name=?1",
+	[ST_TOKEN] = "INSERT OR REPLACE INTO tokens(id, name, owner, role, hash, created_at,"
+		" expires_at, revoked_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
 };
 
 struct sqlite_store {
@@ -168,6 +172,8 @@ struct loader {
 	store_idem_cb idem;
 	store_def_cb def;
 	store_net_cb net;
+	store_user_cb user;
+	store_token_cb token;
 	void *arg;			/* for the callbacks */
 	char row[96];			/* the row being read, for messages: "job 12" */
 	char why[600];			/* what is wrong with it */
@@ -415,6 +421,46 @@ static int net_row(struct loader *l, sqlite3_stmt *st)
 			return -1;
 	}
 	return l->net(l->arg, id, run, paused, l->why, sizeof l->why);
+}
+
+static int user_row(struct loader *l, sqlite3_stmt *st)
+{
+	snprintf(l->row, sizeof l->row, "user '%.60s'", col_text(st, 0));
+	if (!col_nonempty(l, st, 0) || !col_nonempty(l, st, 1))
+		return -1;
+	struct store_user_row row = {col_text(st, 0), col_text(st, 1), col_text(st, 2),
+				     sqlite3_column_int64(st, 3)};
+	return l->user(l->arg, &row, l->why, sizeof l->why);
+}
+
+static int token_row(struct loader *l, sqlite3_stmt *st)
+{
+	int64_t id, created, expires, revoked;
+	snprintf(l->row, sizeof l->row, "token %lld", (long long)sqlite3_column_int64(st, 0));
+	if (!col_in(l, st, 0, 1, INT64_MAX, &id) || !col_nonempty(l, st, 2) ||
+	    !col_nonempty(l, st, 3) || !col_in(l, st, 5, 0, INT64_MAX, &created) ||
+	    !col_in(l, st, 6, 0, INT64_MAX, &expires) || !col_in(l, st, 7, 0, INT64_MAX, &revoked))
+		return -1;
+	if (sqlite3_column_type(st, 4) != SQLITE_BLOB || sqlite3_column_bytes(st, 4) != 32) {
+		snprintf(l->why, sizeof l->why, "hash is not 32 bytes");
+		return -1;
+	}
+	struct store_token_row row = {id, created, expires, revoked, col_text(st, 1),
+				      col_text(st, 2), col_text(st, 3), sqlite3_column_blob(st, 4)};
+	return l->token(l->arg, &row, l->why, sizeof l->why);
+}
+
+static int sqlite_load_auth(struct store *st, store_user_cb user, store_token_cb token,
+			    void *arg, char **err)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)st;
+	struct loader l = {.ss = ss, .db = ss->wdb, .user = user, .token = token, .arg = arg};
+	int rc = read_table(&l, "users", "SELECT name, role, hash, created_at FROM users"
+			    " ORDER BY name", user_row, err) ||
+		 read_table(&l, "tokens", "SELECT id, name, owner, role, hash, created_at,"
+			    " expires_at, revoked_at FROM tokens ORDER BY id", token_row, err);
+	ss->load_failed = ss->load_failed || rc != 0;
+	return rc;
 }
 
 static int sqlite_load(struct store *st, struct sched *s, store_idem_cb idem, void *arg,
@@ -691,6 +737,27 @@ static int write_rec(struct sqlite_store *ss, const struct rec *r)
 		sqlite3_bind_text(ss->stmts[which], 1, r->u.net.name, -1, SQLITE_STATIC);
 		return run_stmt(ss, which);
 	}
+	case REC_USER:
+		st = ss->stmts[ST_USER];
+		sqlite3_bind_text(st, 1, r->u.user.name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, r->u.user.role, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, r->u.user.hash, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, r->u.user.created_at);
+		return run_stmt(ss, ST_USER);
+	case REC_USER_DEL:
+		sqlite3_bind_text(ss->stmts[ST_USER_DEL], 1, r->u.user.name, -1, SQLITE_STATIC);
+		return run_stmt(ss, ST_USER_DEL);
+	case REC_TOKEN:
+		st = ss->stmts[ST_TOKEN];
+		sqlite3_bind_int64(st, 1, r->u.token.id);
+		sqlite3_bind_text(st, 2, r->u.token.name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, r->u.token.owner, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, r->u.token.role, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 5, r->u.token.hash, 32, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 6, r->u.token.created_at);
+		sqlite3_bind_int64(st, 7, r->u.token.expires_at);
+		sqlite3_bind_int64(st, 8, r->u.token.revoked_at);
+		return run_stmt(ss, ST_TOKEN);
 	case REC_LIMIT:
 		st = ss->stmts[ST_LIMIT];
 		sqlite3_bind_text(st, 1, r->u.limit.name, -1, SQLITE_STATIC);
@@ -991,6 +1058,7 @@ static const struct store_vt sqlite_vt = {
 	.load = sqlite_load,
 	.load_defs = sqlite_load_defs,
 	.load_net = sqlite_load_net,
+	.load_auth = sqlite_load_auth,
 	.read_net = sqlite_read_net,
 	.start = sqlite_start,
 	.submit = sqlite_submit,

@@ -1,5 +1,6 @@
-/* The store interface: durable rows for jobs, joblets, attempts, output and idempotency
- * keys, behind a table of functions so a PostgreSQL backend can stand beside SQLite.
+/* The store interface: durable rows for jobs, joblets, attempts, output, idempotency
+ * keys, users and tokens (hashes only), behind a table of functions so a PostgreSQL backend can stand beside SQLite.
+ *
  *
  * Writes are asynchronous and grouped: the server collects the records of one loop turn
  * into a batch and submits it; the backend's writer thread commits every submitted batch
@@ -21,7 +22,7 @@ struct sched;
 
 enum rec_kind { REC_JOB, REC_JOB_STATE, REC_JOB_DEL, REC_JOBLET, REC_ATTEMPT, REC_OUTPUT, REC_IDEM,
 		REC_IDEM_PRUNE, REC_LIMIT, REC_DEF, REC_DEF_UNDEPLOY, REC_NET_RUN, REC_NET_DROP,
-		REC_NET_PAUSE };
+		REC_NET_PAUSE, REC_USER, REC_USER_DEL, REC_TOKEN };
 
 struct rec_job {	/* REC_JOB inserts all; REC_JOB_STATE updates the mutable part */
 	int64_t seq;
@@ -85,6 +86,20 @@ struct rec_net {	/* REC_NET_RUN: id + run; REC_NET_DROP: id; REC_NET_PAUSE: name
 	bool paused;
 };
 
+struct rec_user {	/* REC_USER inserts or replaces; REC_USER_DEL: name only */
+	const char *name;	/* borrowed (interned) */
+	const char *role;	/* static: "admin" or "user" */
+	char *hash;		/* owned: crypto_pwhash_str text, "" for none */
+	int64_t created_at;
+};
+
+struct rec_token {	/* inserts or replaces (a revocation rewrites the row) */
+	int64_t id, created_at, expires_at, revoked_at;	/* 0: never / not revoked */
+	const char *name, *owner;	/* borrowed (interned) */
+	const char *role;	/* static: "admin", "user" or "worker" */
+	unsigned char hash[32];	/* BLAKE2b of the token; the token itself is never stored */
+};
+
 struct rec {
 	enum rec_kind kind;
 	union {
@@ -96,6 +111,8 @@ struct rec {
 		struct rec_limit limit;
 		struct rec_def def;
 		struct rec_net net;
+		struct rec_user user;
+		struct rec_token token;
 		int64_t prune_before;	/* REC_IDEM_PRUNE: wall ms */
 	} u;
 };
@@ -167,6 +184,22 @@ typedef void (*store_backup_cb)(void *arg, int rc, int64_t bytes, const char *er
 typedef int (*store_net_cb)(void *arg, int64_t id, const char *run, const char *paused,
 			    char *why, size_t whylen);
 
+/* Stored users and tokens, handed to the server at start; every text borrowed for the
+ * call. 0, or -1 with why (whylen bytes) when the row cannot be taken: the read stops. */
+struct store_user_row {
+	const char *name, *role, *hash;
+	int64_t created_at;
+};
+struct store_token_row {
+	int64_t id, created_at, expires_at, revoked_at;
+	const char *name, *owner, *role;
+	const unsigned char *hash;	/* 32 bytes */
+};
+typedef int (*store_user_cb)(void *arg, const struct store_user_row *row, char *why,
+			     size_t whylen);
+typedef int (*store_token_cb)(void *arg, const struct store_token_row *row, char *why,
+			      size_t whylen);
+
 /* Loaded idempotency keys, handed to the server at start. */
 typedef void (*store_idem_cb)(void *arg, const char *owner, const char *key, int32_t status,
 			      const char *body, int64_t at);
@@ -182,6 +215,9 @@ struct store_vt {
 	int (*load_defs)(struct store *st, store_def_cb cb, void *arg, char **err);
 	/* Every stored network run, by id, then every paused definition (synchronous). */
 	int (*load_net)(struct store *st, store_net_cb cb, void *arg, char **err);
+	/* Every stored user, then every token, by name and id (synchronous). */
+	int (*load_auth)(struct store *st, store_user_cb user, store_token_cb token, void *arg,
+			 char **err);
 	/* Stored network runs planned in [from, to), on the read connection (for `plan` of
 	 * days the planner no longer holds). */
 	int (*read_net)(struct store *st, int64_t from, int64_t to, store_net_cb cb, void *arg,

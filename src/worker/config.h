@@ -21,6 +21,7 @@ struct worker_config {
 	const char *spool_dir;	/* where joblets' output waits for the server */
 	bool run_as_owner;	/* run each joblet as the local account named like its owner
 				 * (the worker must run as root) */
+	const char *token;	/* the worker token sent as Authorization: Bearer, or NULL */
 };
 
 /* How worker_run ended; the CLI turns it into an exit status. */

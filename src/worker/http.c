@@ -175,6 +175,8 @@ static void post(struct worker *w, const char *path, char *body, size_t len, con
 	snprintf(type, sizeof type, "Content-Type: %s", ctype);
 	x->hdr = curl_slist_append(NULL, type);
 	x->hdr = curl_slist_append(x->hdr, "Expect:");	/* no 100-continue round trip */
+	if (w->auth_header)
+		x->hdr = curl_slist_append(x->hdr, w->auth_header);
 	curl_easy_setopt(x->h, CURLOPT_URL, url);
 	curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, x->hdr);
 	curl_easy_setopt(x->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);

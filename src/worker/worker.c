@@ -787,6 +787,9 @@ static void worker_free(struct worker *w)
 	free(w->tags);
 	free(w->spool_dir);
 	free(w->user);
+	if (w->auth_header)
+		explicit_bzero(w->auth_header, strlen(w->auth_header));
+	free(w->auth_header);
 	exec_cgroups_cleanup(w, 2000);
 }
 
@@ -830,6 +833,7 @@ static int configure(struct worker *w, const struct worker_config *cfg)
 	w->spool_dir = xstrdup(cfg->spool_dir);
 	w->run_as_owner = cfg->run_as_owner;
 	w->user = own_account();
+	w->auth_header = cfg->token ? xasprintf("Authorization: Bearer %s", cfg->token) : NULL;
 	return rc;
 }
 

@@ -154,6 +154,7 @@ struct worker {
 	char *spool_dir;		/* owned: --spool, where output waits to be sent */
 	bool run_as_owner;		/* --run-as-owner: joblets run as their owner's account */
 	char *user;			/* owned: the worker's own account name ("uid N" if none) */
+	char *auth_header;		/* owned: "Authorization: Bearer …", or NULL */
 };
 
 void worker_run_done(struct worker *w, struct run *r);	/* exec.c → agent */

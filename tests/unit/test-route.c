@@ -126,27 +126,45 @@ Test(route, an_unknown_path_is_404)
 	}
 }
 
-/* Every route says who may call it (SPEC §9). Only the health check is open to callers
- * without credentials, workers never reach users' routes nor users the workers', and what
- * changes the server for everyone (deploy, limits, clock, drain, shutdown, backup) is for
- * admins alone. */
+/* Every route says who may call it (SPEC §9). Only the health check, logging in and
+ * asking who you are are open to callers without credentials; logging out is for anyone
+ * with a token; workers never reach users' routes nor users the workers'; and what
+ * changes the server for everyone (deploy, limits, clock, drain, shutdown, backup, users)
+ * is for admins alone. */
+static bool is(const struct route *r, const char *method, const char *pattern)
+{
+	return strcmp(r->method, method) == 0 && strcmp(r->pattern, pattern) == 0;
+}
+
 static void check_roles(void *arg, const struct route *r)
 {
 	(void)arg;
 	unsigned users = ROLE_USER | ROLE_ADMIN;
+	bool open = strcmp(r->pattern, "/healthz") == 0 || is(r, "POST", "/v1/login") ||
+		    is(r, "GET", "/v1/whoami");
 	cr_assert(r->roles != 0, "%s %s admits nobody", r->method, r->pattern);
-	cr_assert((r->roles & ROLE_ANON) == 0 || strcmp(r->pattern, "/healthz") == 0,
-		  "%s %s is open to anonymous callers", r->method, r->pattern);
+	cr_assert((r->roles & ROLE_ANON) == 0 || open, "%s %s is open to anonymous callers",
+		  r->method, r->pattern);
+	if (open) {
+		cr_assert_eq(r->roles, ROLE_ANON | ROLES_TRUSTED, "%s %s is open", r->method, r->pattern);
+		return;
+	}
+	if (is(r, "POST", "/v1/logout")) {
+		cr_assert_eq(r->roles, ROLES_TRUSTED, "any token may log itself out");
+		return;
+	}
 	bool worker = strncmp(r->pattern, "/v1/attempts/", 13) == 0 ||
 		      (strncmp(r->pattern, "/v1/workers", 11) == 0 && strcmp(r->method, "GET") != 0);
 	if (worker)
 		cr_assert_eq(r->roles, ROLE_WORKER, "%s %s is a worker's route", r->method, r->pattern);
-	else if (strcmp(r->pattern, "/healthz") != 0)
+	else
 		cr_assert((r->roles & ROLE_WORKER) == 0, "%s %s admits workers", r->method, r->pattern);
 	bool admin_only = strncmp(r->pattern, "/v1/drain", 9) == 0 ||
 			  strncmp(r->pattern, "/v1/shutdown", 12) == 0 ||
 			  strncmp(r->pattern, "/v1/backup", 10) == 0 ||
 			  strcmp(r->pattern, "/metrics") == 0 ||
+			  (strncmp(r->pattern, "/v1/users", 9) == 0 &&
+			   strstr(r->pattern, "/password") == NULL) ||
 			  (strcmp(r->method, "GET") != 0 &&
 			   (strncmp(r->pattern, "/v1/limits", 10) == 0 ||
 			    strncmp(r->pattern, "/v1/clock", 9) == 0 ||
@@ -154,7 +172,7 @@ static void check_roles(void *arg, const struct route *r)
 			     strstr(r->pattern, "/runs") == NULL)));
 	if (admin_only)
 		cr_assert_eq(r->roles, ROLE_ADMIN, "%s %s is for admins alone", r->method, r->pattern);
-	else if (!worker && strcmp(r->pattern, "/healthz") != 0)
+	else if (!worker)
 		cr_assert_eq(r->roles, users, "%s %s is for users (their own things) and admins",
 			     r->method, r->pattern);
 }

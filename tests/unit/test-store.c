@@ -3,6 +3,7 @@
  * a store with a newer schema is refused, and a store written by every earlier schema
  * version (tests/unit/data/schema-N.sql) upgrades with every row. */
 #include "base/intern.h"
+#include "base/xalloc.h"
 #include "core/opts.h"
 #include "core/sched.h"
 #include "store/migrations.h"
@@ -874,6 +875,21 @@ static int seen_net(void *arg, int64_t id, const char *run, const char *paused, 
 	return 0;
 }
 
+static int seen_user(void *arg, const struct store_user_row *row, char *why, size_t whylen)
+{
+	seen_add(arg, "user %s %s %s %lld\n", row->name, row->role, row->hash[0] ? row->hash : "-",
+		 (long long)row->created_at);
+	return 0;
+}
+
+static int seen_token(void *arg, const struct store_token_row *row, char *why, size_t whylen)
+{
+	seen_add(arg, "token %lld %s %s %s %02x..%02x %lld %lld %lld\n", (long long)row->id,
+		 row->name, row->owner, row->role, row->hash[0], row->hash[31],
+		 (long long)row->created_at, (long long)row->expires_at, (long long)row->revoked_at);
+	return 0;
+}
+
 static void seen_job(struct seen *w, struct store *st, const struct job *j)
 {
 	seen_add(w, "job %lld %s %s %s %s %s|%s|%s env=%s submit_env=%s", (long long)j->seq,
@@ -920,6 +936,7 @@ static void load_seen(struct seen *w, int64_t njobs)
 	seen_add(w, "\n");
 	cr_assert_eq(st->vt->load_defs(st, seen_def, w, &err), 0, "%s", err ? err : "");
 	cr_assert_eq(st->vt->load_net(st, seen_net, w, &err), 0, "%s", err ? err : "");
+	cr_assert_eq(st->vt->load_auth(st, seen_user, seen_token, w, &err), 0, "%s", err ? err : "");
 	sched_load_done(&s, 1795413700000, 1000);
 	cr_assert_eq(s.njobs, njobs);
 	for (int64_t seq = 1; seq <= njobs; seq++) {
@@ -960,6 +977,13 @@ static void expected_seen(struct seen *w, int v)
 			 "\"ended_at\":0,\"state\":0,\"origin\":0,\"deps_ok\":false,\"check\":false,"
 			 "\"job\":0,\"reason\":\"planned for its start time\",\"over\":{\"mode\":0,"
 			 "\"repeat\":0,\"pred_force\":0,\"succ_force\":0}}\npaused gone\n");
+	if (v >= 8)
+		seen_add(w, "user alice admin $argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHRzb21lc2FsdA"
+			 "$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g 1795413600000\n"
+			 "user bob user - 1795413601000\n"
+			 "token 1 admin admin admin 01..01 1795413600000 0 0\n"
+			 "token 2 ci bob user 02..02 1795413601000 1795500000000 1795413602000\n"
+			 "token 3 melt melt worker 03..03 1795413602000 0 0\n");
 	const char *senv = v >= 7 ? "{\"HOME\":\"/home/alice\",\"LANG\":\"C.UTF-8\"}" : "-";
 	seen_add(w, "job 1 alice hello reports - /home/alice|sh -c 'echo hello; echo world'|done"
 		 " env={\"GREETING\":\"hi\"} submit_env=%s 1/0/0 0 prio 5 retries 0/3 created"
@@ -1047,4 +1071,39 @@ ParameterizedTest(int *version, store, schema_upgrades, .init = setup, .fini = t
 	cr_assert_not_null(limit_line);
 	cr_assert_eq(strncmp(again.text, got.text, (size_t)(limit_line - got.text)), 0,
 		     "schema %d: the old rows read back as before the write:\n%s", v, again.text);
+}
+
+/* Users and tokens (migration 9) on a store made by the version before it (schema 8): the
+ * tables appear, and a user, a replaced user, a deleted user and a revoked token are
+ * written and read back; the token's hash is kept, never its text. */
+Test(store, users_and_tokens_on_a_store_from_before_them, .init = setup, .fini = teardown)
+{
+	char *rows = read_fixture(8);
+	store_at_schema(8, rows);
+	free(rows);
+	char *err = NULL;
+	struct store *st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st, "%s", err ? err : "");
+	struct store_batch b = {0};
+	struct rec_user *u = &store_batch_add(&b, REC_USER)->u.user;
+	*u = (struct rec_user){intern("carol"), "user", xstrdup("$argon2id$old"), 1795413700000};
+	u = &store_batch_add(&b, REC_USER)->u.user;
+	*u = (struct rec_user){intern("carol"), "admin", xstrdup("$argon2id$new"), 1795413700000};
+	u = &store_batch_add(&b, REC_USER)->u.user;
+	*u = (struct rec_user){intern("dave"), "user", xstrdup(""), 1795413700001};
+	store_batch_add(&b, REC_USER_DEL)->u.user.name = intern("dave");
+	struct rec_token *k = &store_batch_add(&b, REC_TOKEN)->u.token;
+	*k = (struct rec_token){.id = 7, .created_at = 1795413700000, .name = intern("login"),
+				.owner = intern("carol"), .role = "admin"};
+	memset(k->hash, 0xab, sizeof k->hash);
+	k = &store_batch_add(&b, REC_TOKEN)->u.token;	/* its revocation rewrites the row */
+	*k = (struct rec_token){.id = 7, .created_at = 1795413700000, .revoked_at = 1795413800000,
+				.name = intern("login"), .owner = intern("carol"), .role = "admin"};
+	memset(k->hash, 0xab, sizeof k->hash);
+	st = commit_and_reopen(st, &b);
+	struct seen got = {""};
+	cr_assert_eq(st->vt->load_auth(st, seen_user, seen_token, &got, &err), 0, "%s", err ? err : "");
+	cr_assert_str_eq(got.text, "user carol admin $argon2id$new 1795413700000\n"
+			 "token 7 login carol admin ab..ab 1795413700000 0 1795413800000\n");
+	st->vt->close(st);
 }
