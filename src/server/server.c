@@ -394,6 +394,7 @@ static void server_free(struct server *srv)
 	event_base_free(srv->base);
 	free(srv->data_dir);
 	free(srv->url);
+	free(srv->unix_url);
 	free(srv);
 	intern_free_all();
 }
@@ -505,7 +506,8 @@ enum server_result server_run(const struct server_config *config)
 	}
 	write_url_file(srv);
 	char lease[32], hb[32];
-	log_info("listening on %s (data %s, lease %s, heartbeat %s)", srv->url, o.data,
+	log_info("listening on %s and %s (data %s, lease %s, heartbeat %s)", srv->url,
+		 srv->unix_url ? srv->unix_url : "no socket", o.data,
 		 clock_format_duration(o.lease_ms, lease, sizeof lease),
 		 clock_format_duration(o.heartbeat_ms, hb, sizeof hb));
 	local_workers_start(srv, o.local_workers, o.local_cores, o.local_ram_mb, o.local_gpus);
@@ -514,9 +516,10 @@ enum server_result server_run(const struct server_config *config)
 	exe[n > 0 ? n : 0] = '\0';
 	fprintf(stderr, "jobgrid server is up at %s — API under %s/v1, metrics at %s/metrics\n"
 			"  in another terminal:  export JOBGRID_URL=%s\n"
+			"  (local accounts, known without a password: JOBGRID_URL=%s)\n"
 			"  add a job:            %s add -- echo hello\n"
 			"  watch it:             %s status; %s list; %s log ID\n",
-		srv->url, srv->url, srv->url, srv->url, n > 0 ? exe : "jobgrid", n > 0 ? exe : "jobgrid",
+		srv->url, srv->url, srv->url, srv->url, srv->unix_url ? srv->unix_url : "-", n > 0 ? exe : "jobgrid", n > 0 ? exe : "jobgrid",
 		n > 0 ? exe : "jobgrid", n > 0 ? exe : "jobgrid");
 	run_tick(srv);
 	event_base_dispatch(srv->base);

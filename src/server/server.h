@@ -91,6 +91,7 @@ struct server {
 	int64_t drain_deadline_mono;
 	char *data_dir;			/* owned */
 	char *url;			/* owned: http:// and the address bound (set by the face) */
+	char *unix_url;			/* owned: unix:DATA/jobgrid.sock (set by the face) */
 	uint64_t submitted, commits, committed_recs, jobs_added, attempts_started;
 };
 
