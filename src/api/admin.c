@@ -30,14 +30,14 @@ static int live_workers(const struct sched *s)
 	return n;
 }
 
-/* Per group, why its waiting and ready joblets are not running: the reason of each
+/* Per group, why the caller's waiting and ready joblets are not running: the reason of each
  * job's first joblet in each of those states, counted for all of them in that state. */
-static json_t *waiting_reasons(const struct sched *s, int64_t now)
+static json_t *waiting_reasons(const struct sched *s, const struct principal *who, int64_t now)
 {
 	json_t *by_group = json_object();
 	for (int64_t seq = 1; seq < s->next_seq && seq < s->jobs_cap; seq++) {
 		const struct job *j = s->jobs[seq];
-		if (j == NULL || jl_state_final(j->state))
+		if (j == NULL || jl_state_final(j->state) || !principal_owns(who, j->owner))
 			continue;
 		for (int st = JS_WAITING; st <= JS_READY; st++) {
 			if (j->counts[st] == 0)
@@ -81,14 +81,10 @@ static json_t *waiting_reasons(const struct sched *s, int64_t now)
 	return out;
 }
 
-void api_stats(struct call *c)
+/* Every job's counts, by state and by group, from the scheduler's running totals. */
+static json_t *all_counts(const struct sched *s, json_t **groups, json_int_t *njobs)
 {
-	struct server *srv = c->srv;
-	/* Reasons cost a look at every waiting job: only for those who ask (status does). */
-	const char *r = call_query(c, "reasons");
-	bool reasons = r && strcmp(r, "0") != 0;
-	struct sched *s = &srv->sched;
-	json_t *groups = json_object();
+	*groups = json_object();
 	for (size_t i = 0; i < s->groups.cap; i++) {
 		/* The map is keyed by the interned group string's address. */
 		const char *g = (const char *)(uintptr_t)s->groups.slots[i].key; // NOLINT(performance-no-int-to-ptr)
@@ -99,13 +95,55 @@ void api_stats(struct call *c)
 		for (int st = 0; st < JS__N; st++)
 			total += gc->by_state[st];
 		if (total > 0)
-			json_object_set_new(groups, g, counts_object(gc->by_state));
+			json_object_set_new(*groups, g, counts_object(gc->by_state));
 	}
+	*njobs = (json_int_t)s->njobs;
+	return counts_object(s->totals.by_state);
+}
+
+/* The counts of the jobs who owns (a user's stats): summed over their jobs, so that
+ * nobody learns how much others run. */
+static json_t *own_counts(const struct sched *s, const struct principal *who, json_t **groups,
+			  json_int_t *njobs)
+{
+	int32_t totals[JS__N] = {0};
+	*groups = json_object();
+	*njobs = 0;
+	for (int64_t seq = 1; seq < s->next_seq && seq < s->jobs_cap; seq++) {
+		const struct job *j = s->jobs[seq];
+		if (j == NULL || !principal_owns(who, j->owner))
+			continue;
+		(*njobs)++;
+		json_t *g = json_object_get(*groups, j->group);
+		if (g == NULL) {
+			g = json_object();
+			json_object_set_new(*groups, j->group, g);
+		}
+		for (int st = 0; st < JS__N; st++) {
+			totals[st] += j->counts[st];
+			json_int_t n = json_integer_value(json_object_get(g, jl_state_name(st)));
+			json_object_set_new(g, jl_state_name(st), json_integer(n + j->counts[st]));
+		}
+	}
+	return counts_object(totals);
+}
+
+void api_stats(struct call *c)
+{
+	struct server *srv = c->srv;
+	/* Reasons cost a look at every waiting job: only for those who ask (status does). */
+	const char *r = call_query(c, "reasons");
+	bool reasons = r && strcmp(r, "0") != 0;
+	struct sched *s = &srv->sched;
+	json_t *groups;
+	json_int_t njobs;
+	json_t *joblets = c->who.roles & ROLE_ADMIN ? all_counts(s, &groups, &njobs)
+						    : own_counts(s, &c->who, &groups, &njobs);
 	call_reply(c, 200,
-		   json_pack("{s:o, s:o, s:o, s:i, s:I, s:b, s:I, s:I}", "joblets",
-			     counts_object(s->totals.by_state), "groups", groups, "waiting",
-			     reasons ? waiting_reasons(s, server_now(srv)) : json_object(), "workers",
-			     live_workers(s), "jobs", (json_int_t)s->njobs, "draining", srv->draining,
+		   json_pack("{s:o, s:o, s:o, s:i, s:I, s:b, s:I, s:I}", "joblets", joblets,
+			     "groups", groups, "waiting",
+			     reasons ? waiting_reasons(s, &c->who, server_now(srv)) : json_object(),
+			     "workers", live_workers(s), "jobs", njobs, "draining", srv->draining,
 			     "commits", (json_int_t)srv->commits, "uptime_ms",
 			     (json_int_t)(clock_mono_ms() - srv->started_mono)));
 }

@@ -4,6 +4,7 @@
 #ifndef JG_API_H
 #define JG_API_H
 #include "server/server.h"
+#include "server/unix-listen.h"
 #include <event2/http.h>
 
 struct parked;
@@ -11,8 +12,10 @@ struct sse_client;
 struct log_follower;
 
 struct api {
-	struct evhttp *http;		/* owned */
-	struct conns *conns;		/* owned: the connections (conns.h) */
+	struct evhttp *http;		/* owned: TCP (--listen) */
+	struct conns *conns;		/* owned: the TCP connections (conns.h) */
+	struct evhttp *http_unix;	/* owned: DATA/jobgrid.sock, callers known by uid */
+	struct unix_listener unix_sock;	/* its file, removed at stop */
 	struct event *keepalive_ev;	/* owned: the streams' keep-alive comments */
 	struct parked *parked;		/* list of parked reserves */
 	struct sse_client *sse;		/* list */

@@ -13,6 +13,7 @@
 
 struct server;
 struct call;
+struct job;
 typedef void (*route_fn)(struct call *c);
 
 enum route_flags {
@@ -67,6 +68,9 @@ void call_free(struct call *c);
 /* The peer's address as text ("127.0.0.1"), for logs and the login back-off. */
 const char *call_peer(struct call *c);
 const char *call_query(struct call *c, const char *key);
+/* The job id names (server_find_job) if the caller may see it, else NULL: another user's
+ * job is, to a user, a job that does not exist (SPEC §9), so callers answer both alike. */
+struct job *call_find_job(struct call *c, const char *id, int32_t *idx_out);
 /* Call cb on every route, for /metrics. */
 void http_route_counters(void (*cb)(void *, const struct route *), void *arg);
 #endif

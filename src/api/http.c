@@ -8,6 +8,7 @@
 #include "api/handlers.h"
 #include "api/route.h"
 #include "server/identity.h"
+#include "auth/peer.h"
 #include "server/listen.h"
 #include "server/persist.h"
 #include "base/clock.h"
@@ -128,6 +129,16 @@ void call_free(struct call *c)
 const char *call_query(struct call *c, const char *key)
 {
 	return evhttp_find_header(&c->query, key);
+}
+
+struct job *call_find_job(struct call *c, const char *id, int32_t *idx_out)
+{
+	struct job *j = server_find_job(c->srv, id, idx_out);
+	if (j && principal_owns(&c->who, j->owner))
+		return j;
+	if (idx_out)
+		*idx_out = -1;
+	return NULL;
 }
 
 static const char *status_reason(int status)
@@ -354,6 +365,20 @@ const char *call_peer(struct call *c)
 	return addr && addr[0] ? addr : "?";
 }
 
+/* The caller on the Unix socket: the account the kernel says is at the other end, never
+ * a header. 0, or -1 after replying 401. */
+static int identify_peer(struct call *c, struct evhttp_connection *conn)
+{
+	char why[300];
+	int fd = (int)bufferevent_getfd(evhttp_connection_get_bufferevent(conn));
+	if (peer_principal(fd, &c->who, why, sizeof why) == 0)
+		return 0;
+	log_warn("refused %s %s on %s: %s", c->route->method, c->route->pattern,
+		 c->srv->api->unix_sock.path, why);
+	call_error(c, ERR_UNAUTHORIZED, "", "%s", why);
+	return -1;
+}
+
 /* Who calls without authentication: as the loopback rule of owner_of says; every caller
  * is trusted. -1 after replying with the error. */
 static int trusted_caller(struct call *c)
@@ -365,8 +390,24 @@ static int trusted_caller(struct call *c)
 		return -1;
 	}
 	c->who.name = intern(user);
-	c->who.roles = ROLES_TRUSTED;
+	c->who.roles = ROLES_TRUSTED;	/* no authentication: every caller is trusted */
 	return 0;
+}
+
+/* Set c->who: a Unix socket caller by its peer credentials; with --auth, what the
+ * credentials prove (X-Jobgrid-User is not read); else the trusted caller of owner_of.
+ * -1 after replying with the error. */
+static int identify(struct call *c)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(c->req);
+	const struct sockaddr *sa = conn ? evhttp_connection_get_addr(conn) : NULL;
+	if (sa && sa->sa_family == AF_UNIX)
+		return identify_peer(c, conn);
+	if (c->srv->ident->on) {
+		auth_identify(c);
+		return 0;
+	}
+	return trusted_caller(c);
 }
 
 /* Parse the body and the identity; -1 after replying with the error. */
@@ -374,9 +415,7 @@ static int prepare(struct call *c)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
 	size_t len = evbuffer_get_length(in);
-	if (c->srv->ident->on)
-		auth_identify(c);	/* what the credentials prove; X-Jobgrid-User is not read */
-	else if (trusted_caller(c))
+	if (identify(c))
 		return -1;
 	const char *key = evhttp_find_header(evhttp_request_get_input_headers(c->req),
 					     "Idempotency-Key");
@@ -507,16 +546,47 @@ static void dispatch(struct server *srv, struct call *c)
 	}
 }
 
+/* An evhttp serving the route table; both listeners get the same limits. */
+static struct evhttp *http_new(struct server *srv)
+{
+	struct evhttp *h = evhttp_new(srv->base);
+	evhttp_set_allowed_methods(h, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PATCH |
+				      EVHTTP_REQ_DELETE | EVHTTP_REQ_PUT | EVHTTP_REQ_HEAD);
+	evhttp_set_max_body_size(h, MAX_BODY);
+	evhttp_set_max_headers_size(h, (ev_ssize_t)64 * 1024);
+	evhttp_set_timeout(h, 120);
+	evhttp_set_gencb(h, on_request, srv);
+	return h;
+}
+
+/* The Unix socket beside the TCP port: its own evhttp, so that what the TCP side wraps
+ * its connections in (TLS) never applies to it. */
+static int unix_start(struct server *srv, char **err)
+{
+	bool too_long = false;
+	int fd = unix_listen(srv->data_dir, &srv->api->unix_sock, &too_long, err);
+	if (fd < 0 && too_long) {	/* TCP still serves: a warning, not a refusal */
+		log_warn("%s; serving on TCP only", *err);
+		free(*err);
+		*err = NULL;
+		return 0;
+	}
+	if (fd < 0)
+		return -1;
+	srv->api->http_unix = http_new(srv);
+	if (evhttp_accept_socket_with_handle(srv->api->http_unix, fd) == NULL) {
+		*err = xasprintf("cannot listen on %s: %s", srv->api->unix_sock.path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	srv->unix_url = xasprintf("unix:%s", srv->api->unix_sock.path);
+	return 0;
+}
+
 int http_start(struct server *srv, int fd, const char *bound, char **err)
 {
-	srv->api->http = evhttp_new(srv->base);
-	evhttp_set_allowed_methods(srv->api->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PATCH |
-						      EVHTTP_REQ_DELETE | EVHTTP_REQ_PUT |
-						      EVHTTP_REQ_HEAD);
-	evhttp_set_max_body_size(srv->api->http, MAX_BODY);
-	evhttp_set_max_headers_size(srv->api->http, (ev_ssize_t)64 * 1024);
-	srv->api->conns = conns_start(srv, srv->api->http);
-	evhttp_set_gencb(srv->api->http, on_request, srv);
+	srv->api->http = http_new(srv);
+	srv->api->conns = conns_start(srv, srv->api->http);	/* TLS, the cap, the timeouts */
 	int one = 1;
 	/* Without it every small reply waits for the peer's delayed ACK (DECISIONS pitfall 1). */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -533,7 +603,7 @@ int http_start(struct server *srv, int fd, const char *bound, char **err)
 		host = "[::1]";
 	srv->url = xasprintf("%s://%s%s", srv->tls ? "https" : "http", host,
 			     host == bound ? "" : strrchr(bound, ':'));
-	return 0;
+	return unix_start(srv, err);
 }
 
 void http_stop(struct server *srv)
@@ -544,4 +614,8 @@ void http_stop(struct server *srv)
 	if (srv->api->http)
 		evhttp_free(srv->api->http);
 	srv->api->http = NULL;
+	if (srv->api->http_unix)
+		evhttp_free(srv->api->http_unix);
+	srv->api->http_unix = NULL;
+	unix_listen_remove(&srv->api->unix_sock);
 }

@@ -6,11 +6,12 @@
 #include "server/server.h"
 #include "api/decode.h"
 #include "base/xalloc.h"
+#include <stdio.h>
 #include <string.h>
 
 static struct job *job_param(struct call *c)
 {
-	struct job *j = server_find_job(c->srv, c->params[0], NULL);
+	struct job *j = call_find_job(c, c->params[0], NULL);
 	if (j == NULL)
 		call_error(c, ERR_NOT_FOUND, "id", "no job %s", c->params[0]);
 	return j;
@@ -21,13 +22,31 @@ static void reply_derr(struct call *c, const struct derr *e)
 	call_error(c, e->err, e->field, "%s", e->message);
 }
 
-/* Dependencies of items [from, n): jobs that exist, no cycle. Replies on failure. */
+/* Jobs x waits for that the caller may not see: refused as absent, with sched_check's
+ * words for a job that does not exist (SPEC §9: no existence leak). 0, or -1 with why. */
+static int deps_visible(struct call *c, const struct job_ext *x, char *buf, size_t len,
+			const char **field)
+{
+	for (int32_t i = 0; x && i < x->ndeps; i++) {
+		const struct job *d = sched_job(&c->srv->sched, x->deps[i].seq);
+		if (d && !principal_owns(&c->who, d->owner)) {
+			*field = dep_type_name(x->deps[i].type);
+			snprintf(buf, len, "no job %lld", (long long)x->deps[i].seq);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Dependencies of items [from, n): jobs that exist and the caller sees, no cycle. Replies
+ * on failure. */
 static int check_batch(struct call *c, struct job_req *reqs, size_t n, size_t from)
 {
 	for (size_t i = from; i < n; i++) {
 		char why[600], f[80];
 		const char *field = "";
-		if (sched_check(&c->srv->sched, &reqs[i].spec, NULL, why, sizeof why, &field) == 0)
+		if (deps_visible(c, reqs[i].spec.x, why, sizeof why, &field) == 0 &&
+		    sched_check(&c->srv->sched, &reqs[i].spec, NULL, why, sizeof why, &field) == 0)
 			continue;
 		if (n > 1)
 			snprintf(f, sizeof f, "[%zu].%s", i, field);
@@ -71,7 +90,8 @@ void api_jobs_create(struct call *c)
 	 * with the id it repeats; the others are added (wr's add). */
 	bool batch = json_is_array(c->body);
 	struct job *dup = !batch && reqs[0].spec.unique
-				  ? sched_find_duplicate(&srv->sched, reqs[0].spec.cmd, reqs[0].spec.cwd)
+				  ? sched_find_duplicate(&srv->sched, reqs[0].spec.cmd, reqs[0].spec.cwd,
+							 reqs[0].spec.owner)
 				  : NULL;
 	if (dup) {
 		char id[400];
@@ -85,7 +105,8 @@ void api_jobs_create(struct call *c)
 	for (size_t i = 0; i < n; i++) {
 		char id[400];
 		if (batch && reqs[i].spec.unique &&
-		    (dup = sched_find_duplicate(&srv->sched, reqs[i].spec.cmd, reqs[i].spec.cwd))) {
+		    (dup = sched_find_duplicate(&srv->sched, reqs[i].spec.cmd, reqs[i].spec.cwd,
+						  reqs[i].spec.owner))) {
 			json_array_append_new(dups, json_pack("{s:I, s:s}", "index", (json_int_t)i, "id",
 							      job_id(dup, id, sizeof id)));
 			continue;
@@ -132,10 +153,11 @@ static int query_int(struct call *c, const char *key, long long min, long long m
 	return 0;
 }
 
-static bool list_match(const struct job *j, int st, const char *group, const char *owner)
+static bool list_match(const struct job *j, const struct principal *who, int st,
+		       const char *group, const char *owner)
 {
-	return j && (st < 0 || j->state == st) && (!group || strcmp(group, j->group) == 0) &&
-	       (!owner || strcmp(owner, j->owner) == 0);
+	return j && principal_owns(who, j->owner) && (st < 0 || j->state == st) &&
+	       (!group || strcmp(group, j->group) == 0) && (!owner || strcmp(owner, j->owner) == 0);
 }
 
 /* GET /v1/jobs: a page of jobs after cursor, oldest first (order=asc, the default) or
@@ -171,7 +193,7 @@ void api_jobs_list(struct call *c)
 	json_t *jobs = json_array();
 	for (; seq > 0 && seq < s->next_seq; seq += step) {
 		struct job *j = sched_job(s, seq);
-		if (!list_match(j, st, group, owner))
+		if (!list_match(j, &c->who, st, group, owner))
 			continue;
 		if ((long long)json_array_size(jobs) == limit) {
 			more++;
@@ -245,7 +267,8 @@ void api_job_patch(struct call *c)
 		struct job_spec check = {.x = &x};
 		char buf[600];
 		const char *field = "";
-		if (sched_check(&c->srv->sched, &check, j, buf, sizeof buf, &field)) {
+		if (deps_visible(c, &x, buf, sizeof buf, &field) ||
+		    sched_check(&c->srv->sched, &check, j, buf, sizeof buf, &field)) {
 			bool missing = strncmp(buf, "no job", 6) == 0;
 			call_error(c, missing ? ERR_NOT_FOUND : ERR_CYCLE, field, "%s: %s",
 				   field, buf);
@@ -313,7 +336,7 @@ void api_jobs_remove(struct call *c)
 	const char **whys = xcalloc(json_array_size(ids), sizeof *whys);
 	json_t *removed = json_array(), *errors = json_array();
 	json_array_foreach(ids, i, v) {
-		struct job *j = server_find_job(c->srv, json_string_value(v), NULL);
+		struct job *j = call_find_job(c, json_string_value(v), NULL);
 		for (k = 0; j && k < n && jobs[k] != j; k++)
 			;
 		if (j == NULL)

@@ -9,14 +9,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static json_t *view_json(const struct net_run *r)
+/* A run's job as who may see it: its seq, or null (none yet, or another user's). */
+static json_t *run_job(struct call *c, int64_t seq)
+{
+	const struct job *j = seq ? sched_job(&c->srv->sched, seq) : NULL;
+	if (seq && ((c->who.roles & ROLE_ADMIN) || (j && principal_owns(&c->who, j->owner))))
+		return json_integer(seq);
+	return json_null();
+}
+
+static json_t *view_json(struct call *c, const struct net_run *r)
 {
 	json_t *o = json_pack("{s:I, s:s, s:o, s:s, s:s, s:s, s:o, s:o}", "id", (json_int_t)r->id,
 			      "definition", r->def, "planned_at", render_time(r->planned_at),
 			      "state", net_state_name(r->state), "reason", r->reason, "origin",
 			      net_origin_name(r->origin), "started_at", render_time(r->started_at),
 			      "ended_at", render_time(r->ended_at));
-	json_object_set_new(o, "job", r->job ? json_integer(r->job) : json_null());
+	json_object_set_new(o, "job", run_job(c, r->job));
 	return o;
 }
 
@@ -68,7 +77,7 @@ void api_plan(struct call *c)
 	}
 	json_t *arr = json_array();
 	for (ssize_t i = 0; i < n; i++)
-		json_array_append_new(arr, view_json(&runs[i]));
+		json_array_append_new(arr, view_json(c, &runs[i]));
 	free(runs);
 	call_reply(c, 200, json_pack("{s:o, s:o, s:o}", "from", render_time(from), "to",
 				     render_time(to), "runs", arr));

@@ -160,11 +160,13 @@ json_t *render_assignment(const struct attempt *a)
 			 (json_int_t)job_output_limit(j), "cwd_default", j->cwd_default);
 }
 
-json_t *render_worker(const struct worker *w)
+json_t *render_worker(const struct worker *w, const struct principal *who)
 {
 	json_t *running = json_array();
 	for (const struct attempt *a = w->running; a; a = a->wnext) {
 		char id[420], jid[400];
+		if (!principal_owns(who, a->joblet->job->owner))
+			continue;	/* others' joblets: counted in "used", never named */
 		job_id(a->joblet->job, jid, sizeof jid);
 		snprintf(id, sizeof id, "%s/%d", jid, a->joblet->index);
 		json_array_append_new(running, json_string(id));

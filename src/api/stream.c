@@ -25,7 +25,6 @@
 struct sse_client {
 	struct call *call;		/* owned */
 	int64_t seq;			/* only this job's events; 0 = all */
-	bool admin;			/* also gets the auth.* events */
 	struct sse_client *next, *prev;
 };
 
@@ -110,7 +109,7 @@ void api_events(struct call *c)
 	const char *job = call_query(c, "job");
 	int64_t seq = 0;
 	if (job) {
-		struct job *j = server_find_job(c->srv, job, NULL);
+		struct job *j = call_find_job(c, job, NULL);
 		if (j == NULL) {
 			call_error(c, ERR_NOT_FOUND, "job", "no job %s", job);
 			return;
@@ -120,13 +119,19 @@ void api_events(struct call *c)
 	struct sse_client *s = xcalloc(1, sizeof *s);
 	s->call = c;
 	s->seq = seq;
-	s->admin = c->who.roles & ROLE_ADMIN;
 	s->next = c->srv->api->sse;
 	if (s->next)
 		s->next->prev = s;
 	c->srv->api->sse = s;
 	stream_begin(c, "text/event-stream", on_sse_close, s);
 	send_text(c, ": jobgrid events\n\n", 18);
+}
+
+/* A user reads the events of their own jobs; an event of no job (owner NULL) is for
+ * admins only. */
+static bool event_visible(const struct principal *who, const char *owner)
+{
+	return owner ? principal_owns(who, owner) : (who->roles & ROLE_ADMIN) != 0;
 }
 
 void stream_publish(struct server *srv, json_t *events)
@@ -138,12 +143,11 @@ void stream_publish(struct server *srv, json_t *events)
 		char *msg = xasprintf("event: %s\ndata: %s\n\n",
 				      json_string_value(json_object_get(e, "event")), data);
 		int64_t seq = json_integer_value(json_object_get(e, "seq"));
-		/* Refusals name users and addresses: admins' business only. */
-		bool admin_only = strncmp(json_string_value(json_object_get(e, "event")), "auth.", 5) == 0;
+		const char *owner = json_string_value(json_object_get(e, "owner"));
 		for (struct sse_client *s = srv->api->sse, *next; s; s = next) {
 			/* s may be dropped below; next is a different, live client. */
 			next = s->next; // NOLINT(clang-analyzer-unix.Malloc)
-			if ((s->seq && s->seq != seq) || (admin_only && !s->admin))
+			if ((s->seq && s->seq != seq) || !event_visible(&s->call->who, owner))
 				continue;
 			if (backlog(s->call) > STREAM_MAX_BACKLOG)
 				sse_drop(srv, s);	/* too slow: it reconnects and re-reads state */
@@ -280,7 +284,7 @@ void api_job_log(struct call *c)
 {
 	struct server *srv = c->srv;
 	int32_t idx;
-	struct job *j = server_find_job(srv, c->params[0], &idx);
+	struct job *j = call_find_job(c, c->params[0], &idx);
 	const char *qi = call_query(c, "index"), *follow = call_query(c, "follow");
 	if (j == NULL) {
 		call_error(c, ERR_NOT_FOUND, "id", "no job %s", c->params[0]);

@@ -227,7 +227,7 @@ void api_workers_list(struct call *c)
 	json_t *arr = json_array();
 	struct heap *h = &c->srv->sched.leases;
 	for (size_t i = 0; i < h->len; i++)
-		json_array_append_new(arr, render_worker(h->items[i]));
+		json_array_append_new(arr, render_worker(h->items[i], &c->who));
 	call_reply(c, 200, json_pack("{s:o}", "workers", arr));
 }
 

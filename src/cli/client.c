@@ -4,6 +4,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/host.h"
+#include "base/srvurl.h"
 #include "base/xalloc.h"
 #include "cli/cli.h"
 #include "tls/trust.h"
@@ -222,7 +223,8 @@ static const char *reason(const struct outcome *o, char *buf, size_t len)
 	case CURLE_RECV_ERROR: return "the connection broke while the reply was read";
 	case CURLE_SEND_ERROR: return "the connection broke while the request was sent";
 	case CURLE_URL_MALFORMAT:
-	case CURLE_UNSUPPORTED_PROTOCOL: return "that is not an http:// or https:// URL";
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		return "that is not an http://, https:// or unix:PATH address";
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
@@ -326,7 +328,12 @@ static CURL *new_handle(const char *path, bool stream, struct curl_slist **hdr,
 			const char *key, char *errbuf)
 {
 	char url[4096], userh[96], keyh[96], authh[128];
-	snprintf(url, sizeof url, "%s%s", client_server(), path);
+	const char *sock, *rule = srvurl_unix_path(client_server()) ? srvurl_check(client_server()) : NULL;
+	if (rule) {	/* else curl would try localhost:80 */
+		fprintf(stderr, "jobgrid: the server address '%s': %s\n", client_server(), rule);
+		exit(EXIT_USAGE);
+	}
+	srvurl_target(client_server(), path, url, sizeof url, &sock);
 	snprintf(userh, sizeof userh, "X-Jobgrid-User: %s", user_name());
 	*hdr = curl_slist_append(NULL, "Content-Type: application/json");
 	*hdr = curl_slist_append(*hdr, userh);
@@ -342,6 +349,7 @@ static CURL *new_handle(const char *path, bool stream, struct curl_slist **hdr,
 	}
 	CURL *h = handle_for(stream);
 	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, sock);	/* NULL: TCP */
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdr);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);

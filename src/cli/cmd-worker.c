@@ -1,6 +1,7 @@
 /* `jobgrid worker`: its options, read into a struct worker_config for worker_run
  * (src/worker/worker.c), and its exit status. */
 #include "base/host.h"
+#include "base/srvurl.h"
 #include "base/xalloc.h"
 #include "cli/cli.h"
 #include "core/job.h"
@@ -72,8 +73,9 @@ static int split_urls(struct worker_config *cfg, const char *list)
 		size_t n = strlen(u);
 		while (n > 0 && u[n - 1] == '/')
 			u[--n] = '\0';
-		if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) {
-			fprintf(stderr, "jobgrid worker: --server: '%s' is not an http(s) URL\n", u);
+		const char *rule = srvurl_check(u);
+		if (rule) {
+			fprintf(stderr, "jobgrid worker: --server: '%s': %s\n", u, rule);
 			free(copy);
 			return -1;
 		}

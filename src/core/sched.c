@@ -154,10 +154,12 @@ static void uniq_delete(struct sched *s, struct job *j)
 	j->uniq_next = j->uniq_prev = NULL;
 }
 
-struct job *sched_find_duplicate(const struct sched *s, const char *cmd, const char *cwd)
+struct job *sched_find_duplicate(const struct sched *s, const char *cmd, const char *cwd,
+				 const char *owner)
 {
 	for (struct job *j = imap_get(&s->uniq, uniq_key(cmd, cwd)); j; j = j->uniq_next)
-		if (strcmp(j->cmd, cmd) == 0 && strcmp(j->cwd, cwd) == 0)
+		if (strcmp(j->cmd, cmd) == 0 && strcmp(j->cwd, cwd) == 0 &&
+		    strcmp(j->owner, owner) == 0)
 			return j;
 	return NULL;
 }

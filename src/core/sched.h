@@ -141,8 +141,10 @@ void sched_init(struct sched *s, const struct sched_hooks *hooks, int64_t lease_
 void sched_free(struct sched *s);
 
 struct job *sched_job(const struct sched *s, int64_t seq);
-/* An incomplete job with the same cmd and cwd, or NULL (wr's --unique rule). */
-struct job *sched_find_duplicate(const struct sched *s, const char *cmd, const char *cwd);
+/* An incomplete job of owner's with the same cmd and cwd, or NULL (wr's --unique rule;
+ * per owner, so that it tells nobody of others' jobs). */
+struct job *sched_find_duplicate(const struct sched *s, const char *cmd, const char *cwd,
+				 const char *owner);
 /* Check what sched_add would refuse: dependencies on jobs that do not exist, cycles.
  * 0, or -1 with why (a static or buf text) and *field the option at fault. */
 int sched_check(struct sched *s, const struct job_spec *spec, const struct job *self, char *buf,

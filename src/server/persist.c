@@ -77,9 +77,10 @@ static void on_event(void *ctx, int ev, struct job *j, struct joblet *jl, struct
 	struct batch *b = server_batch(srv);
 	char id[400], at[40];
 	job_id(j, id, sizeof id);
-	json_t *e = json_pack("{s:s, s:s, s:s, s:I}", "event", sched_event_name(ev), "at",
+	/* owner: who may read it (api/stream.c sends a user their own jobs' events). */
+	json_t *e = json_pack("{s:s, s:s, s:s, s:I, s:s}", "event", sched_event_name(ev), "at",
 			      clock_format_rfc3339(server_now(srv), at, sizeof at), "job", id, "seq",
-			      (json_int_t)j->seq);
+			      (json_int_t)j->seq, "owner", j->owner);
 	if (jl)
 		json_object_set_new(e, "index", json_integer(jl->index));
 	if (a) {

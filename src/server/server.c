@@ -446,6 +446,7 @@ static void server_free(struct server *srv)
 	free(srv->tls_ca_file);
 	free(srv->data_dir);
 	free(srv->url);
+	free(srv->unix_url);
 	free(srv);
 	intern_free_all();
 }
@@ -585,8 +586,9 @@ enum server_result server_run(const struct server_config *config)
 		log_warn("--insecure-no-tls: serving plain HTTP beyond loopback: passwords, tokens"
 			 " and job output cross the network unencrypted");
 	char lease[32], hb[32];
-	log_info("listening on %s (data %s, lease %s, heartbeat %s, authentication %s)", srv->url,
-		 o.data, clock_format_duration(o.lease_ms, lease, sizeof lease),
+	log_info("listening on %s and %s (data %s, lease %s, heartbeat %s, authentication %s)",
+		 srv->url, srv->unix_url ? srv->unix_url : "no socket", o.data,
+		 clock_format_duration(o.lease_ms, lease, sizeof lease),
 		 clock_format_duration(o.heartbeat_ms, hb, sizeof hb), o.auth ? "on" : "off");
 	local_workers_start(srv, o.local_workers, o.local_cores, o.local_ram_mb, o.local_gpus);
 	char exe[4096];
@@ -594,9 +596,10 @@ enum server_result server_run(const struct server_config *config)
 	exe[n > 0 ? n : 0] = '\0';
 	fprintf(stderr, "jobgrid server is up at %s — API under %s/v1, metrics at %s/metrics\n"
 			"  in another terminal:  export JOBGRID_URL=%s\n"
+			"  (local accounts, known without a password: JOBGRID_URL=%s)\n"
 			"  add a job:            %s add -- echo hello\n"
 			"  watch it:             %s status; %s list; %s log ID\n",
-		srv->url, srv->url, srv->url, srv->url, n > 0 ? exe : "jobgrid", n > 0 ? exe : "jobgrid",
+		srv->url, srv->url, srv->url, srv->url, srv->unix_url ? srv->unix_url : "-", n > 0 ? exe : "jobgrid", n > 0 ? exe : "jobgrid",
 		n > 0 ? exe : "jobgrid", n > 0 ? exe : "jobgrid");
 	if (srv->tls)
 		fprintf(stderr, "  TLS CA fingerprint:   %s\n"

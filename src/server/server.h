@@ -94,6 +94,7 @@ struct server {
 	int64_t drain_deadline_mono;
 	char *data_dir;			/* owned */
 	char *url;			/* owned: http(s):// and the address bound (set by the face) */
+	char *unix_url;			/* owned: unix:DATA/jobgrid.sock (set by the face) */
 	struct ssl_ctx_st *tls;		/* owned: serve HTTPS with it; NULL: plain HTTP */
 	char tls_fp[TLS_FP_LEN];	/* the fingerprint clients pin, or "" */
 	char *tls_ca_file;		/* owned: what local workers verify it with, or NULL */

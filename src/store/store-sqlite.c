@@ -12,6 +12,7 @@
 #include "base/xalloc.h"
 #include "core/sched.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/event.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -1068,6 +1069,33 @@ static const struct store_vt sqlite_vt = {
 	.close = sqlite_close,
 };
 
+/* The store's files are the server's alone: DATA is searchable by others (its Unix
+ * socket), so the files must not be readable. The database is made 0600 before SQLite
+ * opens it (SQLite gives its -wal and -shm files the database's mode); files of an older
+ * server are narrowed. 0, or -1 with *err. */
+static int private_files(const char *db, char **err)
+{
+	int fd = open(db, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || fchmod(fd, 0600) != 0) {
+		*err = xasprintf("cannot make %s private (mode 0600): %s", db, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	static const char *const sides[] = {"-wal", "-shm"};
+	for (size_t i = 0; i < 2; i++) {
+		char *p = xasprintf("%s%s", db, sides[i]);
+		if (chmod(p, 0600) != 0 && errno != ENOENT) {
+			*err = xasprintf("cannot make %s private (mode 0600): %s", p, strerror(errno));
+			free(p);
+			return -1;
+		}
+		free(p);
+	}
+	return 0;
+}
+
 struct store *store_sqlite_open(const char *dir, char **err)
 {
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
@@ -1089,7 +1117,7 @@ struct store *store_sqlite_open(const char *dir, char **err)
 	ss->path = xasprintf("%s/jobgrid.sqlite", dir);
 	pthread_mutex_init(&ss->mu, NULL);
 	pthread_cond_init(&ss->cv, NULL);
-	if (open_conn(ss->path, &ss->wdb, err) || migrate(ss->wdb, err) ||
+	if (private_files(ss->path, err) || open_conn(ss->path, &ss->wdb, err) || migrate(ss->wdb, err) ||
 	    open_conn(ss->path, &ss->rdb, err))
 		goto fail;
 	for (int i = 0; i < ST__N; i++) {

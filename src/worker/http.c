@@ -4,6 +4,7 @@
 #include "worker/worker.h"
 #include "base/buf.h"
 #include "base/log.h"
+#include "base/srvurl.h"
 #include "base/xalloc.h"
 #include "tls/trust.h"
 #include <string.h>
@@ -171,13 +172,15 @@ static void post(struct worker *w, const char *path, char *body, size_t len, con
 	x->body = body;
 	x->h = curl_easy_init();
 	x->url = w->cur_url;
-	snprintf(url, sizeof url, "%s%s", w->urls[w->cur_url], path);
+	const char *sock;
+	srvurl_target(w->urls[w->cur_url], path, url, sizeof url, &sock);
 	snprintf(type, sizeof type, "Content-Type: %s", ctype);
 	x->hdr = curl_slist_append(NULL, type);
 	x->hdr = curl_slist_append(x->hdr, "Expect:");	/* no 100-continue round trip */
 	if (w->auth_header)
 		x->hdr = curl_slist_append(x->hdr, w->auth_header);
 	curl_easy_setopt(x->h, CURLOPT_URL, url);
+	curl_easy_setopt(x->h, CURLOPT_UNIX_SOCKET_PATH, sock);	/* NULL: TCP */
 	curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, x->hdr);
 	curl_easy_setopt(x->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	curl_easy_setopt(x->h, CURLOPT_POSTFIELDS, x->body);

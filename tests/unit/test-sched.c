@@ -260,16 +260,17 @@ Test(sched, unique_index_until_the_job_ends)
 	struct job *j = add("same", 0, 1, 0, 0);
 	for (int i = 0; i < 100; i++)
 		add("same", 0, 1, 0, 0);
-	cr_assert_eq(sched_find_duplicate(&s, "same", "/tmp"), sched_job(&s, 101));
-	cr_assert_null(sched_find_duplicate(&s, "same", "/elsewhere"));
+	cr_assert_eq(sched_find_duplicate(&s, "same", "/tmp", "alice"), sched_job(&s, 101));
+	cr_assert_null(sched_find_duplicate(&s, "same", "/elsewhere", "alice"));
+	cr_assert_null(sched_find_duplicate(&s, "same", "/tmp", "bob"), "another owner's is not");
 	for (int64_t seq = 2; seq <= 101; seq++)
 		sched_cancel(&s, sched_job(&s, seq), 2000);
-	cr_assert_eq(sched_find_duplicate(&s, "same", "/tmp"), j);
+	cr_assert_eq(sched_find_duplicate(&s, "same", "/tmp", "alice"), j);
 	sched_cancel(&s, j, 2000);
-	cr_assert_null(sched_find_duplicate(&s, "same", "/tmp"));
+	cr_assert_null(sched_find_duplicate(&s, "same", "/tmp", "alice"));
 	const char *why;
 	sched_retry(&s, j, 3000, &why);
-	cr_assert_eq(sched_find_duplicate(&s, "same", "/tmp"), j, "incomplete again");
+	cr_assert_eq(sched_find_duplicate(&s, "same", "/tmp", "alice"), j, "incomplete again");
 }
 
 Test(sched, modify_reorders_and_reshapes)
