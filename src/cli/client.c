@@ -78,6 +78,8 @@ static int trust_setup(void)
 	trust_ready = true;
 	atexit(trust_cleanup);
 	return EXIT_OK;
+}
+
 void client_set_token_file(const char *path)
 {
 	token_file = path;

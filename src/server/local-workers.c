@@ -220,14 +220,14 @@ static void spawn(struct local_worker *lw)
 		char *argv[] = {exe, "worker", "--server", lw->e.url, "--name", lw->e.name,
 				"--cores", cores, "--ram", ram, "--gpus", gpus, "--spool", spool,
 				NULL, NULL, NULL, NULL, NULL};
-		int n = 14;
+		int na = 14;
 		if (srv->tls_ca_file) {
-			argv[n++] = "--ca";
-			argv[n++] = srv->tls_ca_file;
+			argv[na++] = "--ca";
+			argv[na++] = srv->tls_ca_file;
 		}
 		if (token) {
-			argv[n++] = "--token-file";
-			argv[n++] = (char *)token;
+			argv[na++] = "--token-file";
+			argv[na++] = (char *)token;
 		}
 		execv(exe, argv);
 		_exit(127);
