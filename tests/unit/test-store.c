@@ -977,7 +977,7 @@ static void expected_seen(struct seen *w, int v)
 			 "\"ended_at\":0,\"state\":0,\"origin\":0,\"deps_ok\":false,\"check\":false,"
 			 "\"job\":0,\"reason\":\"planned for its start time\",\"over\":{\"mode\":0,"
 			 "\"repeat\":0,\"pred_force\":0,\"succ_force\":0}}\npaused gone\n");
-	if (v >= 8)
+	if (v >= 9)
 		seen_add(w, "user alice admin $argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHRzb21lc2FsdA"
 			 "$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g 1795413600000\n"
 			 "user bob user - 1795413601000\n"
