@@ -270,6 +270,16 @@ part_routes() {
 		["POST /v1/backup"]='role|POST|/v1/backup|{}'
 		["GET /healthz"]='role|GET|/healthz|'
 		["GET /metrics"]='role|GET|/metrics|'
+		["POST /v1/login"]='role|POST|/v1/login|{}'
+		["POST /v1/logout"]='role|POST|/v1/logout|'
+		["GET /v1/whoami"]='role|GET|/v1/whoami|'
+		["GET /v1/users"]='role|GET|/v1/users|'
+		["POST /v1/users"]='role|POST|/v1/users|{"name":"nobody-new"}'
+		["DELETE /v1/users/*"]='role|DELETE|/v1/users/nobody-new|'
+		["PUT /v1/users/*/password"]="role|PUT|/v1/users/$UB/password|{}"
+		["GET /v1/tokens"]='role|GET|/v1/tokens|'
+		["POST /v1/tokens"]='role|POST|/v1/tokens|{"role":"user"}'
+		["DELETE /v1/tokens/*"]='role|DELETE|/v1/tokens/999999|'
 	)
 	ROUTES=$(jg routes)
 	[[ $(wc -l <<<"$ROUTES") -ge 30 ]] || fail "jobgrid routes lists too few routes: $ROUTES"
