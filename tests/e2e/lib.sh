@@ -85,6 +85,26 @@ trap _cleanup EXIT
 
 jg() { "$JOBGRID_BIN" "$@"; }
 
+# For tests that act as other local accounts: those must reach the binary and $T by path.
+# A build tree under a directory closed to them (a clone in a 0700 directory) is not; then
+# $T and a copy of the binary move to a directory of their own under /tmp, removed at exit.
+open_to_other_accounts() {
+	chmod 711 "$T"
+	if setpriv --reuid 65534 --regid 65534 --clear-groups test -x "$JOBGRID_BIN" 2>/dev/null &&
+		setpriv --reuid 65534 --regid 65534 --clear-groups test -x "$T" 2>/dev/null; then
+		return 0
+	fi
+	local pub
+	pub=$(mktemp -d "/tmp/jg-$TEST_NAME.XXXXXX")
+	chmod 711 "$pub"
+	cp "$JOBGRID_BIN" "$pub/jobgrid"
+	chmod 755 "$pub/jobgrid"
+	JOBGRID_BIN=$pub/jobgrid
+	rmdir "$T"
+	T=$pub	# removed by _cleanup with everything in it
+	log "the build tree is closed to other accounts: working in $T"
+}
+
 start_server() {
 	SERVER_ARGS=("$@")
 	local log="$T/server.$((${#LOGS[@]})).log" i

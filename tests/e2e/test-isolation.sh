@@ -33,7 +33,7 @@ for u in "$UA" "$UB"; do
 	USERS_MADE+=("$u")
 done
 
-chmod 711 "$T"	# the other accounts reach $T/data/jobgrid.sock by name
+open_to_other_accounts	# they reach $T/data/jobgrid.sock and the binary by name
 start_server
 SOCK=$T/data/jobgrid.sock
 [[ -S $SOCK ]] || fail "no socket at $SOCK"

@@ -36,7 +36,8 @@ remove_accounts() {
 }
 trap 'rc=$?; remove_accounts; (exit $rc); _cleanup' EXIT
 
-chmod 755 "$T"	# the accounts reach their homes below it
+open_to_other_accounts	# the accounts reach their homes below it, and the binary
+chmod 755 "$T"
 for u in "$A" "$B"; do
 	useradd -M -d "$T/home-$u" -s /bin/sh -U "$u"
 	MADE+=("$u")
