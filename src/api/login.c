@@ -275,6 +275,12 @@ void api_logout(struct call *c)
 
 void api_whoami(struct call *c)
 {
+	/* Open to anyone, but a bad token is not "anonymous": a client asking who it is with
+	 * a revoked or expired token must learn that the token no longer works. */
+	if (c->auth_why) {
+		auth_refuse(c, ERR_UNAUTHORIZED, c->auth_why);
+		return;
+	}
 	call_reply(c, 200, json_pack("{s:s, s:s, s:b, s:o}", "user", c->who.name, "role",
 				     c->who.roles == ROLE_ANON ? "anonymous" : role_name(c->who.roles),
 				     "auth", c->srv->ident->on, "token",

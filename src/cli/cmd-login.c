@@ -181,9 +181,9 @@ static int logged_in(const char *url, json_t *reply, bool json)
 		json_dumpf(reply, stdout, JSON_COMPACT);
 		putchar('\n');
 	} else if (rc == EXIT_OK)
-		printf("logged in to %s as %s (role %s, token %s, %s%s); the token is kept in %s\n",
+		printf("logged in to %s as %s (role %s, token %lld, %s%s); the token is kept in %s\n",
 		       url, user ? user : "?", role ? role : "?",
-		       json_string_value(json_object_get(reply, "id")) ?: "?",
+		       (long long)json_integer_value(json_object_get(reply, "id")),
 		       expires ? "expires " : "does not expire", expires ? expires : "", where);
 	free(where);
 	return rc;

@@ -7,14 +7,6 @@
 #include "auth/token.h"
 #include <stddef.h>
 
-/* The token for url among the lines of text (the tokens file's content, named file in
- * messages). 1 found (out filled), 0 none, -1 with err naming the file, the line and the
- * rule. */
-int cred_tokens_find(const char *text, const char *file, const char *url,
-		     char out[TOKEN_TEXT_LEN + 1], char *err, size_t errlen);
-/* The path of the tokens file (malloc'd), or NULL when neither XDG_CONFIG_HOME nor HOME
- * is set. */
-char *cred_tokens_path(void);
 /* The token to send to url: 1 found (out filled), 0 none, -1 with err. token_file: the
  * --token-file given, or NULL. */
 int cred_token_for(const char *url, const char *token_file, char out[TOKEN_TEXT_LEN + 1],

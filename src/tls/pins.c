@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #define LINE_MAX_LEN 4096
+#define PINS_FILE_MAX (1u << 20)
 
 char *pins_path(const char *name)
 {
@@ -138,10 +139,20 @@ int pins_load(struct pins *p, const char *path, enum pins_kind kind, char **err)
 		*err = xasprintf("cannot read %s: %s", path, strerror(errno));
 		return -1;
 	}
+	/* A tokens file holds secrets: one that others may read is refused, as ssh does with
+	 * a private key, rather than used. */
+	struct stat st;
+	if (kind == PINS_TOKEN && fstat(fileno(f), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO))) {
+		fclose(f);
+		*p = (struct pins){xstrdup(path), kind, NULL, 0};
+		*err = xasprintf("%s: others may read it (mode %04o): chmod 600 it", path,
+				 (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
 	char *text = NULL;
 	size_t len = 0, cap = 0, got;
 	char chunk[4096];
-	while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
+	while (len <= PINS_FILE_MAX && (got = fread(chunk, 1, sizeof chunk, f)) > 0) {
 		if (len + got > cap) {
 			cap = (len + got) * 2;
 			text = xrealloc(text, cap, 1);
@@ -152,7 +163,11 @@ int pins_load(struct pins *p, const char *path, enum pins_kind kind, char **err)
 	bool bad = ferror(f);
 	fclose(f);
 	int rc;
-	if (bad) {
+	if (len > PINS_FILE_MAX) {
+		*p = (struct pins){xstrdup(path), kind, NULL, 0};
+		*err = xasprintf("%s: larger than 1 MiB", path);
+		rc = -1;
+	} else if (bad) {
 		*p = (struct pins){xstrdup(path), kind, NULL, 0};
 		*err = xasprintf("cannot read %s: %s", path, strerror(EIO));
 		rc = -1;

@@ -37,7 +37,8 @@ char *pins_path(const char *name);
  * (malloc'd): "PATH line N: RULE". *p is set either way (pins_free). */
 int pins_parse(struct pins *p, const char *path, enum pins_kind kind, const char *text,
 	       size_t len, char **err);
-/* Read path (absent: empty). 0, or -1 with *err. */
+/* Read path (absent: empty; at most 1 MiB; a tokens file must not be readable by others).
+ * 0, or -1 with *err. */
 int pins_load(struct pins *p, const char *path, enum pins_kind kind, char **err);
 /* The value stored for url (its trailing '/' ignored) and its line number (1-based), or
  * NULL. */
