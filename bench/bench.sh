@@ -47,6 +47,15 @@ measure() {	# NAME CMD…: run CMD RUNS times, keep the median of what it prints
 	for ((i = 0; i < RUNS; i++)); do "$@"; done | median >"$W/$name"
 }
 
+interleaved() {	# NAME FUNCTION …: RUNS rounds of each function in turn, the median of each
+	local i k args=("$@")
+	for ((k = 0; k < ${#args[@]}; k += 2)); do rm -f "$W/${args[k]}.all"; done
+	for ((i = 0; i < RUNS; i++)); do
+		for ((k = 0; k < ${#args[@]}; k += 2)); do "${args[k + 1]}" >>"$W/${args[k]}.all"; done
+	done
+	for ((k = 0; k < ${#args[@]}; k += 2)); do median <"$W/${args[k]}.all" >"$W/${args[k]}"; done
+}
+
 raw() { "$B/raw-spawn" spawn 2 3; }
 fsync_rate() { "$B/raw-spawn" fsync "$W" 2; }
 xargs_rate() {
@@ -74,6 +83,30 @@ e2e() {
 	"$B/loadgen" e2e "$URL" 8000
 	stop_server
 }
+# The same figures with TLS and/or authentication on (SPEC §9): the client sends the admin
+# token and checks the server's own CA, as a real client would.
+secure() {	# tls|auth|both MODE ARGS…: loadgen MODE against a fresh server so configured
+	local flags=()
+	case $1 in
+	tls) flags=(--tls) ;;
+	auth) flags=(--auth) ;;
+	both) flags=(--tls --auth) ;;
+	esac
+	shift
+	local workers=()
+	[[ $1 == e2e ]] && workers=(--local-workers 2 --local-worker-cores "$(nproc)")
+	fresh "${flags[@]}" "${workers[@]}"
+	[[ $1 == e2e ]] && sleep 1	# the workers register
+	LOADGEN_TOKEN=$(cat "$W/data/admin.token" 2>/dev/null || true) LOADGEN_CA=$W/data/tls/ca.pem \
+		"$B/loadgen" "$1" "$URL" "${@:2}"
+	stop_server
+}
+add_single_tls() { secure tls add-single 1 3000; }
+add_single_auth() { secure auth add-single 1 3000; }
+add_single_both() { secure both add-single 1 3000; }
+add_16_both() { secure both add-single 16 500; }
+add_batch_both() { secure both add-batch 200 1000; }
+e2e_both() { secure both e2e 8000; }
 latency() {
 	fresh
 	"$J" worker --server "$URL" --name bench --cores 1 >>"$W/worker.log" 2>&1 &
@@ -95,6 +128,13 @@ measure add_batch_per_s add_batch
 measure add_single_per_s add_single
 measure add_concurrent16_per_s add_16
 measure e2e_per_s e2e
+# With TLS and auth, each run beside a plain one, so that the ratios compare the same
+# minutes of a noisy machine.
+interleaved add_single_plain_per_s add_single add_single_tls_per_s add_single_tls \
+	add_single_auth_per_s add_single_auth add_single_both_per_s add_single_both
+interleaved add_16_plain_per_s add_16 add_16_both_per_s add_16_both
+interleaved add_batch_plain_per_s add_batch add_batch_both_per_s add_batch_both
+interleaved e2e_plain_per_s e2e e2e_both_per_s e2e_both
 measure deps_chain_per_s deps_chain
 measure deps_fan_per_s deps_fan
 # The scheduler alone: µs per reserve with 10^3, 10^5, 10^6 queued (bench/reserve.c).
@@ -178,6 +218,7 @@ row "figure" "value" "compared with"
 row "raw posix_spawn+wait of sh -c true, 2 lanes /s" "$(v raw_spawn_per_s)" "the machine"
 row "xargs -P2 sh -c true /s" "$(v xargs_per_s)" "$(ratio "$(v xargs_per_s)" "$(v raw_spawn_per_s)") x raw"
 row "end-to-end true joblets, 2 local workers /s" "$(v e2e_per_s)" "$e2e_ratio x raw (target 0.8), $(ratio "$(v e2e_per_s)" "$(v xargs_per_s)") x xargs"
+row "  the same with TLS and auth on /s" "$(v e2e_both_per_s)" "$(ratio "$(v e2e_both_per_s)" "$(v e2e_plain_per_s)") x plain (target > 0.9)"
 row "joblets/s through a 10^4 --after-ok chain" "$(v deps_chain_per_s)" "$(ratio "$(v deps_chain_per_s)" "$(v e2e_per_s)") x without dependencies"
 row "joblets/s through a 10^4 fan-out and fan-in" "$(v deps_fan_per_s)" "$(ratio "$(v deps_fan_per_s)" "$(v e2e_per_s)") x without dependencies"
 reserve_ratio=$(ratio "$(v reserve_us_1000000)" "$(v reserve_us_1000)")
@@ -188,6 +229,11 @@ row "fdatasync'd 100-byte appends /s" "$(v fsync_per_s)" "the disk"
 row "durable adds, batches of 1000, joblets/s" "$(v add_batch_per_s)" "target 200000"
 row "durable single adds, 1 connection /s" "$(v add_single_per_s)" "$(ratio "$(v add_single_per_s)" "$(v fsync_per_s)") x fsync (target 0.7)"
 row "durable single adds, 16 clients /s" "$(v add_concurrent16_per_s)" "$(ratio "$(v add_concurrent16_per_s)" "$(v add_single_per_s)") x 1 client (target 3)"
+row "  single adds with TLS /s" "$(v add_single_tls_per_s)" "$(ratio "$(v add_single_tls_per_s)" "$(v add_single_plain_per_s)") x plain (target > 0.9)"
+row "  single adds with auth /s" "$(v add_single_auth_per_s)" "$(ratio "$(v add_single_auth_per_s)" "$(v add_single_plain_per_s)") x plain (target > 0.9)"
+row "  single adds with TLS and auth /s" "$(v add_single_both_per_s)" "$(ratio "$(v add_single_both_per_s)" "$(v add_single_plain_per_s)") x plain (target > 0.9)"
+row "  16 clients with TLS and auth /s" "$(v add_16_both_per_s)" "$(ratio "$(v add_16_both_per_s)" "$(v add_16_plain_per_s)") x plain (target > 0.9)"
+row "  batches with TLS and auth, joblets/s" "$(v add_batch_both_per_s)" "$(ratio "$(v add_batch_both_per_s)" "$(v add_batch_plain_per_s)") x plain (target > 0.9)"
 row "submit-to-start latency p50 ms" "$(v latency_p50_ms)" "target 2"
 row "submit-to-start latency p99 ms" "$(v latency_p99_ms)" "target 10"
 row "durable single add p50 ms" "$(v add_p50_ms_idle)" "1 connection, nothing else"
@@ -205,6 +251,9 @@ echo "bench: reserve_ratio_1e6_1e3=$reserve_ratio"
 echo "bench: e2e_ratio=$e2e_ratio"
 for f in add_batch_per_s add_single_per_s fsync_per_s add_concurrent16_per_s latency_p50_ms \
 	latency_p99_ms add_p50_ms_idle add_p99_ms_idle add_p50_ms_reading add_p99_ms_reading \
-	log_read_mb_per_s output_ingest_mb_per_s rss_bytes_per_queued restart_1m_s; do
+	log_read_mb_per_s output_ingest_mb_per_s rss_bytes_per_queued restart_1m_s \
+	add_single_plain_per_s add_single_tls_per_s add_single_auth_per_s add_single_both_per_s \
+	add_16_plain_per_s add_16_both_per_s add_batch_plain_per_s add_batch_both_per_s \
+	e2e_plain_per_s e2e_both_per_s; do
 	echo "bench: $f=$(v $f)"
 done

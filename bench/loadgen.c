@@ -12,7 +12,9 @@
  *                                          the group; added in batches, then waited for
  *   loadgen health URL SECONDS             seconds until GET /healthz answers 200
  *   loadgen add-latency URL N              p50 and p99 in ms of N durable single adds, one
- *                                          after another over one connection */
+ *                                          after another over one connection
+ * With LOADGEN_TOKEN every request carries that bearer token; with LOADGEN_CA an https://
+ * server is checked against that CA file. */
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -56,12 +58,26 @@ static size_t sink(char *d, size_t s, size_t n, void *arg)
 	return s * n;
 }
 
+/* The headers of every request, and the CA that an https:// server is checked against
+ * (LOADGEN_TOKEN, LOADGEN_CA): set up once in main, before any thread starts. */
+static struct curl_slist *hdr;
+static const char *ca_file;
+
+static void setup_headers(void)
+{
+	static char auth[200];
+	const char *token = getenv("LOADGEN_TOKEN");
+	hdr = curl_slist_append(NULL, "Content-Type: application/json");
+	if (token && *token) {
+		snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+		hdr = curl_slist_append(hdr, auth);
+	}
+	ca_file = getenv("LOADGEN_CA");
+}
+
 /* One request on a reused handle; returns the HTTP status (0 on a transport error). */
 static long request(CURL *h, const char *url, const char *body, struct buf *out)
 {
-	static struct curl_slist *hdr;
-	if (hdr == NULL)
-		hdr = curl_slist_append(NULL, "Content-Type: application/json");
 	long status = 0;
 	if (out)
 		out->n = 0;
@@ -73,6 +89,8 @@ static long request(CURL *h, const char *url, const char *body, struct buf *out)
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
 	curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+	if (ca_file && *ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, ca_file);
 	if (curl_easy_perform(h) == CURLE_OK)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	return status;
@@ -330,6 +348,7 @@ static int health(const char *base, double secs)
 int main(int argc, char **argv)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	setup_headers();
 	if (argc == 5 && strcmp(argv[1], "add-batch") == 0)
 		return add_batch(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (argc == 5 && strcmp(argv[1], "add-single") == 0)
