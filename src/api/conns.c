@@ -5,6 +5,7 @@
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "server/server.h"
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/http.h>
@@ -144,6 +145,19 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 		prune(cs);
 }
 
+/* A TLS connection writes one record per chunk of its output buffer, and evhttp puts a
+ * reply's headers and its body in separate chunks: two records, two write calls and two
+ * wake-ups of the client for every small reply. Joining a small reply into one chunk as it
+ * is queued (the write happens later, when the socket is writable) sends it as one. */
+enum { COALESCE_MAX = 16384 };
+
+static void coalesce_output(struct evbuffer *out, const struct evbuffer_cb_info *info, void *arg)
+{
+	size_t len = evbuffer_get_length(out);
+	if (info->n_added > 0 && len <= COALESCE_MAX && evbuffer_peek(out, -1, NULL, NULL, 0) > 1)
+		evbuffer_pullup(out, -1);
+}
+
 /* evhttp's bufferevent callback: a new connection, whose socket evhttp sets next. */
 static struct bufferevent *on_new_conn(struct event_base *base, void *arg)
 {
@@ -157,6 +171,8 @@ static struct bufferevent *on_new_conn(struct event_base *base, void *arg)
 		}
 		bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
 						     BEV_OPT_CLOSE_ON_FREE);
+		if (bev)
+			evbuffer_add_cb(bufferevent_get_output(bev), coalesce_output, NULL);
 	} else
 		bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {	/* evhttp would make a plain one itself */
