@@ -86,6 +86,8 @@ struct sched {
 	struct imap uniq;		/* hash(cmd, cwd) → chain of incomplete jobs */
 	struct imap groups;		/* interned group pointer → struct sched_counts* (owned) */
 	struct sched_counts totals;
+	int64_t jobs_by_state[JS__N];	/* jobs by their derived state */
+	uint64_t lease_expiries;	/* workers lost because their lease ran out */
 	int64_t lease_ms;
 	int64_t starve_ms;		/* overtaken this long: hold a worker for it */
 	int64_t failover_wait_ms;	/* a failed joblet waits this long for another node */

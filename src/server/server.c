@@ -124,6 +124,23 @@ void server_tick_now(struct server *srv)
 
 /* ---- group commit ------------------------------------------------------------------ */
 
+/* The buckets of /metrics' histograms: a reserve takes microseconds, a commit (an fsync)
+ * milliseconds, and a batch holds one record to many thousands. */
+static const double reserve_bounds[] = {1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4,
+					2.5e-4, 5e-4, 1e-3, 5e-3, 2.5e-2};
+static const double commit_bounds[] = {2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2,
+				       5e-2, 0.1, 0.25, 0.5, 1, 2.5};
+static const double batch_bounds[] = {1, 2, 5, 10, 25, 50, 100, 250, 1000, 5000, 25000,
+				      100000};
+#define NBOUNDS(a) ((int)(sizeof(a) / sizeof(a)[0]))
+
+static void metrics_init(struct server *srv)
+{
+	hist_init(&srv->reserve_s, reserve_bounds, NBOUNDS(reserve_bounds));
+	hist_init(&srv->commit_s, commit_bounds, NBOUNDS(commit_bounds));
+	hist_init(&srv->batch_recs, batch_bounds, NBOUNDS(batch_bounds));
+}
+
 static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
@@ -152,6 +169,7 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 	srv->inflight++;
 	srv->submitted++;
 	b->sb.user = b;
+	b->submitted_us = clock_mono_us();
 	srv->store->vt->submit(srv->store, &b->sb);
 }
 
@@ -162,6 +180,8 @@ static void on_committed(void *arg, struct store_batch *sb)
 	srv->inflight--;
 	srv->commits++;
 	srv->committed_recs += b->sb.n;
+	hist_observe(&srv->commit_s, (double)(clock_mono_us() - b->submitted_us) / 1e6);
+	hist_observe(&srv->batch_recs, (double)b->sb.n);
 	if (srv->last_sent == b)
 		srv->last_sent = NULL;
 	batch_send_replies(b);
@@ -511,6 +531,7 @@ enum server_result server_run(const struct server_config *config)
 	srv->sched.starve_ms = o.starve_ms;
 	srv->sched.failover_wait_ms = 2 * o.heartbeat_ms;
 	idem_init(&srv->idem);
+	metrics_init(srv);
 	imap_init(&srv->defs);
 	srv->test_clock_ms = o.test_clock;
 	if (o.config && server_config_read(srv, o.config, &err)) {
