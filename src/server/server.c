@@ -1,6 +1,7 @@
 /* The server: start-up (checking its configuration) and recovery, the loop's flush (group
  * commit) and timers, drain and shutdown. */
 #include "server/server.h"
+#include "server/stop-backup.h"
 #include "server/options.h"
 #include "server/batch.h"
 #include "server/child.h"
@@ -407,6 +408,7 @@ static int own_tls(struct server *srv, const char *spec, const char *bound, char
 void server_config_defaults(struct server_config *cfg, const struct server_face *face)
 {
 	*cfg = (struct server_config){.listen = "127.0.0.1:7370", .data = "./jobgrid-data",
+				      .backup_keep = 7,
 				      .local_cores = -1, .local_ram_mb = -1, .local_gpus = -1,
 				      .lease_ms = 30000, .heartbeat_ms = 5000, .starve_ms = 60000,
 				      .max_connections = 1024, .header_timeout_ms = 10000,
@@ -431,6 +433,7 @@ static void server_free(struct server *srv)
 {
 	srv->face->closing(srv);
 	identity_free(srv);	/* its hasher's last answers go into the last batch */
+	char *copy = srv->serving && srv->backup_dir ? stop_backup_begin(srv) : NULL;
 	if (srv->cur && srv->cur->sb.n && srv->store) {
 		srv->cur->sb.user = srv->cur;
 		srv->inflight++;
@@ -442,6 +445,8 @@ static void server_free(struct server *srv)
 	if (srv->store)
 		srv->store->vt->close(srv->store);
 	srv->store = NULL;
+	if (copy)
+		stop_backup_finish(srv, copy);
 	child_calls_free_all(srv);
 	srv->face->stop(srv);
 	if (srv->cur)
@@ -464,6 +469,7 @@ static void server_free(struct server *srv)
 	event_base_free(srv->base);
 	tls_server_ctx_free(srv->tls);
 	free(srv->tls_ca_file);
+	free(srv->backup_dir);
 	free(srv->data_dir);
 	free(srv->url);
 	free(srv->unix_url);
@@ -519,6 +525,13 @@ enum server_result server_run(const struct server_config *config)
 	srv->max_connections = o.max_connections;
 	srv->header_timeout_ms = o.header_timeout_ms;
 	srv->idle_timeout_ms = o.idle_timeout_ms;
+	srv->backup_keep = o.backup_keep;
+	if (o.backup_dir && stop_backup_check(o.backup_dir, &err)) {
+		log_error("%s", err);
+		free(err);
+		return start_failed(srv, listen_fd, bound, SERVER_BAD_CONFIG);
+	}
+	srv->backup_dir = o.backup_dir ? xstrdup(o.backup_dir) : NULL;
 	/* The changelist folds the many enable/disable calls evhttp makes per request into
 	 * at most one epoll_ctl per descriptor per loop turn. */
 	struct event_config *cfg = event_config_new();
@@ -630,6 +643,7 @@ enum server_result server_run(const struct server_config *config)
 		fprintf(stderr, "  WARNING: --insecure-no-tls: plain HTTP beyond loopback; anyone on"
 				" the network can read and alter this traffic\n");
 	run_tick(srv);
+	srv->serving = true;
 	event_base_dispatch(srv->base);
 	log_info("stopped");
 	server_free(srv);

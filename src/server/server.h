@@ -105,6 +105,9 @@ struct server {
 	/* For /metrics: seconds a reserve took in the scheduler, seconds from a batch's
 	 * submission to its commit, and records per committed batch. */
 	struct histogram reserve_s, commit_s, batch_recs;
+	char *backup_dir;		/* owned: --backup-on-stop DIR, or NULL */
+	int32_t backup_keep;
+	bool serving;			/* started: a stop from now on is a clean one */
 };
 
 void server_mark_dirty(struct server *srv);	/* make sure a flush runs this turn */

@@ -238,6 +238,10 @@ struct store_vt {
 	/* Consistent online copy to path, on a helper thread; cb on base's thread. 0, or -1
 	 * with errno when the thread cannot start. */
 	int (*backup)(struct store *st, const char *path, store_backup_cb cb, void *arg);
+	/* Make close copy the store to path (a new file, mode 0600) after its last commit,
+	 * while it still holds the data directory; a failure is logged and leaves no file.
+	 * NULL: a backend that cannot. */
+	void (*copy_at_close)(struct store *st, const char *path);
 	/* Wait for every submitted batch, stop the writer, close. */
 	void (*close)(struct store *st);
 };
@@ -250,4 +254,17 @@ struct store {
  * directory; a second open fails at once naming the holder. A backend on a shared database
  * takes its leadership the same way, in its open. */
 struct store *store_sqlite_open(const char *dir, char **err /* OUT: malloc'd */);
+
+/* Restore a copy of a store (`jobgrid backup`, or one made at stop) into the data
+ * directory dir, which must hold no store yet and not be in use. The copy is checked
+ * first (readable, a jobgrid store, a schema this jobgrid can open); a newer server
+ * upgrades an older schema at its next start. 0, or -1 with *err (malloc'd): nothing was
+ * changed. */
+struct store_restored {
+	int schema_version;	/* the copy's */
+	int current_version;	/* this jobgrid's: a server upgrades an older copy at start */
+	int64_t jobs;
+};
+int store_sqlite_restore(const char *file, const char *dir, struct store_restored *out,
+			 char **err);
 #endif
