@@ -75,6 +75,7 @@ static struct route routes[] = {
 	{"POST", "/v1/drain", api_drain, R_MUTATES, ADM, "drain", 0, 0, {0}},
 	{"POST", "/v1/shutdown", api_shutdown, 0, ADM, "shutdown", 0, 0, {0}},
 	{"POST", "/v1/backup", api_backup, R_STREAM, ADM, "backup", 0, 0, {0}},
+	{"POST", "/v1/prune", api_prune, R_STREAM, ADM, "prune", 0, 0, {0}},
 	{"GET", "/healthz", api_healthz, 0, ANY, "healthz", 0, 0, {0}},
 	{"GET", "/metrics", api_metrics, 0, ADM, "metrics", 0, 0, {0}},
 	/* Logins and tokens answer with a token's text: never kept under an Idempotency-Key

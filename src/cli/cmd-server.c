@@ -29,7 +29,7 @@ static void usage(FILE *f)
 		   "                      [--local-worker-gpus N] [--lease DURATION] [--heartbeat DURATION]\n"
 		   "                      [--starve-after DURATION] [--config FILE] [--test-clock START]\n"
 		   "                      [--max-connections N] [--header-timeout D] [--idle-timeout D]\n"
-		   "                      [--backup-on-stop DIR [--backup-keep N]]\n"
+		   "                      [--backup-on-stop DIR [--backup-keep N]] [--retain D]\n"
 		   "  --listen         address to serve the API on (default 127.0.0.1:7370; [::1]:PORT\n"
 		   "                   for IPv6; port 0 picks one). Beyond loopback it needs --tls\n"
 		   "                   (or --tls-cert/--tls-key) and --auth\n"
@@ -45,6 +45,8 @@ static void usage(FILE *f)
 		   "                   the store, after its last commit, to DIR/jobgrid-TIME.sqlite\n"
 		   "                   (mode 0600); `jobgrid restore FILE` puts one back\n"
 		   "  --backup-keep    keep the newest N of those copies (default 7)\n"
+		   "  --retain         remove finished jobs (and their logs) once they ended this\n"
+		   "                   long ago, checked every minute (default: keep everything)\n"
 		   "  --data           data directory holding the SQLite store (default ./jobgrid-data);\n"
 		   "                   one server per directory: a second one is refused, naming the first\n"
 		   "  --store          store URL; sqlite (the default) is the only one so far\n"
@@ -102,6 +104,7 @@ static int parse_opts(int argc, char **argv, struct server_config *o)
 		{"idle-timeout", required_argument, NULL, 'i' + 256},
 		{"backup-on-stop", required_argument, NULL, 'b' + 256},
 		{"backup-keep", required_argument, NULL, 'K'},
+		{"retain", required_argument, NULL, 'r' + 256},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	int ch;
@@ -172,6 +175,13 @@ static int parse_opts(int argc, char **argv, struct server_config *o)
 			}
 			break;
 		case 'b' + 256: o->backup_dir = optarg; break;
+		case 'r' + 256:
+			if (clock_parse_duration(optarg, &o->retain_ms, &why) || o->retain_ms <= 0) {
+				fprintf(stderr, "jobgrid server: --retain: a duration of more than 0"
+					" (e.g. 90d), got '%s'\n", optarg);
+				return -1;
+			}
+			break;
 		case 'K':
 			if (int_opt("backup-keep", optarg, 1, 100000, &o->backup_keep))
 				return -1;

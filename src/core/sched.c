@@ -923,12 +923,28 @@ int sched_retry(struct sched *s, struct job *j, int64_t now, const char **why)
 	return 0;
 }
 
+static int remove_job(struct sched *s, struct job *j, bool force, int64_t now, const char **why);
+
 int sched_remove(struct sched *s, struct job *j, bool force, int64_t now, const char **why)
 {
 	if (j->state == JS_DONE) {
 		*why = "the job is done; finished jobs are kept as history";
 		return -1;
 	}
+	return remove_job(s, j, force, now, why);
+}
+
+int sched_prune(struct sched *s, struct job *j, int64_t now, const char **why)
+{
+	if (!jl_state_final(j->state)) {
+		*why = "the job has not finished";
+		return -1;
+	}
+	return remove_job(s, j, false, now, why);
+}
+
+static int remove_job(struct sched *s, struct job *j, bool force, int64_t now, const char **why)
+{
 	for (int32_t i = 0; i < j->njoblets; i++) {
 		if (j->joblets[i].live) {
 			*why = "a joblet is running; cancel the job first";

@@ -196,6 +196,8 @@ int sched_retry(struct sched *s, struct job *j, int64_t now, const char **why);
 /* -1 with *why if it runs or is done, or others wait for it and !force; the job is handed
  * to hooks.job_removed. Dependants that needed it are skipped. */
 int sched_remove(struct sched *s, struct job *j, bool force, int64_t now, const char **why);
+/* Retention: remove a finished job (done too) that no job waits for. -1 with *why. */
+int sched_prune(struct sched *s, struct job *j, int64_t now, const char **why);
 /* Change waiting joblets: priority, resources, budgets (fields < 0 are left alone), and
  * the option lists named in mask, taken from mod->x (borrowed). -1 with *why when the
  * change is not allowed now (check sched_check first for dependencies). */

@@ -2,6 +2,7 @@
  * commit) and timers, drain and shutdown. */
 #include "server/server.h"
 #include "server/stop-backup.h"
+#include "server/prune.h"
 #include "server/options.h"
 #include "server/batch.h"
 #include "server/child.h"
@@ -447,6 +448,7 @@ static void server_free(struct server *srv)
 	srv->store = NULL;
 	if (copy)
 		stop_backup_finish(srv, copy);
+	prune_free(srv);
 	child_calls_free_all(srv);
 	srv->face->stop(srv);
 	if (srv->cur)
@@ -642,6 +644,8 @@ enum server_result server_run(const struct server_config *config)
 	if (exposed && srv->tls == NULL)
 		fprintf(stderr, "  WARNING: --insecure-no-tls: plain HTTP beyond loopback; anyone on"
 				" the network can read and alter this traffic\n");
+	if (o.retain_ms > 0)
+		prune_retention_start(srv, o.retain_ms);
 	run_tick(srv);
 	srv->serving = true;
 	event_base_dispatch(srv->base);

@@ -108,6 +108,9 @@ struct server {
 	char *backup_dir;		/* owned: --backup-on-stop DIR, or NULL */
 	int32_t backup_keep;
 	bool serving;			/* started: a stop from now on is a clean one */
+	struct prune *prune;		/* owned: the prune running (prune.c), or NULL */
+	int64_t retain_ms;		/* --retain: finished jobs older than this go; 0 never */
+	struct event *retain_ev;	/* owned: the retention timer, or NULL */
 };
 
 void server_mark_dirty(struct server *srv);	/* make sure a flush runs this turn */

@@ -141,6 +141,10 @@ static int migrate(sqlite3 *db, char **err)
 				 version, STORE_SCHEMA_VERSION);
 		return -1;
 	}
+	/* Lets a prune give space back (vacuum_some). The file exists already (WAL mode was
+	 * set on it), so the setting takes only with a VACUUM: instant while it is empty. */
+	if (version == 0 && exec_sql(db, "PRAGMA auto_vacuum=INCREMENTAL; VACUUM", err))
+		return -1;
 	for (int v = version; v < STORE_SCHEMA_VERSION; v++) {
 		char pragma[64];
 		snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d;", v + 1);
@@ -677,6 +681,17 @@ static int write_attempt(struct sqlite_store *ss, const struct rec_attempt *r)
 	return run_stmt(ss, ST_ATTEMPT);
 }
 
+/* After a prune: give freed pages back to the file system, at most 64 MiB of them a
+ * commit. Only a store created with auto_vacuum=INCREMENTAL (new stores are, see migrate)
+ * can; an older one reuses its free pages for new rows instead. */
+static int vacuum_some(struct sqlite_store *ss)
+{
+	char *err = NULL;
+	int rc = exec_sql(ss->wdb, "PRAGMA incremental_vacuum(16384)", &err);
+	free(err);
+	return rc;
+}
+
 static int write_rec(struct sqlite_store *ss, const struct rec *r)
 {
 	sqlite3_stmt *st;
@@ -687,6 +702,8 @@ static int write_rec(struct sqlite_store *ss, const struct rec *r)
 		return write_job(ss, &r->u.job, false);
 	case REC_JOB_DEL:
 		return delete_job(ss, r->u.job.seq);
+	case REC_VACUUM:
+		return vacuum_some(ss);
 	case REC_JOBLET:
 		return write_joblet(ss, &r->u.joblet);
 	case REC_ATTEMPT:

@@ -22,7 +22,8 @@ struct sched;
 
 enum rec_kind { REC_JOB, REC_JOB_STATE, REC_JOB_DEL, REC_JOBLET, REC_ATTEMPT, REC_OUTPUT, REC_IDEM,
 		REC_IDEM_PRUNE, REC_LIMIT, REC_DEF, REC_DEF_UNDEPLOY, REC_NET_RUN, REC_NET_DROP,
-		REC_NET_PAUSE, REC_USER, REC_USER_DEL, REC_TOKEN };
+		REC_NET_PAUSE, REC_USER, REC_USER_DEL, REC_TOKEN,
+		REC_VACUUM };	/* after a prune: give freed pages back, a slice at a time */
 
 struct rec_job {	/* REC_JOB inserts all; REC_JOB_STATE updates the mutable part */
 	int64_t seq;
