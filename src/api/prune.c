@@ -74,7 +74,7 @@ static void on_pruned(void *arg, const struct prune_result *r)
 
 void api_prune(struct call *c)
 {
-	struct prune_req r;
+	struct prune_req r = {0};
 	struct derr e;
 	if (decode_prune(c->body, server_now(c->srv), &r, &e)) {
 		call_error(c, e.err, e.field, "%s", e.message);

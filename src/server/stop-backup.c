@@ -74,6 +74,8 @@ static void prune(const char *dir, int keep)
 		names[n++] = xstrdup(e->d_name);
 	}
 	closedir(d);
+	if (n == 0)
+		return;
 	qsort(names, n, sizeof *names, by_name);
 	for (size_t i = 0; i < n; i++) {
 		if (i + (size_t)keep < n) {
