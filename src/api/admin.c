@@ -1,4 +1,4 @@
-/* Admin endpoints: stats, drain, shutdown, backup, health and Prometheus metrics. */
+/* Admin endpoints: stats, drain, shutdown, backup and health. */
 #include "api/api.h"
 #include "api/call.h"
 #include "api/handlers.h"
@@ -32,7 +32,7 @@ static int live_workers(const struct sched *s)
 
 /* Per group, why the caller's waiting and ready joblets are not running: the reason of each
  * job's first joblet in each of those states, counted for all of them in that state. */
-static json_t *waiting_reasons(const struct sched *s, const struct principal *who, int64_t now)
+json_t *api_waiting_reasons(const struct sched *s, const struct principal *who, int64_t now)
 {
 	json_t *by_group = json_object();
 	for (int64_t seq = 1; seq < s->next_seq && seq < s->jobs_cap; seq++) {
@@ -142,7 +142,7 @@ void api_stats(struct call *c)
 	call_reply(c, 200,
 		   json_pack("{s:o, s:o, s:o, s:i, s:I, s:b, s:I, s:I}", "joblets", joblets,
 			     "groups", groups, "waiting",
-			     reasons ? waiting_reasons(s, &c->who, server_now(srv)) : json_object(),
+			     reasons ? api_waiting_reasons(s, &c->who, server_now(srv)) : json_object(),
 			     "workers", live_workers(s), "jobs", njobs, "draining", srv->draining,
 			     "commits", (json_int_t)srv->commits, "uptime_ms",
 			     (json_int_t)(clock_mono_ms() - srv->started_mono)));
@@ -225,43 +225,3 @@ void api_healthz(struct call *c)
 	call_reply_text(c, 200, "text/plain", "ok\n", 3);
 }
 
-static void metric_route(void *arg, const struct route *r)
-{
-	evbuffer_add_printf(arg, "jobgrid_http_requests_total{route=\"%s\"} %llu\n", r->name,
-			    (unsigned long long)r->calls);
-	evbuffer_add_printf(arg, "jobgrid_http_errors_total{route=\"%s\"} %llu\n", r->name,
-			    (unsigned long long)r->errors);
-}
-
-void api_metrics(struct call *c)
-{
-	struct server *srv = c->srv;
-	struct evbuffer *b = evbuffer_new();
-	evbuffer_add_printf(b, "# HELP jobgrid_joblets Joblets by state.\n# TYPE jobgrid_joblets gauge\n");
-	for (int s = 0; s < JS__N; s++)
-		evbuffer_add_printf(b, "jobgrid_joblets{state=\"%s\"} %d\n", jl_state_name(s),
-				    srv->sched.totals.by_state[s]);
-	evbuffer_add_printf(b, "# TYPE jobgrid_workers gauge\njobgrid_workers %d\n",
-			    live_workers(&srv->sched));
-	evbuffer_add_printf(b, "# TYPE jobgrid_jobs gauge\njobgrid_jobs %lld\n",
-			    (long long)srv->sched.njobs);
-	evbuffer_add_printf(b, "# TYPE jobgrid_jobs_added_total counter\njobgrid_jobs_added_total %llu\n",
-			    (unsigned long long)srv->jobs_added);
-	evbuffer_add_printf(b, "# TYPE jobgrid_attempts_started_total counter\n"
-			       "jobgrid_attempts_started_total %llu\n",
-			    (unsigned long long)srv->attempts_started);
-	evbuffer_add_printf(b, "# TYPE jobgrid_store_commits_total counter\n"
-			       "jobgrid_store_commits_total %llu\n",
-			    (unsigned long long)srv->commits);
-	evbuffer_add_printf(b, "# TYPE jobgrid_store_records_total counter\n"
-			       "jobgrid_store_records_total %llu\n",
-			    (unsigned long long)srv->committed_recs);
-	evbuffer_add_printf(b, "# TYPE jobgrid_http_requests_total counter\n");
-	http_route_counters(metric_route, b);
-	size_t len = evbuffer_get_length(b);
-	char *text = xmalloc(len + 1);
-	evbuffer_remove(b, text, len);
-	evbuffer_free(b);
-	call_reply_text(c, 200, "text/plain; version=0.0.4", text, len);
-	free(text);
-}

@@ -38,6 +38,8 @@ void reserve_answer(struct worker *w);	/* answer w's parked poll now, if it has 
 /* stream.c */
 void stream_publish(struct server *srv, json_t *events);	/* after a commit */
 void stream_wake_followers(struct server *srv);
+/* Event-stream clients, or with followers true log readers, connected now (/metrics). */
+size_t stream_count(const struct server *srv, bool followers);
 void stream_keepalive(struct server *srv);
 void stream_close_all(struct server *srv);
 bool stream_has_listeners(const struct server *srv);

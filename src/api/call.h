@@ -23,6 +23,9 @@ enum route_flags {
 	R_RAW = 8,			/* the body is bytes, not JSON: the handler reads it itself */
 };
 
+/* The statuses replies are counted by, per route: the ones the API answers with (docs/API.md)
+ * and one slot for any other. */
+enum { ROUTE_STATUSES = 18 };
 struct route {
 	const char *method;	/* "GET", "POST", ... */
 	const char *pattern;	/* "/v1/jobs/{*}/cancel": each * matches one segment */
@@ -31,7 +34,12 @@ struct route {
 	unsigned roles;		/* enum role bits it admits: others get 401 (anonymous) or 403 */
 	const char *name;	/* for metrics */
 	uint64_t calls, errors;	/* counters, loop thread only */
+	uint64_t by_status[ROUTE_STATUSES];	/* replies by status (route_status_code) */
 };
+/* Count a reply of route r (NULL: none) with status, for /metrics. */
+void route_count_reply(struct route *r, int status);
+/* The status that slot i of by_status counts; 0 for the last, "any other". */
+int route_status_code(int i);
 
 /* One request in flight. Freed by the dispatcher after the handler returns, unless the
  * handler kept it (c->kept) for a long-poll or a stream; then call_free releases it. */
@@ -71,6 +79,8 @@ const char *call_query(struct call *c, const char *key);
 /* The job id names (server_find_job) if the caller may see it, else NULL: another user's
  * job is, to a user, a job that does not exist (SPEC §9), so callers answer both alike. */
 struct job *call_find_job(struct call *c, const char *id, int32_t *idx_out);
-/* Call cb on every route, for /metrics. */
+/* Call cb on every route (the routes command, tests). */
 void http_route_counters(void (*cb)(void *, const struct route *), void *arg);
+size_t http_nroutes(void);			/* the route table, for /metrics */
+const struct route *http_route(size_t i);
 #endif

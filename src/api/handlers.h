@@ -2,8 +2,11 @@
  * keeps it (c->kept) and replies later. */
 #ifndef JG_HANDLERS_H
 #define JG_HANDLERS_H
+#include <jansson.h>
+#include <stdint.h>
 
 struct call;
+struct sched;
 
 /* jobs.c */
 void api_jobs_create(struct call *c);
@@ -49,7 +52,12 @@ void api_drain(struct call *c);
 void api_shutdown(struct call *c);
 void api_backup(struct call *c);
 void api_healthz(struct call *c);
-void api_metrics(struct call *c);
+void api_metrics(struct call *c);	/* metrics.c */
+void api_prune(struct call *c);		/* prune.c */
+/* Per group, why the waiting and ready joblets who may see are not running: a JSON object
+ * of group → [{"reason", "joblets"}], most joblets first, at most 8 a group (admin.c). */
+struct principal;
+json_t *api_waiting_reasons(const struct sched *s, const struct principal *who, int64_t now);
 /* login.c */
 void api_login(struct call *c);
 void api_logout(struct call *c);

@@ -40,55 +40,56 @@
 
 /* THE route table (STYLE habit 3): method, pattern, handler, flags, roles. */
 static struct route routes[] = {
-	{"POST", "/v1/jobs", api_jobs_create, R_MUTATES | R_NEW_WORK, USR, "jobs_create", 0, 0},
-	{"GET", "/v1/jobs", api_jobs_list, 0, USR, "jobs_list", 0, 0},
-	{"GET", "/v1/jobs/*", api_job_get, 0, USR, "job_get", 0, 0},
-	{"PATCH", "/v1/jobs/*", api_job_patch, R_MUTATES, USR, "job_patch", 0, 0},
-	{"DELETE", "/v1/jobs/*", api_job_delete, R_MUTATES, USR, "job_delete", 0, 0},
-	{"POST", "/v1/jobs/remove", api_jobs_remove, R_MUTATES, USR, "jobs_remove", 0, 0},
-	{"POST", "/v1/jobs/*/cancel", api_job_cancel, R_MUTATES, USR, "job_cancel", 0, 0},
-	{"POST", "/v1/jobs/*/retry", api_job_retry, R_MUTATES | R_NEW_WORK, USR, "job_retry", 0, 0},
-	{"GET", "/v1/jobs/*/log", api_job_log, R_STREAM, USR, "job_log", 0, 0},
-	{"POST", "/v1/workers", api_workers_register, 0, WRK, "worker_register", 0, 0},
-	{"GET", "/v1/workers", api_workers_list, 0, USR, "workers_list", 0, 0},
-	{"POST", "/v1/workers/*/reserve", api_worker_reserve, R_STREAM, WRK, "worker_reserve", 0, 0},
-	{"POST", "/v1/workers/*/heartbeat", api_worker_heartbeat, 0, WRK, "worker_heartbeat", 0, 0},
-	{"POST", "/v1/workers/*/leave", api_worker_leave, 0, WRK, "worker_leave", 0, 0},
-	{"POST", "/v1/attempts/*/output", api_attempt_output, R_RAW, WRK, "attempt_output", 0, 0},
-	{"POST", "/v1/attempts/*/finish", api_attempt_finish, 0, WRK, "attempt_finish", 0, 0},
-	{"GET", "/v1/events", api_events, R_STREAM, USR, "events", 0, 0},
-	{"GET", "/v1/stats", api_stats, 0, USR, "stats", 0, 0},
-	{"GET", "/v1/limits", api_limits_list, 0, USR, "limits_list", 0, 0},
-	{"POST", "/v1/definitions", api_defs_deploy, R_MUTATES, ADM, "defs_deploy", 0, 0},
-	{"GET", "/v1/definitions", api_defs_list, 0, USR, "defs_list", 0, 0},
-	{"GET", "/v1/definitions/*", api_def_get, 0, USR, "def_get", 0, 0},
-	{"DELETE", "/v1/definitions/*", api_def_undeploy, R_MUTATES, ADM, "def_undeploy", 0, 0},
-	{"PUT", "/v1/definitions/*", api_def_put, R_MUTATES, ADM, "def_put", 0, 0},
-	{"POST", "/v1/definitions/*/pause", api_def_pause, R_MUTATES, ADM, "def_pause", 0, 0},
-	{"POST", "/v1/definitions/*/resume", api_def_resume, R_MUTATES, ADM, "def_resume", 0, 0},
-	{"GET", "/v1/plan", api_plan, 0, USR, "plan", 0, 0},
-	{"GET", "/v1/clock", api_clock_get, 0, USR, "clock_get", 0, 0},
-	{"POST", "/v1/clock", api_clock_post, R_MUTATES, ADM, "clock_post", 0, 0},
-	{"POST", "/v1/definitions/*/runs", api_def_run, R_MUTATES | R_NEW_WORK, USR, "def_run", 0, 0},
-	{"GET", "/v1/limits/*", api_limit_get, 0, USR, "limit_get", 0, 0},
-	{"PUT", "/v1/limits/*", api_limit_put, R_MUTATES, ADM, "limit_put", 0, 0},
-	{"POST", "/v1/drain", api_drain, R_MUTATES, ADM, "drain", 0, 0},
-	{"POST", "/v1/shutdown", api_shutdown, 0, ADM, "shutdown", 0, 0},
-	{"POST", "/v1/backup", api_backup, R_STREAM, ADM, "backup", 0, 0},
-	{"GET", "/healthz", api_healthz, 0, ANY, "healthz", 0, 0},
-	{"GET", "/metrics", api_metrics, 0, ADM, "metrics", 0, 0},
+	{"POST", "/v1/jobs", api_jobs_create, R_MUTATES | R_NEW_WORK, USR, "jobs_create", 0, 0, {0}},
+	{"GET", "/v1/jobs", api_jobs_list, 0, USR, "jobs_list", 0, 0, {0}},
+	{"GET", "/v1/jobs/*", api_job_get, 0, USR, "job_get", 0, 0, {0}},
+	{"PATCH", "/v1/jobs/*", api_job_patch, R_MUTATES, USR, "job_patch", 0, 0, {0}},
+	{"DELETE", "/v1/jobs/*", api_job_delete, R_MUTATES, USR, "job_delete", 0, 0, {0}},
+	{"POST", "/v1/jobs/remove", api_jobs_remove, R_MUTATES, USR, "jobs_remove", 0, 0, {0}},
+	{"POST", "/v1/jobs/*/cancel", api_job_cancel, R_MUTATES, USR, "job_cancel", 0, 0, {0}},
+	{"POST", "/v1/jobs/*/retry", api_job_retry, R_MUTATES | R_NEW_WORK, USR, "job_retry", 0, 0, {0}},
+	{"GET", "/v1/jobs/*/log", api_job_log, R_STREAM, USR, "job_log", 0, 0, {0}},
+	{"POST", "/v1/workers", api_workers_register, 0, WRK, "worker_register", 0, 0, {0}},
+	{"GET", "/v1/workers", api_workers_list, 0, USR, "workers_list", 0, 0, {0}},
+	{"POST", "/v1/workers/*/reserve", api_worker_reserve, R_STREAM, WRK, "worker_reserve", 0, 0, {0}},
+	{"POST", "/v1/workers/*/heartbeat", api_worker_heartbeat, 0, WRK, "worker_heartbeat", 0, 0, {0}},
+	{"POST", "/v1/workers/*/leave", api_worker_leave, 0, WRK, "worker_leave", 0, 0, {0}},
+	{"POST", "/v1/attempts/*/output", api_attempt_output, R_RAW, WRK, "attempt_output", 0, 0, {0}},
+	{"POST", "/v1/attempts/*/finish", api_attempt_finish, 0, WRK, "attempt_finish", 0, 0, {0}},
+	{"GET", "/v1/events", api_events, R_STREAM, USR, "events", 0, 0, {0}},
+	{"GET", "/v1/stats", api_stats, 0, USR, "stats", 0, 0, {0}},
+	{"GET", "/v1/limits", api_limits_list, 0, USR, "limits_list", 0, 0, {0}},
+	{"POST", "/v1/definitions", api_defs_deploy, R_MUTATES, ADM, "defs_deploy", 0, 0, {0}},
+	{"GET", "/v1/definitions", api_defs_list, 0, USR, "defs_list", 0, 0, {0}},
+	{"GET", "/v1/definitions/*", api_def_get, 0, USR, "def_get", 0, 0, {0}},
+	{"DELETE", "/v1/definitions/*", api_def_undeploy, R_MUTATES, ADM, "def_undeploy", 0, 0, {0}},
+	{"PUT", "/v1/definitions/*", api_def_put, R_MUTATES, ADM, "def_put", 0, 0, {0}},
+	{"POST", "/v1/definitions/*/pause", api_def_pause, R_MUTATES, ADM, "def_pause", 0, 0, {0}},
+	{"POST", "/v1/definitions/*/resume", api_def_resume, R_MUTATES, ADM, "def_resume", 0, 0, {0}},
+	{"GET", "/v1/plan", api_plan, 0, USR, "plan", 0, 0, {0}},
+	{"GET", "/v1/clock", api_clock_get, 0, USR, "clock_get", 0, 0, {0}},
+	{"POST", "/v1/clock", api_clock_post, R_MUTATES, ADM, "clock_post", 0, 0, {0}},
+	{"POST", "/v1/definitions/*/runs", api_def_run, R_MUTATES | R_NEW_WORK, USR, "def_run", 0, 0, {0}},
+	{"GET", "/v1/limits/*", api_limit_get, 0, USR, "limit_get", 0, 0, {0}},
+	{"PUT", "/v1/limits/*", api_limit_put, R_MUTATES, ADM, "limit_put", 0, 0, {0}},
+	{"POST", "/v1/drain", api_drain, R_MUTATES, ADM, "drain", 0, 0, {0}},
+	{"POST", "/v1/shutdown", api_shutdown, 0, ADM, "shutdown", 0, 0, {0}},
+	{"POST", "/v1/backup", api_backup, R_STREAM, ADM, "backup", 0, 0, {0}},
+	{"POST", "/v1/prune", api_prune, R_STREAM, ADM, "prune", 0, 0, {0}},
+	{"GET", "/healthz", api_healthz, 0, ANY, "healthz", 0, 0, {0}},
+	{"GET", "/metrics", api_metrics, 0, ADM, "metrics", 0, 0, {0}},
 	/* Logins and tokens answer with a token's text: never kept under an Idempotency-Key
 	 * (the answers are stored), so they are not R_MUTATES. */
-	{"POST", "/v1/login", api_login, 0, ANY, "login", 0, 0},
-	{"POST", "/v1/logout", api_logout, 0, ROLES_TRUSTED, "logout", 0, 0},
-	{"GET", "/v1/whoami", api_whoami, 0, ANY, "whoami", 0, 0},
-	{"GET", "/v1/users", api_users_list, 0, ADM, "users_list", 0, 0},
-	{"POST", "/v1/users", api_users_add, R_MUTATES, ADM, "users_add", 0, 0},
-	{"DELETE", "/v1/users/*", api_user_delete, R_MUTATES, ADM, "user_delete", 0, 0},
-	{"PUT", "/v1/users/*/password", api_user_password, R_MUTATES, USR, "user_password", 0, 0},
-	{"GET", "/v1/tokens", api_tokens_list, 0, USR, "tokens_list", 0, 0},
-	{"POST", "/v1/tokens", api_tokens_create, 0, USR, "tokens_create", 0, 0},
-	{"DELETE", "/v1/tokens/*", api_token_revoke, R_MUTATES, USR, "token_revoke", 0, 0},
+	{"POST", "/v1/login", api_login, 0, ANY, "login", 0, 0, {0}},
+	{"POST", "/v1/logout", api_logout, 0, ROLES_TRUSTED, "logout", 0, 0, {0}},
+	{"GET", "/v1/whoami", api_whoami, 0, ANY, "whoami", 0, 0, {0}},
+	{"GET", "/v1/users", api_users_list, 0, ADM, "users_list", 0, 0, {0}},
+	{"POST", "/v1/users", api_users_add, R_MUTATES, ADM, "users_add", 0, 0, {0}},
+	{"DELETE", "/v1/users/*", api_user_delete, R_MUTATES, ADM, "user_delete", 0, 0, {0}},
+	{"PUT", "/v1/users/*/password", api_user_password, R_MUTATES, USR, "user_password", 0, 0, {0}},
+	{"GET", "/v1/tokens", api_tokens_list, 0, USR, "tokens_list", 0, 0, {0}},
+	{"POST", "/v1/tokens", api_tokens_create, 0, USR, "tokens_create", 0, 0, {0}},
+	{"DELETE", "/v1/tokens/*", api_token_revoke, R_MUTATES, USR, "token_revoke", 0, 0, {0}},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -107,6 +108,16 @@ void http_route_counters(void (*cb)(void *, const struct route *), void *arg)
 {
 	for (size_t i = 0; i < NROUTES; i++)
 		cb(arg, &routes[i]);
+}
+
+size_t http_nroutes(void)
+{
+	return NROUTES;
+}
+
+const struct route *http_route(size_t i)
+{
+	return &routes[i];
 }
 
 /* ---- calls ------------------------------------------------------------------------- */
@@ -160,6 +171,24 @@ static const char *status_reason(int status)
 	}
 }
 
+static const int statuses[ROUTE_STATUSES] = {200, 201, 202, 204, 304, 400, 401, 403, 404,
+					      405, 409, 413, 415, 429, 499, 500, 503, 0};
+
+void route_count_reply(struct route *r, int status)
+{
+	if (r == NULL)
+		return;
+	int i = 0;
+	while (i < ROUTE_STATUSES - 1 && statuses[i] != status)
+		i++;
+	r->by_status[i]++;
+}
+
+int route_status_code(int i)
+{
+	return i >= 0 && i < ROUTE_STATUSES ? statuses[i] : 0;
+}
+
 static void send_pending(struct held *held)
 {
 	struct pending *p = (struct pending *)held;
@@ -177,6 +206,7 @@ static void send_pending(struct held *held)
 	}
 	if (c->route)
 		c->route->errors += p->status >= 400;
+	route_count_reply(c->route, p->status);
 	/* If the client left, evhttp frees the detached request here. */
 	evhttp_send_reply(c->req, p->status, status_reason(p->status), p->body);
 	evbuffer_free(p->body);

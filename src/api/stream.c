@@ -39,6 +39,18 @@ struct log_follower {
 	struct log_follower *next, *prev;
 };
 
+size_t stream_count(const struct server *srv, bool followers)
+{
+	size_t n = 0;
+	if (followers)
+		for (const struct log_follower *f = srv->api->followers; f; f = f->next)
+			n++;
+	else
+		for (const struct sse_client *s = srv->api->sse; s; s = s->next)
+			n++;
+	return n;
+}
+
 bool stream_has_listeners(const struct server *srv)
 {
 	return srv->api->sse != NULL;
@@ -58,6 +70,7 @@ static void stream_begin(struct call *c, const char *ctype, void (*on_close)(str
 	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
 	evhttp_add_header(h, "Content-Type", ctype);
 	evhttp_add_header(h, "Cache-Control", "no-cache");
+	route_count_reply(c->route, 200);
 	evhttp_send_reply_start(c->req, 200, "OK");
 	c->kept = c->replied = true;
 	struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);

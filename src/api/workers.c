@@ -11,6 +11,7 @@
 #include "api/decode.h"
 #include "base/clock.h"
 #include "base/intern.h"
+#include <time.h>
 #include "base/log.h"
 #include "base/xalloc.h"
 #include <event2/bufferevent.h>
@@ -502,7 +503,13 @@ static size_t reserve_now(struct server *srv, struct worker *w, int32_t c, int32
 {
 	if (srv->draining || srv->stopping || w->stopping)
 		return 0;
-	return sched_reserve(&srv->sched, w, c, r, g, max, got, server_now(srv));
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	size_t n = sched_reserve(&srv->sched, w, c, r, g, max, got, server_now(srv));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	hist_observe(&srv->reserve_s, (double)(t1.tv_sec - t0.tv_sec) +
+					(double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return n;
 }
 
 void reserve_offer(struct server *srv)

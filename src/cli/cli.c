@@ -12,7 +12,7 @@ extern const struct cli_cmd cli_cmd_add, cli_cmd_status, cli_cmd_list, cli_cmd_s
 	cli_cmd_server, cli_cmd_worker, cli_cmd_limit, cli_cmd_deploy, cli_cmd_undeploy,
 	cli_cmd_joblist, cli_cmd_jobinfo, cli_cmd_run, cli_cmd_defcheck, cli_cmd_script,
 	cli_cmd_plan, cli_cmd_pause, cli_cmd_resume, cli_cmd_clock, cli_cmd_login, cli_cmd_logout,
-	cli_cmd_user, cli_cmd_passwd, cli_cmd_token, cli_cmd_routes;
+	cli_cmd_user, cli_cmd_passwd, cli_cmd_token, cli_cmd_routes, cli_cmd_restore, cli_cmd_prune;
 
 static const struct cli_cmd *const cli_table[] = {
 	&cli_cmd_add, &cli_cmd_status, &cli_cmd_list, &cli_cmd_show, &cli_cmd_log,
@@ -20,7 +20,7 @@ static const struct cli_cmd *const cli_table[] = {
 	&cli_cmd_events, &cli_cmd_workers, &cli_cmd_limit, &cli_cmd_deploy, &cli_cmd_undeploy,
 	&cli_cmd_joblist, &cli_cmd_jobinfo, &cli_cmd_run, &cli_cmd_plan, &cli_cmd_pause,
 	&cli_cmd_resume, &cli_cmd_clock, &cli_cmd_defcheck, &cli_cmd_script, &cli_cmd_routes,
-	&cli_cmd_drain, &cli_cmd_shutdown, &cli_cmd_backup, &cli_cmd_server, &cli_cmd_worker,
+	&cli_cmd_drain, &cli_cmd_shutdown, &cli_cmd_backup, &cli_cmd_restore, &cli_cmd_prune, &cli_cmd_server, &cli_cmd_worker,
 	&cli_cmd_login, &cli_cmd_logout, &cli_cmd_user, &cli_cmd_passwd, &cli_cmd_token,
 };
 #define NCMDS (sizeof cli_table / sizeof cli_table[0])

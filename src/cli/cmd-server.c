@@ -29,6 +29,7 @@ static void usage(FILE *f)
 		   "                      [--local-worker-gpus N] [--lease DURATION] [--heartbeat DURATION]\n"
 		   "                      [--starve-after DURATION] [--config FILE] [--test-clock START]\n"
 		   "                      [--max-connections N] [--header-timeout D] [--idle-timeout D]\n"
+		   "                      [--backup-on-stop DIR [--backup-keep N]] [--retain D]\n"
 		   "  --listen         address to serve the API on (default 127.0.0.1:7370; [::1]:PORT\n"
 		   "                   for IPv6; port 0 picks one). Beyond loopback it needs --tls\n"
 		   "                   (or --tls-cert/--tls-key) and --auth\n"
@@ -40,6 +41,12 @@ static void usage(FILE *f)
 		   "  --max-connections  clients connected at once (default 1024); more are closed\n"
 		   "  --header-timeout a new connection's first request must arrive in time (10s)\n"
 		   "  --idle-timeout   a connection silent this long is closed (default 120s)\n"
+		   "  --backup-on-stop at every clean stop (shutdown, drain, SIGTERM) write a copy of\n"
+		   "                   the store, after its last commit, to DIR/jobgrid-TIME.sqlite\n"
+		   "                   (mode 0600); `jobgrid restore FILE` puts one back\n"
+		   "  --backup-keep    keep the newest N of those copies (default 7)\n"
+		   "  --retain         remove finished jobs (and their logs) once they ended this\n"
+		   "                   long ago, checked every minute (default: keep everything)\n"
 		   "  --data           data directory holding the SQLite store (default ./jobgrid-data);\n"
 		   "                   one server per directory: a second one is refused, naming the first\n"
 		   "  --store          store URL; sqlite (the default) is the only one so far\n"
@@ -95,6 +102,9 @@ static int parse_opts(int argc, char **argv, struct server_config *o)
 		{"max-connections", required_argument, NULL, 'M'},
 		{"header-timeout", required_argument, NULL, 'h' + 256},
 		{"idle-timeout", required_argument, NULL, 'i' + 256},
+		{"backup-on-stop", required_argument, NULL, 'b' + 256},
+		{"backup-keep", required_argument, NULL, 'K'},
+		{"retain", required_argument, NULL, 'r' + 256},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	int ch;
@@ -163,6 +173,18 @@ static int parse_opts(int argc, char **argv, struct server_config *o)
 					optarg);
 				return -1;
 			}
+			break;
+		case 'b' + 256: o->backup_dir = optarg; break;
+		case 'r' + 256:
+			if (clock_parse_duration(optarg, &o->retain_ms, &why) || o->retain_ms <= 0) {
+				fprintf(stderr, "jobgrid server: --retain: a duration of more than 0"
+					" (e.g. 90d), got '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case 'K':
+			if (int_opt("backup-keep", optarg, 1, 100000, &o->backup_keep))
+				return -1;
 			break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return -1;

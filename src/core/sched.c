@@ -174,6 +174,8 @@ void job_refresh(struct sched *s, struct job *j, int64_t now)
 	if (st == old)
 		return;
 	j->state = (uint8_t)st;
+	s->jobs_by_state[old]--;
+	s->jobs_by_state[st]++;
 	if (jl_state_final(st) && !jl_state_final(old)) {
 		j->ended_at = now;
 		uniq_delete(s, j);
@@ -380,6 +382,7 @@ static void count_job(struct sched *s, struct job *j)
 		s->totals.by_state[st] += j->counts[st];
 		g->by_state[st] += j->counts[st];
 	}
+	s->jobs_by_state[j->state]++;
 }
 
 struct job *sched_add(struct sched *s, const struct job_spec *spec, int64_t now)
@@ -847,8 +850,10 @@ int64_t sched_tick(struct sched *s, int64_t now, int64_t mono, int64_t *next_mon
 		job_refresh(s, jl->job, now);
 	}
 	struct worker *w;
-	while ((w = heap_top(&s->leases)) && w->lease_deadline <= mono)
+	while ((w = heap_top(&s->leases)) && w->lease_deadline <= mono) {
+		s->lease_expiries++;
 		lose_worker(s, w, "no word for its lease", now);
+	}
 	struct job *j;
 	while ((j = gates_due(&s->g, now)) != NULL)
 		gate_job(s, j, now);
@@ -918,12 +923,28 @@ int sched_retry(struct sched *s, struct job *j, int64_t now, const char **why)
 	return 0;
 }
 
+static int remove_job(struct sched *s, struct job *j, bool force, int64_t now, const char **why);
+
 int sched_remove(struct sched *s, struct job *j, bool force, int64_t now, const char **why)
 {
 	if (j->state == JS_DONE) {
 		*why = "the job is done; finished jobs are kept as history";
 		return -1;
 	}
+	return remove_job(s, j, force, now, why);
+}
+
+int sched_prune(struct sched *s, struct job *j, int64_t now, const char **why)
+{
+	if (!jl_state_final(j->state)) {
+		*why = "the job has not finished";
+		return -1;
+	}
+	return remove_job(s, j, false, now, why);
+}
+
+static int remove_job(struct sched *s, struct job *j, bool force, int64_t now, const char **why)
+{
 	for (int32_t i = 0; i < j->njoblets; i++) {
 		if (j->joblets[i].live) {
 			*why = "a joblet is running; cancel the job first";
@@ -957,6 +978,7 @@ int sched_remove(struct sched *s, struct job *j, bool force, int64_t now, const 
 		uniq_delete(s, j);
 	s->jobs[j->seq] = NULL;
 	s->njobs--;
+	s->jobs_by_state[j->state]--;
 	s->hooks.job_removed(s->hooks.ctx, j);
 	settle(s, now);
 	return 0;

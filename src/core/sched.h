@@ -86,6 +86,8 @@ struct sched {
 	struct imap uniq;		/* hash(cmd, cwd) → chain of incomplete jobs */
 	struct imap groups;		/* interned group pointer → struct sched_counts* (owned) */
 	struct sched_counts totals;
+	int64_t jobs_by_state[JS__N];	/* jobs by their derived state */
+	uint64_t lease_expiries;	/* workers lost because their lease ran out */
 	int64_t lease_ms;
 	int64_t starve_ms;		/* overtaken this long: hold a worker for it */
 	int64_t failover_wait_ms;	/* a failed joblet waits this long for another node */
@@ -194,6 +196,8 @@ int sched_retry(struct sched *s, struct job *j, int64_t now, const char **why);
 /* -1 with *why if it runs or is done, or others wait for it and !force; the job is handed
  * to hooks.job_removed. Dependants that needed it are skipped. */
 int sched_remove(struct sched *s, struct job *j, bool force, int64_t now, const char **why);
+/* Retention: remove a finished job (done too) that no job waits for. -1 with *why. */
+int sched_prune(struct sched *s, struct job *j, int64_t now, const char **why);
 /* Change waiting joblets: priority, resources, budgets (fields < 0 are left alone), and
  * the option lists named in mask, taken from mod->x (borrowed). -1 with *why when the
  * change is not allowed now (check sched_check first for dependencies). */

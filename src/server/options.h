@@ -26,6 +26,9 @@ struct server_config {
 	int32_t max_connections;	/* --max-connections: clients served at once */
 	int64_t header_timeout_ms;	/* a new connection's first request must arrive by then */
 	int64_t idle_timeout_ms;	/* a connection silent this long is closed */
+	const char *backup_dir;	/* --backup-on-stop DIR: a copy of the store at clean stops */
+	int32_t backup_keep;	/* --backup-keep N: the newest N copies stay */
+	int64_t retain_ms;	/* --retain D: finished jobs older than D go; 0 keeps all */
 	const struct server_face *face;	/* what serves clients (api/api.h: &api_face) */
 };
 

@@ -1,6 +1,8 @@
 /* The server: start-up (checking its configuration) and recovery, the loop's flush (group
  * commit) and timers, drain and shutdown. */
 #include "server/server.h"
+#include "server/stop-backup.h"
+#include "server/prune.h"
 #include "server/options.h"
 #include "server/batch.h"
 #include "server/child.h"
@@ -124,6 +126,23 @@ void server_tick_now(struct server *srv)
 
 /* ---- group commit ------------------------------------------------------------------ */
 
+/* The buckets of /metrics' histograms: a reserve takes microseconds, a commit (an fsync)
+ * milliseconds, and a batch holds one record to many thousands. */
+static const double reserve_bounds[] = {1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4,
+					2.5e-4, 5e-4, 1e-3, 5e-3, 2.5e-2};
+static const double commit_bounds[] = {2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2,
+				       5e-2, 0.1, 0.25, 0.5, 1, 2.5};
+static const double batch_bounds[] = {1, 2, 5, 10, 25, 50, 100, 250, 1000, 5000, 25000,
+				      100000};
+#define NBOUNDS(a) ((int)(sizeof(a) / sizeof(a)[0]))
+
+static void metrics_init(struct server *srv)
+{
+	hist_init(&srv->reserve_s, reserve_bounds, NBOUNDS(reserve_bounds));
+	hist_init(&srv->commit_s, commit_bounds, NBOUNDS(commit_bounds));
+	hist_init(&srv->batch_recs, batch_bounds, NBOUNDS(batch_bounds));
+}
+
 static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
@@ -152,6 +171,7 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 	srv->inflight++;
 	srv->submitted++;
 	b->sb.user = b;
+	b->submitted_us = clock_mono_us();
 	srv->store->vt->submit(srv->store, &b->sb);
 }
 
@@ -162,6 +182,8 @@ static void on_committed(void *arg, struct store_batch *sb)
 	srv->inflight--;
 	srv->commits++;
 	srv->committed_recs += b->sb.n;
+	hist_observe(&srv->commit_s, (double)(clock_mono_us() - b->submitted_us) / 1e6);
+	hist_observe(&srv->batch_recs, (double)b->sb.n);
 	if (srv->last_sent == b)
 		srv->last_sent = NULL;
 	batch_send_replies(b);
@@ -387,6 +409,7 @@ static int own_tls(struct server *srv, const char *spec, const char *bound, char
 void server_config_defaults(struct server_config *cfg, const struct server_face *face)
 {
 	*cfg = (struct server_config){.listen = "127.0.0.1:7370", .data = "./jobgrid-data",
+				      .backup_keep = 7,
 				      .local_cores = -1, .local_ram_mb = -1, .local_gpus = -1,
 				      .lease_ms = 30000, .heartbeat_ms = 5000, .starve_ms = 60000,
 				      .max_connections = 1024, .header_timeout_ms = 10000,
@@ -411,6 +434,7 @@ static void server_free(struct server *srv)
 {
 	srv->face->closing(srv);
 	identity_free(srv);	/* its hasher's last answers go into the last batch */
+	char *copy = srv->serving && srv->backup_dir ? stop_backup_begin(srv) : NULL;
 	if (srv->cur && srv->cur->sb.n && srv->store) {
 		srv->cur->sb.user = srv->cur;
 		srv->inflight++;
@@ -422,6 +446,9 @@ static void server_free(struct server *srv)
 	if (srv->store)
 		srv->store->vt->close(srv->store);
 	srv->store = NULL;
+	if (copy)
+		stop_backup_finish(srv, copy);
+	prune_free(srv);
 	child_calls_free_all(srv);
 	srv->face->stop(srv);
 	if (srv->cur)
@@ -444,6 +471,7 @@ static void server_free(struct server *srv)
 	event_base_free(srv->base);
 	tls_server_ctx_free(srv->tls);
 	free(srv->tls_ca_file);
+	free(srv->backup_dir);
 	free(srv->data_dir);
 	free(srv->url);
 	free(srv->unix_url);
@@ -499,6 +527,13 @@ enum server_result server_run(const struct server_config *config)
 	srv->max_connections = o.max_connections;
 	srv->header_timeout_ms = o.header_timeout_ms;
 	srv->idle_timeout_ms = o.idle_timeout_ms;
+	srv->backup_keep = o.backup_keep;
+	if (o.backup_dir && stop_backup_check(o.backup_dir, &err)) {
+		log_error("%s", err);
+		free(err);
+		return start_failed(srv, listen_fd, bound, SERVER_BAD_CONFIG);
+	}
+	srv->backup_dir = o.backup_dir ? xstrdup(o.backup_dir) : NULL;
 	/* The changelist folds the many enable/disable calls evhttp makes per request into
 	 * at most one epoll_ctl per descriptor per loop turn. */
 	struct event_config *cfg = event_config_new();
@@ -511,6 +546,7 @@ enum server_result server_run(const struct server_config *config)
 	srv->sched.starve_ms = o.starve_ms;
 	srv->sched.failover_wait_ms = 2 * o.heartbeat_ms;
 	idem_init(&srv->idem);
+	metrics_init(srv);
 	imap_init(&srv->defs);
 	srv->test_clock_ms = o.test_clock;
 	if (o.config && server_config_read(srv, o.config, &err)) {
@@ -608,7 +644,10 @@ enum server_result server_run(const struct server_config *config)
 	if (exposed && srv->tls == NULL)
 		fprintf(stderr, "  WARNING: --insecure-no-tls: plain HTTP beyond loopback; anyone on"
 				" the network can read and alter this traffic\n");
+	if (o.retain_ms > 0)
+		prune_retention_start(srv, o.retain_ms);
 	run_tick(srv);
+	srv->serving = true;
 	event_base_dispatch(srv->base);
 	log_info("stopped");
 	server_free(srv);

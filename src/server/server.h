@@ -9,6 +9,7 @@
  * `struct server_face` the CLI hands to server_run (options.h): nothing in src/server/ includes src/api/. */
 #ifndef JG_SERVER_H
 #define JG_SERVER_H
+#include "base/histogram.h"
 #include "core/sched.h"
 #include "net/spec.h"
 #include "server/idem.h"
@@ -101,6 +102,15 @@ struct server {
 	int32_t max_connections;	/* clients connected at once (the face counts them) */
 	int64_t header_timeout_ms, idle_timeout_ms;
 	uint64_t submitted, commits, committed_recs, jobs_added, attempts_started;
+	/* For /metrics: seconds a reserve took in the scheduler, seconds from a batch's
+	 * submission to its commit, and records per committed batch. */
+	struct histogram reserve_s, commit_s, batch_recs;
+	char *backup_dir;		/* owned: --backup-on-stop DIR, or NULL */
+	int32_t backup_keep;
+	bool serving;			/* started: a stop from now on is a clean one */
+	struct prune *prune;		/* owned: the prune running (prune.c), or NULL */
+	int64_t retain_ms;		/* --retain: finished jobs older than this go; 0 never */
+	struct event *retain_ev;	/* owned: the retention timer, or NULL */
 };
 
 void server_mark_dirty(struct server *srv);	/* make sure a flush runs this turn */

@@ -72,6 +72,7 @@ struct sqlite_store {
 	struct dirlock *lock;		/* owned: DATA/jobgrid.lock, held until close */
 	bool load_failed;		/* recovery found the store unreadable: close leaves
 					 * its files as they are (no checkpoint) */
+	char *close_copy;		/* owned: where close copies the store to, or NULL */
 	sqlite3 *wdb;			/* writer connection: writer thread once started */
 	sqlite3 *rdb;			/* reader connection: loop thread */
 	sqlite3_stmt *stmts[ST__N];	/* prepared on wdb */
@@ -140,6 +141,10 @@ static int migrate(sqlite3 *db, char **err)
 				 version, STORE_SCHEMA_VERSION);
 		return -1;
 	}
+	/* Lets a prune give space back (vacuum_some). The file exists already (WAL mode was
+	 * set on it), so the setting takes only with a VACUUM: instant while it is empty. */
+	if (version == 0 && exec_sql(db, "PRAGMA auto_vacuum=INCREMENTAL; VACUUM", err))
+		return -1;
 	for (int v = version; v < STORE_SCHEMA_VERSION; v++) {
 		char pragma[64];
 		snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d;", v + 1);
@@ -676,6 +681,17 @@ static int write_attempt(struct sqlite_store *ss, const struct rec_attempt *r)
 	return run_stmt(ss, ST_ATTEMPT);
 }
 
+/* After a prune: give freed pages back to the file system, at most 64 MiB of them a
+ * commit. Only a store created with auto_vacuum=INCREMENTAL (new stores are, see migrate)
+ * can; an older one reuses its free pages for new rows instead. */
+static int vacuum_some(struct sqlite_store *ss)
+{
+	char *err = NULL;
+	int rc = exec_sql(ss->wdb, "PRAGMA incremental_vacuum(16384)", &err);
+	free(err);
+	return rc;
+}
+
 static int write_rec(struct sqlite_store *ss, const struct rec *r)
 {
 	sqlite3_stmt *st;
@@ -686,6 +702,8 @@ static int write_rec(struct sqlite_store *ss, const struct rec *r)
 		return write_job(ss, &r->u.job, false);
 	case REC_JOB_DEL:
 		return delete_job(ss, r->u.job.seq);
+	case REC_VACUUM:
+		return vacuum_some(ss);
 	case REC_JOBLET:
 		return write_joblet(ss, &r->u.joblet);
 	case REC_ATTEMPT:
@@ -1017,6 +1035,31 @@ static int sqlite_backup(struct store *st, const char *path, store_backup_cb cb,
 
 /* ---- open / close ------------------------------------------------------------------ */
 
+static void sqlite_copy_at_close(struct store *st, const char *path)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)st;
+	free(ss->close_copy);
+	ss->close_copy = path ? xstrdup(path) : NULL;
+}
+
+/* The last commit is in and the directory still locked: nothing can change the copy. It
+ * is made private (0600) before any row is in it, like the store itself. */
+static void copy_at_close(struct sqlite_store *ss)
+{
+	char *err = NULL, *sql = sqlite3_mprintf("VACUUM INTO %Q", ss->close_copy);
+	int fd = open(ss->close_copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		err = xasprintf("%s", strerror(errno));
+	else
+		close(fd);
+	if (err == NULL && exec_sql(ss->wdb, sql, &err) != 0)
+		unlink(ss->close_copy);
+	if (err)
+		log_error("cannot copy the store to %s at stop: %s", ss->close_copy, err);
+	sqlite3_free(sql);
+	free(err);
+}
+
 static void sqlite_close(struct store *st)
 {
 	struct sqlite_store *ss = (struct sqlite_store *)st;
@@ -1045,12 +1088,15 @@ static void sqlite_close(struct store *st)
 		char *ignored = NULL;
 		exec_sql(ss->wdb, "PRAGMA wal_checkpoint(TRUNCATE)", &ignored);
 		free(ignored);
+		if (ss->close_copy)
+			copy_at_close(ss);
 	}
 	sqlite3_close(ss->rdb);
 	sqlite3_close(ss->wdb);
 	pthread_mutex_destroy(&ss->mu);
 	pthread_cond_destroy(&ss->cv);
 	dirlock_release(ss->lock);	/* last: nobody else may open the file before this */
+	free(ss->close_copy);
 	free(ss->path);
 	free(ss);
 }
@@ -1066,6 +1112,7 @@ static const struct store_vt sqlite_vt = {
 	.read_output = sqlite_read_output,
 	.output_last_id = sqlite_output_last_id,
 	.backup = sqlite_backup,
+	.copy_at_close = sqlite_copy_at_close,
 	.close = sqlite_close,
 };
 
@@ -1165,4 +1212,88 @@ fail:
 	free(why_open);
 	sqlite_close(&ss->base);
 	return NULL;
+}
+
+/* ---- restore ----------------------------------------------------------------------- */
+
+/* One integer a query on db gives, or -1 with *err. */
+static int64_t query_int(sqlite3 *db, const char *sql, char **err)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	else
+		*err = xasprintf("%s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Is file a jobgrid store this jobgrid can open? Its schema version and jobs, or -1. */
+static int check_backup(sqlite3 *src, const char *file, struct store_restored *out, char **err)
+{
+	char *why = NULL;
+	sqlite3_stmt *st = NULL;
+	bool ok = sqlite3_prepare_v2(src, "PRAGMA quick_check", -1, &st, NULL) == SQLITE_OK &&
+		  sqlite3_step(st) == SQLITE_ROW &&
+		  strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
+	sqlite3_finalize(st);
+	if (!ok) {
+		*err = xasprintf("%s is not a readable SQLite database, or is damaged (quick_check"
+				 " failed: %s)", file, sqlite3_errmsg(src));
+		return -1;
+	}
+	int64_t version = query_int(src, "PRAGMA user_version", &why);
+	int64_t jobs = version >= 1 ? query_int(src, "SELECT count(*) FROM jobs", &why) : -1;
+	if (version < 1 || jobs < 0) {
+		*err = xasprintf("%s is not a jobgrid store (schema version %lld%s%s)", file,
+				 (long long)version, why ? ", " : "", why ? why : "");
+		free(why);
+		return -1;
+	}
+	if (version > STORE_SCHEMA_VERSION) {
+		*err = xasprintf("%s has schema version %lld, newer than this jobgrid's %d: restore it"
+				 " with that jobgrid", file, (long long)version, STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	out->schema_version = (int)version;
+	out->current_version = STORE_SCHEMA_VERSION;
+	out->jobs = jobs;
+	return 0;
+}
+
+int store_sqlite_restore(const char *file, const char *dir, struct store_restored *out, char **err)
+{
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		*err = xasprintf("cannot create data directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	char *why = NULL;
+	struct dirlock *lock = dirlock_take(dir, "jobgrid.lock", &why);
+	if (lock == NULL) {
+		*err = xasprintf("data directory %s: %s", dir, why);
+		free(why);
+		return -1;
+	}
+	char *path = xasprintf("%s/jobgrid.sqlite", dir);
+	struct stat sb;
+	sqlite3 *src = NULL;
+	int rc = -1;
+	if (stat(path, &sb) == 0 && sb.st_size > 0)
+		*err = xasprintf("%s already holds a store (%s): restore goes into an empty data"
+				 " directory (move that one away first)", dir, path);
+	else if (sqlite3_open_v2(file, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		*err = xasprintf("cannot open %s: %s", file, sqlite3_errmsg(src));
+	else if (check_backup(src, file, out, err) == 0 && private_files(path, err) == 0) {
+		/* Into the empty private file, as the store itself is written. */
+		char *sql = sqlite3_mprintf("VACUUM INTO %Q", path);
+		rc = exec_sql(src, sql, err);
+		sqlite3_free(sql);
+		if (rc != 0)
+			unlink(path);
+	}
+	sqlite3_close(src);
+	free(path);
+	dirlock_release(lock);
+	return rc;
 }

@@ -22,7 +22,8 @@ struct sched;
 
 enum rec_kind { REC_JOB, REC_JOB_STATE, REC_JOB_DEL, REC_JOBLET, REC_ATTEMPT, REC_OUTPUT, REC_IDEM,
 		REC_IDEM_PRUNE, REC_LIMIT, REC_DEF, REC_DEF_UNDEPLOY, REC_NET_RUN, REC_NET_DROP,
-		REC_NET_PAUSE, REC_USER, REC_USER_DEL, REC_TOKEN };
+		REC_NET_PAUSE, REC_USER, REC_USER_DEL, REC_TOKEN,
+		REC_VACUUM };	/* after a prune: give freed pages back, a slice at a time */
 
 struct rec_job {	/* REC_JOB inserts all; REC_JOB_STATE updates the mutable part */
 	int64_t seq;
@@ -238,6 +239,10 @@ struct store_vt {
 	/* Consistent online copy to path, on a helper thread; cb on base's thread. 0, or -1
 	 * with errno when the thread cannot start. */
 	int (*backup)(struct store *st, const char *path, store_backup_cb cb, void *arg);
+	/* Make close copy the store to path (a new file, mode 0600) after its last commit,
+	 * while it still holds the data directory; a failure is logged and leaves no file.
+	 * NULL: a backend that cannot. */
+	void (*copy_at_close)(struct store *st, const char *path);
 	/* Wait for every submitted batch, stop the writer, close. */
 	void (*close)(struct store *st);
 };
@@ -250,4 +255,17 @@ struct store {
  * directory; a second open fails at once naming the holder. A backend on a shared database
  * takes its leadership the same way, in its open. */
 struct store *store_sqlite_open(const char *dir, char **err /* OUT: malloc'd */);
+
+/* Restore a copy of a store (`jobgrid backup`, or one made at stop) into the data
+ * directory dir, which must hold no store yet and not be in use. The copy is checked
+ * first (readable, a jobgrid store, a schema this jobgrid can open); a newer server
+ * upgrades an older schema at its next start. 0, or -1 with *err (malloc'd): nothing was
+ * changed. */
+struct store_restored {
+	int schema_version;	/* the copy's */
+	int current_version;	/* this jobgrid's: a server upgrades an older copy at start */
+	int64_t jobs;
+};
+int store_sqlite_restore(const char *file, const char *dir, struct store_restored *out,
+			 char **err);
 #endif

@@ -268,6 +268,7 @@ part_routes() {
 		["POST /v1/drain"]='role|POST|/v1/drain|'
 		["POST /v1/shutdown"]='role|POST|/v1/shutdown|'
 		["POST /v1/backup"]='role|POST|/v1/backup|{}'
+		["POST /v1/prune"]='role|POST|/v1/prune|{}'
 		["GET /healthz"]='role|GET|/healthz|'
 		["GET /metrics"]='role|GET|/metrics|'
 		["POST /v1/login"]='role|POST|/v1/login|{}'

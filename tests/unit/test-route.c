@@ -129,7 +129,7 @@ Test(route, an_unknown_path_is_404)
 /* Every route says who may call it (SPEC §9). Only the health check, logging in and
  * asking who you are are open to callers without credentials; logging out is for anyone
  * with a token; workers never reach users' routes nor users the workers'; and what
- * changes the server for everyone (deploy, limits, clock, drain, shutdown, backup, users)
+ * changes the server for everyone (deploy, limits, clock, drain, shutdown, backup, prune, users)
  * is for admins alone. */
 static bool is(const struct route *r, const char *method, const char *pattern)
 {
@@ -162,6 +162,7 @@ static void check_roles(void *arg, const struct route *r)
 	bool admin_only = strncmp(r->pattern, "/v1/drain", 9) == 0 ||
 			  strncmp(r->pattern, "/v1/shutdown", 12) == 0 ||
 			  strncmp(r->pattern, "/v1/backup", 10) == 0 ||
+			  strncmp(r->pattern, "/v1/prune", 9) == 0 ||
 			  strcmp(r->pattern, "/metrics") == 0 ||
 			  (strncmp(r->pattern, "/v1/users", 9) == 0 &&
 			   strstr(r->pattern, "/password") == NULL) ||

@@ -28,8 +28,25 @@ static void setup(void)
 	sched_init(&s, &hooks, 30000);
 }
 
+/* After every test: the running count of jobs by state (what /metrics shows) equals a
+ * walk over the jobs, whatever the test did to them. */
+static void check_job_states(void)
+{
+	int64_t walked[JS__N] = {0}, total = 0;
+	for (int64_t seq = 1; seq < s.next_seq && seq < s.jobs_cap; seq++)
+		if (s.jobs[seq])
+			walked[s.jobs[seq]->state]++;
+	for (int st = 0; st < JS__N; st++) {
+		cr_assert_eq(s.jobs_by_state[st], walked[st], "jobs %s: counted %lld, walked %lld",
+			     jl_state_name(st), (long long)s.jobs_by_state[st], (long long)walked[st]);
+		total += walked[st];
+	}
+	cr_assert_eq(total, s.njobs);
+}
+
 static void teardown(void)
 {
+	check_job_states();
 	for (int i = 0; i < rec.nremoved; i++)
 		job_free(rec.removed[i]);
 	sched_free(&s);
