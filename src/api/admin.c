@@ -245,6 +245,16 @@ void api_metrics(struct call *c)
 				    srv->sched.totals.by_state[s]);
 	evbuffer_add_printf(b, "# TYPE jobgrid_workers gauge\njobgrid_workers %d\n",
 			    live_workers(&srv->sched));
+	json_t *sp = spawn_status(srv);
+	if (sp) {	/* with --spawn: what an autoscaler or a dashboard watches beside the queue */
+		evbuffer_add_printf(b, "# HELP jobgrid_spawned_workers Workers started by --spawn, by"
+				       " state.\n# TYPE jobgrid_spawned_workers gauge\n"
+				       "jobgrid_spawned_workers{state=\"pending\"} %lld\n"
+				       "jobgrid_spawned_workers{state=\"running\"} %lld\n",
+				    (long long)json_integer_value(json_object_get(sp, "pending")),
+				    (long long)json_integer_value(json_object_get(sp, "running")));
+		json_decref(sp);
+	}
 	evbuffer_add_printf(b, "# TYPE jobgrid_jobs gauge\njobgrid_jobs %lld\n",
 			    (long long)srv->sched.njobs);
 	evbuffer_add_printf(b, "# TYPE jobgrid_jobs_added_total counter\njobgrid_jobs_added_total %llu\n",

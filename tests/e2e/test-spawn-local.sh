@@ -46,6 +46,9 @@ wait_until 10 reason_has "$c" "spawning a worker as a local process: 2 running, 
 jg status | grep -q "spawned workers (local): 2 running, 0 pending (at most 2)" ||
 	fail "status does not count the spawned workers: $(jg status)"
 expect_eq "$(jg workers --json | jq '.workers | length')" 2 "no third worker beyond --spawn-max"
+metrics=$(curl -sS "$JOBGRID_URL/metrics")
+grep -qx 'jobgrid_spawned_workers{state="running"} 2' <<<"$metrics" || fail "/metrics: no 2 running spawned workers"
+grep -qx 'jobgrid_joblets{state="ready"} 1' <<<"$metrics" || fail "/metrics: no ready joblet (the gauge autoscalers read)"
 
 # Released, the held jobs end; an idle worker exits, and one sized for the third joblet
 # (2 cores, 300 MB, tagged site=lab) takes it.
