@@ -71,3 +71,19 @@ pid=$(jg workers --json | jq -r '.workers[0].pid')
 kill_server
 wait_until 15 proc_gone "$pid"
 log "the shutdown stopped the spawned worker"
+touch "$T/go2"	# its joblet runs again on the next server's worker, and ends
+
+# With --auth, a spawned worker reads a worker token from a 0600 file the server made,
+# never from its command line.
+start_server --auth --spawn local --spawn-max 1 --spawn-idle 2s
+export JOBGRID_TOKEN
+JOBGRID_TOKEN=$(cat "$T/data/admin.token")
+e=$(jg add -- "$(hold go3)")
+wait_state "$e" running
+expect_eq "$(stat -c %a "$T/data/local-workers.token")" 600 "the spawned workers' token file is 0600"
+ps -eo args | grep -F "$T/data" | grep -qF "$(cat "$T/data/local-workers.token")" &&
+	fail "a token is on a command line"
+ps -eo args | grep -F -- "--token-file $T/data/local-workers.token" | grep -q jobgrid-spawn- ||
+	fail "the spawned worker was not given the token file"
+touch "$T/go3"
+wait_state "$e" done
