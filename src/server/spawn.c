@@ -303,7 +303,7 @@ static void consider(struct spawner *sp)
 	const struct qclass *k = wanting(sp);
 	if (k && !sp->submitting && sp->nlive < sp->max && clock_mono_ms() >= sp->next_try_mono) {
 		struct spawned *e = new_entry(sp, k);
-		struct worker_cmd c;
+		struct worker_cmd c = {0};
 		worker_cmd(sp, e, &c);
 		sp->submitting = true;
 		sp->be->submit(sp, e, c.argv);
@@ -320,7 +320,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	if (sp->be->poll)
 		sp->be->poll(sp);
 	consider(sp);
-	struct timeval tv = {0, TICK_MS * 1000};
+	struct timeval tv = {0, (suseconds_t)TICK_MS * 1000};
 	evtimer_add(sp->tick, &tv);
 }
 
@@ -345,9 +345,14 @@ int spawn_start(struct server *srv, const struct spawn_config *cfg, char **err)
 {
 	if (cfg->backend == NULL)
 		return 0;
+	int b = spawn_backend_known(cfg->backend);
+	if (b < 0) {
+		*err = xasprintf("--spawn: slurm or local, got '%s'", cfg->backend);
+		return -1;
+	}
 	struct spawner *sp = xcalloc(1, sizeof *sp);
 	sp->srv = srv;
-	sp->be = backends[spawn_backend_known(cfg->backend)];
+	sp->be = backends[b];
 	sp->max = cfg->max;
 	sp->idle_ms = cfg->idle_ms;
 	sp->nopts = cfg->nopts;
