@@ -137,6 +137,8 @@ interleaved add_batch_plain_per_s add_batch add_batch_both_per_s add_batch_both
 interleaved e2e_plain_per_s e2e e2e_both_per_s e2e_both
 measure deps_chain_per_s deps_chain
 measure deps_fan_per_s deps_fan
+source "$(dirname "$0")/spawn-slurm.sh"
+bench_spawn_slurm	# once: it starts a Slurm cluster of its own
 # The scheduler alone: µs per reserve with 10^3, 10^5, 10^6 queued (bench/reserve.c).
 for ((i = 0; i < RUNS; i++)); do "$B/bench-reserve"; done >"$W/reserve.all"
 for n in 1000 100000 1000000; do
@@ -225,6 +227,7 @@ reserve_ratio=$(ratio "$(v reserve_us_1000000)" "$(v reserve_us_1000)")
 row "µs per reserve, 10^3 queued (100 classes)" "$(v reserve_us_1000)" "scheduler only"
 row "µs per reserve, 10^5 queued" "$(v reserve_us_100000)" "$(ratio "$(v reserve_us_100000)" "$(v reserve_us_1000)") x 10^3"
 row "µs per reserve, 10^6 queued" "$(v reserve_us_1000000)" "$reserve_ratio x 10^3 (flat: O(log n) heaps)"
+row "50 joblets via --spawn slurm, no worker at start, s" "$(v spawn_slurm_s)" "$(v spawn_slurm_per_s) joblets/s; sbatch --wrap=true alone: $(v slurm_sbatch_per_s) jobs/s"
 row "fdatasync'd 100-byte appends /s" "$(v fsync_per_s)" "the disk"
 row "durable adds, batches of 1000, joblets/s" "$(v add_batch_per_s)" "target 200000"
 row "durable single adds, 1 connection /s" "$(v add_single_per_s)" "$(ratio "$(v add_single_per_s)" "$(v fsync_per_s)") x fsync (target 0.7)"
@@ -254,6 +257,6 @@ for f in add_batch_per_s add_single_per_s fsync_per_s add_concurrent16_per_s lat
 	log_read_mb_per_s output_ingest_mb_per_s rss_bytes_per_queued restart_1m_s \
 	add_single_plain_per_s add_single_tls_per_s add_single_auth_per_s add_single_both_per_s \
 	add_16_plain_per_s add_16_both_per_s add_batch_plain_per_s add_batch_both_per_s \
-	e2e_plain_per_s e2e_both_per_s; do
+	e2e_plain_per_s e2e_both_per_s spawn_slurm_s spawn_slurm_per_s slurm_sbatch_per_s; do
 	echo "bench: $f=$(v $f)"
 done

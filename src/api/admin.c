@@ -3,6 +3,7 @@
 #include "api/call.h"
 #include "api/handlers.h"
 #include "server/server.h"
+#include "server/spawn.h"
 #include "store/store.h"
 #include "api/decode.h"
 #include "base/clock.h"
@@ -140,12 +141,13 @@ void api_stats(struct call *c)
 	json_t *joblets = c->who.roles & ROLE_ADMIN ? all_counts(s, &groups, &njobs)
 						    : own_counts(s, &c->who, &groups, &njobs);
 	call_reply(c, 200,
-		   json_pack("{s:o, s:o, s:o, s:i, s:I, s:b, s:I, s:I}", "joblets", joblets,
+		   json_pack("{s:o, s:o, s:o, s:i, s:I, s:b, s:I, s:I, s:o*}", "joblets", joblets,
 			     "groups", groups, "waiting",
 			     reasons ? api_waiting_reasons(s, &c->who, server_now(srv)) : json_object(),
 			     "workers", live_workers(s), "jobs", njobs, "draining", srv->draining,
 			     "commits", (json_int_t)srv->commits, "uptime_ms",
-			     (json_int_t)(clock_mono_ms() - srv->started_mono)));
+			     (json_int_t)(clock_mono_ms() - srv->started_mono), "spawn",
+			     spawn_status(srv)));
 }
 
 /* Dispatch stops; the parked polls are answered now, so their workers hear of the drain

@@ -9,6 +9,7 @@
 #include "api/handlers.h"
 #include "base/xalloc.h"
 #include "server/server.h"
+#include "server/spawn.h"
 #include <event2/buffer.h>
 #include <string.h>
 
@@ -98,6 +99,20 @@ static void reasons(struct call *c, struct evbuffer *b)
 	json_decref(by_group);
 }
 
+/* With --spawn: what an autoscaler or a dashboard watches beside the ready joblets. */
+static void spawned(struct server *srv, struct evbuffer *b)
+{
+	json_t *sp = spawn_status(srv);
+	if (sp == NULL)
+		return;
+	family(b, "jobgrid_spawned_workers", "gauge", "Workers started by --spawn, by state.");
+	static const char *const states[] = {"pending", "running"};
+	for (int i = 0; i < 2; i++)
+		evbuffer_add_printf(b, "jobgrid_spawned_workers{state=\"%s\"} %lld\n", states[i],
+				    (long long)json_integer_value(json_object_get(sp, states[i])));
+	json_decref(sp);
+}
+
 static void workers(struct server *srv, struct evbuffer *b)
 {
 	const struct sched *s = &srv->sched;
@@ -106,6 +121,7 @@ static void workers(struct server *srv, struct evbuffer *b)
 		live += !((struct worker *)s->leases.items[i])->placeholder;
 	family(b, "jobgrid_workers", "gauge", "Registered workers.");
 	evbuffer_add_printf(b, "jobgrid_workers %d\n", live);
+	spawned(srv, b);
 	static const char *const names[] = {"jobgrid_worker_running_joblets",
 					    "jobgrid_worker_cores_used", "jobgrid_worker_ram_used_bytes",
 					    "jobgrid_worker_gpus_used"};

@@ -5,6 +5,9 @@
 #include "cli/cli.h"
 #include "server/local-registry.h"
 #include "server/options.h"
+#include "server/spawn.h"
+#include "base/words.h"
+#include "base/xalloc.h"
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -30,6 +33,8 @@ static void usage(FILE *f)
 		   "                      [--starve-after DURATION] [--config FILE] [--test-clock START]\n"
 		   "                      [--max-connections N] [--header-timeout D] [--idle-timeout D]\n"
 		   "                      [--backup-on-stop DIR [--backup-keep N]] [--retain D]\n"
+		   "                      [--spawn slurm|local [--spawn-max N] [--spawn-idle D]\n"
+		   "                       [--spawn-opt ARGS]…]\n"
 		   "  --listen         address to serve the API on (default 127.0.0.1:7370; [::1]:PORT\n"
 		   "                   for IPv6; port 0 picks one). Beyond loopback it needs --tls\n"
 		   "                   (or --tls-cert/--tls-key) and --auth\n"
@@ -55,6 +60,14 @@ static void usage(FILE *f)
 		   "                   crash of the server, whose next start on --data adopts them\n"
 		   "  --local-worker-cores, --local-worker-ram, --local-worker-gpus\n"
 		   "                   what each local worker has instead of its share (GPUs: 0)\n"
+		   "  --spawn          start workers on demand when ready joblets have no worker that\n"
+		   "                   fits them: slurm (sbatch, sized from the joblets: -c, --mem,\n"
+		   "                   -t, --gres=gpu:N) or local (processes on this machine)\n"
+		   "  --spawn-max      spawned workers pending or running at once (default 10)\n"
+		   "  --spawn-idle     a spawned worker exits after this long without work (60s)\n"
+		   "  --spawn-opt      more sbatch arguments, repeatable; each value is split into\n"
+		   "                   words as a shell would ('…', \"…\", \\), without a shell:\n"
+		   "                   --spawn-opt \"-p debug --qos=low\"\n"
 		   "  --lease          how long a silent worker keeps its joblets (default 30s)\n"
 		   "  --heartbeat      how often workers check in (default 5s)\n"
 		   "  --starve-after   a joblet overtaken by smaller ones this long gets a worker\n"
@@ -81,8 +94,34 @@ static int int_opt(const char *opt, const char *arg, long lo, long hi, int32_t *
 	return 0;
 }
 
-/* argv into o. 0, -1 on bad usage (said), or 1 after printing help. */
-static int parse_opts(int argc, char **argv, struct server_config *o)
+/* The words of one --spawn-opt value appended to *opts (owned by the caller: words_free),
+ * which o->spawn_opts then borrows. -1 after saying what is wrong. */
+static int add_spawn_opt(struct server_config *o, char ***opts, const char *arg)
+{
+	char **w = NULL;
+	size_t n = 0;
+	const char *why = NULL;
+	if (words_split(arg, &w, &n, &why)) {
+		fprintf(stderr, "jobgrid server: --spawn-opt: %s, got '%s'\n", why, arg);
+		return -1;
+	}
+	if (n == 0) {
+		fprintf(stderr, "jobgrid server: --spawn-opt: an sbatch argument, got '%s'\n", arg);
+		words_free(w);
+		return -1;
+	}
+	size_t have = (size_t)o->nspawn_opts;
+	*opts = xrealloc(*opts, have + n + 1, sizeof **opts);
+	memcpy(*opts + have, w, (n + 1) * sizeof *w);
+	free(w);	/* the words themselves moved to *opts */
+	o->nspawn_opts = (int32_t)(have + n);
+	o->spawn_opts = *opts;
+	return 0;
+}
+
+/* argv into o; the --spawn-opt words into *opts (owned by the caller: words_free). 0, -1 on
+ * bad usage (said), or 1 after printing help. */
+static int parse_opts(int argc, char **argv, struct server_config *o, char ***opts)
 {
 	static const struct option longopts[] = {
 		{"listen", required_argument, NULL, 'l'}, {"data", required_argument, NULL, 'd'},
@@ -105,10 +144,14 @@ static int parse_opts(int argc, char **argv, struct server_config *o)
 		{"backup-on-stop", required_argument, NULL, 'b' + 256},
 		{"backup-keep", required_argument, NULL, 'K'},
 		{"retain", required_argument, NULL, 'r' + 256},
+		{"spawn", required_argument, NULL, 's' + 256},
+		{"spawn-max", required_argument, NULL, 'm' + 256},
+		{"spawn-idle", required_argument, NULL, 'e' + 256},
+		{"spawn-opt", required_argument, NULL, 'o' + 256},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	int ch;
-	const char *why;
+	const char *why, *spawn_tuned = NULL;
 	int32_t n;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
@@ -186,12 +229,43 @@ static int parse_opts(int argc, char **argv, struct server_config *o)
 			if (int_opt("backup-keep", optarg, 1, 100000, &o->backup_keep))
 				return -1;
 			break;
+		case 's' + 256:
+			if (spawn_backend_known(optarg) < 0) {
+				fprintf(stderr, "jobgrid server: --spawn: slurm or local, got '%s'\n",
+					optarg);
+				return -1;
+			}
+			o->spawn = optarg;
+			break;
+		case 'm' + 256:
+			if (int_opt("spawn-max", optarg, 1, 10000, &o->spawn_max))
+				return -1;
+			spawn_tuned = "--spawn-max";
+			break;
+		case 'e' + 256:
+			if (clock_parse_duration(optarg, &o->spawn_idle_ms, &why) ||
+			    o->spawn_idle_ms < 1000) {
+				fprintf(stderr, "jobgrid server: --spawn-idle: a duration of at least 1s,"
+					" got '%s'\n", optarg);
+				return -1;
+			}
+			spawn_tuned = "--spawn-idle";
+			break;
+		case 'o' + 256:
+			if (add_spawn_opt(o, opts, optarg))
+				return -1;
+			break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return -1;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "jobgrid server: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (spawn_tuned && o->spawn == NULL) {
+		fprintf(stderr, "jobgrid server: %s sets how --spawn starts workers: give --spawn"
+				" slurm or --spawn local too\n", spawn_tuned);
 		return -1;
 	}
 	if (!o->tls_cert != !o->tls_key) {
@@ -210,10 +284,15 @@ static int server_exec(int argc, char **argv)
 {
 	struct server_config cfg;
 	server_config_defaults(&cfg, &api_face);
-	int rc = parse_opts(argc, argv, &cfg);
-	if (rc)
+	char **opts = NULL;
+	int rc = parse_opts(argc, argv, &cfg, &opts);
+	if (rc) {
+		words_free(opts);
 		return rc < 0 ? EXIT_USAGE : EXIT_OK;
-	switch (server_run(&cfg)) {
+	}
+	enum server_result r = server_run(&cfg);
+	words_free(opts);
+	switch (r) {
 	case SERVER_STOPPED: return EXIT_OK;
 	case SERVER_BAD_CONFIG: return EXIT_USAGE;
 	default: return EXIT_SERVER_FAILED;

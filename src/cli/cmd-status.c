@@ -52,6 +52,21 @@ static void print_reasons(json_t *list)
 		       json_string_value(json_object_get(r, "reason")));
 }
 
+/* "spawned workers (slurm): 2 running, 1 pending (at most 4)", and what holds them up. */
+static void print_spawn(json_t *sp)
+{
+	if (!json_is_object(sp))
+		return;
+	printf("spawned workers (%s): %lld running, %lld pending (at most %lld)\n",
+	       json_string_value(json_object_get(sp, "backend")),
+	       (long long)json_integer_value(json_object_get(sp, "running")),
+	       (long long)json_integer_value(json_object_get(sp, "pending")),
+	       (long long)json_integer_value(json_object_get(sp, "max")));
+	const char *note = json_string_value(json_object_get(sp, "note"));
+	if (note && *note)
+		printf("    %s\n", note);
+}
+
 static int status_exec(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -101,6 +116,7 @@ static int status_exec(int argc, char **argv)
 		}
 		printf("workers: %lld%s\n", json_integer_value(json_object_get(st, "workers")),
 		       json_is_true(json_object_get(st, "draining")) ? " (draining)" : "");
+		print_spawn(json_object_get(st, "spawn"));
 	}
 	json_decref(st);
 	return EXIT_OK;

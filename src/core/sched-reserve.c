@@ -208,8 +208,14 @@ const char *sched_reason(const struct sched *s, const struct joblet *jl, int64_t
 			 size_t len)
 {
 	const struct job *j = jl->job;
-	if (jl->state == JS_READY)
-		return queue_reason(j->cls, &s->workers, buf, len);
+	if (jl->state == JS_READY) {
+		const char *why = queue_reason(j->cls, &s->workers, buf, len);
+		/* The reasons that say no worker fits: a spawned worker is on its way, or why not. */
+		if (s->spawn_note && (strncmp(why, "no worker", 9) == 0 ||
+				      strcmp(why, "waiting for a worker with free resources") == 0))
+			return s->spawn_note;
+		return why;
+	}
 	if (jl->state == JS_WAITING && jl->heap == JL_HEAP_NONE && j->gates)
 		return gates_reason(sched_jobs(s), j, now, buf, len);
 	return jl->reason ? jl->reason : "";

@@ -96,6 +96,10 @@ struct sched {
 	bool kills_pending;		/* the scheduler asked for running joblets to be killed */
 	uint32_t rand_state;		/* xorshift for back-off jitter */
 	bool settling;			/* working through the gates' settle list */
+	/* Why no worker is there yet for ready joblets no worker fits, from whoever starts
+	 * workers on demand (server/spawn.c): shown instead of those reasons. Borrowed; NULL
+	 * when there is nothing to say. */
+	const char *spawn_note;
 };
 
 /* What a job is made from; strings are borrowed, copied or interned by sched_add.

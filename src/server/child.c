@@ -1,7 +1,9 @@
 /* Child calls: run `jobgrid SUBCOMMAND` in its own process, write a request to its stdin,
  * read its reply from stdout, and kill it at a wall-clock limit — all on the loop, never
  * blocking it. Used for work the server must not do on its own thread: reading untrusted
- * definition files (defcheck.c) and running Lua handlers (scripts.c).
+ * definition files (defcheck.c) and running Lua handlers (scripts.c). Command runs do
+ * the same for other programs (sbatch, squeue, scancel for spawn-slurm.c), their stdout
+ * and stderr read as text.
  *
  * A call ends when the child's stdout has closed AND the child has been reaped, so the
  * callback can say how it ended (a signal such as SIGXCPU from its CPU limit, or our kill
@@ -33,6 +35,7 @@ struct child_call {
 	int limit_s;			/* wall-clock limit */
 	int status;			/* from waitpid, once reaped */
 	child_done_fn done;		/* NULL once detached */
+	child_run_fn run_done;		/* a command run (child_run_start): raw output */
 	void *arg;
 	struct child_call *next, *prev;	/* in srv->children */
 };
@@ -78,6 +81,13 @@ static void maybe_finish(struct child_call *k)
 	if (k->out || !k->reaped)
 		return;
 	unlink_call(k);
+	if (k->run_done) {
+		evbuffer_add(k->result, "", 1);
+		k->run_done(k->arg, k->timed_out ? -1 : k->status,
+			    (const char *)evbuffer_pullup(k->result, -1));
+		kfree(k);
+		return;
+	}
 	json_t *reply = NULL;
 	char why[160] = "";
 	if (!k->timed_out) {
@@ -135,13 +145,11 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 	kill(k->pid, SIGKILL);	/* its stdout closes and it is reaped: maybe_finish follows */
 }
 
-static pid_t spawn(const char *sub, int in_r, int out_w)
+/* argv[0] is found on PATH (an absolute path is used as is). With err_too its stderr goes
+ * to out_w as well; else nowhere: a library crash on hostile input is expected there, and
+ * the server reports the outcome itself. */
+static pid_t spawn(char *const argv[], int in_r, int out_w, bool err_too)
 {
-	char exe[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n <= 0)
-		return -1;
-	exe[n] = '\0';
 	/* Signals stay blocked until the child has reset the server's handlers. */
 	sigset_t old;
 	spawn_block_signals(&old);
@@ -149,14 +157,11 @@ static pid_t spawn(const char *sub, int in_r, int out_w)
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		spawn_child_signals();
-		/* Its stderr goes nowhere: a library crash on hostile input is expected there,
-		 * and the server reports the outcome itself. */
 		int devnull = open("/dev/null", O_WRONLY);
-		if (dup2(in_r, 0) < 0 || dup2(out_w, 1) < 0 || devnull < 0 || dup2(devnull, 2) < 0 ||
-		    spawn_cloexec_from(3) != 0)
+		if (dup2(in_r, 0) < 0 || dup2(out_w, 1) < 0 || devnull < 0 ||
+		    dup2(err_too ? out_w : devnull, 2) < 0 || spawn_cloexec_from(3) != 0)
 			_exit(127);
-		char *argv[] = {exe, (char *)sub, NULL};
-		execv(exe, argv);
+		execvp(argv[0], argv);
 		_exit(127);
 	}
 	int saved = errno;
@@ -165,9 +170,9 @@ static pid_t spawn(const char *sub, int in_r, int out_w)
 	return pid;
 }
 
-struct child_call *child_call_start(struct server *srv, const char *sub, const char *input,
-				    size_t len, int limit_s, child_done_fn done, void *arg,
-				    const char **err)
+/* Start argv with input on its stdin and its output read into the call. */
+static struct child_call *start(struct server *srv, char *const argv[], bool err_too,
+				const char *input, size_t len, int limit_s, const char **err)
 {
 	int in[2], out[2];
 	if (pipe2(in, O_CLOEXEC) != 0) {
@@ -180,7 +185,7 @@ struct child_call *child_call_start(struct server *srv, const char *sub, const c
 		close(in[1]);
 		return NULL;
 	}
-	pid_t pid = spawn(sub, in[0], out[1]);
+	pid_t pid = spawn(argv, in[0], out[1], err_too);
 	int spawn_errno = errno;	/* before the closes below can change it */
 	close(in[0]);
 	close(out[1]);
@@ -193,19 +198,21 @@ struct child_call *child_call_start(struct server *srv, const char *sub, const c
 	struct child_call *k = xcalloc(1, sizeof *k);
 	k->srv = srv;
 	k->pid = pid;
-	k->done = done;
-	k->arg = arg;
 	k->limit_s = limit_s;
 	k->result = evbuffer_new();
-	evutil_make_socket_nonblocking(in[1]);
 	evutil_make_socket_nonblocking(out[0]);
-	k->in = bufferevent_socket_new(srv->base, in[1], BEV_OPT_CLOSE_ON_FREE);
 	k->out = bufferevent_socket_new(srv->base, out[0], BEV_OPT_CLOSE_ON_FREE);
-	bufferevent_setcb(k->in, NULL, on_in_written, on_in_event, k);
 	bufferevent_setcb(k->out, on_out_read, NULL, on_out_event, k);
 	bufferevent_enable(k->out, EV_READ);
-	bufferevent_write(k->in, input, len);
-	bufferevent_enable(k->in, EV_WRITE);
+	if (len > 0) {
+		evutil_make_socket_nonblocking(in[1]);
+		k->in = bufferevent_socket_new(srv->base, in[1], BEV_OPT_CLOSE_ON_FREE);
+		bufferevent_setcb(k->in, NULL, on_in_written, on_in_event, k);
+		bufferevent_write(k->in, input, len);
+		bufferevent_enable(k->in, EV_WRITE);
+	} else {
+		close(in[1]);	/* no input: the child reads the end at once */
+	}
 	k->timer = evtimer_new(srv->base, on_timeout, k);
 	struct timeval tv = {limit_s, 0};
 	evtimer_add(k->timer, &tv);
@@ -216,9 +223,42 @@ struct child_call *child_call_start(struct server *srv, const char *sub, const c
 	return k;
 }
 
+struct child_call *child_call_start(struct server *srv, const char *sub, const char *input,
+				    size_t len, int limit_s, child_done_fn done, void *arg,
+				    const char **err)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0) {
+		*err = strerror(errno);
+		return NULL;
+	}
+	exe[n] = '\0';
+	char *argv[] = {exe, (char *)sub, NULL};
+	struct child_call *k = start(srv, argv, false, input, len, limit_s, err);
+	if (k) {
+		k->done = done;
+		k->arg = arg;
+	}
+	return k;
+}
+
+struct child_call *child_run_start(struct server *srv, char *const argv[], const char *input,
+				   size_t len, int limit_s, child_run_fn done, void *arg,
+				   const char **err)
+{
+	struct child_call *k = start(srv, argv, true, input, len, limit_s, err);
+	if (k) {
+		k->run_done = done;
+		k->arg = arg;
+	}
+	return k;
+}
+
 void child_call_detach(struct child_call *k)
 {
 	k->done = NULL;
+	k->run_done = NULL;
 }
 
 bool child_reaped(struct server *srv, pid_t pid, int status)

@@ -12,6 +12,7 @@
 #include "server/local-workers.h"
 #include "server/identity.h"
 #include "server/child.h"
+#include "server/spawn.h"
 #include "server/server.h"
 #include "server/local-registry.h"
 #include "base/clock.h"
@@ -166,7 +167,7 @@ void local_workers_reap(struct server *srv)
 	int status;
 	pid_t pid;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (child_reaped(srv, pid, status))
+		if (child_reaped(srv, pid, status) || spawn_reaped(srv, pid, status))
 			continue;
 		for (struct local_worker *lw = srv->locals; lw; lw = lw->next) {
 			if (!lw->child || lw->e.pid != pid)

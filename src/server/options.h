@@ -17,6 +17,11 @@ struct server_config {
 	int64_t test_clock;	/* the virtual clock's start (wall ms), or 0: the real clock */
 	int local_workers;	/* workers to start and supervise on this machine */
 	int32_t local_cores, local_ram_mb, local_gpus;	/* each local worker's; -1: a share */
+	const char *spawn;	/* --spawn slurm|local, or NULL (server/spawn.h) */
+	int32_t spawn_max;	/* --spawn-max: spawned workers pending or running at once */
+	int64_t spawn_idle_ms;	/* --spawn-idle: a spawned worker exits this long idle */
+	char *const *spawn_opts;	/* --spawn-opt words (sbatch arguments) */
+	int32_t nspawn_opts;
 	int64_t lease_ms, heartbeat_ms, starve_ms;
 	bool tls;		/* --tls: HTTPS with the own CA and certificate in DATA/tls */
 	const char *tls_cert;	/* --tls-cert FILE: HTTPS with this certificate (chain)… */

@@ -11,6 +11,7 @@
 #include "server/local-registry.h"
 #include "server/identity.h"
 #include "server/local-workers.h"
+#include "server/spawn.h"
 #include "server/network.h"
 #include "server/persist.h"
 #include "server/registry.h"
@@ -248,6 +249,7 @@ static void on_drain_deadline(evutil_socket_t fd, short what, void *arg)
 
 void server_drain_started(struct server *srv)
 {
+	spawn_drain(srv);
 	int64_t wait = 2 * srv->heartbeat_ms + 1000;
 	srv->drain_deadline_mono = clock_mono_ms() + wait;
 	struct timeval tv = {(time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000};
@@ -275,6 +277,7 @@ void server_shutdown(struct server *srv, const char *why)
 	srv->stopping = true;
 	log_info("shutting down: %s", why);
 	local_workers_stop(srv);
+	spawn_stop(srv);
 	srv->stop_phase = 0;
 	struct timeval tv = {0, 50000};
 	event_add(srv->stop_ev, &tv);
@@ -285,7 +288,7 @@ static void on_stop_step(evutil_socket_t fd, short what, void *arg)
 	struct server *srv = arg;
 	struct timeval tv = {0, 50000};
 	srv->stop_phase++;
-	if (!local_workers_all_exited(srv) && srv->stop_phase < 200) {
+	if ((!local_workers_all_exited(srv) || !spawn_all_exited(srv)) && srv->stop_phase < 200) {
 		event_add(srv->stop_ev, &tv);
 		return;
 	}
@@ -359,6 +362,16 @@ static int check_config(const struct server_config *o, struct addrinfo **ai, SSL
 				" --local-worker-gpus size the workers of --local-workers N (N > 0)\n");
 		return -1;
 	}
+	if (o->spawn == NULL && (o->nspawn_opts > 0)) {
+		fprintf(stderr, "jobgrid server: --spawn-opt passes arguments to the spawner of"
+				" --spawn slurm: give --spawn too\n");
+		return -1;
+	}
+	if (o->spawn && o->nspawn_opts > 0 && strcmp(o->spawn, "slurm") != 0) {
+		fprintf(stderr, "jobgrid server: --spawn-opt: only --spawn slurm takes extra"
+				" arguments (for sbatch), not --spawn %s\n", o->spawn);
+		return -1;
+	}
 	if (o->store && strncmp(o->store, "sqlite:", 7) != 0) {
 		fprintf(stderr, "jobgrid server: --store: only sqlite: stores exist so far, got '%s'\n", o->store);
 		return -1;
@@ -411,6 +424,7 @@ void server_config_defaults(struct server_config *cfg, const struct server_face 
 	*cfg = (struct server_config){.listen = "127.0.0.1:7370", .data = "./jobgrid-data",
 				      .backup_keep = 7,
 				      .local_cores = -1, .local_ram_mb = -1, .local_gpus = -1,
+				      .spawn_max = 10, .spawn_idle_ms = 60000,
 				      .lease_ms = 30000, .heartbeat_ms = 5000, .starve_ms = 60000,
 				      .max_connections = 1024, .header_timeout_ms = 10000,
 				      .idle_timeout_ms = 120000, .face = face};
@@ -449,6 +463,7 @@ static void server_free(struct server *srv)
 	if (copy)
 		stop_backup_finish(srv, copy);
 	prune_free(srv);
+	spawn_free(srv);
 	child_calls_free_all(srv);
 	srv->face->stop(srv);
 	if (srv->cur)
@@ -627,6 +642,13 @@ enum server_result server_run(const struct server_config *config)
 		 clock_format_duration(o.lease_ms, lease, sizeof lease),
 		 clock_format_duration(o.heartbeat_ms, hb, sizeof hb), o.auth ? "on" : "off");
 	local_workers_start(srv, o.local_workers, o.local_cores, o.local_ram_mb, o.local_gpus);
+	struct spawn_config sc = {o.spawn, o.spawn_max, o.spawn_idle_ms, o.spawn_opts,
+				  o.nspawn_opts};
+	if (spawn_start(srv, &sc, &err)) {
+		log_error("%s", err);
+		free(err);
+		server_shutdown(srv, "--spawn cannot start");
+	}
 	char exe[4096];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	exe[n > 0 ? n : 0] = '\0';

@@ -70,6 +70,7 @@ struct server {
 	bool offer_parked;		/* work became ready or resources were freed: offer it
 					 * to the waiting reserves before the commit */
 	struct local_worker *locals;	/* list */
+	struct spawner *spawner;	/* owned: --spawn (spawn.h), or NULL */
 	struct child_call *children;	/* list: checker and script processes (child.c) */
 	struct imap script_qs;		/* job seq → struct script_q: handler calls (scripts.c) */
 	struct script_q *script_wait, *script_wait_tail;	/* jobs waiting for a child slot */
