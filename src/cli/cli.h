@@ -54,6 +54,8 @@ enum { OPT_SERVER = 1000, OPT_JSON, OPT_HELP, OPT_CA, OPT_TOKEN_FILE };
 int cli_int(const struct cli_cmd *cmd, const char *opt, const char *val, long long min,
 	    long long max, long long *out);
 int cli_duration(const struct cli_cmd *cmd, const char *opt, const char *val, long long *out_ms);
+/* --log-format text|json: sets the process's log format (base/log.h). */
+int cli_log_format(const struct cli_cmd *cmd, const char *val);
 
 #include <jansson.h>
 /* Block until every job in ids (an array of id strings) is final; a progress bar on a

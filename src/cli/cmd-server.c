@@ -2,6 +2,7 @@
  * (src/server/server.c), and its exit status. */
 #include "api/api.h"
 #include "base/clock.h"
+#include "base/log.h"
 #include "cli/cli.h"
 #include "server/local-registry.h"
 #include "server/options.h"
@@ -16,7 +17,8 @@ static int server_exec(int argc, char **argv);
 const struct cli_cmd cli_cmd_server = {
 	"server",
 	"[--listen ADDR:PORT] [--tls | --tls-cert F --tls-key F] [--auth] [--data DIR] [--store URL]"
-	" [--local-workers N] [--lease D] [--heartbeat D] [--max-connections N]",
+	" [--local-workers N] [--lease D] [--heartbeat D] [--max-connections N]"
+	" [--log-format text|json]",
 	"run the server: the queue, the store, the API",
 	server_exec,
 };
@@ -29,6 +31,7 @@ static void usage(FILE *f)
 		   "                      [--local-worker-gpus N] [--lease DURATION] [--heartbeat DURATION]\n"
 		   "                      [--starve-after DURATION] [--config FILE] [--test-clock START]\n"
 		   "                      [--max-connections N] [--header-timeout D] [--idle-timeout D]\n"
+		   "                      [--log-format text|json]\n"
 		   "  --listen         address to serve the API on (default 127.0.0.1:7370; [::1]:PORT\n"
 		   "                   for IPv6; port 0 picks one). Beyond loopback it needs --tls\n"
 		   "                   (or --tls-cert/--tls-key) and --auth\n"
@@ -55,6 +58,9 @@ static void usage(FILE *f)
 		   "  --config         a YAML file of server settings (job-network dependencies:)\n"
 		   "  --test-clock     run on a virtual clock from START (RFC 3339, or now) that moves\n"
 		   "                   only with `jobgrid clock advance|set` (for tests)\n"
+		   "  --log-format     text (default: `TIME LEVEL server[PID]: message`) or json (one\n"
+		   "                   object per line: time, level, component, pid, msg); local\n"
+		   "                   workers log the same way\n"
 		   "  --auth           every call needs credentials (a token or a login; on loopback\n"
 		   "                   off unless given); the first start writes an admin token to\n"
 		   "                   DATA/admin.token (mode 0600)\n");
@@ -95,6 +101,7 @@ static int parse_opts(int argc, char **argv, struct server_config *o)
 		{"max-connections", required_argument, NULL, 'M'},
 		{"header-timeout", required_argument, NULL, 'h' + 256},
 		{"idle-timeout", required_argument, NULL, 'i' + 256},
+		{"log-format", required_argument, NULL, 'f' + 256},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	int ch;
@@ -164,6 +171,10 @@ static int parse_opts(int argc, char **argv, struct server_config *o)
 				return -1;
 			}
 			break;
+		case 'f' + 256:
+			if (cli_log_format(&cli_cmd_server, optarg))
+				return -1;
+			break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return -1;
 		}
@@ -188,6 +199,7 @@ static int server_exec(int argc, char **argv)
 {
 	struct server_config cfg;
 	server_config_defaults(&cfg, &api_face);
+	log_route_libevent();
 	int rc = parse_opts(argc, argv, &cfg);
 	if (rc)
 		return rc < 0 ? EXIT_USAGE : EXIT_OK;

@@ -1,6 +1,7 @@
 /* `jobgrid worker`: its options, read into a struct worker_config for worker_run
  * (src/worker/worker.c), and its exit status. */
 #include "base/host.h"
+#include "base/log.h"
 #include "base/srvurl.h"
 #include "base/xalloc.h"
 #include "cli/cli.h"
@@ -23,6 +24,7 @@ const struct cli_cmd cli_cmd_worker = {
 	"[--server URL[,URL…]] [--name NODE] [--cores N] [--ram MB] [--gpus N] [--tag K=V]…\n"
 	"            [--idle-exit SECS] [--grace D] [--ram-method auto|cgroup|sampling]\n"
 	"            [--spool DIR] [--run-as-owner] [--ca FILE] [--token-file F]\n"
+	"            [--log-format text|json]\n"
 	"            --ca: an https:// server's certificate must verify against this CA file\n"
 	"            (also $JOBGRID_CA); without it, the fingerprint `jobgrid login` pinned\n"
 	"            for that URL\n"
@@ -39,7 +41,9 @@ const struct cli_cmd cli_cmd_worker = {
 	"            when usable)\n"
 	"            --run-as-owner: run each joblet as the local account named like its\n"
 	"            job's owner (the worker must run as root; never as uid 0: an owner\n"
-	"            with no account here, or root, fails the attempt with reason permission)",
+	"            with no account here, or root, fails the attempt with reason permission)\n"
+	"            --log-format: text (default) or json, one object per line with time,\n"
+	"            level, component, pid and msg",
 	"run a worker agent that reserves and runs joblets",
 	worker_exec,
 };
@@ -167,6 +171,7 @@ static int parse_opts(struct worker_opts *o, int argc, char **argv)
 		{"run-as-owner", no_argument, NULL, 'O'},
 		{"ca", required_argument, NULL, 'C'},
 		{"token-file", required_argument, NULL, 'T'},
+		{"log-format", required_argument, NULL, 'F'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	const struct cli_cmd *cmd = &cli_cmd_worker;
@@ -208,6 +213,7 @@ static int parse_opts(struct worker_opts *o, int argc, char **argv)
 		case 'S': free(o->spool_dir); o->spool_dir = xstrdup(optarg); break;
 		case 'O': c->run_as_owner = true; break;
 		case 'T': token_file = optarg; break;
+		case 'F': bad = cli_log_format(cmd, optarg); break;
 		case 'h': json_decref(tags); cli_help(cmd); return 1;
 		default: bad = 1;
 		}
@@ -230,6 +236,7 @@ static int worker_exec(int argc, char **argv)
 {
 	struct worker_opts o;
 	memset(&o, 0, sizeof o);
+	log_route_libevent();
 	int rc = parse_opts(&o, argc, argv);
 	if (rc == 0) {
 		/* A refused registration and a configuration that cannot work here are about
