@@ -14,6 +14,29 @@
 
 static int server_exec(int argc, char **argv);
 
+/* Its options, also read by `jobgrid completion` and the man pages. */
+static const struct option longopts[] = {
+	{"listen", required_argument, NULL, 'l'}, {"data", required_argument, NULL, 'd'},
+	{"store", required_argument, NULL, 's'},
+	{"local-workers", required_argument, NULL, 'w'},
+	{"local-worker-cores", required_argument, NULL, 'C'},
+	{"local-worker-ram", required_argument, NULL, 'R'},
+	{"local-worker-gpus", required_argument, NULL, 'G'},
+	{"lease", required_argument, NULL, 'L'}, {"heartbeat", required_argument, NULL, 'H'},
+	{"starve-after", required_argument, NULL, 'S'},
+	{"config", required_argument, NULL, 'c'},
+	{"test-clock", required_argument, NULL, 'T'},
+	{"tls", no_argument, NULL, 't'}, {"tls-cert", required_argument, NULL, 'c' + 256},
+	{"tls-key", required_argument, NULL, 'k' + 256},
+	{"insecure-no-tls", no_argument, NULL, 'I'},
+	{"auth", no_argument, NULL, 'A'},
+	{"max-connections", required_argument, NULL, 'M'},
+	{"header-timeout", required_argument, NULL, 'h' + 256},
+	{"idle-timeout", required_argument, NULL, 'i' + 256},
+	{"log-format", required_argument, NULL, 'f' + 256},
+	{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+};
+
 const struct cli_cmd cli_cmd_server = {
 	"server",
 	"[--listen ADDR:PORT] [--tls | --tls-cert F --tls-key F] [--auth] [--data DIR] [--store URL]"
@@ -21,6 +44,7 @@ const struct cli_cmd cli_cmd_server = {
 	" [--log-format text|json]",
 	"run the server: the queue, the store, the API",
 	server_exec,
+	.options = longopts,
 };
 
 static void usage(FILE *f)
@@ -83,27 +107,6 @@ static int int_opt(const char *opt, const char *arg, long lo, long hi, int32_t *
 /* argv into o. 0, -1 on bad usage (said), or 1 after printing help. */
 static int parse_opts(int argc, char **argv, struct server_config *o)
 {
-	static const struct option longopts[] = {
-		{"listen", required_argument, NULL, 'l'}, {"data", required_argument, NULL, 'd'},
-		{"store", required_argument, NULL, 's'},
-		{"local-workers", required_argument, NULL, 'w'},
-		{"local-worker-cores", required_argument, NULL, 'C'},
-		{"local-worker-ram", required_argument, NULL, 'R'},
-		{"local-worker-gpus", required_argument, NULL, 'G'},
-		{"lease", required_argument, NULL, 'L'}, {"heartbeat", required_argument, NULL, 'H'},
-		{"starve-after", required_argument, NULL, 'S'},
-		{"config", required_argument, NULL, 'c'},
-		{"test-clock", required_argument, NULL, 'T'},
-		{"tls", no_argument, NULL, 't'}, {"tls-cert", required_argument, NULL, 'c' + 256},
-		{"tls-key", required_argument, NULL, 'k' + 256},
-		{"insecure-no-tls", no_argument, NULL, 'I'},
-		{"auth", no_argument, NULL, 'A'},
-		{"max-connections", required_argument, NULL, 'M'},
-		{"header-timeout", required_argument, NULL, 'h' + 256},
-		{"idle-timeout", required_argument, NULL, 'i' + 256},
-		{"log-format", required_argument, NULL, 'f' + 256},
-		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
-	};
 	int ch;
 	const char *why;
 	int32_t n;

@@ -19,6 +19,20 @@
 
 static int worker_exec(int argc, char **argv);
 
+/* Its options, also read by `jobgrid completion` and the man pages. */
+static const struct option longopts[] = {
+	{"server", required_argument, NULL, 's'}, {"name", required_argument, NULL, 'n'},
+	{"cores", required_argument, NULL, 'c'}, {"ram", required_argument, NULL, 'r'},
+	{"gpus", required_argument, NULL, 'g'}, {"tag", required_argument, NULL, 't'},
+	{"idle-exit", required_argument, NULL, 'i'}, {"grace", required_argument, NULL, 'G'},
+	{"ram-method", required_argument, NULL, 'M'}, {"spool", required_argument, NULL, 'S'},
+	{"run-as-owner", no_argument, NULL, 'O'},
+	{"ca", required_argument, NULL, 'C'},
+	{"token-file", required_argument, NULL, 'T'},
+	{"log-format", required_argument, NULL, 'F'},
+	{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+};
+
 const struct cli_cmd cli_cmd_worker = {
 	"worker",
 	"[--server URL[,URL…]] [--name NODE] [--cores N] [--ram MB] [--gpus N] [--tag K=V]…\n"
@@ -46,6 +60,7 @@ const struct cli_cmd cli_cmd_worker = {
 	"            level, component, pid and msg",
 	"run a worker agent that reserves and runs joblets",
 	worker_exec,
+	.options = longopts,
 };
 
 /* The configuration and the storage its borrowed pointers point into (all owned here). */
@@ -162,18 +177,6 @@ static int check_opts(struct worker_opts *o, int argc, char **argv, const char *
 /* argv into o. Returns 0, -1 on bad usage (said), or 1 after printing help. */
 static int parse_opts(struct worker_opts *o, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"server", required_argument, NULL, 's'}, {"name", required_argument, NULL, 'n'},
-		{"cores", required_argument, NULL, 'c'}, {"ram", required_argument, NULL, 'r'},
-		{"gpus", required_argument, NULL, 'g'}, {"tag", required_argument, NULL, 't'},
-		{"idle-exit", required_argument, NULL, 'i'}, {"grace", required_argument, NULL, 'G'},
-		{"ram-method", required_argument, NULL, 'M'}, {"spool", required_argument, NULL, 'S'},
-		{"run-as-owner", no_argument, NULL, 'O'},
-		{"ca", required_argument, NULL, 'C'},
-		{"token-file", required_argument, NULL, 'T'},
-		{"log-format", required_argument, NULL, 'F'},
-		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
-	};
 	const struct cli_cmd *cmd = &cli_cmd_worker;
 	struct worker_config *c = &o->cfg;
 	const char *server = getenv("JOBGRID_URL"), *token_file = NULL;
