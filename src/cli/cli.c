@@ -158,6 +158,13 @@ static int globals(int argc, char **argv, int *at, char **out, int *n)
 	return -1;
 }
 
+/* The server and the worker take their settings from --config FILE, not from a user's
+ * client settings. */
+static bool cli_is_service(const struct cli_cmd *cmd)
+{
+	return strcmp(cmd->name, "server") == 0 || strcmp(cmd->name, "worker") == 0;
+}
+
 int cli_main(int argc, char **argv)
 {
 	char **words = calloc((size_t)argc + 1, sizeof *words);
@@ -171,6 +178,9 @@ int cli_main(int argc, char **argv)
 		const struct cli_cmd *cmd = cli_find(argv[at]);
 		if (cmd == NULL) {
 			rc = EXIT_USAGE;
+		} else if (!cli_is_service(cmd) &&
+			   (rc = cli_config_load()) != EXIT_OK) {
+			/* said: a bad settings file stops every command */
 		} else {	/* COMMAND, the global options, then the command's own words */
 			words[0] = argv[at];
 			for (int i = at + 1; i < argc; i++)

@@ -69,6 +69,20 @@ extern const struct option cli_action_options[];	/* remove's: --force too */
 	case OPT_CA: client_set_ca(optarg); break;                                          \
 	case OPT_TOKEN_FILE: client_set_token_file(optarg); break
 
+/* The client's settings file (config.c): read before a command runs; its server and ca
+ * become $JOBGRID_URL and $JOBGRID_CA and its token-file the client's, each unless the
+ * environment has it (flags win over both). EXIT_OK, or EXIT_USAGE after saying why. */
+int cli_config_load(void);
+/* A client setting ("group"), or NULL. */
+const char *cli_config_get(const char *key);
+/* `CMD --config FILE`: the settings file's KEY = VALUE lines (KEY: one of cmd's long
+ * options) become option words placed before argv's, so flags given win. A key with an
+ * environment variable (server: JOBGRID_URL, ca: JOBGRID_CA) is skipped while it is set.
+ * 0 with *out (a new argv, free with cli_config_argv_free), or -1 after saying why. */
+int cli_config_argv(const struct cli_cmd *cmd, int argc, char **argv, int *out_argc,
+		    char ***out_argv);
+void cli_config_argv_free(int argc, char **argv);
+
 /* Values of options, checked: on error print "jobgrid CMD: --OPT: rule, got 'V'" and
  * return -1. */
 int cli_int(const struct cli_cmd *cmd, const char *opt, const char *val, long long min,

@@ -254,6 +254,10 @@ static int parse(int argc, char **argv, struct add_opts *o)
 		fprintf(stderr, "jobgrid add: give --env-none or --env-keep, not both\n");
 		rc = -1;
 	}
+	/* The client settings' default group, when --group does not name one. */
+	const char *group = cli_config_get("group");
+	if (rc == 0 && group && json_object_get(o->tmpl, "group") == NULL)
+		json_object_set_new(o->tmpl, "group", json_string(group));
 	if (rc == 0 && !o->env_none)
 		rc = capture_env(o);
 	return rc;

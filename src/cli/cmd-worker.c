@@ -30,6 +30,7 @@ static const struct option longopts[] = {
 	{"ca", required_argument, NULL, 'C'},
 	{"token-file", required_argument, NULL, 'T'},
 	{"log-format", required_argument, NULL, 'F'},
+	{"config", required_argument, NULL, 'K'},
 	{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 };
 
@@ -38,7 +39,7 @@ const struct cli_cmd cli_cmd_worker = {
 	"[--server URL[,URL…]] [--name NODE] [--cores N] [--ram MB] [--gpus N] [--tag K=V]…\n"
 	"            [--idle-exit SECS] [--grace D] [--ram-method auto|cgroup|sampling]\n"
 	"            [--spool DIR] [--run-as-owner] [--ca FILE] [--token-file F]\n"
-	"            [--log-format text|json]\n"
+	"            [--log-format text|json] [--config FILE]\n"
 	"            --ca: an https:// server's certificate must verify against this CA file\n"
 	"            (also $JOBGRID_CA); without it, the fingerprint `jobgrid login` pinned\n"
 	"            for that URL\n"
@@ -57,7 +58,10 @@ const struct cli_cmd cli_cmd_worker = {
 	"            job's owner (the worker must run as root; never as uid 0: an owner\n"
 	"            with no account here, or root, fails the attempt with reason permission)\n"
 	"            --log-format: text (default) or json, one object per line with time,\n"
-	"            level, component, pid and msg",
+	"            level, component, pid and msg\n"
+	"            --config: a file of KEY = VALUE lines, KEY one of these options without\n"
+	"            its dashes (cores = 16, run-as-owner = yes); flags and $JOBGRID_URL and\n"
+	"            $JOBGRID_CA win over it",
 	"run a worker agent that reserves and runs joblets",
 	worker_exec,
 	.options = longopts,
@@ -217,6 +221,7 @@ static int parse_opts(struct worker_opts *o, int argc, char **argv)
 		case 'O': c->run_as_owner = true; break;
 		case 'T': token_file = optarg; break;
 		case 'F': bad = cli_log_format(cmd, optarg); break;
+		case 'K': break;	/* read before: its lines are words ahead of argv */
 		case 'h': json_decref(tags); cli_help(cmd); return 1;
 		default: bad = 1;
 		}
@@ -240,7 +245,12 @@ static int worker_exec(int argc, char **argv)
 	struct worker_opts o;
 	memset(&o, 0, sizeof o);
 	log_route_libevent();
-	int rc = parse_opts(&o, argc, argv);
+	/* The --config file's words go first, so flags win; o borrows from words. */
+	int nwords;
+	char **words;
+	if (cli_config_argv(&cli_cmd_worker, argc, argv, &nwords, &words) != 0)
+		return EXIT_USAGE;
+	int rc = parse_opts(&o, nwords, words);
 	if (rc == 0) {
 		/* A refused registration and a configuration that cannot work here are about
 		 * what the worker was told: usage errors. */
@@ -252,5 +262,6 @@ static int worker_exec(int argc, char **argv)
 		rc = EXIT_OK;
 	}
 	opts_free(&o);
+	cli_config_argv_free(nwords, words);
 	return rc;
 }

@@ -140,10 +140,13 @@ static int main_page(const char *dir)
 	fputs(".SH ENVIRONMENT\n.TP\n.B JOBGRID_URL\nthe server (as \\-\\-server)\n"
 	      ".TP\n.B JOBGRID_CA\nthe CA file (as \\-\\-ca)\n"
 	      ".TP\n.B JOBGRID_TOKEN\nan API token (else \\-\\-token\\-file, or the one login saved)\n"
-	      ".SH FILES\n.TP\n.I ~/.config/jobgrid/config\nthe client's defaults"
-	      " (server, ca, token\\-file, group); flags and the environment win\n"
-	      ".TP\n.I /etc/jobgrid/server.conf\nthe server's and workers' defaults"
-	      " (\\-\\-config FILE names another)\n"
+	      ".TP\n.B JOBGRID_CONFIG\nthe client's settings file instead of the one below"
+	      " (empty: none)\n"
+	      ".SH FILES\n.TP\n.I ~/.config/jobgrid/config\nthe client's settings, KEY = VALUE"
+	      " lines: server, ca, token\\-file, group ($XDG_CONFIG_HOME/jobgrid/config when"
+	      " set); the environment and flags win over it\n"
+	      ".TP\n.I jobgrid worker \\-\\-config FILE\na worker's options as KEY = VALUE"
+	      " lines (cores = 16); flags win over it\n"
 	      ".SH EXIT STATUS\n0 ok, 1 an awaited job failed, 2 usage or rejected input,"
 	      " 3 server unreachable, 4 not found, 5 not allowed, 6 timed out (wait \\-\\-timeout)\n",
 	      f);
