@@ -75,12 +75,19 @@ extern const struct option cli_action_options[];	/* remove's: --force too */
 int cli_config_load(void);
 /* A client setting ("group"), or NULL. */
 const char *cli_config_get(const char *key);
-/* `CMD --config FILE`: the settings file's KEY = VALUE lines (KEY: one of cmd's long
+/* Reads a settings file's option entries, each one of keys, into *out (base/conf.h). */
+struct conf;
+typedef int cli_conf_loader(const char *path, const char *const *keys, struct conf *out,
+			    char **err);
+/* `CMD --config FILE`: the file's settings (load reads them; KEY: one of cmd's long
  * options) become option words placed before argv's, so flags given win. A key with an
  * environment variable (server: JOBGRID_URL, ca: JOBGRID_CA) is skipped while it is set.
- * 0 with *out (a new argv, free with cli_config_argv_free), or -1 after saying why. */
-int cli_config_argv(const struct cli_cmd *cmd, int argc, char **argv, int *out_argc,
-		    char ***out_argv);
+ * Without --config, default_path when it exists (NULL: none). 0 with *out (a new argv,
+ * free with cli_config_argv_free), or -1 after saying why. */
+int cli_config_argv(const struct cli_cmd *cmd, int argc, char **argv, cli_conf_loader *load,
+		    const char *default_path, int *out_argc, char ***out_argv);
+/* The KEY = VALUE loader (conf_load of a file that must exist). */
+cli_conf_loader cli_conf_lines;
 void cli_config_argv_free(int argc, char **argv);
 
 /* Values of options, checked: on error print "jobgrid CMD: --OPT: rule, got 'V'" and

@@ -11,8 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int server_exec(int argc, char **argv);
+
+#define SERVER_CONF_DEFAULT "/etc/jobgrid/server.conf"
 
 /* Its options, also read by `jobgrid completion` and the man pages. */
 static const struct option longopts[] = {
@@ -79,7 +82,10 @@ static void usage(FILE *f)
 		   "  --heartbeat      how often workers check in (default 5s)\n"
 		   "  --starve-after   a joblet overtaken by smaller ones this long gets a worker\n"
 		   "                   held for it (default 60s)\n"
-		   "  --config         a YAML file of server settings (job-network dependencies:)\n"
+		   "  --config         a YAML file of server settings (default " SERVER_CONF_DEFAULT "\n"
+		   "                   when it exists): job networks' dependencies: and options:,\n"
+		   "                   these flags by name without dashes (listen: 0.0.0.0:7370,\n"
+		   "                   local-workers: 2, auth: yes); flags given win over it\n"
 		   "  --test-clock     run on a virtual clock from START (RFC 3339, or now) that moves\n"
 		   "                   only with `jobgrid clock advance|set` (for tests)\n"
 		   "  --log-format     text (default: `TIME LEVEL server[PID]: message`) or json (one\n"
@@ -203,12 +209,25 @@ static int server_exec(int argc, char **argv)
 	struct server_config cfg;
 	server_config_defaults(&cfg, &api_face);
 	log_route_libevent();
-	int rc = parse_opts(argc, argv, &cfg);
-	if (rc)
-		return rc < 0 ? EXIT_USAGE : EXIT_OK;
-	switch (server_run(&cfg)) {
-	case SERVER_STOPPED: return EXIT_OK;
-	case SERVER_BAD_CONFIG: return EXIT_USAGE;
-	default: return EXIT_SERVER_FAILED;
+	/* The settings file's options go ahead of the flags, so flags win; cfg borrows
+	 * from words until the server stops. */
+	int nwords;
+	char **words;
+	if (cli_config_argv(&cli_cmd_server, argc, argv, server_config_options,
+			    SERVER_CONF_DEFAULT, &nwords, &words) != 0)
+		return EXIT_USAGE;
+	int rc = parse_opts(nwords, words, &cfg);
+	if (rc == 0 && cfg.config == NULL && access(SERVER_CONF_DEFAULT, F_OK) == 0)
+		cfg.config = SERVER_CONF_DEFAULT;	/* its dependencies: too */
+	if (rc == 0) {
+		switch (server_run(&cfg)) {
+		case SERVER_STOPPED: rc = EXIT_OK; break;
+		case SERVER_BAD_CONFIG: rc = EXIT_USAGE; break;
+		default: rc = EXIT_SERVER_FAILED;
+		}
+	} else {
+		rc = rc < 0 ? EXIT_USAGE : EXIT_OK;
 	}
+	cli_config_argv_free(nwords, words);
+	return rc;
 }

@@ -248,7 +248,8 @@ static int worker_exec(int argc, char **argv)
 	/* The --config file's words go first, so flags win; o borrows from words. */
 	int nwords;
 	char **words;
-	if (cli_config_argv(&cli_cmd_worker, argc, argv, &nwords, &words) != 0)
+	if (cli_config_argv(&cli_cmd_worker, argc, argv, cli_conf_lines, NULL, &nwords,
+			    &words) != 0)
 		return EXIT_USAGE;
 	int rc = parse_opts(&o, nwords, words);
 	if (rc == 0) {

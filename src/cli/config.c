@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const client_keys[] = {"server", "ca", "token-file", "group", NULL};
 static struct conf client_conf;	/* owned here for the process's life */
@@ -153,14 +154,21 @@ static int entry_words(const struct cli_cmd *cmd, const struct conf *c,
 	return 0;
 }
 
-int cli_config_argv(const struct cli_cmd *cmd, int argc, char **argv, int *out_argc,
-		    char ***out_argv)
+int cli_conf_lines(const char *path, const char *const *keys, struct conf *out, char **err)
+{
+	return conf_load(path, 0, keys, out, err);
+}
+
+int cli_config_argv(const struct cli_cmd *cmd, int argc, char **argv, cli_conf_loader *load,
+		    const char *default_path, int *out_argc, char ***out_argv)
 {
 	const char *path = config_flag(argc, argv);
+	if (path == NULL && default_path && access(default_path, F_OK) == 0)
+		path = default_path;
 	struct conf c = {0};
 	char *err = NULL;
 	const char **keys = option_keys(cmd);
-	int rc = path ? conf_load(path, 0, keys, &c, &err) : 0;
+	int rc = path ? load(path, keys, &c, &err) : 0;
 	free(keys);
 	if (rc) {
 		fprintf(stderr, "jobgrid %s: --config: %s\n", cmd->name, err);

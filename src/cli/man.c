@@ -147,6 +147,8 @@ static int main_page(const char *dir)
 	      " set); the environment and flags win over it\n"
 	      ".TP\n.I jobgrid worker \\-\\-config FILE\na worker's options as KEY = VALUE"
 	      " lines (cores = 16); flags win over it\n"
+	      ".TP\n.I /etc/jobgrid/server.conf\nthe server's YAML settings when no"
+	      " \\-\\-config FILE is given: dependencies: and options: (its flags by name)\n"
 	      ".SH EXIT STATUS\n0 ok, 1 an awaited job failed, 2 usage or rejected input,"
 	      " 3 server unreachable, 4 not found, 5 not allowed, 6 timed out (wait \\-\\-timeout)\n",
 	      f);

@@ -79,4 +79,42 @@ run "$JOBGRID_BIN" worker --config "$T/bad.conf"
 [[ $RC == 2 && $OUT == *"--cores: must be an integer"* ]] || fail "a value is checked as the flag's: $OUT"
 run "$JOBGRID_BIN" worker --config "$T/nonexistent.conf"
 [[ $RC == 2 && $OUT == *"$T/nonexistent.conf: No such file"* ]] || fail "a missing file: $OUT"
+# ---- server --config FILE: its YAML gains options:, the server's flags by name.
+stop_worker wfile
+stop_worker wflag
+kill_server
+cat >"$T/server.yaml" <<YAML
+options:
+  local-workers: 1
+  local-worker-cores: 1
+  log-format: json
+  auth: no
+dependencies:
+  mode: shallow
+YAML
+start_server --config "$T/server.yaml"
+wait_workers 1
+expect_eq "$(jg workers --json | jq '.workers[0].cores')" 1 "local-workers and their cores from the file"
+head -1 "${LOGS[-1]}" | jq -e .msg >/dev/null || fail "log-format json from the file"
+kill_server
+start_server --config "$T/server.yaml" --local-worker-cores 2
+wait_until 20 bash -c "[[ \$('$JOBGRID_BIN' workers --json | jq '.workers[0].cores') == 2 ]]"
+log "ok: --local-worker-cores 2 wins over the file's 1"
+kill_server
+printf 'options:
+  listen: 127.0.0.1:0
+  speed: 3
+' >"$T/bad.yaml"
+run "$JOBGRID_BIN" server --data "$T/bad-data" --config "$T/bad.yaml"
+[[ $RC == 2 && $OUT == *"--config: $T/bad.yaml:3: options: unknown flag 'speed'"* ]] || fail "server: unknown flag: $OUT"
+printf 'options:
+  local-workers: many
+' >"$T/bad.yaml"
+run "$JOBGRID_BIN" server --data "$T/bad-data" --config "$T/bad.yaml"
+[[ $RC == 2 && $OUT == *"--local-workers: must be"* ]] || fail "server: a value checked as the flag's: $OUT"
+printf 'options: [1, 2]
+' >"$T/bad.yaml"
+run "$JOBGRID_BIN" server --data "$T/bad-data" --config "$T/bad.yaml"
+[[ $RC == 2 && $OUT == *"$T/bad.yaml:1: options must be a mapping"* ]] || fail "server: options not a mapping: $OUT"
+[[ ! -e $T/bad-data ]] || fail "a refused server creates nothing"
 log "PASS"
