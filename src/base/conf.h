@@ -17,7 +17,7 @@ struct conf {
 	size_t n;
 };
 
-#define CONF_MAX_BYTES (64 * 1024)
+#define CONF_MAX_BYTES 65536	/* 64 KiB: a settings file, not a data file */
 
 /* Parse text (len bytes, not NUL-terminated) read from path; known is a NULL-ended list
  * of keys. 0 with *out filled (free with conf_free), or -1 with *err a new string. */
