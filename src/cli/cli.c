@@ -158,11 +158,18 @@ static int globals(int argc, char **argv, int *at, char **out, int *n)
 	return -1;
 }
 
-/* The server and the worker take their settings from --config FILE, not from a user's
- * client settings. */
-static bool cli_is_service(const struct cli_cmd *cmd)
+/* Does cmd read the user's client settings? Not the server and the worker (they have
+ * --config FILE), nor the helpers they run (script, defcheck) in whatever account and
+ * home they have, nor what never calls a server (completion, routes): a broken client
+ * file must not break those. */
+static bool reads_client_settings(const struct cli_cmd *cmd)
 {
-	return strcmp(cmd->name, "server") == 0 || strcmp(cmd->name, "worker") == 0;
+	static const char *const not[] = {"server", "worker", "script", "defcheck",
+					  "completion", "routes", NULL};
+	for (size_t i = 0; not[i]; i++)
+		if (strcmp(cmd->name, not[i]) == 0)
+			return false;
+	return true;
 }
 
 int cli_main(int argc, char **argv)
@@ -178,7 +185,7 @@ int cli_main(int argc, char **argv)
 		const struct cli_cmd *cmd = cli_find(argv[at]);
 		if (cmd == NULL) {
 			rc = EXIT_USAGE;
-		} else if (!cli_is_service(cmd) &&
+		} else if (reads_client_settings(cmd) &&
 			   (rc = cli_config_load()) != EXIT_OK) {
 			/* said: a bad settings file stops every command */
 		} else {	/* COMMAND, the global options, then the command's own words */

@@ -55,6 +55,10 @@ run env -u JOBGRID_URL HOME="$T/home" JOBGRID_CONFIG="$T/other" "$JOBGRID_BIN" s
 expect_eq "$RC" 0 "JOBGRID_CONFIG names another file"
 run env HOME="$T/home" "$JOBGRID_BIN" help
 expect_eq "$RC" 0 "help does not read the settings"
+run env HOME="$T/home" "$JOBGRID_BIN" completion bash
+expect_eq "$RC" 0 "nor does completion (a broken file must not break a shell's start-up)"
+run env HOME="$T/home" "$JOBGRID_BIN" defcheck </dev/null
+[[ $OUT != *"$cfg"* ]] || fail "nor does a helper the server runs: $OUT"
 rm "$cfg"
 
 # ---- worker --config FILE: the worker's options by name; flags win.
