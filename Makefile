@@ -5,19 +5,21 @@
 #   make bench  build optimised and print the benchmark table
 #   make fuzz   build the libFuzzer targets with clang and fuzz each for FUZZ_SECONDS
 #   make lint   clang-tidy (.clang-tidy) and cppcheck over src/
+#   make install  build, then install into $(DESTDIR)$(PREFIX) (default /usr/local): the
+#               binary, man pages, bash and zsh completion, systemd units, docs
 
 # The one list of dependencies (see DECISIONS.md).
 DEB_PACKAGES := build-essential cmake ninja-build pkg-config libevent-dev libssl-dev \
   libcurl4-openssl-dev libjansson-dev libsqlite3-dev libpq-dev liblua5.4-dev libsodium-dev \
   libfyaml-dev libcriterion-dev curl clang libclang-rt-14-dev jq openssl prometheus \
-  munge slurmctld slurmd slurm-client
+  munge slurmctld slurmd slurm-client systemd man-db
 FUZZ_SECONDS ?= 60
 # Ninja when present, decided when a recipe runs (after `deps` may have installed it); a
 # build directory that exists keeps the generator it was made with.
 gen = $(if $(wildcard $(1)/CMakeCache.txt),,$(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja"))
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build run test bench fuzz lint clean
+.PHONY: all deps build run test bench fuzz lint clean install
 all: build
 
 # Installs only what is missing, so a machine that has everything never calls apt-get.
@@ -33,6 +35,13 @@ deps:
 build: deps
 	@cmake -S . -B build $(call gen,build) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build build -j2 --target jobgrid
+
+# The prefix is a configure setting: the units name the installed binary's path.
+install: deps
+	@cmake -S . -B build $(call gen,build) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@cmake --build build -j2 --target jobgrid jobgrid-share
+	DESTDIR=$(DESTDIR) cmake --install build
 
 run: build
 	./build/jobgrid server --data ./jobgrid-data --local-workers 2

@@ -56,13 +56,14 @@ static int clock_body(struct call *c, const char **adv, const char **set)
 void api_clock_post(struct call *c)
 {
 	const char *adv = NULL, *set = NULL;
+	/* The body first: a malformed request is the caller's mistake on any server. */
+	if (clock_body(c, &adv, &set))
+		return;
 	if (!server_test_clock(c->srv)) {
 		call_error(c, ERR_NO_TEST_CLOCK, "", "this server runs on the real clock; start"
 			   " it with --test-clock START to move its clock");
 		return;
 	}
-	if (clock_body(c, &adv, &set))
-		return;
 	int64_t to = 0, d = 0;
 	const char *why = "";
 	if (adv && (adv[0] == '-' || clock_parse_duration(adv, &d, &why))) {

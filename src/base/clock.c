@@ -50,6 +50,12 @@ int clock_parse_duration(const char *s, int64_t *out_ms, const char **why)
 		*why = rule;
 		return -1;
 	}
+	/* Said apart: "-5m" reads to a user as "five minutes back", a move no duration
+	 * option (a limit, a delay, the test clock's advance) can make. */
+	if (*s == '-') {
+		*why = "a duration may not be negative (e.g. 5m, not -5m)";
+		return -1;
+	}
 	/* A unit is always needed: "--time 90" means 90 minutes to a Slurm user and 90 s to a
 	 * wr user, so a bare number is refused rather than guessed. Zero is zero in any. */
 	if (s[strspn(s, "0")] == '\0') {

@@ -64,16 +64,17 @@ static int remove_all(int argc, char **argv, bool force, bool json)
 	return rc;
 }
 
+const struct option cli_action_options[] = {
+	{"force", no_argument, NULL, 'f'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
+};
+
 int cli_job_action(const struct cli_cmd *cmd, int argc, char **argv, const char *method,
 		   const char *suffix, const char *done_word)
 {
-	static const struct option longopts[] = {
-		{"force", no_argument, NULL, 'f'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
-	};
 	bool force = false, json = false;
 	int ch;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "hf", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hf", cli_action_options, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			if (strcmp(cmd->name, "remove") != 0)

@@ -12,7 +12,8 @@ extern const struct cli_cmd cli_cmd_add, cli_cmd_status, cli_cmd_list, cli_cmd_s
 	cli_cmd_server, cli_cmd_worker, cli_cmd_limit, cli_cmd_deploy, cli_cmd_undeploy,
 	cli_cmd_joblist, cli_cmd_jobinfo, cli_cmd_run, cli_cmd_defcheck, cli_cmd_script,
 	cli_cmd_plan, cli_cmd_pause, cli_cmd_resume, cli_cmd_clock, cli_cmd_login, cli_cmd_logout,
-	cli_cmd_user, cli_cmd_passwd, cli_cmd_token, cli_cmd_routes, cli_cmd_restore, cli_cmd_prune;
+	cli_cmd_user, cli_cmd_passwd, cli_cmd_token, cli_cmd_routes, cli_cmd_restore, cli_cmd_prune,
+	cli_cmd_completion;
 
 static const struct cli_cmd *const cli_table[] = {
 	&cli_cmd_add, &cli_cmd_status, &cli_cmd_list, &cli_cmd_show, &cli_cmd_log,
@@ -20,10 +21,23 @@ static const struct cli_cmd *const cli_table[] = {
 	&cli_cmd_events, &cli_cmd_workers, &cli_cmd_limit, &cli_cmd_deploy, &cli_cmd_undeploy,
 	&cli_cmd_joblist, &cli_cmd_jobinfo, &cli_cmd_run, &cli_cmd_plan, &cli_cmd_pause,
 	&cli_cmd_resume, &cli_cmd_clock, &cli_cmd_defcheck, &cli_cmd_script, &cli_cmd_routes,
-	&cli_cmd_drain, &cli_cmd_shutdown, &cli_cmd_backup, &cli_cmd_restore, &cli_cmd_prune, &cli_cmd_server, &cli_cmd_worker,
+	&cli_cmd_drain, &cli_cmd_shutdown, &cli_cmd_backup, &cli_cmd_restore, &cli_cmd_prune,
+	&cli_cmd_server, &cli_cmd_worker,
 	&cli_cmd_login, &cli_cmd_logout, &cli_cmd_user, &cli_cmd_passwd, &cli_cmd_token,
+	&cli_cmd_completion,
 };
 #define NCMDS (sizeof cli_table / sizeof cli_table[0])
+
+const struct cli_cmd *const *cli_commands(size_t *n)
+{
+	*n = NCMDS;
+	return cli_table;
+}
+
+const struct option *cli_options(const struct cli_cmd *cmd)
+{
+	return cmd->options ? cmd->options : cli_common_options;
+}
 
 const struct cli_cmd *cli_find(const char *name)
 {
@@ -88,15 +102,31 @@ int cli_help(const struct cli_cmd *cmd)
 	return EXIT_OK;
 }
 
-/* `help [COMMAND]`: the list, or one command's usage. */
+/* `help [COMMAND]`: the list, or what `COMMAND --help` says; `help --man DIR` writes
+ * the manual pages (man.c). */
 static int help(int argc, char **argv)
 {
 	if (argc < 3) {
 		cli_usage_all();
 		return EXIT_OK;
 	}
+	if (strcmp(argv[2], "--man") == 0) {
+		if (argc != 4) {
+			fprintf(stderr, "jobgrid help: --man: give the directory to write the pages"
+					" into\n");
+			return EXIT_USAGE;
+		}
+		return cli_write_man(argv[3]);
+	}
+	if (argc > 3) {
+		fprintf(stderr, "jobgrid help: give one command, not '%s'\n", argv[3]);
+		return EXIT_USAGE;
+	}
 	const struct cli_cmd *cmd = cli_find(argv[2]);
-	return cmd ? cli_help(cmd) : EXIT_USAGE;
+	if (cmd == NULL)
+		return EXIT_USAGE;
+	char *words[] = {(char *)cmd->name, "--help", NULL};
+	return cmd->exec(2, words);
 }
 
 /* Global options before the command: --server URL (or =URL), --ca FILE, --token-file F
@@ -130,6 +160,20 @@ static int globals(int argc, char **argv, int *at, char **out, int *n)
 	return -1;
 }
 
+/* Does cmd read the user's client settings? Not the server and the worker (they have
+ * --config FILE), nor the helpers they run (script, defcheck) in whatever account and
+ * home they have, nor what never calls a server (completion, routes): a broken client
+ * file must not break those. */
+static bool reads_client_settings(const struct cli_cmd *cmd)
+{
+	static const char *const not[] = {"server", "worker", "script", "defcheck",
+					  "completion", "routes", NULL};
+	for (size_t i = 0; not[i]; i++)
+		if (strcmp(cmd->name, not[i]) == 0)
+			return false;
+	return true;
+}
+
 int cli_main(int argc, char **argv)
 {
 	char **words = calloc((size_t)argc + 1, sizeof *words);
@@ -143,6 +187,9 @@ int cli_main(int argc, char **argv)
 		const struct cli_cmd *cmd = cli_find(argv[at]);
 		if (cmd == NULL) {
 			rc = EXIT_USAGE;
+		} else if (reads_client_settings(cmd) &&
+			   (rc = cli_config_load()) != EXIT_OK) {
+			/* said: a bad settings file stops every command */
 		} else {	/* COMMAND, the global options, then the command's own words */
 			words[0] = argv[at];
 			for (int i = at + 1; i < argc; i++)

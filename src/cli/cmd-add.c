@@ -17,6 +17,28 @@
 
 static int add_exec(int argc, char **argv);
 
+enum { O_NAME = 1, O_GROUP, O_REQ_GROUP, O_CWD, O_ENV, O_CORES, O_RAM, O_TIME, O_GPUS, O_PRIO,
+       O_RETRIES, O_LOST, O_DELAY, O_NORESTART, O_JOBLETS, O_UNIQUE, O_WAIT, O_JSONL,
+       O_ENV_NONE, O_ENV_KEEP };
+/* Its options, also read by `jobgrid completion` and the man pages. */
+static const struct option longopts[] = {
+	{"name", required_argument, NULL, O_NAME}, {"group", required_argument, NULL, O_GROUP},
+	{"req-group", required_argument, NULL, O_REQ_GROUP},
+	{"cwd", required_argument, NULL, O_CWD}, {"env", required_argument, NULL, O_ENV},
+	{"cores", required_argument, NULL, O_CORES}, {"ram", required_argument, NULL, O_RAM},
+	{"time", required_argument, NULL, O_TIME}, {"gpus", required_argument, NULL, O_GPUS},
+	{"priority", required_argument, NULL, O_PRIO},
+	{"retries", required_argument, NULL, O_RETRIES},
+	{"lost-retries", required_argument, NULL, O_LOST},
+	{"retry-delay", required_argument, NULL, O_DELAY},
+	{"no-restart", no_argument, NULL, O_NORESTART},
+	{"joblets", required_argument, NULL, O_JOBLETS},
+	{"unique", no_argument, NULL, O_UNIQUE}, {"wait", no_argument, NULL, O_WAIT},
+	{"jsonl", no_argument, NULL, O_JSONL}, {"env-none", no_argument, NULL, O_ENV_NONE},
+	{"env-keep", required_argument, NULL, O_ENV_KEEP}, JOBOPTS_LONGOPTS, CLI_COMMON_OPTS,
+	{NULL, 0, NULL, 0},
+};
+
 const struct cli_cmd cli_cmd_add = {
 	"add",
 	"[--name N] [--group G] [--req-group G] [--cwd DIR] [--env K=V]… [--cores N] [--ram MB]\n"
@@ -27,6 +49,7 @@ const struct cli_cmd cli_cmd_add = {
 	"            [--json] [-- CMD…]   (no CMD: one job per line of stdin)",
 	"add jobs",
 	add_exec,
+	.options = longopts,
 };
 
 /* Quote a word for /bin/sh unless it is plainly safe. Returns a new string. */
@@ -181,29 +204,9 @@ static int set_env(struct add_opts *o, const char *kv)
 	return 0;
 }
 
-enum { O_NAME = 1, O_GROUP, O_REQ_GROUP, O_CWD, O_ENV, O_CORES, O_RAM, O_TIME, O_GPUS, O_PRIO,
-       O_RETRIES, O_LOST, O_DELAY, O_NORESTART, O_JOBLETS, O_UNIQUE, O_WAIT, O_JSONL,
-       O_ENV_NONE, O_ENV_KEEP };
 
 static int parse(int argc, char **argv, struct add_opts *o)
 {
-	static const struct option longopts[] = {
-		{"name", required_argument, NULL, O_NAME}, {"group", required_argument, NULL, O_GROUP},
-		{"req-group", required_argument, NULL, O_REQ_GROUP},
-		{"cwd", required_argument, NULL, O_CWD}, {"env", required_argument, NULL, O_ENV},
-		{"cores", required_argument, NULL, O_CORES}, {"ram", required_argument, NULL, O_RAM},
-		{"time", required_argument, NULL, O_TIME}, {"gpus", required_argument, NULL, O_GPUS},
-		{"priority", required_argument, NULL, O_PRIO},
-		{"retries", required_argument, NULL, O_RETRIES},
-		{"lost-retries", required_argument, NULL, O_LOST},
-		{"retry-delay", required_argument, NULL, O_DELAY},
-		{"no-restart", no_argument, NULL, O_NORESTART},
-		{"joblets", required_argument, NULL, O_JOBLETS},
-		{"unique", no_argument, NULL, O_UNIQUE}, {"wait", no_argument, NULL, O_WAIT},
-		{"jsonl", no_argument, NULL, O_JSONL}, {"env-none", no_argument, NULL, O_ENV_NONE},
-		{"env-keep", required_argument, NULL, O_ENV_KEEP}, JOBOPTS_LONGOPTS, CLI_COMMON_OPTS,
-		{NULL, 0, NULL, 0},
-	};
 	int ch, rc = 0;
 	char cwd[PATH_MAX];
 	if (getcwd(cwd, sizeof cwd))
@@ -251,6 +254,10 @@ static int parse(int argc, char **argv, struct add_opts *o)
 		fprintf(stderr, "jobgrid add: give --env-none or --env-keep, not both\n");
 		rc = -1;
 	}
+	/* The client settings' default group, when --group does not name one. */
+	const char *group = cli_config_get("group");
+	if (rc == 0 && group && json_object_get(o->tmpl, "group") == NULL)
+		json_object_set_new(o->tmpl, "group", json_string(group));
 	if (rc == 0 && !o->env_none)
 		rc = capture_env(o);
 	return rc;

@@ -13,6 +13,7 @@ static int backup_exec(int argc, char **argv);
 const struct cli_cmd cli_cmd_backup = {
 	"backup", "FILE", "consistent online copy of the store (FILE on the server's machine)",
 	backup_exec,
+	.options = NULL,	/* the common options */
 };
 
 static int backup_exec(int argc, char **argv)

@@ -5,6 +5,7 @@ static int cancel_exec(int argc, char **argv);
 
 const struct cli_cmd cli_cmd_cancel = {
 	"cancel", "ID…", "kill running joblets and cancel the jobs", cancel_exec,
+	.options = NULL,	/* the common options (--force is remove's) */
 };
 
 static int cancel_exec(int argc, char **argv)

@@ -12,6 +12,7 @@ static int clock_exec(int argc, char **argv);
 const struct cli_cmd cli_cmd_clock = {
 	"clock", "[advance DURATION | set TIME] [--json]",
 	"show the server's time, or move its test clock forward", clock_exec,
+	.options = NULL,	/* the common options */
 };
 
 /* Options may stand anywhere, but the word after `advance` or `set` is its value even when
@@ -19,10 +20,9 @@ const struct cli_cmd cli_cmd_clock = {
  * unknown option). */
 static int clock_args(int argc, char **argv, bool *json, const char **verb, const char **value)
 {
-	static const struct option longopts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
 	int ch;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "-h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "-h", cli_common_options, NULL)) != -1) {
 		switch (ch) {
 		case 1:	/* a word, in order */
 			if (*verb) {

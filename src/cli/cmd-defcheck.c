@@ -19,10 +19,13 @@ static int defcheck_exec(int argc, char **argv);
 const struct cli_cmd cli_cmd_defcheck = {
 	"defcheck", "(internal; the server runs it)", "check definition files read on stdin",
 	defcheck_exec,
+	.options = cli_help_only_options,
 };
 
 static int defcheck_exec(int argc, char **argv)
 {
+	if (cli_wants_help(argc, argv))
+		return cli_help(&cli_cmd_defcheck);
 	cli_child_limits(10, (long long)2 << 30);
 	struct buf in = BUF_INIT;
 	char chunk[65536];

@@ -25,6 +25,7 @@ static int deploy_exec(int argc, char **argv);
 const struct cli_cmd cli_cmd_deploy = {
 	"deploy", "PATH… [--json]", "deploy definition files or folder trees of them (all or nothing)",
 	deploy_exec,
+	.options = NULL,	/* the common options */
 };
 
 static bool is_yaml(const char *name)

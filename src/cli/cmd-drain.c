@@ -8,6 +8,7 @@ static int drain_exec(int argc, char **argv);
 
 const struct cli_cmd cli_cmd_drain = {
 	"drain", "", "stop handing out work and exit when idle", drain_exec,
+	.options = NULL,	/* the common options */
 };
 
 static int drain_exec(int argc, char **argv)

@@ -9,8 +9,14 @@
 
 static int events_exec(int argc, char **argv);
 
+/* Its options, also read by `jobgrid completion` and the man pages. */
+static const struct option longopts[] = {
+	{"job", required_argument, NULL, 'j'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
+};
+
 const struct cli_cmd cli_cmd_events = {
 	"events", "[--job ID]", "lifecycle events as JSON lines, live", events_exec,
+	.options = longopts,
 };
 
 /* Print the `data:` of each event; comments and `event:` lines are dropped. arg is the
@@ -37,9 +43,6 @@ static size_t on_chunk(char *data, size_t size, size_t n, void *arg)
 
 static int events_exec(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"job", required_argument, NULL, 'j'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
-	};
 	const char *job = NULL;
 	int ch;
 	optind = 1;

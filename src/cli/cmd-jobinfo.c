@@ -11,10 +11,16 @@
 static int jobinfo_exec(int argc, char **argv);
 static void print_definition(json_t *r, void *arg);
 
+/* Its options, also read by `jobgrid completion` and the man pages. */
+static const struct option longopts[] = {
+	{"detail", no_argument, NULL, 'd'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
+};
+
 const struct cli_cmd cli_cmd_jobinfo = {
 	"jobinfo", "[--detail] [--json] NAME",
 	"describe a definition: arguments, types, defaults; --detail adds facts and versions",
 	jobinfo_exec,
+	.options = longopts,
 };
 
 /* Text wrapped to end by column 80, continuation lines starting at column col. */
@@ -65,9 +71,6 @@ static void print_arg(json_t *a)
 
 static int jobinfo_exec(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"detail", no_argument, NULL, 'd'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
-	};
 	bool json = false, detail = false;
 	int ch;
 	optind = 1;

@@ -8,6 +8,7 @@ static int joblist_exec(int argc, char **argv);
 
 const struct cli_cmd cli_cmd_joblist = {
 	"joblist", "[--json]", "list the deployed definitions", joblist_exec,
+	.options = NULL,	/* the common options */
 };
 
 static void print_definitions(json_t *r, void *arg)

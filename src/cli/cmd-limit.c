@@ -12,6 +12,7 @@ static int limit_exec(int argc, char **argv);
 const struct cli_cmd cli_cmd_limit = {
 	"limit", "[NAME [N|none]] [--json]",
 	"show limit groups, or set NAME's limit live (0 pauses it, none or -1 lifts it)", limit_exec,
+	.options = NULL,	/* the common options */
 };
 
 static void print_group(json_t *g)
@@ -43,10 +44,9 @@ static void print_all(json_t *reply, void *arg)
  * option). Returns 0, EXIT_USAGE, or 1000 after printing help. */
 static int limit_args(int argc, char **argv, bool *json, const char **name, const char **n)
 {
-	static const struct option longopts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
 	int ch;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "-h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "-h", cli_common_options, NULL)) != -1) {
 		switch (ch) {
 		case 1:
 			if (*name)

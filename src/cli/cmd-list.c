@@ -11,11 +11,20 @@
 
 static int list_exec(int argc, char **argv);
 
+/* Its options, also read by `jobgrid completion` and the man pages. */
+static const struct option longopts[] = {
+	{"state", required_argument, NULL, 's'}, {"group", required_argument, NULL, 'g'},
+	{"owner", required_argument, NULL, 'o'}, {"limit", required_argument, NULL, 'l'},
+	{"all", no_argument, NULL, 'a'}, {"cursor", required_argument, NULL, 'c'},
+	{"oldest", no_argument, NULL, 'O'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
+};
+
 const struct cli_cmd cli_cmd_list = {
 	"list",
 	"[--state S] [--group G] [--owner U] [--limit N | --all] [--cursor C] [--oldest] [--json]",
 	"one line a job, newest first (--oldest: oldest first); 100 unless --limit or --all",
 	list_exec,
+	.options = longopts,
 };
 
 static void append_q(char *q, size_t len, const char *key, const char *val)
@@ -108,12 +117,6 @@ static int fetch(const struct list_query *q, json_t *all, json_t **last)
 
 static int list_exec(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"state", required_argument, NULL, 's'}, {"group", required_argument, NULL, 'g'},
-		{"owner", required_argument, NULL, 'o'}, {"limit", required_argument, NULL, 'l'},
-		{"all", no_argument, NULL, 'a'}, {"cursor", required_argument, NULL, 'c'},
-		{"oldest", no_argument, NULL, 'O'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
-	};
 	struct list_query q = {NULL, NULL, NULL, NULL, 100, false};
 	bool json = false, all_given = false, limit_given = false;
 	long long v;

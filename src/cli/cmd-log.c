@@ -11,11 +11,17 @@
 
 static int log_exec(int argc, char **argv);
 
+/* Its options, also read by `jobgrid completion` and the man pages. */
+static const struct option longopts[] = {
+	{"follow", no_argument, NULL, 'f'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
+};
+
 const struct cli_cmd cli_cmd_log = {
 	"log", "[-f] [--json] ID[/INDEX]",
 	"the output, each line prefixed [node]; -f follows it live; --json: {\"lines\": [{\"node\", \"line\"}]}"
 	" (JSON lines with -f)",
 	log_exec,
+	.options = longopts,
 };
 
 /* Where the text goes: stdout as it comes, or split into JSON lines. skip counts the
@@ -123,9 +129,6 @@ static int follow_log(const char *path, const char *escaped_id, struct sink *sk)
 
 static int log_exec(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"follow", no_argument, NULL, 'f'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
-	};
 	bool follow = false, json = false;
 	int ch;
 	optind = 1;

@@ -20,10 +20,19 @@
 
 static int login_exec(int argc, char **argv);
 
+/* Its options, also read by `jobgrid completion` and the man pages. */
+static const struct option longopts[] = {
+	CLI_COMMON_OPTS,
+	{"user", required_argument, NULL, 'u'},
+	{"password-stdin", no_argument, NULL, 'p'},
+	{NULL, 0, NULL, 0},
+};
+
 const struct cli_cmd cli_cmd_login = {
 	"login", "[--user NAME] [--password-stdin]",
 	"trust the server (pin its CA) and keep a token for it in ~/.config/jobgrid/tokens",
 	login_exec,
+	.options = longopts,
 };
 
 /* Ask on the terminal; true for yes. */
@@ -191,12 +200,6 @@ static int logged_in(const char *url, json_t *reply, bool json)
 
 static int login_exec(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CLI_COMMON_OPTS,
-		{"user", required_argument, NULL, 'u'},
-		{"password-stdin", no_argument, NULL, 'p'},
-		{NULL, 0, NULL, 0},
-	};
 	const char *user = NULL;
 	bool pw_stdin = false, json = false;
 	int ch;

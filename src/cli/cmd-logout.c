@@ -12,6 +12,7 @@ static int logout_exec(int argc, char **argv);
 
 const struct cli_cmd cli_cmd_logout = {
 	"logout", "", "revoke the token kept for the server and forget it", logout_exec,
+	.options = NULL,	/* the common options */
 };
 
 /* Remove url's line from the tokens file p. EXIT_OK or EXIT_USAGE said. */

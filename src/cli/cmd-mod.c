@@ -8,6 +8,16 @@
 
 static int mod_exec(int argc, char **argv);
 
+/* Its options, also read by `jobgrid completion` and the man pages. */
+static const struct option longopts[] = {
+	{"priority", required_argument, NULL, 'p'}, {"cores", required_argument, NULL, 'c'},
+	{"ram", required_argument, NULL, 'r'}, {"time", required_argument, NULL, 't'},
+	{"gpus", required_argument, NULL, 'g'}, {"retries", required_argument, NULL, 'R'},
+	{"lost-retries", required_argument, NULL, 'L'},
+	{"retry-delay", required_argument, NULL, 'D'}, JOBOPTS_LONGOPTS, CLI_COMMON_OPTS,
+	{NULL, 0, NULL, 0},
+};
+
 const struct cli_cmd cli_cmd_mod = {
 	"mod",
 	"ID [--priority N] [--cores N] [--ram MB] [--time D] [--gpus N] [--retries N]\n"
@@ -15,6 +25,7 @@ const struct cli_cmd cli_cmd_mod = {
 	"\n            (a list option replaces the job's list)",
 	"change priority, limits and requirements of waiting joblets",
 	mod_exec,
+	.options = longopts,
 };
 
 static void print_changed(json_t *reply, void *id)
@@ -24,14 +35,6 @@ static void print_changed(json_t *reply, void *id)
 
 static int mod_exec(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"priority", required_argument, NULL, 'p'}, {"cores", required_argument, NULL, 'c'},
-		{"ram", required_argument, NULL, 'r'}, {"time", required_argument, NULL, 't'},
-		{"gpus", required_argument, NULL, 'g'}, {"retries", required_argument, NULL, 'R'},
-		{"lost-retries", required_argument, NULL, 'L'},
-		{"retry-delay", required_argument, NULL, 'D'}, JOBOPTS_LONGOPTS, CLI_COMMON_OPTS,
-		{NULL, 0, NULL, 0},
-	};
 	json_t *body = json_object();
 	long long v;
 	int ch, bad = 0;

@@ -11,11 +11,17 @@
 
 static int passwd_exec(int argc, char **argv);
 
+/* Its options, also read by `jobgrid completion` and the man pages. */
+static const struct option longopts[] = {
+	CLI_COMMON_OPTS, {"password-stdin", no_argument, NULL, 'p'}, {NULL, 0, NULL, 0},
+};
+
 const struct cli_cmd cli_cmd_passwd = {
 	"passwd", "[NAME] [--password-stdin]",
 	"change your password (old, then new; with --password-stdin one a line), or as an admin"
 	" another user's (new only)",
 	passwd_exec,
+	.options = longopts,
 };
 
 /* Who the server says this caller is (malloc'd), or NULL after an error (rc set). */
@@ -34,9 +40,6 @@ static char *whoami(int *rc)
 
 static int passwd_exec(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CLI_COMMON_OPTS, {"password-stdin", no_argument, NULL, 'p'}, {NULL, 0, NULL, 0},
-	};
 	bool json = false, pw_stdin = false;
 	int ch, rc = 0;
 	optind = 1;

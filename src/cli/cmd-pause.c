@@ -7,6 +7,7 @@ static int pause_exec(int argc, char **argv);
 
 const struct cli_cmd cli_cmd_pause = {
 	"pause", "NAME…", "deactivate definitions in their job networks", pause_exec,
+	.options = NULL,	/* the common options */
 };
 
 static int pause_exec(int argc, char **argv)

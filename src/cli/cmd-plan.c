@@ -10,9 +10,16 @@
 
 static int plan_exec(int argc, char **argv);
 
+/* Its options, also read by `jobgrid completion` and the man pages. */
+static const struct option longopts[] = {
+	{"date", required_argument, NULL, 'd'}, {"simulate", required_argument, NULL, 's'},
+	CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
+};
+
 const struct cli_cmd cli_cmd_plan = {
 	"plan", "[--date YYYY-MM-DD] [--simulate DAYS] [--json]",
 	"show the job networks' runs of a day, or simulate the next days", plan_exec,
+	.options = longopts,
 };
 
 static const char *s(json_t *o, const char *k)
@@ -54,10 +61,6 @@ static void print_events(json_t *reply, void *arg)
 
 static int plan_exec(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"date", required_argument, NULL, 'd'}, {"simulate", required_argument, NULL, 's'},
-		CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
-	};
 	const char *date = NULL;
 	long long days = 0;
 	bool json = false;

@@ -7,10 +7,20 @@
 
 static int prune_exec(int argc, char **argv);
 
+/* Its options, also read by `jobgrid completion` and the man pages. */
+static const struct option longopts[] = {
+	CLI_COMMON_OPTS,
+	{"finished-before", required_argument, NULL, 'b'},
+	{"group", required_argument, NULL, 'g'},
+	{"dry-run", no_argument, NULL, 'n'},
+	{NULL, 0, NULL, 0},
+};
+
 const struct cli_cmd cli_cmd_prune = {
 	"prune", "--finished-before DURATION|TIME [--group G] [--dry-run]",
 	"remove finished jobs that ended before a time (30d: that long ago), with their logs",
 	prune_exec,
+	.options = longopts,
 };
 
 static void say(json_t *reply, const char *group)
@@ -29,13 +39,6 @@ static void say(json_t *reply, const char *group)
 
 static int prune_exec(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CLI_COMMON_OPTS,
-		{"finished-before", required_argument, NULL, 'b'},
-		{"group", required_argument, NULL, 'g'},
-		{"dry-run", no_argument, NULL, 'n'},
-		{NULL, 0, NULL, 0},
-	};
 	const char *before = NULL, *group = NULL;
 	bool json = false, dry = false;
 	int ch;

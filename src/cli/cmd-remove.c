@@ -8,6 +8,7 @@ const struct cli_cmd cli_cmd_remove = {
 	"delete jobs that are not running and not done; a job and the jobs waiting for it can go"
 	" in one call, in any order",
 	remove_exec,
+	.options = cli_action_options,
 };
 
 static int remove_exec(int argc, char **argv)

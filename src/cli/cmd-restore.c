@@ -9,19 +9,22 @@
 
 static int restore_exec(int argc, char **argv);
 
+/* Its options, also read by `jobgrid completion` and the man pages. */
+static const struct option longopts[] = {
+	{"data", required_argument, NULL, 'd'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
 const struct cli_cmd cli_cmd_restore = {
 	"restore", "FILE [--data DIR]",
 	"put a backup of the store into an empty data directory (no server running on it)",
 	restore_exec,
+	.options = longopts,
 };
 
 static int restore_exec(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"data", required_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	const char *data = "./jobgrid-data";
 	int ch;
 	opterr = 0;

@@ -6,6 +6,7 @@ static int resume_exec(int argc, char **argv);
 
 const struct cli_cmd cli_cmd_resume = {
 	"resume", "NAME…", "reactivate paused definitions", resume_exec,
+	.options = NULL,	/* the common options */
 };
 
 static int resume_exec(int argc, char **argv)

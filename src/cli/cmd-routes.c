@@ -10,6 +10,7 @@ static int routes_exec(int argc, char **argv);
 const struct cli_cmd cli_cmd_routes = {
 	"routes", "(internal; for tests)", "list the HTTP routes and the roles each admits",
 	routes_exec,
+	.options = cli_help_only_options,
 };
 
 static void print_route(void *arg, const struct route *r)
@@ -29,6 +30,8 @@ static void print_route(void *arg, const struct route *r)
 
 static int routes_exec(int argc, char **argv)
 {
+	if (cli_wants_help(argc, argv))
+		return cli_help(&cli_cmd_routes);
 	if (argc > 1) {
 		fprintf(stderr, "jobgrid routes: takes no arguments\n");
 		return EXIT_USAGE;

@@ -13,16 +13,19 @@
 
 static int run_exec(int argc, char **argv);
 
+/* Its options, also read by `jobgrid completion` and the man pages. */
+static const struct option longopts[] = {
+	{"wait", no_argument, NULL, 'w'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
+};
+
 const struct cli_cmd cli_cmd_run = {
 	"run", "NAME [ARG=VALUE…] [FACT=VALUE…] [--wait] [--json]",
 	"start a run of a definition; prints its job id", run_exec,
+	.options = longopts,
 };
 
 static int run_exec(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"wait", no_argument, NULL, 'w'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
-	};
 	bool json = false, wait = false;
 	int ch;
 	optind = 1;

@@ -27,9 +27,15 @@
 
 static int script_exec(int argc, char **argv);
 
+static const struct option script_options[] = {
+	{"reply-fd", required_argument, NULL, 'r'}, {"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
 const struct cli_cmd cli_cmd_script = {
 	"script", "[--reply-fd N]   (internal; the server and workers run it)",
 	"internal: run a Lua script request read on stdin", script_exec,
+	.options = script_options,
 };
 
 /* The whole of stdin into in, at most MAX_REQUEST bytes (false when there is more); then
@@ -108,6 +114,8 @@ static json_t *parse_request(const struct buf *in, bool fits, const char **why)
 static int script_exec(int argc, char **argv)
 {
 	long long reply_fd = STDOUT_FILENO;
+	if (cli_wants_help(argc, argv))
+		return cli_help(&cli_cmd_script);
 	if (argc == 3 && strcmp(argv[1], "--reply-fd") == 0) {
 		if (cli_int(&cli_cmd_script, "reply-fd", argv[2], 0, 1 << 20, &reply_fd))
 			return EXIT_USAGE;

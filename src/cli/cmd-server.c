@@ -2,6 +2,7 @@
  * (src/server/server.c), and its exit status. */
 #include "api/api.h"
 #include "base/clock.h"
+#include "base/log.h"
 #include "cli/cli.h"
 #include "server/local-registry.h"
 #include "server/options.h"
@@ -13,15 +14,50 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int server_exec(int argc, char **argv);
+
+#define SERVER_CONF_DEFAULT "/etc/jobgrid/server.conf"
+
+/* Its options, also read by `jobgrid completion` and the man pages. */
+static const struct option longopts[] = {
+	{"listen", required_argument, NULL, 'l'}, {"data", required_argument, NULL, 'd'},
+	{"store", required_argument, NULL, 's'},
+	{"local-workers", required_argument, NULL, 'w'},
+	{"local-worker-cores", required_argument, NULL, 'C'},
+	{"local-worker-ram", required_argument, NULL, 'R'},
+	{"local-worker-gpus", required_argument, NULL, 'G'},
+	{"lease", required_argument, NULL, 'L'}, {"heartbeat", required_argument, NULL, 'H'},
+	{"starve-after", required_argument, NULL, 'S'},
+	{"config", required_argument, NULL, 'c'},
+	{"test-clock", required_argument, NULL, 'T'},
+	{"tls", no_argument, NULL, 't'}, {"tls-cert", required_argument, NULL, 'c' + 256},
+	{"tls-key", required_argument, NULL, 'k' + 256},
+	{"insecure-no-tls", no_argument, NULL, 'I'},
+	{"auth", no_argument, NULL, 'A'},
+	{"max-connections", required_argument, NULL, 'M'},
+	{"header-timeout", required_argument, NULL, 'h' + 256},
+	{"idle-timeout", required_argument, NULL, 'i' + 256},
+	{"log-format", required_argument, NULL, 'f' + 256},
+	{"backup-on-stop", required_argument, NULL, 'b' + 256},
+	{"backup-keep", required_argument, NULL, 'K'},
+	{"retain", required_argument, NULL, 'r' + 256},
+	{"spawn", required_argument, NULL, 's' + 256},
+	{"spawn-max", required_argument, NULL, 'm' + 256},
+	{"spawn-idle", required_argument, NULL, 'e' + 256},
+	{"spawn-opt", required_argument, NULL, 'o' + 256},
+	{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+};
 
 const struct cli_cmd cli_cmd_server = {
 	"server",
 	"[--listen ADDR:PORT] [--tls | --tls-cert F --tls-key F] [--auth] [--data DIR] [--store URL]"
-	" [--local-workers N] [--lease D] [--heartbeat D] [--max-connections N]",
+	" [--local-workers N] [--lease D] [--heartbeat D] [--max-connections N]"
+	" [--log-format text|json] [--backup-on-stop DIR] [--retain D] [--spawn slurm|local]",
 	"run the server: the queue, the store, the API",
 	server_exec,
+	.options = longopts,
 };
 
 static void usage(FILE *f)
@@ -72,9 +108,15 @@ static void usage(FILE *f)
 		   "  --heartbeat      how often workers check in (default 5s)\n"
 		   "  --starve-after   a joblet overtaken by smaller ones this long gets a worker\n"
 		   "                   held for it (default 60s)\n"
-		   "  --config         a YAML file of server settings (job-network dependencies:)\n"
+		   "  --config         a YAML file of server settings (default " SERVER_CONF_DEFAULT "\n"
+		   "                   when it exists): job networks' dependencies: and options:,\n"
+		   "                   these flags by name without dashes (listen: 0.0.0.0:7370,\n"
+		   "                   local-workers: 2, auth: yes); flags given win over it\n"
 		   "  --test-clock     run on a virtual clock from START (RFC 3339, or now) that moves\n"
 		   "                   only with `jobgrid clock advance|set` (for tests)\n"
+		   "  --log-format     text (default: `TIME LEVEL server[PID]: message`) or json (one\n"
+		   "                   object per line: time, level, component, pid, msg); local\n"
+		   "                   workers log the same way\n"
 		   "  --auth           every call needs credentials (a token or a login; on loopback\n"
 		   "                   off unless given); the first start writes an admin token to\n"
 		   "                   DATA/admin.token (mode 0600)\n");
@@ -123,33 +165,6 @@ static int add_spawn_opt(struct server_config *o, char ***opts, const char *arg)
  * bad usage (said), or 1 after printing help. */
 static int parse_opts(int argc, char **argv, struct server_config *o, char ***opts)
 {
-	static const struct option longopts[] = {
-		{"listen", required_argument, NULL, 'l'}, {"data", required_argument, NULL, 'd'},
-		{"store", required_argument, NULL, 's'},
-		{"local-workers", required_argument, NULL, 'w'},
-		{"local-worker-cores", required_argument, NULL, 'C'},
-		{"local-worker-ram", required_argument, NULL, 'R'},
-		{"local-worker-gpus", required_argument, NULL, 'G'},
-		{"lease", required_argument, NULL, 'L'}, {"heartbeat", required_argument, NULL, 'H'},
-		{"starve-after", required_argument, NULL, 'S'},
-		{"config", required_argument, NULL, 'c'},
-		{"test-clock", required_argument, NULL, 'T'},
-		{"tls", no_argument, NULL, 't'}, {"tls-cert", required_argument, NULL, 'c' + 256},
-		{"tls-key", required_argument, NULL, 'k' + 256},
-		{"insecure-no-tls", no_argument, NULL, 'I'},
-		{"auth", no_argument, NULL, 'A'},
-		{"max-connections", required_argument, NULL, 'M'},
-		{"header-timeout", required_argument, NULL, 'h' + 256},
-		{"idle-timeout", required_argument, NULL, 'i' + 256},
-		{"backup-on-stop", required_argument, NULL, 'b' + 256},
-		{"backup-keep", required_argument, NULL, 'K'},
-		{"retain", required_argument, NULL, 'r' + 256},
-		{"spawn", required_argument, NULL, 's' + 256},
-		{"spawn-max", required_argument, NULL, 'm' + 256},
-		{"spawn-idle", required_argument, NULL, 'e' + 256},
-		{"spawn-opt", required_argument, NULL, 'o' + 256},
-		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
-	};
 	int ch;
 	const char *why, *spawn_tuned = NULL;
 	int32_t n;
@@ -255,6 +270,10 @@ static int parse_opts(int argc, char **argv, struct server_config *o, char ***op
 			if (add_spawn_opt(o, opts, optarg))
 				return -1;
 			break;
+		case 'f' + 256:
+			if (cli_log_format(&cli_cmd_server, optarg))
+				return -1;
+			break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return -1;
 		}
@@ -284,17 +303,27 @@ static int server_exec(int argc, char **argv)
 {
 	struct server_config cfg;
 	server_config_defaults(&cfg, &api_face);
-	char **opts = NULL;
-	int rc = parse_opts(argc, argv, &cfg, &opts);
-	if (rc) {
-		words_free(opts);
-		return rc < 0 ? EXIT_USAGE : EXIT_OK;
+	log_route_libevent();
+	/* The settings file's options go ahead of the flags, so flags win; cfg borrows
+	 * from words (and the --spawn-opt words from opts) until the server stops. */
+	int nwords;
+	char **words, **opts = NULL;
+	if (cli_config_argv(&cli_cmd_server, argc, argv, server_config_options,
+			    SERVER_CONF_DEFAULT, &nwords, &words) != 0)
+		return EXIT_USAGE;
+	int rc = parse_opts(nwords, words, &cfg, &opts);
+	if (rc == 0 && cfg.config == NULL && access(SERVER_CONF_DEFAULT, F_OK) == 0)
+		cfg.config = SERVER_CONF_DEFAULT;	/* its dependencies: too */
+	if (rc == 0) {
+		switch (server_run(&cfg)) {
+		case SERVER_STOPPED: rc = EXIT_OK; break;
+		case SERVER_BAD_CONFIG: rc = EXIT_USAGE; break;
+		default: rc = EXIT_SERVER_FAILED;
+		}
+	} else {
+		rc = rc < 0 ? EXIT_USAGE : EXIT_OK;
 	}
-	enum server_result r = server_run(&cfg);
 	words_free(opts);
-	switch (r) {
-	case SERVER_STOPPED: return EXIT_OK;
-	case SERVER_BAD_CONFIG: return EXIT_USAGE;
-	default: return EXIT_SERVER_FAILED;
-	}
+	cli_config_argv_free(nwords, words);
+	return rc;
 }

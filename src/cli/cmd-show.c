@@ -11,6 +11,7 @@ static int show_exec(int argc, char **argv);
 
 const struct cli_cmd cli_cmd_show = {
 	"show", "[--json] ID", "a job with every joblet and attempt", show_exec,
+	.options = NULL,	/* the common options */
 };
 
 static const char *str(json_t *o, const char *k)

@@ -8,6 +8,7 @@ static int shutdown_exec(int argc, char **argv);
 
 const struct cli_cmd cli_cmd_shutdown = {
 	"shutdown", "", "stop the server now", shutdown_exec,
+	.options = NULL,	/* the common options */
 };
 
 static int shutdown_exec(int argc, char **argv)

@@ -8,10 +8,16 @@
 
 static int status_exec(int argc, char **argv);
 
+/* Its options, also read by `jobgrid completion` and the man pages. */
+static const struct option longopts[] = {
+	{"group", required_argument, NULL, 'g'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
+};
+
 const struct cli_cmd cli_cmd_status = {
 	"status", "[--group G] [--json]",
 	"counts by state; per group a progress bar and why joblets wait",
 	status_exec,
+	.options = longopts,
 };
 
 static const char *const states[] = {"waiting", "ready", "running", "done", "failed",
@@ -69,9 +75,6 @@ static void print_spawn(json_t *sp)
 
 static int status_exec(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"group", required_argument, NULL, 'g'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
-	};
 	const char *group = NULL;
 	bool json = false;
 	int ch;

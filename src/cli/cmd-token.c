@@ -10,11 +10,19 @@
 
 static int token_exec(int argc, char **argv);
 
+/* Its options, also read by `jobgrid completion` and the man pages. */
+static const struct option longopts[] = {
+	CLI_COMMON_OPTS, {"role", required_argument, NULL, 'r'},
+	{"name", required_argument, NULL, 'n'}, {"user", required_argument, NULL, 'u'},
+	{"expires", required_argument, NULL, 'e'}, {NULL, 0, NULL, 0},
+};
+
 const struct cli_cmd cli_cmd_token = {
 	"token",
 	"create --role worker|user [--name N] [--user U] [--expires D] | list | revoke ID… [--json]",
 	"make a token (printed once: keep it), list tokens, or revoke them (at once)",
 	token_exec,
+	.options = longopts,
 };
 
 static void print_created(json_t *reply, void *arg)
@@ -84,11 +92,6 @@ static int token_create(const struct create_opts *o, bool json)
 
 static int token_exec(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CLI_COMMON_OPTS, {"role", required_argument, NULL, 'r'},
-		{"name", required_argument, NULL, 'n'}, {"user", required_argument, NULL, 'u'},
-		{"expires", required_argument, NULL, 'e'}, {NULL, 0, NULL, 0},
-	};
 	struct create_opts o = {0};
 	bool json = false;
 	int ch;

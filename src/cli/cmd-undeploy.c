@@ -9,6 +9,7 @@ static int undeploy_exec(int argc, char **argv);
 
 const struct cli_cmd cli_cmd_undeploy = {
 	"undeploy", "NAME", "retire a definition (jobs already made keep running)", undeploy_exec,
+	.options = NULL,	/* the common options */
 };
 
 static int undeploy_exec(int argc, char **argv)

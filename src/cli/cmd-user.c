@@ -11,12 +11,20 @@
 
 static int user_exec(int argc, char **argv);
 
+/* Its options, also read by `jobgrid completion` and the man pages. */
+static const struct option longopts[] = {
+	CLI_COMMON_OPTS, {"role", required_argument, NULL, 'r'},
+	{"password-stdin", no_argument, NULL, 'p'}, {"no-password", no_argument, NULL, 'n'},
+	{NULL, 0, NULL, 0},
+};
+
 const struct cli_cmd cli_cmd_user = {
 	"user",
 	"add NAME [--role admin|user] [--password-stdin | --no-password] | del NAME | list [--json]",
 	"manage the server's users (admins): add one (asks for the password), delete one (its"
 	" tokens are revoked), list them",
 	user_exec,
+	.options = longopts,
 };
 
 static void print_users(json_t *reply, void *arg)
@@ -70,11 +78,6 @@ static void print_deleted(json_t *reply, void *arg)
 
 static int user_exec(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CLI_COMMON_OPTS, {"role", required_argument, NULL, 'r'},
-		{"password-stdin", no_argument, NULL, 'p'}, {"no-password", no_argument, NULL, 'n'},
-		{NULL, 0, NULL, 0},
-	};
 	bool json = false, pw_stdin = false, no_pw = false;
 	const char *role = NULL;
 	int ch;

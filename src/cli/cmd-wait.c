@@ -13,11 +13,17 @@
 
 static int wait_exec(int argc, char **argv);
 
+/* Its options, also read by `jobgrid completion` and the man pages. */
+static const struct option longopts[] = {
+	{"timeout", required_argument, NULL, 't'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
+};
+
 const struct cli_cmd cli_cmd_wait = {
 	"wait", "[--timeout D] [--json] ID…",
 	"wait until jobs end: exit 0 if all done, 1 if any failed, skipped or cancelled, 6 if"
 	" --timeout ran out; --json: {ID: STATE}",
 	wait_exec,
+	.options = longopts,
 };
 
 static bool final(const char *state)
@@ -119,9 +125,6 @@ int wait_for_ids(json_t *ids, long long timeout_ms, bool json)
 
 static int wait_exec(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"timeout", required_argument, NULL, 't'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
-	};
 	long long timeout = 0;
 	bool json = false;
 	int ch;

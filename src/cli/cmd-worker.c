@@ -1,6 +1,7 @@
 /* `jobgrid worker`: its options, read into a struct worker_config for worker_run
  * (src/worker/worker.c), and its exit status. */
 #include "base/host.h"
+#include "base/log.h"
 #include "base/srvurl.h"
 #include "base/xalloc.h"
 #include "cli/cli.h"
@@ -18,11 +19,27 @@
 
 static int worker_exec(int argc, char **argv);
 
+/* Its options, also read by `jobgrid completion` and the man pages. */
+static const struct option longopts[] = {
+	{"server", required_argument, NULL, 's'}, {"name", required_argument, NULL, 'n'},
+	{"cores", required_argument, NULL, 'c'}, {"ram", required_argument, NULL, 'r'},
+	{"gpus", required_argument, NULL, 'g'}, {"tag", required_argument, NULL, 't'},
+	{"idle-exit", required_argument, NULL, 'i'}, {"grace", required_argument, NULL, 'G'},
+	{"ram-method", required_argument, NULL, 'M'}, {"spool", required_argument, NULL, 'S'},
+	{"run-as-owner", no_argument, NULL, 'O'},
+	{"ca", required_argument, NULL, 'C'},
+	{"token-file", required_argument, NULL, 'T'},
+	{"log-format", required_argument, NULL, 'F'},
+	{"config", required_argument, NULL, 'K'},
+	{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+};
+
 const struct cli_cmd cli_cmd_worker = {
 	"worker",
 	"[--server URL[,URL…]] [--name NODE] [--cores N] [--ram MB] [--gpus N] [--tag K=V]…\n"
 	"            [--idle-exit SECS] [--grace D] [--ram-method auto|cgroup|sampling]\n"
 	"            [--spool DIR] [--run-as-owner] [--ca FILE] [--token-file F]\n"
+	"            [--log-format text|json] [--config FILE]\n"
 	"            --ca: an https:// server's certificate must verify against this CA file\n"
 	"            (also $JOBGRID_CA); without it, the fingerprint `jobgrid login` pinned\n"
 	"            for that URL\n"
@@ -39,9 +56,15 @@ const struct cli_cmd cli_cmd_worker = {
 	"            when usable)\n"
 	"            --run-as-owner: run each joblet as the local account named like its\n"
 	"            job's owner (the worker must run as root; never as uid 0: an owner\n"
-	"            with no account here, or root, fails the attempt with reason permission)",
+	"            with no account here, or root, fails the attempt with reason permission)\n"
+	"            --log-format: text (default) or json, one object per line with time,\n"
+	"            level, component, pid and msg\n"
+	"            --config: a file of KEY = VALUE lines, KEY one of these options without\n"
+	"            its dashes (cores = 16, run-as-owner = yes); flags and $JOBGRID_URL and\n"
+	"            $JOBGRID_CA win over it",
 	"run a worker agent that reserves and runs joblets",
 	worker_exec,
+	.options = longopts,
 };
 
 /* The configuration and the storage its borrowed pointers point into (all owned here). */
@@ -158,17 +181,6 @@ static int check_opts(struct worker_opts *o, int argc, char **argv, const char *
 /* argv into o. Returns 0, -1 on bad usage (said), or 1 after printing help. */
 static int parse_opts(struct worker_opts *o, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"server", required_argument, NULL, 's'}, {"name", required_argument, NULL, 'n'},
-		{"cores", required_argument, NULL, 'c'}, {"ram", required_argument, NULL, 'r'},
-		{"gpus", required_argument, NULL, 'g'}, {"tag", required_argument, NULL, 't'},
-		{"idle-exit", required_argument, NULL, 'i'}, {"grace", required_argument, NULL, 'G'},
-		{"ram-method", required_argument, NULL, 'M'}, {"spool", required_argument, NULL, 'S'},
-		{"run-as-owner", no_argument, NULL, 'O'},
-		{"ca", required_argument, NULL, 'C'},
-		{"token-file", required_argument, NULL, 'T'},
-		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
-	};
 	const struct cli_cmd *cmd = &cli_cmd_worker;
 	struct worker_config *c = &o->cfg;
 	const char *server = getenv("JOBGRID_URL"), *token_file = NULL;
@@ -208,6 +220,8 @@ static int parse_opts(struct worker_opts *o, int argc, char **argv)
 		case 'S': free(o->spool_dir); o->spool_dir = xstrdup(optarg); break;
 		case 'O': c->run_as_owner = true; break;
 		case 'T': token_file = optarg; break;
+		case 'F': bad = cli_log_format(cmd, optarg); break;
+		case 'K': break;	/* read before: its lines are words ahead of argv */
 		case 'h': json_decref(tags); cli_help(cmd); return 1;
 		default: bad = 1;
 		}
@@ -230,7 +244,14 @@ static int worker_exec(int argc, char **argv)
 {
 	struct worker_opts o;
 	memset(&o, 0, sizeof o);
-	int rc = parse_opts(&o, argc, argv);
+	log_route_libevent();
+	/* The --config file's words go first, so flags win; o borrows from words. */
+	int nwords;
+	char **words;
+	if (cli_config_argv(&cli_cmd_worker, argc, argv, cli_conf_lines, NULL, &nwords,
+			    &words) != 0)
+		return EXIT_USAGE;
+	int rc = parse_opts(&o, nwords, words);
 	if (rc == 0) {
 		/* A refused registration and a configuration that cannot work here are about
 		 * what the worker was told: usage errors. */
@@ -242,5 +263,6 @@ static int worker_exec(int argc, char **argv)
 		rc = EXIT_OK;
 	}
 	opts_free(&o);
+	cli_config_argv_free(nwords, words);
 	return rc;
 }

@@ -10,6 +10,7 @@ static int workers_exec(int argc, char **argv);
 const struct cli_cmd cli_cmd_workers = {
 	"workers", "[--json]", "the nodes, their resources in use, their running joblets",
 	workers_exec,
+	.options = NULL,	/* the common options */
 };
 
 static long long num(json_t *o, const char *k)

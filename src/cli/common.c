@@ -7,12 +7,20 @@
 #include <getopt.h>
 #include <string.h>
 
+const struct option cli_common_options[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+const struct option cli_help_only_options[] = {{"help", no_argument, NULL, 'h'},
+					       {NULL, 0, NULL, 0}};
+
+bool cli_wants_help(int argc, char **argv)
+{
+	return argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
+}
+
 int cli_simple_opts(const struct cli_cmd *cmd, int argc, char **argv, bool *json)
 {
-	static const struct option longopts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
 	int ch;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "h", cli_common_options, NULL)) != -1) {
 		switch (ch) {
 		case OPT_JSON: *json = true; break;
 		CLI_COMMON_CASES;

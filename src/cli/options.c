@@ -1,5 +1,6 @@
 /* Checked option values for the CLI commands. */
 #include "base/clock.h"
+#include "base/log.h"
 #include "cli/cli.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,5 +28,17 @@ int cli_duration(const struct cli_cmd *cmd, const char *opt, const char *val, lo
 		return -1;
 	}
 	*out_ms = ms;
+	return 0;
+}
+
+int cli_log_format(const struct cli_cmd *cmd, const char *val)
+{
+	enum log_format f;
+	if (log_format_parse(val, &f) != 0) {
+		fprintf(stderr, "jobgrid %s: --log-format: must be text or json, got '%s'\n",
+			cmd->name, val);
+		return -1;
+	}
+	log_set_format(f);
 	return 0;
 }

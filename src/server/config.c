@@ -7,11 +7,18 @@
  *     predecessor: {force_start_in_period: false}
  *     successor: {force_start_in_period: true}
  *
+ *   options:                   # `jobgrid server` flags, by name without the dashes;
+ *     listen: 0.0.0.0:7370     # read by the CLI before its flags, so flags win
+ *     local-workers: 2
+ *
  * Unknown keys and bad values are refused by name: a server does not start half
  * configured. */
 #include "server/server.h"
+#include "server/options.h"
+#include "base/conf.h"
 #include "base/xalloc.h"
 #include <libfyaml.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -75,12 +82,80 @@ int server_config_read(struct server *srv, const char *path, char **err)
 		if (k && strcmp(k, "dependencies") == 0) {
 			rc = read_settings(fy_node_pair_value(p), "dependencies", &srv->net_config, path,
 					   err);
+		} else if (k && strcmp(k, "options") == 0) {
+			/* applied as flags by `jobgrid server` (server_config_options) */
 		} else {
-			*err = xasprintf("%s: unknown setting %s (dependencies)", path, k ? k : "?");
+			*err = xasprintf("%s: unknown setting %s (dependencies, options)", path,
+					 k ? k : "?");
 			rc = -1;
 		}
 		free(k);
 	}
 	fy_document_destroy(doc);
+	return rc;
+}
+
+/* Line of a node in its file (1-based). */
+static int node_line(struct fy_node *n)
+{
+	struct fy_token *t = n ? fy_node_get_scalar_token(n) : NULL;
+	const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
+	return m ? m->line + 1 : 1;
+}
+
+/* options' pairs into out, each a known key with a scalar value; -1 with *err. */
+static int read_options(struct fy_node *map, const char *path, const char *const *keys,
+			struct conf *out, char **err)
+{
+	void *it = NULL;
+	struct fy_node_pair *p;
+	if (fy_node_get_type(map) != FYNT_MAPPING) {
+		*err = xasprintf("%s:%d: options must be a mapping of flag: value", path,
+				 node_line(map));
+		return -1;
+	}
+	while ((p = fy_node_mapping_iterate(map, &it))) {
+		struct fy_node *kn = fy_node_pair_key(p);
+		char *k = scalar(kn), *v = scalar(fy_node_pair_value(p));
+		int line = node_line(kn);
+		bool known = false;
+		for (size_t i = 0; k && keys[i]; i++)
+			known |= strcmp(keys[i], k) == 0;
+		if (!known || v == NULL || conf_get(out, k)) {
+			*err = !known ? xasprintf("%s:%d: options: unknown flag '%s'", path, line,
+						  k ? k : "?")
+			       : v == NULL ? xasprintf("%s:%d: options: %s: must be a value", path,
+						       line, k)
+					   : xasprintf("%s:%d: options: %s is given twice", path,
+						       line, k);
+			free(k);
+			free(v);
+			return -1;
+		}
+		out->v = xrealloc(out->v, out->n + 1, sizeof *out->v);
+		out->v[out->n++] = (struct conf_entry){k, v, line};
+	}
+	return 0;
+}
+
+int server_config_options(const char *path, const char *const *keys, struct conf *out,
+			  char **err)
+{
+	memset(out, 0, sizeof *out);
+	out->path = xstrdup(path);
+	struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET};
+	struct fy_document *doc = fy_document_build_from_file(&cfg, path);
+	if (doc == NULL) {
+		*err = xasprintf("%s: not readable YAML (or not there)", path);
+		conf_free(out);
+		return -1;
+	}
+	struct fy_node *root = fy_document_root(doc);
+	struct fy_node *opts = root && fy_node_get_type(root) == FYNT_MAPPING
+				       ? fy_node_mapping_lookup_by_string(root, "options", 7) : NULL;
+	int rc = opts ? read_options(opts, path, keys, out, err) : 0;
+	fy_document_destroy(doc);
+	if (rc)
+		conf_free(out);
 	return rc;
 }

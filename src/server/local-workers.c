@@ -220,8 +220,9 @@ static void spawn(struct local_worker *lw)
 		 * server's user can read: never on a command line, where ps shows it. */
 		char *argv[] = {exe, "worker", "--server", lw->e.url, "--name", lw->e.name,
 				"--cores", cores, "--ram", ram, "--gpus", gpus, "--spool", spool,
+				"--log-format", (char *)log_format_name(log_get_format()),
 				NULL, NULL, NULL, NULL, NULL};
-		int na = 14;
+		int na = 16;
 		if (srv->tls_ca_file) {
 			argv[na++] = "--ca";
 			argv[na++] = srv->tls_ca_file;

@@ -47,6 +47,13 @@ enum server_result {
 	SERVER_FAILED,		/* could not start: a port in use, a store it cannot open (logged) */
 };
 
+/* The `options:` mapping of the YAML settings file path (`server --config`): its flags
+ * by name, each one of keys (NULL-ended), into out (base/conf.h; free with conf_free).
+ * 0, or -1 with *err a new string naming the file and the line. */
+struct conf;
+int server_config_options(const char *path, const char *const *keys, struct conf *out,
+			  char **err);
+
 /* Check cfg, then serve until stopped (one libevent loop of its own, on this thread). */
 enum server_result server_run(const struct server_config *cfg);
 #endif

@@ -505,6 +505,28 @@ static enum server_result start_failed(struct server *srv, int listen_fd, char *
 	return rc;
 }
 
+/* What a person starting the server reads: where it is and how to use it. */
+static void banner(const struct server *srv, const struct server_config *cfg, bool exposed)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	fprintf(stderr, "jobgrid server is up at %s — API under %s/v1, metrics at %s/metrics\n"
+			"  in another terminal:  export JOBGRID_URL=%s\n"
+			"  (local accounts, known without a password: JOBGRID_URL=%s)\n"
+			"  add a job:            %s add -- echo hello\n"
+			"  watch it:             %s status; %s list; %s log ID\n",
+		srv->url, srv->url, srv->url, srv->url, srv->unix_url ? srv->unix_url : "-", n > 0 ? exe : "jobgrid", n > 0 ? exe : "jobgrid",
+		n > 0 ? exe : "jobgrid", n > 0 ? exe : "jobgrid");
+	if (srv->tls)
+		fprintf(stderr, "  TLS CA fingerprint:   %s\n"
+				"  trust it:             %s login (pins it), or --ca %s/tls/ca.pem\n",
+			srv->tls_fp, n > 0 ? exe : "jobgrid", cfg->data);
+	if (exposed && srv->tls == NULL)
+		fprintf(stderr, "  WARNING: --insecure-no-tls: plain HTTP beyond loopback; anyone on"
+				" the network can read and alter this traffic\n");
+}
+
 enum server_result server_run(const struct server_config *config)
 {
 	const struct server_config o = *config;
@@ -649,23 +671,10 @@ enum server_result server_run(const struct server_config *config)
 		free(err);
 		server_shutdown(srv, "--spawn cannot start");
 	}
-	char exe[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	fprintf(stderr, "jobgrid server is up at %s — API under %s/v1, metrics at %s/metrics\n"
-			"  in another terminal:  export JOBGRID_URL=%s\n"
-			"  (local accounts, known without a password: JOBGRID_URL=%s)\n"
-			"  add a job:            %s add -- echo hello\n"
-			"  watch it:             %s status; %s list; %s log ID\n",
-		srv->url, srv->url, srv->url, srv->url, srv->unix_url ? srv->unix_url : "-", n > 0 ? exe : "jobgrid", n > 0 ? exe : "jobgrid",
-		n > 0 ? exe : "jobgrid", n > 0 ? exe : "jobgrid");
-	if (srv->tls)
-		fprintf(stderr, "  TLS CA fingerprint:   %s\n"
-				"  trust it:             %s login (pins it), or --ca %s/tls/ca.pem\n",
-			srv->tls_fp, n > 0 ? exe : "jobgrid", o.data);
-	if (exposed && srv->tls == NULL)
-		fprintf(stderr, "  WARNING: --insecure-no-tls: plain HTTP beyond loopback; anyone on"
-				" the network can read and alter this traffic\n");
+	/* The banner is for a person at a terminal; JSON lines stay JSON (the lines above
+	 * say where the server listens and its fingerprint). */
+	if (log_get_format() == LOG_TEXT)
+		banner(srv, &o, exposed);
 	if (o.retain_ms > 0)
 		prune_retention_start(srv, o.retain_ms);
 	run_tick(srv);

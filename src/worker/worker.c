@@ -88,22 +88,6 @@ static bool reportable(const struct run *r)
 	return r->finished && !r->reporting && spool_settled(&r->spool);
 }
 
-/* text as a JSON string; a byte that is not UTF-8 (a message cut mid-character) becomes
- * '?', so the report stays JSON the server takes. */
-static json_t *text_json(const char *text)
-{
-	json_t *s = json_string(text);
-	if (s)
-		return s;
-	char *copy = xstrdup(text);
-	for (char *p = copy; *p; p++)
-		if ((unsigned char)*p >= 0x80)
-			*p = '?';
-	s = json_string(copy);
-	free(copy);
-	return s;
-}
-
 /* r's message and, when its output was refused, why; at most the 4096 bytes a report
  * carries. */
 static json_t *report_message(const struct run *r)
@@ -112,7 +96,7 @@ static json_t *report_message(const struct run *r)
 	const char *refusal = r->spool.refusal;
 	snprintf(text, sizeof text, "%s%s%s", r->message, r->message[0] && refusal[0] ? "; " : "",
 		 refusal);
-	return text_json(text);
+	return json_string_lossy(text);
 }
 
 /* The FINISH of a run (docs/API.md), built anew each time it is sent. After a refusal it
@@ -126,7 +110,7 @@ static json_t *report_of(const struct run *r)
 		return json_pack("{s:I, s:o, s:s, s:o}", "attempt", (json_int_t)r->attempt,
 				 "exit_code", exit_code, "fail_reason",
 				 fail_reason_name(r->fail_reason), "message",
-				 text_json(r->report_refused));
+				 json_string_lossy(r->report_refused));
 	int64_t cpu = (int64_t)r->ru.ru_utime.tv_sec * 1000 + r->ru.ru_utime.tv_usec / 1000 +
 		      (int64_t)r->ru.ru_stime.tv_sec * 1000 + r->ru.ru_stime.tv_usec / 1000;
 	int64_t wall = r->ended_mono - r->started_mono;

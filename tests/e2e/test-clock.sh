@@ -38,6 +38,13 @@ api POST /v1/clock '{"advance": "1h"}' >"$T/body"	# not in $(…): API_STATUS mu
 body=$(<"$T/body")
 expect_eq "$API_STATUS" 409 "POST /v1/clock without a test clock"
 expect_eq "$(jq_get "$body" .error.code)" no_test_clock "its error code"
+# A malformed body is named as such even here, before the missing test clock.
+api POST /v1/clock '{"speed": 2}' >"$T/out"
+expect_eq "$API_STATUS $(jq -r '"\(.error.code) \(.error.field)"' "$T/out")" "400 unknown_field speed" \
+	"an unknown field is named on a real-clock server too"
+run jg add --time -5m -- true
+expect_eq "$RC" 2 "add --time -5m exits 2"
+expect_has "$OUT" "--time: a duration may not be negative" "it names the option and the rule"
 kill_server
 
 # ---- A test clock from 06:00 Berlin on Monday 2026-11-23, and a worker.

@@ -51,6 +51,15 @@ Test(clock, bare_number_needs_a_unit)
 	cr_assert_not_null(strstr(why, "needs a unit"), "says so: %s", why);
 }
 
+/* A negative duration is named as such, not as a malformed one. */
+Test(clock, negative_duration_said)
+{
+	int64_t ms;
+	const char *why = NULL;
+	cr_assert_eq(clock_parse_duration("-5m", &ms, &why), -1);
+	cr_assert_not_null(strstr(why, "may not be negative"), "says so: %s", why);
+}
+
 Test(clock, format_duration)
 {
 	char buf[32];
