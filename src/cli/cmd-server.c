@@ -71,6 +71,7 @@ static void usage(FILE *f)
 		   "                      [--backup-on-stop DIR [--backup-keep N]] [--retain D]\n"
 		   "                      [--spawn slurm|local [--spawn-max N] [--spawn-idle D]\n"
 		   "                       [--spawn-opt ARGS]…]\n"
+		   "                      [--log-format text|json]\n"
 		   "  --listen         address to serve the API on (default 127.0.0.1:7370; [::1]:PORT\n"
 		   "                   for IPv6; port 0 picks one). Beyond loopback it needs --tls\n"
 		   "                   (or --tls-cert/--tls-key) and --auth\n"
