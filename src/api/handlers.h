@@ -50,6 +50,7 @@ void api_shutdown(struct call *c);
 void api_backup(struct call *c);
 void api_healthz(struct call *c);
 void api_metrics(struct call *c);
+void api_openapi(struct call *c);
 /* login.c */
 void api_login(struct call *c);
 void api_logout(struct call *c);
