@@ -2,6 +2,7 @@
 #include "api/api.h"
 #include "api/call.h"
 #include "api/handlers.h"
+#include "api/openapi.h"
 #include "server/server.h"
 #include "server/spawn.h"
 #include "store/store.h"
@@ -225,5 +226,11 @@ void api_backup(struct call *c)
 void api_healthz(struct call *c)
 {
 	call_reply_text(c, 200, "text/plain", "ok\n", 3);
+}
+
+void api_openapi(struct call *c)
+{
+	call_reply_text(c, 200, "application/json", (const char *)jg_openapi_json,
+			jg_openapi_json_len);
 }
 

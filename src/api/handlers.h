@@ -54,6 +54,7 @@ void api_backup(struct call *c);
 void api_healthz(struct call *c);
 void api_metrics(struct call *c);	/* metrics.c */
 void api_prune(struct call *c);		/* prune.c */
+void api_openapi(struct call *c);	/* admin.c: docs/openapi.json, compiled in */
 /* Per group, why the waiting and ready joblets who may see are not running: a JSON object
  * of group → [{"reason", "joblets"}], most joblets first, at most 8 a group (admin.c). */
 struct principal;

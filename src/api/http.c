@@ -78,6 +78,8 @@ static struct route routes[] = {
 	{"POST", "/v1/prune", api_prune, R_STREAM, ADM, "prune", 0, 0, {0}},
 	{"GET", "/healthz", api_healthz, 0, ANY, "healthz", 0, 0, {0}},
 	{"GET", "/metrics", api_metrics, 0, ADM, "metrics", 0, 0, {0}},
+	/* The API's description names no user's data: open, like /healthz. */
+	{"GET", "/v1/openapi.json", api_openapi, 0, ANY, "openapi", 0, 0, {0}},
 	/* Logins and tokens answer with a token's text: never kept under an Idempotency-Key
 	 * (the answers are stored), so they are not R_MUTATES. */
 	{"POST", "/v1/login", api_login, 0, ANY, "login", 0, 0, {0}},

@@ -8,7 +8,9 @@
 #   track PID                 end this background process (a CLI that follows) at exit too;
 #                             start such a CLI as "$JOBGRID_BIN" …, not jg …, so $! is it
 #   jg ARGS…                  run the CLI
-#   api METHOD PATH [BODY]    curl the API, print the body; status in $API_STATUS
+#   api METHOD PATH [BODY]    curl the API, print the body; status in $API_STATUS; the reply
+#                             is checked against docs/openapi.json when the test passes;
+#                             with $API_TOKEN set it sends that bearer token
 #   wait_until SECS CMD…      retry CMD until it succeeds, or fail the test
 #   wait_workers N            until N workers are registered (20 s at most)
 #   wait_state ID STATE       until the job is in STATE (20 s at most)
@@ -74,6 +76,9 @@ _cleanup() {
 			rc=1
 		fi
 	done
+	if ((rc == 0)) && ! _check_replies; then
+		rc=1
+	fi
 	if ((rc != 0 && rc != 77)); then	# 77: skipped (ctest's SKIP_RETURN_CODE)
 		for f in "${LOGS[@]}"; do echo "---- tail of $f ----"; tail -25 "$f" 2>/dev/null || true; done
 	else
@@ -162,9 +167,28 @@ API_STATUS=0
 api() {
 	local method=$1 path=$2 body=${3-} out
 	out=$(curl -sS -X "$method" -H 'Content-Type: application/json' -w '\n%{http_code}' \
+		${API_TOKEN:+-H "Authorization: Bearer $API_TOKEN"} \
 		${body:+--data-binary "$body"} "$JOBGRID_URL$path")
 	API_STATUS=${out##*$'\n'}
+	record_reply "$method" "$path" "$API_STATUS" "${out%$'\n'*}"
 	printf '%s\n' "${out%$'\n'*}"
+}
+
+# record_reply METHOD PATH STATUS BODY: kept in $T/replies.jsonl, which the exit of a test
+# that passed checks against docs/openapi.json (tools/validate-responses.js).
+record_reply() {
+	jq -cn --arg m "$1" --arg p "$2" --arg s "$3" --arg b "$4" \
+		'{method: $m, path: $p, status: $s, body: $b}' >>"$T/replies.jsonl"
+}
+
+# Every recorded reply against the API document; a mismatch fails the test, naming the
+# route, the status and the schema's complaint.
+_check_replies() {
+	[[ -s $T/replies.jsonl ]] || return 0
+	local root
+	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+	[[ -d $root/tools/node_modules/ajv ]] || { echo "ajv is not installed: run npm ci --prefix $root/tools"; return 1; }
+	node "$root/tools/validate-responses.js" "$root/docs/openapi.json" "$T/replies.jsonl"
 }
 
 wait_until() {

@@ -57,6 +57,7 @@ ucurl() {
 		curl -sS --unix-socket "$SOCK" -X "$method" -H 'Content-Type: application/json' \
 		-o - -w '\n%{http_code}' ${body:+--data-binary "$body"} "http://localhost$path") || true
 	printf '%s' "${out##*$'\n'}" >"$T/status"
+	record_reply "$method" "$path" "${out##*$'\n'}" "${out%$'\n'*}"
 	printf '%s\n' "${out%$'\n'*}"
 }
 # TEXT ID: TEXT with the job id ID said as "ID" and its seq as "SEQ" (a dependency names
@@ -271,6 +272,7 @@ part_routes() {
 		["POST /v1/prune"]='role|POST|/v1/prune|{}'
 		["GET /healthz"]='role|GET|/healthz|'
 		["GET /metrics"]='role|GET|/metrics|'
+		["GET /v1/openapi.json"]='role|GET|/v1/openapi.json|'
 		["POST /v1/login"]='role|POST|/v1/login|{}'
 		["POST /v1/logout"]='role|POST|/v1/logout|'
 		["GET /v1/whoami"]='role|GET|/v1/whoami|'
