@@ -15,6 +15,7 @@
 #include "server/scripts.h"
 #include "store/store.h"
 #include "base/clock.h"
+#include "base/dirlock.h"
 #include "base/intern.h"
 #include "base/log.h"
 #include "base/xalloc.h"
@@ -28,6 +29,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 
@@ -340,6 +342,30 @@ static int store_kind(const char *store)
 	return -1;
 }
 
+/* The PostgreSQL store of --store, and the data directory (the socket, server.url) held
+ * as the SQLite store holds it: one server per directory. 0, or -1 with *err. */
+static int open_postgres(struct server *srv, const struct server_config *o, char **err)
+{
+	char *why = NULL;
+	if (mkdir(o->data, 0700) != 0 && errno != EEXIST) {
+		*err = xasprintf("cannot create data directory %s: %s", o->data, strerror(errno));
+		return -1;
+	}
+	srv->datalock = dirlock_take(o->data, "jobgrid.lock", &why);
+	if (srv->datalock == NULL) {
+		*err = xasprintf("data directory %s: %s", o->data, why);
+		free(why);
+		return -1;
+	}
+	srv->store = store_postgres_open(o->store, NULL, &why);
+	if (srv->store == NULL) {
+		*err = xasprintf("--store: cannot open the PostgreSQL store: %s", why);
+		free(why);
+		return -1;
+	}
+	return 0;
+}
+
 /* The checks of cfg that argv cannot make, said on stderr as `jobgrid server` always did;
  * *ai gets --listen resolved (freeaddrinfo), *tls the context of --tls-cert/--tls-key
  * (checked now, before the data directory is touched). 0 or -1. */
@@ -438,6 +464,8 @@ static void server_free(struct server *srv)
 	if (srv->store)
 		srv->store->vt->close(srv->store);
 	srv->store = NULL;
+	dirlock_release(srv->datalock);
+	srv->datalock = NULL;
 	child_calls_free_all(srv);
 	srv->face->stop(srv);
 	if (srv->cur)
@@ -535,9 +563,8 @@ enum server_result server_run(const struct server_config *config)
 		return start_failed(srv, listen_fd, bound, SERVER_BAD_CONFIG);
 	}
 	if (store_kind(o.store) == STORE_POSTGRES) {
-		srv->store = store_postgres_open(o.store, NULL, &err);
-		if (srv->store == NULL) {
-			log_error("--store: cannot open the PostgreSQL store: %s", err);
+		if (open_postgres(srv, &o, &err)) {
+			log_error("%s", err);
 			free(err);
 			return start_failed(srv, listen_fd, bound, SERVER_FAILED);
 		}

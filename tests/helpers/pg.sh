@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # A private PostgreSQL 15 cluster for tests and the bench, on 127.0.0.1 only, in a folder of
-# its own, stopped by the PID in its postmaster.pid (see the recipe in DEVELOPERS notes:
-# PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user,
-# created here when missing).
+# its own, stopped by the PID in its postmaster.pid. PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user,
+# created here when missing.
 #
 #   pg.sh start STATE     make and start a cluster; STATE (a file) records where it is
 #   pg.sh stop STATE      stop it (fast shutdown, by PID) and remove its folder
 #   pg.sh createdb STATE NAME   a new empty database; prints its postgres:// URL
+#   pg.sh dropdb STATE NAME     drop database NAME
 #   pg.sh url STATE NAME  the URL of database NAME
 #
-# Sourced, it defines the same as functions pg_start, pg_stop, pg_createdb, pg_url.
+# Sourced, it defines the same as functions pg_start, pg_stop, pg_createdb, pg_dropdb, pg_url.
 set -euo pipefail
 
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
@@ -84,11 +84,18 @@ pg_createdb() {	# STATE NAME
 	pg_url "$1" "$2"
 }
 
+pg_dropdb() {	# STATE NAME
+	local PG_DIR PG_PORT
+	# shellcheck source=/dev/null
+	source "$1"
+	"$PG_BIN/dropdb" --if-exists -h 127.0.0.1 -p "$PG_PORT" -U postgres "$2"
+}
+
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
 	cmd=${1:-}
 	shift || true
 	case $cmd in
-	start | stop | createdb | url) "pg_$cmd" "$@" ;;
+	start | stop | createdb | dropdb | url) "pg_$cmd" "$@" ;;
 	*) echo "usage: pg.sh start|stop|createdb|url STATE [NAME]" >&2; exit 2 ;;
 	esac
 fi
