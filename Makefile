@@ -12,7 +12,7 @@
 DEB_PACKAGES := build-essential cmake ninja-build pkg-config libevent-dev libssl-dev \
   libcurl4-openssl-dev libjansson-dev libsqlite3-dev libpq-dev liblua5.4-dev libsodium-dev \
   libfyaml-dev libcriterion-dev curl clang libclang-rt-14-dev jq openssl prometheus \
-  munge slurmctld slurmd slurm-client systemd man-db nodejs
+  munge slurmctld slurmd slurm-client systemd man-db nodejs postgresql
 FUZZ_SECONDS ?= 60
 # Ninja when present, decided when a recipe runs (after `deps` may have installed it); a
 # build directory that exists keeps the generator it was made with.

@@ -4,6 +4,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/host.h"
+#include "base/failover.h"
 #include "base/srvurl.h"
 #include "base/xalloc.h"
 #include "cli/cli.h"
@@ -17,14 +18,56 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *server_url;
+static const char *server_url;	/* --server's list, or NULL: $JOBGRID_URL */
 static const char *ca_flag;	/* --ca FILE, or NULL: $JOBGRID_CA */
 static const char *bearer;	/* a token to send, or NULL */
-static struct trust trust;	/* how the server is trusted, set up by the first request */
-static bool trust_ready;
 static const char *token_file;	/* --token-file, or NULL */
 static bool patient;
 static int64_t patient_deadline;	/* mono ms; 0 = none */
+
+/* The servers this run may talk to (--server URL1,URL2,…): one is current; a failure to
+ * connect or a standby's 503 not_leader moves to another (base/failover.h). */
+struct server {
+	char *url;		/* owned */
+	struct trust trust;	/* how it is trusted, set up by the first request */
+	bool trust_ready;
+	char auth[TOKEN_TEXT_LEN + 32];	/* "Authorization: Bearer …" or "" */
+	bool auth_done;
+};
+static struct server *servers;	/* owned array of nservers */
+static int nservers, cur;
+
+static void servers_free(void)
+{
+	for (int i = 0; i < nservers; i++) {
+		trust_free(&servers[i].trust);
+		free(servers[i].url);
+	}
+	free(servers);
+	servers = NULL;
+	nservers = 0;
+}
+
+/* Split the list once, at the first use. An empty list is the default server. */
+static void servers_setup(void)
+{
+	if (servers)
+		return;
+	const char *env = getenv("JOBGRID_URL");
+	const char *list = server_url ? server_url : env && *env ? env : "http://127.0.0.1:7370";
+	char **urls;
+	int n = failover_split(list, &urls);
+	if (n == 0) {
+		urls = xrealloc(NULL, 1, sizeof *urls);
+		urls[n++] = xstrdup(list);	/* "" or ",": said by the first request */
+	}
+	servers = xcalloc((size_t)n, sizeof *servers);
+	for (int i = 0; i < n; i++)
+		servers[i].url = urls[i];
+	free(urls);
+	nservers = n;
+	atexit(servers_free);
+}
 
 void client_set_server(const char *url)
 {
@@ -33,10 +76,8 @@ void client_set_server(const char *url)
 
 const char *client_server(void)
 {
-	if (server_url)
-		return server_url;
-	const char *env = getenv("JOBGRID_URL");
-	return env && *env ? env : "http://127.0.0.1:7370";
+	servers_setup();
+	return servers[cur].url;
 }
 
 void client_set_ca(const char *file)
@@ -57,27 +98,28 @@ void client_set_bearer(const char *token)
 	bearer = token;
 }
 
-static void trust_cleanup(void)
-{
-	trust_free(&trust);
-}
-
-/* Set up the trust in the server once; EXIT_OK, or EXIT_USAGE after saying why not. */
+/* Set up the trust in the current server once; EXIT_OK, or EXIT_USAGE after saying why
+ * not. */
 static int trust_setup(void)
 {
-	if (trust_ready)
+	struct server *sv = (servers_setup(), &servers[cur]);
+	if (sv->trust_ready)
 		return EXIT_OK;
 	const char *from, *ca = client_ca(&from);
 	char *err = NULL;
-	if (trust_init(&trust, client_server(), ca, from, &err) != 0) {
+	if (trust_init(&sv->trust, sv->url, ca, from, &err) != 0) {
 		fprintf(stderr, "jobgrid: %s\n", err);
 		free(err);
-		trust_free(&trust);
+		trust_free(&sv->trust);
 		return EXIT_USAGE;
 	}
-	trust_ready = true;
-	atexit(trust_cleanup);
+	sv->trust_ready = true;
 	return EXIT_OK;
+}
+
+static struct trust *cur_trust(void)
+{
+	return servers && servers[cur].trust_ready ? &servers[cur].trust : NULL;
 }
 
 void client_set_token_file(const char *path)
@@ -85,24 +127,28 @@ void client_set_token_file(const char *path)
 	token_file = path;
 }
 
-/* "Authorization: Bearer TOKEN" for this run's server, or "" without a token; a token
- * source that is broken is said and ends the command (exit 2). */
+/* "Authorization: Bearer TOKEN" for the current server, or "" without a token; a token
+ * source that is broken is said and ends the command (exit 2). Servers of one list share
+ * a database and so its tokens: one stored for another of them serves when this one has
+ * none of its own. */
 static const char *auth_header(void)
 {
-	static char header[TOKEN_TEXT_LEN + 32];
-	static bool done;
-	if (done)
-		return header;
+	struct server *sv = (servers_setup(), &servers[cur]);
+	if (sv->auth_done)
+		return sv->auth;
 	char token[TOKEN_TEXT_LEN + 1], err[600];
-	int rc = cred_token_for(client_server(), token_file, token, err, sizeof err);
+	int rc = cred_token_for(sv->url, token_file, token, err, sizeof err);
+	for (int i = 0; rc == 0 && i < nservers; i++)
+		if (i != cur)
+			rc = cred_token_for(servers[i].url, token_file, token, err, sizeof err);
 	if (rc < 0) {
 		fprintf(stderr, "jobgrid: %s\n", err);
 		exit(EXIT_USAGE);
 	}
 	if (rc > 0)
-		snprintf(header, sizeof header, "Authorization: Bearer %s", token);
-	done = true;
-	return header;
+		snprintf(sv->auth, sizeof sv->auth, "Authorization: Bearer %s", token);
+	sv->auth_done = true;
+	return sv->auth;
 }
 
 void client_set_patient(int64_t deadline_mono_ms)
@@ -249,7 +295,7 @@ static bool gateway(const struct outcome *o)
 /* The server's certificate was refused: final, never tried again. */
 static bool untrusted(const struct outcome *o)
 {
-	char *why = trust_ready ? trust_failure(&trust, o->rc) : NULL;
+	char *why = cur_trust() ? trust_failure(cur_trust(), o->rc) : NULL;
 	free(why);
 	return why != NULL;
 }
@@ -258,7 +304,7 @@ static bool untrusted(const struct outcome *o)
 static int unreachable(const struct outcome *o, const char *extra)
 {
 	char buf[CURL_ERROR_SIZE + 64];
-	char *why = trust_ready ? trust_failure(&trust, o->rc) : NULL;
+	char *why = cur_trust() ? trust_failure(cur_trust(), o->rc) : NULL;
 	if (why) {
 		fprintf(stderr, "jobgrid: %s\n", why);
 		free(why);
@@ -357,22 +403,103 @@ static CURL *new_handle(const char *path, bool stream, struct curl_slist **hdr,
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");	/* ftp://… is a usage error */
-	trust_apply(&trust, h);
+	trust_apply(&servers[cur].trust, h);
 	return h;
 }
 
 /* ---- requests ---------------------------------------------------------------------- */
 
-/* A 503 from a draining server: retrying would only wait for it to exit. */
-static bool draining_reply(long status, const struct buf *b)
+/* Whether a 503 reply is the server's own, with that error code. */
+static bool reply_503(long status, const struct buf *b, const char *want)
 {
 	if (status != 503 || b->data == NULL)
 		return false;
 	json_t *j = json_loadb(b->data, b->len, 0, NULL);
 	const char *code = json_string_value(json_object_get(json_object_get(j, "error"), "code"));
-	bool yes = code && strcmp(code, "draining") == 0;
+	bool yes = code && strcmp(code, want) == 0;
 	json_decref(j);
 	return yes;
+}
+
+/* A 503 from a draining server: retrying would only wait for it to exit. */
+static bool draining_reply(long status, const struct buf *b)
+{
+	return reply_503(status, b, "draining");
+}
+
+/* A request's handle on the current server: the method, body and sink, with the key of
+ * the request (the same on every server it is sent to). */
+static CURL *request_handle(const char *method, const char *path, const char *body,
+			    const char *key, struct buf *out, struct curl_slist **hdr, char *detail)
+{
+	CURL *h = new_handle(path, false, hdr, key, detail);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	if (body)
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, buf_write_cb);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, (void *)out);
+	return h;
+}
+
+/* Whether o (its body in b) calls for another server of the list: it could not be
+ * reached, a proxy in front of it answered for it, or it is a standby (*hint: the leader
+ * it names, or ""). */
+static bool wants_other_server(const struct outcome *o, const struct buf *b, char *hint,
+			       size_t hintlen, bool *standby)
+{
+	hint[0] = '\0';
+	*standby = false;
+	if (nservers < 2 || bad_url(o->rc) || untrusted(o))
+		return false;
+	if (o->rc != CURLE_OK)
+		return true;
+	if (o->status == 503 && failover_not_leader(b->data, b->len, hint, hintlen))
+		return *standby = true;
+	/* the server's own draining and in_progress are about this server and this key */
+	return gateway(o) && !draining_reply(o->status, b) && !reply_503(o->status, b, "in_progress");
+}
+
+/* Move to the next server after a failure on the current one (the standby's hint when
+ * it is one of the list). After each round of the list, a pause: the pause of the
+ * patient mode, else one that grows up to 2 s within the retry budget. 0 to go on, or
+ * the exit status after saying why not. */
+static int fail_over(const struct outcome *o, bool standby, const char *hint, int *switches,
+		     int64_t deadline, int64_t *pause, int *tries)
+{
+	char buf[CURL_ERROR_SIZE + 64];
+	char **urls = xcalloc((size_t)nservers, sizeof *urls);	/* borrowed strings */
+	for (int i = 0; i < nservers; i++)
+		urls[i] = servers[i].url;
+	int next = failover_next(urls, nservers, cur, hint);
+	free(urls);
+	const char *why = buf;	/* reason() may answer with a string of its own */
+	if (standby)
+		snprintf(buf, sizeof buf, "it is a standby (the leader is %.200s)",
+			 hint[0] ? hint : "not known yet");
+	else
+		why = reason(o, buf, sizeof buf);
+	if (++*switches % nservers == 0) {
+		if (patient) {
+			int rc = patient_pause(o, tries);
+			if (rc)
+				return rc;
+		} else {
+			if (clock_mono_ms() + *pause > deadline) {
+				if (standby)
+					fprintf(stderr, "jobgrid: no server of the list is the leader "
+							"(%s is a standby)\n", client_server());
+				else
+					unreachable(o, " (tried every server of the list)");
+				return EXIT_UNREACHABLE;
+			}
+			sleep_ms(*pause);
+			*pause = *pause * 2 > 2000 ? 2000 : *pause * 2;
+		}
+	}
+	fprintf(stderr, "jobgrid: the server at %s: %s; trying %s\n", client_server(), why,
+		servers[next].url);
+	cur = next;
+	return trust_setup();
 }
 
 /* One request with the retries of client.h; the body is collected into *out. Returns 0
@@ -380,7 +507,7 @@ static bool draining_reply(long status, const struct buf *b)
 static int perform(const char *method, const char *path, const char *body, bool mutating,
 		   struct buf *out, long *status)
 {
-	char key[64] = "";
+	char key[64] = "", hint[1024];
 	struct outcome o = {0};
 	struct curl_slist *hdr;
 	int trc = trust_setup();
@@ -388,19 +515,25 @@ static int perform(const char *method, const char *path, const char *body, bool 
 		return trc;
 	if (mutating)
 		host_random_hex(key, sizeof key, 16);
-	CURL *h = new_handle(path, false, &hdr, mutating ? key : NULL, o.detail);
-	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-	if (body)
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, buf_write_cb);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, (void *)out);
+	CURL *h = request_handle(method, path, body, mutating ? key : NULL, out, &hdr, o.detail);
 	int64_t deadline = clock_mono_ms() + retry_budget_ms(), pause = 100;
-	int tries = 0, rc = 0;
+	int tries = 0, rc = 0, switches = 0;
 	bool lost = false;	/* a try may have reached the server: keep trying */
+	bool standby;
 	for (;;) {
 		buf_free(out);	/* a retry starts a fresh body */
 		o.detail[0] = '\0';
 		outcome_read(h, curl_easy_perform(h), &o);
+		if (wants_other_server(&o, out, hint, sizeof hint, &standby)) {
+			curl_slist_free_all(hdr);
+			if ((rc = fail_over(&o, standby, hint, &switches, deadline, &pause, &tries)) != 0) {
+				hdr = NULL;
+				break;
+			}
+			h = request_handle(method, path, body, mutating ? key : NULL, out, &hdr,
+					   o.detail);
+			continue;
+		}
 		if (o.rc == CURLE_OK && (!gateway(&o) || draining_reply(o.status, out))) {
 			if (patient)
 				back_again(tries);

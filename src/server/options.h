@@ -12,7 +12,8 @@ struct server_config {
 	const char *listen;	/* ADDR:PORT; port 0 picks one. Beyond loopback only with
 				 * TLS (or insecure_no_tls) and auth (server/listen.h) */
 	const char *data;	/* the data directory (the SQLite store, server.url) */
-	const char *store;	/* a store URL (sqlite:…), or NULL for the one in data */
+	const char *store;	/* "sqlite" or NULL: the store in data; else a
+				 * PostgreSQL URL or libpq keyword string */
 	const char *config;	/* a YAML file of server settings, or NULL */
 	int64_t test_clock;	/* the virtual clock's start (wall ms), or 0: the real clock */
 	int local_workers;	/* workers to start and supervise on this machine */

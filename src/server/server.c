@@ -18,6 +18,7 @@
 #include "server/scripts.h"
 #include "store/store.h"
 #include "base/clock.h"
+#include "base/dirlock.h"
 #include "base/intern.h"
 #include "base/log.h"
 #include "base/xalloc.h"
@@ -31,6 +32,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 
@@ -351,6 +353,44 @@ static void raise_nofile(int32_t max_connections)
 			 max_connections);
 }
 
+enum { STORE_SQLITE, STORE_POSTGRES };
+/* Which backend --store names: STORE_SQLITE for none or "sqlite", STORE_POSTGRES for a
+ * libpq URL or keyword string, -1 for anything else (a "sqlite:PATH" too: the SQLite store
+ * is the one in --data DIR, and a path given elsewhere would be silently ignored). */
+static int store_kind(const char *store)
+{
+	if (store == NULL || strcmp(store, "sqlite") == 0)
+		return STORE_SQLITE;
+	if (strncmp(store, "postgres://", 11) == 0 || strncmp(store, "postgresql://", 13) == 0 ||
+	    (strchr(store, '=') && strncmp(store, "sqlite:", 7) != 0))
+		return STORE_POSTGRES;
+	return -1;
+}
+
+/* The PostgreSQL store of --store, and the data directory (the socket, server.url) held
+ * as the SQLite store holds it: one server per directory. 0, or -1 with *err. */
+static int open_postgres(struct server *srv, const struct server_config *o, char **err)
+{
+	char *why = NULL;
+	if (mkdir(o->data, 0700) != 0 && errno != EEXIST) {
+		*err = xasprintf("cannot create data directory %s: %s", o->data, strerror(errno));
+		return -1;
+	}
+	srv->datalock = dirlock_take(o->data, "jobgrid.lock", &why);
+	if (srv->datalock == NULL) {
+		*err = xasprintf("data directory %s: %s", o->data, why);
+		free(why);
+		return -1;
+	}
+	srv->store = store_postgres_open(o->store, NULL, &why);
+	if (srv->store == NULL) {
+		*err = xasprintf("--store: cannot open the PostgreSQL store: %s", why);
+		free(why);
+		return -1;
+	}
+	return 0;
+}
+
 /* The checks of cfg that argv cannot make, said on stderr as `jobgrid server` always did;
  * *ai gets --listen resolved (freeaddrinfo), *tls the context of --tls-cert/--tls-key
  * (checked now, before the data directory is touched). 0 or -1. */
@@ -372,8 +412,15 @@ static int check_config(const struct server_config *o, struct addrinfo **ai, SSL
 				" arguments (for sbatch), not --spawn %s\n", o->spawn);
 		return -1;
 	}
-	if (o->store && strncmp(o->store, "sqlite:", 7) != 0) {
-		fprintf(stderr, "jobgrid server: --store: only sqlite: stores exist so far, got '%s'\n", o->store);
+	if (store_kind(o->store) < 0) {
+		fprintf(stderr, "jobgrid server: --store: '%s' is neither sqlite (the store in --data"
+				" DIR, the default) nor a PostgreSQL database (postgres://USER@HOST:PORT/DB,"
+				" postgresql://... or libpq's 'host=... dbname=...')\n", o->store);
+		return -1;
+	}
+	if (o->backup_dir && store_kind(o->store) == STORE_POSTGRES) {
+		fprintf(stderr, "jobgrid server: --backup-on-stop copies the SQLite store; a"
+				" PostgreSQL store is backed up with pg_dump (docs/SCALE.md)\n");
 		return -1;
 	}
 	if (o->heartbeat_ms < 100 || o->lease_ms < 2 * o->heartbeat_ms) {
@@ -462,6 +509,8 @@ static void server_free(struct server *srv)
 	srv->store = NULL;
 	if (copy)
 		stop_backup_finish(srv, copy);
+	dirlock_release(srv->datalock);
+	srv->datalock = NULL;
 	prune_free(srv);
 	spawn_free(srv);
 	child_calls_free_all(srv);
@@ -591,7 +640,14 @@ enum server_result server_run(const struct server_config *config)
 		free(err);
 		return start_failed(srv, listen_fd, bound, SERVER_BAD_CONFIG);
 	}
-	srv->store = store_sqlite_open(o.data, &err);
+	if (store_kind(o.store) == STORE_POSTGRES) {
+		if (open_postgres(srv, &o, &err)) {
+			log_error("%s", err);
+			free(err);
+			return start_failed(srv, listen_fd, bound, SERVER_FAILED);
+		}
+	} else
+		srv->store = store_sqlite_open(o.data, &err);
 #ifdef JG_TEST_FAULTS
 	srv->store = store_faulty_from_env(srv->store, &err);	/* test builds only */
 #endif

@@ -60,6 +60,8 @@ struct server {
 	struct api *api;		/* owned by the face: its state */
 	struct sched sched;
 	struct store *store;
+	struct dirlock *datalock;	/* owned: the data directory's lock when the store is
+					 * elsewhere (PostgreSQL); the SQLite store holds its own */
 	struct batch *cur;		/* owned: records and replies of this turn */
 	struct batch *spare;		/* owned: an emptied batch kept for reuse */
 	struct batch *last_sent;	/* the newest batch handed to the store, or NULL */

@@ -4,17 +4,16 @@
  * the loop thread keeps a read connection for `log`; backups use their own connection on
  * their own thread (WAL lets readers see a consistent snapshot while the writer goes on). */
 #include "store/store.h"
-#include "core/opts.h"
 #include "store/migrations.h"
+#include "store/store-load.h"
+#include "store/store-queue.h"
 #include "base/dirlock.h"
-#include "base/intern.h"
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "core/sched.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <event2/event.h>
-#include <pthread.h>
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -80,17 +79,7 @@ struct sqlite_store {
 	sqlite3_stmt *out_keys_new;	/* the same among rows lo < id <= hi, found by id */
 	sqlite3_stmt *out_row;		/* prepared on rdb: one row's data */
 	sqlite3_stmt *out_last;		/* prepared on rdb: the newest row id */
-	pthread_t writer;
-	bool started;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct store_batch *queue_head, *queue_tail;	/* submitted, not yet committed */
-	struct store_batch *done_head, *done_tail;	/* committed, not yet handed back */
-	bool stopping;
-	struct event *done_ev;
-	store_done_cb done_cb;
-	void *done_arg;
-	struct event_base *loop;	/* the server loop the done events run on */
+	struct store_queue q;		/* the batches and the writer thread */
 	/* Writer thread, one transaction: the envs row of the last environment written.
 	 * Environments are interned, so the same pointer is the same text. */
 	const char *env_text;
@@ -169,302 +158,77 @@ static int migrate(sqlite3 *db, char **err)
  * reads, and a store whose load failed closes without a checkpoint, so its files stay as
  * they were for whoever looks into them. */
 
-#define STORE_JOBLETS_MAX 1000000	/* ten times what any request may ask for */
-
-struct loader {
+struct sqlite_loader {
+	struct loader l;		/* first: the row functions see this part */
 	struct sqlite_store *ss;
 	sqlite3 *db;			/* the connection read */
-	struct sched *s;
-	store_idem_cb idem;
-	store_def_cb def;
-	store_net_cb net;
-	store_user_cb user;
-	store_token_cb token;
-	void *arg;			/* for the callbacks */
-	char row[96];			/* the row being read, for messages: "job 12" */
-	char why[600];			/* what is wrong with it */
 };
-typedef int (*row_fn)(struct loader *l, sqlite3_stmt *st);	/* 0, or -1 with l->why */
 
-static int read_table(struct loader *l, const char *table, const char *sql, row_fn fn,
-		      char **err)
+static bool sq_is_null(const void *h, int i)
 {
+	return sqlite3_column_type((sqlite3_stmt *)h, i) == SQLITE_NULL;
+}
+static bool sq_is_int(const void *h, int i)
+{
+	return sqlite3_column_type((sqlite3_stmt *)h, i) == SQLITE_INTEGER;
+}
+static int64_t sq_i64(const void *h, int i)
+{
+	return sqlite3_column_int64((sqlite3_stmt *)h, i);
+}
+static const char *sq_text(const void *h, int i)
+{
+	return (const char *)sqlite3_column_text((sqlite3_stmt *)h, i);
+}
+static size_t sq_len(const void *h, int i)
+{
+	return (size_t)sqlite3_column_bytes((sqlite3_stmt *)h, i);
+}
+static const void *sq_blob(const void *h, int i)
+{
+	sqlite3_stmt *st = (sqlite3_stmt *)h;
+	return sqlite3_column_type(st, i) == SQLITE_BLOB ? sqlite3_column_blob(st, i) : NULL;
+}
+static const char *sq_name(const void *h, int i)
+{
+	return sqlite3_column_name((sqlite3_stmt *)h, i);
+}
+static const struct row_ops sqlite_rows = {sq_is_null, sq_is_int, sq_i64, sq_text, sq_len,
+					   sq_blob, sq_name};
+
+static int read_table(struct sqlite_loader *sl, const struct load_query *q, char **err)
+{
+	struct loader *l = &sl->l;
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(l->db, sql, -1, &st, NULL);
+	int rc = sqlite3_prepare_v2(sl->db, q->sql, -1, &st, NULL);
+	struct row_src r = {&sqlite_rows, st};
 	l->row[0] = l->why[0] = '\0';
 	if (rc == SQLITE_OK)
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW && fn(l, st) == 0)
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW && q->fn(l, &r) == 0)
 			;
 	if (rc == SQLITE_ROW)
-		*err = xasprintf("store %s, table %s: %s: %s", l->ss->path, table, l->row, l->why);
+		*err = xasprintf("store %s, table %s: %s: %s", sl->ss->path, q->table, l->row, l->why);
 	else if (rc != SQLITE_DONE)
-		*err = xasprintf("store %s, table %s: %s", l->ss->path, table,
-				 sqlite3_errmsg(l->db));
+		*err = xasprintf("store %s, table %s: %s", sl->ss->path, q->table,
+				 sqlite3_errmsg(sl->db));
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Column i as an integer in lo..hi into *out; else false with l->why naming the column
- * and what it holds. */
-static bool col_in(struct loader *l, sqlite3_stmt *st, int i, int64_t lo, int64_t hi,
-		   int64_t *out)
+static int read_tables(struct sqlite_loader *sl, const struct load_query *q, size_t n, char **err)
 {
-	int64_t v = sqlite3_column_int64(st, i);
-	if (sqlite3_column_type(st, i) == SQLITE_INTEGER && v >= lo && v <= hi) {
-		*out = v;
-		return true;
-	}
-	const unsigned char *text = sqlite3_column_text(st, i);
-	snprintf(l->why, sizeof l->why, "%s is %.40s, not %lld..%lld", sqlite3_column_name(st, i),
-		 text ? (const char *)text : "NULL", (long long)lo, (long long)hi);
-	return false;
-}
-
-static bool col_nonempty(struct loader *l, sqlite3_stmt *st, int i)
-{
-	if (sqlite3_column_bytes(st, i) > 0)
-		return true;
-	snprintf(l->why, sizeof l->why, "%s is empty", sqlite3_column_name(st, i));
-	return false;
-}
-
-static const char *col_text(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	return t ? (const char *)t : "";
-}
-
-static int job_row(struct loader *l, sqlite3_stmt *st)
-{
-	int64_t seq, cores, ram, gpus, time_ms, prio, retries, lost, delay, flags, n, state, created,
-		ended;
-	snprintf(l->row, sizeof l->row, "job %lld", (long long)sqlite3_column_int64(st, 0));
-	/* The scheduler keeps jobs in an array indexed by seq. */
-	if (!col_in(l, st, 0, 1, INT32_MAX, &seq) || !col_in(l, st, 8, 0, INT32_MAX, &cores) ||
-	    !col_in(l, st, 9, 0, INT32_MAX, &ram) || !col_in(l, st, 10, 0, INT32_MAX, &gpus) ||
-	    !col_in(l, st, 11, 0, INT64_MAX, &time_ms) || !col_in(l, st, 12, 0, 255, &prio) ||
-	    !col_in(l, st, 13, 0, UINT16_MAX, &retries) ||
-	    !col_in(l, st, 14, 0, UINT16_MAX, &lost) || !col_in(l, st, 15, 0, INT64_MAX, &delay) ||
-	    !col_in(l, st, 16, 0, REC_JOB_NO_RESTART | REC_JOB_UNIQUE | REC_JOB_CWD_DEFAULT,
-		    &flags) ||
-	    !col_in(l, st, 17, 0, STORE_JOBLETS_MAX, &n) || !col_in(l, st, 18, 0, JS__N - 1, &state) ||
-	    !col_in(l, st, 19, 0, INT64_MAX, &created) || !col_in(l, st, 20, 0, INT64_MAX, &ended))
-		return -1;
-	/* A job may have no joblets: a script run that scheduled none (it is done). */
-	struct job *j = job_alloc((int32_t)n);
-	j->seq = seq;
-	j->owner = intern(col_text(st, 1));
-	j->name = intern(col_text(st, 2));
-	j->group = intern(col_text(st, 3));
-	j->req_group = intern(col_text(st, 4));
-	j->cmd = xstrdup(col_text(st, 5));
-	j->cwd = intern(col_text(st, 6));
-	j->env = sqlite3_column_type(st, 7) == SQLITE_NULL ? NULL : xstrdup(col_text(st, 7));
-	/* Jobs share an environment row: interned, one copy each. */
-	if (sqlite3_column_type(st, 23) != SQLITE_NULL)
-		j->submit_env = intern(col_text(st, 23));
-	else if (sqlite3_column_type(st, 22) != SQLITE_NULL) {
-		snprintf(l->why, sizeof l->why, "submit_env %lld names no row of envs",
-			 (long long)sqlite3_column_int64(st, 22));
-		job_free(j);
-		return -1;
-	}
-	j->cores = (int32_t)cores;
-	j->ram_mb = (int32_t)ram;
-	j->gpus = (int32_t)gpus;
-	j->time_ms = time_ms;
-	j->priority = (uint8_t)prio;
-	j->retries = (uint16_t)retries;
-	j->lost_retries = (uint16_t)lost;
-	j->retry_delay_ms = delay;
-	j->no_restart = flags & REC_JOB_NO_RESTART;
-	j->unique = flags & REC_JOB_UNIQUE;
-	j->cwd_default = flags & REC_JOB_CWD_DEFAULT;
-	j->created_at = created;
-	j->ended_at = ended;
-	if (sqlite3_column_type(st, 21) != SQLITE_NULL &&
-	    opts_load(j, col_text(st, 21), l->why, sizeof l->why)) {
-		job_free(j);
-		return -1;
-	}
-	sched_load_job(l->s, j);
-	return 0;
-}
-
-static int joblet_row(struct loader *l, sqlite3_stmt *st)
-{
-	int64_t seq = sqlite3_column_int64(st, 0), idx = sqlite3_column_int64(st, 1), state,
-		errors, lost, ready_at;
-	snprintf(l->row, sizeof l->row, "job %lld joblet %lld", (long long)seq, (long long)idx);
-	struct joblet *jl = idx >= 0 && idx <= INT32_MAX
-				    ? sched_load_joblet_ref(l->s, seq, (int32_t)idx) : NULL;
-	if (jl == NULL) {
-		snprintf(l->why, sizeof l->why, "no such joblet: its job's row is missing or has"
-			 " fewer joblets");
-		return -1;
-	}
-	if (!col_in(l, st, 2, 0, JS__N - 1, &state) || !col_in(l, st, 3, 0, UINT16_MAX, &errors) ||
-	    !col_in(l, st, 4, 0, UINT16_MAX, &lost) || !col_in(l, st, 5, 0, INT64_MAX, &ready_at))
-		return -1;
-	jl->state = (uint8_t)state;
-	jl->errors = (uint16_t)errors;
-	jl->lost = (uint16_t)lost;
-	jl->ready_at = ready_at;
-	free(jl->reason);
-	jl->reason = sqlite3_column_type(st, 6) == SQLITE_NULL ? NULL : xstrdup(col_text(st, 6));
-	return 0;
-}
-
-static int attempt_row(struct loader *l, sqlite3_stmt *st)
-{
-	int64_t id, seq = sqlite3_column_int64(st, 1), idx = sqlite3_column_int64(st, 2), n, state,
-		exit_code = 0, reason, peak, cores, ram, gpus, wall, out_bytes, out_dropped;
-	snprintf(l->row, sizeof l->row, "attempt %lld (job %lld joblet %lld)",
-		 (long long)sqlite3_column_int64(st, 0), (long long)seq, (long long)idx);
-	if (idx < 0 || idx > INT32_MAX || sched_load_joblet_ref(l->s, seq, (int32_t)idx) == NULL) {
-		snprintf(l->why, sizeof l->why, "no such joblet: its job's row is missing or has"
-			 " fewer joblets");
-		return -1;
-	}
-	if ((size_t)sqlite3_column_bytes(st, 5) >= sizeof ((struct worker *)0)->id) {
-		snprintf(l->why, sizeof l->why, "worker is longer than a worker id");
-		return -1;
-	}
-	bool has_exit = sqlite3_column_type(st, 7) != SQLITE_NULL;
-	if (!col_in(l, st, 0, 1, INT64_MAX, &id) || !col_in(l, st, 3, 1, INT32_MAX, &n) ||
-	    !col_in(l, st, 6, 0, AS__N - 1, &state) ||
-	    (has_exit && !col_in(l, st, 7, INT32_MIN, INT32_MAX, &exit_code)) ||
-	    !col_in(l, st, 8, 0, FR__N - 1, &reason) || !col_in(l, st, 11, 0, INT32_MAX, &peak) ||
-	    !col_in(l, st, 15, -1, INT32_MAX, &cores) || !col_in(l, st, 16, -1, INT32_MAX, &ram) ||
-	    !col_in(l, st, 17, -1, INT32_MAX, &gpus) || !col_in(l, st, 18, -1, INT64_MAX, &wall) ||
-	    !col_in(l, st, 19, 0, INT64_MAX, &out_bytes) ||
-	    !col_in(l, st, 20, 0, INT64_MAX, &out_dropped))
-		return -1;
-	struct attempt *a = xcalloc(1, sizeof *a);
-	a->id = id;
-	a->n = (int32_t)n;
-	a->node = intern(col_text(st, 4));
-	a->worker_id = intern(col_text(st, 5));
-	a->state = (uint8_t)state;
-	a->has_exit = has_exit;
-	a->exit_code = (int32_t)exit_code;
-	a->fail_reason = (uint8_t)reason;
-	a->started_at = sqlite3_column_int64(st, 9);
-	a->ended_at = sqlite3_column_int64(st, 10);
-	a->peak_ram_mb = (int32_t)peak;
-	a->cpu_ms = sqlite3_column_int64(st, 12);
-	if (sqlite3_column_type(st, 13) != SQLITE_NULL)
-		a->message = xstrdup(col_text(st, 13));
-	if (sqlite3_column_type(st, 14) != SQLITE_NULL)
-		a->late_result = xstrdup(col_text(st, 14));
-	if (sqlite3_column_type(st, 21) != SQLITE_NULL)
-		a->run_as = intern(col_text(st, 21));
-	/* -1: a row from before migration 2; sched_load_attempt takes the job's. */
-	a->cores = (int32_t)cores;
-	a->ram_mb = (int32_t)ram;
-	a->gpus = (int32_t)gpus;
-	a->wall_ms = wall;
-	a->out_bytes = out_bytes;
-	a->out_dropped = out_dropped;
-	sched_load_attempt(l->s, a, seq, (int32_t)idx);
-	return 0;
-}
-
-static int limit_row(struct loader *l, sqlite3_stmt *st)
-{
-	int64_t lim;
-	snprintf(l->row, sizeof l->row, "limit '%.60s'", col_text(st, 0));
-	if (!col_nonempty(l, st, 0) || !col_in(l, st, 1, -1, INT32_MAX, &lim))
-		return -1;
-	sched_load_limit(l->s, col_text(st, 0), (int32_t)lim);
-	return 0;
-}
-
-static int idem_row(struct loader *l, sqlite3_stmt *st)
-{
-	int64_t status;
-	snprintf(l->row, sizeof l->row, "key '%.60s' of '%.20s'", col_text(st, 1), col_text(st, 0));
-	if (!col_nonempty(l, st, 0) || !col_nonempty(l, st, 1) ||
-	    !col_in(l, st, 2, 100, 599, &status))
-		return -1;
-	l->idem(l->arg, col_text(st, 0), col_text(st, 1), (int32_t)status, col_text(st, 3),
-		sqlite3_column_int64(st, 4));
-	return 0;
-}
-
-static int def_row(struct loader *l, sqlite3_stmt *st)
-{
-	int64_t version, active;
-	snprintf(l->row, sizeof l->row, "definition '%.60s' version %lld", col_text(st, 0),
-		 (long long)sqlite3_column_int64(st, 1));
-	if (!col_nonempty(l, st, 0) || !col_in(l, st, 1, 1, INT32_MAX, &version) ||
-	    !col_in(l, st, 6, 0, 1, &active))
-		return -1;
-	struct store_def_row row = {
-		col_text(st, 0), col_text(st, 2), col_text(st, 3), col_text(st, 4),
-		(const char *)sqlite3_column_text(st, 7), (int32_t)version,
-		sqlite3_column_int64(st, 5), active != 0,
-	};
-	l->def(l->arg, &row);
-	return 0;
-}
-
-/* A network run (id > 0, run text) or a paused definition (id 0, its name). */
-static int net_row(struct loader *l, sqlite3_stmt *st)
-{
-	int64_t id = sqlite3_column_int64(st, 0);
-	const char *run = (const char *)sqlite3_column_text(st, 1);
-	const char *paused = (const char *)sqlite3_column_text(st, 2);
-	if (paused) {
-		snprintf(l->row, sizeof l->row, "paused definition '%.60s'", paused);
-		if (paused[0] == '\0') {
-			snprintf(l->why, sizeof l->why, "name is empty");
+	for (size_t i = 0; i < n; i++)
+		if (read_table(sl, &q[i], err))
 			return -1;
-		}
-	} else {
-		snprintf(l->row, sizeof l->row, "run %lld", (long long)id);
-		if (!col_in(l, st, 0, 1, INT64_MAX, &id) || !col_nonempty(l, st, 1))
-			return -1;
-	}
-	return l->net(l->arg, id, run, paused, l->why, sizeof l->why);
-}
-
-static int user_row(struct loader *l, sqlite3_stmt *st)
-{
-	snprintf(l->row, sizeof l->row, "user '%.60s'", col_text(st, 0));
-	if (!col_nonempty(l, st, 0) || !col_nonempty(l, st, 1))
-		return -1;
-	struct store_user_row row = {col_text(st, 0), col_text(st, 1), col_text(st, 2),
-				     sqlite3_column_int64(st, 3)};
-	return l->user(l->arg, &row, l->why, sizeof l->why);
-}
-
-static int token_row(struct loader *l, sqlite3_stmt *st)
-{
-	int64_t id, created, expires, revoked;
-	snprintf(l->row, sizeof l->row, "token %lld", (long long)sqlite3_column_int64(st, 0));
-	if (!col_in(l, st, 0, 1, INT64_MAX, &id) || !col_nonempty(l, st, 2) ||
-	    !col_nonempty(l, st, 3) || !col_in(l, st, 5, 0, INT64_MAX, &created) ||
-	    !col_in(l, st, 6, 0, INT64_MAX, &expires) || !col_in(l, st, 7, 0, INT64_MAX, &revoked))
-		return -1;
-	if (sqlite3_column_type(st, 4) != SQLITE_BLOB || sqlite3_column_bytes(st, 4) != 32) {
-		snprintf(l->why, sizeof l->why, "hash is not 32 bytes");
-		return -1;
-	}
-	struct store_token_row row = {id, created, expires, revoked, col_text(st, 1),
-				      col_text(st, 2), col_text(st, 3), sqlite3_column_blob(st, 4)};
-	return l->token(l->arg, &row, l->why, sizeof l->why);
+	return 0;
 }
 
 static int sqlite_load_auth(struct store *st, store_user_cb user, store_token_cb token,
 			    void *arg, char **err)
 {
 	struct sqlite_store *ss = (struct sqlite_store *)st;
-	struct loader l = {.ss = ss, .db = ss->wdb, .user = user, .token = token, .arg = arg};
-	int rc = read_table(&l, "users", "SELECT name, role, hash, created_at FROM users"
-			    " ORDER BY name", user_row, err) ||
-		 read_table(&l, "tokens", "SELECT id, name, owner, role, hash, created_at,"
-			    " expires_at, revoked_at FROM tokens ORDER BY id", token_row, err);
+	struct sqlite_loader sl = {{.user = user, .token = token, .arg = arg}, ss, ss->wdb};
+	int rc = read_tables(&sl, load_auth_queries, 2, err);
 	ss->load_failed = ss->load_failed || rc != 0;
 	return rc;
 }
@@ -473,29 +237,10 @@ static int sqlite_load(struct store *st, struct sched *s, store_idem_cb idem, vo
 		       char **err)
 {
 	struct sqlite_store *ss = (struct sqlite_store *)st;
-	struct loader l = {.ss = ss, .db = ss->wdb, .s = s, .idem = idem, .arg = arg};
+	struct sqlite_loader sl = {{.s = s, .idem = idem, .arg = arg}, ss, ss->wdb};
 	if (exec_sql(ss->wdb, "BEGIN", err))
 		return -1;
-	/* Jobs first: joblet and attempt rows are checked against them. */
-	int rc = read_table(&l, "limits", "SELECT name, lim FROM limits", limit_row, err) ||
-		 read_table(&l, "jobs", "SELECT seq, owner, name, grp, req_group, cmd, cwd, env,"
-			    " cores, ram_mb, gpus, time_ms, priority, retries, lost_retries,"
-			    " retry_delay_ms, flags, njoblets, state, created_at, ended_at, opts,"
-			    " submit_env, envs.text FROM jobs LEFT JOIN envs ON envs.id = jobs.submit_env"
-			    " ORDER BY seq", job_row, err) ||
-		 read_table(&l, "joblets", "SELECT seq, idx, state, errors, lost, ready_at, reason"
-			    " FROM joblets", joblet_row, err) ||
-		 read_table(&l, "attempts", "SELECT id, seq, idx, n, node, worker, state,"
-			    " exit_code, fail_reason, started_at, ended_at, peak_ram_mb, cpu_ms,"
-			    " message, late_result, cores, ram_mb, gpus, wall_ms,"
-			    /* A running attempt's row is not rewritten per chunk: its output is
-			     * counted from the rows. */
-			    " CASE WHEN state = 0 THEN (SELECT COALESCE(SUM(length(data)), 0)"
-			    " FROM output WHERE attempt = attempts.id) ELSE output_bytes END,"
-			    " output_dropped, run_as FROM attempts ORDER BY id",
-			    attempt_row, err) ||
-		 read_table(&l, "idem", "SELECT owner, key, status, body, at FROM idem", idem_row,
-			    err) ? -1 : 0;
+	int rc = read_tables(&sl, load_sched_queries, 5, err);
 	char *ignored = NULL;
 	exec_sql(ss->wdb, rc ? "ROLLBACK" : "COMMIT", &ignored);
 	free(ignored);
@@ -506,10 +251,8 @@ static int sqlite_load(struct store *st, struct sched *s, store_idem_cb idem, vo
 static int sqlite_load_defs(struct store *st, store_def_cb cb, void *arg, char **err)
 {
 	struct sqlite_store *ss = (struct sqlite_store *)st;
-	struct loader l = {.ss = ss, .db = ss->wdb, .def = cb, .arg = arg};
-	int rc = read_table(&l, "definitions", "SELECT name, version, file, source, owner,"
-			    " deployed_at, active, scripts FROM definitions ORDER BY name, version", def_row,
-			    err);
+	struct sqlite_loader sl = {{.def = cb, .arg = arg}, ss, ss->wdb};
+	int rc = read_table(&sl, &load_defs_query, err);
 	ss->load_failed = ss->load_failed || rc != 0;
 	return rc;
 }
@@ -517,10 +260,8 @@ static int sqlite_load_defs(struct store *st, store_def_cb cb, void *arg, char *
 static int sqlite_load_net(struct store *st, store_net_cb cb, void *arg, char **err)
 {
 	struct sqlite_store *ss = (struct sqlite_store *)st;
-	struct loader l = {.ss = ss, .db = ss->wdb, .net = cb, .arg = arg};
-	int rc = read_table(&l, "net_runs", "SELECT id, run, NULL FROM net_runs ORDER BY id",
-			    net_row, err) ||
-		 read_table(&l, "net_paused", "SELECT 0, NULL, name FROM net_paused", net_row, err);
+	struct sqlite_loader sl = {{.net = cb, .arg = arg}, ss, ss->wdb};
+	int rc = read_tables(&sl, load_net_queries, 2, err);
 	ss->load_failed = ss->load_failed || rc != 0;
 	return rc;
 }
@@ -529,11 +270,12 @@ static int sqlite_read_net(struct store *st, int64_t from, int64_t to, store_net
 			   void *arg, char **err)
 {
 	struct sqlite_store *ss = (struct sqlite_store *)st;
-	struct loader l = {.ss = ss, .db = ss->rdb, .net = cb, .arg = arg};
+	struct sqlite_loader sl = {{.net = cb, .arg = arg}, ss, ss->rdb};
 	char *sql = sqlite3_mprintf("SELECT id, run, NULL FROM net_runs WHERE planned_at >= %lld"
 				    " AND planned_at < %lld ORDER BY planned_at, id",
 				    (long long)from, (long long)to);
-	int rc = read_table(&l, "net_runs", sql, net_row, err);
+	struct load_query q = {"net_runs", sql, load_net_row};
+	int rc = read_table(&sl, &q, err);
 	sqlite3_free(sql);
 	return rc;
 }
@@ -795,8 +537,9 @@ static int write_rec(struct sqlite_store *ss, const struct rec *r)
 	      " (a restart recovers every change acknowledged before): %s: %s", what, why)
 
 /* Commit a chain of batches in one transaction. */
-static void commit_chain(struct sqlite_store *ss, struct store_batch *chain)
+static int commit_chain(void *backend, struct store_batch *chain)
 {
+	struct sqlite_store *ss = backend;
 	char *err = NULL;
 	if (exec_sql(ss->wdb, "BEGIN IMMEDIATE", &err))
 		COMMIT_FAILED("begin", err);
@@ -807,77 +550,17 @@ static void commit_chain(struct sqlite_store *ss, struct store_batch *chain)
 				COMMIT_FAILED("write", sqlite3_errmsg(ss->wdb));
 	if (exec_sql(ss->wdb, "COMMIT", &err))
 		COMMIT_FAILED("commit", err);
-}
-
-static void *writer_main(void *arg)
-{
-	struct sqlite_store *ss = arg;
-	pthread_mutex_lock(&ss->mu);
-	for (;;) {
-		while (ss->queue_head == NULL && !ss->stopping)
-			pthread_cond_wait(&ss->cv, &ss->mu);
-		if (ss->queue_head == NULL)
-			break;
-		struct store_batch *chain = ss->queue_head, *tail = ss->queue_tail;
-		ss->queue_head = ss->queue_tail = NULL;
-		pthread_mutex_unlock(&ss->mu);
-		commit_chain(ss, chain);
-		pthread_mutex_lock(&ss->mu);
-		if (ss->done_tail)
-			ss->done_tail->next = chain;
-		else
-			ss->done_head = chain;
-		ss->done_tail = tail;
-		event_active(ss->done_ev, EV_READ, 0);
-	}
-	pthread_mutex_unlock(&ss->mu);
-	return NULL;
-}
-
-/* Loop thread: hand committed batches back in order. */
-static void on_done(evutil_socket_t fd, short what, void *arg)
-{
-	struct sqlite_store *ss = arg;
-	pthread_mutex_lock(&ss->mu);
-	struct store_batch *chain = ss->done_head;
-	ss->done_head = ss->done_tail = NULL;
-	pthread_mutex_unlock(&ss->mu);
-	while (chain) {
-		struct store_batch *next = chain->next;
-		chain->next = NULL;
-		ss->done_cb(ss->done_arg, chain);
-		chain = next;
-	}
+	return 0;
 }
 
 static int sqlite_start(struct store *st, struct event_base *base, store_done_cb done, void *arg)
 {
-	struct sqlite_store *ss = (struct sqlite_store *)st;
-	ss->loop = base;
-	ss->done_cb = done;
-	ss->done_arg = arg;
-	ss->done_ev = event_new(base, -1, 0, on_done, ss);
-	int rc = pthread_create(&ss->writer, NULL, writer_main, ss);
-	if (rc != 0) {
-		errno = rc;	/* the caller says why */
-		return -1;
-	}
-	ss->started = true;
-	return 0;
+	return store_queue_start(&((struct sqlite_store *)st)->q, base, done, arg);
 }
 
 static void sqlite_submit(struct store *st, struct store_batch *b)
 {
-	struct sqlite_store *ss = (struct sqlite_store *)st;
-	b->next = NULL;
-	pthread_mutex_lock(&ss->mu);
-	if (ss->queue_tail)
-		ss->queue_tail->next = b;
-	else
-		ss->queue_head = b;
-	ss->queue_tail = b;
-	pthread_cond_signal(&ss->cv);
-	pthread_mutex_unlock(&ss->mu);
+	store_queue_submit(&((struct sqlite_store *)st)->q, b);
 }
 
 /* ---- reading output ---------------------------------------------------------------- */
@@ -890,8 +573,9 @@ static void sqlite_submit(struct store *st, struct store_batch *b)
  * commit costs it what the commit added, not the job's whole log. */
 
 /* The next page of keys after (c->at, c->id) into c->keys. -1 on an error. */
-static int find_keys(struct sqlite_store *ss, struct output_cursor *c)
+static int find_keys(void *backend, struct output_cursor *c)
 {
+	struct sqlite_store *ss = backend;
 	sqlite3_stmt *q = c->lo > 0 ? ss->out_keys_new : ss->out_keys;
 	int rc;
 	sqlite3_bind_int64(q, 1, c->seq);
@@ -912,8 +596,9 @@ static int find_keys(struct sqlite_store *ss, struct output_cursor *c)
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
-static int read_row(struct sqlite_store *ss, int64_t id, store_output_cb cb, void *arg)
+static int read_row(void *backend, int64_t id, store_output_cb cb, void *arg)
 {
+	struct sqlite_store *ss = backend;
 	sqlite3_stmt *q = ss->out_row;
 	sqlite3_bind_int64(q, 1, id);
 	int rc = sqlite3_step(q);
@@ -923,7 +608,7 @@ static int read_row(struct sqlite_store *ss, int64_t id, store_output_cb cb, voi
 			.attempt = sqlite3_column_int64(q, 0),
 			.at = sqlite3_column_int64(q, 1),
 			.idx = sqlite3_column_int(q, 2),
-			.node = col_text(q, 3),
+			.node = sq_text(q, 3) ? sq_text(q, 3) : "",
 			.data = sqlite3_column_blob(q, 4),
 			.len = (size_t)sqlite3_column_bytes(q, 4),
 		};
@@ -934,27 +619,9 @@ static int read_row(struct sqlite_store *ss, int64_t id, store_output_cb cb, voi
 }
 
 static int sqlite_read_output(struct store *st, struct output_cursor *c, size_t max_bytes,
-			      store_output_cb cb, void *arg)
+			  store_output_cb cb, void *arg)
 {
-	struct sqlite_store *ss = (struct sqlite_store *)st;
-	size_t bytes = 0;
-	int rows = 0;
-	while (rows == 0 || bytes < max_bytes) {
-		if (c->next == c->nkeys) {
-			if (find_keys(ss, c) != 0)
-				return -1;
-			if (c->nkeys == 0)
-				return rows;	/* the end of the range */
-		}
-		const struct output_key *k = &c->keys[c->next++];
-		if (read_row(ss, k->id, cb, arg))
-			return -1;
-		bytes += (size_t)k->len;
-		c->at = k->at;
-		c->id = k->id;
-		rows++;
-	}
-	return rows;
+	return store_read_pages(st, find_keys, read_row, c, max_bytes, cb, arg);
 }
 
 static int64_t sqlite_output_last_id(struct store *st)
@@ -1019,7 +686,7 @@ static int sqlite_backup(struct store *st, const char *path, store_backup_cb cb,
 	bj->path = xstrdup(path);
 	bj->cb = cb;
 	bj->arg = arg;
-	bj->ev = event_new(ss->loop, -1, 0, on_backup_done, bj);
+	bj->ev = event_new(ss->q.loop, -1, 0, on_backup_done, bj);
 	pthread_t t;
 	int rc = pthread_create(&t, NULL, backup_main, bj);
 	if (rc != 0) {
@@ -1063,15 +730,7 @@ static void copy_at_close(struct sqlite_store *ss)
 static void sqlite_close(struct store *st)
 {
 	struct sqlite_store *ss = (struct sqlite_store *)st;
-	if (ss->started) {
-		pthread_mutex_lock(&ss->mu);
-		ss->stopping = true;
-		pthread_cond_signal(&ss->cv);
-		pthread_mutex_unlock(&ss->mu);
-		pthread_join(ss->writer, NULL);
-		on_done(-1, 0, ss);	/* hand back what the writer finished last */
-		event_free(ss->done_ev);
-	}
+	store_queue_stop(&ss->q);
 	for (int i = 0; i < ST__N; i++)
 		sqlite3_finalize(ss->stmts[i]);
 	sqlite3_finalize(ss->out_keys);
@@ -1093,8 +752,7 @@ static void sqlite_close(struct store *st)
 	}
 	sqlite3_close(ss->rdb);
 	sqlite3_close(ss->wdb);
-	pthread_mutex_destroy(&ss->mu);
-	pthread_cond_destroy(&ss->cv);
+	store_queue_destroy(&ss->q);
 	dirlock_release(ss->lock);	/* last: nobody else may open the file before this */
 	free(ss->close_copy);
 	free(ss->path);
@@ -1162,8 +820,7 @@ struct store *store_sqlite_open(const char *dir, char **err)
 	ss->lock = lock;
 	ss->base.vt = &sqlite_vt;
 	ss->path = xasprintf("%s/jobgrid.sqlite", dir);
-	pthread_mutex_init(&ss->mu, NULL);
-	pthread_cond_init(&ss->cv, NULL);
+	store_queue_init(&ss->q, commit_chain, ss);
 	if (private_files(ss->path, err) || open_conn(ss->path, &ss->wdb, err) || migrate(ss->wdb, err) ||
 	    open_conn(ss->path, &ss->rdb, err))
 		goto fail;

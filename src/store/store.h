@@ -122,6 +122,10 @@ struct store_batch {
 	struct rec *recs;	/* owned array */
 	size_t n, cap;
 	void *user;		/* the server's data for the done callback */
+	int failed;		/* set by the store before the done callback: 0 committed; 1
+				 * NOT committed because the store found its fence gone (a
+				 * deposed leader, see struct pg_fence): the server answers the
+				 * batch's requests 503 and steps down */
 	struct store_batch *next;	/* the backend's queue link */
 };
 
@@ -268,4 +272,19 @@ struct store_restored {
 };
 int store_sqlite_restore(const char *file, const char *dir, struct store_restored *out,
 			 char **err);
+/* Leadership over a shared database (docs/SCALE.md). With a fence, every write transaction
+ * of the store first renews the lease of row 1 of jg_leader under this epoch and holder;
+ * when that changes no row, the transaction is rolled back, its batches are handed back
+ * with failed set, and lost is called first. */
+struct pg_fence {		/* NULL fence: no fencing (a single server) */
+	int64_t epoch;		/* the leader's epoch */
+	const char *holder;	/* the leader's id (copied by the store) */
+	void (*lost)(void *arg);	/* called on the loop thread when a commit found it deposed */
+	void *arg;
+};
+/* The PostgreSQL backend: conninfo is a libpq URL (postgres://USER@HOST:PORT/DB) or
+ * keyword string; the schema is created and migrated as needed (migrations-pg.h). NULL
+ * with *err (malloc'd) when conninfo is malformed or the database cannot be reached. */
+struct store *store_postgres_open(const char *conninfo, const struct pg_fence *fence,
+				  char **err /* OUT: malloc'd */);
 #endif

@@ -3,6 +3,7 @@
  * keep-alive connections without blocking its joblets. */
 #include "worker/worker.h"
 #include "base/buf.h"
+#include "base/failover.h"
 #include "base/log.h"
 #include "base/srvurl.h"
 #include "base/xalloc.h"
@@ -46,6 +47,22 @@ struct sock {
 	struct event *ev;	/* owned */
 };
 
+/* After a transfer to a server that could not be reached or is a standby (503
+ * not_leader), the next ones go to another server of the list: the leader the standby
+ * names when it is one of the list, else the next. Only once per server left: other
+ * transfers to it that fail after this one do not move on again. */
+static void fail_over(struct worker *w, const struct xfer *x, int rc, long status)
+{
+	char hint[1024];
+	bool standby = rc == CURLE_OK && status == 503 &&
+		       failover_not_leader(x->resp.data, x->resp.len, hint, sizeof hint);
+	if ((rc == CURLE_OK && !standby) || w->nurls < 2 || x->url != w->cur_url)
+		return;
+	w->cur_url = failover_next(w->urls, w->nurls, w->cur_url, standby ? hint : NULL);
+	log_info("the server at %s %s; trying %s", w->urls[x->url],
+		 standby ? "is a standby" : "cannot be reached", w->urls[w->cur_url]);
+}
+
 static void check_done(struct worker *w)
 {
 	CURLMsg *msg;
@@ -69,8 +86,7 @@ static void check_done(struct worker *w)
 		w->inflight--;
 		json_t *reply = x->resp.data ? json_loadb(x->resp.data, x->resp.len, 0, NULL) : NULL;
 		x->cb(w, rc, rc == CURLE_OK ? status : 0, reply, x->arg);
-		if (rc != CURLE_OK && w->nurls > 1)
-			w->cur_url = (w->cur_url + 1) % w->nurls;	/* fail over */
+		fail_over(w, x, rc, status);
 		json_decref(reply);
 		xfer_free(x);
 	}

@@ -29,6 +29,10 @@
 #                             over every older ready joblet it could have taken, so "X still
 #                             waits" is then a real check
 #
+# JOBGRID_TEST_STORE=postgres: every server of the test uses one fresh database of its own
+# (PG_TEST_URL), on the suite's cluster (JG_PG_STATE, the ctest fixture pg/cluster) or, run
+# alone, on a private cluster started for the test (tests/helpers/pg.sh).
+#
 # Only processes started here are ended, by PID. On exit every log is scanned for
 # sanitizer reports, which fail the test. A test that cannot run here says why and exits 77
 # (ctest shows it as skipped).
@@ -76,6 +80,7 @@ _cleanup() {
 			rc=1
 		fi
 	done
+	_pg_cleanup
 	if ((rc == 0)) && ! _check_replies; then
 		rc=1
 	fi
@@ -87,6 +92,33 @@ _cleanup() {
 	exit $rc
 }
 trap _cleanup EXIT
+
+PG_TEST_URL=""
+PG_STATE=""
+PG_OWN=0
+# shellcheck source=../helpers/pg.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../helpers/pg.sh"
+
+_pg_cleanup() {	# the test's database, and a cluster started for this test alone
+	[[ -n $PG_TEST_URL ]] && pg_dropdb "$PG_STATE" "${PG_TEST_URL##*/}" >/dev/null 2>&1 || true
+	if ((PG_OWN)); then pg_stop "$PG_STATE"; fi
+	PG_TEST_URL=""
+}
+
+# Under JOBGRID_TEST_STORE=postgres: the test's database, made at the first start_server.
+_pg_test_db() {
+	[[ ${JOBGRID_TEST_STORE:-sqlite} == postgres && -z $PG_TEST_URL ]] || return 0
+	PG_STATE=${JG_PG_STATE:-}
+	if [[ -z $PG_STATE || ! -f $PG_STATE ]]; then
+		PG_STATE=$T/pg.state
+		pg_start "$PG_STATE" || fail "cannot start a PostgreSQL cluster"
+		PG_OWN=1
+	fi
+	local name
+	name=$(basename "$T" | tr 'A-Z.-' 'a-z__')
+	PG_TEST_URL=$(pg_createdb "$PG_STATE" "jg_$name") || fail "cannot create database jg_$name"
+	log "store: $PG_TEST_URL"
+}
 
 jg() { "$JOBGRID_BIN" "$@"; }
 
@@ -115,7 +147,9 @@ start_server() {
 	local log="$T/server.$((${#LOGS[@]})).log" i
 	LOGS+=("$log")
 	rm -f "$T/data/server.url"
-	"$JOBGRID_BIN" server --listen "127.0.0.1:$SERVER_PORT" --data "$T/data" "$@" >"$log" 2>&1 &
+	_pg_test_db
+	"$JOBGRID_BIN" server --listen "127.0.0.1:$SERVER_PORT" --data "$T/data" \
+		${PG_TEST_URL:+--store "$PG_TEST_URL"} "$@" >"$log" 2>&1 &
 	SERVER_PID=$!
 	for ((i = 0; i < 200; i++)); do
 		[[ -s $T/data/server.url ]] && break

@@ -1,0 +1,315 @@
+/* Recovery rows shared by the store backends (see store-load.h). */
+#include "store/store-load.h"
+#include "base/intern.h"
+#include "base/xalloc.h"
+#include "core/opts.h"
+#include "core/sched.h"
+#include <stdio.h>
+#include <string.h>
+
+static const char *col_text(const struct row_src *st, int i)
+{
+	const char *t = st->ops->text(st->h, i);
+	return t ? t : "";
+}
+
+/* Column i as an integer in lo..hi into *out; else false with l->why naming the column
+ * and what it holds. */
+static bool col_in(struct loader *l, const struct row_src *st, int i, int64_t lo, int64_t hi,
+		   int64_t *out)
+{
+	int64_t v = st->ops->i64(st->h, i);
+	if (st->ops->is_int(st->h, i) && v >= lo && v <= hi) {
+		*out = v;
+		return true;
+	}
+	const char *text = st->ops->text(st->h, i);
+	snprintf(l->why, sizeof l->why, "%s is %.40s, not %lld..%lld", st->ops->name(st->h, i),
+		 text ? text : "NULL", (long long)lo, (long long)hi);
+	return false;
+}
+
+static bool col_nonempty(struct loader *l, const struct row_src *st, int i)
+{
+	if (st->ops->len(st->h, i) > 0)
+		return true;
+	snprintf(l->why, sizeof l->why, "%s is empty", st->ops->name(st->h, i));
+	return false;
+}
+
+
+static int job_row(struct loader *l, const struct row_src *st)
+{
+	int64_t seq, cores, ram, gpus, time_ms, prio, retries, lost, delay, flags, n, state, created,
+		ended;
+	snprintf(l->row, sizeof l->row, "job %lld", (long long)st->ops->i64(st->h, 0));
+	/* The scheduler keeps jobs in an array indexed by seq. */
+	if (!col_in(l, st, 0, 1, INT32_MAX, &seq) || !col_in(l, st, 8, 0, INT32_MAX, &cores) ||
+	    !col_in(l, st, 9, 0, INT32_MAX, &ram) || !col_in(l, st, 10, 0, INT32_MAX, &gpus) ||
+	    !col_in(l, st, 11, 0, INT64_MAX, &time_ms) || !col_in(l, st, 12, 0, 255, &prio) ||
+	    !col_in(l, st, 13, 0, UINT16_MAX, &retries) ||
+	    !col_in(l, st, 14, 0, UINT16_MAX, &lost) || !col_in(l, st, 15, 0, INT64_MAX, &delay) ||
+	    !col_in(l, st, 16, 0, REC_JOB_NO_RESTART | REC_JOB_UNIQUE | REC_JOB_CWD_DEFAULT,
+		    &flags) ||
+	    !col_in(l, st, 17, 0, STORE_JOBLETS_MAX, &n) || !col_in(l, st, 18, 0, JS__N - 1, &state) ||
+	    !col_in(l, st, 19, 0, INT64_MAX, &created) || !col_in(l, st, 20, 0, INT64_MAX, &ended))
+		return -1;
+	/* A job may have no joblets: a script run that scheduled none (it is done). */
+	struct job *j = job_alloc((int32_t)n);
+	j->seq = seq;
+	j->owner = intern(col_text(st, 1));
+	j->name = intern(col_text(st, 2));
+	j->group = intern(col_text(st, 3));
+	j->req_group = intern(col_text(st, 4));
+	j->cmd = xstrdup(col_text(st, 5));
+	j->cwd = intern(col_text(st, 6));
+	j->env = st->ops->is_null(st->h, 7) ? NULL : xstrdup(col_text(st, 7));
+	/* Jobs share an environment row: interned, one copy each. */
+	if (!st->ops->is_null(st->h, 23))
+		j->submit_env = intern(col_text(st, 23));
+	else if (!st->ops->is_null(st->h, 22)) {
+		snprintf(l->why, sizeof l->why, "submit_env %lld names no row of envs",
+			 (long long)st->ops->i64(st->h, 22));
+		job_free(j);
+		return -1;
+	}
+	j->cores = (int32_t)cores;
+	j->ram_mb = (int32_t)ram;
+	j->gpus = (int32_t)gpus;
+	j->time_ms = time_ms;
+	j->priority = (uint8_t)prio;
+	j->retries = (uint16_t)retries;
+	j->lost_retries = (uint16_t)lost;
+	j->retry_delay_ms = delay;
+	j->no_restart = flags & REC_JOB_NO_RESTART;
+	j->unique = flags & REC_JOB_UNIQUE;
+	j->cwd_default = flags & REC_JOB_CWD_DEFAULT;
+	j->created_at = created;
+	j->ended_at = ended;
+	if (!st->ops->is_null(st->h, 21) &&
+	    opts_load(j, col_text(st, 21), l->why, sizeof l->why)) {
+		job_free(j);
+		return -1;
+	}
+	sched_load_job(l->s, j);
+	return 0;
+}
+
+static int joblet_row(struct loader *l, const struct row_src *st)
+{
+	int64_t seq = st->ops->i64(st->h, 0), idx = st->ops->i64(st->h, 1), state,
+		errors, lost, ready_at;
+	snprintf(l->row, sizeof l->row, "job %lld joblet %lld", (long long)seq, (long long)idx);
+	struct joblet *jl = idx >= 0 && idx <= INT32_MAX
+				    ? sched_load_joblet_ref(l->s, seq, (int32_t)idx) : NULL;
+	if (jl == NULL) {
+		snprintf(l->why, sizeof l->why, "no such joblet: its job's row is missing or has"
+			 " fewer joblets");
+		return -1;
+	}
+	if (!col_in(l, st, 2, 0, JS__N - 1, &state) || !col_in(l, st, 3, 0, UINT16_MAX, &errors) ||
+	    !col_in(l, st, 4, 0, UINT16_MAX, &lost) || !col_in(l, st, 5, 0, INT64_MAX, &ready_at))
+		return -1;
+	jl->state = (uint8_t)state;
+	jl->errors = (uint16_t)errors;
+	jl->lost = (uint16_t)lost;
+	jl->ready_at = ready_at;
+	free(jl->reason);
+	jl->reason = st->ops->is_null(st->h, 6) ? NULL : xstrdup(col_text(st, 6));
+	return 0;
+}
+
+static int attempt_row(struct loader *l, const struct row_src *st)
+{
+	int64_t id, seq = st->ops->i64(st->h, 1), idx = st->ops->i64(st->h, 2), n, state,
+		exit_code = 0, reason, peak, cores, ram, gpus, wall, out_bytes, out_dropped;
+	snprintf(l->row, sizeof l->row, "attempt %lld (job %lld joblet %lld)",
+		 (long long)st->ops->i64(st->h, 0), (long long)seq, (long long)idx);
+	if (idx < 0 || idx > INT32_MAX || sched_load_joblet_ref(l->s, seq, (int32_t)idx) == NULL) {
+		snprintf(l->why, sizeof l->why, "no such joblet: its job's row is missing or has"
+			 " fewer joblets");
+		return -1;
+	}
+	if ((size_t)st->ops->len(st->h, 5) >= sizeof ((struct worker *)0)->id) {
+		snprintf(l->why, sizeof l->why, "worker is longer than a worker id");
+		return -1;
+	}
+	bool has_exit = !st->ops->is_null(st->h, 7);
+	if (!col_in(l, st, 0, 1, INT64_MAX, &id) || !col_in(l, st, 3, 1, INT32_MAX, &n) ||
+	    !col_in(l, st, 6, 0, AS__N - 1, &state) ||
+	    (has_exit && !col_in(l, st, 7, INT32_MIN, INT32_MAX, &exit_code)) ||
+	    !col_in(l, st, 8, 0, FR__N - 1, &reason) || !col_in(l, st, 11, 0, INT32_MAX, &peak) ||
+	    !col_in(l, st, 15, -1, INT32_MAX, &cores) || !col_in(l, st, 16, -1, INT32_MAX, &ram) ||
+	    !col_in(l, st, 17, -1, INT32_MAX, &gpus) || !col_in(l, st, 18, -1, INT64_MAX, &wall) ||
+	    !col_in(l, st, 19, 0, INT64_MAX, &out_bytes) ||
+	    !col_in(l, st, 20, 0, INT64_MAX, &out_dropped))
+		return -1;
+	struct attempt *a = xcalloc(1, sizeof *a);
+	a->id = id;
+	a->n = (int32_t)n;
+	a->node = intern(col_text(st, 4));
+	a->worker_id = intern(col_text(st, 5));
+	a->state = (uint8_t)state;
+	a->has_exit = has_exit;
+	a->exit_code = (int32_t)exit_code;
+	a->fail_reason = (uint8_t)reason;
+	a->started_at = st->ops->i64(st->h, 9);
+	a->ended_at = st->ops->i64(st->h, 10);
+	a->peak_ram_mb = (int32_t)peak;
+	a->cpu_ms = st->ops->i64(st->h, 12);
+	if (!st->ops->is_null(st->h, 13))
+		a->message = xstrdup(col_text(st, 13));
+	if (!st->ops->is_null(st->h, 14))
+		a->late_result = xstrdup(col_text(st, 14));
+	if (!st->ops->is_null(st->h, 21))
+		a->run_as = intern(col_text(st, 21));
+	/* -1: a row from before migration 2; sched_load_attempt takes the job's. */
+	a->cores = (int32_t)cores;
+	a->ram_mb = (int32_t)ram;
+	a->gpus = (int32_t)gpus;
+	a->wall_ms = wall;
+	a->out_bytes = out_bytes;
+	a->out_dropped = out_dropped;
+	sched_load_attempt(l->s, a, seq, (int32_t)idx);
+	return 0;
+}
+
+static int limit_row(struct loader *l, const struct row_src *st)
+{
+	int64_t lim;
+	snprintf(l->row, sizeof l->row, "limit '%.60s'", col_text(st, 0));
+	if (!col_nonempty(l, st, 0) || !col_in(l, st, 1, -1, INT32_MAX, &lim))
+		return -1;
+	sched_load_limit(l->s, col_text(st, 0), (int32_t)lim);
+	return 0;
+}
+
+static int idem_row(struct loader *l, const struct row_src *st)
+{
+	int64_t status;
+	snprintf(l->row, sizeof l->row, "key '%.60s' of '%.20s'", col_text(st, 1), col_text(st, 0));
+	if (!col_nonempty(l, st, 0) || !col_nonempty(l, st, 1) ||
+	    !col_in(l, st, 2, 100, 599, &status))
+		return -1;
+	l->idem(l->arg, col_text(st, 0), col_text(st, 1), (int32_t)status, col_text(st, 3),
+		st->ops->i64(st->h, 4));
+	return 0;
+}
+
+static int def_row(struct loader *l, const struct row_src *st)
+{
+	int64_t version, active;
+	snprintf(l->row, sizeof l->row, "definition '%.60s' version %lld", col_text(st, 0),
+		 (long long)st->ops->i64(st->h, 1));
+	if (!col_nonempty(l, st, 0) || !col_in(l, st, 1, 1, INT32_MAX, &version) ||
+	    !col_in(l, st, 6, 0, 1, &active))
+		return -1;
+	struct store_def_row row = {
+		col_text(st, 0), col_text(st, 2), col_text(st, 3), col_text(st, 4),
+		st->ops->text(st->h, 7), (int32_t)version,
+		st->ops->i64(st->h, 5), active != 0,
+	};
+	l->def(l->arg, &row);
+	return 0;
+}
+
+/* A network run (id > 0, run text) or a paused definition (id 0, its name). */
+int load_net_row(struct loader *l, const struct row_src *st)
+{
+	int64_t id = st->ops->i64(st->h, 0);
+	const char *run = st->ops->text(st->h, 1);
+	const char *paused = st->ops->text(st->h, 2);
+	if (paused) {
+		snprintf(l->row, sizeof l->row, "paused definition '%.60s'", paused);
+		if (paused[0] == '\0') {
+			snprintf(l->why, sizeof l->why, "name is empty");
+			return -1;
+		}
+	} else {
+		snprintf(l->row, sizeof l->row, "run %lld", (long long)id);
+		if (!col_in(l, st, 0, 1, INT64_MAX, &id) || !col_nonempty(l, st, 1))
+			return -1;
+	}
+	return l->net(l->arg, id, run, paused, l->why, sizeof l->why);
+}
+
+static int user_row(struct loader *l, const struct row_src *st)
+{
+	snprintf(l->row, sizeof l->row, "user '%.60s'", col_text(st, 0));
+	if (!col_nonempty(l, st, 0) || !col_nonempty(l, st, 1))
+		return -1;
+	struct store_user_row row = {col_text(st, 0), col_text(st, 1), col_text(st, 2),
+				     st->ops->i64(st->h, 3)};
+	return l->user(l->arg, &row, l->why, sizeof l->why);
+}
+
+static int token_row(struct loader *l, const struct row_src *st)
+{
+	int64_t id, created, expires, revoked;
+	snprintf(l->row, sizeof l->row, "token %lld", (long long)st->ops->i64(st->h, 0));
+	if (!col_in(l, st, 0, 1, INT64_MAX, &id) || !col_nonempty(l, st, 2) ||
+	    !col_nonempty(l, st, 3) || !col_in(l, st, 5, 0, INT64_MAX, &created) ||
+	    !col_in(l, st, 6, 0, INT64_MAX, &expires) || !col_in(l, st, 7, 0, INT64_MAX, &revoked))
+		return -1;
+	if (st->ops->blob(st->h, 4) == NULL || st->ops->len(st->h, 4) != 32) {
+		snprintf(l->why, sizeof l->why, "hash is not 32 bytes");
+		return -1;
+	}
+	struct store_token_row row = {id, created, expires, revoked, col_text(st, 1),
+				      col_text(st, 2), col_text(st, 3), st->ops->blob(st->h, 4)};
+	return l->token(l->arg, &row, l->why, sizeof l->why);
+}
+
+const struct load_query load_sched_queries[5] = {
+	{"limits", "SELECT name, lim FROM limits", limit_row},
+	{"jobs", "SELECT seq, owner, name, grp, req_group, cmd, cwd, env, cores, ram_mb, gpus,"
+		 " time_ms, priority, retries, lost_retries, retry_delay_ms, flags, njoblets, state,"
+		 " created_at, ended_at, opts, submit_env, envs.text FROM jobs LEFT JOIN envs"
+		 " ON envs.id = jobs.submit_env ORDER BY seq", job_row},
+	{"joblets", "SELECT seq, idx, state, errors, lost, ready_at, reason FROM joblets",
+	 joblet_row},
+	{"attempts", "SELECT id, seq, idx, n, node, worker, state, exit_code, fail_reason,"
+		     " started_at, ended_at, peak_ram_mb, cpu_ms, message, late_result, cores, ram_mb,"
+		     " gpus, wall_ms,"
+		     /* A running attempt's row is not rewritten per chunk: its output is counted
+		      * from the rows. */
+		     " CASE WHEN state = 0 THEN (SELECT COALESCE(SUM(length(data)), 0) FROM output"
+		     " WHERE attempt = attempts.id) ELSE output_bytes END, output_dropped, run_as"
+		     " FROM attempts ORDER BY id", attempt_row},
+	{"idem", "SELECT owner, key, status, body, at FROM idem", idem_row},
+};
+const struct load_query load_defs_query = {
+	"definitions", "SELECT name, version, file, source, owner, deployed_at, active, scripts"
+		       " FROM definitions ORDER BY name, version", def_row};
+const struct load_query load_net_queries[2] = {
+	{"net_runs", "SELECT id, run, NULL FROM net_runs ORDER BY id", load_net_row},
+	{"net_paused", "SELECT 0, NULL, name FROM net_paused", load_net_row},
+};
+const struct load_query load_auth_queries[2] = {
+	{"users", "SELECT name, role, hash, created_at FROM users ORDER BY name", user_row},
+	{"tokens", "SELECT id, name, owner, role, hash, created_at, expires_at, revoked_at"
+		   " FROM tokens ORDER BY id", token_row},
+};
+
+int store_read_pages(void *backend, output_keys_fn keys, output_row_fn row,
+		     struct output_cursor *c, size_t max_bytes, store_output_cb cb, void *arg)
+{
+	size_t bytes = 0;
+	int rows = 0;
+	while (rows == 0 || bytes < max_bytes) {
+		if (c->next == c->nkeys) {
+			if (keys(backend, c) != 0)
+				return -1;
+			if (c->nkeys == 0)
+				return rows;	/* the end of the range */
+		}
+		const struct output_key *k = &c->keys[c->next++];
+		if (row(backend, k->id, cb, arg))
+			return -1;
+		bytes += (size_t)k->len;
+		c->at = k->at;
+		c->id = k->id;
+		rows++;
+	}
+	return rows;
+}

@@ -1,0 +1,65 @@
+/* Recovery rows, shared by the store backends: the queries that read each table and the
+ * functions that turn one row into scheduler, definition, network and auth calls. A
+ * backend runs each query its own way and hands every row through a struct row_src.
+ *
+ * Every row function checks what it reads: a value out of range or a row that points at
+ * nothing stops the load with the row and the reason named (l->row, l->why), because a
+ * partial load would put joblets back to ready and run them again. */
+#ifndef JG_STORE_LOAD_H
+#define JG_STORE_LOAD_H
+#include "store/store.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One row of a result, read through its backend. Column i counts from 0. */
+struct row_ops {
+	bool (*is_null)(const void *h, int i);
+	bool (*is_int)(const void *h, int i);	/* holds an integer (not text, not NULL) */
+	int64_t (*i64)(const void *h, int i);	/* 0 when not an integer */
+	const char *(*text)(const void *h, int i);	/* NULL when NULL */
+	size_t (*len)(const void *h, int i);	/* bytes of text or blob */
+	const void *(*blob)(const void *h, int i);	/* len() bytes, or NULL */
+	const char *(*name)(const void *h, int i);	/* the column's name */
+};
+struct row_src {
+	const struct row_ops *ops;
+	const void *h;		/* the backend's cursor on the row */
+};
+
+struct loader {
+	struct sched *s;
+	store_idem_cb idem;
+	store_def_cb def;
+	store_net_cb net;
+	store_user_cb user;
+	store_token_cb token;
+	void *arg;			/* for the callbacks */
+	char row[96];			/* the row being read, for messages: "job 12" */
+	char why[600];			/* what is wrong with it */
+};
+typedef int (*row_fn)(struct loader *l, const struct row_src *r);	/* 0, or -1 with l->why */
+
+/* A table's recovery query (valid SQL for SQLite and PostgreSQL alike) and its rows. */
+struct load_query {
+	const char *table, *sql;
+	row_fn fn;
+};
+/* What `load` reads, in order: jobs before the joblets and attempts checked against them. */
+extern const struct load_query load_sched_queries[5];
+extern const struct load_query load_defs_query;
+extern const struct load_query load_net_queries[2];
+extern const struct load_query load_auth_queries[2];
+/* Network runs read back for `plan`; the caller's query selects (id, run, NULL). */
+int load_net_row(struct loader *l, const struct row_src *r);
+
+/* A backend's two steps of reading output (see store-sqlite.c): the next page of keys
+ * after the cursor into c->keys (-1 on an error), and one row's data by id. */
+typedef int (*output_keys_fn)(void *backend, struct output_cursor *c);
+typedef int (*output_row_fn)(void *backend, int64_t id, store_output_cb cb, void *arg);
+/* The read_output of store_vt over those two steps. */
+int store_read_pages(void *backend, output_keys_fn keys, output_row_fn row,
+		     struct output_cursor *c, size_t max_bytes, store_output_cb cb, void *arg);
+
+#define STORE_JOBLETS_MAX 1000000	/* ten times what any request may ask for */
+#endif
