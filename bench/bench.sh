@@ -22,7 +22,9 @@ stop_server() {
 	wait "$SERVER_PID" 2>/dev/null || true
 	SERVER_PID=""
 }
-trap stop_server EXIT
+# shellcheck source=../tests/helpers/pg.sh
+source "$(dirname "$0")/../tests/helpers/pg.sh"
+trap 'stop_server; pg_stop "$W/pg.state"' EXIT
 
 # start_server DATA [ARGS…]: a server on 127.0.0.1:0; sets URL and SERVER_PID.
 start_server() {
@@ -65,7 +67,18 @@ xargs_rate() {
 	t1=$(date +%s%N)
 	echo "$n $t0 $t1" | awk '{printf "%.0f\n", $1 / (($3 - $2) / 1e9)}'
 }
-fresh() { rm -rf "$W/data"; start_server "$W/data" "$@"; }
+# STORE=postgres: each fresh server gets a new database on the bench's own cluster.
+STORE=sqlite
+PG_DBS=0
+fresh() {
+	local store=()
+	rm -rf "$W/data"
+	if [[ $STORE == postgres ]]; then
+		PG_DBS=$((PG_DBS + 1))
+		store=(--store "$(pg_createdb "$W/pg.state" "bench_$PG_DBS")")
+	fi
+	start_server "$W/data" "${store[@]}" "$@"
+}
 deps_rate() {	# chain|fan: 10^4 joblets through dependencies, 2 local workers
 	fresh --local-workers 2 --local-worker-cores "$(nproc)"
 	sleep 1
@@ -136,6 +149,15 @@ interleaved add_16_plain_per_s add_16 add_16_both_per_s add_16_both
 interleaved add_batch_plain_per_s add_batch add_batch_both_per_s add_batch_both
 interleaved e2e_plain_per_s e2e e2e_both_per_s e2e_both
 measure deps_chain_per_s deps_chain
+# The same adds and joblets with the PostgreSQL store (a private cluster on loopback).
+pg_start "$W/pg.state"
+STORE=postgres
+measure pg_add_batch_per_s add_batch
+measure pg_add_single_per_s add_single
+measure pg_add_concurrent16_per_s add_16
+measure pg_e2e_per_s e2e
+STORE=sqlite
+pg_stop "$W/pg.state"
 measure deps_fan_per_s deps_fan
 source "$(dirname "$0")/spawn-slurm.sh"
 bench_spawn_slurm	# once: it starts a Slurm cluster of its own
@@ -248,6 +270,13 @@ row "1 GB of output stored, MB/s" "$(v output_ingest_mb_per_s)" "4 joblets, 1 wo
 row "server RSS per queued joblet, bytes" "$(v rss_bytes_per_queued)" "target 1024 (1M queued)"
 row "restart with ${queued} queued, s" "$(v restart_1m_s)" "target 3"
 echo
+printf '%-44s %12s %12s\n' "store" "SQLite" "PostgreSQL"
+pgrow() { printf '%-44s %12s %12s\n' "$1" "$(v "$2")" "$(v "pg_$2")"; }
+pgrow "durable adds, batches of 1000, joblets/s" add_batch_per_s
+pgrow "durable single adds, 1 connection /s" add_single_per_s
+pgrow "durable single adds, 16 clients /s" add_concurrent16_per_s
+pgrow "end-to-end true joblets, 2 local workers /s" e2e_per_s
+echo
 for f in raw_spawn_per_s xargs_per_s e2e_per_s deps_chain_per_s deps_fan_per_s reserve_us_1000 \
 	reserve_us_100000 reserve_us_1000000; do echo "bench: $f=$(v $f)"; done
 echo "bench: reserve_ratio_1e6_1e3=$reserve_ratio"
@@ -257,6 +286,7 @@ for f in add_batch_per_s add_single_per_s fsync_per_s add_concurrent16_per_s lat
 	log_read_mb_per_s output_ingest_mb_per_s rss_bytes_per_queued restart_1m_s \
 	add_single_plain_per_s add_single_tls_per_s add_single_auth_per_s add_single_both_per_s \
 	add_16_plain_per_s add_16_both_per_s add_batch_plain_per_s add_batch_both_per_s \
-	e2e_plain_per_s e2e_both_per_s spawn_slurm_s spawn_slurm_per_s slurm_sbatch_per_s; do
+	e2e_plain_per_s e2e_both_per_s spawn_slurm_s spawn_slurm_per_s slurm_sbatch_per_s \
+	pg_add_batch_per_s pg_add_single_per_s pg_add_concurrent16_per_s pg_e2e_per_s; do
 	echo "bench: $f=$(v $f)"
 done

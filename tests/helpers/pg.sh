@@ -24,6 +24,7 @@ _pg_as() {	# run a server-side command as the cluster's owner
 
 pg_start() {	# STATE
 	local state=$1 dir port try
+	pg_stop "$state"	# a cluster left by an interrupted run
 	[[ -x $PG_BIN/initdb ]] || { echo "pg.sh: no PostgreSQL server binaries (install postgresql)" >&2; return 77; }
 	if [[ $(id -u) == 0 ]] && ! id postgres >/dev/null 2>&1; then
 		useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
