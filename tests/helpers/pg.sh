@@ -55,7 +55,7 @@ pg_start() {	# STATE
 
 pg_stop() {	# STATE
 	local state=$1 PG_DIR PG_PORT pid i
-	[[ -f $state ]] || return 0
+	[[ -s $state ]] || return 0	# none, or an empty file made for the state (mkstemp)
 	# shellcheck source=/dev/null
 	source "$state"
 	if [[ -f $PG_DIR/data/postmaster.pid ]]; then
