@@ -25,9 +25,9 @@ bench_spawn_slurm() {
 		return 0
 	fi
 	# One job first: slurmctld's first scheduling pass comes about 3 s after its start.
-	sbatch --parsable --wrap=true >/dev/null && _slurm_wait_idle
+	sbatch --parsable --output=/dev/null --wrap=true >/dev/null && _slurm_wait_idle
 	t0=$(date +%s%N)
-	for ((i = 0; i < n; i++)); do sbatch --parsable -c 1 --wrap=true >/dev/null; done
+	for ((i = 0; i < n; i++)); do sbatch --parsable --output=/dev/null -c 1 --wrap=true >/dev/null; done
 	_slurm_wait_idle
 	t1=$(date +%s%N)
 	echo "$n $t0 $t1" | awk '{printf "%.1f\n", $1 / (($3 - $2) / 1e9)}' >"$W/slurm_sbatch_per_s"
