@@ -199,7 +199,7 @@ void api_jobs_list(struct call *c)
 			more++;
 			continue;
 		}
-		json_array_append_new(jobs, render_job(c->srv, j, false));
+		json_array_append_new(jobs, render_job(c->srv, j, NULL));
 		last = seq;
 	}
 	char cur[32];
@@ -208,16 +208,50 @@ void api_jobs_list(struct call *c)
 				     more ? json_string(cur) : json_null(), "more", (json_int_t)more));
 }
 
+/* The page of j's joblets the query asks for: joblets=RANGE (default every joblet),
+ * joblets_cursor (where the previous page's joblets_next said), joblets_limit. *sel is
+ * owned by the caller (ranges_free) when set. 0, or -1 after a 400 naming the parameter. */
+static int joblet_page_query(struct call *c, const struct job *j, const char *range,
+			     struct ranges *sel, struct joblet_page *pg)
+{
+	long long cursor, limit;
+	char why[300];
+	*sel = (struct ranges){NULL, 0};
+	if (query_int(c, "joblets_cursor", 0, j->njoblets, 0, &cursor) ||
+	    query_int(c, "joblets_limit", 1, JOBLET_PAGE_MAX, JOBLET_PAGE_MAX, &limit))
+		return -1;
+	if (range && ranges_parse(range, j->njoblets - 1, sel, why, sizeof why)) {
+		call_error(c, ERR_BAD_REQUEST, "joblets", "joblets: %s; or none", why);
+		return -1;
+	}
+	*pg = (struct joblet_page){range ? sel : NULL, cursor, (int32_t)limit};
+	return 0;
+}
+
+/* GET /v1/jobs/{id}: the full form with a page of joblets; joblets=none: the list's
+ * summary, cheap to poll for a job of many joblets (wait, log -f). */
 void api_job_get(struct call *c)
 {
-	const char *jl = call_query(c, "joblets");
-	if (jl && strcmp(jl, "0") != 0 && strcmp(jl, "1") != 0) {
-		call_error(c, ERR_BAD_REQUEST, "joblets", "joblets: must be 0 or 1, got '%s'", jl);
+	const char *range = call_query(c, "joblets");
+	struct joblet_page pg;
+	struct ranges sel;
+	struct job *j = job_param(c);
+	if (j == NULL)
+		return;
+	if (range && strcmp(range, "none") == 0) {
+		call_reply(c, 200, render_job(c->srv, j, NULL));
 		return;
 	}
-	struct job *j = job_param(c);
-	if (j)	/* joblets=0: the list's summary, cheap to poll for a job of many joblets */
-		call_reply(c, 200, render_job(c->srv, j, jl == NULL || strcmp(jl, "1") == 0));
+	if (joblet_page_query(c, j, range, &sel, &pg) == 0)
+		call_reply(c, 200, render_job(c->srv, j, &pg));
+	ranges_free(&sel);
+}
+
+/* The reply of a change to a job: its full form with the first page of joblets. */
+static void reply_job(struct call *c, const struct job *j)
+{
+	const struct joblet_page first = {NULL, 0, JOBLET_PAGE_MAX};
+	call_reply(c, 200, render_job(c->srv, j, &first));
 }
 
 /* The options j would have after the patch: the patch's lists where given, else j's. */
@@ -279,7 +313,7 @@ void api_job_patch(struct call *c)
 		call_error(c, ERR_CONFLICT, "state", "%s", why);
 		goto out;
 	}
-	call_reply(c, 200, render_job(c->srv, j, true));
+	reply_job(c, j);
 out:
 	job_ext_free(mod.x);
 }
@@ -383,7 +417,7 @@ void api_job_cancel(struct call *c)
 		if (a && a->worker)
 			reserve_answer(a->worker);
 	}
-	call_reply(c, 200, render_job(c->srv, j, true));
+	reply_job(c, j);
 }
 
 void api_job_retry(struct call *c)
@@ -396,5 +430,5 @@ void api_job_retry(struct call *c)
 		call_error(c, ERR_CONFLICT, "state", "%s", why);
 		return;
 	}
-	call_reply(c, 200, render_job(c->srv, j, true));
+	reply_job(c, j);
 }
