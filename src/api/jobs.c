@@ -134,80 +134,6 @@ out:
 	free(reqs);
 }
 
-static int query_int(struct call *c, const char *key, long long min, long long max,
-		     long long def, long long *out)
-{
-	const char *v = call_query(c, key);
-	char *end;
-	if (v == NULL) {
-		*out = def;
-		return 0;
-	}
-	long long x = strtoll(v, &end, 10);
-	if (*v == '\0' || *end || x < min || x > max) {
-		call_error(c, ERR_BAD_REQUEST, key, "%s: must be an integer %lld..%lld, got '%s'",
-			   key, min, max, v);
-		return -1;
-	}
-	*out = x;
-	return 0;
-}
-
-static bool list_match(const struct job *j, const struct principal *who, int st,
-		       const char *group, const char *owner)
-{
-	return j && principal_owns(who, j->owner) && (st < 0 || j->state == st) &&
-	       (!group || strcmp(group, j->group) == 0) && (!owner || strcmp(owner, j->owner) == 0);
-}
-
-/* GET /v1/jobs: a page of jobs after cursor, oldest first (order=asc, the default) or
- * newest first (order=desc, cursor 0 = from the newest); "more" counts the matching jobs
- * beyond the page, so a client can say how many it did not show. */
-void api_jobs_list(struct call *c)
-{
-	struct sched *s = &c->srv->sched;
-	long long limit, cursor;
-	const char *state = call_query(c, "state"), *group = call_query(c, "group"),
-		   *owner = call_query(c, "owner"), *order = call_query(c, "order");
-	int st = -1;
-	if (query_int(c, "limit", 1, 10000, 100, &limit) ||
-	    query_int(c, "cursor", 0, INT64_MAX, 0, &cursor))
-		return;
-	if (state && (st = jl_state_parse(state)) < 0) {
-		call_error(c, ERR_BAD_REQUEST, "state",
-			   "state: must be one of waiting, ready, running, done, failed, cancelled,"
-			   " skipped; got '%s'", state);
-		return;
-	}
-	if (order && strcmp(order, "asc") != 0 && strcmp(order, "desc") != 0) {
-		call_error(c, ERR_BAD_REQUEST, "order", "order: must be asc or desc, got '%s'",
-			   order);
-		return;
-	}
-	if (cursor > s->next_seq)
-		cursor = s->next_seq;	/* past the end: nothing after it (and no overflow) */
-	bool desc = order && strcmp(order, "desc") == 0;
-	int64_t step = desc ? -1 : 1, last = 0, more = 0;
-	int64_t seq = desc ? (cursor > 0 && cursor < s->next_seq ? cursor : s->next_seq) - 1
-			   : cursor + 1;
-	json_t *jobs = json_array();
-	for (; seq > 0 && seq < s->next_seq; seq += step) {
-		struct job *j = sched_job(s, seq);
-		if (!list_match(j, &c->who, st, group, owner))
-			continue;
-		if ((long long)json_array_size(jobs) == limit) {
-			more++;
-			continue;
-		}
-		json_array_append_new(jobs, render_job(c->srv, j, NULL));
-		last = seq;
-	}
-	char cur[32];
-	snprintf(cur, sizeof cur, "%lld", (long long)last);
-	call_reply(c, 200, json_pack("{s:o, s:o, s:I}", "jobs", jobs, "next_cursor",
-				     more ? json_string(cur) : json_null(), "more", (json_int_t)more));
-}
-
 /* The page of j's joblets the query asks for: joblets=RANGE (default every joblet),
  * joblets_cursor (where the previous page's joblets_next said), joblets_limit. *sel is
  * owned by the caller (ranges_free) when set. 0, or -1 after a 400 naming the parameter. */
@@ -217,8 +143,8 @@ static int joblet_page_query(struct call *c, const struct job *j, const char *ra
 	long long cursor, limit;
 	char why[300];
 	*sel = (struct ranges){NULL, 0};
-	if (query_int(c, "joblets_cursor", 0, j->njoblets, 0, &cursor) ||
-	    query_int(c, "joblets_limit", 1, JOBLET_PAGE_MAX, JOBLET_PAGE_MAX, &limit))
+	if (call_query_int(c, "joblets_cursor", 0, j->njoblets, 0, &cursor) ||
+	    call_query_int(c, "joblets_limit", 1, JOBLET_PAGE_MAX, JOBLET_PAGE_MAX, &limit))
 		return -1;
 	if (range && ranges_parse(range, j->njoblets - 1, sel, why, sizeof why)) {
 		call_error(c, ERR_BAD_REQUEST, "joblets", "joblets: %s; or none", why);

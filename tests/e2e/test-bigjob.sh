@@ -106,6 +106,21 @@ touch "$T/stop"
 wait $R1 || fail "reader 1 saw a wrong page"
 wait $R2 || fail "reader 2 saw a wrong page"
 
+# ---- A list longer than one slice of the walk (250 jobs rendered a loop turn): pages, the
+# count beyond them and both orders come out whole.
+seq 1200 | sed 's/^/echo /' | jg add --group many >/dev/null
+get "/v1/jobs?group=many&limit=1000"
+expect_eq "$(jq -c '[(.jobs | length), .more, .next_cursor, .jobs[0].seq, .jobs[999].seq]' <<<"$page")" \
+	'[1000,200,"1001",2,1001]' "the first 1000 of 1200"
+expect_eq "$(jq '[.jobs[].seq] | . == (sort | unique)' <<<"$page")" true "ascending, each once"
+get "/v1/jobs?group=many&limit=1000&cursor=1001"
+expect_eq "$(jq -c '[(.jobs | length), .more, .next_cursor, .jobs[0].seq, .jobs[199].seq]' <<<"$page")" \
+	'[200,0,null,1002,1201]' "the other 200"
+get "/v1/jobs?order=desc&limit=10000"
+expect_eq "$(jq -c '[(.jobs | length), .more, .jobs[0].seq, .jobs[1200].seq, .jobs[1200].joblet_count]' <<<"$page")" \
+	'[1201,0,1201,1,10000]' "every job, newest first"
+expect_eq "$(jq '[.jobs[].seq] | . == (sort | reverse | unique | reverse)' <<<"$page")" true "descending, each once"
+
 # ---- The end: cancelled while joblets 20 and 21 hold (they are killed); the summary says so.
 jg cancel "$id" >/dev/null
 wait_until 60 _state_is "$id" failed
