@@ -274,6 +274,7 @@ row "restart with ${queued} queued, s" "$(v restart_1m_s)" "target 3"
 row "one job of 10^5 true joblets, 2 local workers, s" "$(v bigjob_run_s)" "its joblets/s beside e2e above"
 row "  server RSS before it, MB" "$(v bigjob_rss_mb_before)" ""
 row "  server RSS once it ran, MB" "$(v bigjob_rss_mb_after)" "$(v bigjob_rss_bytes_per_joblet) bytes a joblet (was 3.7 KB)"
+row "  server RSS once all its pages were read, MB" "$(v bigjob_rss_mb_after_show)" "paged: no 20-55 MB answer"
 row "  show --json (the job, 1000 joblets), ms" "$(v bigjob_show_json_ms)" "was 2.5-8 s for all of them"
 row "  show --json --joblets 0-99999, ms" "$(v bigjob_show_all_ms)" "100 pages, each a request"
 row "  GET of one page of 1000 joblets, ms" "$(v bigjob_page_ms)" "the most one request of it holds the loop"
@@ -298,7 +299,8 @@ for f in add_batch_per_s add_single_per_s fsync_per_s add_concurrent16_per_s lat
 	add_16_plain_per_s add_16_both_per_s add_batch_plain_per_s add_batch_both_per_s \
 	e2e_plain_per_s e2e_both_per_s spawn_slurm_s spawn_slurm_per_s slurm_sbatch_per_s \
 	pg_add_batch_per_s pg_add_single_per_s pg_add_concurrent16_per_s pg_e2e_per_s \
-	bigjob_run_s bigjob_rss_mb_before bigjob_rss_mb_after bigjob_rss_bytes_per_joblet \
+	bigjob_run_s bigjob_rss_mb_before bigjob_rss_mb_after bigjob_rss_mb_after_show \
+	bigjob_rss_bytes_per_joblet \
 	bigjob_show_json_ms bigjob_show_all_ms bigjob_page_ms bigjob_status_ms_idle \
 	bigjob_status_ms_reading; do
 	echo "bench: $f=$(v $f)"

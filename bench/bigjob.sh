@@ -1,7 +1,7 @@
 # `make bench`, one big job array (sourced by bench.sh, which gives J, W, RUNS, median,
 # rss_kb, fresh and stop_server): a job of 10^5 `true` joblets through 2 local workers.
-# Writes into $W: bigjob_rss_mb_before and _after (the server's RSS before the job was
-# added and once it had run), bigjob_rss_bytes_per_joblet, bigjob_run_s, bigjob_show_json_ms
+# Writes into $W: bigjob_rss_mb_before, _after and _after_show (the server's RSS before the
+# job was added, once it had run, and once every page of it was read RUNS times), bigjob_rss_bytes_per_joblet, bigjob_run_s, bigjob_show_json_ms
 # (`show --json`: the job and its first page), bigjob_show_all_ms (`show --json --joblets
 # 0-99999`: every page), bigjob_page_ms (one GET of a page of 1000, from curl),
 # bigjob_status_ms_idle and bigjob_status_ms_reading (GET /v1/stats alone, and while
@@ -39,6 +39,7 @@ bench_bigjob() {
 		JOBGRID_URL=$URL "$J" show --json --joblets 0-99999 "$id" >/dev/null
 		_ms_since "$t0"
 	done | median >"$W/bigjob_show_all_ms"
+	echo $(($(rss_kb "$SERVER_PID") / 1024)) >"$W/bigjob_rss_mb_after_show"
 	for ((i = 0; i < 5 * RUNS; i++)); do
 		_curl_ms "$URL/v1/jobs/$id?joblets_cursor=50000"
 	done | median >"$W/bigjob_page_ms"

@@ -109,3 +109,14 @@ Test(ranges, writer)
 	ranges_free(&rs);
 	buf_free(&b);
 }
+
+Test(ranges, bounded_to_int32)
+{
+	struct ranges rs = parse("0-2147483647", INT64_MAX);
+	cr_assert_eq(ranges_count(&rs), (int64_t)1 << 31);
+	ranges_free(&rs);
+	char why[200] = "";
+	cr_assert_eq(ranges_parse("2147483648", INT64_MAX, &rs, why, sizeof why), -1,
+		     "no index beyond a joblet's int32");
+	cr_assert(strstr(why, "past the last index"), "%s", why);
+}
