@@ -275,9 +275,9 @@ row "one job of 10^5 true joblets, 2 local workers, s" "$(v bigjob_run_s)" "its 
 row "  server RSS before it, MB" "$(v bigjob_rss_mb_before)" ""
 row "  server RSS once it ran, MB" "$(v bigjob_rss_mb_after)" "$(v bigjob_rss_bytes_per_joblet) bytes a joblet (was 3.7 KB)"
 row "  server RSS once all its pages were read, MB" "$(v bigjob_rss_mb_after_show)" "paged: no 20-55 MB answer"
-row "  show --json (the job, 1000 joblets), ms" "$(v bigjob_show_json_ms)" "was 2.5-8 s for all of them"
-row "  show --json --joblets 0-99999, ms" "$(v bigjob_show_all_ms)" "100 pages, each a request"
-row "  GET of one page of 1000 joblets, ms" "$(v bigjob_page_ms)" "the most one request of it holds the loop"
+row "  show --json (the job, 250 joblets), ms" "$(v bigjob_show_json_ms)" "was 2.5-8 s for all of them"
+row "  show --json --joblets 0-99999, ms" "$(v bigjob_show_all_ms)" "400 pages, each a request"
+row "  GET of one page of 250 joblets, ms" "$(v bigjob_page_ms)" "the most one request of it holds the loop"
 row "  status (GET /v1/stats) alone, ms" "$(v bigjob_status_ms_idle)" ""
 row "  status while its pages are read, ms" "$(v bigjob_status_ms_reading)" "$(ratio "$(v bigjob_status_ms_reading)" "$(v bigjob_status_ms_idle)") x alone (was 0.9 s)"
 echo

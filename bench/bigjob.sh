@@ -3,7 +3,7 @@
 # Writes into $W: bigjob_rss_mb_before, _after and _after_show (the server's RSS before the
 # job was added, once it had run, and once every page of it was read RUNS times), bigjob_rss_bytes_per_joblet, bigjob_run_s, bigjob_show_json_ms
 # (`show --json`: the job and its first page), bigjob_show_all_ms (`show --json --joblets
-# 0-99999`: every page), bigjob_page_ms (one GET of a page of 1000, from curl),
+# 0-99999`: every page), bigjob_page_ms (one GET of a page of 250, from curl),
 # bigjob_status_ms_idle and bigjob_status_ms_reading (GET /v1/stats alone, and while
 # another client reads every page of the job again and again). Medians of RUNS or more.
 

@@ -50,18 +50,18 @@ part_json() {
 	expect_eq "$API_STATUS" 200 "GET the job"
 	expect_eq "$(jq -c '.joblet_ranges' <<<"$page")" \
 		'{"ready":"22-9999","running":"20-21","done":"0-6,8-16,18-19","failed":"7,17"}' "joblet_ranges"
-	expect_eq "$(jq '.joblets | length' <<<"$page")" 1000 "a page of 1000 joblets by default"
-	expect_eq "$(jq -r '.joblets_next' <<<"$page")" 1000 "the next page starts at 1000"
+	expect_eq "$(jq '.joblets | length' <<<"$page")" 250 "a page of 250 joblets by default"
+	expect_eq "$(jq -r '.joblets_next' <<<"$page")" 250 "the next page starts at 250"
 	: >"$T/seen"
 	next=0 pages=0
 	while [[ $next != null ]]; do
-		get "/v1/jobs/$id?joblets_limit=900&joblets_cursor=$next"
+		get "/v1/jobs/$id?joblets_limit=230&joblets_cursor=$next"
 		expect_eq "$API_STATUS" 200 "page at $next"
 		jq '.joblets[].index' <<<"$page" >>"$T/seen"
 		next=$(jq -r '.joblets_next' <<<"$page")
 		pages=$((pages + 1))
 	done
-	expect_eq "$pages" 12 "10000 joblets in pages of 900"
+	expect_eq "$pages" 44 "10000 joblets in pages of 230"
 	expect_eq "$(sort -n "$T/seen" | uniq | wc -l)" $N "every joblet seen"
 	expect_eq "$(wc -l <"$T/seen")" $N "each once"
 	expect_eq "$(sort -n "$T/seen" | tr '\n' ' ')" "$(seq 0 $((N - 1)) | tr '\n' ' ')" "in index order"
@@ -81,8 +81,8 @@ part_json() {
 	# ---- Bad parameters: 400 naming the parameter and the rule; nothing changes.
 	for bad in "joblets=20-10|end must not be below its start" "joblets=abc|an index must be" \
 		"joblets=1,,2|an index must be" "joblets=10000|past the last index" "joblets=|must not be empty" \
-		"joblets=1%202|only digits" "joblets_limit=0|joblets_limit: must be an integer 1..1000" \
-		"joblets_limit=1001|1..1000" "joblets_cursor=-1|joblets_cursor: must be an integer 0..10000" \
+		"joblets=1%202|only digits" "joblets_limit=0|joblets_limit: must be an integer 1..250" \
+		"joblets_limit=251|1..250" "joblets_cursor=-1|joblets_cursor: must be an integer 0..10000" \
 		"joblets_cursor=x|joblets_cursor"; do
 		q=${bad%%|*} says=${bad#*|}
 		get "/v1/jobs/$id?$q"
