@@ -161,6 +161,8 @@ pg_stop "$W/pg.state"
 measure deps_fan_per_s deps_fan
 source "$(dirname "$0")/spawn-slurm.sh"
 bench_spawn_slurm	# once: it starts a Slurm cluster of its own
+source "$(dirname "$0")/bigjob.sh"
+bench_bigjob	# once: a job of 10^5 joblets runs for minutes
 # The scheduler alone: µs per reserve with 10^3, 10^5, 10^6 queued (bench/reserve.c).
 for ((i = 0; i < RUNS; i++)); do "$B/bench-reserve"; done >"$W/reserve.all"
 for n in 1000 100000 1000000; do
@@ -269,6 +271,15 @@ row "1 GB log read by that client, MB/s" "$(v log_read_mb_per_s)" "while the add
 row "1 GB of output stored, MB/s" "$(v output_ingest_mb_per_s)" "4 joblets, 1 worker, 1 MiB chunks"
 row "server RSS per queued joblet, bytes" "$(v rss_bytes_per_queued)" "target 1024 (1M queued)"
 row "restart with ${queued} queued, s" "$(v restart_1m_s)" "target 3"
+row "one job of 10^5 true joblets, 2 local workers, s" "$(v bigjob_run_s)" "its joblets/s beside e2e above"
+row "  server RSS before it, MB" "$(v bigjob_rss_mb_before)" ""
+row "  server RSS once it ran, MB" "$(v bigjob_rss_mb_after)" "$(v bigjob_rss_bytes_per_joblet) bytes a joblet (was 3.7 KB)"
+row "  server RSS once all its pages were read, MB" "$(v bigjob_rss_mb_after_show)" "paged: no 20-55 MB answer"
+row "  show --json (the job, 250 joblets), ms" "$(v bigjob_show_json_ms)" "was 2.5-8 s for all of them"
+row "  show --json --joblets 0-99999, ms" "$(v bigjob_show_all_ms)" "400 pages, each a request"
+row "  GET of one page of 250 joblets, ms" "$(v bigjob_page_ms)" "the most one request of it holds the loop"
+row "  status (GET /v1/stats) alone, ms" "$(v bigjob_status_ms_idle)" ""
+row "  status while its pages are read, ms" "$(v bigjob_status_ms_reading)" "$(ratio "$(v bigjob_status_ms_reading)" "$(v bigjob_status_ms_idle)") x alone (was 0.9 s)"
 echo
 printf '%-44s %12s %12s\n' "store" "SQLite" "PostgreSQL"
 pgrow() { printf '%-44s %12s %12s\n' "$1" "$(v "$2")" "$(v "pg_$2")"; }
@@ -287,6 +298,10 @@ for f in add_batch_per_s add_single_per_s fsync_per_s add_concurrent16_per_s lat
 	add_single_plain_per_s add_single_tls_per_s add_single_auth_per_s add_single_both_per_s \
 	add_16_plain_per_s add_16_both_per_s add_batch_plain_per_s add_batch_both_per_s \
 	e2e_plain_per_s e2e_both_per_s spawn_slurm_s spawn_slurm_per_s slurm_sbatch_per_s \
-	pg_add_batch_per_s pg_add_single_per_s pg_add_concurrent16_per_s pg_e2e_per_s; do
+	pg_add_batch_per_s pg_add_single_per_s pg_add_concurrent16_per_s pg_e2e_per_s \
+	bigjob_run_s bigjob_rss_mb_before bigjob_rss_mb_after bigjob_rss_mb_after_show \
+	bigjob_rss_bytes_per_joblet \
+	bigjob_show_json_ms bigjob_show_all_ms bigjob_page_ms bigjob_status_ms_idle \
+	bigjob_status_ms_reading; do
 	echo "bench: $f=$(v $f)"
 done

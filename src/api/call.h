@@ -76,6 +76,10 @@ void call_free(struct call *c);
 /* The peer's address as text ("127.0.0.1"), for logs and the login back-off. */
 const char *call_peer(struct call *c);
 const char *call_query(struct call *c, const char *key);
+/* The integer query parameter key (min..max; def when absent) into *out: 0, or -1 after a
+ * 400 naming it and the bounds. */
+int call_query_int(struct call *c, const char *key, long long min, long long max, long long def,
+		   long long *out);
 /* The job id names (server_find_job) if the caller may see it, else NULL: another user's
  * job is, to a user, a job that does not exist (SPEC §9), so callers answer both alike. */
 struct job *call_find_job(struct call *c, const char *id, int32_t *idx_out);

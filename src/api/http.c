@@ -144,6 +144,25 @@ const char *call_query(struct call *c, const char *key)
 	return evhttp_find_header(&c->query, key);
 }
 
+int call_query_int(struct call *c, const char *key, long long min, long long max,
+		     long long def, long long *out)
+{
+	const char *v = call_query(c, key);
+	char *end;
+	if (v == NULL) {
+		*out = def;
+		return 0;
+	}
+	long long x = strtoll(v, &end, 10);
+	if (*v == '\0' || *end || x < min || x > max) {
+		call_error(c, ERR_BAD_REQUEST, key, "%s: must be an integer %lld..%lld, got '%s'",
+			   key, min, max, v);
+		return -1;
+	}
+	*out = x;
+	return 0;
+}
+
 struct job *call_find_job(struct call *c, const char *id, int32_t *idx_out)
 {
 	struct job *j = server_find_job(c->srv, id, idx_out);

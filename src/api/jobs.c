@@ -134,90 +134,50 @@ out:
 	free(reqs);
 }
 
-static int query_int(struct call *c, const char *key, long long min, long long max,
-		     long long def, long long *out)
+/* The page of j's joblets the query asks for: joblets=RANGE (default every joblet),
+ * joblets_cursor (where the previous page's joblets_next said), joblets_limit. *sel is
+ * owned by the caller (ranges_free) when set. 0, or -1 after a 400 naming the parameter. */
+static int joblet_page_query(struct call *c, const struct job *j, const char *range,
+			     struct ranges *sel, struct joblet_page *pg)
 {
-	const char *v = call_query(c, key);
-	char *end;
-	if (v == NULL) {
-		*out = def;
-		return 0;
-	}
-	long long x = strtoll(v, &end, 10);
-	if (*v == '\0' || *end || x < min || x > max) {
-		call_error(c, ERR_BAD_REQUEST, key, "%s: must be an integer %lld..%lld, got '%s'",
-			   key, min, max, v);
+	long long cursor, limit;
+	char why[300];
+	*sel = (struct ranges){NULL, 0};
+	if (call_query_int(c, "joblets_cursor", 0, j->njoblets, 0, &cursor) ||
+	    call_query_int(c, "joblets_limit", 1, JOBLET_PAGE_MAX, JOBLET_PAGE_MAX, &limit))
+		return -1;
+	if (range && ranges_parse(range, j->njoblets - 1, sel, why, sizeof why)) {
+		call_error(c, ERR_BAD_REQUEST, "joblets", "joblets: %s; or none", why);
 		return -1;
 	}
-	*out = x;
+	*pg = (struct joblet_page){range ? sel : NULL, cursor, (int32_t)limit};
 	return 0;
 }
 
-static bool list_match(const struct job *j, const struct principal *who, int st,
-		       const char *group, const char *owner)
-{
-	return j && principal_owns(who, j->owner) && (st < 0 || j->state == st) &&
-	       (!group || strcmp(group, j->group) == 0) && (!owner || strcmp(owner, j->owner) == 0);
-}
-
-/* GET /v1/jobs: a page of jobs after cursor, oldest first (order=asc, the default) or
- * newest first (order=desc, cursor 0 = from the newest); "more" counts the matching jobs
- * beyond the page, so a client can say how many it did not show. */
-void api_jobs_list(struct call *c)
-{
-	struct sched *s = &c->srv->sched;
-	long long limit, cursor;
-	const char *state = call_query(c, "state"), *group = call_query(c, "group"),
-		   *owner = call_query(c, "owner"), *order = call_query(c, "order");
-	int st = -1;
-	if (query_int(c, "limit", 1, 10000, 100, &limit) ||
-	    query_int(c, "cursor", 0, INT64_MAX, 0, &cursor))
-		return;
-	if (state && (st = jl_state_parse(state)) < 0) {
-		call_error(c, ERR_BAD_REQUEST, "state",
-			   "state: must be one of waiting, ready, running, done, failed, cancelled,"
-			   " skipped; got '%s'", state);
-		return;
-	}
-	if (order && strcmp(order, "asc") != 0 && strcmp(order, "desc") != 0) {
-		call_error(c, ERR_BAD_REQUEST, "order", "order: must be asc or desc, got '%s'",
-			   order);
-		return;
-	}
-	if (cursor > s->next_seq)
-		cursor = s->next_seq;	/* past the end: nothing after it (and no overflow) */
-	bool desc = order && strcmp(order, "desc") == 0;
-	int64_t step = desc ? -1 : 1, last = 0, more = 0;
-	int64_t seq = desc ? (cursor > 0 && cursor < s->next_seq ? cursor : s->next_seq) - 1
-			   : cursor + 1;
-	json_t *jobs = json_array();
-	for (; seq > 0 && seq < s->next_seq; seq += step) {
-		struct job *j = sched_job(s, seq);
-		if (!list_match(j, &c->who, st, group, owner))
-			continue;
-		if ((long long)json_array_size(jobs) == limit) {
-			more++;
-			continue;
-		}
-		json_array_append_new(jobs, render_job(c->srv, j, false));
-		last = seq;
-	}
-	char cur[32];
-	snprintf(cur, sizeof cur, "%lld", (long long)last);
-	call_reply(c, 200, json_pack("{s:o, s:o, s:I}", "jobs", jobs, "next_cursor",
-				     more ? json_string(cur) : json_null(), "more", (json_int_t)more));
-}
-
+/* GET /v1/jobs/{id}: the full form with a page of joblets; joblets=none: the list's
+ * summary, cheap to poll for a job of many joblets (wait, log -f). */
 void api_job_get(struct call *c)
 {
-	const char *jl = call_query(c, "joblets");
-	if (jl && strcmp(jl, "0") != 0 && strcmp(jl, "1") != 0) {
-		call_error(c, ERR_BAD_REQUEST, "joblets", "joblets: must be 0 or 1, got '%s'", jl);
+	const char *range = call_query(c, "joblets");
+	struct joblet_page pg;
+	struct ranges sel;
+	struct job *j = job_param(c);
+	if (j == NULL)
+		return;
+	if (range && strcmp(range, "none") == 0) {
+		call_reply(c, 200, render_job(c->srv, j, NULL));
 		return;
 	}
-	struct job *j = job_param(c);
-	if (j)	/* joblets=0: the list's summary, cheap to poll for a job of many joblets */
-		call_reply(c, 200, render_job(c->srv, j, jl == NULL || strcmp(jl, "1") == 0));
+	if (joblet_page_query(c, j, range, &sel, &pg) == 0)
+		call_reply(c, 200, render_job(c->srv, j, &pg));
+	ranges_free(&sel);
+}
+
+/* The reply of a change to a job: its full form with the first page of joblets. */
+static void reply_job(struct call *c, const struct job *j)
+{
+	const struct joblet_page first = {NULL, 0, JOBLET_PAGE_MAX};
+	call_reply(c, 200, render_job(c->srv, j, &first));
 }
 
 /* The options j would have after the patch: the patch's lists where given, else j's. */
@@ -279,7 +239,7 @@ void api_job_patch(struct call *c)
 		call_error(c, ERR_CONFLICT, "state", "%s", why);
 		goto out;
 	}
-	call_reply(c, 200, render_job(c->srv, j, true));
+	reply_job(c, j);
 out:
 	job_ext_free(mod.x);
 }
@@ -383,7 +343,7 @@ void api_job_cancel(struct call *c)
 		if (a && a->worker)
 			reserve_answer(a->worker);
 	}
-	call_reply(c, 200, render_job(c->srv, j, true));
+	reply_job(c, j);
 }
 
 void api_job_retry(struct call *c)
@@ -396,5 +356,5 @@ void api_job_retry(struct call *c)
 		call_error(c, ERR_CONFLICT, "state", "%s", why);
 		return;
 	}
-	call_reply(c, 200, render_job(c->srv, j, true));
+	reply_job(c, j);
 }

@@ -2,6 +2,7 @@
 #include "api/render.h"
 #include "server/server.h"
 #include "base/clock.h"
+#include "base/buf.h"
 #include "core/opts.h"
 #include <stdio.h>
 #include <string.h>
@@ -72,7 +73,60 @@ static json_t *joblet_env(const struct job *j)
 	return env;
 }
 
-json_t *render_job(const struct server *srv, const struct job *j, bool with_joblets)
+/* Every state's joblets as ranges text: {"done": "0-99998", "ready": "99999"}, non-empty
+ * states only. One pass over the joblets, O(njoblets) and no allocation per joblet. */
+static json_t *render_joblet_ranges(const struct job *j)
+{
+	struct buf text[JS__N];
+	struct ranges_writer w[JS__N];
+	for (int s = 0; s < JS__N; s++) {
+		text[s] = (struct buf)BUF_INIT;
+		ranges_writer_init(&w[s], &text[s]);
+	}
+	for (int32_t i = 0; i < j->njoblets; i++)
+		ranges_writer_add(&w[j->joblets[i].state], i);
+	json_t *o = json_object();
+	for (int s = 0; s < JS__N; s++) {
+		ranges_writer_end(&w[s]);
+		if (text[s].len)
+			json_object_set_new(o, jl_state_name(s), json_string(text[s].data));
+		buf_free(&text[s]);
+	}
+	return o;
+}
+
+static json_t *render_joblet(const struct server *srv, const struct joblet *jl)
+{
+	json_t *atts = json_array();
+	char buf[1024];
+	for (const struct attempt *a = jl->attempts; a; a = a->next)
+		json_array_append_new(atts, render_attempt(srv, a));
+	return json_pack("{s:i, s:s, s:i, s:i, s:i, s:s, s:o, s:o}", "index", jl->index, "state",
+			 jl_state_name(jl->state), "retry", jl->nattempts > 0 ? jl->nattempts - 1 : 0,
+			 "errors", jl->errors, "lost", jl->lost, "reason",
+			 sched_reason(&srv->sched, jl, server_now(srv), buf, sizeof buf), "ready_at",
+			 render_time(jl->ready_at), "attempts", atts);
+}
+
+/* The page's joblets into o: "joblets" and "joblets_next". */
+static void render_joblet_page(const struct server *srv, const struct job *j,
+			       const struct joblet_page *pg, json_t *o)
+{
+	json_t *arr = json_array();
+	int64_t i = pg->sel ? ranges_next(pg->sel, pg->cursor) : pg->cursor;
+	int32_t n = 0;
+	for (; i >= 0 && i < j->njoblets && n < pg->limit; n++) {
+		json_array_append_new(arr, render_joblet(srv, &j->joblets[i]));
+		i = pg->sel ? ranges_next(pg->sel, i + 1) : i + 1;
+	}
+	json_object_set_new(o, "joblets", arr);
+	char next[24];
+	snprintf(next, sizeof next, "%lld", (long long)i);
+	json_object_set_new(o, "joblets_next",
+			    i >= 0 && i < j->njoblets ? json_string(next) : json_null());
+}
+
+json_t *render_job(const struct server *srv, const struct job *j, const struct joblet_page *page)
 {
 	char id[400];
 	job_id(j, id, sizeof id);
@@ -108,9 +162,10 @@ json_t *render_job(const struct server *srv, const struct job *j, bool with_jobl
 			json_decref(st);
 		}
 	}
-	if (!with_joblets) {
+	if (page == NULL) {
 		/* One reason for a list line: its first joblet that is not running. */
-		for (int32_t i = 0; i < j->njoblets; i++) {
+		for (int32_t i = 0; i < j->njoblets && j->counts[JS_WAITING] + j->counts[JS_READY];
+		     i++) {
 			const struct joblet *jl = &j->joblets[i];
 			if (jl->state == JS_WAITING || jl->state == JS_READY) {
 				char buf[1024];
@@ -123,22 +178,8 @@ json_t *render_job(const struct server *srv, const struct job *j, bool with_jobl
 		return o;
 	}
 	json_object_set_new(o, "submit_env_names", submit_env_names(j));
-	json_t *arr = json_array();
-	for (int32_t i = 0; i < j->njoblets; i++) {
-		const struct joblet *jl = &j->joblets[i];
-		json_t *atts = json_array();
-		char buf[1024];
-		for (const struct attempt *a = jl->attempts; a; a = a->next)
-			json_array_append_new(atts, render_attempt(srv, a));
-		json_array_append_new(
-			arr, json_pack("{s:i, s:s, s:i, s:i, s:i, s:s, s:o, s:o}", "index", jl->index,
-				       "state", jl_state_name(jl->state), "retry",
-				       jl->nattempts > 0 ? jl->nattempts - 1 : 0, "errors", jl->errors,
-				       "lost", jl->lost, "reason",
-				       sched_reason(&srv->sched, jl, server_now(srv), buf, sizeof buf),
-				       "ready_at", render_time(jl->ready_at), "attempts", atts));
-	}
-	json_object_set_new(o, "joblets", arr);
+	json_object_set_new(o, "joblet_ranges", render_joblet_ranges(j));
+	render_joblet_page(srv, j, page, o);
 	return o;
 }
 

@@ -93,7 +93,7 @@ static int job_final(const char *escaped_id)
 {
 	char path[700];
 	json_t *j = NULL;
-	snprintf(path, sizeof path, "/v1/jobs/%s?joblets=0", escaped_id);
+	snprintf(path, sizeof path, "/v1/jobs/%s?joblets=none", escaped_id);
 	int rc = client_call("GET", path, NULL, false, &j);
 	if (rc)
 		return rc;	/* removed meanwhile (4), or the deadline passed */

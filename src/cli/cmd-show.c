@@ -1,4 +1,6 @@
-/* `jobgrid show ID`: a job with every joblet and attempt. */
+/* `jobgrid show ID [--joblets RANGE]`: a job, its joblets by state as ranges, and every
+ * joblet with its attempts for a small job or those of RANGE. */
+#include "base/ranges.h"
 #include "base/size.h"
 #include "base/xalloc.h"
 #include "cli/cli.h"
@@ -9,10 +11,23 @@
 
 static int show_exec(int argc, char **argv);
 
-const struct cli_cmd cli_cmd_show = {
-	"show", "[--json] ID", "a job with every joblet and attempt", show_exec,
-	.options = NULL,	/* the common options */
+enum { O_JOBLETS = 2000 };	/* after the common options' values */
+/* Its options, also read by `jobgrid completion` and the man pages. */
+static const struct option longopts[] = {
+	{"joblets", required_argument, NULL, O_JOBLETS}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
 };
+
+const struct cli_cmd cli_cmd_show = {
+	"show", "[--json] [--joblets RANGE] ID",
+	"a job and its joblets by state as ranges (done 0-99998, ready 99999); every joblet with"
+	" its attempts for a job of at most 20, else those of --joblets RANGE (5, 0-99,"
+	" 1,5,10-20). --json: the server's reply, with every joblet of RANGE when given",
+	show_exec,
+	.options = longopts,
+};
+
+/* A job of at most this many joblets is shown with each of them. */
+#define SHOW_ALL_UP_TO 20
 
 static const char *str(json_t *o, const char *k)
 {
@@ -131,26 +146,98 @@ static void print_job(json_t *j, void *arg)
 	printf("  limits     RAM %s, time %s; output %s kept per attempt\n", rl, tl,
 	       size_format(num(j, "output_limit"), t1, sizeof t1));
 	print_options(j);
-	size_t i, k;
-	json_t *jl, *a;
+	const char *k;
+	json_t *v, *jl, *a;
+	size_t i, n, nstates = 0;
+	printf("  joblets    %lld:", num(j, "joblet_count"));
+	json_object_foreach(json_object_get(j, "joblet_ranges"), k, v)
+		printf("%s %s %s", nstates++ ? "," : "", k, json_string_value(v));
+	printf("\n");
+	bool all = *(const bool *)arg;
+	if (!all && num(j, "joblet_count") > SHOW_ALL_UP_TO) {
+		printf("  (list joblets with --joblets RANGE, e.g. --joblets 0-9)\n");
+		return;
+	}
 	json_array_foreach(json_object_get(j, "joblets"), i, jl) {
 		printf("  joblet %lld: %s", num(jl, "index"), str(jl, "state"));
 		if (*str(jl, "reason"))
 			printf(" (%s)", str(jl, "reason"));
 		printf("\n");
-		json_array_foreach(json_object_get(jl, "attempts"), k, a)
+		json_array_foreach(json_object_get(jl, "attempts"), n, a)
 			print_attempt(a);
 	}
 }
 
+/* GET the job with the joblets of range (NULL: the first page only) into *out: every page
+ * of range, its joblets gathered in the first reply's array. The exit status. */
+static int fetch_job(const char *id, const char *range, json_t **out)
+{
+	char *eid = client_escape(id), *erange = range ? client_escape(range) : NULL;
+	struct buf path = BUF_INIT;
+	json_t *job = NULL;
+	int rc = 0;
+	for (const char *next = NULL;;) {
+		json_t *page = NULL;
+		path.len = 0;
+		buf_printf(&path, "/v1/jobs/%s", eid);
+		if (erange)
+			buf_printf(&path, "?joblets=%s", erange);
+		if (next)
+			buf_printf(&path, "%sjoblets_cursor=%s", erange ? "&" : "?", next);
+		if ((rc = client_call("GET", path.data, NULL, false, &page)) != 0)
+			break;
+		if (job == NULL)
+			job = json_incref(page);
+		else
+			json_array_extend(json_object_get(job, "joblets"), json_object_get(page, "joblets"));
+		json_object_set(job, "joblets_next", json_object_get(page, "joblets_next"));
+		json_decref(page);
+		next = json_string_value(json_object_get(job, "joblets_next"));
+		if (range == NULL || next == NULL)
+			break;
+	}
+	free(eid);
+	free(erange);
+	buf_free(&path);
+	if (rc)
+		json_decref(job);
+	else
+		*out = job;
+	return rc;
+}
+
 static int show_exec(int argc, char **argv)
 {
-	struct cli_show show = {false, false, print_job, NULL};
-	CLI_SIMPLE(&cli_cmd_show, argc, argv, &show.json);
+	bool json = false;
+	const char *range = NULL;
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case O_JOBLETS: range = optarg; break;
+		case OPT_JSON: json = true; break;
+		CLI_COMMON_CASES;
+		case 'h': return cli_help(&cli_cmd_show);
+		default: return cli_usage(&cli_cmd_show);
+		}
+	}
 	if (optind != argc - 1)
 		return cli_usage_error(&cli_cmd_show, "give exactly one job id%s", "");
-	char *id = client_escape(argv[optind]), path[600];
-	snprintf(path, sizeof path, "/v1/jobs/%s", id);
-	free(id);
-	return cli_request_show("GET", path, NULL, &show);
+	struct ranges check;
+	char why[300];
+	if (range && ranges_parse(range, INT64_MAX, &check, why, sizeof why))
+		return cli_usage_error(&cli_cmd_show, "--joblets %s", why);
+	if (range)
+		ranges_free(&check);
+	json_t *job = NULL;
+	int rc = fetch_job(argv[optind], range, &job);
+	if (rc)
+		return rc;
+	bool all = range != NULL;
+	if (json)
+		out_json(job);
+	else
+		print_job(job, &all);
+	json_decref(job);
+	return EXIT_OK;
 }

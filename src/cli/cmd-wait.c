@@ -44,7 +44,7 @@ static int poll_job(json_t *ids, size_t i, struct waited *w)
 	static const char *const ends[] = {"done", "failed", "cancelled", "skipped"};
 	char *id = client_escape(json_string_value(json_array_get(ids, i)));
 	char path[600];
-	snprintf(path, sizeof path, "/v1/jobs/%s?joblets=0", id);
+	snprintf(path, sizeof path, "/v1/jobs/%s?joblets=none", id);
 	free(id);
 	json_t *job = NULL;
 	int rc = client_call("GET", path, NULL, false, &job);

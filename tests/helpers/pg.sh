@@ -58,6 +58,8 @@ pg_stop() {	# STATE
 	[[ -s $state ]] || return 0	# none, or an empty file made for the state (mkstemp)
 	# shellcheck source=/dev/null
 	source "$state"
+	# An empty STATE (a name made with mktemp, as test-leader does) records no cluster.
+	[[ -n $PG_DIR ]] || { rm -f "$state"; return 0; }
 	if [[ -f $PG_DIR/data/postmaster.pid ]]; then
 		pid=$(head -1 "$PG_DIR/data/postmaster.pid")
 		kill -TERM "$pid" 2>/dev/null || true	# TERM: PostgreSQL's fast shutdown

@@ -1,0 +1,55 @@
+# `make bench`, one big job array (sourced by bench.sh, which gives J, W, RUNS, median,
+# rss_kb, fresh and stop_server): a job of 10^5 `true` joblets through 2 local workers.
+# Writes into $W: bigjob_rss_mb_before, _after and _after_show (the server's RSS before the
+# job was added, once it had run, and once every page of it was read RUNS times), bigjob_rss_bytes_per_joblet, bigjob_run_s, bigjob_show_json_ms
+# (`show --json`: the job and its first page), bigjob_show_all_ms (`show --json --joblets
+# 0-99999`: every page), bigjob_page_ms (one GET of a page of 250, from curl),
+# bigjob_status_ms_idle and bigjob_status_ms_reading (GET /v1/stats alone, and while
+# another client reads every page of the job again and again). Medians of RUNS or more.
+
+_curl_ms() { curl -s -o /dev/null -w '%{time_total}\n' "$1" | awk '{printf "%.2f\n", $1 * 1000}'; }
+_ms_since() { echo "$1 $(date +%s%N)" | awk '{printf "%.1f\n", ($2 - $1) / 1e6}'; }
+
+_bigjob_read_loop() {	# ID: every page, until $W/stop-bigjob exists
+	while [[ ! -e $W/stop-bigjob ]]; do
+		JOBGRID_URL=$URL "$J" show --json --joblets 0-99999 "$1" >/dev/null
+		touch "$W/bigjob-read"
+	done
+}
+
+bench_bigjob() {
+	local n=100000 id t0 i rpid
+	fresh --local-workers 2 --local-worker-cores "$(nproc)"
+	until [[ $(curl -s "$URL/v1/stats" | jq .workers) == 2 ]]; do sleep 0.05; done
+	echo $(($(rss_kb "$SERVER_PID") / 1024)) >"$W/bigjob_rss_mb_before"
+	t0=$(date +%s%N)
+	id=$(JOBGRID_URL=$URL "$J" add --name big --joblets $n -- true)
+	JOBGRID_URL=$URL "$J" wait "$id" --timeout 3600s >/dev/null
+	_ms_since "$t0" | awk '{printf "%.1f\n", $1 / 1000}' >"$W/bigjob_run_s"
+	echo $(($(rss_kb "$SERVER_PID") / 1024)) >"$W/bigjob_rss_mb_after"
+	echo "$(cat "$W/bigjob_rss_mb_before") $(cat "$W/bigjob_rss_mb_after") $n" |
+		awk '{printf "%d\n", ($2 - $1) * 1048576 / $3}' >"$W/bigjob_rss_bytes_per_joblet"
+	for ((i = 0; i < RUNS; i++)); do
+		t0=$(date +%s%N)
+		JOBGRID_URL=$URL "$J" show --json "$id" >/dev/null
+		_ms_since "$t0"
+	done | median >"$W/bigjob_show_json_ms"
+	for ((i = 0; i < RUNS; i++)); do
+		t0=$(date +%s%N)
+		JOBGRID_URL=$URL "$J" show --json --joblets 0-99999 "$id" >/dev/null
+		_ms_since "$t0"
+	done | median >"$W/bigjob_show_all_ms"
+	echo $(($(rss_kb "$SERVER_PID") / 1024)) >"$W/bigjob_rss_mb_after_show"
+	for ((i = 0; i < 5 * RUNS; i++)); do
+		_curl_ms "$URL/v1/jobs/$id?joblets_cursor=50000"
+	done | median >"$W/bigjob_page_ms"
+	for ((i = 0; i < 10 * RUNS; i++)); do _curl_ms "$URL/v1/stats"; done | median >"$W/bigjob_status_ms_idle"
+	rm -f "$W/stop-bigjob" "$W/bigjob-read"
+	_bigjob_read_loop "$id" &
+	rpid=$!
+	until [[ -e $W/bigjob-read ]]; do sleep 0.05; done	# the reader is at it
+	for ((i = 0; i < 10 * RUNS; i++)); do _curl_ms "$URL/v1/stats"; done | median >"$W/bigjob_status_ms_reading"
+	touch "$W/stop-bigjob"
+	wait "$rpid" || true
+	stop_server
+}
