@@ -68,6 +68,9 @@ void api_users_list(struct call *c);
 void api_users_add(struct call *c);
 void api_user_delete(struct call *c);
 void api_user_password(struct call *c);
+/* ui.c: the dashboard's files */
+void api_ui_index(struct call *c);
+void api_ui_file(struct call *c);
 /* tokens.c */
 void api_tokens_list(struct call *c);
 void api_tokens_create(struct call *c);

@@ -153,11 +153,20 @@ static int query_int(struct call *c, const char *key, long long min, long long m
 	return 0;
 }
 
-static bool list_match(const struct job *j, const struct principal *who, int st,
-		       const char *group, const char *owner)
+/* What GET /v1/jobs filters on; NULL or -1: any. */
+struct list_filter {
+	int state;
+	const char *group, *owner;
+	const char *name;	/* a part of the name */
+};
+
+static bool list_match(const struct job *j, const struct principal *who,
+		       const struct list_filter *f)
 {
-	return j && principal_owns(who, j->owner) && (st < 0 || j->state == st) &&
-	       (!group || strcmp(group, j->group) == 0) && (!owner || strcmp(owner, j->owner) == 0);
+	return j && principal_owns(who, j->owner) && (f->state < 0 || j->state == f->state) &&
+	       (!f->group || strcmp(f->group, j->group) == 0) &&
+	       (!f->owner || strcmp(f->owner, j->owner) == 0) &&
+	       (!f->name || strstr(j->name, f->name) != NULL);
 }
 
 /* GET /v1/jobs: a page of jobs after cursor, oldest first (order=asc, the default) or
@@ -167,13 +176,18 @@ void api_jobs_list(struct call *c)
 {
 	struct sched *s = &c->srv->sched;
 	long long limit, cursor;
-	const char *state = call_query(c, "state"), *group = call_query(c, "group"),
-		   *owner = call_query(c, "owner"), *order = call_query(c, "order");
-	int st = -1;
+	const char *state = call_query(c, "state"), *order = call_query(c, "order");
+	struct list_filter f = {-1, call_query(c, "group"), call_query(c, "owner"),
+				call_query(c, "name")};
 	if (query_int(c, "limit", 1, 10000, 100, &limit) ||
 	    query_int(c, "cursor", 0, INT64_MAX, 0, &cursor))
 		return;
-	if (state && (st = jl_state_parse(state)) < 0) {
+	if (f.name && (f.name[0] == '\0' || strlen(f.name) > 200)) {
+		call_error(c, ERR_BAD_REQUEST, "name", "name: must be 1..200 characters, got %zu",
+			   strlen(f.name));
+		return;
+	}
+	if (state && (f.state = jl_state_parse(state)) < 0) {
 		call_error(c, ERR_BAD_REQUEST, "state",
 			   "state: must be one of waiting, ready, running, done, failed, cancelled,"
 			   " skipped; got '%s'", state);
@@ -193,7 +207,7 @@ void api_jobs_list(struct call *c)
 	json_t *jobs = json_array();
 	for (; seq > 0 && seq < s->next_seq; seq += step) {
 		struct job *j = sched_job(s, seq);
-		if (!list_match(j, &c->who, st, group, owner))
+		if (!list_match(j, &c->who, &f))
 			continue;
 		if ((long long)json_array_size(jobs) == limit) {
 			more++;
