@@ -88,6 +88,7 @@ async function whoami() {
   session.who = await api("GET", "/v1/whoami");
   const anon = session.who.role === "anonymous";
   document.getElementById("nav").hidden = anon;
+  document.getElementById("live").hidden = anon;
   fill(document.getElementById("who"), anon ? "" : `${session.who.user} (${session.who.role})`);
   document.getElementById("logout").hidden = !(session.who.auth && !anon);
   if (anon) {

@@ -1,0 +1,99 @@
+// The dashboard in a real browser, without authentication: every page loads with no
+// console error; a job added with the CLI appears on the Jobs page without a reload; a
+// running job's output grows on its page; Cancel on the job page cancels it (the CLI
+// says so); the Overview and Workers pages show the workers' resources.
+"use strict";
+const { URL, T, launch, newPage, noErrors, shot, jg, waitFor, log, assert, run } = require("./browser.cjs");
+
+const hold = (name) => `while [ ! -e '${T}/${name}' ]; do sleep 0.05; done`;
+const state = (id) => JSON.parse(jg(["show", id, "--json"])).state;
+
+run(async () => {
+  const browser = await launch();
+  try {
+    const page = await newPage(browser);
+
+    log("Overview: counts, groups and workers, live");
+    const held = jg(["add", "--name", "held", "--group", "ui-g", "--", "sh", "-c", hold("go-held")]);
+    await page.goto(`${URL}/`);
+    await page.locator("#live.on").waitFor();
+    await page.locator("h1", { hasText: "Overview" }).waitFor();
+    await page.locator("table.groups td a", { hasText: "ui-g" }).waitFor();
+    await page.locator(".card .muted", { hasText: "cores in use" }).waitFor();
+    await waitFor("the held job to run", () => state(held) === "running");
+    await waitFor("the overview to show it running (no reload)",
+      async () => (await page.locator(".card.c-running .num").textContent()).trim() === "1");
+    await shot(page, "overview");
+    noErrors(page, "overview");
+
+    log("Jobs: a job added with the CLI appears without a reload");
+    await page.click("#nav a[data-page=jobs]");
+    await page.locator("table.jobs").waitFor();
+    const fresh = jg(["add", "--name", "appears-live", "--", "true"]);
+    await page.locator(`table.jobs tr[data-id="${fresh}"]`).waitFor();
+    await page.locator(`table.jobs tr[data-id="${fresh}"] .badge.s-done`).waitFor();
+    assert(true, `job ${fresh} appeared and turned done on the open list`);
+    log("the filters: by name and by state");
+    await page.fill("input[name=name]", "appears");
+    await page.press("input[name=name]", "Enter");
+    await waitFor("the name filter", async () => (await page.locator("table.jobs tbody tr").count()) === 1);
+    assert(page.url().includes("name=appears"), "the address keeps the filter");
+    await page.fill("input[name=name]", "");
+    await page.selectOption("select[name=state]", "running");
+    await waitFor("the state filter", async () => {
+      const ids = await page.locator("table.jobs tbody tr").evaluateAll((rows) => rows.map((r) => r.dataset.id));
+      return ids.length === 1 && ids[0] === held;
+    });
+    await page.selectOption("select[name=state]", "");
+    await page.locator(`table.jobs tr[data-id="${fresh}"]`).waitFor();
+    await shot(page, "jobs");
+    noErrors(page, "jobs");
+
+    log("Job: the output of a running job grows on screen");
+    const talker = jg(["add", "--name", "talker", "--", "sh", "-c",
+      `echo first-line; ${hold("go1")}; echo second-line; ${hold("go2")}; echo third-line`]);
+    await page.click(`table.jobs a[href="#/job/${talker}"]`).catch(async () => {
+      await page.goto(`${URL}/#/job/${encodeURIComponent(talker)}`);
+    });
+    await page.locator("pre.log", { hasText: "first-line" }).waitFor();
+    const before = await page.locator("pre.log").textContent();
+    assert(!before.includes("second-line"), "only the first line is there before go1");
+    require("fs").writeFileSync(`${T}/go1`, "");
+    await page.locator("pre.log", { hasText: "second-line" }).waitFor();
+    assert(/\[[^\]]+\] first-line\n\[[^\]]+\] second-line/.test(await page.locator("pre.log").textContent()),
+      "the log grew in place, each line with its [node] prefix");
+    await page.locator(".grid .cell.s-running").first().waitFor();
+    await page.locator("table.attempts td", { hasText: "running" }).first().waitFor();
+    await shot(page, "job");
+    require("fs").writeFileSync(`${T}/go2`, "");
+    await page.locator("pre.log", { hasText: "third-line" }).waitFor();
+    await page.locator("h1 .badge.s-done").waitFor();
+    assert(true, "the job ended on screen: done, with its last line");
+    noErrors(page, "job");
+
+    log("Job: Cancel cancels it in the store");
+    await page.goto(`${URL}/#/job/${encodeURIComponent(held)}`);
+    await page.locator("h1 .badge.s-running").waitFor();
+    await page.click("button:text-is('Cancel')");
+    await waitFor("the CLI to show the held job cancelled", () => state(held) === "cancelled");
+    await page.locator("h1 .badge.s-cancelled").waitFor();
+    assert(true, "cancelled from the page, as the CLI shows");
+    await page.locator("button:text-is('Retry')").waitFor();
+    await shot(page, "job-cancelled");
+    noErrors(page, "job cancel");
+
+    log("Workers: each node with its resources");
+    await page.click("#nav a[data-page=workers]");
+    await page.locator("table.workers tbody tr").first().waitFor();
+    const n = await page.locator("table.workers tbody tr").count();
+    assert(n === Number(process.env.UI_WORKERS), `${n} workers listed`);
+    await page.locator("button:text-is('Drain server')").waitFor();   // trusted: an admin
+    await shot(page, "workers");
+    noErrors(page, "workers");
+
+    const cookies = await page.context().cookies();
+    assert(cookies.length === 0, "no cookie was set");
+  } finally {
+    await browser.close();
+  }
+});
