@@ -67,6 +67,7 @@ export class SseParser {
   constructor(onMessage) {
     this.onMessage = onMessage;
     this.buf = "";
+    this.skipLF = false;
     this.reset();
   }
 
@@ -76,13 +77,20 @@ export class SseParser {
     this.id = null;
   }
 
+  // A chunk may end between the CR and the LF of one line end: skipLF remembers it.
   push(text) {
     this.buf += text;
     let nl;
-    while ((nl = this.buf.search(/\r\n|\r|\n/)) >= 0) {
+    for (;;) {
+      if (this.skipLF && this.buf.length) {
+        if (this.buf[0] === "\n") this.buf = this.buf.slice(1);
+        this.skipLF = false;
+      }
+      if ((nl = this.buf.search(/[\r\n]/)) < 0) return;
       const line = this.buf.slice(0, nl);
-      const len = this.buf.startsWith("\r\n", nl) ? 2 : 1;
-      this.buf = this.buf.slice(nl + len);
+      const crlf = this.buf[nl] === "\r" && this.buf[nl + 1] === "\n";
+      this.skipLF = this.buf[nl] === "\r" && nl + 1 === this.buf.length;
+      this.buf = this.buf.slice(nl + (crlf ? 2 : 1));
       this.line(line);
     }
   }

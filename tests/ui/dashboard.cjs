@@ -3,6 +3,7 @@
 // running job's output grows on its page; Cancel on the job page cancels it (the CLI
 // says so); the Overview and Workers pages show the workers' resources.
 "use strict";
+const fs = require("fs");
 const { URL, T, launch, newPage, noErrors, shot, jg, waitFor, log, assert, run } = require("./browser.cjs");
 
 const hold = (name) => `while [ ! -e '${T}/${name}' ]; do sleep 0.05; done`;
@@ -58,14 +59,14 @@ run(async () => {
     await page.locator("pre.log", { hasText: "first-line" }).waitFor();
     const before = await page.locator("pre.log").textContent();
     assert(!before.includes("second-line"), "only the first line is there before go1");
-    require("fs").writeFileSync(`${T}/go1`, "");
+    fs.writeFileSync(`${T}/go1`, "");
     await page.locator("pre.log", { hasText: "second-line" }).waitFor();
     assert(/\[[^\]]+\] first-line\n\[[^\]]+\] second-line/.test(await page.locator("pre.log").textContent()),
       "the log grew in place, each line with its [node] prefix");
     await page.locator(".grid .cell.s-running").first().waitFor();
     await page.locator("table.attempts td", { hasText: "running" }).first().waitFor();
     await shot(page, "job");
-    require("fs").writeFileSync(`${T}/go2`, "");
+    fs.writeFileSync(`${T}/go2`, "");
     await page.locator("pre.log", { hasText: "third-line" }).waitFor();
     await page.locator("h1 .badge.s-done").waitFor();
     assert(true, "the job ended on screen: done, with its last line");
@@ -93,6 +94,47 @@ run(async () => {
 
     const cookies = await page.context().cookies();
     assert(cookies.length === 0, "no cookie was set");
+
+    log("the event stream's parser, in the browser: chunks cut anywhere, CRLF, comments, ids");
+    const parsed = await page.evaluate(async () => {
+      const { SseParser } = await import("/ui/sse.js");
+      const text = ": jobgrid events\r\n\r\nid: 5-0\n\nid: 5-1\r\nevent: job.ended\ndata: {\"a\":\n" +
+        "data: 1}\n\n: keep-alive\nid: 5-2\n\ndata: x\r\rdata:y\n\n";
+      const out = [];
+      for (const cut of [1, 2, 3, 7, 1000]) {
+        const got = [];
+        const p = new SseParser((m) => got.push(m));
+        for (let i = 0; i < text.length; i += cut) p.push(text.slice(i, i + cut));
+        out.push(JSON.stringify(got));
+      }
+      return out;
+    });
+    const want = JSON.stringify([
+      { event: "message", data: null, id: "5-0" },
+      { event: "job.ended", data: '{"a":\n1}', id: "5-1" },
+      { event: "message", data: null, id: "5-2" },
+      { event: "message", data: "x", id: null },
+      { event: "message", data: "y", id: null },
+    ]);
+    for (const got of parsed) if (got !== want) throw new Error(`the SSE parser gave ${got}, not ${want}`);
+    assert(true, "every cut parses alike");
+
+    log("the server restarts: the stream resumes with Last-Event-ID and goes on");
+    const resumes = [];
+    page.on("request", (r) => {
+      if (r.url().includes("/v1/events") && r.headers()["last-event-id"]) resumes.push(r.headers()["last-event-id"]);
+    });
+    await page.click("#nav a[data-page=jobs]");
+    await page.locator("table.jobs").waitFor();
+    fs.writeFileSync(`${T}/restart-request`, "");
+    await waitFor("the server to restart", () => fs.existsSync(`${T}/restarted`), 90);
+    await waitFor("the stream to reconnect with Last-Event-ID", () => resumes.length > 0, 30);
+    assert(/^[1-9][0-9]*-[0-9]+$/.test(resumes[0]), `it sent Last-Event-ID: ${resumes[0]}`);
+    await page.locator("#live.on").waitFor();
+    const after = jg(["add", "--name", "after-restart", "--", "true"]);
+    await page.locator(`table.jobs tr[data-id="${after}"]`).waitFor();
+    assert(true, `a job added after the restart (${after}) appears without a reload`);
+    noErrors(page, "the restart", /Failed to load resource|ERR_|network error|Failed to fetch/);
   } finally {
     await browser.close();
   }
