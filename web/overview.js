@@ -30,7 +30,7 @@ function groupRow(name, counts, reasons) {
   const total = STATES.reduce((n, s) => n + (counts[s] || 0), 0);
   const ended = FINAL.reduce((n, s) => n + (counts[s] || 0), 0);
   return h("tr",
-    h("td", h("a", { href: `#/jobs?group=${encodeURIComponent(name)}` }, name)),
+    h("td", h("a", { href: `#/jobs?group=${encodeURIComponent(name)}` }, name || h("i", "(no group)"))),
     h("td.wide", progress(counts)),
     h("td.num", `${ended} / ${total}`),
     h("td.reasons", (reasons || []).map((r) => h("div", h("b", r.joblets), " ", r.reason))));

@@ -135,6 +135,17 @@ run(async () => {
     await page.locator(`table.jobs tr[data-id="${after}"]`).waitFor();
     assert(true, `a job added after the restart (${after}) appears without a reload`);
     noErrors(page, "the restart", /Failed to load resource|ERR_|network error|Failed to fetch/);
+
+    log("Overview of a busier grid: failures, a group waiting for what no worker has");
+    jg(["add", "--name", "broken", "--group", "nightly", "--", "sh", "-c", "exit 3"]);
+    jg(["add", "--name", "huge", "--group", "nightly", "--cores", "64", "--", "true"]);
+    jg(["add", "--name", "sweep", "--group", "sweep", "--joblets", "12", "--", "true"]);
+    await page.click("#nav a[data-page=overview]");
+    await page.locator("td.reasons", { hasText: "64 cores" }).waitFor();
+    await page.locator(".card.c-failed .num", { hasText: "1" }).waitFor();
+    await waitFor("the sweep to end", async () => (await page.locator("table.groups tr", { hasText: "sweep" }).textContent()).includes("12 / 12"));
+    await shot(page, "overview-busy");
+    noErrors(page, "the busy overview");
   } finally {
     await browser.close();
   }
