@@ -1,5 +1,5 @@
 // The dashboard: who the caller is, the event stream, and which page the address shows
-// (#/, #/jobs, #/job/ID, #/workers, #/login).
+// (#/, #/jobs, #/job/ID, #/workers, #/definitions, #/definition/NAME, #/login).
 import { api, session } from "./api.js";
 import { h, fill } from "./dom.js";
 import { EventStream } from "./sse.js";
@@ -8,6 +8,7 @@ import * as jobs from "./jobs.js";
 import * as job from "./job.js";
 import * as workers from "./workers.js";
 import * as login from "./login.js";
+import * as defs from "./definitions.js";
 
 const main = document.getElementById("main");
 const routes = [
@@ -15,6 +16,8 @@ const routes = [
   [/^#\/jobs(?:\?(.*))?$/, jobs, "jobs"],
   [/^#\/job\/(.+)$/, job, "jobs"],
   [/^#\/workers$/, workers, "workers"],
+  [/^#\/definitions$/, { mount: defs.mountList }, "definitions"],
+  [/^#\/definition\/(.+)$/, { mount: defs.mountOne }, "definitions"],
   [/^#\/login$/, login, ""],
 ];
 

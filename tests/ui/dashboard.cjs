@@ -95,6 +95,39 @@ run(async () => {
     const cookies = await page.context().cookies();
     assert(cookies.length === 0, "no cookie was set");
 
+    log("Definitions: the list, the arguments, the run form");
+    await page.click("#nav a[data-page=definitions]");
+    await page.click("table.defs a:text-is('sim')");
+    await page.locator("table.args tr[data-arg=steps]").waitFor();
+    assert(await page.locator("table.args tbody tr").count() === 2, "both arguments are in the form");
+    const jobsBefore = JSON.parse(jg(["list", "--all", "--json"])).jobs.length;
+    await page.fill("input[name=steps]", "500");
+    await page.click("form.run button[type=submit]");
+    await page.locator("#why-steps", { hasText: "steps: must be at most 100" }).waitFor();
+    assert(await page.locator("input[name=steps][aria-invalid=true]").count() === 1, "the form refuses 500, naming steps");
+    await page.fill("input[name=steps]", "2.5");
+    await page.click("form.run button[type=submit]");
+    await page.locator("#why-steps", { hasText: "whole number" }).waitFor();
+    fs.writeFileSync(`${T}/redeploy-request`, "");
+    await waitFor("the new version of sim", () => fs.existsSync(`${T}/redeployed`), 30);
+    await page.fill("input[name=steps]", "50");
+    await page.click("form.run button[type=submit]");
+    await page.locator("#why-steps", { hasText: "steps: must be at most 10" }).waitFor();
+    assert(true, "the server's refusal of 50 (version 2 allows 10) is shown at steps");
+    await page.locator("tr[data-arg=steps] td.rule", { hasText: "≤ 10" }).waitFor();
+    assert(await page.inputValue("input[name=steps]") === "50", "the form shows version 2's rule, keeping the value typed");
+    assert(JSON.parse(jg(["list", "--all", "--json"])).jobs.length === jobsBefore, "nothing was started");
+    await page.fill("input[name=steps]", "7");
+    await page.selectOption("select[name=mode]", "slow");
+    await page.click("form.run button[type=submit]");
+    const runLink = page.locator("form.run .ok a");
+    await runLink.waitFor();
+    const runId = (await runLink.textContent()).trim();
+    jg(["wait", runId, "--timeout", "30s"]);
+    assert(jg(["log", runId]).includes("steps 7 mode slow"), `the run ${runId} ran with the values given`);
+    await shot(page, "definition");
+    noErrors(page, "definitions", /Failed to load resource: the server responded with a status of 422/);
+
     log("the event stream's parser, in the browser: chunks cut anywhere, CRLF, comments, ids");
     const parsed = await page.evaluate(async () => {
       const { SseParser } = await import("/ui/sse.js");
