@@ -1,5 +1,7 @@
-// Overview: joblets by state, one progress bar per group with why its joblets wait, and
-// the workers' resources in use. Redrawn (batched) as events arrive.
+// Overview: joblets by state, one progress bar per group with why its joblets wait, the
+// throughput of the last hour (a uPlot chart), and the workers' resources in use. Redrawn
+// (batched) as events arrive.
+import uPlot from "./uPlot.esm.js";
 import { api } from "./api.js";
 import { h, fill, badge, mb, STATES } from "./dom.js";
 import { schedule } from "./app.js";
@@ -55,14 +57,37 @@ export function workerResources(workers) {
     h("div.card.wide", h("div.muted", "GPUs in use"), use(sum((w) => w.used.gpus), sum((w) => w.gpus))));
 }
 
+// The chart's data: x in seconds (uPlot's time scale), one series per count.
+function chartData(tp) {
+  const from = Date.parse(tp.from) / 1000;
+  return [tp.started.map((_, i) => from + i * tp.interval_s), tp.started, tp.done, tp.failed];
+}
+
+function chart(el, tp) {
+  const css = getComputedStyle(document.documentElement);
+  const line = (label, color) => ({ label, stroke: css.getPropertyValue(color).trim(), width: 2, points: { show: false } });
+  return new uPlot({
+    width: Math.max(el.clientWidth - 20, 400),   // inside the section's padding
+    height: 200,
+    scales: { y: { range: (u, min, max) => [0, Math.max(Math.ceil(max * 1.15), 1)] } },   // headroom above the peak
+    axes: [{}, { label: `joblets per ${tp.interval_s / 60} min` }],
+    series: [{}, line("started", "--running"), line("done", "--done"), line("failed", "--failed")],
+  }, chartData(tp), el);
+}
+
 export function mount(main) {
   const counts = h("section");
   const groups = h("section");
+  const tpEl = h("section.chart");
   const res = h("section");
-  fill(main, h("h1", "Overview"), counts, h("h2", "Groups"), groups, h("h2", "Workers"), res);
+  let plot = null;
+  fill(main, h("h1", "Overview"), counts, h("h2", "Groups"), groups,
+    h("h2", "Throughput, last hour"), tpEl, h("h2", "Workers"), res);
 
   async function refresh() {
-    const [stats, ws] = await Promise.all([api("GET", "/v1/stats?reasons=1"), api("GET", "/v1/workers")]);
+    const [stats, ws] = await Promise.all([api("GET", "/v1/stats?reasons=1&throughput=1"), api("GET", "/v1/workers")]);
+    if (plot) plot.setData(chartData(stats.throughput));
+    else plot = chart(tpEl, stats.throughput);
     fill(counts, countsTable(stats.joblets, stats.jobs),
       stats.draining ? h("p.warn", "The server is draining: it takes no new work.") : null);
     const names = Object.keys(stats.groups).sort();
@@ -71,5 +96,5 @@ export function mount(main) {
         h("tbody", names.map((g) => groupRow(g, stats.groups[g], stats.waiting[g])))));
     fill(res, workerResources(ws.workers));
   }
-  return { refresh, onEvent: schedule };
+  return { refresh, onEvent: schedule, unmount: () => { if (plot) plot.destroy(); } };
 }

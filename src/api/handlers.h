@@ -59,6 +59,9 @@ void api_openapi(struct call *c);	/* admin.c: docs/openapi.json, compiled in */
  * of group → [{"reason", "joblets"}], most joblets first, at most 8 a group (admin.c). */
 struct principal;
 json_t *api_waiting_reasons(const struct sched *s, const struct principal *who, int64_t now);
+/* Joblets started, done and failed per minute over the last hour, of the jobs who may see:
+ * {"interval_s", "from", "started": [60], "done": [60], "failed": [60]} (throughput.c). */
+json_t *api_throughput(const struct sched *s, const struct principal *who, int64_t now);
 /* login.c */
 void api_login(struct call *c);
 void api_logout(struct call *c);

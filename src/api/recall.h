@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define RECALL_MAX 10000
-#define RECALL_WINDOW_MS (5 * 60 * 1000)
+#define RECALL_WINDOW_MS ((int64_t)5 * 60 * 1000)
 
 struct recall {
 	json_t **ring;		/* owned: RECALL_MAX slots, each an owned reference or NULL */

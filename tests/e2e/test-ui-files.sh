@@ -36,9 +36,9 @@ expect_eq "$(get / -H "If-None-Match: $etag")" 304 "If-None-Match with the ETag"
 expect_eq "$(get / -H "If-None-Match: \"x\", W/$etag")" 304 "the ETag in a list, weak"
 expect_eq "$(get / -H 'If-None-Match: "0123"')" 200 "another ETag"
 
-log "every file of web/ at /ui/NAME, with its type, the CSP and nosniff"
+log "every file of web/ and web/vendor/ at /ui/NAME, with its type, the CSP and nosniff"
 n=0
-for f in "$ROOT"/web/*; do
+for f in "$ROOT"/web/* "$ROOT"/web/vendor/*; do
 	[[ -f $f ]] || continue
 	name=${f##*/}
 	expect_eq "$(get "/ui/$name")" 200 "GET /ui/$name"
@@ -47,6 +47,7 @@ for f in "$ROOT"/web/*; do
 	*.js) want="text/javascript; charset=utf-8" ;;
 	*.css) want="text/css; charset=utf-8" ;;
 	*.html) want="text/html; charset=utf-8" ;;
+	*.txt) want="text/plain; charset=utf-8" ;;
 	*) want=$(header content-type) ;;
 	esac
 	expect_eq "$(header content-type)" "$want" "type of $name"

@@ -177,6 +177,9 @@ run(async () => {
     await page.locator("td.reasons", { hasText: "64 cores" }).waitFor();
     await page.locator(".card.c-failed .num", { hasText: "1" }).waitFor();
     await waitFor("the sweep to end", async () => (await page.locator("table.groups tr", { hasText: "sweep" }).textContent()).includes("12 / 12"));
+    await page.locator(".chart .uplot canvas").waitFor();
+    const legend = await page.locator(".chart .u-legend").textContent();
+    assert(/started/.test(legend) && /done/.test(legend) && /failed/.test(legend), "the throughput chart has its three series");
     await shot(page, "overview-busy");
     noErrors(page, "the busy overview");
   } finally {
