@@ -7,7 +7,8 @@ import { h, fill, badge, time, mb, ms } from "./dom.js";
 import { schedule, showError } from "./app.js";
 
 const FINAL = new Set(["done", "failed", "cancelled", "skipped"]);
-const LOG_KEEP = 1 << 20;   // characters of output kept on screen: the last MiB
+const LOG_KEEP = 1 << 20;   // characters of output kept on screen: about the last MiB
+const GRID_MAX = 5000;      // joblets drawn as cells; a bigger job shows its first ones
 
 function facts(j) {
   const rows = [
@@ -43,8 +44,10 @@ export function mount(main, [id]) {
   const attempts = h("section");
   const log = h("pre.log", { "aria-label": "output" });
   const follow = h("input", { type: "checkbox", checked: true });
+  const only = h("input", { type: "checkbox", name: "only", onchange: () => readLog(isLive()) });
+  const onlyLabel = h("span", "only joblet 0");
   fill(main, title, actions, factsEl, h("h2", "Joblets"), grid, attempts,
-    h("h2", "Output ", h("label.muted.small", follow, " follow")), log);
+    h("h2", "Output ", h("label.muted.small", follow, " follow"), " ", h("label.muted.small", only, " ", onlyLabel)), log);
   let job = null;
   let chosen = 0;
   let reader = null;     // the log being read: {ctrl, live}
@@ -80,10 +83,18 @@ export function mount(main, [id]) {
   }
 
   function drawGrid(j) {
-    fill(grid, j.joblets.map((x) => h(`button.cell.s-${x.state}${x.index === chosen ? ".chosen" : ""}`, {
+    const shown = j.joblets.length > GRID_MAX ? j.joblets.slice(0, GRID_MAX) : j.joblets;
+    fill(grid, j.joblets.length > GRID_MAX ? h("p.muted", `The first ${GRID_MAX} of ${j.joblets.length} joblets.`) : null,
+      shown.map((x) => h(`button.cell.s-${x.state}${x.index === chosen ? ".chosen" : ""}`, {
       title: `joblet ${x.index}: ${x.state}${x.reason ? ` (${x.reason})` : ""}`,
       "aria-label": `joblet ${x.index} ${x.state}`,
-      onclick: () => { chosen = x.index; drawGrid(j); fill(attempts, attemptsTable(j.joblets[chosen])); },
+      onclick: () => {
+        chosen = x.index;
+        drawGrid(j);
+        fill(attempts, attemptsTable(j.joblets[chosen]));
+        fill(onlyLabel, `only joblet ${chosen}`);
+        if (only.checked) readLog(isLive());
+      },
     }, j.joblets.length <= 200 ? x.index : "")));
   }
 
@@ -94,16 +105,24 @@ export function mount(main, [id]) {
     const me = { ctrl: new AbortController(), live };
     reader = me;
     log.textContent = "";
+    let kept = 0;
     try {
-      const r = await fetch(`/v1/jobs/${enc(id)}/log${live ? "?follow=1" : ""}`, { headers: headers(), signal: me.ctrl.signal });
+      const q = new URLSearchParams();
+      if (live) q.set("follow", "1");
+      if (only.checked) q.set("index", chosen);
+      const r = await fetch(`/v1/jobs/${enc(id)}/log?${q}`, { headers: headers(), signal: me.ctrl.signal });
       if (!r.ok) throw new Error(`the output could not be read (HTTP ${r.status})`);
       const rd = r.body.pipeThrough(new TextDecoderStream()).getReader();
       for (;;) {
         const { value, done } = await rd.read();
         if (done) break;
-        let text = log.textContent + value;
-        if (text.length > LOG_KEEP) text = text.slice(text.length - LOG_KEEP);
-        log.textContent = text;
+        // Appended as a node, the oldest dropped past LOG_KEEP: no copy of what is shown.
+        log.append(value);
+        kept += value.length;
+        while (kept > LOG_KEEP && log.firstChild !== log.lastChild) {
+          kept -= log.firstChild.length;
+          log.firstChild.remove();
+        }
         if (follow.checked) log.scrollTop = log.scrollHeight;
       }
     } catch (e) {
@@ -112,6 +131,8 @@ export function mount(main, [id]) {
     }
     if (reader === me) reader = null;
   }
+
+  const isLive = () => job !== null && !FINAL.has(job.state);
 
   async function refresh() {
     if (gone) return;

@@ -72,6 +72,20 @@ run(async () => {
     assert(true, "the job ended on screen: done, with its last line");
     noErrors(page, "job");
 
+    log("Job: the output of one joblet");
+    const parts = jg(["add", "--name", "parts", "--joblets", "3", "--", "sh", "-c", "echo part-$JOBGRID_JOBLET"]);
+    jg(["wait", parts, "--timeout", "30s"]);
+    await page.goto(`${URL}/#/job/${encodeURIComponent(parts)}`);
+    await page.locator("pre.log", { hasText: "part-2" }).waitFor();
+    await page.click(".grid .cell[aria-label^='joblet 1 ']");
+    await page.check("input[name=only]");
+    await waitFor("only joblet 1's output", async () => {
+      const t = await page.locator("pre.log").textContent();
+      return t.includes("part-1") && !t.includes("part-0") && !t.includes("part-2");
+    });
+    assert(true, "the output of the chosen joblet alone");
+    noErrors(page, "one joblet's output");
+
     log("Job: Cancel cancels it in the store");
     await page.goto(`${URL}/#/job/${encodeURIComponent(held)}`);
     await page.locator("h1 .badge.s-running").waitFor();
