@@ -2,8 +2,9 @@
 # GET /v1/events resumes (issue 15): every event has an id; a reader that dropped sends the
 # last one back (Last-Event-ID, as browsers do, or ?after=) and gets every event it may see
 # that it missed, in order, none twice, then the live ones. For every caller: a user's
-# resumed stream holds their own jobs only. An id of another server run is answered with a
-# `reset` event (read the state again); a malformed one is 400 naming the field.
+# resumed stream holds their own jobs only; `jobgrid events` resumes after a cut network. An
+# id of another server run is answered with a `reset` event (read the state again); a
+# malformed one is 400 naming the field.
 source "$(dirname "$0")/lib.sh"
 start_server --auth
 ADMIN=$(cat "$T/data/admin.token")
@@ -71,6 +72,32 @@ wait_until 20 grep -q '^id: ' "$T/r"
 ! grep -q '"event":"job.submitted"' "$T/r" || fail "a reset stream replayed events"
 J6=$(add_as "$ADMIN" six)
 wait_until 20 grep -q "\"job\":\"$J6\"" "$T/r"
+
+log "jobgrid events resumes after a cut network with the events it missed, each once"
+"$JG_BUILD/holdproxy" "$T/proxy.port" "${JOBGRID_URL#http://}" "$T/no-hold" "$T/cut" >"$T/proxy.log" 2>&1 &
+track $!
+wait_until 20 test -s "$T/proxy.port"
+PROXY=http://127.0.0.1:$(cat "$T/proxy.port")
+sse_clients() { curl -sS -H "Authorization: Bearer $ADMIN" "$JOBGRID_URL/metrics" | awk '$1 == "jobgrid_sse_clients" {print $2}'; }
+open_streams=$(sse_clients)
+JOBGRID_URL=$PROXY "$JOBGRID_BIN" events >"$T/cli.out" 2>"$T/cli.err" &
+track $!
+more_streams() { [[ $(sse_clients) -gt $open_streams ]]; }
+wait_until 20 more_streams	# its stream is open: it sees what comes
+J7=$(add_as "$ADMIN" seven)
+wait_until 20 grep -q "\"job\":\"$J7\"" "$T/cli.out"
+touch "$T/cut"
+wait_until 20 grep -q "lost the connection" "$T/cli.err"
+J8=$(add_as "$ADMIN" eight)
+J9=$(add_as "$ALICE" nine)
+rm "$T/cut"
+wait_until 30 grep -q "\"job\":\"$J9\"" "$T/cli.out"
+J10=$(add_as "$ADMIN" ten)
+wait_until 20 grep -q "\"job\":\"$J10\"" "$T/cli.out"
+expect_eq "$(jq -r 'select(.event == "job.submitted") | .job' "$T/cli.out" | tr '\n' ' ')" "$J7 $J8 $J9 $J10 " \
+	"the CLI shows every submission once, in order, across the cut"
+grep -q "the stream resumes after the last event shown" "$T/cli.err" || fail "the CLI does not say it resumes: $(cat "$T/cli.err")"
+grep -q "GET /v1/events?after=${ID0%-*}-[0-9]* HTTP" "$T/proxy.log" || fail "no resumed request: $(cat "$T/proxy.log")"
 
 log "a malformed id is 400 naming the field, and nothing is streamed"
 out=$(curl -sS -w ' %{http_code}' -H "Authorization: Bearer $ADMIN" -H 'Last-Event-ID: abc' "$JOBGRID_URL/v1/events")
