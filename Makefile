@@ -12,7 +12,7 @@
 DEB_PACKAGES := build-essential cmake ninja-build pkg-config libevent-dev libssl-dev \
   libcurl4-openssl-dev libjansson-dev libsqlite3-dev libpq-dev liblua5.4-dev libsodium-dev \
   libfyaml-dev libcriterion-dev curl clang libclang-rt-14-dev jq openssl prometheus \
-  munge slurmctld slurmd slurm-client systemd man-db nodejs postgresql
+  munge slurmctld slurmd slurm-client systemd man-db nodejs postgresql chromium
 FUZZ_SECONDS ?= 60
 # Ninja when present, decided when a recipe runs (after `deps` may have installed it); a
 # build directory that exists keeps the generator it was made with.
@@ -31,9 +31,10 @@ deps:
 	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y \
 	    --no-install-recommends $$missing; \
 	fi
-	@# The API document's checkers (redocly, ajv), pinned by tools/package-lock.json; needs
-	@# Node.js >= 18.17 and npm.
-	@[ -d tools/node_modules/@redocly/cli ] && [ -d tools/node_modules/ajv-formats ] || { \
+	@# The API document's checkers (redocly, ajv) and the dashboard's browser driver
+	@# (playwright-core), pinned by tools/package-lock.json; needs Node.js >= 18.17 and npm.
+	@[ -d tools/node_modules/@redocly/cli ] && [ -d tools/node_modules/ajv-formats ] && \
+	  [ -d tools/node_modules/playwright-core ] || { \
 	  command -v npm >/dev/null || $(SUDO) apt-get install -y --no-install-recommends npm; \
 	  npm ci --prefix tools --no-audit --no-fund; }
 

@@ -20,9 +20,11 @@ const pointer = (...parts) => '#/' + parts.map((p) => String(p).replace(/~/g, '~
 const templates = Object.keys(doc.paths).map((t) => ({ t, segs: t.split('/') }));
 
 // The document's path for a request path: literal segments must be equal, {x} takes any
-// one; the most literal match wins (/v1/jobs/remove before /v1/jobs/{id}).
+// one; the most literal match wins (/v1/jobs/remove before /v1/jobs/{id}). One trailing
+// '/' is dropped, except from "/" itself (the dashboard's page).
 function match(path) {
-	const segs = path.split('?')[0].replace(/\/$/, '').split('/');
+	const p = path.split('?')[0];
+	const segs = (p.length > 1 ? p.replace(/\/$/, '') : p).split('/');
 	let best = null, bestLit = -1;
 	for (const { t, segs: ts } of templates) {
 		if (ts.length !== segs.length) continue;

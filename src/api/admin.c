@@ -134,21 +134,28 @@ void api_stats(struct call *c)
 {
 	struct server *srv = c->srv;
 	/* Reasons cost a look at every waiting job: only for those who ask (status does). */
-	const char *r = call_query(c, "reasons");
+	const char *r = call_query(c, "reasons"), *tp = call_query(c, "throughput");
 	bool reasons = r && strcmp(r, "0") != 0;
+	if (tp && strcmp(tp, "0") != 0 && strcmp(tp, "1") != 0) {
+		call_error(c, ERR_BAD_REQUEST, "throughput", "throughput: must be 0 or 1, got '%.32s'",
+			   tp);
+		return;
+	}
 	struct sched *s = &srv->sched;
 	json_t *groups;
 	json_int_t njobs;
 	json_t *joblets = c->who.roles & ROLE_ADMIN ? all_counts(s, &groups, &njobs)
 						    : own_counts(s, &c->who, &groups, &njobs);
 	call_reply(c, 200,
-		   json_pack("{s:o, s:o, s:o, s:i, s:I, s:b, s:I, s:I, s:o*}", "joblets", joblets,
+		   json_pack("{s:o, s:o, s:o, s:i, s:I, s:b, s:I, s:I, s:o*, s:o*}", "joblets", joblets,
 			     "groups", groups, "waiting",
 			     reasons ? api_waiting_reasons(s, &c->who, server_now(srv)) : json_object(),
 			     "workers", live_workers(s), "jobs", njobs, "draining", srv->draining,
 			     "commits", (json_int_t)srv->commits, "uptime_ms",
 			     (json_int_t)(clock_mono_ms() - srv->started_mono), "spawn",
-			     spawn_status(srv)));
+			     spawn_status(srv), "throughput",
+			     tp && strcmp(tp, "0") != 0 ? api_throughput(s, &c->who, server_now(srv))
+							 : NULL));
 }
 
 /* Dispatch stops; the parked polls are answered now, so their workers hear of the drain

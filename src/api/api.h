@@ -20,6 +20,8 @@ struct api {
 	struct parked *parked;		/* list of parked reserves */
 	struct sse_client *sse;		/* list */
 	struct log_follower *followers;	/* list */
+	struct recall *recall;		/* owned: the recent events, for resumed streams */
+	int64_t recall_until_ms;	/* mono: events are kept until then with no stream */
 };
 
 extern const struct server_face api_face;
@@ -42,5 +44,7 @@ void stream_wake_followers(struct server *srv);
 size_t stream_count(const struct server *srv, bool followers);
 void stream_keepalive(struct server *srv);
 void stream_close_all(struct server *srv);
-bool stream_has_listeners(const struct server *srv);
+/* Are events wanted: a stream is open, or one closed within RECALL_WINDOW_MS (it may
+ * resume)? When not, the recall marks the gap. */
+bool stream_listening(const struct server *srv);
 #endif

@@ -2,6 +2,8 @@
  * part of src/api/ that serves it. Before start and after stop srv->api is NULL: there
  * is no one to tell. */
 #include "api/api.h"
+#include "api/recall.h"
+#include "base/clock.h"
 #include "base/xalloc.h"
 
 static void on_keepalive(evutil_socket_t fd, short what, void *arg)
@@ -12,6 +14,8 @@ static void on_keepalive(evutil_socket_t fd, short what, void *arg)
 static int face_start(struct server *srv, int fd, const char *bound, char **err)
 {
 	srv->api = xcalloc(1, sizeof *srv->api);
+	srv->api->recall = xcalloc(1, sizeof *srv->api->recall);
+	recall_init(srv->api->recall, RECALL_MAX, clock_wall_ms());
 	srv->api->keepalive_ev = event_new(srv->base, -1, EV_PERSIST, on_keepalive, srv);
 	struct timeval ka = {15, 0};
 	event_add(srv->api->keepalive_ev, &ka);
@@ -38,7 +42,7 @@ static void face_worker_lost(struct server *srv, struct worker *w)
 
 static bool face_listening(const struct server *srv)
 {
-	return srv->api && stream_has_listeners(srv);
+	return srv->api && stream_listening(srv);
 }
 
 static void face_publish(struct server *srv, json_t *events)
@@ -66,6 +70,8 @@ static void face_stop(struct server *srv)
 	stream_close_all(srv);
 	http_stop(srv);
 	event_free(srv->api->keepalive_ev);
+	recall_free(srv->api->recall);
+	free(srv->api->recall);
 	free(srv->api);
 	srv->api = NULL;
 }

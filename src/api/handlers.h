@@ -59,6 +59,9 @@ void api_openapi(struct call *c);	/* admin.c: docs/openapi.json, compiled in */
  * of group → [{"reason", "joblets"}], most joblets first, at most 8 a group (admin.c). */
 struct principal;
 json_t *api_waiting_reasons(const struct sched *s, const struct principal *who, int64_t now);
+/* Joblets started, done and failed per minute over the last hour, of the jobs who may see:
+ * {"interval_s", "from", "started": [60], "done": [60], "failed": [60]} (throughput.c). */
+json_t *api_throughput(const struct sched *s, const struct principal *who, int64_t now);
 /* login.c */
 void api_login(struct call *c);
 void api_logout(struct call *c);
@@ -68,6 +71,9 @@ void api_users_list(struct call *c);
 void api_users_add(struct call *c);
 void api_user_delete(struct call *c);
 void api_user_password(struct call *c);
+/* ui.c: the dashboard's files */
+void api_ui_index(struct call *c);
+void api_ui_file(struct call *c);
 /* tokens.c */
 void api_tokens_list(struct call *c);
 void api_tokens_create(struct call *c);

@@ -80,6 +80,9 @@ static struct route routes[] = {
 	{"GET", "/metrics", api_metrics, 0, ADM, "metrics", 0, 0, {0}},
 	/* The API's description names no user's data: open, like /healthz. */
 	{"GET", "/v1/openapi.json", api_openapi, 0, ANY, "openapi", 0, 0, {0}},
+	/* The dashboard's files: code and styles, nothing of anyone's data. */
+	{"GET", "/", api_ui_index, 0, ANY, "ui_index", 0, 0, {0}},
+	{"GET", "/ui/*", api_ui_file, 0, ANY, "ui_file", 0, 0, {0}},
 	/* Logins and tokens answer with a token's text: never kept under an Idempotency-Key
 	 * (the answers are stored), so they are not R_MUTATES. */
 	{"POST", "/v1/login", api_login, 0, ANY, "login", 0, 0, {0}},

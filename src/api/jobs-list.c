@@ -23,17 +23,19 @@ struct list_walk {
 	struct event *ev;		/* owned: the next slice; NULL while the first runs */
 	int st;				/* state filter, -1: any */
 	const char *group, *owner;	/* borrowed from the call's query, or NULL */
+	const char *name;		/* a part of the name (borrowed), or NULL */
 	int64_t seq, step;		/* the next slot, and +1 or -1 */
 	long long limit;
 	json_t *jobs;			/* owned: the page so far */
 	int64_t last, more;
 };
 
-static bool list_match(const struct job *j, const struct principal *who, int st,
-		       const char *group, const char *owner)
+static bool list_match(const struct job *j, const struct list_walk *w)
 {
-	return j && principal_owns(who, j->owner) && (st < 0 || j->state == st) &&
-	       (!group || strcmp(group, j->group) == 0) && (!owner || strcmp(owner, j->owner) == 0);
+	return j && principal_owns(&w->c->who, j->owner) && (w->st < 0 || j->state == w->st) &&
+	       (!w->group || strcmp(w->group, j->group) == 0) &&
+	       (!w->owner || strcmp(w->owner, j->owner) == 0) &&
+	       (!w->name || strstr(j->name, w->name) != NULL);
 }
 
 /* One slice of the walk: true once it reached the end. */
@@ -45,7 +47,7 @@ static bool walk_slice(struct list_walk *w)
 		if (scanned++ == SLICE_SCAN || rendered == SLICE_RENDER)
 			return false;
 		struct job *j = sched_job(s, w->seq);
-		if (!list_match(j, &w->c->who, w->st, w->group, w->owner))
+		if (!list_match(j, w))
 			continue;
 		if ((long long)json_array_size(w->jobs) == w->limit) {
 			w->more++;
@@ -102,11 +104,17 @@ void api_jobs_list(struct call *c)
 {
 	struct sched *s = &c->srv->sched;
 	long long limit, cursor;
-	const char *state = call_query(c, "state"), *order = call_query(c, "order");
+	const char *state = call_query(c, "state"), *order = call_query(c, "order"),
+		   *name = call_query(c, "name");
 	int st = -1;
 	if (call_query_int(c, "limit", 1, 10000, 100, &limit) ||
 	    call_query_int(c, "cursor", 0, INT64_MAX, 0, &cursor))
 		return;
+	if (name && (name[0] == '\0' || strlen(name) > 200)) {
+		call_error(c, ERR_BAD_REQUEST, "name", "name: must be 1..200 characters, got %zu",
+			   strlen(name));
+		return;
+	}
 	if (state && (st = jl_state_parse(state)) < 0) {
 		call_error(c, ERR_BAD_REQUEST, "state",
 			   "state: must be one of waiting, ready, running, done, failed, cancelled,"
@@ -124,6 +132,7 @@ void api_jobs_list(struct call *c)
 	struct list_walk *w = xcalloc(1, sizeof *w);
 	*w = (struct list_walk){
 		.c = c, .st = st, .group = call_query(c, "group"), .owner = call_query(c, "owner"),
+		.name = name,
 		.seq = desc ? (cursor > 0 && cursor < s->next_seq ? cursor : s->next_seq) - 1
 			    : cursor + 1,
 		.step = desc ? -1 : 1, .limit = limit, .jobs = json_array()};

@@ -11,6 +11,8 @@
 #include "api/api.h"
 #include "api/call.h"
 #include "api/handlers.h"
+#include "api/recall.h"
+#include "base/clock.h"
 #include "server/server.h"
 #include "store/store.h"
 #include "base/log.h"
@@ -51,9 +53,13 @@ size_t stream_count(const struct server *srv, bool followers)
 	return n;
 }
 
-bool stream_has_listeners(const struct server *srv)
+bool stream_listening(const struct server *srv)
 {
-	return srv->api->sse != NULL;
+	struct api *api = srv->api;
+	if (api->sse != NULL || clock_mono_ms() < api->recall_until_ms)
+		return true;
+	recall_gap(api->recall);
+	return false;
 }
 
 static size_t backlog(struct call *c)
@@ -100,6 +106,7 @@ static void send_text(struct call *c, const char *text, size_t len)
 
 static void sse_drop(struct server *srv, struct sse_client *s)
 {
+	srv->api->recall_until_ms = clock_mono_ms() + RECALL_WINDOW_MS;	/* it may resume */
 	if (s->prev)
 		s->prev->next = s->next;
 	else
@@ -117,6 +124,77 @@ static void on_sse_close(struct evhttp_connection *evcon, void *arg)
 	sse_drop(s->call->srv, s);
 }
 
+/* A user reads the events of their own jobs; an event of no job (owner NULL) is for
+ * admins only. */
+static bool event_visible(const struct principal *who, const char *owner)
+{
+	return owner ? principal_owns(who, owner) : (who->roles & ROLE_ADMIN) != 0;
+}
+
+/* Is e for s: its job (?job=), and one the caller may see? */
+static bool event_for(const struct sse_client *s, json_t *e)
+{
+	int64_t seq = json_integer_value(json_object_get(e, "seq"));
+	return (s->seq == 0 || s->seq == seq) &&
+	       event_visible(&s->call->who, json_string_value(json_object_get(e, "owner")));
+}
+
+/* The SSE message of event e with id n (malloc'd). */
+static char *event_message(struct server *srv, json_t *e, int64_t n)
+{
+	char id[48];
+	recall_format_id(srv->api->recall, n, id, sizeof id);
+	char *data = json_dumps(e, JSON_COMPACT);
+	char *msg = xasprintf("id: %s\nevent: %s\ndata: %s\n\n", id,
+			      json_string_value(json_object_get(e, "event")), data);
+	free(data);
+	return msg;
+}
+
+/* The id of the last event given, alone: the reader's resume point moves past the events it
+ * does not see (an SSE message with an id and no data sets the id, dispatches nothing). */
+static void send_cursor(struct server *srv, struct call *c, const char *comment)
+{
+	char id[48], msg[128];
+	recall_format_id(srv->api->recall, srv->api->recall->next - 1, id, sizeof id);
+	int n = snprintf(msg, sizeof msg, "%sid: %s\n\n", comment, id);
+	send_text(c, msg, (size_t)n);
+}
+
+static void replay_one(void *arg, json_t *e, int64_t n)
+{
+	struct sse_client *s = arg;
+	if (!event_for(s, e))
+		return;
+	char *msg = event_message(s->call->srv, e, n);
+	send_text(s->call, msg, strlen(msg));
+	free(msg);
+}
+
+/* Where the caller resumes: Last-Event-ID (as a browser's EventSource sends it), else
+ * ?after=. *asked: one was given; then *from says whether it can resume (*after) or must
+ * re-read. 0, or -1 after replying 400. */
+static int resume_point(struct call *c, bool *asked, enum recall_from *from, int64_t *after)
+{
+	const char *field = "Last-Event-ID";
+	const char *text = evhttp_find_header(evhttp_request_get_input_headers(c->req), field);
+	if (text == NULL) {
+		field = "after";
+		text = call_query(c, field);
+	}
+	*asked = text != NULL;
+	if (text == NULL)
+		return 0;
+	*from = recall_parse(c->srv->api->recall, text, after);
+	if (*from == RECALL_BAD) {
+		call_error(c, ERR_BAD_REQUEST, field,
+			   "%s: an event id is EPOCH-N as the stream gave it, got '%.64s'", field,
+			   text);
+		return -1;
+	}
+	return 0;
+}
+
 void api_events(struct call *c)
 {
 	const char *job = call_query(c, "job");
@@ -129,6 +207,11 @@ void api_events(struct call *c)
 		}
 		seq = j->seq;
 	}
+	bool asked;
+	enum recall_from from = RECALL_LOST;
+	int64_t after = 0;
+	if (resume_point(c, &asked, &from, &after))
+		return;
 	struct sse_client *s = xcalloc(1, sizeof *s);
 	s->call = c;
 	s->seq = seq;
@@ -138,13 +221,15 @@ void api_events(struct call *c)
 	c->srv->api->sse = s;
 	stream_begin(c, "text/event-stream", on_sse_close, s);
 	send_text(c, ": jobgrid events\n\n", 18);
-}
-
-/* A user reads the events of their own jobs; an event of no job (owner NULL) is for
- * admins only. */
-static bool event_visible(const struct principal *who, const char *owner)
-{
-	return owner ? principal_owns(who, owner) : (who->roles & ROLE_ADMIN) != 0;
+	if (asked && from == RECALL_RESUME) {
+		recall_each(c->srv->api->recall, after, replay_one, s);
+	} else if (asked) {
+		/* Asked to resume from what is not kept: the reader must read the state again. */
+		static const char reset[] = "event: reset\ndata: {\"event\":\"reset\",\"reason\":"
+			"\"the events after that id are not kept: read the state again\"}\n\n";
+		send_text(c, reset, sizeof reset - 1);
+	}
+	send_cursor(c->srv, c, "");
 }
 
 void stream_publish(struct server *srv, json_t *events)
@@ -152,30 +237,29 @@ void stream_publish(struct server *srv, json_t *events)
 	size_t i;
 	json_t *e;
 	json_array_foreach(events, i, e) {
-		char *data = json_dumps(e, JSON_COMPACT);
-		char *msg = xasprintf("event: %s\ndata: %s\n\n",
-				      json_string_value(json_object_get(e, "event")), data);
-		int64_t seq = json_integer_value(json_object_get(e, "seq"));
-		const char *owner = json_string_value(json_object_get(e, "owner"));
+		int64_t n = recall_push(srv->api->recall, e);
+		char *msg = NULL;
 		for (struct sse_client *s = srv->api->sse, *next; s; s = next) {
 			/* s may be dropped below; next is a different, live client. */
 			next = s->next; // NOLINT(clang-analyzer-unix.Malloc)
-			if ((s->seq && s->seq != seq) || !event_visible(&s->call->who, owner))
+			if (!event_for(s, e))
 				continue;
-			if (backlog(s->call) > STREAM_MAX_BACKLOG)
-				sse_drop(srv, s);	/* too slow: it reconnects and re-reads state */
-			else
-				send_text(s->call, msg, strlen(msg));
+			if (backlog(s->call) > STREAM_MAX_BACKLOG) {
+				sse_drop(srv, s);	/* too slow: it resumes from its last id */
+				continue;
+			}
+			if (msg == NULL)
+				msg = event_message(srv, e, n);
+			send_text(s->call, msg, strlen(msg));
 		}
 		free(msg);
-		free(data);
 	}
 }
 
 void stream_keepalive(struct server *srv)
 {
 	for (struct sse_client *s = srv->api->sse; s; s = s->next)
-		send_text(s->call, ": keep-alive\n\n", 14);
+		send_cursor(srv, s->call, ": keep-alive\n");
 }
 
 /* ---- log --------------------------------------------------------------------------- */

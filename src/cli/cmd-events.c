@@ -19,20 +19,43 @@ const struct cli_cmd cli_cmd_events = {
 	.options = longopts,
 };
 
-/* Print the `data:` of each event; comments and `event:` lines are dropped. arg is the
- * struct buf carrying a partial line between chunks. */
+/* The stream as read so far: a partial line carried between chunks, and the id of the last
+ * event shown, which a new connection resumes after (?after=). */
+struct events_read {
+	struct buf partial;
+	char id[64];		/* of the message being read */
+	char last_id[64];	/* of the last whole message: "" before any */
+};
+
+/* One line of the stream: print a `data:` line; note ids; a blank line ends a message,
+ * whose id then counts as seen. Comments and `event:` lines are dropped. */
+static void on_line(struct events_read *r, const char *line)
+{
+	if (strncmp(line, "data: ", 6) == 0) {
+		printf("%s\n", line + 6);
+		fflush(stdout);
+	} else if (strncmp(line, "id: ", 4) == 0) {
+		snprintf(r->id, sizeof r->id, "%s", line + 4);
+	} else if (strcmp(line, "event: reset") == 0) {
+		fprintf(stderr, "jobgrid: the server no longer has the events of that time:"
+			" events until the stream is back are not shown\n");
+	} else if (line[0] == '\0' && r->id[0]) {
+		memcpy(r->last_id, r->id, sizeof r->id);
+		r->id[0] = '\0';
+	}
+}
+
+/* arg is the struct events_read. */
 static size_t on_chunk(char *data, size_t size, size_t n, void *arg)
 {
-	struct buf *b = arg;
+	struct events_read *r = arg;
+	struct buf *b = &r->partial;
 	size_t len = size * n;
 	buf_append(b, data, len);
 	char *start = b->data, *nl;
 	while ((nl = memchr(start, '\n', b->len - (size_t)(start - b->data)))) {
 		*nl = '\0';
-		if (strncmp(start, "data: ", 6) == 0) {
-			printf("%s\n", start + 6);
-			fflush(stdout);
-		}
+		on_line(r, start);
 		start = nl + 1;
 	}
 	b->len -= (size_t)(start - b->data);
@@ -55,30 +78,40 @@ static int events_exec(int argc, char **argv)
 		default: return cli_usage(&cli_cmd_events);
 		}
 	}
-	char path[600] = "/v1/events";
+	char path[700] = "/v1/events", base[600] = "/v1/events";
 	if (job) {
 		char *e = client_escape(job);
-		snprintf(path, sizeof path, "/v1/events?job=%s", e);
+		snprintf(base, sizeof base, "/v1/events?job=%s", e);
 		free(e);
+		snprintf(path, sizeof path, "%s", base);
 	}
-	/* Live until interrupted: a lost server is waited for, and the gap said. */
-	struct buf partial = {NULL, 0};
+	/* Live until interrupted: a lost server is waited for, and the stream resumes after
+	 * the last event shown; the server says when it no longer has what was missed. */
+	struct events_read r = {{NULL, 0}, "", ""};
 	int rc, tries = 0;
 	client_set_patient(0);
 	for (;;) {
 		bool lost = false;
-		rc = client_stream(path, on_chunk, &partial, &lost);
-		partial.len = 0;	/* a line cut by the break is dropped */
-		if (partial.data)
-			partial.data[0] = '\0';
+		rc = client_stream(path, on_chunk, &r, &lost);
+		r.partial.len = 0;	/* a line cut by the break is dropped, and its message */
+		if (r.partial.data)
+			r.partial.data[0] = '\0';
+		r.id[0] = '\0';
 		if (rc != 0 && !lost)
 			break;
 		if (rc == 0)
 			fprintf(stderr, "jobgrid: the server at %s ended the stream\n", client_server());
-		fprintf(stderr, "jobgrid: events until the stream is back are not shown\n");
+		if (r.last_id[0]) {
+			char *e = client_escape(r.last_id);	/* the server's text, into a URL */
+			snprintf(path, sizeof path, "%s%cafter=%s", base, job ? '&' : '?', e);
+			free(e);
+			fprintf(stderr, "jobgrid: the stream resumes after the last event shown\n");
+		} else {
+			fprintf(stderr, "jobgrid: events until the stream is back are not shown\n");
+		}
 		if ((rc = client_pause_after_loss(&tries)) != 0)
 			break;
 	}
-	buf_free(&partial);
+	buf_free(&r.partial);
 	return rc;
 }

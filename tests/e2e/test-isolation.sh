@@ -273,6 +273,8 @@ part_routes() {
 		["GET /healthz"]='role|GET|/healthz|'
 		["GET /metrics"]='role|GET|/metrics|'
 		["GET /v1/openapi.json"]='role|GET|/v1/openapi.json|'
+		["GET /"]='role|GET|/|'
+		["GET /ui/*"]='role|GET|/ui/app.js|'
 		["POST /v1/login"]='role|POST|/v1/login|{}'
 		["POST /v1/logout"]='role|POST|/v1/logout|'
 		["GET /v1/whoami"]='role|GET|/v1/whoami|'

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # list with more jobs than a page: the newest first, a note on stderr saying how many more
-# and how to see them (--limit, --all, --cursor), --oldest, the API's order and "more",
+# and how to see them (--limit, --all, --cursor), --oldest, the API's order, "more" and name=,
 # a header on a terminal whose columns line up with the rows.
 source "$(dirname "$0")/lib.sh"
 start_server
@@ -43,6 +43,21 @@ expect_eq "$(api GET '/v1/jobs?cursor=9223372036854775807&order=desc&limit=1' | 
 api GET '/v1/jobs?order=up' >"$T/out"
 expect_eq "$API_STATUS" 400 "a bad order is refused"
 expect_eq "$(jq -r .error.field "$T/out")" order "naming the field"
+
+# name=: the jobs whose name holds the text, with "more" and the other filters.
+jg add --name nightly-report -- true >/dev/null
+jg add --name report-weekly -- true >/dev/null
+jg add --name Report-caps -- true >/dev/null
+expect_eq "$(api GET '/v1/jobs?name=report&order=desc' | jq -r '[.jobs[].name] | join(",")')" \
+	"report-weekly,nightly-report" "name= keeps the names holding the text, case-sensitive"
+expect_eq "$(api GET '/v1/jobs?name=report&limit=1' | jq -c '[.jobs[0].name, .more]')" '["nightly-report",1]' \
+	"name= pages and counts the rest"
+expect_eq "$(api GET '/v1/jobs?name=report&state=running' | jq '.jobs | length')" 0 "name= with state="
+for bad in '' "$(printf 'x%.0s' {1..201})"; do
+	api GET "/v1/jobs?name=$bad" >"$T/out"
+	expect_eq "$API_STATUS" 400 "a name filter of ${#bad} characters is refused"
+	expect_eq "$(jq -r .error.field "$T/out")" name "naming the field"
+done
 
 # On a terminal a header heads the columns, which line up whatever the ids' lengths.
 jg add --name a-much-longer-job-name-than-the-others -- true >/dev/null

@@ -1,9 +1,11 @@
-/* holdproxy PORT_FILE TARGET_HOST:PORT HOLD_FILE — a TCP proxy on 127.0.0.1:0 (its port
- * written to PORT_FILE) for any number of connections at once, that holds back what the
- * target sends while HOLD_FILE exists and delivers it, in order, once the file is gone.
- * Requests always go through at once, and the first line of each (e.g. "POST /v1/… HTTP/1.1")
- * is printed on stdout. Used to hand a worker a reply only after the test has made it do
- * something else first. Exits by itself after 120 s. */
+/* holdproxy PORT_FILE TARGET_HOST:PORT HOLD_FILE [CUT_FILE] — a TCP proxy on 127.0.0.1:0
+ * (its port written to PORT_FILE) for any number of connections at once, that holds back
+ * what the target sends while HOLD_FILE exists and delivers it, in order, once the file is
+ * gone. Requests always go through at once, and the first line of each (e.g. "POST /v1/…
+ * HTTP/1.1") is printed on stdout. Used to hand a worker a reply only after the test has
+ * made it do something else first. While CUT_FILE exists, every connection is closed and
+ * new ones wait unaccepted: the network is cut until the file is removed. Exits by itself
+ * after 120 s. */
 #include "proxy.h"
 #include <poll.h>
 #include <signal.h>
@@ -100,8 +102,8 @@ static void pump(struct pair *p, bool hold)
 
 int main(int argc, char **argv)
 {
-	if (argc != 4) {
-		fprintf(stderr, "usage: holdproxy PORT_FILE TARGET_HOST:PORT HOLD_FILE\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: holdproxy PORT_FILE TARGET_HOST:PORT HOLD_FILE [CUT_FILE]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -118,7 +120,11 @@ int main(int argc, char **argv)
 		/* Wait for anything, but look at the hold file every 20 ms. */
 		struct pollfd fds[1 + 2 * MAX_PAIRS];
 		int n = 0;
-		fds[n++] = (struct pollfd){ls, POLLIN, 0};
+		bool cut = argc == 5 && access(argv[4], F_OK) == 0;
+		for (int i = 0; cut && i < MAX_PAIRS; i++)
+			if (pairs[i].client >= 0)
+				close_pair(&pairs[i]);
+		fds[n++] = (struct pollfd){cut ? -1 : ls, POLLIN, 0};
 		for (int i = 0; i < MAX_PAIRS; i++) {
 			if (pairs[i].client < 0)
 				continue;

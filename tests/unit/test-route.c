@@ -116,7 +116,7 @@ Test(route, a_known_path_with_another_method_is_405)
 Test(route, an_unknown_path_is_404)
 {
 	static const char *const paths[] = {
-		"/", "/v1", "/v1/job", "/v1/jobsx", "/v1/jobs/12/cancel/now", "/v1/jobs/12/log//",
+		"/x", "/v1", "/v1/job", "/ui", "/ui/", "/ui/a/b", "/v1/jobsx", "/v1/jobs/12/cancel/now", "/v1/jobs/12/log//",
 		"/v2/jobs", "/V1/JOBS", "/v1/jobs/a/b", "/healthz/x",
 	};
 	enum route_match m;
@@ -127,10 +127,10 @@ Test(route, an_unknown_path_is_404)
 }
 
 /* Every route says who may call it (SPEC §9). Only the health check, the API document,
- * logging in and asking who you are are open to callers without credentials; logging out is for anyone
- * with a token; workers never reach users' routes nor users the workers'; and what
- * changes the server for everyone (deploy, limits, clock, drain, shutdown, backup, prune, users)
- * is for admins alone. */
+ * the dashboard's files, logging in and asking who you are are open to callers without
+ * credentials; logging out is for anyone with a token; workers never reach users' routes
+ * nor users the workers'; and what changes the server for everyone (deploy, limits, clock,
+ * drain, shutdown, backup, prune, users) is for admins alone. */
 static bool is(const struct route *r, const char *method, const char *pattern)
 {
 	return strcmp(r->method, method) == 0 && strcmp(r->pattern, pattern) == 0;
@@ -141,7 +141,8 @@ static void check_roles(void *arg, const struct route *r)
 	(void)arg;
 	unsigned users = ROLE_USER | ROLE_ADMIN;
 	bool open = strcmp(r->pattern, "/healthz") == 0 || is(r, "POST", "/v1/login") ||
-		    is(r, "GET", "/v1/whoami") || is(r, "GET", "/v1/openapi.json");
+		    is(r, "GET", "/v1/whoami") || is(r, "GET", "/v1/openapi.json") ||
+		    is(r, "GET", "/") || is(r, "GET", "/ui/*");
 	cr_assert(r->roles != 0, "%s %s admits nobody", r->method, r->pattern);
 	cr_assert((r->roles & ROLE_ANON) == 0 || open, "%s %s is open to anonymous callers",
 		  r->method, r->pattern);
