@@ -139,6 +139,7 @@ struct pg_store {
 	PGconn *wconn;			/* writer connection: writer thread once started */
 	PGconn *rconn;			/* reader connection: loop thread */
 	bool fenced;
+	int idle_tx_ms;			/* the fence's lease, or 0 */
 	int64_t epoch;
 	char *holder;			/* owned copy of the fence's holder */
 	struct store_queue q;		/* the batches and the writer thread */
@@ -711,6 +712,25 @@ out:
 	return res;
 }
 
+/* The writer's connection: a fenced transaction begins by locking the lease's row (the
+ * renewal), so a leader frozen inside one (SIGSTOP) would hold every standby's takeover
+ * back for as long as its socket stays open. The database ends such a transaction once it
+ * has been idle for a lease; the frozen leader's COMMIT then fails, and its retry finds the
+ * fence gone. */
+static PGconn *connect_writer(struct pg_store *ps, char **err)
+{
+	PGconn *c = connect_db(ps->conninfo, err);
+	if (c == NULL || ps->idle_tx_ms <= 0)
+		return c;
+	char set[96];
+	snprintf(set, sizeof set, "SET idle_in_transaction_session_timeout = %d", ps->idle_tx_ms);
+	if (exec_cmd(c, set, err)) {
+		PQfinish(c);
+		return NULL;
+	}
+	return c;
+}
+
 /* Writer thread: a new write connection after a lost one, with back-off (0.1 s doubling to
  * 5 s) until the database answers or the store is stopping. */
 static void reconnect(struct pg_store *ps)
@@ -719,7 +739,7 @@ static void reconnect(struct pg_store *ps)
 	for (;;) {
 		char *err = NULL;
 		PQfinish(ps->wconn);
-		ps->wconn = connect_db(ps->conninfo, &err);
+		ps->wconn = connect_writer(ps, &err);
 		if (ps->wconn && prepare_all(ps->wconn, stmt_sql, ST__N, &err) == 0) {
 			log_info("store %s: reconnected", ps->name);
 			return;
@@ -944,8 +964,9 @@ struct store *store_postgres_open(const char *conninfo, const struct pg_fence *f
 		ps->holder = xstrdup(fence->holder ? fence->holder : "");
 		ps->q.lost = fence->lost;
 		ps->q.lost_arg = fence->arg;
+		ps->idle_tx_ms = fence->lease_ms;
 	}
-	ps->wconn = connect_db(conninfo, &why);
+	ps->wconn = connect_writer(ps, &why);
 	if (ps->wconn == NULL) {
 		*err = xasprintf("cannot connect: %s", why);
 		free(why);

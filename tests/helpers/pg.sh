@@ -54,10 +54,12 @@ pg_start() {	# STATE
 }
 
 pg_stop() {	# STATE
-	local state=$1 PG_DIR PG_PORT pid i
+	local state=$1 PG_DIR="" PG_PORT="" pid i
 	[[ -f $state ]] || return 0
 	# shellcheck source=/dev/null
 	source "$state"
+	# An empty state (a file made ready for pg_start, as mkstemp does) names no cluster.
+	[[ -n $PG_DIR ]] || { rm -f "$state"; return 0; }
 	if [[ -f $PG_DIR/data/postmaster.pid ]]; then
 		pid=$(head -1 "$PG_DIR/data/postmaster.pid")
 		kill -TERM "$pid" 2>/dev/null || true	# TERM: PostgreSQL's fast shutdown
