@@ -59,14 +59,17 @@ static bool connected(struct leader *l)
 /* conninfo with limits of its own: a database that stops answering (a partition) fails a
  * call within about a lease instead of blocking it for the kernel's TCP timeout (many
  * minutes). The user's own settings in conninfo come later and win. */
-static PGconn *connect_bounded(const char *conninfo, int lease_ms)
+static PGconn *connect_bounded(const char *conninfo, const char *holder, int lease_ms)
 {
-	char timeout_s[16], user_timeout_ms[16];
+	char timeout_s[16], user_timeout_ms[16], app[128];
+	snprintf(app, sizeof app, "jobgrid lease %s", holder);
 	snprintf(timeout_s, sizeof timeout_s, "%d", lease_ms / 1000 < 2 ? 2 : lease_ms / 1000);
 	snprintf(user_timeout_ms, sizeof user_timeout_ms, "%d", lease_ms);
 	const char *const keys[] = {"connect_timeout", "tcp_user_timeout", "keepalives_idle",
-				    "keepalives_interval", "keepalives_count", "dbname", NULL};
-	const char *const values[] = {timeout_s, user_timeout_ms, "5", "2", "3", conninfo, NULL};
+				    "keepalives_interval", "keepalives_count",
+				    "fallback_application_name", "dbname", NULL};
+	const char *const values[] = {timeout_s, user_timeout_ms, "5", "2", "3", app, conninfo,
+				      NULL};
 	return PQconnectdbParams(keys, values, 1);
 }
 
@@ -74,7 +77,7 @@ struct leader *leader_open(const char *conninfo, const char *holder, const char 
 			   int lease_ms, char **err)
 {
 	struct leader *l = xcalloc(1, sizeof *l);
-	l->conn = connect_bounded(conninfo, lease_ms);
+	l->conn = connect_bounded(conninfo, holder, lease_ms);
 	l->holder = xstrdup(holder);
 	l->url = xstrdup(url);
 	l->hint = xstrdup("");

@@ -142,6 +142,7 @@ struct pg_store {
 	int idle_tx_ms;			/* the fence's lease, or 0 */
 	int64_t epoch;
 	char *holder;			/* owned copy of the fence's holder */
+	char *app;			/* owned: "jobgrid", or "jobgrid HOLDER" when fenced */
 	struct store_queue q;		/* the batches and the writer thread */
 	/* Writer thread, one transaction: the last environment put (interned pointers). */
 	const char *env_text;
@@ -212,9 +213,13 @@ static int exec_cmd(PGconn *c, const char *sql, char **err)
 }
 
 /* A connection with the session settings every statement relies on. */
-static PGconn *connect_db(const char *conninfo, char **err)
+/* app: the application_name the database shows for the connection (pg_stat_activity,
+ * its logs), unless conninfo names one: a fenced store's says which server it is. */
+static PGconn *connect_db(const char *conninfo, const char *app, char **err)
 {
-	PGconn *c = PQconnectdb(conninfo);
+	const char *const keys[] = {"fallback_application_name", "dbname", NULL};
+	const char *const values[] = {app, conninfo, NULL};
+	PGconn *c = PQconnectdbParams(keys, values, 1);
 	if (PQstatus(c) != CONNECTION_OK) {
 		*err = xstrdup(PQerrorMessage(c));
 		size_t n = strlen(*err);
@@ -719,7 +724,7 @@ out:
  * fence gone. */
 static PGconn *connect_writer(struct pg_store *ps, char **err)
 {
-	PGconn *c = connect_db(ps->conninfo, err);
+	PGconn *c = connect_db(ps->conninfo, ps->app, err);
 	if (c == NULL || ps->idle_tx_ms <= 0)
 		return c;
 	char set[96];
@@ -789,7 +794,7 @@ static PGresult *read_exec(struct pg_store *ps, int which, const struct params *
 	if (PQstatus(ps->rconn) != CONNECTION_OK) {
 		char *err = NULL;
 		PQfinish(ps->rconn);
-		ps->rconn = connect_db(ps->conninfo, &err);
+		ps->rconn = connect_db(ps->conninfo, ps->app, &err);
 		if (ps->rconn == NULL || prepare_all(ps->rconn, read_sql, RD__N, &err)) {
 			log_error("store %s: cannot reconnect the reader: %s", ps->name, err);
 			free(err);
@@ -920,6 +925,7 @@ static void pg_close(struct store *st)
 	free(ps->conninfo);
 	free(ps->name);
 	free(ps->holder);
+	free(ps->app);
 	free(ps);
 }
 
@@ -966,6 +972,7 @@ struct store *store_postgres_open(const char *conninfo, const struct pg_fence *f
 		ps->q.lost_arg = fence->arg;
 		ps->idle_tx_ms = fence->lease_ms;
 	}
+	ps->app = ps->fenced ? xasprintf("jobgrid %s", ps->holder) : xstrdup("jobgrid");
 	ps->wconn = connect_writer(ps, &why);
 	if (ps->wconn == NULL) {
 		*err = xasprintf("cannot connect: %s", why);
@@ -975,7 +982,7 @@ struct store *store_postgres_open(const char *conninfo, const struct pg_fence *f
 	}
 	ps->name = describe(ps->wconn);
 	if (migrate(ps->wconn, &why) || prepare_all(ps->wconn, stmt_sql, ST__N, &why) ||
-	    (ps->rconn = connect_db(conninfo, &why)) == NULL ||
+	    (ps->rconn = connect_db(conninfo, ps->app, &why)) == NULL ||
 	    prepare_all(ps->rconn, read_sql, RD__N, &why)) {
 		*err = xasprintf("store %s: %s", ps->name, why);
 		free(why);
