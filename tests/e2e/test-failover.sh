@@ -165,7 +165,7 @@ a_epoch=$(sql "SELECT epoch FROM jg_leader")
 log "takeover after SIGSTOP: $(awk -v a="$stopped" -v b="$took" 'BEGIN {printf "%.2f", b - a}') s; epoch $b_epoch -> $a_epoch"
 [[ $a_epoch -gt $b_epoch ]] || fail "a new epoch"
 # Requests reach the stopped b meanwhile (they wait in its socket): it may try to commit them.
-curl -s --max-time 1 -X POST -H 'Content-Type: application/json' -d '{"cmd":["true"]}' \
+curl -s --max-time 1 -X POST -H 'Content-Type: application/json' -d '{"cmd": "true"}' \
 	"$(url_of b)/v1/jobs" >/dev/null 2>&1 &
 track $!
 kill -CONT "${SPID[b]}"
