@@ -14,7 +14,7 @@ command -v psql >/dev/null || { log "no psql here: skipped"; exit 77; }
 # Generous: a takeover is seconds; a loaded machine with sanitizers makes them longer.
 export JOBGRID_RETRY_SECS=60
 JOBS_PER_CLIENT=500
-BATCH=25
+BATCH=50
 LEASE=2s
 
 _pg_test_db
