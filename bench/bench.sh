@@ -88,6 +88,31 @@ deps_rate() {	# chain|fan: 10^4 joblets through dependencies, 2 local workers
 deps_chain() { deps_rate chain; }
 deps_fan() { deps_rate fan; }
 add_batch() { fresh; "$B/loadgen" add-batch "$URL" 200 1000; stop_server; }
+# Seconds from kill -9 of the leader until the standby serves (/healthz 200): two servers
+# on one database with the default --leader-lease, 10^4 jobs in the store to load.
+takeover() {
+	local db standby t0 t1 i
+	fresh	# STORE=postgres
+	db=$(pg_url "$W/pg.state" "bench_$PG_DBS")
+	"$B/loadgen" add-batch "$URL" 10 1000 >/dev/null
+	rm -rf "$W/data-b"
+	: >"$W/standby.log"
+	"$J" server --listen 127.0.0.1:0 --data "$W/data-b" --store "$db" >"$W/standby.log" 2>&1 &
+	standby=$!
+	for ((i = 0; i < 3000; i++)); do
+		grep -q "standby at" "$W/standby.log" && break
+		sleep 0.01
+	done
+	URL_B=$(sed -n 's/.*standby at \(http[^ ]*\).*/\1/p' "$W/standby.log" | head -1)
+	t0=$(date +%s%N)
+	kill -KILL "$SERVER_PID"
+	wait "$SERVER_PID" 2>/dev/null || true
+	SERVER_PID=$standby
+	"$B/loadgen" health "$URL_B" 60 >/dev/null
+	t1=$(date +%s%N)
+	stop_server
+	echo "$t0 $t1" | awk '{printf "%.2f\n", ($2 - $1) / 1e9}'
+}
 add_single() { fresh; "$B/loadgen" add-single "$URL" 1 3000; stop_server; }
 add_16() { fresh; "$B/loadgen" add-single "$URL" 16 500; stop_server; }
 e2e() {
@@ -156,6 +181,7 @@ measure pg_add_batch_per_s add_batch
 measure pg_add_single_per_s add_single
 measure pg_add_concurrent16_per_s add_16
 measure pg_e2e_per_s e2e
+measure pg_takeover_s takeover
 STORE=sqlite
 pg_stop "$W/pg.state"
 measure deps_fan_per_s deps_fan
@@ -287,6 +313,8 @@ pgrow "durable adds, batches of 1000, joblets/s" add_batch_per_s
 pgrow "durable single adds, 1 connection /s" add_single_per_s
 pgrow "durable single adds, 16 clients /s" add_concurrent16_per_s
 pgrow "end-to-end true joblets, 2 local workers /s" e2e_per_s
+printf '%-44s %12s %12s  %s\n' "takeover after kill -9 of the leader, s" "-" "$(v pg_takeover_s)" \
+	"one server alone on SQLite; target 5 (--leader-lease 3s)"
 echo
 for f in raw_spawn_per_s xargs_per_s e2e_per_s deps_chain_per_s deps_fan_per_s reserve_us_1000 \
 	reserve_us_100000 reserve_us_1000000; do echo "bench: $f=$(v $f)"; done
@@ -302,6 +330,6 @@ for f in add_batch_per_s add_single_per_s fsync_per_s add_concurrent16_per_s lat
 	bigjob_run_s bigjob_rss_mb_before bigjob_rss_mb_after bigjob_rss_mb_after_show \
 	bigjob_rss_bytes_per_joblet \
 	bigjob_show_json_ms bigjob_show_all_ms bigjob_page_ms bigjob_status_ms_idle \
-	bigjob_status_ms_reading; do
+	bigjob_status_ms_reading pg_takeover_s; do
 	echo "bench: $f=$(v $f)"
 done

@@ -213,11 +213,75 @@ int route_status_code(int i)
 	return i >= 0 && i < ROUTE_STATUSES ? statuses[i] : 0;
 }
 
+/* The error a standby, or a leader stepping down, answers with; leader "" when unknown. */
+static json_t *not_leader_body(const char *leader)
+{
+	json_t *body = call_error_body(ERR_NOT_LEADER, "", api_error_message(ERR_NOT_LEADER));
+	json_t *error = json_object_get(body, "error");
+	if (leader[0]) {
+		json_object_set_new(error, "leader", json_string(leader));
+		json_object_set_new(error, "message", json_sprintf("this server is not the leader;"
+								   " the leader is at %s", leader));
+	}
+	return body;
+}
+
+/* The body out of a 503 not_leader, and its headers: the leader's URL for clients that
+ * read headers only (curl -i, a proxy), and a second before trying again. */
+static void not_leader_reply(struct evhttp_request *req, struct evbuffer *out, const char *leader)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	json_t *body = not_leader_body(leader);
+	char *text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	evbuffer_add_printf(out, "%s\n", text);
+	free(text);
+	if (leader[0])
+		evhttp_add_header(h, "JobGrid-Leader", leader);
+	evhttp_add_header(h, "Retry-After", "1");
+}
+
+/* A reply whose changes were not committed (the leader was deposed): 503 not_leader. */
+static void refuse_pending(struct pending *p)
+{
+	const char *leader = server_not_leading(p->call->srv);
+	evbuffer_drain(p->body, evbuffer_get_length(p->body));
+	not_leader_reply(p->call->req, p->body, leader ? leader : "");
+	p->status = api_error_status(ERR_NOT_LEADER);
+	p->ctype = "application/json";
+}
+
+/* A standby, or a leader stepping down, serves nothing: every request is answered 503
+ * not_leader. /healthz says the same in a line, with 503 too, so that a load balancer
+ * sends nothing here (docs/SCALE.md). */
+static void refuse_not_leader(struct server *srv, struct evhttp_request *req, const char *leader)
+{
+	const char *uri = evhttp_request_get_uri(req);
+	size_t n = strcspn(uri ? uri : "", "?");
+	struct evbuffer *out = evbuffer_new();
+	if (uri && n == 8 && strncmp(uri, "/healthz", 8) == 0) {
+		struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+		evhttp_add_header(h, "Content-Type", "text/plain");
+		if (leader[0])
+			evhttp_add_header(h, "JobGrid-Leader", leader);
+		evbuffer_add_printf(out, "%s, %s%s\n", srv->deposed ? "stepping down" : "standby",
+				    leader[0] ? "leader at " : "no leader known", leader);
+	} else {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+				  "application/json");
+		not_leader_reply(req, out, leader);
+	}
+	evhttp_send_reply(req, 503, "Service Unavailable", out);
+	evbuffer_free(out);
+}
+
 static void send_pending(struct held *held)
 {
 	struct pending *p = (struct pending *)held;
 	struct call *c = p->call;
 	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
+	if (held->refused)
+		refuse_pending(p);
 	evhttp_add_header(h, "Content-Type", p->ctype);
 	if (p->status == 401)
 		evhttp_add_header(h, "WWW-Authenticate", c->auth_why
@@ -504,6 +568,11 @@ static void dispatch(struct server *srv, struct call *c);
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	struct server *srv = arg;
+	const char *leader = server_not_leading(srv);
+	if (leader) {
+		refuse_not_leader(srv, req, leader);
+		return;
+	}
 	const char *method;
 	const char *uri = evhttp_request_get_uri(req);
 	struct evhttp_uri *parsed = evhttp_uri_parse_with_flags(uri, 0);

@@ -47,6 +47,8 @@ static const struct option longopts[] = {
 	{"spawn-max", required_argument, NULL, 'm' + 256},
 	{"spawn-idle", required_argument, NULL, 'e' + 256},
 	{"spawn-opt", required_argument, NULL, 'o' + 256},
+	{"advertise", required_argument, NULL, 'a' + 256},
+	{"leader-lease", required_argument, NULL, 'l' + 256},
 	{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 };
 
@@ -54,7 +56,8 @@ const struct cli_cmd cli_cmd_server = {
 	"server",
 	"[--listen ADDR:PORT] [--tls | --tls-cert F --tls-key F] [--auth] [--data DIR] [--store URL]"
 	" [--local-workers N] [--lease D] [--heartbeat D] [--max-connections N]"
-	" [--log-format text|json] [--backup-on-stop DIR] [--retain D] [--spawn slurm|local]",
+	" [--log-format text|json] [--backup-on-stop DIR] [--retain D] [--spawn slurm|local]"
+	" [--advertise URL] [--leader-lease D]",
 	"run the server: the queue, the store, the API",
 	server_exec,
 	.options = longopts,
@@ -71,6 +74,7 @@ static void usage(FILE *f)
 		   "                      [--backup-on-stop DIR [--backup-keep N]] [--retain D]\n"
 		   "                      [--spawn slurm|local [--spawn-max N] [--spawn-idle D]\n"
 		   "                       [--spawn-opt ARGS]…]\n"
+		   "                      [--advertise URL] [--leader-lease DURATION]\n"
 		   "                      [--log-format text|json]\n"
 		   "  --listen         address to serve the API on (default 127.0.0.1:7370; [::1]:PORT\n"
 		   "                   for IPv6; port 0 picks one). Beyond loopback it needs --tls\n"
@@ -92,7 +96,17 @@ static void usage(FILE *f)
 		   "  --data           data directory holding the SQLite store (default ./jobgrid-data);\n"
 		   "                   one server per directory: a second one is refused, naming the first\n"
 		   "  --store          sqlite (the default: the store in --data DIR) or a PostgreSQL\n"
-		   "                   database: postgres://USER@HOST:PORT/DB or 'host=H dbname=D'\n"
+		   "                   database: postgres://USER@HOST:PORT/DB or 'host=H dbname=D'.\n"
+		   "                   Servers sharing one database elect a leader; the others are\n"
+		   "                   standbys that answer 503 not_leader (naming the leader) and\n"
+		   "                   take over when its lease runs out (docs/SCALE.md)\n"
+		   "  --advertise      with a PostgreSQL store: the URL standbys name as this server's\n"
+		   "                   when it leads (default: its --listen URL); give the address\n"
+		   "                   clients and workers reach it at\n"
+		   "  --leader-lease   with a PostgreSQL store: how long the leader's lease runs\n"
+		   "                   without a renewal (default 3s, at least 300ms); renewed every\n"
+		   "                   third of it, so a standby takes over about a lease after the\n"
+		   "                   leader dies\n"
 		   "  --local-workers  start and supervise N workers on this machine (default 0); they\n"
 		   "                   split its cores and RAM (at least 1 core each) and outlive a\n"
 		   "                   crash of the server, whose next start on --data adopts them\n"
@@ -272,6 +286,15 @@ static int parse_opts(int argc, char **argv, struct server_config *o, char ***op
 			if (add_spawn_opt(o, opts, optarg))
 				return -1;
 			break;
+		case 'a' + 256: o->advertise = optarg; break;
+		case 'l' + 256:
+			if (clock_parse_duration(optarg, &o->leader_lease_ms, &why) ||
+			    o->leader_lease_ms < 300 || o->leader_lease_ms > 3600000) {
+				fprintf(stderr, "jobgrid server: --leader-lease: a duration of 300ms to"
+					" 1h, got '%s'\n", optarg);
+				return -1;
+			}
+			break;
 		case 'f' + 256:
 			if (cli_log_format(&cli_cmd_server, optarg))
 				return -1;
@@ -301,6 +324,32 @@ static int parse_opts(int argc, char **argv, struct server_config *o, char ***op
 	return 0;
 }
 
+/* A deposed leader starts again as a standby: this program with the command line it was
+ * started with (the kernel's copy in /proc/self/cmdline, which getopt did not reorder),
+ * with nothing left of its time as the leader. Returns only when it cannot (said). */
+static void restart_as_standby(void)
+{
+	static char line[1 << 16];
+	char *av[1024];
+	int ac = 0;
+	FILE *f = fopen("/proc/self/cmdline", "r");
+	size_t n = f ? fread(line, 1, sizeof line - 1, f) : 0;
+	if (f)
+		fclose(f);
+	line[n] = '\0';
+	for (size_t i = 0; i < n && ac < (int)(sizeof av / sizeof av[0]) - 1; i += strlen(line + i) + 1)
+		av[ac++] = line + i;
+	av[ac] = NULL;
+	if (ac == 0 || n == sizeof line - 1) {
+		log_error("cannot start again as a standby: cannot read the command line");
+		return;
+	}
+	log_info("starting again as a standby");
+	fflush(NULL);
+	execv("/proc/self/exe", av);
+	log_error("cannot start again as a standby: %s", strerror(errno));
+}
+
 static int server_exec(int argc, char **argv)
 {
 	struct server_config cfg;
@@ -320,6 +369,7 @@ static int server_exec(int argc, char **argv)
 		switch (server_run(&cfg)) {
 		case SERVER_STOPPED: rc = EXIT_OK; break;
 		case SERVER_BAD_CONFIG: rc = EXIT_USAGE; break;
+		case SERVER_DEPOSED: restart_as_standby(); rc = EXIT_SERVER_FAILED; break;
 		default: rc = EXIT_SERVER_FAILED;
 		}
 	} else {

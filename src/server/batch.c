@@ -69,12 +69,13 @@ void batch_move_replies(struct batch *from, struct batch *to)
 	from->replies = from->replies_tail = NULL;
 }
 
-void batch_send_replies(struct batch *b)
+void batch_send_replies(struct batch *b, bool refused)
 {
 	struct held *h = b->replies;
 	b->replies = b->replies_tail = NULL;
 	while (h) {
 		struct held *next = h->next;
+		h->refused = refused;
 		h->send(h);
 		h = next;
 	}

@@ -27,6 +27,8 @@ struct batch *server_batch(struct server *srv);	/* the open batch, created on de
 void batch_recycle(struct server *srv, struct batch *b);
 void batch_free(struct batch *b);
 void batch_reset(struct batch *b);	/* frees what the records own, keeps the array */
-void batch_send_replies(struct batch *b);
+/* Send the replies held on b; refused: b was not committed (a deposed leader), each goes
+ * out as 503 not_leader instead. */
+void batch_send_replies(struct batch *b, bool refused);
 void batch_move_replies(struct batch *from, struct batch *to);
 #endif

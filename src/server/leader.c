@@ -27,6 +27,9 @@ static const char take_sql[] =
 static const char renew_sql[] =
 	"UPDATE jg_leader SET renewed_at = now(), expires_at = now() + lease_ms * interval"
 	" '1 millisecond' WHERE id = 1 AND epoch = $1 AND holder = $2 AND expires_at > now()";
+static const char release_sql[] =
+	"UPDATE jg_leader SET expires_at = now() - interval '1 millisecond'"
+	" WHERE id = 1 AND epoch = $1 AND holder = $2";
 static const char who_sql[] =
 	"SELECT url FROM jg_leader WHERE id = 1 AND expires_at > now()";
 
@@ -53,11 +56,28 @@ static bool connected(struct leader *l)
 	return PQstatus(l->conn) == CONNECTION_OK;
 }
 
+/* conninfo with limits of its own: a database that stops answering (a partition) fails a
+ * call within about a lease instead of blocking it for the kernel's TCP timeout (many
+ * minutes). The user's own settings in conninfo come later and win. */
+static PGconn *connect_bounded(const char *conninfo, const char *holder, int lease_ms)
+{
+	char timeout_s[16], user_timeout_ms[16], app[128];
+	snprintf(app, sizeof app, "jobgrid lease %s", holder);
+	snprintf(timeout_s, sizeof timeout_s, "%d", lease_ms / 1000 < 2 ? 2 : lease_ms / 1000);
+	snprintf(user_timeout_ms, sizeof user_timeout_ms, "%d", lease_ms);
+	const char *const keys[] = {"connect_timeout", "tcp_user_timeout", "keepalives_idle",
+				    "keepalives_interval", "keepalives_count",
+				    "fallback_application_name", "dbname", NULL};
+	const char *const values[] = {timeout_s, user_timeout_ms, "5", "2", "3", app, conninfo,
+				      NULL};
+	return PQconnectdbParams(keys, values, 1);
+}
+
 struct leader *leader_open(const char *conninfo, const char *holder, const char *url,
 			   int lease_ms, char **err)
 {
 	struct leader *l = xcalloc(1, sizeof *l);
-	l->conn = PQconnectdb(conninfo);
+	l->conn = connect_bounded(conninfo, holder, lease_ms);
 	l->holder = xstrdup(holder);
 	l->url = xstrdup(url);
 	l->hint = xstrdup("");
@@ -125,27 +145,52 @@ int leader_try_take(struct leader *l, char **err)
 	return 0;
 }
 
-int leader_renew(struct leader *l, char **err)
+/* sql (an UPDATE of the lease held) under this leader's epoch and holder: the rows it
+ * changed (0 or 1), or -1 with *err naming what (the database did not answer). */
+static int update_held(struct leader *l, const char *sql, const char *what, char **err)
 {
 	char epoch[24];
 	snprintf(epoch, sizeof epoch, "%" PRId64, l->epoch);
 	const char *params[] = {epoch, l->holder};
+	if (!connected(l))
+		return db_error(l, "cannot connect", NULL, err);
+	PGresult *r = PQexecParams(l->conn, sql, 2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		return db_error(l, what, r, err);
+	int changed = strcmp(PQcmdTuples(r), "1") == 0;
+	PQclear(r);
+	return changed;
+}
+
+int leader_renew(struct leader *l, char **err)
+{
 	int64_t began = clock_mono_ms();
 	if (l->epoch == 0)
 		return 1;
-	if (!connected(l))
-		return db_error(l, "cannot connect", NULL, err);
-	PGresult *r = PQexecParams(l->conn, renew_sql, 2, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		return db_error(l, "renewing it", r, err);
-	bool held = strcmp(PQcmdTuples(r), "1") == 0;
-	PQclear(r);
+	int held = update_held(l, renew_sql, "renewing it", err);
+	if (held < 0)
+		return -1;
 	if (!held) {
 		l->epoch = 0;	/* deposed for good: leader_expired from now on */
 		return 1;
 	}
 	l->valid_from = began;
 	return 0;
+}
+
+int leader_release(struct leader *l, char **err)
+{
+	if (l->epoch == 0)
+		return 0;
+	if (update_held(l, release_sql, "giving it up", err) < 0)
+		return -1;
+	l->epoch = 0;
+	return 0;
+}
+
+int64_t leader_valid_until(const struct leader *l)
+{
+	return l->epoch == 0 ? 0 : l->valid_from + l->lease_ms;
 }
 
 bool leader_expired(const struct leader *l, int64_t now_mono_ms)

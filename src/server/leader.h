@@ -32,6 +32,14 @@ int leader_renew(struct leader *l, char **err);
  * leader that stops serving here has stopped before any standby can take over. */
 bool leader_expired(const struct leader *l, int64_t now_mono_ms);
 
+/* Give the lease up at a clean stop, after the store's last commit: a standby takes over
+ * at its next poll rather than when the lease runs out. 0, or -1 with *err (malloc'd). */
+int leader_release(struct leader *l, char **err);
+
+/* The monotonic ms at which the lease runs out locally (see leader_expired); 0 when none is
+ * held. For a thread other than the one making the calls, copied under its own lock. */
+int64_t leader_valid_until(const struct leader *l);
+
 int64_t leader_epoch(const struct leader *l);	/* 0 before the lease was taken */
 /* The URL of the leader last seen (by leader_try_take), "" when none is known. Owned by l. */
 const char *leader_hint(const struct leader *l);

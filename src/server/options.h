@@ -35,8 +35,14 @@ struct server_config {
 	const char *backup_dir;	/* --backup-on-stop DIR: a copy of the store at clean stops */
 	int32_t backup_keep;	/* --backup-keep N: the newest N copies stay */
 	int64_t retain_ms;	/* --retain D: finished jobs older than D go; 0 keeps all */
+	const char *advertise;	/* --advertise URL: what standbys name as the leader's
+				 * address (PostgreSQL store only); NULL: the listen URL */
+	int64_t leader_lease_ms;	/* --leader-lease: how long the leader's lease runs
+				 * without a renewal (PostgreSQL store only) */
 	const struct server_face *face;	/* what serves clients (api/api.h: &api_face) */
 };
+
+enum { LEADER_LEASE_DEFAULT_MS = 3000 };	/* --leader-lease: takeover within ~3.5 s */
 
 /* The defaults of `jobgrid server` without options, serving through face. */
 void server_config_defaults(struct server_config *cfg, const struct server_face *face);
@@ -46,6 +52,8 @@ enum server_result {
 	SERVER_STOPPED = 0,	/* shut down, drained or stopped by a signal */
 	SERVER_BAD_CONFIG,	/* the configuration cannot work (said on stderr or logged) */
 	SERVER_FAILED,		/* could not start: a port in use, a store it cannot open (logged) */
+	SERVER_DEPOSED,		/* led, lost the lease and stepped down: start it again, as a
+				 * standby (docs/SCALE.md) */
 };
 
 /* The `options:` mapping of the YAML settings file path (`server --config`): its flags

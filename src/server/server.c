@@ -12,6 +12,7 @@
 #include "server/identity.h"
 #include "server/local-workers.h"
 #include "server/spawn.h"
+#include "server/standby.h"
 #include "server/network.h"
 #include "server/persist.h"
 #include "server/registry.h"
@@ -21,6 +22,7 @@
 #include "base/dirlock.h"
 #include "base/intern.h"
 #include "base/log.h"
+#include "base/srvurl.h"
 #include "base/xalloc.h"
 #ifdef JG_TEST_FAULTS
 #include "store/store-faulty.h"
@@ -162,7 +164,7 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 		/* Only replies: they wait for whatever is still being committed. */
 		if (srv->last_sent)
 			batch_move_replies(b, srv->last_sent);
-		batch_send_replies(b);
+		batch_send_replies(b, false);
 		if (b->events)
 			srv->face->publish(srv, b->events);
 		srv->cur = NULL;
@@ -183,13 +185,21 @@ static void on_committed(void *arg, struct store_batch *sb)
 	struct server *srv = arg;
 	struct batch *b = sb->user;
 	srv->inflight--;
+	if (srv->last_sent == b)
+		srv->last_sent = NULL;
+	if (sb->failed) {
+		/* Not committed (the store found this server deposed): nothing of it may be
+		 * said to have happened. The store called server_step_down already. */
+		batch_send_replies(b, true);
+		batch_recycle(srv, b);
+		server_check_drained(srv);
+		return;
+	}
 	srv->commits++;
 	srv->committed_recs += b->sb.n;
 	hist_observe(&srv->commit_s, (double)(clock_mono_us() - b->submitted_us) / 1e6);
 	hist_observe(&srv->batch_recs, (double)b->sb.n);
-	if (srv->last_sent == b)
-		srv->last_sent = NULL;
-	batch_send_replies(b);
+	batch_send_replies(b, false);
 	if (b->events)
 		srv->face->publish(srv, b->events);
 	srv->face->committed(srv);
@@ -314,7 +324,9 @@ static void on_stop_step(evutil_socket_t fd, short what, void *arg)
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
-	server_shutdown(arg, sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP (its terminal closed)"
+	struct server *srv = arg;
+	srv->stepping_down = false;	/* stopping was asked for: no restart as a standby */
+	server_shutdown(srv, sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP (its terminal closed)"
 							 : "SIGTERM");
 }
 
@@ -329,6 +341,32 @@ static void on_prune(evutil_socket_t fd, short what, void *arg)
 }
 
 /* ---- start-up ---------------------------------------------------------------------- */
+
+/* The loop's timers and signals, before anything is served: a standby stops on SIGTERM
+ * as a leader does. The prune timer waits for the store (idem_prune_start). */
+static void make_events(struct server *srv)
+{
+	srv->tick_ev = evtimer_new(srv->base, on_tick, srv);
+	srv->stop_ev = evtimer_new(srv->base, on_stop_step, srv);
+	srv->drain_ev = evtimer_new(srv->base, on_drain_deadline, srv);
+	srv->sigterm_ev = evsignal_new(srv->base, SIGTERM, on_signal, srv);
+	srv->sigint_ev = evsignal_new(srv->base, SIGINT, on_signal, srv);
+	/* A closed terminal stops the server cleanly, its local workers with it: they are in
+	 * a session of their own and would otherwise run on without a server. */
+	srv->sighup_ev = evsignal_new(srv->base, SIGHUP, on_signal, srv);
+	srv->sigchld_ev = evsignal_new(srv->base, SIGCHLD, on_sigchld, srv);
+	event_add(srv->sigterm_ev, NULL);
+	event_add(srv->sigint_ev, NULL);
+	event_add(srv->sighup_ev, NULL);
+	event_add(srv->sigchld_ev, NULL);
+}
+
+static void idem_prune_start(struct server *srv)
+{
+	struct timeval pr = {600, 0};
+	srv->prune_ev = event_new(srv->base, -1, EV_PERSIST, on_prune, srv);
+	event_add(srv->prune_ev, &pr);
+}
 
 /* Room for max_connections clients besides the store, children and logs: the soft limit
  * up to the hard one, the hard one too when allowed (root); said when still short. */
@@ -367,9 +405,9 @@ static int store_kind(const char *store)
 	return -1;
 }
 
-/* The PostgreSQL store of --store, and the data directory (the socket, server.url) held
- * as the SQLite store holds it: one server per directory. 0, or -1 with *err. */
-static int open_postgres(struct server *srv, const struct server_config *o, char **err)
+/* The data directory (the socket, server.url, DATA/tls) held as the SQLite store holds it:
+ * one server per directory. 0, or -1 with *err. */
+static int hold_data_dir(struct server *srv, const struct server_config *o, char **err)
 {
 	char *why = NULL;
 	if (mkdir(o->data, 0700) != 0 && errno != EEXIST) {
@@ -382,7 +420,17 @@ static int open_postgres(struct server *srv, const struct server_config *o, char
 		free(why);
 		return -1;
 	}
-	srv->store = store_postgres_open(o->store, NULL, &why);
+	return 0;
+}
+
+/* The PostgreSQL store of --store, fenced by the epoch this server holds. Opening it
+ * without a fence first creates or migrates the schema (jg_leader among it) for the
+ * lease. 0, or -1 with *err. */
+static int open_postgres(struct server *srv, const char *conninfo, const struct pg_fence *fence,
+			 char **err)
+{
+	char *why = NULL;
+	srv->store = store_postgres_open(conninfo, fence, &why);
 	if (srv->store == NULL) {
 		*err = xasprintf("--store: cannot open the PostgreSQL store: %s", why);
 		free(why);
@@ -416,6 +464,19 @@ static int check_config(const struct server_config *o, struct addrinfo **ai, SSL
 		fprintf(stderr, "jobgrid server: --store: '%s' is neither sqlite (the store in --data"
 				" DIR, the default) nor a PostgreSQL database (postgres://USER@HOST:PORT/DB,"
 				" postgresql://... or libpq's 'host=... dbname=...')\n", o->store);
+		return -1;
+	}
+	if ((o->advertise || o->leader_lease_ms) && store_kind(o->store) != STORE_POSTGRES) {
+		fprintf(stderr, "jobgrid server: %s: only servers sharing a PostgreSQL store"
+				" (--store postgres://...) elect a leader\n",
+			o->advertise ? "--advertise" : "--leader-lease");
+		return -1;
+	}
+	const char *bad_url = o->advertise ? srvurl_check(o->advertise) : NULL;
+	if (o->advertise && (bad_url || srvurl_unix_path(o->advertise))) {
+		fprintf(stderr, "jobgrid server: --advertise: the http(s)://HOST:PORT other servers'"
+				" clients and workers reach this one at: %s, got '%s'\n",
+			bad_url ? bad_url : "not a unix: socket", o->advertise);
 		return -1;
 	}
 	if (o->backup_dir && store_kind(o->store) == STORE_POSTGRES) {
@@ -509,6 +570,7 @@ static void server_free(struct server *srv)
 	srv->store = NULL;
 	if (copy)
 		stop_backup_finish(srv, copy);
+	standby_free(srv);	/* after the last commit: the lease is given up */
 	dirlock_release(srv->datalock);
 	srv->datalock = NULL;
 	prune_free(srv);
@@ -576,6 +638,56 @@ static void banner(const struct server *srv, const struct server_config *cfg, bo
 				" the network can read and alter this traffic\n");
 }
 
+/* Serve on *fd (taken, -1 after) bound at *bound (freed, NULL after): DATA/tls made under
+ * the data directory's lock, then the face started. 0, or -1 (logged). */
+static int serve(struct server *srv, const struct server_config *o, int *fd, char **bound)
+{
+	char *err = NULL;
+	int rc = 0;
+	if (o->tls && srv->tls == NULL && own_tls(srv, o->listen, *bound, &err)) {
+		close(*fd);
+		rc = -1;
+	} else if (srv->face->start(srv, *fd, *bound, &err) != 0) {	/* takes fd */
+		rc = -1;
+	}
+	*fd = -1;
+	free(*bound);
+	*bound = NULL;
+	if (rc) {
+		log_error("%s", err);
+		free(err);
+	}
+	return rc;
+}
+
+/* A server sharing a PostgreSQL store: hold the data directory, make sure the schema (and
+ * its lease row) exists, serve as a standby, and wait for the lease. SERVER_STOPPED with
+ * srv->lead_epoch set once taken (or not, when stopped meanwhile); else why it failed. */
+static enum server_result standby_phase(struct server *srv, const struct server_config *o,
+					int *fd, char **bound)
+{
+	char *err = NULL;
+	if (hold_data_dir(srv, o, &err) || open_postgres(srv, o->store, NULL, &err)) {
+		log_error("%s", err);
+		free(err);
+		return SERVER_FAILED;
+	}
+	srv->store->vt->close(srv->store);	/* it only made the schema */
+	srv->store = NULL;
+	if (serve(srv, o, fd, bound))
+		return SERVER_FAILED;
+	srv->lead_lease_ms = o->leader_lease_ms ? o->leader_lease_ms : LEADER_LEASE_DEFAULT_MS;
+	struct server_config with_lease = *o;
+	with_lease.leader_lease_ms = srv->lead_lease_ms;
+	if (standby_start(srv, &with_lease, &err)) {
+		log_error("%s", err);
+		free(err);
+		return SERVER_FAILED;
+	}
+	standby_wait(srv);
+	return SERVER_STOPPED;
+}
+
 enum server_result server_run(const struct server_config *config)
 {
 	const struct server_config o = *config;
@@ -640,8 +752,18 @@ enum server_result server_run(const struct server_config *config)
 		free(err);
 		return start_failed(srv, listen_fd, bound, SERVER_BAD_CONFIG);
 	}
-	if (store_kind(o.store) == STORE_POSTGRES) {
-		if (open_postgres(srv, &o, &err)) {
+	make_events(srv);
+	bool shared = store_kind(o.store) == STORE_POSTGRES;
+	if (shared) {
+		/* Serve as a standby first (503 not_leader) until this server holds the lease;
+		 * only then is the store loaded. */
+		enum server_result rc = standby_phase(srv, &o, &listen_fd, &bound);
+		if (rc == SERVER_STOPPED && srv->lead_epoch == 0)
+			log_info("stopped");
+		if (rc != SERVER_STOPPED || srv->lead_epoch == 0)
+			return start_failed(srv, listen_fd, bound, rc);
+		struct pg_fence fence = standby_fence(srv);
+		if (open_postgres(srv, o.store, &fence, &err)) {
 			log_error("%s", err);
 			free(err);
 			return start_failed(srv, listen_fd, bound, SERVER_FAILED);
@@ -674,39 +796,14 @@ enum server_result server_run(const struct server_config *config)
 	log_info("recovered %lld jobs (%d ready, %d running) in %.3f s", (long long)srv->sched.njobs,
 		 srv->sched.totals.by_state[JS_READY], srv->sched.totals.by_state[JS_RUNNING],
 		 (double)(clock_mono_us() - t0) / 1e6);
-	srv->tick_ev = evtimer_new(srv->base, on_tick, srv);
-	srv->stop_ev = evtimer_new(srv->base, on_stop_step, srv);
-	srv->drain_ev = evtimer_new(srv->base, on_drain_deadline, srv);
-	srv->prune_ev = event_new(srv->base, -1, EV_PERSIST, on_prune, srv);
-	srv->sigterm_ev = evsignal_new(srv->base, SIGTERM, on_signal, srv);
-	srv->sigint_ev = evsignal_new(srv->base, SIGINT, on_signal, srv);
-	/* A closed terminal stops the server cleanly, its local workers with it: they are in
-	 * a session of their own and would otherwise run on without a server. */
-	srv->sighup_ev = evsignal_new(srv->base, SIGHUP, on_signal, srv);
-	srv->sigchld_ev = evsignal_new(srv->base, SIGCHLD, on_sigchld, srv);
-	struct timeval pr = {600, 0};
-	event_add(srv->prune_ev, &pr);
-	event_add(srv->sigterm_ev, NULL);
-	event_add(srv->sigint_ev, NULL);
-	event_add(srv->sighup_ev, NULL);
-	event_add(srv->sigchld_ev, NULL);
+	idem_prune_start(srv);
 	if (srv->store->vt->start(srv->store, srv->base, on_committed, srv)) {
 		log_error("cannot start the store writer: %s", strerror(errno));
 		return start_failed(srv, listen_fd, bound, SERVER_FAILED);
 	}
-	/* After the store: DATA/tls is made under the data directory's lock. */
-	if (o.tls && srv->tls == NULL && own_tls(srv, o.listen, bound, &err)) {
-		log_error("%s", err);
-		free(err);
-		return start_failed(srv, listen_fd, bound, SERVER_FAILED);
-	}
-	int http_rc = face->start(srv, listen_fd, bound, &err);	/* takes listen_fd */
-	free(bound);
-	if (http_rc) {
-		log_error("%s", err);
-		free(err);
+	if (!shared && serve(srv, &o, &listen_fd, &bound))
 		return start_failed(srv, -1, NULL, SERVER_FAILED);
-	}
+	/* Local clients find the server here once it serves: a standby is not written. */
 	write_url_file(srv);
 	if (srv->tls)
 		log_info("TLS on: the CA's fingerprint is %s (clients: jobgrid login pins it, or"
@@ -735,8 +832,11 @@ enum server_result server_run(const struct server_config *config)
 		prune_retention_start(srv, o.retain_ms);
 	run_tick(srv);
 	srv->serving = true;
+	if (shared)
+		standby_serving(srv);
 	event_base_dispatch(srv->base);
-	log_info("stopped");
+	enum server_result rc = srv->stepping_down ? SERVER_DEPOSED : SERVER_STOPPED;
+	log_info(rc == SERVER_DEPOSED ? "stepped down" : "stopped");
 	server_free(srv);
-	return SERVER_STOPPED;
+	return rc;
 }

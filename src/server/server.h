@@ -114,6 +114,17 @@ struct server {
 	struct prune *prune;		/* owned: the prune running (prune.c), or NULL */
 	int64_t retain_ms;		/* --retain: finished jobs older than this go; 0 never */
 	struct event *retain_ev;	/* owned: the retention timer, or NULL */
+	/* Leadership over a shared database (standby.c); lead NULL: a server alone (SQLite). */
+	struct leadership *lead;	/* owned */
+	char *holder;			/* owned: this server's id in the lease */
+	struct event *lead_check_ev;	/* owned: the lease on the local clock, every lease/4 */
+	int64_t lead_epoch;		/* the epoch held since the takeover, 0 before */
+	int64_t lead_lease_ms;		/* --leader-lease */
+	bool leading;			/* took over and loaded the store: serving */
+	bool deposed;			/* lost the lease: every request is answered 503 */
+	bool stepping_down;		/* deposed while serving: server_run returns
+					 * SERVER_DEPOSED (not when a stop was asked for) */
+	char leader_hint[512];		/* scratch for server_not_leading */
 };
 
 void server_mark_dirty(struct server *srv);	/* make sure a flush runs this turn */
@@ -122,6 +133,8 @@ void server_mark_dirty(struct server *srv);	/* make sure a flush runs this turn 
 struct held {
 	struct held *next;
 	void (*send)(struct held *h);	/* sends the reply that embeds h and frees it */
+	bool refused;	/* set before send: what it waited on was not committed (a deposed
+			 * leader), so it goes out as 503 not_leader instead */
 };
 
 /* Hold h until every change it may reveal is on disk: behind the open batch if it has
@@ -142,6 +155,13 @@ void server_tick_now(struct server *srv);	/* run what is due now and re-arm the 
 /* Jobs by id text ("alice.true.3" or "3"); NULL if not found. A joblet index in the id
  * goes to *idx_out (-1 when none); with idx_out NULL an id with an index is not found. */
 struct job *server_find_job(struct server *srv, const char *id, int32_t *idx_out);
+/* NULL while this server serves (it leads, or runs alone); else the leader's URL as last
+ * seen ("" when none is known): every request is answered 503 not_leader (standby.c). */
+const char *server_not_leading(struct server *srv);
+/* The lease was lost: answer 503 not_leader from now on, commit nothing more, stop the
+ * local workers and the spawner, and leave the loop so that server_run returns
+ * SERVER_DEPOSED (the CLI then starts the server again, as a standby). */
+void server_step_down(struct server *srv, const char *why);
 /* Read --config FILE (config.c): 0, or -1 with *err (malloc'd). */
 int server_config_read(struct server *srv, const char *path, char **err);
 #endif

@@ -139,8 +139,10 @@ struct pg_store {
 	PGconn *wconn;			/* writer connection: writer thread once started */
 	PGconn *rconn;			/* reader connection: loop thread */
 	bool fenced;
+	int idle_tx_ms;			/* the fence's lease, or 0 */
 	int64_t epoch;
 	char *holder;			/* owned copy of the fence's holder */
+	char *app;			/* owned: "jobgrid", or "jobgrid HOLDER" when fenced */
 	struct store_queue q;		/* the batches and the writer thread */
 	/* Writer thread, one transaction: the last environment put (interned pointers). */
 	const char *env_text;
@@ -211,9 +213,13 @@ static int exec_cmd(PGconn *c, const char *sql, char **err)
 }
 
 /* A connection with the session settings every statement relies on. */
-static PGconn *connect_db(const char *conninfo, char **err)
+/* app: the application_name the database shows for the connection (pg_stat_activity,
+ * its logs), unless conninfo names one: a fenced store's says which server it is. */
+static PGconn *connect_db(const char *conninfo, const char *app, char **err)
 {
-	PGconn *c = PQconnectdb(conninfo);
+	const char *const keys[] = {"fallback_application_name", "dbname", NULL};
+	const char *const values[] = {app, conninfo, NULL};
+	PGconn *c = PQconnectdbParams(keys, values, 1);
 	if (PQstatus(c) != CONNECTION_OK) {
 		*err = xstrdup(PQerrorMessage(c));
 		size_t n = strlen(*err);
@@ -711,6 +717,25 @@ out:
 	return res;
 }
 
+/* The writer's connection: a fenced transaction begins by locking the lease's row (the
+ * renewal), so a leader frozen inside one (SIGSTOP) would hold every standby's takeover
+ * back for as long as its socket stays open. The database ends such a transaction once it
+ * has been idle for a lease; the frozen leader's COMMIT then fails, and its retry finds the
+ * fence gone. */
+static PGconn *connect_writer(struct pg_store *ps, char **err)
+{
+	PGconn *c = connect_db(ps->conninfo, ps->app, err);
+	if (c == NULL || ps->idle_tx_ms <= 0)
+		return c;
+	char set[96];
+	snprintf(set, sizeof set, "SET idle_in_transaction_session_timeout = %d", ps->idle_tx_ms);
+	if (exec_cmd(c, set, err)) {
+		PQfinish(c);
+		return NULL;
+	}
+	return c;
+}
+
 /* Writer thread: a new write connection after a lost one, with back-off (0.1 s doubling to
  * 5 s) until the database answers or the store is stopping. */
 static void reconnect(struct pg_store *ps)
@@ -719,7 +744,7 @@ static void reconnect(struct pg_store *ps)
 	for (;;) {
 		char *err = NULL;
 		PQfinish(ps->wconn);
-		ps->wconn = connect_db(ps->conninfo, &err);
+		ps->wconn = connect_writer(ps, &err);
 		if (ps->wconn && prepare_all(ps->wconn, stmt_sql, ST__N, &err) == 0) {
 			log_info("store %s: reconnected", ps->name);
 			return;
@@ -769,7 +794,7 @@ static PGresult *read_exec(struct pg_store *ps, int which, const struct params *
 	if (PQstatus(ps->rconn) != CONNECTION_OK) {
 		char *err = NULL;
 		PQfinish(ps->rconn);
-		ps->rconn = connect_db(ps->conninfo, &err);
+		ps->rconn = connect_db(ps->conninfo, ps->app, &err);
 		if (ps->rconn == NULL || prepare_all(ps->rconn, read_sql, RD__N, &err)) {
 			log_error("store %s: cannot reconnect the reader: %s", ps->name, err);
 			free(err);
@@ -900,6 +925,7 @@ static void pg_close(struct store *st)
 	free(ps->conninfo);
 	free(ps->name);
 	free(ps->holder);
+	free(ps->app);
 	free(ps);
 }
 
@@ -944,8 +970,10 @@ struct store *store_postgres_open(const char *conninfo, const struct pg_fence *f
 		ps->holder = xstrdup(fence->holder ? fence->holder : "");
 		ps->q.lost = fence->lost;
 		ps->q.lost_arg = fence->arg;
+		ps->idle_tx_ms = fence->lease_ms;
 	}
-	ps->wconn = connect_db(conninfo, &why);
+	ps->app = ps->fenced ? xasprintf("jobgrid %s", ps->holder) : xstrdup("jobgrid");
+	ps->wconn = connect_writer(ps, &why);
 	if (ps->wconn == NULL) {
 		*err = xasprintf("cannot connect: %s", why);
 		free(why);
@@ -954,7 +982,7 @@ struct store *store_postgres_open(const char *conninfo, const struct pg_fence *f
 	}
 	ps->name = describe(ps->wconn);
 	if (migrate(ps->wconn, &why) || prepare_all(ps->wconn, stmt_sql, ST__N, &why) ||
-	    (ps->rconn = connect_db(conninfo, &why)) == NULL ||
+	    (ps->rconn = connect_db(conninfo, ps->app, &why)) == NULL ||
 	    prepare_all(ps->rconn, read_sql, RD__N, &why)) {
 		*err = xasprintf("store %s: %s", ps->name, why);
 		free(why);

@@ -281,6 +281,9 @@ struct pg_fence {		/* NULL fence: no fencing (a single server) */
 	const char *holder;	/* the leader's id (copied by the store) */
 	void (*lost)(void *arg);	/* called on the loop thread when a commit found it deposed */
 	void *arg;
+	int lease_ms;		/* the lease: a write transaction left idle this long (its
+				 * leader stopped) is ended by the database, so that its lock on
+				 * the lease's row cannot hold a takeover back; 0 none */
 };
 /* The PostgreSQL backend: conninfo is a libpq URL (postgres://USER@HOST:PORT/DB) or
  * keyword string; the schema is created and migrated as needed (migrations-pg.h). NULL

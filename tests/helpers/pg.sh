@@ -54,11 +54,11 @@ pg_start() {	# STATE
 }
 
 pg_stop() {	# STATE
-	local state=$1 PG_DIR PG_PORT pid i
-	[[ -s $state ]] || return 0	# none, or an empty file made for the state (mkstemp)
+	local state=$1 PG_DIR="" PG_PORT="" pid i
+	[[ -f $state ]] || return 0
 	# shellcheck source=/dev/null
 	source "$state"
-	# An empty STATE (a name made with mktemp, as test-leader does) records no cluster.
+	# An empty state (a file made ready for pg_start, as mkstemp does) names no cluster.
 	[[ -n $PG_DIR ]] || { rm -f "$state"; return 0; }
 	if [[ -f $PG_DIR/data/postmaster.pid ]]; then
 		pid=$(head -1 "$PG_DIR/data/postmaster.pid")

@@ -110,7 +110,7 @@ Test(store_pg, deposed_leader_commits_nothing, .init = setup, .fini = teardown, 
 	PGconn *other = PQconnectdb(url);
 	cr_assert_eq(PQstatus(other), CONNECTION_OK, "%s", PQerrorMessage(other));
 	char *err = NULL;
-	struct pg_fence fence = {7, "server-a", on_lost, NULL};
+	struct pg_fence fence = {7, "server-a", on_lost, NULL, 0};
 	struct store *st = store_postgres_open(url, &fence, &err);
 	cr_assert_not_null(st, "%s", err);
 	/* The election (another engineer's part) made server-a the leader of epoch 7. */
