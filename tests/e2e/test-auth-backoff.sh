@@ -39,6 +39,14 @@ for ((i = 1; i < ${#firsts[@]}; i++)); do
 done
 grep -q 'refused 429 carol: POST /v1/login from 127.0.0.1' "${LOGS[0]}" || fail "no log line for a 429"
 
+# The next two checks need the block to last a while longer: on a loaded machine a block's
+# last second can run out between two requests. Go on until a 429 says 3 s or more.
+for ((k = 0; k < 100; k++)); do
+	read -r status retry < <(try carol wrong)
+	[[ $status == 429 && ${retry:-0} -ge 3 ]] && break
+	[[ $status == 429 ]] && sleep 0.25
+done
+[[ $status == 429 && ${retry:-0} -ge 3 ]] || fail "no block of 3 s or more: $status $retry"
 read -r status retry < <(try dave dave-pw)
 expect_eq "$status" 429 "the same address is slowed for another user too"
 read -r status retry < <(try carol right-pw)
