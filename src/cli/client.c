@@ -661,13 +661,32 @@ int client_stream(const char *path, size_t (*cb)(char *, size_t, size_t, void *)
 				0};
 	curl_easy_setopt(sc.h, CURLOPT_WRITEFUNCTION, stream_write);
 	curl_easy_setopt(sc.h, CURLOPT_WRITEDATA, &sc);
-	int ret = 0;
+	int ret = 0, switches = 0;
+	int64_t deadline = clock_mono_ms() + retry_budget_ms(), pause = 100;
+	char hint[1024];
+	bool standby;
 	if (lost)
 		*lost = false;
 	for (;;) {
 		buf_free(&sc.err);
 		o.detail[0] = '\0';
 		outcome_read(sc.h, curl_easy_perform(sc.h), &o);
+		/* Before its body began, a stream moves to another server of the list as a
+		 * request does (a stream that broke is the caller's to start again). */
+		if (!sc.began && o.rc != CURLE_WRITE_ERROR &&
+		    wants_other_server(&o, &sc.err, hint, sizeof hint, &standby)) {
+			curl_slist_free_all(hdr);
+			hdr = NULL;
+			curl_easy_cleanup(sc.h);
+			sc.h = NULL;
+			if ((ret = fail_over(&o, standby, hint, &switches, deadline, &pause,
+					     &sc.tries)) != 0)
+				break;
+			sc.h = new_handle(path, true, &hdr, NULL, o.detail);
+			curl_easy_setopt(sc.h, CURLOPT_WRITEFUNCTION, stream_write);
+			curl_easy_setopt(sc.h, CURLOPT_WRITEDATA, &sc);
+			continue;
+		}
 		if ((o.rc == CURLE_OK && !gateway(&o)) || o.rc == CURLE_WRITE_ERROR || sc.began)
 			break;
 		if (patient && !bad_url(o.rc) && !untrusted(&o)) {

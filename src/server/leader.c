@@ -1,5 +1,6 @@
 #include "server/leader.h"
 
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/xalloc.h"
 
@@ -14,6 +15,8 @@ struct leader {
 	char *holder;		/* owned */
 	char *url;		/* owned: this server's advertised URL */
 	char *hint;		/* owned: the leader last seen, "" for none */
+	char *peers;		/* owned: the other servers seen lately, "URL,URL", or "" */
+	int64_t announced_mono;	/* when leader_announce last asked the database */
 	int lease_ms;
 	int64_t epoch;		/* held, or 0 */
 	int64_t valid_from;	/* mono ms when the last successful take or renewal began */
@@ -32,6 +35,16 @@ static const char release_sql[] =
 	" WHERE id = 1 AND epoch = $1 AND holder = $2";
 static const char who_sql[] =
 	"SELECT url FROM jg_leader WHERE id = 1 AND expires_at > now()";
+/* Say where this server is, and read where the others were lately: a server counts as
+ * present for ten leases (at least 10 s) after it last said so, so a restart or a slow
+ * poll does not drop it from the spawned workers' lists. The CTE's insert is not seen by
+ * its select: this server is left out either way. */
+static const char announce_sql[] =
+	"WITH me AS (INSERT INTO jg_servers(url, holder, seen_at) VALUES($1, $2, now())"
+	" ON CONFLICT (url) DO UPDATE SET holder = EXCLUDED.holder, seen_at = now())"
+	" SELECT url FROM jg_servers WHERE url <> $1"
+	" AND seen_at > now() - greatest(10000, 10 * $3::int) * interval '1 millisecond'"
+	" ORDER BY url";
 
 /* *err from the connection's last error; -1. */
 static int db_error(struct leader *l, const char *what, PGresult *r, char **err)
@@ -81,6 +94,7 @@ struct leader *leader_open(const char *conninfo, const char *holder, const char 
 	l->holder = xstrdup(holder);
 	l->url = xstrdup(url);
 	l->hint = xstrdup("");
+	l->peers = xstrdup("");
 	l->lease_ms = lease_ms;
 	if (PQstatus(l->conn) != CONNECTION_OK) {
 		db_error(l, "cannot connect", NULL, err);
@@ -109,6 +123,7 @@ void leader_close(struct leader *l)
 	free(l->holder);
 	free(l->url);
 	free(l->hint);
+	free(l->peers);
 	free(l);
 }
 
@@ -186,6 +201,35 @@ int leader_release(struct leader *l, char **err)
 		return -1;
 	l->epoch = 0;
 	return 0;
+}
+
+int leader_announce(struct leader *l, char **err)
+{
+	int64_t now = clock_mono_ms();
+	if (l->announced_mono != 0 && now - l->announced_mono < 1000)
+		return 0;	/* once a second is often enough for a list of servers */
+	char lease[16];
+	snprintf(lease, sizeof lease, "%d", l->lease_ms);
+	const char *params[] = {l->url, l->holder, lease};
+	if (!connected(l))
+		return db_error(l, "cannot connect", NULL, err);
+	PGresult *r = PQexecParams(l->conn, announce_sql, 3, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return db_error(l, "saying where this server is", r, err);
+	struct buf b = BUF_INIT;
+	for (int i = 0; i < PQntuples(r); i++)
+		buf_printf(&b, "%s%s", i ? "," : "", PQgetvalue(r, i, 0));
+	PQclear(r);
+	free(l->peers);
+	l->peers = xstrdup(buf_cstr(&b));
+	buf_free(&b);
+	l->announced_mono = now;
+	return 0;
+}
+
+const char *leader_peers(const struct leader *l)
+{
+	return l->peers;
 }
 
 int64_t leader_valid_until(const struct leader *l)

@@ -40,6 +40,12 @@ int leader_release(struct leader *l, char **err);
  * held. For a thread other than the one making the calls, copied under its own lock. */
 int64_t leader_valid_until(const struct leader *l);
 
+/* Say in jg_servers that this server is at its URL, and read the other servers seen there
+ * lately (at most once a second; between, 0 at once). 0, or -1 with *err (malloc'd). */
+int leader_announce(struct leader *l, char **err);
+/* The other servers' URLs as last read, "URL,URL" or "". Owned by l. */
+const char *leader_peers(const struct leader *l);
+
 int64_t leader_epoch(const struct leader *l);	/* 0 before the lease was taken */
 /* The URL of the leader last seen (by leader_try_take), "" when none is known. Owned by l. */
 const char *leader_hint(const struct leader *l);

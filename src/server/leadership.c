@@ -22,6 +22,7 @@ struct leadership {
 	int64_t epoch;		/* held, or 0 */
 	int64_t valid_until;	/* mono ms: the lease held runs out locally */
 	char hint[512];		/* the leader last seen */
+	char peers[2048];	/* the other servers seen lately (leader_peers) */
 	char *url;		/* owned: this server's advertised URL */
 	const char *why;	/* static: why the lease was lost, "" while held */
 	int lease_ms;
@@ -77,6 +78,13 @@ static bool step(struct leadership *ls, enum lead_state state, bool *failing)
 		changed = true;
 	}
 	pthread_mutex_unlock(&ls->mu);
+	/* Where the others are matters only to the workers this server spawns: a failure
+	 * here keeps the last list and says nothing, as the lease's own call says it. */
+	if (rc >= 0 && leader_announce(ls->l, &err) == 0) {
+		pthread_mutex_lock(&ls->mu);
+		snprintf(ls->peers, sizeof ls->peers, "%s", leader_peers(ls->l));
+		pthread_mutex_unlock(&ls->mu);
+	}
 	if (rc < 0 && !*failing)
 		log_warn("%s; asking again", err);
 	else if (rc >= 0 && *failing)
@@ -174,6 +182,13 @@ void leadership_hint(struct leadership *ls, char *out, size_t outlen)
 	pthread_mutex_lock(&ls->mu);
 	bool own = strcmp(ls->hint, ls->url) == 0;
 	snprintf(out, outlen, "%s", own ? "" : ls->hint);
+	pthread_mutex_unlock(&ls->mu);
+}
+
+void leadership_peers(struct leadership *ls, char *out, size_t outlen)
+{
+	pthread_mutex_lock(&ls->mu);
+	snprintf(out, outlen, "%s", ls->peers);
 	pthread_mutex_unlock(&ls->mu);
 }
 

@@ -37,6 +37,10 @@ const char *leadership_why(struct leadership *ls);
  * is this server's own. */
 void leadership_hint(struct leadership *ls, char *out, size_t outlen);
 
+/* Into out (outlen bytes): the other servers sharing the database, seen there lately,
+ * "URL,URL" or "" (none, or not read yet). */
+void leadership_peers(struct leadership *ls, char *out, size_t outlen);
+
 /* Stop the thread and close; with release, a lease still held is given up (call it after
  * the store's last commit) so that a standby takes over at its next poll. */
 void leadership_stop(struct leadership *ls, bool release);

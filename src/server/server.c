@@ -598,6 +598,7 @@ static void server_free(struct server *srv)
 	tls_server_ctx_free(srv->tls);
 	free(srv->tls_ca_file);
 	free(srv->backup_dir);
+	free(srv->advertise);
 	free(srv->data_dir);
 	free(srv->url);
 	free(srv->unix_url);
@@ -732,6 +733,7 @@ enum server_result server_run(const struct server_config *config)
 		return start_failed(srv, listen_fd, bound, SERVER_BAD_CONFIG);
 	}
 	srv->backup_dir = o.backup_dir ? xstrdup(o.backup_dir) : NULL;
+	srv->advertise = o.advertise ? xstrdup(o.advertise) : NULL;
 	/* The changelist folds the many enable/disable calls evhttp makes per request into
 	 * at most one epoll_ctl per descriptor per loop turn. */
 	struct event_config *cfg = event_config_new();

@@ -117,6 +117,7 @@ struct server {
 	/* Leadership over a shared database (standby.c); lead NULL: a server alone (SQLite). */
 	struct leadership *lead;	/* owned */
 	char *holder;			/* owned: this server's id in the lease */
+	char *advertise;		/* owned: --advertise URL, or NULL (then url) */
 	struct event *lead_check_ev;	/* owned: the lease on the local clock, every lease/4 */
 	int64_t lead_epoch;		/* the epoch held since the takeover, 0 before */
 	int64_t lead_lease_ms;		/* --leader-lease */

@@ -7,6 +7,7 @@
  * reason says what happened (sched.spawn_note). */
 #include "server/spawn-int.h"
 #include "server/identity.h"
+#include "server/standby.h"
 #include "server/server.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -202,6 +203,7 @@ struct worker_cmd {
 	char *argv[40];
 	char cores[16], ram[16], gpus[16], idle[24];
 	char *token;			/* owned copy */
+	char *servers;			/* owned: every server's URL, this one first */
 };
 
 static void worker_cmd(struct spawner *sp, struct spawned *e, struct worker_cmd *c)
@@ -216,8 +218,9 @@ static void worker_cmd(struct spawner *sp, struct spawned *e, struct worker_cmd 
 	c->token = token ? xstrdup(token) : NULL;
 	c->argv[n++] = sp->exe;
 	c->argv[n++] = "worker";
+	c->servers = standby_worker_urls(srv);
 	c->argv[n++] = "--server";
-	c->argv[n++] = srv->url;
+	c->argv[n++] = c->servers;
 	c->argv[n++] = "--name";
 	c->argv[n++] = e->name;
 	c->argv[n++] = "--idle-exit";
@@ -308,6 +311,7 @@ static void consider(struct spawner *sp)
 		sp->submitting = true;
 		sp->be->submit(sp, e, c.argv);
 		free(c.token);
+		free(c.servers);
 	}
 	if (!sp->stopped)
 		update_note(sp, k);

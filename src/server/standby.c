@@ -45,7 +45,7 @@ int standby_start(struct server *srv, const struct server_config *o, char **err)
 	host[sizeof host - 1] = '\0';
 	/* Unique among the servers, and new at each start (a re-exec keeps the PID). */
 	srv->holder = xasprintf("%s:%d:%s", host, (int)getpid(), rnd);
-	const char *url = o->advertise ? o->advertise : srv->url;
+	const char *url = srv->advertise ? srv->advertise : srv->url;
 	srv->lead = leadership_start(srv->base, o->store, srv->holder, url, (int)o->leader_lease_ms,
 				     on_changed, srv, err);
 	if (srv->lead == NULL)
@@ -118,4 +118,13 @@ void standby_free(struct server *srv)
 	srv->lead_check_ev = NULL;
 	free(srv->holder);
 	srv->holder = NULL;
+}
+
+char *standby_worker_urls(struct server *srv)
+{
+	const char *self = srv->advertise ? srv->advertise : srv->url;
+	char peers[2048] = "";
+	if (srv->lead)
+		leadership_peers(srv->lead, peers, sizeof peers);
+	return peers[0] ? xasprintf("%s,%s", self, peers) : xstrdup(self);
 }

@@ -19,6 +19,10 @@ void standby_wait(struct server *srv);
 void standby_serving(struct server *srv);
 /* The store's fence for the epoch taken (store.h); its holder is borrowed from srv. */
 struct pg_fence standby_fence(struct server *srv);
+/* The servers a worker this server starts should know, this one first: "URL[,URL…]"
+ * (malloc'd). With a shared database, the others seen there lately follow, so the worker
+ * fails over to them (docs/SCALE.md); alone, this server's URL. */
+char *standby_worker_urls(struct server *srv);
 /* Stop keeping the lease (after the store's last commit): given up, unless deposed. */
 void standby_free(struct server *srv);
 #endif

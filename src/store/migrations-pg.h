@@ -55,6 +55,10 @@ static const char *const pg_migrations[] = {
 	" expires_at timestamptz);"
 	"INSERT INTO jg_leader(id, epoch, holder, url, lease_ms, expires_at)"
 	" VALUES(1, 0, '', '', 3000, '-infinity');",
+	/* 2: every server sharing the database says where it is, so that the workers the
+	 * leader spawns are given every server's URL and can fail over (docs/SCALE.md) */
+	"CREATE TABLE jg_servers(url text PRIMARY KEY, holder text NOT NULL,"
+	" seen_at timestamptz NOT NULL);",
 };
 #define PG_SCHEMA_VERSION ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))
 #endif

@@ -122,6 +122,37 @@ _pg_test_db() {
 
 jg() { "$JOBGRID_BIN" "$@"; }
 
+# Servers sharing the test's PostgreSQL database (docs/SCALE.md), by name: start_ha NAME
+# [ARGS…] starts one on a port below the ephemeral range, fixed for the server's life (a
+# server that steps down starts again on the same --listen), with data in $T/NAME.
+declare -A SPID=() SPORT=()
+start_ha() {
+	local name=$1 try port=${SPORT[$1]:-}
+	shift
+	for ((try = 0; try < 20; try++)); do
+		[[ -n ${SPORT[$name]:-} ]] || port=$((20000 + RANDOM % 12000))
+		local log="$T/server.$name.$((${#LOGS[@]})).log"
+		LOGS+=("$log")
+		"$JOBGRID_BIN" server --listen "127.0.0.1:$port" --data "$T/$name" --store "$PG_TEST_URL" \
+			"$@" >"$log" 2>&1 &
+		SPID[$name]=$!
+		# Up once it says where it listens (a standby) or serves (the leader).
+		wait_until 30 grep -qE "standby at|listening on|address already in use|cannot listen" "$log"
+		if ! grep -qE "address already in use|cannot listen" "$log"; then
+			track "${SPID[$name]}"
+			SPORT[$name]=$port
+			return 0
+		fi
+		wait "${SPID[$name]}" 2>/dev/null || true
+		[[ -z ${SPORT[$name]:-} ]] || sleep 0.2	# its own port, not free yet
+	done
+	fail "server $name found no free port"
+}
+url_of() { echo "http://127.0.0.1:${SPORT[$1]}"; }
+health() { curl -s --max-time 2 "$(url_of "$1")/healthz" || true; }
+leading() { [[ $(health "$1") == ok ]]; }
+standby() { [[ $(health "$1") == standby* ]]; }
+
 # For tests that act as other local accounts: those must reach the binary and $T by path.
 # A build tree under a directory closed to them (a clone in a 0700 directory) is not; then
 # $T and a copy of the binary move to a directory of their own under /tmp, removed at exit.

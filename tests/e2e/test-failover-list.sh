@@ -32,6 +32,19 @@ wait_workers 1
 wait_state "$id" done
 log "ok: the worker failed over to $GOOD and ran $id"
 
+# Streams move along the list too, before their body begins: log, and events.
+JOBGRID_URL="$NOWHERE,$GOOD" jg log "$id" >"$T/log" 2>"$T/err" || fail "log over the list: $(cat "$T/err")"
+grep -q "trying $GOOD" "$T/err" || fail "log says it moved: $(cat "$T/err")"
+JOBGRID_URL="$NOWHERE,$GOOD" jg events >"$T/events" 2>"$T/events.err" &
+EPID=$!
+track $EPID
+wait_until 20 bash -c "[[ \$(curl -s '$GOOD/metrics' | awk '\$1 == \"jobgrid_sse_clients\" {print \$2}') -ge 1 ]]"
+id2=$(jg --server "$GOOD" add -- true)
+wait_until 20 grep -q "\"$id2\"" "$T/events"
+_stop_pid $EPID
+grep -q "trying $GOOD" "$T/events.err" || fail "events says it moved: $(cat "$T/events.err")"
+log "ok: log and events moved to $GOOD"
+
 # Nobody answers: exit 3 once every server was tried for the retry budget, not a spin.
 start=$(date +%s.%N)
 rc=0
@@ -41,7 +54,7 @@ expect_eq "$rc" 3 "no server of the list answers: exit 3"
 grep -q "cannot reach the server at http://127.0.0.1:[12]: connection refused (nothing listens there) (tried every server of the list)" "$T/err" ||
 	fail "says every server was tried: $(cat "$T/err")"
 awk -v s="$start" -v e="$end" 'BEGIN {exit !(e - s < 10)}' || fail "gave up within its budget"
-expect_eq "$(count_jobs)" "$((before + 1))" "nothing made when no server answered"
+expect_eq "$(count_jobs)" "$((before + 2))" "nothing made when no server answered"
 
 # A list of nothing but commas is a usage error, not a default server.
 rc=0

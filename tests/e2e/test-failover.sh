@@ -20,38 +20,11 @@ LEASE=2s
 _pg_test_db
 sql() { psql -X -q -t -A -v ON_ERROR_STOP=1 "$PG_TEST_URL" -c "$1"; }
 
-declare -A SPID=() SPORT=()
-# A port below the ephemeral range, fixed for the server's life: a server that steps down
-# starts again on the same --listen.
-start_ha() {	# NAME
-	local name=$1 try port=${SPORT[$1]:-}
-	for ((try = 0; try < 20; try++)); do
-		[[ -n ${SPORT[$name]:-} ]] || port=$((20000 + RANDOM % 12000))
-		local log="$T/server.$name.$((${#LOGS[@]})).log"
-		LOGS+=("$log")
-		"$JOBGRID_BIN" server --listen "127.0.0.1:$port" --data "$T/$name" --store "$PG_TEST_URL" \
-			--leader-lease "$LEASE" --heartbeat 1s --lease 20s >"$log" 2>&1 &
-		SPID[$name]=$!
-		# Up once it says where it listens (a standby) or serves (the leader).
-		wait_until 30 grep -qE "standby at|listening on|address already in use|cannot listen" "$log"
-		if ! grep -qE "address already in use|cannot listen" "$log"; then
-			track "${SPID[$name]}"
-			SPORT[$name]=$port
-			return 0
-		fi
-		wait "${SPID[$name]}" 2>/dev/null || true
-		[[ -z ${SPORT[$name]:-} ]] || sleep 0.2	# its own port, not free yet
-	done
-	fail "server $name found no free port"
-}
-url_of() { echo "http://127.0.0.1:${SPORT[$1]}"; }
-health() { curl -s --max-time 2 "$(url_of "$1")/healthz" || true; }
-leading() { [[ $(health "$1") == ok ]]; }
-standby() { [[ $(health "$1") == standby* ]]; }
+HA_ARGS=(--leader-lease "$LEASE" --heartbeat 1s --lease 20s)
 
-start_ha a
+start_ha a "${HA_ARGS[@]}"
 wait_until 30 leading a
-start_ha b
+start_ha b "${HA_ARGS[@]}"
 wait_until 30 standby b
 expect_eq "$(health b)" "standby, leader at $(url_of a)" "b is a standby naming a"
 API_URL=$(url_of b)
@@ -145,7 +118,7 @@ check_runs || fail "two attempts of one joblet ran at once"
 log "ok: $(wc -l <"$T/runs") runs, no two attempts of one joblet overlap ($(awk '{print $1, $2}' "$T/runs" | sort | uniq -d | wc -l) joblets ran twice, one after the other)"
 
 # 2. a, started again, is a standby; b is frozen past its lease.
-start_ha a
+start_ha a "${HA_ARGS[@]}"
 wait_until 30 standby a
 b_holder=$(sql "SELECT holder FROM jg_leader")
 b_epoch=$(sql "SELECT epoch FROM jg_leader")
