@@ -20,6 +20,7 @@ struct batch {
 	json_t *events;			/* owned array of event objects to publish */
 	bool has_output;		/* output rows: wake log followers */
 	int64_t submitted_us;		/* monotonic, when handed to the store */
+	struct batch *inflight_next;	/* srv->inflight_head's list while in the store */
 };
 
 struct batch *server_batch(struct server *srv);	/* the open batch, created on demand */

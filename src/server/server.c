@@ -148,6 +148,27 @@ static void metrics_init(struct server *srv)
 	hist_init(&srv->batch_recs, batch_bounds, NBOUNDS(batch_bounds));
 }
 
+/* The batches in the store, oldest first: a deposed leader whose database stops
+ * answering answers their requests itself (give_up_store). */
+static void inflight_append(struct server *srv, struct batch *b)
+{
+	struct batch **p = &srv->inflight_head;
+	while (*p)
+		p = &(*p)->inflight_next;
+	b->inflight_next = NULL;
+	*p = b;
+}
+
+static void inflight_remove(struct server *srv, struct batch *b)
+{
+	for (struct batch **p = &srv->inflight_head; *p; p = &(*p)->inflight_next)
+		if (*p == b) {
+			*p = b->inflight_next;
+			b->inflight_next = NULL;
+			return;
+		}
+}
+
 static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
@@ -174,6 +195,7 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 	srv->cur = NULL;
 	srv->last_sent = b;
 	srv->inflight++;
+	inflight_append(srv, b);
 	srv->submitted++;
 	b->sb.user = b;
 	b->submitted_us = clock_mono_us();
@@ -185,6 +207,7 @@ static void on_committed(void *arg, struct store_batch *sb)
 	struct server *srv = arg;
 	struct batch *b = sb->user;
 	srv->inflight--;
+	inflight_remove(srv, b);
 	if (srv->last_sent == b)
 		srv->last_sent = NULL;
 	if (sb->failed) {
@@ -280,6 +303,25 @@ void server_check_drained(struct server *srv)
 
 static void on_stop_step(evutil_socket_t fd, short what, void *arg);
 
+/* Deposed, with batches the database has not confirmed after a lease: it does not answer
+ * (a partition from it), and the writer would wait for it without end. Their requests
+ * are answered 503 not_leader now — whatever the database does with them, the fence keeps
+ * it from committing under this epoch, and a client that resends with its key to the new
+ * leader is answered from what was committed — and the server starts again as a standby
+ * without closing the store. */
+static void give_up_store(struct server *srv)
+{
+	int n = 0;
+	for (struct batch *b = srv->inflight_head; b; b = b->inflight_next, n++)
+		batch_send_replies(b, true);
+	if (srv->cur)
+		batch_send_replies(srv->cur, true);
+	srv->store_abandoned = true;
+	log_warn("the database has not confirmed %d batch%s a lease after this server was"
+		 " deposed: their requests are answered 503 not_leader, and the server starts"
+		 " again without waiting for it", n, n == 1 ? "" : "es");
+}
+
 /* Shutdown runs in phases on the loop: stop local workers (they report their joblets as
  * they go), wait for them or 10 s, commit what is left, then leave the loop. */
 void server_shutdown(struct server *srv, const char *why)
@@ -287,6 +329,7 @@ void server_shutdown(struct server *srv, const char *why)
 	if (srv->stopping)
 		return;
 	srv->stopping = true;
+	srv->stop_began_mono = clock_mono_ms();
 	log_info("shutting down: %s", why);
 	local_workers_stop(srv);
 	spawn_stop(srv);
@@ -300,6 +343,18 @@ static void on_stop_step(evutil_socket_t fd, short what, void *arg)
 	struct server *srv = arg;
 	struct timeval tv = {0, 50000};
 	srv->stop_phase++;
+	if (srv->stepping_down && !srv->store_abandoned && (srv->inflight || srv->cur) &&
+	    clock_mono_ms() - srv->stop_began_mono >= srv->lead_lease_ms)
+		give_up_store(srv);
+	if (srv->store_abandoned) {
+		if (!srv->stop_flushed) {	/* a turn to write the 503s, as below */
+			srv->stop_flushed = true;
+			event_add(srv->stop_ev, &tv);
+			return;
+		}
+		event_base_loopexit(srv->base, NULL);
+		return;
+	}
 	if ((!local_workers_all_exited(srv) || !spawn_all_exited(srv)) && srv->stop_phase < 200) {
 		event_add(srv->stop_ev, &tv);
 		return;
@@ -839,6 +894,10 @@ enum server_result server_run(const struct server_config *config)
 	event_base_dispatch(srv->base);
 	enum server_result rc = srv->stepping_down ? SERVER_DEPOSED : SERVER_STOPPED;
 	log_info(rc == SERVER_DEPOSED ? "stepped down" : "stopped");
+	/* The writer still waits on the database and borrows from the scheduler: nothing is
+	 * freed under it; the caller starts the process again at once (exec). */
+	if (srv->store_abandoned)
+		return rc;
 	server_free(srv);
 	return rc;
 }

@@ -66,6 +66,11 @@ struct server {
 	struct batch *spare;		/* owned: an emptied batch kept for reuse */
 	struct batch *last_sent;	/* the newest batch handed to the store, or NULL */
 	int inflight;			/* batches handed to the store, not yet done */
+	struct batch *inflight_head;	/* those batches, oldest first (batch->inflight_next) */
+	bool store_abandoned;		/* deposed, and the database did not answer within a
+					 * lease: the in-flight batches were answered 503 and
+					 * the server starts again without waiting for them */
+	int64_t stop_began_mono;	/* when server_shutdown began */
 	struct event *flush_ev, *tick_ev, *sigterm_ev, *sigint_ev, *sighup_ev, *sigchld_ev;
 	struct event *prune_ev;
 	bool flush_armed;		/* the flush event is active for this turn */
