@@ -67,15 +67,19 @@ xargs_rate() {
 	t1=$(date +%s%N)
 	echo "$n $t0 $t1" | awk '{printf "%.0f\n", $1 / (($3 - $2) / 1e9)}'
 }
-# STORE=postgres: each fresh server gets a new database on the bench's own cluster.
+# STORE=postgres: each fresh server gets a new database on the bench's own cluster (named
+# by the subshell too: measure runs its function in a pipeline's subshell, which starts
+# again from the parent's count). PG_DB_URL: the last one made.
 STORE=sqlite
 PG_DBS=0
+PG_DB_URL=""
 fresh() {
 	local store=()
 	rm -rf "$W/data"
 	if [[ $STORE == postgres ]]; then
 		PG_DBS=$((PG_DBS + 1))
-		store=(--store "$(pg_createdb "$W/pg.state" "bench_$PG_DBS")")
+		PG_DB_URL=$(pg_createdb "$W/pg.state" "bench_${BASHPID}_$PG_DBS")
+		store=(--store "$PG_DB_URL")
 	fi
 	start_server "$W/data" "${store[@]}" "$@"
 }
@@ -93,7 +97,7 @@ add_batch() { fresh; "$B/loadgen" add-batch "$URL" 200 1000; stop_server; }
 takeover() {
 	local db standby t0 t1 i
 	fresh	# STORE=postgres
-	db=$(pg_url "$W/pg.state" "bench_$PG_DBS")
+	db=$PG_DB_URL
 	"$B/loadgen" add-batch "$URL" 10 1000 >/dev/null
 	rm -rf "$W/data-b"
 	: >"$W/standby.log"
