@@ -101,9 +101,46 @@ static void on_event(void *ctx, int ev, struct job *j, struct joblet *jl, struct
 	server_mark_dirty(srv);
 }
 
+/* The `worker.left` reason for why (one of core/worker.h's WORKER_GONE_*). */
+static const char *left_reason(const struct server *srv, const char *why)
+{
+	if (why == NULL)
+		return "lost";
+	if (strcmp(why, WORKER_GONE_LEFT) == 0)
+		return srv->draining ? "drained" : "left";
+	if (strcmp(why, WORKER_GONE_LEASE) == 0)
+		return "lease_expired";
+	if (strcmp(why, WORKER_GONE_EXITED) == 0)
+		return "exited";
+	if (strcmp(why, WORKER_GONE_REPLACED) == 0)
+		return "replaced";
+	return "lost";
+}
+
+void persist_worker_event(struct server *srv, const struct worker *w, bool joined)
+{
+	if (!srv->face->listening(srv))
+		return;	/* nobody listens: do not build what nobody reads */
+	char at[40];
+	json_t *e = json_pack("{s:s, s:s, s:s, s:s}", "event", joined ? "worker.joined" : "worker.left",
+			      "at", clock_format_rfc3339(server_now(srv), at, sizeof at), "worker",
+			      w->id, "node", w->name);
+	if (joined) {
+		json_object_set_new(e, "cores", json_integer(w->cores));
+		json_object_set_new(e, "ram_mb", json_integer(w->ram_mb));
+		json_object_set_new(e, "gpus", json_integer(w->gpus));
+	} else {
+		json_object_set_new(e, "reason", json_string(left_reason(srv, w->gone_why)));
+		json_object_set_new(e, "message", json_string(w->gone_why ? w->gone_why : ""));
+		json_object_set_new(e, "lost_joblets", json_integer(w->nrunning));
+	}
+	persist_notice(srv, e);
+}
+
 static void on_worker_lost(void *ctx, struct worker *w)
 {
 	struct server *srv = ctx;
+	persist_worker_event(srv, w, false);
 	if (w->nrunning)
 		log_warn("worker %s (%s) dropped: %s; %d joblets re-queued or failed", w->id,
 			 w->name, w->gone_why ? w->gone_why : "?", w->nrunning);
