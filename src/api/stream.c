@@ -390,11 +390,13 @@ void api_job_log(struct call *c)
 		call_error(c, ERR_NOT_FOUND, "id", "no job %s", c->params[0]);
 		return;
 	}
-	if (qi) {
+	if (qi && strcmp(qi, "server") == 0) {
+		idx = OUTPUT_SERVER;	/* the script handlers' lines alone */
+	} else if (qi) {
 		char *end;
 		long v = strtol(qi, &end, 10);
 		if (*qi == '\0' || *end || v < 0 || v >= j->njoblets) {
-			call_error(c, ERR_BAD_REQUEST, "index", "index: must be 0..%d, got '%s'",
+			call_error(c, ERR_BAD_REQUEST, "index", "index: must be 0..%d or server, got '%s'",
 				   j->njoblets - 1, qi);
 			return;
 		}

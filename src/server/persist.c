@@ -65,6 +65,23 @@ static void on_limit_put(void *ctx, const struct limit_group *g)
 	server_mark_dirty(srv);
 }
 
+/* An event of job j: {"event": name, "at", "job", "seq", "owner"} (new reference). */
+static json_t *job_event(struct server *srv, const char *name, const struct job *j)
+{
+	char id[400], at[40];
+	job_id(j, id, sizeof id);
+	/* owner: who may read it (api/stream.c sends a user their own jobs' events). */
+	return json_pack("{s:s, s:s, s:s, s:I, s:s}", "event", name, "at",
+			 clock_format_rfc3339(server_now(srv), at, sizeof at), "job", id, "seq",
+			 (json_int_t)j->seq, "owner", j->owner);
+}
+
+void persist_job_notice(struct server *srv, const struct job *j, const char *name)
+{
+	if (srv->face->listening(srv))
+		persist_notice(srv, job_event(srv, name, j));
+}
+
 static void on_event(void *ctx, int ev, struct job *j, struct joblet *jl, struct attempt *a)
 {
 	struct server *srv = ctx;
@@ -75,12 +92,7 @@ static void on_event(void *ctx, int ev, struct job *j, struct joblet *jl, struct
 	if (!srv->face->listening(srv))
 		return;	/* nobody listens: do not build what nobody reads */
 	struct batch *b = server_batch(srv);
-	char id[400], at[40];
-	job_id(j, id, sizeof id);
-	/* owner: who may read it (api/stream.c sends a user their own jobs' events). */
-	json_t *e = json_pack("{s:s, s:s, s:s, s:I, s:s}", "event", sched_event_name(ev), "at",
-			      clock_format_rfc3339(server_now(srv), at, sizeof at), "job", id, "seq",
-			      (json_int_t)j->seq, "owner", j->owner);
+	json_t *e = job_event(srv, sched_event_name(ev), j);
 	if (jl)
 		json_object_set_new(e, "index", json_integer(jl->index));
 	if (a) {
