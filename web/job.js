@@ -202,7 +202,10 @@ export function mount(main, [id]) {
   function drawGrid(j) {
     const states = statesOf(j);
     if (states.length > CELLS_MAX) {
-      if (big.canvas.parentNode !== grid) fill(grid, big.canvas);
+      if (big.canvas.parentNode !== grid) {
+        fill(grid, big.canvas);
+        performance.mark("job:grid");   // the first drawing, for the figures of the scale test
+      }
       big.draw(states, chosen, Math.max(grid.clientWidth, 300));
       return;
     }
