@@ -65,6 +65,7 @@ export function mount(main, [query]) {
   let stuck = "";         // the range whose missing rows the last reads could not find
   let drawQueued = false;
   let firstRows = false;  // the first rows were drawn (marked for the figures)
+  const made = new WeakMap();   // job summary → its row element, freed with the summary
 
   function filters(q) {
     for (const el of [state, group, owner, name]) if (el.value) q.set(el.name, el.value);
@@ -157,6 +158,17 @@ export function mount(main, [query]) {
     requestDraw();
   }
 
+  // A row's element, made once per job summary read: scrolling moves the rows still in
+  // view and makes only those that come into it.
+  function rowOf(j) {
+    let tr = made.get(j);
+    if (!tr) {
+      tr = rowEl(j);
+      made.set(j, tr);
+    }
+    return tr;
+  }
+
   function requestDraw() {
     if (drawQueued) return;
     drawQueued = true;
@@ -177,7 +189,7 @@ export function mount(main, [query]) {
     let missing = false;
     for (let i = a; i < b; i++) {
       const j = rowAt(i);
-      if (j) rows.push(rowEl(j));
+      if (j) rows.push(rowOf(j));
       else {
         missing = true;
         rows.push(h("tr.pending", h("td.muted", { colspan: COLS.length }, "…")));

@@ -14,6 +14,7 @@ const BULK = 100000;        // jobs held queued
 const BATCH = 10000;        // jobs a POST adds
 const JOBLETS = 100000;     // joblets of the big job
 const PER_TICK = 4;         // load jobs added every 100 ms: 40 a second, 200 events
+const EVENTS_PER_S = 200;   // the load's aim
 const ROWS_MAX = 80;        // rows the Jobs list may hold in the DOM (view + overscan)
 
 const figures = [];
@@ -47,12 +48,16 @@ function loadGenerator() {
     }
   })().catch(() => {});
   const job = { cmd: "true", name: "load", group: "load", constraints: { pool: "live" } };
+  const t0 = Date.now();
   let busy = false;
   const tick = setInterval(async () => {
     if (busy) return;   // the server is behind: no pile-up of requests
     busy = true;
+    // PER_TICK jobs, more when the events seen fall behind 200 a second (a slow tick).
+    const behind = Math.floor(((Date.now() - t0) / 1000 * EVENTS_PER_S - g.events) / 5);
+    const n = Math.max(PER_TICK, Math.min(behind, 50));
     try {
-      g.added += (await call("POST", "/v1/jobs", Array(PER_TICK).fill(job))).ids.length;
+      g.added += (await call("POST", "/v1/jobs", Array(n).fill(job))).ids.length;
     } catch (e) {
       g.failures++;
       g.lastError = e.message;
@@ -60,9 +65,11 @@ function loadGenerator() {
       busy = false;
     }
   }, 100);
+  // Stops adding; resolves once the add under way (if any) is answered and counted.
   g.stop = () => {
     clearInterval(tick);
     ctrl.abort();
+    return waitFor("the last add of the load", () => !busy);
   };
   return g;
 }
@@ -206,7 +213,7 @@ run(async () => {
     log("the load stops: the Overview's counts reach the store's totals");
     await page.goto(`${URL}/#/`);
     await page.locator(".chart .uplot canvas").waitFor();
-    load.stop();
+    await load.stop();
     figure("load generator", `${load.added} jobs added, ${load.failures} refused${load.lastError ? ` (${load.lastError})` : ""}`);
     await waitFor("the load's jobs to end", async () => (await call("GET", "/v1/stats")).joblets.done === load.added, 120);
     const stats = await call("GET", "/v1/stats");
@@ -217,7 +224,7 @@ run(async () => {
     await shot(page, "overview-scale");
     noErrors(page, "overview at scale");
   } finally {
-    load.stop();
+    await load.stop();
     await browser.close();
   }
   log(`figures:\n  ${figures.join("\n  ")}`);
