@@ -67,10 +67,12 @@ function canvasGrid(onPick) {
       }
       i = e;
     }
-    if (chosen < n) {
+    if (chosen < n) {   // a ring around the chosen cell, visible however small the cells
+      const pad = size < 8 ? 4 : 0;
       g.strokeStyle = "#1d2430";
       g.lineWidth = 2;
-      g.strokeRect((chosen % cols) * size + 1, Math.floor(chosen / cols) * size + 1, Math.max(size - 2, 2), Math.max(size - 2, 2));
+      g.strokeRect((chosen % cols) * size + 1 - pad, Math.floor(chosen / cols) * size + 1 - pad,
+        Math.max(size - 2, 2) + 2 * pad, Math.max(size - 2, 2) + 2 * pad);
     }
     geo = { size, cols, states, chosen };
   }

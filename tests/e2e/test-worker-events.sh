@@ -21,7 +21,8 @@ stream() {
 }
 # The events named $2 in stream file $1, as compact JSON lines.
 events() { sed -n 's/^data: //p' "$T/$1" | jq -c --arg e "$2" 'select(.event == $e)'; }
-has() { events "$1" "$2" | jq -e --arg n "$3" "select(.node == \$n)${4:+ | select($4)}" >/dev/null; }
+# has FILE EVENT NODE [JQ TEST]: such an event is in the stream (jq -e passes on no input).
+has() { events "$1" "$2" | jq -c --arg n "$3" "select(.node == \$n)${4:+ | select($4)}" | grep -q .; }
 
 J=$(jg add --name mine -- true)
 stream admin "$ADMIN"
