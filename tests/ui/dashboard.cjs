@@ -1,7 +1,8 @@
 // The dashboard in a real browser, without authentication: every page loads with no
 // console error; a job added with the CLI appears on the Jobs page without a reload; a
 // running job's output grows on its page; Cancel on the job page cancels it (the CLI
-// says so); the Overview and Workers pages show the workers' resources.
+// says so); the Overview and Workers pages show the workers' resources, and a worker that
+// joins or leaves without a reload; a script run's output and facts on its job page.
 "use strict";
 const fs = require("fs");
 const { URL, T, launch, newPage, noErrors, shot, jg, waitFor, log, assert, run } = require("./browser.cjs");
