@@ -21,9 +21,15 @@ const routes = [
   [/^#\/login$/, login, ""],
 ];
 
-let page = null;       // the mounted page: {refresh(), onEvent(e), unmount()}
+let page = null;       // the mounted page: {refresh(), onEvent(e), unmount(), gap?}
 let stream = null;
-let due = null;        // a redraw is scheduled: events are batched into one
+// Reading the state again is batched: one read at a time, at most one each page.gap ms
+// (default GAP) however many events ask for it, and each read draws in one animation frame.
+const GAP = 250;
+let dirty = false;     // an event came since the last read began
+let busy = false;      // a read is under way
+let timer = null;      // the next read is due
+let lastRead = -Infinity;
 
 export function showError(e) {
   const el = document.getElementById("error");
@@ -35,13 +41,34 @@ export function showError(e) {
   fill(el, e.message || String(e), " ", h("button.link", { onclick: () => showError(null) }, "dismiss"));
 }
 
-// Redraw the page soon, once however many events ask for it.
+// Read the state again and redraw the page soon, once however many events ask for it.
 export function schedule() {
-  if (due) return;
-  due = setTimeout(() => {
-    due = null;
-    if (page && page.refresh) page.refresh().catch(showError);
-  }, 250);
+  dirty = true;
+  if (busy || timer) return;
+  const gap = (page && page.gap) || GAP;
+  timer = setTimeout(readAgain, Math.max(0, lastRead + gap - performance.now()));
+}
+
+async function readAgain() {
+  timer = null;
+  if (!page || !page.refresh) return;
+  dirty = false;
+  busy = true;
+  lastRead = performance.now();
+  try {
+    await page.refresh();
+  } catch (e) {
+    showError(e);
+  } finally {
+    busy = false;
+  }
+  if (dirty) schedule();
+}
+
+// Resolves at the next animation frame: a page draws what it read there, so the DOM
+// changes at most once a frame (and not at all in a hidden tab).
+export function frame() {
+  return new Promise((resolve) => requestAnimationFrame(resolve));
 }
 
 function onEvent(m) {

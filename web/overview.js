@@ -1,10 +1,10 @@
 // Overview: joblets by state, one progress bar per group with why its joblets wait, the
-// throughput of the last hour (a uPlot chart), and the workers' resources in use. Redrawn
-// (batched) as events arrive.
+// throughput of the last hour (a uPlot chart), and the workers' resources in use. Read
+// again as events arrive (job and worker events alike), at most once a second.
 import uPlot from "./uPlot.esm.js";
 import { api } from "./api.js";
 import { h, fill, badge, mb, STATES } from "./dom.js";
-import { schedule } from "./app.js";
+import { schedule, frame } from "./app.js";
 
 const FINAL = ["done", "failed", "cancelled", "skipped"];
 
@@ -86,6 +86,7 @@ export function mount(main) {
 
   async function refresh() {
     const [stats, ws] = await Promise.all([api("GET", "/v1/stats?reasons=1&throughput=1"), api("GET", "/v1/workers")]);
+    await frame();
     if (plot) plot.setData(chartData(stats.throughput));
     else plot = chart(tpEl, stats.throughput);
     fill(counts, countsTable(stats.joblets, stats.jobs),
@@ -96,5 +97,6 @@ export function mount(main) {
         h("tbody", names.map((g) => groupRow(g, stats.groups[g], stats.waiting[g])))));
     fill(res, workerResources(ws.workers));
   }
-  return { refresh, onEvent: schedule, unmount: () => { if (plot) plot.destroy(); } };
+  // The stats look at every waiting job: read at most once a second while events flow.
+  return { refresh, onEvent: schedule, gap: 1000, unmount: () => { if (plot) plot.destroy(); } };
 }

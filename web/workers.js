@@ -2,7 +2,7 @@
 // heartbeat and lease state; for admins, draining the server.
 import { api, session } from "./api.js";
 import { h, fill, ago, mb } from "./dom.js";
-import { schedule, showError } from "./app.js";
+import { schedule, showError, frame } from "./app.js";
 import { workerResources } from "./overview.js";
 
 function tags(t) {
@@ -29,6 +29,7 @@ export function mount(main) {
 
   async function refresh() {
     const [r, stats] = await Promise.all([api("GET", "/v1/workers"), api("GET", "/v1/stats")]);
+    await frame();
     fill(admin, session.admin && !stats.draining ? h("button.danger", {
       onclick: async () => {
         if (!window.confirm("Drain the server? It takes no new work and exits once nothing runs.")) return;
@@ -40,6 +41,7 @@ export function mount(main) {
       h("table.workers", h("thead", h("tr", ["node", "lease", "tags", "cores", "RAM", "GPUs", "running", "last heartbeat"].map((t) => h("th", t)))),
         h("tbody", r.workers.map(row))));
   }
-  // Dispatches and returns change what each worker runs.
-  return { refresh, onEvent: (e) => { if (e.event.startsWith("joblet.")) schedule(); } };
+  // Workers joining and leaving (worker.joined, worker.left), and dispatches and returns
+  // (what each worker runs).
+  return { refresh, onEvent: (e) => { if (/^(joblet|worker)\./.test(e.event)) schedule(); } };
 }

@@ -124,19 +124,22 @@ static void on_sse_close(struct evhttp_connection *evcon, void *arg)
 	sse_drop(s->call->srv, s);
 }
 
-/* A user reads the events of their own jobs; an event of no job (owner NULL) is for
- * admins only. */
-static bool event_visible(const struct principal *who, const char *owner)
+/* A user reads the events of their own jobs, and a worker's joining and leaving (every
+ * caller sees the workers in GET /v1/workers); any other event of no job (owner NULL, such
+ * as auth.refused) is for admins only. */
+static bool event_visible(const struct principal *who, json_t *e)
 {
-	return owner ? principal_owns(who, owner) : (who->roles & ROLE_ADMIN) != 0;
+	const char *owner = json_string_value(json_object_get(e, "owner"));
+	if (owner)
+		return principal_owns(who, owner);
+	return json_object_get(e, "worker") != NULL || (who->roles & ROLE_ADMIN) != 0;
 }
 
-/* Is e for s: its job (?job=), and one the caller may see? */
+/* Is e for s: its job (?job=; an event of no job has seq 0), and one the caller may see? */
 static bool event_for(const struct sse_client *s, json_t *e)
 {
 	int64_t seq = json_integer_value(json_object_get(e, "seq"));
-	return (s->seq == 0 || s->seq == seq) &&
-	       event_visible(&s->call->who, json_string_value(json_object_get(e, "owner")));
+	return (s->seq == 0 || s->seq == seq) && event_visible(&s->call->who, e);
 }
 
 /* The SSE message of event e with id n (malloc'd). */
@@ -387,11 +390,13 @@ void api_job_log(struct call *c)
 		call_error(c, ERR_NOT_FOUND, "id", "no job %s", c->params[0]);
 		return;
 	}
-	if (qi) {
+	if (qi && strcmp(qi, "server") == 0) {
+		idx = OUTPUT_SERVER;	/* the script handlers' lines alone */
+	} else if (qi) {
 		char *end;
 		long v = strtol(qi, &end, 10);
 		if (*qi == '\0' || *end || v < 0 || v >= j->njoblets) {
-			call_error(c, ERR_BAD_REQUEST, "index", "index: must be 0..%d, got '%s'",
+			call_error(c, ERR_BAD_REQUEST, "index", "index: must be 0..%d or server, got '%s'",
 				   j->njoblets - 1, qi);
 			return;
 		}

@@ -125,7 +125,7 @@ static int claim_name(struct server *srv, const char *name, const char *instance
 	if (old == NULL)
 		return 0;
 	if (old->lease_deadline <= mono) {
-		sched_worker_lose(&srv->sched, old, "no word for its lease", server_now(srv));
+		sched_worker_lose(&srv->sched, old, WORKER_GONE_LEASE, server_now(srv));
 		return 0;
 	}
 	if (*instance && strcmp(old->instance, instance) == 0) {
@@ -193,6 +193,7 @@ void api_workers_register(struct call *c)
 	free(ca);
 	log_info("worker %s registered: %s, %lld cores, %lld MB, %lld GPUs%s", w->id, w->name,
 		 (long long)cores, (long long)ram, (long long)gpus, nr ? " (re-attached)" : "");
+	persist_worker_event(srv, w, true);
 	srv->offer_parked = true;	/* a new worker may fit what waits */
 	server_mark_dirty(srv);
 	call_reply(c, 201, json_pack("{s:s, s:I, s:I, s:o, s:o, s:b}", "id", w->id, "lease_ms",
@@ -218,7 +219,7 @@ void api_worker_leave(struct call *c)
 	}
 	if (w->parked)	/* an empty answer, not the 404 a lost worker's poll gets */
 		parked_reply(w->parked, false);
-	sched_worker_lose(&c->srv->sched, w, "it left", server_now(c->srv));
+	sched_worker_lose(&c->srv->sched, w, WORKER_GONE_LEFT, server_now(c->srv));
 	call_reply(c, 200, json_pack("{s:b}", "left", 1));
 	server_check_drained(c->srv);
 }

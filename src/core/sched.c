@@ -594,7 +594,7 @@ struct worker *sched_worker_add(struct sched *s, const char *name, int32_t cores
 				stale = o;
 		}
 		if (stale)
-			lose_worker(s, stale, "its node registered again without it", now);
+			lose_worker(s, stale, WORKER_GONE_REPLACED, now);
 	} while (stale);
 	return w;
 }
@@ -852,7 +852,7 @@ int64_t sched_tick(struct sched *s, int64_t now, int64_t mono, int64_t *next_mon
 	struct worker *w;
 	while ((w = heap_top(&s->leases)) && w->lease_deadline <= mono) {
 		s->lease_expiries++;
-		lose_worker(s, w, "no word for its lease", now);
+		lose_worker(s, w, WORKER_GONE_LEASE, now);
 	}
 	struct job *j;
 	while ((j = gates_due(&s->g, now)) != NULL)

@@ -5,6 +5,12 @@
 #define JG_WORKER_H
 #include "core/job.h"
 
+/* Why a worker is dropped (its gone_why): the `worker.left` event's reason comes from these. */
+#define WORKER_GONE_LEFT "it left"
+#define WORKER_GONE_LEASE "no word for its lease"
+#define WORKER_GONE_EXITED "its process exited"
+#define WORKER_GONE_REPLACED "its node registered again without it"
+
 struct worker {
 	char id[24];			/* "w" + random hex; names it in the API */
 	const char *name;		/* interned node name */

@@ -119,7 +119,7 @@ static void worker_gone(struct local_worker *lw, const char *how)
 	struct server *srv = lw->srv;
 	struct worker *w = sched_worker_named(&srv->sched, lw->e.name);
 	if (w && w->pid == lw->e.pid) {
-		sched_worker_lose(&srv->sched, w, "its process exited", server_now(srv));
+		sched_worker_lose(&srv->sched, w, WORKER_GONE_EXITED, server_now(srv));
 		server_mark_dirty(srv);
 	}
 	int pid = lw->e.pid;

@@ -65,6 +65,23 @@ static void on_limit_put(void *ctx, const struct limit_group *g)
 	server_mark_dirty(srv);
 }
 
+/* An event of job j: {"event": name, "at", "job", "seq", "owner"} (new reference). */
+static json_t *job_event(struct server *srv, const char *name, const struct job *j)
+{
+	char id[400], at[40];
+	job_id(j, id, sizeof id);
+	/* owner: who may read it (api/stream.c sends a user their own jobs' events). */
+	return json_pack("{s:s, s:s, s:s, s:I, s:s}", "event", name, "at",
+			 clock_format_rfc3339(server_now(srv), at, sizeof at), "job", id, "seq",
+			 (json_int_t)j->seq, "owner", j->owner);
+}
+
+void persist_job_notice(struct server *srv, const struct job *j, const char *name)
+{
+	if (srv->face->listening(srv))
+		persist_notice(srv, job_event(srv, name, j));
+}
+
 static void on_event(void *ctx, int ev, struct job *j, struct joblet *jl, struct attempt *a)
 {
 	struct server *srv = ctx;
@@ -75,12 +92,7 @@ static void on_event(void *ctx, int ev, struct job *j, struct joblet *jl, struct
 	if (!srv->face->listening(srv))
 		return;	/* nobody listens: do not build what nobody reads */
 	struct batch *b = server_batch(srv);
-	char id[400], at[40];
-	job_id(j, id, sizeof id);
-	/* owner: who may read it (api/stream.c sends a user their own jobs' events). */
-	json_t *e = json_pack("{s:s, s:s, s:s, s:I, s:s}", "event", sched_event_name(ev), "at",
-			      clock_format_rfc3339(server_now(srv), at, sizeof at), "job", id, "seq",
-			      (json_int_t)j->seq, "owner", j->owner);
+	json_t *e = job_event(srv, sched_event_name(ev), j);
 	if (jl)
 		json_object_set_new(e, "index", json_integer(jl->index));
 	if (a) {
@@ -101,9 +113,46 @@ static void on_event(void *ctx, int ev, struct job *j, struct joblet *jl, struct
 	server_mark_dirty(srv);
 }
 
+/* The `worker.left` reason for why (one of core/worker.h's WORKER_GONE_*). */
+static const char *left_reason(const struct server *srv, const char *why)
+{
+	if (why == NULL)
+		return "lost";
+	if (strcmp(why, WORKER_GONE_LEFT) == 0)
+		return srv->draining ? "drained" : "left";
+	if (strcmp(why, WORKER_GONE_LEASE) == 0)
+		return "lease_expired";
+	if (strcmp(why, WORKER_GONE_EXITED) == 0)
+		return "exited";
+	if (strcmp(why, WORKER_GONE_REPLACED) == 0)
+		return "replaced";
+	return "lost";
+}
+
+void persist_worker_event(struct server *srv, const struct worker *w, bool joined)
+{
+	if (!srv->face->listening(srv))
+		return;	/* nobody listens: do not build what nobody reads */
+	char at[40];
+	json_t *e = json_pack("{s:s, s:s, s:s, s:s}", "event", joined ? "worker.joined" : "worker.left",
+			      "at", clock_format_rfc3339(server_now(srv), at, sizeof at), "worker",
+			      w->id, "node", w->name);
+	if (joined) {
+		json_object_set_new(e, "cores", json_integer(w->cores));
+		json_object_set_new(e, "ram_mb", json_integer(w->ram_mb));
+		json_object_set_new(e, "gpus", json_integer(w->gpus));
+	} else {
+		json_object_set_new(e, "reason", json_string(left_reason(srv, w->gone_why)));
+		json_object_set_new(e, "message", json_string(w->gone_why ? w->gone_why : ""));
+		json_object_set_new(e, "lost_joblets", json_integer(w->nrunning));
+	}
+	persist_notice(srv, e);
+}
+
 static void on_worker_lost(void *ctx, struct worker *w)
 {
 	struct server *srv = ctx;
+	persist_worker_event(srv, w, false);
 	if (w->nrunning)
 		log_warn("worker %s (%s) dropped: %s; %d joblets re-queued or failed", w->id,
 			 w->name, w->gone_why ? w->gone_why : "?", w->nrunning);

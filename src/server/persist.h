@@ -4,6 +4,7 @@
 #define JG_PERSIST_H
 #include "core/sched.h"
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,12 @@ void persist_idem_answer(struct server *srv, const char *key, int32_t status,
 /* An event that belongs to no job (e, taken), sent with the turn's other events to
  * those who listen (`auth.refused` goes to admins only: api/stream.c). */
 void persist_notice(struct server *srv, json_t *e);
+/* An event name of job j ({"event", "at", "job", "seq", "owner"}), for whoever may read
+ * the job's events, sent with the turn's other events. */
+void persist_job_notice(struct server *srv, const struct job *j, const char *name);
+/* A `worker.joined` (joined) or `worker.left` event for w, for every stream that lists
+ * workers (api/stream.c); the reason of a leave comes from w->gone_why. */
+void persist_worker_event(struct server *srv, const struct worker *w, bool joined);
 /* Forget the answers older than before (wall ms). */
 void persist_idem_prune(struct server *srv, int64_t before);
 /* The store's loader of kept answers (arg: the server). */

@@ -456,6 +456,8 @@ static void q_done(struct script_q *q, json_t *reply, const char *why)
 		}
 		state_put(srv, j, st);
 		json_decref(st);
+		/* Its output and facts changed, maybe after the job ended: pages read them again. */
+		persist_job_notice(srv, j, "job.script");
 	}
 	json_decref(q->running);
 	q->running = NULL;

@@ -111,7 +111,7 @@ static const char *const stmt_sql[ST__N] = {
 enum { RD_KEYS, RD_KEYS_NEW, RD_ROW, RD_LAST, RD__N };
 static const char *const read_sql[RD__N] = {
 	[RD_KEYS] = "SELECT o.id, o.at, length(o.data) FROM output o JOIN attempts a"
-		" ON a.id = o.attempt WHERE a.seq = $1::bigint AND ($2::int < 0 OR a.idx = $2::int)"
+		" ON a.id = o.attempt WHERE a.seq = $1::bigint AND ($2::int = -1 OR a.idx = $2::int)"
 		" AND o.id > $3::bigint AND o.id <= $4::bigint AND (o.at > $5::bigint OR"
 		" (o.at = $5::bigint AND o.id > $6::bigint))"
 		" UNION ALL SELECT o.id, o.at, length(o.data) FROM output o"
@@ -121,7 +121,7 @@ static const char *const read_sql[RD__N] = {
 	/* A follower's rows committed since: found by id range first. */
 	[RD_KEYS_NEW] = "SELECT o.id, o.at, length(o.data) FROM (SELECT * FROM output"
 		" WHERE id > $3::bigint AND id <= $4::bigint OFFSET 0) o JOIN attempts a"
-		" ON a.id = o.attempt WHERE a.seq = $1::bigint AND ($2::int < 0 OR a.idx = $2::int)"
+		" ON a.id = o.attempt WHERE a.seq = $1::bigint AND ($2::int = -1 OR a.idx = $2::int)"
 		" AND (o.at > $5::bigint OR (o.at = $5::bigint AND o.id > $6::bigint))"
 		" UNION ALL SELECT o.id, o.at, length(o.data) FROM output o WHERE o.id > $3::bigint"
 		" AND o.id <= $4::bigint AND o.attempt = -$1::bigint AND $2::int < 0"

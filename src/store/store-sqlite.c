@@ -833,7 +833,7 @@ struct store *store_sqlite_open(const char *dir, char **err)
 	}
 	static const char keys_sql[] =
 		"SELECT o.id, o.at, length(o.data) FROM output o JOIN attempts a ON a.id = o.attempt"
-		" WHERE a.seq = ?1 AND (?2 < 0 OR a.idx = ?2) AND o.id > ?3 AND o.id <= ?4"
+		" WHERE a.seq = ?1 AND (?2 = -1 OR a.idx = ?2) AND o.id > ?3 AND o.id <= ?4"
 		" AND (o.at > ?5 OR (o.at = ?5 AND o.id > ?6))"
 		/* A job's script handlers on the server log as attempt -seq. */
 		" UNION ALL SELECT o.id, o.at, length(o.data) FROM output o WHERE o.attempt = -?1"
@@ -843,7 +843,7 @@ struct store *store_sqlite_open(const char *dir, char **err)
 	static const char keys_new_sql[] =
 		"SELECT o.id, o.at, length(o.data) FROM output o CROSS JOIN attempts a"
 		" ON a.id = o.attempt WHERE o.id > ?3 AND o.id <= ?4 AND a.seq = ?1"
-		" AND (?2 < 0 OR a.idx = ?2) AND (o.at > ?5 OR (o.at = ?5 AND o.id > ?6))"
+		" AND (?2 = -1 OR a.idx = ?2) AND (o.at > ?5 OR (o.at = ?5 AND o.id > ?6))"
 		" UNION ALL SELECT o.id, o.at, length(o.data) FROM output o WHERE o.id > ?3"
 		" AND o.id <= ?4 AND o.attempt = -?1 AND ?2 < 0 AND (o.at > ?5 OR (o.at = ?5 AND"
 		" o.id > ?6)) ORDER BY 2, 1 LIMIT ?7";

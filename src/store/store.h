@@ -153,10 +153,11 @@ typedef void (*store_output_cb)(void *arg, const struct output_row *row);
  * last one read being (at, id). A follower moves to the rows committed since with
  * output_cursor_next, so it never reads a row twice. The store keeps the next rows it
  * found here, so that finding them is paid once per page of rows, not per slice. */
-enum { OUTPUT_PAGE = 1024 };
+enum { OUTPUT_PAGE = 1024, OUTPUT_SERVER = -2 };
 struct output_cursor {
 	int64_t seq;		/* the job */
-	int32_t idx;		/* its joblet, or -1 for every joblet and the [server] lines */
+	int32_t idx;		/* its joblet, -1 for every joblet and the [server] lines, or
+				 * OUTPUT_SERVER for the [server] lines alone */
 	int64_t lo, hi;
 	int64_t at, id;		/* the last row read; 0, 0 before the first */
 	struct output_key {

@@ -24,12 +24,13 @@ function chromiumPath() {
   throw new Error("chromium is not installed: `make deps` installs Debian's chromium package");
 }
 
-async function launch() {
+// extraArgs: more chromium switches (the scale test's --enable-precise-memory-info).
+async function launch(extraArgs) {
   fs.mkdirSync(SHOTS, { recursive: true });
   return chromium.launch({
     executablePath: chromiumPath(),
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", ...(extraArgs || [])],
   });
 }
 

@@ -1,7 +1,8 @@
 // The dashboard in a real browser, without authentication: every page loads with no
 // console error; a job added with the CLI appears on the Jobs page without a reload; a
 // running job's output grows on its page; Cancel on the job page cancels it (the CLI
-// says so); the Overview and Workers pages show the workers' resources.
+// says so); the Overview and Workers pages show the workers' resources, and a worker that
+// joins or leaves without a reload; a script run's output and facts on its job page.
 "use strict";
 const fs = require("fs");
 const { URL, T, launch, newPage, noErrors, shot, jg, waitFor, log, assert, run } = require("./browser.cjs");
@@ -37,12 +38,12 @@ run(async () => {
     log("the filters: by name and by state");
     await page.fill("input[name=name]", "appears");
     await page.press("input[name=name]", "Enter");
-    await waitFor("the name filter", async () => (await page.locator("table.jobs tbody tr").count()) === 1);
+    await waitFor("the name filter", async () => (await page.locator("table.jobs tr[data-id]").count()) === 1);
     assert(page.url().includes("name=appears"), "the address keeps the filter");
     await page.fill("input[name=name]", "");
     await page.selectOption("select[name=state]", "running");
     await waitFor("the state filter", async () => {
-      const ids = await page.locator("table.jobs tbody tr").evaluateAll((rows) => rows.map((r) => r.dataset.id));
+      const ids = await page.locator("table.jobs tr[data-id]").evaluateAll((rows) => rows.map((r) => r.dataset.id));
       return ids.length === 1 && ids[0] === held;
     });
     await page.selectOption("select[name=state]", "");
@@ -86,6 +87,24 @@ run(async () => {
     assert(true, "the output of the chosen joblet alone");
     noErrors(page, "one joblet's output");
 
+    log("Job: a script run's output and facts, live");
+    const chunks = jg(["run", "chunks", "items=2", "chunk=1", `command=sh -c 'while [ ! -e ${T}/go-chunks ]; do sleep 0.05; done' x`]);
+    await page.goto(`${URL}/#/job/${encodeURIComponent(chunks)}`);
+    const script = page.locator("pre.log.script");
+    await page.locator("pre.log.script", { hasText: "[server] job_started: 2 items in 2 chunks" }).waitFor();
+    assert(!(await script.textContent()).includes("job_completed"), "job_started's output is shown, job_completed's not yet");
+    await page.locator("table.facts-table td", { hasText: "chunks.total" }).waitFor();
+    fs.writeFileSync(`${T}/go-chunks`, "");
+    await page.locator("pre.log.script", { hasText: "[server] job_completed: done: 2 of 2 chunks done" }).waitFor();
+    await page.locator("table.facts-table tr", { hasText: "chunks.done" }).locator("td", { hasText: /^2$/ }).waitFor();
+    assert(true, "job_completed's output (written after the job ended) and the facts appeared without a reload");
+    const showed = JSON.parse(jg(["show", chunks, "--json"])).script.facts["chunks.done"];
+    assert(String(showed) === "2", `the facts are those jobgrid show gives (chunks.done ${showed})`);
+    const onlyServer = (await script.textContent()).split("\n").filter((l) => l);
+    assert(onlyServer.every((l) => l.startsWith("[server] ")), "the script output holds the [server] lines alone");
+    await shot(page, "job-script");
+    noErrors(page, "script output");
+
     log("Job: Cancel cancels it in the store");
     await page.goto(`${URL}/#/job/${encodeURIComponent(held)}`);
     await page.locator("h1 .badge.s-running").waitFor();
@@ -105,6 +124,27 @@ run(async () => {
     await page.locator("button:text-is('Drain server')").waitFor();   // trusted: an admin
     await shot(page, "workers");
     noErrors(page, "workers");
+
+    log("Workers: one joins, it appears without a reload; it stops, it goes");
+    const workerCard = () => page.locator(".card:has(.muted:text-is('workers')) .num").textContent();
+    fs.writeFileSync(`${T}/worker-start-request`, "");
+    await page.locator('table.workers tr[data-name="ui-c"]').waitFor();
+    await waitFor("the workers card to count 3", async () => (await workerCard()).trim() === "3");
+    assert(true, "worker ui-c appeared on the open Workers page (worker.joined)");
+    await page.click("#nav a[data-page=overview]");
+    await waitFor("the overview's workers card to count 3", async () => (await workerCard()).trim() === "3");
+    fs.writeFileSync(`${T}/worker-stop-request`, "");
+    await waitFor("the overview's workers card to count 2", async () => (await workerCard()).trim() === "2");
+    assert(true, "the Overview counted ui-c's leaving without a reload (worker.left)");
+    await page.click("#nav a[data-page=workers]");
+    await page.locator("table.workers tbody tr").first().waitFor();
+    assert(await page.locator('table.workers tr[data-name="ui-c"]').count() === 0, "ui-c is gone from the Workers page");
+    fs.writeFileSync(`${T}/worker-start-request`, "");
+    await page.locator('table.workers tr[data-name="ui-c"]').waitFor();
+    fs.writeFileSync(`${T}/worker-stop-request`, "");
+    await page.locator('table.workers tr[data-name="ui-c"]').waitFor({ state: "detached" });
+    assert(true, "and on the open Workers page: it appeared, then went, without a reload");
+    noErrors(page, "workers joining and leaving");
 
     const cookies = await page.context().cookies();
     assert(cookies.length === 0, "no cookie was set");

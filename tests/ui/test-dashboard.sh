@@ -21,10 +21,12 @@ YAML
 }
 sim_def 100
 jg deploy "$T/defs" >/dev/null
+jg deploy "$(dirname "$0")/../../examples/chunks" >/dev/null	# a script: its output on the job page
 export T JOBGRID_BIN JG_BUILD UI_WORKERS=2
 # The browser test asks for a server restart with $T/restart-request and waits for
-# $T/restarted (its stream must resume across it), and for a new version of sim with
-# $T/redeploy-request, $T/redeployed.
+# $T/restarted (its stream must resume across it), for a new version of sim with
+# $T/redeploy-request, $T/redeployed, and for a third worker to start or stop with
+# $T/worker-start-request and $T/worker-stop-request.
 node "$(dirname "$0")/dashboard.cjs" &
 NODE=$!
 track $NODE
@@ -34,6 +36,14 @@ while kill -0 "$NODE" 2>/dev/null; do
 		sim_def 10
 		jg deploy "$T/defs" >/dev/null
 		touch "$T/redeployed"
+	fi
+	if [[ -e $T/worker-start-request ]]; then
+		rm "$T/worker-start-request"
+		start_worker ui-c --cores 2
+	fi
+	if [[ -e $T/worker-stop-request ]]; then
+		rm "$T/worker-stop-request"
+		stop_worker ui-c
 	fi
 	if [[ -e $T/restart-request ]]; then
 		rm "$T/restart-request"
