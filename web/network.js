@@ -4,13 +4,15 @@
 import { api, enc, session } from "./api.js";
 import { h, fill, time } from "./dom.js";
 import { schedule, showError } from "./app.js";
-import { s, textWidth } from "./svg.js";
+import { s, textWidth, fit } from "./svg.js";
 import dagre from "./dagre.esm.js";
 
 const NAME_FONT = "600 13px system-ui, sans-serif";     // as .net .node .name in style.css
 const SUB_FONT = "12px system-ui, sans-serif";          // as .net .sub and .net .edge text
 const PAUSED_FONT = "600 12px system-ui, sans-serif";   // as .net .node.paused .sub
 const MARK_R = 7;
+const NODE_TEXT_MAX = 260;                               // px: a box's lines are cut (full in the tip)
+const LANE_LABEL_MAX = 220;                              // px: longer names are cut (full in the tip)
 const NODE_H = 44;
 const RUN_STATES = ["planned", "waiting", "running", "done", "failed", "skipped"];
 const FAIL_LABEL = "on failure";
@@ -50,9 +52,10 @@ function layout(net) {
   const g = new dagre.graphlib.Graph({ multigraph: true });
   g.setGraph({ rankdir: "LR", nodesep: 28, ranksep: 90, edgesep: 20, marginx: 16, marginy: 16 });
   for (const d of net.members) {
-    const sub = subtitle(d.network);
-    const w = Math.max(textWidth(d.name, NAME_FONT), textWidth(sub, d.network.paused ? PAUSED_FONT : SUB_FONT));
-    g.setNode(d.name, { width: Math.ceil(w) + 28, height: NODE_H, def: d, sub });
+    const subFont = d.network.paused ? PAUSED_FONT : SUB_FONT;
+    const label = fit(d.name, NAME_FONT, NODE_TEXT_MAX), sub = fit(subtitle(d.network), subFont, NODE_TEXT_MAX);
+    const w = Math.max(textWidth(label, NAME_FONT), textWidth(sub, subFont));
+    g.setNode(d.name, { width: Math.ceil(w) + 28, height: NODE_H, def: d, label, sub });
   }
   for (const e of net.edges) {
     const label = e.kind === "failure" ? { width: Math.ceil(textWidth(FAIL_LABEL, SUB_FONT)) + 8, height: 16, labelpos: "c" } : {};
@@ -99,7 +102,7 @@ function nodeEl(g, name) {
     s(`g.node${net.paused ? ".paused" : ""}`, { transform: `translate(${n.x - n.width / 2},${n.y - n.height / 2})`, dataset: { name, paused: String(net.paused) } },
       s("title", tip),
       s("rect", { width: n.width, height: n.height, rx: 6 }),
-      s("text.name", { x: 14, y: 18 }, name),
+      s("text.name", { x: 14, y: 18 }, n.label),
       s("text.sub", { x: 14, y: 35 }, n.sub)));
 }
 
@@ -190,9 +193,9 @@ function drawTimeline(plan, members, now, width, pick) {
   const runs = plan.runs;
   const lanes = lanesOf(runs, members);
   const planned = runs.map((r) => Date.parse(r.planned_at));
-  const t0 = Math.min(Date.parse(plan.from), ...planned);
-  const t1 = Math.max(Date.parse(plan.to), ...planned);
-  const LABEL = Math.ceil(Math.max(80, ...lanes.map((n) => textWidth(n, SUB_FONT)))) + 16;
+  const t0 = planned.reduce((a, t) => Math.min(a, t), Date.parse(plan.from));
+  const t1 = planned.reduce((a, t) => Math.max(a, t), Date.parse(plan.to));
+  const LABEL = Math.ceil(lanes.reduce((a, n) => Math.max(a, Math.min(textWidth(n, SUB_FONT), LANE_LABEL_MAX)), 80)) + 16;
   const TOP = 26, LANE = 30, RIGHT = 24;
   const W = Math.max(width, LABEL + 400);
   const H = TOP + lanes.length * LANE + 6;
@@ -201,7 +204,7 @@ function drawTimeline(plan, members, now, width, pick) {
   return s("svg.timeline", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `the plan of ${plan.date}: ${runs.length} runs` },
     lanes.map((name, i) => s("g.lane", { dataset: { name } },
       s("rect", { x: 0, y: TOP + i * LANE, width: W, height: LANE, class: i % 2 ? "odd" : "even" }),
-      s("text.lanename", { x: 8, y: TOP + i * LANE + LANE / 2 + 4 }, name))),
+      s("text.lanename", { x: 8, y: TOP + i * LANE + LANE / 2 + 4 }, s("title", name), fit(name, SUB_FONT, LANE_LABEL_MAX)))),
     ticks(t0, t1).map((t) => s("g.tick", s("line", { x1: x(t), y1: TOP - 4, x2: x(t), y2: H }),
       s("text", { x: x(t), y: TOP - 9, "text-anchor": "middle" }, hhmm(t)))),
     now >= t0 && now <= t1 ? s("g.now", s("title", `now (the server's clock): ${time(now)}`),
@@ -214,7 +217,8 @@ function drawTimeline(plan, members, now, width, pick) {
 }
 
 function stateKey() {
-  return h("p.legend.small", RUN_STATES.map((st) => [s("svg", { width: 14, height: 14 }, s(`circle.mark.m-${st}`, { cx: 7, cy: 7, r: 5 })), ` ${st} `]));
+  return h("p.legend.small", RUN_STATES.map((st) => [s("svg", { width: 14, height: 14 }, s(`circle.mark.m-${st}`, { cx: 7, cy: 7, r: 5 })), ` ${st} `]),
+    s("svg.key", { width: 10, height: 14 }, s("g.now", s("line", { x1: 5, y1: 0, x2: 5, y2: 14 }))), " now, by the server's clock");
 }
 
 function runFacts(r) {
@@ -248,10 +252,13 @@ export function mount(main, [query]) {
   const dayHead = h("span.muted");
   const timeline = h("div.timeline-box");
   const facts = h("section", runFacts(null));
-  const days = h("input", { type: "number", name: "days", min: 1, max: 366, step: 1, value: params.get("days") || "2", "aria-label": "days to simulate" });
+  const days = h("input", { type: "number", name: "days", min: 1, max: 366, step: 1, value: "2", "aria-label": "days to simulate" });
   const simMsg = h("span.refusal", { role: "alert" });
   const sim = h("section");
-  let last = { defs: null, plan: null, simFrom: 0 };
+  let net = null;            // the members and edges drawn
+  let drawn = "";            // the members as last drawn (JSON): redraw the graph on a change only
+  let shown = "";            // the clock and the runs' states as last drawn (JSON)
+  let picked = null;         // the run whose facts are shown
 
   const go = (d) => { location.hash = d ? `#/network?date=${enc(d)}` : "#/network"; };
   fill(main, h("h1", "Job network"), graph, members,
@@ -267,29 +274,41 @@ export function mount(main, [query]) {
   async function act(name, pause) {
     try {
       await api("POST", `/v1/definitions/${enc(name)}/${pause ? "pause" : "resume"}`);
-      await Promise.all([drawDefs(), simulate()]);
+      await Promise.all([drawDefs(), simulate()]);   // the graph shows it at once
     } catch (e) { showError(e); }
   }
 
   async function drawDefs() {
     const r = await api("GET", "/v1/definitions");
-    const net = network(r.definitions);
-    last.defs = net;
+    const json = JSON.stringify(r.definitions.filter((d) => d.network));
+    if (json === drawn) return;
+    drawn = json;
+    net = network(r.definitions);
     fill(graph, drawGraph(net));
     fill(members, net.members.length ? membersTable(net, act) : null);
-    return net;
   }
+
+  // The facts of run r; after a redraw, of the same run as it is now.
+  function pick(r) {
+    picked = r;
+    fill(facts, runFacts(r));
+  }
+  const same = (a, b) => a.definition === b.definition && (a.id ? a.id === b.id : a.planned_at === b.planned_at);
 
   async function drawPlan() {
     const [plan, clock] = await Promise.all([api("GET", `/v1/plan${date ? `?date=${enc(date)}` : ""}`), api("GET", "/v1/clock")]);
-    last.plan = plan;
     fill(dayHead, `of ${plan.date}${date ? "" : " (today)"}`);
     if (!picker.value || document.activeElement !== picker) picker.value = plan.date;
-    // The simulation starts from the server's now: when the clock moved, it is out of date.
-    if (Math.abs(Date.parse(clock.now) - last.simFrom) >= 60000) simulate().catch(showError);
+    // Unchanged (an event of a job that is no run): nothing to redraw. Changed: the
+    // simulation, which starts from the server's now and its runs, is out of date too.
     const width = timeline.clientWidth || main.clientWidth || 1100;
-    fill(timeline, drawTimeline(plan, last.defs ? last.defs.members : [], Date.parse(clock.now), width, (r) => fill(facts, runFacts(r))),
+    const key = JSON.stringify([clock.now, width, drawn, plan.runs.map((r) => [r.id, r.state, r.job])]);
+    if (key === shown) return;
+    shown = key;
+    simulate().catch(showError);
+    fill(timeline, drawTimeline(plan, net ? net.members : [], Date.parse(clock.now), width, pick),
       plan.runs.length ? null : h("p.muted.small", "No run is planned for this day."));
+    if (picked) pick(plan.runs.find((r) => same(r, picked)) || null);
   }
 
   async function simulate() {
@@ -298,11 +317,11 @@ export function mount(main, [query]) {
     if (!/^\d+$/.test(n) || Number(n) < 1 || Number(n) > 366) {
       fill(simMsg, "days: a whole number from 1 to 366");
       days.setAttribute("aria-invalid", "true");
+      fill(sim);   // what was shown was for another number of days
       return;
     }
     days.removeAttribute("aria-invalid");
     const r = await api("GET", `/v1/plan?simulate=${n}`);
-    last.simFrom = Date.parse(r.from);
     fill(sim, simulationTable(r));
   }
 

@@ -16,3 +16,15 @@ export function textWidth(text, font) {
   ctx.font = font;
   return ctx.measureText(text).width;
 }
+
+// text cut to at most max pixels in font, with an ellipsis when cut (SVG text does not wrap).
+export function fit(text, font, max) {
+  if (textWidth(text, font) <= max) return text;
+  let lo = 0, hi = text.length;
+  while (lo < hi) {    // the longest prefix that fits with the ellipsis
+    const mid = Math.ceil((lo + hi) / 2);
+    if (textWidth(`${text.slice(0, mid)}…`, font) <= max) lo = mid;
+    else hi = mid - 1;
+  }
+  return `${text.slice(0, lo)}…`;
+}

@@ -97,9 +97,15 @@ run(async () => {
     assert(tip.includes("waiting for its timeslot"), `hovering shows the reason too: ${tip}`);
     await page.locator("svg.timeline g.now line").waitFor({ state: "attached" });   // a line has no area: "attached"
     await shot(page, "network");
+    await page.locator('svg.timeline circle.mark[data-definition="probe"]').click();
+    await page.locator("dl.facts.run .badge.m-running").waitFor();
     fs.writeFileSync(`${T}/go-probe`, "");
     await page.locator('svg.timeline circle.mark.m-done[data-definition="probe"]').waitFor();
     assert(true, "probe's run turned done on screen without a reload");
+    await page.locator("dl.facts.run .badge.m-done").waitFor();
+    const job = plan().runs.find((r) => r.definition === "probe").job;
+    assert(await page.locator(`dl.facts.run dd a[href="#/job/${job}"]`).count() === 1 &&
+      await page.locator("dl.facts.run dt", { hasText: "ended" }).count() === 1, `the run's facts follow it: done, ended, job ${job}`);
 
     log("the failure branch runs: transform fails, alert runs");
     jg(["run", "transform", "fail=1"]);
