@@ -332,7 +332,8 @@ export function mount(main, [query]) {
 
   return {
     refresh,
-    // A run's job starting and ending moves the plan: redraw it, batched.
-    onEvent: (e) => { if (e.event.startsWith("job.")) schedule(); },
+    // Each change of a run (planned, started, waiting, skipped, ended) is a net.run event:
+    // read the plan again, batched. Other jobs' events change nothing here.
+    onEvent: (e) => { if (e.event === "net.run") schedule(); },
   };
 }

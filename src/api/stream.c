@@ -131,12 +131,17 @@ static bool event_visible(const struct principal *who, const char *owner)
 	return owner ? principal_owns(who, owner) : (who->roles & ROLE_ADMIN) != 0;
 }
 
-/* Is e for s: its job (?job=), and one the caller may see? */
+/* Is e for s: its job (?job=), and one the caller may see? A job network's run changes
+ * (net.run, no job) are for every caller, as GET /v1/plan is. */
 static bool event_for(const struct sse_client *s, json_t *e)
 {
 	int64_t seq = json_integer_value(json_object_get(e, "seq"));
-	return (s->seq == 0 || s->seq == seq) &&
-	       event_visible(&s->call->who, json_string_value(json_object_get(e, "owner")));
+	if (s->seq != 0 && s->seq != seq)
+		return false;
+	const char *name = json_string_value(json_object_get(e, "event"));
+	if (name && strcmp(name, "net.run") == 0)
+		return true;
+	return event_visible(&s->call->who, json_string_value(json_object_get(e, "owner")));
 }
 
 /* The SSE message of event e with id n (malloc'd). */

@@ -2,7 +2,7 @@
 # The job network's graph as GET /v1/definitions gives it: each member's edges as it writes
 # them, its start times, timeslot and paused flag; null for a definition that is no member;
 # pause and resume seen at once; the edges of a replaced version; an edge left dangling by
-# an undeploy; the day GET /v1/plan shows.
+# an undeploy; the day GET /v1/plan shows; a net.run event.
 source "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export TZ=UTC
@@ -69,4 +69,23 @@ expect_eq "$(api GET /v1/definitions | jq '[.definitions[].name] | index("loner"
 log "the plan says which day it shows"
 expect_eq "$(api GET /v1/plan | jq -r .date)" 2026-11-23 "today by the test clock"
 expect_eq "$(api GET '/v1/plan?date=2026-11-22' | jq -r .date)" 2026-11-22 "the date asked for"
+log "a run skipped with no job is a net.run event"
+curl -sSN "$JOBGRID_URL/v1/events" >"$T/events.txt" &
+track $!
+wait_until 10 grep -q '^id:' "$T/events.txt"
+jg pause nightly >/dev/null
+jg clock set 2026-11-23T23:20:00Z >/dev/null
+# Every start time on the way is its own skip at its own virtual time: the first is the
+# cron's 08:30.
+FIRST='.event == "net.run" and .change == "skip" and .planned_at == "2026-11-23T08:30:00.000Z"'
+net_events() { grep '^data: ' "$T/events.txt" | sed 's/^data: //'; }
+_first_event() { net_events | jq -se "any(.[]; $FIRST)"; }
+wait_until 10 _first_event
+ev=$(net_events | jq -c "select($FIRST)")
+expect_eq "$(jq -r '[.definition, .state, .at] | join(" ")' <<<"$ev")" \
+	"nightly skipped 2026-11-23T08:30:00.000Z" "the event: definition, state, at its virtual time"
+expect_eq "$(jq -r .run <<<"$ev")" \
+	"$(api GET /v1/plan | jq '.runs[] | select(.planned_at == "2026-11-23T08:30:00.000Z") | .id')" \
+	"its run id is the plan's"
+grep -q '^event: net.run$' "$T/events.txt" || fail "no 'event: net.run' line"
 log "PASS"

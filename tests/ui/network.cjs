@@ -47,7 +47,7 @@ run(async () => {
     const defs = (await get("/v1/definitions")).definitions;
     const members = defs.filter((d) => d.network).map((d) => d.name).sort();
     assert(JSON.stringify(members) === JSON.stringify(["alert", "archive", "cleanup", "extract-customers",
-      "extract-orders", "load", "probe", "report", "transform"]), `the API lists the 9 members: ${members}`);
+      "extract-orders", "idle", "load", "probe", "report", "transform"]), `the API lists the 10 members: ${members}`);
     const nodes = await page.locator("svg.net g.node").evaluateAll((gs) => gs.map((g) => g.dataset.name).sort());
     assert(JSON.stringify(nodes) === JSON.stringify(members), `one node per member, loner not drawn: ${nodes}`);
     const edges = await page.locator("svg.net g.edge").evaluateAll((gs) =>
@@ -114,10 +114,17 @@ run(async () => {
     await page.locator('svg.timeline circle.mark.m-done[data-definition="alert"]').waitFor();
     await waitFor("the timeline to match the API", async () =>
       JSON.stringify(await marks(page)) === JSON.stringify(runsOf(plan())));
+
+    log("a run skipped with no job (idle is paused) shows at once: the net.run event alone");
+    assert(await page.locator('svg.timeline circle.mark.m-planned[data-definition="idle"]').count() === 1, "idle's 08:30 run is planned");
+    jg(["clock", "set", "2026-11-23T09:00:00Z"]);
+    await page.locator('svg.timeline circle.mark.m-skipped[data-definition="idle"]').waitFor();
+    assert(plan().runs.find((r) => r.definition === "idle").reason === "definition is paused", "skipped: definition is paused");
     noErrors(page, "the timeline");
 
     log("Pause: the graph shows archive paused at once, the API agrees; Resume");
-    assert(await page.locator('svg.net g.node.paused').count() === 0, "no member is paused yet");
+    const paused = await page.locator("svg.net g.node.paused").evaluateAll((gs) => gs.map((g) => g.dataset.name));
+    assert(JSON.stringify(paused) === '["idle"]', "idle alone is paused, as deployed");
     await page.click('button[data-act="pause"][data-name="archive"]');
     await page.locator('svg.net g.node.paused[data-name="archive"]').waitFor();
     assert(await page.locator('svg.net g.node[data-name="archive"] text.sub').textContent() === "paused · no start time",

@@ -19,12 +19,21 @@ command: "$(hold go-probe)"
 schedule:
   start_times: ["07:45"]
 Y
+# A paused member: its 08:30 run is skipped with no job (the timeline learns it by a
+# net.run event alone).
+cat >"$T/defs/idle.yaml" <<'Y'
+name: idle
+command: "true"
+schedule:
+  start_times: ["08:30"]
+Y
 # No member: not drawn.
 cat >"$T/defs/loner.yaml" <<'Y'
 name: loner
 command: "true"
 Y
 jg deploy "$T/defs" >/dev/null
+jg pause idle >/dev/null
 wait_workers 1
 export T JOBGRID_BIN JG_BUILD
 node "$(dirname "$0")/network.cjs" || fail "the browser test failed"
