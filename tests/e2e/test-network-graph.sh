@@ -66,6 +66,11 @@ expect_eq "$(net report | jq -c .successors_on_failure)" '["loner"]' \
 	"the dangling edge is still listed as written"
 expect_eq "$(api GET /v1/definitions | jq '[.definitions[].name] | index("loner")')" null "loner is gone"
 
+log "a cron start time plans every firing of the day"
+expect_eq "$(api GET /v1/plan | jq -c '[.runs[] | select(.definition == "nightly") | .planned_at[11:19]]')" \
+	'["08:30:00","09:30:00","10:30:00","11:30:00","12:30:00","13:30:00","14:30:00","15:30:00","16:30:00","17:30:00","23:15:30"]' \
+	"nightly: ten cron firings and 23:15:30"
+
 log "the plan says which day it shows"
 expect_eq "$(api GET /v1/plan | jq -r .date)" 2026-11-23 "today by the test clock"
 expect_eq "$(api GET '/v1/plan?date=2026-11-22' | jq -r .date)" 2026-11-22 "the date asked for"
