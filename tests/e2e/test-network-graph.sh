@@ -93,4 +93,26 @@ expect_eq "$(jq -r .run <<<"$ev")" \
 	"$(api GET /v1/plan | jq '.runs[] | select(.planned_at == "2026-11-23T08:30:00.000Z") | .id')" \
 	"its run id is the plan's"
 grep -q '^event: net.run$' "$T/events.txt" || fail "no 'event: net.run' line"
+
+log "with --auth a user's stream gets net.run too (the plan is every caller's), not a ?job= one"
+kill_server
+restart_server --auth --test-clock 2026-11-23T00:00:00Z
+export JOBGRID_TOKEN; JOBGRID_TOKEN=$(cat "$T/data/admin.token")
+printf 'alice-pw\n' | jg user add alice --password-stdin >/dev/null
+ALICE=$(curl -sS -d '{"user":"alice","password":"alice-pw"}' "$JOBGRID_URL/v1/login" | jq -r .token)
+SEQ=$(JOBGRID_TOKEN=$ALICE jg add --name mine -- true)
+curl -sSN -H "Authorization: Bearer $ALICE" "$JOBGRID_URL/v1/events" >"$T/alice.txt" &
+track $!
+curl -sSN -H "Authorization: Bearer $ALICE" "$JOBGRID_URL/v1/events?job=$SEQ" >"$T/alice-job.txt" &
+track $!
+wait_until 10 grep -q '^id:' "$T/alice.txt"
+wait_until 10 grep -q '^id:' "$T/alice-job.txt"
+# The stored Monday runs are skipped already: Tuesday's 08:30 (nightly is still paused).
+jg clock set 2026-11-24T09:00:00Z >/dev/null
+wait_until 10 grep -q '"definition":"nightly","state":"skipped","planned_at":"2026-11-24T08:30:00.000Z"' "$T/alice.txt"
+log "ok: alice's stream has the skip of Tuesday 08:30"
+# An event of her job after it: had the ?job= stream got the net.run, it would be before.
+JOBGRID_TOKEN=$ALICE jg cancel "$SEQ" >/dev/null
+wait_until 10 grep -q '^event: job.ended' "$T/alice-job.txt"
+expect_eq "$(grep -c 'net.run' "$T/alice-job.txt")" 0 "a ?job= stream gets none"
 log "PASS"
