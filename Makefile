@@ -32,9 +32,10 @@ deps:
 	    --no-install-recommends $$missing; \
 	fi
 	@# The API document's checkers (redocly, ajv) and the dashboard's browser driver
-	@# (playwright-core), pinned by tools/package-lock.json; needs Node.js >= 18.17 and npm.
+	@# (playwright-core), and the graph layout vendored into web/vendor/ (@dagrejs/dagre),
+	@# pinned by tools/package-lock.json; needs Node.js >= 18.17 and npm.
 	@[ -d tools/node_modules/@redocly/cli ] && [ -d tools/node_modules/ajv-formats ] && \
-	  [ -d tools/node_modules/playwright-core ] || { \
+	  [ -d tools/node_modules/playwright-core ] && [ -d tools/node_modules/@dagrejs/dagre ] || { \
 	  command -v npm >/dev/null || $(SUDO) apt-get install -y --no-install-recommends npm; \
 	  npm ci --prefix tools --no-audit --no-fund; }
 

@@ -1,5 +1,5 @@
 // The dashboard: who the caller is, the event stream, and which page the address shows
-// (#/, #/jobs, #/job/ID, #/workers, #/definitions, #/definition/NAME, #/login).
+// (#/, #/jobs, #/job/ID, #/workers, #/definitions, #/definition/NAME, #/network, #/login).
 import { api, session } from "./api.js";
 import { h, fill } from "./dom.js";
 import { EventStream } from "./sse.js";
@@ -9,6 +9,7 @@ import * as job from "./job.js";
 import * as workers from "./workers.js";
 import * as login from "./login.js";
 import * as defs from "./definitions.js";
+import * as network from "./network.js";
 
 const main = document.getElementById("main");
 const routes = [
@@ -18,6 +19,7 @@ const routes = [
   [/^#\/workers$/, workers, "workers"],
   [/^#\/definitions$/, { mount: defs.mountList }, "definitions"],
   [/^#\/definition\/(.+)$/, { mount: defs.mountOne }, "definitions"],
+  [/^#\/network(?:\?(.*))?$/, network, "network"],
   [/^#\/login$/, login, ""],
 ];
 

@@ -4,8 +4,12 @@
 // h("div.a.b", {title: "x", onclick: fn}, child, "text", [more]) → an element.
 export function h(spec, attrs, ...children) {
   const [tag, ...classes] = spec.split(".");
-  const el = document.createElement(tag || "div");
-  if (classes.length) el.className = classes.join(" ");
+  return build(document.createElement(tag || "div"), classes, attrs, children);
+}
+
+// el given classes, attributes and children as h() takes them (svg.js makes SVG with it).
+export function build(el, classes, attrs, children) {
+  if (classes.length) el.setAttribute("class", classes.join(" "));
   // Anything but a plain object in the attributes' place is the first child (0 and "" too).
   if (attrs !== undefined && (attrs === null || typeof attrs !== "object" || attrs instanceof Node || Array.isArray(attrs))) {
     children.unshift(attrs);

@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "defs/def.h"
+#include "net/plan.h"
 #include "api/decode.h"
 #include <ctype.h>
 #include <event2/bufferevent.h>
@@ -203,15 +204,55 @@ void api_def_put(struct call *c)
 
 /* ---- list, describe, undeploy ------------------------------------------------------- */
 
-static json_t *summary(const struct def_entry *e)
+static json_t *names_json(char *const *names, size_t n)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, json_string(names[i]));
+	return arr;
+}
+
+/* A start time as written: HH:MM (HH:MM:SS when it has seconds) or the cron text. */
+static json_t *start_json(const struct net_start *st)
+{
+	if (st->tod_s < 0)
+		return json_string(st->cron ? st->cron : "");
+	char buf[16];
+	int h = st->tod_s / 3600, m = st->tod_s / 60 % 60, sec = st->tod_s % 60;
+	if (sec)
+		snprintf(buf, sizeof buf, "%02d:%02d:%02d", h, m, sec);
+	else
+		snprintf(buf, sizeof buf, "%02d:%02d", h, m);
+	return json_string(buf);
+}
+
+/* The definition's place in the job networks, or null when it is no member (the
+ * planner's rule, net_member: a start time, a timeslot or an edge of its own, or named by
+ * another's edge). The edges are as this definition writes them: "a successors: [b]" and
+ * "b predecessors: [a]" are one edge, which a client draws once. */
+static json_t *network_json(struct server *srv, const char *name, const struct definition *d)
+{
+	if (srv->plan == NULL || !net_member(srv->plan, name))
+		return json_null();
+	const struct net_spec *n = &d->net;
+	json_t *starts = json_array();
+	for (size_t i = 0; i < n->sched.nstarts; i++)
+		json_array_append_new(starts, start_json(&n->sched.starts[i]));
+	return json_pack("{s:b, s:o, s:o, s:o, s:o, s:b}", "paused", net_is_paused(srv->plan, name),
+			 "predecessors", names_json(n->preds, n->npreds), "successors",
+			 names_json(n->succs, n->nsuccs), "successors_on_failure",
+			 names_json(n->fail_succs, n->nfail_succs), "start_times", starts,
+			 "timeslot", n->sched.has_timeslot);
+}
+
+static json_t *summary(struct server *srv, const struct def_entry *e)
 {
 	const struct def_version *v = &e->v[e->nv - 1];
-	json_t *groups = json_array();
-	for (size_t i = 0; i < v->d->ngroups; i++)
-		json_array_append_new(groups, json_string(v->d->groups[i]));
-	return json_pack("{s:s, s:s, s:o, s:i, s:s}", "name", e->name, "description",
+	json_t *groups = names_json(v->d->groups, v->d->ngroups);
+	return json_pack("{s:s, s:s, s:o, s:i, s:s, s:o}", "name", e->name, "description",
 			 v->d->description, "groups", groups, "version", v->version, "kind",
-			 v->d->command ? "command" : "script");
+			 v->d->command ? "command" : "script", "network",
+			 network_json(srv, e->name, v->d));
 }
 
 static int by_name(const void *a, const void *b)
@@ -227,7 +268,7 @@ void api_defs_list(struct call *c)
 	size_t n = defs_deployed_all(srv, &entries);
 	json_t **items = xcalloc(n + 1, sizeof *items);
 	for (size_t i = 0; i < n; i++)
-		items[i] = summary(entries[i]);
+		items[i] = summary(srv, entries[i]);
 	free(entries);
 	qsort(items, n, sizeof *items, by_name);
 	json_t *arr = json_array();
@@ -261,7 +302,7 @@ void api_def_get(struct call *c)
 	if (e == NULL)
 		return;
 	const struct definition *d = e->v[e->nv - 1].d;
-	json_t *o = summary(e), *args = json_array(), *facts = json_object(), *hist = json_array();
+	json_t *o = summary(c->srv, e), *args = json_array(), *facts = json_object(), *hist = json_array();
 	for (size_t i = 0; i < d->nargs; i++)
 		json_array_append_new(args, arg_json(&d->args[i]));
 	for (size_t i = 0; i < d->nfacts; i++)

@@ -8,6 +8,7 @@
 #include "net/plan.h"
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 /* A run's job as who may see it: its seq, or null (none yet, or another user's). */
 static json_t *run_job(struct call *c, int64_t seq)
@@ -46,6 +47,18 @@ static void reply_simulation(struct call *c, long days)
 	net_timeline_free(&tl);
 }
 
+/* A local date (days since 1970-01-01) as YYYY-MM-DD: the day the plan shows, so that a
+ * client knows which "today" it got. */
+static json_t *date_json(int64_t day)
+{
+	time_t t = (time_t)(day * 86400);
+	struct tm tm;
+	char buf[32] = "";
+	if (gmtime_r(&t, &tm))
+		strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+	return json_string(buf);
+}
+
 /* GET /v1/plan?date=YYYY-MM-DD | ?simulate=DAYS */
 void api_plan(struct call *c)
 {
@@ -79,8 +92,8 @@ void api_plan(struct call *c)
 	for (ssize_t i = 0; i < n; i++)
 		json_array_append_new(arr, view_json(c, &runs[i]));
 	free(runs);
-	call_reply(c, 200, json_pack("{s:o, s:o, s:o}", "from", render_time(from), "to",
-				     render_time(to), "runs", arr));
+	call_reply(c, 200, json_pack("{s:o, s:o, s:o, s:o}", "date", date_json(day), "from",
+				     render_time(from), "to", render_time(to), "runs", arr));
 }
 
 static void pause_resume(struct call *c, bool paused)

@@ -312,7 +312,13 @@ static int64_t *wanted_times(const struct net_def *d, int64_t ps, int64_t pe, in
 			     size_t *n)
 {
 	const struct net_schedule *s = &d->spec.sched;
-	size_t max = s->nstarts * (size_t)((pe - ps) / NET_DAY_MS + 2);
+	/* A time of day fires once a day (a skipped hour's jump included); a cron entry up to
+	 * once a minute. */
+	size_t ncron = 0;
+	for (size_t i = 0; i < s->nstarts; i++)
+		ncron += s->starts[i].tod_s < 0;
+	size_t max = (s->nstarts - ncron) * (size_t)((pe - ps) / NET_DAY_MS + 2) +
+		     ncron * (size_t)((pe - ps) / 60000 + 1);
 	*n = 0;
 	if (max == 0 || !net_calendar_allows(&s->cal, ps))
 		return NULL;

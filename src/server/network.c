@@ -8,6 +8,7 @@
  * is the server's one tick (server.c asks network_tick for the next wake). */
 #include "server/network.h"
 #include "server/batch.h"
+#include "server/persist.h"
 #include "server/registry.h"
 #include "server/scripts.h"
 #include "server/server.h"
@@ -228,13 +229,34 @@ static void start_hand_run(struct server *srv, int64_t id, struct net_actions *a
 	free(cmd);
 }
 
-/* Store every action and start the STARTs; acts grows while it is walked. */
+/* Tell the event stream that run a changed (`net.run`, for every caller, as GET /v1/plan
+ * is): a run skipped or waiting has no job, so no job event would say it. The job's seq is
+ * left out, as the plan leaves out another user's. */
+static void notify_run(struct server *srv, const struct net_action *a)
+{
+	static const char *const change[] = {
+		[NET_ACT_PLAN] = "plan", [NET_ACT_START] = "start", [NET_ACT_WAIT] = "wait",
+		[NET_ACT_SKIP] = "skip", [NET_ACT_UPDATE] = "update", [NET_ACT_DROP] = "drop",
+	};
+	char at[40], planned[40];
+	persist_notice(srv, json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s}", "event", "net.run",
+				      "at", clock_format_rfc3339(server_now(srv), at, sizeof at),
+				      "run", (json_int_t)a->run.id, "definition", a->run.def,
+				      "state", net_state_name(a->run.state), "planned_at",
+				      clock_format_rfc3339(a->run.planned_at, planned,
+							   sizeof planned),
+				      "change", change[a->kind]));
+}
+
+/* Store every action, tell the event stream and start the STARTs; acts grows while it is
+ * walked. */
 static void apply(struct server *srv, struct net_actions *acts)
 {
 	struct network *nw = net_of(srv);
 	for (size_t i = 0; i < acts->n; i++) {
 		struct net_action a = acts->a[i];	/* a copy: starting may grow the array */
 		store_run(srv, &a);
+		notify_run(srv, &a);
 		if (a.kind != NET_ACT_START)
 			continue;
 		if (nw->hand && a.run.id == nw->hand_id && !nw->hand_started)

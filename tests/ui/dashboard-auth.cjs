@@ -1,7 +1,7 @@
 // The dashboard with --auth: a login page first; a `user` sees only their own jobs (live,
 // as they are added with the CLI) and no admin action; another's job is "no job"; the
 // token stays in the tab (sessionStorage), never a cookie; logging out forgets it; an
-// admin gets the admin actions.
+// admin gets the admin actions (Pause on the network page too).
 "use strict";
 const { URL, launch, newPage, noErrors, shot, jg, waitFor, log, assert, run } = require("./browser.cjs");
 
@@ -56,6 +56,11 @@ run(async () => {
     await page.locator("table.workers tbody tr").first().waitFor();
     assert(await page.locator("button", { hasText: "Drain" }).count() === 0, "no Drain for a user");
     await shot(page, "workers-user");
+    await page.click("#nav a[data-page=network]");
+    await page.locator('svg.net g.node[data-name="second"]').waitFor();
+    assert(await page.locator('svg.net g.edge[data-from="first"][data-to="second"]').count() === 1, "a user sees the network's graph");
+    await page.locator('table.members tr[data-name="second"]').waitFor();
+    assert(await page.locator("button[data-act]").count() === 0, "the network page, without Pause or Resume for a user");
     await page.goto(`${URL}/#/job/${encodeURIComponent(adminsJob)}`);
     await page.locator(".refusal", { hasText: "No job" }).waitFor();
     assert(await page.locator("button", { hasText: "Cancel" }).count() === 0, "another's job: no job, no action");
@@ -79,6 +84,9 @@ run(async () => {
     await page.click("#nav a[data-page=workers]");
     await page.locator("button", { hasText: "Drain server" }).waitFor();
     await shot(page, "workers-admin");
+    await page.click("#nav a[data-page=network]");
+    await page.locator('button[data-act="pause"][data-name="first"]').waitFor();
+    assert(true, "an admin gets Pause on the network page");
     noErrors(page, "the admin's pages", REFUSED);
     void ADMIN;
   } finally {

@@ -9,6 +9,11 @@ printf 'alice-pw\n' | jg user add alice --password-stdin >/dev/null
 printf 'boss-pw\n' | jg user add boss --role admin --password-stdin >/dev/null
 ALICE_TOKEN=$(curl -sS -d '{"user":"alice","password":"alice-pw"}' "$JOBGRID_URL/v1/login" | jq -r .token)
 [[ $ALICE_TOKEN =~ ^jg_ ]] || fail "alice could not log in"
+# A network of two for the Job network page: a user sees it, without Pause.
+mkdir -p "$T/net"
+printf 'name: first\ncommand: "true"\nsuccessors: [second]\n' >"$T/net/first.yaml"
+printf 'name: second\ncommand: "true"\n' >"$T/net/second.yaml"
+jg deploy "$T/net" >/dev/null
 ADMINS_JOB=$(jg add --name admins -- true)
 ALICES_JOB=$(JOBGRID_TOKEN=$ALICE_TOKEN jg add --name alices -- true)
 wait_workers 1

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The Job network page in Debian's chromium, headless (network.cjs): examples/jobnet and a
+# held member on a server with a test clock (Monday 2026-11-23 00:00 UTC) and one local
+# worker. Screenshots go to $JG_BUILD/ui-screenshots/.
+source "$(dirname "$0")/../e2e/lib.sh"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# The vendored layout is the file of the package tools/package-lock.json pins.
+cmp "$ROOT/web/vendor/dagre.esm.js" "$ROOT/tools/node_modules/@dagrejs/dagre/dist/dagre.esm.js" ||
+	fail "web/vendor/dagre.esm.js differs from the pinned @dagrejs/dagre's dist/dagre.esm.js"
+export TZ=UTC	# the server's days and the browser's clock read alike
+start_server --test-clock 2026-11-23T00:00:00Z --local-workers 1
+mkdir -p "$T/defs"
+cp "$ROOT"/examples/jobnet/*.yaml "$T/defs/"
+# A member whose 07:45 run holds until the test lets it go: a run seen running.
+cat >"$T/defs/probe.yaml" <<Y
+name: probe
+description: waits for the test
+command: "$(hold go-probe)"
+schedule:
+  start_times: ["07:45"]
+Y
+# A paused member: its 08:30 run is skipped with no job (the timeline learns it by a
+# net.run event alone).
+cat >"$T/defs/idle.yaml" <<'Y'
+name: idle
+command: "true"
+schedule:
+  start_times: ["08:30"]
+Y
+# No member: not drawn.
+cat >"$T/defs/loner.yaml" <<'Y'
+name: loner
+command: "true"
+Y
+jg deploy "$T/defs" >/dev/null
+jg pause idle >/dev/null
+wait_workers 1
+export T JOBGRID_BIN JG_BUILD
+node "$(dirname "$0")/network.cjs" || fail "the browser test failed"
+log "PASS"
