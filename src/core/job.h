@@ -206,6 +206,11 @@ int64_t job_output_limit(const struct job *j);
 /* An attempt's run time in ms: its worker's measure once reported, else what the server
  * saw (ended − started, or now − started while it runs). */
 int64_t attempt_wall_ms(const struct attempt *a, int64_t now);
+/* Append a (taken) attempt read from the store to jl's list, oldest first. */
+void joblet_add_attempt(struct joblet *jl, struct attempt *a);
+/* Derive a job read from the store: its counts and state from its joblets, and whether it
+ * started. */
+void job_recount(struct job *j);
 /* Free a job, its attempts and owned strings. */
 void job_free(struct job *j);
 /* The job's extension, allocated on first use. */

@@ -1136,19 +1136,7 @@ void sched_load_attempt(struct sched *s, struct attempt *a, int64_t seq, int32_t
 		free(a);
 		return;
 	}
-	a->joblet = jl;
-	if (a->cores < 0) {	/* stored before attempts kept their share */
-		a->cores = jl->job->cores;
-		a->ram_mb = jl->job->ram_mb;
-		a->gpus = jl->job->gpus;
-	}
-	if (jl->last_attempt)
-		jl->last_attempt->next = a;
-	else
-		jl->attempts = a;
-	jl->last_attempt = a;
-	if (a->n > jl->nattempts)
-		jl->nattempts = a->n;
+	joblet_add_attempt(jl, a);
 	imap_put(&s->attempts, (uint64_t)a->id, a);
 	if (a->id >= s->next_attempt)
 		s->next_attempt = a->id + 1;

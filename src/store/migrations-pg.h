@@ -55,6 +55,12 @@ static const char *const pg_migrations[] = {
 	" expires_at timestamptz);"
 	"INSERT INTO jg_leader(id, epoch, holder, url, lease_ms, expires_at)"
 	" VALUES(1, 0, '', '', 3000, '-infinity');",
+	/* 2: SQLite's 10, the indexes of finished jobs read on demand (list_jobs) */
+	"CREATE INDEX jobs_state ON jobs(state, seq);"
+	"CREATE INDEX jobs_owner ON jobs(owner, seq);"
+	"CREATE INDEX jobs_owner_state ON jobs(owner, state, seq);"
+	"CREATE INDEX jobs_group ON jobs(grp, seq);"
+	"CREATE INDEX jobs_group_state ON jobs(grp, state, seq);",
 };
 #define PG_SCHEMA_VERSION ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))
 #endif
