@@ -177,6 +177,11 @@ struct job {
 	bool opts_dirty;		/* x or the learned flags changed since last stored */
 	uint8_t gates;			/* GATE_* */
 	int32_t nrunning;		/* joblets RUNNING */
+	/* History out of memory (server/history.c): the number of the server's batch that
+	 * holds its last change (it may leave memory once that batch is committed), and the
+	 * wall ms before which it stays (read back from the store a moment ago); 0 none. */
+	uint64_t put_gen;
+	int64_t keep_until;
 	struct job_ext *x;		/* owned, NULL when the job has no such options */
 	struct qclass *cls;		/* the ready heap its READY joblets sit in */
 	struct job *uniq_next, *uniq_prev;	/* chain in the unique index while incomplete */
