@@ -40,10 +40,11 @@ _history_server() {	# NAME ARGS…: restart time, RSS and list latency of a serv
 	until [[ $(curl -s "$URL/v1/stats" | jq '.jobs_in_memory // 0') == 0 || $name == old ]]; do
 		sleep 0.2
 	done
+	sleep 1	# the sweep's pass after the last eviction hands the freed pages back
 	echo $(($(rss_kb "$SERVER_PID") / 1024)) >"$W/history_rss_mb_$name"
 	for ((i = 0; i < RUNS; i++)); do
 		t0=$(date +%s%N)
-		JOBGRID_URL=$URL "$J" list --state failed >/dev/null
+		JOBGRID_URL=$URL "$J" list --state failed >/dev/null 2>&1
 		echo "$t0 $(date +%s%N)" | awk '{printf "%.1f\n", ($2 - $1) / 1e6}'
 	done | median >"$W/history_list_failed_ms_$name"
 	stop_server

@@ -99,7 +99,7 @@ static json_t *all_counts(const struct sched *s, json_t **groups, json_int_t *nj
 		if (total > 0)
 			json_object_set_new(*groups, g, counts_object(gc->by_state));
 	}
-	*njobs = (json_int_t)(s->njobs + s->nevicted);	/* in memory and out of it */
+	*njobs = (json_int_t)s->njobs + (json_int_t)s->nevicted;	/* in memory and out of it */
 	return counts_object(s->totals.by_state);
 }
 

@@ -1161,7 +1161,7 @@ static void history_count(struct sched *s, const struct job *j, int sign)
 	}
 	g->jobs += sign;
 	for (int st = 0; st < JS__N; st++)
-		g->by_state[st] += sign * j->counts[st];
+		g->by_state[st] += (int64_t)sign * j->counts[st];
 }
 
 struct job *sched_evict(struct sched *s, struct job *j)

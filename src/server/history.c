@@ -4,6 +4,7 @@
 #include "base/log.h"
 #include "store/store.h"
 #include <event2/event.h>
+#include <malloc.h>
 #include <stdlib.h>
 
 /* Per sweep: job slots looked at and jobs evicted, about a millisecond's work; a sweep
@@ -11,6 +12,9 @@
 enum { SWEEP_SCAN = 65536, SWEEP_EVICT = 4096, SWEEP_MS = 200 };
 /* A job read back stays at least this long (wall ms). */
 enum { KEEP_MS = 10000 };
+/* Jobs freed in a pass of the sweep after which their memory is handed back to the system
+ * (malloc_trim, a few ms once per pass). */
+enum { TRIM_AFTER = 10000 };
 
 struct job *server_job(struct server *srv, int64_t seq)
 {
@@ -45,14 +49,21 @@ static void sweep(evutil_socket_t fd, short what, void *arg)
 	int64_t now = server_now(srv);
 	int evicted = 0;
 	for (int scanned = 0; scanned < SWEEP_SCAN && evicted < SWEEP_EVICT; scanned++) {
-		if (srv->history_cursor < 1 || srv->history_cursor >= s->next_seq)
-			srv->history_cursor = 1;
+		if (srv->history_cursor < 1 || srv->history_cursor >= s->next_seq) {
+			srv->history_cursor = 1;	/* a pass is through */
+			if (srv->history_freed >= TRIM_AFTER) {
+				/* It freed many jobs: give their pages back (glibc keeps them). */
+				malloc_trim(0);
+				srv->history_freed = 0;
+			}
+		}
 		if (srv->history_cursor >= s->next_seq)
 			break;	/* no job yet */
 		struct job *j = sched_job(s, srv->history_cursor++);
 		if (j && due(srv, j, now)) {
 			job_free(sched_evict(s, j));	/* its records are committed: none borrows it */
 			evicted++;
+			srv->history_freed++;
 		}
 	}
 }
@@ -63,7 +74,7 @@ void history_start(struct server *srv, int64_t history_ms)
 	if (history_ms < 0)
 		return;
 	srv->history_ev = event_new(srv->base, -1, EV_PERSIST, sweep, srv);
-	struct timeval every = {0, SWEEP_MS * 1000};
+	struct timeval every = {0, (suseconds_t)SWEEP_MS * 1000};
 	event_add(srv->history_ev, &every);
 }
 

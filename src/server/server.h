@@ -118,6 +118,7 @@ struct server {
 					 * after they ended; < 0 never (history.h) */
 	struct event *history_ev;	/* owned: the sweep's timer, or NULL */
 	int64_t history_cursor;		/* the next job slot the sweep looks at */
+	int64_t history_freed;		/* jobs it freed since it last trimmed the heap */
 	/* Leadership over a shared database (standby.c); lead NULL: a server alone (SQLite). */
 	struct leadership *lead;	/* owned */
 	char *holder;			/* owned: this server's id in the lease */
