@@ -193,6 +193,8 @@ source "$(dirname "$0")/spawn-slurm.sh"
 bench_spawn_slurm	# once: it starts a Slurm cluster of its own
 source "$(dirname "$0")/bigjob.sh"
 bench_bigjob	# once: a job of 10^5 joblets runs for minutes
+source "$(dirname "$0")/history.sh"
+bench_history	# once: 10^6 finished jobs, a server on them as before and with history out
 # The scheduler alone: µs per reserve with 10^3, 10^5, 10^6 queued (bench/reserve.c).
 for ((i = 0; i < RUNS; i++)); do "$B/bench-reserve"; done >"$W/reserve.all"
 for n in 1000 100000 1000000; do
@@ -310,6 +312,9 @@ row "  show --json --joblets 0-99999, ms" "$(v bigjob_show_all_ms)" "400 pages, 
 row "  GET of one page of 250 joblets, ms" "$(v bigjob_page_ms)" "the most one request of it holds the loop"
 row "  status (GET /v1/stats) alone, ms" "$(v bigjob_status_ms_idle)" ""
 row "  status while its pages are read, ms" "$(v bigjob_status_ms_reading)" "$(ratio "$(v bigjob_status_ms_reading)" "$(v bigjob_status_ms_idle)") x alone (was 0.9 s)"
+row "10^6 finished jobs: restart, s" "$(v history_restart_s_new)" "old: $(v history_restart_s_old) (all kept in memory)"
+row "  server RSS, MB" "$(v history_rss_mb_new)" "old: $(v history_rss_mb_old); --history-memory 0"
+row "  list --state failed (10^5 failed), ms" "$(v history_list_failed_ms_new)" "old: $(v history_list_failed_ms_old)"
 echo
 printf '%-44s %12s %12s\n' "store" "SQLite" "PostgreSQL"
 pgrow() { printf '%-44s %12s %12s\n' "$1" "$(v "$2")" "$(v "pg_$2")"; }
@@ -334,6 +339,8 @@ for f in add_batch_per_s add_single_per_s fsync_per_s add_concurrent16_per_s lat
 	bigjob_run_s bigjob_rss_mb_before bigjob_rss_mb_after bigjob_rss_mb_after_show \
 	bigjob_rss_bytes_per_joblet \
 	bigjob_show_json_ms bigjob_show_all_ms bigjob_page_ms bigjob_status_ms_idle \
-	bigjob_status_ms_reading pg_takeover_s; do
+	bigjob_status_ms_reading pg_takeover_s history_restart_s_old history_restart_s_new \
+	history_rss_mb_old history_rss_mb_new history_list_failed_ms_old \
+	history_list_failed_ms_new; do
 	echo "bench: $f=$(v $f)"
 done

@@ -99,8 +99,35 @@ static json_t *all_counts(const struct sched *s, json_t **groups, json_int_t *nj
 		if (total > 0)
 			json_object_set_new(*groups, g, counts_object(gc->by_state));
 	}
-	*njobs = (json_int_t)s->njobs;
+	*njobs = (json_int_t)s->njobs + (json_int_t)s->nevicted;	/* in memory and out of it */
 	return counts_object(s->totals.by_state);
+}
+
+/* Add who's jobs that left memory (sched.h's history) to totals, groups and njobs. */
+static void own_history(const struct sched *s, const struct principal *who, int32_t *totals,
+			json_t *groups, json_int_t *njobs)
+{
+	for (size_t i = 0; i < s->history.cap; i++) {
+		const struct owner_history *h = s->history.slots[i].val;
+		if (h == NULL || !principal_owns(who, h->owner))
+			continue;
+		for (int32_t k = 0; k < h->ngroups; k++) {
+			const struct history_group *hg = &h->groups[k];
+			if (hg->jobs == 0)
+				continue;
+			*njobs += hg->jobs;
+			json_t *g = json_object_get(groups, hg->group);
+			if (g == NULL) {
+				g = json_object();
+				json_object_set_new(groups, hg->group, g);
+			}
+			for (int st = 0; st < JS__N; st++) {
+				totals[st] += (int32_t)hg->by_state[st];
+				json_int_t n = json_integer_value(json_object_get(g, jl_state_name(st)));
+				json_object_set_new(g, jl_state_name(st), json_integer(n + hg->by_state[st]));
+			}
+		}
+	}
 }
 
 /* The counts of the jobs who owns (a user's stats): summed over their jobs, so that
@@ -127,6 +154,7 @@ static json_t *own_counts(const struct sched *s, const struct principal *who, js
 			json_object_set_new(g, jl_state_name(st), json_integer(n + j->counts[st]));
 		}
 	}
+	own_history(s, who, totals, *groups, njobs);
 	return counts_object(totals);
 }
 
@@ -146,8 +174,7 @@ void api_stats(struct call *c)
 	json_int_t njobs;
 	json_t *joblets = c->who.roles & ROLE_ADMIN ? all_counts(s, &groups, &njobs)
 						    : own_counts(s, &c->who, &groups, &njobs);
-	call_reply(c, 200,
-		   json_pack("{s:o, s:o, s:o, s:i, s:I, s:b, s:I, s:I, s:o*, s:o*}", "joblets", joblets,
+	json_t *body = json_pack("{s:o, s:o, s:o, s:i, s:I, s:b, s:I, s:I, s:o*, s:o*}", "joblets", joblets,
 			     "groups", groups, "waiting",
 			     reasons ? api_waiting_reasons(s, &c->who, server_now(srv)) : json_object(),
 			     "workers", live_workers(s), "jobs", njobs, "draining", srv->draining,
@@ -155,7 +182,11 @@ void api_stats(struct call *c)
 			     (json_int_t)(clock_mono_ms() - srv->started_mono), "spawn",
 			     spawn_status(srv), "throughput",
 			     tp && strcmp(tp, "0") != 0 ? api_throughput(s, &c->who, server_now(srv))
-							 : NULL));
+							 : NULL);
+	/* Jobs held in memory (the others are read from the store): the server's business. */
+	if (c->who.roles & ROLE_ADMIN)
+		json_object_set_new(body, "jobs_in_memory", json_integer((json_int_t)s->njobs));
+	call_reply(c, 200, body);
 }
 
 /* Dispatch stops; the parked polls are answered now, so their workers hear of the drain

@@ -4,11 +4,18 @@
  * and renders SLICE_RENDER jobs per loop turn and goes on in the next (event_active on a
  * deferred event, as server/prune.c does), other requests being served between. A list
  * that fits one slice is answered at once. The page is then a view across those turns:
- * a job that changes meanwhile shows as it was when its slice ran. */
+ * a job that changes meanwhile shows as it was when its slice ran.
+ *
+ * Finished jobs that left memory (server/history.c) come from the store: the walk keeps
+ * the next page of the store's matches (list_jobs, indexed) and, at each seq, takes the
+ * job in memory if there is one, else the store's when its page holds that seq. The two
+ * are merged in seq order, so the cursor works across them. */
 #include "api/call.h"
 #include "api/handlers.h"
 #include "api/render.h"
 #include "server/server.h"
+#include "store/store.h"
+#include "base/log.h"
 #include "base/xalloc.h"
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -16,7 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { SLICE_SCAN = 16384, SLICE_RENDER = 250 };
+enum { SLICE_SCAN = 16384, SLICE_RENDER = 250, STORED_PAGE = 64 };
 
 struct list_walk {
 	struct call *c;			/* kept until the reply */
@@ -28,6 +35,14 @@ struct list_walk {
 	long long limit;
 	json_t *jobs;			/* owned: the page so far */
 	int64_t last, more;
+	/* The store's next matches in walk order, from seq on: stored[at..n); the store has
+	 * no more once stored_end. Only while some jobs are out of memory. */
+	int64_t stored[STORED_PAGE];
+	int at, n;
+	bool merge;			/* some jobs were out of memory when the list began */
+	bool stored_end;
+	bool stored_counted;		/* the page is full: the store's matches beyond it are
+					 * in more, memory counts only what the store lacks */
 };
 
 static bool list_match(const struct job *j, const struct list_walk *w)
@@ -36,6 +51,93 @@ static bool list_match(const struct job *j, const struct list_walk *w)
 	       (!w->group || strcmp(w->group, j->group) == 0) &&
 	       (!w->owner || strcmp(w->owner, j->owner) == 0) &&
 	       (!w->name || strstr(j->name, w->name) != NULL);
+}
+
+/* The store's filter of w: its own, and only the caller's jobs unless an admin. False
+ * when it can match nothing the caller may see. */
+static bool stored_filter(const struct list_walk *w, struct job_filter *f)
+{
+	const struct principal *who = &w->c->who;
+	*f = (struct job_filter){w->st, w->owner, w->group, w->name};
+	if (who->roles & ROLE_ADMIN)
+		return true;
+	if (f->owner && strcmp(f->owner, who->name) != 0)
+		return false;
+	f->owner = who->name;
+	return true;
+}
+
+/* The store's next page of matches from w->seq on into w->stored (after: the seq the page
+ * starts past), and the count of those beyond it into *more. */
+static void stored_page(struct list_walk *w, int64_t after, int64_t *more)
+{
+	struct server *srv = w->c->srv;
+	struct job_filter f;
+	char *err = NULL;
+	int n = 0;
+	*more = 0;
+	if (stored_filter(w, &f) &&
+	    (n = srv->store->vt->list_jobs(srv->store, &f, after, w->step < 0, w->stored,
+					   STORED_PAGE, more, &err)) < 0) {
+		log_error("listing stored jobs: %s", err);
+		free(err);
+	}
+	w->at = 0;
+	w->n = n > 0 ? n : 0;
+	w->stored_end = n < STORED_PAGE;
+}
+
+/* Is w->seq the store's next match (reading the next page when needed)? */
+static bool stored_here(struct list_walk *w)
+{
+	if (!w->merge || w->stored_counted)
+		return false;
+	while (w->at < w->n && (w->step > 0 ? w->stored[w->at] < w->seq
+					     : w->stored[w->at] > w->seq))
+		w->at++;
+	if (w->at == w->n && !w->stored_end) {
+		int64_t more;
+		stored_page(w, w->seq - w->step, &more);
+	}
+	return w->at < w->n && w->stored[w->at] == w->seq;
+}
+
+/* The page is full: the store's matches beyond it counted at once (indexed), instead of
+ * one by one as the walk goes on. */
+static void count_stored(struct list_walk *w)
+{
+	int64_t more;
+	w->stored_counted = true;
+	stored_page(w, w->last, &more);
+	w->more += w->n + more;
+}
+
+/* Once the store's matches are counted, a job in memory is counted only if the store
+ * lacks it: not finished, or its finished state not committed yet. */
+static bool counted_by_store(const struct list_walk *w, const struct job *j)
+{
+	return w->stored_counted && jl_state_final(j->state) &&
+	       j->put_gen <= w->c->srv->commits;
+}
+
+/* The store's job at w->seq matches: rendered from a copy read back (it stays out of
+ * memory), or counted beyond the page. */
+static bool take_stored(struct list_walk *w)
+{
+	struct server *srv = w->c->srv;
+	w->at++;
+	struct job *j = NULL;
+	char *err = NULL;
+	if (srv->store->vt->read_job(srv->store, w->seq, &j, &err) || j == NULL) {
+		if (err)
+			log_error("reading job %lld: %s", (long long)w->seq, err);
+		free(err);
+		return false;
+	}
+	json_array_append_new(w->jobs, render_job(srv, j, NULL));
+	w->last = w->seq;
+	job_free(j);
+	return true;
 }
 
 /* One slice of the walk: true once it reached the end. */
@@ -47,10 +149,19 @@ static bool walk_slice(struct list_walk *w)
 		if (scanned++ == SLICE_SCAN || rendered == SLICE_RENDER)
 			return false;
 		struct job *j = sched_job(s, w->seq);
+		if (j == NULL && stored_here(w)) {
+			if ((long long)json_array_size(w->jobs) == w->limit)
+				count_stored(w);	/* this one and those after it */
+			else
+				rendered += take_stored(w);
+			continue;
+		}
 		if (!list_match(j, w))
 			continue;
 		if ((long long)json_array_size(w->jobs) == w->limit) {
-			w->more++;
+			if (w->merge && !w->stored_counted)
+				count_stored(w);
+			w->more += !counted_by_store(w, j);
 			continue;
 		}
 		json_array_append_new(w->jobs, render_job(w->c->srv, j, NULL));
@@ -135,7 +246,8 @@ void api_jobs_list(struct call *c)
 		.name = name,
 		.seq = desc ? (cursor > 0 && cursor < s->next_seq ? cursor : s->next_seq) - 1
 			    : cursor + 1,
-		.step = desc ? -1 : 1, .limit = limit, .jobs = json_array()};
+		.step = desc ? -1 : 1, .limit = limit, .jobs = json_array(),
+		.merge = s->nevicted > 0};
 	if (walk_slice(w)) {
 		walk_reply(w);
 		return;

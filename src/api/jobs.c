@@ -3,6 +3,7 @@
 #include "api/call.h"
 #include "api/handlers.h"
 #include "api/render.h"
+#include "server/history.h"
 #include "server/server.h"
 #include "api/decode.h"
 #include "base/xalloc.h"
@@ -28,7 +29,7 @@ static int deps_visible(struct call *c, const struct job_ext *x, char *buf, size
 			const char **field)
 {
 	for (int32_t i = 0; x && i < x->ndeps; i++) {
-		const struct job *d = sched_job(&c->srv->sched, x->deps[i].seq);
+		const struct job *d = server_job(c->srv, x->deps[i].seq);	/* read back if gone */
 		if (d && !principal_owns(&c->who, d->owner)) {
 			*field = dep_type_name(x->deps[i].type);
 			snprintf(buf, len, "no job %lld", (long long)x->deps[i].seq);

@@ -56,6 +56,10 @@ static void states(struct server *srv, struct evbuffer *b)
 	for (int st = 0; st < JS__N; st++)
 		evbuffer_add_printf(b, "jobgrid_jobs{state=\"%s\"} %lld\n", jl_state_name(st),
 				    (long long)s->jobs_by_state[st]);
+	family(b, "jobgrid_jobs_in_memory", "gauge",
+	       "Jobs held in the server's memory; finished ones leave it for the store"
+	       " (--history-memory).");
+	evbuffer_add_printf(b, "jobgrid_jobs_in_memory %lld\n", (long long)s->njobs);
 	family(b, "jobgrid_joblets", "gauge", "Joblets by state.");
 	for (int st = 0; st < JS__N; st++)
 		evbuffer_add_printf(b, "jobgrid_joblets{state=\"%s\"} %d\n", jl_state_name(st),

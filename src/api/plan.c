@@ -4,6 +4,7 @@
 #include "api/handlers.h"
 #include "api/render.h"
 #include "server/network.h"
+#include "server/history.h"
 #include "server/server.h"
 #include "net/plan.h"
 #include <stdio.h>
@@ -13,7 +14,7 @@
 /* A run's job as who may see it: its seq, or null (none yet, or another user's). */
 static json_t *run_job(struct call *c, int64_t seq)
 {
-	const struct job *j = seq ? sched_job(&c->srv->sched, seq) : NULL;
+	const struct job *j = seq ? server_job(c->srv, seq) : NULL;
 	if (seq && ((c->who.roles & ROLE_ADMIN) || (j && principal_owns(&c->who, j->owner))))
 		return json_integer(seq);
 	return json_null();

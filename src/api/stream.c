@@ -334,6 +334,7 @@ static bool next_range(struct server *srv, struct log_follower *f)
  * was seen final is committed (the job may end in memory before its output is on disk). */
 static bool follow_done(struct server *srv, struct log_follower *f)
 {
+	/* Gone: removed, or out of memory, which it leaves only once final and committed. */
 	struct job *j = sched_job(&srv->sched, f->cur.seq);
 	if (j == NULL)
 		return true;

@@ -43,6 +43,7 @@ static const struct option longopts[] = {
 	{"backup-on-stop", required_argument, NULL, 'b' + 256},
 	{"backup-keep", required_argument, NULL, 'K'},
 	{"retain", required_argument, NULL, 'r' + 256},
+	{"history-memory", required_argument, NULL, 'y' + 256},
 	{"spawn", required_argument, NULL, 's' + 256},
 	{"spawn-max", required_argument, NULL, 'm' + 256},
 	{"spawn-idle", required_argument, NULL, 'e' + 256},
@@ -56,7 +57,8 @@ const struct cli_cmd cli_cmd_server = {
 	"server",
 	"[--listen ADDR:PORT] [--tls | --tls-cert F --tls-key F] [--auth] [--data DIR] [--store URL]"
 	" [--local-workers N] [--lease D] [--heartbeat D] [--max-connections N]"
-	" [--log-format text|json] [--backup-on-stop DIR] [--retain D] [--spawn slurm|local]"
+	" [--log-format text|json] [--backup-on-stop DIR] [--retain D] [--history-memory D]"
+	" [--spawn slurm|local]"
 	" [--advertise URL] [--leader-lease D]",
 	"run the server: the queue, the store, the API",
 	server_exec,
@@ -72,6 +74,7 @@ static void usage(FILE *f)
 		   "                      [--starve-after DURATION] [--config FILE] [--test-clock START]\n"
 		   "                      [--max-connections N] [--header-timeout D] [--idle-timeout D]\n"
 		   "                      [--backup-on-stop DIR [--backup-keep N]] [--retain D]\n"
+		   "                      [--history-memory D]\n"
 		   "                      [--spawn slurm|local [--spawn-max N] [--spawn-idle D]\n"
 		   "                       [--spawn-opt ARGS]…]\n"
 		   "                      [--advertise URL] [--leader-lease DURATION]\n"
@@ -93,6 +96,9 @@ static void usage(FILE *f)
 		   "  --backup-keep    keep the newest N of those copies (default 7)\n"
 		   "  --retain         remove finished jobs (and their logs) once they ended this\n"
 		   "                   long ago, checked every minute (default: keep everything)\n"
+		   "  --history-memory finished jobs leave memory this long after they ended (0: at\n"
+		   "                   once) and are read back from the store when asked for\n"
+		   "                   (default: they stay in memory)\n"
 		   "  --data           data directory holding the SQLite store (default ./jobgrid-data);\n"
 		   "                   one server per directory: a second one is refused, naming the first\n"
 		   "  --store          sqlite (the default: the store in --data DIR) or a PostgreSQL\n"
@@ -255,6 +261,16 @@ static int parse_opts(int argc, char **argv, struct server_config *o, char ***op
 					" (e.g. 90d), got '%s'\n", optarg);
 				return -1;
 			}
+			break;
+		case 'y' + 256:
+			if (strcmp(optarg, "0") != 0 &&
+			    (clock_parse_duration(optarg, &o->history_ms, &why) || o->history_ms < 0)) {
+				fprintf(stderr, "jobgrid server: --history-memory: a duration (e.g. 1m,"
+					" or 0 for at once), got '%s'\n", optarg);
+				return -1;
+			}
+			if (strcmp(optarg, "0") == 0)
+				o->history_ms = 0;
 			break;
 		case 'K':
 			if (int_opt("backup-keep", optarg, 1, 100000, &o->backup_keep))

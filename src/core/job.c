@@ -77,6 +77,34 @@ struct job *job_alloc(int32_t njoblets)
 	return j;
 }
 
+void joblet_add_attempt(struct joblet *jl, struct attempt *a)
+{
+	a->joblet = jl;
+	if (a->cores < 0) {	/* stored before attempts kept their share */
+		a->cores = jl->job->cores;
+		a->ram_mb = jl->job->ram_mb;
+		a->gpus = jl->job->gpus;
+	}
+	if (jl->last_attempt)
+		jl->last_attempt->next = a;
+	else
+		jl->attempts = a;
+	jl->last_attempt = a;
+	if (a->n > jl->nattempts)
+		jl->nattempts = a->n;
+}
+
+void job_recount(struct job *j)
+{
+	memset(j->counts, 0, sizeof j->counts);
+	for (int32_t i = 0; i < j->njoblets; i++) {
+		j->counts[j->joblets[i].state]++;
+		if (j->joblets[i].attempts)
+			j->started = true;
+	}
+	j->state = (uint8_t)job_derive_state(j);
+}
+
 void job_free(struct job *j)
 {
 	if (j == NULL)

@@ -177,6 +177,11 @@ struct job {
 	bool opts_dirty;		/* x or the learned flags changed since last stored */
 	uint8_t gates;			/* GATE_* */
 	int32_t nrunning;		/* joblets RUNNING */
+	/* History out of memory (server/history.c): the number of the server's batch that
+	 * holds its last change (it may leave memory once that batch is committed), and the
+	 * wall ms before which it stays (read back from the store a moment ago); 0 none. */
+	uint64_t put_gen;
+	int64_t keep_until;
 	struct job_ext *x;		/* owned, NULL when the job has no such options */
 	struct qclass *cls;		/* the ready heap its READY joblets sit in */
 	struct job *uniq_next, *uniq_prev;	/* chain in the unique index while incomplete */
@@ -206,6 +211,11 @@ int64_t job_output_limit(const struct job *j);
 /* An attempt's run time in ms: its worker's measure once reported, else what the server
  * saw (ended − started, or now − started while it runs). */
 int64_t attempt_wall_ms(const struct attempt *a, int64_t now);
+/* Append a (taken) attempt read from the store to jl's list, oldest first. */
+void joblet_add_attempt(struct joblet *jl, struct attempt *a);
+/* Derive a job read from the store: its counts and state from its joblets, and whether it
+ * started. */
+void job_recount(struct job *j);
 /* Free a job, its attempts and owned strings. */
 void job_free(struct job *j);
 /* The job's extension, allocated on first use. */

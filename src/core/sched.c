@@ -52,6 +52,7 @@ void sched_init(struct sched *s, const struct sched_hooks *hooks, int64_t lease_
 	s->hash_id = imap_hash_str;
 	imap_init(&s->uniq);
 	imap_init(&s->groups);
+	imap_init(&s->history);
 	imap_init(&s->limits);
 	imap_init(&s->req_groups);
 }
@@ -88,6 +89,13 @@ void sched_free(struct sched *s)
 	imap_free(&s->attempts);
 	imap_free(&s->workers);
 	imap_free(&s->uniq);
+	for (size_t i = 0; i < s->history.cap; i++) {
+		struct owner_history *h = s->history.slots[i].val;
+		if (h)
+			free(h->groups);
+	}
+	free_values(&s->history);
+	free(s->evicted);
 }
 
 struct job *sched_job(const struct sched *s, int64_t seq)
@@ -1110,6 +1118,94 @@ int sched_modify(struct sched *s, struct job *j, const struct job_spec *mod, uns
 	return 0;
 }
 
+/* ---- history out of memory --------------------------------------------------------- */
+
+bool sched_evictable(const struct sched *s, const struct job *j)
+{
+	if (!jl_state_final(j->state) || j->nrunning)
+		return false;
+	for (int32_t i = 0; i < j->njoblets; i++)
+		if (j->joblets[i].live)
+			return false;
+	const struct job_ext *x = j->x;
+	return x == NULL || (x->ndependants == 0 && x->ngroups == 0 && x->nafter_groups == 0 &&
+			     x->script == NULL);
+}
+
+bool sched_evicted(const struct sched *s, int64_t seq)
+{
+	return seq > 0 && seq < s->evicted_cap &&
+	       (s->evicted[seq / 64] >> (seq % 64) & 1) != 0;
+}
+
+/* Count j into (sign +1) or out of (-1) its owner's history. */
+static void history_count(struct sched *s, const struct job *j, int sign)
+{
+	struct owner_history *h = imap_get(&s->history, (uint64_t)(uintptr_t)j->owner);
+	if (h == NULL) {
+		h = xcalloc(1, sizeof *h);
+		h->owner = j->owner;
+		imap_put(&s->history, (uint64_t)(uintptr_t)j->owner, h);
+	}
+	struct history_group *g = NULL;
+	for (int32_t i = 0; i < h->ngroups && g == NULL; i++)
+		if (h->groups[i].group == j->group)
+			g = &h->groups[i];
+	if (g == NULL) {
+		if (h->ngroups == h->cap) {
+			h->cap = h->cap ? 2 * h->cap : 4;
+			h->groups = xrealloc(h->groups, (size_t)h->cap, sizeof *h->groups);
+		}
+		g = &h->groups[h->ngroups++];
+		*g = (struct history_group){.group = j->group};
+	}
+	g->jobs += sign;
+	for (int st = 0; st < JS__N; st++)
+		g->by_state[st] += (int64_t)sign * j->counts[st];
+}
+
+struct job *sched_evict(struct sched *s, struct job *j)
+{
+	if (j->x)
+		gates_unlink(&s->g, sched_jobs(s), j);	/* off the dependants of its deps */
+	queue_forget_job(j);
+	for (int32_t i = 0; i < j->njoblets; i++)
+		for (struct attempt *a = j->joblets[i].attempts; a; a = a->next)
+			imap_del(&s->attempts, (uint64_t)a->id);
+	if (j->seq >= s->evicted_cap) {
+		int64_t cap = s->evicted_cap ? s->evicted_cap : 4096;
+		while (cap <= j->seq)
+			cap *= 2;
+		s->evicted = xrealloc(s->evicted, (size_t)(cap / 64), sizeof *s->evicted);
+		memset(s->evicted + s->evicted_cap / 64, 0,
+		       (size_t)(cap - s->evicted_cap) / 64 * sizeof *s->evicted);
+		s->evicted_cap = cap;
+	}
+	s->evicted[j->seq / 64] |= (uint64_t)1 << (j->seq % 64);
+	s->jobs[j->seq] = NULL;
+	s->njobs--;
+	s->nevicted++;
+	history_count(s, j, +1);
+	return j;
+}
+
+void sched_restore(struct sched *s, struct job *j)
+{
+	s->evicted[j->seq / 64] &= ~((uint64_t)1 << (j->seq % 64));
+	s->nevicted--;
+	history_count(s, j, -1);
+	s->jobs[j->seq] = j;
+	s->njobs++;
+	if (j->x)
+		limits_resolve(s, j);
+	j->cls = queue_class_for(&s->q, j);
+	for (int32_t i = 0; i < j->njoblets; i++)
+		for (struct attempt *a = j->joblets[i].attempts; a; a = a->next)
+			imap_put(&s->attempts, (uint64_t)a->id, a);
+	if (j->x)
+		gates_link(&s->g, sched_jobs(s), j);
+}
+
 /* ---- recovery ---------------------------------------------------------------------- */
 
 void sched_load_job(struct sched *s, struct job *j)
@@ -1136,19 +1232,7 @@ void sched_load_attempt(struct sched *s, struct attempt *a, int64_t seq, int32_t
 		free(a);
 		return;
 	}
-	a->joblet = jl;
-	if (a->cores < 0) {	/* stored before attempts kept their share */
-		a->cores = jl->job->cores;
-		a->ram_mb = jl->job->ram_mb;
-		a->gpus = jl->job->gpus;
-	}
-	if (jl->last_attempt)
-		jl->last_attempt->next = a;
-	else
-		jl->attempts = a;
-	jl->last_attempt = a;
-	if (a->n > jl->nattempts)
-		jl->nattempts = a->n;
+	joblet_add_attempt(jl, a);
 	imap_put(&s->attempts, (uint64_t)a->id, a);
 	if (a->id >= s->next_attempt)
 		s->next_attempt = a->id + 1;

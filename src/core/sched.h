@@ -64,13 +64,32 @@ struct sched_counts {
 	int32_t by_state[JS__N];
 };
 
+/* An owner's jobs that left memory, counted per group (its /v1/stats). */
+struct history_group {
+	const char *group;		/* interned */
+	int64_t jobs;
+	int64_t by_state[JS__N];	/* their joblets per state */
+};
+struct owner_history {
+	const char *owner;		/* interned */
+	struct history_group *groups;	/* owned array */
+	int32_t ngroups, cap;
+};
+
 struct sched {
 	struct sched_hooks hooks;
 	struct job **jobs;		/* owned array indexed by seq; entries owned */
 	int64_t jobs_cap;
 	int64_t next_seq;		/* seq of the next job (first is 1) */
 	int64_t next_attempt;		/* id of the next attempt */
-	int64_t njobs;
+	int64_t njobs;			/* jobs held in memory */
+	/* Finished jobs that left memory for the store (sched_evict): a bit per seq, how
+	 * many, and per owner (interned pointer → struct owner_history*, owned). They stay
+	 * counted in totals, groups and jobs_by_state. */
+	uint64_t *evicted;
+	int64_t evicted_cap;		/* bits */
+	int64_t nevicted;
+	struct imap history;
 	struct queue q;			/* READY joblets by class, back-off delays */
 	struct gates g;			/* dependencies, dep groups, time gates */
 	struct imap limits;		/* interned name → struct limit_group* (owned) */
@@ -234,4 +253,14 @@ void sched_load_done(struct sched *s, int64_t now, int64_t mono);
 void sched_load_limit(struct sched *s, const char *name, int32_t limit);
 
 const struct sched_counts *sched_group_counts(const struct sched *s, const char *group);
+
+/* History out of memory. A finished job nothing in memory points at (no live attempt, no
+ * job waiting for it by id, no dep group, no script run) may leave: sched_evict takes it
+ * out of every index and hands it back to be freed (the store holds it); its counts stay
+ * in the totals. sched_restore puts a job read back from the store (sched_evicted(seq))
+ * in again. */
+bool sched_evictable(const struct sched *s, const struct job *j);
+struct job *sched_evict(struct sched *s, struct job *j);	/* the caller frees it */
+bool sched_evicted(const struct sched *s, int64_t seq);
+void sched_restore(struct sched *s, struct job *j /* taken */);
 #endif

@@ -11,6 +11,7 @@
 #include "server/persist.h"
 #include "server/registry.h"
 #include "server/scripts.h"
+#include "server/history.h"
 #include "server/server.h"
 #include "store/store.h"
 #include "base/clock.h"
@@ -289,7 +290,7 @@ void network_job_ended(struct server *srv, struct job *j)
 void network_run_made(struct server *srv, int64_t run, int64_t seq)
 {
 	struct net_actions acts = {0};
-	struct job *j = seq ? sched_job(&srv->sched, seq) : NULL;
+	struct job *j = seq ? server_job(srv, seq) : NULL;
 	if (j)
 		job_made(srv, run, j, &acts);
 	else
@@ -378,7 +379,7 @@ static void settle_running(struct server *srv, const struct loaded *l)
 		const struct net_run *r = &l->runs[i];
 		if (r->state != NET_RUNNING)
 			continue;
-		struct job *j = r->job ? sched_job(&srv->sched, r->job) : NULL;
+		struct job *j = r->job ? server_job(srv, r->job) : NULL;
 		if (j == NULL)
 			queue_end(srv, r->id, false);
 		else if (jl_state_final(j->state))

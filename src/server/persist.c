@@ -16,6 +16,7 @@ static void on_job_put(void *ctx, struct job *j, bool created)
 	struct server *srv = ctx;
 	store_add_job(&server_batch(srv)->sb, j, created);
 	j->opts_dirty = false;	/* in this batch now */
+	j->put_gen = srv->submitted + 1;	/* history.c: in memory until it is committed */
 	if (created) {
 		srv->jobs_added++;
 		srv->offer_parked = true;
@@ -38,6 +39,7 @@ static void on_joblet_put(void *ctx, struct joblet *jl)
 {
 	struct server *srv = ctx;
 	store_add_joblet(&server_batch(srv)->sb, jl);
+	jl->job->put_gen = srv->submitted + 1;
 	if (jl->state == JS_READY)
 		srv->offer_parked = true;
 	server_mark_dirty(srv);
@@ -47,6 +49,7 @@ static void on_attempt_put(void *ctx, struct attempt *a)
 {
 	struct server *srv = ctx;
 	store_add_attempt(&server_batch(srv)->sb, a);
+	a->joblet->job->put_gen = srv->submitted + 1;
 	if (a->state == AS_RUNNING)
 		srv->attempts_started++;
 	else

@@ -4,12 +4,14 @@
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "server/batch.h"
+#include "server/history.h"
 #include "server/server.h"
 #include <event2/event.h>
 
-/* Per slice: job slots looked at, and jobs removed (each removal writes a record and
- * frees a job after its commit). Small enough that one slice takes about a millisecond. */
-enum { SLICE_SCAN = 16384, SLICE_REMOVE = 1024 };
+/* Per slice: job slots looked at, jobs removed (each removal writes a record and frees a
+ * job after its commit) and jobs read back from the store (out of memory, history.h).
+ * Small enough that one slice takes about a millisecond or two. */
+enum { SLICE_SCAN = 16384, SLICE_REMOVE = 1024, SLICE_READ = 64 };
 
 struct prune {
 	struct server *srv;		/* not owned */
@@ -46,10 +48,14 @@ static void slice(evutil_socket_t fd, short what, void *arg)
 	struct server *srv = p->srv;
 	struct sched *s = &srv->sched;
 	int64_t now = server_now(srv), end = p->next_seq + SLICE_SCAN;
-	int removed = 0;
+	int removed = 0, read = 0;
 	for (; p->next_seq < s->next_seq && p->next_seq < s->jobs_cap && p->next_seq < end &&
-	       removed < SLICE_REMOVE; p->next_seq++) {
+	       removed < SLICE_REMOVE && read < SLICE_READ; p->next_seq++) {
 		struct job *j = s->jobs[p->next_seq];
+		if (j == NULL && sched_evicted(s, p->next_seq)) {
+			j = server_job(srv, p->next_seq);	/* it leaves memory again if kept */
+			read++;
+		}
 		int rc = j ? one(p, j, now) : -1;
 		p->r.kept += rc == 1;
 		removed += rc == 0;

@@ -2,6 +2,7 @@
  * commit) and timers, drain and shutdown. */
 #include "server/server.h"
 #include "server/stop-backup.h"
+#include "server/history.h"
 #include "server/prune.h"
 #include "server/options.h"
 #include "server/batch.h"
@@ -239,7 +240,7 @@ struct job *server_find_job(struct server *srv, const char *id, int32_t *idx_out
 		*idx_out = -1;
 	if (job_ref_parse(id, &ref) || (ref.index >= 0 && idx_out == NULL))
 		return NULL;
-	struct job *j = sched_job(&srv->sched, ref.seq);
+	struct job *j = server_job(srv, ref.seq);
 	if (j == NULL)
 		return NULL;
 	if (memchr(id, '.', ref.id_len)) {	/* the full id must be this job's */
@@ -585,7 +586,7 @@ static int own_tls(struct server *srv, const char *spec, const char *bound, char
 void server_config_defaults(struct server_config *cfg, const struct server_face *face)
 {
 	*cfg = (struct server_config){.listen = "127.0.0.1:7370", .data = "./jobgrid-data",
-				      .backup_keep = 7,
+				      .backup_keep = 7, .history_ms = -1,
 				      .local_cores = -1, .local_ram_mb = -1, .local_gpus = -1,
 				      .spawn_max = 10, .spawn_idle_ms = 60000,
 				      .lease_ms = 30000, .heartbeat_ms = 5000, .starve_ms = 60000,
@@ -629,6 +630,7 @@ static void server_free(struct server *srv)
 	dirlock_release(srv->datalock);
 	srv->datalock = NULL;
 	prune_free(srv);
+	history_free(srv);
 	spawn_free(srv);
 	child_calls_free_all(srv);
 	srv->face->stop(srv);
@@ -887,6 +889,7 @@ enum server_result server_run(const struct server_config *config)
 		banner(srv, &o, exposed);
 	if (o.retain_ms > 0)
 		prune_retention_start(srv, o.retain_ms);
+	history_start(srv, o.history_ms);
 	run_tick(srv);
 	srv->serving = true;
 	if (shared)

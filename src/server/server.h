@@ -119,6 +119,11 @@ struct server {
 	struct prune *prune;		/* owned: the prune running (prune.c), or NULL */
 	int64_t retain_ms;		/* --retain: finished jobs older than this go; 0 never */
 	struct event *retain_ev;	/* owned: the retention timer, or NULL */
+	int64_t history_ms;		/* --history-memory: finished jobs leave memory this long
+					 * after they ended; < 0 never (history.h) */
+	struct event *history_ev;	/* owned: the sweep's timer, or NULL */
+	int64_t history_cursor;		/* the next job slot the sweep looks at */
+	int64_t history_freed;		/* jobs it freed since it last trimmed the heap */
 	/* Leadership over a shared database (standby.c); lead NULL: a server alone (SQLite). */
 	struct leadership *lead;	/* owned */
 	char *holder;			/* owned: this server's id in the lease */

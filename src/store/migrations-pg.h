@@ -55,7 +55,13 @@ static const char *const pg_migrations[] = {
 	" expires_at timestamptz);"
 	"INSERT INTO jg_leader(id, epoch, holder, url, lease_ms, expires_at)"
 	" VALUES(1, 0, '', '', 3000, '-infinity');",
-	/* 2: every server sharing the database says where it is, so that the workers the
+	/* 2: SQLite's 10, the indexes of finished jobs read on demand (list_jobs) */
+	"CREATE INDEX jobs_state ON jobs(state, seq);"
+	"CREATE INDEX jobs_owner ON jobs(owner, seq);"
+	"CREATE INDEX jobs_owner_state ON jobs(owner, state, seq);"
+	"CREATE INDEX jobs_group ON jobs(grp, seq);"
+	"CREATE INDEX jobs_group_state ON jobs(grp, state, seq);",
+	/* 3: every server sharing the database says where it is, so that the workers the
 	 * leader spawns are given every server's URL and can fail over (docs/SCALE.md) */
 	"CREATE TABLE jg_servers(url text PRIMARY KEY, holder text NOT NULL,"
 	" seen_at timestamptz NOT NULL);",

@@ -73,6 +73,13 @@ static const char *const store_migrations[] = {
 	"CREATE TABLE tokens(id INTEGER PRIMARY KEY, name TEXT NOT NULL, owner TEXT NOT NULL,"
 	" role TEXT NOT NULL, hash BLOB NOT NULL UNIQUE, created_at INTEGER NOT NULL,"
 	" expires_at INTEGER NOT NULL, revoked_at INTEGER NOT NULL) STRICT;",
+	/* 10: finished jobs are read from the store on demand (list_jobs): a page of them by
+	 * state, owner or group is found in an index, in seq order, whatever the history */
+	"CREATE INDEX jobs_state ON jobs(state, seq);"
+	"CREATE INDEX jobs_owner ON jobs(owner, seq);"
+	"CREATE INDEX jobs_owner_state ON jobs(owner, state, seq);"
+	"CREATE INDEX jobs_group ON jobs(grp, seq);"
+	"CREATE INDEX jobs_group_state ON jobs(grp, state, seq);",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof store_migrations / sizeof store_migrations[0]))
 #endif

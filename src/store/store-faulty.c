@@ -144,12 +144,25 @@ static int faulty_load_auth(struct store *st, store_user_cb user, store_token_cb
 	return inner_of(st)->vt->load_auth(inner_of(st), user, token, arg, err);
 }
 
+static int faulty_read_job(struct store *st, int64_t seq, struct job **out, char **err)
+{
+	return inner_of(st)->vt->read_job(inner_of(st), seq, out, err);
+}
+
+static int faulty_list_jobs(struct store *st, const struct job_filter *f, int64_t after,
+			    bool desc, int64_t *out, int max, int64_t *more, char **err)
+{
+	return inner_of(st)->vt->list_jobs(inner_of(st), f, after, desc, out, max, more, err);
+}
+
 static const struct store_vt faulty_vt = {
 	.load = faulty_load,
 	.load_defs = faulty_load_defs,
 	.load_net = faulty_load_net,
 	.load_auth = faulty_load_auth,
 	.read_net = faulty_read_net,
+	.read_job = faulty_read_job,
+	.list_jobs = faulty_list_jobs,
 	.start = faulty_start,
 	.submit = faulty_submit,
 	.read_output = faulty_read_output,

@@ -1,5 +1,6 @@
 /* Recovery rows shared by the store backends (see store-load.h). */
 #include "store/store-load.h"
+#include "base/buf.h"
 #include "base/intern.h"
 #include "base/xalloc.h"
 #include "core/opts.h"
@@ -27,6 +28,18 @@ static bool col_in(struct loader *l, const struct row_src *st, int i, int64_t lo
 	snprintf(l->why, sizeof l->why, "%s is %.40s, not %lld..%lld", st->ops->name(st->h, i),
 		 text ? text : "NULL", (long long)lo, (long long)hi);
 	return false;
+}
+
+/* The joblet idx of job seq among what l reads: the scheduler's (load) or the one job
+ * read_job rebuilds. NULL when there is none. */
+static struct joblet *joblet_ref(struct loader *l, int64_t seq, int64_t idx)
+{
+	if (idx < 0 || idx > INT32_MAX)
+		return NULL;
+	if (l->s)
+		return sched_load_joblet_ref(l->s, seq, (int32_t)idx);
+	struct job *j = l->job;
+	return j && j->seq == seq && idx < j->njoblets ? &j->joblets[idx] : NULL;
 }
 
 static bool col_nonempty(struct loader *l, const struct row_src *st, int i)
@@ -91,7 +104,12 @@ static int job_row(struct loader *l, const struct row_src *st)
 		job_free(j);
 		return -1;
 	}
-	sched_load_job(l->s, j);
+	if (l->s) {
+		sched_load_job(l->s, j);
+	} else {	/* read_job: one row */
+		job_free(l->job);
+		l->job = j;
+	}
 	return 0;
 }
 
@@ -100,8 +118,7 @@ static int joblet_row(struct loader *l, const struct row_src *st)
 	int64_t seq = st->ops->i64(st->h, 0), idx = st->ops->i64(st->h, 1), state,
 		errors, lost, ready_at;
 	snprintf(l->row, sizeof l->row, "job %lld joblet %lld", (long long)seq, (long long)idx);
-	struct joblet *jl = idx >= 0 && idx <= INT32_MAX
-				    ? sched_load_joblet_ref(l->s, seq, (int32_t)idx) : NULL;
+	struct joblet *jl = joblet_ref(l, seq, idx);
 	if (jl == NULL) {
 		snprintf(l->why, sizeof l->why, "no such joblet: its job's row is missing or has"
 			 " fewer joblets");
@@ -125,7 +142,8 @@ static int attempt_row(struct loader *l, const struct row_src *st)
 		exit_code = 0, reason, peak, cores, ram, gpus, wall, out_bytes, out_dropped;
 	snprintf(l->row, sizeof l->row, "attempt %lld (job %lld joblet %lld)",
 		 (long long)st->ops->i64(st->h, 0), (long long)seq, (long long)idx);
-	if (idx < 0 || idx > INT32_MAX || sched_load_joblet_ref(l->s, seq, (int32_t)idx) == NULL) {
+	struct joblet *jl = joblet_ref(l, seq, idx);
+	if (jl == NULL) {
 		snprintf(l->why, sizeof l->why, "no such joblet: its job's row is missing or has"
 			 " fewer joblets");
 		return -1;
@@ -170,7 +188,10 @@ static int attempt_row(struct loader *l, const struct row_src *st)
 	a->wall_ms = wall;
 	a->out_bytes = out_bytes;
 	a->out_dropped = out_dropped;
-	sched_load_attempt(l->s, a, seq, (int32_t)idx);
+	if (l->s)
+		sched_load_attempt(l->s, a, seq, (int32_t)idx);
+	else
+		joblet_add_attempt(jl, a);
 	return 0;
 }
 
@@ -260,22 +281,26 @@ static int token_row(struct loader *l, const struct row_src *st)
 	return l->token(l->arg, &row, l->why, sizeof l->why);
 }
 
+/* The rows of jobs, joblets and attempts, as load and read_job read them. */
+#define JOBS_SELECT \
+	"SELECT seq, owner, name, grp, req_group, cmd, cwd, env, cores, ram_mb, gpus, time_ms," \
+	" priority, retries, lost_retries, retry_delay_ms, flags, njoblets, state, created_at," \
+	" ended_at, opts, submit_env, envs.text FROM jobs LEFT JOIN envs" \
+	" ON envs.id = jobs.submit_env"
+#define JOBLETS_SELECT "SELECT seq, idx, state, errors, lost, ready_at, reason FROM joblets"
+/* A running attempt's row is not rewritten per chunk: its output is counted from the rows. */
+#define ATTEMPTS_SELECT \
+	"SELECT id, seq, idx, n, node, worker, state, exit_code, fail_reason, started_at," \
+	" ended_at, peak_ram_mb, cpu_ms, message, late_result, cores, ram_mb, gpus, wall_ms," \
+	" CASE WHEN state = 0 THEN (SELECT COALESCE(SUM(length(data)), 0) FROM output" \
+	" WHERE attempt = attempts.id) ELSE output_bytes END, output_dropped, run_as" \
+	" FROM attempts"
+
 const struct load_query load_sched_queries[5] = {
 	{"limits", "SELECT name, lim FROM limits", limit_row},
-	{"jobs", "SELECT seq, owner, name, grp, req_group, cmd, cwd, env, cores, ram_mb, gpus,"
-		 " time_ms, priority, retries, lost_retries, retry_delay_ms, flags, njoblets, state,"
-		 " created_at, ended_at, opts, submit_env, envs.text FROM jobs LEFT JOIN envs"
-		 " ON envs.id = jobs.submit_env ORDER BY seq", job_row},
-	{"joblets", "SELECT seq, idx, state, errors, lost, ready_at, reason FROM joblets",
-	 joblet_row},
-	{"attempts", "SELECT id, seq, idx, n, node, worker, state, exit_code, fail_reason,"
-		     " started_at, ended_at, peak_ram_mb, cpu_ms, message, late_result, cores, ram_mb,"
-		     " gpus, wall_ms,"
-		     /* A running attempt's row is not rewritten per chunk: its output is counted
-		      * from the rows. */
-		     " CASE WHEN state = 0 THEN (SELECT COALESCE(SUM(length(data)), 0) FROM output"
-		     " WHERE attempt = attempts.id) ELSE output_bytes END, output_dropped, run_as"
-		     " FROM attempts ORDER BY id", attempt_row},
+	{"jobs", JOBS_SELECT " ORDER BY seq", job_row},
+	{"joblets", JOBLETS_SELECT, joblet_row},
+	{"attempts", ATTEMPTS_SELECT " ORDER BY id", attempt_row},
 	{"idem", "SELECT owner, key, status, body, at FROM idem", idem_row},
 };
 const struct load_query load_defs_query = {
@@ -290,6 +315,81 @@ const struct load_query load_auth_queries[2] = {
 	{"tokens", "SELECT id, name, owner, role, hash, created_at, expires_at, revoked_at"
 		   " FROM tokens ORDER BY id", token_row},
 };
+
+void read_job_queries(struct read_job_sql *q, int64_t seq)
+{
+	q->sql[0] = xasprintf(JOBS_SELECT " WHERE seq = %lld", (long long)seq);
+	q->sql[1] = xasprintf(JOBLETS_SELECT " WHERE seq = %lld", (long long)seq);
+	q->sql[2] = xasprintf(ATTEMPTS_SELECT " WHERE attempts.seq = %lld ORDER BY id",
+			      (long long)seq);
+	row_fn fn[3] = {job_row, joblet_row, attempt_row};
+	const char *table[3] = {"jobs", "joblets", "attempts"};
+	for (int i = 0; i < 3; i++)
+		q->q[i] = (struct load_query){table[i], q->sql[i], fn[i]};
+}
+
+void read_job_queries_free(struct read_job_sql *q)
+{
+	for (int i = 0; i < 3; i++)
+		free(q->sql[i]);
+}
+
+struct job *loader_take_job(struct loader *l)
+{
+	struct job *j = l->job;
+	l->job = NULL;
+	if (j)
+		job_recount(j);
+	return j;
+}
+
+/* The conditions of a list: SQL text after WHERE into b, text parameters into f's order
+ * ($1, $2, ...). */
+static void list_where(struct buf *b, const struct job_filter *f, const char *contains,
+		       const char **params, int *n)
+{
+	*n = 0;
+	buf_printf(b, " WHERE state >= %d", JS_DONE);
+	if (f->state >= 0)
+		buf_printf(b, " AND state = %d", f->state);
+	if (f->owner) {
+		params[(*n)++] = f->owner;
+		buf_printf(b, " AND owner = $%d", *n);
+	}
+	if (f->group) {
+		params[(*n)++] = f->group;
+		buf_printf(b, " AND grp = $%d", *n);
+	}
+	if (f->name) {
+		params[(*n)++] = f->name;
+		buf_printf(b, " AND %s(name, $%d) > 0", contains, *n);
+	}
+}
+
+char *list_jobs_sql(const struct job_filter *f, int64_t after, bool desc, int limit,
+		    const char *contains, const char **params, int *nparams)
+{
+	struct buf b = BUF_INIT;
+	buf_printf(&b, "SELECT seq FROM jobs");
+	list_where(&b, f, contains, params, nparams);
+	if (desc && after > 0)
+		buf_printf(&b, " AND seq < %lld", (long long)after);
+	else if (!desc)
+		buf_printf(&b, " AND seq > %lld", (long long)after);
+	buf_printf(&b, " ORDER BY seq%s LIMIT %d", desc ? " DESC" : "", limit);
+	return b.data;	/* taken by the caller */
+}
+
+char *count_jobs_sql(const struct job_filter *f, int64_t after, bool desc, int64_t cap,
+		     const char *contains, const char **params, int *nparams)
+{
+	struct buf b = BUF_INIT;
+	buf_printf(&b, "SELECT COUNT(*) FROM (SELECT 1 FROM jobs");
+	list_where(&b, f, contains, params, nparams);
+	buf_printf(&b, " AND seq %s %lld LIMIT %lld) AS beyond", desc ? "<" : ">",
+		   (long long)after, (long long)cap);
+	return b.data;	/* taken by the caller */
+}
 
 int store_read_pages(void *backend, output_keys_fn keys, output_row_fn row,
 		     struct output_cursor *c, size_t max_bytes, store_output_cb cb, void *arg)

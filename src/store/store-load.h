@@ -28,7 +28,8 @@ struct row_src {
 };
 
 struct loader {
-	struct sched *s;
+	struct sched *s;		/* load: where the rows go; NULL for read_job */
+	struct job *job;		/* read_job: the job read so far (owned), or NULL */
 	store_idem_cb idem;
 	store_def_cb def;
 	store_net_cb net;
@@ -50,6 +51,26 @@ extern const struct load_query load_sched_queries[5];
 extern const struct load_query load_defs_query;
 extern const struct load_query load_net_queries[2];
 extern const struct load_query load_auth_queries[2];
+/* read_job's queries of job seq (jobs, joblets, attempts), run with a loader whose s is
+ * NULL; then loader_take_job hands over the job (NULL when it has no row), made whole:
+ * its counts and state derived from its joblets. */
+struct read_job_sql {
+	char *sql[3];			/* owned */
+	struct load_query q[3];
+};
+void read_job_queries(struct read_job_sql *q, int64_t seq);
+void read_job_queries_free(struct read_job_sql *q);
+struct job *loader_take_job(struct loader *l);	/* the caller owns it: job_free */
+
+/* The SQL of list_jobs (malloc'd): a page of the seqs of finished jobs matching f after the
+ * cursor, and the count of those beyond a seq (at most cap). The filter's texts are
+ * parameters $1.. in params[] (borrowed from f, at most 3), *nparams of them; contains is
+ * the backend's substring function (SQLite instr, PostgreSQL strpos). */
+char *list_jobs_sql(const struct job_filter *f, int64_t after, bool desc, int limit,
+		    const char *contains, const char **params, int *nparams);
+char *count_jobs_sql(const struct job_filter *f, int64_t after, bool desc, int64_t cap,
+		     const char *contains, const char **params, int *nparams);
+
 /* Network runs read back for `plan`; the caller's query selects (id, run, NULL). */
 int load_net_row(struct loader *l, const struct row_src *r);
 

@@ -17,6 +17,7 @@
 #include "store/store-queue.h"
 #include "base/log.h"
 #include "base/xalloc.h"
+#include "core/job.h"
 #include <errno.h>
 #include <event2/event.h>
 #include <libpq-fe.h>
@@ -410,6 +411,78 @@ static int pg_read_net(struct store *st, int64_t from, int64_t to, store_net_cb 
 	int rc = read_table(ps, ps->rconn, &l, &q, err);
 	free(sql);
 	return rc;
+}
+
+/* ---- history on demand ------------------------------------------------------------ */
+
+static int pg_read_job(struct store *st, int64_t seq, struct job **out, char **err)
+{
+	struct pg_store *ps = (struct pg_store *)st;
+	struct loader l = {0};
+	struct read_job_sql q;
+	*out = NULL;
+	if (ps->rconn == NULL) {
+		*err = xasprintf("store %s: no read connection", ps->name);
+		return -1;
+	}
+	read_job_queries(&q, seq);
+	/* One snapshot for the three tables, as at load. */
+	int rc = exec_cmd(ps->rconn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
+	for (int i = 0; i < 3 && rc == 0; i++)
+		rc = read_table(ps, ps->rconn, &l, &q.q[i], err);
+	char *ignored = NULL;
+	exec_cmd(ps->rconn, rc ? "ROLLBACK" : "COMMIT", &ignored);
+	free(ignored);
+	read_job_queries_free(&q);
+	*out = loader_take_job(&l);
+	if (rc) {
+		job_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* sql with text params on the read connection: its rows, or NULL with *err. */
+static PGresult *read_params(struct pg_store *ps, const char *sql, const char **params, int n,
+			     char **err)
+{
+	if (ps->rconn == NULL) {
+		*err = xasprintf("store %s: no read connection", ps->name);
+		return NULL;
+	}
+	PGresult *r = PQexecParams(ps->rconn, sql, n, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK)
+		return r;
+	*err = xasprintf("store %s, table jobs: %s", ps->name, PQerrorMessage(ps->rconn));
+	PQclear(r);
+	return NULL;
+}
+
+static int pg_list_jobs(struct store *st, const struct job_filter *f, int64_t after, bool desc,
+			int64_t *out, int max, int64_t *more, char **err)
+{
+	struct pg_store *ps = (struct pg_store *)st;
+	const char *params[3];
+	int np, n = 0;
+	*more = 0;
+	char *sql = list_jobs_sql(f, after, desc, max, "strpos", params, &np);
+	PGresult *r = read_params(ps, sql, params, np, err);
+	free(sql);
+	if (r == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(r) && n < max; i++)
+		out[n++] = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+	PQclear(r);
+	if (n == 0)
+		return 0;
+	sql = count_jobs_sql(f, out[n - 1], desc, STORE_COUNT_CAP, "strpos", params, &np);
+	r = read_params(ps, sql, params, np, err);
+	free(sql);
+	if (r == NULL)
+		return -1;
+	*more = PQntuples(r) == 1 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+	PQclear(r);
+	return n;
 }
 
 /* ---- writing ----------------------------------------------------------------------- */
@@ -935,6 +1008,8 @@ static const struct store_vt pg_vt = {
 	.load_net = pg_load_net,
 	.load_auth = pg_load_auth,
 	.read_net = pg_read_net,
+	.read_job = pg_read_job,
+	.list_jobs = pg_list_jobs,
 	.start = pg_start,
 	.submit = pg_submit,
 	.read_output = pg_read_output,

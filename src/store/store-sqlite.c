@@ -280,6 +280,82 @@ static int sqlite_read_net(struct store *st, int64_t from, int64_t to, store_net
 	return rc;
 }
 
+/* ---- history on demand ------------------------------------------------------------ */
+
+static int sqlite_read_job(struct store *st, int64_t seq, struct job **out, char **err)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)st;
+	struct sqlite_loader sl = {{0}, ss, ss->rdb};
+	struct read_job_sql q;
+	read_job_queries(&q, seq);
+	/* One snapshot for the three tables, as at load. */
+	int rc = exec_sql(ss->rdb, "BEGIN", err);
+	if (rc == 0) {
+		rc = read_tables(&sl, q.q, 3, err);
+		char *ignored = NULL;
+		exec_sql(ss->rdb, "COMMIT", &ignored);
+		free(ignored);
+	}
+	read_job_queries_free(&q);
+	*out = loader_take_job(&sl.l);
+	if (rc) {
+		job_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* sql with params bound as text: the statement, or NULL with *err. */
+static sqlite3_stmt *prepare_params(sqlite3 *db, const char *sql, const char **params, int n,
+				    char **err)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		*err = xasprintf("%s: %s", sql, sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	for (int i = 0; i < n; i++)
+		sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_STATIC);
+	return st;
+}
+
+static int sqlite_list_jobs(struct store *st, const struct job_filter *f, int64_t after,
+			    bool desc, int64_t *out, int max, int64_t *more, char **err)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)st;
+	const char *params[3];
+	int np, n = 0, rc;
+	char *sql = list_jobs_sql(f, after, desc, max, "instr", params, &np);
+	sqlite3_stmt *q = prepare_params(ss->rdb, sql, params, np, err);
+	free(sql);
+	if (q == NULL)
+		return -1;
+	while (n < max && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		out[n++] = sqlite3_column_int64(q, 0);
+	if (n < max && rc != SQLITE_DONE) {
+		*err = xasprintf("store %s, table jobs: %s", ss->path, sqlite3_errmsg(ss->rdb));
+		n = -1;
+	}
+	sqlite3_finalize(q);
+	*more = 0;
+	if (n <= 0)
+		return n;
+	sql = count_jobs_sql(f, out[n - 1], desc, STORE_COUNT_CAP, "instr", params, &np);
+	q = prepare_params(ss->rdb, sql, params, np, err);
+	free(sql);
+	if (q == NULL)
+		return -1;
+	if (sqlite3_step(q) == SQLITE_ROW)
+		*more = sqlite3_column_int64(q, 0);
+	else {
+		*err = xasprintf("store %s, table jobs: %s", ss->path, sqlite3_errmsg(ss->rdb));
+		n = -1;
+	}
+	sqlite3_finalize(q);
+	return n;
+}
+
 /* ---- writing ----------------------------------------------------------------------- */
 
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
@@ -765,6 +841,8 @@ static const struct store_vt sqlite_vt = {
 	.load_net = sqlite_load_net,
 	.load_auth = sqlite_load_auth,
 	.read_net = sqlite_read_net,
+	.read_job = sqlite_read_job,
+	.list_jobs = sqlite_list_jobs,
 	.start = sqlite_start,
 	.submit = sqlite_submit,
 	.read_output = sqlite_read_output,

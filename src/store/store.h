@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 struct event_base;
+struct job;
 struct sched;
 
 enum rec_kind { REC_JOB, REC_JOB_STATE, REC_JOB_DEL, REC_JOBLET, REC_ATTEMPT, REC_OUTPUT, REC_IDEM,
@@ -132,7 +133,6 @@ struct store_batch {
 struct rec *store_batch_add(struct store_batch *b, enum rec_kind kind);
 /* Records of the current state of a job, joblet or attempt, added to b: mutable fields
  * copied now, strings they own duplicated, immutable ones borrowed (see above). */
-struct job;
 struct joblet;
 struct attempt;
 void store_add_job(struct store_batch *b, const struct job *j, bool created);
@@ -210,6 +210,16 @@ typedef int (*store_token_cb)(void *arg, const struct store_token_row *row, char
 typedef void (*store_idem_cb)(void *arg, const char *owner, const char *key, int32_t status,
 			      const char *body, int64_t at);
 
+/* Which stored jobs list_jobs returns: finished ones (done, failed, cancelled, skipped)
+ * matching every filter given. Texts borrowed. */
+struct job_filter {
+	int state;			/* enum jl_state, -1: any finished */
+	const char *owner, *group;	/* exact, or NULL */
+	const char *name;		/* a part of the name, or NULL */
+};
+/* list_jobs counts the matching jobs beyond a page up to this many (a bound on its cost). */
+#define STORE_COUNT_CAP 100000
+
 struct store;
 struct store_vt {
 	/* Rebuild the scheduler from the rows (synchronous, before the loop starts). The
@@ -228,6 +238,16 @@ struct store_vt {
 	 * days the planner no longer holds). */
 	int (*read_net)(struct store *st, int64_t from, int64_t to, store_net_cb cb, void *arg,
 			char **err);
+	/* History on demand, on the read connection (the loop thread's). read_job: job seq
+	 * with its joblets and attempts, rebuilt as load does, into *out (the caller's: job_free),
+	 * NULL when the store has no such job; 0, or -1 with *err (malloc'd). */
+	int (*read_job)(struct store *st, int64_t seq, struct job **out, char **err);
+	/* list_jobs: the seqs of finished jobs matching f into out (at most max), ascending
+	 * after seq `after`, or descending before it (after 0: from the newest); *more the
+	 * matching ones beyond the page, at most STORE_COUNT_CAP. The count of seqs, or -1
+	 * with *err. Indexed (migrations 10, pg 2): a page costs O(max), not O(jobs). */
+	int (*list_jobs)(struct store *st, const struct job_filter *f, int64_t after, bool desc,
+			 int64_t *out, int max, int64_t *more, char **err);
 	/* Start the writer; done_cb runs on base's thread for each committed batch. 0, or
 	 * -1 with errno. */
 	int (*start)(struct store *st, struct event_base *base, store_done_cb done, void *arg);

@@ -44,7 +44,7 @@ BEGIN
 	RETURN NULL;
 END \$\$;"
 for tbl in $(sql "SELECT tablename FROM pg_tables WHERE schemaname = 'public'
-		AND tablename NOT IN ('jg_leader', 'jg_audit', 'schema_version')"); do
+		AND tablename NOT IN ('jg_leader', 'jg_servers', 'jg_audit', 'schema_version')"); do
 	sql "CREATE TRIGGER jg_audit AFTER INSERT OR UPDATE OR DELETE ON $tbl
 		FOR EACH STATEMENT EXECUTE FUNCTION jg_audit()"
 done

@@ -1,0 +1,86 @@
+/* History out of memory (history.h). */
+#include "server/history.h"
+#include "server/server.h"
+#include "base/log.h"
+#include "store/store.h"
+#include <event2/event.h>
+#include <malloc.h>
+#include <stdlib.h>
+
+/* Per sweep: job slots looked at and jobs evicted, about a millisecond's work; a sweep
+ * every SWEEP_MS walks 10^6 slots in a few seconds. */
+enum { SWEEP_SCAN = 65536, SWEEP_EVICT = 4096, SWEEP_MS = 200 };
+/* A job read back stays at least this long (wall ms). */
+enum { KEEP_MS = 10000 };
+/* Jobs freed in a pass of the sweep after which their memory is handed back to the system
+ * (malloc_trim, a few ms once per pass). */
+enum { TRIM_AFTER = 10000 };
+
+struct job *server_job(struct server *srv, int64_t seq)
+{
+	struct sched *s = &srv->sched;
+	struct job *j = sched_job(s, seq);
+	if (j || !sched_evicted(s, seq))
+		return j;
+	char *err = NULL;
+	if (srv->store->vt->read_job(srv->store, seq, &j, &err)) {
+		log_error("reading job %lld back: %s", (long long)seq, err);
+		free(err);
+		return NULL;
+	}
+	if (j == NULL)
+		return NULL;
+	j->keep_until = server_now(srv) + (srv->history_ms > KEEP_MS ? srv->history_ms : KEEP_MS);
+	sched_restore(s, j);
+	return j;
+}
+
+/* May j leave memory now? Its last change committed, finished long enough ago. */
+static bool due(const struct server *srv, const struct job *j, int64_t now)
+{
+	return j->put_gen <= srv->commits && now >= j->ended_at + srv->history_ms &&
+	       now >= j->keep_until && sched_evictable(&srv->sched, j);
+}
+
+static void sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	struct sched *s = &srv->sched;
+	int64_t now = server_now(srv);
+	int evicted = 0;
+	for (int scanned = 0; scanned < SWEEP_SCAN && evicted < SWEEP_EVICT; scanned++) {
+		if (srv->history_cursor < 1 || srv->history_cursor >= s->next_seq) {
+			srv->history_cursor = 1;	/* a pass is through */
+			if (srv->history_freed >= TRIM_AFTER) {
+				/* It freed many jobs: give their pages back (glibc keeps them). */
+				malloc_trim(0);
+				srv->history_freed = 0;
+			}
+		}
+		if (srv->history_cursor >= s->next_seq)
+			break;	/* no job yet */
+		struct job *j = sched_job(s, srv->history_cursor++);
+		if (j && due(srv, j, now)) {
+			job_free(sched_evict(s, j));	/* its records are committed: none borrows it */
+			evicted++;
+			srv->history_freed++;
+		}
+	}
+}
+
+void history_start(struct server *srv, int64_t history_ms)
+{
+	srv->history_ms = history_ms;
+	if (history_ms < 0)
+		return;
+	srv->history_ev = event_new(srv->base, -1, EV_PERSIST, sweep, srv);
+	struct timeval every = {0, (suseconds_t)SWEEP_MS * 1000};
+	event_add(srv->history_ev, &every);
+}
+
+void history_free(struct server *srv)
+{
+	if (srv->history_ev)
+		event_free(srv->history_ev);
+	srv->history_ev = NULL;
+}

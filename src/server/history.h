@@ -1,0 +1,20 @@
+/* History out of memory: finished jobs leave the scheduler for the store some time after
+ * they ended (`server --history-memory D`), and are read back on demand through
+ * server_job. The sweep walks the job slots in slices on a timer, so evicting a million
+ * jobs never holds the loop for more than a slice. See docs/ARCHITECTURE.md. */
+#ifndef JG_HISTORY_H
+#define JG_HISTORY_H
+#include <stdint.h>
+
+struct server;
+struct job;
+
+/* The job seq in memory, read back from the store if it left (then kept a while: a
+ * caller may hold it over a loop turn or two); NULL when there is none or the store
+ * cannot be read (logged). */
+struct job *server_job(struct server *srv, int64_t seq);
+/* Start the sweep: finished jobs leave memory history_ms after they ended (0: at once,
+ * once their last change is committed). history_ms < 0: never (no timer). */
+void history_start(struct server *srv, int64_t history_ms);
+void history_free(struct server *srv);
+#endif
