@@ -97,8 +97,8 @@ static void usage(FILE *f)
 		   "  --retain         remove finished jobs (and their logs) once they ended this\n"
 		   "                   long ago, checked every minute (default: keep everything)\n"
 		   "  --history-memory finished jobs leave memory this long after they ended (0: at\n"
-		   "                   once) and are read back from the store when asked for\n"
-		   "                   (default: they stay in memory)\n"
+		   "                   once; never: they stay) and are read back from the store\n"
+		   "                   when asked for (default 1h)\n"
 		   "  --data           data directory holding the SQLite store (default ./jobgrid-data);\n"
 		   "                   one server per directory: a second one is refused, naming the first\n"
 		   "  --store          sqlite (the default: the store in --data DIR) or a PostgreSQL\n"
@@ -263,14 +263,16 @@ static int parse_opts(int argc, char **argv, struct server_config *o, char ***op
 			}
 			break;
 		case 'y' + 256:
-			if (strcmp(optarg, "0") != 0 &&
-			    (clock_parse_duration(optarg, &o->history_ms, &why) || o->history_ms < 0)) {
+			if (strcmp(optarg, "never") == 0) {
+				o->history_ms = -1;
+			} else if (strcmp(optarg, "0") == 0) {
+				o->history_ms = 0;
+			} else if (clock_parse_duration(optarg, &o->history_ms, &why) ||
+				   o->history_ms < 0) {
 				fprintf(stderr, "jobgrid server: --history-memory: a duration (e.g. 1m,"
-					" or 0 for at once), got '%s'\n", optarg);
+					" 0 for at once) or never, got '%s'\n", optarg);
 				return -1;
 			}
-			if (strcmp(optarg, "0") == 0)
-				o->history_ms = 0;
 			break;
 		case 'K':
 			if (int_opt("backup-keep", optarg, 1, 100000, &o->backup_keep))

@@ -227,7 +227,8 @@ void gates_link(struct gates *gs, struct job_table jobs, struct job *j)
 	x->dep_pending = x->dep_broken = 0;
 	for (int32_t i = 0; i < x->ndeps; i++) {
 		struct job *t = job_table_get(jobs, x->deps[i].seq);
-		x->deps[i].status = (uint8_t)edge_status(x->deps[i].type, t ? t->state : -1);
+		x->deps[i].status = (uint8_t)edge_status(x->deps[i].type,
+							 job_table_state(jobs, x->deps[i].seq));
 		count_status(x, x->deps[i].status, +1);
 		if (t)
 			add_dependant(t, j, i);
@@ -297,6 +298,12 @@ static void describe_dep(struct job_table jobs, const struct ext_dep *d, char *b
 	const struct job *t = job_table_get(jobs, d->seq);
 	char id[400];
 	static const char *const flag[DEP__N] = {"--after-ok", "--after-fail", "--after-any"};
+	int gone = t ? -1 : job_table_state(jobs, d->seq);	/* out of memory: its state */
+	if (t == NULL && gone >= 0) {
+		snprintf(buf, len, "dependency %lld %s (%s)", (long long)d->seq,
+			 gone == JS_DONE ? "succeeded" : jl_state_name(gone), flag[d->type]);
+		return;
+	}
 	if (t == NULL) {
 		snprintf(buf, len, "dependency %lld was removed (%s)", (long long)d->seq, flag[d->type]);
 		return;

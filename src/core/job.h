@@ -191,12 +191,24 @@ struct job {
 /* The scheduler's jobs by seq, borrowed: how the modules under it (gates.c) find a job a
  * dependency names without calling up into it. */
 struct job_table {
-	struct job *const *jobs;	/* indexed by seq; NULL where none (never used, removed) */
+	struct job *const *jobs;	/* indexed by seq; NULL where none (never used, removed,
+					 * or out of memory) */
 	int64_t cap;
+	const uint8_t *gone;		/* indexed by seq: the final state + 1 of a job out of
+					 * memory (history), else 0; NULL: none */
+	int64_t gone_cap;
 };
 static inline struct job *job_table_get(struct job_table t, int64_t seq)
 {
 	return seq > 0 && seq < t.cap ? t.jobs[seq] : NULL;
+}
+/* The state of job seq, in memory or out of it; -1 for none (never made, or removed). */
+static inline int job_table_state(struct job_table t, int64_t seq)
+{
+	const struct job *j = job_table_get(t, seq);
+	if (j)
+		return j->state;
+	return t.gone && seq > 0 && seq < t.gone_cap && t.gone[seq] ? t.gone[seq] - 1 : -1;
 }
 
 /* The state a job shows for its joblet counts (see docs/API.md). */

@@ -105,7 +105,7 @@ struct job *sched_job(const struct sched *s, int64_t seq)
 
 struct job_table sched_jobs(const struct sched *s)
 {
-	return (struct job_table){s->jobs, s->jobs_cap};
+	return (struct job_table){s->jobs, s->jobs_cap, s->evicted, s->evicted_cap};
 }
 
 /* ---- counts and states ------------------------------------------------------------- */
@@ -1134,8 +1134,7 @@ bool sched_evictable(const struct sched *s, const struct job *j)
 
 bool sched_evicted(const struct sched *s, int64_t seq)
 {
-	return seq > 0 && seq < s->evicted_cap &&
-	       (s->evicted[seq / 64] >> (seq % 64) & 1) != 0;
+	return seq > 0 && seq < s->evicted_cap && s->evicted[seq] != 0;
 }
 
 /* Count j into (sign +1) or out of (-1) its owner's history. */
@@ -1176,12 +1175,11 @@ struct job *sched_evict(struct sched *s, struct job *j)
 		int64_t cap = s->evicted_cap ? s->evicted_cap : 4096;
 		while (cap <= j->seq)
 			cap *= 2;
-		s->evicted = xrealloc(s->evicted, (size_t)(cap / 64), sizeof *s->evicted);
-		memset(s->evicted + s->evicted_cap / 64, 0,
-		       (size_t)(cap - s->evicted_cap) / 64 * sizeof *s->evicted);
+		s->evicted = xrealloc(s->evicted, (size_t)cap, sizeof *s->evicted);
+		memset(s->evicted + s->evicted_cap, 0, (size_t)(cap - s->evicted_cap));
 		s->evicted_cap = cap;
 	}
-	s->evicted[j->seq / 64] |= (uint64_t)1 << (j->seq % 64);
+	s->evicted[j->seq] = (uint8_t)(j->state + 1);
 	s->jobs[j->seq] = NULL;
 	s->njobs--;
 	s->nevicted++;
@@ -1191,7 +1189,7 @@ struct job *sched_evict(struct sched *s, struct job *j)
 
 void sched_restore(struct sched *s, struct job *j)
 {
-	s->evicted[j->seq / 64] &= ~((uint64_t)1 << (j->seq % 64));
+	s->evicted[j->seq] = 0;
 	s->nevicted--;
 	history_count(s, j, -1);
 	s->jobs[j->seq] = j;

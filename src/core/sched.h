@@ -83,11 +83,13 @@ struct sched {
 	int64_t next_seq;		/* seq of the next job (first is 1) */
 	int64_t next_attempt;		/* id of the next attempt */
 	int64_t njobs;			/* jobs held in memory */
-	/* Finished jobs that left memory for the store (sched_evict): a bit per seq, how
+	/* Finished jobs that left memory for the store (sched_evict): a byte per seq, how
 	 * many, and per owner (interned pointer → struct owner_history*, owned). They stay
 	 * counted in totals, groups and jobs_by_state. */
-	uint64_t *evicted;
-	int64_t evicted_cap;		/* bits */
+	uint8_t *evicted;		/* per seq: a job out of memory (history.c) has its final
+					 * state + 1 here, so a dependency on it still resolves;
+					 * 0 for one in memory, never made, or removed */
+	int64_t evicted_cap;		/* entries */
 	int64_t nevicted;
 	struct imap history;
 	struct queue q;			/* READY joblets by class, back-off delays */

@@ -36,7 +36,8 @@ struct server_config {
 	int32_t backup_keep;	/* --backup-keep N: the newest N copies stay */
 	int64_t retain_ms;	/* --retain D: finished jobs older than D go; 0 keeps all */
 	int64_t history_ms;	/* --history-memory D: finished jobs leave memory D after they
-				 * ended, read back from the store on demand; < 0 never */
+				 * ended, read back from the store on demand (default
+				 * 1h: the hour the throughput figures look at); < 0 never */
 	const char *advertise;	/* --advertise URL: what standbys name as the leader's
 				 * address (PostgreSQL store only); NULL: the listen URL */
 	int64_t leader_lease_ms;	/* --leader-lease: how long the leader's lease runs

@@ -586,7 +586,7 @@ static int own_tls(struct server *srv, const char *spec, const char *bound, char
 void server_config_defaults(struct server_config *cfg, const struct server_face *face)
 {
 	*cfg = (struct server_config){.listen = "127.0.0.1:7370", .data = "./jobgrid-data",
-				      .backup_keep = 7, .history_ms = -1,
+				      .backup_keep = 7, .history_ms = 3600000,
 				      .local_cores = -1, .local_ram_mb = -1, .local_gpus = -1,
 				      .spawn_max = 10, .spawn_idle_ms = 60000,
 				      .lease_ms = 30000, .heartbeat_ms = 5000, .starve_ms = 60000,

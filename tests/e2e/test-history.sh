@@ -113,4 +113,13 @@ out=$(jg prune --finished-before 1ms --group gb --json)
 expect_eq "$(jq .jobs <<<"$out")" 1 "the failed job of group gb pruned"
 rc=0; as "$ALICE" show "$f1" >/dev/null 2>&1 || rc=$?
 expect_eq "$rc" 4 "a pruned job is gone"
+
+log "retry of an evicted job whose own dependency left memory too"
+dep_fail=$(as "$ALICE" add --after-ok "${ok[2]}" -- false)
+as "$ALICE" wait "$dep_fail" --timeout 60s >/dev/null 2>&1 || true
+wait_until 20 _none_in_memory || fail "jobs stay in memory: $(in_memory)"
+as "$ALICE" retry "$dep_fail" >/dev/null
+as "$ALICE" wait "$dep_fail" --timeout 60s >/dev/null 2>&1 || true
+expect_eq "$(as "$ALICE" show "$dep_fail" --json | jq -r '[.state, (.joblets[0].attempts | length)] | @tsv')" \
+	"failed	2" "run again, not skipped: its dependency out of memory still counts as done"
 log "ok"

@@ -10,11 +10,13 @@
 enum { MAXJOBS = 16 };
 static struct gates g;
 static struct job *jobs[MAXJOBS];	/* owned; indexed by seq */
-static struct job_table t = {jobs, MAXJOBS};
+static uint8_t gone[MAXJOBS];	/* final state + 1 of jobs out of memory */
+static struct job_table t = {jobs, MAXJOBS, gone, MAXJOBS};
 
 static void setup(void)
 {
 	memset(jobs, 0, sizeof jobs);
+	memset(gone, 0, sizeof gone);
 	gates_init(&g);
 }
 
@@ -207,4 +209,26 @@ Test(gates_alone, check_refuses_missing_jobs_and_cycles)
 	cr_assert_eq(gates_check(&g, t, &y, NULL, why, sizeof why, &field), -1);
 	cr_assert(strstr(why, "dependency cycle"), "%s", why);
 	cr_assert_str_eq(field, "dep_groups");
+}
+
+/* A job read back from the store whose dependency left memory (history out of memory):
+ * the dependency resolves from the state kept for it, not as a removed job. */
+Test(gates_alone, a_dependency_out_of_memory_resolves_from_its_kept_state)
+{
+	gone[1] = JS_DONE + 1;
+	gone[2] = JS_FAILED + 1;
+	struct job *ok = mk(3, "{\"after_ok\": [1]}", 1000);
+	cr_assert_eq(ok->x->deps[0].status, DS_MET, "a done job out of memory meets after_ok");
+	cr_assert_eq(ok->x->dep_broken, 0);
+	cr_assert_eq(ok->x->dep_pending, 0);
+	struct job *bad = mk(4, "{\"after_ok\": [2]}", 1000);
+	cr_assert_eq(bad->x->deps[0].status, DS_BROKEN, "a failed one breaks it");
+	char *why = gates_broken_reason(t, bad);
+	cr_assert_not_null(why);
+	cr_assert(strstr(why, "dependency 2 failed") != NULL, "%s", why);
+	free(why);
+	struct job *fail = mk(5, "{\"after_fail\": [2]}", 1000);
+	cr_assert_eq(fail->x->deps[0].status, DS_MET, "and meets after_fail");
+	struct job *none = mk(6, "{\"after_any\": [9]}", 1000);
+	cr_assert_eq(none->x->deps[0].status, DS_BROKEN, "a removed job still breaks it");
 }
