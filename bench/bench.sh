@@ -162,10 +162,17 @@ latency() {
 	stop_server
 }
 
-echo "jobgrid benchmark on $(nproc) cores, $(date -u +%FT%TZ); medians of $RUNS runs" >&2
+# BENCH_ONLY="core pg …": only those parts (the machine's own rates always run, for the
+# ratios): core (adds, e2e, TLS and auth, dependencies, latency), pg, slurm, bigjob,
+# history, reserve, log (adds while a 1 GB log is read), queued (10^6 queued joblets).
+# The table prints what was measured; the rest stays empty.
+want() { [[ -z ${BENCH_ONLY:-} || " $BENCH_ONLY " == *" $1 "* ]]; }
+
+echo "jobgrid benchmark on $(nproc) cores, $(date -u +%FT%TZ); medians of $RUNS runs${BENCH_ONLY:+; only: $BENCH_ONLY}" >&2
 measure raw_spawn_per_s raw
 measure fsync_per_s fsync_rate
 measure xargs_per_s xargs_rate
+if want core; then
 measure add_batch_per_s add_batch
 measure add_single_per_s add_single
 measure add_concurrent16_per_s add_16
@@ -178,7 +185,13 @@ interleaved add_16_plain_per_s add_16 add_16_both_per_s add_16_both
 interleaved add_batch_plain_per_s add_batch add_batch_both_per_s add_batch_both
 interleaved e2e_plain_per_s e2e e2e_both_per_s e2e_both
 measure deps_chain_per_s deps_chain
+measure deps_fan_per_s deps_fan
+for ((i = 0; i < RUNS; i++)); do latency; done
+cat "$W"/latency.* | awk '{print $1}' | median >"$W/latency_p50_ms"
+cat "$W"/latency.* | awk '{print $2}' | median >"$W/latency_p99_ms"
+fi
 # The same adds and joblets with the PostgreSQL store (a private cluster on loopback).
+if want pg; then
 pg_start "$W/pg.state"
 STORE=postgres
 measure pg_add_batch_per_s add_batch
@@ -188,21 +201,26 @@ measure pg_e2e_per_s e2e
 measure pg_takeover_s takeover
 STORE=sqlite
 pg_stop "$W/pg.state"
-measure deps_fan_per_s deps_fan
-source "$(dirname "$0")/spawn-slurm.sh"
-bench_spawn_slurm	# once: it starts a Slurm cluster of its own
-source "$(dirname "$0")/bigjob.sh"
-bench_bigjob	# once: a job of 10^5 joblets runs for minutes
-source "$(dirname "$0")/history.sh"
-bench_history	# once: 10^6 finished jobs, a server on them as before and with history out
+fi
+if want slurm; then
+	source "$(dirname "$0")/spawn-slurm.sh"
+	bench_spawn_slurm	# once: it starts a Slurm cluster of its own
+fi
+if want bigjob; then
+	source "$(dirname "$0")/bigjob.sh"
+	bench_bigjob	# once: a job of 10^5 joblets runs for minutes
+fi
+if want history; then
+	source "$(dirname "$0")/history.sh"
+	bench_history	# once: 10^6 finished jobs, a server on them as before and with history out
+fi
 # The scheduler alone: µs per reserve with 10^3, 10^5, 10^6 queued (bench/reserve.c).
-for ((i = 0; i < RUNS; i++)); do "$B/bench-reserve"; done >"$W/reserve.all"
-for n in 1000 100000 1000000; do
-	awk -v n=$n '$1 == n {print $2}' "$W/reserve.all" | median >"$W/reserve_us_$n"
-done
-for ((i = 0; i < RUNS; i++)); do latency; done
-cat "$W"/latency.* | awk '{print $1}' | median >"$W/latency_p50_ms"
-cat "$W"/latency.* | awk '{print $2}' | median >"$W/latency_p99_ms"
+if want reserve; then
+	for ((i = 0; i < RUNS; i++)); do "$B/bench-reserve"; done >"$W/reserve.all"
+	for n in 1000 100000 1000000; do
+		awk -v n=$n '$1 == n {print $2}' "$W/reserve.all" | median >"$W/reserve_us_$n"
+	done
+fi
 
 # Adds while a client reads a 1 GB log: a job of 4 joblets writes 4 × 256 MiB through the
 # worker's spool (output limit 2G), the worker stops, then single adds are timed alone and
@@ -217,6 +235,7 @@ log_read_loop() {	# URL JOB: until $W/stop-reading exists; prints bytes and seco
 	done
 }
 log_calls() { curl -s "$URL/metrics" | awk -F'} ' '/requests_total\{route="job_log"\}/ {print $2}'; }
+if want log; then
 rm -rf "$W/data"
 start_server "$W/data"
 "$J" worker --server "$URL" --name logbench --cores 4 --spool "$W" >>"$W/worker.log" 2>&1 &
@@ -247,8 +266,11 @@ for k in idle reading; do
 	cat "$W"/add_latency.$k.* | awk '{print $2}' | median >"$W/add_p99_ms_$k"
 done
 median <"$W/log_read_mb_per_s.all" >"$W/log_read_mb_per_s"
+fi
 
 # A million queued joblets: memory per joblet, then the time to restart with them.
+queued=""
+if want queued; then
 rm -rf "$W/data"
 start_server "$W/data"
 before=$(rss_kb "$SERVER_PID")
@@ -266,8 +288,9 @@ echo "$t0 $t1" | awk '{printf "%.2f\n", ($2 - $1) / 1e9}' >"$W/restart_1m_s"
 queued=$(curl -s "http://127.0.0.1:$PORT/v1/stats" | sed 's/.*"ready":\([0-9]*\).*/\1/')
 stop_server
 PORT=""
+fi
 
-v() { cat "$W/$1"; }
+v() { cat "$W/$1" 2>/dev/null || true; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
 row() { printf '%-44s %12s  %s\n' "$1" "$2" "$3"; }	# FIGURE VALUE COMPARED-WITH
 e2e_ratio=$(ratio "$(v e2e_per_s)" "$(v raw_spawn_per_s)")
