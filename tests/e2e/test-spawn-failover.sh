@@ -22,7 +22,8 @@ wait_until 30 standby b
 # Both say where they are; a has read b's row once a announced itself after b's first
 # row was committed (a's statement then sees it).
 seen_at() { sql "SELECT seen_at FROM jg_servers WHERE url = '$1'"; }
-wait_until 30 bash -c "[[ -n \$(psql -X -q -t -A '$PG_TEST_URL' -c \"SELECT 1 FROM jg_servers WHERE url = '$(url_of b)'\") ]]"
+b_known() { [[ -n $(seen_at "$(url_of b)") ]]; }
+wait_until 30 b_known
 b_first=$(seen_at "$(url_of b)")
 a_read_b() {
 	[[ $(sql "SELECT seen_at > '$b_first'::timestamptz + interval '500 ms' FROM jg_servers
@@ -37,7 +38,8 @@ wait_state "$id" running
 
 # The spawned worker: a child of a, with both URLs, a's first.
 spawned_pid() { pgrep -P "${SPID[a]}" -f "worker --server" | head -1; }
-wait_until 30 bash -c "[[ -n \$(pgrep -P ${SPID[a]} -f 'worker --server') ]]"
+spawned() { [[ -n $(spawned_pid) ]]; }
+wait_until 30 spawned
 wpid=$(spawned_pid)
 track "$wpid"
 args=$(tr '\0' ' ' <"/proc/$wpid/cmdline")
