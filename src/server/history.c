@@ -12,6 +12,10 @@
 enum { SWEEP_SCAN = 65536, SWEEP_EVICT = 4096, SWEEP_MS = 200 };
 /* A job read back stays at least this long (wall ms). */
 enum { KEEP_MS = 10000 };
+/* A job of more joblets stays in memory: reading it back (its joblets and attempts) is
+ * a synchronous store read on the loop, which for a job of 10^5 joblets would hold every
+ * other request for a long while. Such jobs are few; their memory is what it was. */
+enum { EVICT_MAX_JOBLETS = 1000 };
 /* Jobs freed in a pass of the sweep after which their memory is handed back to the system
  * (malloc_trim, a few ms once per pass). */
 enum { TRIM_AFTER = 10000 };
@@ -38,7 +42,8 @@ struct job *server_job(struct server *srv, int64_t seq)
 /* May j leave memory now? Its last change committed, finished long enough ago. */
 static bool due(const struct server *srv, const struct job *j, int64_t now)
 {
-	return j->put_gen <= srv->commits && now >= j->ended_at + srv->history_ms &&
+	return j->njoblets <= EVICT_MAX_JOBLETS && j->put_gen <= srv->commits &&
+	       now >= j->ended_at + srv->history_ms &&
 	       now >= j->keep_until && sched_evictable(&srv->sched, j);
 }
 

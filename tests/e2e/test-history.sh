@@ -122,4 +122,13 @@ as "$ALICE" retry "$dep_fail" >/dev/null
 as "$ALICE" wait "$dep_fail" --timeout 60s >/dev/null 2>&1 || true
 expect_eq "$(as "$ALICE" show "$dep_fail" --json | jq -r '[.state, (.joblets[0].attempts | length)] | @tsv')" \
 	"failed	2" "run again, not skipped: its dependency out of memory still counts as done"
+
+log "a job of more than 1000 joblets stays in memory (reading it back would hold the loop)"
+big=$(as "$ALICE" add --joblets 1001 -- true)
+small=$(as "$ALICE" add -- true)
+as "$ALICE" wait "$big" --timeout 120s >/dev/null
+as "$ALICE" wait "$small" --timeout 60s >/dev/null
+only_big() { [[ $(in_memory) == 1 ]]; }
+wait_until 30 only_big || fail "jobs in memory: $(in_memory)"
+expect_eq "$(as "$ALICE" show "$big" --json | jq -r .state)" done "the big job, from memory"
 log "ok"
