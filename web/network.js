@@ -167,21 +167,26 @@ function hhmm(t) {
 // ordered by their first run of the day, members without one last, by name.
 function lanesOf(runs, members) {
   const first = new Map();
-  for (const r of runs) if (!first.has(r.definition)) first.set(r.definition, Date.parse(r.planned_at));
+  for (const r of runs) if (!first.has(r.definition)) first.set(r.definition, runAt(r));
   const names = new Set([...members.map((d) => d.name), ...first.keys()]);
   return [...names].sort((a, b) => (first.get(a) ?? Infinity) - (first.get(b) ?? Infinity) || a.localeCompare(b));
 }
 
+// When a run happened: its start when it started (a run started by hand or after a wait
+// starts away from its plan), else when it is planned.
+const runAt = (r) => Date.parse(r.started_at || r.planned_at);
+
 function runTip(r) {
-  return `${r.definition} at ${time(r.planned_at)}: ${r.state}, ${r.reason}`;
+  const started = r.started_at && r.started_at !== r.planned_at ? `, started ${time(r.started_at)}` : "";
+  return `${r.definition} at ${time(r.planned_at)}${started}: ${r.state}, ${r.reason}`;
 }
 
-// Each run's x: at its planned_at, moved right just enough not to cover the mark before
-// it in its lane (two runs made at the same instant stay two marks; the tip has the time).
+// Each run's x: at runAt, moved right just enough not to cover the mark before it in its
+// lane (two runs made at the same instant stay two marks; the tip has the time).
 function placeMarks(runs, x) {
   const lastX = new Map();
   return runs.map((r) => {
-    const want = x(Date.parse(r.planned_at));
+    const want = x(runAt(r));
     const prev = lastX.get(r.definition);
     const at = prev === undefined ? want : Math.max(want, prev + 2 * MARK_R + 2);
     lastX.set(r.definition, at);
@@ -192,9 +197,9 @@ function placeMarks(runs, x) {
 function drawTimeline(plan, members, now, width, pick) {
   const runs = plan.runs;
   const lanes = lanesOf(runs, members);
-  const planned = runs.map((r) => Date.parse(r.planned_at));
-  const t0 = planned.reduce((a, t) => Math.min(a, t), Date.parse(plan.from));
-  const t1 = planned.reduce((a, t) => Math.max(a, t), Date.parse(plan.to));
+  const at = runs.map(runAt);
+  const t0 = at.reduce((a, t) => Math.min(a, t), Date.parse(plan.from));
+  const t1 = at.reduce((a, t) => Math.max(a, t), Date.parse(plan.to));
   const LABEL = Math.ceil(lanes.reduce((a, n) => Math.max(a, Math.min(textWidth(n, SUB_FONT), LANE_LABEL_MAX)), 80)) + 16;
   const TOP = 26, LANE = 30, RIGHT = 24;
   const W = Math.max(width, LABEL + 400);
@@ -211,7 +216,7 @@ function drawTimeline(plan, members, now, width, pick) {
       s("line", { x1: x(now), y1: TOP - 4, x2: x(now), y2: H })) : null,
     placeMarks(runs, x).map((cx, i) => [cx, runs[i]]).map(([cx, r]) => s(`circle.mark.m-${r.state}`, {
       cx, cy: laneY(r.definition), r: MARK_R, tabindex: 0, role: "button",
-      "aria-label": runTip(r), dataset: { definition: r.definition, state: r.state, id: r.id },
+      "aria-label": runTip(r), dataset: { definition: r.definition, state: r.state, id: r.id, at: runAt(r) },
       onclick: () => pick(r), onkeydown: (ev) => { if (ev.key === "Enter" || ev.key === " ") pick(r); },
     }, s("title", runTip(r)))));
 }
@@ -332,8 +337,9 @@ export function mount(main, [query]) {
 
   return {
     refresh,
-    // Each change of a run (planned, started, waiting, skipped, ended) is a net.run event:
-    // read the plan again, batched. Other jobs' events change nothing here.
-    onEvent: (e) => { if (e.event === "net.run") schedule(); },
+    // Each change of a run (planned, started, waiting, skipped, ended) is a net.run event,
+    // and a move of a test clock (the "now" line, today's date) a clock.moved one: read the
+    // plan again, batched. Other jobs' events change nothing here.
+    onEvent: (e) => { if (e.event === "net.run" || e.event === "clock.moved") schedule(); },
   };
 }

@@ -7,6 +7,7 @@
 #include "server/server.h"
 #include "base/clock.h"
 #include "api/decode.h"
+#include "server/persist.h"
 
 static void reply_now(struct call *c)
 {
@@ -52,6 +53,15 @@ static int clock_body(struct call *c, const char **adv, const char **set)
 	return 0;
 }
 
+/* A page drawn on the server's clock (the plan's "now", its day) redraws on this event:
+ * every caller may read the clock, so every stream gets it. */
+static void clock_moved_event(struct server *srv, int64_t from, int64_t to)
+{
+	json_t *e = json_pack("{s:s, s:o, s:o, s:o}", "event", "clock.moved", "at",
+			      render_time(to), "from", render_time(from), "now", render_time(to));
+	persist_notice(srv, e);
+}
+
 /* POST /v1/clock {"advance": "1h30m"} | {"set": "2026-11-23T06:00:00Z"} */
 void api_clock_post(struct call *c)
 {
@@ -82,6 +92,8 @@ void api_clock_post(struct call *c)
 			   set);
 		return;
 	}
+	int64_t from = server_now(c->srv);
 	server_clock_move(c->srv, to);
+	clock_moved_event(c->srv, from, to);
 	reply_now(c);
 }

@@ -125,8 +125,9 @@ static void on_sse_close(struct evhttp_connection *evcon, void *arg)
 }
 
 /* A user reads the events of their own jobs, a worker's joining and leaving (every caller
- * sees the workers in GET /v1/workers) and a job network's run changes (net.run: every
- * caller reads the plan in GET /v1/plan); any other event of no job (owner NULL, such as
+ * sees the workers in GET /v1/workers), a job network's run changes (net.run: every
+ * caller reads the plan in GET /v1/plan) and a move of the test clock (clock.moved: every
+ * caller reads GET /v1/clock); any other event of no job (owner NULL, such as
  * auth.refused) is for admins only. */
 static bool event_visible(const struct principal *who, json_t *e)
 {
@@ -134,7 +135,7 @@ static bool event_visible(const struct principal *who, json_t *e)
 	if (owner)
 		return principal_owns(who, owner);
 	const char *name = json_string_value(json_object_get(e, "event"));
-	if (name && strcmp(name, "net.run") == 0)
+	if (name && (strcmp(name, "net.run") == 0 || strcmp(name, "clock.moved") == 0))
 		return true;
 	return json_object_get(e, "worker") != NULL || (who->roles & ROLE_ADMIN) != 0;
 }

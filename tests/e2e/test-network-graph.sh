@@ -93,6 +93,14 @@ expect_eq "$(jq -r .run <<<"$ev")" \
 	"$(api GET /v1/plan | jq '.runs[] | select(.planned_at == "2026-11-23T08:30:00.000Z") | .id')" \
 	"its run id is the plan's"
 grep -q '^event: net.run$' "$T/events.txt" || fail "no 'event: net.run' line"
+log "moving the test clock is a clock.moved event, after the runs it made due"
+MOVED='.event == "clock.moved" and .now == "2026-11-23T23:20:00.000Z"'
+_moved_event() { net_events | jq -se "any(.[]; $MOVED)"; }
+wait_until 10 _moved_event
+expect_eq "$(net_events | jq -c "select($MOVED) | [.from < .now, .at == .now]")" '[true,true]' \
+	"it says from when to when"
+expect_eq "$(net_events | jq -s "(map(.event) | rindex(\"clock.moved\")) > (map(.event) | rindex(\"net.run\"))")" \
+	true "it comes after the net.run events of the move"
 
 log "with --auth a user's stream gets net.run too (the plan is every caller's), not a ?job= one"
 kill_server
@@ -111,8 +119,10 @@ wait_until 10 grep -q '^id:' "$T/alice-job.txt"
 jg clock set 2026-11-24T09:00:00Z >/dev/null
 wait_until 10 grep -q '"definition":"nightly","state":"skipped","planned_at":"2026-11-24T08:30:00.000Z"' "$T/alice.txt"
 log "ok: alice's stream has the skip of Tuesday 08:30"
+wait_until 10 grep -q '"event":"clock.moved".*"now":"2026-11-24T09:00:00.000Z"' "$T/alice.txt"
+log "ok: and the clock's move (every caller reads GET /v1/clock)"
 # An event of her job after it: had the ?job= stream got the net.run, it would be before.
 JOBGRID_TOKEN=$ALICE jg cancel "$SEQ" >/dev/null
 wait_until 10 grep -q '^event: job.ended' "$T/alice-job.txt"
-expect_eq "$(grep -c 'net.run' "$T/alice-job.txt")" 0 "a ?job= stream gets none"
+expect_eq "$(grep -c 'net.run\|clock.moved' "$T/alice-job.txt")" 0 "a ?job= stream gets neither"
 log "PASS"

@@ -120,6 +120,23 @@ run(async () => {
     jg(["clock", "set", "2026-11-23T09:00:00Z"]);
     await page.locator('svg.timeline circle.mark.m-skipped[data-definition="idle"]').waitFor();
     assert(plan().runs.find((r) => r.definition === "idle").reason === "definition is paused", "skipped: definition is paused");
+
+    log("a move of the clock alone (no run changes) moves the now line: the clock.moved event");
+    const nowX = () => page.locator("svg.timeline g.now line").getAttribute("x1");
+    const before = { x: await nowX(), runs: JSON.stringify(plan().runs.map((r) => [r.id, r.state])) };
+    jg(["clock", "advance", "5m"]);
+    await waitFor("the now line to move", async () => (await nowX()) !== before.x);
+    assert(JSON.stringify(plan().runs.map((r) => [r.id, r.state])) === before.runs,
+      "no run changed on the way: the event of the move alone redrew it");
+
+    log("a run that started away from its plan is drawn at its start: load, once its timeslot opens");
+    jg(["clock", "set", "2026-11-23T10:30:00Z"]);
+    await waitFor("load's run to start", () => plan().runs.some((r) => r.definition === "load" && r.started_at));
+    const load = plan().runs.find((r) => r.definition === "load" && r.started_at);
+    assert(load.started_at !== load.planned_at, `load was planned at ${load.planned_at} and started at ${load.started_at}`);
+    const mark = page.locator(`svg.timeline circle.mark[data-id="${load.id}"]`);
+    await waitFor("load's mark at its start", async () => (await mark.getAttribute("data-at")) === String(Date.parse(load.started_at)));
+    assert((await mark.locator("title").textContent()).includes("started"), "its tip says when it started");
     noErrors(page, "the timeline");
 
     log("Pause: the graph shows archive paused at once, the API agrees; Resume");

@@ -5,12 +5,19 @@
 source "$(dirname "$0")/../e2e/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # The vendored layout is the file of the package tools/package-lock.json pins.
-cmp "$ROOT/web/vendor/dagre.esm.js" "$ROOT/tools/node_modules/@dagrejs/dagre/dist/dagre.esm.js" ||
-	fail "web/vendor/dagre.esm.js differs from the pinned @dagrejs/dagre's dist/dagre.esm.js"
+# The vendored layout and its source map (which the browser's developer tools ask for) are
+# the files of the package tools/package-lock.json pins.
+for f in dagre.esm.js dagre.esm.js.map; do
+	cmp "$ROOT/web/vendor/$f" "$ROOT/tools/node_modules/@dagrejs/dagre/dist/$f" ||
+		fail "web/vendor/$f differs from the pinned @dagrejs/dagre's dist/$f"
+done
 export TZ=UTC	# the server's days and the browser's clock read alike
 start_server --test-clock 2026-11-23T00:00:00Z --local-workers 1
 mkdir -p "$T/defs"
 cp "$ROOT"/examples/jobnet/*.yaml "$T/defs/"
+map=$(curl -sS -w '\n%{http_code} %{content_type}' "$JOBGRID_URL/ui/dagre.esm.js.map")
+expect_eq "$(tail -1 <<<"$map")" "200 application/json" "the source map the layout names is served"
+expect_eq "$(sed '$d' <<<"$map" | jq -r .version)" 3 "it is a source map"
 # A member whose 07:45 run holds until the test lets it go: a run seen running.
 cat >"$T/defs/probe.yaml" <<Y
 name: probe
