@@ -319,6 +319,8 @@ void api_events(struct call *c)
 	int64_t after = 0;
 	if (resume_point(c, &asked, &from, &after))
 		return;
+	/* This reader gets an id: a time without events from now on is a gap of its own. */
+	c->srv->events.gap = false;
 	struct sse_client *s = xcalloc(1, sizeof *s);
 	s->call = c;
 	s->seq = seq;

@@ -101,10 +101,12 @@ int persist_events_load(struct server *srv, char **err)
 	k->lo = se.lo ? se.lo : se.hi + 1;
 	k->loaded = se.hi;
 	k->next = se.hi + 1;
-	k->gap = false;
 	/* Just started or just become leader: whoever read the events of the server before
-	 * may reconnect here. */
-	k->until_mono = clock_mono_ms() + k->window_ms;
+	 * may reconnect here, so they are built for a while, unless nobody could resume: the
+	 * store has none, or the newest is a gap (every id given is before it). That keeps a
+	 * server nobody reads (a benchmark's) from building them. */
+	k->gap = se.hi == 0 || se.hi_gap;
+	k->until_mono = k->gap ? 0 : clock_mono_ms() + k->window_ms;
 	return 0;
 }
 

@@ -28,7 +28,8 @@ void persist_job_notice(struct server *srv, const struct job *j, const char *nam
  * workers (api/stream.c); the reason of a leave comes from w->gone_why. */
 void persist_worker_event(struct server *srv, const struct worker *w, bool joined);
 /* The store's identity and kept event ids, at load or takeover (server.h: struct
- * kept_events); events are built for the window from now. 0, or -1 with *err. */
+ * kept_events); events are built for the window from now when a reader may resume. 0, or
+ * -1 with *err. */
 int persist_events_load(struct server *srv, char **err);
 /* Are events built now (a stream is open, or the window has not passed)? When not, the
  * open batch records the gap once. */

@@ -59,8 +59,9 @@ struct server_face {
 /* The lifecycle events kept in the store for streams that resume (persist.c, docs/API.md
  * GET /v1/events). An event's id is EPOCH-N: EPOCH the store's identity, N store-global
  * and increasing across restarts and leaders. Events are built only while a stream is open
- * or until_mono: a server just started or just become leader, or whose last stream closed
- * less than window_ms ago, builds them, so that a reader that reconnects misses nothing;
+ * or until_mono: a server just started or just become leader (when the store's newest id
+ * is an event: a reader of the server before may resume), or whose last stream closed less
+ * than window_ms ago, builds them, so that a reader that reconnects misses nothing;
  * when they are not built, a gap is stored (an id with no event), so that a resume from
  * before it is told to re-read on any server. */
 struct kept_events {

@@ -967,13 +967,15 @@ static int pg_load_events(struct store *st, struct store_events *out, char **err
 	struct pg_store *ps = (struct pg_store *)st;
 	PGresult *r = PQexec(ps->wconn, "SELECT (SELECT epoch FROM store_identity WHERE id = 1),"
 			     " (SELECT COALESCE(MIN(id), 0) FROM events),"
-			     " (SELECT COALESCE(MAX(id), 0) FROM events)");
+			     " (SELECT COALESCE(MAX(id), 0) FROM events),"
+			     " (SELECT data IS NULL FROM events ORDER BY id DESC LIMIT 1)");
 	bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
 		  !PQgetisnull(r, 0, 0);
 	if (ok) {
 		out->epoch = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 		out->lo = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
 		out->hi = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+		out->hi_gap = !PQgetisnull(r, 0, 3) && strcmp(PQgetvalue(r, 0, 3), "t") == 0;
 	} else {
 		*err = xasprintf("store %s, table store_identity: %s", ps->name,
 				 PQresultStatus(r) == PGRES_TUPLES_OK ? "no identity row"

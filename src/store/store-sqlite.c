@@ -746,7 +746,11 @@ static int sqlite_load_events(struct store *st, struct store_events *out, char *
 		out->lo = query_int(ss->wdb, "SELECT COALESCE(MIN(id), 0) FROM events", &why);
 	if (out->epoch > 0 && out->lo >= 0)
 		out->hi = query_int(ss->wdb, "SELECT COALESCE(MAX(id), 0) FROM events", &why);
-	if (out->epoch <= 0 || out->lo < 0 || out->hi < 0) {
+	int64_t gap = out->epoch > 0 && out->lo >= 0 && out->hi >= 0 ? query_int(ss->wdb,
+		"SELECT COALESCE((SELECT data IS NULL FROM events ORDER BY id DESC LIMIT 1), 0)",
+		&why) : -1;
+	out->hi_gap = gap == 1;
+	if (out->epoch <= 0 || out->lo < 0 || out->hi < 0 || gap < 0) {
 		*err = xasprintf("store %s, table %s: %s", ss->path,
 				 out->epoch <= 0 ? "store_identity" : "events",
 				 why ? why : "no identity row");

@@ -231,10 +231,12 @@ struct job_filter {
 
 /* The events kept for resumed streams (GET /v1/events): the store's identity, made once
  * with the store (a restore makes a new one), so that an event id of another store is never
- * taken for one of this store's; and the lowest and highest id kept (0, 0: none). */
+ * taken for one of this store's; the lowest and highest id kept (0, 0: none), and whether
+ * the highest is a gap. */
 struct store_events {
 	int64_t epoch;
 	int64_t lo, hi;
+	bool hi_gap;		/* the newest kept id is a gap */
 };
 /* A kept event read back: data is its JSON text (valid during the call), NULL a gap. */
 typedef void (*store_event_cb)(void *arg, int64_t id, const char *data);

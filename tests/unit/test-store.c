@@ -1315,6 +1315,7 @@ Test(store, kept_events_and_the_store_identity, .init = setup, .fini = teardown)
 	cr_assert_eq(st->vt->load_events(st, &se, &err), 0);
 	cr_assert_eq(se.epoch, 424242424242424);
 	cr_assert(se.lo == 7 && se.hi == 9, "kept %lld..%lld", (long long)se.lo, (long long)se.hi);
+	cr_assert(!se.hi_gap, "the newest is an event");
 	cr_assert_eq(st->vt->read_events(st, 6, 9, 10, event_row, got), 3);
 	cr_assert_str_eq(got, "7 {\"event\":\"job.submitted\",\"at\":\"2026-11-22T10:00:00.000Z\","
 			 "\"job\":\"alice.hello.1\",\"seq\":1,\"owner\":\"alice\"};8 gap;9 {\"event\":"
@@ -1334,6 +1335,7 @@ Test(store, kept_events_and_the_store_identity, .init = setup, .fini = teardown)
 	st = commit_and_reopen(st, &b);
 	cr_assert_eq(st->vt->load_events(st, &se, &err), 0);
 	cr_assert(se.lo == 9 && se.hi == 11, "kept %lld..%lld", (long long)se.lo, (long long)se.hi);
+	cr_assert(se.hi_gap, "the newest is a gap");
 	got[0] = '\0';
 	cr_assert_eq(st->vt->read_events(st, 0, 100, 100, event_row, got), 3);
 	cr_assert_not_null(strstr(got, "10 {\"event\":\"x\"};11 gap;"), "%s", got);
