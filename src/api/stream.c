@@ -177,6 +177,16 @@ static char *event_message(struct server *srv, json_t *e, int64_t n)
 	return msg;
 }
 
+/* The same into out, of e read back from the store as its text data (compact JSON). */
+static void event_message_to(struct server *srv, json_t *e, const char *data, int64_t n,
+			     struct evbuffer *out)
+{
+	char id[48];
+	recall_format_id(recall_of(srv), n, id, sizeof id);
+	evbuffer_add_printf(out, "id: %s\nevent: %s\ndata: %s\n\n", id,
+			    json_string_value(json_object_get(e, "event")), data);
+}
+
 /* The id of the last event given, alone: the reader's resume point moves past the events it
  * does not see (an SSE message with an id and no data sets the id, dispatches nothing). */
 static void send_cursor(struct server *srv, struct call *c, const char *comment)
@@ -226,11 +236,8 @@ static void replay_row(void *arg, int64_t id, const char *data)
 		return;
 	}
 	rp->expect++;
-	if (event_for(rp->s, e)) {	/* the visibility rules of live events */
-		char *msg = event_message(rp->s->call->srv, e, id);
-		evbuffer_add(rp->out, msg, strlen(msg));
-		free(msg);
-	}
+	if (event_for(rp->s, e))	/* the visibility rules of live events */
+		event_message_to(rp->s->call->srv, e, data, id, rp->out);
 	json_decref(e);
 }
 

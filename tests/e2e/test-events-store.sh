@@ -34,6 +34,8 @@ wait_until 20 grep -q "\"job\":\"$J1\"" "$T/a"
 ID1=$(id_of a "$J1" job.submitted)
 [[ $ID1 =~ ^[1-9][0-9]*-[0-9]+$ ]] || fail "J1's event id: '$ID1'"
 end_stream
+# More events than a slice of the store's read (500): parked on a node that never comes.
+seq 700 | sed 's/.*/true/' | jg add --name parked --constraint node=nowhere >"$T/parked"
 kill_server
 
 log "restarted: jobs are added and run while nobody reads"
@@ -54,6 +56,7 @@ for j in "$J2" "$J3"; do
 	expect_eq "$(grep " $j\$" <<<"$got")" "$(life "$j")" "$j's whole life, once, in order"
 done
 expect_eq "$(grep " $J1\$" <<<"$got" | head -1)" "job.started $J1" "J1's events after its submission"
+expect_eq "$(grep -c '^job.submitted .*\.parked\.' <<<"$got")" 700 "the 700 parked jobs' submissions, read in slices"
 ids=$(sed -n 's/^id: //p' "$T/b" | awk -F- '{print $2}')
 [[ $(sort -n <<<"$ids") == "$ids" ]] || fail "ids are not in order: $ids"
 [[ -z $(sed -n 's/^id: //p' "$T/b" | grep -v "^${ID1%-*}-") ]] || fail "an id of another epoch: $(grep '^id: ' "$T/b")"
