@@ -39,6 +39,10 @@ void recall_push(struct recall *r, int64_t n, json_t *e)
 		if (e == NULL)
 			return;
 	}
+	if (r->cap == 0) {	/* a ring of no slots keeps nothing */
+		r->lo = r->next = n + 1;
+		return;
+	}
 	if (r->next - r->lo == (int64_t)r->cap) {	/* full: the oldest goes */
 		json_decref(*slot(r, r->lo));
 		*slot(r, r->lo) = NULL;

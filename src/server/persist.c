@@ -148,7 +148,6 @@ bool persist_events_on(struct server *srv)
 	return false;
 }
 
-
 void persist_events_prune(struct server *srv)
 {
 	struct kept_events *k = &srv->events;

@@ -1003,10 +1003,10 @@ struct store *store_sqlite_open(const char *dir, char **err)
 	static const char row_sql[] =
 		"SELECT o.attempt, o.at, COALESCE(a.idx, -1), COALESCE(a.node, 'server'), o.data"
 		" FROM output o LEFT JOIN attempts a ON a.id = o.attempt WHERE o.id = ?1";
+	static const char events_sql[] =
+		"SELECT id, data FROM events WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3";
 	static const char *const read_sql[5] = {keys_sql, keys_new_sql, row_sql,
-						"SELECT COALESCE(MAX(id), 0) FROM output",
-						"SELECT id, data FROM events WHERE id > ?1 AND id <= ?2"
-						" ORDER BY id LIMIT ?3"};
+						"SELECT COALESCE(MAX(id), 0) FROM output", events_sql};
 	sqlite3_stmt **read_stmts[5] = {&ss->out_keys, &ss->out_keys_new, &ss->out_row,
 					&ss->out_last, &ss->ev_read};
 	for (int i = 0; i < 5; i++) {
