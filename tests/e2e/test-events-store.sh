@@ -122,4 +122,26 @@ for other in fresh restored; do
 	wait "$pid" 2>/dev/null || true
 	JOBGRID_URL=$ORIG_URL
 done
+
+log "read back from the store, a user's resumed stream holds their own jobs only"
+kill_server
+restart_server --auth
+ADMIN=$(cat "$T/data/admin.token")
+printf 'alice-pw\n' | JOBGRID_TOKEN=$ADMIN jg user add alice --password-stdin >/dev/null
+ALICE=$(curl -sS -d '{"user":"alice","password":"alice-pw"}' "$JOBGRID_URL/v1/login" | jq -r .token)
+add_as() { curl -sS -H "Authorization: Bearer $1" -d "{\"cmd\":\"true\",\"name\":\"$2\"}" "$JOBGRID_URL/v1/jobs" | jq -r '.ids[0]'; }
+stream h -H "Authorization: Bearer $ALICE"
+wait_until 20 grep -q '^id: ' "$T/h"
+IDA=$(sed -n 's/^id: //p' "$T/h" | tail -1)
+end_stream
+JA=$(add_as "$ALICE" alices)
+JB=$(add_as "$ADMIN" admins)
+kill_server
+restart_server --auth
+stream i -H "Authorization: Bearer $ALICE" -H "Last-Event-ID: $IDA"
+JA2=$(add_as "$ALICE" alices-two)
+wait_until 20 grep -q "\"job\":\"$JA2\"" "$T/i"
+! grep -q '^event: reset' "$T/i" || fail "alice's resume was reset: $(cat "$T/i")"
+expect_eq "$(events_of i | tr '\n' ' ')" "job.submitted $JA job.submitted $JA2 " "alice's resumed stream: her jobs only"
+! grep -q "$JB" "$T/i" || fail "alice saw another's event: $(cat "$T/i")"
 log "PASS"
