@@ -21,7 +21,6 @@ struct api {
 	struct sse_client *sse;		/* list */
 	struct log_follower *followers;	/* list */
 	struct recall *recall;		/* owned: the recent events, for resumed streams */
-	int64_t recall_until_ms;	/* mono: events are kept until then with no stream */
 };
 
 extern const struct server_face api_face;
@@ -38,13 +37,13 @@ void reserve_answer_all(struct server *srv);	/* answer every parked poll now */
 void reserve_answer(struct worker *w);	/* answer w's parked poll now, if it has one */
 
 /* stream.c */
-void stream_publish(struct server *srv, json_t *events);	/* after a commit */
+/* After a commit: events[i] (null: a gap) has id ids[i]. */
+void stream_publish(struct server *srv, json_t *events, const int64_t *ids);
 void stream_wake_followers(struct server *srv);
 /* Event-stream clients, or with followers true log readers, connected now (/metrics). */
 size_t stream_count(const struct server *srv, bool followers);
 void stream_keepalive(struct server *srv);
 void stream_close_all(struct server *srv);
-/* Are events wanted: a stream is open, or one closed within RECALL_WINDOW_MS (it may
- * resume)? When not, the recall marks the gap. */
+/* Is an event stream open? (A closed one sets srv->events.until_mono: it may resume.) */
 bool stream_listening(const struct server *srv);
 #endif

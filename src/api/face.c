@@ -3,7 +3,6 @@
  * is no one to tell. */
 #include "api/api.h"
 #include "api/recall.h"
-#include "base/clock.h"
 #include "base/xalloc.h"
 
 static void on_keepalive(evutil_socket_t fd, short what, void *arg)
@@ -15,7 +14,8 @@ static int face_start(struct server *srv, int fd, const char *bound, char **err)
 {
 	srv->api = xcalloc(1, sizeof *srv->api);
 	srv->api->recall = xcalloc(1, sizeof *srv->api->recall);
-	recall_init(srv->api->recall, RECALL_MAX, clock_wall_ms());
+	/* Made again for the store's identity once it is loaded (api/stream.c). */
+	recall_init(srv->api->recall, RECALL_MAX, srv->events.epoch, srv->events.loaded + 1);
 	srv->api->keepalive_ev = event_new(srv->base, -1, EV_PERSIST, on_keepalive, srv);
 	struct timeval ka = {15, 0};
 	event_add(srv->api->keepalive_ev, &ka);
@@ -45,10 +45,10 @@ static bool face_listening(const struct server *srv)
 	return srv->api && stream_listening(srv);
 }
 
-static void face_publish(struct server *srv, json_t *events)
+static void face_publish(struct server *srv, json_t *events, const int64_t *ids)
 {
 	if (srv->api)
-		stream_publish(srv, events);
+		stream_publish(srv, events, ids);
 }
 
 static void face_committed(struct server *srv)

@@ -6,13 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-void recall_init(struct recall *r, size_t cap, int64_t epoch)
+void recall_init(struct recall *r, size_t cap, int64_t epoch, int64_t next)
 {
 	r->ring = xcalloc(cap, sizeof *r->ring);
 	r->cap = cap;
-	r->lo = r->next = 1;
+	r->lo = r->next = next;
 	r->epoch = epoch;
-	r->gap = false;
 }
 
 static json_t **slot(const struct recall *r, int64_t n)
@@ -28,31 +27,29 @@ void recall_free(struct recall *r)
 	r->ring = NULL;
 }
 
-int64_t recall_push(struct recall *r, json_t *e)
+void recall_push(struct recall *r, int64_t n, json_t *e)
 {
-	r->gap = false;
+	if (n != r->next || e == NULL) {
+		/* A gap, or ids skipped: the ring holds consecutive events only. */
+		for (int64_t i = r->lo; i < r->next; i++) {
+			json_decref(*slot(r, i));
+			*slot(r, i) = NULL;
+		}
+		r->lo = r->next = e ? n : n + 1;
+		if (e == NULL)
+			return;
+	}
+	if (r->cap == 0) {	/* a ring of no slots keeps nothing */
+		r->lo = r->next = n + 1;
+		return;
+	}
 	if (r->next - r->lo == (int64_t)r->cap) {	/* full: the oldest goes */
 		json_decref(*slot(r, r->lo));
 		*slot(r, r->lo) = NULL;
 		r->lo++;
 	}
-	int64_t n = r->next++;
 	*slot(r, n) = json_incref(e);
-	return n;
-}
-
-void recall_gap(struct recall *r)
-{
-	if (r->gap)
-		return;
-	for (int64_t n = r->lo; n < r->next; n++) {
-		json_decref(*slot(r, n));
-		*slot(r, n) = NULL;
-	}
-	/* The lost events' id: nobody has it, so every earlier id is told to re-read. */
-	r->next++;
-	r->lo = r->next;
-	r->gap = true;
+	r->next = n + 1;
 }
 
 void recall_format_id(const struct recall *r, int64_t n, char *out, size_t size)
@@ -82,11 +79,11 @@ enum recall_from recall_parse(const struct recall *r, const char *text, int64_t 
 	int64_t n = number(end + 1, &end);
 	if (n < 0 || *end != '\0')
 		return RECALL_BAD;
-	/* An id of another run, one not given yet, or one before what is kept. */
-	if (epoch != r->epoch || n >= r->next || n < r->lo - 1)
+	/* An id of another store, or one not given yet. */
+	if (epoch != r->epoch || n >= r->next)
 		return RECALL_LOST;
 	*after = n;
-	return RECALL_RESUME;
+	return n < r->lo - 1 ? RECALL_STORE : RECALL_RESUME;
 }
 
 void recall_each(const struct recall *r, int64_t after, void (*fn)(void *, json_t *, int64_t),

@@ -3,6 +3,12 @@
  * committed. An SSE reader that falls behind by more than STREAM_MAX_BACKLOG bytes is
  * dropped rather than letting the server buffer without bound (DECISIONS pitfall 3).
  *
+ * A stream that resumes from an id older than the recall's ring catches up from the store
+ * first, REPLAY_SLICE events at a time: the next slice is read once the last one is
+ * written, as a log's, and live events wait for it (it joins them from the ring at the
+ * end). An id missing there (pruned, or a gap: events were not built) ends the catch-up
+ * with `reset`.
+ *
  * A log is read from the store in slices of about LOG_SLICE bytes: the next slice is read
  * only when evhttp has written the last one to the socket (its write callback), so a
  * slow reader holds one slice, and a reader of a 1 GB log takes one slice's read per
@@ -23,10 +29,15 @@
 
 #define STREAM_MAX_BACKLOG (8u << 20)
 #define LOG_SLICE (256u << 10)
+/* Events read from the store per loop turn by a stream catching up: a read and a parse of
+ * each, about a millisecond or two. */
+#define REPLAY_SLICE 500
 
 struct sse_client {
 	struct call *call;		/* owned */
 	int64_t seq;			/* only this job's events; 0 = all */
+	bool catching_up;		/* reading the store: live events are not sent yet */
+	int64_t sent;			/* while catching up: the last id sent */
 	struct sse_client *next, *prev;
 };
 
@@ -55,11 +66,19 @@ size_t stream_count(const struct server *srv, bool followers)
 
 bool stream_listening(const struct server *srv)
 {
-	struct api *api = srv->api;
-	if (api->sse != NULL || clock_mono_ms() < api->recall_until_ms)
-		return true;
-	recall_gap(api->recall);
-	return false;
+	return srv->api->sse != NULL;
+}
+
+/* The recall, made again when the store loaded since is another (a standby that took
+ * over: its face started before the store was loaded). */
+static struct recall *recall_of(struct server *srv)
+{
+	struct recall *r = srv->api->recall;
+	if (r->epoch != srv->events.epoch) {
+		recall_free(r);
+		recall_init(r, RECALL_MAX, srv->events.epoch, srv->events.loaded + 1);
+	}
+	return r;
 }
 
 static size_t backlog(struct call *c)
@@ -106,7 +125,7 @@ static void send_text(struct call *c, const char *text, size_t len)
 
 static void sse_drop(struct server *srv, struct sse_client *s)
 {
-	srv->api->recall_until_ms = clock_mono_ms() + RECALL_WINDOW_MS;	/* it may resume */
+	srv->events.until_mono = clock_mono_ms() + srv->events.window_ms;	/* it may resume */
 	if (s->prev)
 		s->prev->next = s->next;
 	else
@@ -151,7 +170,7 @@ static bool event_for(const struct sse_client *s, json_t *e)
 static char *event_message(struct server *srv, json_t *e, int64_t n)
 {
 	char id[48];
-	recall_format_id(srv->api->recall, n, id, sizeof id);
+	recall_format_id(recall_of(srv), n, id, sizeof id);
 	char *data = json_dumps(e, JSON_COMPACT);
 	char *msg = xasprintf("id: %s\nevent: %s\ndata: %s\n\n", id,
 			      json_string_value(json_object_get(e, "event")), data);
@@ -159,15 +178,28 @@ static char *event_message(struct server *srv, json_t *e, int64_t n)
 	return msg;
 }
 
+/* The same into out, of e read back from the store as its text data (compact JSON). */
+static void event_message_to(struct server *srv, json_t *e, const char *data, int64_t n,
+			     struct evbuffer *out)
+{
+	char id[48];
+	recall_format_id(recall_of(srv), n, id, sizeof id);
+	evbuffer_add_printf(out, "id: %s\nevent: %s\ndata: %s\n\n", id,
+			    json_string_value(json_object_get(e, "event")), data);
+}
+
 /* The id of the last event given, alone: the reader's resume point moves past the events it
  * does not see (an SSE message with an id and no data sets the id, dispatches nothing). */
 static void send_cursor(struct server *srv, struct call *c, const char *comment)
 {
 	char id[48], msg[128];
-	recall_format_id(srv->api->recall, srv->api->recall->next - 1, id, sizeof id);
+	struct recall *r = recall_of(srv);
+	recall_format_id(r, r->next - 1, id, sizeof id);
 	int n = snprintf(msg, sizeof msg, "%sid: %s\n\n", comment, id);
 	send_text(c, msg, (size_t)n);
 }
+
+static void catch_up(struct server *srv, struct sse_client *s);
 
 static void replay_one(void *arg, json_t *e, int64_t n)
 {
@@ -177,6 +209,81 @@ static void replay_one(void *arg, json_t *e, int64_t n)
 	char *msg = event_message(s->call->srv, e, n);
 	send_text(s->call, msg, strlen(msg));
 	free(msg);
+}
+
+/* Asked to resume from what is not kept: the reader must read the state again. */
+static void send_reset(struct call *c)
+{
+	static const char reset[] = "event: reset\ndata: {\"event\":\"reset\",\"reason\":"
+		"\"the events after that id are not kept: read the state again\"}\n\n";
+	send_text(c, reset, sizeof reset - 1);
+}
+
+/* ---- catching up from the store ---------------------------------------------------- */
+
+struct replay {
+	struct sse_client *s;
+	struct evbuffer *out;		/* the messages of the slice */
+	int64_t expect;			/* the id the next row must have */
+	bool broken;			/* an id missing, a gap, or a row that is not an event */
+};
+
+static void replay_row(void *arg, int64_t id, const char *data)
+{
+	struct replay *rp = arg;
+	json_t *e = rp->broken || id != rp->expect || data == NULL ? NULL : json_loads(data, 0, NULL);
+	if (e == NULL) {
+		rp->broken = true;
+		return;
+	}
+	rp->expect++;
+	if (event_for(rp->s, e))	/* the visibility rules of live events */
+		event_message_to(rp->s->call->srv, e, data, id, rp->out);
+	json_decref(e);
+}
+
+/* The end of a catch-up: the ring's events after what was sent, then live ones. */
+static void join_live(struct server *srv, struct sse_client *s, bool reset)
+{
+	s->catching_up = false;
+	if (reset)
+		send_reset(s->call);
+	else
+		recall_each(recall_of(srv), s->sent, replay_one, s);
+	send_cursor(srv, s->call, "");
+}
+
+static void on_replay_written(struct evhttp_connection *evcon, void *arg)
+{
+	struct sse_client *s = arg;
+	if (s->catching_up)
+		catch_up(s->call->srv, s);
+}
+
+/* The next slice of the events between what s was sent and the ring's oldest, from the
+ * store; or, once the ring holds the rest, join the live stream. */
+static void catch_up(struct server *srv, struct sse_client *s)
+{
+	struct recall *r = recall_of(srv);
+	if (s->sent >= r->lo - 1) {
+		join_live(srv, s, false);
+		return;
+	}
+	int64_t upto = r->lo - 1 < s->sent + REPLAY_SLICE ? r->lo - 1 : s->sent + REPLAY_SLICE;
+	struct replay rp = {s, evbuffer_new(), s->sent + 1, false};
+	int n = srv->store->vt->read_events(srv->store, s->sent, upto, REPLAY_SLICE, replay_row, &rp);
+	if (n < 0 || rp.broken || rp.expect != upto + 1) {
+		evbuffer_free(rp.out);
+		join_live(srv, s, true);
+		return;
+	}
+	s->sent = upto;
+	/* The reader's resume point moves past the slice, seen or not (send_cursor). */
+	char id[48];
+	recall_format_id(r, upto, id, sizeof id);
+	evbuffer_add_printf(rp.out, "id: %s\n\n", id);
+	evhttp_send_reply_chunk_with_cb(s->call->req, rp.out, on_replay_written, s);
+	evbuffer_free(rp.out);
 }
 
 /* Where the caller resumes: Last-Event-ID (as a browser's EventSource sends it), else
@@ -193,7 +300,7 @@ static int resume_point(struct call *c, bool *asked, enum recall_from *from, int
 	*asked = text != NULL;
 	if (text == NULL)
 		return 0;
-	*from = recall_parse(c->srv->api->recall, text, after);
+	*from = recall_parse(recall_of(c->srv), text, after);
 	if (*from == RECALL_BAD) {
 		call_error(c, ERR_BAD_REQUEST, field,
 			   "%s: an event id is EPOCH-N as the stream gave it, got '%.64s'", field,
@@ -220,6 +327,8 @@ void api_events(struct call *c)
 	int64_t after = 0;
 	if (resume_point(c, &asked, &from, &after))
 		return;
+	/* This reader gets an id: a time without events from now on is a gap of its own. */
+	c->srv->events.gap = false;
 	struct sse_client *s = xcalloc(1, sizeof *s);
 	s->call = c;
 	s->seq = seq;
@@ -230,27 +339,35 @@ void api_events(struct call *c)
 	stream_begin(c, "text/event-stream", on_sse_close, s);
 	send_text(c, ": jobgrid events\n\n", 18);
 	if (asked && from == RECALL_RESUME) {
-		recall_each(c->srv->api->recall, after, replay_one, s);
+		recall_each(recall_of(c->srv), after, replay_one, s);
+	} else if (asked && from == RECALL_STORE) {
+		s->catching_up = true;
+		s->sent = after;
+		catch_up(c->srv, s);
+		return;
 	} else if (asked) {
-		/* Asked to resume from what is not kept: the reader must read the state again. */
-		static const char reset[] = "event: reset\ndata: {\"event\":\"reset\",\"reason\":"
-			"\"the events after that id are not kept: read the state again\"}\n\n";
-		send_text(c, reset, sizeof reset - 1);
+		send_reset(c);
 	}
 	send_cursor(c->srv, c, "");
 }
 
-void stream_publish(struct server *srv, json_t *events)
+void stream_publish(struct server *srv, json_t *events, const int64_t *ids)
 {
+	struct recall *r = recall_of(srv);
 	size_t i;
 	json_t *e;
 	json_array_foreach(events, i, e) {
-		int64_t n = recall_push(srv->api->recall, e);
+		int64_t n = ids[i];
+		if (json_is_null(e)) {	/* a gap: nobody listened */
+			recall_push(r, n, NULL);
+			continue;
+		}
+		recall_push(r, n, e);
 		char *msg = NULL;
 		for (struct sse_client *s = srv->api->sse, *next; s; s = next) {
 			/* s may be dropped below; next is a different, live client. */
 			next = s->next; // NOLINT(clang-analyzer-unix.Malloc)
-			if (!event_for(s, e))
+			if (s->catching_up || !event_for(s, e))
 				continue;
 			if (backlog(s->call) > STREAM_MAX_BACKLOG) {
 				sse_drop(srv, s);	/* too slow: it resumes from its last id */
@@ -267,7 +384,8 @@ void stream_publish(struct server *srv, json_t *events)
 void stream_keepalive(struct server *srv)
 {
 	for (struct sse_client *s = srv->api->sse; s; s = s->next)
-		send_cursor(srv, s->call, ": keep-alive\n");
+		if (!s->catching_up)	/* its slices carry their ids */
+			send_cursor(srv, s->call, ": keep-alive\n");
 }
 
 /* ---- log --------------------------------------------------------------------------- */

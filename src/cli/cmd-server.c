@@ -44,6 +44,7 @@ static const struct option longopts[] = {
 	{"backup-keep", required_argument, NULL, 'K'},
 	{"retain", required_argument, NULL, 'r' + 256},
 	{"history-memory", required_argument, NULL, 'y' + 256},
+	{"events-window", required_argument, NULL, 'E' + 256},
 	{"spawn", required_argument, NULL, 's' + 256},
 	{"spawn-max", required_argument, NULL, 'm' + 256},
 	{"spawn-idle", required_argument, NULL, 'e' + 256},
@@ -58,6 +59,7 @@ const struct cli_cmd cli_cmd_server = {
 	"[--listen ADDR:PORT] [--tls | --tls-cert F --tls-key F] [--auth] [--data DIR] [--store URL]"
 	" [--local-workers N] [--lease D] [--heartbeat D] [--max-connections N]"
 	" [--log-format text|json] [--backup-on-stop DIR] [--retain D] [--history-memory D]"
+	" [--events-window D]"
 	" [--spawn slurm|local]"
 	" [--advertise URL] [--leader-lease D]",
 	"run the server: the queue, the store, the API",
@@ -74,7 +76,7 @@ static void usage(FILE *f)
 		   "                      [--starve-after DURATION] [--config FILE] [--test-clock START]\n"
 		   "                      [--max-connections N] [--header-timeout D] [--idle-timeout D]\n"
 		   "                      [--backup-on-stop DIR [--backup-keep N]] [--retain D]\n"
-		   "                      [--history-memory D]\n"
+		   "                      [--history-memory D] [--events-window D]\n"
 		   "                      [--spawn slurm|local [--spawn-max N] [--spawn-idle D]\n"
 		   "                       [--spawn-opt ARGS]…]\n"
 		   "                      [--advertise URL] [--leader-lease DURATION]\n"
@@ -99,6 +101,10 @@ static void usage(FILE *f)
 		   "  --history-memory finished jobs leave memory this long after they ended (0: at\n"
 		   "                   once; never: they stay) and are read back from the store\n"
 		   "                   when asked for (default 1h)\n"
+		   "  --events-window  lifecycle events are built and kept in the store this long\n"
+		   "                   after the last event stream closed, and after a start or a\n"
+		   "                   takeover, so a reader that reconnects misses none (default\n"
+		   "                   5m; 0: only while a stream is open)\n"
 		   "  --data           data directory holding the SQLite store (default ./jobgrid-data);\n"
 		   "                   one server per directory: a second one is refused, naming the first\n"
 		   "  --store          sqlite (the default: the store in --data DIR) or a PostgreSQL\n"
@@ -271,6 +277,16 @@ static int parse_opts(int argc, char **argv, struct server_config *o, char ***op
 				   o->history_ms < 0) {
 				fprintf(stderr, "jobgrid server: --history-memory: a duration (e.g. 1m,"
 					" 0 for at once) or never, got '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case 'E' + 256:
+			if (strcmp(optarg, "0") == 0) {
+				o->events_window_ms = 0;
+			} else if (clock_parse_duration(optarg, &o->events_window_ms, &why) ||
+				   o->events_window_ms < 0) {
+				fprintf(stderr, "jobgrid server: --events-window: a duration (e.g. 5m, 0"
+					" for none), got '%s'\n", optarg);
 				return -1;
 			}
 			break;

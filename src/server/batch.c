@@ -88,6 +88,9 @@ void batch_reset(struct batch *b)
 		job_free(b->graveyard[i]);
 	free(b->graveyard);
 	json_decref(b->events);
+	free(b->event_ids);
+	b->event_ids = NULL;
+	b->event_ids_cap = 0;
 	b->graveyard = NULL;
 	b->ngrave = 0;
 	b->events = NULL;

@@ -18,6 +18,8 @@ struct batch {
 	struct job **graveyard;		/* owned: removed jobs to free after commit */
 	size_t ngrave;
 	json_t *events;			/* owned array of event objects to publish */
+	int64_t *event_ids;		/* owned: the id of each of events */
+	size_t event_ids_cap;
 	bool has_output;		/* output rows: wake log followers */
 	int64_t submitted_us;		/* monotonic, when handed to the store */
 	struct batch *inflight_next;	/* srv->inflight_head's list while in the store */

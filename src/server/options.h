@@ -38,6 +38,9 @@ struct server_config {
 	int64_t history_ms;	/* --history-memory D: finished jobs leave memory D after they
 				 * ended, read back from the store on demand (default
 				 * 1h: the hour the throughput figures look at); < 0 never */
+	int64_t events_window_ms;	/* --events-window D: events are built this long after
+				 * the last stream closed, and after a start or a takeover,
+				 * so a reader that reconnects misses nothing (docs/API.md) */
 	const char *advertise;	/* --advertise URL: what standbys name as the leader's
 				 * address (PostgreSQL store only); NULL: the listen URL */
 	int64_t leader_lease_ms;	/* --leader-lease: how long the leader's lease runs
@@ -45,7 +48,8 @@ struct server_config {
 	const struct server_face *face;	/* what serves clients (api/api.h: &api_face) */
 };
 
-enum { LEADER_LEASE_DEFAULT_MS = 3000 };	/* --leader-lease: takeover within ~3.5 s */
+enum { LEADER_LEASE_DEFAULT_MS = 3000 };
+#define EVENTS_WINDOW_DEFAULT_MS ((int64_t)5 * 60 * 1000)	/* --events-window: 5 min */	/* --leader-lease: takeover within ~3.5 s */
 
 /* The defaults of `jobgrid server` without options, serving through face. */
 void server_config_defaults(struct server_config *cfg, const struct server_face *face);

@@ -81,8 +81,86 @@ static json_t *job_event(struct server *srv, const char *name, const struct job 
 
 void persist_job_notice(struct server *srv, const struct job *j, const char *name)
 {
-	if (srv->face->listening(srv))
+	if (persist_events_on(srv))
 		persist_notice(srv, job_event(srv, name, j));
+}
+
+/* ---- the kept events (server.h: struct kept_events) -------------------------------- */
+
+/* Ids in the store beyond STORE_EVENTS_KEEP go in slices of at least this many, in the
+ * batches' own transactions: each commit deletes a bounded range, never the backlog. */
+#define EVENTS_PRUNE_SLICE 1024
+
+int persist_events_load(struct server *srv, char **err)
+{
+	struct store_events se = {0};
+	if (srv->store->vt->load_events(srv->store, &se, err))
+		return -1;
+	struct kept_events *k = &srv->events;
+	k->epoch = se.epoch;
+	k->lo = se.lo ? se.lo : se.hi + 1;
+	k->loaded = se.hi;
+	k->next = se.hi + 1;
+	/* Just started or just become leader: whoever read the events of the server before
+	 * may reconnect here, so they are built for a while, unless nobody could resume: the
+	 * store has none, or the newest is a gap (every id given is before it). That keeps a
+	 * server nobody reads (a benchmark's) from building them. */
+	k->gap = se.hi == 0 || se.hi_gap;
+	k->until_mono = k->gap ? 0 : clock_mono_ms() + k->window_ms;
+	return 0;
+}
+
+/* Event e (taken; NULL: a gap) goes to the store with the open batch, and to the streams
+ * after it. */
+static void add_event(struct server *srv, json_t *e)
+{
+	struct kept_events *k = &srv->events;
+	struct batch *b = server_batch(srv);
+	struct rec_event *r = &store_batch_add(&b->sb, REC_EVENT)->u.event;
+	r->id = k->next++;
+	r->data = e ? json_dumps(e, JSON_COMPACT) : NULL;
+	k->gap = false;
+	if (e == NULL)
+		e = json_null();
+	if (b->events == NULL)
+		b->events = json_array();
+	size_t n = json_array_size(b->events);
+	if (n == b->event_ids_cap) {
+		b->event_ids_cap = n ? 2 * n : 16;
+		b->event_ids = xrealloc(b->event_ids, b->event_ids_cap, sizeof *b->event_ids);
+	}
+	b->event_ids[n] = r->id;
+	json_array_append_new(b->events, e);
+	server_mark_dirty(srv);
+}
+
+bool persist_events_on(struct server *srv)
+{
+	struct kept_events *k = &srv->events;
+	if (srv->face->listening(srv) || clock_mono_ms() < k->until_mono)
+		return true;
+	if (!k->gap) {
+		/* What changes now has no event: an id of its own says so in the store (and to
+		 * the recall once committed). */
+		add_event(srv, NULL);
+		k->gap = true;
+	}
+	return false;
+}
+
+void persist_events_prune(struct server *srv)
+{
+	struct kept_events *k = &srv->events;
+	int64_t keep_from = k->next - STORE_EVENTS_KEEP;
+	if (keep_from - k->lo < EVENTS_PRUNE_SLICE)
+		return;
+	/* Twice what this batch adds, so the store catches up after a burst. */
+	int64_t step = 2 * (int64_t)json_array_size(server_batch(srv)->events);
+	if (step < EVENTS_PRUNE_SLICE)
+		step = EVENTS_PRUNE_SLICE;
+	int64_t before = k->lo + step < keep_from ? k->lo + step : keep_from;
+	store_batch_add(&server_batch(srv)->sb, REC_EVENT_PRUNE)->u.prune_before = before;
+	k->lo = before;
 }
 
 static void on_event(void *ctx, int ev, struct job *j, struct joblet *jl, struct attempt *a)
@@ -92,9 +170,8 @@ static void on_event(void *ctx, int ev, struct job *j, struct joblet *jl, struct
 		scripts_event(srv, ev, j, a);
 	if (ev == EV_JOB_ENDED && j->x && j->x->script)	/* a run of a definition */
 		network_job_ended(srv, j);
-	if (!srv->face->listening(srv))
+	if (!persist_events_on(srv))
 		return;	/* nobody listens: do not build what nobody reads */
-	struct batch *b = server_batch(srv);
 	json_t *e = job_event(srv, sched_event_name(ev), j);
 	if (jl)
 		json_object_set_new(e, "index", json_integer(jl->index));
@@ -110,10 +187,7 @@ static void on_event(void *ctx, int ev, struct job *j, struct joblet *jl, struct
 	}
 	if (ev == EV_JOB_ENDED)
 		json_object_set_new(e, "state", json_string(jl_state_name(j->state)));
-	if (b->events == NULL)
-		b->events = json_array();
-	json_array_append_new(b->events, e);
-	server_mark_dirty(srv);
+	add_event(srv, e);
 }
 
 /* The `worker.left` reason for why (one of core/worker.h's WORKER_GONE_*). */
@@ -134,7 +208,7 @@ static const char *left_reason(const struct server *srv, const char *why)
 
 void persist_worker_event(struct server *srv, const struct worker *w, bool joined)
 {
-	if (!srv->face->listening(srv))
+	if (!persist_events_on(srv))
 		return;	/* nobody listens: do not build what nobody reads */
 	char at[40];
 	json_t *e = json_pack("{s:s, s:s, s:s, s:s}", "event", joined ? "worker.joined" : "worker.left",
@@ -204,15 +278,11 @@ void persist_idem_answer(struct server *srv, const char *key, int32_t status, co
 
 void persist_notice(struct server *srv, json_t *e)
 {
-	if (!srv->face->listening(srv)) {
+	if (!persist_events_on(srv)) {
 		json_decref(e);
 		return;
 	}
-	struct batch *b = server_batch(srv);
-	if (b->events == NULL)
-		b->events = json_array();
-	json_array_append_new(b->events, e);
-	server_mark_dirty(srv);
+	add_event(srv, e);
 }
 
 void persist_idem_load(void *arg, const char *owner, const char *key, int32_t status,

@@ -27,6 +27,16 @@ void persist_job_notice(struct server *srv, const struct job *j, const char *nam
 /* A `worker.joined` (joined) or `worker.left` event for w, for every stream that lists
  * workers (api/stream.c); the reason of a leave comes from w->gone_why. */
 void persist_worker_event(struct server *srv, const struct worker *w, bool joined);
+/* The store's identity and kept event ids, at load or takeover (server.h: struct
+ * kept_events); events are built for the window from now when a reader may resume. 0, or
+ * -1 with *err. */
+int persist_events_load(struct server *srv, char **err);
+/* Are events built now (a stream is open, or the window has not passed)? When not, the
+ * open batch records the gap once. */
+bool persist_events_on(struct server *srv);
+/* Before the open batch goes to the store: add a slice of the kept events beyond
+ * STORE_EVENTS_KEEP to be deleted with it. */
+void persist_events_prune(struct server *srv);
 /* Forget the answers older than before (wall ms). */
 void persist_idem_prune(struct server *srv, int64_t before);
 /* The store's loader of kept answers (arg: the server). */

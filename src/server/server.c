@@ -188,11 +188,12 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 			batch_move_replies(b, srv->last_sent);
 		batch_send_replies(b, false);
 		if (b->events)
-			srv->face->publish(srv, b->events);
+			srv->face->publish(srv, b->events, b->event_ids);
 		srv->cur = NULL;
 		batch_recycle(srv, b);
 		return;
 	}
+	persist_events_prune(srv);
 	srv->cur = NULL;
 	srv->last_sent = b;
 	srv->inflight++;
@@ -225,7 +226,7 @@ static void on_committed(void *arg, struct store_batch *sb)
 	hist_observe(&srv->batch_recs, (double)b->sb.n);
 	batch_send_replies(b, false);
 	if (b->events)
-		srv->face->publish(srv, b->events);
+		srv->face->publish(srv, b->events, b->event_ids);
 	srv->face->committed(srv);
 	batch_recycle(srv, b);
 	server_check_drained(srv);
@@ -590,6 +591,7 @@ void server_config_defaults(struct server_config *cfg, const struct server_face 
 				      .local_cores = -1, .local_ram_mb = -1, .local_gpus = -1,
 				      .spawn_max = 10, .spawn_idle_ms = 60000,
 				      .lease_ms = 30000, .heartbeat_ms = 5000, .starve_ms = 60000,
+				      .events_window_ms = EVENTS_WINDOW_DEFAULT_MS,
 				      .max_connections = 1024, .header_timeout_ms = 10000,
 				      .idle_timeout_ms = 120000, .face = face};
 }
@@ -833,7 +835,9 @@ enum server_result server_run(const struct server_config *config)
 	srv->store = store_faulty_from_env(srv->store, &err);	/* test builds only */
 #endif
 	int64_t t0 = clock_mono_us();
-	if (srv->store == NULL || srv->store->vt->load(srv->store, &srv->sched, persist_idem_load, srv, &err) ||
+	srv->events.window_ms = o.events_window_ms;
+	if (srv->store == NULL || persist_events_load(srv, &err) ||
+	    srv->store->vt->load(srv->store, &srv->sched, persist_idem_load, srv, &err) ||
 	    srv->store->vt->load_defs(srv->store, defs_load, srv, &err)) {
 		log_error("cannot open the store: %s", err);
 		free(err);

@@ -42,16 +42,37 @@ struct server_face {
 	void (*kills)(struct server *srv);
 	/* Worker w is being dropped (before it is freed): end what waits for it. */
 	void (*worker_lost)(struct server *srv, struct worker *w);
-	/* Someone reads the lifecycle events: only then are they built. */
+	/* A stream of lifecycle events is open (persist.c builds them then, and for a while
+	 * after: struct kept_events). */
 	bool (*listening)(const struct server *srv);
-	/* Events (a JSON array, borrowed) whose changes are committed: send them. */
-	void (*publish)(struct server *srv, json_t *events);
+	/* Events (a JSON array, borrowed) whose changes are committed, ids[i] the id of the
+	 * i-th (increasing; a skipped id is a gap): send them. */
+	void (*publish)(struct server *srv, json_t *events, const int64_t *ids);
 	/* A batch was committed (new output, jobs ended): readers of logs may read on. */
 	void (*committed)(struct server *srv);
 	/* Stopping: answer the waiting reserves, before the last commit. */
 	void (*closing)(struct server *srv);
 	/* After the last commit: end the streams and stop serving. */
 	void (*stop)(struct server *srv);
+};
+
+/* The lifecycle events kept in the store for streams that resume (persist.c, docs/API.md
+ * GET /v1/events). An event's id is EPOCH-N: EPOCH the store's identity, N store-global
+ * and increasing across restarts and leaders. Events are built only while a stream is open
+ * or until_mono: a server just started or just become leader (when the store's newest id
+ * is an event: a reader of the server before may resume), or whose last stream closed less
+ * than window_ms ago, builds them, so that a reader that reconnects misses nothing;
+ * when they are not built, a gap is stored (an id with no event), so that a resume from
+ * before it is told to re-read on any server. */
+struct kept_events {
+	int64_t epoch;			/* the store's identity */
+	int64_t next;			/* the id the next event or gap gets */
+	int64_t loaded;			/* the highest id stored at load: the ids published
+					 * (after their commit) follow it in order */
+	int64_t lo;			/* the lowest id kept in the store (0: none) */
+	bool gap;			/* a gap is recorded, no event built since */
+	int64_t until_mono;		/* events are built until then with no stream open */
+	int64_t window_ms;		/* --events-window */
 };
 
 struct server {
@@ -88,6 +109,7 @@ struct server {
 	int nlocal;
 	bool locals_started;		/* local_workers_start ran: the registry file is ours */
 	struct idem_table idem;		/* Idempotency-Key answers (idem.h) */
+	struct kept_events events;	/* the event ids and the gaps (persist.c) */
 	struct identity *ident;		/* owned: users, tokens, --auth (identity.h) */
 	struct imap defs;		/* imap_hash_str(name) → chain of struct def_entry (registry.c) */
 	/* The test clock (--test-clock): wall ms that move only when told to; 0 = the real

@@ -65,6 +65,11 @@ static const char *const pg_migrations[] = {
 	 * leader spawns are given every server's URL and can fail over (docs/SCALE.md) */
 	"CREATE TABLE jg_servers(url text PRIMARY KEY, holder text NOT NULL,"
 	" seen_at timestamptz NOT NULL);",
+	/* 4: SQLite's 11, the events kept for streams that resume and the store's identity */
+	"CREATE TABLE events(id bigint PRIMARY KEY, data text);"
+	"CREATE TABLE store_identity(id int PRIMARY KEY CHECK(id = 1), epoch bigint NOT NULL);"
+	"INSERT INTO store_identity VALUES(1,"
+	" 100000000000000 + floor(random() * 899999999999999)::bigint);",
 };
 #define PG_SCHEMA_VERSION ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))
 #endif

@@ -80,6 +80,15 @@ static const char *const store_migrations[] = {
 	"CREATE INDEX jobs_owner_state ON jobs(owner, state, seq);"
 	"CREATE INDEX jobs_group ON jobs(grp, seq);"
 	"CREATE INDEX jobs_group_state ON jobs(grp, state, seq);",
+	/* 11: the lifecycle events kept for streams that resume (GET /v1/events): id
+	 * store-global and increasing, data the event's JSON text, NULL for a gap (events were
+	 * not built: a resume from before it must re-read); and the store's identity, the
+	 * EPOCH of the event ids, made once here (a restore makes a new one) */
+	"CREATE TABLE events(id INTEGER PRIMARY KEY, data TEXT) STRICT;"
+	"CREATE TABLE store_identity(id INTEGER PRIMARY KEY CHECK(id = 1),"
+	" epoch INTEGER NOT NULL) STRICT;"
+	"INSERT INTO store_identity VALUES(1,"
+	" 100000000000000 + (random() & 281474976710655) % 900000000000000);",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof store_migrations / sizeof store_migrations[0]))
 #endif

@@ -56,6 +56,9 @@ void store_batch_clear(struct store_batch *b)
 		case REC_USER:
 			free(r->u.user.hash);
 			break;
+		case REC_EVENT:
+			free(r->u.event.data);
+			break;
 		default:
 			break;
 		}

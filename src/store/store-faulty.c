@@ -155,6 +155,17 @@ static int faulty_list_jobs(struct store *st, const struct job_filter *f, int64_
 	return inner_of(st)->vt->list_jobs(inner_of(st), f, after, desc, out, max, more, err);
 }
 
+static int faulty_load_events(struct store *st, struct store_events *out, char **err)
+{
+	return inner_of(st)->vt->load_events(inner_of(st), out, err);
+}
+
+static int faulty_read_events(struct store *st, int64_t after, int64_t upto, int max,
+			      store_event_cb cb, void *arg)
+{
+	return inner_of(st)->vt->read_events(inner_of(st), after, upto, max, cb, arg);
+}
+
 static const struct store_vt faulty_vt = {
 	.load = faulty_load,
 	.load_defs = faulty_load_defs,
@@ -163,6 +174,8 @@ static const struct store_vt faulty_vt = {
 	.read_net = faulty_read_net,
 	.read_job = faulty_read_job,
 	.list_jobs = faulty_list_jobs,
+	.load_events = faulty_load_events,
+	.read_events = faulty_read_events,
 	.start = faulty_start,
 	.submit = faulty_submit,
 	.read_output = faulty_read_output,

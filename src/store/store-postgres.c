@@ -31,7 +31,8 @@
 enum { ST_JOB_INS, ST_JOB_UPD, ST_JOB_DEL, ST_JOBLETS_DEL, ST_ATTEMPTS_DEL, ST_OUTPUT_DEL,
        ST_JOBLET, ST_ATTEMPT, ST_OUTPUT, ST_IDEM, ST_IDEM_PRUNE, ST_LIMIT,
        ST_DEF, ST_DEF_UNDEPLOY, ST_NET_RUN, ST_NET_DROP, ST_NET_PAUSE, ST_NET_RESUME,
-       ST_ENV_PUT, ST_USER, ST_USER_DEL, ST_TOKEN, ST_FENCE, ST__N };
+       ST_ENV_PUT, ST_USER, ST_USER_DEL, ST_TOKEN, ST_FENCE, ST_EVENT, ST_EVENT_PRUNE,
+       ST__N };
 
 /* The environment is found by its digest, as it is unique (migrations-pg.h). */
 #define ENV_OF(p) "(SELECT id FROM envs WHERE digest = " p ")"
@@ -106,10 +107,13 @@ static const char *const stmt_sql[ST__N] = {
 	[ST_FENCE] = "UPDATE jg_leader SET renewed_at = now(), expires_at = now() +"
 		" lease_ms * interval '1 millisecond' WHERE id = 1 AND epoch = $1 AND holder = $2"
 		" AND expires_at > now()",
+	/* A chain written again after a lost COMMIT reply writes the same rows. */
+	[ST_EVENT] = "INSERT INTO events(id, data) VALUES($1,$2) ON CONFLICT(id) DO NOTHING",
+	[ST_EVENT_PRUNE] = "DELETE FROM events WHERE id < $1",
 };
 
 /* The reader's queries, the SQLite store's (see there) with PostgreSQL's parameters. */
-enum { RD_KEYS, RD_KEYS_NEW, RD_ROW, RD_LAST, RD__N };
+enum { RD_KEYS, RD_KEYS_NEW, RD_ROW, RD_LAST, RD_EVENTS, RD__N };
 static const char *const read_sql[RD__N] = {
 	[RD_KEYS] = "SELECT o.id, o.at, length(o.data) FROM output o JOIN attempts a"
 		" ON a.id = o.attempt WHERE a.seq = $1::bigint AND ($2::int = -1 OR a.idx = $2::int)"
@@ -131,6 +135,8 @@ static const char *const read_sql[RD__N] = {
 	[RD_ROW] = "SELECT o.attempt, o.at, COALESCE(a.idx, -1), COALESCE(a.node, 'server'),"
 		" o.data FROM output o LEFT JOIN attempts a ON a.id = o.attempt WHERE o.id = $1",
 	[RD_LAST] = "SELECT COALESCE(MAX(id), 0) FROM output",
+	[RD_EVENTS] = "SELECT id, data FROM events WHERE id > $1::bigint AND id <= $2::bigint"
+		" ORDER BY id LIMIT $3::int",
 };
 
 struct pg_store {
@@ -699,6 +705,12 @@ static int write_rec(struct pg_store *ps, struct pipe *p, const struct rec *r)
 		p_i64(&pa, r->u.token.expires_at);
 		p_i64(&pa, r->u.token.revoked_at);
 		return pipe_send(p, ST_TOKEN, &pa);
+	case REC_EVENT:
+		p_i64(&pa, r->u.event.id);
+		p_text(&pa, r->u.event.data);
+		return pipe_send(p, ST_EVENT, &pa);
+	case REC_EVENT_PRUNE:
+		return send1(p, ST_EVENT_PRUNE, r->u.prune_before);
 	case REC_VACUUM:	/* autovacuum gives back what a prune freed */
 		return 0;
 	case REC_LIMIT:
@@ -862,7 +874,7 @@ static PGresult *read_exec(struct pg_store *ps, int which, const struct params *
 	PGresult *r = PQexecPrepared(ps->rconn, name, pa->n, pa->v, pa->len, pa->fmt, 0);
 	if (PQresultStatus(r) == PGRES_TUPLES_OK)
 		return r;
-	log_error("store %s: reading output: %s", ps->name, PQerrorMessage(ps->rconn));
+	log_error("store %s: a read failed: %s", ps->name, PQerrorMessage(ps->rconn));
 	PQclear(r);
 	if (PQstatus(ps->rconn) != CONNECTION_OK) {
 		char *err = NULL;
@@ -948,6 +960,52 @@ static int64_t pg_output_last_id(struct store *st)
 	return id;
 }
 
+/* ---- kept events ------------------------------------------------------------------ */
+
+static int pg_load_events(struct store *st, struct store_events *out, char **err)
+{
+	struct pg_store *ps = (struct pg_store *)st;
+	PGresult *r = PQexec(ps->wconn, "SELECT (SELECT epoch FROM store_identity WHERE id = 1),"
+			     " (SELECT COALESCE(MIN(id), 0) FROM events),"
+			     " (SELECT COALESCE(MAX(id), 0) FROM events),"
+			     " (SELECT data IS NULL FROM events ORDER BY id DESC LIMIT 1)");
+	bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+		  !PQgetisnull(r, 0, 0);
+	if (ok) {
+		out->epoch = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		out->lo = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+		out->hi = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+		out->hi_gap = !PQgetisnull(r, 0, 3) && strcmp(PQgetvalue(r, 0, 3), "t") == 0;
+	} else {
+		*err = xasprintf("store %s, table store_identity: %s", ps->name,
+				 PQresultStatus(r) == PGRES_TUPLES_OK ? "no identity row"
+								     : PQerrorMessage(ps->wconn));
+	}
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+static int pg_read_events(struct store *st, int64_t after, int64_t upto, int max,
+			  store_event_cb cb, void *arg)
+{
+	struct pg_store *ps = (struct pg_store *)st;
+	struct params pa = {0};
+	p_i64(&pa, after);
+	p_i64(&pa, upto);
+	p_i64(&pa, max);
+	if (ps->rconn == NULL)
+		return -1;
+	PGresult *r = read_exec(ps, RD_EVENTS, &pa);
+	if (r == NULL)
+		return -1;
+	int n = PQntuples(r);
+	for (int i = 0; i < n; i++)
+		cb(arg, strtoll(PQgetvalue(r, i, 0), NULL, 10),
+		   PQgetisnull(r, i, 1) ? NULL : PQgetvalue(r, i, 1));
+	PQclear(r);
+	return n;
+}
+
 /* ---- backup ------------------------------------------------------------------------ */
 
 /* A PostgreSQL store is backed up by the database's own tools, which the site already runs
@@ -1010,6 +1068,8 @@ static const struct store_vt pg_vt = {
 	.read_net = pg_read_net,
 	.read_job = pg_read_job,
 	.list_jobs = pg_list_jobs,
+	.load_events = pg_load_events,
+	.read_events = pg_read_events,
 	.start = pg_start,
 	.submit = pg_submit,
 	.read_output = pg_read_output,

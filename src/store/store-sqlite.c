@@ -22,7 +22,8 @@
 enum { ST_JOB_INS, ST_JOB_UPD, ST_JOB_DEL, ST_JOBLETS_DEL, ST_ATTEMPTS_DEL, ST_OUTPUT_DEL,
        ST_JOBLET, ST_ATTEMPT, ST_OUTPUT, ST_IDEM, ST_IDEM_PRUNE, ST_LIMIT,
        ST_DEF, ST_DEF_UNDEPLOY, ST_NET_RUN, ST_NET_DROP, ST_NET_PAUSE, ST_NET_RESUME,
-       ST_ENV_PUT, ST_ENV_ID, ST_USER, ST_USER_DEL, ST_TOKEN, ST__N };
+       ST_ENV_PUT, ST_ENV_ID, ST_USER, ST_USER_DEL, ST_TOKEN,
+       ST_EVENT, ST_EVENT_PRUNE, ST__N };
 
 static const char *const stmt_sql[ST__N] = {
 	[ST_JOB_INS] = "INSERT OR REPLACE INTO jobs(seq, owner, name, grp, req_group, cmd, cwd,"
@@ -63,6 +64,8 @@ static const char *const stmt_sql[ST__N] = {
 	[ST_USER_DEL] = "DELETE FROM users WHERE name=?1",
 	[ST_TOKEN] = "INSERT OR REPLACE INTO tokens(id, name, owner, role, hash, created_at,"
 		" expires_at, revoked_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+	[ST_EVENT] = "INSERT OR REPLACE INTO events(id, data) VALUES(?1,?2)",
+	[ST_EVENT_PRUNE] = "DELETE FROM events WHERE id < ?1",
 };
 
 struct sqlite_store {
@@ -79,6 +82,7 @@ struct sqlite_store {
 	sqlite3_stmt *out_keys_new;	/* the same among rows lo < id <= hi, found by id */
 	sqlite3_stmt *out_row;		/* prepared on rdb: one row's data */
 	sqlite3_stmt *out_last;		/* prepared on rdb: the newest row id */
+	sqlite3_stmt *ev_read;		/* prepared on rdb: a slice of the kept events */
 	struct store_queue q;		/* the batches and the writer thread */
 	/* Writer thread, one transaction: the envs row of the last environment written.
 	 * Environments are interned, so the same pointer is the same text. */
@@ -595,6 +599,14 @@ static int write_rec(struct sqlite_store *ss, const struct rec *r)
 		sqlite3_bind_int64(st, 7, r->u.token.expires_at);
 		sqlite3_bind_int64(st, 8, r->u.token.revoked_at);
 		return run_stmt(ss, ST_TOKEN);
+	case REC_EVENT:
+		st = ss->stmts[ST_EVENT];
+		sqlite3_bind_int64(st, 1, r->u.event.id);
+		bind_text_or_null(st, 2, r->u.event.data);
+		return run_stmt(ss, ST_EVENT);
+	case REC_EVENT_PRUNE:
+		sqlite3_bind_int64(ss->stmts[ST_EVENT_PRUNE], 1, r->u.prune_before);
+		return run_stmt(ss, ST_EVENT_PRUNE);
 	case REC_LIMIT:
 		st = ss->stmts[ST_LIMIT];
 		sqlite3_bind_text(st, 1, r->u.limit.name, -1, SQLITE_STATIC);
@@ -710,6 +722,66 @@ static int64_t sqlite_output_last_id(struct store *st)
 	return id;
 }
 
+/* ---- kept events ------------------------------------------------------------------ */
+
+/* One integer a query on db gives, or -1 with *err. */
+static int64_t query_int(sqlite3 *db, const char *sql, char **err)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	else
+		*err = xasprintf("%s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int sqlite_load_events(struct store *st, struct store_events *out, char **err)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)st;
+	char *why = NULL;
+	out->epoch = query_int(ss->wdb, "SELECT epoch FROM store_identity WHERE id = 1", &why);
+	if (out->epoch > 0)
+		out->lo = query_int(ss->wdb, "SELECT COALESCE(MIN(id), 0) FROM events", &why);
+	if (out->epoch > 0 && out->lo >= 0)
+		out->hi = query_int(ss->wdb, "SELECT COALESCE(MAX(id), 0) FROM events", &why);
+	int64_t gap = out->epoch > 0 && out->lo >= 0 && out->hi >= 0 ? query_int(ss->wdb,
+		"SELECT COALESCE((SELECT data IS NULL FROM events ORDER BY id DESC LIMIT 1), 0)",
+		&why) : -1;
+	out->hi_gap = gap == 1;
+	if (out->epoch <= 0 || out->lo < 0 || out->hi < 0 || gap < 0) {
+		*err = xasprintf("store %s, table %s: %s", ss->path,
+				 out->epoch <= 0 ? "store_identity" : "events",
+				 why ? why : "no identity row");
+		free(why);
+		ss->load_failed = true;
+		return -1;
+	}
+	return 0;
+}
+
+static int sqlite_read_events(struct store *st, int64_t after, int64_t upto, int max,
+			      store_event_cb cb, void *arg)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)st;
+	sqlite3_stmt *q = ss->ev_read;
+	int n = 0, rc;
+	sqlite3_bind_int64(q, 1, after);
+	sqlite3_bind_int64(q, 2, upto);
+	sqlite3_bind_int(q, 3, max);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		cb(arg, sqlite3_column_int64(q, 0), sq_text(q, 1));
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		log_error("store %s, table events: %s", ss->path, sqlite3_errmsg(ss->rdb));
+		n = -1;
+	}
+	sqlite3_reset(q);
+	return n;
+}
+
 /* ---- backup ------------------------------------------------------------------------ */
 
 struct backup_job {
@@ -813,6 +885,7 @@ static void sqlite_close(struct store *st)
 	sqlite3_finalize(ss->out_keys_new);
 	sqlite3_finalize(ss->out_row);
 	sqlite3_finalize(ss->out_last);
+	sqlite3_finalize(ss->ev_read);
 	if (ss->load_failed) {
 		/* Leave the files as found: no checkpoint now, none at the last close. */
 		sqlite3 *dbs[] = {ss->wdb, ss->rdb};
@@ -843,6 +916,8 @@ static const struct store_vt sqlite_vt = {
 	.read_net = sqlite_read_net,
 	.read_job = sqlite_read_job,
 	.list_jobs = sqlite_list_jobs,
+	.load_events = sqlite_load_events,
+	.read_events = sqlite_read_events,
 	.start = sqlite_start,
 	.submit = sqlite_submit,
 	.read_output = sqlite_read_output,
@@ -928,14 +1003,16 @@ struct store *store_sqlite_open(const char *dir, char **err)
 	static const char row_sql[] =
 		"SELECT o.attempt, o.at, COALESCE(a.idx, -1), COALESCE(a.node, 'server'), o.data"
 		" FROM output o LEFT JOIN attempts a ON a.id = o.attempt WHERE o.id = ?1";
-	static const char *const read_sql[4] = {keys_sql, keys_new_sql, row_sql,
-						"SELECT COALESCE(MAX(id), 0) FROM output"};
-	sqlite3_stmt **read_stmts[4] = {&ss->out_keys, &ss->out_keys_new, &ss->out_row,
-					&ss->out_last};
-	for (int i = 0; i < 4; i++) {
+	static const char events_sql[] =
+		"SELECT id, data FROM events WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3";
+	static const char *const read_sql[5] = {keys_sql, keys_new_sql, row_sql,
+						"SELECT COALESCE(MAX(id), 0) FROM output", events_sql};
+	sqlite3_stmt **read_stmts[5] = {&ss->out_keys, &ss->out_keys_new, &ss->out_row,
+					&ss->out_last, &ss->ev_read};
+	for (int i = 0; i < 5; i++) {
 		if (sqlite3_prepare_v3(ss->rdb, read_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 				       read_stmts[i], NULL) != SQLITE_OK) {
-			*err = xasprintf("prepare output query: %s", sqlite3_errmsg(ss->rdb));
+			*err = xasprintf("prepare %s: %s", read_sql[i], sqlite3_errmsg(ss->rdb));
 			goto fail;
 		}
 	}
@@ -951,18 +1028,6 @@ fail:
 
 /* ---- restore ----------------------------------------------------------------------- */
 
-/* One integer a query on db gives, or -1 with *err. */
-static int64_t query_int(sqlite3 *db, const char *sql, char **err)
-{
-	sqlite3_stmt *st = NULL;
-	int64_t v = -1;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	else
-		*err = xasprintf("%s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	return v;
-}
 
 /* Is file a jobgrid store this jobgrid can open? Its schema version and jobs, or -1. */
 static int check_backup(sqlite3 *src, const char *file, struct store_restored *out, char **err)
@@ -997,6 +1062,22 @@ static int check_backup(sqlite3 *src, const char *file, struct store_restored *o
 	return 0;
 }
 
+/* A restored store is another store: the event ids clients hold from the one it was copied
+ * from (which may have gone on) must not be taken for its own. A copy of a schema before 11
+ * is given one by its migration. 0, or -1 with *err. */
+static int new_identity(const char *path, char **err)
+{
+	sqlite3 *db = NULL;
+	int rc = -1;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+		*err = xasprintf("cannot open %s: %s", path, sqlite3_errmsg(db));
+	else
+		rc = exec_sql(db, "UPDATE store_identity SET epoch = 100000000000000 +"
+			      " (random() & 281474976710655) % 900000000000000 WHERE id = 1", err);
+	sqlite3_close(db);
+	return rc;
+}
+
 int store_sqlite_restore(const char *file, const char *dir, struct store_restored *out, char **err)
 {
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
@@ -1024,6 +1105,8 @@ int store_sqlite_restore(const char *file, const char *dir, struct store_restore
 		char *sql = sqlite3_mprintf("VACUUM INTO %Q", path);
 		rc = exec_sql(src, sql, err);
 		sqlite3_free(sql);
+		if (rc == 0 && out->schema_version >= 11)
+			rc = new_identity(path, err);
 		if (rc != 0)
 			unlink(path);
 	}

@@ -24,6 +24,8 @@ struct sched;
 enum rec_kind { REC_JOB, REC_JOB_STATE, REC_JOB_DEL, REC_JOBLET, REC_ATTEMPT, REC_OUTPUT, REC_IDEM,
 		REC_IDEM_PRUNE, REC_LIMIT, REC_DEF, REC_DEF_UNDEPLOY, REC_NET_RUN, REC_NET_DROP,
 		REC_NET_PAUSE, REC_USER, REC_USER_DEL, REC_TOKEN,
+		REC_EVENT,		/* a lifecycle event kept for resumed streams, or a gap */
+		REC_EVENT_PRUNE,	/* the kept events below an id go (prune_before) */
 		REC_VACUUM };	/* after a prune: give freed pages back, a slice at a time */
 
 struct rec_job {	/* REC_JOB inserts all; REC_JOB_STATE updates the mutable part */
@@ -102,6 +104,12 @@ struct rec_token {	/* inserts or replaces (a revocation rewrites the row) */
 	unsigned char hash[32];	/* BLAKE2b of the token; the token itself is never stored */
 };
 
+struct rec_event {
+	int64_t id;		/* store-global, increasing (struct store_events) */
+	char *data;		/* owned: the event as compact JSON text; NULL: a gap (events
+				 * were not built: a resume from before this id must re-read) */
+};
+
 struct rec {
 	enum rec_kind kind;
 	union {
@@ -115,7 +123,8 @@ struct rec {
 		struct rec_net net;
 		struct rec_user user;
 		struct rec_token token;
-		int64_t prune_before;	/* REC_IDEM_PRUNE: wall ms */
+		struct rec_event event;
+		int64_t prune_before;	/* REC_IDEM_PRUNE: wall ms; REC_EVENT_PRUNE: an event id */
 	} u;
 };
 
@@ -220,6 +229,20 @@ struct job_filter {
 /* list_jobs counts the matching jobs beyond a page up to this many (a bound on its cost). */
 #define STORE_COUNT_CAP 100000
 
+/* The events kept for resumed streams (GET /v1/events): the store's identity, made once
+ * with the store (a restore makes a new one), so that an event id of another store is never
+ * taken for one of this store's; the lowest and highest id kept (0, 0: none), and whether
+ * the highest is a gap. */
+struct store_events {
+	int64_t epoch;
+	int64_t lo, hi;
+	bool hi_gap;		/* the newest kept id is a gap */
+};
+/* A kept event read back: data is its JSON text (valid during the call), NULL a gap. */
+typedef void (*store_event_cb)(void *arg, int64_t id, const char *data);
+/* The events the store keeps: the newest this many ids (events and gaps) */
+#define STORE_EVENTS_KEEP 100000
+
 struct store;
 struct store_vt {
 	/* Rebuild the scheduler from the rows (synchronous, before the loop starts). The
@@ -248,6 +271,12 @@ struct store_vt {
 	 * with *err. Indexed (migrations 10, pg 2): a page costs O(max), not O(jobs). */
 	int (*list_jobs)(struct store *st, const struct job_filter *f, int64_t after, bool desc,
 			 int64_t *out, int max, int64_t *more, char **err);
+	/* The store's identity and the ids of the kept events (synchronous, before start). */
+	int (*load_events)(struct store *st, struct store_events *out, char **err);
+	/* The kept events after < id <= upto, in id order, at most max, on the read
+	 * connection: cb for each. The count of rows read, or -1 (logged). */
+	int (*read_events)(struct store *st, int64_t after, int64_t upto, int max,
+			   store_event_cb cb, void *arg);
 	/* Start the writer; done_cb runs on base's thread for each committed batch. 0, or
 	 * -1 with errno. */
 	int (*start)(struct store *st, struct event_base *base, store_done_cb done, void *arg);

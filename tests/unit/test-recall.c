@@ -1,4 +1,5 @@
-/* The recent events a stream resumes from (api/recall.h): ids, the ring's bound, gaps. */
+/* The recent events a stream resumes from (api/recall.h): ids, the ring's bound, gaps, and
+ * ids older than the ring (read from the store). */
 #include "api/recall.h"
 #include <criterion/criterion.h>
 #include <string.h>
@@ -10,10 +11,11 @@ static json_t *ev(int i)
 	return json_pack("{s:i}", "i", i);
 }
 
+/* Event i with id i. */
 static void push(struct recall *r, int i)
 {
 	json_t *e = ev(i);
-	recall_push(r, e);
+	recall_push(r, i, e);
 	json_decref(e);	/* the recall holds its own reference */
 }
 
@@ -33,10 +35,17 @@ static void collect(void *arg, json_t *e, int64_t n)
 Test(recall, resumes_after_an_id_with_every_later_event)
 {
 	struct recall r;
-	recall_init(&r, 8, EPOCH);
+	recall_init(&r, 8, EPOCH, 1);
 	int64_t after = -1;
 	cr_assert_eq(recall_parse(&r, "1764800000000-0", &after), RECALL_RESUME,
 		     "the id given before any event resumes");
+	struct recall later;
+	recall_init(&later, 8, EPOCH, 101);	/* a store that kept 100 ids already */
+	cr_assert_eq(recall_parse(&later, "1764800000000-100", &after), RECALL_RESUME);
+	cr_assert_eq(recall_parse(&later, "1764800000000-99", &after), RECALL_STORE);
+	cr_assert_eq(recall_parse(&later, "1764800000000-101", &after), RECALL_LOST,
+		     "an id not given yet");
+	recall_free(&later);
 	for (int i = 1; i <= 5; i++)
 		push(&r, i);
 	char id[48];
@@ -57,12 +66,13 @@ Test(recall, resumes_after_an_id_with_every_later_event)
 Test(recall, keeps_the_last_cap_events_and_refuses_older_ids)
 {
 	struct recall r;
-	recall_init(&r, 4, EPOCH);
+	recall_init(&r, 4, EPOCH, 1);
 	for (int i = 1; i <= 10; i++)
 		push(&r, i);	/* 7..10 kept */
 	int64_t after = -1;
-	cr_assert_eq(recall_parse(&r, "1764800000000-5", &after), RECALL_LOST,
-		     "6 is gone: resuming after 5 would miss it");
+	cr_assert_eq(recall_parse(&r, "1764800000000-5", &after), RECALL_STORE,
+		     "6 is gone from the ring: resuming after 5 reads the store");
+	cr_assert_eq(after, 5);
 	cr_assert_eq(recall_parse(&r, "1764800000000-6", &after), RECALL_RESUME);
 	struct seen s = {0};
 	recall_each(&r, after, collect, &s);
@@ -79,27 +89,35 @@ Test(recall, keeps_the_last_cap_events_and_refuses_older_ids)
 Test(recall, a_gap_makes_earlier_ids_re_read)
 {
 	struct recall r;
-	recall_init(&r, 8, EPOCH);
+	recall_init(&r, 8, EPOCH, 1);
 	push(&r, 1);
 	push(&r, 2);
-	recall_gap(&r);
-	recall_gap(&r);	/* the same gap */
+	recall_push(&r, 3, NULL);	/* 3 is a gap */
 	int64_t after = -1;
-	cr_assert_eq(recall_parse(&r, "1764800000000-2", &after), RECALL_LOST,
-		     "events after 2 were lost");
-	push(&r, 3);	/* id 4: 3 is the gap's */
+	cr_assert_eq(recall_parse(&r, "1764800000000-2", &after), RECALL_STORE,
+		     "events after 2 are not in the ring: the store says 3 is a gap");
+	cr_assert_eq(recall_parse(&r, "1764800000000-3", &after), RECALL_RESUME,
+		     "the gap's id is given as the stream's position");
+	push(&r, 4);
 	cr_assert_eq(recall_parse(&r, "1764800000000-3", &after), RECALL_RESUME);
 	struct seen s = {0};
 	recall_each(&r, after, collect, &s);
 	cr_assert_eq(s.n, 1);
 	cr_assert_eq(s.ids[0], 4);
+	push(&r, 7);	/* 5 and 6 skipped: gaps whose publication this ring never saw */
+	cr_assert_eq(recall_parse(&r, "1764800000000-4", &after), RECALL_STORE);
+	cr_assert_eq(recall_parse(&r, "1764800000000-6", &after), RECALL_RESUME);
+	s.n = 0;
+	recall_each(&r, after, collect, &s);
+	cr_assert_eq(s.n, 1);
+	cr_assert_eq(s.ids[0], 7);
 	recall_free(&r);
 }
 
 Test(recall, refuses_what_is_not_an_id)
 {
 	struct recall r;
-	recall_init(&r, 4, EPOCH);
+	recall_init(&r, 4, EPOCH, 1);
 	push(&r, 1);
 	int64_t after = -1;
 	const char *bad[] = {"", "1", "-1", "1764800000000-", "1764800000000--1", " 1764800000000-1",

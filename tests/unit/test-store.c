@@ -1273,3 +1273,92 @@ Test(store, list_jobs_pages_come_from_an_index, .init = setup, .fini = teardown)
 	expect_plan(db, &(struct job_filter){-1, NULL, NULL, NULL}, "INTEGER PRIMARY KEY");
 	sqlite3_close(db);
 }
+
+static void event_row(void *arg, int64_t id, const char *data)
+{
+	char *out = arg;
+	snprintf(out + strlen(out), 600 - strlen(out), "%lld %s;", (long long)id,
+		 data ? data : "gap");
+}
+
+static void add_event(struct store_batch *b, int64_t id, const char *data)
+{
+	struct rec_event *r = &store_batch_add(b, REC_EVENT)->u.event;
+	r->id = id;
+	r->data = data ? strdup(data) : NULL;
+}
+
+/* Migration 11: the events kept for resumed streams. A store from before it gets an
+ * identity and no events; the fixture's read back by id range, a gap as NULL; new ones are
+ * written with the batch, a prune deletes below an id, and a restored copy has another
+ * identity (its ids must not pass for the original's). */
+Test(store, kept_events_and_the_store_identity, .init = setup, .fini = teardown)
+{
+	char *err = NULL, got[600] = "";
+	store_at_schema(10, "");
+	struct store *st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st, "%s", err);
+	struct store_events se = {0};
+	cr_assert_eq(st->vt->load_events(st, &se, &err), 0, "%s", err ? err : "");
+	cr_assert(se.epoch >= 100000000000000 && se.epoch < 1000000000000000,
+		  "an identity of 15 digits: %lld", (long long)se.epoch);
+	cr_assert(se.lo == 0 && se.hi == 0, "no events yet");
+	st->vt->close(st);
+
+	char *rows = read_fixture(11), cmd[400];
+	snprintf(cmd, sizeof cmd, "rm -f %s/jobgrid.sqlite*", dir);
+	cr_assert_eq(system(cmd), 0);
+	store_at_schema(11, rows);
+	free(rows);
+	st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st, "%s", err);
+	cr_assert_eq(st->vt->load_events(st, &se, &err), 0);
+	cr_assert_eq(se.epoch, 424242424242424);
+	cr_assert(se.lo == 7 && se.hi == 9, "kept %lld..%lld", (long long)se.lo, (long long)se.hi);
+	cr_assert(!se.hi_gap, "the newest is an event");
+	cr_assert_eq(st->vt->read_events(st, 6, 9, 10, event_row, got), 3);
+	cr_assert_str_eq(got, "7 {\"event\":\"job.submitted\",\"at\":\"2026-11-22T10:00:00.000Z\","
+			 "\"job\":\"alice.hello.1\",\"seq\":1,\"owner\":\"alice\"};8 gap;9 {\"event\":"
+			 "\"job.ended\",\"at\":\"2026-11-22T10:00:00.200Z\",\"job\":\"alice.hello.1\","
+			 "\"seq\":1,\"owner\":\"alice\",\"state\":\"done\"};");
+	got[0] = '\0';
+	cr_assert_eq(st->vt->read_events(st, 7, 8, 10, event_row, got), 1, "upto bounds it");
+	got[0] = '\0';
+	cr_assert_eq(st->vt->read_events(st, 6, 9, 1, event_row, got), 1, "max bounds it");
+	cr_assert_str_eq(got, "7 {\"event\":\"job.submitted\",\"at\":\"2026-11-22T10:00:00.000Z\","
+			 "\"job\":\"alice.hello.1\",\"seq\":1,\"owner\":\"alice\"};");
+
+	struct store_batch b = {0};
+	add_event(&b, 10, "{\"event\":\"x\"}");
+	add_event(&b, 11, NULL);
+	store_batch_add(&b, REC_EVENT_PRUNE)->u.prune_before = 9;
+	st = commit_and_reopen(st, &b);
+	cr_assert_eq(st->vt->load_events(st, &se, &err), 0);
+	cr_assert(se.lo == 9 && se.hi == 11, "kept %lld..%lld", (long long)se.lo, (long long)se.hi);
+	cr_assert(se.hi_gap, "the newest is a gap");
+	got[0] = '\0';
+	cr_assert_eq(st->vt->read_events(st, 0, 100, 100, event_row, got), 3);
+	cr_assert_not_null(strstr(got, "10 {\"event\":\"x\"};11 gap;"), "%s", got);
+	st->vt->close(st);
+
+	char copy[300], other[300];
+	snprintf(copy, sizeof copy, "%s/copy.sqlite", dir);
+	snprintf(other, sizeof other, "%s/restored", dir);
+	char *sql = sqlite3_mprintf("VACUUM INTO %Q", copy);
+	char path[300];
+	snprintf(path, sizeof path, "%s/jobgrid.sqlite", dir);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	sqlite3_free(sql);
+	struct store_restored rs;
+	cr_assert_eq(store_sqlite_restore(copy, other, &rs, &err), 0, "%s", err ? err : "");
+	st = store_sqlite_open(other, &err);
+	cr_assert_not_null(st, "%s", err);
+	struct store_events again = {0};
+	cr_assert_eq(st->vt->load_events(st, &again, &err), 0);
+	cr_assert_neq(again.epoch, se.epoch, "a restored store is another store");
+	cr_assert(again.lo == 9 && again.hi == 11, "its events are kept");
+	st->vt->close(st);
+}
