@@ -53,6 +53,7 @@ void sched_init(struct sched *s, const struct sched_hooks *hooks, int64_t lease_
 	imap_init(&s->uniq);
 	imap_init(&s->groups);
 	imap_init(&s->history);
+	imap_init(&s->tallies);
 	imap_init(&s->limits);
 	imap_init(&s->req_groups);
 }
@@ -95,6 +96,7 @@ void sched_free(struct sched *s)
 			free(h->groups);
 	}
 	free_values(&s->history);
+	free_values(&s->tallies);
 	free(s->evicted);
 }
 
@@ -1197,11 +1199,79 @@ void sched_restore(struct sched *s, struct job *j)
 	if (j->x)
 		limits_resolve(s, j);
 	j->cls = queue_class_for(&s->q, j);
-	for (int32_t i = 0; i < j->njoblets; i++)
-		for (struct attempt *a = j->joblets[i].attempts; a; a = a->next)
+	for (int32_t i = 0; i < j->njoblets; i++) {
+		struct joblet *jl = &j->joblets[i];
+		if (sched_trimmable(jl)) {
+			/* Counted in the tallies when they first left memory: read from the
+			 * store when shown, as before it left. */
+			attempts_free(jl->attempts);
+			jl->attempts = jl->last_attempt = NULL;
+			continue;
+		}
+		for (struct attempt *a = jl->attempts; a; a = a->next)
 			imap_put(&s->attempts, (uint64_t)a->id, a);
+	}
 	if (j->x)
 		gates_link(&s->g, sched_jobs(s), j);
+}
+
+/* ---- attempts out of memory ------------------------------------------------------- */
+
+bool sched_trimmable(const struct joblet *jl)
+{
+	if (!jl_state_final(jl->state) || jl->live || jl->attempts == NULL)
+		return false;
+	/* A lost attempt's late report is kept on it (sched_finish): it stays at hand. */
+	for (const struct attempt *a = jl->attempts; a; a = a->next)
+		if (a->state == AS_LOST || a->state == AS_RUNNING)
+			return false;
+	return true;
+}
+
+/* The owner's slot of wall time at, or NULL when the ring holds a later minute there (at
+ * is older than any throughput shows). */
+static struct minute_tally *tally_slot(struct sched *s, const char *owner, int64_t at)
+{
+	struct owner_tally *t = imap_get(&s->tallies, (uint64_t)(uintptr_t)owner);
+	if (t == NULL) {
+		t = xcalloc(1, sizeof *t);
+		t->owner = owner;
+		imap_put(&s->tallies, (uint64_t)(uintptr_t)owner, t);
+	}
+	int64_t minute = at / 60000;
+	struct minute_tally *m = &t->m[minute % TALLY_MINUTES];
+	if (m->minute > minute)
+		return NULL;
+	if (m->minute < minute)
+		*m = (struct minute_tally){.minute = minute};
+	return m;
+}
+
+static void tally_attempt(struct sched *s, const char *owner, const struct attempt *a)
+{
+	struct minute_tally *m;
+	if (a->started_at > 0 && (m = tally_slot(s, owner, a->started_at)))
+		m->started++;
+	if (a->ended_at > 0 && (a->state == AS_DONE || a->state == AS_FAILED) &&
+	    (m = tally_slot(s, owner, a->ended_at))) {
+		if (a->state == AS_DONE)
+			m->done++;
+		else
+			m->failed++;
+	}
+}
+
+bool sched_trim(struct sched *s, struct joblet *jl)
+{
+	if (!sched_trimmable(jl))
+		return false;
+	for (const struct attempt *a = jl->attempts; a; a = a->next) {
+		imap_del(&s->attempts, (uint64_t)a->id);
+		tally_attempt(s, jl->job->owner, a);
+	}
+	attempts_free(jl->attempts);
+	jl->attempts = jl->last_attempt = NULL;
+	return true;
 }
 
 /* ---- recovery ---------------------------------------------------------------------- */
@@ -1284,7 +1354,7 @@ void sched_load_done(struct sched *s, int64_t now, int64_t mono)
 			} else if (jl->state == JS_RUNNING) {
 				jl->state = JS_READY;	/* its attempt never reached the disk */
 			}
-			if (jl->attempts)
+			if (jl->nattempts > 0)
 				j->started = true;
 			j->counts[jl->state]++;
 			if (jl->state == JS_READY) {

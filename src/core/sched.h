@@ -76,6 +76,19 @@ struct owner_history {
 	int32_t ngroups, cap;
 };
 
+/* Attempts that left memory (sched_trim) still count in the throughput of the minutes
+ * they started and ended in (api/throughput.c): per owner, a ring of the last TALLY_MINUTES
+ * wall minutes, each slot holding the minute it counts. */
+enum { TALLY_MINUTES = 64 };
+struct minute_tally {
+	int64_t minute;			/* wall ms / 60000 */
+	int32_t started, done, failed;
+};
+struct owner_tally {
+	const char *owner;		/* interned */
+	struct minute_tally m[TALLY_MINUTES];	/* slot minute % TALLY_MINUTES */
+};
+
 struct sched {
 	struct sched_hooks hooks;
 	struct job **jobs;		/* owned array indexed by seq; entries owned */
@@ -92,6 +105,7 @@ struct sched {
 	int64_t evicted_cap;		/* entries */
 	int64_t nevicted;
 	struct imap history;
+	struct imap tallies;		/* interned owner → struct owner_tally* (owned) */
 	struct queue q;			/* READY joblets by class, back-off delays */
 	struct gates g;			/* dependencies, dep groups, time gates */
 	struct imap limits;		/* interned name → struct limit_group* (owned) */
@@ -245,6 +259,12 @@ const struct req_group *sched_req_group(const struct sched *s, const char *name)
 /* Run what is due: back-off delays (wall) and lease expiries (mono). Returns the wall
  * time of the next back-off deadline and *next_mono the next lease deadline (0 = none). */
 int64_t sched_tick(struct sched *s, int64_t now, int64_t mono, int64_t *next_mono);
+
+/* Attempts out of memory (server/trim.c): a final joblet with no live or lost attempt may
+ * drop its attempts once its last change is committed; the store holds them, and its
+ * state, budgets and nattempts stay (job.h). sched_trim frees them: true when it did. */
+bool sched_trimmable(const struct joblet *jl);
+bool sched_trim(struct sched *s, struct joblet *jl);
 
 /* Recovery: rows from the store, then sched_load_done to rebuild indexes. */
 void sched_load_job(struct sched *s, struct job *j /* taken */);
