@@ -5,7 +5,12 @@
 # (`show --json`: the job and its first page), bigjob_show_all_ms (`show --json --joblets
 # 0-99999`: every page), bigjob_page_ms (one GET of a page of 250, from curl),
 # bigjob_status_ms_idle and bigjob_status_ms_reading (GET /v1/stats alone, and while
-# another client reads every page of the job again and again). Medians of RUNS or more.
+# another client reads every page of the job again and again), bigjob_throughput_ms (GET
+# /v1/stats?throughput=1, the dashboard's chart, over the job's attempts), and for a second
+# job of 10^5 joblets no worker fits, cancelled, retried, then removed (POST
+# /v1/jobs/remove): bigjob_{cancel,retry,remove}_ms (the call) and
+# bigjob_stall_ms_{cancel,retry,remove} (the longest answer a status loop from another
+# client saw while it ran: how long the call held the loop). Medians of RUNS or more.
 
 _curl_ms() { curl -s -o /dev/null -w '%{time_total}\n' "$1" | awk '{printf "%.2f\n", $1 * 1000}'; }
 _ms_since() { echo "$1 $(date +%s%N)" | awk '{printf "%.1f\n", ($2 - $1) / 1e6}'; }
@@ -15,6 +20,27 @@ _bigjob_read_loop() {	# ID: every page, until $W/stop-bigjob exists
 		JOBGRID_URL=$URL "$J" show --json --joblets 0-99999 "$1" >/dev/null
 		touch "$W/bigjob-read"
 	done
+}
+
+_status_loop() {	# OUT: GET /v1/stats until $W/stop-status exists, each time in ms
+	while [[ ! -e $W/stop-status ]]; do _curl_ms "$URL/v1/stats" >>"$1"; done
+}
+
+# NAME CMD…: run CMD once while a status loop runs; CMD's ms into bigjob_NAME_ms, the
+# longest status answer into bigjob_stall_ms_NAME.
+_bigjob_stall() {
+	local name=$1 t0 spid
+	shift
+	rm -f "$W/stop-status" "$W/status-ms"
+	_status_loop "$W/status-ms" &
+	spid=$!
+	until [[ -s $W/status-ms ]]; do sleep 0.01; done	# the loop is at it
+	t0=$(date +%s%N)
+	"$@" >/dev/null
+	_ms_since "$t0" >"$W/bigjob_${name}_ms"
+	touch "$W/stop-status"
+	wait "$spid" || true
+	sort -g "$W/status-ms" | tail -1 >"$W/bigjob_stall_ms_$name"
 }
 
 bench_bigjob() {
@@ -51,5 +77,11 @@ bench_bigjob() {
 	for ((i = 0; i < 10 * RUNS; i++)); do _curl_ms "$URL/v1/stats"; done | median >"$W/bigjob_status_ms_reading"
 	touch "$W/stop-bigjob"
 	wait "$rpid" || true
+	for ((i = 0; i < 5 * RUNS; i++)); do _curl_ms "$URL/v1/stats?throughput=1"; done | median >"$W/bigjob_throughput_ms"
+	# A second job as big that no worker fits: its joblets wait ready until cancelled.
+	id=$(JOBGRID_URL=$URL "$J" add --name big2 --joblets $n --constraint bench=none -- true)
+	_bigjob_stall cancel env JOBGRID_URL="$URL" "$J" cancel "$id"
+	_bigjob_stall retry env JOBGRID_URL="$URL" "$J" retry "$id"
+	_bigjob_stall remove curl -sS -f -d "{\"ids\": [\"$id\"]}" "$URL/v1/jobs/remove"
 	stop_server
 }
