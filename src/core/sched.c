@@ -887,7 +887,13 @@ int64_t sched_tick(struct sched *s, int64_t now, int64_t mono, int64_t *next_mon
 
 int sched_cancel(struct sched *s, struct job *j, int64_t now)
 {
-	for (int32_t i = 0; i < j->njoblets; i++) {
+	sched_cancel_range(s, j, 0, j->njoblets, now);
+	return 0;
+}
+
+void sched_cancel_range(struct sched *s, struct job *j, int32_t from, int32_t to, int64_t now)
+{
+	for (int32_t i = from; i < to && i < j->njoblets; i++) {
 		struct joblet *jl = &j->joblets[i];
 		if (jl_state_final(jl->state))
 			continue;
@@ -901,10 +907,17 @@ int sched_cancel(struct sched *s, struct job *j, int64_t now)
 		s->hooks.joblet_put(s->hooks.ctx, jl);
 	}
 	job_refresh(s, j, now);
-	return 0;
 }
 
 int sched_retry(struct sched *s, struct job *j, int64_t now, const char **why)
+{
+	if (sched_retry_check(s, j, why))
+		return -1;
+	sched_retry_range(s, j, 0, j->njoblets, now);
+	return 0;
+}
+
+int sched_retry_check(const struct sched *s, const struct job *j, const char **why)
 {
 	for (int32_t i = 0; i < j->njoblets; i++) {
 		if (j->joblets[i].live && j->joblets[i].live->cancel_requested) {
@@ -916,7 +929,12 @@ int sched_retry(struct sched *s, struct job *j, int64_t now, const char **why)
 		*why = "a dependency it needs can no longer be met; retry or change that first";
 		return -1;
 	}
-	for (int32_t i = 0; i < j->njoblets; i++) {
+	return 0;
+}
+
+void sched_retry_range(struct sched *s, struct job *j, int32_t from, int32_t to, int64_t now)
+{
+	for (int32_t i = from; i < to && i < j->njoblets; i++) {
 		struct joblet *jl = &j->joblets[i];
 		int st = jl->state;
 		if (st != JS_FAILED && st != JS_CANCELLED && st != JS_SKIPPED)
@@ -927,10 +945,11 @@ int sched_retry(struct sched *s, struct job *j, int64_t now, const char **why)
 		s->hooks.joblet_put(s->hooks.ctx, jl);
 	}
 	job_refresh(s, j, now);
+	if (to < j->njoblets)
+		return;	/* gates once the last slice is through */
 	if (j->x)
 		gate_job(s, j, now);
 	settle(s, now);
-	return 0;
 }
 
 static int remove_job(struct sched *s, struct job *j, bool force, int64_t now, const char **why);

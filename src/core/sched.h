@@ -228,6 +228,13 @@ enum finish_result sched_finish(struct sched *s, struct worker *w, const struct 
 struct attempt *sched_live_attempt(const struct sched *s, struct worker *w, int64_t id);
 
 int sched_cancel(struct sched *s, struct job *j, int64_t now);	/* 0 */
+/* A job of many joblets in slices (api/jobs-slice.c): sched_cancel and sched_retry are
+ * these over every joblet. A range applies the same changes to joblets [from, to) alone;
+ * retry's refusal (sched_retry_check) is made once before the first slice, and its gates
+ * are evaluated by the slice that reaches the last joblet. */
+void sched_cancel_range(struct sched *s, struct job *j, int32_t from, int32_t to, int64_t now);
+int sched_retry_check(const struct sched *s, const struct job *j, const char **why);
+void sched_retry_range(struct sched *s, struct job *j, int32_t from, int32_t to, int64_t now);
 /* Does a job that has not started wait for j (by id or through a dep group)? */
 bool sched_has_waiters(const struct sched *s, const struct job *j);
 /* -1 with *why if an attempt of a cancelled joblet is still stopping. */
