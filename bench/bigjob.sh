@@ -1,7 +1,9 @@
 # `make bench`, one big job array (sourced by bench.sh, which gives J, W, RUNS, median,
 # rss_kb, fresh and stop_server): a job of 10^5 `true` joblets through 2 local workers.
 # Writes into $W: bigjob_rss_mb_before, _after and _after_show (the server's RSS before the
-# job was added, once it had run, and once every page of it was read RUNS times), bigjob_rss_bytes_per_joblet, bigjob_run_s, bigjob_show_json_ms
+# job was added, once it had run, and once every page of it was read RUNS times),
+# bigjob_rss_bytes_per_joblet (the growth of its anonymous RSS, RssAnon, over the run, per
+# joblet), bigjob_run_s, bigjob_show_json_ms
 # (`show --json`: the job and its first page), bigjob_show_all_ms (`show --json --joblets
 # 0-99999`: every page), bigjob_page_ms (one GET of a page of 250, from curl),
 # bigjob_status_ms_idle and bigjob_status_ms_reading (GET /v1/stats alone, and while
@@ -12,6 +14,9 @@
 # bigjob_stall_ms_{cancel,retry,remove} (the longest answer a status loop from another
 # client saw while it ran: how long the call held the loop). Medians of RUNS or more.
 
+# The server's anonymous RSS (heap and stacks) in kB: what a joblet costs, without the
+# binary's pages, which a loaded machine may evict and so make VmRSS fall.
+_anon_kb() { awk '/^RssAnon/ {print $2}' "/proc/$1/status"; }
 _curl_ms() { curl -s -o /dev/null -w '%{time_total}\n' "$1" | awk '{printf "%.2f\n", $1 * 1000}'; }
 _ms_since() { echo "$1 $(date +%s%N)" | awk '{printf "%.1f\n", ($2 - $1) / 1e6}'; }
 
@@ -48,13 +53,14 @@ bench_bigjob() {
 	fresh --local-workers 2 --local-worker-cores "$(nproc)"
 	until [[ $(curl -s "$URL/v1/stats" | jq .workers) == 2 ]]; do sleep 0.05; done
 	echo $(($(rss_kb "$SERVER_PID") / 1024)) >"$W/bigjob_rss_mb_before"
+	_anon_kb "$SERVER_PID" >"$W/bigjob_anon_kb_before"
 	t0=$(date +%s%N)
 	id=$(JOBGRID_URL=$URL "$J" add --name big --joblets $n -- true)
 	JOBGRID_URL=$URL "$J" wait "$id" --timeout 3600s >/dev/null
 	_ms_since "$t0" | awk '{printf "%.1f\n", $1 / 1000}' >"$W/bigjob_run_s"
 	echo $(($(rss_kb "$SERVER_PID") / 1024)) >"$W/bigjob_rss_mb_after"
-	echo "$(cat "$W/bigjob_rss_mb_before") $(cat "$W/bigjob_rss_mb_after") $n" |
-		awk '{printf "%d\n", ($2 - $1) * 1048576 / $3}' >"$W/bigjob_rss_bytes_per_joblet"
+	echo "$(cat "$W/bigjob_anon_kb_before") $(_anon_kb "$SERVER_PID") $n" |
+		awk '{printf "%d\n", ($2 - $1) * 1024 / $3}' >"$W/bigjob_rss_bytes_per_joblet"
 	for ((i = 0; i < RUNS; i++)); do
 		t0=$(date +%s%N)
 		JOBGRID_URL=$URL "$J" show --json "$id" >/dev/null
