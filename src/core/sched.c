@@ -773,8 +773,10 @@ enum finish_result sched_finish(struct sched *s, struct worker *w, const struct 
 				const char *late_json, int64_t now)
 {
 	struct attempt *a = imap_get(&s->attempts, (uint64_t)f->attempt);
-	if (a == NULL)
-		return FINISH_UNKNOWN;
+	if (a == NULL)	/* an attempt that ended and left memory (sched_trim, history,
+			 * remove) is answered as a resend of its report */
+		return f->attempt > 0 && f->attempt < s->next_attempt ? FINISH_DUPLICATE
+								       : FINISH_UNKNOWN;
 	if (a->state != AS_RUNNING || !holds(w, a)) {
 		if (a->state != AS_RUNNING && a->state != AS_LOST)
 			return FINISH_DUPLICATE;	/* already applied: a resend */

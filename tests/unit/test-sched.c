@@ -505,7 +505,10 @@ Test(sched, trim_keeps_counts_and_numbers)
 	cr_assert_eq(joblet_first_held(&j->joblets[0]), 3, "both are in the store only");
 	cr_assert_eq(s.attempts.len, 0, "nor in the attempts map");
 	struct finish f = {.attempt = id, .fail_reason = FR_EXIT, .wall_ms = -1};
-	cr_assert_eq(sched_finish(&s, w, &f, NULL, 63000), FINISH_UNKNOWN, "a resend finds none");
+	cr_assert_eq(sched_finish(&s, w, &f, NULL, 63000), FINISH_DUPLICATE,
+		     "a resend is answered as one");
+	f.attempt = s.next_attempt;
+	cr_assert_eq(sched_finish(&s, w, &f, NULL, 63000), FINISH_UNKNOWN, "an id never given");
 	const struct owner_tally *t = imap_get(&s.tallies, (uint64_t)(uintptr_t)j->owner);
 	cr_assert_not_null(t);
 	cr_assert_eq(t->m[1].minute, 1);
