@@ -74,17 +74,22 @@ static void finish(struct job_slice *w, const struct job *j)
 }
 
 /* A slice is committed: the next one, after what else is due. Not committed (a deposed
- * leader): no more. */
+ * leader), or the server stops: no more (what was committed stays, docs/API.md). */
 static void on_committed(struct held *h)
 {
 	struct job_slice *w = (struct job_slice *)h;
-	if (!h->refused) {
+	if (!h->refused && !w->srv->stopping) {
 		event_active(w->ev, EV_TIMEOUT, 0);
 		return;
 	}
 	if (w->c) {
 		evhttp_connection_set_closecb(evhttp_request_get_connection(w->c->req), NULL, NULL);
-		call_error(w->c, ERR_NOT_LEADER, "", "this server stepped down while the job changed");
+		if (h->refused)
+			call_error(w->c, ERR_NOT_LEADER, "",
+				   "this server stepped down while the job changed");
+		else
+			call_error(w->c, ERR_UNAVAILABLE, "",
+				   "the server stopped while the job changed; what changed is kept");
 	}
 	slice_free(w);
 }
