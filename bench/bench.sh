@@ -328,13 +328,17 @@ row "server RSS per queued joblet, bytes" "$(v rss_bytes_per_queued)" "target 10
 row "restart with ${queued} queued, s" "$(v restart_1m_s)" "target 3"
 row "one job of 10^5 true joblets, 2 local workers, s" "$(v bigjob_run_s)" "its joblets/s beside e2e above"
 row "  server RSS before it, MB" "$(v bigjob_rss_mb_before)" ""
-row "  server RSS once it ran, MB" "$(v bigjob_rss_mb_after)" "$(v bigjob_rss_bytes_per_joblet) bytes a joblet (was 3.7 KB)"
+row "  server RSS once it ran, MB" "$(v bigjob_rss_mb_after)" "$(v bigjob_rss_bytes_per_joblet) bytes a joblet (was 3.7 KB; 47 MB before attempts left memory)"
 row "  server RSS once all its pages were read, MB" "$(v bigjob_rss_mb_after_show)" "paged: no 20-55 MB answer"
 row "  show --json (the job, 250 joblets), ms" "$(v bigjob_show_json_ms)" "was 2.5-8 s for all of them"
 row "  show --json --joblets 0-99999, ms" "$(v bigjob_show_all_ms)" "400 pages, each a request"
 row "  GET of one page of 250 joblets, ms" "$(v bigjob_page_ms)" "the most one request of it holds the loop"
 row "  status (GET /v1/stats) alone, ms" "$(v bigjob_status_ms_idle)" ""
 row "  status while its pages are read, ms" "$(v bigjob_status_ms_reading)" "$(ratio "$(v bigjob_status_ms_reading)" "$(v bigjob_status_ms_idle)") x alone (was 0.9 s)"
+row "  status with its throughput (dashboard), ms" "$(v bigjob_throughput_ms)" "over the attempts of the last hour"
+row "  cancel of 10^5 ready joblets, ms" "$(v bigjob_cancel_ms)" "longest status meanwhile: $(v bigjob_stall_ms_cancel) ms (was 912 in one turn)"
+row "  retry of 10^5 cancelled joblets, ms" "$(v bigjob_retry_ms)" "longest status meanwhile: $(v bigjob_stall_ms_retry) ms (was 510 in one turn)"
+row "  remove (POST /v1/jobs/remove) of it, ms" "$(v bigjob_remove_ms)" "longest status meanwhile: $(v bigjob_stall_ms_remove) ms"
 row "10^6 finished jobs: restart, s" "$(v history_restart_s_new)" "old: $(v history_restart_s_old) (all kept in memory)"
 row "  server RSS, MB" "$(v history_rss_mb_new)" "old: $(v history_rss_mb_old); --history-memory 0"
 row "  list --state failed (10^5 failed), ms" "$(v history_list_failed_ms_new)" "old: $(v history_list_failed_ms_old)"
@@ -362,7 +366,8 @@ for f in add_batch_per_s add_single_per_s fsync_per_s add_concurrent16_per_s lat
 	bigjob_run_s bigjob_rss_mb_before bigjob_rss_mb_after bigjob_rss_mb_after_show \
 	bigjob_rss_bytes_per_joblet \
 	bigjob_show_json_ms bigjob_show_all_ms bigjob_page_ms bigjob_status_ms_idle \
-	bigjob_status_ms_reading pg_takeover_s history_restart_s_old history_restart_s_new \
+	bigjob_status_ms_reading bigjob_throughput_ms bigjob_cancel_ms bigjob_stall_ms_cancel \
+	bigjob_retry_ms bigjob_stall_ms_retry bigjob_remove_ms bigjob_stall_ms_remove pg_takeover_s history_restart_s_old history_restart_s_new \
 	history_rss_mb_old history_rss_mb_new history_list_failed_ms_old \
 	history_list_failed_ms_new; do
 	echo "bench: $f=$(v $f)"

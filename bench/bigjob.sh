@@ -1,12 +1,22 @@
 # `make bench`, one big job array (sourced by bench.sh, which gives J, W, RUNS, median,
 # rss_kb, fresh and stop_server): a job of 10^5 `true` joblets through 2 local workers.
 # Writes into $W: bigjob_rss_mb_before, _after and _after_show (the server's RSS before the
-# job was added, once it had run, and once every page of it was read RUNS times), bigjob_rss_bytes_per_joblet, bigjob_run_s, bigjob_show_json_ms
+# job was added, once it had run, and once every page of it was read RUNS times),
+# bigjob_rss_bytes_per_joblet (the growth of its anonymous RSS, RssAnon, over the run, per
+# joblet), bigjob_run_s, bigjob_show_json_ms
 # (`show --json`: the job and its first page), bigjob_show_all_ms (`show --json --joblets
 # 0-99999`: every page), bigjob_page_ms (one GET of a page of 250, from curl),
 # bigjob_status_ms_idle and bigjob_status_ms_reading (GET /v1/stats alone, and while
-# another client reads every page of the job again and again). Medians of RUNS or more.
+# another client reads every page of the job again and again), bigjob_throughput_ms (GET
+# /v1/stats?throughput=1, the dashboard's chart, over the job's attempts), and for a second
+# job of 10^5 joblets no worker fits, cancelled, retried, then removed (POST
+# /v1/jobs/remove): bigjob_{cancel,retry,remove}_ms (the call) and
+# bigjob_stall_ms_{cancel,retry,remove} (the longest answer a status loop from another
+# client saw while it ran: how long the call held the loop). Medians of RUNS or more.
 
+# The server's anonymous RSS (heap and stacks) in kB: what a joblet costs, without the
+# binary's pages, which a loaded machine may evict and so make VmRSS fall.
+_anon_kb() { awk '/^RssAnon/ {print $2}' "/proc/$1/status"; }
 _curl_ms() { curl -s -o /dev/null -w '%{time_total}\n' "$1" | awk '{printf "%.2f\n", $1 * 1000}'; }
 _ms_since() { echo "$1 $(date +%s%N)" | awk '{printf "%.1f\n", ($2 - $1) / 1e6}'; }
 
@@ -17,18 +27,40 @@ _bigjob_read_loop() {	# ID: every page, until $W/stop-bigjob exists
 	done
 }
 
+_status_loop() {	# OUT: GET /v1/stats until $W/stop-status exists, each time in ms
+	while [[ ! -e $W/stop-status ]]; do _curl_ms "$URL/v1/stats" >>"$1"; done
+}
+
+# NAME CMD…: run CMD once while a status loop runs; CMD's ms into bigjob_NAME_ms, the
+# longest status answer into bigjob_stall_ms_NAME.
+_bigjob_stall() {
+	local name=$1 t0 spid
+	shift
+	rm -f "$W/stop-status" "$W/status-ms"
+	_status_loop "$W/status-ms" &
+	spid=$!
+	until [[ -s $W/status-ms ]]; do sleep 0.01; done	# the loop is at it
+	t0=$(date +%s%N)
+	"$@" >/dev/null
+	_ms_since "$t0" >"$W/bigjob_${name}_ms"
+	touch "$W/stop-status"
+	wait "$spid" || true
+	sort -g "$W/status-ms" | tail -1 >"$W/bigjob_stall_ms_$name"
+}
+
 bench_bigjob() {
 	local n=100000 id t0 i rpid
 	fresh --local-workers 2 --local-worker-cores "$(nproc)"
 	until [[ $(curl -s "$URL/v1/stats" | jq .workers) == 2 ]]; do sleep 0.05; done
 	echo $(($(rss_kb "$SERVER_PID") / 1024)) >"$W/bigjob_rss_mb_before"
+	_anon_kb "$SERVER_PID" >"$W/bigjob_anon_kb_before"
 	t0=$(date +%s%N)
 	id=$(JOBGRID_URL=$URL "$J" add --name big --joblets $n -- true)
 	JOBGRID_URL=$URL "$J" wait "$id" --timeout 3600s >/dev/null
 	_ms_since "$t0" | awk '{printf "%.1f\n", $1 / 1000}' >"$W/bigjob_run_s"
 	echo $(($(rss_kb "$SERVER_PID") / 1024)) >"$W/bigjob_rss_mb_after"
-	echo "$(cat "$W/bigjob_rss_mb_before") $(cat "$W/bigjob_rss_mb_after") $n" |
-		awk '{printf "%d\n", ($2 - $1) * 1048576 / $3}' >"$W/bigjob_rss_bytes_per_joblet"
+	echo "$(cat "$W/bigjob_anon_kb_before") $(_anon_kb "$SERVER_PID") $n" |
+		awk '{printf "%d\n", ($2 - $1) * 1024 / $3}' >"$W/bigjob_rss_bytes_per_joblet"
 	for ((i = 0; i < RUNS; i++)); do
 		t0=$(date +%s%N)
 		JOBGRID_URL=$URL "$J" show --json "$id" >/dev/null
@@ -51,5 +83,11 @@ bench_bigjob() {
 	for ((i = 0; i < 10 * RUNS; i++)); do _curl_ms "$URL/v1/stats"; done | median >"$W/bigjob_status_ms_reading"
 	touch "$W/stop-bigjob"
 	wait "$rpid" || true
+	for ((i = 0; i < 5 * RUNS; i++)); do _curl_ms "$URL/v1/stats?throughput=1"; done | median >"$W/bigjob_throughput_ms"
+	# A second job as big that no worker fits: its joblets wait ready until cancelled.
+	id=$(JOBGRID_URL=$URL "$J" add --name big2 --joblets $n --constraint bench=none -- true)
+	_bigjob_stall cancel env JOBGRID_URL="$URL" "$J" cancel "$id"
+	_bigjob_stall retry env JOBGRID_URL="$URL" "$J" retry "$id"
+	_bigjob_stall remove curl -sS -f -d "{\"ids\": [\"$id\"]}" "$URL/v1/jobs/remove"
 	stop_server
 }

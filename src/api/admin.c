@@ -184,8 +184,13 @@ void api_stats(struct call *c)
 			     tp && strcmp(tp, "0") != 0 ? api_throughput(s, &c->who, server_now(srv))
 							 : NULL);
 	/* Jobs held in memory (the others are read from the store): the server's business. */
-	if (c->who.roles & ROLE_ADMIN)
+	if (c->who.roles & ROLE_ADMIN) {
 		json_object_set_new(body, "jobs_in_memory", json_integer((json_int_t)s->njobs));
+		/* Attempts held: running ones, and those of joblets not final or whose last
+		 * change is not committed yet (server/trim.c); the rest are in the store. */
+		json_object_set_new(body, "attempts_in_memory",
+				    json_integer((json_int_t)s->attempts.len));
+	}
 	call_reply(c, 200, body);
 }
 

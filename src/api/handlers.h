@@ -3,6 +3,7 @@
 #ifndef JG_HANDLERS_H
 #define JG_HANDLERS_H
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct call;
@@ -62,6 +63,12 @@ json_t *api_waiting_reasons(const struct sched *s, const struct principal *who, 
 /* Joblets started, done and failed per minute over the last hour, of the jobs who may see:
  * {"interval_s", "from", "started": [60], "done": [60], "failed": [60]} (throughput.c). */
 json_t *api_throughput(const struct sched *s, const struct principal *who, int64_t now);
+/* Cancel or retry a job of many joblets in slices over loop turns (jobs-slice.c), replying
+ * with the job once the last slice is committed: true when it took the call so; false for
+ * a job small enough to change at once (the caller does). A retry is checked first. */
+struct job;
+enum job_slice_kind { JOB_SLICE_CANCEL, JOB_SLICE_RETRY };
+bool job_sliced(struct call *c, struct job *j, enum job_slice_kind kind);
 /* login.c */
 void api_login(struct call *c);
 void api_logout(struct call *c);

@@ -335,7 +335,7 @@ void api_jobs_remove(struct call *c)
 void api_job_cancel(struct call *c)
 {
 	struct job *j = job_param(c);
-	if (j == NULL)
+	if (j == NULL || job_sliced(c, j, JOB_SLICE_CANCEL))
 		return;
 	sched_cancel(&c->srv->sched, j, server_now(c->srv));
 	/* Tell parked workers now rather than at their next heartbeat. */
@@ -353,9 +353,12 @@ void api_job_retry(struct call *c)
 	struct job *j = job_param(c);
 	if (j == NULL)
 		return;
-	if (sched_retry(&c->srv->sched, j, server_now(c->srv), &why)) {
+	if (sched_retry_check(&c->srv->sched, j, &why)) {
 		call_error(c, ERR_CONFLICT, "state", "%s", why);
 		return;
 	}
+	if (job_sliced(c, j, JOB_SLICE_RETRY))
+		return;
+	sched_retry_range(&c->srv->sched, j, 0, j->njoblets, server_now(c->srv));
 	reply_job(c, j);
 }

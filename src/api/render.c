@@ -3,6 +3,9 @@
 #include "server/server.h"
 #include "base/clock.h"
 #include "base/buf.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+#include "store/store.h"
 #include "core/opts.h"
 #include <stdio.h>
 #include <string.h>
@@ -95,10 +98,17 @@ static json_t *render_joblet_ranges(const struct job *j)
 	return o;
 }
 
-static json_t *render_joblet(const struct server *srv, const struct joblet *jl)
+/* A joblet with its attempts: those only in the store (read into stored, or NULL when it
+ * has none there), then those held in memory. */
+static json_t *render_joblet(const struct server *srv, const struct joblet *jl,
+			     const struct joblet *stored)
 {
 	json_t *atts = json_array();
 	char buf[1024];
+	int32_t held = joblet_first_held(jl);
+	for (const struct attempt *a = stored ? stored->attempts : NULL; a; a = a->next)
+		if (a->n < held)
+			json_array_append_new(atts, render_attempt(srv, a));
 	for (const struct attempt *a = jl->attempts; a; a = a->next)
 		json_array_append_new(atts, render_attempt(srv, a));
 	return json_pack("{s:i, s:s, s:i, s:i, s:i, s:s, s:o, s:o}", "index", jl->index, "state",
@@ -108,16 +118,47 @@ static json_t *render_joblet(const struct server *srv, const struct joblet *jl)
 			 render_time(jl->ready_at), "attempts", atts);
 }
 
+/* The attempts of the page's joblets idx[0..n) that are only in the store, into
+ * stored[k] for idx[k] (zeroed by the caller; their lists are its: attempts_free): one
+ * indexed read of those joblets that have such attempts. */
+static void read_stored(const struct server *srv, const struct job *j, const int32_t *idx,
+			int32_t n, struct joblet *stored)
+{
+	int32_t want[JOBLET_PAGE_MAX], m = 0;
+	struct joblet *into = xcalloc((size_t)n + 1, sizeof *into);
+	for (int32_t k = 0; k < n; k++)
+		if (joblet_first_held(&j->joblets[idx[k]]) > 1) {
+			into[m].job = (struct job *)j;	/* read for joblet_add_attempt's defaults */
+			want[m++] = idx[k];
+		}
+	char *err = NULL;
+	if (m > 0 && srv->store->vt->read_attempts(srv->store, j->seq, want, m, into, &err)) {
+		log_error("reading the attempts of job %lld: %s", (long long)j->seq, err);
+		free(err);
+	}
+	for (int32_t k = 0, w = 0; k < n && w < m; k++)
+		if (idx[k] == want[w])
+			stored[k] = into[w++];
+	free(into);
+}
+
 /* The page's joblets into o: "joblets" and "joblets_next". */
 static void render_joblet_page(const struct server *srv, const struct job *j,
 			       const struct joblet_page *pg, json_t *o)
 {
 	json_t *arr = json_array();
+	int32_t idx[JOBLET_PAGE_MAX], n = 0;
+	struct joblet stored[JOBLET_PAGE_MAX];
 	int64_t i = pg->sel ? ranges_next(pg->sel, pg->cursor) : pg->cursor;
-	int32_t n = 0;
-	for (; i >= 0 && i < j->njoblets && n < pg->limit; n++) {
-		json_array_append_new(arr, render_joblet(srv, &j->joblets[i]));
+	for (; i >= 0 && i < j->njoblets && n < pg->limit && n < JOBLET_PAGE_MAX; n++) {
+		idx[n] = (int32_t)i;
 		i = pg->sel ? ranges_next(pg->sel, i + 1) : i + 1;
+	}
+	memset(stored, 0, sizeof stored);
+	read_stored(srv, j, idx, n, stored);
+	for (int32_t k = 0; k < n; k++) {
+		json_array_append_new(arr, render_joblet(srv, &j->joblets[idx[k]], &stored[k]));
+		attempts_free(stored[k].attempts);
 	}
 	json_object_set_new(o, "joblets", arr);
 	char next[24];

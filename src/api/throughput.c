@@ -1,5 +1,6 @@
 /* Joblets started, done and failed per minute over the last hour, from the attempts the
- * scheduler holds (so it survives a restart, and a user counts their own jobs only):
+ * scheduler holds and the per-minute tallies of those that left memory (sched_trim; so it
+ * survives a restart, and a user counts their own jobs only):
  * GET /v1/stats?throughput=1, the dashboard's chart. A job that ended before the hour
  * began is skipped whole, so the cost is the attempts of the jobs live in that hour. */
 #include "api/handlers.h"
@@ -33,6 +34,26 @@ static void count_job(struct tp_counts *t, const struct job *j)
 		}
 }
 
+/* Attempts that left memory (core/sched.h's tallies), of the owners who may see. */
+static void count_tallies(struct tp_counts *t, const struct sched *s, const struct principal *who)
+{
+	for (size_t i = 0; i < s->tallies.cap; i++) {
+		const struct owner_tally *o = s->tallies.slots[i].val;
+		if (o == NULL || !principal_owns(who, o->owner))
+			continue;
+		for (int k = 0; k < TALLY_MINUTES; k++) {
+			const struct minute_tally *m = &o->m[k];
+			int64_t at = m->minute * 60000;
+			if (at < t->from || at >= t->to)
+				continue;
+			int64_t b = (at - t->from) / TP_STEP_MS;
+			t->started[b] += m->started;
+			t->done[b] += m->done;
+			t->failed[b] += m->failed;
+		}
+	}
+}
+
 static json_t *series(const json_int_t *b)
 {
 	json_t *a = json_array();
@@ -52,6 +73,7 @@ json_t *api_throughput(const struct sched *s, const struct principal *who, int64
 			continue;
 		count_job(&t, j);
 	}
+	count_tallies(&t, s, who);
 	return json_pack("{s:i, s:o, s:o, s:o, s:o}", "interval_s", (int)(TP_STEP_MS / 1000), "from",
 			 render_time(t.from), "started", series(t.started), "done", series(t.done),
 			 "failed", series(t.failed));

@@ -94,12 +94,22 @@ void joblet_add_attempt(struct joblet *jl, struct attempt *a)
 		jl->nattempts = a->n;
 }
 
+void attempts_free(struct attempt *a)
+{
+	for (struct attempt *next; a; a = next) {
+		next = a->next;
+		free(a->message);
+		free(a->late_result);
+		free(a);
+	}
+}
+
 void job_recount(struct job *j)
 {
 	memset(j->counts, 0, sizeof j->counts);
 	for (int32_t i = 0; i < j->njoblets; i++) {
 		j->counts[j->joblets[i].state]++;
-		if (j->joblets[i].attempts)
+		if (j->joblets[i].nattempts > 0)
 			j->started = true;
 	}
 	j->state = (uint8_t)job_derive_state(j);
@@ -110,14 +120,8 @@ void job_free(struct job *j)
 	if (j == NULL)
 		return;
 	for (int32_t i = 0; i < j->njoblets; i++) {
-		struct joblet *jl = &j->joblets[i];
-		for (struct attempt *a = jl->attempts, *next; a; a = next) {
-			next = a->next;
-			free(a->message);
-			free(a->late_result);
-			free(a);
-		}
-		free(jl->reason);
+		attempts_free(j->joblets[i].attempts);
+		free(j->joblets[i].reason);
 	}
 	free(j->cmd);
 	free(j->env);

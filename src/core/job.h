@@ -12,6 +12,10 @@
  *
  *   attempt: RUNNING -> DONE | FAILED | CANCELLED (reported) | LOST (lease expired)
  *
+ * A final joblet's attempts leave memory once its last change is committed (server/trim.c):
+ * its list is then empty while nattempts > 0, and the store holds them; a joblet retried
+ * after that lists only its newer attempts (n >= its first one's), the older in the store.
+ *
  * Invariants: a joblet has at most one live (RUNNING) attempt, `live`; a joblet is in a
  * ready heap iff READY, in the delay heap iff WAITING with a ready_at; job->counts[s] is the
  * number of its joblets in state s; job->state follows job_derive_state(). */
@@ -75,7 +79,8 @@ struct attempt {
 
 struct joblet {
 	struct job *job;
-	struct attempt *attempts, *last_attempt;	/* owned list */
+	struct attempt *attempts, *last_attempt;	/* owned list; see above for attempts
+							 * only in the store */
 	struct attempt *live;		/* the RUNNING attempt, or NULL */
 	char *reason;			/* from malloc, NULL = "" */
 	int64_t ready_at;		/* wall ms a WAITING joblet becomes READY; 0 = not timed */
@@ -88,6 +93,7 @@ struct joblet {
 	uint16_t errors, lost;		/* retry budgets used: job errors, lost workers */
 	uint8_t state;			/* enum jl_state */
 	uint8_t heap;			/* JL_HEAP_* : which heap holds it */
+	uint8_t trim_epoch;		/* server/trim.c: which of its queued trims is the newest */
 };
 enum { JL_HEAP_NONE, JL_HEAP_READY, JL_HEAP_DELAY };
 
@@ -223,6 +229,14 @@ int64_t job_output_limit(const struct job *j);
 /* An attempt's run time in ms: its worker's measure once reported, else what the server
  * saw (ended − started, or now − started while it runs). */
 int64_t attempt_wall_ms(const struct attempt *a, int64_t now);
+/* The n of jl's first attempt held in memory: those before it are only in the store
+ * (nattempts + 1 when none is held). */
+static inline int32_t joblet_first_held(const struct joblet *jl)
+{
+	return jl->attempts ? jl->attempts->n : jl->nattempts + 1;
+}
+/* Free a list of attempts (linked by next) and what they own. */
+void attempts_free(struct attempt *a);
 /* Append a (taken) attempt read from the store to jl's list, oldest first. */
 void joblet_add_attempt(struct joblet *jl, struct attempt *a);
 /* Derive a job read from the store: its counts and state from its joblets, and whether it

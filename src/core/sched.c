@@ -53,6 +53,7 @@ void sched_init(struct sched *s, const struct sched_hooks *hooks, int64_t lease_
 	imap_init(&s->uniq);
 	imap_init(&s->groups);
 	imap_init(&s->history);
+	imap_init(&s->tallies);
 	imap_init(&s->limits);
 	imap_init(&s->req_groups);
 }
@@ -95,6 +96,7 @@ void sched_free(struct sched *s)
 			free(h->groups);
 	}
 	free_values(&s->history);
+	free_values(&s->tallies);
 	free(s->evicted);
 }
 
@@ -771,8 +773,10 @@ enum finish_result sched_finish(struct sched *s, struct worker *w, const struct 
 				const char *late_json, int64_t now)
 {
 	struct attempt *a = imap_get(&s->attempts, (uint64_t)f->attempt);
-	if (a == NULL)
-		return FINISH_UNKNOWN;
+	if (a == NULL)	/* an attempt that ended and left memory (sched_trim, history,
+			 * remove) is answered as a resend of its report */
+		return f->attempt > 0 && f->attempt < s->next_attempt ? FINISH_DUPLICATE
+								       : FINISH_UNKNOWN;
 	if (a->state != AS_RUNNING || !holds(w, a)) {
 		if (a->state != AS_RUNNING && a->state != AS_LOST)
 			return FINISH_DUPLICATE;	/* already applied: a resend */
@@ -885,7 +889,13 @@ int64_t sched_tick(struct sched *s, int64_t now, int64_t mono, int64_t *next_mon
 
 int sched_cancel(struct sched *s, struct job *j, int64_t now)
 {
-	for (int32_t i = 0; i < j->njoblets; i++) {
+	sched_cancel_range(s, j, 0, j->njoblets, now);
+	return 0;
+}
+
+void sched_cancel_range(struct sched *s, struct job *j, int32_t from, int32_t to, int64_t now)
+{
+	for (int32_t i = from; i < to && i < j->njoblets; i++) {
 		struct joblet *jl = &j->joblets[i];
 		if (jl_state_final(jl->state))
 			continue;
@@ -899,10 +909,17 @@ int sched_cancel(struct sched *s, struct job *j, int64_t now)
 		s->hooks.joblet_put(s->hooks.ctx, jl);
 	}
 	job_refresh(s, j, now);
-	return 0;
 }
 
 int sched_retry(struct sched *s, struct job *j, int64_t now, const char **why)
+{
+	if (sched_retry_check(s, j, why))
+		return -1;
+	sched_retry_range(s, j, 0, j->njoblets, now);
+	return 0;
+}
+
+int sched_retry_check(const struct sched *s, const struct job *j, const char **why)
 {
 	for (int32_t i = 0; i < j->njoblets; i++) {
 		if (j->joblets[i].live && j->joblets[i].live->cancel_requested) {
@@ -914,7 +931,12 @@ int sched_retry(struct sched *s, struct job *j, int64_t now, const char **why)
 		*why = "a dependency it needs can no longer be met; retry or change that first";
 		return -1;
 	}
-	for (int32_t i = 0; i < j->njoblets; i++) {
+	return 0;
+}
+
+void sched_retry_range(struct sched *s, struct job *j, int32_t from, int32_t to, int64_t now)
+{
+	for (int32_t i = from; i < to && i < j->njoblets; i++) {
 		struct joblet *jl = &j->joblets[i];
 		int st = jl->state;
 		if (st != JS_FAILED && st != JS_CANCELLED && st != JS_SKIPPED)
@@ -925,10 +947,11 @@ int sched_retry(struct sched *s, struct job *j, int64_t now, const char **why)
 		s->hooks.joblet_put(s->hooks.ctx, jl);
 	}
 	job_refresh(s, j, now);
+	if (to < j->njoblets)
+		return;	/* gates once the last slice is through */
 	if (j->x)
 		gate_job(s, j, now);
 	settle(s, now);
-	return 0;
 }
 
 static int remove_job(struct sched *s, struct job *j, bool force, int64_t now, const char **why);
@@ -1197,11 +1220,79 @@ void sched_restore(struct sched *s, struct job *j)
 	if (j->x)
 		limits_resolve(s, j);
 	j->cls = queue_class_for(&s->q, j);
-	for (int32_t i = 0; i < j->njoblets; i++)
-		for (struct attempt *a = j->joblets[i].attempts; a; a = a->next)
+	for (int32_t i = 0; i < j->njoblets; i++) {
+		struct joblet *jl = &j->joblets[i];
+		if (sched_trimmable(jl)) {
+			/* Counted in the tallies when they first left memory: read from the
+			 * store when shown, as before it left. */
+			attempts_free(jl->attempts);
+			jl->attempts = jl->last_attempt = NULL;
+			continue;
+		}
+		for (struct attempt *a = jl->attempts; a; a = a->next)
 			imap_put(&s->attempts, (uint64_t)a->id, a);
+	}
 	if (j->x)
 		gates_link(&s->g, sched_jobs(s), j);
+}
+
+/* ---- attempts out of memory ------------------------------------------------------- */
+
+bool sched_trimmable(const struct joblet *jl)
+{
+	if (!jl_state_final(jl->state) || jl->live || jl->attempts == NULL)
+		return false;
+	/* A lost attempt's late report is kept on it (sched_finish): it stays at hand. */
+	for (const struct attempt *a = jl->attempts; a; a = a->next)
+		if (a->state == AS_LOST || a->state == AS_RUNNING)
+			return false;
+	return true;
+}
+
+/* The owner's slot of wall time at, or NULL when the ring holds a later minute there (at
+ * is older than any throughput shows). */
+static struct minute_tally *tally_slot(struct sched *s, const char *owner, int64_t at)
+{
+	struct owner_tally *t = imap_get(&s->tallies, (uint64_t)(uintptr_t)owner);
+	if (t == NULL) {
+		t = xcalloc(1, sizeof *t);
+		t->owner = owner;
+		imap_put(&s->tallies, (uint64_t)(uintptr_t)owner, t);
+	}
+	int64_t minute = at / 60000;
+	struct minute_tally *m = &t->m[minute % TALLY_MINUTES];
+	if (m->minute > minute)
+		return NULL;
+	if (m->minute < minute)
+		*m = (struct minute_tally){.minute = minute};
+	return m;
+}
+
+static void tally_attempt(struct sched *s, const char *owner, const struct attempt *a)
+{
+	struct minute_tally *m;
+	if (a->started_at > 0 && (m = tally_slot(s, owner, a->started_at)))
+		m->started++;
+	if (a->ended_at > 0 && (a->state == AS_DONE || a->state == AS_FAILED) &&
+	    (m = tally_slot(s, owner, a->ended_at))) {
+		if (a->state == AS_DONE)
+			m->done++;
+		else
+			m->failed++;
+	}
+}
+
+bool sched_trim(struct sched *s, struct joblet *jl)
+{
+	if (!sched_trimmable(jl))
+		return false;
+	for (const struct attempt *a = jl->attempts; a; a = a->next) {
+		imap_del(&s->attempts, (uint64_t)a->id);
+		tally_attempt(s, jl->job->owner, a);
+	}
+	attempts_free(jl->attempts);
+	jl->attempts = jl->last_attempt = NULL;
+	return true;
 }
 
 /* ---- recovery ---------------------------------------------------------------------- */
@@ -1284,7 +1375,7 @@ void sched_load_done(struct sched *s, int64_t now, int64_t mono)
 			} else if (jl->state == JS_RUNNING) {
 				jl->state = JS_READY;	/* its attempt never reached the disk */
 			}
-			if (jl->attempts)
+			if (jl->nattempts > 0)
 				j->started = true;
 			j->counts[jl->state]++;
 			if (jl->state == JS_READY) {

@@ -76,6 +76,19 @@ struct owner_history {
 	int32_t ngroups, cap;
 };
 
+/* Attempts that left memory (sched_trim) still count in the throughput of the minutes
+ * they started and ended in (api/throughput.c): per owner, a ring of the last TALLY_MINUTES
+ * wall minutes, each slot holding the minute it counts. */
+enum { TALLY_MINUTES = 64 };
+struct minute_tally {
+	int64_t minute;			/* wall ms / 60000 */
+	int32_t started, done, failed;
+};
+struct owner_tally {
+	const char *owner;		/* interned */
+	struct minute_tally m[TALLY_MINUTES];	/* slot minute % TALLY_MINUTES */
+};
+
 struct sched {
 	struct sched_hooks hooks;
 	struct job **jobs;		/* owned array indexed by seq; entries owned */
@@ -92,6 +105,7 @@ struct sched {
 	int64_t evicted_cap;		/* entries */
 	int64_t nevicted;
 	struct imap history;
+	struct imap tallies;		/* interned owner → struct owner_tally* (owned) */
 	struct queue q;			/* READY joblets by class, back-off delays */
 	struct gates g;			/* dependencies, dep groups, time gates */
 	struct imap limits;		/* interned name → struct limit_group* (owned) */
@@ -214,6 +228,13 @@ enum finish_result sched_finish(struct sched *s, struct worker *w, const struct 
 struct attempt *sched_live_attempt(const struct sched *s, struct worker *w, int64_t id);
 
 int sched_cancel(struct sched *s, struct job *j, int64_t now);	/* 0 */
+/* A job of many joblets in slices (api/jobs-slice.c): sched_cancel and sched_retry are
+ * these over every joblet. A range applies the same changes to joblets [from, to) alone;
+ * retry's refusal (sched_retry_check) is made once before the first slice, and its gates
+ * are evaluated by the slice that reaches the last joblet. */
+void sched_cancel_range(struct sched *s, struct job *j, int32_t from, int32_t to, int64_t now);
+int sched_retry_check(const struct sched *s, const struct job *j, const char **why);
+void sched_retry_range(struct sched *s, struct job *j, int32_t from, int32_t to, int64_t now);
 /* Does a job that has not started wait for j (by id or through a dep group)? */
 bool sched_has_waiters(const struct sched *s, const struct job *j);
 /* -1 with *why if an attempt of a cancelled joblet is still stopping. */
@@ -245,6 +266,12 @@ const struct req_group *sched_req_group(const struct sched *s, const char *name)
 /* Run what is due: back-off delays (wall) and lease expiries (mono). Returns the wall
  * time of the next back-off deadline and *next_mono the next lease deadline (0 = none). */
 int64_t sched_tick(struct sched *s, int64_t now, int64_t mono, int64_t *next_mono);
+
+/* Attempts out of memory (server/trim.c): a final joblet with no live or lost attempt may
+ * drop its attempts once its last change is committed; the store holds them, and its
+ * state, budgets and nattempts stay (job.h). sched_trim frees them: true when it did. */
+bool sched_trimmable(const struct joblet *jl);
+bool sched_trim(struct sched *s, struct joblet *jl);
 
 /* Recovery: rows from the store, then sched_load_done to rebuild indexes. */
 void sched_load_job(struct sched *s, struct job *j /* taken */);

@@ -5,6 +5,7 @@
 #include "server/network.h"
 #include "server/scripts.h"
 #include "server/server.h"
+#include "server/trim.h"
 #include "base/clock.h"
 #include "base/intern.h"
 #include "base/log.h"
@@ -40,6 +41,7 @@ static void on_joblet_put(void *ctx, struct joblet *jl)
 	struct server *srv = ctx;
 	store_add_joblet(&server_batch(srv)->sb, jl);
 	jl->job->put_gen = srv->submitted + 1;
+	trim_note(srv, jl);
 	if (jl->state == JS_READY)
 		srv->offer_parked = true;
 	server_mark_dirty(srv);

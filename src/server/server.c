@@ -3,6 +3,7 @@
 #include "server/server.h"
 #include "server/stop-backup.h"
 #include "server/history.h"
+#include "server/trim.h"
 #include "server/prune.h"
 #include "server/options.h"
 #include "server/batch.h"
@@ -228,6 +229,7 @@ static void on_committed(void *arg, struct store_batch *sb)
 	if (b->events)
 		srv->face->publish(srv, b->events, b->event_ids);
 	srv->face->committed(srv);
+	trim_committed(srv);
 	batch_recycle(srv, b);
 	server_check_drained(srv);
 }
@@ -633,6 +635,7 @@ static void server_free(struct server *srv)
 	srv->datalock = NULL;
 	prune_free(srv);
 	history_free(srv);
+	trim_free(srv);
 	spawn_free(srv);
 	child_calls_free_all(srv);
 	srv->face->stop(srv);
@@ -851,6 +854,7 @@ enum server_result server_run(const struct server_config *config)
 		return start_failed(srv, listen_fd, bound, SERVER_FAILED);
 	}
 	sched_load_done(&srv->sched, server_now(srv), clock_mono_ms());
+	trim_loaded(srv);
 	if (network_start(srv, &err)) {
 		log_error("cannot restore the job networks: %s", err);
 		free(err);

@@ -139,6 +139,7 @@ struct server {
 	int32_t backup_keep;
 	bool serving;			/* started: a stop from now on is a clean one */
 	struct prune *prune;		/* owned: the prune running (prune.c), or NULL */
+	struct trim_queue *trim;	/* owned: final joblets to trim (trim.c), or NULL */
 	int64_t retain_ms;		/* --retain: finished jobs older than this go; 0 never */
 	struct event *retain_ev;	/* owned: the retention timer, or NULL */
 	int64_t history_ms;		/* --history-memory: finished jobs leave memory this long

@@ -30,6 +30,22 @@ static bool col_in(struct loader *l, const struct row_src *st, int i, int64_t lo
 	return false;
 }
 
+/* read_attempts: the page's joblet of index idx (a binary search of the page's indexes),
+ * or NULL when the page does not hold it. */
+static struct joblet *page_ref(struct loader *l, int64_t seq, int32_t idx)
+{
+	int32_t lo = 0, hi = l->npage;
+	while (lo < hi) {
+		int32_t mid = lo + (hi - lo) / 2;
+		if (l->page_idx[mid] < idx)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	struct joblet *jl = lo < l->npage && l->page_idx[lo] == idx ? &l->page[lo] : NULL;
+	return jl && jl->job->seq == seq ? jl : NULL;
+}
+
 /* The joblet idx of job seq among what l reads: the scheduler's (load) or the one job
  * read_job rebuilds. NULL when there is none. */
 static struct joblet *joblet_ref(struct loader *l, int64_t seq, int64_t idx)
@@ -38,6 +54,8 @@ static struct joblet *joblet_ref(struct loader *l, int64_t seq, int64_t idx)
 		return NULL;
 	if (l->s)
 		return sched_load_joblet_ref(l->s, seq, (int32_t)idx);
+	if (l->page)
+		return page_ref(l, seq, (int32_t)idx);
 	struct job *j = l->job;
 	return j && j->seq == seq && idx < j->njoblets ? &j->joblets[idx] : NULL;
 }
@@ -332,6 +350,17 @@ void read_job_queries_free(struct read_job_sql *q)
 {
 	for (int i = 0; i < 3; i++)
 		free(q->sql[i]);
+}
+
+char *read_attempts_query(struct load_query *q, int64_t seq, const int32_t *idx, int32_t n)
+{
+	struct buf b = BUF_INIT;
+	buf_printf(&b, ATTEMPTS_SELECT " WHERE attempts.seq = %lld AND idx IN (", (long long)seq);
+	for (int32_t i = 0; i < n; i++)
+		buf_printf(&b, "%s%d", i ? "," : "", idx[i]);
+	buf_printf(&b, ") ORDER BY id");
+	*q = (struct load_query){"attempts", b.data, attempt_row};
+	return b.data;	/* taken by the caller */
 }
 
 struct job *loader_take_job(struct loader *l)

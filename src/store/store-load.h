@@ -36,6 +36,11 @@ struct loader {
 	store_user_cb user;
 	store_token_cb token;
 	void *arg;			/* for the callbacks */
+	/* read_attempts: the joblets the rows go to, page[k] for index page_idx[k] (ascending),
+	 * npage of them; borrowed. */
+	struct joblet *page;
+	const int32_t *page_idx;
+	int32_t npage;
 	char row[96];			/* the row being read, for messages: "job 12" */
 	char why[600];			/* what is wrong with it */
 };
@@ -61,6 +66,10 @@ struct read_job_sql {
 void read_job_queries(struct read_job_sql *q, int64_t seq);
 void read_job_queries_free(struct read_job_sql *q);
 struct job *loader_take_job(struct loader *l);	/* the caller owns it: job_free */
+/* read_attempts's query: the attempts of joblets idx[0..n) of job seq, for a loader whose
+ * page is set. Returns q->sql, malloc'd: the caller frees it. */
+char *read_attempts_query(struct load_query *q, int64_t seq, const int32_t *idx, int32_t n);
+#define STORE_ATTEMPTS_PAGE_MAX 1000	/* joblets one read_attempts may name */
 
 /* The SQL of list_jobs (malloc'd): a page of the seqs of finished jobs matching f after the
  * cursor, and the count of those beyond a seq (at most cap). The filter's texts are

@@ -448,6 +448,25 @@ static int pg_read_job(struct store *st, int64_t seq, struct job **out, char **e
 	return rc;
 }
 
+/* One indexed query of a page's joblets (attempts_job), one statement's snapshot. */
+static int pg_read_attempts(struct store *st, int64_t seq, const int32_t *idx, int32_t n,
+			    struct joblet *page, char **err)
+{
+	struct pg_store *ps = (struct pg_store *)st;
+	if (n <= 0)
+		return 0;
+	if (ps->rconn == NULL) {
+		*err = xasprintf("store %s: no read connection", ps->name);
+		return -1;
+	}
+	struct loader l = {.page = page, .page_idx = idx, .npage = n};
+	struct load_query q;
+	char *sql = read_attempts_query(&q, seq, idx, n);
+	int rc = read_table(ps, ps->rconn, &l, &q, err);
+	free(sql);
+	return rc;
+}
+
 /* sql with text params on the read connection: its rows, or NULL with *err. */
 static PGresult *read_params(struct pg_store *ps, const char *sql, const char **params, int n,
 			     char **err)
@@ -1067,6 +1086,7 @@ static const struct store_vt pg_vt = {
 	.load_auth = pg_load_auth,
 	.read_net = pg_read_net,
 	.read_job = pg_read_job,
+	.read_attempts = pg_read_attempts,
 	.list_jobs = pg_list_jobs,
 	.load_events = pg_load_events,
 	.read_events = pg_read_events,

@@ -309,6 +309,22 @@ static int sqlite_read_job(struct store *st, int64_t seq, struct job **out, char
 	return rc;
 }
 
+/* One indexed query of a page's joblets (attempts_job): no transaction, its rows are one
+ * statement's snapshot. */
+static int sqlite_read_attempts(struct store *st, int64_t seq, const int32_t *idx, int32_t n,
+				struct joblet *page, char **err)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)st;
+	if (n <= 0)
+		return 0;
+	struct sqlite_loader sl = {{.page = page, .page_idx = idx, .npage = n}, ss, ss->rdb};
+	struct load_query q;
+	char *sql = read_attempts_query(&q, seq, idx, n);
+	int rc = read_table(&sl, &q, err);
+	free(sql);
+	return rc;
+}
+
 /* sql with params bound as text: the statement, or NULL with *err. */
 static sqlite3_stmt *prepare_params(sqlite3 *db, const char *sql, const char **params, int n,
 				    char **err)
@@ -915,6 +931,7 @@ static const struct store_vt sqlite_vt = {
 	.load_auth = sqlite_load_auth,
 	.read_net = sqlite_read_net,
 	.read_job = sqlite_read_job,
+	.read_attempts = sqlite_read_attempts,
 	.list_jobs = sqlite_list_jobs,
 	.load_events = sqlite_load_events,
 	.read_events = sqlite_read_events,

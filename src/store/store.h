@@ -265,6 +265,12 @@ struct store_vt {
 	 * with its joblets and attempts, rebuilt as load does, into *out (the caller's: job_free),
 	 * NULL when the store has no such job; 0, or -1 with *err (malloc'd). */
 	int (*read_job)(struct store *st, int64_t seq, struct job **out, char **err);
+	/* read_attempts: the attempts of joblets idx[0..n) (ascending, n <= 1000) of job seq,
+	 * each appended, oldest first, to page[k] for idx[k] (joblets the caller zeroed, their
+	 * job set; it frees their lists: attempts_free). Indexed by (seq, idx): a page costs
+	 * O(its attempts). On the read connection. 0, or -1 with *err (malloc'd). */
+	int (*read_attempts)(struct store *st, int64_t seq, const int32_t *idx, int32_t n,
+			     struct joblet *page, char **err);
 	/* list_jobs: the seqs of finished jobs matching f into out (at most max), ascending
 	 * after seq `after`, or descending before it (after 0: from the newest); *more the
 	 * matching ones beyond the page, at most STORE_COUNT_CAP. The count of seqs, or -1

@@ -484,3 +484,52 @@ Test(sched, placeholders_with_colliding_ids)
 		in_map += s.workers.slots[i].key != 0 && s.workers.slots[i].val == fresh;
 	cr_assert_eq(in_map, 1);
 }
+
+/* A final joblet's attempts leave memory (sched_trim) while its state and nattempts stay;
+ * one with a live or lost attempt keeps them; a retry numbers the next attempt after the
+ * ones that left; the attempts that left stay counted in their owner's minute tallies. */
+Test(sched, trim_keeps_counts_and_numbers)
+{
+	struct worker *w = worker("n1", 4, 0);
+	struct job *j = add("x", 0, 1, 1, 0);
+	struct attempt *a = take_one(w);
+	finish(w, a, FR_EXIT, 3, 61000, FINISH_APPLIED);	/* retried */
+	a = take_one(w);
+	cr_assert_not(sched_trimmable(&j->joblets[0]), "a running joblet keeps its attempts");
+	int64_t id = a->id;
+	finish(w, a, FR_EXIT, 3, 62000, FINISH_APPLIED);	/* failed */
+	cr_assert_eq(j->state, JS_FAILED);
+	cr_assert(sched_trim(&s, &j->joblets[0]));
+	cr_assert_null(j->joblets[0].attempts);
+	cr_assert_eq(j->joblets[0].nattempts, 2);
+	cr_assert_eq(joblet_first_held(&j->joblets[0]), 3, "both are in the store only");
+	cr_assert_eq(s.attempts.len, 0, "nor in the attempts map");
+	struct finish f = {.attempt = id, .fail_reason = FR_EXIT, .wall_ms = -1};
+	cr_assert_eq(sched_finish(&s, w, &f, NULL, 63000), FINISH_DUPLICATE,
+		     "a resend is answered as one");
+	f.attempt = s.next_attempt;
+	cr_assert_eq(sched_finish(&s, w, &f, NULL, 63000), FINISH_UNKNOWN, "an id never given");
+	const struct owner_tally *t = imap_get(&s.tallies, (uint64_t)(uintptr_t)j->owner);
+	cr_assert_not_null(t);
+	cr_assert_eq(t->m[1].minute, 1);
+	cr_assert_eq(t->m[1].failed, 2, "both ended failed in minute 1");
+	const char *why;
+	cr_assert_eq(sched_retry(&s, j, 64000, &why), 0);
+	a = take_one(w);
+	cr_assert_eq(a->n, 3, "the retry's attempt follows those that left");
+	cr_assert_eq(joblet_first_held(&j->joblets[0]), 3);
+	finish(w, a, FR_NONE, 0, 65000, FINISH_APPLIED);
+	cr_assert(sched_trim(&s, &j->joblets[0]));
+	cr_assert_eq(t->m[1].done, 1);
+
+	/* A lost attempt keeps the joblet's list: its late report is kept on it. */
+	struct job *k = add("y", 0, 1, 0, 0);
+	a = take_one(w);
+	sched_worker_lose(&s, w, WORKER_GONE_LEASE, 70000);	/* lost budget 1: ready again */
+	struct worker *w2 = worker("n2", 4, 0);
+	a = take_one(w2);
+	finish(w2, a, FR_NONE, 0, 71000, FINISH_APPLIED);
+	cr_assert_eq(k->state, JS_DONE);
+	cr_assert_not(sched_trim(&s, &k->joblets[0]));
+	cr_assert_not_null(k->joblets[0].attempts);
+}

@@ -1,0 +1,20 @@
+/* Attempts out of memory: a final joblet keeps its state and counters (budgets used,
+ * nattempts, failed node) in memory, and its attempts leave memory for the store once its
+ * last change is committed. Readers of such attempts (a job's page of joblets) read them
+ * from the store (store_vt.read_attempts). The queue of joblets to trim is worked through
+ * after each commit, a slice per loop turn. See docs/SCALE.md. */
+#ifndef JG_TRIM_H
+#define JG_TRIM_H
+
+struct server;
+struct joblet;
+
+/* jl was just put in the open batch: when it is final, trim it once that batch is
+ * committed (a later put of it makes this one void). */
+void trim_note(struct server *srv, struct joblet *jl);
+/* A batch was committed: trim what it made due, in slices. */
+void trim_committed(struct server *srv);
+/* After the load: every final joblet's attempts are in the store; trim them all now. */
+void trim_loaded(struct server *srv);
+void trim_free(struct server *srv);
+#endif

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# A job of 1200 joblets keeps only its joblets' states and counts in memory once they are
+# final and committed (attempts_in_memory in /v1/stats falls to 0); its attempts are read
+# back from the store for the page that shows them (`show --json --joblets`, `show
+# --joblets`, paging every joblet), after a restart too; a retry numbers the new attempts
+# after those in the store and shows both; a cancel, retry and remove of a job of 20000
+# joblets leave a `status` from another client answered (its time is printed, not judged).
+source "$(dirname "$0")/lib.sh"
+start_server
+N=1200
+# Joblets 7, 507 and 1007 fail with exit 3, twice each (--retries 1); once $T/retried
+# exists (the retry below), their attempts hold on $T/go first.
+id=$(jg add --name big --joblets $N --retries 1 -- \
+	"if [ \$((JOBGRID_JOBLET % 500)) -eq 7 ]; then if [ -e '$T/retried' ]; then $(hold go); fi; exit 3; fi")
+start_worker w1 --cores 8
+wait_workers 1
+wait_until 280 _state_is "$id" failed
+
+in_memory() { api GET /v1/stats | jq .attempts_in_memory; }
+_none_held() { [[ $(in_memory) == 0 ]]; }
+wait_until 20 _none_held
+log "ok: the finished joblets' attempts left memory"
+
+# index: [n node state exit_code has-times]… of every attempt, as a page shows it.
+page_of() {
+	jg show "$id" --json --joblets "$1" | jq -c '.joblets[] | [.index, [.attempts[] |
+		[.n, .node, .state, .exit_code, (.started_at != null and .ended_at != null)]]]'
+}
+check_pages() {
+	expect_eq "$(page_of 5-7,1007 | tr '\n' ' ')" \
+		'[5,[[1,"w1","done",0,true]]] [6,[[1,"w1","done",0,true]]] [7,[[1,"w1","failed",3,true],[2,"w1","failed",3,true]]] [1007,[[1,"w1","failed",3,true],[2,"w1","failed",3,true]]] ' \
+		"$1: each attempt's node, state, exit and times read back"
+	out=$(jg show "$id" --joblets 7)
+	grep -q "attempt 2 (#[0-9]*) on w1 .*: failed, exit 3" <<<"$out" || fail "$1: show --joblets 7: $out"
+	# Every joblet, page by page: 1203 attempts, ids each once.
+	jg show "$id" --json --joblets 0-$((N - 1)) >"$T/all"
+	expect_eq "$(jq '[.joblets[].attempts[]] | length' "$T/all")" $((N + 3)) "$1: every attempt, every page"
+	expect_eq "$(jq '[.joblets[].attempts[].id] | unique | length' "$T/all")" $((N + 3)) "$1: ids each once"
+	expect_eq "$(jq -c '[.joblets[] | select(.attempts | length == 0) | .index]' "$T/all")" '[]' \
+		"$1: no joblet without its attempts"
+	jq -c '[.joblets[] | [.index, .retry, .errors, [.attempts[] | [.id, .n, .started_at, .ended_at, .exit_code]]]]' \
+		"$T/all" >"$T/all.$2"
+}
+check_pages "in memory" before
+
+kill_server
+restart_server
+wait_workers 1
+expect_eq "$(in_memory)" 0 "after a restart, none held"
+check_pages "after a restart" after
+expect_eq "$(cat "$T/all.after")" "$(cat "$T/all.before")" "the same attempts as before the restart"
+
+# ---- Retry: the failed joblets run again; the new attempts follow those in the store.
+touch "$T/retried"
+jg retry "$id" >/dev/null
+_three_running() { [[ $(jg show "$id" --json --joblets 7 | jq -c '.counts.running') == 3 ]]; }
+wait_until 60 _three_running	# joblets 7, 507 and 1007 hold
+expect_eq "$(page_of 7 | jq -c '[.[1][] | [.[0], .[2]]]')" '[[1,"failed"],[2,"failed"],[3,"running"]]' \
+	"a retried joblet shows its stored attempts, then the running one"
+expect_eq "$(in_memory)" 3 "only the running attempts are held"
+touch "$T/go"
+wait_until 120 _state_is "$id" failed
+wait_until 20 _none_held
+expect_eq "$(page_of 7,1007 | jq -c '[.[1][] | .[0]]' | tr '\n' ' ')" '[1,2,3,4] [1,2,3,4] ' \
+	"attempts 3 and 4 after the retry"
+expect_eq "$(jg show "$id" --json --joblets 7 | jq -c '[.joblets[0].attempts[].id] | . == sort')" true \
+	"ids ascending across the store and memory"
+
+# ---- A job of 20000 joblets no worker fits: cancel, retry and remove it while another
+# client asks for the status; each status is answered, and its time is printed.
+M=20000
+big=$(jg add --name bigger --joblets $M --constraint test=none -- true)
+status_loop() {	# OUT: status times (s), one a line, until $T/stop-status exists
+	while [[ ! -e $T/stop-status ]]; do
+		curl -sS -f -o /dev/null -w '%{time_total}\n' "$JOBGRID_URL/v1/stats" >>"$1" || exit 1
+	done
+}
+during() {	# NAME CMD…
+	local name=$1 spid
+	shift
+	rm -f "$T/stop-status" "$T/status.$name"
+	status_loop "$T/status.$name" & spid=$!; track $spid
+	wait_until 20 test -s "$T/status.$name"
+	"$@" >/dev/null || fail "$name of the job of $M joblets failed"
+	touch "$T/stop-status"
+	wait $spid || fail "a status during $name was not answered"
+	log "$name of $M joblets: $(wc -l <"$T/status.$name") status answers meanwhile, the longest in $(sort -g "$T/status.$name" | tail -1) s"
+}
+during cancel jg cancel "$big"
+expect_eq "$(api GET "/v1/jobs/$big?joblets=none" | jq -c .counts)" "{\"cancelled\":$M}" "all cancelled"
+during retry jg retry "$big"
+expect_eq "$(api GET "/v1/jobs/$big?joblets=none" | jq -c .counts)" "{\"ready\":$M}" "all ready again"
+during remove api POST /v1/jobs/remove "{\"ids\": [\"$big\"]}"
+expect_eq "$(api POST /v1/jobs/remove "{\"ids\": [\"$big\"]}" | jq -r '.errors[0].code')" not_found "removed"
+log "PASS"
