@@ -92,6 +92,13 @@ struct sched {
 	int64_t evicted_cap;		/* entries */
 	int64_t nevicted;
 	struct imap history;
+	/* Recovery with history out of memory: finished jobs that ended at or before this wall
+	 * time and that nothing keeps in memory (sched_evictable, SCHED_EVICT_MAX_JOBLETS) are
+	 * loaded as history only (sched_load_history); INT64_MIN, sched_init's: all in full. */
+	int64_t load_history_before;
+	struct load_sample *samples;	/* owned: learned-requirement samples of jobs loaded
+					 * as history, until sched_load_done merges them */
+	int64_t nsamples, capsamples;
 	struct queue q;			/* READY joblets by class, back-off delays */
 	struct gates g;			/* dependencies, dep groups, time gates */
 	struct imap limits;		/* interned name → struct limit_group* (owned) */
@@ -247,6 +254,28 @@ const struct req_group *sched_req_group(const struct sched *s, const char *name)
 int64_t sched_tick(struct sched *s, int64_t now, int64_t mono, int64_t *next_mono);
 
 /* Recovery: rows from the store, then sched_load_done to rebuild indexes. */
+/* A finished job loaded as history only, before sched_load_done: out of memory from the
+ * start, its final state kept for dependencies and counted where sched_evict counts it.
+ * Its joblets are counted by sched_load_history_joblets, n at a time. */
+void sched_load_history(struct sched *s, int64_t seq, int state, const char *owner,
+			const char *group);
+void sched_load_history_joblets(struct sched *s, const char *owner, const char *group,
+				int state, int64_t n);
+/* A successful attempt of a job loaded as history (its job's req group, seq and joblet,
+ * the attempt's id and figures): a sample of the learned requirements, taken in the order
+ * a full load would take it (sched_load_done). */
+struct load_sample {
+	const char *req_group;		/* interned */
+	int64_t seq, id, started_at, ended_at, wall_ms;
+	int32_t idx, peak_ram_mb;
+};
+void sched_load_sample(struct sched *s, const struct load_sample *sample);
+/* The next attempt id is past this one (attempts of jobs loaded as history). */
+void sched_load_attempt_id(struct sched *s, int64_t id);
+/* A job loaded as history that must be in memory after all (a job in memory waits for it
+ * by id, which keeps it in memory: sched_evictable): j, read back in full, takes its place
+ * and its counts (before sched_load_done). */
+void sched_load_unhistory(struct sched *s, struct job *j /* taken */);
 void sched_load_job(struct sched *s, struct job *j /* taken */);
 struct joblet *sched_load_joblet_ref(struct sched *s, int64_t seq, int32_t idx);
 void sched_load_attempt(struct sched *s, struct attempt *a /* taken */, int64_t seq, int32_t idx);
@@ -255,6 +284,11 @@ void sched_load_done(struct sched *s, int64_t now, int64_t mono);
 void sched_load_limit(struct sched *s, const char *name, int32_t limit);
 
 const struct sched_counts *sched_group_counts(const struct sched *s, const char *group);
+
+/* A job of more joblets stays in memory: reading it back (its joblets and attempts) is a
+ * synchronous store read on the loop, which for a job of 10^5 joblets would hold every
+ * other request for a long while. Such jobs are few; their memory is what it was. */
+enum { SCHED_EVICT_MAX_JOBLETS = 1000 };
 
 /* History out of memory. A finished job nothing in memory points at (no live attempt, no
  * job waiting for it by id, no dep group, no script run) may leave: sched_evict takes it

@@ -833,7 +833,9 @@ enum server_result server_run(const struct server_config *config)
 	srv->store = store_faulty_from_env(srv->store, &err);	/* test builds only */
 #endif
 	int64_t t0 = clock_mono_us();
+	history_recover_before(srv, o.history_ms);
 	if (srv->store == NULL || srv->store->vt->load(srv->store, &srv->sched, persist_idem_load, srv, &err) ||
+	    history_load_deps(srv, &err) ||
 	    srv->store->vt->load_defs(srv->store, defs_load, srv, &err)) {
 		log_error("cannot open the store: %s", err);
 		free(err);
@@ -852,7 +854,8 @@ enum server_result server_run(const struct server_config *config)
 		free(err);
 		return start_failed(srv, listen_fd, bound, SERVER_FAILED);
 	}
-	log_info("recovered %lld jobs (%d ready, %d running) in %.3f s", (long long)srv->sched.njobs,
+	log_info("recovered %lld jobs and %lld as history (%d ready, %d running) in %.3f s",
+		 (long long)srv->sched.njobs, (long long)srv->sched.nevicted,
 		 srv->sched.totals.by_state[JS_READY], srv->sched.totals.by_state[JS_RUNNING],
 		 (double)(clock_mono_us() - t0) / 1e6);
 	idem_prune_start(srv);

@@ -65,6 +65,16 @@ static const char *const pg_migrations[] = {
 	 * leader spawns are given every server's URL and can fail over (docs/SCALE.md) */
 	"CREATE TABLE jg_servers(url text PRIMARY KEY, holder text NOT NULL,"
 	" seen_at timestamptz NOT NULL);",
+	/* 4: SQLite's 11, the indexes of a start with history out of memory and of the
+	 * throughput series */
+	"CREATE INDEX jobs_ended ON jobs(ended_at);"
+	"CREATE INDEX jobs_kept ON jobs(seq) WHERE njoblets > 1000 OR (opts IS NOT NULL AND"
+	" (opts LIKE '%\"dep_groups\"%' OR opts LIKE '%\"after_groups\"%'"
+	" OR opts LIKE '%\"script\"%'));"
+	"CREATE INDEX jobs_joblets ON jobs(seq) WHERE njoblets <> 1;"
+	"CREATE INDEX jobs_req_group ON jobs(seq) WHERE req_group <> '';"
+	"CREATE INDEX attempts_running ON attempts(seq) WHERE state = 0;"
+	"CREATE INDEX attempts_ended ON attempts(ended_at);",
 };
 #define PG_SCHEMA_VERSION ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))
 #endif

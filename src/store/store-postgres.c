@@ -14,6 +14,7 @@
 #include "store/store.h"
 #include "store/migrations-pg.h"
 #include "store/store-load.h"
+#include "core/sched.h"
 #include "store/store-queue.h"
 #include "base/log.h"
 #include "base/xalloc.h"
@@ -377,7 +378,11 @@ static int read_tables(struct pg_store *ps, struct loader *l, const struct load_
 static int pg_load(struct store *st, struct sched *s, store_idem_cb idem, void *arg, char **err)
 {
 	struct loader l = {.s = s, .idem = idem, .arg = arg};
-	return read_tables((struct pg_store *)st, &l, load_sched_queries, 5, err);
+	struct load_sched_sql q;
+	load_sched_queries(&q, s->load_history_before);
+	int rc = read_tables((struct pg_store *)st, &l, q.q, q.n, err);
+	load_sched_queries_free(&q);
+	return rc;
 }
 
 static int pg_load_defs(struct store *st, store_def_cb cb, void *arg, char **err)

@@ -240,7 +240,10 @@ static int sqlite_load(struct store *st, struct sched *s, store_idem_cb idem, vo
 	struct sqlite_loader sl = {{.s = s, .idem = idem, .arg = arg}, ss, ss->wdb};
 	if (exec_sql(ss->wdb, "BEGIN", err))
 		return -1;
-	int rc = read_tables(&sl, load_sched_queries, 5, err);
+	struct load_sched_sql q;
+	load_sched_queries(&q, s->load_history_before);
+	int rc = read_tables(&sl, q.q, q.n, err);
+	load_sched_queries_free(&q);
 	char *ignored = NULL;
 	exec_sql(ss->wdb, rc ? "ROLLBACK" : "COMMIT", &ignored);
 	free(ignored);
