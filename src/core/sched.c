@@ -80,6 +80,7 @@ void sched_free(struct sched *s)
 	for (int64_t i = 0; i < s->jobs_cap; i++)
 		job_free(s->jobs[i]);
 	free(s->jobs);
+	free(s->block_jobs);
 	queue_free(&s->q);
 	gates_free(&s->g);
 	for (size_t i = 0; i < s->leases.len; i++)
@@ -382,7 +383,39 @@ static void jobs_reserve(struct sched *s, int64_t seq)
 		cap *= 2;
 	s->jobs = xrealloc(s->jobs, (size_t)cap, sizeof *s->jobs);
 	memset(s->jobs + s->jobs_cap, 0, (size_t)(cap - s->jobs_cap) * sizeof *s->jobs);
+	/* cap is a multiple of SCHED_BLOCK (1024 << k). */
+	int64_t nb = s->jobs_cap / SCHED_BLOCK;
+	s->block_jobs = xrealloc(s->block_jobs, (size_t)(cap / SCHED_BLOCK), sizeof *s->block_jobs);
+	memset(s->block_jobs + nb, 0, (size_t)(cap / SCHED_BLOCK - nb) * sizeof *s->block_jobs);
 	s->jobs_cap = cap;
+}
+
+/* Put j (or NULL) in its slot seq, keeping the count of its block. */
+static void slot_set(struct sched *s, int64_t seq, struct job *j)
+{
+	jobs_reserve(s, seq);
+	s->block_jobs[seq / SCHED_BLOCK] += (j != NULL) - (s->jobs[seq] != NULL);
+	s->jobs[seq] = j;
+}
+
+int64_t sched_skip_empty(const struct sched *s, int64_t seq, int step)
+{
+	int64_t b = seq / SCHED_BLOCK, nb = s->jobs_cap / SCHED_BLOCK;
+	if (step > 0) {
+		while (b < nb && s->block_jobs[b] == 0)
+			b++;
+		if (b >= nb)
+			return s->next_seq > seq ? s->next_seq : seq;
+		return b * SCHED_BLOCK > seq ? b * SCHED_BLOCK : seq;
+	}
+	if (b >= nb)
+		b = nb - 1;	/* past the slots: none there */
+	while (b >= 0 && s->block_jobs[b] == 0)
+		b--;
+	if (b < 0)
+		return 0;
+	int64_t last = b * SCHED_BLOCK + SCHED_BLOCK - 1;
+	return last < seq ? last : seq;
 }
 
 /* Count a job's joblets into the totals and its group as they are now. */
@@ -421,8 +454,7 @@ struct job *sched_add(struct sched *s, const struct job_spec *spec, int64_t now)
 	j->no_restart = spec->no_restart;
 	j->unique = spec->unique;
 	j->x = spec->x;
-	jobs_reserve(s, j->seq);
-	s->jobs[j->seq] = j;
+	slot_set(s, j->seq, j);
 	s->njobs++;
 	count_job(s, j);
 	uniq_insert(s, j);
@@ -987,7 +1019,7 @@ static int remove_job(struct sched *s, struct job *j, bool force, int64_t now, c
 	}
 	if (!jl_state_final(j->state))
 		uniq_delete(s, j);
-	s->jobs[j->seq] = NULL;
+	slot_set(s, j->seq, NULL);
 	s->njobs--;
 	s->jobs_by_state[j->state]--;
 	s->hooks.job_removed(s->hooks.ctx, j);
@@ -1193,7 +1225,7 @@ struct job *sched_evict(struct sched *s, struct job *j)
 		for (struct attempt *a = j->joblets[i].attempts; a; a = a->next)
 			imap_del(&s->attempts, (uint64_t)a->id);
 	evicted_set(s, j->seq, j->state + 1);
-	s->jobs[j->seq] = NULL;
+	slot_set(s, j->seq, NULL);
 	s->njobs--;
 	s->nevicted++;
 	history_count(s, j, +1);
@@ -1205,7 +1237,7 @@ void sched_restore(struct sched *s, struct job *j)
 	s->evicted[j->seq] = 0;
 	s->nevicted--;
 	history_count(s, j, -1);
-	s->jobs[j->seq] = j;
+	slot_set(s, j->seq, j);
 	s->njobs++;
 	if (j->x)
 		limits_resolve(s, j);
@@ -1221,8 +1253,7 @@ void sched_restore(struct sched *s, struct job *j)
 
 void sched_load_job(struct sched *s, struct job *j)
 {
-	jobs_reserve(s, j->seq);
-	s->jobs[j->seq] = j;
+	slot_set(s, j->seq, j);
 	s->njobs++;
 	if (j->seq >= s->next_seq)
 		s->next_seq = j->seq + 1;

@@ -80,6 +80,8 @@ struct sched {
 	struct sched_hooks hooks;
 	struct job **jobs;		/* owned array indexed by seq; entries owned */
 	int64_t jobs_cap;
+	int32_t *block_jobs;		/* owned: jobs in memory per SCHED_BLOCK slots, so that a
+					 * walk skips the slots of jobs out of memory */
 	int64_t next_seq;		/* seq of the next job (first is 1) */
 	int64_t next_attempt;		/* id of the next attempt */
 	int64_t njobs;			/* jobs held in memory */
@@ -175,6 +177,11 @@ void sched_init(struct sched *s, const struct sched_hooks *hooks, int64_t lease_
 void sched_free(struct sched *s);
 
 struct job *sched_job(const struct sched *s, int64_t seq);
+/* Walks over the slots (step +1 or -1 from seq) skip those of jobs out of memory: the
+ * first seq from seq on in that direction whose block of SCHED_BLOCK slots holds a job in
+ * memory; none: next_seq (step +1, when seq is below it) or 0 (step -1). */
+enum { SCHED_BLOCK = 1024 };
+int64_t sched_skip_empty(const struct sched *s, int64_t seq, int step);
 /* An incomplete job of owner's with the same cmd and cwd, or NULL (wr's --unique rule;
  * per owner, so that it tells nobody of others' jobs). */
 struct job *sched_find_duplicate(const struct sched *s, const char *cmd, const char *cwd,

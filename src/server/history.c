@@ -9,7 +9,8 @@
 #include <stdlib.h>
 
 /* Per sweep: job slots looked at and jobs evicted, about a millisecond's work; a sweep
- * every SWEEP_MS walks 10^6 slots in a few seconds. */
+ * every SWEEP_MS walks 10^6 slots in a few seconds (those of jobs out of memory a block
+ * at a time). */
 enum { SWEEP_SCAN = 65536, SWEEP_EVICT = 4096, SWEEP_MS = 200 };
 /* A job read back stays at least this long (wall ms). */
 enum { KEEP_MS = 10000 };
@@ -117,7 +118,15 @@ static void sweep(evutil_socket_t fd, short what, void *arg)
 		}
 		if (srv->history_cursor >= s->next_seq)
 			break;	/* no job yet */
-		struct job *j = sched_job(s, srv->history_cursor++);
+		struct job *j = sched_job(s, srv->history_cursor);
+		if (j == NULL) {
+			/* Past the blocks of slots that hold no job, each a look. */
+			int64_t to = sched_skip_empty(s, srv->history_cursor, 1);
+			scanned += (int)((to - srv->history_cursor) / SCHED_BLOCK);
+			srv->history_cursor = to > srv->history_cursor ? to : to + 1;
+			continue;
+		}
+		srv->history_cursor++;
 		if (j && due(srv, j, now)) {
 			job_free(sched_evict(s, j));	/* its records are committed: none borrows it */
 			evicted++;
