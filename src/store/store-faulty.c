@@ -155,6 +155,12 @@ static int faulty_list_jobs(struct store *st, const struct job_filter *f, int64_
 	return inner_of(st)->vt->list_jobs(inner_of(st), f, after, desc, out, max, more, err);
 }
 
+static int faulty_ended_attempts(struct store *st, int64_t from, int64_t to, const char *owner,
+				 store_attempt_cb cb, void *arg, char **err)
+{
+	return inner_of(st)->vt->ended_attempts(inner_of(st), from, to, owner, cb, arg, err);
+}
+
 static const struct store_vt faulty_vt = {
 	.load = faulty_load,
 	.load_defs = faulty_load_defs,
@@ -163,6 +169,7 @@ static const struct store_vt faulty_vt = {
 	.read_net = faulty_read_net,
 	.read_job = faulty_read_job,
 	.list_jobs = faulty_list_jobs,
+	.ended_attempts = faulty_ended_attempts,
 	.start = faulty_start,
 	.submit = faulty_submit,
 	.read_output = faulty_read_output,

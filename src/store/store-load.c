@@ -514,6 +514,14 @@ char *count_jobs_sql(const struct job_filter *f, int64_t after, bool desc, int64
 	return b.data;	/* taken by the caller */
 }
 
+char *ended_attempts_sql(int64_t from, int64_t to, bool by_owner)
+{
+	return xasprintf("SELECT attempts.seq, attempts.started_at, attempts.ended_at, attempts.state"
+			 " FROM attempts%s WHERE attempts.ended_at >= %lld AND attempts.ended_at < %lld",
+			 by_owner ? " JOIN jobs ON jobs.seq = attempts.seq AND jobs.owner = $1" : "",
+			 (long long)from, (long long)to);
+}
+
 int store_read_pages(void *backend, output_keys_fn keys, output_row_fn row,
 		     struct output_cursor *c, size_t max_bytes, store_output_cb cb, void *arg)
 {

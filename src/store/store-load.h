@@ -82,6 +82,10 @@ char *list_jobs_sql(const struct job_filter *f, int64_t after, bool desc, int li
 char *count_jobs_sql(const struct job_filter *f, int64_t after, bool desc, int64_t cap,
 		     const char *contains, const char **params, int *nparams);
 
+/* The SQL of ended_attempts (malloc'd): seq, started_at, ended_at, state of the attempts
+ * that ended in [from, to), of the jobs of owner $1 when by_owner. */
+char *ended_attempts_sql(int64_t from, int64_t to, bool by_owner);
+
 /* Network runs read back for `plan`; the caller's query selects (id, run, NULL). */
 int load_net_row(struct loader *l, const struct row_src *r);
 

@@ -490,6 +490,22 @@ static int pg_list_jobs(struct store *st, const struct job_filter *f, int64_t af
 	return n;
 }
 
+static int pg_ended_attempts(struct store *st, int64_t from, int64_t to, const char *owner,
+			     store_attempt_cb cb, void *arg, char **err)
+{
+	struct pg_store *ps = (struct pg_store *)st;
+	char *sql = ended_attempts_sql(from, to, owner != NULL);
+	PGresult *r = read_params(ps, sql, &owner, owner ? 1 : 0, err);
+	free(sql);
+	if (r == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(r); i++)
+		cb(arg, strtoll(PQgetvalue(r, i, 0), NULL, 10), strtoll(PQgetvalue(r, i, 1), NULL, 10),
+		   strtoll(PQgetvalue(r, i, 2), NULL, 10), (int)strtol(PQgetvalue(r, i, 3), NULL, 10));
+	PQclear(r);
+	return 0;
+}
+
 /* ---- writing ----------------------------------------------------------------------- */
 
 /* Statements of one transaction sent per round trip: enough to hide the latency, few enough
@@ -1015,6 +1031,7 @@ static const struct store_vt pg_vt = {
 	.read_net = pg_read_net,
 	.read_job = pg_read_job,
 	.list_jobs = pg_list_jobs,
+	.ended_attempts = pg_ended_attempts,
 	.start = pg_start,
 	.submit = pg_submit,
 	.read_output = pg_read_output,

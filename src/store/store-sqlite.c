@@ -359,6 +359,25 @@ static int sqlite_list_jobs(struct store *st, const struct job_filter *f, int64_
 	return n;
 }
 
+static int sqlite_ended_attempts(struct store *st, int64_t from, int64_t to, const char *owner,
+				 store_attempt_cb cb, void *arg, char **err)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)st;
+	char *sql = ended_attempts_sql(from, to, owner != NULL);
+	sqlite3_stmt *q = prepare_params(ss->rdb, sql, &owner, owner ? 1 : 0, err);
+	free(sql);
+	if (q == NULL)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		cb(arg, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
+		   sqlite3_column_int64(q, 2), sqlite3_column_int(q, 3));
+	if (rc != SQLITE_DONE)
+		*err = xasprintf("store %s, table attempts: %s", ss->path, sqlite3_errmsg(ss->rdb));
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* ---- writing ----------------------------------------------------------------------- */
 
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
@@ -846,6 +865,7 @@ static const struct store_vt sqlite_vt = {
 	.read_net = sqlite_read_net,
 	.read_job = sqlite_read_job,
 	.list_jobs = sqlite_list_jobs,
+	.ended_attempts = sqlite_ended_attempts,
 	.start = sqlite_start,
 	.submit = sqlite_submit,
 	.read_output = sqlite_read_output,

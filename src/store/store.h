@@ -210,6 +210,10 @@ typedef int (*store_token_cb)(void *arg, const struct store_token_row *row, char
 typedef void (*store_idem_cb)(void *arg, const char *owner, const char *key, int32_t status,
 			      const char *body, int64_t at);
 
+/* An attempt read back by ended_attempts: its job, start, end (wall ms) and enum at_state. */
+typedef void (*store_attempt_cb)(void *arg, int64_t seq, int64_t started_at, int64_t ended_at,
+				 int state);
+
 /* Which stored jobs list_jobs returns: finished ones (done, failed, cancelled, skipped)
  * matching every filter given. Texts borrowed. */
 struct job_filter {
@@ -248,6 +252,11 @@ struct store_vt {
 	 * with *err. Indexed (migrations 10, pg 2): a page costs O(max), not O(jobs). */
 	int (*list_jobs)(struct store *st, const struct job_filter *f, int64_t after, bool desc,
 			 int64_t *out, int max, int64_t *more, char **err);
+	/* ended_attempts: every attempt that ended in [from, to) (wall ms), of owner's jobs
+	 * only unless owner is NULL, to cb with its job's seq, start, end and state; on the
+	 * read connection, indexed by end (migrations 11, pg 4). 0, or -1 with *err. */
+	int (*ended_attempts)(struct store *st, int64_t from, int64_t to, const char *owner,
+			      store_attempt_cb cb, void *arg, char **err);
 	/* Start the writer; done_cb runs on base's thread for each committed batch. 0, or
 	 * -1 with errno. */
 	int (*start)(struct store *st, struct event_base *base, store_done_cb done, void *arg);

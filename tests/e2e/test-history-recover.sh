@@ -2,7 +2,7 @@
 # Recovery with history out of memory (issue 14): a restart loads in full only the jobs
 # memory keeps and the other finished jobs as history (their final state, counts, learned
 # figures). Everything a client sees is as it was before the restart: stats and /metrics
-# counts, show of an old job, list --state failed, a job in memory that waits for an old
+# counts, the throughput series (which reads the attempts of jobs out of memory), show of an old job, list --state failed, a job in memory that waits for an old
 # one by id (it keeps that one in memory), new dependencies on old jobs (met and broken),
 # retry of an old failed job (a new attempt id), learned requirements, the next job's seq.
 source "$(dirname "$0")/lib.sh"
@@ -32,7 +32,11 @@ views() {
 	jg show "$multi" --json | jq -c '{state, joblets: [.joblets[].state]}'
 	jg list --state failed --json | jq -c '[.jobs[].seq]'
 	jg show "$waiter" --json | jq -c '{state, reason: .joblets[0].reason}'
+	throughput
 }
+# The last hour's attempts started, done and failed: those of jobs out of memory too.
+throughput() { curl -sS "$JOBGRID_URL/v1/stats?throughput=1" | jq -c '.throughput | [(.started, .done, .failed) | add]'; }
+expect_eq "$(throughput)" "[8,5,3]" "the throughput series counts the attempts of jobs out of memory"
 before=$(views)
 log "learned requirements of rg, before: a job of the group that waits"
 learned() { jg add --req-group rg --limit "l$1" --not-before 2h -- true; }
