@@ -2,7 +2,7 @@
 # rss_kb and stop_server): 10^6 finished jobs, each with its joblet and one attempt, every
 # 10th failed, are written straight into a fresh store by sqlite3 (running 10^6 `true` jobs
 # would take hours at the end-to-end rate; the rows are those a server writes for them).
-# A server is then started on them twice: as before, every job kept in memory (old), and
+# A server is then started on them twice: every job kept in memory (old, --history-memory never), and
 # with --history-memory 0 (new: the finished jobs are loaded as history only). Writes into $W,
 # for old and new: history_restart_s_* (start to a healthy server), history_rss_peak_mb_* (the
 # most RSS the server held by then: VmHWM), history_rss_mb_* (the server's RSS, for new once
@@ -59,6 +59,6 @@ bench_history() {
 	start_server "$W/hist"	# makes the store at the current schema
 	stop_server
 	_history_rows "$W/hist" "$n"
-	_history_server old
+	_history_server old --history-memory never	# every job stays in memory, as before history left it
 	_history_server new --history-memory 0
 }
