@@ -320,7 +320,8 @@ static int history_row(struct loader *l, const struct row_src *st)
 {
 	int64_t seq, state, n;
 	snprintf(l->row, sizeof l->row, "job %lld", (long long)st->ops->i64(st->h, 0));
-	if (!col_in(l, st, 0, 1, INT32_MAX, &seq) || !col_in(l, st, 3, JS_DONE, JS__N - 1, &state) ||
+	if (!col_in(l, st, 0, 1, INT32_MAX, &seq) ||
+	    !col_in(l, st, 3, JS_DONE, JS__N - 1, &state) ||
 	    !col_in(l, st, 4, 0, STORE_JOBLETS_MAX, &n))
 		return -1;
 	const char *owner = intern(col_text(st, 1)), *group = intern(col_text(st, 2));
@@ -516,9 +517,11 @@ char *count_jobs_sql(const struct job_filter *f, int64_t after, bool desc, int64
 
 char *ended_attempts_sql(int64_t from, int64_t to, bool by_owner)
 {
-	return xasprintf("SELECT attempts.seq, attempts.started_at, attempts.ended_at, attempts.state"
-			 " FROM attempts%s WHERE attempts.ended_at >= %lld AND attempts.ended_at < %lld",
-			 by_owner ? " JOIN jobs ON jobs.seq = attempts.seq AND jobs.owner = $1" : "",
+	return xasprintf("SELECT attempts.seq, attempts.started_at, attempts.ended_at,"
+			 " attempts.state FROM attempts%s WHERE attempts.ended_at >= %lld"
+			 " AND attempts.ended_at < %lld",
+			 by_owner ? " JOIN jobs ON jobs.seq = attempts.seq AND jobs.owner = $1"
+				  : "",
 			 (long long)from, (long long)to);
 }
 

@@ -499,9 +499,12 @@ static int pg_ended_attempts(struct store *st, int64_t from, int64_t to, const c
 	free(sql);
 	if (r == NULL)
 		return -1;
-	for (int i = 0; i < PQntuples(r); i++)
-		cb(arg, strtoll(PQgetvalue(r, i, 0), NULL, 10), strtoll(PQgetvalue(r, i, 1), NULL, 10),
-		   strtoll(PQgetvalue(r, i, 2), NULL, 10), (int)strtol(PQgetvalue(r, i, 3), NULL, 10));
+	for (int i = 0; i < PQntuples(r); i++) {
+		int64_t v[4];
+		for (int k = 0; k < 4; k++)
+			v[k] = strtoll(PQgetvalue(r, i, k), NULL, 10);
+		cb(arg, v[0], v[1], v[2], (int)v[3]);
+	}
 	PQclear(r);
 	return 0;
 }
