@@ -339,7 +339,8 @@ row "  status with its throughput (dashboard), ms" "$(v bigjob_throughput_ms)" "
 row "  cancel of 10^5 ready joblets, ms" "$(v bigjob_cancel_ms)" "longest status meanwhile: $(v bigjob_stall_ms_cancel) ms (was 912 in one turn)"
 row "  retry of 10^5 cancelled joblets, ms" "$(v bigjob_retry_ms)" "longest status meanwhile: $(v bigjob_stall_ms_retry) ms (was 510 in one turn)"
 row "  remove (POST /v1/jobs/remove) of it, ms" "$(v bigjob_remove_ms)" "longest status meanwhile: $(v bigjob_stall_ms_remove) ms"
-row "10^6 finished jobs: restart, s" "$(v history_restart_s_new)" "old: $(v history_restart_s_old) (all kept in memory)"
+row "10^6 finished jobs: restart, s" "$(v history_restart_s_new)" "old: $(v history_restart_s_old) (all kept in memory); was 4.5 s loading all"
+row "  server RSS peak by then, MB" "$(v history_rss_peak_mb_new)" "old: $(v history_rss_peak_mb_old); loaded as history, not in full"
 row "  server RSS, MB" "$(v history_rss_mb_new)" "old: $(v history_rss_mb_old); --history-memory 0"
 row "  list --state failed (10^5 failed), ms" "$(v history_list_failed_ms_new)" "old: $(v history_list_failed_ms_old)"
 echo
@@ -367,7 +368,8 @@ for f in add_batch_per_s add_single_per_s fsync_per_s add_concurrent16_per_s lat
 	bigjob_rss_bytes_per_joblet \
 	bigjob_show_json_ms bigjob_show_all_ms bigjob_page_ms bigjob_status_ms_idle \
 	bigjob_status_ms_reading bigjob_throughput_ms bigjob_cancel_ms bigjob_stall_ms_cancel \
-	bigjob_retry_ms bigjob_stall_ms_retry bigjob_remove_ms bigjob_stall_ms_remove pg_takeover_s history_restart_s_old history_restart_s_new \
+	bigjob_retry_ms bigjob_stall_ms_retry bigjob_remove_ms bigjob_stall_ms_remove pg_takeover_s \
+	history_restart_s_old history_restart_s_new history_rss_peak_mb_old history_rss_peak_mb_new \
 	history_rss_mb_old history_rss_mb_new history_list_failed_ms_old \
 	history_list_failed_ms_new; do
 	echo "bench: $f=$(v $f)"

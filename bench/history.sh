@@ -2,11 +2,12 @@
 # rss_kb and stop_server): 10^6 finished jobs, each with its joblet and one attempt, every
 # 10th failed, are written straight into a fresh store by sqlite3 (running 10^6 `true` jobs
 # would take hours at the end-to-end rate; the rows are those a server writes for them).
-# A server is then started on them twice: as before, every job kept in memory (old), and
-# with --history-memory 0 (new). Writes into $W, for old and new: history_restart_s_* (start
-# to a healthy server), history_rss_mb_* (the server's RSS, for new once the sweep took every
-# job out: jobs_in_memory 0) and history_list_failed_ms_* (`list --state failed`, a page of
-# 100 of the 10^5 failed jobs, median of RUNS).
+# A server is then started on them twice: every job kept in memory (old, --history-memory never), and
+# with --history-memory 0 (new: the finished jobs are loaded as history only). Writes into $W,
+# for old and new: history_restart_s_* (start to a healthy server), history_rss_peak_mb_* (the
+# most RSS the server held by then: VmHWM), history_rss_mb_* (the server's RSS, for new once
+# the sweep took every job out: jobs_in_memory 0) and history_list_failed_ms_* (`list --state
+# failed`, a page of 100 of the 10^5 failed jobs, median of RUNS).
 
 _history_rows() {	# DATA N: N finished jobs into DATA's store
 	sqlite3 "$1/jobgrid.sqlite" <<SQL
@@ -36,6 +37,7 @@ _history_server() {	# NAME ARGS…: restart time, RSS and list latency of a serv
 	SERVER_PID=$!
 	"$B/loadgen" health "http://127.0.0.1:$port" 300 >/dev/null
 	echo "$t0 $(date +%s%N)" | awk '{printf "%.2f\n", ($2 - $1) / 1e9}' >"$W/history_restart_s_$name"
+	awk '/^VmHWM/ {print int($2 / 1024)}' "/proc/$SERVER_PID/status" >"$W/history_rss_peak_mb_$name"
 	URL=http://127.0.0.1:$port
 	until [[ $(curl -s "$URL/v1/stats" | jq '.jobs_in_memory // 0') == 0 || $name == old ]]; do
 		sleep 0.2
@@ -57,6 +59,6 @@ bench_history() {
 	start_server "$W/hist"	# makes the store at the current schema
 	stop_server
 	_history_rows "$W/hist" "$n"
-	_history_server old
+	_history_server old --history-memory never	# every job stays in memory, as before history left it
 	_history_server new --history-memory 0
 }

@@ -181,7 +181,7 @@ void api_stats(struct call *c)
 			     "commits", (json_int_t)srv->commits, "uptime_ms",
 			     (json_int_t)(clock_mono_ms() - srv->started_mono), "spawn",
 			     spawn_status(srv), "throughput",
-			     tp && strcmp(tp, "0") != 0 ? api_throughput(s, &c->who, server_now(srv))
+			     tp && strcmp(tp, "0") != 0 ? api_throughput(srv, &c->who, server_now(srv))
 							 : NULL);
 	/* Jobs held in memory (the others are read from the store): the server's business. */
 	if (c->who.roles & ROLE_ADMIN) {

@@ -8,6 +8,7 @@
 
 struct call;
 struct sched;
+struct server;
 
 /* jobs.c */
 void api_jobs_create(struct call *c);
@@ -62,7 +63,7 @@ struct principal;
 json_t *api_waiting_reasons(const struct sched *s, const struct principal *who, int64_t now);
 /* Joblets started, done and failed per minute over the last hour, of the jobs who may see:
  * {"interval_s", "from", "started": [60], "done": [60], "failed": [60]} (throughput.c). */
-json_t *api_throughput(const struct sched *s, const struct principal *who, int64_t now);
+json_t *api_throughput(struct server *srv, const struct principal *who, int64_t now);
 /* Cancel or retry a job of many joblets in slices over loop turns (jobs-slice.c), replying
  * with the job once the last slice is committed: true when it took the call so; false for
  * a job small enough to change at once (the caller does). A retry is checked first. */

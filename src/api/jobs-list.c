@@ -1,6 +1,7 @@
 /* GET /v1/jobs, walked in slices: a page of up to 10^4 jobs, and the count of matching jobs
- * beyond it, cost a look at every job slot after the cursor and a rendering per job. With
- * 10^6 jobs in memory that is tens of milliseconds, so the walk looks at SLICE_SCAN slots
+ * beyond it, cost a look at every job in memory after the cursor (the slots of jobs out of
+ * memory are skipped a block at a time) and a rendering per job. With 10^6 jobs in memory
+ * that is tens of milliseconds, so the walk looks at SLICE_SCAN slots
  * and renders SLICE_RENDER jobs per loop turn and goes on in the next (event_active on a
  * deferred event, as server/prune.c does), other requests being served between. A list
  * that fits one slice is answered at once. The page is then a view across those turns:
@@ -87,11 +88,12 @@ static void stored_page(struct list_walk *w, int64_t after, int64_t *more)
 	w->stored_end = n < STORED_PAGE;
 }
 
-/* Is w->seq the store's next match (reading the next page when needed)? */
-static bool stored_here(struct list_walk *w)
+/* The store's next match from w->seq on in walk order (reading the next page when
+ * needed), or -1 when there is none to take: none left, or they are counted already. */
+static int64_t stored_next(struct list_walk *w)
 {
 	if (!w->merge || w->stored_counted)
-		return false;
+		return -1;
 	while (w->at < w->n && (w->step > 0 ? w->stored[w->at] < w->seq
 					     : w->stored[w->at] > w->seq))
 		w->at++;
@@ -99,7 +101,25 @@ static bool stored_here(struct list_walk *w)
 		int64_t more;
 		stored_page(w, w->seq - w->step, &more);
 	}
-	return w->at < w->n && w->stored[w->at] == w->seq;
+	return w->at < w->n ? w->stored[w->at] : -1;
+}
+
+/* Is w->seq the store's next match? */
+static bool stored_here(struct list_walk *w)
+{
+	return stored_next(w) == w->seq;
+}
+
+/* Where the walk goes on from w->seq: past the slots of jobs out of memory, up to the
+ * store's next match while the page takes them. So the walk costs the jobs in memory and
+ * the page, not every slot (a million jobs out of memory are a thousand blocks). */
+static int64_t walk_skip(struct list_walk *w)
+{
+	const struct sched *s = &w->c->srv->sched;
+	int64_t to = sched_skip_empty(s, w->seq, (int)w->step), next = stored_next(w);
+	if (next >= 0 && (w->step > 0 ? next < to : next > to))
+		to = next;
+	return to;
 }
 
 /* The page is full: the store's matches beyond it counted at once (indexed), instead of
@@ -148,6 +168,11 @@ static bool walk_slice(struct list_walk *w)
 	for (; w->seq > 0 && w->seq < s->next_seq; w->seq += w->step) {
 		if (scanned++ == SLICE_SCAN || rendered == SLICE_RENDER)
 			return false;
+		if (sched_job(s, w->seq) == NULL) {
+			w->seq = walk_skip(w);
+			if (w->seq <= 0 || w->seq >= s->next_seq)
+				break;
+		}
 		struct job *j = sched_job(s, w->seq);
 		if (j == NULL && stored_here(w)) {
 			if ((long long)json_array_size(w->jobs) == w->limit)

@@ -1,12 +1,14 @@
 /* Joblets started, done and failed per minute over the last hour, from the attempts the
- * scheduler holds and the per-minute tallies of those that left memory (sched_trim; so it
- * survives a restart, and a user counts their own jobs only):
- * GET /v1/stats?throughput=1, the dashboard's chart. A job that ended before the hour
- * began is skipped whole, so the cost is the attempts of the jobs live in that hour. */
+ * scheduler holds and the per-minute tallies of those that left memory (trimmed, or with
+ * their job: core/sched.h's sched_tally; recovery tallies those of the jobs it loads as
+ * history, server/history.c), so it survives a restart, and a user counts their own jobs
+ * only: GET /v1/stats?throughput=1, the dashboard's chart. A job that ended before the
+ * hour began is skipped whole, so the cost is the attempts of the jobs live in that hour. */
 #include "api/handlers.h"
 #include "api/render.h"
 #include "auth/principal.h"
 #include "core/sched.h"
+#include "server/server.h"
 
 #define TP_BUCKETS 60
 #define TP_STEP_MS ((int64_t)60 * 1000)
@@ -22,16 +24,20 @@ static void count(json_int_t *b, const struct tp_counts *t, int64_t at)
 		b[(at - t->from) / TP_STEP_MS]++;
 }
 
+static void count_attempt(struct tp_counts *t, int64_t started_at, int64_t ended_at, int state)
+{
+	count(t->started, t, started_at);
+	if (ended_at && state == AS_DONE)
+		count(t->done, t, ended_at);
+	else if (ended_at && (state == AS_FAILED || state == AS_LOST))
+		count(t->failed, t, ended_at);
+}
+
 static void count_job(struct tp_counts *t, const struct job *j)
 {
 	for (int32_t i = 0; i < j->njoblets; i++)
-		for (const struct attempt *a = j->joblets[i].attempts; a; a = a->next) {
-			count(t->started, t, a->started_at);
-			if (a->ended_at && a->state == AS_DONE)
-				count(t->done, t, a->ended_at);
-			else if (a->ended_at && (a->state == AS_FAILED || a->state == AS_LOST))
-				count(t->failed, t, a->ended_at);
-		}
+		for (const struct attempt *a = j->joblets[i].attempts; a; a = a->next)
+			count_attempt(t, a->started_at, a->ended_at, a->state);
 }
 
 /* Attempts that left memory (core/sched.h's tallies), of the owners who may see. */
@@ -62,12 +68,14 @@ static json_t *series(const json_int_t *b)
 	return a;
 }
 
-json_t *api_throughput(const struct sched *s, const struct principal *who, int64_t now)
+json_t *api_throughput(struct server *srv, const struct principal *who, int64_t now)
 {
+	const struct sched *s = &srv->sched;
 	struct tp_counts t = {0};
 	t.to = (now / TP_STEP_MS + 1) * TP_STEP_MS;	/* the minute now is in, last */
 	t.from = t.to - TP_BUCKETS * TP_STEP_MS;
-	for (int64_t seq = 1; seq < s->next_seq && seq < s->jobs_cap; seq++) {
+	for (int64_t seq = sched_skip_empty(s, 1, 1); seq < s->next_seq && seq < s->jobs_cap;
+	     seq = sched_skip_empty(s, seq + 1, 1)) {
 		const struct job *j = s->jobs[seq];
 		if (j == NULL || (j->ended_at && j->ended_at < t.from) || !principal_owns(who, j->owner))
 			continue;

@@ -40,13 +40,18 @@ static void recommend(struct req_group *rg)
 
 void learn_sample(struct sched *s, const struct job *j, const struct attempt *a)
 {
-	if (j->req_group[0] == '\0' || (a->wall_ms < 0 && a->ended_at < a->started_at))
+	learn_group_sample(s, j->req_group, a);
+}
+
+void learn_group_sample(struct sched *s, const char *req_group, const struct attempt *a)
+{
+	if (req_group[0] == '\0' || (a->wall_ms < 0 && a->ended_at < a->started_at))
 		return;
-	struct req_group *rg = imap_get(&s->req_groups, (uint64_t)(uintptr_t)j->req_group);
+	struct req_group *rg = imap_get(&s->req_groups, (uint64_t)(uintptr_t)req_group);
 	if (rg == NULL) {
 		rg = xcalloc(1, sizeof *rg);
-		rg->name = j->req_group;
-		imap_put(&s->req_groups, (uint64_t)(uintptr_t)j->req_group, rg);
+		rg->name = req_group;
+		imap_put(&s->req_groups, (uint64_t)(uintptr_t)req_group, rg);
 	}
 	rg->ram_mb[rg->pos] = a->peak_ram_mb;
 	/* The worker's measure: an outage between the end and its report adds nothing. */

@@ -23,6 +23,8 @@ void limits_resolve(struct sched *s, struct job *j);	/* name → group, set limi
 
 /* learn.c */
 void learn_sample(struct sched *s, const struct job *j, const struct attempt *a);
+/* The same for a req group (interned) whose job is not at hand (recovery's history). */
+void learn_group_sample(struct sched *s, const char *req_group, const struct attempt *a);
 /* Apply the req group's recommendation to a job that has not started, as its override
  * says. True if ram_mb or time_ms changed. */
 bool learn_apply(struct sched *s, struct job *j);

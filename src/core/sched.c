@@ -8,6 +8,7 @@
 #include "base/xalloc.h"
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const event_names[EV__N] = {
@@ -40,6 +41,7 @@ void sched_init(struct sched *s, const struct sched_hooks *hooks, int64_t lease_
 	s->hooks = *hooks;
 	s->next_seq = 1;
 	s->next_attempt = 1;
+	s->load_history_before = INT64_MIN;
 	s->lease_ms = lease_ms;
 	s->rand_state = 2463534242u;
 	s->starve_ms = 60000;
@@ -79,6 +81,7 @@ void sched_free(struct sched *s)
 	for (int64_t i = 0; i < s->jobs_cap; i++)
 		job_free(s->jobs[i]);
 	free(s->jobs);
+	free(s->block_jobs);
 	queue_free(&s->q);
 	gates_free(&s->g);
 	for (size_t i = 0; i < s->leases.len; i++)
@@ -98,6 +101,7 @@ void sched_free(struct sched *s)
 	free_values(&s->history);
 	free_values(&s->tallies);
 	free(s->evicted);
+	free(s->samples);
 }
 
 struct job *sched_job(const struct sched *s, int64_t seq)
@@ -381,7 +385,39 @@ static void jobs_reserve(struct sched *s, int64_t seq)
 		cap *= 2;
 	s->jobs = xrealloc(s->jobs, (size_t)cap, sizeof *s->jobs);
 	memset(s->jobs + s->jobs_cap, 0, (size_t)(cap - s->jobs_cap) * sizeof *s->jobs);
+	/* cap is a multiple of SCHED_BLOCK (1024 << k). */
+	int64_t nb = s->jobs_cap / SCHED_BLOCK;
+	s->block_jobs = xrealloc(s->block_jobs, (size_t)(cap / SCHED_BLOCK), sizeof *s->block_jobs);
+	memset(s->block_jobs + nb, 0, (size_t)(cap / SCHED_BLOCK - nb) * sizeof *s->block_jobs);
 	s->jobs_cap = cap;
+}
+
+/* Put j (or NULL) in its slot seq, keeping the count of its block. */
+static void slot_set(struct sched *s, int64_t seq, struct job *j)
+{
+	jobs_reserve(s, seq);
+	s->block_jobs[seq / SCHED_BLOCK] += (j != NULL) - (s->jobs[seq] != NULL);
+	s->jobs[seq] = j;
+}
+
+int64_t sched_skip_empty(const struct sched *s, int64_t seq, int step)
+{
+	int64_t b = seq / SCHED_BLOCK, nb = s->jobs_cap / SCHED_BLOCK;
+	if (step > 0) {
+		while (b < nb && s->block_jobs[b] == 0)
+			b++;
+		if (b >= nb)
+			return s->next_seq > seq ? s->next_seq : seq;
+		return b * SCHED_BLOCK > seq ? b * SCHED_BLOCK : seq;
+	}
+	if (b >= nb)
+		b = nb - 1;	/* past the slots: none there */
+	while (b >= 0 && s->block_jobs[b] == 0)
+		b--;
+	if (b < 0)
+		return 0;
+	int64_t last = b * SCHED_BLOCK + SCHED_BLOCK - 1;
+	return last < seq ? last : seq;
 }
 
 /* Count a job's joblets into the totals and its group as they are now. */
@@ -420,8 +456,7 @@ struct job *sched_add(struct sched *s, const struct job_spec *spec, int64_t now)
 	j->no_restart = spec->no_restart;
 	j->unique = spec->unique;
 	j->x = spec->x;
-	jobs_reserve(s, j->seq);
-	s->jobs[j->seq] = j;
+	slot_set(s, j->seq, j);
 	s->njobs++;
 	count_job(s, j);
 	uniq_insert(s, j);
@@ -1007,7 +1042,7 @@ static int remove_job(struct sched *s, struct job *j, bool force, int64_t now, c
 	}
 	if (!jl_state_final(j->state))
 		uniq_delete(s, j);
-	s->jobs[j->seq] = NULL;
+	slot_set(s, j->seq, NULL);
 	s->njobs--;
 	s->jobs_by_state[j->state]--;
 	s->hooks.job_removed(s->hooks.ctx, j);
@@ -1160,30 +1195,48 @@ bool sched_evicted(const struct sched *s, int64_t seq)
 	return seq > 0 && seq < s->evicted_cap && s->evicted[seq] != 0;
 }
 
+/* owner's history of group (both interned), made when there is none. */
+static struct history_group *history_group(struct sched *s, const char *owner, const char *group)
+{
+	struct owner_history *h = imap_get(&s->history, (uint64_t)(uintptr_t)owner);
+	if (h == NULL) {
+		h = xcalloc(1, sizeof *h);
+		h->owner = owner;
+		imap_put(&s->history, (uint64_t)(uintptr_t)owner, h);
+	}
+	for (int32_t i = 0; i < h->ngroups; i++)
+		if (h->groups[i].group == group)
+			return &h->groups[i];
+	if (h->ngroups == h->cap) {
+		h->cap = h->cap ? 2 * h->cap : 4;
+		h->groups = xrealloc(h->groups, (size_t)h->cap, sizeof *h->groups);
+	}
+	struct history_group *g = &h->groups[h->ngroups++];
+	*g = (struct history_group){.group = group};
+	return g;
+}
+
 /* Count j into (sign +1) or out of (-1) its owner's history. */
 static void history_count(struct sched *s, const struct job *j, int sign)
 {
-	struct owner_history *h = imap_get(&s->history, (uint64_t)(uintptr_t)j->owner);
-	if (h == NULL) {
-		h = xcalloc(1, sizeof *h);
-		h->owner = j->owner;
-		imap_put(&s->history, (uint64_t)(uintptr_t)j->owner, h);
-	}
-	struct history_group *g = NULL;
-	for (int32_t i = 0; i < h->ngroups && g == NULL; i++)
-		if (h->groups[i].group == j->group)
-			g = &h->groups[i];
-	if (g == NULL) {
-		if (h->ngroups == h->cap) {
-			h->cap = h->cap ? 2 * h->cap : 4;
-			h->groups = xrealloc(h->groups, (size_t)h->cap, sizeof *h->groups);
-		}
-		g = &h->groups[h->ngroups++];
-		*g = (struct history_group){.group = j->group};
-	}
+	struct history_group *g = history_group(s, j->owner, j->group);
 	g->jobs += sign;
 	for (int st = 0; st < JS__N; st++)
 		g->by_state[st] += (int64_t)sign * j->counts[st];
+}
+
+/* Job seq is out of memory in state (+ 1), or (0) not. */
+static void evicted_set(struct sched *s, int64_t seq, int byte)
+{
+	if (seq >= s->evicted_cap) {
+		int64_t cap = s->evicted_cap ? s->evicted_cap : 4096;
+		while (cap <= seq)
+			cap *= 2;
+		s->evicted = xrealloc(s->evicted, (size_t)cap, sizeof *s->evicted);
+		memset(s->evicted + s->evicted_cap, 0, (size_t)(cap - s->evicted_cap));
+		s->evicted_cap = cap;
+	}
+	s->evicted[seq] = (uint8_t)byte;
 }
 
 struct job *sched_evict(struct sched *s, struct job *j)
@@ -1192,18 +1245,15 @@ struct job *sched_evict(struct sched *s, struct job *j)
 		gates_unlink(&s->g, sched_jobs(s), j);	/* off the dependants of its deps */
 	queue_forget_job(j);
 	for (int32_t i = 0; i < j->njoblets; i++)
-		for (struct attempt *a = j->joblets[i].attempts; a; a = a->next)
+		for (struct attempt *a = j->joblets[i].attempts; a; a = a->next) {
 			imap_del(&s->attempts, (uint64_t)a->id);
-	if (j->seq >= s->evicted_cap) {
-		int64_t cap = s->evicted_cap ? s->evicted_cap : 4096;
-		while (cap <= j->seq)
-			cap *= 2;
-		s->evicted = xrealloc(s->evicted, (size_t)cap, sizeof *s->evicted);
-		memset(s->evicted + s->evicted_cap, 0, (size_t)(cap - s->evicted_cap));
-		s->evicted_cap = cap;
-	}
-	s->evicted[j->seq] = (uint8_t)(j->state + 1);
-	s->jobs[j->seq] = NULL;
+			/* The attempts it held leave memory: counted now, as trimmed ones are
+			 * (a job read back, keep_until set, was counted when it first left). */
+			if (j->keep_until == 0)
+				sched_tally(s, j->owner, a->started_at, a->ended_at, a->state);
+		}
+	evicted_set(s, j->seq, j->state + 1);
+	slot_set(s, j->seq, NULL);
 	s->njobs--;
 	s->nevicted++;
 	history_count(s, j, +1);
@@ -1215,7 +1265,7 @@ void sched_restore(struct sched *s, struct job *j)
 	s->evicted[j->seq] = 0;
 	s->nevicted--;
 	history_count(s, j, -1);
-	s->jobs[j->seq] = j;
+	slot_set(s, j->seq, j);
 	s->njobs++;
 	if (j->x)
 		limits_resolve(s, j);
@@ -1268,18 +1318,24 @@ static struct minute_tally *tally_slot(struct sched *s, const char *owner, int64
 	return m;
 }
 
-static void tally_attempt(struct sched *s, const char *owner, const struct attempt *a)
+void sched_tally(struct sched *s, const char *owner, int64_t started_at, int64_t ended_at,
+		 int state)
 {
 	struct minute_tally *m;
-	if (a->started_at > 0 && (m = tally_slot(s, owner, a->started_at)))
+	if (started_at > 0 && (m = tally_slot(s, owner, started_at)))
 		m->started++;
-	if (a->ended_at > 0 && (a->state == AS_DONE || a->state == AS_FAILED) &&
-	    (m = tally_slot(s, owner, a->ended_at))) {
-		if (a->state == AS_DONE)
+	if (ended_at > 0 && (state == AS_DONE || state == AS_FAILED || state == AS_LOST) &&
+	    (m = tally_slot(s, owner, ended_at))) {
+		if (state == AS_DONE)
 			m->done++;
 		else
 			m->failed++;
 	}
+}
+
+static void tally_attempt(struct sched *s, const char *owner, const struct attempt *a)
+{
+	sched_tally(s, owner, a->started_at, a->ended_at, a->state);
 }
 
 bool sched_trim(struct sched *s, struct joblet *jl)
@@ -1299,8 +1355,7 @@ bool sched_trim(struct sched *s, struct joblet *jl)
 
 void sched_load_job(struct sched *s, struct job *j)
 {
-	jobs_reserve(s, j->seq);
-	s->jobs[j->seq] = j;
+	slot_set(s, j->seq, j);
 	s->njobs++;
 	if (j->seq >= s->next_seq)
 		s->next_seq = j->seq + 1;
@@ -1327,6 +1382,54 @@ void sched_load_attempt(struct sched *s, struct attempt *a, int64_t seq, int32_t
 		s->next_attempt = a->id + 1;
 }
 
+void sched_load_history(struct sched *s, int64_t seq, int state, const char *owner,
+			const char *group)
+{
+	evicted_set(s, seq, state + 1);
+	s->nevicted++;
+	history_group(s, owner, group)->jobs++;
+	s->jobs_by_state[state]++;
+	if (seq >= s->next_seq)
+		s->next_seq = seq + 1;
+}
+
+void sched_load_history_joblets(struct sched *s, const char *owner, const char *group,
+				int state, int64_t n)
+{
+	history_group(s, owner, group)->by_state[state] += n;
+	s->totals.by_state[state] += (int32_t)n;
+	group_counts(s, group)->by_state[state] += (int32_t)n;
+}
+
+void sched_load_sample(struct sched *s, const struct load_sample *sample)
+{
+	if (s->nsamples == s->capsamples) {
+		s->capsamples = s->capsamples ? 2 * s->capsamples : 256;
+		s->samples = xrealloc(s->samples, (size_t)s->capsamples, sizeof *s->samples);
+	}
+	s->samples[s->nsamples++] = *sample;
+}
+
+void sched_load_attempt_id(struct sched *s, int64_t id)
+{
+	if (id >= s->next_attempt)
+		s->next_attempt = id + 1;
+}
+
+void sched_load_unhistory(struct sched *s, struct job *j)
+{
+	evicted_set(s, j->seq, 0);
+	s->nevicted--;
+	history_count(s, j, -1);
+	s->jobs_by_state[j->state]--;
+	struct sched_counts *g = group_counts(s, j->group);
+	for (int st = 0; st < JS__N; st++) {
+		s->totals.by_state[st] -= j->counts[st];
+		g->by_state[st] -= j->counts[st];
+	}
+	sched_load_job(s, j);
+}
+
 /* A running attempt from before the restart is held by a placeholder for its old worker
  * until that worker registers again or the lease runs out. */
 static struct worker *placeholder_for(struct sched *s, const char *worker_id, const char *node,
@@ -1351,8 +1454,29 @@ static struct worker *placeholder_for(struct sched *s, const char *worker_id, co
 	return w;
 }
 
+static int sample_cmp(const void *pa, const void *pb)
+{
+	const struct load_sample *a = pa, *b = pb;
+	if (a->seq != b->seq)
+		return (a->seq > b->seq) - (a->seq < b->seq);
+	if (a->idx != b->idx)
+		return (a->idx > b->idx) - (a->idx < b->idx);
+	return (a->id > b->id) - (a->id < b->id);
+}
+
+static void history_sample(struct sched *s, const struct load_sample *k)
+{
+	struct attempt a = {.started_at = k->started_at, .ended_at = k->ended_at,
+			    .wall_ms = k->wall_ms, .peak_ram_mb = k->peak_ram_mb};
+	learn_group_sample(s, k->req_group, &a);
+}
+
 void sched_load_done(struct sched *s, int64_t now, int64_t mono)
 {
+	/* The slots cover every seq, as after a load of every job: the walks over them
+	 * (prune, sweep) and sched_restore rely on it. */
+	if (s->next_seq > 1)
+		jobs_reserve(s, s->next_seq - 1);
 	for (int64_t seq = 1; seq < s->next_seq && seq < s->jobs_cap; seq++) {
 		struct job *j = s->jobs[seq];
 		if (j == NULL)
@@ -1403,11 +1527,23 @@ void sched_load_done(struct sched *s, int64_t now, int64_t mono)
 			gate_job(s, j, now);
 	}
 	settle(s, now);
+	/* Learned requirements: every successful attempt in job, joblet and attempt order,
+	 * those of jobs loaded as history merged in, as a load of every job in full had them. */
+	if (s->nsamples)
+		qsort(s->samples, (size_t)s->nsamples, sizeof *s->samples, sample_cmp);
+	int64_t k = 0;
 	for (int64_t seq = 1; seq < s->next_seq && seq < s->jobs_cap; seq++) {
 		const struct job *j = s->jobs[seq];
+		for (; j && k < s->nsamples && s->samples[k].seq < seq; k++)
+			history_sample(s, &s->samples[k]);
 		for (int32_t i = 0; j && j->req_group[0] && i < j->njoblets; i++)
 			for (const struct attempt *a = j->joblets[i].attempts; a; a = a->next)
 				if (a->state == AS_DONE)
 					learn_sample(s, j, a);
 	}
+	for (; k < s->nsamples; k++)
+		history_sample(s, &s->samples[k]);
+	free(s->samples);
+	s->samples = NULL;
+	s->nsamples = s->capsamples = 0;
 }

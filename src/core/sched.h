@@ -93,6 +93,8 @@ struct sched {
 	struct sched_hooks hooks;
 	struct job **jobs;		/* owned array indexed by seq; entries owned */
 	int64_t jobs_cap;
+	int32_t *block_jobs;		/* owned: jobs in memory per SCHED_BLOCK slots, so that a
+					 * walk skips the slots of jobs out of memory */
 	int64_t next_seq;		/* seq of the next job (first is 1) */
 	int64_t next_attempt;		/* id of the next attempt */
 	int64_t njobs;			/* jobs held in memory */
@@ -106,6 +108,13 @@ struct sched {
 	int64_t nevicted;
 	struct imap history;
 	struct imap tallies;		/* interned owner → struct owner_tally* (owned) */
+	/* Recovery with history out of memory: finished jobs that ended at or before this wall
+	 * time and that nothing keeps in memory (sched_evictable, SCHED_EVICT_MAX_JOBLETS) are
+	 * loaded as history only (sched_load_history); INT64_MIN, sched_init's: all in full. */
+	int64_t load_history_before;
+	struct load_sample *samples;	/* owned: learned-requirement samples of jobs loaded
+					 * as history, until sched_load_done merges them */
+	int64_t nsamples, capsamples;
 	struct queue q;			/* READY joblets by class, back-off delays */
 	struct gates g;			/* dependencies, dep groups, time gates */
 	struct imap limits;		/* interned name → struct limit_group* (owned) */
@@ -182,6 +191,11 @@ void sched_init(struct sched *s, const struct sched_hooks *hooks, int64_t lease_
 void sched_free(struct sched *s);
 
 struct job *sched_job(const struct sched *s, int64_t seq);
+/* Walks over the slots (step +1 or -1 from seq) skip those of jobs out of memory: the
+ * first seq from seq on in that direction whose block of SCHED_BLOCK slots holds a job in
+ * memory; none: next_seq (step +1, when seq is below it) or 0 (step -1). */
+enum { SCHED_BLOCK = 1024 };
+int64_t sched_skip_empty(const struct sched *s, int64_t seq, int step);
 /* An incomplete job of owner's with the same cmd and cwd, or NULL (wr's --unique rule;
  * per owner, so that it tells nobody of others' jobs). */
 struct job *sched_find_duplicate(const struct sched *s, const char *cmd, const char *cwd,
@@ -272,8 +286,35 @@ int64_t sched_tick(struct sched *s, int64_t now, int64_t mono, int64_t *next_mon
  * state, budgets and nattempts stay (job.h). sched_trim frees them: true when it did. */
 bool sched_trimmable(const struct joblet *jl);
 bool sched_trim(struct sched *s, struct joblet *jl);
+/* An attempt that is not in memory (trimmed, evicted with its job, or of a job recovery
+ * loaded as history) counted in its owner's (interned) minute tallies: the throughput
+ * series reads them (api/throughput.c). */
+void sched_tally(struct sched *s, const char *owner, int64_t started_at, int64_t ended_at,
+		 int state);
 
 /* Recovery: rows from the store, then sched_load_done to rebuild indexes. */
+/* A finished job loaded as history only, before sched_load_done: out of memory from the
+ * start, its final state kept for dependencies and counted where sched_evict counts it.
+ * Its joblets are counted by sched_load_history_joblets, n at a time. */
+void sched_load_history(struct sched *s, int64_t seq, int state, const char *owner,
+			const char *group);
+void sched_load_history_joblets(struct sched *s, const char *owner, const char *group,
+				int state, int64_t n);
+/* A successful attempt of a job loaded as history (its job's req group, seq and joblet,
+ * the attempt's id and figures): a sample of the learned requirements, taken in the order
+ * a full load would take it (sched_load_done). */
+struct load_sample {
+	const char *req_group;		/* interned */
+	int64_t seq, id, started_at, ended_at, wall_ms;
+	int32_t idx, peak_ram_mb;
+};
+void sched_load_sample(struct sched *s, const struct load_sample *sample);
+/* The next attempt id is past this one (attempts of jobs loaded as history). */
+void sched_load_attempt_id(struct sched *s, int64_t id);
+/* A job loaded as history that must be in memory after all (a job in memory waits for it
+ * by id, which keeps it in memory: sched_evictable): j, read back in full, takes its place
+ * and its counts (before sched_load_done). */
+void sched_load_unhistory(struct sched *s, struct job *j /* taken */);
 void sched_load_job(struct sched *s, struct job *j /* taken */);
 struct joblet *sched_load_joblet_ref(struct sched *s, int64_t seq, int32_t idx);
 void sched_load_attempt(struct sched *s, struct attempt *a /* taken */, int64_t seq, int32_t idx);
@@ -282,6 +323,11 @@ void sched_load_done(struct sched *s, int64_t now, int64_t mono);
 void sched_load_limit(struct sched *s, const char *name, int32_t limit);
 
 const struct sched_counts *sched_group_counts(const struct sched *s, const char *group);
+
+/* A job of more joblets stays in memory: reading it back (its joblets and attempts) is a
+ * synchronous store read on the loop, which for a job of 10^5 joblets would hold every
+ * other request for a long while. Such jobs are few; their memory is what it was. */
+enum { SCHED_EVICT_MAX_JOBLETS = 1000 };
 
 /* History out of memory. A finished job nothing in memory points at (no live attempt, no
  * job waiting for it by id, no dep group, no script run) may leave: sched_evict takes it

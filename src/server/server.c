@@ -839,8 +839,10 @@ enum server_result server_run(const struct server_config *config)
 #endif
 	int64_t t0 = clock_mono_us();
 	srv->events.window_ms = o.events_window_ms;
+	history_recover_before(srv, o.history_ms);
 	if (srv->store == NULL || persist_events_load(srv, &err) ||
 	    srv->store->vt->load(srv->store, &srv->sched, persist_idem_load, srv, &err) ||
+	    history_load_deps(srv, &err) || history_load_tallies(srv, &err) ||
 	    srv->store->vt->load_defs(srv->store, defs_load, srv, &err)) {
 		log_error("cannot open the store: %s", err);
 		free(err);
@@ -860,7 +862,8 @@ enum server_result server_run(const struct server_config *config)
 		free(err);
 		return start_failed(srv, listen_fd, bound, SERVER_FAILED);
 	}
-	log_info("recovered %lld jobs (%d ready, %d running) in %.3f s", (long long)srv->sched.njobs,
+	log_info("recovered %lld jobs and %lld as history (%d ready, %d running) in %.3f s",
+		 (long long)srv->sched.njobs, (long long)srv->sched.nevicted,
 		 srv->sched.totals.by_state[JS_READY], srv->sched.totals.by_state[JS_RUNNING],
 		 (double)(clock_mono_us() - t0) / 1e6);
 	idem_prune_start(srv);

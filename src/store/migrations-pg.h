@@ -70,6 +70,16 @@ static const char *const pg_migrations[] = {
 	"CREATE TABLE store_identity(id int PRIMARY KEY CHECK(id = 1), epoch bigint NOT NULL);"
 	"INSERT INTO store_identity VALUES(1,"
 	" 100000000000000 + floor(random() * 899999999999999)::bigint);",
+	/* 5: SQLite's 12, the indexes of a start with history out of memory and of the
+	 * throughput series */
+	"CREATE INDEX jobs_ended ON jobs(ended_at);"
+	"CREATE INDEX jobs_kept ON jobs(seq) WHERE njoblets > 1000 OR (opts IS NOT NULL AND"
+	" (opts LIKE '%\"dep_groups\"%' OR opts LIKE '%\"after_groups\"%'"
+	" OR opts LIKE '%\"script\"%'));"
+	"CREATE INDEX jobs_joblets ON jobs(seq) WHERE njoblets <> 1;"
+	"CREATE INDEX jobs_req_group ON jobs(seq) WHERE req_group <> '';"
+	"CREATE INDEX attempts_running ON attempts(seq) WHERE state = 0;"
+	"CREATE INDEX attempts_ended ON attempts(ended_at);",
 };
 #define PG_SCHEMA_VERSION ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))
 #endif

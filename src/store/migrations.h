@@ -89,6 +89,18 @@ static const char *const store_migrations[] = {
 	" epoch INTEGER NOT NULL) STRICT;"
 	"INSERT INTO store_identity VALUES(1,"
 	" 100000000000000 + (random() & 281474976710655) % 900000000000000);",
+	/* 12: a start with history out of memory loads in full only the jobs memory keeps
+	 * (store-load.c's kept_sql: jobs_ended, jobs_kept, attempts_running) and counts the
+	 * others (jobs_joblets, jobs_req_group: the few of many joblets or with a req group);
+	 * the throughput series reads the attempts that ended in the last hour (attempts_ended) */
+	"CREATE INDEX jobs_ended ON jobs(ended_at);"
+	"CREATE INDEX jobs_kept ON jobs(seq) WHERE njoblets > 1000 OR (opts IS NOT NULL AND"
+	" (opts LIKE '%\"dep_groups\"%' OR opts LIKE '%\"after_groups\"%'"
+	" OR opts LIKE '%\"script\"%'));"
+	"CREATE INDEX jobs_joblets ON jobs(seq) WHERE njoblets <> 1;"
+	"CREATE INDEX jobs_req_group ON jobs(seq) WHERE req_group <> '';"
+	"CREATE INDEX attempts_running ON attempts(seq) WHERE state = 0;"
+	"CREATE INDEX attempts_ended ON attempts(ended_at);",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof store_migrations / sizeof store_migrations[0]))
 #endif

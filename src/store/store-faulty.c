@@ -172,6 +172,12 @@ static int faulty_read_events(struct store *st, int64_t after, int64_t upto, int
 	return inner_of(st)->vt->read_events(inner_of(st), after, upto, max, cb, arg);
 }
 
+static int faulty_ended_attempts(struct store *st, int64_t from, int64_t to, store_attempt_cb cb,
+				 void *arg, char **err)
+{
+	return inner_of(st)->vt->ended_attempts(inner_of(st), from, to, cb, arg, err);
+}
+
 static const struct store_vt faulty_vt = {
 	.load = faulty_load,
 	.load_defs = faulty_load_defs,
@@ -183,6 +189,7 @@ static const struct store_vt faulty_vt = {
 	.list_jobs = faulty_list_jobs,
 	.load_events = faulty_load_events,
 	.read_events = faulty_read_events,
+	.ended_attempts = faulty_ended_attempts,
 	.start = faulty_start,
 	.submit = faulty_submit,
 	.read_output = faulty_read_output,

@@ -314,13 +314,137 @@ static int token_row(struct loader *l, const struct row_src *st)
 	" WHERE attempt = attempts.id) ELSE output_bytes END, output_dropped, run_as" \
 	" FROM attempts"
 
-const struct load_query load_sched_queries[5] = {
-	{"limits", "SELECT name, lim FROM limits", limit_row},
-	{"jobs", JOBS_SELECT " ORDER BY seq", job_row},
-	{"joblets", JOBLETS_SELECT, joblet_row},
-	{"attempts", ATTEMPTS_SELECT " ORDER BY id", attempt_row},
-	{"idem", "SELECT owner, key, status, body, at FROM idem", idem_row},
-};
+/* The jobs memory keeps at a start with history out of memory (server/history.c's due,
+ * sched_evictable), as SQL: not finished, ended after `before`, many joblets or a dep group,
+ * a group waited for, a script run (their option keys: a key's name met inside a value
+ * only keeps one more job), a live attempt. Each part reads an index (SQLite migrations 10
+ * and 11, PostgreSQL 2 and 4; jobs_kept's condition is this text, so that it is used). A
+ * job that a job in memory waits for by id is read back after the load (history.c). */
+#define KEPT_OPTS \
+	"njoblets > 1000 OR (opts IS NOT NULL AND (opts LIKE '%\"dep_groups\"%'" \
+	" OR opts LIKE '%\"after_groups\"%' OR opts LIKE '%\"script\"%'))"
+static char *kept_sql(int64_t before)
+{
+	_Static_assert(SCHED_EVICT_MAX_JOBLETS == 1000, "KEPT_OPTS and jobs_kept say 1000");
+	return xasprintf("SELECT seq FROM jobs WHERE state < %d UNION SELECT seq FROM jobs WHERE"
+			 " ended_at > %lld UNION SELECT seq FROM jobs WHERE %s UNION SELECT seq"
+			 " FROM attempts WHERE state = %d",
+			 JS_DONE, (long long)before, KEPT_OPTS, AS_RUNNING);
+}
+
+/* A finished job loaded as history only: its final state and counts (1 joblet: the job's
+ * state is its joblet's), its req group's samples come from history_sample_row. */
+static int history_row(struct loader *l, const struct row_src *st)
+{
+	int64_t seq, state, n;
+	snprintf(l->row, sizeof l->row, "job %lld", (long long)st->ops->i64(st->h, 0));
+	if (!col_in(l, st, 0, 1, INT32_MAX, &seq) ||
+	    !col_in(l, st, 3, JS_DONE, JS__N - 1, &state) ||
+	    !col_in(l, st, 4, 0, STORE_JOBLETS_MAX, &n))
+		return -1;
+	const char *owner = intern(col_text(st, 1)), *group = intern(col_text(st, 2));
+	sched_load_history(l->s, seq, (int)state, owner, group);
+	if (n == 1)
+		sched_load_history_joblets(l->s, owner, group, (int)state, 1);
+	return 0;
+}
+
+/* A joblet of a job loaded as history with other than one joblet. */
+static int history_joblets_row(struct loader *l, const struct row_src *st)
+{
+	int64_t state;
+	snprintf(l->row, sizeof l->row, "a joblet of '%.30s' in group '%.30s'", col_text(st, 0),
+		 col_text(st, 1));
+	if (!col_in(l, st, 2, JS_DONE, JS__N - 1, &state))
+		return -1;
+	sched_load_history_joblets(l->s, intern(col_text(st, 0)), intern(col_text(st, 1)),
+				   (int)state, 1);
+	return 0;
+}
+
+/* A successful attempt of a job loaded as history, one of the last REQ_SAMPLES of its req
+ * group: a learned-requirements sample. */
+static int history_sample_row(struct loader *l, const struct row_src *st)
+{
+	int64_t seq, idx, id, peak;
+	snprintf(l->row, sizeof l->row, "attempt %lld", (long long)st->ops->i64(st->h, 2));
+	if (!col_in(l, st, 0, 1, INT32_MAX, &seq) || !col_in(l, st, 1, 0, INT32_MAX, &idx) ||
+	    !col_in(l, st, 2, 1, INT64_MAX, &id) || !col_in(l, st, 3, 0, INT32_MAX, &peak) ||
+	    !col_nonempty(l, st, 7))
+		return -1;
+	struct load_sample k = {intern(col_text(st, 7)), seq, id, st->ops->i64(st->h, 4),
+				st->ops->i64(st->h, 5), st->ops->i64(st->h, 6), (int32_t)idx,
+				(int32_t)peak};
+	sched_load_sample(l->s, &k);
+	return 0;
+}
+
+static int attempt_id_row(struct loader *l, const struct row_src *st)
+{
+	int64_t id;
+	snprintf(l->row, sizeof l->row, "the newest attempt");
+	if (!st->ops->is_null(st->h, 0)) {
+		if (!col_in(l, st, 0, 1, INT64_MAX, &id))
+			return -1;
+		sched_load_attempt_id(l->s, id);
+	}
+	return 0;
+}
+
+void load_sched_queries(struct load_sched_sql *q, int64_t history_before)
+{
+	*q = (struct load_sched_sql){0};
+	bool history = history_before != INT64_MIN;
+	char *kept = history ? kept_sql(history_before) : NULL;
+	/* Every job in full: no condition at all (one pass per table). */
+	char *in = history ? xasprintf(" WHERE seq IN (%s)", kept) : xstrdup("");
+	q->sql[q->n] = xstrdup("SELECT name, lim FROM limits");
+	q->q[q->n++] = (struct load_query){"limits", NULL, limit_row};
+	q->sql[q->n] = xasprintf(JOBS_SELECT "%s ORDER BY seq", in);
+	q->q[q->n++] = (struct load_query){"jobs", NULL, job_row};
+	q->sql[q->n] = xasprintf(JOBLETS_SELECT "%s", in);
+	q->q[q->n++] = (struct load_query){"joblets", NULL, joblet_row};
+	q->sql[q->n] = xasprintf(ATTEMPTS_SELECT "%s ORDER BY id", in);
+	q->q[q->n++] = (struct load_query){"attempts", NULL, attempt_row};
+	q->sql[q->n] = xstrdup("SELECT owner, key, status, body, at FROM idem");
+	q->q[q->n++] = (struct load_query){"idem", NULL, idem_row};
+	if (history) {
+		q->sql[q->n] = xasprintf("SELECT seq, owner, grp, state, njoblets FROM jobs"
+					 " WHERE seq NOT IN (%s) ORDER BY seq", kept);
+		q->q[q->n++] = (struct load_query){"jobs", NULL, history_row};
+		/* Not grouped in SQL: the planner would then walk an index of every job for
+		 * the order; this way it reads the partial index of such jobs. */
+		q->sql[q->n] = xasprintf("SELECT jobs.owner, jobs.grp, joblets.state FROM jobs"
+					 " JOIN joblets ON joblets.seq = jobs.seq WHERE"
+					 " jobs.njoblets <> 1 AND jobs.seq NOT IN (%s)", kept);
+		q->q[q->n++] = (struct load_query){"joblets", NULL, history_joblets_row};
+		/* The last samples of each req group, from the partial index of the jobs that
+		 * have one (CROSS JOIN: SQLite's way to say which table leads). */
+		q->sql[q->n] = xasprintf(
+			"SELECT seq, idx, id, peak_ram_mb, started_at, ended_at, wall_ms, req_group"
+			" FROM (SELECT jobs.seq, attempts.idx, attempts.id, attempts.peak_ram_mb,"
+			" attempts.started_at, attempts.ended_at, attempts.wall_ms, jobs.req_group,"
+			" ROW_NUMBER() OVER (PARTITION BY jobs.req_group ORDER BY jobs.seq DESC,"
+			" attempts.idx DESC, attempts.id DESC) AS r FROM jobs CROSS JOIN attempts"
+			" WHERE attempts.seq = jobs.seq AND jobs.req_group <> '' AND"
+			" attempts.state = %d AND jobs.seq NOT IN (%s)) AS samples WHERE r <= %d",
+			AS_DONE, kept, REQ_SAMPLES);
+		q->q[q->n++] = (struct load_query){"attempts", NULL, history_sample_row};
+		q->sql[q->n] = xstrdup("SELECT MAX(id) FROM attempts");
+		q->q[q->n++] = (struct load_query){"attempts", NULL, attempt_id_row};
+	}
+	for (size_t i = 0; i < q->n; i++)
+		q->q[i].sql = q->sql[i];
+	free(kept);
+	free(in);
+}
+
+void load_sched_queries_free(struct load_sched_sql *q)
+{
+	for (size_t i = 0; i < q->n; i++)
+		free(q->sql[i]);
+}
+
 const struct load_query load_defs_query = {
 	"definitions", "SELECT name, version, file, source, owner, deployed_at, active, scripts"
 		       " FROM definitions ORDER BY name, version", def_row};
@@ -418,6 +542,14 @@ char *count_jobs_sql(const struct job_filter *f, int64_t after, bool desc, int64
 	buf_printf(&b, " AND seq %s %lld LIMIT %lld) AS beyond", desc ? "<" : ">",
 		   (long long)after, (long long)cap);
 	return b.data;	/* taken by the caller */
+}
+
+char *ended_attempts_sql(int64_t from, int64_t to)
+{
+	return xasprintf("SELECT attempts.seq, attempts.started_at, attempts.ended_at,"
+			 " attempts.state, jobs.owner FROM attempts JOIN jobs ON jobs.seq ="
+			 " attempts.seq WHERE attempts.ended_at >= %lld AND attempts.ended_at < %lld",
+			 (long long)from, (long long)to);
 }
 
 int store_read_pages(void *backend, output_keys_fn keys, output_row_fn row,

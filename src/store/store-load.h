@@ -51,8 +51,19 @@ struct load_query {
 	const char *table, *sql;
 	row_fn fn;
 };
-/* What `load` reads, in order: jobs before the joblets and attempts checked against them. */
-extern const struct load_query load_sched_queries[5];
+/* What `load` reads, in order: jobs before the joblets and attempts checked against them.
+ * With history out of memory (history_before, the scheduler's load_history_before, is not
+ * INT64_MIN), jobs, joblets and attempts in full only for the jobs memory keeps, then for
+ * the other finished jobs what the scheduler derives from them: their final states and
+ * counts, their learned-requirement samples, the newest attempt id. */
+enum { LOAD_SCHED_MAX = 9 };
+struct load_sched_sql {
+	char *sql[LOAD_SCHED_MAX];	/* owned */
+	struct load_query q[LOAD_SCHED_MAX];
+	size_t n;
+};
+void load_sched_queries(struct load_sched_sql *q, int64_t history_before);
+void load_sched_queries_free(struct load_sched_sql *q);
 extern const struct load_query load_defs_query;
 extern const struct load_query load_net_queries[2];
 extern const struct load_query load_auth_queries[2];
@@ -79,6 +90,10 @@ char *list_jobs_sql(const struct job_filter *f, int64_t after, bool desc, int li
 		    const char *contains, const char **params, int *nparams);
 char *count_jobs_sql(const struct job_filter *f, int64_t after, bool desc, int64_t cap,
 		     const char *contains, const char **params, int *nparams);
+
+/* The SQL of ended_attempts (malloc'd): seq, started_at, ended_at, state and the job's
+ * owner of the attempts that ended in [from, to). */
+char *ended_attempts_sql(int64_t from, int64_t to);
 
 /* Network runs read back for `plan`; the caller's query selects (id, run, NULL). */
 int load_net_row(struct loader *l, const struct row_src *r);

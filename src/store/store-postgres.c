@@ -14,6 +14,7 @@
 #include "store/store.h"
 #include "store/migrations-pg.h"
 #include "store/store-load.h"
+#include "core/sched.h"
 #include "store/store-queue.h"
 #include "base/log.h"
 #include "base/xalloc.h"
@@ -383,7 +384,11 @@ static int read_tables(struct pg_store *ps, struct loader *l, const struct load_
 static int pg_load(struct store *st, struct sched *s, store_idem_cb idem, void *arg, char **err)
 {
 	struct loader l = {.s = s, .idem = idem, .arg = arg};
-	return read_tables((struct pg_store *)st, &l, load_sched_queries, 5, err);
+	struct load_sched_sql q;
+	load_sched_queries(&q, s->load_history_before);
+	int rc = read_tables((struct pg_store *)st, &l, q.q, q.n, err);
+	load_sched_queries_free(&q);
+	return rc;
 }
 
 static int pg_load_defs(struct store *st, store_def_cb cb, void *arg, char **err)
@@ -508,6 +513,25 @@ static int pg_list_jobs(struct store *st, const struct job_filter *f, int64_t af
 	*more = PQntuples(r) == 1 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
 	PQclear(r);
 	return n;
+}
+
+static int pg_ended_attempts(struct store *st, int64_t from, int64_t to, store_attempt_cb cb,
+			     void *arg, char **err)
+{
+	struct pg_store *ps = (struct pg_store *)st;
+	char *sql = ended_attempts_sql(from, to);
+	PGresult *r = read_params(ps, sql, NULL, 0, err);
+	free(sql);
+	if (r == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(r); i++) {
+		int64_t v[4];
+		for (int k = 0; k < 4; k++)
+			v[k] = strtoll(PQgetvalue(r, i, k), NULL, 10);
+		cb(arg, v[0], PQgetvalue(r, i, 4), v[1], v[2], (int)v[3]);
+	}
+	PQclear(r);
+	return 0;
 }
 
 /* ---- writing ----------------------------------------------------------------------- */
@@ -1090,6 +1114,7 @@ static const struct store_vt pg_vt = {
 	.list_jobs = pg_list_jobs,
 	.load_events = pg_load_events,
 	.read_events = pg_read_events,
+	.ended_attempts = pg_ended_attempts,
 	.start = pg_start,
 	.submit = pg_submit,
 	.read_output = pg_read_output,

@@ -244,7 +244,10 @@ static int sqlite_load(struct store *st, struct sched *s, store_idem_cb idem, vo
 	struct sqlite_loader sl = {{.s = s, .idem = idem, .arg = arg}, ss, ss->wdb};
 	if (exec_sql(ss->wdb, "BEGIN", err))
 		return -1;
-	int rc = read_tables(&sl, load_sched_queries, 5, err);
+	struct load_sched_sql q;
+	load_sched_queries(&q, s->load_history_before);
+	int rc = read_tables(&sl, q.q, q.n, err);
+	load_sched_queries_free(&q);
 	char *ignored = NULL;
 	exec_sql(ss->wdb, rc ? "ROLLBACK" : "COMMIT", &ignored);
 	free(ignored);
@@ -374,6 +377,25 @@ static int sqlite_list_jobs(struct store *st, const struct job_filter *f, int64_
 	}
 	sqlite3_finalize(q);
 	return n;
+}
+
+static int sqlite_ended_attempts(struct store *st, int64_t from, int64_t to, store_attempt_cb cb,
+				 void *arg, char **err)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)st;
+	char *sql = ended_attempts_sql(from, to);
+	sqlite3_stmt *q = prepare_params(ss->rdb, sql, NULL, 0, err);
+	free(sql);
+	if (q == NULL)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		cb(arg, sqlite3_column_int64(q, 0), (const char *)sqlite3_column_text(q, 4),
+		   sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2), sqlite3_column_int(q, 3));
+	if (rc != SQLITE_DONE)
+		*err = xasprintf("store %s, table attempts: %s", ss->path, sqlite3_errmsg(ss->rdb));
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* ---- writing ----------------------------------------------------------------------- */
@@ -935,6 +957,7 @@ static const struct store_vt sqlite_vt = {
 	.list_jobs = sqlite_list_jobs,
 	.load_events = sqlite_load_events,
 	.read_events = sqlite_read_events,
+	.ended_attempts = sqlite_ended_attempts,
 	.start = sqlite_start,
 	.submit = sqlite_submit,
 	.read_output = sqlite_read_output,

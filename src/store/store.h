@@ -219,6 +219,11 @@ typedef int (*store_token_cb)(void *arg, const struct store_token_row *row, char
 typedef void (*store_idem_cb)(void *arg, const char *owner, const char *key, int32_t status,
 			      const char *body, int64_t at);
 
+/* An attempt read back by ended_attempts: its job and the job's owner (borrowed for the
+ * call), start, end (wall ms) and enum at_state. */
+typedef void (*store_attempt_cb)(void *arg, int64_t seq, const char *owner, int64_t started_at,
+				 int64_t ended_at, int state);
+
 /* Which stored jobs list_jobs returns: finished ones (done, failed, cancelled, skipped)
  * matching every filter given. Texts borrowed. */
 struct job_filter {
@@ -283,6 +288,11 @@ struct store_vt {
 	 * connection: cb for each. The count of rows read, or -1 (logged). */
 	int (*read_events)(struct store *st, int64_t after, int64_t upto, int max,
 			   store_event_cb cb, void *arg);
+	/* ended_attempts: every attempt that ended in [from, to) (wall ms), to cb with its job's
+	 * seq and owner, start, end and state; on the read connection, indexed by end
+	 * (migrations 12, pg 5). 0, or -1 with *err. */
+	int (*ended_attempts)(struct store *st, int64_t from, int64_t to, store_attempt_cb cb,
+			      void *arg, char **err);
 	/* Start the writer; done_cb runs on base's thread for each committed batch. 0, or
 	 * -1 with errno. */
 	int (*start)(struct store *st, struct event_base *base, store_done_cb done, void *arg);

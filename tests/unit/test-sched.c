@@ -533,3 +533,51 @@ Test(sched, trim_keeps_counts_and_numbers)
 	cr_assert_not(sched_trim(&s, &k->joblets[0]));
 	cr_assert_not_null(k->joblets[0].attempts);
 }
+
+/* Recovery with history out of memory: jobs loaded as history only are counted as the
+ * sweep leaves them, their samples teach their req group, and walks skip their slots. */
+static void history_fini(void)
+{
+	sched_free(&s);
+	intern_free_all();
+}
+
+Test(sched_history, jobs_loaded_as_history_are_counted_and_skipped, .init = setup,
+     .fini = history_fini)
+{
+	const char *alice = intern("alice"), *g = intern("g"), *rg = intern("rg");
+	for (int64_t seq = 1; seq <= 2500; seq++) {
+		int st = seq % 10 ? JS_DONE : JS_FAILED;
+		sched_load_history(&s, seq, st, alice, g);
+		sched_load_history_joblets(&s, alice, g, st, 1);
+	}
+	for (int64_t i = 0; i < 3; i++) {
+		struct load_sample k = {.req_group = rg, .seq = 10 + i, .id = 1 + i, .started_at = 0,
+					.ended_at = 5000, .wall_ms = 4000, .peak_ram_mb = 250};
+		sched_load_sample(&s, &k);
+	}
+	sched_load_attempt_id(&s, 9000);
+	sched_load_done(&s, 1000, 1000);
+	cr_assert_eq(s.nevicted, 2500);
+	cr_assert_eq(s.njobs, 0);
+	cr_assert(sched_evicted(&s, 7) && sched_evicted(&s, 2500) && !sched_evicted(&s, 2501));
+	cr_assert_eq(s.jobs_by_state[JS_DONE], 2250);
+	cr_assert_eq(s.jobs_by_state[JS_FAILED], 250);
+	cr_assert_eq(s.totals.by_state[JS_FAILED], 250);
+	cr_assert_eq(sched_group_counts(&s, "g")->by_state[JS_DONE], 2250);
+	const struct req_group *r = sched_req_group(&s, "rg");
+	cr_assert(r && r->n == 3 && r->rec_ram_mb == 300, "learned from the history's samples");
+	struct job *j = add("true", 0, 1, 0, 0);
+	cr_assert_eq(j->seq, 2501, "the next seq is past the history");
+	cr_assert_eq(s.next_attempt, 9001);
+	/* Blocks of 1024 slots: only the third (2048..3071) holds a job. */
+	cr_assert_eq(sched_skip_empty(&s, 1, 1), 2048);
+	cr_assert_eq(sched_skip_empty(&s, 2100, 1), 2100);
+	cr_assert_eq(sched_skip_empty(&s, 2000, -1), 0);
+	cr_assert_eq(sched_skip_empty(&s, 3000, -1), 3000);
+	cr_assert_eq(sched_skip_empty(&s, 2502, 1), 2502);
+	sched_cancel(&s, j, 2000);
+	cr_assert(sched_evictable(&s, j));
+	job_free(sched_evict(&s, j));
+	cr_assert_eq(sched_skip_empty(&s, 1, 1), s.next_seq, "no job in memory: the end");
+}
