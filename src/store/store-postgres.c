@@ -36,8 +36,12 @@ enum { ST_JOB_INS, ST_JOB_UPD, ST_JOB_DEL, ST_JOBLETS_DEL, ST_ATTEMPTS_DEL, ST_O
        ST_REMOVING_ADD, ST_REMOVING_DONE, ST__N };
 
 /* The removed job a slice of rows goes from (REC_JOB_DEL): $1, or with NULL the oldest
- * still in `removing`. */
-#define REMOVED "COALESCE($1::bigint, (SELECT min(seq) FROM removing))"
+ * still in `removing`. Each slice names its keys as an array computed once (= ANY(ARRAY(
+ * …))) and tests what must be gone as one-time conditions: no join the planner could make
+ * a nested loop over a whole table with stale statistics (a join on a LIMIT subquery
+ * scanned joblets for seconds per slice, past the leader's lease). */
+#define REMOVED "(SELECT COALESCE($1::bigint, (SELECT min(seq) FROM removing)))"
+#define REMOVED_ATTEMPTS "ARRAY(SELECT id FROM attempts WHERE seq = " REMOVED ")"
 
 /* The environment is found by its digest, as it is unique (migrations-pg.h). */
 #define ENV_OF(p) "(SELECT id FROM envs WHERE digest = " p ")"
@@ -62,14 +66,13 @@ static const char *const stmt_sql[ST__N] = {
 	[ST_JOB_DEL] = "DELETE FROM jobs WHERE seq=$1",
 	/* A slice: $2 rows of each table at most; an attempt only once its output is gone
 	 * (output finds its job through its attempt; -seq: the job's [server] lines). */
-	[ST_OUTPUT_DEL] = "DELETE FROM output WHERE id IN (SELECT output.id FROM attempts JOIN"
-		" output ON output.attempt = attempts.id WHERE attempts.seq = " REMOVED
-		" UNION ALL SELECT id FROM output WHERE attempt = -" REMOVED " LIMIT $2)",
-	[ST_ATTEMPTS_DEL] = "DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE"
-		" seq = " REMOVED " AND NOT EXISTS (SELECT 1 FROM output WHERE"
-		" output.attempt = attempts.id) LIMIT $2)",
-	[ST_JOBLETS_DEL] = "DELETE FROM joblets WHERE seq = " REMOVED " AND idx IN (SELECT idx"
-		" FROM joblets WHERE seq = " REMOVED " LIMIT $2)",
+	[ST_OUTPUT_DEL] = "DELETE FROM output WHERE id = ANY (ARRAY(SELECT id FROM output WHERE"
+		" attempt = ANY (" REMOVED_ATTEMPTS ") OR attempt = -" REMOVED " LIMIT $2))",
+	[ST_ATTEMPTS_DEL] = "DELETE FROM attempts WHERE id = ANY (ARRAY(SELECT id FROM attempts"
+		" WHERE seq = " REMOVED " LIMIT $2)) AND NOT EXISTS (SELECT 1 FROM output WHERE"
+		" attempt = ANY (" REMOVED_ATTEMPTS "))",
+	[ST_JOBLETS_DEL] = "DELETE FROM joblets WHERE seq = " REMOVED " AND idx = ANY (ARRAY("
+		"SELECT idx FROM joblets WHERE seq = " REMOVED " LIMIT $2))",
 	[ST_REMOVING_ADD] = "INSERT INTO removing(seq) VALUES($1) ON CONFLICT DO NOTHING",
 	[ST_REMOVING_DONE] = "DELETE FROM removing WHERE seq = " REMOVED " AND NOT EXISTS"
 		" (SELECT 1 FROM joblets WHERE seq = " REMOVED ") AND NOT EXISTS (SELECT 1 FROM"

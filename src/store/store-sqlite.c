@@ -1001,6 +1001,12 @@ static void sqlite_close(struct store *st)
 {
 	struct sqlite_store *ss = (struct sqlite_store *)st;
 	store_queue_stop(&ss->q);
+	if (ss->wdb && !ss->load_failed) {
+		/* A clean stop leaves no rows of removed jobs behind (nor in its copy). */
+		char *ignored = NULL;
+		finish_removals(ss, &ignored);
+		free(ignored);
+	}
 	for (int i = 0; i < ST__N; i++)
 		sqlite3_finalize(ss->stmts[i]);
 	sqlite3_finalize(ss->out_keys);
