@@ -920,10 +920,9 @@ static enum chain_result commit_once(struct pg_store *ps, struct store_batch *ch
 		pipe_sync(&p);
 	PQexitPipelineMode(p.c);
 	int left = ps->removal_touched && p.err == NULL ? removal_left(p.c, &p.err) : 0;
-	struct store_batch *last = chain;
-	while (last->next)
-		last = last->next;
-	last->removal_left = left == 1;	/* the server asks for one more slice */
+	for (struct store_batch *b = chain; b; b = b->next)
+		if (b->next == NULL)	/* the last: the server asks for one more slice */
+			b->removal_left = left == 1;
 	if (p.err == NULL && exec_cmd(p.c, "COMMIT", &err) == 0)
 		res = CHAIN_COMMITTED;
 	else if (p.err == NULL) {
