@@ -338,7 +338,7 @@ row "  status while its pages are read, ms" "$(v bigjob_status_ms_reading)" "$(r
 row "  status with its throughput (dashboard), ms" "$(v bigjob_throughput_ms)" "over the attempts of the last hour"
 row "  cancel of 10^5 ready joblets, ms" "$(v bigjob_cancel_ms)" "longest status meanwhile: $(v bigjob_stall_ms_cancel) ms (was 912 in one turn)"
 row "  retry of 10^5 cancelled joblets, ms" "$(v bigjob_retry_ms)" "longest status meanwhile: $(v bigjob_stall_ms_retry) ms (was 510 in one turn)"
-row "  remove (POST /v1/jobs/remove) of it, ms" "$(v bigjob_remove_ms)" "longest status meanwhile: $(v bigjob_stall_ms_remove) ms"
+row "  remove (POST /v1/jobs/remove) of it, ms" "$(v bigjob_remove_ms)" "longest status meanwhile: $(v bigjob_stall_ms_remove) ms (was ~120 in one commit)"
 row "10^6 finished jobs: restart, s" "$(v history_restart_s_new)" "old: $(v history_restart_s_old) (all kept in memory); was 4.5 s loading all"
 row "  server RSS peak by then, MB" "$(v history_rss_peak_mb_new)" "old: $(v history_rss_peak_mb_old); loaded as history, not in full"
 row "  server RSS, MB" "$(v history_rss_mb_new)" "old: $(v history_rss_mb_old); --history-memory 0"

@@ -91,6 +91,21 @@ void heap_remove(struct heap *h, size_t pos)
 	h->setpos(gone, HEAP_NONE);
 }
 
+void heap_filter(struct heap *h, bool (*keep)(const void *elem, const void *arg),
+		 const void *arg)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < h->len; i++) {
+		void *e = h->items[i];
+		if (keep(e, arg))
+			place(h, n++, e);
+		else
+			h->setpos(e, HEAP_NONE);
+	}
+	h->len = n;
+	heap_build(h);
+}
+
 void *heap_pop(struct heap *h)
 {
 	if (h->len == 0)

@@ -2,6 +2,7 @@
  * so removing or re-keying one is O(log n) (beanstalkd's heap.c idea). */
 #ifndef JG_HEAP_H
 #define JG_HEAP_H
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef int (*heap_less_cb)(const void *a, const void *b);
@@ -22,6 +23,10 @@ void *heap_top(const struct heap *h);	/* NULL when empty */
 void *heap_pop(struct heap *h);
 void heap_remove(struct heap *h, size_t pos);
 void heap_fix(struct heap *h, size_t pos);	/* after the element at pos changed its key */
+/* Take out every element keep refuses (setpos HEAP_NONE), then restore the order: O(len)
+ * for any number taken out, where heap_remove of each of k costs O(k log len). */
+void heap_filter(struct heap *h, bool (*keep)(const void *elem, const void *arg),
+		 const void *arg);
 /* Restore the heap property over all items after bulk appends with heap_append. */
 void heap_append(struct heap *h, void *elem);
 void heap_build(struct heap *h);

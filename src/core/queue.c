@@ -231,6 +231,45 @@ void queue_reclass(struct queue *q, struct job *j, int64_t now)
 	}
 }
 
+static bool not_of_job(const void *elem, const void *job)
+{
+	return ((const struct joblet *)elem)->job != job;
+}
+
+/* Rebuilding a heap of len without k of its elements (O(len)) beats k removals
+ * (O(k log len)). */
+static bool rebuild_pays(size_t k, size_t len)
+{
+	size_t log = 1;
+	for (size_t n = len; n > 1; n /= 2)
+		log++;
+	return k * log >= len;
+}
+
+void queue_remove_job(struct queue *q, struct job *j)
+{
+	size_t nready = 0, ndelay = 0;
+	for (int32_t i = 0; i < j->njoblets; i++) {
+		nready += j->joblets[i].heap == JL_HEAP_READY;
+		ndelay += j->joblets[i].heap == JL_HEAP_DELAY;
+	}
+	struct qclass *k = j->cls;
+	if (nready && rebuild_pays(nready, k->ready.len)) {
+		heap_filter(&k->ready, not_of_job, j);
+		if (k->ready.len == 0)
+			class_deactivate(q, k);
+	}
+	if (ndelay && rebuild_pays(ndelay, q->delay.len))
+		heap_filter(&q->delay, not_of_job, j);
+	for (int32_t i = 0; i < j->njoblets; i++) {
+		struct joblet *jl = &j->joblets[i];
+		if (jl->heap != JL_HEAP_NONE && jl->heap_pos == HEAP_NONE)
+			jl->heap = JL_HEAP_NONE;	/* taken out by a rebuild */
+		else
+			queue_remove(q, jl);
+	}
+}
+
 void queue_forget_job(struct job *j)
 {
 	if (j->cls->job == j)

@@ -56,6 +56,10 @@ void queue_remove(struct queue *q, struct joblet *jl);	/* out of the heap that h
 struct joblet *queue_next_delay(const struct queue *q);	/* earliest ready_at, or NULL */
 /* Put j in the class its options and resources name now (READY joblets move along). */
 void queue_reclass(struct queue *q, struct job *j, int64_t now);
+/* Every joblet of j out of the heaps: one by one when they are a small share of a heap,
+ * else by rebuilding the heap without them (a job of 10^5 ready joblets: milliseconds
+ * instead of tens of them). */
+void queue_remove_job(struct queue *q, struct job *j);
 /* j is removed: a --max-running class of its own outlives it, empty and unnamed. */
 void queue_forget_job(struct job *j);
 

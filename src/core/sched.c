@@ -1030,12 +1030,10 @@ static int remove_job(struct sched *s, struct job *j, bool force, int64_t now, c
 		gates_remove(&s->g, sched_jobs(s), j);
 	queue_forget_job(j);
 	struct sched_counts *g = group_counts(s, j->group);
-	for (int32_t i = 0; i < j->njoblets; i++) {
-		struct joblet *jl = &j->joblets[i];
-		queue_remove(&s->q, jl);
-		for (struct attempt *a = jl->attempts; a; a = a->next)
+	queue_remove_job(&s->q, j);
+	for (int32_t i = 0; i < j->njoblets; i++)
+		for (struct attempt *a = j->joblets[i].attempts; a; a = a->next)
 			imap_del(&s->attempts, (uint64_t)a->id);
-	}
 	for (int st = 0; st < JS__N; st++) {
 		s->totals.by_state[st] -= j->counts[st];
 		g->by_state[st] -= j->counts[st];

@@ -230,6 +230,13 @@ static void on_committed(void *arg, struct store_batch *sb)
 		srv->face->publish(srv, b->events, b->event_ids);
 	srv->face->committed(srv);
 	trim_committed(srv);
+	/* Rows of a removed job are left: the next slice in the next batch, so that the
+	 * writer's queue holds one slice and other replies wait for one at most (store.h).
+	 * A stopping server leaves them to the next load. */
+	if (b->sb.removal_left && !srv->stopping) {
+		store_batch_add(&server_batch(srv)->sb, REC_JOB_DEL_MORE);
+		server_mark_dirty(srv);
+	}
 	batch_recycle(srv, b);
 	server_check_drained(srv);
 }

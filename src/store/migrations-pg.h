@@ -80,6 +80,8 @@ static const char *const pg_migrations[] = {
 	"CREATE INDEX jobs_req_group ON jobs(seq) WHERE req_group <> '';"
 	"CREATE INDEX attempts_running ON attempts(seq) WHERE state = 0;"
 	"CREATE INDEX attempts_ended ON attempts(ended_at);",
+	/* 6: SQLite's 13, the jobs whose rows are being deleted a slice per batch */
+	"CREATE TABLE removing(seq bigint PRIMARY KEY);",
 };
 #define PG_SCHEMA_VERSION ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))
 #endif

@@ -101,6 +101,9 @@ static const char *const store_migrations[] = {
 	"CREATE INDEX jobs_req_group ON jobs(seq) WHERE req_group <> '';"
 	"CREATE INDEX attempts_running ON attempts(seq) WHERE state = 0;"
 	"CREATE INDEX attempts_ended ON attempts(ended_at);",
+	/* 13: the jobs whose rows are being deleted a slice per batch (REC_JOB_DEL): their
+	 * jobs row is gone, the rest goes in later batches, and a start finishes it first */
+	"CREATE TABLE removing(seq INTEGER PRIMARY KEY) STRICT;",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof store_migrations / sizeof store_migrations[0]))
 #endif

@@ -33,7 +33,15 @@ enum { ST_JOB_INS, ST_JOB_UPD, ST_JOB_DEL, ST_JOBLETS_DEL, ST_ATTEMPTS_DEL, ST_O
        ST_JOBLET, ST_ATTEMPT, ST_OUTPUT, ST_IDEM, ST_IDEM_PRUNE, ST_LIMIT,
        ST_DEF, ST_DEF_UNDEPLOY, ST_NET_RUN, ST_NET_DROP, ST_NET_PAUSE, ST_NET_RESUME,
        ST_ENV_PUT, ST_USER, ST_USER_DEL, ST_TOKEN, ST_FENCE, ST_EVENT, ST_EVENT_PRUNE,
-       ST__N };
+       ST_REMOVING_ADD, ST_REMOVING_DONE, ST__N };
+
+/* The removed job a slice of rows goes from (REC_JOB_DEL): $1, or with NULL the oldest
+ * still in `removing`. Each slice names its keys as an array computed once (= ANY(ARRAY(
+ * …))) and tests what must be gone as one-time conditions: no join the planner could make
+ * a nested loop over a whole table with stale statistics (a join on a LIMIT subquery
+ * scanned joblets for seconds per slice, past the leader's lease). */
+#define REMOVED "(SELECT COALESCE($1::bigint, (SELECT min(seq) FROM removing)))"
+#define REMOVED_ATTEMPTS "ARRAY(SELECT id FROM attempts WHERE seq = " REMOVED ")"
 
 /* The environment is found by its digest, as it is unique (migrations-pg.h). */
 #define ENV_OF(p) "(SELECT id FROM envs WHERE digest = " p ")"
@@ -56,10 +64,20 @@ static const char *const stmt_sql[ST__N] = {
 		" retries=$7, lost_retries=$8, retry_delay_ms=$9, state=$10, ended_at=$11,"
 		" opts=COALESCE($12, opts) WHERE seq=$1",
 	[ST_JOB_DEL] = "DELETE FROM jobs WHERE seq=$1",
-	[ST_JOBLETS_DEL] = "DELETE FROM joblets WHERE seq=$1",
-	[ST_ATTEMPTS_DEL] = "DELETE FROM attempts WHERE seq=$1",
-	[ST_OUTPUT_DEL] = "DELETE FROM output WHERE attempt IN (SELECT id FROM attempts WHERE"
-			  " seq=$1::bigint) OR attempt = -$1::bigint",
+	/* A slice: $2 rows of each table at most; an attempt only once its output is gone
+	 * (output finds its job through its attempt; -seq: the job's [server] lines). */
+	[ST_OUTPUT_DEL] = "DELETE FROM output WHERE id = ANY (ARRAY(SELECT id FROM output WHERE"
+		" attempt = ANY (" REMOVED_ATTEMPTS ") OR attempt = -" REMOVED " LIMIT $2))",
+	[ST_ATTEMPTS_DEL] = "DELETE FROM attempts WHERE id = ANY (ARRAY(SELECT id FROM attempts"
+		" WHERE seq = " REMOVED " LIMIT $2)) AND NOT EXISTS (SELECT 1 FROM output WHERE"
+		" attempt = ANY (" REMOVED_ATTEMPTS "))",
+	[ST_JOBLETS_DEL] = "DELETE FROM joblets WHERE seq = " REMOVED " AND idx = ANY (ARRAY("
+		"SELECT idx FROM joblets WHERE seq = " REMOVED " LIMIT $2))",
+	[ST_REMOVING_ADD] = "INSERT INTO removing(seq) VALUES($1) ON CONFLICT DO NOTHING",
+	[ST_REMOVING_DONE] = "DELETE FROM removing WHERE seq = " REMOVED " AND NOT EXISTS"
+		" (SELECT 1 FROM joblets WHERE seq = " REMOVED ") AND NOT EXISTS (SELECT 1 FROM"
+		" attempts WHERE seq = " REMOVED ") AND NOT EXISTS (SELECT 1 FROM output WHERE"
+		" attempt = -" REMOVED ")",
 	[ST_JOBLET] = "INSERT INTO joblets(seq, idx, state, errors, lost, ready_at, reason)"
 		" VALUES($1,$2,$3,$4,$5,$6,$7) ON CONFLICT(seq, idx) DO UPDATE SET"
 		" state=EXCLUDED.state, errors=EXCLUDED.errors, lost=EXCLUDED.lost,"
@@ -154,6 +172,7 @@ struct pg_store {
 	struct store_queue q;		/* the batches and the writer thread */
 	/* Writer thread, one transaction: the last environment put (interned pointers). */
 	const char *env_text;
+	bool removal_touched;		/* writer: the chain being written deleted removed jobs' rows */
 };
 
 /* ---- parameters -------------------------------------------------------------------- */
@@ -366,6 +385,64 @@ static int read_table(struct pg_store *ps, PGconn *c, struct loader *l, const st
 	return rc;
 }
 
+/* 1 while a removed job has rows left, 0 when none; -1 with *err set (owned). */
+static int removal_left(PGconn *c, char **err)
+{
+	PGresult *r = PQexec(c, "SELECT EXISTS (SELECT 1 FROM removing)");
+	int left = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
+			   ? PQgetvalue(r, 0, 0)[0] == 't'
+			   : -1;
+	if (left < 0)
+		*err = xasprintf("removed jobs' rows: %s", PQerrorMessage(c));
+	PQclear(r);
+	return left;
+}
+
+/* The statements of a slice of the rows of removed job seq, or with 0 of the oldest in
+ * `removing`, whose seq leaves it once none is left (store.h, REC_JOB_DEL). */
+static const int slice_order[] = {ST_OUTPUT_DEL, ST_ATTEMPTS_DEL, ST_JOBLETS_DEL,
+				  ST_REMOVING_DONE};
+
+static void slice_params(struct params *pa, int which, int64_t seq)
+{
+	if (seq > 0)
+		p_i64(pa, seq);
+	else
+		p_text(pa, NULL);
+	if (which != ST_REMOVING_DONE)
+		p_i64(pa, STORE_REMOVE_ROWS);
+}
+
+/* A slice of the oldest removed job's rows, outside the writer's pipeline (at load). */
+static int delete_slice_now(struct pg_store *ps, char **err)
+{
+	for (size_t i = 0; i < sizeof slice_order / sizeof slice_order[0]; i++) {
+		struct params pa = {0};
+		slice_params(&pa, slice_order[i], 0);
+		PGresult *r = PQexecParams(ps->wconn, stmt_sql[slice_order[i]], pa.n, NULL, pa.v,
+					   pa.len, pa.fmt, 0);
+		bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		PQclear(r);
+		if (!ok) {
+			*err = xasprintf("removed jobs' rows: %s", PQerrorMessage(ps->wconn));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* What a stop or a crash left of removed jobs' rows goes before the tables are read, so
+ * that the load never meets a joblet or an attempt without its job (store.h). Each
+ * statement commits alone: a slice is whole rows, and a seq leaves `removing` last. */
+static int finish_removals(struct pg_store *ps, char **err)
+{
+	int left;
+	while ((left = removal_left(ps->wconn, err)) == 1)
+		if (delete_slice_now(ps, err))
+			return -1;
+	return left;
+}
+
 static int read_tables(struct pg_store *ps, struct loader *l, const struct load_query *q, size_t n,
 		       char **err)
 {
@@ -385,6 +462,8 @@ static int pg_load(struct store *st, struct sched *s, store_idem_cb idem, void *
 {
 	struct loader l = {.s = s, .idem = idem, .arg = arg};
 	struct load_sched_sql q;
+	if (finish_removals((struct pg_store *)st, err))
+		return -1;
 	load_sched_queries(&q, s->load_history_before);
 	int rc = read_tables((struct pg_store *)st, &l, q.q, q.n, err);
 	load_sched_queries_free(&q);
@@ -670,6 +749,18 @@ static int write_attempt(struct pipe *p, const struct rec_attempt *r)
 	return pipe_send(p, ST_ATTEMPT, &pa);
 }
 
+static int delete_slice(struct pg_store *ps, struct pipe *p, int64_t seq)
+{
+	ps->removal_touched = true;
+	for (size_t i = 0; i < sizeof slice_order / sizeof slice_order[0]; i++) {
+		struct params pa = {0};
+		slice_params(&pa, slice_order[i], seq);
+		if (pipe_send(p, slice_order[i], &pa))
+			return -1;
+	}
+	return 0;
+}
+
 static int write_rec(struct pg_store *ps, struct pipe *p, const struct rec *r)
 {
 	struct params pa = {0};
@@ -677,13 +768,12 @@ static int write_rec(struct pg_store *ps, struct pipe *p, const struct rec *r)
 	case REC_JOB:
 	case REC_JOB_STATE:
 		return write_job(ps, p, &r->u.job, r->kind == REC_JOB);
-	case REC_JOB_DEL: {
-		static const int order[] = {ST_OUTPUT_DEL, ST_ATTEMPTS_DEL, ST_JOBLETS_DEL, ST_JOB_DEL};
-		for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-			if (send1(p, order[i], r->u.job.seq))
-				return -1;
-		return 0;
-	}
+	case REC_JOB_DEL:
+		if (send1(p, ST_JOB_DEL, r->u.job.seq) || send1(p, ST_REMOVING_ADD, r->u.job.seq))
+			return -1;
+		return delete_slice(ps, p, r->u.job.seq);
+	case REC_JOB_DEL_MORE:
+		return delete_slice(ps, p, 0);
 	case REC_JOBLET:
 		p_i64(&pa, r->u.joblet.seq);
 		p_i64(&pa, r->u.joblet.idx);
@@ -822,12 +912,17 @@ static enum chain_result commit_once(struct pg_store *ps, struct store_batch *ch
 		p.conn_lost = true;
 		goto out;
 	}
+	ps->removal_touched = false;
 	for (struct store_batch *b = chain; b && p.err == NULL; b = b->next)
 		for (size_t i = 0; i < b->n && p.err == NULL; i++)
 			write_rec(ps, &p, &b->recs[i]);
 	if (p.queued && p.err == NULL)
 		pipe_sync(&p);
 	PQexitPipelineMode(p.c);
+	int left = ps->removal_touched && p.err == NULL ? removal_left(p.c, &p.err) : 0;
+	for (struct store_batch *b = chain; b; b = b->next)
+		if (b->next == NULL)	/* the last: the server asks for one more slice */
+			b->removal_left = left == 1;
 	if (p.err == NULL && exec_cmd(p.c, "COMMIT", &err) == 0)
 		res = CHAIN_COMMITTED;
 	else if (p.err == NULL) {

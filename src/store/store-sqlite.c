@@ -23,7 +23,11 @@ enum { ST_JOB_INS, ST_JOB_UPD, ST_JOB_DEL, ST_JOBLETS_DEL, ST_ATTEMPTS_DEL, ST_O
        ST_JOBLET, ST_ATTEMPT, ST_OUTPUT, ST_IDEM, ST_IDEM_PRUNE, ST_LIMIT,
        ST_DEF, ST_DEF_UNDEPLOY, ST_NET_RUN, ST_NET_DROP, ST_NET_PAUSE, ST_NET_RESUME,
        ST_ENV_PUT, ST_ENV_ID, ST_USER, ST_USER_DEL, ST_TOKEN,
-       ST_EVENT, ST_EVENT_PRUNE, ST__N };
+       ST_EVENT, ST_EVENT_PRUNE, ST_REMOVING_ADD, ST_REMOVING_DONE, ST_REMOVING_LEFT, ST__N };
+
+/* The removed job a slice of rows goes from (REC_JOB_DEL): ?1, or with NULL the oldest
+ * still in `removing`. */
+#define REMOVED "COALESCE(?1, (SELECT min(seq) FROM removing))"
 
 static const char *const stmt_sql[ST__N] = {
 	[ST_JOB_INS] = "INSERT OR REPLACE INTO jobs(seq, owner, name, grp, req_group, cmd, cwd,"
@@ -36,10 +40,22 @@ static const char *const stmt_sql[ST__N] = {
 		" opts=COALESCE(?12, opts)"
 		" WHERE seq=?1",
 	[ST_JOB_DEL] = "DELETE FROM jobs WHERE seq=?1",
-	[ST_JOBLETS_DEL] = "DELETE FROM joblets WHERE seq=?1",
-	[ST_ATTEMPTS_DEL] = "DELETE FROM attempts WHERE seq=?1",
-	[ST_OUTPUT_DEL] = "DELETE FROM output WHERE attempt IN (SELECT id FROM attempts WHERE seq=?1)"
-			  " OR attempt = -?1",
+	/* A slice: ?2 rows of each table at most; an attempt only once its output is gone
+	 * (output finds its job through its attempt; -seq: the job's [server] lines). */
+	[ST_OUTPUT_DEL] = "DELETE FROM output WHERE id IN (SELECT output.id FROM attempts JOIN"
+		" output ON output.attempt = attempts.id WHERE attempts.seq = " REMOVED
+		" UNION ALL SELECT id FROM output WHERE attempt = -" REMOVED " LIMIT ?2)",
+	[ST_ATTEMPTS_DEL] = "DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE"
+		" seq = " REMOVED " AND NOT EXISTS (SELECT 1 FROM output WHERE"
+		" output.attempt = attempts.id) LIMIT ?2)",
+	[ST_JOBLETS_DEL] = "DELETE FROM joblets WHERE seq = " REMOVED " AND idx IN (SELECT idx"
+		" FROM joblets WHERE seq = " REMOVED " LIMIT ?2)",
+	[ST_REMOVING_ADD] = "INSERT OR IGNORE INTO removing(seq) VALUES(?1)",
+	[ST_REMOVING_DONE] = "DELETE FROM removing WHERE seq = " REMOVED " AND NOT EXISTS"
+		" (SELECT 1 FROM joblets WHERE seq = " REMOVED ") AND NOT EXISTS (SELECT 1 FROM"
+		" attempts WHERE seq = " REMOVED ") AND NOT EXISTS (SELECT 1 FROM output WHERE"
+		" attempt = -" REMOVED ")",
+	[ST_REMOVING_LEFT] = "SELECT EXISTS (SELECT 1 FROM removing)",
 	[ST_JOBLET] = "INSERT OR REPLACE INTO joblets(seq, idx, state, errors, lost, ready_at,"
 		" reason) VALUES(?1,?2,?3,?4,?5,?6,?7)",
 	[ST_ATTEMPT] = "INSERT OR REPLACE INTO attempts(id, seq, idx, n, node, worker, state,"
@@ -88,6 +104,7 @@ struct sqlite_store {
 	 * Environments are interned, so the same pointer is the same text. */
 	const char *env_text;
 	int64_t env_id;
+	bool removal_touched;		/* writer: the batch being written deleted removed jobs' rows */
 };
 
 static int exec_sql(sqlite3 *db, const char *sql, char **err)
@@ -159,8 +176,9 @@ static int migrate(sqlite3 *db, char **err)
  * the end of the rows checked. A read error (I/O, a corrupt page) or a row whose values are
  * out of range or point at nothing stops the start with the store, the table and the row
  * named: a partial load would put joblets back to ready and run them again. Loading only
- * reads, and a store whose load failed closes without a checkpoint, so its files stay as
- * they were for whoever looks into them. */
+ * reads (once the rows of removed jobs a stop left are gone, finish_removals), and a store
+ * whose load failed closes without a checkpoint, so its files stay as they were for
+ * whoever looks into them. */
 
 struct sqlite_loader {
 	struct loader l;		/* first: the row functions see this part */
@@ -237,12 +255,39 @@ static int sqlite_load_auth(struct store *st, store_user_cb user, store_token_cb
 	return rc;
 }
 
+static int delete_slice(struct sqlite_store *ss, int64_t seq);
+static int removal_left(struct sqlite_store *ss);
+
+/* What a stop or a crash left of removed jobs' rows goes before the tables are read, so
+ * that the load never meets a joblet or an attempt without its job (store.h). */
+static int finish_removals(struct sqlite_store *ss, char **err)
+{
+	int left = removal_left(ss);
+	if (left == 0)
+		return 0;
+	if (left < 0 || exec_sql(ss->wdb, "BEGIN IMMEDIATE", err))
+		goto failed;
+	while ((left = removal_left(ss)) == 1)
+		if (delete_slice(ss, 0))
+			break;
+	if (left == 0 && exec_sql(ss->wdb, "COMMIT", err) == 0)
+		return 0;
+	char *ignored = NULL;
+	exec_sql(ss->wdb, "ROLLBACK", &ignored);
+	free(ignored);
+failed:
+	if (*err == NULL)
+		*err = xasprintf("store %s: finishing the removed jobs' rows: %s", ss->path,
+				 sqlite3_errmsg(ss->wdb));
+	return -1;
+}
+
 static int sqlite_load(struct store *st, struct sched *s, store_idem_cb idem, void *arg,
 		       char **err)
 {
 	struct sqlite_store *ss = (struct sqlite_store *)st;
 	struct sqlite_loader sl = {{.s = s, .idem = idem, .arg = arg}, ss, ss->wdb};
-	if (exec_sql(ss->wdb, "BEGIN", err))
+	if (finish_removals(ss, err) || exec_sql(ss->wdb, "BEGIN", err))
 		return -1;
 	struct load_sched_sql q;
 	load_sched_queries(&q, s->load_history_before);
@@ -486,15 +531,46 @@ static int write_job(struct sqlite_store *ss, const struct rec_job *r, bool inse
 	return run_stmt(ss, insert ? ST_JOB_INS : ST_JOB_UPD);
 }
 
-static int delete_job(struct sqlite_store *ss, int64_t seq)
+/* A slice of the rows of removed job seq, or with 0 of the oldest in `removing`; its seq
+ * leaves `removing` once none is left (store.h, REC_JOB_DEL). */
+static int delete_slice(struct sqlite_store *ss, int64_t seq)
 {
-	static const int order[] = {ST_OUTPUT_DEL, ST_ATTEMPTS_DEL, ST_JOBLETS_DEL, ST_JOB_DEL};
+	static const int order[] = {ST_OUTPUT_DEL, ST_ATTEMPTS_DEL, ST_JOBLETS_DEL,
+				    ST_REMOVING_DONE};
+	ss->removal_touched = true;
 	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-		sqlite3_bind_int64(ss->stmts[order[i]], 1, seq);
+		sqlite3_stmt *st = ss->stmts[order[i]];
+		if (seq > 0)
+			sqlite3_bind_int64(st, 1, seq);
+		else
+			sqlite3_bind_null(st, 1);
+		if (order[i] != ST_REMOVING_DONE)
+			sqlite3_bind_int(st, 2, STORE_REMOVE_ROWS);
 		if (run_stmt(ss, order[i]))
 			return -1;
 	}
 	return 0;
+}
+
+/* The job's row goes now; its other rows a slice at a time. */
+static int delete_job(struct sqlite_store *ss, int64_t seq)
+{
+	sqlite3_bind_int64(ss->stmts[ST_JOB_DEL], 1, seq);
+	if (run_stmt(ss, ST_JOB_DEL))
+		return -1;
+	sqlite3_bind_int64(ss->stmts[ST_REMOVING_ADD], 1, seq);
+	if (run_stmt(ss, ST_REMOVING_ADD))
+		return -1;
+	return delete_slice(ss, seq);
+}
+
+/* 1 while a removed job has rows left, 0 when none, -1. */
+static int removal_left(struct sqlite_store *ss)
+{
+	sqlite3_stmt *st = ss->stmts[ST_REMOVING_LEFT];
+	int rc = sqlite3_step(st), left = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_reset(st);
+	return left;
 }
 
 static int write_joblet(struct sqlite_store *ss, const struct rec_joblet *r)
@@ -562,6 +638,8 @@ static int write_rec(struct sqlite_store *ss, const struct rec *r)
 		return write_job(ss, &r->u.job, false);
 	case REC_JOB_DEL:
 		return delete_job(ss, r->u.job.seq);
+	case REC_JOB_DEL_MORE:
+		return delete_slice(ss, 0);
 	case REC_VACUUM:
 		return vacuum_some(ss);
 	case REC_JOBLET:
@@ -670,10 +748,16 @@ static int commit_chain(void *backend, struct store_batch *chain)
 	if (exec_sql(ss->wdb, "BEGIN IMMEDIATE", &err))
 		COMMIT_FAILED("begin", err);
 	ss->env_text = NULL;	/* its cache holds for one transaction */
-	for (struct store_batch *b = chain; b; b = b->next)
+	for (struct store_batch *b = chain; b; b = b->next) {
+		ss->removal_touched = false;
 		for (size_t i = 0; i < b->n; i++)
 			if (write_rec(ss, &b->recs[i]))
 				COMMIT_FAILED("write", sqlite3_errmsg(ss->wdb));
+		int left = ss->removal_touched ? removal_left(ss) : 0;
+		if (left < 0)
+			COMMIT_FAILED("write", sqlite3_errmsg(ss->wdb));
+		b->removal_left = left == 1;
+	}
 	if (exec_sql(ss->wdb, "COMMIT", &err))
 		COMMIT_FAILED("commit", err);
 	return 0;
@@ -917,6 +1001,12 @@ static void sqlite_close(struct store *st)
 {
 	struct sqlite_store *ss = (struct sqlite_store *)st;
 	store_queue_stop(&ss->q);
+	if (ss->wdb && !ss->load_failed) {
+		/* A clean stop leaves no rows of removed jobs behind (nor in its copy). */
+		char *ignored = NULL;
+		finish_removals(ss, &ignored);
+		free(ignored);
+	}
 	for (int i = 0; i < ST__N; i++)
 		sqlite3_finalize(ss->stmts[i]);
 	sqlite3_finalize(ss->out_keys);

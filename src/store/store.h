@@ -26,7 +26,16 @@ enum rec_kind { REC_JOB, REC_JOB_STATE, REC_JOB_DEL, REC_JOBLET, REC_ATTEMPT, RE
 		REC_NET_PAUSE, REC_USER, REC_USER_DEL, REC_TOKEN,
 		REC_EVENT,		/* a lifecycle event kept for resumed streams, or a gap */
 		REC_EVENT_PRUNE,	/* the kept events below an id go (prune_before) */
-		REC_VACUUM };	/* after a prune: give freed pages back, a slice at a time */
+		REC_VACUUM,	/* after a prune: give freed pages back, a slice at a time */
+		REC_JOB_DEL_MORE };	/* the next slice of removed jobs' rows (below) */
+
+/* REC_JOB_DEL (u.job.seq): the job's row goes, and with it the job from every read and
+ * from the next load; its output, attempts and joblets go STORE_REMOVE_ROWS rows of each
+ * table per record, the rest in later batches, one REC_JOB_DEL_MORE each while the store
+ * says removal_left (a job of 10^5 joblets in one transaction held every reply behind its
+ * commit for ~100 ms). Its seq stays in the table `removing` meanwhile; a store's load
+ * first finishes what a stop or a crash left there. */
+enum { STORE_REMOVE_ROWS = 2048 };
 
 struct rec_job {	/* REC_JOB inserts all; REC_JOB_STATE updates the mutable part */
 	int64_t seq;
@@ -137,6 +146,8 @@ struct store_batch {
 				 * deposed leader, see struct pg_fence): the server answers the
 				 * batch's requests 503 and steps down */
 	struct store_batch *next;	/* the backend's queue link */
+	bool removal_left;	/* set by the store: rows of removed jobs are left after this
+				 * batch; the next should hold a REC_JOB_DEL_MORE */
 };
 
 struct rec *store_batch_add(struct store_batch *b, enum rec_kind kind);

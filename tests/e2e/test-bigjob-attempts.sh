@@ -4,7 +4,9 @@
 # back from the store for the page that shows them (`show --json --joblets`, `show
 # --joblets`, paging every joblet), after a restart too; a retry numbers the new attempts
 # after those in the store and shows both; a cancel, retry and remove of a job of 20000
-# joblets leave a `status` from another client answered (its time is printed, not judged).
+# joblets leave a `status` from another client answered (its time is printed, not judged);
+# the removed job is gone from show, list and status, from the store's tables, and a job
+# added after it runs.
 source "$(dirname "$0")/lib.sh"
 start_server
 N=1200
@@ -90,6 +92,27 @@ during cancel jg cancel "$big"
 expect_eq "$(api GET "/v1/jobs/$big?joblets=none" | jq -c .counts)" "{\"cancelled\":$M}" "all cancelled"
 during retry jg retry "$big"
 expect_eq "$(api GET "/v1/jobs/$big?joblets=none" | jq -c .counts)" "{\"ready\":$M}" "all ready again"
+big_seq=$(api GET "/v1/jobs/$big?joblets=none" | jq .seq)
 during remove api POST /v1/jobs/remove "{\"ids\": [\"$big\"]}"
 expect_eq "$(api POST /v1/jobs/remove "{\"ids\": [\"$big\"]}" | jq -r '.errors[0].code')" not_found "removed"
+# Gone from every answer: show, the list, the counts.
+rc=0; jg show "$big" >/dev/null 2>&1 || rc=$?
+expect_eq "$rc" 4 "show of the removed job"
+expect_eq "$(jg list --all --json | jq --arg id "$big" '[.jobs[] | select(.id == $id)] | length')" 0 \
+	"the removed job in the list"
+expect_eq "$(jg status --json | jq '.joblets.ready // 0')" 0 "ready joblets once it is gone"
+# The queue is whole after its joblets left it at once: a job added now runs.
+after=$(jg add --name after --joblets 3 -- true)
+wait_until 60 _state_is "$after" done
+kill_server
+# No row of it is left in the store.
+rows_of() {
+	local q="SELECT (SELECT count(*) FROM jobs WHERE seq=$1) + (SELECT count(*) FROM joblets WHERE seq=$1) + (SELECT count(*) FROM attempts WHERE seq=$1)"
+	if [[ ${JOBGRID_TEST_STORE:-} == postgres ]]; then
+		psql -X -q -t -A -v ON_ERROR_STOP=1 "$PG_TEST_URL" -c "$q"
+	else
+		sqlite3 -readonly "$T/data/jobgrid.sqlite" "$q"
+	fi
+}
+expect_eq "$(rows_of "$big_seq")" 0 "rows of the removed job (seq $big_seq) in the store"
 log "PASS"

@@ -4,6 +4,7 @@
 #include "base/heap.h"
 #include <criterion/criterion.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 struct item {
@@ -166,5 +167,32 @@ Test(heap, append_then_build)
 	heap_push(&h, &extra);
 	cr_assert_eq(heap_top(&h), &extra);
 	cr_assert_eq(drain_in_order(&h), (size_t)N + 1);
+	heap_free(&h);
+}
+
+static bool key_odd(const void *e, const void *arg)
+{
+	(void)arg;
+	return ((const struct item *)e)->key % 2 != 0;
+}
+
+Test(heap, filter_takes_out_what_keep_refuses_and_keeps_the_order)
+{
+	enum { N = 700 };
+	static struct item items[N];
+	struct heap h;
+	fill_random(&h, items, N, 5, 4000);
+	size_t odd = 0;
+	for (size_t i = 0; i < N; i++)
+		odd += items[i].key % 2 != 0;
+	heap_filter(&h, key_odd, NULL);
+	check_heap(&h);
+	cr_assert_eq(h.len, odd);
+	for (size_t i = 0; i < N; i++)
+		if (items[i].key % 2 == 0)
+			cr_assert_eq(items[i].pos, HEAP_NONE, "item %zu told it left", i);
+	cr_assert_eq(drain_in_order(&h), odd);
+	heap_filter(&h, key_odd, NULL);	/* empty: nothing to do */
+	cr_assert_eq(h.len, 0);
 	heap_free(&h);
 }

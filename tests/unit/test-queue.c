@@ -221,3 +221,35 @@ Test(queue, reasons_say_what_no_worker_has)
 	cr_assert_str_eq(queue_reason(fits->cls, &workers, buf, sizeof buf),
 			 "waiting for a worker with free resources");
 }
+
+/* A job's joblets leave both heaps, whether they are most of a heap (rebuilt without them)
+ * or a few in a big one (taken out one by one); the other jobs' keep their order. */
+Test(queue, remove_job_takes_its_joblets_out_of_both_heaps)
+{
+	struct job *big = mk(3, 1, 200, NULL), *other = mk(5, 1, 3, NULL), *few = mk(1, 1, 2, NULL);
+	push_all(other);
+	push_all(big);
+	push_all(few);
+	for (int i = 0; i < 2; i++) {
+		big->joblets[i].ready_at = 1000 + i;
+		queue_remove(&q, &big->joblets[i]);
+		queue_delay(&q, &big->joblets[i]);
+	}
+	other->joblets[2].ready_at = 500;
+	queue_remove(&q, &other->joblets[2]);
+	queue_delay(&q, &other->joblets[2]);
+	queue_remove_job(&q, big);	/* most of the ready heap: a rebuild */
+	for (int32_t i = 0; i < big->njoblets; i++)
+		cr_assert_eq(big->joblets[i].heap, JL_HEAP_NONE, "joblet %d left", i);
+	cr_assert_eq(other->cls->ready.len, 4);
+	cr_assert_eq(heap_top(&other->cls->ready), &other->joblets[0]);
+	cr_assert_eq(q.delay.len, 1);
+	cr_assert_eq(queue_next_delay(&q), &other->joblets[2]);
+	queue_remove_job(&q, few);	/* a small share: one by one */
+	cr_assert_eq(few->joblets[0].heap, JL_HEAP_NONE);
+	cr_assert_eq(other->cls->ready.len, 2);
+	cr_assert_eq(heap_top(&other->cls->ready), &other->joblets[0]);
+	queue_remove_job(&q, other);
+	cr_assert_eq(q.nactive, 0, "an emptied class is no longer scanned");
+	cr_assert_eq(q.delay.len, 0);
+}
