@@ -1150,6 +1150,43 @@ Test(store, read_job_as_load_reads_it, .init = setup, .fini = teardown)
 	free(b.recs);
 }
 
+/* read_jobs reads a list of jobs as read_job reads each, without their attempts: seqs in
+ * any order, one with no row reading back as none. */
+Test(store, read_jobs_as_read_job_reads_each, .init = setup, .fini = teardown)
+{
+	char *rows = read_fixture(STORE_SCHEMA_VERSION);
+	store_at_schema(STORE_SCHEMA_VERSION, rows);
+	free(rows);
+	char *err = NULL;
+	struct store *st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st, "open: %s", err ? err : "");
+	const int64_t seqs[] = {3, 99, 1, 2};
+	struct job *got[4] = {(struct job *)1, (struct job *)1, (struct job *)1, (struct job *)1};
+	cr_assert_eq(st->vt->read_jobs(st, seqs, 4, got, &err), 0, "%s", err ? err : "");
+	cr_assert_null(got[1], "no row, no job");
+	for (int k = 0; k < 4; k++) {
+		if (k == 1)
+			continue;
+		struct job *one = NULL;
+		cr_assert_eq(st->vt->read_job(st, seqs[k], &one, &err), 0, "%s", err ? err : "");
+		cr_assert_not_null(got[k], "job %lld read back", (long long)seqs[k]);
+		for (int32_t i = 0; i < one->njoblets; i++) {
+			attempts_free(one->joblets[i].attempts);
+			one->joblets[i].attempts = NULL;
+			one->joblets[i].nattempts = 0;
+		}
+		struct seen each = {""}, batch = {""};
+		seen_job(&each, st, one);
+		seen_job(&batch, st, got[k]);
+		cr_assert_str_eq(batch.text, each.text, "job %lld", (long long)seqs[k]);
+		cr_assert_eq(got[k]->state, one->state);
+		cr_assert_eq(memcmp(got[k]->counts, one->counts, sizeof one->counts), 0);
+		job_free(one);
+		job_free(got[k]);
+	}
+	st->vt->close(st);
+}
+
 enum { HIST = 20000 };
 
 /* HIST jobs as rows: seq i is owned by u(i%3), in group g(i%4), named n(i%5), and finished
