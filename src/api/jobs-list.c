@@ -72,14 +72,16 @@ static bool stored_filter(const struct list_walk *w, struct job_filter *f)
 }
 
 /* The store's next page of matches from w->seq on into w->stored (after: the seq the page
- * starts past), and the count of those beyond it into *more. */
+ * starts past), and the count of those beyond it into *more; more NULL: not counted (a
+ * count of up to 10^5 matches costs more than the page's reads). */
 static void stored_page(struct list_walk *w, int64_t after, int64_t *more)
 {
 	struct server *srv = w->c->srv;
 	struct job_filter f;
 	char *err = NULL;
 	int n = 0;
-	*more = 0;
+	if (more)
+		*more = 0;
 	for (int k = 0; k < STORED_PAGE; k++) {
 		job_free(w->read[k]);
 		w->read[k] = NULL;
@@ -104,10 +106,8 @@ static int64_t stored_next(struct list_walk *w)
 	while (w->at < w->n && (w->step > 0 ? w->stored[w->at] < w->seq
 					     : w->stored[w->at] > w->seq))
 		w->at++;
-	if (w->at == w->n && !w->stored_end) {
-		int64_t more;
-		stored_page(w, w->seq - w->step, &more);
-	}
+	if (w->at == w->n && !w->stored_end)
+		stored_page(w, w->seq - w->step, NULL);
 	return w->at < w->n ? w->stored[w->at] : -1;
 }
 

@@ -513,7 +513,8 @@ static int pg_list_jobs(struct store *st, const struct job_filter *f, int64_t af
 	struct pg_store *ps = (struct pg_store *)st;
 	const char *params[3];
 	int np, n = 0;
-	*more = 0;
+	if (more)
+		*more = 0;
 	char *sql = list_jobs_sql(f, after, desc, max, "strpos", params, &np);
 	PGresult *r = read_params(ps, sql, params, np, err);
 	free(sql);
@@ -522,8 +523,8 @@ static int pg_list_jobs(struct store *st, const struct job_filter *f, int64_t af
 	for (int i = 0; i < PQntuples(r) && n < max; i++)
 		out[n++] = strtoll(PQgetvalue(r, i, 0), NULL, 10);
 	PQclear(r);
-	if (n == 0)
-		return 0;
+	if (n == 0 || more == NULL)
+		return n;
 	sql = count_jobs_sql(f, out[n - 1], desc, STORE_COUNT_CAP, "strpos", params, &np);
 	r = read_params(ps, sql, params, np, err);
 	free(sql);

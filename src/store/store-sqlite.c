@@ -369,6 +369,8 @@ static int sqlite_list_jobs(struct store *st, const struct job_filter *f, int64_
 	struct sqlite_store *ss = (struct sqlite_store *)st;
 	const char *params[3];
 	int np, n = 0, rc;
+	if (more)
+		*more = 0;
 	char *sql = list_jobs_sql(f, after, desc, max, "instr", params, &np);
 	sqlite3_stmt *q = prepare_params(ss->rdb, sql, params, np, err);
 	free(sql);
@@ -381,8 +383,7 @@ static int sqlite_list_jobs(struct store *st, const struct job_filter *f, int64_
 		n = -1;
 	}
 	sqlite3_finalize(q);
-	*more = 0;
-	if (n <= 0)
+	if (more == NULL || n <= 0)
 		return n;
 	sql = count_jobs_sql(f, out[n - 1], desc, STORE_COUNT_CAP, "instr", params, &np);
 	q = prepare_params(ss->rdb, sql, params, np, err);

@@ -287,7 +287,8 @@ struct store_vt {
 			     struct joblet *page, char **err);
 	/* list_jobs: the seqs of finished jobs matching f into out (at most max), ascending
 	 * after seq `after`, or descending before it (after 0: from the newest); *more the
-	 * matching ones beyond the page, at most STORE_COUNT_CAP. The count of seqs, or -1
+	 * matching ones beyond the page, at most STORE_COUNT_CAP (more NULL: not counted, the
+	 * count is most of the cost of a page of a common state). The count of seqs, or -1
 	 * with *err. Indexed (migrations 10, pg 2): a page costs O(max), not O(jobs). */
 	int (*list_jobs)(struct store *st, const struct job_filter *f, int64_t after, bool desc,
 			 int64_t *out, int max, int64_t *more, char **err);
