@@ -146,6 +146,7 @@ pages() {	# every page of two, both ways, and one filtered, as the admin and ali
 				page=$(get "$who" "/v1/jobs?$q&cursor=$cur")
 				jq -c . <<<"$page"
 				cur=$(jq -r .next_cursor <<<"$page")
+				[[ -n $cur ]] || fail "no page of $q: '$page'" >&2
 			done
 		done
 	done
