@@ -10,7 +10,9 @@
  * Finished jobs that left memory (server/history.c) come from the store: the walk keeps
  * the next page of the store's matches (list_jobs, indexed) and, at each seq, takes the
  * job in memory if there is one, else the store's when its page holds that seq. The two
- * are merged in seq order, so the cursor works across them. */
+ * are merged in seq order, so the cursor works across them. The store's jobs the page
+ * takes are read back together (read_jobs: two queries for the lot, no attempts, which a
+ * summary does not show), not one read_job each. */
 #include "api/call.h"
 #include "api/handlers.h"
 #include "api/render.h"
@@ -39,6 +41,7 @@ struct list_walk {
 	/* The store's next matches in walk order, from seq on: stored[at..n); the store has
 	 * no more once stored_end. Only while some jobs are out of memory. */
 	int64_t stored[STORED_PAGE];
+	struct job *read[STORED_PAGE];	/* owned: stored[k] read back, or NULL */
 	int at, n;
 	bool merge;			/* some jobs were out of memory when the list began */
 	bool stored_end;
@@ -69,14 +72,20 @@ static bool stored_filter(const struct list_walk *w, struct job_filter *f)
 }
 
 /* The store's next page of matches from w->seq on into w->stored (after: the seq the page
- * starts past), and the count of those beyond it into *more. */
+ * starts past), and the count of those beyond it into *more; more NULL: not counted (a
+ * count of up to 10^5 matches costs more than the page's reads). */
 static void stored_page(struct list_walk *w, int64_t after, int64_t *more)
 {
 	struct server *srv = w->c->srv;
 	struct job_filter f;
 	char *err = NULL;
 	int n = 0;
-	*more = 0;
+	if (more)
+		*more = 0;
+	for (int k = 0; k < STORED_PAGE; k++) {
+		job_free(w->read[k]);
+		w->read[k] = NULL;
+	}
 	if (stored_filter(w, &f) &&
 	    (n = srv->store->vt->list_jobs(srv->store, &f, after, w->step < 0, w->stored,
 					   STORED_PAGE, more, &err)) < 0) {
@@ -97,10 +106,8 @@ static int64_t stored_next(struct list_walk *w)
 	while (w->at < w->n && (w->step > 0 ? w->stored[w->at] < w->seq
 					     : w->stored[w->at] > w->seq))
 		w->at++;
-	if (w->at == w->n && !w->stored_end) {
-		int64_t more;
-		stored_page(w, w->seq - w->step, &more);
-	}
+	if (w->at == w->n && !w->stored_end)
+		stored_page(w, w->seq - w->step, NULL);
 	return w->at < w->n ? w->stored[w->at] : -1;
 }
 
@@ -140,20 +147,46 @@ static bool counted_by_store(const struct list_walk *w, const struct job *j)
 	       j->put_gen <= w->c->srv->commits;
 }
 
-/* The store's job at w->seq matches: rendered from a copy read back (it stays out of
- * memory), or counted beyond the page. */
+/* The store's matches from w->at on that the page may still take, read back in one batch
+ * into w->read: those out of memory (a job in memory is taken from there), as many as the
+ * page has room for. */
+static void read_stored(struct list_walk *w)
+{
+	struct server *srv = w->c->srv;
+	int64_t seqs[STORED_PAGE];
+	struct job *got[STORED_PAGE];
+	int at[STORED_PAGE], n = 0;
+	long long room = w->limit - (long long)json_array_size(w->jobs);
+	for (int k = w->at; k < w->n && n < room; k++) {
+		if (w->read[k] == NULL && sched_job(&srv->sched, w->stored[k]) == NULL) {
+			at[n] = k;
+			seqs[n++] = w->stored[k];
+		}
+	}
+	char *err = NULL;
+	if (n == 0)
+		return;
+	if (srv->store->vt->read_jobs(srv->store, seqs, n, got, &err)) {
+		log_error("reading jobs %lld..%lld: %s", (long long)seqs[0],
+			  (long long)seqs[n - 1], err);
+		free(err);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		w->read[at[i]] = got[i];
+}
+
+/* The store's job at w->seq matches: rendered from its copy read back (it stays out of
+ * memory), or nothing when the store no longer has it. */
 static bool take_stored(struct list_walk *w)
 {
 	struct server *srv = w->c->srv;
-	w->at++;
-	struct job *j = NULL;
-	char *err = NULL;
-	if (srv->store->vt->read_job(srv->store, w->seq, &j, &err) || j == NULL) {
-		if (err)
-			log_error("reading job %lld: %s", (long long)w->seq, err);
-		free(err);
+	if (w->read[w->at] == NULL)
+		read_stored(w);
+	struct job *j = w->read[w->at];
+	w->read[w->at++] = NULL;
+	if (j == NULL)
 		return false;
-	}
 	json_array_append_new(w->jobs, render_job(srv, j, NULL));
 	w->last = w->seq;
 	job_free(j);
@@ -200,6 +233,8 @@ static void walk_free(struct list_walk *w)
 {
 	if (w->ev)
 		event_free(w->ev);
+	for (int k = 0; k < STORED_PAGE; k++)
+		job_free(w->read[k]);
 	json_decref(w->jobs);
 	free(w);
 }

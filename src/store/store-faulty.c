@@ -149,6 +149,12 @@ static int faulty_read_job(struct store *st, int64_t seq, struct job **out, char
 	return inner_of(st)->vt->read_job(inner_of(st), seq, out, err);
 }
 
+static int faulty_read_jobs(struct store *st, const int64_t *seqs, int n, struct job **out,
+			    char **err)
+{
+	return inner_of(st)->vt->read_jobs(inner_of(st), seqs, n, out, err);
+}
+
 static int faulty_read_attempts(struct store *st, int64_t seq, const int32_t *idx, int32_t n,
 				struct joblet *page, char **err)
 {
@@ -185,6 +191,7 @@ static const struct store_vt faulty_vt = {
 	.load_auth = faulty_load_auth,
 	.read_net = faulty_read_net,
 	.read_job = faulty_read_job,
+	.read_jobs = faulty_read_jobs,
 	.read_attempts = faulty_read_attempts,
 	.list_jobs = faulty_list_jobs,
 	.load_events = faulty_load_events,

@@ -46,6 +46,18 @@ static struct joblet *page_ref(struct loader *l, int64_t seq, int32_t idx)
 	return jl && jl->job->seq == seq ? jl : NULL;
 }
 
+/* read_jobs: the index of job seq in l->seqs (the last row's job, else a search: the list
+ * is short and the rows come in seq order), or -1 when seq was not asked for. */
+static int jobs_at(struct loader *l, int64_t seq)
+{
+	if (l->hit < l->njobs && l->seqs[l->hit] == seq)
+		return l->hit;
+	for (int k = 0; k < l->njobs; k++)
+		if (l->seqs[k] == seq)
+			return l->hit = k;
+	return -1;
+}
+
 /* The joblet idx of job seq among what l reads: the scheduler's (load) or the one job
  * read_job rebuilds. NULL when there is none. */
 static struct joblet *joblet_ref(struct loader *l, int64_t seq, int64_t idx)
@@ -57,6 +69,10 @@ static struct joblet *joblet_ref(struct loader *l, int64_t seq, int64_t idx)
 	if (l->page)
 		return page_ref(l, seq, (int32_t)idx);
 	struct job *j = l->job;
+	if (l->jobs) {
+		int k = jobs_at(l, seq);
+		j = k >= 0 ? l->jobs[k] : NULL;
+	}
 	return j && j->seq == seq && idx < j->njoblets ? &j->joblets[idx] : NULL;
 }
 
@@ -124,6 +140,15 @@ static int job_row(struct loader *l, const struct row_src *st)
 	}
 	if (l->s) {
 		sched_load_job(l->s, j);
+	} else if (l->jobs) {	/* read_jobs: one row each */
+		int k = jobs_at(l, seq);
+		if (k < 0) {
+			snprintf(l->why, sizeof l->why, "not one of the jobs asked for");
+			job_free(j);
+			return -1;
+		}
+		job_free(l->jobs[k]);
+		l->jobs[k] = j;
 	} else {	/* read_job: one row */
 		job_free(l->job);
 		l->job = j;
@@ -468,11 +493,27 @@ void read_job_queries(struct read_job_sql *q, int64_t seq)
 	const char *table[3] = {"jobs", "joblets", "attempts"};
 	for (int i = 0; i < 3; i++)
 		q->q[i] = (struct load_query){table[i], q->sql[i], fn[i]};
+	q->n = 3;
+}
+
+void read_jobs_queries(struct read_job_sql *q, const int64_t *seqs, int n)
+{
+	struct buf in = BUF_INIT;
+	for (int k = 0; k < n; k++)
+		buf_printf(&in, "%s%lld", k ? "," : "", (long long)seqs[k]);
+	/* In seq order: jobs_ref finds each row's job at once. */
+	q->sql[0] = xasprintf(JOBS_SELECT " WHERE jobs.seq IN (%s) ORDER BY jobs.seq", in.data);
+	q->sql[1] = xasprintf(JOBLETS_SELECT " WHERE seq IN (%s) ORDER BY seq, idx", in.data);
+	q->sql[2] = NULL;
+	buf_free(&in);
+	q->q[0] = (struct load_query){"jobs", q->sql[0], job_row};
+	q->q[1] = (struct load_query){"joblets", q->sql[1], joblet_row};
+	q->n = 2;
 }
 
 void read_job_queries_free(struct read_job_sql *q)
 {
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < q->n; i++)
 		free(q->sql[i]);
 }
 
@@ -494,6 +535,18 @@ struct job *loader_take_job(struct loader *l)
 	if (j)
 		job_recount(j);
 	return j;
+}
+
+void loader_end_jobs(struct loader *l, int rc)
+{
+	for (int k = 0; k < l->njobs; k++) {
+		if (rc) {
+			job_free(l->jobs[k]);
+			l->jobs[k] = NULL;
+		} else if (l->jobs[k]) {
+			job_recount(l->jobs[k]);
+		}
+	}
 }
 
 /* The conditions of a list: SQL text after WHERE into b, text parameters into f's order

@@ -41,6 +41,11 @@ struct loader {
 	struct joblet *page;
 	const int32_t *page_idx;
 	int32_t npage;
+	/* read_jobs: job seqs[k] goes to jobs[k] (both borrowed: the caller's, zeroed), njobs of
+	 * them; hit: where the last row's job was (rows come in seq order). */
+	struct job **jobs;
+	const int64_t *seqs;
+	int njobs, hit;
 	char row[96];			/* the row being read, for messages: "job 12" */
 	char why[600];			/* what is wrong with it */
 };
@@ -73,10 +78,16 @@ extern const struct load_query load_auth_queries[2];
 struct read_job_sql {
 	char *sql[3];			/* owned */
 	struct load_query q[3];
+	int n;				/* queries to run, in order */
 };
 void read_job_queries(struct read_job_sql *q, int64_t seq);
 void read_job_queries_free(struct read_job_sql *q);
 struct job *loader_take_job(struct loader *l);	/* the caller owns it: job_free */
+/* read_jobs's queries of jobs seqs[0..n) (jobs, joblets: the same rows as read_job's, no
+ * attempts), run with a loader whose jobs, seqs and njobs are set; then loader_end_jobs
+ * makes each job read whole (rc 0) or frees them all (else). */
+void read_jobs_queries(struct read_job_sql *q, const int64_t *seqs, int n);
+void loader_end_jobs(struct loader *l, int rc);
 /* read_attempts's query: the attempts of joblets idx[0..n) of job seq, for a loader whose
  * page is set. Returns q->sql, malloc'd: the caller frees it. */
 char *read_attempts_query(struct load_query *q, int64_t seq, const int32_t *idx, int32_t n);

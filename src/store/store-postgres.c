@@ -505,30 +505,49 @@ static int pg_read_net(struct store *st, int64_t from, int64_t to, store_net_cb 
 
 /* ---- history on demand ------------------------------------------------------------ */
 
+/* q's queries on the read connection in one snapshot, as at load; frees q. */
+static int pg_read_rows(struct pg_store *ps, struct loader *l, struct read_job_sql *q,
+			char **err)
+{
+	int rc = -1;
+	if (ps->rconn == NULL)
+		*err = xasprintf("store %s: no read connection", ps->name);
+	else
+		rc = exec_cmd(ps->rconn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
+	for (int i = 0; i < q->n && rc == 0; i++)
+		rc = read_table(ps, ps->rconn, l, &q->q[i], err);
+	if (ps->rconn) {
+		char *ignored = NULL;
+		exec_cmd(ps->rconn, rc ? "ROLLBACK" : "COMMIT", &ignored);
+		free(ignored);
+	}
+	read_job_queries_free(q);
+	return rc;
+}
+
 static int pg_read_job(struct store *st, int64_t seq, struct job **out, char **err)
 {
-	struct pg_store *ps = (struct pg_store *)st;
 	struct loader l = {0};
 	struct read_job_sql q;
-	*out = NULL;
-	if (ps->rconn == NULL) {
-		*err = xasprintf("store %s: no read connection", ps->name);
-		return -1;
-	}
 	read_job_queries(&q, seq);
-	/* One snapshot for the three tables, as at load. */
-	int rc = exec_cmd(ps->rconn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
-	for (int i = 0; i < 3 && rc == 0; i++)
-		rc = read_table(ps, ps->rconn, &l, &q.q[i], err);
-	char *ignored = NULL;
-	exec_cmd(ps->rconn, rc ? "ROLLBACK" : "COMMIT", &ignored);
-	free(ignored);
-	read_job_queries_free(&q);
+	int rc = pg_read_rows((struct pg_store *)st, &l, &q, err);
 	*out = loader_take_job(&l);
 	if (rc) {
 		job_free(*out);
 		*out = NULL;
 	}
+	return rc;
+}
+
+static int pg_read_jobs(struct store *st, const int64_t *seqs, int n, struct job **out,
+			char **err)
+{
+	struct loader l = {.jobs = out, .seqs = seqs, .njobs = n};
+	struct read_job_sql q;
+	memset(out, 0, (size_t)n * sizeof *out);
+	read_jobs_queries(&q, seqs, n);
+	int rc = pg_read_rows((struct pg_store *)st, &l, &q, err);
+	loader_end_jobs(&l, rc);
 	return rc;
 }
 
@@ -573,7 +592,8 @@ static int pg_list_jobs(struct store *st, const struct job_filter *f, int64_t af
 	struct pg_store *ps = (struct pg_store *)st;
 	const char *params[3];
 	int np, n = 0;
-	*more = 0;
+	if (more)
+		*more = 0;
 	char *sql = list_jobs_sql(f, after, desc, max, "strpos", params, &np);
 	PGresult *r = read_params(ps, sql, params, np, err);
 	free(sql);
@@ -582,8 +602,8 @@ static int pg_list_jobs(struct store *st, const struct job_filter *f, int64_t af
 	for (int i = 0; i < PQntuples(r) && n < max; i++)
 		out[n++] = strtoll(PQgetvalue(r, i, 0), NULL, 10);
 	PQclear(r);
-	if (n == 0)
-		return 0;
+	if (n == 0 || more == NULL)
+		return n;
 	sql = count_jobs_sql(f, out[n - 1], desc, STORE_COUNT_CAP, "strpos", params, &np);
 	r = read_params(ps, sql, params, np, err);
 	free(sql);
@@ -1205,6 +1225,7 @@ static const struct store_vt pg_vt = {
 	.load_auth = pg_load_auth,
 	.read_net = pg_read_net,
 	.read_job = pg_read_job,
+	.read_jobs = pg_read_jobs,
 	.read_attempts = pg_read_attempts,
 	.list_jobs = pg_list_jobs,
 	.load_events = pg_load_events,

@@ -334,26 +334,46 @@ static int sqlite_read_net(struct store *st, int64_t from, int64_t to, store_net
 
 /* ---- history on demand ------------------------------------------------------------ */
 
+/* q's queries on the read connection in one snapshot, as at load; frees q. */
+static int sqlite_read_rows(struct sqlite_store *ss, struct sqlite_loader *sl,
+			    struct read_job_sql *q, char **err)
+{
+	int rc = exec_sql(ss->rdb, "BEGIN", err);
+	if (rc == 0) {
+		rc = read_tables(sl, q->q, (size_t)q->n, err);
+		char *ignored = NULL;
+		exec_sql(ss->rdb, "COMMIT", &ignored);
+		free(ignored);
+	}
+	read_job_queries_free(q);
+	return rc;
+}
+
 static int sqlite_read_job(struct store *st, int64_t seq, struct job **out, char **err)
 {
 	struct sqlite_store *ss = (struct sqlite_store *)st;
 	struct sqlite_loader sl = {{0}, ss, ss->rdb};
 	struct read_job_sql q;
 	read_job_queries(&q, seq);
-	/* One snapshot for the three tables, as at load. */
-	int rc = exec_sql(ss->rdb, "BEGIN", err);
-	if (rc == 0) {
-		rc = read_tables(&sl, q.q, 3, err);
-		char *ignored = NULL;
-		exec_sql(ss->rdb, "COMMIT", &ignored);
-		free(ignored);
-	}
-	read_job_queries_free(&q);
+	int rc = sqlite_read_rows(ss, &sl, &q, err);
 	*out = loader_take_job(&sl.l);
 	if (rc) {
 		job_free(*out);
 		*out = NULL;
 	}
+	return rc;
+}
+
+static int sqlite_read_jobs(struct store *st, const int64_t *seqs, int n, struct job **out,
+			    char **err)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)st;
+	struct sqlite_loader sl = {{.jobs = out, .seqs = seqs, .njobs = n}, ss, ss->rdb};
+	struct read_job_sql q;
+	memset(out, 0, (size_t)n * sizeof *out);
+	read_jobs_queries(&q, seqs, n);
+	int rc = sqlite_read_rows(ss, &sl, &q, err);
+	loader_end_jobs(&sl.l, rc);
 	return rc;
 }
 
@@ -394,6 +414,8 @@ static int sqlite_list_jobs(struct store *st, const struct job_filter *f, int64_
 	struct sqlite_store *ss = (struct sqlite_store *)st;
 	const char *params[3];
 	int np, n = 0, rc;
+	if (more)
+		*more = 0;
 	char *sql = list_jobs_sql(f, after, desc, max, "instr", params, &np);
 	sqlite3_stmt *q = prepare_params(ss->rdb, sql, params, np, err);
 	free(sql);
@@ -406,8 +428,7 @@ static int sqlite_list_jobs(struct store *st, const struct job_filter *f, int64_
 		n = -1;
 	}
 	sqlite3_finalize(q);
-	*more = 0;
-	if (n <= 0)
+	if (more == NULL || n <= 0)
 		return n;
 	sql = count_jobs_sql(f, out[n - 1], desc, STORE_COUNT_CAP, "instr", params, &np);
 	q = prepare_params(ss->rdb, sql, params, np, err);
@@ -1043,6 +1064,7 @@ static const struct store_vt sqlite_vt = {
 	.load_auth = sqlite_load_auth,
 	.read_net = sqlite_read_net,
 	.read_job = sqlite_read_job,
+	.read_jobs = sqlite_read_jobs,
 	.read_attempts = sqlite_read_attempts,
 	.list_jobs = sqlite_list_jobs,
 	.load_events = sqlite_load_events,

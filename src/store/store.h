@@ -244,6 +244,8 @@ struct job_filter {
 };
 /* list_jobs counts the matching jobs beyond a page up to this many (a bound on its cost). */
 #define STORE_COUNT_CAP 100000
+/* read_jobs reads at most this many jobs at once (the length of its query's list). */
+#define STORE_READ_JOBS_MAX 1000
 
 /* The events kept for resumed streams (GET /v1/events): the store's identity, made once
  * with the store (a restore makes a new one), so that an event id of another store is never
@@ -281,6 +283,13 @@ struct store_vt {
 	 * with its joblets and attempts, rebuilt as load does, into *out (the caller's: job_free),
 	 * NULL when the store has no such job; 0, or -1 with *err (malloc'd). */
 	int (*read_job)(struct store *st, int64_t seq, struct job **out, char **err);
+	/* read_jobs: the jobs seqs[0..n) (distinct, 0 < n <= STORE_READ_JOBS_MAX) as read_job
+	 * rebuilds them but without their attempts (what a list's summary shows: counts per
+	 * state; started stays false), out[k] for seqs[k] (the caller's: job_free), NULL when
+	 * the store has no such job. One query per table by its key (jobs, joblets), so a page
+	 * of a list costs two queries, not three per job. 0, or -1 with *err (out all NULL). */
+	int (*read_jobs)(struct store *st, const int64_t *seqs, int n, struct job **out,
+			 char **err);
 	/* read_attempts: the attempts of joblets idx[0..n) (ascending, n <= 1000) of job seq,
 	 * each appended, oldest first, to page[k] for idx[k] (joblets the caller zeroed, their
 	 * job set; it frees their lists: attempts_free). Indexed by (seq, idx): a page costs
@@ -289,7 +298,8 @@ struct store_vt {
 			     struct joblet *page, char **err);
 	/* list_jobs: the seqs of finished jobs matching f into out (at most max), ascending
 	 * after seq `after`, or descending before it (after 0: from the newest); *more the
-	 * matching ones beyond the page, at most STORE_COUNT_CAP. The count of seqs, or -1
+	 * matching ones beyond the page, at most STORE_COUNT_CAP (more NULL: not counted, the
+	 * count is most of the cost of a page of a common state). The count of seqs, or -1
 	 * with *err. Indexed (migrations 10, pg 2): a page costs O(max), not O(jobs). */
 	int (*list_jobs)(struct store *st, const struct job_filter *f, int64_t after, bool desc,
 			 int64_t *out, int max, int64_t *more, char **err);

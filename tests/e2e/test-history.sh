@@ -131,4 +131,34 @@ as "$ALICE" wait "$small" --timeout 60s >/dev/null
 only_big() { [[ $(in_memory) == 1 ]]; }
 wait_until 30 only_big || fail "jobs in memory: $(in_memory)"
 expect_eq "$(as "$ALICE" show "$big" --json | jq -r .state)" done "the big job, from memory"
+
+log "a page of stored jobs is the same page as from memory"
+# Joblets that end alike and not: counts per state, and a job of several joblets.
+mixed=$(as "$ALICE" add --joblets 5 --group gm --name mixed -- 'exit $((JOBGRID_JOBLET % 2))')
+as "$ALICE" wait "$mixed" --timeout 60s >/dev/null 2>&1 || true
+wait_until 30 only_big || fail "jobs in memory: $(in_memory)"
+pages() {	# every page of two, both ways, and one filtered, as the admin and alice see them
+	local who q cur page
+	for who in "$ADMIN" "$ALICE"; do
+		for q in 'limit=2' 'limit=2&order=desc' 'state=failed&limit=1' 'group=gm'; do
+			cur=0
+			while [[ $cur != null ]]; do
+				page=$(get "$who" "/v1/jobs?$q&cursor=$cur")
+				jq -c . <<<"$page"
+				cur=$(jq -r .next_cursor <<<"$page")
+				[[ -n $cur ]] || fail "no page of $q: '$page'" >&2
+			done
+		done
+	done
+}
+stored=$(pages)
+expect_eq "$(jq -c 'select(.jobs[0].seq == '"${mixed##*.}"') | .jobs[0].counts' <<<"$stored" | head -n 1)" \
+	'{"done":3,"failed":2}' "the counts of a stored job of five joblets"
+kill_server
+restart_server --auth --local-workers 2 --history-memory never
+expect_eq "$(in_memory)" 10 "every job in memory"
+in_full=$(pages)
+[[ $stored == "$in_full" ]] || fail "pages differ, stored vs in memory:
+$(diff <(echo "$stored") <(echo "$in_full"))"
+log "ok: $(wc -l <<<"$stored") pages alike"
 log "ok"

@@ -1150,6 +1150,43 @@ Test(store, read_job_as_load_reads_it, .init = setup, .fini = teardown)
 	free(b.recs);
 }
 
+/* read_jobs reads a list of jobs as read_job reads each, without their attempts: seqs in
+ * any order, one with no row reading back as none. */
+Test(store, read_jobs_as_read_job_reads_each, .init = setup, .fini = teardown)
+{
+	char *rows = read_fixture(STORE_SCHEMA_VERSION);
+	store_at_schema(STORE_SCHEMA_VERSION, rows);
+	free(rows);
+	char *err = NULL;
+	struct store *st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st, "open: %s", err ? err : "");
+	const int64_t seqs[] = {3, 99, 1, 2};
+	struct job *got[4] = {(struct job *)1, (struct job *)1, (struct job *)1, (struct job *)1};
+	cr_assert_eq(st->vt->read_jobs(st, seqs, 4, got, &err), 0, "%s", err ? err : "");
+	cr_assert_null(got[1], "no row, no job");
+	for (int k = 0; k < 4; k++) {
+		if (k == 1)
+			continue;
+		struct job *one = NULL;
+		cr_assert_eq(st->vt->read_job(st, seqs[k], &one, &err), 0, "%s", err ? err : "");
+		cr_assert_not_null(got[k], "job %lld read back", (long long)seqs[k]);
+		for (int32_t i = 0; i < one->njoblets; i++) {
+			attempts_free(one->joblets[i].attempts);
+			one->joblets[i].attempts = NULL;
+			one->joblets[i].nattempts = 0;
+		}
+		struct seen each = {""}, batch = {""};
+		seen_job(&each, st, one);
+		seen_job(&batch, st, got[k]);
+		cr_assert_str_eq(batch.text, each.text, "job %lld", (long long)seqs[k]);
+		cr_assert_eq(got[k]->state, one->state);
+		cr_assert_eq(memcmp(got[k]->counts, one->counts, sizeof one->counts), 0);
+		job_free(one);
+		job_free(got[k]);
+	}
+	st->vt->close(st);
+}
+
 enum { HIST = 20000 };
 
 /* HIST jobs as rows: seq i is owned by u(i%3), in group g(i%4), named n(i%5), and finished
@@ -1198,6 +1235,10 @@ static void check_pages(struct store *st, const struct job_filter *f, bool desc,
 	while ((n = st->vt->list_jobs(st, f, cursor, desc, got, page, &more, &err)) > 0) {
 		for (int k = 0; k < n; k++)
 			cr_assert_eq(got[k], want[at + k], "page at %lld, row %d", (long long)at, k);
+		int64_t uncounted[100];	/* the same page without the count */
+		cr_assert_eq(st->vt->list_jobs(st, f, cursor, desc, uncounted, page, NULL, &err), n);
+		cr_assert_eq(memcmp(uncounted, got, (size_t)n * sizeof got[0]), 0, "page at %lld",
+			     (long long)at);
 		at += n;
 		int64_t beyond = nwant - at < STORE_COUNT_CAP ? nwant - at : STORE_COUNT_CAP;
 		cr_assert_eq(more, beyond, "more after %lld", (long long)at);
@@ -1209,8 +1250,8 @@ static void check_pages(struct store *st, const struct job_filter *f, bool desc,
 }
 
 /* list_jobs pages the finished jobs matching each filter and their combinations, in both
- * directions, the count beyond each page right; unfinished jobs are never listed (the
- * scheduler holds them). */
+ * directions, the count beyond each page right (the same pages when not counted);
+ * unfinished jobs are never listed (the scheduler holds them). */
 Test(store, list_jobs_filters_and_pages, .init = setup, .fini = teardown)
 {
 	make_history();
