@@ -3,6 +3,13 @@
 #include "base/xalloc.h"
 #include <string.h>
 
+/* The smallest table a map shrinks to, and when it shrinks: a table under 1/8 full halves
+ * (then about 1/4 full), a table 3/4 full doubles (then about 3/8 full), so either takes
+ * a number of puts or deletes proportional to the table before it happens again: both are
+ * amortised O(1). A map that held many keys once (the attempts of a finished big job) does
+ * not keep their room. */
+enum { IMAP_MIN_CAP = 64 };
+
 static size_t slot_of(uint64_t key, size_t cap)
 {
 	key ^= key >> 33;	/* murmur3's finaliser spreads sequential keys */
@@ -51,7 +58,7 @@ void *imap_get(const struct imap *m, uint64_t key)
 void imap_put(struct imap *m, uint64_t key, void *val)
 {
 	if ((m->len + 1) * 4 > m->cap * 3)
-		rehash(m, m->cap ? m->cap * 2 : 64);
+		rehash(m, m->cap ? m->cap * 2 : IMAP_MIN_CAP);
 	size_t i = slot_of(key, m->cap);
 	while (m->slots[i].key && m->slots[i].key != key)
 		i = (i + 1) & (m->cap - 1);
@@ -84,6 +91,8 @@ void *imap_del(struct imap *m, uint64_t key)
 	m->slots[hole].key = 0;
 	m->slots[hole].val = NULL;
 	m->len--;
+	if (m->cap > IMAP_MIN_CAP && m->len * 8 < m->cap)
+		rehash(m, m->cap / 2);
 	return val;
 }
 

@@ -1,6 +1,7 @@
 /* The integer map (src/base/imap.h): against a plain array as the model, under a long run
  * of random puts, replaces and deletes on a small key space (long probe runs that wrap the
- * table's end, so backward-shift deletion is exercised), and with many keys (growth). */
+ * table's end, so backward-shift deletion is exercised), and with many keys (growth, then
+ * shrinking as they go). */
 #include "base/imap.h"
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -69,6 +70,9 @@ static void random_ops(uint64_t nkeys, int nops, unsigned seed, uint64_t stride)
 		}
 		cr_assert_eq(m.len, live);
 		cr_assert_leq(m.len * 4, m.cap * 3, "the table never fills past 3/4");
+		cr_assert(m.cap <= 64 || m.len * 8 >= m.cap,
+			  "op %d: %zu keys in %zu slots: under 1/8 full, it shrinks", op, m.len,
+			  m.cap);
 	}
 	imap_free(&m);
 	free(model);
@@ -98,6 +102,65 @@ Test(imap, many_keys)
 		cr_assert_eq(imap_get(&m, k), k % 2 ? val_of(k, 0) : NULL, "key %llu",
 			     (unsigned long long)k);
 	cr_assert_null(imap_get(&m, N + 1));
+	imap_free(&m);
+}
+
+/* A map that held many keys gives their room back as they go, down to 64 slots, and every
+ * key left is still found after each halving. */
+Test(imap, shrinks_as_keys_go)
+{
+	enum { N = 100000 };
+	struct imap m;
+	imap_init(&m);
+	for (uint64_t k = 1; k <= N; k++)
+		imap_put(&m, k, val_of(k, 0));
+	size_t full = m.cap, prev = m.cap;
+	int halvings = 0;
+	for (uint64_t k = 1; k <= N; k++) {
+		cr_assert_eq(imap_del(&m, k), val_of(k, 0));
+		if (m.cap != prev) {
+			cr_assert_eq(m.cap, prev / 2, "it halves");
+			halvings++;
+			prev = m.cap;
+			for (uint64_t j = k + 1; j <= N; j++)
+				cr_assert_eq(imap_get(&m, j), val_of(j, 0), "key %llu after halving to %zu",
+					     (unsigned long long)j, m.cap);
+		}
+	}
+	cr_assert_eq(m.len, 0);
+	cr_assert_eq(m.cap, 64, "an emptied map keeps the smallest table, not %zu of %zu slots",
+		     m.cap, full);
+	cr_assert_geq(halvings, 10);
+	imap_put(&m, 7, val_of(7, 1));
+	cr_assert_eq(imap_get(&m, 7), val_of(7, 1), "it takes keys again");
+	imap_free(&m);
+}
+
+/* Amortised O(1): keys coming and going at the size where the table just halved do not
+ * make it grow and shrink again (it is then about 1/4 full, away from both bounds). */
+Test(imap, no_thrashing_at_a_bound)
+{
+	struct imap m;
+	imap_init(&m);
+	uint64_t n = 1;
+	for (; n <= 4096; n++)
+		imap_put(&m, n, val_of(n, 0));
+	size_t cap = m.cap;
+	uint64_t k = 1;
+	for (; m.cap == cap; k++)
+		cr_assert_eq(imap_del(&m, k), val_of(k, 0));
+	cap = m.cap;
+	for (int i = 0; i < 100000; i++) {
+		if (i % 2) {
+			cr_assert_eq(imap_del(&m, n - 1), val_of(n - 1, 0));
+			n--;
+		} else {
+			imap_put(&m, n, val_of(n, 0));
+			n++;
+		}
+		cr_assert_eq(m.cap, cap, "op %d: the table stays %zu slots, not %zu", i, cap,
+			     m.cap);
+	}
 	imap_free(&m);
 }
 
