@@ -37,9 +37,9 @@ static int live_workers(const struct sched *s)
 json_t *api_waiting_reasons(const struct sched *s, const struct principal *who, int64_t now)
 {
 	json_t *by_group = json_object();
-	for (int64_t seq = 1; seq < s->next_seq && seq < s->jobs_cap; seq++) {
-		const struct job *j = s->jobs[seq];
-		if (j == NULL || jl_state_final(j->state) || !principal_owns(who, j->owner))
+	const struct job *j;
+	for (int64_t seq = 1; (j = sched_next_job(s, &seq)) != NULL; seq++) {
+		if (jl_state_final(j->state) || !principal_owns(who, j->owner))
 			continue;
 		for (int st = JS_WAITING; st <= JS_READY; st++) {
 			if (j->counts[st] == 0)
@@ -138,9 +138,9 @@ static json_t *own_counts(const struct sched *s, const struct principal *who, js
 	int32_t totals[JS__N] = {0};
 	*groups = json_object();
 	*njobs = 0;
-	for (int64_t seq = 1; seq < s->next_seq && seq < s->jobs_cap; seq++) {
-		const struct job *j = s->jobs[seq];
-		if (j == NULL || !principal_owns(who, j->owner))
+	const struct job *j;
+	for (int64_t seq = 1; (j = sched_next_job(s, &seq)) != NULL; seq++) {
+		if (!principal_owns(who, j->owner))
 			continue;
 		(*njobs)++;
 		json_t *g = json_object_get(*groups, j->group);

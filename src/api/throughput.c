@@ -74,10 +74,9 @@ json_t *api_throughput(struct server *srv, const struct principal *who, int64_t 
 	struct tp_counts t = {0};
 	t.to = (now / TP_STEP_MS + 1) * TP_STEP_MS;	/* the minute now is in, last */
 	t.from = t.to - TP_BUCKETS * TP_STEP_MS;
-	for (int64_t seq = sched_skip_empty(s, 1, 1); seq < s->next_seq && seq < s->jobs_cap;
-	     seq = sched_skip_empty(s, seq + 1, 1)) {
-		const struct job *j = s->jobs[seq];
-		if (j == NULL || (j->ended_at && j->ended_at < t.from) || !principal_owns(who, j->owner))
+	const struct job *j;
+	for (int64_t seq = 1; (j = sched_next_job(s, &seq)) != NULL; seq++) {
+		if ((j->ended_at && j->ended_at < t.from) || !principal_owns(who, j->owner))
 			continue;
 		count_job(&t, j);
 	}

@@ -195,18 +195,25 @@ struct job {
 };
 
 /* The scheduler's jobs by seq, borrowed: how the modules under it (gates.c) find a job a
- * dependency names without calling up into it. */
+ * dependency names without calling up into it. Two levels: a directory of blocks of
+ * JOB_TABLE_BLOCK slots, a block there only while one of its jobs is in memory, so that
+ * the seqs of jobs out of memory cost a directory entry per block, not a slot each. */
+enum { JOB_TABLE_BLOCK = 1024 };
 struct job_table {
-	struct job *const *jobs;	/* indexed by seq; NULL where none (never used, removed,
-					 * or out of memory) */
-	int64_t cap;
+	struct job *const *const *blocks;	/* by seq / JOB_TABLE_BLOCK, then the slot by
+						 * seq % JOB_TABLE_BLOCK; a NULL block or slot:
+						 * no job (never used, removed, or out of memory) */
+	int64_t nblocks;
 	const uint8_t *gone;		/* indexed by seq: the final state + 1 of a job out of
 					 * memory (history), else 0; NULL: none */
 	int64_t gone_cap;
 };
 static inline struct job *job_table_get(struct job_table t, int64_t seq)
 {
-	return seq > 0 && seq < t.cap ? t.jobs[seq] : NULL;
+	if (seq <= 0 || seq / JOB_TABLE_BLOCK >= t.nblocks)
+		return NULL;
+	struct job *const *b = t.blocks[seq / JOB_TABLE_BLOCK];
+	return b ? b[seq % JOB_TABLE_BLOCK] : NULL;
 }
 /* The state of job seq, in memory or out of it; -1 for none (never made, or removed). */
 static inline int job_table_state(struct job_table t, int64_t seq)

@@ -40,9 +40,9 @@ void sched_count_limit_waiting(struct sched *s)
 	for (size_t i = 0; i < s->limits.cap; i++)
 		if (s->limits.slots[i].val)
 			((struct limit_group *)s->limits.slots[i].val)->waiting = 0;
-	for (int64_t seq = 1; seq < s->next_seq && seq < s->jobs_cap; seq++) {
-		const struct job *j = s->jobs[seq];
-		if (j == NULL || j->x == NULL || jl_state_final(j->state))
+	const struct job *j;
+	for (int64_t seq = 1; (j = sched_next_job(s, &seq)) != NULL; seq++) {
+		if (j->x == NULL || jl_state_final(j->state))
 			continue;
 		for (int32_t i = 0; i < j->x->nlimits; i++)
 			j->x->limits[i].g->waiting += j->counts[JS_READY] + j->counts[JS_WAITING];

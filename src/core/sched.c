@@ -78,9 +78,12 @@ static void free_values(struct imap *m)
 
 void sched_free(struct sched *s)
 {
-	for (int64_t i = 0; i < s->jobs_cap; i++)
-		job_free(s->jobs[i]);
-	free(s->jobs);
+	for (int64_t b = 0; b < s->nblocks; b++) {
+		for (int i = 0; s->blocks[b] && i < SCHED_BLOCK; i++)
+			job_free(s->blocks[b][i]);
+		free(s->blocks[b]);
+	}
+	free(s->blocks);
 	free(s->block_jobs);
 	queue_free(&s->q);
 	gates_free(&s->g);
@@ -111,7 +114,8 @@ struct job *sched_job(const struct sched *s, int64_t seq)
 
 struct job_table sched_jobs(const struct sched *s)
 {
-	return (struct job_table){s->jobs, s->jobs_cap, s->evicted, s->evicted_cap};
+	return (struct job_table){(struct job *const *const *)s->blocks, s->nblocks, s->evicted,
+				  s->evicted_cap};
 }
 
 /* ---- counts and states ------------------------------------------------------------- */
@@ -376,33 +380,46 @@ bool sched_has_waiters(const struct sched *s, const struct job *j)
 
 /* ---- adding ------------------------------------------------------------------------ */
 
+/* The directory covers seq's block (its entry NULL until a job there enters memory). It
+ * grows by doubling; 8 bytes and a count per SCHED_BLOCK seqs. */
 static void jobs_reserve(struct sched *s, int64_t seq)
 {
-	if (seq < s->jobs_cap)
+	int64_t b = seq / SCHED_BLOCK;
+	if (b < s->nblocks)
 		return;
-	int64_t cap = s->jobs_cap ? s->jobs_cap : 1024;
-	while (cap <= seq)
-		cap *= 2;
-	s->jobs = xrealloc(s->jobs, (size_t)cap, sizeof *s->jobs);
-	memset(s->jobs + s->jobs_cap, 0, (size_t)(cap - s->jobs_cap) * sizeof *s->jobs);
-	/* cap is a multiple of SCHED_BLOCK (1024 << k). */
-	int64_t nb = s->jobs_cap / SCHED_BLOCK;
-	s->block_jobs = xrealloc(s->block_jobs, (size_t)(cap / SCHED_BLOCK), sizeof *s->block_jobs);
-	memset(s->block_jobs + nb, 0, (size_t)(cap / SCHED_BLOCK - nb) * sizeof *s->block_jobs);
-	s->jobs_cap = cap;
+	int64_t n = s->nblocks ? s->nblocks : 1;
+	while (n <= b)
+		n *= 2;
+	s->blocks = xrealloc(s->blocks, (size_t)n, sizeof *s->blocks);
+	memset(s->blocks + s->nblocks, 0, (size_t)(n - s->nblocks) * sizeof *s->blocks);
+	s->block_jobs = xrealloc(s->block_jobs, (size_t)n, sizeof *s->block_jobs);
+	memset(s->block_jobs + s->nblocks, 0, (size_t)(n - s->nblocks) * sizeof *s->block_jobs);
+	s->nblocks = n;
 }
 
-/* Put j (or NULL) in its slot seq, keeping the count of its block. */
+/* Put j (or NULL) in its slot seq, keeping the count of its block: the block is allocated
+ * by the first job of it to enter memory and freed when its last one leaves. */
 static void slot_set(struct sched *s, int64_t seq, struct job *j)
 {
 	jobs_reserve(s, seq);
-	s->block_jobs[seq / SCHED_BLOCK] += (j != NULL) - (s->jobs[seq] != NULL);
-	s->jobs[seq] = j;
+	int64_t b = seq / SCHED_BLOCK;
+	if (s->blocks[b] == NULL) {
+		if (j == NULL)
+			return;
+		s->blocks[b] = xcalloc(SCHED_BLOCK, sizeof *s->blocks[b]);
+	}
+	struct job **slot = &s->blocks[b][seq % SCHED_BLOCK];
+	s->block_jobs[b] += (j != NULL) - (*slot != NULL);
+	*slot = j;
+	if (s->block_jobs[b] == 0) {
+		free(s->blocks[b]);
+		s->blocks[b] = NULL;
+	}
 }
 
 int64_t sched_skip_empty(const struct sched *s, int64_t seq, int step)
 {
-	int64_t b = seq / SCHED_BLOCK, nb = s->jobs_cap / SCHED_BLOCK;
+	int64_t b = seq / SCHED_BLOCK, nb = s->nblocks;
 	if (step > 0) {
 		while (b < nb && s->block_jobs[b] == 0)
 			b++;
@@ -418,6 +435,25 @@ int64_t sched_skip_empty(const struct sched *s, int64_t seq, int step)
 		return 0;
 	int64_t last = b * SCHED_BLOCK + SCHED_BLOCK - 1;
 	return last < seq ? last : seq;
+}
+
+struct job *sched_next_job(const struct sched *s, int64_t *seq)
+{
+	for (int64_t q = *seq < 1 ? 1 : *seq; q < s->next_seq; q++) {
+		int64_t b = q / SCHED_BLOCK;
+		if (b >= s->nblocks)
+			break;
+		if (s->blocks[b] == NULL) {
+			q = b * SCHED_BLOCK + SCHED_BLOCK - 1;	/* the next block */
+			continue;
+		}
+		struct job *j = s->blocks[b][q % SCHED_BLOCK];
+		if (j) {
+			*seq = q;
+			return j;
+		}
+	}
+	return NULL;
 }
 
 /* Count a job's joblets into the totals and its group as they are now. */
@@ -1471,14 +1507,12 @@ static void history_sample(struct sched *s, const struct load_sample *k)
 
 void sched_load_done(struct sched *s, int64_t now, int64_t mono)
 {
-	/* The slots cover every seq, as after a load of every job: the walks over them
-	 * (prune, sweep) and sched_restore rely on it. */
+	/* The directory covers every seq, as after a load of every job (its blocks only
+	 * where jobs are in memory). */
 	if (s->next_seq > 1)
 		jobs_reserve(s, s->next_seq - 1);
-	for (int64_t seq = 1; seq < s->next_seq && seq < s->jobs_cap; seq++) {
-		struct job *j = s->jobs[seq];
-		if (j == NULL)
-			continue;
+	struct job *j;
+	for (int64_t seq = 1; (j = sched_next_job(s, &seq)) != NULL; seq++) {
 		if (j->x)
 			limits_resolve(s, j);
 		j->cls = queue_class_for(&s->q, j);
@@ -1516,25 +1550,22 @@ void sched_load_done(struct sched *s, int64_t now, int64_t mono)
 	}
 	queue_load_done(&s->q);
 	/* Gates are derived, not stored: link every dependency, then evaluate. */
-	for (int64_t seq = 1; seq < s->next_seq && seq < s->jobs_cap; seq++)
-		if (s->jobs[seq] && s->jobs[seq]->x)
-			gates_link(&s->g, sched_jobs(s), s->jobs[seq]);
-	for (int64_t seq = 1; seq < s->next_seq && seq < s->jobs_cap; seq++) {
-		struct job *j = s->jobs[seq];
-		if (j && j->x && !jl_state_final(j->state))
+	for (int64_t seq = 1; (j = sched_next_job(s, &seq)) != NULL; seq++)
+		if (j->x)
+			gates_link(&s->g, sched_jobs(s), j);
+	for (int64_t seq = 1; (j = sched_next_job(s, &seq)) != NULL; seq++)
+		if (j->x && !jl_state_final(j->state))
 			gate_job(s, j, now);
-	}
 	settle(s, now);
 	/* Learned requirements: every successful attempt in job, joblet and attempt order,
 	 * those of jobs loaded as history merged in, as a load of every job in full had them. */
 	if (s->nsamples)
 		qsort(s->samples, (size_t)s->nsamples, sizeof *s->samples, sample_cmp);
 	int64_t k = 0;
-	for (int64_t seq = 1; seq < s->next_seq && seq < s->jobs_cap; seq++) {
-		const struct job *j = s->jobs[seq];
-		for (; j && k < s->nsamples && s->samples[k].seq < seq; k++)
+	for (int64_t seq = 1; (j = sched_next_job(s, &seq)) != NULL; seq++) {
+		for (; k < s->nsamples && s->samples[k].seq < seq; k++)
 			history_sample(s, &s->samples[k]);
-		for (int32_t i = 0; j && j->req_group[0] && i < j->njoblets; i++)
+		for (int32_t i = 0; j->req_group[0] && i < j->njoblets; i++)
 			for (const struct attempt *a = j->joblets[i].attempts; a; a = a->next)
 				if (a->state == AS_DONE)
 					learn_sample(s, j, a);

@@ -91,10 +91,13 @@ struct owner_tally {
 
 struct sched {
 	struct sched_hooks hooks;
-	struct job **jobs;		/* owned array indexed by seq; entries owned */
-	int64_t jobs_cap;
-	int32_t *block_jobs;		/* owned: jobs in memory per SCHED_BLOCK slots, so that a
-					 * walk skips the slots of jobs out of memory */
+	/* Jobs in memory by seq (sched_job): a directory of blocks of SCHED_BLOCK slots, each
+	 * block allocated when a job in it enters memory and freed when its last one leaves.
+	 * Directory, blocks and jobs owned. */
+	struct job ***blocks;		/* nblocks entries; NULL: no job of that block in memory */
+	int64_t nblocks;
+	int32_t *block_jobs;		/* owned, nblocks entries: jobs in memory per block, so
+					 * that a walk skips the blocks of jobs out of memory */
 	int64_t next_seq;		/* seq of the next job (first is 1) */
 	int64_t next_attempt;		/* id of the next attempt */
 	int64_t njobs;			/* jobs held in memory */
@@ -190,12 +193,18 @@ enum finish_result { FINISH_APPLIED, FINISH_DUPLICATE, FINISH_STALE, FINISH_UNKN
 void sched_init(struct sched *s, const struct sched_hooks *hooks, int64_t lease_ms);
 void sched_free(struct sched *s);
 
+/* The job seq in memory, or NULL (never made, removed, out of memory, or seq out of range). */
 struct job *sched_job(const struct sched *s, int64_t seq);
 /* Walks over the slots (step +1 or -1 from seq) skip those of jobs out of memory: the
  * first seq from seq on in that direction whose block of SCHED_BLOCK slots holds a job in
  * memory; none: next_seq (step +1, when seq is below it) or 0 (step -1). */
-enum { SCHED_BLOCK = 1024 };
+enum { SCHED_BLOCK = JOB_TABLE_BLOCK };
 int64_t sched_skip_empty(const struct sched *s, int64_t seq, int step);
+/* A walk over the jobs in memory in seq order: the job at *seq or the first one after it,
+ * *seq set to its seq; NULL when there is none below next_seq. Empty blocks cost a look
+ * each. The walk may take the job it is at out of memory (evict, remove):
+ *	for (int64_t seq = 1; (j = sched_next_job(s, &seq)) != NULL; seq++) */
+struct job *sched_next_job(const struct sched *s, int64_t *seq);
 /* An incomplete job of owner's with the same cmd and cwd, or NULL (wr's --unique rule;
  * per owner, so that it tells nobody of others' jobs). */
 struct job *sched_find_duplicate(const struct sched *s, const char *cmd, const char *cwd,

@@ -49,9 +49,9 @@ static void slice(evutil_socket_t fd, short what, void *arg)
 	struct sched *s = &srv->sched;
 	int64_t now = server_now(srv), end = p->next_seq + SLICE_SCAN;
 	int removed = 0, read = 0;
-	for (; p->next_seq < s->next_seq && p->next_seq < s->jobs_cap && p->next_seq < end &&
-	       removed < SLICE_REMOVE && read < SLICE_READ; p->next_seq++) {
-		struct job *j = s->jobs[p->next_seq];
+	for (; p->next_seq < s->next_seq && p->next_seq < end && removed < SLICE_REMOVE &&
+	       read < SLICE_READ; p->next_seq++) {
+		struct job *j = sched_job(s, p->next_seq);
 		if (j == NULL && sched_evicted(s, p->next_seq)) {
 			j = server_job(srv, p->next_seq);	/* it leaves memory again if kept */
 			read++;
@@ -60,7 +60,7 @@ static void slice(evutil_socket_t fd, short what, void *arg)
 		p->r.kept += rc == 1;
 		removed += rc == 0;
 	}
-	if (p->next_seq < s->next_seq && p->next_seq < s->jobs_cap) {
+	if (p->next_seq < s->next_seq) {
 		event_active(p->ev, EV_TIMEOUT, 0);	/* after what else is due */
 		return;
 	}

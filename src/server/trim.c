@@ -113,9 +113,9 @@ void trim_loaded(struct server *srv)
 {
 	struct sched *s = &srv->sched;
 	int64_t freed = 0;
-	for (int64_t seq = 1; seq < s->next_seq && seq < s->jobs_cap; seq++) {
-		struct job *j = s->jobs[seq];
-		for (int32_t i = 0; j && i < j->njoblets; i++) {
+	struct job *j;
+	for (int64_t seq = 1; (j = sched_next_job(s, &seq)) != NULL; seq++) {
+		for (int32_t i = 0; i < j->njoblets; i++) {
 			int32_t held = j->joblets[i].nattempts - joblet_first_held(&j->joblets[i]) + 1;
 			if (sched_trim(s, &j->joblets[i]))
 				freed += held;

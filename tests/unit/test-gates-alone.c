@@ -11,7 +11,8 @@ enum { MAXJOBS = 16 };
 static struct gates g;
 static struct job *jobs[MAXJOBS];	/* owned; indexed by seq */
 static uint8_t gone[MAXJOBS];	/* final state + 1 of jobs out of memory */
-static struct job_table t = {jobs, MAXJOBS, gone, MAXJOBS};
+static struct job *const *const dir[1] = {jobs};	/* one block: MAXJOBS < its size */
+static struct job_table t = {dir, 1, gone, MAXJOBS};
 
 static void setup(void)
 {

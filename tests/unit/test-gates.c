@@ -217,14 +217,14 @@ Test(gates, limit_groups_are_exact_and_live)
 	cr_assert_eq(take(w2, 8, at + 2, 1000), 0, "the group is full across workers");
 	struct limit_group *g = sched_limit(&s, "db", false);
 	cr_assert_eq(g->running, 2);
-	cr_assert(strstr(reason(s.jobs[3]), "limit group db full (2 of 2 running)"), "%s",
-		  reason(s.jobs[3]));
+	cr_assert(strstr(reason(sched_job(&s, 3)), "limit group db full (2 of 2 running)"), "%s",
+		  reason(sched_job(&s, 3)));
 	finish(at[0], FR_NONE, 2000);
 	cr_assert_eq(take(w2, 8, at + 2, 2000), 1, "a slot freed");
 	sched_limit_set(&s, g, 0);
 	finish(at[1], FR_NONE, 2000);
 	cr_assert_eq(take(w2, 8, at + 3, 2000), 0, "limit 0 pauses");
-	cr_assert(strstr(reason(s.jobs[4]), "paused"), "%s", reason(s.jobs[4]));
+	cr_assert(strstr(reason(sched_job(&s, 4)), "paused"), "%s", reason(sched_job(&s, 4)));
 	sched_limit_set(&s, g, 5);
 	cr_assert_eq(take(w2, 8, at + 3, 2000), 3, "raised live: 1 running + 3 more ≤ 5");
 }

@@ -33,9 +33,9 @@ static void setup(void)
 static void check_job_states(void)
 {
 	int64_t walked[JS__N] = {0}, total = 0;
-	for (int64_t seq = 1; seq < s.next_seq && seq < s.jobs_cap; seq++)
-		if (s.jobs[seq])
-			walked[s.jobs[seq]->state]++;
+	const struct job *j;
+	for (int64_t seq = 1; (j = sched_next_job(&s, &seq)) != NULL; seq++)
+		walked[j->state]++;
 	for (int st = 0; st < JS__N; st++) {
 		cr_assert_eq(s.jobs_by_state[st], walked[st], "jobs %s: counted %lld, walked %lld",
 			     jl_state_name(st), (long long)s.jobs_by_state[st], (long long)walked[st]);
@@ -580,4 +580,61 @@ Test(sched_history, jobs_loaded_as_history_are_counted_and_skipped, .init = setu
 	cr_assert(sched_evictable(&s, j));
 	job_free(sched_evict(&s, j));
 	cr_assert_eq(sched_skip_empty(&s, 1, 1), s.next_seq, "no job in memory: the end");
+}
+
+/* The jobs by seq are a directory of blocks of SCHED_BLOCK slots: a block is there while a
+ * job of it is in memory and freed when its last one leaves, so seqs out of memory cost
+ * a directory entry per block; lookups and walks see the same jobs either way. */
+Test(sched_history, blocks_are_freed_when_their_jobs_leave, .init = setup, .fini = history_fini)
+{
+	enum { N = 3 * SCHED_BLOCK + 10 };
+	for (int64_t i = 1; i <= N; i++)
+		add("true", 0, 1, 0, 0);
+	cr_assert_eq(s.next_seq, N + 1);
+	cr_assert_geq(s.nblocks, 4);
+	for (int64_t b = 0; b < 4; b++)
+		cr_assert_not_null(s.blocks[b], "block %lld holds jobs", (long long)b);
+	/* Every job of the second block leaves memory, one of the third stays. */
+	for (int64_t seq = SCHED_BLOCK; seq < 3 * SCHED_BLOCK - 1; seq++) {
+		struct job *j = sched_job(&s, seq);
+		cr_assert_not_null(j);
+		sched_cancel(&s, j, 2000);
+		cr_assert(sched_evictable(&s, j));
+		struct job *out = sched_evict(&s, j);
+		if (seq == 2 * SCHED_BLOCK + 5) {	/* read back, then out again */
+			sched_restore(&s, out);
+			cr_assert_eq(sched_job(&s, seq), out);
+			out = sched_evict(&s, out);
+		}
+		job_free(out);
+	}
+	cr_assert_null(s.blocks[1], "a block whose jobs all left is freed");
+	cr_assert_eq(s.block_jobs[1], 0);
+	cr_assert_not_null(s.blocks[2], "one job of it is in memory");
+	cr_assert_eq(s.block_jobs[2], 1);
+	cr_assert_null(sched_job(&s, SCHED_BLOCK + 7));
+	cr_assert(sched_evicted(&s, SCHED_BLOCK + 7));
+	cr_assert_null(sched_job(&s, N + 1), "past the last job");
+	cr_assert_null(sched_job(&s, 1LL << 40), "past the directory");
+	/* A walk sees the jobs in memory, in seq order, and nothing of the freed block. */
+	int64_t n = 0, last = 0;
+	const struct job *j;
+	for (int64_t seq = 1; (j = sched_next_job(&s, &seq)) != NULL; seq++) {
+		cr_assert_eq(j->seq, seq);
+		cr_assert_gt(seq, last);
+		cr_assert(seq < SCHED_BLOCK || seq >= 3 * SCHED_BLOCK - 1, "seq %lld", (long long)seq);
+		last = seq;
+		n++;
+	}
+	cr_assert_eq(n, s.njobs);
+	cr_assert_eq(n, (SCHED_BLOCK - 1) + 1 + (N - 3 * SCHED_BLOCK + 1));
+	cr_assert_eq(sched_skip_empty(&s, SCHED_BLOCK, 1), 2 * SCHED_BLOCK);
+	/* The last job of the third block leaves: a walk from the second goes on at the fourth. */
+	struct job *k = sched_job(&s, 3 * SCHED_BLOCK - 1);
+	sched_cancel(&s, k, 2000);
+	job_free(sched_evict(&s, k));
+	cr_assert_null(s.blocks[2], "its last job left");
+	int64_t from = SCHED_BLOCK;
+	cr_assert_not_null(sched_next_job(&s, &from));
+	cr_assert_eq(from, 3 * SCHED_BLOCK, "the walk goes on past the two empty blocks");
 }
