@@ -121,7 +121,7 @@ void job_free(struct job *j)
 		return;
 	for (int32_t i = 0; i < j->njoblets; i++) {
 		attempts_free(j->joblets[i].attempts);
-		free(j->joblets[i].reason);
+		rstr_unref(j->joblets[i].reason);
 	}
 	free(j->cmd);
 	free(j->env);

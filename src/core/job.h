@@ -21,6 +21,7 @@
  * number of its joblets in state s; job->state follows job_derive_state(). */
 #ifndef JG_JOB_H
 #define JG_JOB_H
+#include "base/rstr.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -82,7 +83,8 @@ struct joblet {
 	struct attempt *attempts, *last_attempt;	/* owned list; see above for attempts
 							 * only in the store */
 	struct attempt *live;		/* the RUNNING attempt, or NULL */
-	char *reason;			/* from malloc, NULL = "" */
+	struct rstr *reason;		/* a reference (base/rstr.h: shared with the joblets
+					 * given the same text), NULL = "" */
 	int64_t ready_at;		/* wall ms a WAITING joblet becomes READY; 0 = not timed */
 	int64_t ready_since;		/* wall ms it became READY (failover preference) */
 	int64_t overtaken_at;		/* wall ms later joblets first started before it; 0 = not */

@@ -8,14 +8,16 @@
 
 /* sched.c */
 struct job_table sched_jobs(const struct sched *s);	/* borrowed view for gates.c */
-void set_reason(struct joblet *jl, char *reason /* taken */);
+/* A joblet's reason (text borrowed; NULL: none), shared with the joblets given the same
+ * text lately (s->reasons). */
+void set_reason(struct sched *s, struct joblet *jl, const char *text);
 void joblet_set_state(struct sched *s, struct joblet *jl, int st);
 void job_refresh(struct sched *s, struct job *j, int64_t now);
 void worker_list_add(struct worker *w, struct attempt *a);	/* charges its share */
 /* READY in its class heap, or WAITING outside every heap while the job is gated. */
 void make_ready(struct sched *s, struct joblet *jl, int64_t now);
 void make_waiting(struct sched *s, struct joblet *jl, int64_t ready_at);	/* back-off */
-void make_final(struct sched *s, struct joblet *jl, int st, char *reason /* taken */);
+void make_final(struct sched *s, struct joblet *jl, int st, const char *reason /* borrowed */);
 
 /* sched-reserve.c */
 void limits_take(struct job *j, int delta);	/* a joblet starts (+1) or ends (-1) */

@@ -102,7 +102,7 @@ static struct attempt *dispatch(struct sched *s, struct worker *w, struct joblet
 	struct job *j = jl->job;
 	queue_remove(&s->q, jl);
 	joblet_set_state(s, jl, JS_RUNNING);
-	set_reason(jl, NULL);
+	set_reason(s, jl, NULL);
 	jl->overtaken_at = 0;
 	struct attempt *a = attempt_start(s, w, jl, now);
 	s->hooks.joblet_put(s->hooks.ctx, jl);
@@ -218,5 +218,5 @@ const char *sched_reason(const struct sched *s, const struct joblet *jl, int64_t
 	}
 	if (jl->state == JS_WAITING && jl->heap == JL_HEAP_NONE && j->gates)
 		return gates_reason(sched_jobs(s), j, now, buf, len);
-	return jl->reason ? jl->reason : "";
+	return rstr_text(jl->reason);
 }

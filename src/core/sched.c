@@ -105,6 +105,7 @@ void sched_free(struct sched *s)
 	free_values(&s->tallies);
 	free(s->evicted);
 	free(s->samples);
+	rstr_cache_clear(&s->reasons);
 }
 
 struct job *sched_job(const struct sched *s, int64_t seq)
@@ -209,10 +210,11 @@ void job_refresh(struct sched *s, struct job *j, int64_t now)
 	}
 }
 
-void set_reason(struct joblet *jl, char *reason /* taken */)
+void set_reason(struct sched *s, struct joblet *jl, const char *text)
 {
-	free(jl->reason);
-	jl->reason = reason;
+	struct rstr *r = rstr_share(&s->reasons, text);
+	rstr_unref(jl->reason);
+	jl->reason = r;
 }
 
 /* Move a joblet to a new state, keeping every count right. */
@@ -254,12 +256,25 @@ void make_waiting(struct sched *s, struct joblet *jl, int64_t ready_at)
 	queue_delay(&s->q, jl);
 }
 
-void make_final(struct sched *s, struct joblet *jl, int st, char *reason /* taken */)
+void make_final(struct sched *s, struct joblet *jl, int st, const char *reason)
 {
 	queue_remove(&s->q, jl);
 	jl->ready_at = 0;
 	joblet_set_state(s, jl, st);
-	set_reason(jl, reason);
+	set_reason(s, jl, reason);
+}
+
+/* set_reason and make_final with a text of the caller's from malloc: freed here. */
+static void set_reason_taken(struct sched *s, struct joblet *jl, char *text)
+{
+	set_reason(s, jl, text);
+	free(text);
+}
+
+static void make_final_taken(struct sched *s, struct joblet *jl, int st, char *text)
+{
+	make_final(s, jl, st, text);
+	free(text);
 }
 
 /* Queue the job's READY joblets that no heap holds yet (new, or out while it changed). */
@@ -285,7 +300,7 @@ static void skip_job(struct sched *s, struct job *j, int64_t now)
 		struct joblet *jl = &j->joblets[i];
 		if (jl_state_final(jl->state) || jl->live)
 			continue;
-		make_final(s, jl, JS_SKIPPED, xstrdup(why));
+		make_final(s, jl, JS_SKIPPED, why);
 		s->hooks.joblet_put(s->hooks.ctx, jl);
 	}
 	free(why);
@@ -300,7 +315,7 @@ static void unskip_job(struct sched *s, struct job *j)
 		if (jl->state != JS_SKIPPED)
 			continue;
 		joblet_set_state(s, jl, JS_WAITING);
-		set_reason(jl, NULL);
+		set_reason(s, jl, NULL);
 		s->hooks.joblet_put(s->hooks.ctx, jl);
 	}
 }
@@ -314,7 +329,7 @@ static void slot_kill(struct sched *s, struct job *j)
 			continue;
 		a->cancel_requested = a->slot_kill = true;
 		s->kills_pending = true;
-		set_reason(&j->joblets[i], xstrdup("its timeslot ended: the worker is told to stop it"));
+		set_reason(s, &j->joblets[i], "its timeslot ended: the worker is told to stop it");
 		s->hooks.joblet_put(s->hooks.ctx, &j->joblets[i]);
 	}
 }
@@ -752,25 +767,26 @@ static void requeue_lost(struct sched *s, struct joblet *jl, const struct attemp
 	if (jl->state != JS_RUNNING)
 		return;
 	if (a->cancel_requested) {
-		make_final(s, jl, JS_CANCELLED, xstrdup("cancelled by the user"));
+		make_final(s, jl, JS_CANCELLED, "cancelled by the user");
 		return;
 	}
 	if (j->no_restart) {
-		make_final(s, jl, JS_FAILED,
-			   xasprintf("%s on %s; not restarted (--no-restart)",
-				     a->fail_reason == FR_LOST ? "worker lost" : "worker stopped",
-				     a->node));
+		make_final_taken(s, jl, JS_FAILED,
+				 xasprintf("%s on %s; not restarted (--no-restart)",
+					   a->fail_reason == FR_LOST ? "worker lost" : "worker stopped",
+					   a->node));
 	} else if (jl->lost < j->lost_retries) {
 		jl->lost++;
 		jl->failed_node = a->node;
 		make_ready(s, jl, now);
-		set_reason(jl, xasprintf("re-queued: %s on %s",
-					 a->fail_reason == FR_LOST ? "worker lost" : "worker stopped",
-					 a->node));
+		set_reason_taken(s, jl, xasprintf("re-queued: %s on %s",
+						  a->fail_reason == FR_LOST ? "worker lost"
+									    : "worker stopped",
+						  a->node));
 	} else {
-		make_final(s, jl, JS_FAILED,
-			   xasprintf("worker lost %d times (--lost-retries %d)", jl->lost + 1,
-				     j->lost_retries));
+		make_final_taken(s, jl, JS_FAILED,
+				 xasprintf("worker lost %d times (--lost-retries %d)", jl->lost + 1,
+					   j->lost_retries));
 	}
 }
 
@@ -797,8 +813,8 @@ static void apply_failure(struct sched *s, struct joblet *jl, struct attempt *a,
 			j->x->ram_limit_mb = learn_grow_ram(j->x->ram_limit_mb);
 		queue_reclass(&s->q, j, now);
 		make_ready(s, jl, now);
-		set_reason(jl, xasprintf("re-queued with %d MB RAM after %s (was %d MB)", j->ram_mb,
-					 why, old));
+		set_reason_taken(s, jl, xasprintf("re-queued with %d MB RAM after %s (was %d MB)",
+						  j->ram_mb, why, old));
 		free(why);
 		s->hooks.job_put(s->hooks.ctx, j, false);
 		return;
@@ -807,10 +823,10 @@ static void apply_failure(struct sched *s, struct joblet *jl, struct attempt *a,
 	    !(j->x && j->x->retry_permanent)) {
 		/* wr buries these at once: the command, its permission or the directory will
 		 * not appear by trying again. */
-		make_final(s, jl, JS_FAILED,
-			   xasprintf("%s; not retried (%d of --retries %d left): the failure looks "
-				     "permanent (--retry-permanent retries it)", why,
-				     j->retries - jl->errors, j->retries));
+		make_final_taken(s, jl, JS_FAILED,
+				 xasprintf("%s; not retried (%d of --retries %d left): the failure "
+					   "looks permanent (--retry-permanent retries it)", why,
+					   j->retries - jl->errors, j->retries));
 		free(why);
 	} else if (jl->errors < j->retries) {
 		jl->errors++;
@@ -818,16 +834,18 @@ static void apply_failure(struct sched *s, struct joblet *jl, struct attempt *a,
 		if (delay > 0) {
 			make_waiting(s, jl, now + delay);
 			char buf[32];
-			set_reason(jl, xasprintf("retry %d of %d in %s after %s", jl->errors,
-						 j->retries, clock_format_duration(delay, buf, sizeof buf), why));
+			set_reason_taken(s, jl, xasprintf("retry %d of %d in %s after %s", jl->errors,
+							  j->retries,
+							  clock_format_duration(delay, buf, sizeof buf),
+							  why));
 		} else {
 			make_ready(s, jl, now);
-			set_reason(jl, xasprintf("retry %d of %d after %s", jl->errors, j->retries,
-						 why));
+			set_reason_taken(s, jl, xasprintf("retry %d of %d after %s", jl->errors,
+							  j->retries, why));
 		}
 		free(why);
 	} else {
-		make_final(s, jl, JS_FAILED, why);
+		make_final_taken(s, jl, JS_FAILED, why);
 	}
 }
 
@@ -881,17 +899,18 @@ enum finish_result sched_finish(struct sched *s, struct worker *w, const struct 
 		a->message = xstrdup("killed at the end of its timeslot (--kill-at-slot-end)");
 		end_attempt(a, AS_FAILED, now);
 		make_ready(s, jl, now);
-		set_reason(jl, xstrdup("killed at the end of its timeslot; waits for the next"));
+		set_reason(s, jl, "killed at the end of its timeslot; waits for the next");
 	} else if (a->cancel_requested || jl->state == JS_CANCELLED) {
 		end_attempt(a, AS_CANCELLED, now);
 		if (jl->state == JS_RUNNING)
-			make_final(s, jl, JS_CANCELLED, xstrdup("cancelled by the user"));
+			make_final(s, jl, JS_CANCELLED, "cancelled by the user");
 	} else if (f->not_started && jl->state == JS_RUNNING) {
 		/* Handed to a worker that was stopping: it ran nothing, so it runs again as if
 		 * never handed out (no budget spent, --no-restart included). */
 		end_attempt(a, AS_FAILED, now);
 		make_ready(s, jl, now);
-		set_reason(jl, xasprintf("re-queued: %s was stopping and did not start it", a->node));
+		set_reason_taken(s, jl, xasprintf("re-queued: %s was stopping and did not start it",
+						  a->node));
 	} else if (f->worker_stop) {
 		end_attempt(a, AS_FAILED, now);
 		requeue_lost(s, jl, a, now);
@@ -973,9 +992,9 @@ void sched_cancel_range(struct sched *s, struct job *j, int32_t from, int32_t to
 		if (jl->live) {
 			/* It stays running until its worker has killed it and said so. */
 			jl->live->cancel_requested = true;
-			set_reason(jl, xstrdup("cancelling: the worker is told to stop it"));
+			set_reason(s, jl, "cancelling: the worker is told to stop it");
 		} else {
-			make_final(s, jl, JS_CANCELLED, xstrdup("cancelled by the user"));
+			make_final(s, jl, JS_CANCELLED, "cancelled by the user");
 		}
 		s->hooks.joblet_put(s->hooks.ctx, jl);
 	}
@@ -1014,7 +1033,7 @@ void sched_retry_range(struct sched *s, struct job *j, int32_t from, int32_t to,
 			continue;
 		jl->errors = jl->lost = 0;
 		make_ready(s, jl, now);
-		set_reason(jl, xstrdup("re-queued by retry"));
+		set_reason(s, jl, "re-queued by retry");
 		s->hooks.joblet_put(s->hooks.ctx, jl);
 	}
 	job_refresh(s, j, now);
@@ -1393,6 +1412,11 @@ void sched_load_job(struct sched *s, struct job *j)
 	s->njobs++;
 	if (j->seq >= s->next_seq)
 		s->next_seq = j->seq + 1;
+}
+
+void sched_load_reason(struct sched *s, struct joblet *jl, const char *text)
+{
+	set_reason(s, jl, text);
 }
 
 struct joblet *sched_load_joblet_ref(struct sched *s, int64_t seq, int32_t idx)

@@ -147,6 +147,9 @@ struct sched {
 	 * workers on demand (server/spawn.c): shown instead of those reasons. Borrowed; NULL
 	 * when there is nothing to say. */
 	const char *spawn_note;
+	/* The joblets' reasons made last (set_reason, sched_load_reason): a cancel's 10^5
+	 * joblets hold one copy of its text. */
+	struct rstr_cache reasons;
 };
 
 /* What a job is made from; strings are borrowed, copied or interned by sched_add.
@@ -326,6 +329,8 @@ void sched_load_attempt_id(struct sched *s, int64_t id);
 void sched_load_unhistory(struct sched *s, struct job *j /* taken */);
 void sched_load_job(struct sched *s, struct job *j /* taken */);
 struct joblet *sched_load_joblet_ref(struct sched *s, int64_t seq, int32_t idx);
+/* A loaded joblet's reason (text borrowed; NULL: none), shared as set_reason shares. */
+void sched_load_reason(struct sched *s, struct joblet *jl, const char *text);
 void sched_load_attempt(struct sched *s, struct attempt *a /* taken */, int64_t seq, int32_t idx);
 void sched_load_done(struct sched *s, int64_t now, int64_t mono);
 /* A stored limit (before sched_load_done). */

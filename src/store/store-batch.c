@@ -105,7 +105,8 @@ void store_add_joblet(struct store_batch *b, const struct joblet *jl)
 	r->errors = jl->errors;
 	r->lost = jl->lost;
 	r->ready_at = jl->ready_at;
-	r->reason = jl->reason ? xstrdup(jl->reason) : NULL;
+	/* A copy: the record goes to the writer thread, the joblet's shared text stays. */
+	r->reason = jl->reason ? xstrdup(jl->reason->text) : NULL;
 }
 
 void store_add_attempt(struct store_batch *b, const struct attempt *a)

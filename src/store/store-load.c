@@ -174,8 +174,14 @@ static int joblet_row(struct loader *l, const struct row_src *st)
 	jl->errors = (uint16_t)errors;
 	jl->lost = (uint16_t)lost;
 	jl->ready_at = ready_at;
-	free(jl->reason);
-	jl->reason = st->ops->is_null(st->h, 6) ? NULL : xstrdup(col_text(st, 6));
+	/* The joblets of a cancel or a skip share their reason's text: one copy. */
+	const char *reason = st->ops->is_null(st->h, 6) ? NULL : col_text(st, 6);
+	if (l->s) {
+		sched_load_reason(l->s, jl, reason);
+	} else {
+		rstr_unref(jl->reason);
+		jl->reason = rstr_share(&l->reasons, reason);
+	}
 	return 0;
 }
 
@@ -532,6 +538,7 @@ struct job *loader_take_job(struct loader *l)
 {
 	struct job *j = l->job;
 	l->job = NULL;
+	rstr_cache_clear(&l->reasons);
 	if (j)
 		job_recount(j);
 	return j;
@@ -539,6 +546,7 @@ struct job *loader_take_job(struct loader *l)
 
 void loader_end_jobs(struct loader *l, int rc)
 {
+	rstr_cache_clear(&l->reasons);
 	for (int k = 0; k < l->njobs; k++) {
 		if (rc) {
 			job_free(l->jobs[k]);

@@ -7,6 +7,7 @@
  * partial load would put joblets back to ready and run them again. */
 #ifndef JG_STORE_LOAD_H
 #define JG_STORE_LOAD_H
+#include "base/rstr.h"
 #include "store/store.h"
 #include <stdbool.h>
 #include <stddef.h>
@@ -46,6 +47,9 @@ struct loader {
 	struct job **jobs;
 	const int64_t *seqs;
 	int njobs, hit;
+	/* read_job, read_jobs: the reasons read last, shared by the joblets that have them;
+	 * released by loader_take_job and loader_end_jobs. */
+	struct rstr_cache reasons;
 	char row[96];			/* the row being read, for messages: "job 12" */
 	char why[600];			/* what is wrong with it */
 };

@@ -122,8 +122,8 @@ Test(gates, after_ok_chain_skips_and_retry_revives)
 	cr_assert_eq(a->state, JS_FAILED);
 	cr_assert_eq(b->state, JS_SKIPPED, "its dependency failed");
 	cr_assert_eq(c->state, JS_SKIPPED, "skips go down the chain");
-	cr_assert(strstr(b->joblets[0].reason, "alice.t.1 failed (--after-ok)"), "%s",
-		  b->joblets[0].reason);
+	cr_assert(strstr(rstr_text(b->joblets[0].reason), "alice.t.1 failed (--after-ok)"), "%s",
+		  rstr_text(b->joblets[0].reason));
 	const char *why;
 	cr_assert_eq(sched_retry(&s, b, 2000, &why), -1, "its dependency is still failed");
 	cr_assert_eq(sched_retry(&s, a, 3000, &why), 0);
@@ -204,7 +204,8 @@ Test(gates, remove_refuses_a_job_others_wait_for)
 	cr_assert(strstr(why, "wait for it"), "%s", why);
 	cr_assert_eq(sched_remove(&s, a, true, 1000, &why), 0);
 	cr_assert_eq(b->state, JS_SKIPPED);
-	cr_assert(strstr(b->joblets[0].reason, "was removed"), "%s", b->joblets[0].reason);
+	cr_assert(strstr(rstr_text(b->joblets[0].reason), "was removed"), "%s",
+		  rstr_text(b->joblets[0].reason));
 }
 
 Test(gates, limit_groups_are_exact_and_live)

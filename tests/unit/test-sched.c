@@ -181,7 +181,7 @@ Test(sched, retries_with_backoff_then_failed)
 	cr_assert_eq(jl->state, JS_FAILED);
 	cr_assert_eq(jl->errors, 2);
 	cr_assert_eq(jl->nattempts, 3);
-	cr_assert_str_eq(jl->reason, "exit code 3");
+	cr_assert_str_eq(rstr_text(jl->reason), "exit code 3");
 	cr_assert_eq(j->state, JS_FAILED);
 }
 
@@ -228,7 +228,7 @@ Test(sched, no_restart_fails_on_loss)
 	int64_t next_mono;
 	sched_tick(&s, 0, 31000, &next_mono);
 	cr_assert_eq(j->joblets[0].state, JS_FAILED);
-	cr_assert_not_null(strstr(j->joblets[0].reason, "no-restart"));
+	cr_assert_not_null(strstr(rstr_text(j->joblets[0].reason), "no-restart"));
 }
 
 Test(sched, worker_stop_uses_the_lost_budget)
@@ -255,7 +255,7 @@ Test(sched, cancel_retry_remove)
 	cr_assert(a->cancel_requested);
 	cr_assert_eq(j->state, JS_RUNNING, "still running until the worker reports");
 	cr_assert_eq(j->joblets[0].state, JS_RUNNING);
-	cr_assert_not_null(strstr(j->joblets[0].reason, "cancelling"));
+	cr_assert_not_null(strstr(rstr_text(j->joblets[0].reason), "cancelling"));
 	cr_assert_eq(sched_retry(&s, j, 2000, &why), -1, "refused while the attempt lives");
 	finish(w, a, FR_CANCELLED, 0, 2100, FINISH_APPLIED);
 	cr_assert_eq(a->state, AS_CANCELLED);

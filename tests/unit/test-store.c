@@ -906,7 +906,7 @@ static void seen_job(struct seen *w, struct store *st, const struct job *j)
 	for (int32_t i = 0; i < j->njoblets; i++) {
 		const struct joblet *jl = &j->joblets[i];
 		seen_add(w, "  joblet %d %s errors %d reason %s\n", i, jl_state_name(jl->state),
-			 jl->errors, jl->reason ? jl->reason : "-");
+			 jl->errors, jl->reason ? jl->reason->text : "-");
 		for (const struct attempt *a = jl->attempts; a; a = a->next)
 			seen_add(w, "    attempt %lld #%d %s %s state %d exit %d reason %d %lld..%lld"
 				 " ram %d cpu %lld given %d/%d/%d wall %lld output %lld/%lld as %s %s\n",
@@ -1107,6 +1107,56 @@ Test(store, users_and_tokens_on_a_store_from_before_them, .init = setup, .fini =
 	cr_assert_str_eq(got.text, "user carol admin $argon2id$new 1795413700000\n"
 			 "token 7 login carol admin ab..ab 1795413700000 0 1795413800000\n");
 	st->vt->close(st);
+}
+
+/* The joblets of a cancel share one copy of its reason, in memory, as loaded at start and
+ * as read back (read_job, read_jobs): a big job cancelled is not a copy of the text per
+ * joblet. */
+Test(store, a_cancels_joblets_share_their_reason, .init = setup, .fini = teardown)
+{
+	enum { N = 2000 };
+	struct sched s;
+	struct store_batch b = {0};
+	char *err = NULL;
+	cur = &b;
+	struct store *st = open_loaded(&s);
+	sched_load_done(&s, 1000, 1000);
+	struct job_spec sp = spec("true", 0);
+	sp.njoblets = N;
+	struct job *j = sched_add(&s, &sp, 1000);
+	sched_cancel(&s, j, 2000);
+	struct rstr *r = j->joblets[0].reason;
+	cr_assert_str_eq(rstr_text(r), "cancelled by the user");
+	for (int32_t i = 1; i < N; i++)
+		cr_assert_eq(j->joblets[i].reason, r, "joblet %d", i);
+	cr_assert_eq(r->refs, N + 1, "its joblets and the scheduler's last reasons");
+	commit_one(st, &b);
+	sched_free(&s);
+
+	st = open_loaded(&s);
+	sched_load_done(&s, 3000, 3000);
+	j = sched_job(&s, 1);
+	cr_assert_not_null(j);
+	r = j->joblets[0].reason;
+	cr_assert_str_eq(rstr_text(r), "cancelled by the user");
+	for (int32_t i = 1; i < N; i++)
+		cr_assert_eq(j->joblets[i].reason, r, "loaded joblet %d", i);
+	cr_assert_eq(r->refs, N + 1);
+	struct job *one = NULL, *many[1] = {NULL};
+	cr_assert_eq(st->vt->read_job(st, 1, &one, &err), 0, "%s", err ? err : "");
+	cr_assert_eq(st->vt->read_jobs(st, &(int64_t){1}, 1, many, &err), 0, "%s", err ? err : "");
+	for (struct job **k = (struct job *[]){one, many[0]}, **end = k + 2; k < end; k++) {
+		r = (*k)->joblets[0].reason;
+		cr_assert_str_eq(rstr_text(r), "cancelled by the user");
+		for (int32_t i = 1; i < N; i++)
+			cr_assert_eq((*k)->joblets[i].reason, r, "read back joblet %d", i);
+		cr_assert_eq(r->refs, N, "its joblets alone: the reader let go of it");
+		job_free(*k);
+	}
+	st->vt->close(st);
+	sched_free(&s);
+	store_batch_clear(&b);
+	free(b.recs);
 }
 
 /* ---- history on demand: read_job and list_jobs ---------------------------------------- */
