@@ -1131,6 +1131,7 @@ Test(store, a_cancels_joblets_share_their_reason, .init = setup, .fini = teardow
 		cr_assert_eq(j->joblets[i].reason, r, "joblet %d", i);
 	cr_assert_eq(r->refs, N + 1, "its joblets and the scheduler's last reasons");
 	commit_one(st, &b);
+	b = (struct store_batch){0};
 	sched_free(&s);
 
 	st = open_loaded(&s);
