@@ -237,6 +237,9 @@ static void on_committed(void *arg, struct store_batch *sb)
 		store_batch_add(&server_batch(srv)->sb, REC_JOB_DEL_MORE);
 		server_mark_dirty(srv);
 	}
+	/* The jobs it removed: their records are written, they are freed a slice per turn. */
+	trim_removed(srv, b->graveyard, b->ngrave);
+	b->ngrave = 0;
 	batch_recycle(srv, b);
 	server_check_drained(srv);
 }
