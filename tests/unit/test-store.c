@@ -760,6 +760,53 @@ Test(store, definitions_of_a_schema_4_store_gain_script_files, .init = setup, .f
 	sched_free(&s);
 }
 
+/* A load reads the attempts of a final joblet only when one of them was lost (or runs):
+ * the others stay in the store, counted in the joblet's nattempts and s.load_stored, their
+ * successful ones sampled for the learned requirements, and the next attempt id is past
+ * them all. */
+Test(store, load_leaves_final_attempts, .init = setup, .fini = teardown)
+{
+	store_at_schema(STORE_SCHEMA_VERSION,
+		"INSERT INTO jobs VALUES(1,'alice','t','','rg','true','/tmp',NULL,1,0,0,0,0,1,3,0,0,3,4,"
+		"1000,3000,NULL,NULL);"
+		"INSERT INTO joblets VALUES(1,0,3,0,0,0,NULL);"
+		"INSERT INTO joblets VALUES(1,1,4,1,1,0,NULL);"
+		"INSERT INTO joblets VALUES(1,2,3,1,0,0,NULL);"
+		"INSERT INTO attempts VALUES(1,1,0,1,'melt','w1',1,0,0,1000,1100,7,1,NULL,NULL,1,0,0,"
+		"100,0,0,NULL);"
+		"INSERT INTO attempts VALUES(2,1,1,1,'melt','w1',3,NULL,9,1000,1500,0,0,NULL,NULL,1,0,0,"
+		"-1,0,0,NULL);"
+		"INSERT INTO attempts VALUES(3,1,1,2,'melt','w1',2,1,1,1600,1700,0,0,NULL,NULL,1,0,0,"
+		"100,0,0,NULL);"
+		"INSERT INTO attempts VALUES(4,1,2,1,'melt','w1',2,1,1,1000,1100,0,0,NULL,NULL,1,0,0,"
+		"100,0,0,NULL);"
+		"INSERT INTO attempts VALUES(5,1,2,2,'melt','w1',1,0,0,2000,2900,9,1,NULL,NULL,1,0,0,"
+		"900,0,0,NULL);");
+	char *err = NULL;
+	struct store *st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st, "open: %s", err ? err : "");
+	struct sched s;
+	sched_init(&s, &hooks, 30000);
+	cr_assert_eq(st->vt->load(st, &s, idem_ignore, &(int){0}, &err), 0, "%s", err ? err : "");
+	sched_load_done(&s, 4000, 4000);
+	const struct job *j = sched_job(&s, 1);
+	cr_assert_null(j->joblets[0].attempts, "a done joblet's attempt stays in the store");
+	cr_assert_eq(j->joblets[0].nattempts, 1);
+	cr_assert_not_null(j->joblets[1].attempts, "a joblet with a lost attempt keeps its attempts");
+	cr_assert_eq(j->joblets[1].attempts->next->n, 2);
+	cr_assert_eq(j->joblets[1].nattempts, 2);
+	cr_assert_null(j->joblets[2].attempts);
+	cr_assert_eq(j->joblets[2].nattempts, 2, "a retry numbers new attempts after 2");
+	cr_assert_eq(s.attempts.len, 2, "only the attempts read are in memory");
+	cr_assert_eq(s.load_stored, 3, "the attempts left in the store");
+	cr_assert_eq(s.next_attempt, 6, "ids go on after the newest stored one");
+	const struct req_group *rg = sched_req_group(&s, "rg");
+	cr_assert_not_null(rg, "the stored successful attempts are samples");
+	cr_assert_eq(rg->n, 2, "both of them");
+	st->vt->close(st);
+	sched_free(&s);
+}
+
 /* Migration 6 on a store written before it (schema 5): an ended attempt's output is
  * counted once, a running one's at every load; neither has a wall time of its worker's, so
  * the server's times stand in. */
