@@ -18,7 +18,8 @@ struct job;
 void trim_note(struct server *srv, struct joblet *jl);
 /* A batch was committed: trim what it made due, in slices. */
 void trim_committed(struct server *srv);
-/* After the load: every final joblet's attempts are in the store; trim them all now. */
+/* After the load: every final joblet's attempts are in the store; trim those it read now
+ * (the load leaves most in the store: those of jobs read back as dependencies). */
 void trim_loaded(struct server *srv);
 /* The jobs jobs[0..n) (taken; the array stays the caller's) were removed and their batch
  * is committed: free them, a slice of joblets per loop turn (a job of 10^5 joblets freed
