@@ -115,14 +115,28 @@ void job_recount(struct job *j)
 	j->state = (uint8_t)job_derive_state(j);
 }
 
+void job_free_joblets(struct job *j, int32_t from, int32_t to)
+{
+	for (int32_t i = from; i < to; i++) {
+		struct joblet *jl = &j->joblets[i];
+		attempts_free(jl->attempts);
+		jl->attempts = jl->last_attempt = jl->live = NULL;
+		rstr_unref(jl->reason);
+		jl->reason = NULL;
+	}
+}
+
+struct job *job_shrink(struct job *j, int32_t n)
+{
+	j->njoblets = n;
+	return xrealloc(j, 1, sizeof *j + (size_t)n * sizeof(struct joblet));
+}
+
 void job_free(struct job *j)
 {
 	if (j == NULL)
 		return;
-	for (int32_t i = 0; i < j->njoblets; i++) {
-		attempts_free(j->joblets[i].attempts);
-		rstr_unref(j->joblets[i].reason);
-	}
+	job_free_joblets(j, 0, j->njoblets);
 	free(j->cmd);
 	free(j->env);
 	job_ext_free(j->x);

@@ -253,6 +253,14 @@ void joblet_add_attempt(struct joblet *jl, struct attempt *a);
 void job_recount(struct job *j);
 /* Free a job, its attempts and owned strings. */
 void job_free(struct job *j);
+/* Free what joblets [from, to) of j own (attempts, reason), leaving them empty: a big job
+ * is freed a part at a time (server/trim.c), then job_free. */
+void job_free_joblets(struct job *j, int32_t from, int32_t to);
+/* Keep only the first n joblets of j (those after own nothing: job_free_joblets), handing
+ * the rest of its memory back: a removed job's tail, freed a part at a time (a block
+ * this big is mapped on its own, and shrinking it unmaps the tail). Returns j, which may
+ * have moved: only for a job nothing points at any more. */
+struct job *job_shrink(struct job *j, int32_t n);
 /* The job's extension, allocated on first use. */
 struct job_ext *job_ext(struct job *j);
 void job_ext_free(struct job_ext *x);

@@ -1440,6 +1440,15 @@ void sched_load_attempt(struct sched *s, struct attempt *a, int64_t seq, int32_t
 		s->next_attempt = a->id + 1;
 }
 
+void sched_load_stored(struct sched *s, struct joblet *jl, int32_t n)
+{
+	if (jl == NULL)
+		return;
+	if (n > jl->nattempts)
+		jl->nattempts = n;
+	s->load_stored += n;
+}
+
 void sched_load_history(struct sched *s, int64_t seq, int state, const char *owner,
 			const char *group)
 {
@@ -1582,17 +1591,23 @@ void sched_load_done(struct sched *s, int64_t now, int64_t mono)
 			gate_job(s, j, now);
 	settle(s, now);
 	/* Learned requirements: every successful attempt in job, joblet and attempt order,
-	 * those of jobs loaded as history merged in, as a load of every job in full had them. */
+	 * those left in the store (of jobs loaded as history, of joblets whose attempts were
+	 * not read) merged in, as a load of every attempt had them. */
 	if (s->nsamples)
 		qsort(s->samples, (size_t)s->nsamples, sizeof *s->samples, sample_cmp);
 	int64_t k = 0;
 	for (int64_t seq = 1; (j = sched_next_job(s, &seq)) != NULL; seq++) {
 		for (; k < s->nsamples && s->samples[k].seq < seq; k++)
 			history_sample(s, &s->samples[k]);
-		for (int32_t i = 0; j->req_group[0] && i < j->njoblets; i++)
+		for (int32_t i = 0; j->req_group[0] && i < j->njoblets; i++) {
+			/* A joblet's attempts are all read or all left in the store. */
+			for (; k < s->nsamples && s->samples[k].seq == seq && s->samples[k].idx <= i;
+			     k++)
+				history_sample(s, &s->samples[k]);
 			for (const struct attempt *a = j->joblets[i].attempts; a; a = a->next)
 				if (a->state == AS_DONE)
 					learn_sample(s, j, a);
+		}
 	}
 	for (; k < s->nsamples; k++)
 		history_sample(s, &s->samples[k]);

@@ -115,6 +115,8 @@ struct sched {
 	 * time and that nothing keeps in memory (sched_evictable, SCHED_EVICT_MAX_JOBLETS) are
 	 * loaded as history only (sched_load_history); INT64_MIN, sched_init's: all in full. */
 	int64_t load_history_before;
+	int64_t load_stored;		/* recovery: attempts of final joblets of jobs in memory
+					 * left in the store, not read (sched_load_stored) */
 	struct load_sample *samples;	/* owned: learned-requirement samples of jobs loaded
 					 * as history, until sched_load_done merges them */
 	int64_t nsamples, capsamples;
@@ -312,9 +314,10 @@ void sched_load_history(struct sched *s, int64_t seq, int state, const char *own
 			const char *group);
 void sched_load_history_joblets(struct sched *s, const char *owner, const char *group,
 				int state, int64_t n);
-/* A successful attempt of a job loaded as history (its job's req group, seq and joblet,
- * the attempt's id and figures): a sample of the learned requirements, taken in the order
- * a full load would take it (sched_load_done). */
+/* A successful attempt left in the store (of a job loaded as history, or of a joblet
+ * sched_load_stored counts: its job's req group, seq and joblet, the attempt's id and
+ * figures): a sample of the learned requirements, taken in the order a full load would
+ * take it (sched_load_done). */
 struct load_sample {
 	const char *req_group;		/* interned */
 	int64_t seq, id, started_at, ended_at, wall_ms;
@@ -328,6 +331,11 @@ void sched_load_attempt_id(struct sched *s, int64_t id);
  * and its counts (before sched_load_done). */
 void sched_load_unhistory(struct sched *s, struct job *j /* taken */);
 void sched_load_job(struct sched *s, struct job *j /* taken */);
+/* jl (loaded, final, no attempt of it running or lost) has n attempts that the load leaves
+ * in the store, as if read and trimmed at once (server/trim.c): its count of attempts, and
+ * s->load_stored. Their throughput tallies and learned-requirement samples come from the
+ * store too (server/history.c, sched_load_sample). NULL jl: nothing. */
+void sched_load_stored(struct sched *s, struct joblet *jl, int32_t n);
 struct joblet *sched_load_joblet_ref(struct sched *s, int64_t seq, int32_t idx);
 /* A loaded joblet's reason (text borrowed; NULL: none), shared as set_reason shares. */
 void sched_load_reason(struct sched *s, struct joblet *jl, const char *text);

@@ -62,23 +62,33 @@ static int load_dep(struct server *srv, int64_t seq, char **err)
  * minute starts up to a minute before now - 1h. */
 enum { TALLY_SPAN_MS = 61 * 60 * 1000 };
 
-static void tally_stored(void *arg, int64_t seq, const char *owner, int64_t started_at,
-			 int64_t ended_at, int state)
+/* Counted now: an attempt of a job loaded as history (not one read back in full, counted
+ * in memory), or of a final joblet whose attempts the load left in the store
+ * (sched_load_stored; the attempts it read are counted when they leave memory). */
+static void tally_stored(void *arg, int64_t seq, int32_t idx, const char *owner,
+			 int64_t started_at, int64_t ended_at, int state)
 {
 	struct sched *s = arg;
-	if (sched_evicted(s, seq))	/* not one read back in full (counted in memory) */
+	const struct job *j = sched_job(s, seq);
+	bool stored = j ? idx >= 0 && idx < j->njoblets && j->joblets[idx].attempts == NULL
+			: sched_evicted(s, seq) && ended_at <= s->load_history_before;
+	if (stored)
 		sched_tally(s, intern(owner), started_at, ended_at, state);
 }
 
 int history_load_tallies(struct server *srv, char **err)
 {
 	struct sched *s = &srv->sched;
-	int64_t from = server_now(srv) - TALLY_SPAN_MS;
-	/* Jobs loaded as history ended at or before load_history_before, their attempts too. */
-	if (s->nevicted == 0 || s->load_history_before < from)
+	int64_t from = server_now(srv) - TALLY_SPAN_MS, to = INT64_MIN;
+	/* Jobs loaded as history ended at or before load_history_before, their attempts too;
+	 * attempts left in the store of jobs in memory may have ended up to now. */
+	if (s->nevicted > 0)
+		to = s->load_history_before + 1;
+	if (s->load_stored > 0)
+		to = INT64_MAX;
+	if (to <= from)
 		return 0;
-	return srv->store->vt->ended_attempts(srv->store, from, s->load_history_before + 1,
-					      tally_stored, s, err);
+	return srv->store->vt->ended_attempts(srv->store, from, to, tally_stored, s, err);
 }
 
 int history_load_deps(struct server *srv, char **err)

@@ -20,8 +20,9 @@ struct job *server_job(struct server *srv, int64_t seq);
  * keeps them in memory as it would have (sched_evictable). 0, or -1 with *err (malloc'd). */
 void history_recover_before(struct server *srv, int64_t history_ms);
 int history_load_deps(struct server *srv, char **err);
-/* Then the attempts of the jobs loaded as history that ended within the last hour go into
- * the throughput tallies (sched_tally), as those that leave memory later do. */
+/* Then the attempts that ended within the last hour and that the load left in the store
+ * (of the jobs loaded as history, of final joblets: sched_load_stored) go into the
+ * throughput tallies (sched_tally), as those that leave memory later do. */
 int history_load_tallies(struct server *srv, char **err);
 /* Start the sweep: finished jobs leave memory history_ms after they ended (0: at once,
  * once their last change is committed). history_ms < 0: never (no timer). */

@@ -237,6 +237,9 @@ static void on_committed(void *arg, struct store_batch *sb)
 		store_batch_add(&server_batch(srv)->sb, REC_JOB_DEL_MORE);
 		server_mark_dirty(srv);
 	}
+	/* The jobs it removed: their records are written, they are freed a slice per turn. */
+	trim_removed(srv, b->graveyard, b->ngrave);
+	b->ngrave = 0;
 	batch_recycle(srv, b);
 	server_check_drained(srv);
 }
@@ -863,14 +866,22 @@ enum server_result server_run(const struct server_config *config)
 		return start_failed(srv, listen_fd, bound, SERVER_FAILED);
 	}
 	sched_load_done(&srv->sched, server_now(srv), clock_mono_ms());
+	/* What the load read: the test of a restart with a big finished job reads it. */
+	int64_t nread = (int64_t)srv->sched.attempts.len, njoblets = 0;
+	for (int64_t seq = 1; seq < srv->sched.next_seq; seq++) {
+		const struct job *j = sched_job(&srv->sched, seq);
+		njoblets += j ? j->njoblets : 0;
+	}
 	trim_loaded(srv);
 	if (network_start(srv, &err)) {
 		log_error("cannot restore the job networks: %s", err);
 		free(err);
 		return start_failed(srv, listen_fd, bound, SERVER_FAILED);
 	}
-	log_info("recovered %lld jobs and %lld as history (%d ready, %d running) in %.3f s",
-		 (long long)srv->sched.njobs, (long long)srv->sched.nevicted,
+	log_info("recovered %lld jobs (%lld joblets, %lld attempts read, %lld left in the store)"
+		 " and %lld as history (%d ready, %d running) in %.3f s",
+		 (long long)srv->sched.njobs, (long long)njoblets, (long long)nread,
+		 (long long)srv->sched.load_stored, (long long)srv->sched.nevicted,
 		 srv->sched.totals.by_state[JS_READY], srv->sched.totals.by_state[JS_RUNNING],
 		 (double)(clock_mono_us() - t0) / 1e6);
 	idem_prune_start(srv);

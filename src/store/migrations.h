@@ -104,6 +104,9 @@ static const char *const store_migrations[] = {
 	/* 13: the jobs whose rows are being deleted a slice per batch (REC_JOB_DEL): their
 	 * jobs row is gone, the rest goes in later batches, and a start finishes it first */
 	"CREATE TABLE removing(seq INTEGER PRIMARY KEY) STRICT;",
+	/* 14: a load reads the attempts of a final joblet only when one of them runs or was
+	 * lost (store-load.c's HELD_SQL: attempts_running, attempts_lost) */
+	"CREATE INDEX attempts_lost ON attempts(seq) WHERE state = 3;",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof store_migrations / sizeof store_migrations[0]))
 #endif

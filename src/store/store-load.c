@@ -185,6 +185,23 @@ static int joblet_row(struct loader *l, const struct row_src *st)
 	return 0;
 }
 
+/* load: a joblet row with a last column, the attempts of a final joblet that the load
+ * leaves in the store (none running or lost: sched_trimmable's rule), or NULL when its
+ * attempts are read (or it has none). */
+static int joblet_load_row(struct loader *l, const struct row_src *st)
+{
+	int64_t n;
+	if (joblet_row(l, st) != 0)
+		return -1;
+	if (st->ops->is_null(st->h, 7))
+		return 0;
+	if (!col_in(l, st, 7, 1, INT32_MAX, &n))
+		return -1;
+	sched_load_stored(l->s, joblet_ref(l, st->ops->i64(st->h, 0), st->ops->i64(st->h, 1)),
+			  (int32_t)n);
+	return 0;
+}
+
 static int attempt_row(struct loader *l, const struct row_src *st)
 {
 	int64_t id, seq = st->ops->i64(st->h, 1), idx = st->ops->i64(st->h, 2), n, state,
@@ -393,8 +410,9 @@ static int history_joblets_row(struct loader *l, const struct row_src *st)
 	return 0;
 }
 
-/* A successful attempt of a job loaded as history, one of the last REQ_SAMPLES of its req
- * group: a learned-requirements sample. */
+/* A successful attempt left in the store (of a job loaded as history, or of a final
+ * joblet whose attempts were not read), one of the last REQ_SAMPLES of its req group: a
+ * learned-requirements sample. */
 static int history_sample_row(struct loader *l, const struct row_src *st)
 {
 	int64_t seq, idx, id, peak;
@@ -422,6 +440,69 @@ static int attempt_id_row(struct loader *l, const struct row_src *st)
 	return 0;
 }
 
+/* The joblets (seq, idx) with a running or lost attempt: their attempts stay in memory
+ * whatever their state (sched_trimmable). Each part reads a partial index (SQLite
+ * migrations 12 and 14, PostgreSQL 5 and 7): such attempts are few. */
+#define HELD_SQL \
+	"SELECT seq, idx FROM attempts WHERE state = 0" \
+	" UNION SELECT seq, idx FROM attempts WHERE state = 3"
+
+/* The attempts a load reads, of the jobs it keeps in full (and_kept: " AND <table>.seq IN
+ * (kept)", or "" when it keeps every job): those of joblets not final and of joblets
+ * with a running or lost attempt. A final joblet's others would leave memory at once
+ * (server/trim.c); the joblets query counts them (joblet_load_row) and the throughput
+ * tallies and learned requirements read them (history.c, the samples query). Driven by
+ * the joblets' key and the held attempts' partial indexes, then the attempts' own by id:
+ * a finished job of 10^5 joblets costs a pass over its joblets, not 10^5 attempts. */
+static char *attempts_load_sql(const char *kept)
+{
+	char *in_j = kept ? xasprintf(" AND joblets.seq IN (%s)", kept) : xstrdup("");
+	char *in_h = kept ? xasprintf(" AND held.seq IN (%s)", kept) : xstrdup("");
+	_Static_assert(AS_RUNNING == 0 && AS_LOST == 3, "HELD_SQL's states");
+	char *sql = xasprintf(
+		ATTEMPTS_SELECT " WHERE id IN (SELECT attempts.id FROM joblets CROSS JOIN attempts"
+		" WHERE joblets.state < %d%s AND attempts.seq = joblets.seq AND attempts.idx ="
+		" joblets.idx UNION SELECT attempts.id FROM (" HELD_SQL ") AS held CROSS JOIN"
+		" attempts WHERE attempts.seq = held.seq AND attempts.idx = held.idx%s) ORDER BY id",
+		JS_DONE, in_j, in_h);
+	free(in_j);
+	free(in_h);
+	return sql;
+}
+
+/* The joblets of the jobs a load keeps in full (where: "" or " WHERE seq IN (kept)"), and
+ * for a final one without a held attempt how many attempts it leaves in the store: the
+ * newest n, read through the attempts' (seq, idx) index. */
+static char *joblets_load_sql(const char *where)
+{
+	return xasprintf("SELECT seq, idx, state, errors, lost, ready_at, reason, CASE WHEN"
+			 " state >= %d AND (seq, idx) NOT IN (" HELD_SQL ") THEN (SELECT MAX(n)"
+			 " FROM attempts WHERE attempts.seq = joblets.seq AND attempts.idx ="
+			 " joblets.idx) END FROM joblets%s", JS_DONE, where);
+}
+
+/* The learned-requirement samples among the attempts a load leaves in the store: the
+ * last REQ_SAMPLES successful ones of each req group, from the partial index of jobs with
+ * one (and_kept as attempts_load_sql's, on jobs). Merged with the attempts read in job,
+ * joblet and attempt order (sched_load_done), as a load of every attempt learned them. */
+static char *stored_samples_sql(const char *kept)
+{
+	char *in = kept ? xasprintf(" AND jobs.seq IN (%s)", kept) : xstrdup("");
+	char *sql = xasprintf(
+		"SELECT seq, idx, id, peak_ram_mb, started_at, ended_at, wall_ms, req_group"
+		" FROM (SELECT jobs.seq, attempts.idx, attempts.id, attempts.peak_ram_mb,"
+		" attempts.started_at, attempts.ended_at, attempts.wall_ms, jobs.req_group,"
+		" ROW_NUMBER() OVER (PARTITION BY jobs.req_group ORDER BY jobs.seq DESC,"
+		" attempts.idx DESC, attempts.id DESC) AS r FROM jobs CROSS JOIN joblets CROSS JOIN"
+		" attempts WHERE jobs.req_group <> ''%s AND joblets.seq = jobs.seq AND"
+		" joblets.state >= %d AND attempts.seq = joblets.seq AND attempts.idx = joblets.idx"
+		" AND attempts.state = %d AND (attempts.seq, attempts.idx) NOT IN (" HELD_SQL "))"
+		" AS samples WHERE r <= %d",
+		in, JS_DONE, AS_DONE, REQ_SAMPLES);
+	free(in);
+	return sql;
+}
+
 void load_sched_queries(struct load_sched_sql *q, int64_t history_before)
 {
 	*q = (struct load_sched_sql){0};
@@ -433,10 +514,15 @@ void load_sched_queries(struct load_sched_sql *q, int64_t history_before)
 	q->q[q->n++] = (struct load_query){"limits", NULL, limit_row};
 	q->sql[q->n] = xasprintf(JOBS_SELECT "%s ORDER BY seq", in);
 	q->q[q->n++] = (struct load_query){"jobs", NULL, job_row};
-	q->sql[q->n] = xasprintf(JOBLETS_SELECT "%s", in);
-	q->q[q->n++] = (struct load_query){"joblets", NULL, joblet_row};
-	q->sql[q->n] = xasprintf(ATTEMPTS_SELECT "%s ORDER BY id", in);
+	q->sql[q->n] = joblets_load_sql(in);
+	q->q[q->n++] = (struct load_query){"joblets", NULL, joblet_load_row};
+	q->sql[q->n] = attempts_load_sql(kept);
 	q->q[q->n++] = (struct load_query){"attempts", NULL, attempt_row};
+	q->sql[q->n] = stored_samples_sql(kept);
+	q->q[q->n++] = (struct load_query){"attempts", NULL, history_sample_row};
+	/* The newest attempt id, which the attempts read may not hold. */
+	q->sql[q->n] = xstrdup("SELECT MAX(id) FROM attempts");
+	q->q[q->n++] = (struct load_query){"attempts", NULL, attempt_id_row};
 	q->sql[q->n] = xstrdup("SELECT owner, key, status, body, at FROM idem");
 	q->q[q->n++] = (struct load_query){"idem", NULL, idem_row};
 	if (history) {
@@ -461,8 +547,6 @@ void load_sched_queries(struct load_sched_sql *q, int64_t history_before)
 			" attempts.state = %d AND jobs.seq NOT IN (%s)) AS samples WHERE r <= %d",
 			AS_DONE, kept, REQ_SAMPLES);
 		q->q[q->n++] = (struct load_query){"attempts", NULL, history_sample_row};
-		q->sql[q->n] = xstrdup("SELECT MAX(id) FROM attempts");
-		q->q[q->n++] = (struct load_query){"attempts", NULL, attempt_id_row};
 	}
 	for (size_t i = 0; i < q->n; i++)
 		q->q[i].sql = q->sql[i];
@@ -608,7 +692,7 @@ char *count_jobs_sql(const struct job_filter *f, int64_t after, bool desc, int64
 char *ended_attempts_sql(int64_t from, int64_t to)
 {
 	return xasprintf("SELECT attempts.seq, attempts.started_at, attempts.ended_at,"
-			 " attempts.state, jobs.owner FROM attempts JOIN jobs ON jobs.seq ="
+			 " attempts.state, jobs.owner, attempts.idx FROM attempts JOIN jobs ON jobs.seq ="
 			 " attempts.seq WHERE attempts.ended_at >= %lld AND attempts.ended_at < %lld",
 			 (long long)from, (long long)to);
 }

@@ -64,8 +64,11 @@ struct load_query {
  * With history out of memory (history_before, the scheduler's load_history_before, is not
  * INT64_MIN), jobs, joblets and attempts in full only for the jobs memory keeps, then for
  * the other finished jobs what the scheduler derives from them: their final states and
- * counts, their learned-requirement samples, the newest attempt id. */
-enum { LOAD_SCHED_MAX = 9 };
+ * counts, their learned-requirement samples. Of the jobs in full, the attempts of final
+ * joblets none of whose attempts runs or was lost are not read: such a joblet's count of
+ * attempts comes with its row, their learned-requirement samples by their own query, and
+ * the newest attempt id from the table. */
+enum { LOAD_SCHED_MAX = 10 };
 struct load_sched_sql {
 	char *sql[LOAD_SCHED_MAX];	/* owned */
 	struct load_query q[LOAD_SCHED_MAX];
@@ -106,8 +109,8 @@ char *list_jobs_sql(const struct job_filter *f, int64_t after, bool desc, int li
 char *count_jobs_sql(const struct job_filter *f, int64_t after, bool desc, int64_t cap,
 		     const char *contains, const char **params, int *nparams);
 
-/* The SQL of ended_attempts (malloc'd): seq, started_at, ended_at, state and the job's
- * owner of the attempts that ended in [from, to). */
+/* The SQL of ended_attempts (malloc'd): seq, started_at, ended_at, state, the job's owner
+ * and idx of the attempts that ended in [from, to). */
 char *ended_attempts_sql(int64_t from, int64_t to);
 
 /* Network runs read back for `plan`; the caller's query selects (id, run, NULL). */

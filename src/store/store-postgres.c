@@ -627,7 +627,8 @@ static int pg_ended_attempts(struct store *st, int64_t from, int64_t to, store_a
 		int64_t v[4];
 		for (int k = 0; k < 4; k++)
 			v[k] = strtoll(PQgetvalue(r, i, k), NULL, 10);
-		cb(arg, v[0], PQgetvalue(r, i, 4), v[1], v[2], (int)v[3]);
+		cb(arg, v[0], (int32_t)strtol(PQgetvalue(r, i, 5), NULL, 10), PQgetvalue(r, i, 4),
+		   v[1], v[2], (int)v[3]);
 	}
 	PQclear(r);
 	return 0;

@@ -456,7 +456,8 @@ static int sqlite_ended_attempts(struct store *st, int64_t from, int64_t to, sto
 		return -1;
 	int rc;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		cb(arg, sqlite3_column_int64(q, 0), (const char *)sqlite3_column_text(q, 4),
+		cb(arg, sqlite3_column_int64(q, 0), sqlite3_column_int(q, 5),
+		   (const char *)sqlite3_column_text(q, 4),
 		   sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2), sqlite3_column_int(q, 3));
 	if (rc != SQLITE_DONE)
 		*err = xasprintf("store %s, table attempts: %s", ss->path, sqlite3_errmsg(ss->rdb));

@@ -230,10 +230,10 @@ typedef int (*store_token_cb)(void *arg, const struct store_token_row *row, char
 typedef void (*store_idem_cb)(void *arg, const char *owner, const char *key, int32_t status,
 			      const char *body, int64_t at);
 
-/* An attempt read back by ended_attempts: its job and the job's owner (borrowed for the
- * call), start, end (wall ms) and enum at_state. */
-typedef void (*store_attempt_cb)(void *arg, int64_t seq, const char *owner, int64_t started_at,
-				 int64_t ended_at, int state);
+/* An attempt read back by ended_attempts: its job, joblet and the job's owner (borrowed
+ * for the call), start, end (wall ms) and enum at_state. */
+typedef void (*store_attempt_cb)(void *arg, int64_t seq, int32_t idx, const char *owner,
+				 int64_t started_at, int64_t ended_at, int state);
 
 /* Which stored jobs list_jobs returns: finished ones (done, failed, cancelled, skipped)
  * matching every filter given. Texts borrowed. */
@@ -310,7 +310,7 @@ struct store_vt {
 	int (*read_events)(struct store *st, int64_t after, int64_t upto, int max,
 			   store_event_cb cb, void *arg);
 	/* ended_attempts: every attempt that ended in [from, to) (wall ms), to cb with its job's
-	 * seq and owner, start, end and state; on the read connection, indexed by end
+	 * seq, its joblet, the job's owner, start, end and state; on the read connection, indexed by end
 	 * (migrations 12, pg 5). 0, or -1 with *err. */
 	int (*ended_attempts)(struct store *st, int64_t from, int64_t to, store_attempt_cb cb,
 			      void *arg, char **err);

@@ -6,13 +6,15 @@
 # after those in the store and shows both; a cancel, retry and remove of a job of 20000
 # joblets leave a `status` from another client answered (its time is printed, not judged);
 # the removed job is gone from show, list and status, from the store's tables, and a job
-# added after it runs.
+# added after it runs. A restart reads only the attempts of joblets not final (its log
+# says how many it read and left in the store), and the stats, learned requirements and
+# throughput series are as before it.
 source "$(dirname "$0")/lib.sh"
 start_server
 N=1200
 # Joblets 7, 507 and 1007 fail with exit 3, twice each (--retries 1); once $T/retried
 # exists (the retry below), their attempts hold on $T/go first.
-id=$(jg add --name big --joblets $N --retries 1 -- \
+id=$(jg add --name big --joblets $N --retries 1 --req-group big -- \
 	"if [ \$((JOBGRID_JOBLET % 500)) -eq 7 ]; then if [ -e '$T/retried' ]; then $(hold go); fi; exit 3; fi")
 start_worker w1 --cores 8
 wait_workers 1
@@ -45,12 +47,36 @@ check_pages() {
 }
 check_pages "in memory" before
 
+# What a client sees besides the pages: counts, the last hour's attempts started, done and
+# failed, and the figures learned from the job's successful attempts (a job of its req
+# group that waits shows them).
+views() {
+	api GET /v1/stats | jq -S -c '{jobs, jobs_in_memory, joblets, attempts_in_memory}'
+	api GET '/v1/stats?throughput=1' | jq -c '.throughput | [(.started, .done, .failed) | add]'
+	local l
+	l=$(jg add --req-group big --not-before 2h -- true)
+	jg show "$l" --json | jq -c '[.ram_mb, .ram_learned, .time_ms, .time_learned]'
+	jg remove "$l" >/dev/null
+}
+before=$(views)
+expect_eq "$(sed -n 2p <<<"$before")" "[$((N + 3)),$((N - 3)),6]" "the throughput of the job's attempts"
+expect_eq "$(sed -n 3p <<<"$before" | jq '.[1] and .[3]')" true "its req group learned figures"
+# read LEFT: the restart's log line says it read READ attempts and left LEFT in the store.
+loaded() {
+	local line
+	line=$(grep "recovered " "${LOGS[-1]}")
+	grep -Eq "recovered [0-9]+ jobs \($N joblets, $1 attempts read, $2 left in the store\)" <<<"$line" ||
+		fail "the restart should read $1 attempts and leave $2 in the store: $line"
+}
+
 kill_server
 restart_server
 wait_workers 1
+loaded 0 $((N + 3))
 expect_eq "$(in_memory)" 0 "after a restart, none held"
 check_pages "after a restart" after
 expect_eq "$(cat "$T/all.after")" "$(cat "$T/all.before")" "the same attempts as before the restart"
+expect_eq "$(views)" "$before" "stats, throughput and learned figures as before the restart"
 
 # ---- Retry: the failed joblets run again; the new attempts follow those in the store.
 touch "$T/retried"
@@ -60,6 +86,13 @@ wait_until 60 _three_running	# joblets 7, 507 and 1007 hold
 expect_eq "$(page_of 7 | jq -c '[.[1][] | [.[0], .[2]]]')" '[[1,"failed"],[2,"failed"],[3,"running"]]' \
 	"a retried joblet shows its stored attempts, then the running one"
 expect_eq "$(in_memory)" 3 "only the running attempts are held"
+# A restart now reads the attempts of the three joblets not final (two stored, one
+# running each), and the running ones go on.
+kill_server
+restart_server
+loaded 9 $((N - 3))
+wait_workers 1
+expect_eq "$(in_memory)" 9 "the attempts of the joblets not final are held"
 touch "$T/go"
 wait_until 120 _state_is "$id" failed
 wait_until 20 _none_held

@@ -49,7 +49,7 @@ max_attempt=$(jg show "$f2" --json | jq '.joblets[0].attempts[-1].id')
 log "restart"
 kill_server
 restart_server "${ARGS[@]}"
-grep -q "recovered 2 jobs and 5 as history" "${LOGS[-1]}" ||
+grep -Eq "recovered 2 jobs \([^)]*\) and 5 as history" "${LOGS[-1]}" ||
 	fail "the restart did not load the old jobs as history: $(grep recovered "${LOGS[-1]}")"
 expect_eq "$(views)" "$before" "stats, metrics, show, list and the waiter as before the restart"
 l2=$(learned 2)

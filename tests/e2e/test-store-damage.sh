@@ -26,7 +26,8 @@ sql() { "$SQLTOOL" "$DB" exec "$1" || fail "cannot change the store: $1"; }
 # A start loads in full only what memory keeps; the jobs that ended more than
 # --history-memory ago (here all: the test clock's day is long past) are counted from their
 # job rows and read back, and checked, when named. Every row is read, and checked, at a
-# start that keeps them all in memory.
+# start that keeps them all in memory, but the attempts of a final joblet none of whose
+# attempts runs or was lost: those are read, and checked, when a page shows them (below).
 FULL="--history-memory never"
 # The store with one change made, refused: exit 1, the message, the file unchanged.
 refused() {	# SQL TABLE-TEXT WHAT-ELSE
@@ -46,8 +47,9 @@ refused() {	# SQL TABLE-TEXT WHAT-ELSE
 	log "ok: $(grep -o 'cannot .*' <<<"$out")"
 }
 refused "UPDATE joblets SET state = 9" joblets "joblet 0: state is 9, not 0..6"
-refused "UPDATE attempts SET fail_reason = 99" attempts "fail_reason is 99"
-refused "INSERT INTO attempts(id, seq, idx, n, node, worker, state, fail_reason, started_at, ended_at, peak_ram_mb, cpu_ms) VALUES(99, 77, 0, 1, 'n', 'w', 1, 0, 0, 0, 0, 0)" \
+# A running attempt is read at every start, whatever its joblet.
+refused "UPDATE attempts SET fail_reason = 99, state = 0" attempts "fail_reason is 99"
+refused "INSERT INTO attempts(id, seq, idx, n, node, worker, state, fail_reason, started_at, ended_at, peak_ram_mb, cpu_ms) VALUES(99, 77, 0, 1, 'n', 'w', 0, 0, 0, 0, 0, 0)" \
 	attempts "attempt 99 (job 77 joblet 0): no such joblet"
 refused "UPDATE net_runs SET run = json_set(run, '\$.state', 9)" net_runs "run 1: state: out of range"
 refused "UPDATE net_runs SET run = json_set(run, '\$.origin', 3)" net_runs "run 1: origin: out of range"
@@ -71,6 +73,18 @@ refused_page() {
 	log "ok: $(grep -o 'cannot .*' <<<"$out")"
 }
 refused_page
+
+# The done job's attempt damaged: it stays in the store at the start, and the page that
+# reads it names the row in the log and shows the joblet without it.
+cp "$T/pristine.sqlite" "$DB"
+rm -f "$DB-wal" "$DB-shm"
+sql "UPDATE attempts SET fail_reason = 99"
+start_server $FULL
+expect_eq "$(jg show "$once" --json | jq -r '.state, (.joblets[0].attempts | length)' | paste -sd' ')" \
+	"done 0" "the damaged attempt is left out of the page"
+grep -q "reading the attempts of job .*attempt 1 .*fail_reason is 99" "${LOGS[-1]}" ||
+	fail "the log should name the damaged attempt: $(grep 'reading the attempts' "${LOGS[-1]}")"
+kill_server
 
 # Undamaged again: it starts, the done job stays done and did not run again.
 cp "$T/pristine.sqlite" "$DB"

@@ -192,6 +192,19 @@ static int read_text(struct store *st, int64_t seq, int32_t idx, size_t max_byte
 	return slices;
 }
 
+/* The attempts of joblet idx of j that the load left in the store, read as a page of
+ * joblets reads them (the caller frees them: attempts_free). */
+static struct joblet stored_attempts(struct store *st, struct job *j, int32_t idx)
+{
+	struct joblet page = {.job = j};
+	char *err = NULL;
+	cr_assert_eq(st->vt->read_attempts(st, j->seq, &idx, 1, &page, &err), 0, "%s",
+		     err ? err : "");
+	cr_assert_not_null(page.attempts, "job %lld joblet %d has attempts in the store",
+			   (long long)j->seq, idx);
+	return page;
+}
+
 Test(store, round_trip, .init = setup, .fini = teardown)
 {
 	char *err = NULL;
@@ -258,11 +271,15 @@ Test(store, round_trip, .init = setup, .fini = teardown)
 	cr_assert_not_null(jb);
 	cr_assert_eq(jb->state, JS_DONE);
 	cr_assert_eq(jb->joblets[0].nattempts, 1);
-	cr_assert_eq(jb->joblets[0].attempts->state, AS_DONE);
-	cr_assert_str_eq(jb->joblets[0].attempts->node, "melt");
-	cr_assert_eq(jb->joblets[0].attempts->wall_ms, 1234, "the worker's wall time is kept");
-	cr_assert_eq(jb->joblets[0].attempts->out_dropped, 5, "and what it dropped");
-	cr_assert_str_eq(jb->joblets[0].attempts->run_as, "alice", "and the account it ran as");
+	cr_assert_null(jb->joblets[0].attempts, "a final joblet's attempts stay in the store");
+	cr_assert_eq(s2.load_stored, 1, "and are counted");
+	struct joblet page = stored_attempts(st, jb, 0);
+	cr_assert_eq(page.attempts->state, AS_DONE);
+	cr_assert_str_eq(page.attempts->node, "melt");
+	cr_assert_eq(page.attempts->wall_ms, 1234, "the worker's wall time is kept");
+	cr_assert_eq(page.attempts->out_dropped, 5, "and what it dropped");
+	cr_assert_str_eq(page.attempts->run_as, "alice", "and the account it ran as");
+	attempts_free(page.attempts);
 	cr_assert(jb->cwd_default, "a job that named no working directory still says so");
 	struct job *jc = sched_job(&s2, 3);
 	cr_assert(!jc->cwd_default, "one that named it too");
@@ -577,7 +594,10 @@ Test(store, bad_rows_stop_recovery, .init = setup, .fini = teardown)
 		{"UPDATE attempts SET state = 5", "attempts", "state is 5, not 0..4"},
 		{"UPDATE attempts SET fail_reason = 12", "attempts", "fail_reason is 12, not 0..11"},
 		{"UPDATE attempts SET n = 0", "attempts", "n is 0"},
-		{"UPDATE attempts SET seq = 9", "attempts", "attempt 1 (job 9 joblet 0): no such joblet"},
+		/* Running: read whatever its joblet (the attempts of a final joblet, and those
+		 * of no joblet, stay in the store: every read of them goes by a joblet). */
+		{"UPDATE attempts SET seq = 9, state = 0", "attempts",
+		 "attempt 1 (job 9 joblet 0): no such joblet"},
 		{"UPDATE attempts SET worker = 'w-an-id-far-too-long-to-be-one'", "attempts",
 		 "worker is longer than a worker id"},
 		{"UPDATE jobs SET state = 7", "jobs", "job 1: state is 7, not 0..6"},
@@ -740,6 +760,53 @@ Test(store, definitions_of_a_schema_4_store_gain_script_files, .init = setup, .f
 	sched_free(&s);
 }
 
+/* A load reads the attempts of a final joblet only when one of them was lost (or runs):
+ * the others stay in the store, counted in the joblet's nattempts and s.load_stored, their
+ * successful ones sampled for the learned requirements, and the next attempt id is past
+ * them all. */
+Test(store, load_leaves_final_attempts, .init = setup, .fini = teardown)
+{
+	store_at_schema(STORE_SCHEMA_VERSION,
+		"INSERT INTO jobs VALUES(1,'alice','t','','rg','true','/tmp',NULL,1,0,0,0,0,1,3,0,0,3,4,"
+		"1000,3000,NULL,NULL);"
+		"INSERT INTO joblets VALUES(1,0,3,0,0,0,NULL);"
+		"INSERT INTO joblets VALUES(1,1,4,1,1,0,NULL);"
+		"INSERT INTO joblets VALUES(1,2,3,1,0,0,NULL);"
+		"INSERT INTO attempts VALUES(1,1,0,1,'melt','w1',1,0,0,1000,1100,7,1,NULL,NULL,1,0,0,"
+		"100,0,0,NULL);"
+		"INSERT INTO attempts VALUES(2,1,1,1,'melt','w1',3,NULL,9,1000,1500,0,0,NULL,NULL,1,0,0,"
+		"-1,0,0,NULL);"
+		"INSERT INTO attempts VALUES(3,1,1,2,'melt','w1',2,1,1,1600,1700,0,0,NULL,NULL,1,0,0,"
+		"100,0,0,NULL);"
+		"INSERT INTO attempts VALUES(4,1,2,1,'melt','w1',2,1,1,1000,1100,0,0,NULL,NULL,1,0,0,"
+		"100,0,0,NULL);"
+		"INSERT INTO attempts VALUES(5,1,2,2,'melt','w1',1,0,0,2000,2900,9,1,NULL,NULL,1,0,0,"
+		"900,0,0,NULL);");
+	char *err = NULL;
+	struct store *st = store_sqlite_open(dir, &err);
+	cr_assert_not_null(st, "open: %s", err ? err : "");
+	struct sched s;
+	sched_init(&s, &hooks, 30000);
+	cr_assert_eq(st->vt->load(st, &s, idem_ignore, &(int){0}, &err), 0, "%s", err ? err : "");
+	sched_load_done(&s, 4000, 4000);
+	const struct job *j = sched_job(&s, 1);
+	cr_assert_null(j->joblets[0].attempts, "a done joblet's attempt stays in the store");
+	cr_assert_eq(j->joblets[0].nattempts, 1);
+	cr_assert_not_null(j->joblets[1].attempts, "a joblet with a lost attempt keeps its attempts");
+	cr_assert_eq(j->joblets[1].attempts->next->n, 2);
+	cr_assert_eq(j->joblets[1].nattempts, 2);
+	cr_assert_null(j->joblets[2].attempts);
+	cr_assert_eq(j->joblets[2].nattempts, 2, "a retry numbers new attempts after 2");
+	cr_assert_eq(s.attempts.len, 2, "only the attempts read are in memory");
+	cr_assert_eq(s.load_stored, 3, "the attempts left in the store");
+	cr_assert_eq(s.next_attempt, 6, "ids go on after the newest stored one");
+	const struct req_group *rg = sched_req_group(&s, "rg");
+	cr_assert_not_null(rg, "the stored successful attempts are samples");
+	cr_assert_eq(rg->n, 2, "both of them");
+	st->vt->close(st);
+	sched_free(&s);
+}
+
 /* Migration 6 on a store written before it (schema 5): an ended attempt's output is
  * counted once, a running one's at every load; neither has a wall time of its worker's, so
  * the server's times stand in. */
@@ -765,7 +832,8 @@ Test(store, migration_6_from_5, .init = setup, .fini = teardown)
 	sched_init(&s, &hooks, 30000);
 	cr_assert_eq(st->vt->load(st, &s, idem_ignore, &(int){0}, &err), 0);
 	sched_load_done(&s, 4000, 4000);
-	struct attempt *done = sched_job(&s, 1)->joblets[0].attempts;
+	struct joblet page = stored_attempts(st, sched_job(&s, 1), 0);
+	struct attempt *done = page.attempts;
 	cr_assert_eq(done->out_bytes, 6, "the migration counted the ended attempt's output");
 	cr_assert_eq(done->wall_ms, -1);
 	cr_assert_eq(attempt_wall_ms(done, 9999), 2000, "ended − started stands in");
@@ -775,6 +843,7 @@ Test(store, migration_6_from_5, .init = setup, .fini = teardown)
 	char text[256];
 	read_text(st, 1, -1, 1 << 20, text);
 	cr_assert_str_eq(text, "ab\n|melt;cd\n|melt;", "rows from before read as they did");
+	attempts_free(page.attempts);
 	st->vt->close(st);
 	sched_free(&s);
 }
@@ -907,7 +976,19 @@ static void seen_job(struct seen *w, struct store *st, const struct job *j)
 		const struct joblet *jl = &j->joblets[i];
 		seen_add(w, "  joblet %d %s errors %d reason %s\n", i, jl_state_name(jl->state),
 			 jl->errors, jl->reason ? jl->reason->text : "-");
-		for (const struct attempt *a = jl->attempts; a; a = a->next)
+		/* A final joblet's attempts the load left in the store: read as a page reads
+		 * them. */
+		struct joblet page = {.job = (struct job *)j};
+		const struct attempt *held = jl->attempts;
+		if (held == NULL && jl->nattempts > 0) {
+			char *err = NULL;
+			cr_assert_eq(st->vt->read_attempts(st, j->seq, &i, 1, &page, &err), 0, "%s",
+				     err ? err : "");
+			held = page.attempts;
+			cr_assert_eq(page.nattempts, jl->nattempts, "joblet %d: its count of attempts",
+				     i);
+		}
+		for (const struct attempt *a = held; a; a = a->next)
 			seen_add(w, "    attempt %lld #%d %s %s state %d exit %d reason %d %lld..%lld"
 				 " ram %d cpu %lld given %d/%d/%d wall %lld output %lld/%lld as %s %s\n",
 				 (long long)a->id, a->n, a->node, a->worker_id, a->state,
@@ -917,6 +998,7 @@ static void seen_job(struct seen *w, struct store *st, const struct job *j)
 				 (long long)a->wall_ms, (long long)a->out_bytes,
 				 (long long)a->out_dropped, a->run_as ? a->run_as : "-",
 				 a->message ? a->message : "-");
+		attempts_free(page.attempts);
 	}
 	char text[256];
 	read_text(st, j->seq, -1, 1 << 20, text);
