@@ -82,6 +82,8 @@ static const char *const pg_migrations[] = {
 	"CREATE INDEX attempts_ended ON attempts(ended_at);",
 	/* 6: SQLite's 13, the jobs whose rows are being deleted a slice per batch */
 	"CREATE TABLE removing(seq bigint PRIMARY KEY);",
+	/* 7: SQLite's 14, the seq after the newest job ever removed */
+	"ALTER TABLE store_identity ADD COLUMN next_seq bigint NOT NULL DEFAULT 1;",
 };
 #define PG_SCHEMA_VERSION ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))
 #endif

@@ -104,6 +104,9 @@ static const char *const store_migrations[] = {
 	/* 13: the jobs whose rows are being deleted a slice per batch (REC_JOB_DEL): their
 	 * jobs row is gone, the rest goes in later batches, and a start finishes it first */
 	"CREATE TABLE removing(seq INTEGER PRIMARY KEY) STRICT;",
+	/* 14: the seq after the newest job ever removed, so that a restart never gives a
+	 * removed job's number to a new job (a load takes the larger of it and the jobs') */
+	"ALTER TABLE store_identity ADD COLUMN next_seq INTEGER NOT NULL DEFAULT 1;",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof store_migrations / sizeof store_migrations[0]))
 #endif

@@ -61,7 +61,7 @@ struct load_query {
  * INT64_MIN), jobs, joblets and attempts in full only for the jobs memory keeps, then for
  * the other finished jobs what the scheduler derives from them: their final states and
  * counts, their learned-requirement samples, the newest attempt id. */
-enum { LOAD_SCHED_MAX = 9 };
+enum { LOAD_SCHED_MAX = 10 };
 struct load_sched_sql {
 	char *sql[LOAD_SCHED_MAX];	/* owned */
 	struct load_query q[LOAD_SCHED_MAX];
