@@ -336,6 +336,7 @@ row "  GET of one page of 250 joblets, ms" "$(v bigjob_page_ms)" "the most one r
 row "  status (GET /v1/stats) alone, ms" "$(v bigjob_status_ms_idle)" ""
 row "  status while its pages are read, ms" "$(v bigjob_status_ms_reading)" "$(ratio "$(v bigjob_status_ms_reading)" "$(v bigjob_status_ms_idle)") x alone (was 0.9 s)"
 row "  status with its throughput (dashboard), ms" "$(v bigjob_throughput_ms)" "over the attempts of the last hour"
+row "  longest status over 1 s of nothing, ms" "$(v bigjob_stall_ms_quiet)" "the machine's own delays, beside the three below"
 row "  cancel of 10^5 ready joblets, ms" "$(v bigjob_cancel_ms)" "longest status meanwhile: $(v bigjob_stall_ms_cancel) ms (was 912 in one turn)"
 row "  retry of 10^5 cancelled joblets, ms" "$(v bigjob_retry_ms)" "longest status meanwhile: $(v bigjob_stall_ms_retry) ms (was 510 in one turn)"
 row "  remove (POST /v1/jobs/remove) of it, ms" "$(v bigjob_remove_ms)" "longest status meanwhile: $(v bigjob_stall_ms_remove) ms (was ~120 in one commit)"
@@ -367,8 +368,8 @@ for f in add_batch_per_s add_single_per_s fsync_per_s add_concurrent16_per_s lat
 	bigjob_run_s bigjob_rss_mb_before bigjob_rss_mb_after bigjob_rss_mb_after_show \
 	bigjob_rss_bytes_per_joblet \
 	bigjob_show_json_ms bigjob_show_all_ms bigjob_page_ms bigjob_status_ms_idle \
-	bigjob_status_ms_reading bigjob_throughput_ms bigjob_cancel_ms bigjob_stall_ms_cancel \
-	bigjob_retry_ms bigjob_stall_ms_retry bigjob_remove_ms bigjob_stall_ms_remove pg_takeover_s \
+	bigjob_status_ms_reading bigjob_throughput_ms bigjob_stall_ms_quiet bigjob_cancel_ms \
+	bigjob_stall_ms_cancel bigjob_retry_ms bigjob_stall_ms_retry bigjob_remove_ms bigjob_stall_ms_remove pg_takeover_s \
 	history_restart_s_old history_restart_s_new history_rss_peak_mb_old history_rss_peak_mb_new \
 	history_rss_mb_old history_rss_mb_new history_list_failed_ms_old \
 	history_list_failed_ms_new; do

@@ -83,6 +83,9 @@ int call_query_int(struct call *c, const char *key, long long min, long long max
 /* The job id names (server_find_job) if the caller may see it, else NULL: another user's
  * job is, to a user, a job that does not exist (SPEC §9), so callers answer both alike. */
 struct job *call_find_job(struct call *c, const char *id, int32_t *idx_out);
+/* The error for an id call_find_job did not find: 404 "no job", or 500 naming the damage
+ * when the job is in the store but its rows cannot be read back (server_job). */
+void call_no_job(struct call *c, const char *field, const char *id);
 /* Call cb on every route (the routes command, tests). */
 void http_route_counters(void (*cb)(void *, const struct route *), void *arg);
 size_t http_nroutes(void);			/* the route table, for /metrics */

@@ -168,12 +168,23 @@ int call_query_int(struct call *c, const char *key, long long min, long long max
 
 struct job *call_find_job(struct call *c, const char *id, int32_t *idx_out)
 {
+	free(c->srv->read_back_err);
+	c->srv->read_back_err = NULL;
 	struct job *j = server_find_job(c->srv, id, idx_out);
 	if (j && principal_owns(&c->who, j->owner))
 		return j;
 	if (idx_out)
 		*idx_out = -1;
 	return NULL;
+}
+
+void call_no_job(struct call *c, const char *field, const char *id)
+{
+	if (c->srv->read_back_err)
+		call_error(c, ERR_INTERNAL, field, "job %s is in the store but cannot be read back"
+			   " (see the server's log): %s", id, c->srv->read_back_err);
+	else
+		call_error(c, ERR_NOT_FOUND, field, "no job %s", id);
 }
 
 static const char *status_reason(int status)

@@ -14,7 +14,7 @@ static struct job *job_param(struct call *c)
 {
 	struct job *j = call_find_job(c, c->params[0], NULL);
 	if (j == NULL)
-		call_error(c, ERR_NOT_FOUND, "id", "no job %s", c->params[0]);
+		call_no_job(c, "id", c->params[0]);
 	return j;
 }
 

@@ -317,7 +317,7 @@ void api_events(struct call *c)
 	if (job) {
 		struct job *j = call_find_job(c, job, NULL);
 		if (j == NULL) {
-			call_error(c, ERR_NOT_FOUND, "job", "no job %s", job);
+			call_no_job(c, "job", job);
 			return;
 		}
 		seq = j->seq;
@@ -511,7 +511,7 @@ void api_job_log(struct call *c)
 	struct job *j = call_find_job(c, c->params[0], &idx);
 	const char *qi = call_query(c, "index"), *follow = call_query(c, "follow");
 	if (j == NULL) {
-		call_error(c, ERR_NOT_FOUND, "id", "no job %s", c->params[0]);
+		call_no_job(c, "id", c->params[0]);
 		return;
 	}
 	if (qi && strcmp(qi, "server") == 0) {

@@ -1477,6 +1477,12 @@ void sched_load_sample(struct sched *s, const struct load_sample *sample)
 	s->samples[s->nsamples++] = *sample;
 }
 
+void sched_load_next_seq(struct sched *s, int64_t next)
+{
+	if (next > s->next_seq)
+		s->next_seq = next;
+}
+
 void sched_load_attempt_id(struct sched *s, int64_t id)
 {
 	if (id >= s->next_attempt)

@@ -326,6 +326,8 @@ struct load_sample {
 void sched_load_sample(struct sched *s, const struct load_sample *sample);
 /* The next attempt id is past this one (attempts of jobs loaded as history). */
 void sched_load_attempt_id(struct sched *s, int64_t id);
+/* The store's floor of the next job number: past the newest job ever removed. */
+void sched_load_next_seq(struct sched *s, int64_t next);
 /* A job loaded as history that must be in memory after all (a job in memory waits for it
  * by id, which keeps it in memory: sched_evictable): j, read back in full, takes its place
  * and its counts (before sched_load_done). */

@@ -28,7 +28,8 @@ struct job *server_job(struct server *srv, int64_t seq)
 	char *err = NULL;
 	if (srv->store->vt->read_job(srv->store, seq, &j, &err)) {
 		log_error("reading job %lld back: %s", (long long)seq, err);
-		free(err);
+		free(srv->read_back_err);
+		srv->read_back_err = err;
 		return NULL;
 	}
 	if (j == NULL)

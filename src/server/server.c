@@ -672,6 +672,7 @@ static void server_free(struct server *srv)
 	free(srv->backup_dir);
 	free(srv->advertise);
 	free(srv->data_dir);
+	free(srv->read_back_err);
 	free(srv->url);
 	free(srv->unix_url);
 	free(srv);

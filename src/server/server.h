@@ -147,6 +147,8 @@ struct server {
 	struct event *history_ev;	/* owned: the sweep's timer, or NULL */
 	int64_t history_cursor;		/* the next job slot the sweep looks at */
 	int64_t history_freed;		/* jobs it freed since it last trimmed the heap */
+	char *read_back_err;		/* owned: why server_job's last read back failed (a
+					 * damaged row), so the reply can say it; NULL */
 	/* Leadership over a shared database (standby.c); lead NULL: a server alone (SQLite). */
 	struct leadership *lead;	/* owned */
 	char *holder;			/* owned: this server's id in the lease */

@@ -84,6 +84,8 @@ static const char *const pg_migrations[] = {
 	"CREATE TABLE removing(seq bigint PRIMARY KEY);",
 	/* 7: SQLite's 14, the lost attempts, whose joblets' attempts a load reads */
 	"CREATE INDEX attempts_lost ON attempts(seq) WHERE state = 3;",
+	/* 8: SQLite's 15, the seq after the newest job ever removed */
+	"ALTER TABLE store_identity ADD COLUMN next_seq bigint NOT NULL DEFAULT 1;",
 };
 #define PG_SCHEMA_VERSION ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))
 #endif

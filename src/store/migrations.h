@@ -107,6 +107,9 @@ static const char *const store_migrations[] = {
 	/* 14: a load reads the attempts of a final joblet only when one of them runs or was
 	 * lost (store-load.c's HELD_SQL: attempts_running, attempts_lost) */
 	"CREATE INDEX attempts_lost ON attempts(seq) WHERE state = 3;",
+	/* 15: the seq after the newest job ever removed, so that a restart never gives a
+	 * removed job's number to a new job (a load takes the larger of it and the jobs') */
+	"ALTER TABLE store_identity ADD COLUMN next_seq INTEGER NOT NULL DEFAULT 1;",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof store_migrations / sizeof store_migrations[0]))
 #endif

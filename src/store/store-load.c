@@ -503,6 +503,17 @@ static char *stored_samples_sql(const char *kept)
 	return sql;
 }
 
+/* The seq after the newest job ever removed (migration 15): no new job takes its number. */
+static int next_seq_row(struct loader *l, const struct row_src *st)
+{
+	int64_t next;
+	snprintf(l->row, sizeof l->row, "the next job number");
+	if (!col_in(l, st, 0, 1, INT32_MAX, &next))
+		return -1;
+	sched_load_next_seq(l->s, next);
+	return 0;
+}
+
 void load_sched_queries(struct load_sched_sql *q, int64_t history_before)
 {
 	*q = (struct load_sched_sql){0};
@@ -525,6 +536,8 @@ void load_sched_queries(struct load_sched_sql *q, int64_t history_before)
 	q->q[q->n++] = (struct load_query){"attempts", NULL, attempt_id_row};
 	q->sql[q->n] = xstrdup("SELECT owner, key, status, body, at FROM idem");
 	q->q[q->n++] = (struct load_query){"idem", NULL, idem_row};
+	q->sql[q->n] = xstrdup("SELECT next_seq FROM store_identity");
+	q->q[q->n++] = (struct load_query){"store_identity", NULL, next_seq_row};
 	if (history) {
 		q->sql[q->n] = xasprintf("SELECT seq, owner, grp, state, njoblets FROM jobs"
 					 " WHERE seq NOT IN (%s) ORDER BY seq", kept);

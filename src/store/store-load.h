@@ -67,8 +67,8 @@ struct load_query {
  * counts, their learned-requirement samples. Of the jobs in full, the attempts of final
  * joblets none of whose attempts runs or was lost are not read: such a joblet's count of
  * attempts comes with its row, their learned-requirement samples by their own query, and
- * the newest attempt id from the table. */
-enum { LOAD_SCHED_MAX = 10 };
+ * the newest attempt id from the table. The floor of the next job number, always. */
+enum { LOAD_SCHED_MAX = 12 };
 struct load_sched_sql {
 	char *sql[LOAD_SCHED_MAX];	/* owned */
 	struct load_query q[LOAD_SCHED_MAX];

@@ -33,7 +33,7 @@ enum { ST_JOB_INS, ST_JOB_UPD, ST_JOB_DEL, ST_JOBLETS_DEL, ST_ATTEMPTS_DEL, ST_O
        ST_JOBLET, ST_ATTEMPT, ST_OUTPUT, ST_IDEM, ST_IDEM_PRUNE, ST_LIMIT,
        ST_DEF, ST_DEF_UNDEPLOY, ST_NET_RUN, ST_NET_DROP, ST_NET_PAUSE, ST_NET_RESUME,
        ST_ENV_PUT, ST_USER, ST_USER_DEL, ST_TOKEN, ST_FENCE, ST_EVENT, ST_EVENT_PRUNE,
-       ST_REMOVING_ADD, ST_REMOVING_DONE, ST__N };
+       ST_REMOVING_ADD, ST_REMOVING_DONE, ST_SEQ_FLOOR, ST__N };
 
 /* The removed job a slice of rows goes from (REC_JOB_DEL): $1, or with NULL the oldest
  * still in `removing`. Each slice names its keys as an array computed once (= ANY(ARRAY(
@@ -78,6 +78,7 @@ static const char *const stmt_sql[ST__N] = {
 		" (SELECT 1 FROM joblets WHERE seq = " REMOVED ") AND NOT EXISTS (SELECT 1 FROM"
 		" attempts WHERE seq = " REMOVED ") AND NOT EXISTS (SELECT 1 FROM output WHERE"
 		" attempt = -" REMOVED ")",
+	[ST_SEQ_FLOOR] = "UPDATE store_identity SET next_seq = GREATEST(next_seq, $1::bigint + 1)",
 	[ST_JOBLET] = "INSERT INTO joblets(seq, idx, state, errors, lost, ready_at, reason)"
 		" VALUES($1,$2,$3,$4,$5,$6,$7) ON CONFLICT(seq, idx) DO UPDATE SET"
 		" state=EXCLUDED.state, errors=EXCLUDED.errors, lost=EXCLUDED.lost,"
@@ -790,7 +791,8 @@ static int write_rec(struct pg_store *ps, struct pipe *p, const struct rec *r)
 	case REC_JOB_STATE:
 		return write_job(ps, p, &r->u.job, r->kind == REC_JOB);
 	case REC_JOB_DEL:
-		if (send1(p, ST_JOB_DEL, r->u.job.seq) || send1(p, ST_REMOVING_ADD, r->u.job.seq))
+		if (send1(p, ST_JOB_DEL, r->u.job.seq) || send1(p, ST_REMOVING_ADD, r->u.job.seq) ||
+		    send1(p, ST_SEQ_FLOOR, r->u.job.seq))
 			return -1;
 		return delete_slice(ps, p, r->u.job.seq);
 	case REC_JOB_DEL_MORE:

@@ -23,7 +23,7 @@ enum { ST_JOB_INS, ST_JOB_UPD, ST_JOB_DEL, ST_JOBLETS_DEL, ST_ATTEMPTS_DEL, ST_O
        ST_JOBLET, ST_ATTEMPT, ST_OUTPUT, ST_IDEM, ST_IDEM_PRUNE, ST_LIMIT,
        ST_DEF, ST_DEF_UNDEPLOY, ST_NET_RUN, ST_NET_DROP, ST_NET_PAUSE, ST_NET_RESUME,
        ST_ENV_PUT, ST_ENV_ID, ST_USER, ST_USER_DEL, ST_TOKEN,
-       ST_EVENT, ST_EVENT_PRUNE, ST_REMOVING_ADD, ST_REMOVING_DONE, ST_REMOVING_LEFT, ST__N };
+       ST_EVENT, ST_EVENT_PRUNE, ST_REMOVING_ADD, ST_REMOVING_DONE, ST_REMOVING_LEFT, ST_SEQ_FLOOR, ST__N };
 
 /* The removed job a slice of rows goes from (REC_JOB_DEL): ?1, or with NULL the oldest
  * still in `removing`. */
@@ -56,6 +56,7 @@ static const char *const stmt_sql[ST__N] = {
 		" attempts WHERE seq = " REMOVED ") AND NOT EXISTS (SELECT 1 FROM output WHERE"
 		" attempt = -" REMOVED ")",
 	[ST_REMOVING_LEFT] = "SELECT EXISTS (SELECT 1 FROM removing)",
+	[ST_SEQ_FLOOR] = "UPDATE store_identity SET next_seq = max(next_seq, ?1 + 1)",
 	[ST_JOBLET] = "INSERT OR REPLACE INTO joblets(seq, idx, state, errors, lost, ready_at,"
 		" reason) VALUES(?1,?2,?3,?4,?5,?6,?7)",
 	[ST_ATTEMPT] = "INSERT OR REPLACE INTO attempts(id, seq, idx, n, node, worker, state,"
@@ -582,6 +583,9 @@ static int delete_job(struct sqlite_store *ss, int64_t seq)
 		return -1;
 	sqlite3_bind_int64(ss->stmts[ST_REMOVING_ADD], 1, seq);
 	if (run_stmt(ss, ST_REMOVING_ADD))
+		return -1;
+	sqlite3_bind_int64(ss->stmts[ST_SEQ_FLOOR], 1, seq);
+	if (run_stmt(ss, ST_SEQ_FLOOR))
 		return -1;
 	return delete_slice(ss, seq);
 }

@@ -55,8 +55,10 @@ rm -f "$T/big.log"
 
 server_mb=$(proc_mb "$SERVER_PID" VmHWM) worker_mb=$(proc_mb "${WORKER_PID[w1]}" VmHWM)
 log "peak RSS: server $server_mb MB ($server_base_mb MB before the output), worker $worker_mb MB (1000 MB printed, 100 MB kept)"
-((server_mb - server_base_mb < 100)) ||
-	fail "the server's peak RSS grew by $((server_mb - server_base_mb)) MB with the output: not bounded (< the 100 MB kept)"
+# About 17 MB measured: what streaming and storing the output in chunks costs, far below
+# the 100 MB kept (the 64 MB seen before was the start's dummy password hash, now fixed).
+((server_mb - server_base_mb < 50)) ||
+	fail "the server's peak RSS grew by $((server_mb - server_base_mb)) MB with the output: not bounded (< 50 MB, half the 100 MB kept)"
 ((worker_mb < 100)) || fail "the worker's peak RSS $worker_mb MB is not bounded (< 100 MB)"
 
 # ---- A smaller --output-limit of the job's own.

@@ -86,6 +86,25 @@ grep -q "reading the attempts of job .*attempt 1 .*fail_reason is 99" "${LOGS[-1
 	fail "the log should name the damaged attempt: $(grep 'reading the attempts' "${LOGS[-1]}")"
 kill_server
 
+# A job out of memory is read back when named: a damaged row of it then gets a clear
+# error naming the table and the rule, not "no job", and the server goes on serving.
+cp "$T/pristine.sqlite" "$DB"
+rm -f "$DB-wal" "$DB-shm"
+sql "UPDATE joblets SET state = 9 WHERE seq = ${once##*.}"
+start_server --test-clock 2026-11-23T06:00:00Z --history-memory 0
+api GET "/v1/jobs/$once" >"$T/damaged.json"
+expect_eq "$API_STATUS" 500 "a job whose row is damaged is a server-side error, not a 404"
+msg=$(jq -r .error.message "$T/damaged.json")
+[[ $msg == *"job $once is in the store but cannot be read back"*"table joblets"*"state is 9, not 0..6"* ]] ||
+	fail "the error should name the job, the table and the rule: $msg"
+rc=0
+out=$(jg log "$once" 2>&1) || rc=$?
+expect_eq "$rc" 3 "jobgrid log of the damaged job exits as a server-side error"
+[[ $out == *"cannot be read back"*"state is 9"* ]] || fail "jobgrid log should say why: $out"
+expect_eq "$(api GET /healthz)" ok "the server goes on serving"
+log "ok: $msg"
+kill_server TERM
+
 # Undamaged again: it starts, the done job stays done and did not run again.
 cp "$T/pristine.sqlite" "$DB"
 rm -f "$DB-wal" "$DB-shm"
