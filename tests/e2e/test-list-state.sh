@@ -51,7 +51,7 @@ get() { curl -sS -H "Authorization: Bearer $1" "$JOBGRID_URL$2"; }
 # seqs FROM TO STEP MOD: the seqs of loaded jobs from FROM to TO by STEP that are i % MOD == 0
 seqs() { for ((i = $1; i <= $2; i += $3)); do ((i % 7 == 3 || i % $4)) || echo "$i"; done; }
 
-log "t=$SECONDS changes after the load: adds (ready, waiting), cancels, retries, removals"
+log "changes after the load: adds (ready, waiting), cancels, retries, removals"
 seq 1 200 | sed 's/^/echo a-/' | JOBGRID_TOKEN=$ALICE jg add >"$T/alice.ids"
 seq 1 100 | sed 's/^/echo b-/' | JOBGRID_TOKEN=$BOB jg add >"$T/bob.ids"
 dep=$(head -1 "$T/alice.ids")
@@ -64,7 +64,6 @@ jg retry $(seqs 100 1000 100 5) >/dev/null	# failed in block 0
 jg remove $(seqs 3090 4095 30 30) >/dev/null	# every failed job of block 3
 # shellcheck disable=SC2046
 jg remove $(seqs 1026 1100 3 3) >/dev/null	# cancelled in block 1
-log "t=$SECONDS"
 get "$ADMIN" '/v1/jobs?limit=10000' >"$T/all.json"
 expect_eq "$(jq '.more' "$T/all.json")" 0 "the whole list in one page"
 expect_eq "$(jq '.jobs | length' "$T/all.json")" "$(get "$ADMIN" /v1/stats | jq .jobs_in_memory)" \
@@ -115,14 +114,14 @@ check() {	# WHO OWNER STATE ORDER LIMIT CURSOR MAX [EXTRA QUERY]: the first MAX 
 $(diff <(echo "$want") <(echo "$got") | head -20)"
 	n=$((n + $(wc -l <<<"$got")))
 }
-log "t=$SECONDS every page of the smaller states, both orders, the admin and a user"
+log "every page of the smaller states, both orders, the admin and a user"
 for st in waiting ready failed cancelled skipped; do
 	for order in asc desc; do
 		check "$ADMIN" "" "$st" "$order" 100 0 20
 	done
 	check "$ALICE" alice "$st" asc 100 0 20
 done
-log "t=$SECONDS two pages of each state, from cursors inside and between blocks"
+log "two pages of each state, from cursors inside and between blocks"
 for cur in 1 1100 2601 3500 4600; do
 	for st in waiting ready done failed cancelled skipped ""; do
 		check "$ADMIN" "" "$st" asc 3 "$cur" 2
@@ -130,7 +129,7 @@ for cur in 1 1100 2601 3500 4600; do
 	done
 	for st in failed cancelled ""; do check "$BOB" bob "$st" desc 2 "$cur" 2; done
 done
-log "t=$SECONDS a state filter with an owner or a group: blocks skipped, the rest walked"
+log "a state filter with an owner or a group: blocks skipped, the rest walked"
 check "$ADMIN" bob failed asc 50 0 20 owner=bob
 check "$ADMIN" bob cancelled desc 50 0 20 owner=bob
 all_g1=$(get "$ADMIN" '/v1/jobs?state=skipped&group=g1&limit=10000' | jq -c '[.jobs[].seq]')
@@ -138,4 +137,4 @@ expect_eq "$all_g1" "$(jq -c '[.jobs[] | select(.state == "skipped" and .group =
 	"$T/all.json")" "state and group together"
 page=$(get "$ADMIN" '/v1/jobs?state=skipped&group=g1&limit=10')
 expect_eq "$(jq .more <<<"$page")" "$(($(jq length <<<"$all_g1") - 10))" "and its more"
-log "t=$SECONDS ok: $n pages alike"
+log "ok: $n pages alike"
