@@ -471,7 +471,7 @@ int64_t sched_count_state(const struct sched *s, int64_t seq, int step, int st)
 	int64_t b = seq / SCHED_BLOCK;
 	int64_t end = step > 0 ? (b + 1) * SCHED_BLOCK : b * SCHED_BLOCK - 1;
 	for (int64_t q = seq; q != end; q += step) {
-		const struct job *j = s->jobs[q];
+		const struct job *j = sched_job(s, q);
 		n += j && (st < 0 || j->state == st);
 	}
 	for (b += step; b >= 0 && b < nb; b += step)
