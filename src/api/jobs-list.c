@@ -1,7 +1,11 @@
-/* GET /v1/jobs, walked in slices: a page of up to 10^4 jobs, and the count of matching jobs
- * beyond it, cost a look at every job in memory after the cursor (the slots of jobs out of
- * memory are skipped a block at a time) and a rendering per job. With 10^6 jobs in memory
- * that is tens of milliseconds, so the walk looks at SLICE_SCAN slots
+/* GET /v1/jobs, walked in slices. The scheduler counts its jobs in memory per block of
+ * SCHED_BLOCK slots, in all and by state (sched_skip_state, sched_count_state), so the walk
+ * skips the blocks that hold no job it may match (none in memory, none in the filtered
+ * state), and once the page is full, counts the matches beyond it from those counts when
+ * they answer the filter: the caller sees every owner (an admin), and no group, owner or
+ * name filter. A page then costs its own blocks, not every job after the cursor. Other
+ * filters look at each job of the blocks it goes through, page and count alike: with
+ * 10^6 jobs in memory that is tens of milliseconds, so the walk looks at SLICE_SCAN slots
  * and renders SLICE_RENDER jobs per loop turn and goes on in the next (event_active on a
  * deferred event, as server/prune.c does), other requests being served between. A list
  * that fits one slice is answered at once. The page is then a view across those turns:
@@ -117,13 +121,14 @@ static bool stored_here(struct list_walk *w)
 	return stored_next(w) == w->seq;
 }
 
-/* Where the walk goes on from w->seq: past the slots of jobs out of memory, up to the
- * store's next match while the page takes them. So the walk costs the jobs in memory and
- * the page, not every slot (a million jobs out of memory are a thousand blocks). */
+/* Where the walk goes on from w->seq: past the blocks that hold no job in memory in the
+ * filtered state (in any, unfiltered), up to the store's next match while the page takes
+ * them. So the walk costs the blocks of the jobs in memory it may match and the page, not
+ * every slot (a million jobs out of memory are a thousand blocks). */
 static int64_t walk_skip(struct list_walk *w)
 {
 	const struct sched *s = &w->c->srv->sched;
-	int64_t to = sched_skip_empty(s, w->seq, (int)w->step), next = stored_next(w);
+	int64_t to = sched_skip_state(s, w->seq, (int)w->step, w->st), next = stored_next(w);
 	if (next >= 0 && (w->step > 0 ? next < to : next > to))
 		to = next;
 	return to;
@@ -193,6 +198,14 @@ static bool take_stored(struct list_walk *w)
 	return true;
 }
 
+/* Do the scheduler's counts by block answer how many jobs match beyond the page? Only
+ * for a match on state alone, of every owner's jobs, all of them in memory. */
+static bool counts_answer(const struct list_walk *w)
+{
+	return !w->merge && !w->group && !w->owner && !w->name &&
+	       (w->c->who.roles & ROLE_ADMIN);
+}
+
 /* One slice of the walk: true once it reached the end. */
 static bool walk_slice(struct list_walk *w)
 {
@@ -201,12 +214,13 @@ static bool walk_slice(struct list_walk *w)
 	for (; w->seq > 0 && w->seq < s->next_seq; w->seq += w->step) {
 		if (scanned++ == SLICE_SCAN || rendered == SLICE_RENDER)
 			return false;
-		if (sched_job(s, w->seq) == NULL) {
+		struct job *j = sched_job(s, w->seq);
+		if (j == NULL || (w->st >= 0 && j->state != w->st)) {
 			w->seq = walk_skip(w);
 			if (w->seq <= 0 || w->seq >= s->next_seq)
 				break;
+			j = sched_job(s, w->seq);
 		}
-		struct job *j = sched_job(s, w->seq);
 		if (j == NULL && stored_here(w)) {
 			if ((long long)json_array_size(w->jobs) == w->limit)
 				count_stored(w);	/* this one and those after it */
@@ -217,6 +231,10 @@ static bool walk_slice(struct list_walk *w)
 		if (!list_match(j, w))
 			continue;
 		if ((long long)json_array_size(w->jobs) == w->limit) {
+			if (counts_answer(w)) {	/* this one and those after it */
+				w->more = sched_count_state(s, w->seq, (int)w->step, w->st);
+				return true;
+			}
 			if (w->merge && !w->stored_counted)
 				count_stored(w);
 			w->more += !counted_by_store(w, j);

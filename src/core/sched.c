@@ -85,6 +85,7 @@ void sched_free(struct sched *s)
 	}
 	free(s->blocks);
 	free(s->block_jobs);
+	free(s->block_states);
 	queue_free(&s->q);
 	gates_free(&s->g);
 	for (size_t i = 0; i < s->leases.len; i++)
@@ -184,6 +185,7 @@ struct job *sched_find_duplicate(const struct sched *s, const char *cmd, const c
 }
 
 static void settle(struct sched *s, int64_t now);
+static void job_set_state(struct sched *s, struct job *j, int st);
 
 /* Recompute the job's state after its counts changed; announce an end, index changes,
  * and tell the jobs that wait for it. */
@@ -192,7 +194,7 @@ void job_refresh(struct sched *s, struct job *j, int64_t now)
 	int old = j->state, st = job_derive_state(j);
 	if (st == old)
 		return;
-	j->state = (uint8_t)st;
+	job_set_state(s, j, st);
 	s->jobs_by_state[old]--;
 	s->jobs_by_state[st]++;
 	if (jl_state_final(st) && !jl_state_final(old)) {
@@ -409,11 +411,23 @@ static void jobs_reserve(struct sched *s, int64_t seq)
 	memset(s->blocks + s->nblocks, 0, (size_t)(n - s->nblocks) * sizeof *s->blocks);
 	s->block_jobs = xrealloc(s->block_jobs, (size_t)n, sizeof *s->block_jobs);
 	memset(s->block_jobs + s->nblocks, 0, (size_t)(n - s->nblocks) * sizeof *s->block_jobs);
+	s->block_states = xrealloc(s->block_states, (size_t)n, sizeof *s->block_states);
+	memset(s->block_states + s->nblocks, 0,
+	       (size_t)(n - s->nblocks) * sizeof *s->block_states);
 	s->nblocks = n;
 }
 
-/* Put j (or NULL) in its slot seq, keeping the count of its block: the block is allocated
- * by the first job of it to enter memory and freed when its last one leaves. */
+/* A job in state st at seq enters (+1) or leaves (-1) its block's count by state. A block
+ * holds SCHED_BLOCK slots, so a uint16_t count never overflows. */
+static void block_count(struct sched *s, int64_t seq, int st, int delta)
+{
+	uint16_t *n = &s->block_states[seq / SCHED_BLOCK][st];
+	*n = (uint16_t)(*n + delta);
+}
+
+/* Put j (or NULL) in its slot seq, keeping the counts of its block: the block is
+ * allocated by the first job of it to enter memory and freed when its last one leaves
+ * (its counts by state are then all 0). */
 static void slot_set(struct sched *s, int64_t seq, struct job *j)
 {
 	jobs_reserve(s, seq);
@@ -425,6 +439,10 @@ static void slot_set(struct sched *s, int64_t seq, struct job *j)
 	}
 	struct job **slot = &s->blocks[b][seq % SCHED_BLOCK];
 	s->block_jobs[b] += (j != NULL) - (*slot != NULL);
+	if (*slot)
+		block_count(s, seq, (*slot)->state, -1);
+	if (j)
+		block_count(s, seq, j->state, +1);
 	*slot = j;
 	if (s->block_jobs[b] == 0) {
 		free(s->blocks[b]);
@@ -432,11 +450,34 @@ static void slot_set(struct sched *s, int64_t seq, struct job *j)
 	}
 }
 
+/* Every change of a job's state: its block's count by state follows while the job is in
+ * its slot (slot_set counts it in and out). jobs_by_state is the caller's: it counts the
+ * jobs out of memory too, and a job loaded is counted once its state is known. */
+static void job_set_state(struct sched *s, struct job *j, int st)
+{
+	if (sched_job(s, j->seq) == j) {
+		block_count(s, j->seq, j->state, -1);
+		block_count(s, j->seq, st, +1);
+	}
+	j->state = (uint8_t)st;
+}
+
+/* Does block b hold a job in memory in state st (st < 0: in any)? */
+static bool block_holds(const struct sched *s, int64_t b, int st)
+{
+	return st < 0 ? s->block_jobs[b] != 0 : s->block_states[b][st] != 0;
+}
+
 int64_t sched_skip_empty(const struct sched *s, int64_t seq, int step)
+{
+	return sched_skip_state(s, seq, step, -1);
+}
+
+int64_t sched_skip_state(const struct sched *s, int64_t seq, int step, int st)
 {
 	int64_t b = seq / SCHED_BLOCK, nb = s->nblocks;
 	if (step > 0) {
-		while (b < nb && s->block_jobs[b] == 0)
+		while (b < nb && !block_holds(s, b, st))
 			b++;
 		if (b >= nb)
 			return s->next_seq > seq ? s->next_seq : seq;
@@ -444,7 +485,7 @@ int64_t sched_skip_empty(const struct sched *s, int64_t seq, int step)
 	}
 	if (b >= nb)
 		b = nb - 1;	/* past the slots: none there */
-	while (b >= 0 && s->block_jobs[b] == 0)
+	while (b >= 0 && !block_holds(s, b, st))
 		b--;
 	if (b < 0)
 		return 0;
@@ -469,6 +510,24 @@ struct job *sched_next_job(const struct sched *s, int64_t *seq)
 		}
 	}
 	return NULL;
+}
+
+int64_t sched_count_state(const struct sched *s, int64_t seq, int step, int st)
+{
+	int64_t n = 0, nb = s->nblocks, cap = nb * SCHED_BLOCK;
+	if (seq <= 0 || (step > 0 && seq >= cap))
+		return 0;
+	if (seq >= cap)
+		seq = cap - 1;	/* step -1 from past the slots: none there */
+	int64_t b = seq / SCHED_BLOCK;
+	int64_t end = step > 0 ? (b + 1) * SCHED_BLOCK : b * SCHED_BLOCK - 1;
+	for (int64_t q = seq; q != end; q += step) {
+		const struct job *j = sched_job(s, q);
+		n += j && (st < 0 || j->state == st);
+	}
+	for (b += step; b >= 0 && b < nb; b += step)
+		n += st < 0 ? s->block_jobs[b] : s->block_states[b][st];
+	return n;
 }
 
 /* Count a job's joblets into the totals and its group as they are now. */
@@ -1582,7 +1641,7 @@ void sched_load_done(struct sched *s, int64_t now, int64_t mono)
 				queue_load_delay(&s->q, jl);
 			}
 		}
-		j->state = (uint8_t)job_derive_state(j);
+		job_set_state(s, j, job_derive_state(j));
 		count_job(s, j);
 		if (!jl_state_final(j->state))
 			uniq_insert(s, j);

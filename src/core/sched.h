@@ -98,6 +98,10 @@ struct sched {
 	int64_t nblocks;
 	int32_t *block_jobs;		/* owned, nblocks entries: jobs in memory per block, so
 					 * that a walk skips the blocks of jobs out of memory */
+	uint16_t (*block_states)[JS__N];	/* owned, nblocks entries: per block, its jobs
+					 * in memory by state, so that a list filtered by state
+					 * skips blocks and counts what is beyond its page without
+					 * a look at each job (sched_skip_state, sched_count_state) */
 	int64_t next_seq;		/* seq of the next job (first is 1) */
 	int64_t next_attempt;		/* id of the next attempt */
 	int64_t njobs;			/* jobs held in memory */
@@ -210,6 +214,12 @@ int64_t sched_skip_empty(const struct sched *s, int64_t seq, int step);
  * each. The walk may take the job it is at out of memory (evict, remove):
  *	for (int64_t seq = 1; (j = sched_next_job(s, &seq)) != NULL; seq++) */
 struct job *sched_next_job(const struct sched *s, int64_t *seq);
+/* The same for a walk after jobs in state st (st < 0: any): the first seq from seq on in
+ * that direction whose block holds a job in memory in that state. */
+int64_t sched_skip_state(const struct sched *s, int64_t seq, int step, int st);
+/* Jobs in memory in state st (st < 0: any) at seq and beyond it in that direction: the
+ * rest of seq's block looked at slot by slot, the blocks after it by their counts. */
+int64_t sched_count_state(const struct sched *s, int64_t seq, int step, int st);
 /* An incomplete job of owner's with the same cmd and cwd, or NULL (wr's --unique rule;
  * per owner, so that it tells nobody of others' jobs). */
 struct job *sched_find_duplicate(const struct sched *s, const char *cmd, const char *cwd,

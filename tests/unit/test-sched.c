@@ -8,7 +8,7 @@
 
 struct record {
 	int jobs_created, job_puts, joblet_puts, attempt_puts, events[EV__N], lost;
-	struct job *removed[16];
+	struct job *removed[2048];
 	int nremoved;
 };
 static struct record rec;
@@ -28,12 +28,29 @@ static void setup(void)
 	sched_init(&s, &hooks, 30000);
 }
 
+/* Each block's count of jobs by state (what a filtered list skips and counts by) equals a
+ * walk over its slots. */
+static void check_block_states(void)
+{
+	for (int64_t b = 0; b < s.nblocks; b++) {
+		int64_t walked[JS__N] = {0};
+		for (int64_t seq = b * SCHED_BLOCK; seq < (b + 1) * SCHED_BLOCK; seq++)
+			if (sched_job(&s, seq))
+				walked[sched_job(&s, seq)->state]++;
+		for (int st = 0; st < JS__N; st++)
+			cr_assert_eq(s.block_states[b][st], walked[st],
+				     "block %lld, jobs %s: counted %d, walked %lld", (long long)b,
+				     jl_state_name(st), s.block_states[b][st], (long long)walked[st]);
+	}
+}
+
 /* After every test: the running count of jobs by state (what /metrics shows) equals a
- * walk over the jobs, whatever the test did to them. */
+ * walk over the jobs, whatever the test did to them, and so do the blocks' counts. */
 static void check_job_states(void)
 {
 	int64_t walked[JS__N] = {0}, total = 0;
 	const struct job *j;
+	check_block_states();
 	for (int64_t seq = 1; (j = sched_next_job(&s, &seq)) != NULL; seq++)
 		walked[j->state]++;
 	for (int st = 0; st < JS__N; st++) {
@@ -637,4 +654,60 @@ Test(sched_history, blocks_are_freed_when_their_jobs_leave, .init = setup, .fini
 	int64_t from = SCHED_BLOCK;
 	cr_assert_not_null(sched_next_job(&s, &from));
 	cr_assert_eq(from, 3 * SCHED_BLOCK, "the walk goes on past the two empty blocks");
+}
+
+/* A walk's count of the jobs in state st at seq and beyond, slot by slot. */
+static int64_t walked_count(int64_t seq, int step, int st)
+{
+	int64_t n = 0;
+	for (; seq > 0 && seq < s.nblocks * SCHED_BLOCK; seq += step)
+		n += sched_job(&s, seq) && (st < 0 || sched_job(&s, seq)->state == st);
+	return n;
+}
+
+/* The per-block counts by state follow adds, state changes, removals and evictions, and
+ * what a filtered list asks of them (skip to a block holding the state, count beyond a
+ * seq) is what a walk over every slot finds. */
+Test(sched, block_counts_by_state_answer_filtered_walks)
+{
+	struct job *jobs[3500];
+	const char *why;
+	for (int i = 0; i < 3500; i++)
+		jobs[i] = add("x", 0, 1, 0, 0);
+	/* Block 0 (seqs 1..1023): ready, every 5th cancelled; block 1: removed but two, one
+	 * ready and one cancelled; block 2: ready, a few cancelled then retried; block 3:
+	 * ready. */
+	for (int i = 0; i < 1023; i += 5)
+		sched_cancel(&s, jobs[i], 2000);
+	for (int i = 1023; i < 2047; i++)
+		if (i != 1500 && i != 1600) {
+			sched_cancel(&s, jobs[i], 2000);
+			cr_assert_eq(sched_remove(&s, jobs[i], false, 2000, &why), 0);
+		}
+	sched_cancel(&s, jobs[1600], 2000);
+	for (int i = 2100; i < 2110; i++) {
+		sched_cancel(&s, jobs[i], 2000);
+		cr_assert_eq(sched_retry(&s, jobs[i], 2100, &why), 0);
+	}
+	cr_assert_eq(sched_job(&s, 1601)->state, JS_CANCELLED);
+	check_block_states();
+	cr_assert_eq(sched_skip_state(&s, 1024, 1, JS_CANCELLED), 1024, "block 1 holds one");
+	cr_assert_eq(sched_skip_state(&s, 1024, 1, JS_FAILED), s.next_seq, "none failed");
+	cr_assert_eq(sched_skip_state(&s, 1024, 1, JS_READY), 1024, "and one ready");
+	cr_assert_eq(sched_skip_state(&s, 2048, 1, JS_CANCELLED), s.next_seq,
+		     "no cancelled job after block 1: the end");
+	cr_assert_eq(sched_skip_state(&s, 3400, -1, JS_CANCELLED), 2047,
+		     "backwards: the last slot of block 1");
+	cr_assert_eq(sched_skip_state(&s, 3400, -1, JS_FAILED), 0, "none failed");
+	cr_assert_eq(sched_skip_state(&s, 5000, -1, JS_READY), 4095,
+		     "past the slots, backwards: the last block that holds one");
+	const int64_t cap = s.nblocks * SCHED_BLOCK;
+	for (int st = -1; st < JS__N; st++)
+		for (int64_t seq = 0; seq <= cap + 5; seq += 97)
+			for (int step = -1; step <= 1; step += 2)
+				cr_assert_eq(sched_count_state(&s, seq, step, st),
+					     walked_count(seq > cap - 1 && step < 0 ? cap - 1 : seq,
+							  step, st),
+					     "count from %lld step %d state %d", (long long)seq, step,
+					     st);
 }
