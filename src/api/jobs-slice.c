@@ -18,7 +18,9 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
-enum { SLICE = 4096 };
+/* 1024: a slice's loop time stays near a millisecond on a slow machine; 4096 let a status
+ * call from another client wait 16-19 ms (docs/ARCHITECTURE.md). */
+enum { SLICE = 1024 };
 
 struct job_slice {
 	struct held held;		/* first: waits for the commit of a slice */
